@@ -1,0 +1,72 @@
+"""Preparing a database: schema, the definitions on disk, and the demo office."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from engine import schema, services
+from engine.db import Bidang, Membership, Setting, User
+from engine.runtime import Runtime
+from process.loader import load_file
+
+DEMO_PASSWORD = "alur-demo"
+DEMO_BIDANG = {
+    "sekretariat": "Sekretariat",
+    "aptika": "Bidang Aplikasi Informatika",
+    "ikp": "Bidang Informasi dan Komunikasi Publik",
+    "statistik-persandian": "Bidang Statistik dan Persandian",
+}
+LANE_ROLES = ("implementasi", "teknis", "administrasi")
+
+
+def init(rt: Runtime, demo: bool = False) -> list[services.Deployed]:
+    schema.upgrade(rt.engine)
+    if demo:
+        seed_demo(rt)
+    return deploy_directory(rt, rt.settings.definitions_dir)
+
+
+def deploy_directory(rt: Runtime, directory: Path, actor: str | None = "alur init") -> list[services.Deployed]:
+    return [services.deploy(rt, load_file(path), actor) for path in sorted(directory.glob("*.bpmn"))]
+
+
+def demo_users() -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """(login, name, bidang, roles) of the demo office."""
+    users = []
+    for code, name in DEMO_BIDANG.items():
+        for role in LANE_ROLES:
+            users.append((f"{code}.{role}", f"Tim {role.capitalize()} {name}", code, (role,)))
+        users.append((f"kepala.{code}", f"Kepala {name}", code, ("kepala",)))
+    users += [
+        ("sekretaris", "Sekretaris Dinas", "sekretariat", ("sekretaris",)),
+        ("kadis", "Kepala Dinas Komunikasi dan Informatika", "sekretariat", ("kadis",)),
+        ("pemilik.proses", "Pemilik Proses SOP", "sekretariat", ("pemilik_proses",)),
+        ("admin", "Administrator Alur", "sekretariat", ("admin",)),
+    ]
+    return users
+
+
+def seed_demo(rt: Runtime) -> None:
+    """Create the demo Bidang and users; running it twice changes nothing."""
+    password = generate_password_hash(DEMO_PASSWORD)
+    with rt.uow() as session:
+        for code, name in DEMO_BIDANG.items():
+            if session.get(Bidang, code) is None:
+                session.add(Bidang(code=code, name=name))
+        session.flush()
+        existing = set(session.scalars(select(User.login)))
+        for login, name, bidang, roles in demo_users():
+            if login not in existing:
+                session.add(User(login=login, name=name, email=f"{login}@demo.alur.local", password_hash=password,
+                                 bidang_code=bidang, active=True, roles=[Membership(role=r) for r in roles]))
+        if session.get(Setting, "demo") is None:
+            session.add(Setting(key="demo", value="true"))
+        session.commit()
+
+
+def is_demo(rt: Runtime) -> bool:
+    with rt.uow() as session:
+        setting = session.get(Setting, "demo")
+        return setting is not None and setting.value == "true"

@@ -1,0 +1,79 @@
+"""Documents attached to a step: bytes on disk under their SHA-256, a row in SQL."""
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+import tempfile
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from engine.db import Document, Instance, TaskRow
+from engine.errors import InvalidData, TooLarge
+from process.forms import Form
+
+
+def store_all(rt, session: Session, instance: Instance, row: TaskRow, form: Form,
+              files: dict[str, Path | tuple[str, bytes]], login: str) -> dict[str, str]:
+    """Store each uploaded file; return the form values (document ids) for them."""
+    file_fields = {f.name for f in form.fields if f.type == "file"}
+    values = {}
+    for field, source in files.items():
+        if field not in file_fields:
+            raise InvalidData(f"langkah ini tidak punya isian berkas {field!r}", {field: "bukan isian berkas"})
+        filename, content = _read(source, rt.settings.max_upload_bytes)
+        digest = hashlib.sha256(content).hexdigest()
+        _write(rt.settings.data_dir / "files", digest, content)
+        document = Document(
+            sha256=digest, filename=filename, size=len(content),
+            content_type=mimetypes.guess_type(filename)[0] or "application/octet-stream",
+            instance_id=instance.id, task_id=row.id, field=field, uploaded_by=login, uploaded_at=rt.now(),
+        )
+        session.add(document)
+        session.flush()
+        values[field] = str(document.id)
+    return values
+
+
+def check_references(session: Session, instance: Instance, form: Form, data: dict) -> None:
+    """A file field given as a value must name a document of this instance."""
+    errors = {}
+    for field in (f for f in form.fields if f.type == "file" and data.get(f.name) not in (None, "")):
+        value = str(data[field.name])
+        document = session.get(Document, int(value)) if value.isdigit() else None
+        if document is None or document.instance_id != instance.id:
+            errors[field.name] = "dokumen tidak ditemukan pada kegiatan ini; unggah berkasnya"
+    if errors:
+        raise InvalidData("berkas tidak valid", errors)
+
+
+def path_of(rt, document: Document) -> Path:
+    return rt.settings.data_dir / "files" / document.sha256[:2] / document.sha256
+
+
+def _read(source: Path | tuple[str, bytes], limit: int) -> tuple[str, bytes]:
+    if isinstance(source, tuple):
+        filename, content = source
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise InvalidData(f"berkas {str(path)!r} tidak ditemukan")
+        if path.stat().st_size > limit:
+            raise TooLarge(f"berkas {path.name} lebih besar dari {limit // (1024 * 1024)} MB")
+        filename, content = path.name, path.read_bytes()
+    if len(content) > limit:
+        raise TooLarge(f"berkas {filename} lebih besar dari {limit // (1024 * 1024)} MB")
+    return Path(filename).name or "berkas", content
+
+
+def _write(root: Path, digest: str, content: bytes) -> None:
+    target = root / digest[:2] / digest
+    if target.exists():
+        return  # same bytes already stored
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename, so a reader never sees half a file.
+    fd, tmp = tempfile.mkstemp(dir=target.parent)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+    os.replace(tmp, target)

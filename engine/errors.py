@@ -1,0 +1,32 @@
+"""Errors the services raise; the CLI and the web map them to exit codes and HTTP statuses."""
+from __future__ import annotations
+
+
+class AlurError(Exception):
+    status = 400
+
+
+class NotFound(AlurError):
+    status = 404
+
+
+class Forbidden(AlurError):
+    status = 403
+
+
+class Conflict(AlurError):
+    """Someone else changed the thing first: claimed, completed, or a stale version."""
+    status = 409
+
+
+class InvalidData(AlurError):
+    """Submitted data that does not fit; `errors` maps each field to its message."""
+    status = 422
+
+    def __init__(self, message: str, errors: dict[str, str] | None = None):
+        super().__init__(message)
+        self.errors = errors or {}
+
+
+class TooLarge(AlurError):
+    status = 413

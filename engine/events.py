@@ -1,0 +1,15 @@
+"""The append-only event log: every action on an instance, who, when, and with what data."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.db import Event
+
+
+def log(session: Session, instance_id: int, at: datetime, kind: str, actor: str | None = None,
+        step: int | None = None, task_id: str | None = None, data: dict[str, Any] | None = None) -> None:
+    session.add(Event(instance_id=instance_id, at=at, actor=actor, kind=kind, step=step,
+                      task_id=task_id, data=data or {}))

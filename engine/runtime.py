@@ -1,0 +1,86 @@
+"""The composition root: one object that wires database, clock, calendar and specs.
+
+The CLI, the web app, the scheduler and the tests each build one `Runtime`
+and hand it to the service functions.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Iterator
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import spiff
+from engine.clock import Clock
+from engine.config import Settings
+from engine.db import DefinitionVersion, make_engine, make_sessionmaker
+from engine.errors import Conflict
+from process.calendar import WorkingCalendar
+from process.definition import Definition
+from process.loader import load
+
+
+class Runtime:
+    def __init__(self, settings: Settings, clock: Clock | None = None,
+                 calendar: WorkingCalendar | None = None):
+        self.settings = settings
+        self.clock = clock or Clock()
+        self.calendar = calendar or _load_calendar(settings)
+        self.engine = make_engine(settings.database_url)
+        self.sessions = make_sessionmaker(self.engine)
+        self.serializer = spiff.WorkflowSerializer()
+        self._specs: dict[int, tuple[Definition, object]] = {}
+        self._specs_lock = threading.Lock()
+
+    @contextmanager
+    def uow(self) -> Iterator[Session]:
+        """One transaction. Commit is explicit; leaving without it rolls back.
+
+        A lost optimistic version check or a unique-key race becomes a
+        Conflict, and nothing of the transaction is written.
+        """
+        session = self.sessions()
+        try:
+            yield session
+        except (StaleDataError, IntegrityError) as err:
+            session.rollback()
+            raise Conflict("data ini baru saja diubah oleh orang lain; muat ulang dan coba lagi") from err
+        finally:
+            session.rollback()
+            session.close()
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def definition(self, version: DefinitionVersion) -> tuple[Definition, object]:
+        """The loaded definition and parsed spec of a version, parsed once per process."""
+        cached = self._specs.get(version.id)
+        if cached is None:
+            with self._specs_lock:
+                cached = self._specs.get(version.id)
+                if cached is None:
+                    definition = load(version.bpmn_xml, version.yaml_text,
+                                      bpmn_name=f"{version.key}@v{version.version}")
+                    cached = (definition, spiff.parse_spec(definition))
+                    self._specs[version.id] = cached
+        return cached
+
+    def script_engine(self, definition: Definition) -> spiff.RestrictedScriptEngine:
+        def deadline(timer_id: str, start: datetime) -> datetime:
+            step = definition.step_for_timer(timer_id)
+            return self.calendar.due(start, step.mutu_baku, self.calendar.rule(step.counting))
+        return spiff.RestrictedScriptEngine(self.now, deadline)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _load_calendar(settings: Settings) -> WorkingCalendar:
+    path = settings.calendar_file or settings.definitions_dir / "calendar.yaml"
+    if path.exists():
+        return WorkingCalendar.from_yaml(path.read_text(encoding="utf-8"))
+    return WorkingCalendar.default()

@@ -1,0 +1,260 @@
+"""The service layer: every command the CLI, the web and the scheduler can give.
+
+Each function is one unit of work: it opens a transaction, does its checks,
+changes state, and commits once at the end. Reads return plain dicts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from engine import documents
+from engine.db import Bidang, DefinitionVersion, Event, Instance, TaskRow, User
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.events import log
+from engine.runtime import Runtime
+from engine.workflow import Run
+from process.definition import Definition
+from process.forms import FormError
+
+
+# -- definitions ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Deployed:
+    key: str
+    version: int
+    created: bool
+
+
+def deploy(rt: Runtime, definition: Definition, actor: str | None = None) -> Deployed:
+    """Store a definition as a new version, unless it equals the newest one."""
+    with rt.uow() as session:
+        latest = _latest_version(session, definition.key)
+        if latest is not None and latest.content_hash == definition.content_hash:
+            return Deployed(definition.key, latest.version, False)
+        previous = rt.definition(latest)[0] if latest is not None else None
+        version = DefinitionVersion(
+            key=definition.key, version=(latest.version + 1) if latest else 1, name=definition.name,
+            bpmn_xml=definition.bpmn_xml, yaml_text=definition.yaml_text,
+            content_hash=definition.content_hash, deployed_by=actor, deployed_at=rt.now(),
+            summary=change_summary(previous, definition),
+        )
+        session.add(version)
+        session.commit()
+        return Deployed(definition.key, version.version, True)
+
+
+def change_summary(previous: Definition | None, current: Definition) -> str:
+    """What changed between two versions, step by step, in words the office uses."""
+    if previous is None:
+        return "Versi pertama"
+    before = {s.number: s for s in previous.steps}
+    after = {s.number: s for s in current.steps}
+    lines = [f"Langkah {n} ditambahkan: {after[n].name}" for n in sorted(after.keys() - before.keys())]
+    lines += [f"Langkah {n} dihapus: {before[n].name}" for n in sorted(before.keys() - after.keys())]
+    for n in sorted(after.keys() & before.keys()):
+        old, new = before[n], after[n]
+        if old.lane.role != new.lane.role:
+            lines.append(f"Langkah {n} dipindah dari {old.lane.name} ke {new.lane.name}")
+        if old.mutu_baku != new.mutu_baku:
+            lines.append(f"Langkah {n}: waktu baku {old.mutu_baku} menjadi {new.mutu_baku}")
+    return "\n".join(lines) or "Perubahan tanpa perubahan langkah (tata letak, formulir atau kop SOP)"
+
+
+def _latest_version(session: Session, key: str) -> DefinitionVersion | None:
+    return session.scalars(
+        select(DefinitionVersion).where(DefinitionVersion.key == key)
+        .order_by(DefinitionVersion.version.desc()).limit(1)
+    ).first()
+
+
+# -- instances ------------------------------------------------------------------
+
+def start(rt: Runtime, key: str, bidang: str, title: str, actor: str | None = None) -> int:
+    """Start an instance of the newest version of a definition for one Bidang."""
+    title = (title or "").strip()
+    if not title:
+        raise InvalidData("judul kegiatan wajib diisi", {"title": "wajib diisi"})
+    with rt.uow() as session:
+        version = _latest_version(session, key)
+        if version is None:
+            raise NotFound(f"definisi {key!r} belum di-deploy")
+        if session.get(Bidang, bidang) is None:
+            raise NotFound(f"bidang {bidang!r} tidak dikenal")
+        now = rt.now()
+        instance = Instance(definition_version_id=version.id, bidang_code=bidang, title=title,
+                            state="running", workflow_json="{}", created_by=actor, created_at=now)
+        session.add(instance)
+        session.flush()
+        run = Run.new(rt, session, instance)
+        log(session, instance.id, now, "started", actor, data={"title": title, "bidang": bidang,
+                                                               "definition": key, "version": version.version})
+        run.advance()
+        run.save(actor)
+        session.commit()
+        return instance.id
+
+
+def show(rt: Runtime, instance_id: int) -> dict[str, Any]:
+    with rt.uow() as session:
+        instance = _instance(session, instance_id)
+        version = instance.definition
+        tasks = session.scalars(select(TaskRow).where(TaskRow.instance_id == instance_id)
+                                .order_by(TaskRow.created_at, TaskRow.step)).all()
+        events = session.scalars(select(Event).where(Event.instance_id == instance_id).order_by(Event.id)).all()
+        return {
+            "id": instance.id, "title": instance.title, "bidang": instance.bidang_code, "state": instance.state,
+            "definition": version.key, "definition_version": version.version, "version": instance.version,
+            "created_at": _iso(instance.created_at), "completed_at": _iso(instance.completed_at),
+            "current_steps": [_task_dict(t) for t in tasks if t.state == "open"],
+            "steps": [_task_dict(t) for t in tasks],
+            "history": [{"at": _iso(e.at), "actor": e.actor, "kind": e.kind, "step": e.step,
+                         "task_id": e.task_id, "data": e.data} for e in events],
+        }
+
+
+def _instance(session: Session, instance_id: int) -> Instance:
+    instance = session.get(Instance, instance_id)
+    if instance is None:
+        raise NotFound(f"kegiatan {instance_id} tidak ditemukan")
+    return instance
+
+
+# -- tasks ----------------------------------------------------------------------
+
+def user(session: Session, login: str) -> User:
+    found = session.scalars(select(User).where(User.login == login)).first()
+    if found is None or not found.active:
+        raise NotFound(f"pengguna {login!r} tidak dikenal")
+    return found
+
+
+def offered_to(account: User):
+    """SQL condition: open tasks offered to this user's lane roles in their Bidang."""
+    return and_(
+        TaskRow.state == "open",
+        TaskRow.lane_role.in_(account.role_names or {""}),
+        or_(TaskRow.bidang_code.is_(None), TaskRow.bidang_code == account.bidang_code),
+    )
+
+
+def may_take(account: User, row: TaskRow) -> bool:
+    return row.lane_role in account.role_names and row.bidang_code in (None, account.bidang_code)
+
+
+def tasks(rt: Runtime, login: str | None = None, instance_id: int | None = None) -> list[dict[str, Any]]:
+    """Open tasks: a user's claimed ones and the unclaimed ones offered to them, or all."""
+    with rt.uow() as session:
+        query = select(TaskRow, Instance.title).join(Instance, Instance.id == TaskRow.instance_id) \
+            .where(TaskRow.state == "open")
+        if login is not None:
+            account = user(session, login)
+            query = query.where(or_(TaskRow.assignee == login,
+                                    and_(offered_to(account), TaskRow.assignee.is_(None))))
+        if instance_id is not None:
+            query = query.where(TaskRow.instance_id == instance_id)
+        rows = session.execute(query.order_by(TaskRow.due_at, TaskRow.id)).all()
+        versions = {v.id: v for v in session.scalars(select(DefinitionVersion).where(
+            DefinitionVersion.id.in_({r.definition_version_id for r, _ in rows})))}
+        result = []
+        for row, title in rows:
+            definition = rt.definition(versions[row.definition_version_id])[0]
+            form = definition.step(row.step).form
+            result.append({**_task_dict(row), "instance_title": title, "form": form.json_schema()})
+        return result
+
+
+def claim(rt: Runtime, task_id: str, login: str, expected_version: int | None = None) -> dict[str, Any]:
+    with rt.uow() as session:
+        account = user(session, login)
+        row = _open_task(session, task_id, expected_version)
+        if not may_take(account, row):
+            raise Forbidden(f"{login} bukan anggota {row.lane_role} untuk tugas ini")
+        if row.assignee == login:
+            return _task_dict(row)
+        if row.assignee is not None:
+            raise Conflict(f"tugas sudah diklaim oleh {row.assignee}")
+        row.assignee = login
+        log(session, row.instance_id, rt.now(), "claimed", login, row.step, row.id)
+        session.commit()
+        return _task_dict(row)
+
+
+def unclaim(rt: Runtime, task_id: str, login: str, expected_version: int | None = None) -> dict[str, Any]:
+    with rt.uow() as session:
+        row = _open_task(session, task_id, expected_version)
+        if row.assignee != login:
+            raise Conflict("tugas ini tidak sedang Anda klaim")
+        row.assignee = None
+        log(session, row.instance_id, rt.now(), "unclaimed", login, row.step, row.id)
+        session.commit()
+        return _task_dict(row)
+
+
+def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
+             files: dict[str, Path | tuple[str, bytes]] | None = None,
+             expected_version: int | None = None) -> dict[str, Any]:
+    """Validate the step's form, run the step, and move the instance on."""
+    with rt.uow() as session:
+        account = user(session, login)
+        row = _open_task(session, task_id, expected_version)
+        if not may_take(account, row):
+            raise Forbidden(f"{login} bukan anggota {row.lane_role} untuk tugas ini")
+        if row.assignee != login:
+            raise Conflict("klaim tugas ini terlebih dahulu" if row.assignee is None
+                           else f"tugas sedang diklaim oleh {row.assignee}")
+        instance = session.get(Instance, row.instance_id)
+        run = Run.load(rt, session, instance)
+        task = run.user_task(task_id)
+        if task is None:
+            raise Conflict("langkah ini sudah tidak menunggu dikerjakan")
+        step = run.definition.step(row.step)
+        submitted = dict(data or {})
+        documents.check_references(session, instance, step.form, submitted)
+        submitted.update(documents.store_all(rt, session, instance, row, step.form, files or {}, login))
+        try:
+            cleaned = step.form.clean(submitted)
+        except FormError as err:
+            raise InvalidData(f"isian langkah {step.number} tidak valid", err.errors) from None
+        now = rt.now()
+        task.data.update(cleaned)
+        task.run()
+        row.completed_by, row.completed_at = login, now
+        log(session, instance.id, now, "step_completed", login, step.number, row.id, cleaned)
+        run.advance()
+        run.save(login)
+        session.commit()
+        return {**_task_dict(row), "instance_state": instance.state}
+
+
+def _open_task(session: Session, task_id: str, expected_version: int | None) -> TaskRow:
+    row = session.get(TaskRow, task_id)
+    if row is None:
+        raise NotFound(f"tugas {task_id} tidak ditemukan")
+    if row.state != "open":
+        raise Conflict(f"tugas sudah {'selesai' if row.state == 'completed' else 'dibatalkan'}"
+                       + (f" oleh {row.completed_by}" if row.completed_by else ""))
+    if expected_version is not None and expected_version != row.row_version:
+        raise Conflict("tugas sudah berubah sejak Anda membukanya; muat ulang")
+    return row
+
+
+def _task_dict(row: TaskRow) -> dict[str, Any]:
+    return {
+        "id": row.id, "instance_id": row.instance_id, "step": row.step, "name": row.name,
+        "lane": row.lane_role, "bidang": row.instance_bidang, "assignee": row.assignee,
+        "state": row.state, "created_at": _iso(row.created_at), "due_at": _iso(row.due_at),
+        "completed_at": _iso(row.completed_at), "completed_by": row.completed_by,
+        "overdue": row.overdue, "version": row.row_version,
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+

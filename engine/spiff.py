@@ -1,0 +1,157 @@
+"""The SpiffWorkflow adapter: parser, restricted script engine, timers, serializer.
+
+SpiffWorkflow is used for what it is good at (walking the BPMN graph) and
+fenced off where it would hurt us:
+
+* Expressions: the default script engine runs `eval`/`exec` with builtins.
+  `RestrictedScriptEngine` evaluates through `process.expressions` and
+  refuses to execute scripts at all.
+* Time: the library's timers compare against the real clock and compute
+  plain clock durations. `DeadlineTimer` asks the runtime for the deadline
+  (the working-day calendar) and compares against the injected clock.
+* Storage: the default serializer embeds the whole process definition in
+  every instance. `WorkflowSerializer` leaves it out; the parsed spec is
+  cached per definition version instead.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Callable
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.parser import BpmnParser
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from process.definition import Definition
+from process.expressions import ExpressionError, evaluate
+
+# Given the boundary timer's element id and the moment its step became ready,
+# return the step's deadline.
+DeadlineFn = Callable[[str, datetime], datetime]
+
+
+class ScriptRefused(RuntimeError):
+    pass
+
+
+class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
+    def __init__(self) -> None:
+        super().__init__({})
+
+    def evaluate(self, expression, context, external_context=None):
+        return evaluate(expression, {**context, **(external_context or {})})
+
+    def execute(self, script, context, external_context=None):
+        raise ScriptRefused("scripts are not allowed in Alur definitions")
+
+    def call_service(self, context, **kwargs):
+        raise ScriptRefused("service tasks are not allowed in Alur definitions")
+
+
+class RestrictedScriptEngine(PythonScriptEngine):
+    """The script engine every workflow gets: safe expressions, an injected clock."""
+
+    def __init__(self, now: Callable[[], datetime], deadline: DeadlineFn):
+        super().__init__(environment=RestrictedEnvironment())
+        self.now = now
+        self.deadline = deadline
+
+    def validate(self, expression):
+        try:
+            evaluate(expression, {})
+        except ExpressionError as err:
+            if "is not allowed" in str(err) or "only these functions" in str(err):
+                raise
+
+
+class DeadlineTimer(DurationTimerEventDefinition):
+    """A step's standard-time timer, due when the office calendar says so."""
+
+    def has_fired(self, my_task: Task) -> bool:
+        engine: RestrictedScriptEngine = my_task.workflow.script_engine
+        due = my_task._get_internal_data("event_value")
+        if due is None:
+            due = engine.deadline(my_task.task_spec.bpmn_id, engine.now()).isoformat()
+            my_task._set_internal_data(event_value=due)
+        if not my_task._get_internal_data("event_fired", False) and \
+                datetime.fromisoformat(due) <= engine.now():
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+def parse_spec(definition: Definition):
+    """Parse a definition's BPMN into a SpiffWorkflow spec with our timers.
+
+    The XML was already checked by `process.loader` (defusedxml, no DTD), so
+    lxml never sees entities here.
+    """
+    parser = BpmnParser()
+    parser.add_bpmn_str(definition.bpmn_xml.encode(), filename=f"{definition.key}.bpmn")
+    spec = parser.get_spec(definition.key)
+    for task_spec in spec.task_specs.values():
+        event = getattr(task_spec, "event_definition", None)
+        if isinstance(event, TimerEventDefinition):
+            task_spec.event_definition = DeadlineTimer(event.name, event.expression, description=event.description)
+    return spec
+
+
+class WorkflowSerializer:
+    """JSON state of a workflow without its process definition."""
+
+    def __init__(self) -> None:
+        self._serializer = BpmnWorkflowSerializer()
+
+    def dumps(self, workflow: BpmnWorkflow) -> str:
+        registry = self._serializer.registry
+        registry._encoder_mode = True
+        try:
+            dct = self._serializer.to_dict(workflow)
+        finally:
+            registry._encoder_mode = False
+        dct.pop("spec")
+        dct.pop("subprocess_specs")
+        return json.dumps(dct, separators=(",", ":"), cls=self._serializer._encoder_cls)
+
+    def loads(self, text: str, spec, script_engine: RestrictedScriptEngine) -> BpmnWorkflow:
+        dct = json.loads(text)
+        # restore() hands non-dict values back unchanged, so the cached spec
+        # object goes straight into the workflow.
+        dct["spec"] = spec
+        dct["subprocess_specs"] = {}
+        workflow = self._serializer.from_dict(dct)
+        workflow.script_engine = script_engine
+        return workflow
+
+
+def new_workflow(spec, script_engine: RestrictedScriptEngine) -> BpmnWorkflow:
+    return BpmnWorkflow(spec, script_engine=script_engine)
+
+
+def ready_user_tasks(workflow: BpmnWorkflow) -> list[Task]:
+    return [t for t in workflow.get_tasks(state=TaskState.READY) if isinstance(t.task_spec, UserTaskMixin)]
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> list[Task]:
+    return [
+        t for t in workflow.get_tasks(state=TaskState.WAITING)
+        if isinstance(t.task_spec, CatchingEvent) and isinstance(t.task_spec.event_definition, DeadlineTimer)
+    ]
+
+
+def fired_timers(workflow: BpmnWorkflow) -> list[Task]:
+    return [
+        t for t in workflow.get_tasks(state=TaskState.COMPLETED)
+        if isinstance(t.task_spec, CatchingEvent) and isinstance(t.task_spec.event_definition, DeadlineTimer)
+    ]
+
+
+def task_data(task: Task) -> dict[str, Any]:
+    return dict(task.data)

@@ -1,0 +1,170 @@
+"""Reading a BPMN 2.0 file safely into a neutral graph the validator can check.
+
+The XML comes from a browser or from another modelling tool, so it is parsed
+with defusedxml: no DTDs, no entities, no network, and a size limit. Nothing
+here knows about SOP steps; `process.loader` gives the graph its meaning.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+ALUR_NS = "https://alur.id/schema/bpmn/1.0"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+MAX_BPMN_BYTES = 2 * 1024 * 1024
+
+
+class BpmnReadError(ValueError):
+    """The file is not a BPMN document we can read at all."""
+
+
+@dataclass
+class Node:
+    id: str
+    kind: str            # BPMN local tag name: userTask, exclusiveGateway, ...
+    name: str
+    attrs: dict[str, str]
+    element: Element = field(repr=False)
+
+    def alur(self, name: str) -> str | None:
+        return self.attrs.get(f"{{{ALUR_NS}}}{name}")
+
+
+@dataclass
+class Flow:
+    id: str
+    name: str
+    source: str
+    target: str
+    condition: str | None
+
+
+@dataclass
+class LaneInfo:
+    id: str
+    name: str
+    role: str | None
+    scope: str | None
+    nodes: list[str]
+
+
+@dataclass
+class Graph:
+    process_id: str
+    process_name: str
+    nodes: dict[str, Node]
+    flows: dict[str, Flow]
+    lanes: list[LaneInfo]
+    unsupported: list[Node]
+    has_diagram: bool
+
+    def outgoing(self, node_id: str) -> list[Flow]:
+        return [f for f in self.flows.values() if f.source == node_id]
+
+    def incoming(self, node_id: str) -> list[Flow]:
+        return [f for f in self.flows.values() if f.target == node_id]
+
+
+# Elements that carry no behaviour and are ignored.
+_IGNORED = {
+    "laneSet", "lane", "flowNodeRef", "childLaneSet", "textAnnotation", "association",
+    "documentation", "extensionElements", "dataObject", "dataObjectReference",
+    "dataStoreReference", "group", "property", "ioSpecification", "dataInputAssociation",
+    "dataOutputAssociation",
+}
+_BEHAVIOUR = {"startEvent", "endEvent", "userTask", "exclusiveGateway", "boundaryEvent"}
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def parse_xml(text: str | bytes) -> Element:
+    data = text.encode() if isinstance(text, str) else text
+    if len(data) > MAX_BPMN_BYTES:
+        raise BpmnReadError(f"file is larger than {MAX_BPMN_BYTES // 1024} KiB")
+    try:
+        return fromstring(data, forbid_dtd=True)
+    except DefusedXmlException:
+        raise BpmnReadError("document type declarations and entities are not allowed") from None
+    except ParseError as err:
+        raise BpmnReadError(f"malformed XML: {err}") from None
+
+
+def read_graph(text: str | bytes) -> Graph:
+    root = parse_xml(text)
+    if root.tag != f"{{{BPMN_NS}}}definitions":
+        raise BpmnReadError("not a BPMN 2.0 document (root must be bpmn:definitions)")
+    process = _choose_process(root)
+    graph = Graph(
+        process_id=process.get("id", ""),
+        process_name=(process.get("name") or "").strip(),
+        nodes={}, flows={}, lanes=[], unsupported=[],
+        has_diagram=root.find(f"{{http://www.omg.org/spec/BPMN/20100524/DI}}BPMNDiagram") is not None,
+    )
+    for child in process:
+        _read_child(graph, child)
+    for lane in process.iter(f"{{{BPMN_NS}}}lane"):
+        graph.lanes.append(LaneInfo(
+            id=lane.get("id", ""),
+            name=(lane.get("name") or "").strip(),
+            role=lane.get(f"{{{ALUR_NS}}}role"),
+            scope=lane.get(f"{{{ALUR_NS}}}scope"),
+            # Only direct refs: a nested lane claims its own nodes.
+            nodes=[(r.text or "").strip() for r in lane.findall(f"{{{BPMN_NS}}}flowNodeRef")],
+        ))
+    return graph
+
+
+def _choose_process(root: Element) -> Element:
+    processes = root.findall(f"{{{BPMN_NS}}}process")
+    if not processes:
+        raise BpmnReadError("the document has no process")
+    executable = [p for p in processes if p.get("isExecutable", "").lower() == "true"]
+    candidates = executable or processes
+    if len(candidates) > 1:
+        ids = ", ".join(p.get("id", "?") for p in candidates)
+        raise BpmnReadError(f"the document has several processes ({ids}); Alur runs one process per file")
+    return candidates[0]
+
+
+def _read_child(graph: Graph, child: Element) -> None:
+    kind = _local(child.tag)
+    if not kind or kind in _IGNORED:
+        return
+    element_id = child.get("id") or f"<{kind} without id>"
+    if kind == "sequenceFlow":
+        condition = child.find(f"{{{BPMN_NS}}}conditionExpression")
+        text = (condition.text or "").strip() if condition is not None else None
+        graph.flows[element_id] = Flow(
+            element_id, (child.get("name") or "").strip(),
+            child.get("sourceRef", ""), child.get("targetRef", ""), text or None,
+        )
+        return
+    node = Node(element_id, kind, (child.get("name") or "").strip(), dict(child.attrib), child)
+    if kind in _BEHAVIOUR:
+        graph.nodes[element_id] = node
+    else:
+        graph.unsupported.append(node)
+
+
+def event_definitions(node: Node) -> list[Element]:
+    return [c for c in node.element if _local(c.tag).endswith("EventDefinition")]
+
+
+def timer_duration(node: Node) -> str | None:
+    """The text of the node's timer duration, or None if it has none."""
+    for definition in event_definitions(node):
+        if _local(definition.tag) == "timerEventDefinition":
+            duration = definition.find(f"{{{BPMN_NS}}}timeDuration")
+            if duration is not None:
+                return (duration.text or "").strip()
+    return None
+
+
+def local_name(element: Element) -> str:
+    return _local(element.tag)

@@ -1,0 +1,99 @@
+"""The restricted evaluator for expressions written in a diagram.
+
+A process owner edits gateway conditions in the browser, so an expression is
+untrusted input. Two layers keep it harmless:
+
+1. `check()` walks the syntax tree and accepts only reading names, literals,
+   comparisons, boolean logic, arithmetic and calls of whitelisted functions.
+   Attribute access, subscripts of anything but a name, comprehensions,
+   lambdas and starred forms are refused. The validator reports its messages.
+2. `evaluate()` runs `check()` again and then evaluates with simpleeval, which
+   itself has no builtins and blocks dunder access, so an expression that
+   somehow skipped validation still cannot reach Python internals.
+"""
+from __future__ import annotations
+
+import ast
+from functools import lru_cache
+from typing import Any, Mapping
+
+from simpleeval import SimpleEval
+
+MAX_LENGTH = 500
+
+FUNCTIONS = {
+    "len": len,
+    "abs": abs,
+    "min": min,
+    "max": max,
+    "round": round,
+    "lower": lambda s: str(s).lower(),
+    "upper": lambda s: str(s).upper(),
+    "bool": bool,
+    "int": int,
+    "str": str,
+}
+
+_ALLOWED_NODES = (
+    ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd,
+    ast.Compare, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn,
+    ast.Is, ast.IsNot, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod,
+    ast.Name, ast.Load, ast.Constant, ast.List, ast.Tuple, ast.IfExp, ast.Call, ast.Subscript,
+)
+
+
+class ExpressionError(ValueError):
+    """An expression that is refused or that failed to evaluate."""
+
+
+@lru_cache(maxsize=4096)
+def check(expression: str) -> None:
+    """Raise ExpressionError unless the expression uses only the safe subset."""
+    if not isinstance(expression, str) or not expression.strip():
+        raise ExpressionError("empty expression")
+    if len(expression) > MAX_LENGTH:
+        raise ExpressionError(f"expression is longer than {MAX_LENGTH} characters")
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except SyntaxError as err:
+        raise ExpressionError(f"not a valid expression: {err.msg}") from None
+    for node in ast.walk(tree):
+        _check_node(node)
+
+
+def _check_node(node: ast.AST) -> None:
+    if not isinstance(node, _ALLOWED_NODES):
+        raise ExpressionError(f"{type(node).__name__} is not allowed in an expression")
+    if isinstance(node, ast.Name) and node.id.startswith("_"):
+        raise ExpressionError(f"name {node.id!r} is not allowed")
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            raise ExpressionError(
+                f"only these functions may be called: {', '.join(sorted(FUNCTIONS))}"
+            )
+        if node.keywords:
+            raise ExpressionError("keyword arguments are not allowed")
+    if isinstance(node, ast.Subscript) and not isinstance(node.value, ast.Name):
+        raise ExpressionError("only task data may be indexed")
+    if isinstance(node, ast.Constant) and isinstance(node.value, (bytes, complex, type(...))):
+        raise ExpressionError(f"literal {node.value!r} is not allowed")
+
+
+def evaluate(expression: str, data: Mapping[str, Any]) -> Any:
+    """Evaluate a checked expression against task data."""
+    check(expression)
+    evaluator = SimpleEval(functions=FUNCTIONS, names=dict(data))
+    try:
+        return evaluator.eval(expression.strip())
+    except Exception as err:  # simpleeval raises many types; the caller needs one
+        raise ExpressionError(f"cannot evaluate {expression!r}: {err}") from None
+
+
+def names_used(expression: str) -> set[str]:
+    """The task-data names an expression reads (for validation messages)."""
+    check(expression)
+    tree = ast.parse(expression.strip(), mode="eval")
+    return {
+        n.id for n in ast.walk(tree)
+        if isinstance(n, ast.Name) and n.id not in FUNCTIONS and n.id not in ("True", "False", "None")
+    }

@@ -1,0 +1,110 @@
+"""The form a step's performer fills in: fields, validation, JSON Schema."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+FIELD_TYPES = ("text", "number", "date", "boolean", "choice", "file")
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    type: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+    def json_schema(self) -> dict:
+        schema: dict[str, Any] = {"title": self.label}
+        if self.type == "text":
+            schema["type"] = "string"
+        elif self.type == "number":
+            schema["type"] = "number"
+        elif self.type == "date":
+            schema.update(type="string", format="date")
+        elif self.type == "boolean":
+            schema["type"] = "boolean"
+        elif self.type == "choice":
+            schema.update(type="string", enum=list(self.choices))
+        elif self.type == "file":
+            # A file field holds the id of a stored document.
+            schema.update(type="string", contentMediaType="application/octet-stream")
+        if self.help:
+            schema["description"] = self.help
+        return schema
+
+    def clean(self, value: Any) -> Any:
+        """Return the value in its canonical form, or raise ValueError."""
+        if self.type == "text" or self.type == "file":
+            if not isinstance(value, str):
+                raise ValueError("harus berupa teks")
+            return value.strip()
+        if self.type == "number":
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise ValueError("harus berupa angka")
+            try:
+                number = float(value)
+            except ValueError:
+                raise ValueError("harus berupa angka") from None
+            return int(number) if number.is_integer() else number
+        if self.type == "date":
+            try:
+                return date.fromisoformat(str(value)).isoformat()
+            except ValueError:
+                raise ValueError("harus berupa tanggal (YYYY-MM-DD)") from None
+        if self.type == "boolean":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "ya", "1", "false", "tidak", "0"):
+                return value.lower() in ("true", "ya", "1")
+            raise ValueError("harus ya atau tidak (true/false)")
+        if self.type == "choice":
+            if value not in self.choices:
+                raise ValueError(f"harus salah satu dari: {', '.join(self.choices)}")
+            return value
+        raise ValueError(f"jenis isian tidak dikenal: {self.type}")
+
+
+class FormError(ValueError):
+    """Submitted data that does not fit the step's form; `errors` maps field to message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+@dataclass(frozen=True)
+class Form:
+    fields: tuple[FormField, ...] = field(default_factory=tuple)
+
+    def json_schema(self) -> dict:
+        return {
+            "type": "object",
+            "properties": {f.name: f.json_schema() for f in self.fields},
+            "required": [f.name for f in self.fields if f.required],
+            "additionalProperties": False,
+        }
+
+    def clean(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Validate submitted data; return only the form's fields, cleaned."""
+        if not isinstance(data, dict):
+            raise FormError({"_": "data harus berupa objek JSON"})
+        known = {f.name: f for f in self.fields}
+        errors = {k: "isian tidak dikenal pada langkah ini" for k in data if k not in known}
+        cleaned: dict[str, Any] = {}
+        for f in self.fields:
+            value = data.get(f.name)
+            if value is None or value == "":
+                if f.required:
+                    errors[f.name] = "wajib diisi"
+                continue
+            try:
+                cleaned[f.name] = f.clean(value)
+            except ValueError as err:
+                errors[f.name] = str(err)
+        if errors:
+            raise FormError(errors)
+        return cleaned

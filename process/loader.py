@@ -1,0 +1,421 @@
+"""Loading a definition: the BPMN diagram and its YAML, checked together.
+
+Every problem is collected (not just the first) and names the file, the
+element or YAML path, and what is wrong, so a process owner can fix a whole
+diagram in one pass.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from process import bpmn
+from process.calendar import CalendarConfigError, CountingRule
+from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Decision, Definition, Lane, Overrides, Step
+from process.expressions import ExpressionError, check, names_used
+from process.forms import FIELD_TYPES, Form, FormField
+from process.mutu_baku import MutuBaku, MutuBakuError
+
+LANE_ROLES = ("administrasi", "teknis", "implementasi", "sekretaris")
+MAX_YAML_BYTES = 512 * 1024
+HEADER_KEYS = (
+    "nomor", "tanggal_pembuatan", "tanggal_revisi", "tanggal_efektif", "disahkan_oleh",
+    "dasar_hukum", "kualifikasi_pelaksana", "keterkaitan", "peralatan_perlengkapan",
+    "peringatan", "pencatatan_pendataan",
+)
+_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    element: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.element}: {self.message}"
+
+
+class DefinitionError(ValueError):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def load(bpmn_text: str, yaml_text: str = "", *, bpmn_name: str = "definition.bpmn",
+         yaml_name: str = "definition.yaml", known_roles: Iterable[str] = LANE_ROLES) -> Definition:
+    """Build a Definition, or raise DefinitionError listing every problem."""
+    return _Loader(bpmn_text, yaml_text, bpmn_name, yaml_name, tuple(known_roles)).run()
+
+
+def yaml_path_for(bpmn_path: Path) -> Path | None:
+    for suffix in (".yaml", ".yml"):
+        candidate = bpmn_path.with_suffix(suffix)
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def load_file(bpmn_path: str | Path, **kwargs: Any) -> Definition:
+    path = Path(bpmn_path)
+    yaml_path = yaml_path_for(path)
+    return load(
+        _read_text(path), _read_text(yaml_path) if yaml_path else "",
+        bpmn_name=str(path), yaml_name=str(yaml_path or path.with_suffix(".yaml")), **kwargs,
+    )
+
+
+def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
+    """Check definition files without deploying. A YAML path checks its BPMN."""
+    problems: list[Problem] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.suffix in (".yaml", ".yml"):
+            path = path.with_suffix(".bpmn")
+        if path in seen:
+            continue
+        seen.add(path)
+        if not path.exists():
+            problems.append(Problem(str(raw), "-", "file not found"))
+            continue
+        try:
+            load_file(path)
+        except DefinitionError as err:
+            problems.extend(err.problems)
+    return problems
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return path.read_bytes().decode("latin-1")
+
+
+class _Loader:
+    """One pass over one definition; collects problems instead of stopping."""
+
+    def __init__(self, bpmn_text, yaml_text, bpmn_name, yaml_name, known_roles):
+        self.bpmn_text, self.yaml_text = bpmn_text, yaml_text or ""
+        self.bpmn_name, self.yaml_name = bpmn_name, yaml_name
+        self.known_roles = known_roles
+        self.problems: list[Problem] = []
+
+    def bpmn_problem(self, element: str, message: str) -> None:
+        self.problems.append(Problem(self.bpmn_name, element or "-", message))
+
+    def yaml_problem(self, path: str, message: str) -> None:
+        self.problems.append(Problem(self.yaml_name, path or "-", message))
+
+    def run(self) -> Definition:
+        try:
+            graph = bpmn.read_graph(self.bpmn_text)
+        except bpmn.BpmnReadError as err:
+            raise DefinitionError([Problem(self.bpmn_name, "-", str(err))]) from None
+        config = self._read_yaml()
+        counting = self._counting(config.get("counting"), "counting", {})
+        lanes = self._lanes(graph)
+        self._check_elements(graph)
+        self._check_flows(graph)
+        self._check_reachability(graph)
+        steps = self._steps(graph, lanes, config.get("steps") or {}, counting)
+        self._check_conditions_have_data(graph, steps)
+        header = self._header(config.get("sop") or {})
+        if self.problems:
+            raise DefinitionError(self.problems)
+        return Definition(
+            key=graph.process_id, name=graph.process_name or graph.process_id,
+            bpmn_xml=self.bpmn_text, yaml_text=self.yaml_text, header=header,
+            lanes=tuple(lanes.values()), steps=tuple(sorted(steps, key=lambda s: s.number)),
+            counting=counting,
+        )
+
+    # -- YAML -------------------------------------------------------------
+
+    def _read_yaml(self) -> dict:
+        if not self.yaml_text.strip():
+            return {}
+        if len(self.yaml_text.encode()) > MAX_YAML_BYTES:
+            self.yaml_problem("-", f"file is larger than {MAX_YAML_BYTES // 1024} KiB")
+            return {}
+        try:
+            data = yaml.safe_load(self.yaml_text)
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            where = f"line {mark.line + 1}" if mark else "-"
+            self.yaml_problem(where, f"malformed YAML: {getattr(err, 'problem', None) or err}")
+            return {}
+        if not isinstance(data, dict):
+            self.yaml_problem("-", "the file must be a mapping with 'sop', 'counting' and 'steps'")
+            return {}
+        for key in data:
+            if key not in ("sop", "counting", "steps"):
+                self.yaml_problem(str(key), "unknown key (expected sop, counting, steps)")
+        return data
+
+    def _header(self, sop: Any) -> dict:
+        if not isinstance(sop, dict):
+            self.yaml_problem("sop", "must be a mapping of header fields")
+            return {}
+        for key in sop:
+            if key not in HEADER_KEYS:
+                self.yaml_problem(f"sop.{key}", f"unknown header field (expected one of {', '.join(HEADER_KEYS)})")
+        return {k: _plain(v) for k, v in sop.items() if k in HEADER_KEYS}
+
+    def _counting(self, raw: Any, path: str, base: Overrides) -> Overrides:
+        if raw is None:
+            return base
+        try:
+            CountingRule.from_dict(raw, key=path)
+        except CalendarConfigError as err:
+            where, _, message = str(err).partition(": ")
+            self.yaml_problem(where, message)
+            return base
+        return {**base, **{k: str(v) for k, v in raw.items()}}
+
+    def _form(self, raw: Any, path: str) -> Form:
+        if raw is None:
+            return Form()
+        if not isinstance(raw, list):
+            self.yaml_problem(path, "must be a list of fields")
+            return Form()
+        fields, names = [], set()
+        for i, item in enumerate(raw):
+            where = f"{path}[{i}]"
+            if not isinstance(item, dict):
+                self.yaml_problem(where, "a field must be a mapping with name, label and type")
+                continue
+            name, kind = item.get("name"), item.get("type")
+            if not isinstance(name, str) or not _FIELD_NAME.match(name):
+                self.yaml_problem(where, f"field name {name!r} must be lower_snake_case")
+                continue
+            where = f"{path}.{name}"
+            if name in names:
+                self.yaml_problem(where, "duplicate field name")
+            names.add(name)
+            if kind not in FIELD_TYPES:
+                self.yaml_problem(where, f"unknown field type {kind!r} (expected one of {', '.join(FIELD_TYPES)})")
+                continue
+            choices = item.get("choices") or ()
+            if kind == "choice" and (not isinstance(choices, list) or not choices):
+                self.yaml_problem(where, "a choice field needs a non-empty 'choices' list")
+                continue
+            unknown = set(item) - {"name", "label", "type", "required", "choices", "help"}
+            if unknown:
+                self.yaml_problem(where, f"unknown keys: {', '.join(sorted(map(str, unknown)))}")
+            fields.append(FormField(
+                name=name, label=str(item.get("label") or name), type=kind,
+                required=bool(item.get("required", False)),
+                choices=tuple(str(c) for c in choices), help=str(item.get("help") or ""),
+            ))
+        return Form(tuple(fields))
+
+    # -- BPMN -------------------------------------------------------------
+
+    def _lanes(self, graph: bpmn.Graph) -> dict[str, Lane]:
+        lanes: dict[str, Lane] = {}
+        for info in graph.lanes:
+            role = info.role or _role_from_name(info.name)
+            if role not in self.known_roles:
+                self.bpmn_problem(info.id, f"unknown lane {info.name!r}: its role {role!r} is not one of "
+                                           f"the office's roles ({', '.join(self.known_roles)})")
+                continue
+            scope = info.scope or (SCOPE_OFFICE if role == "sekretaris" else SCOPE_BIDANG)
+            if scope not in (SCOPE_BIDANG, SCOPE_OFFICE):
+                self.bpmn_problem(info.id, f"lane scope must be {SCOPE_BIDANG} or {SCOPE_OFFICE}, not {scope!r}")
+                continue
+            lanes[info.id] = Lane(info.id, info.name or role, role, scope)
+        return lanes
+
+    def _check_elements(self, graph: bpmn.Graph) -> None:
+        for node in graph.unsupported:
+            if node.kind == "scriptTask":
+                self.bpmn_problem(node.id, "script tasks are not allowed: a diagram cannot run code on the server")
+            else:
+                self.bpmn_problem(node.id, f"{node.kind} is not supported (Alur runs user tasks, exclusive "
+                                           "gateways, start/end events and timer boundary events)")
+        starts = [n for n in graph.nodes.values() if n.kind == "startEvent"]
+        if len(starts) != 1:
+            self.bpmn_problem(graph.process_id, f"the process needs exactly one start event, found {len(starts)}")
+        if not any(n.kind == "endEvent" for n in graph.nodes.values()):
+            self.bpmn_problem(graph.process_id, "the process has no end event")
+        for node in graph.nodes.values():
+            kinds = [bpmn.local_name(d) for d in bpmn.event_definitions(node)]
+            if node.kind == "startEvent" and kinds:
+                self.bpmn_problem(node.id, f"a start event with {kinds[0]} is not supported; use a plain start event")
+            if node.kind == "endEvent" and any(k != "terminateEventDefinition" for k in kinds):
+                self.bpmn_problem(node.id, f"an end event with {kinds[0]} is not supported")
+            if node.kind == "boundaryEvent":
+                self._check_boundary(graph, node, kinds)
+            if node.kind == "userTask" and (node.element.find(f"{{{bpmn.BPMN_NS}}}multiInstanceLoopCharacteristics")
+                                            is not None or node.element.find(
+                                                f"{{{bpmn.BPMN_NS}}}standardLoopCharacteristics") is not None):
+                self.bpmn_problem(node.id, "loop and multi-instance steps are not supported")
+
+    def _check_boundary(self, graph: bpmn.Graph, node: bpmn.Node, kinds: list[str]) -> None:
+        host = graph.nodes.get(node.attrs.get("attachedToRef", ""))
+        if kinds != ["timerEventDefinition"]:
+            self.bpmn_problem(node.id, "only timer boundary events (a step's standard time) are supported")
+        elif host is None or host.kind != "userTask":
+            self.bpmn_problem(node.id, "a timer boundary event must be attached to a user task")
+        elif node.attrs.get("cancelActivity", "true").lower() != "false":
+            self.bpmn_problem(node.id, "the standard-time timer must be non-interrupting (cancelActivity=\"false\")")
+        elif bpmn.timer_duration(node) is None:
+            self.bpmn_problem(node.id, "the timer needs a duration (timeDuration), e.g. PT30M")
+
+    def _check_flows(self, graph: bpmn.Graph) -> None:
+        for flow in graph.flows.values():
+            for end, ref in (("source", flow.source), ("target", flow.target)):
+                if ref not in graph.nodes and ref not in {n.id for n in graph.unsupported}:
+                    self.bpmn_problem(flow.id, f"{end} {ref!r} is not an element of the process")
+            if flow.condition is not None:
+                try:
+                    check(flow.condition)
+                except ExpressionError as err:
+                    self.bpmn_problem(flow.id, f"condition {flow.condition!r} refused: {err}")
+                source = graph.nodes.get(flow.source)
+                if source is not None and source.kind != "exclusiveGateway":
+                    self.bpmn_problem(flow.id, "conditions are only allowed on flows leaving an exclusive gateway")
+        for node in graph.nodes.values():
+            outgoing = graph.outgoing(node.id)
+            if node.kind == "exclusiveGateway" and len(outgoing) > 1:
+                default = node.attrs.get("default")
+                for flow in outgoing:
+                    if flow.condition is None and flow.id != default:
+                        self.bpmn_problem(flow.id, f"gateway flow without a condition and {node.id!r} has no "
+                                                   "default flow")
+            if node.kind in ("userTask", "startEvent", "exclusiveGateway") and not outgoing:
+                self.bpmn_problem(node.id, f"{node.kind} {node.name or node.id!r} has no outgoing flow")
+            if node.kind == "userTask" and len(outgoing) > 1:
+                self.bpmn_problem(node.id, "a step may have only one outgoing flow; put decisions in a gateway")
+
+    def _check_reachability(self, graph: bpmn.Graph) -> None:
+        starts = [n.id for n in graph.nodes.values() if n.kind == "startEvent"]
+        seen, queue = set(starts), list(starts)
+        boundaries: dict[str, list[str]] = {}
+        for node in graph.nodes.values():
+            if node.kind == "boundaryEvent":
+                boundaries.setdefault(node.attrs.get("attachedToRef", ""), []).append(node.id)
+        while queue:
+            current = queue.pop()
+            nxt = [f.target for f in graph.outgoing(current)] + boundaries.get(current, [])
+            for target in nxt:
+                if target not in seen:
+                    seen.add(target)
+                    queue.append(target)
+        if not starts:
+            return
+        for node in graph.nodes.values():
+            if node.id not in seen:
+                self.bpmn_problem(node.id, f"{node.kind} {node.name or node.id!r} is unreachable from the start event")
+
+    def _steps(self, graph: bpmn.Graph, lanes: dict[str, Lane], yaml_steps: Any,
+               counting: Overrides) -> list[Step]:
+        if not isinstance(yaml_steps, dict):
+            self.yaml_problem("steps", "must be a mapping from SOP step number to the step's details")
+            yaml_steps = {}
+        lane_of = {ref: lane_id for info in graph.lanes for ref in info.nodes for lane_id in [info.id]}
+        timers = {n.attrs.get("attachedToRef"): n for n in graph.nodes.values() if n.kind == "boundaryEvent"}
+        steps: list[Step] = []
+        numbers: dict[int, str] = {}
+        for node in (n for n in graph.nodes.values() if n.kind == "userTask"):
+            number = self._step_number(node, numbers)
+            lane_id = lane_of.get(node.id)
+            if lane_id is None:
+                self.bpmn_problem(node.id, f"user task {node.name or node.id!r} is outside any lane")
+            timer = timers.get(node.id)
+            mutu = self._mutu_baku(node, timer)
+            if number is None or lane_id not in lanes or mutu is None:
+                continue
+            details = yaml_steps.get(number) or {}
+            path = f"steps.{number}"
+            if not isinstance(details, dict):
+                self.yaml_problem(path, "must be a mapping (kelengkapan, output, form, counting)")
+                details = {}
+            for key in set(details) - {"kelengkapan", "output", "form", "counting"}:
+                self.yaml_problem(f"{path}.{key}", "unknown key (expected kelengkapan, output, form, counting)")
+            step_counting = self._counting(details.get("counting"), f"{path}.counting", counting)
+            steps.append(Step(
+                number=number, element_id=node.id, name=node.name, lane=lanes[lane_id],
+                mutu_baku=mutu, timer_id=timer.id, counting=step_counting,
+                kelengkapan=str(details.get("kelengkapan") or ""), output=str(details.get("output") or ""),
+                form=self._form(details.get("form"), f"{path}.form"),
+                decision=self._decision(graph, node),
+            ))
+        for key in yaml_steps:
+            if key not in numbers:
+                self.yaml_problem(f"steps.{key}", f"there is no step {key} in the diagram")
+        return steps
+
+    def _step_number(self, node: bpmn.Node, numbers: dict[int, str]) -> int | None:
+        raw = node.alur("step")
+        if raw is None:
+            self.bpmn_problem(node.id, "step has no SOP number (attribute alur:step)")
+            return None
+        if not raw.strip().isdigit() or int(raw) < 1:
+            self.bpmn_problem(node.id, f"SOP number {raw!r} must be a positive whole number")
+            return None
+        number = int(raw)
+        if number in numbers:
+            self.bpmn_problem(node.id, f"SOP number {number} is already used by {numbers[number]!r}")
+            return None
+        numbers[number] = node.id
+        return number
+
+    def _mutu_baku(self, node: bpmn.Node, timer: bpmn.Node | None) -> MutuBaku | None:
+        if timer is None:
+            self.bpmn_problem(node.id, f"step {node.name or node.id!r} has no standard time (a non-interrupting "
+                                       "timer boundary event with a duration)")
+            return None
+        text = bpmn.timer_duration(timer)
+        if text is None:
+            return None  # reported by _check_boundary
+        try:
+            return MutuBaku.from_iso(text)
+        except MutuBakuError as err:
+            self.bpmn_problem(timer.id, str(err))
+            return None
+
+    def _decision(self, graph: bpmn.Graph, node: bpmn.Node) -> Decision | None:
+        outgoing = graph.outgoing(node.id)
+        gateway = graph.nodes.get(outgoing[0].target) if len(outgoing) == 1 else None
+        if gateway is None or gateway.kind != "exclusiveGateway":
+            return None
+        default = gateway.attrs.get("default")
+        outcomes = tuple(
+            (f.id, f.name, None if f.id == default else f.condition, f.target) for f in graph.outgoing(gateway.id)
+        )
+        return Decision(gateway.id, gateway.name or node.name, outcomes)
+
+    def _check_conditions_have_data(self, graph: bpmn.Graph, steps: list[Step]) -> None:
+        provided = {f.name for s in steps for f in s.form.fields}
+        for flow in graph.flows.values():
+            if flow.condition is None:
+                continue
+            try:
+                missing = names_used(flow.condition) - provided
+            except ExpressionError:
+                continue  # already reported
+            for name in sorted(missing):
+                self.bpmn_problem(flow.id, f"condition reads {name!r}, which no step's form provides")
+
+
+def _role_from_name(name: str) -> str:
+    lowered = name.strip().lower()
+    return lowered[4:].strip() if lowered.startswith("tim ") else lowered
+
+
+def _plain(value: Any) -> Any:
+    """YAML dates become ISO strings so the header is JSON-ready."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

@@ -1,0 +1,92 @@
+"""Mutu baku waktu: the standard time of an SOP step.
+
+Real SOPs write it as "30 Menit", "120 Menit", "1 Hari", "1Hari", "2 Jam" or
+"30 Hari Kerja"; the diagram stores it as an ISO 8601 duration on the step's
+timer. This module converts both ways without losing the SOP's own notation
+("120 Menit" stays minutes: PT120M, not PT2H).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+
+
+class MutuBakuError(ValueError):
+    """A standard time that cannot be read."""
+
+
+class Unit(Enum):
+    MENIT = "Menit"
+    JAM = "Jam"
+    HARI = "Hari"
+
+    @property
+    def iso_designator(self) -> str:
+        return {"Menit": "M", "Jam": "H", "Hari": "D"}[self.value]
+
+
+_TEXT = re.compile(
+    r"^\s*(?P<amount>\d+)\s*(?P<unit>menit|jam|hari)(?:\s+(?P<kerja>kerja|kalender))?\s*$",
+    re.IGNORECASE,
+)
+_ISO = re.compile(r"^P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?)?$")
+
+
+@dataclass(frozen=True)
+class MutuBaku:
+    amount: int
+    unit: Unit
+    # True for "Hari Kerja", False for "Hari Kalender", None when the text
+    # does not say: then the definition's counting rule decides.
+    working: bool | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "MutuBaku":
+        """Read the SOP notation, e.g. "30 Menit" or "7 Hari Kerja"."""
+        match = _TEXT.match(text or "")
+        if not match:
+            raise MutuBakuError(
+                f"cannot read standard time {text!r}: expected '<number> Menit|Jam|Hari', e.g. '30 Menit'"
+            )
+        amount = int(match["amount"])
+        if amount <= 0:
+            raise MutuBakuError(f"standard time {text!r} must be longer than zero")
+        kerja = match["kerja"]
+        working = None if kerja is None else kerja.lower() == "kerja"
+        return cls(amount, Unit(match["unit"].capitalize()), working)
+
+    @classmethod
+    def from_iso(cls, iso: str) -> "MutuBaku":
+        """Read an ISO 8601 duration with exactly one component (P7D, PT30M, PT2H)."""
+        match = _ISO.match((iso or "").strip().strip("'\"").upper())
+        parts = {k: int(v) for k, v in (match.groupdict().items() if match else ()) if v}
+        if len(parts) != 1:
+            raise MutuBakuError(
+                f"cannot read duration {iso!r}: expected one ISO 8601 component such as P7D, PT2H or PT30M"
+            )
+        (name, amount), = parts.items()
+        if amount <= 0:
+            raise MutuBakuError(f"duration {iso!r} must be longer than zero")
+        unit = {"days": Unit.HARI, "hours": Unit.JAM, "minutes": Unit.MENIT}[name]
+        return cls(amount, unit)
+
+    def to_iso(self) -> str:
+        if self.unit is Unit.HARI:
+            return f"P{self.amount}D"
+        return f"PT{self.amount}{self.unit.iso_designator}"
+
+    @property
+    def minutes(self) -> int:
+        """Length in minutes of time (for Hari: 24-hour days)."""
+        per_unit = {Unit.MENIT: 1, Unit.JAM: 60, Unit.HARI: 24 * 60}[self.unit]
+        return self.amount * per_unit
+
+    @property
+    def clock_delta(self) -> timedelta:
+        return timedelta(minutes=self.minutes)
+
+    def __str__(self) -> str:
+        suffix = {None: "", True: " Kerja", False: " Kalender"}[self.working]
+        return f"{self.amount} {self.unit.value}{suffix}"
