@@ -1,0 +1,213 @@
+"""Claiming, completing and who may do what: conflicts, permissions, invalid data."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from engine import services
+from engine.db import Document, Event, Instance
+from engine.errors import Conflict, Forbidden, InvalidData
+from engine.runtime import Runtime
+from process.loader import load_file
+from tests.integration.sop import STEP_DATA, do_step, open_task
+
+KEY = "monev_kegiatan_bidang"
+
+
+@pytest.fixture
+def instance_id(rt):
+    return services.start(rt, KEY, "aptika", "Layanan email dinas", "aptika.implementasi")
+
+
+def snapshot(rt, instance_id):
+    with rt.uow() as session:
+        instance = session.get(Instance, instance_id)
+        events = session.scalars(select(Event.kind).where(Event.instance_id == instance_id)).all()
+        return instance.version, instance.workflow_json, instance.state, list(events)
+
+
+def test_invalid_or_missing_form_data_is_refused_and_nothing_changes(rt, instance_id):
+    task = open_task(rt, instance_id)
+    services.claim(rt, task["id"], "aptika.implementasi")
+    before = snapshot(rt, instance_id)
+    bad = [
+        {},                                                              # required fields missing
+        {**STEP_DATA[1], "tanggal_mulai": "2 Maret"},                    # not a date
+        {**STEP_DATA[1], "tidak_ada": "x"},                              # unknown field
+        {**STEP_DATA[1], "dokumen_rencana": "999"},                      # a document that does not exist
+    ]
+    expected_field = ["rencana_kegiatan", "tanggal_mulai", "tidak_ada", "dokumen_rencana"]
+    for data, field in zip(bad, expected_field):
+        with pytest.raises(InvalidData) as err:
+            services.complete(rt, task["id"], "aptika.implementasi", data)
+        assert field in err.value.errors
+    assert snapshot(rt, instance_id) == before
+    assert open_task(rt, instance_id)["id"] == task["id"]
+    with rt.uow() as session:
+        assert session.scalars(select(Document)).all() == []
+
+
+def test_a_file_field_with_a_file_of_the_wrong_field_is_refused(rt, instance_id):
+    task = open_task(rt, instance_id)
+    services.claim(rt, task["id"], "aptika.implementasi")
+    with pytest.raises(InvalidData) as err:
+        services.complete(rt, task["id"], "aptika.implementasi", STEP_DATA[1],
+                          files={"rencana_kegiatan": ("a.txt", b"x")})
+    assert "rencana_kegiatan" in err.value.errors
+
+
+def test_uploaded_document_is_stored_and_referenced(rt, instance_id):
+    task = open_task(rt, instance_id)
+    services.claim(rt, task["id"], "aptika.implementasi")
+    services.complete(rt, task["id"], "aptika.implementasi", STEP_DATA[1],
+                      files={"dokumen_rencana": ("rencana.pdf", b"%PDF rencana")})
+    with rt.uow() as session:
+        [document] = session.scalars(select(Document)).all()
+        assert (document.filename, document.size, document.field) == ("rencana.pdf", 12, "dokumen_rencana")
+        document_id, sha = document.id, document.sha256
+    history = services.show(rt, instance_id)["history"]
+    completed = next(e for e in history if e["kind"] == "step_completed")
+    assert completed["data"]["dokumen_rencana"] == str(document_id)
+    assert (rt.settings.data_dir / "files" / sha[:2] / sha).read_bytes() == b"%PDF rencana"
+
+
+def test_claim_conflicts(rt, instance_id):
+    with rt.uow() as session:
+        from engine.db import Membership, User
+        colleague = User(login="aptika.implementasi2", name="Rekan", bidang_code="aptika",
+                         roles=[Membership(role="implementasi")])
+        session.add(colleague)
+        session.commit()
+    task = open_task(rt, instance_id)
+    services.claim(rt, task["id"], "aptika.implementasi")
+    with pytest.raises(Conflict, match="sudah diklaim oleh aptika.implementasi"):
+        services.claim(rt, task["id"], "aptika.implementasi2")
+    with pytest.raises(Conflict):
+        services.complete(rt, task["id"], "aptika.implementasi2", STEP_DATA[1])
+    with pytest.raises(Conflict):
+        services.unclaim(rt, task["id"], "aptika.implementasi2")
+    services.unclaim(rt, task["id"], "aptika.implementasi")
+    services.claim(rt, task["id"], "aptika.implementasi2")
+    services.complete(rt, task["id"], "aptika.implementasi2", STEP_DATA[1])
+    with pytest.raises(Conflict, match="sudah selesai oleh aptika.implementasi2"):
+        services.complete(rt, task["id"], "aptika.implementasi2", STEP_DATA[1])
+    with pytest.raises(Conflict):
+        services.claim(rt, task["id"], "aptika.implementasi")
+
+
+def test_a_stale_version_is_a_conflict(rt, instance_id):
+    task = open_task(rt, instance_id)
+    services.claim(rt, task["id"], "aptika.implementasi")          # bumps the row version
+    with pytest.raises(Conflict, match="berubah"):
+        services.complete(rt, task["id"], "aptika.implementasi", STEP_DATA[1], expected_version=task["version"])
+    fresh = open_task(rt, instance_id)
+    services.complete(rt, task["id"], "aptika.implementasi", STEP_DATA[1], expected_version=fresh["version"])
+
+
+def test_completing_without_claiming_is_refused(rt, instance_id):
+    task = open_task(rt, instance_id)
+    with pytest.raises(Conflict, match="klaim"):
+        services.complete(rt, task["id"], "aptika.implementasi", STEP_DATA[1])
+
+
+@pytest.mark.parametrize("login", ["ikp.implementasi", "aptika.teknis", "sekretaris", "kepala.aptika"])
+def test_only_the_lane_role_in_that_bidang_may_claim(rt, instance_id, login):
+    task = open_task(rt, instance_id)
+    with pytest.raises(Forbidden):
+        services.claim(rt, task["id"], login)
+    assert [t["id"] for t in services.tasks(rt, login)] == []
+    assert [t["id"] for t in services.tasks(rt, "aptika.implementasi")] == [task["id"]]
+
+
+def test_the_sekretaris_lane_serves_every_bidang(rt):
+    ids = [services.start(rt, KEY, bidang, f"Kegiatan {bidang}") for bidang in ("aptika", "ikp")]
+    for instance_id, bidang in zip(ids, ("aptika", "ikp")):
+        for step in (1, 2, 3, 4):
+            do_step(rt, instance_id, step, bidang=bidang)
+        do_step(rt, instance_id, 5, {"terverifikasi": True}, bidang=bidang)
+        for step in (6, 7, 8):
+            do_step(rt, instance_id, step, bidang=bidang)
+    offered = services.tasks(rt, "sekretaris")
+    assert sorted((t["step"], t["bidang"]) for t in offered) == [(9, "aptika"), (9, "ikp")]
+    with pytest.raises(Forbidden):
+        services.claim(rt, offered[0]["id"], "aptika.implementasi")
+    assert services.claim(rt, offered[0]["id"], "sekretaris")["assignee"] == "sekretaris"
+
+
+def test_concurrent_completions_apply_exactly_once(settings, clock, rt, instance_id):
+    task = open_task(rt, instance_id)
+    services.claim(rt, task["id"], "aptika.implementasi")
+    outcomes, barrier = [], threading.Barrier(4)
+
+    def attempt():
+        runtime = Runtime(settings, clock=clock)
+        barrier.wait()
+        try:
+            services.complete(runtime, task["id"], "aptika.implementasi", STEP_DATA[1])
+            outcomes.append("ok")
+        except Conflict:
+            outcomes.append("conflict")
+        finally:
+            runtime.dispose()
+
+    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict", "conflict", "conflict", "ok"]
+    history = services.show(rt, instance_id)["history"]
+    assert [e["step"] for e in history if e["kind"] == "step_completed"] == [1]
+    assert [t["step"] for t in services.tasks(rt, instance_id=instance_id)] == [2]
+
+
+def test_concurrent_claims_give_the_task_to_exactly_one(settings, clock, rt, instance_id):
+    with rt.uow() as session:
+        from engine.db import Membership, User
+        for i in range(3):
+            session.add(User(login=f"impl{i}", name="x", bidang_code="aptika", roles=[Membership(role="implementasi")]))
+        session.commit()
+    task = open_task(rt, instance_id)
+    winners, barrier = [], threading.Barrier(3)
+
+    def attempt(login):
+        runtime = Runtime(settings, clock=clock)
+        barrier.wait()
+        try:
+            services.claim(runtime, task["id"], login)
+            winners.append(login)
+        except Conflict:
+            pass
+        finally:
+            runtime.dispose()
+
+    threads = [threading.Thread(target=attempt, args=(f"impl{i}",)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(winners) == 1
+    assert open_task(rt, instance_id)["assignee"] == winners[0]
+
+
+def test_deploy_stores_a_new_version_only_when_content_changed(rt, tmp_path):
+    definition = load_file(rt.settings.definitions_dir / f"{KEY}.bpmn")
+    again = services.deploy(rt, definition, "pemilik.proses")
+    assert (again.version, again.created) == (1, False)
+    bpmn = definition.bpmn_xml.replace('name="7 Hari" cancelActivity="false" attachedToRef="Step_11"',
+                                       'name="5 Hari" cancelActivity="false" attachedToRef="Step_11"')
+    bpmn = bpmn.replace("<bpmn:timeDuration xsi:type=\"bpmn:tFormalExpression\">P7D</bpmn:timeDuration>\n"
+                        "      </bpmn:timerEventDefinition>\n    </bpmn:boundaryEvent>\n    <bpmn:userTask id=\"Step_12\"",
+                        "<bpmn:timeDuration xsi:type=\"bpmn:tFormalExpression\">P5D</bpmn:timeDuration>\n"
+                        "      </bpmn:timerEventDefinition>\n    </bpmn:boundaryEvent>\n    <bpmn:userTask id=\"Step_12\"")
+    assert bpmn != definition.bpmn_xml
+    (tmp_path / f"{KEY}.bpmn").write_text(bpmn)
+    (tmp_path / f"{KEY}.yaml").write_text(definition.yaml_text)
+    changed = services.deploy(rt, load_file(tmp_path / f"{KEY}.bpmn"), "pemilik.proses")
+    assert (changed.version, changed.created) == (2, True)
+    from engine.db import DefinitionVersion
+    with rt.uow() as session:
+        summary = session.scalars(select(DefinitionVersion.summary).where(DefinitionVersion.version == 2)).one()
+    assert "Langkah 11: waktu baku 7 Hari menjadi 5 Hari" in summary
