@@ -79,10 +79,24 @@ def _check_node(node: ast.AST) -> None:
         raise ExpressionError(f"literal {node.value!r} is not allowed")
 
 
+class _Evaluator(SimpleEval):
+    """SimpleEval plus the list and tuple literals `check()` allows (`x in ["a", "b"]`).
+
+    Plain SimpleEval refuses them, so a condition the validator accepted
+    failed only when an instance reached the gateway. Nothing else is added:
+    no dicts, sets or comprehensions.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.nodes[ast.List] = lambda node: [self._eval(x) for x in node.elts]
+        self.nodes[ast.Tuple] = lambda node: tuple(self._eval(x) for x in node.elts)
+
+
 def evaluate(expression: str, data: Mapping[str, Any]) -> Any:
     """Evaluate a checked expression against task data."""
     check(expression)
-    evaluator = SimpleEval(functions=FUNCTIONS, names=dict(data))
+    evaluator = _Evaluator(functions=FUNCTIONS, names=dict(data))
     try:
         return evaluator.eval(expression.strip())
     except Exception as err:  # simpleeval raises many types; the caller needs one

@@ -1,6 +1,7 @@
 """The form a step's performer fills in: fields, validation, JSON Schema."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -49,6 +50,8 @@ class FormField:
                 number = float(value)
             except ValueError:
                 raise ValueError("harus berupa angka") from None
+            if not math.isfinite(number):  # "nan", "inf", "1e999": not JSON, refused by PostgreSQL
+                raise ValueError("harus berupa angka")
             return int(number) if number.is_integer() else number
         if self.type == "date":
             try:

@@ -87,7 +87,38 @@ def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
             load_file(path)
         except DefinitionError as err:
             problems.extend(err.problems)
+        except OSError as err:  # a directory, no permission, ...
+            problems.append(Problem(str(raw), "-", f"cannot read the file: {err.strerror or err}"))
     return problems
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """yaml.SafeLoader without aliases, and with a line number on bad values.
+
+    Aliases (`*name`) let a few lines expand to a recursive or exponentially
+    large structure that the header code would then walk; a definition never
+    needs them. A value the YAML types cannot build (`tanggal_efektif:
+    2025-13-45`) raised a bare ValueError from inside PyYAML; it becomes a
+    YAML error with the value's position instead.
+    """
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"aliases (*{event.anchor}) are not allowed", event.start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, AttributeError, OverflowError) as err:
+            what = repr(node.value) if isinstance(node, yaml.ScalarNode) else "the value"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {what} as {node.tag.rsplit(':', 1)[-1]}: {err}",
+                node.start_mark) from None
 
 
 def _read_text(path: Path) -> str:
@@ -105,6 +136,10 @@ class _Loader:
         self.bpmn_name, self.yaml_name = bpmn_name, yaml_name
         self.known_roles = known_roles
         self.problems: list[Problem] = []
+        # Names the YAML's forms provide, including those of steps left out
+        # for a diagram problem, so a condition is not blamed for it.
+        self.provided: set[str] = set()
+        self.yaml_unreadable = False
 
     def bpmn_problem(self, element: str, message: str) -> None:
         self.problems.append(Problem(self.bpmn_name, element or "-", message))
@@ -142,16 +177,19 @@ class _Loader:
             return {}
         if len(self.yaml_text.encode()) > MAX_YAML_BYTES:
             self.yaml_problem("-", f"file is larger than {MAX_YAML_BYTES // 1024} KiB")
+            self.yaml_unreadable = True
             return {}
         try:
-            data = yaml.safe_load(self.yaml_text)
+            data = yaml.load(self.yaml_text, Loader=_YamlLoader)  # noqa: S506 (a SafeLoader)
         except yaml.YAMLError as err:
             mark = getattr(err, "problem_mark", None)
             where = f"line {mark.line + 1}" if mark else "-"
             self.yaml_problem(where, f"malformed YAML: {getattr(err, 'problem', None) or err}")
+            self.yaml_unreadable = True
             return {}
         if not isinstance(data, dict):
             self.yaml_problem("-", "the file must be a mapping with 'sop', 'counting' and 'steps'")
+            self.yaml_unreadable = True
             return {}
         for key in data:
             if key not in ("sop", "counting", "steps"):
@@ -330,8 +368,10 @@ class _Loader:
                 self.bpmn_problem(node.id, f"user task {node.name or node.id!r} is outside any lane")
             timer = timers.get(node.id)
             mutu = self._mutu_baku(node, timer)
-            if number is None or lane_id not in lanes or mutu is None:
+            if number is None:
                 continue
+            # The YAML side is checked even when the diagram side of the step
+            # has a problem, so one pass reports both.
             details = yaml_steps.get(number) or {}
             path = f"steps.{number}"
             if not isinstance(details, dict):
@@ -340,12 +380,15 @@ class _Loader:
             for key in set(details) - {"kelengkapan", "output", "form", "counting"}:
                 self.yaml_problem(f"{path}.{key}", "unknown key (expected kelengkapan, output, form, counting)")
             step_counting = self._counting(details.get("counting"), f"{path}.counting", counting)
+            form = self._form(details.get("form"), f"{path}.form")
+            self.provided.update(f.name for f in form.fields)
+            if lane_id not in lanes or mutu is None:
+                continue
             steps.append(Step(
                 number=number, element_id=node.id, name=node.name, lane=lanes[lane_id],
                 mutu_baku=mutu, timer_id=timer.id, counting=step_counting,
                 kelengkapan=str(details.get("kelengkapan") or ""), output=str(details.get("output") or ""),
-                form=self._form(details.get("form"), f"{path}.form"),
-                decision=self._decision(graph, node),
+                form=form, decision=self._decision(graph, node),
             ))
         for key in yaml_steps:
             if key not in numbers:
@@ -393,7 +436,9 @@ class _Loader:
         return Decision(gateway.id, gateway.name or node.name, outcomes)
 
     def _check_conditions_have_data(self, graph: bpmn.Graph, steps: list[Step]) -> None:
-        provided = {f.name for s in steps for f in s.form.fields}
+        if self.yaml_unreadable:
+            return  # the forms are unknown; the YAML problem is reported
+        provided = self.provided | {f.name for s in steps for f in s.form.fields}
         for flow in graph.flows.values():
             if flow.condition is None:
                 continue

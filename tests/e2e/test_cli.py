@@ -1,0 +1,175 @@
+"""The real `alur` executable, driven as a process owner and the office's staff would drive it.
+
+Each call is a separate process on a SQLite database in a temporary data
+directory. Errors must be readable lines on stderr with a non-zero exit,
+never a Python traceback.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ALUR = Path(sys.executable).parent / "alur"
+DEFINITIONS = Path(__file__).resolve().parents[2] / "definitions"
+SEED_BPMN = DEFINITIONS / "monev_kegiatan_bidang.bpmn"
+SEED_YAML = DEFINITIONS / "monev_kegiatan_bidang.yaml"
+TASK_KEYS = {"id", "instance_id", "step", "name", "lane", "bidang", "assignee", "due_at", "overdue", "form"}
+STEP_1_DATA = {"rencana_kegiatan": "Rencana layanan email dinas", "tanggal_mulai": "2026-03-02",
+               "tanggal_selesai": "2026-03-31"}
+
+
+class Alur:
+    def __init__(self, data_dir: Path):
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("ALUR_")}
+        self.env.update(ALUR_DATA_DIR=str(data_dir), NO_COLOR="1")
+        self.data_dir = data_dir
+
+    def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run([str(ALUR), *args], env=self.env, capture_output=True, text=True, timeout=60)
+        assert "Traceback" not in result.stderr and "Traceback" not in result.stdout, result.stderr
+        if ok:
+            assert result.returncode == 0, f"alur {' '.join(args)} failed:\n{result.stderr}"
+        else:
+            assert result.returncode != 0, f"alur {' '.join(args)} should have failed:\n{result.stdout}"
+        return result
+
+    def json(self, *args: str):
+        return json.loads(self(*args, "--json").stdout)
+
+
+@pytest.fixture(scope="module")
+def alur(tmp_path_factory) -> Alur:
+    assert ALUR.exists(), f"the console script is not installed at {ALUR}"
+    cli = Alur(tmp_path_factory.mktemp("alur-data"))
+    result = cli("init", "--demo")
+    assert "monev_kegiatan_bidang v1 (deployed)" in result.stdout
+    return cli
+
+
+def start(alur: Alur, title: str) -> tuple[int, dict]:
+    started = alur.json("start", "--bidang", "aptika", "--title", title)
+    assert set(started) == {"id"} and isinstance(started["id"], int)
+    mine = [t for t in alur.json("tasks", "--user", "aptika.implementasi") if t["instance_id"] == started["id"]]
+    assert len(mine) == 1
+    return started["id"], mine[0]
+
+
+@pytest.fixture(scope="module")
+def opened(alur) -> tuple[int, dict]:
+    """An instance and its first task, as `alur tasks` listed it right after the start."""
+    return start(alur, "Layanan email dinas")
+
+
+def error_lines(result: subprocess.CompletedProcess) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.strip()]
+
+
+def test_tasks_json_shape(opened):
+    instance_id, task = opened
+    assert TASK_KEYS <= set(task)
+    assert task["instance_id"] == instance_id
+    assert (task["step"], task["lane"], task["bidang"], task["assignee"], task["overdue"]) == \
+        (1, "implementasi", "aptika", None, False)
+    assert task["name"].startswith("Merencanakan kegiatan dan layanan Bidang")
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d", task["due_at"])
+    form = task["form"]
+    assert form["type"] == "object"
+    assert form["required"] == ["rencana_kegiatan", "tanggal_mulai", "tanggal_selesai"]
+    assert form["properties"]["dokumen_rencana"]["type"] == "string"
+    assert form["properties"]["tanggal_mulai"]["format"] == "date"
+
+
+def test_unknown_task_id(alur):
+    result = alur("claim", "tidak-ada", "--user", "aptika.implementasi", ok=False)
+    assert error_lines(result) == ["error: tugas tidak-ada tidak ditemukan"]
+    assert result.returncode == 1
+
+
+def test_invalid_data_json_is_a_usage_error(alur, opened):
+    _, task = opened  # the JSON is read before the task is looked up, whatever its state
+    result = alur("complete", task["id"], "--user", "aptika.implementasi", "--data", "{rencana: x", ok=False)
+    assert result.returncode == 2  # click's usage-error exit code
+    assert "Error: --data is not valid JSON" in result.stderr
+    assert "Usage: alur complete" in result.stderr
+
+
+def test_claim_complete_and_show(alur, opened, tmp_path):
+    instance_id, task = opened
+    task_id = task["id"]
+
+    # Someone of the same role in another Bidang may not take it.
+    refused = alur("claim", task_id, "--user", "ikp.implementasi", ok=False)
+    assert error_lines(refused) == ["error: ikp.implementasi bukan anggota implementasi untuk tugas ini"]
+    assert refused.returncode == 4  # Forbidden
+
+    assert alur("claim", task_id, "--user", "aptika.implementasi").stdout.strip() == f"claimed {task_id}"
+
+    # Bad data: one readable line per problem.
+    bad = alur("complete", task_id, "--user", "aptika.implementasi",
+               "--data", json.dumps({"tanggal_mulai": "kemarin", "asal": "x"}), ok=False)
+    lines = [line.strip() for line in error_lines(bad)]
+    assert lines[0] == "error: isian langkah 1 tidak valid"
+    assert sorted(lines[1:]) == sorted([
+        "asal: isian tidak dikenal pada langkah ini",
+        "rencana_kegiatan: wajib diisi",
+        "tanggal_mulai: harus berupa tanggal (YYYY-MM-DD)",
+        "tanggal_selesai: wajib diisi",
+    ])
+
+    # Good data with a document attached to the file field.
+    document = tmp_path / "rencana.pdf"
+    content = b"%PDF-1.4\n% rencana kegiatan aptika\n"
+    document.write_bytes(content)
+    done = alur("complete", task_id, "--user", "aptika.implementasi", "--data", json.dumps(STEP_1_DATA),
+                "--file", f"dokumen_rencana={document}")
+    assert done.stdout.strip() == f"completed {task_id}; instance {instance_id} is running"
+
+    shown = alur.json("show", str(instance_id))
+    assert shown["state"] == "running"
+    assert [(s["step"], s["lane"]) for s in shown["current_steps"]] == [(2, "implementasi")]
+    kinds = [e["kind"] for e in shown["history"]]
+    assert kinds[:4] == ["started", "step_ready", "claimed", "step_completed"]
+    completed = next(e for e in shown["history"] if e["kind"] == "step_completed")
+    assert completed["step"] == 1 and completed["actor"] == "aptika.implementasi"
+    assert {k: completed["data"][k] for k in STEP_1_DATA} == STEP_1_DATA
+    assert completed["data"]["dokumen_rencana"]  # the stored document's id
+    # The document's bytes were stored under the data directory.
+    assert any(p.is_file() and p.read_bytes() == content for p in alur.data_dir.rglob("*"))
+
+
+@pytest.fixture
+def offline(tmp_path) -> Alur:
+    """`alur validate` needs no database."""
+    return Alur(tmp_path / "data")
+
+
+def test_validate_the_seed(offline):
+    result = offline("validate", str(SEED_BPMN), str(SEED_YAML))
+    assert result.stdout.strip() == "ok: 2 file(s)"
+
+
+def test_validate_a_broken_copy(offline, tmp_path):
+    bpmn_path, yaml_path = tmp_path / "rusak.bpmn", tmp_path / "rusak.yaml"
+    text = SEED_BPMN.read_text(encoding="utf-8")
+    text = text.replace(">PT120M<", ">PT30X<").replace('alur:role="teknis"', 'alur:role="keuangan"')
+    bpmn_path.write_text(text, encoding="utf-8")
+    shutil.copyfile(SEED_YAML, yaml_path)
+    missing = tmp_path / "tidak_ada.bpmn"
+
+    result = offline("validate", str(bpmn_path), str(missing), ok=False)
+    assert result.returncode == 1
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    parsed = [re.match(r"^(.+?\.(?:bpmn|yaml)): (\S+): (.+)$", line) for line in lines]
+    assert all(parsed), lines
+    found = {(m[1], m[2]): m[3] for m in parsed}
+    assert "cannot read duration 'PT30X'" in found[(str(bpmn_path), "Timer_06")]
+    assert "unknown lane 'Tim Teknis'" in found[(str(bpmn_path), "Lane_Teknis")]
+    assert found[(str(missing), "-")] == "file not found"
+    assert len(found) == 3

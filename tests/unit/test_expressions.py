@@ -1,0 +1,174 @@
+"""The restricted evaluator for gateway conditions: what it accepts and what it refuses."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from process.expressions import FUNCTIONS, MAX_LENGTH, ExpressionError, check, evaluate, names_used
+
+DATA = {
+    "terverifikasi": True, "ada_kendala": False, "jumlah": 120, "capaian": "Sebagian",
+    "catatan": "  Server Penuh ", "nilai": [70, 85, 90], "kosong": "",
+}
+
+
+@pytest.mark.parametrize("expression,expected", [
+    # reading task data
+    ("terverifikasi", True),
+    ("capaian", "Sebagian"),
+    ("nilai[1]", 85),
+    # comparisons
+    ("terverifikasi == True", True),
+    ("ada_kendala == False", True),
+    ("terverifikasi is True", True),
+    ("ada_kendala is not None", True),
+    ("jumlah >= 100", True),
+    ("0 < jumlah <= 100", False),
+    ("capaian != 'Sesuai rencana'", True),
+    ("capaian in ['Sesuai rencana', 'Sebagian']", True),   # list literals evaluate, not only validate
+    ("capaian not in ('Tidak tercapai',)", True),
+    ("85 in nilai", True),
+    # boolean logic
+    ("terverifikasi and not ada_kendala", True),
+    ("ada_kendala or jumlah > 200", False),
+    ("not (terverifikasi and ada_kendala)", True),
+    # arithmetic and the conditional expression
+    ("jumlah * 2 - 40 / 4 + 7 // 2 + 7 % 4 == 236", True),
+    ("-jumlah < 0", True),
+    ("'ya' if terverifikasi else 'tidak'", "ya"),
+    # whitelisted functions
+    ("len(nilai) == 3", True),
+    ("max(nilai) - min(nilai)", 20),
+    ("abs(-jumlah)", 120),
+    ("round(jumlah / 7)", 17),
+    ("lower(catatan) == '  server penuh '", True),
+    ("upper(capaian)", "SEBAGIAN"),
+    ("bool(kosong)", False),
+    ("int('12') + 1", 13),
+    ("str(jumlah) + ' orang'", "120 orang"),
+])
+def test_accepted_and_evaluated(expression, expected):
+    check(expression)
+    result = evaluate(expression, DATA)
+    assert result == expected
+    assert type(result) is type(expected)
+
+
+def test_only_the_documented_functions_are_whitelisted():
+    assert sorted(FUNCTIONS) == ["abs", "bool", "int", "len", "lower", "max", "min", "round", "str", "upper"]
+
+
+@pytest.mark.parametrize("expression,expected", [
+    ("terverifikasi == True", {"terverifikasi"}),
+    ("len(nilai) > 2 and capaian in ['a']", {"nilai", "capaian"}),
+    ("x if y else None", {"x", "y"}),
+    ("True", set()),
+])
+def test_names_used(expression, expected):
+    assert names_used(expression) == expected
+
+
+ONLY_FUNCTIONS = "only these functions may be called: abs, bool, int, len, lower, max, min, round, str, upper"
+
+REFUSED = {
+    # imports and builtins
+    "import os": "not a valid expression: invalid syntax",
+    "__import__('os')": ONLY_FUNCTIONS,
+    "__import__('os').system('id')": ONLY_FUNCTIONS,
+    "__builtins__": "name '__builtins__' is not allowed",
+    "_private": "name '_private' is not allowed",
+    "open('/etc/passwd')": ONLY_FUNCTIONS,
+    "open('/tmp/x', 'w').write('x')": ONLY_FUNCTIONS,
+    "exec('import os')": ONLY_FUNCTIONS,
+    "eval('1')": ONLY_FUNCTIONS,
+    "compile('1', 'x', 'eval')": ONLY_FUNCTIONS,
+    "getattr(capaian, 'upper')": ONLY_FUNCTIONS,
+    "globals()": ONLY_FUNCTIONS,
+    "type(capaian)": ONLY_FUNCTIONS,
+    # the classic sandbox escape and attribute access in general
+    "().__class__.__base__.__subclasses__()": ONLY_FUNCTIONS,
+    "().__class__": "Attribute is not allowed in an expression",
+    "capaian.upper": "Attribute is not allowed in an expression",
+    "capaian.__class__.__mro__": "Attribute is not allowed in an expression",
+    "len.__self__": "Attribute is not allowed in an expression",
+    "capaian.upper()": ONLY_FUNCTIONS,
+    # lambdas and comprehensions
+    "lambda: 1": "Lambda is not allowed in an expression",
+    "(lambda x: x)(1)": ONLY_FUNCTIONS,
+    "[x for x in nilai]": "ListComp is not allowed in an expression",
+    "{x for x in nilai}": "SetComp is not allowed in an expression",
+    "{x: 1 for x in nilai}": "DictComp is not allowed in an expression",
+    "max(x for x in nilai)": "GeneratorExp is not allowed in an expression",
+    # huge powers and other resource traps
+    "2 ** 100000": "Pow is not allowed in an expression",
+    "9 ** 9 ** 9": "Pow is not allowed in an expression",
+    "x" * (MAX_LENGTH + 1): f"expression is longer than {MAX_LENGTH} characters",
+    # other syntax outside the subset
+    "{'a': 1}": "Dict is not allowed in an expression",
+    "{1, 2}": "Set is not allowed in an expression",
+    "f'{capaian}'": "JoinedStr is not allowed in an expression",
+    "nilai[0:2]": "Slice is not allowed in an expression",
+    "nilai[0][0]": "only task data may be indexed",
+    "'abc'[0]": "only task data may be indexed",
+    "len(nilai, key=1)": "keyword arguments are not allowed",
+    "len(*nilai)": "Starred is not allowed in an expression",
+    "b'x'": "literal b'x' is not allowed",
+    "1j": "literal 1j is not allowed",
+    "...": "literal Ellipsis is not allowed",
+    "jumlah @ jumlah": "MatMult is not allowed in an expression",
+    "jumlah << 100000": "LShift is not allowed in an expression",
+    "~jumlah": "Invert is not allowed in an expression",
+    "await x": "Await is not allowed in an expression",
+    "(y := 1)": "NamedExpr is not allowed in an expression",
+    "a = 1": "not a valid expression: invalid syntax",
+    "x; y": "not a valid expression: invalid syntax",
+    "": "empty expression",
+    "   ": "empty expression",
+}
+
+
+@pytest.mark.parametrize("expression", REFUSED)
+def test_refused_by_check(expression):
+    with pytest.raises(ExpressionError) as caught:
+        check(expression)
+    assert REFUSED[expression] in str(caught.value)
+
+
+@pytest.mark.parametrize("expression", REFUSED)
+def test_refused_by_evaluate_too(expression):
+    # evaluate() checks again: nothing reaches the evaluator that check() refuses
+    with pytest.raises(ExpressionError) as caught:
+        evaluate(expression, DATA)
+    assert REFUSED[expression] in str(caught.value)
+
+
+def test_check_refuses_non_strings():
+    with pytest.raises(ExpressionError, match="empty expression"):
+        check(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("expression,data,fragment", [
+    ("belum_diisi == True", {}, "cannot evaluate 'belum_diisi == True'"),
+    ("jumlah / 0", {"jumlah": 1}, "cannot evaluate 'jumlah / 0'"),
+    ("nilai[10]", {"nilai": [1]}, "cannot evaluate 'nilai[10]'"),
+    ("int(capaian)", {"capaian": "x"}, "cannot evaluate 'int(capaian)'"),
+    ("'a' * 1000000000", {}, "cannot evaluate"),       # simpleeval's length guard, not a 1 GB string
+    ("[0] * 1000000000", {}, "cannot evaluate"),
+    ("capaian * 100000000", {"capaian": "xx"}, "cannot evaluate"),
+])
+def test_evaluation_errors_are_expression_errors(expression, data, fragment):
+    started = time.perf_counter()
+    with pytest.raises(ExpressionError) as caught:
+        evaluate(expression, data)
+    assert fragment in str(caught.value)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_expression_error_is_a_value_error():
+    assert issubclass(ExpressionError, ValueError)
+
+
+def test_task_data_cannot_shadow_a_function_into_something_dangerous():
+    # A form field named like a function is just data; calling it is still the whitelisted function.
+    assert evaluate("len(nilai)", {"nilai": [1, 2], "len": "not a function"}) == 2

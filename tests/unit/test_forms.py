@@ -1,0 +1,187 @@
+"""A step's form: cleaning submitted data per field type, and its JSON Schema."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from process.forms import FIELD_TYPES, Form, FormError, FormField
+
+FORM = Form((
+    FormField("uraian", "Uraian", "text", required=True, help="Tulis singkat"),
+    FormField("jumlah", "Jumlah", "number"),
+    FormField("tanggal", "Tanggal", "date"),
+    FormField("lengkap", "Data lengkap?", "boolean", required=True),
+    FormField("capaian", "Capaian", "choice", choices=("Sesuai rencana", "Sebagian", "Tidak tercapai")),
+    FormField("laporan", "Laporan", "file"),
+))
+VALID = {"uraian": "Rapat", "lengkap": True}
+
+
+def clean(**data):
+    return FORM.clean({**VALID, **data})
+
+
+def errors_of(data) -> dict[str, str]:
+    with pytest.raises(FormError) as caught:
+        FORM.clean(data)
+    return caught.value.errors
+
+
+def test_every_field_type_is_covered_here():
+    assert {f.type for f in FORM.fields} == set(FIELD_TYPES)
+
+
+# -- per type: accepted values and their canonical form ---------------------------
+
+@pytest.mark.parametrize("field,given,expected", [
+    ("uraian", "  Rapat koordinasi \n", "Rapat koordinasi"),
+    ("jumlah", 120, 120),
+    ("jumlah", "120", 120),
+    ("jumlah", 3.0, 3),
+    ("jumlah", "2.5", 2.5),
+    ("jumlah", -4, -4),
+    ("jumlah", 0, 0),
+    ("tanggal", "2026-03-02", "2026-03-02"),
+    ("tanggal", date(2026, 3, 2), "2026-03-02"),
+    ("lengkap", True, True),
+    ("lengkap", False, False),
+    ("lengkap", "ya", True),
+    ("lengkap", "Tidak", False),
+    ("lengkap", "true", True),
+    ("lengkap", "FALSE", False),
+    ("lengkap", "1", True),
+    ("lengkap", "0", False),
+    ("capaian", "Sebagian", "Sebagian"),
+    ("laporan", "42", "42"),
+])
+def test_accepted_values_are_cleaned(field, given, expected):
+    cleaned = clean(**{field: given})
+    assert cleaned[field] == expected
+    assert type(cleaned[field]) is type(expected)
+
+
+@pytest.mark.parametrize("field,given,message", [
+    ("uraian", 12, "harus berupa teks"),
+    ("uraian", ["a"], "harus berupa teks"),
+    ("jumlah", "dua belas", "harus berupa angka"),
+    ("jumlah", True, "harus berupa angka"),  # a bool is not a number here
+    ("jumlah", [1], "harus berupa angka"),
+    ("jumlah", {"n": 1}, "harus berupa angka"),
+    ("jumlah", "nan", "harus berupa angka"),   # not JSON; PostgreSQL's jsonb refuses it
+    ("jumlah", "inf", "harus berupa angka"),
+    ("jumlah", "1e999", "harus berupa angka"),
+    ("tanggal", "02-03-2026", "harus berupa tanggal (YYYY-MM-DD)"),
+    ("tanggal", "2026-02-30", "harus berupa tanggal (YYYY-MM-DD)"),
+    ("tanggal", "besok", "harus berupa tanggal (YYYY-MM-DD)"),
+    ("lengkap", "mungkin", "harus ya atau tidak (true/false)"),
+    ("lengkap", 1, "harus ya atau tidak (true/false)"),
+    ("capaian", "Lainnya", "harus salah satu dari: Sesuai rencana, Sebagian, Tidak tercapai"),
+    ("capaian", "sebagian", "harus salah satu dari"),  # exact, not case-folded
+    ("laporan", 42, "harus berupa teks"),
+])
+def test_refused_values_name_the_field_and_the_reason(field, given, message):
+    errors = errors_of({**VALID, field: given})
+    assert list(errors) == [field]
+    assert message in errors[field]
+
+
+def test_number_results_are_json_ready():
+    cleaned = clean(jumlah="12.75", tanggal="2026-03-02")
+    assert json.loads(json.dumps(cleaned, allow_nan=False)) == cleaned
+
+
+# -- required, missing and unknown fields --------------------------------------------
+
+@pytest.mark.parametrize("missing", [None, ""])
+def test_required_field_missing_or_empty(missing):
+    errors = errors_of({"uraian": missing, "lengkap": True})
+    assert errors == {"uraian": "wajib diisi"}
+
+
+def test_required_boolean_false_is_an_answer_not_a_missing_value():
+    assert FORM.clean({"uraian": "x", "lengkap": False}) == {"uraian": "x", "lengkap": False}
+
+
+def test_optional_fields_left_out_are_left_out():
+    assert FORM.clean({"uraian": "x", "lengkap": "ya", "jumlah": "", "tanggal": None}) == \
+        {"uraian": "x", "lengkap": True}
+
+
+def test_unknown_field_is_refused():
+    errors = errors_of({**VALID, "catatan_rahasia": "x"})
+    assert errors == {"catatan_rahasia": "isian tidak dikenal pada langkah ini"}
+
+
+def test_all_problems_are_reported_together():
+    with pytest.raises(FormError) as caught:
+        FORM.clean({"jumlah": "banyak", "tanggal": "kemarin", "asal": 1})
+    errors = caught.value.errors
+    assert errors == {
+        "asal": "isian tidak dikenal pada langkah ini",
+        "uraian": "wajib diisi",
+        "jumlah": "harus berupa angka",
+        "tanggal": "harus berupa tanggal (YYYY-MM-DD)",
+        "lengkap": "wajib diisi",
+    }
+    message = str(caught.value)
+    for name, text in errors.items():
+        assert f"{name}: {text}" in message
+
+
+@pytest.mark.parametrize("data", [None, [], "uraian=x", 5])
+def test_data_must_be_an_object(data):
+    with pytest.raises(FormError) as caught:
+        FORM.clean(data)
+    assert caught.value.errors == {"_": "data harus berupa objek JSON"}
+
+
+def test_form_error_is_a_value_error():
+    assert issubclass(FormError, ValueError)
+
+
+def test_empty_form_accepts_nothing_but_empty_data():
+    assert Form().clean({}) == {}
+    with pytest.raises(FormError) as caught:
+        Form().clean({"x": 1})
+    assert caught.value.errors == {"x": "isian tidak dikenal pada langkah ini"}
+
+
+def test_a_field_of_unknown_type_cannot_clean():
+    with pytest.raises(ValueError, match="jenis isian tidak dikenal: angka"):
+        FormField("x", "X", "angka").clean("1")
+
+
+# -- JSON Schema --------------------------------------------------------------------
+
+def test_json_schema():
+    schema = FORM.json_schema()
+    assert schema["type"] == "object"
+    assert schema["required"] == ["uraian", "lengkap"]
+    assert schema["additionalProperties"] is False
+    assert schema["properties"] == {
+        "uraian": {"title": "Uraian", "type": "string", "description": "Tulis singkat"},
+        "jumlah": {"title": "Jumlah", "type": "number"},
+        "tanggal": {"title": "Tanggal", "type": "string", "format": "date"},
+        "lengkap": {"title": "Data lengkap?", "type": "boolean"},
+        "capaian": {"title": "Capaian", "type": "string", "enum": ["Sesuai rencana", "Sebagian", "Tidak tercapai"]},
+        "laporan": {"title": "Laporan", "type": "string", "contentMediaType": "application/octet-stream"},
+    }
+    json.dumps(schema)  # JSON-ready
+
+
+def test_json_schema_of_an_empty_form_still_has_required():
+    assert Form().json_schema() == {"type": "object", "properties": {}, "required": [],
+                                    "additionalProperties": False}
+
+
+def test_json_schema_agrees_with_clean():
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = FORM.json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    good = FORM.clean({"uraian": "x", "lengkap": "ya", "jumlah": "3", "capaian": "Sebagian"})
+    assert list(validator.iter_errors(good)) == []
+    assert [e.validator for e in validator.iter_errors({"lengkap": True})] == ["required"]
+    assert [e.validator for e in validator.iter_errors({**good, "asal": 1})] == ["additionalProperties"]

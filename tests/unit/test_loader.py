@@ -1,0 +1,751 @@
+"""Loading definitions: the seed SOP, and every way a definition can be broken.
+
+Broken definitions are made by mutating the seed's own BPMN and YAML text, so
+each case differs from a valid definition in exactly one thing, and each
+asserts the Problem it must produce: the file, the element id (or YAML path)
+and what the message says.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from process import bpmn as bpmn_module
+from process.definition import SCOPE_BIDANG, SCOPE_OFFICE
+from process.expressions import evaluate
+from process.loader import HEADER_KEYS, LANE_ROLES, DefinitionError, Problem, load, load_file, validate_paths
+from process.mutu_baku import MutuBaku
+
+DEFINITIONS = Path(__file__).resolve().parents[2] / "definitions"
+SEED_BPMN_PATH = DEFINITIONS / "monev_kegiatan_bidang.bpmn"
+SEED_YAML_PATH = DEFINITIONS / "monev_kegiatan_bidang.yaml"
+SEED_BPMN = SEED_BPMN_PATH.read_text(encoding="utf-8")
+SEED_YAML = SEED_YAML_PATH.read_text(encoding="utf-8")
+BPMN, YAML = "sop.bpmn", "sop.yaml"
+
+
+def load_texts(bpmn_text: str = SEED_BPMN, yaml_text: str = SEED_YAML):
+    return load(bpmn_text, yaml_text, bpmn_name=BPMN, yaml_name=YAML)
+
+
+def problems_of(bpmn_text: str = SEED_BPMN, yaml_text: str = SEED_YAML) -> list[Problem]:
+    with pytest.raises(DefinitionError) as caught:
+        load_texts(bpmn_text, yaml_text)
+    assert caught.value.problems, "a DefinitionError must list its problems"
+    return caught.value.problems
+
+
+def replace_once(text: str, old: str, new: str) -> str:
+    assert text.count(old) == 1, f"the seed changed: {old!r} occurs {text.count(old)} times"
+    return text.replace(old, new)
+
+
+def remove_element(text: str, tag: str, element_id: str) -> str:
+    """Cut one element (by id) out of the seed's text."""
+    pattern = re.compile(rf'\n\s*<bpmn:{tag} id="{element_id}"[^>]*?(?:/>|>.*?</bpmn:{tag}>)', re.S)
+    new, n = pattern.subn("", text, count=1)
+    assert n == 1, f"{tag} {element_id} not found in the seed"
+    return new
+
+
+def find(problems: list[Problem], file: str, element: str, *fragments: str) -> Problem:
+    for problem in problems:
+        if problem.file == file and problem.element == element and all(f in problem.message for f in fragments):
+            return problem
+    raise AssertionError(f"no problem {file}: {element}: {' … '.join(fragments)} in:\n"
+                         + "\n".join(map(str, problems)))
+
+
+# ---------------------------------------------------------------------------------
+# The seed definition
+# ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def seed():
+    return load_file(SEED_BPMN_PATH)
+
+
+# Default lane assignment from /work/shared/seed/READING.md
+EXPECTED_ROLE = {1: "implementasi", 2: "implementasi", 3: "implementasi", 7: "implementasi",
+                 4: "teknis", 5: "teknis", 6: "administrasi", 8: "administrasi",
+                 **{n: "sekretaris" for n in range(9, 16)}}
+# Standard times as the SOP writes them (the diagram keeps the SOP's unit: 120 Menit, not 2 Jam)
+EXPECTED_TIME = {1: "30 Hari", 2: "30 Hari", 3: "30 Menit", 4: "30 Menit", 5: "30 Menit", 6: "120 Menit",
+                 7: "30 Menit", 8: "60 Menit", 9: "5 Menit", 10: "30 Hari", 11: "7 Hari", 12: "1 Hari",
+                 13: "1 Hari", 14: "1Hari", 15: "7 Hari"}
+
+
+def test_seed_identity(seed):
+    assert seed.key == "monev_kegiatan_bidang"
+    assert seed.name.startswith("Monitoring Dan Evaluasi Kegiatan Layanan Bidang")
+    assert seed.counting == {"days": "kerja", "time": "kerja"}
+    assert len(seed.content_hash) == 64
+
+
+def test_seed_has_fifteen_numbered_steps(seed):
+    assert [s.number for s in seed.steps] == list(range(1, 16))
+    assert [s.element_id for s in seed.steps] == [f"Step_{n:02d}" for n in range(1, 16)]
+    assert seed.step(6).name == "Melakukan pengumpulan Data Kegiatan dan Layanan yang diperlukan"
+    assert seed.step_for_element("Step_09").number == 9
+    assert seed.step_for_timer("Timer_09").number == 9
+
+
+def test_seed_lanes_follow_the_default_assignment(seed):
+    assert {s.number: s.lane.role for s in seed.steps} == EXPECTED_ROLE
+    scopes = {lane.role: lane.scope for lane in seed.lanes}
+    assert scopes == {"administrasi": SCOPE_BIDANG, "teknis": SCOPE_BIDANG,
+                      "implementasi": SCOPE_BIDANG, "sekretaris": SCOPE_OFFICE}
+    assert {lane.name for lane in seed.lanes} == {"Tim Administrasi", "Tim Teknis", "Tim Implementasi", "Sekretaris"}
+
+
+@pytest.mark.parametrize("number", sorted(EXPECTED_TIME))
+def test_seed_standard_time_per_step(seed, number):
+    step = seed.step(number)
+    assert step.mutu_baku == MutuBaku.parse(EXPECTED_TIME[number])
+    assert step.timer_id == f"Timer_{number:02d}"
+
+
+def test_seed_decisions(seed):
+    assert [s.number for s in seed.steps if s.is_decision] == [5, 12]
+    outcomes = {n: {label: target for _, label, _, target in seed.step(n).decision.outcomes} for n in (5, 12)}
+    assert outcomes == {5: {"Ya": "Step_06", "Tidak": "Step_03"}, 12: {"Ya": "Step_13", "Tidak": "Step_15"}}
+    assert seed.step(5).decision.gateway_id == "Gateway_05"
+    assert seed.step(12).decision.gateway_id == "Gateway_12"
+
+
+@pytest.mark.parametrize("number,field,answer,expected", [
+    (5, "terverifikasi", True, "Ya"), (5, "terverifikasi", False, "Tidak"),
+    (12, "ada_kendala", True, "Ya"), (12, "ada_kendala", False, "Tidak"),
+])
+def test_seed_decisions_route_on_their_own_form(seed, number, field, answer, expected):
+    step = seed.step(number)
+    form_field = next(f for f in step.form.fields if f.name == field)
+    assert form_field.type == "boolean" and form_field.required
+    chosen = [label for _, label, condition, _ in step.decision.outcomes
+              if condition is not None and evaluate(condition, {field: answer})]
+    assert chosen == [expected]
+
+
+def test_seed_header_sheet(seed):
+    assert set(seed.header) == set(HEADER_KEYS)
+    assert seed.header["nomor"] == "000.8.3.3/327"
+    assert seed.header["tanggal_pembuatan"] == "2025-05-21"
+    assert seed.header["tanggal_efektif"] == "2025-05-22"
+    assert seed.header["disahkan_oleh"]["nip"] == "196707151993091001"
+    assert len(seed.header["dasar_hukum"]) == 7
+    json.dumps(seed.header)  # dates became strings
+
+
+def test_seed_kelengkapan_output_and_forms(seed):
+    assert seed.step(13).kelengkapan == "Rapat Koordinasi"
+    assert seed.step(13).output == "Permasalahan yang ada"
+    assert seed.step(14).output == "Laporan Solusi Permasalahan"
+    assert seed.step(5).kelengkapan == "" and seed.step(5).output == ""
+    assert seed.step(1).form.json_schema()["required"] == ["rencana_kegiatan", "tanggal_mulai", "tanggal_selesai"]
+    assert [f.type for f in seed.step(10).form.fields] == ["choice", "text"]
+
+
+def test_seed_loads_the_same_from_text_and_file(seed):
+    assert load_texts().steps == seed.steps
+
+
+# ---------------------------------------------------------------------------------
+# Broken definitions: one mutation, one specific problem
+# ---------------------------------------------------------------------------------
+
+def _billion_laughs() -> str:
+    entities = '<!ENTITY lol0 "lol">' + "".join(
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
+    body = SEED_BPMN.split("?>", 1)[1]
+    body = replace_once(body, '<bpmn:startEvent id="Mulai" name="Mulai">',
+                        '<bpmn:startEvent id="Mulai" name="&lol9;">')
+    return f'<?xml version="1.0"?>\n<!DOCTYPE bpmn:definitions [{entities}]>{body}'
+
+
+def _xxe() -> str:
+    body = SEED_BPMN.split("?>", 1)[1]
+    body = replace_once(body, '<bpmn:startEvent id="Mulai" name="Mulai">', '<bpmn:startEvent id="Mulai" name="&x;">')
+    return f'<?xml version="1.0"?>\n<!DOCTYPE bpmn:definitions [<!ENTITY x SYSTEM "file:///etc/passwd">]>{body}'
+
+
+def _no_condition(text: str) -> str:
+    return re.sub(r'(<bpmn:sequenceFlow id="Flow_05_Tidak"[^>]*>)\s*<bpmn:conditionExpression[^<]*'
+                  r'</bpmn:conditionExpression>', r"\1", text)
+
+
+YAML_BAD_LINE = "    kelengkapan: Rapat: Koordinasi"
+
+
+def _yaml_line(text: str, line: str) -> int:
+    return text.splitlines().index(line) + 1
+
+
+def _bpmn(fn: Callable[[str], str]):
+    return lambda: (fn(SEED_BPMN), SEED_YAML)
+
+
+def _yaml(fn: Callable[[str], str]):
+    return lambda: (SEED_BPMN, fn(SEED_YAML))
+
+
+# id: (make (bpmn, yaml), [(file, element, message fragments...)], only these problems?)
+BROKEN = {
+    "unknown lane role": (
+        _bpmn(lambda t: replace_once(t, 'alur:role="teknis"', 'alur:role="keuangan"')),
+        [(BPMN, "Lane_Teknis", "unknown lane 'Tim Teknis'",
+          "its role 'keuangan' is not one of the office's roles (administrasi, teknis, implementasi, sekretaris)")],
+        True),
+    "unknown lane read from its name": (
+        _bpmn(lambda t: replace_once(t, 'name="Tim Teknis" alur:role="teknis"', 'name="Tim Keuangan"')),
+        [(BPMN, "Lane_Teknis", "unknown lane 'Tim Keuangan'", "its role 'keuangan'")],
+        True),
+    "bad lane scope": (
+        _bpmn(lambda t: replace_once(t, 'alur:role="teknis" alur:scope="bidang"',
+                                     'alur:role="teknis" alur:scope="kota"')),
+        [(BPMN, "Lane_Teknis", "lane scope must be bidang or office, not 'kota'")],
+        True),
+    "user task outside any lane": (
+        _bpmn(lambda t: replace_once(t, "<bpmn:flowNodeRef>Step_04</bpmn:flowNodeRef>", "")),
+        [(BPMN, "Step_04", "user task 'Melakukan verifikasi hasil kegiatan dan layanan bidang' is outside any lane")],
+        True),
+    "step without a standard time": (
+        _bpmn(lambda t: remove_element(t, "boundaryEvent", "Timer_04")),
+        [(BPMN, "Step_04", "has no standard time", "non-interrupting timer boundary event with a duration")],
+        True),
+    "timer without a duration": (
+        _bpmn(lambda t: replace_once(
+            t, '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT120M</bpmn:timeDuration>', "")),
+        [(BPMN, "Timer_06", "the timer needs a duration (timeDuration), e.g. PT30M")],
+        True),
+    "gateway flow without a condition and no default": (
+        _bpmn(_no_condition),
+        [(BPMN, "Flow_05_Tidak", "gateway flow without a condition and 'Gateway_05' has no default flow")],
+        True),
+    "unreachable element": (
+        _bpmn(lambda t: replace_once(t, 'sourceRef="Gateway_12" targetRef="Step_13"',
+                                     'sourceRef="Gateway_12" targetRef="Step_14"')),
+        [(BPMN, "Step_13", "userTask 'Menganalisa dan mencari Solusi Permasalahan' is unreachable from the start"),
+         (BPMN, "Timer_13", "boundaryEvent '1 Hari' is unreachable from the start event")],
+        True),
+    "form field of unknown type": (
+        _yaml(lambda t: replace_once(t, "label: Jumlah penerima layanan, type: number}",
+                                     "label: Jumlah penerima layanan, type: angka}")),
+        [(YAML, "steps.3.form.jumlah_penerima_manfaat", "unknown field type 'angka'",
+          "expected one of text, number, date, boolean, choice, file")],
+        True),
+    "choice field without choices": (
+        _yaml(lambda t: replace_once(t, "choices: [Sesuai rencana, Sebagian, Tidak tercapai]", "choices: []")),
+        [(YAML, "steps.10.form.capaian", "a choice field needs a non-empty 'choices' list")],
+        True),
+    "malformed XML": (
+        _bpmn(lambda t: replace_once(t, "</bpmn:process>", "")),
+        [(BPMN, "-", "malformed XML: mismatched tag: line")],
+        True),
+    "duration that cannot be read": (
+        _bpmn(lambda t: replace_once(t, ">PT120M<", ">PT30X<")),
+        [(BPMN, "Timer_06", "cannot read duration 'PT30X'", "P7D, PT2H or PT30M")],
+        True),
+    "duration with two components": (
+        _bpmn(lambda t: replace_once(t, ">PT120M<", ">PT1H60M<")),
+        [(BPMN, "Timer_06", "cannot read duration 'PT1H60M'")],
+        True),
+    "missing alur:step": (
+        _bpmn(lambda t: replace_once(t, ' alur:step="7"', "")),
+        [(BPMN, "Step_07", "step has no SOP number (attribute alur:step)")],
+        False),  # the YAML's step 7 is then also reported as having no step in the diagram
+    "alur:step that is not a number": (
+        _bpmn(lambda t: replace_once(t, 'alur:step="7"', 'alur:step="tujuh"')),
+        [(BPMN, "Step_07", "SOP number 'tujuh' must be a positive whole number")],
+        False),
+    "duplicate step number": (
+        _bpmn(lambda t: replace_once(t, 'alur:step="7"', 'alur:step="6"')),
+        [(BPMN, "Step_07", "SOP number 6 is already used by 'Step_06'"),
+         (YAML, "steps.7", "there is no step 7 in the diagram")],
+        True),
+    "YAML step number not in the diagram": (
+        _yaml(lambda t: t + "  16:\n    kelengkapan: Arsip\n"),
+        [(YAML, "steps.16", "there is no step 16 in the diagram")],
+        True),
+    "malformed YAML": (
+        _yaml(lambda t: replace_once(t, "    kelengkapan: Rapat Koordinasi", YAML_BAD_LINE)),
+        [(YAML, f"line {_yaml_line(SEED_YAML.replace('    kelengkapan: Rapat Koordinasi', YAML_BAD_LINE), YAML_BAD_LINE)}",
+          "malformed YAML: mapping values are not allowed here")],
+        True),  # and no follow-on "condition reads ..., which no form provides"
+    "YAML value that is not a date": (
+        _yaml(lambda t: replace_once(t, "tanggal_efektif: 2025-05-22", "tanggal_efektif: 2025-13-45")),
+        [(YAML, f"line {_yaml_line(SEED_YAML, '  tanggal_efektif: 2025-05-22')}",
+          "malformed YAML: cannot read '2025-13-45' as timestamp: month must be in 1..12")],
+        True),
+    "YAML that is not a mapping": (
+        _yaml(lambda t: "- sop\n- steps\n"),
+        [(YAML, "-", "the file must be a mapping with 'sop', 'counting' and 'steps'")],
+        True),
+    "unknown YAML key": (
+        _yaml(lambda t: t + "langkah: {}\n"),
+        [(YAML, "langkah", "unknown key (expected sop, counting, steps)")],
+        True),
+    "unknown header field": (
+        _yaml(lambda t: replace_once(t, "  nomor:", "  nomer:")),
+        [(YAML, "sop.nomer", "unknown header field")],
+        True),
+    "condition reading a name no form provides": (
+        _bpmn(lambda t: replace_once(t, "terverifikasi == True", "disetujui == True")),
+        [(BPMN, "Flow_05_Ya", "condition reads 'disetujui', which no step's form provides")],
+        True),
+    "condition on a flow that does not leave a gateway": (
+        _bpmn(lambda t: replace_once(
+            t, '<bpmn:sequenceFlow id="Flow_06_07" sourceRef="Step_06" targetRef="Step_07" />',
+            '<bpmn:sequenceFlow id="Flow_06_07" sourceRef="Step_06" targetRef="Step_07">'
+            '<bpmn:conditionExpression>data_dikumpulkan != ""</bpmn:conditionExpression></bpmn:sequenceFlow>')),
+        [(BPMN, "Flow_06_07", "conditions are only allowed on flows leaving an exclusive gateway")],
+        True),
+    "interrupting timer": (
+        _bpmn(lambda t: replace_once(t, 'id="Timer_09" name="5 Menit" cancelActivity="false"',
+                                     'id="Timer_09" name="5 Menit" cancelActivity="true"')),
+        [(BPMN, "Timer_09", 'the standard-time timer must be non-interrupting (cancelActivity="false")')],
+        True),
+    "timer interrupting by default": (
+        _bpmn(lambda t: replace_once(t, 'id="Timer_09" name="5 Menit" cancelActivity="false"',
+                                     'id="Timer_09" name="5 Menit"')),
+        [(BPMN, "Timer_09", "must be non-interrupting")],
+        True),
+    "script task": (
+        _bpmn(lambda t: replace_once(
+            t, '<bpmn:endEvent id="Selesai"',
+            '<bpmn:scriptTask id="Script_1" name="Hitung"><bpmn:script>import os</bpmn:script></bpmn:scriptTask>'
+            '<bpmn:endEvent id="Selesai"')),
+        [(BPMN, "Script_1", "script tasks are not allowed: a diagram cannot run code on the server")],
+        True),
+    "service task in place of a step": (
+        _bpmn(lambda t: re.sub(r'<bpmn:userTask (id="Step_13"[^>]*)>(.*?)</bpmn:userTask>',
+                               r"<bpmn:serviceTask \1>\2</bpmn:serviceTask>", t, count=1, flags=re.S)),
+        [(BPMN, "Step_13", "serviceTask is not supported (Alur runs user tasks, exclusive gateways"),
+         (BPMN, "Timer_13", "a timer boundary event must be attached to a user task")],
+        False),
+    "sub-process": (
+        _bpmn(lambda t: replace_once(t, '<bpmn:endEvent id="Selesai"',
+                                     '<bpmn:subProcess id="Sub_1"><bpmn:startEvent id="Sub_Start"/></bpmn:subProcess>'
+                                     '<bpmn:endEvent id="Selesai"')),
+        [(BPMN, "Sub_1", "subProcess is not supported")],
+        True),
+    "multi-instance step": (
+        _bpmn(lambda t: replace_once(t, "<bpmn:outgoing>Flow_13_14</bpmn:outgoing>",
+                                     "<bpmn:outgoing>Flow_13_14</bpmn:outgoing>"
+                                     '<bpmn:multiInstanceLoopCharacteristics isSequential="true"/>')),
+        [(BPMN, "Step_13", "loop and multi-instance steps are not supported")],
+        True),
+    "two outgoing flows from a step": (
+        _bpmn(lambda t: replace_once(t, '<bpmn:sequenceFlow id="Flow_13_14"',
+                                     '<bpmn:sequenceFlow id="Flow_13_15" sourceRef="Step_13" targetRef="Step_15" />'
+                                     '<bpmn:sequenceFlow id="Flow_13_14"')),
+        [(BPMN, "Step_13", "a step may have only one outgoing flow; put decisions in a gateway")],
+        True),
+    "flow to an element that does not exist": (
+        _bpmn(lambda t: replace_once(t, 'sourceRef="Step_14" targetRef="Step_15"', 'sourceRef="Step_14" targetRef="Step_99"')),
+        [(BPMN, "Flow_14_15", "target 'Step_99' is not an element of the process")],
+        True),
+    "no start event": (
+        _bpmn(lambda t: remove_element(t, "startEvent", "Mulai")),
+        [(BPMN, "monev_kegiatan_bidang", "the process needs exactly one start event, found 0")],
+        False),
+    "two start events": (
+        _bpmn(lambda t: replace_once(t, '<bpmn:endEvent id="Selesai"',
+                                     '<bpmn:startEvent id="Mulai_2"><bpmn:outgoing>Flow_M2</bpmn:outgoing>'
+                                     '</bpmn:startEvent><bpmn:sequenceFlow id="Flow_M2" sourceRef="Mulai_2" '
+                                     'targetRef="Step_09"/><bpmn:endEvent id="Selesai"')),
+        [(BPMN, "monev_kegiatan_bidang", "the process needs exactly one start event, found 2")],
+        True),
+    "timer start event": (
+        _bpmn(lambda t: replace_once(t, '<bpmn:startEvent id="Mulai" name="Mulai">',
+                                     '<bpmn:startEvent id="Mulai" name="Mulai"><bpmn:timerEventDefinition/>')),
+        [(BPMN, "Mulai", "a start event with timerEventDefinition is not supported")],
+        True),
+    "no end event": (
+        _bpmn(lambda t: replace_once(t, '<bpmn:endEvent id="Selesai" name="Selesai">',
+                                     '<bpmn:exclusiveGateway id="Selesai" name="Selesai">').replace(
+            "<bpmn:incoming>Flow_15_Selesai</bpmn:incoming>\n    </bpmn:endEvent>",
+            "<bpmn:incoming>Flow_15_Selesai</bpmn:incoming>\n    </bpmn:exclusiveGateway>")),
+        [(BPMN, "monev_kegiatan_bidang", "the process has no end event"),
+         (BPMN, "Selesai", "exclusiveGateway 'Selesai' has no outgoing flow")],
+        True),
+    "two processes in one file": (
+        _bpmn(lambda t: replace_once(t, "</bpmn:process>",
+                                     '</bpmn:process><bpmn:process id="lain" isExecutable="true" />')),
+        [(BPMN, "-", "the document has several processes (monev_kegiatan_bidang, lain); "
+                     "Alur runs one process per file")],
+        True),
+    "no process at all": (
+        _bpmn(lambda t: re.sub(r"<bpmn:process .*</bpmn:process>", "", t, flags=re.S)),
+        [(BPMN, "-", "the document has no process")],
+        True),
+    "external entity (XXE)": (
+        lambda: (_xxe(), SEED_YAML),
+        [(BPMN, "-", "document type declarations and entities are not allowed")],
+        True),
+    "any DTD at all": (
+        lambda: ('<?xml version="1.0"?><!DOCTYPE bpmn:definitions>' + SEED_BPMN.split("?>", 1)[1], SEED_YAML),
+        [(BPMN, "-", "document type declarations and entities are not allowed")],
+        True),
+    "oversized BPMN": (
+        _bpmn(lambda t: replace_once(t, "</bpmn:definitions>",
+                                     "<!--" + "x" * bpmn_module.MAX_BPMN_BYTES + "--></bpmn:definitions>")),
+        [(BPMN, "-", "file is larger than 2048 KiB")],
+        True),
+    "oversized YAML": (
+        _yaml(lambda t: t + "# " + "x" * 600 * 1024 + "\n"),
+        [(YAML, "-", "file is larger than 512 KiB")],
+        True),
+    "non-BPMN XML root": (
+        lambda: ('<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><body/></html>', SEED_YAML),
+        [(BPMN, "-", "not a BPMN 2.0 document (root must be bpmn:definitions)")],
+        True),
+    "definitions in another namespace": (
+        _bpmn(lambda t: t.replace("http://www.omg.org/spec/BPMN/20100524/MODEL", "http://example.org/bpmn")),
+        [(BPMN, "-", "not a BPMN 2.0 document")],
+        True),
+}
+
+
+@pytest.mark.parametrize("case", BROKEN)
+def test_broken_definition(case):
+    make, expected, only = BROKEN[case]
+    found = problems_of(*make())
+    for file, element, *fragments in expected:
+        find(found, file, element, *fragments)
+    if only:
+        assert len(found) == len(expected), "unexpected extra problems:\n" + "\n".join(map(str, found))
+
+
+def test_default_flow_needs_no_condition():
+    text = replace_once(_no_condition(SEED_BPMN), '<bpmn:exclusiveGateway id="Gateway_05" name="Terverifikasi?">',
+                        '<bpmn:exclusiveGateway id="Gateway_05" name="Terverifikasi?" default="Flow_05_Tidak">')
+    decision = load_texts(text).step(5).decision
+    assert ("Flow_05_Tidak", "Tidak", None, "Step_03") in decision.outcomes
+
+
+def test_billion_laughs_is_refused_quickly():
+    text = _billion_laughs()
+    started = time.perf_counter()
+    found = problems_of(text)
+    elapsed = time.perf_counter() - started
+    assert found == [Problem(BPMN, "-", "document type declarations and entities are not allowed")]
+    assert elapsed < 1.0
+
+
+def test_external_entity_is_not_read():
+    found = problems_of(_xxe())
+    assert not any("root:" in str(p) for p in found)  # /etc/passwd's first line
+
+
+def test_yaml_aliases_are_refused_quickly():
+    # The YAML "billion laughs" in a header field: seven levels of aliases, 10**7 strings
+    # for the header code to walk once expanded (nine levels would be 10**9).
+    levels = ["    - &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"] + [
+        f"    - &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 8)]
+    text, n = re.subn(r"  peringatan:\n(    - .*\n)+", "  peringatan:\n" + "\n".join(levels) + "\n", SEED_YAML)
+    assert n == 1
+    started = time.perf_counter()
+    found = problems_of(yaml_text=text)
+    assert time.perf_counter() - started < 1.0
+    line = _yaml_line(text, levels[1])
+    assert found == [Problem(YAML, f"line {line}", "malformed YAML: aliases (*a0) are not allowed")]
+
+
+def test_recursive_yaml_is_refused():
+    text = replace_once(SEED_YAML, 'nomor: "000.8.3.3/327"', "nomor: &x [*x]")
+    find(problems_of(yaml_text=text), YAML, "line 6", "aliases (*x) are not allowed")
+
+
+def test_several_problems_are_all_reported():
+    text = SEED_BPMN
+    text = replace_once(text, "<bpmn:flowNodeRef>Step_04</bpmn:flowNodeRef>", "")
+    text = _no_condition(text)
+    text = replace_once(text, ">PT120M<", ">PT30X<")
+    text = replace_once(text, 'id="Timer_09" name="5 Menit" cancelActivity="false"',
+                        'id="Timer_09" name="5 Menit" cancelActivity="true"')
+    text = replace_once(text, "ada_kendala == True", "kendala == True")
+    text = replace_once(text, '<bpmn:endEvent id="Selesai"',
+                        '<bpmn:scriptTask id="Script_1"><bpmn:script>1</bpmn:script></bpmn:scriptTask>'
+                        '<bpmn:endEvent id="Selesai"')
+    yaml_text = replace_once(SEED_YAML, "type: number}", "type: angka}") + "  16:\n    output: x\n"
+    with pytest.raises(DefinitionError) as caught:
+        load_texts(text, yaml_text)
+    found = caught.value.problems
+    expected = [
+        (BPMN, "Step_04", "outside any lane"),
+        (BPMN, "Flow_05_Tidak", "without a condition"),
+        (BPMN, "Timer_06", "cannot read duration 'PT30X'"),
+        (BPMN, "Timer_09", "non-interrupting"),
+        (BPMN, "Flow_12_Ya", "condition reads 'kendala'"),
+        (BPMN, "Script_1", "script tasks are not allowed"),
+        (YAML, "steps.3.form.jumlah_penerima_manfaat", "unknown field type 'angka'"),
+        (YAML, "steps.16", "there is no step 16 in the diagram"),
+    ]
+    for file, element, fragment in expected:
+        find(found, file, element, fragment)
+    assert len(found) == len(expected), "\n".join(map(str, found))
+    # one line per problem, in the FILE: ELEMENT: message form
+    lines = str(caught.value).splitlines()
+    assert lines == [f"{p.file}: {p.element}: {p.message}" for p in found]
+
+
+def test_yaml_of_a_step_with_a_diagram_problem_is_still_checked():
+    # Step 4 has a diagram problem (no lane); its YAML form is checked in the same pass.
+    text = replace_once(SEED_BPMN, "<bpmn:flowNodeRef>Step_04</bpmn:flowNodeRef>", "")
+    yaml_text = replace_once(SEED_YAML, "{name: hasil_verifikasi, label: Hasil pemeriksaan, type: text",
+                             "{name: hasil_verifikasi, label: Hasil pemeriksaan, type: teks")
+    found = problems_of(text, yaml_text)
+    find(found, BPMN, "Step_04", "outside any lane")
+    find(found, YAML, "steps.4.form.hasil_verifikasi", "unknown field type 'teks'")
+    assert len(found) == 2
+
+
+def test_known_roles_can_be_configured():
+    text = replace_once(SEED_BPMN, 'alur:role="teknis"', 'alur:role="keuangan"')
+    roles = (*LANE_ROLES, "keuangan")
+    assert load(text, SEED_YAML, known_roles=roles).step(4).lane.role == "keuangan"
+
+
+def test_problem_str():
+    assert str(Problem("a.bpmn", "Step_01", "salah")) == "a.bpmn: Step_01: salah"
+
+
+# ---------------------------------------------------------------------------------
+# Files: load_file and validate_paths
+# ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def copy(tmp_path) -> tuple[Path, Path]:
+    bpmn_path = tmp_path / "monev.bpmn"
+    yaml_path = tmp_path / "monev.yaml"
+    shutil.copyfile(SEED_BPMN_PATH, bpmn_path)
+    shutil.copyfile(SEED_YAML_PATH, yaml_path)
+    return bpmn_path, yaml_path
+
+
+def test_validate_paths_on_the_seed():
+    assert validate_paths([SEED_BPMN_PATH, SEED_YAML_PATH]) == []
+
+
+def test_validate_paths_on_a_yaml_path_checks_its_bpmn(copy):
+    bpmn_path, yaml_path = copy
+    bpmn_path.write_text(replace_once(SEED_BPMN, ">PT120M<", ">PT30X<"), encoding="utf-8")
+    found = validate_paths([yaml_path])
+    assert found == [Problem(str(bpmn_path), "Timer_06", found[0].message)]
+    assert "cannot read duration 'PT30X'" in found[0].message
+    # Both files of one definition are checked once, not twice.
+    assert validate_paths([bpmn_path, yaml_path]) == found
+
+
+def test_validate_paths_names_the_yaml_file(copy):
+    bpmn_path, yaml_path = copy
+    yaml_path.write_text(SEED_YAML + "  16:\n    output: x\n", encoding="utf-8")
+    assert validate_paths([bpmn_path]) == [Problem(str(yaml_path), "steps.16", "there is no step 16 in the diagram")]
+
+
+def test_validate_paths_missing_file(tmp_path):
+    missing = tmp_path / "tidak_ada.bpmn"
+    assert validate_paths([missing]) == [Problem(str(missing), "-", "file not found")]
+    assert validate_paths([tmp_path / "tidak_ada.yaml"]) == [
+        Problem(str(tmp_path / "tidak_ada.yaml"), "-", "file not found")]
+
+
+def test_validate_paths_on_a_directory_is_a_problem_not_a_crash(tmp_path):
+    folder = tmp_path / "definitions"
+    folder.mkdir()
+    [problem] = validate_paths([folder])
+    assert (problem.file, problem.element) == (str(folder), "-")
+    assert "cannot read the file" in problem.message
+
+
+def test_load_file_without_yaml_reports_the_missing_forms(copy):
+    bpmn_path, yaml_path = copy
+    yaml_path.unlink()
+    with pytest.raises(DefinitionError) as caught:
+        load_file(bpmn_path)
+    # Without the YAML no form provides the decisions' data.
+    find(caught.value.problems, str(bpmn_path), "Flow_05_Ya", "condition reads 'terverifikasi'")
+
+
+def test_load_file_reads_latin1(copy):
+    bpmn_path, _ = copy
+    text = SEED_BPMN.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').replace(
+        'name="Mulai">', 'name="Mulai \xe9">', 1)
+    bpmn_path.write_bytes(text.encode("latin-1"))
+    assert load_file(bpmn_path).key == "monev_kegiatan_bidang"
+
+
+# ---------------------------------------------------------------------------------
+# Robustness: exotic input is loaded or refused with DefinitionError, nothing else
+# ---------------------------------------------------------------------------------
+
+HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions '
+        'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
+        'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="Definitions_1" '
+        'targetNamespace="http://bpmn.io/schema/bpmn" exporter="Camunda Modeler" exporterVersion="5.20.0">')
+TAIL = "</bpmn:definitions>"
+
+
+def _simple_process(pid: str = "Process_1", executable: str = "true", inner: str = "") -> str:
+    return (f'<bpmn:process id="{pid}" isExecutable="{executable}">'
+            f'<bpmn:startEvent id="{pid}_start"><bpmn:outgoing>{pid}_f1</bpmn:outgoing></bpmn:startEvent>'
+            f'<bpmn:userTask id="{pid}_task" name="Periksa">{inner}<bpmn:incoming>{pid}_f1</bpmn:incoming>'
+            f'<bpmn:outgoing>{pid}_f2</bpmn:outgoing></bpmn:userTask>'
+            f'<bpmn:endEvent id="{pid}_end"><bpmn:incoming>{pid}_f2</bpmn:incoming></bpmn:endEvent>'
+            f'<bpmn:sequenceFlow id="{pid}_f1" sourceRef="{pid}_start" targetRef="{pid}_task"/>'
+            f'<bpmn:sequenceFlow id="{pid}_f2" sourceRef="{pid}_task" targetRef="{pid}_end"/>'
+            "</bpmn:process>")
+
+
+EXOTIC = {
+    "empty string": ("", "malformed XML"),
+    "whitespace": ("  \n\t", "malformed XML"),
+    "random bytes": (bytes(range(256)).decode("latin-1") * 4, "malformed XML"),
+    "a NUL byte": ("\x00", "malformed XML"),
+    "JSON": ('{"definitions": []}', "malformed XML"),
+    "YAML in the BPMN slot": (SEED_YAML, "malformed XML"),
+    "BPMN without lanes (bpmn.io)": (HEAD + _simple_process() + TAIL, "outside any lane"),
+    "collaboration of two participants": (
+        HEAD + '<bpmn:collaboration id="C"><bpmn:participant id="P1" processRef="A"/>'
+               '<bpmn:participant id="P2" processRef="B"/><bpmn:messageFlow id="M" sourceRef="A_task" '
+               'targetRef="B_task"/></bpmn:collaboration>' + _simple_process("A") + _simple_process("B") + TAIL,
+        "several processes (A, B)"),
+    "collaboration with one executable process": (
+        HEAD + '<bpmn:collaboration id="C"><bpmn:participant id="P1" processRef="A"/>'
+               '<bpmn:participant id="P2" processRef="B"/></bpmn:collaboration>'
+        + _simple_process("A") + _simple_process("B", executable="false") + TAIL,
+        "user task 'Periksa' is outside any lane"),
+    "camunda:formField extension": (
+        HEAD + _simple_process(inner='<bpmn:extensionElements><camunda:formData><camunda:formField id="nama" '
+                                     'label="Nama" type="string"/></camunda:formData></bpmn:extensionElements>')
+        + TAIL, "has no standard time"),
+    "intermediate timer event": (
+        HEAD + '<bpmn:process id="P" isExecutable="true"><bpmn:startEvent id="s"/>'
+               '<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H'
+               '</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent><bpmn:endEvent id="e"/>'
+               '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wait"/>'
+               '<bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="e"/></bpmn:process>' + TAIL,
+        "intermediateCatchEvent is not supported"),
+    "parallel gateway": (
+        HEAD + '<bpmn:process id="P" isExecutable="true"><bpmn:startEvent id="s"/>'
+               '<bpmn:parallelGateway id="fork"/><bpmn:endEvent id="e"/>'
+               '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="fork"/>'
+               '<bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="e"/></bpmn:process>' + TAIL,
+        "parallelGateway is not supported"),
+    "boundary error event": (
+        HEAD + _simple_process("P").replace(
+            "</bpmn:process>", '<bpmn:boundaryEvent id="err" attachedToRef="P_task">'
+                               '<bpmn:errorEventDefinition/></bpmn:boundaryEvent></bpmn:process>') + TAIL,
+        "only timer boundary events (a step's standard time) are supported"),
+    "boundary timer on nothing": (
+        HEAD + _simple_process("P").replace(
+            "</bpmn:process>", '<bpmn:boundaryEvent id="t" cancelActivity="false" attachedToRef="nope">'
+                               '<bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration>'
+                               '</bpmn:timerEventDefinition></bpmn:boundaryEvent></bpmn:process>') + TAIL,
+        "a timer boundary event must be attached to a user task"),
+    "elements without ids": (
+        HEAD + '<bpmn:process><bpmn:startEvent/><bpmn:userTask/><bpmn:userTask/><bpmn:sequenceFlow/>'
+               '<bpmn:laneSet><bpmn:lane><bpmn:flowNodeRef/></bpmn:lane></bpmn:laneSet></bpmn:process>' + TAIL,
+        None),
+    "nested lanes": (
+        HEAD + _simple_process("P").replace(
+            '<bpmn:startEvent', '<bpmn:laneSet id="ls"><bpmn:lane id="outer" name="Sekretaris">'
+                                '<bpmn:childLaneSet id="cls"><bpmn:lane id="inner" name="Tim Teknis">'
+                                '<bpmn:flowNodeRef>P_task</bpmn:flowNodeRef></bpmn:lane></bpmn:childLaneSet>'
+                                '</bpmn:lane></bpmn:laneSet><bpmn:startEvent', 1) + TAIL,
+        "has no standard time"),
+    "comments and processing instructions": (
+        HEAD + "<!-- c --><?pi x?>" + _simple_process() + TAIL, "outside any lane"),
+    "end event with a message": (
+        HEAD + _simple_process("P").replace('<bpmn:endEvent id="P_end">',
+                                            '<bpmn:endEvent id="P_end"><bpmn:messageEventDefinition/>') + TAIL,
+        "an end event with messageEventDefinition is not supported"),
+}
+
+
+@pytest.mark.parametrize("case", EXOTIC)
+def test_exotic_input_is_loaded_or_refused_cleanly(case):
+    text, fragment = EXOTIC[case]
+    try:
+        load_texts(text, "")
+    except DefinitionError as err:
+        if fragment is not None:
+            assert any(fragment in p.message for p in err.problems), "\n".join(map(str, err.problems))
+    else:
+        assert fragment is None, f"expected a problem containing {fragment!r}"
+
+
+# Random mutations of the seed: delete an element or an attribute, or change a text or an attribute.
+SEED_ELEMENTS = sum(1 for e in etree.fromstring(SEED_BPMN.encode()).iter() if isinstance(e.tag, str))
+VALUES = st.sampled_from(["", "x", "0", "-1", "true", "false", "P0D", "PT30X", "Step_01", "Timer_01", "Gateway_05",
+                          "Flow_05_Ya", "Lane_Teknis", "__import__('os')", "a == 1", "terverifikasi", "\u00e9", " "])
+MUTATION = st.tuples(st.sampled_from(["delete element", "delete attribute", "set attribute", "set text"]),
+                     st.integers(min_value=0, max_value=SEED_ELEMENTS - 1), st.integers(min_value=0, max_value=20),
+                     VALUES)
+
+
+def _mutate(mutations) -> str:
+    root = etree.fromstring(SEED_BPMN.encode())
+    for op, position, index, value in mutations:
+        elements = [e for e in root.iter() if isinstance(e.tag, str)]
+        element = elements[position % len(elements)]  # document order; shifts as elements go
+        names = sorted(element.attrib)
+        if op == "delete element" and element.getparent() is not None:
+            element.getparent().remove(element)
+        elif op == "delete attribute" and names:
+            del element.attrib[names[index % len(names)]]
+        elif op == "set attribute" and names:
+            element.set(names[index % len(names)], value)
+        elif op == "set text":
+            element.text = value
+    return etree.tostring(root, encoding="unicode")
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(MUTATION, min_size=1, max_size=4))
+def test_mutated_seed_bpmn_is_loaded_or_refused_cleanly(mutations):
+    text = _mutate(mutations)
+    try:
+        load_texts(text)
+    except DefinitionError as err:
+        assert err.problems and all(isinstance(p, Problem) and p.message for p in err.problems)
+
+
+YAML_SNIPPETS = st.sampled_from([
+    "", "- x", "x: [", "x: {", "  nomor: &a [*a]", "steps: 5", "steps: {1: 5}", "steps: {1: {form: 5}}",
+    "steps: {1: {form: [5]}}", "steps: {1: {form: [{name: X}]}}", "steps: {abc: {}}", "counting: {days: x}",
+    "counting: 5", "sop: 5", "sop: {nomor: !!binary aGVsbG8=}", "  tanggal_revisi: 2025-02-30",
+    "    - {name: a, type: choice, choices: x}", "    - {name: a, type: choice, choices: [[1]]}",
+    "\t", "? [a]\n: b", "x: !!python/object:os.system ls", "x: !!int abc", "x: !!float y", "%YAML 9.9", "---\n---",
+    "    counting: {days: kalender}", "    form: 7", "  1: [a]", "  99:", "\x00",
+])
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(min_value=0, max_value=400), st.booleans(), YAML_SNIPPETS),
+                min_size=1, max_size=3))
+def test_mutated_seed_yaml_is_loaded_or_refused_cleanly(edits):
+    lines = SEED_YAML.splitlines()
+    for index, replace, snippet in edits:
+        at = index % (len(lines) + 1)
+        if replace and at < len(lines):
+            lines[at] = snippet
+        else:
+            lines.insert(at, snippet)
+    try:
+        load_texts(SEED_BPMN, "\n".join(lines))
+    except DefinitionError as err:
+        assert err.problems and all(p.file in (BPMN, YAML) for p in err.problems)
