@@ -14,6 +14,7 @@ class Settings:
     data_dir: Path
     definitions_dir: Path = ROOT / "definitions"
     calendar_file: Path | None = None
+    escalation_file: Path | None = None
     max_upload_bytes: int = 20 * 1024 * 1024
     allow_clock_override: bool = False
     extra: dict = field(default_factory=dict)
@@ -23,11 +24,13 @@ class Settings:
         data_dir = Path(os.environ.get("ALUR_DATA_DIR", ROOT / "var"))
         url = os.environ.get("ALUR_DATABASE_URL") or f"sqlite:///{data_dir / 'alur.db'}"
         calendar = os.environ.get("ALUR_CALENDAR_FILE")
+        escalation = os.environ.get("ALUR_ESCALATION_FILE")
         values = dict(
             database_url=url,
             data_dir=data_dir,
             definitions_dir=Path(os.environ.get("ALUR_DEFINITIONS_DIR", ROOT / "definitions")),
             calendar_file=Path(calendar) if calendar else None,
+            escalation_file=Path(escalation) if escalation else None,
             max_upload_bytes=int(os.environ.get("ALUR_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
             allow_clock_override=os.environ.get("ALUR_ALLOW_CLOCK_OVERRIDE", "") in ("1", "true", "yes"),
         )

@@ -1,26 +1,113 @@
-"""What happens when a step overruns its standard time."""
+"""What happens when a step overruns its standard time.
+
+Level 1: when the step's deadline timer fires (inside `Run.save`), the step is
+marked overdue, its supervisors get an alert row, and a "second_level" timer
+row is written. Level 2: when that timer comes due and the step is still
+open, the head of office gets an alert row. Alert rows are the outbox that
+`engine.notify` delivers; completing the step cancels what was not sent yet.
+
+Everything here runs inside the caller's transaction: an escalation is
+written together with the state change that caused it, or not at all.
+"""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine.db import Alert, Instance, TaskRow
+from engine.db import Alert, Instance, Membership, TaskRow, Timer, User
+from engine.escalation_config import Recipient
 from engine.events import log
+from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Step
+from process.mutu_baku import MutuBaku, Unit
+
+SECOND_LEVEL = "second_level"
+# The outbox row that carries an escalation to the webhook. "#" cannot start a
+# login, so it never collides with a person's alert.
+WEBHOOK = "#webhook"
 
 
-def step_overdue(rt, session: Session, instance: Instance, row: TaskRow, step, now: datetime) -> None:
-    """Mark the step overdue and record it in the instance's log."""
+def step_overdue(rt, session: Session, instance: Instance, row: TaskRow, step: Step, now: datetime) -> None:
+    """Level 1: mark the step overdue, alert its supervisors, plan level 2."""
     row.overdue = True
     log(session, instance.id, now, "overdue", step=row.step, task_id=row.id,
         data={"due_at": row.due_at.isoformat() if row.due_at else None, "mutu_baku": str(step.mutu_baku)})
+    escalate(rt, session, instance, row, 1, now)
+    deadline = row.due_at or now
+    session.add(Timer(instance_id=instance.id, task_id=row.id, spiff_timer_id=None, kind=SECOND_LEVEL,
+                      due_at=second_level_due(rt, step, deadline)))
+
+
+def second_level_due(rt, step: Step, deadline: datetime) -> datetime:
+    """The deadline plus delay_factor x the standard time, counted with the office calendar."""
+    mutu = scaled(step.mutu_baku, rt.escalation.second_level_factor)
+    return rt.calendar.due(deadline, mutu, rt.calendar.rule(step.counting))
+
+
+def scaled(mutu: MutuBaku, factor: float) -> MutuBaku:
+    """A standard time times a factor, in whole units the calendar can count (at least one)."""
+    if factor == 1:
+        return mutu
+    if mutu.unit is Unit.HARI:
+        return MutuBaku(max(1, round(mutu.amount * factor)), Unit.HARI, mutu.working)
+    # Minutes keep the precision a factor such as 0.5 x 1 Jam needs.
+    return MutuBaku(max(1, round(mutu.minutes * factor)), Unit.MENIT, mutu.working)
+
+
+def fire_second_level(rt, session: Session, timer_id: int, now: datetime) -> bool:
+    """Level 2 for one due timer row; False if there was nothing (left) to do.
+
+    The timer row is locked first (PostgreSQL), so a completion of the step
+    running at the same time either deletes the timer before us (we see no
+    row) or waits for us and then cancels the alerts we wrote.
+    """
+    timer = session.get(Timer, timer_id, with_for_update=True)
+    if timer is None or timer.fired_at is not None:
+        return False
+    row = session.get(TaskRow, timer.task_id)
+    if row is None or row.state != "open":
+        session.delete(timer)  # a leftover of a finished step; nothing to tell anyone
+        return False
+    timer.fired_at = now
+    escalate(rt, session, session.get(Instance, timer.instance_id), row, 2, now)
+    return True
+
+
+def escalate(rt, session: Session, instance: Instance, row: TaskRow, level: int, now: datetime) -> list[str]:
+    """Write the alert rows of one escalation level and log it; returns the recipients' logins."""
+    scope = SCOPE_OFFICE if row.bidang_code is None else SCOPE_BIDANG
+    logins = recipients(session, rt.escalation.recipients(level, scope), instance.bidang_code)
+    targets = logins + ([WEBHOOK] if rt.escalation.webhook.url else [])
+    for login in targets:
+        session.add(Alert(instance_id=instance.id, task_id=row.id, step=row.step, level=level, recipient=login,
+                          created_at=now, attempts=0, next_attempt_at=now))
+    log(session, instance.id, now, "escalated", step=row.step, task_id=row.id,
+        data={"level": level, "recipients": logins, "due_at": row.due_at.isoformat() if row.due_at else None})
+    return logins
+
+
+def recipients(session: Session, rules: tuple[Recipient, ...], bidang: str) -> list[str]:
+    """Logins of the active users that the rules name, each once, sorted."""
+    found: set[str] = set()
+    for rule in rules:
+        query = select(User.login).join(Membership, Membership.user_id == User.id) \
+            .where(Membership.role == rule.role, User.active.is_(True))
+        if rule.within == SCOPE_BIDANG:
+            query = query.where(User.bidang_code == bidang)
+        found.update(session.scalars(query))
+    return sorted(found)
 
 
 def cancel_pending_alerts(session: Session, task_id: str, now: datetime) -> None:
-    """A step completed in the meantime: its unsent alerts are not sent."""
-    session.execute(
+    """A step completed in the meantime: its unsent alerts are not sent (and the log says so)."""
+    cancelled = session.execute(
         update(Alert)
         .where(Alert.task_id == task_id, Alert.sent_at.is_(None), Alert.cancelled_at.is_(None))
-        .values(cancelled_at=now)
-    )
+        # No next attempt: the row also leaves the outbox index range.
+        .values(cancelled_at=now, next_attempt_at=None)
+        .returning(Alert.id, Alert.instance_id, Alert.step)
+    ).all()
+    if cancelled:
+        log(session, cancelled[0].instance_id, now, "alerts_cancelled", step=cancelled[0].step, task_id=task_id,
+            data={"alerts": sorted(row.id for row in cancelled)})

@@ -16,6 +16,7 @@ fenced off where it would hurt us:
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime
 from typing import Any, Callable
 
@@ -108,14 +109,18 @@ class WorkflowSerializer:
 
     def __init__(self) -> None:
         self._serializer = BpmnWorkflowSerializer()
+        # The library flips a mode flag on its shared registry while encoding;
+        # a runtime shared by server threads must not interleave that.
+        self._encoding = threading.Lock()
 
     def dumps(self, workflow: BpmnWorkflow) -> str:
         registry = self._serializer.registry
-        registry._encoder_mode = True
-        try:
-            dct = self._serializer.to_dict(workflow)
-        finally:
-            registry._encoder_mode = False
+        with self._encoding:
+            registry._encoder_mode = True
+            try:
+                dct = self._serializer.to_dict(workflow)
+            finally:
+                registry._encoder_mode = False
         dct.pop("spec")
         dct.pop("subprocess_specs")
         return json.dumps(dct, separators=(",", ":"), cls=self._serializer._encoder_cls)

@@ -46,7 +46,13 @@ class Run:
         return next((t for t in spiff.ready_user_tasks(self.workflow) if str(t.id) == task_id), None)
 
     def advance(self) -> None:
-        """Run engine steps; this also fires timers that are due by the runtime's clock."""
+        """Fire the timers that are due by the runtime's clock, then run engine steps.
+
+        refresh_timers() only makes a due timer READY; the engine steps after it
+        run it. (do_engine_steps alone refreshes last, so a due timer would
+        wait for the next command.)
+        """
+        self.workflow.refresh_timers()
         self.workflow.do_engine_steps()
 
     def save(self, actor: str | None = None) -> None:
@@ -89,6 +95,9 @@ class Run:
         task = self.workflow.get_task_from_id(_uuid(row.id))
         row.state = "completed" if task is not None and task.state == TaskState.COMPLETED else "cancelled"
         row.completed_at = row.completed_at or now
+        if row.due_at is not None and row.completed_at > row.due_at:
+            # Finished late before any scheduler pass noticed: still overdue.
+            row.overdue = True
         for timer in self.session.scalars(select(Timer).where(Timer.task_id == row.id, Timer.fired_at.is_(None))):
             self.session.delete(timer)
         escalation.cancel_pending_alerts(self.session, row.id, now)

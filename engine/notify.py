@@ -1,0 +1,243 @@
+"""Delivering the alert outbox: e-mail through SMTP, and JSON to an optional webhook.
+
+An alert row is the outbox entry. A person's alert is mailed to that person;
+a "#webhook" row is POSTed to the configured URL. Delivery:
+
+1. claims due rows (unsent, not cancelled, `next_attempt_at <= now`) with a
+   lock owner and expiry, skipping rows another deliverer holds (SKIP LOCKED
+   on PostgreSQL), so two deliverers never take the same row;
+2. for each row, renews its claim in one statement that also re-checks that
+   it is still unsent and not cancelled (a step completed a moment ago is not
+   announced), then sends it with no transaction open;
+3. records the outcome: sent_at, or the error with the next attempt after an
+   exponential back-off. A row is never dropped; a failure only delays it.
+
+Nothing here raises into the scheduler: a dead mail server costs a failed
+attempt per row, nothing else.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+import urllib.request
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, format_datetime, parseaddr
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from engine import alert_text
+from engine.alert_text import AlertFacts
+from engine.db import Alert, Bidang, Instance, TaskRow, User
+from engine.escalation import WEBHOOK
+from engine.escalation_config import Smtp
+
+log = logging.getLogger("alur.notify")
+
+DEFAULT_BATCH = 20
+# Covers one send (SMTP timeout 10 s by default): the claim is renewed before each.
+DEFAULT_LEASE = timedelta(seconds=120)
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+class Undeliverable(Exception):
+    """Nothing can be sent for this row (no e-mail address, e-mail turned off); not retried."""
+
+
+class Deliverer:
+    def __init__(self, rt, owner: str, batch: int = DEFAULT_BATCH, lease: timedelta = DEFAULT_LEASE):
+        self.rt, self.owner, self.batch, self.lease = rt, owner, batch, lease
+
+    def deliver_due(self) -> DeliveryReport:
+        report = DeliveryReport()
+        claimed = self.claim()
+        if not claimed:
+            return report
+        mailer = Mailer(self.rt.escalation.smtp)
+        try:
+            for alert_id in claimed:
+                self._deliver_one(alert_id, mailer, report)
+        finally:
+            mailer.close()
+        return report
+
+    def claim(self) -> list[int]:
+        with self.rt.uow() as session:
+            now = self.rt.now()
+            ids = list(session.scalars(
+                select(Alert.id)
+                .where(Alert.sent_at.is_(None), Alert.next_attempt_at <= now, Alert.cancelled_at.is_(None),
+                       or_(Alert.lock_owner.is_(None), Alert.lock_expires < now))
+                .order_by(Alert.next_attempt_at)
+                .limit(self.batch)
+                .with_for_update(skip_locked=True)))
+            if ids:
+                session.execute(update(Alert).where(Alert.id.in_(ids))
+                                .values(lock_owner=self.owner, lock_expires=now + self.lease))
+                session.commit()
+            return ids
+
+    def _deliver_one(self, alert_id: int, mailer: "Mailer", report: DeliveryReport) -> None:
+        try:
+            if not self._renew(alert_id):
+                return  # cancelled, sent, or taken over meanwhile
+            send = self._prepare(alert_id)
+            send(mailer)
+        except Undeliverable as err:
+            report.skipped += 1
+            self._record(alert_id, error=str(err), retry=False)
+        except Exception as err:  # noqa: BLE001 -- any failure only delays this alert
+            report.failed += 1
+            log.warning("alert %s not delivered: %s", alert_id, err)
+            self._record(alert_id, error=f"{type(err).__name__}: {err}", retry=True)
+        else:
+            report.sent += 1
+            self._record(alert_id, error=None, retry=False)
+
+    def _renew(self, alert_id: int) -> bool:
+        with self.rt.uow() as session:
+            now = self.rt.now()
+            result = session.execute(
+                update(Alert)
+                .where(Alert.id == alert_id, Alert.lock_owner == self.owner,
+                       Alert.sent_at.is_(None), Alert.cancelled_at.is_(None))
+                .values(lock_expires=now + self.lease))
+            session.commit()
+            return result.rowcount == 1
+
+    def _prepare(self, alert_id: int):
+        """Read what to send; returns a function that sends it (outside any transaction)."""
+        config = self.rt.escalation
+        with self.rt.uow() as session:
+            alert = session.get(Alert, alert_id)
+            if alert.recipient == WEBHOOK:
+                if not config.webhook.url:
+                    raise Undeliverable("webhook tidak dikonfigurasi")
+                payload = alert_text.webhook_payload(self._facts(session, alert), _level_recipients(session, alert))
+                return lambda _mailer: post_json(config.webhook.url, payload, config.webhook.timeout)
+            if not config.smtp.enabled:
+                raise Undeliverable("pengiriman e-mail tidak diaktifkan")
+            facts = self._facts(session, alert)
+            email = session.scalars(select(User.email).where(User.login == alert.recipient)).first()
+        if not email:
+            raise Undeliverable(f"{alert.recipient} tidak punya alamat e-mail")
+        message = mail(facts, email, config.smtp, self.rt.calendar.tz)
+        return lambda mailer: mailer.send(message)
+
+    def _facts(self, session: Session, alert: Alert) -> AlertFacts:
+        instance = session.get(Instance, alert.instance_id)
+        row = session.get(TaskRow, alert.task_id)
+        step = self.rt.definition(instance.definition)[0].step(alert.step)
+        bidang = session.get(Bidang, instance.bidang_code)
+        person = session.scalars(select(User).where(User.login == alert.recipient)).first()
+        return AlertFacts(
+            alert_id=alert.id, level=alert.level, recipient=alert.recipient,
+            recipient_name=person.name if person else alert.recipient, instance_id=instance.id,
+            title=instance.title, bidang=instance.bidang_code, bidang_name=bidang.name if bidang else "",
+            step=alert.step, step_name=row.name if row else step.name, lane_name=step.lane.name,
+            assignee=row.assignee if row else None, mutu_baku=str(step.mutu_baku),
+            due_at=row.due_at if row else None, created_at=alert.created_at,
+        )
+
+    def _record(self, alert_id: int, error: str | None, retry: bool) -> None:
+        """The outcome of one attempt; only while we still hold the claim."""
+        try:
+            with self.rt.uow() as session:
+                alert = session.get(Alert, alert_id)
+                if alert is None or alert.lock_owner != self.owner:
+                    log.warning("alert %s: claim lost before its outcome was recorded", alert_id)
+                    return
+                now = self.rt.now()
+                alert.attempts += 1
+                alert.lock_owner = alert.lock_expires = None
+                alert.last_error = error[:2000] if error else None
+                if error is None:
+                    alert.sent_at, alert.next_attempt_at = now, None
+                else:
+                    alert.next_attempt_at = \
+                        now + timedelta(seconds=self.rt.escalation.retry.delay(alert.attempts)) if retry else None
+                session.commit()
+        except Exception:  # the claim expires and the row is tried again; never lost
+            log.exception("alert %s: outcome not recorded", alert_id)
+
+
+def _level_recipients(session: Session, alert: Alert) -> list[str]:
+    return sorted(session.scalars(select(Alert.recipient).where(
+        Alert.task_id == alert.task_id, Alert.level == alert.level, Alert.recipient != WEBHOOK)))
+
+
+def mail(facts: AlertFacts, email: str, smtp: Smtp, tz) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = smtp.sender
+    message["To"] = formataddr((facts.recipient_name, email))
+    message["Subject"] = alert_text.subject(facts)
+    message["Date"] = format_datetime(facts.created_at)
+    domain = parseaddr(smtp.sender)[1].partition("@")[2] or "alur.local"
+    # Stable across retries, so a mail client can fold a rare repeat.
+    message["Message-ID"] = f"<alur-alert-{facts.alert_id}@{domain}>"
+    message["X-Alur-Alert"] = str(facts.alert_id)
+    message.set_content(alert_text.body(facts, tz))
+    return message
+
+
+class Mailer:
+    """One SMTP connection for a batch, opened on first use.
+
+    A connection that cannot be opened fails the rest of the batch at once
+    instead of waiting for a timeout per message.
+    """
+
+    def __init__(self, config: Smtp):
+        self.config = config
+        self._conn: smtplib.SMTP | None = None
+        self._connect_error: Exception | None = None
+
+    def send(self, message: EmailMessage) -> None:
+        conn = self._connection()
+        try:
+            conn.send_message(message)
+        except Exception:
+            self.close()  # the next message starts on a fresh connection
+            raise
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._connect_error is not None:
+            raise self._connect_error
+        if self._conn is None:
+            try:
+                conn = smtplib.SMTP(self.config.host, self.config.port, timeout=self.config.timeout)
+                if self.config.starttls:
+                    conn.starttls()
+                if self.config.username:
+                    conn.login(self.config.username, self.config.password or "")
+            except Exception as err:
+                self._connect_error = err
+                raise
+            self._conn = conn
+        return self._conn
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.quit()
+            except Exception:  # noqa: BLE001 -- already broken; nothing to tidy
+                conn.close()
+
+
+def post_json(url: str, payload: dict, timeout: float) -> None:
+    request = urllib.request.Request(
+        url, data=json.dumps(payload, ensure_ascii=False).encode(), method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "Alur"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 -- configured URL
+        if not 200 <= response.status < 300:
+            raise RuntimeError(f"webhook answered HTTP {response.status}")

@@ -1,0 +1,215 @@
+"""The scheduler: fires due timers from SQL, then hands the outbox to delivery.
+
+One pass:
+
+1. Claim due timer rows in one short transaction: `fired_at IS NULL AND
+   due_at <= now`, oldest first, at most `batch`, skipping rows another
+   scheduler holds (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite writers
+   are serialized anyway). A claim is a lock owner plus an expiry, so the rows
+   of a scheduler that died mid-batch are claimed again once it expires.
+2. Handle each claimed instance in its own transaction. A step's deadline
+   fires through the engine (`Run.load` → `advance` → `save`; `save` marks
+   the step overdue and escalates). A "second_level" timer is ours alone and
+   escalates to the next level without loading the workflow.
+3. Deliver the outbox (engine.notify), in transactions of its own.
+
+When nothing is due, a pass is one indexed query on the timer table (and
+one on the alert outbox): no instance is ever loaded to find out.
+
+Exactly once: the instance's version column makes a second writer of the
+same instance fail and roll back; `fired_at` is set in the same transaction
+as the escalation; and the alert table's unique key (task, level,
+recipient) refuses a duplicate alert.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+
+from engine import escalation
+from engine.db import Instance, Timer
+from engine.errors import Conflict
+from engine.notify import Deliverer, DeliveryReport
+from engine.runtime import Runtime
+from engine.workflow import Run
+
+log = logging.getLogger("alur.scheduler")
+
+DEFAULT_BATCH = 100
+DEFAULT_LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    timer_id: int
+    instance_id: int
+    kind: str
+
+
+@dataclass
+class PassReport:
+    claimed: int = 0
+    fired: int = 0
+    conflicts: int = 0
+    errors: int = 0
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    # A full batch was claimed: more may be due, so the loop goes again at once.
+    busy: bool = False
+
+
+def new_owner() -> str:
+    """A lock owner name that tells an operator which process holds a row."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Scheduler:
+    def __init__(self, rt: Runtime, owner: str | None = None, batch: int = DEFAULT_BATCH,
+                 lease: timedelta = DEFAULT_LEASE, deliver: bool = True):
+        self.rt = rt
+        self.owner = owner or new_owner()
+        self.batch, self.lease = batch, lease
+        self.deliverer = Deliverer(rt, self.owner) if deliver else None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- one pass -----------------------------------------------------------------
+
+    def run_pass(self) -> PassReport:
+        report = self.fire_due()
+        if self.deliverer is not None:
+            report.delivery = self.deliverer.deliver_due()
+        delivery = report.delivery
+        if report.claimed or delivery.sent or delivery.failed or delivery.skipped:
+            log.info("claimed %d timer(s), fired %d, conflicts %d, errors %d; alerts sent %d, failed %d, "
+                     "undeliverable %d", report.claimed, report.fired, report.conflicts, report.errors,
+                     delivery.sent, delivery.failed, delivery.skipped)
+        return report
+
+    def fire_due(self) -> PassReport:
+        claimed = self.claim()
+        report = PassReport(claimed=len(claimed), busy=len(claimed) >= self.batch)
+        by_instance: dict[int, list[Claimed]] = defaultdict(list)
+        for item in claimed:
+            by_instance[item.instance_id].append(item)
+        for instance_id, timers in by_instance.items():
+            self._handle(instance_id, timers, report)
+        return report
+
+    def claim(self) -> list[Claimed]:
+        """Take the due, unclaimed (or abandoned) timer rows for this scheduler."""
+        with self.rt.uow() as session:
+            now = self.rt.now()
+            rows = session.execute(
+                select(Timer.id, Timer.instance_id, Timer.kind)
+                .where(Timer.fired_at.is_(None), Timer.due_at <= now,
+                       or_(Timer.lock_owner.is_(None), Timer.lock_expires < now))
+                .order_by(Timer.due_at)
+                .limit(self.batch)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not rows:
+                return []
+            session.execute(update(Timer).where(Timer.id.in_([r.id for r in rows]))
+                            .values(lock_owner=self.owner, lock_expires=now + self.lease))
+            session.commit()
+            return [Claimed(r.id, r.instance_id, r.kind) for r in rows]
+
+    def _handle(self, instance_id: int, timers: list[Claimed], report: PassReport) -> None:
+        try:
+            report.fired += self._fire(instance_id, timers)
+        except Conflict:
+            # Someone moved the instance meanwhile (e.g. completed the step);
+            # nothing was written. Let the next pass look again.
+            report.conflicts += 1
+            self._release(timers)
+        except Exception:  # one broken instance must not stop the others
+            # The claim is kept until it expires: a persistent failure is
+            # retried once per lease, not on every pass.
+            report.errors += 1
+            log.exception("timers of instance %s failed", instance_id)
+
+    def _fire(self, instance_id: int, timers: list[Claimed]) -> int:
+        with self.rt.uow() as session:
+            now = self.rt.now()
+            instance = session.get(Instance, instance_id)
+            engine_timers = [t for t in timers if t.kind != escalation.SECOND_LEVEL]
+            fired = 0
+            if engine_timers:
+                fired += self._fire_engine_timers(session, instance, engine_timers)
+            for t in timers:
+                if t.kind == escalation.SECOND_LEVEL:
+                    fired += escalation.fire_second_level(self.rt, session, t.timer_id, now)
+            session.commit()
+            return fired
+
+    def _fire_engine_timers(self, session, instance: Instance | None, timers: list[Claimed]) -> int:
+        if instance is None or instance.state != "running":
+            for t in timers:  # leftovers of an instance that ended; they can never fire
+                if (row := session.get(Timer, t.timer_id)) is not None:
+                    session.delete(row)
+            return 0
+        run = Run.load(self.rt, session, instance)
+        run.advance()
+        run.save()
+        rows = [row for t in timers if (row := session.get(Timer, t.timer_id)) is not None]
+        stuck = [row.id for row in rows if row.fired_at is None]
+        if stuck:
+            # The row says due but the engine did not fire: keep the claim so it
+            # is looked at again after the lease, not on every pass.
+            log.warning("instance %s: due timer row(s) %s did not fire", instance.id, stuck)
+        return len(rows) - len(stuck)
+
+    def _release(self, timers: list[Claimed]) -> None:
+        with self.rt.uow() as session:
+            session.execute(update(Timer)
+                            .where(Timer.id.in_([t.timer_id for t in timers]), Timer.lock_owner == self.owner)
+                            .values(lock_owner=None, lock_expires=None))
+            session.commit()
+
+    # -- the loop -----------------------------------------------------------------
+
+    def run_forever(self, interval: float = 1.0) -> None:
+        """Pass after pass until stop(); a busy pass is followed at once by the next.
+
+        Passes start `interval` apart (the time a pass takes is not added to
+        the wait), so a timer fires at most about one interval after it is due.
+        """
+        while not self._stop.is_set():
+            began = time.monotonic()
+            try:
+                busy = self.run_pass().busy
+            except Exception:  # e.g. the database is restarting: wait, then try again
+                log.exception("scheduler pass failed")
+                busy = False
+            if not busy:
+                self._stop.wait(max(0.0, interval - (time.monotonic() - began)))
+
+    def start_thread(self, interval: float = 1.0) -> threading.Thread:
+        """Run the loop in a daemon thread (the web app's `make run`).
+
+        Give the scheduler a Runtime of its own: the SpiffWorkflow serializer
+        it holds keeps a mode flag while it writes, so two threads must not
+        share one.
+        """
+        if self._thread is not None and self._thread.is_alive():
+            return self._thread
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run_forever, args=(interval,), name="alur-scheduler",
+                                        daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def stop(self, timeout: float | None = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None

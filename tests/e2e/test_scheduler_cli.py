@@ -1,0 +1,155 @@
+"""`alur tick`, `alur alerts`, `alur ack` and `alur scheduler`, run as real processes."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from benchmarks.population import Template, clone
+from engine import bootstrap
+from engine.clock import Clock, ManualClock
+from engine.config import Settings
+from engine.db import Alert, Timer
+from engine.runtime import Runtime
+from engine.scheduler import Scheduler
+from tests.conftest import MONDAY_MORNING, POSTGRES_URL, require_service, reset_postgres
+from tests.integration.timer_helpers import SmtpSink, events_per_instance, free_port, start
+
+ALUR = str(Path(sys.executable).parent / "alur")
+
+
+def write_escalation(directory: Path, smtp_port: int | None) -> Path:
+    path = directory / "escalation.yaml"
+    host = "127.0.0.1" if smtp_port else "null"
+    path.write_text(f"smtp: {{host: {host}, port: {smtp_port or 25}, from: 'Alur <alur@dinas.test>'}}\n")
+    return path
+
+
+def environment(tmp_path: Path, database_url: str | None = None, smtp_port: int | None = None, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALUR_")}
+    env.update(ALUR_DATA_DIR=str(tmp_path / "data"),
+               ALUR_ESCALATION_FILE=str(write_escalation(tmp_path, smtp_port)), **extra)
+    if database_url:
+        env["ALUR_DATABASE_URL"] = database_url
+    return env
+
+
+def alur(env: dict, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([ALUR, *args], env=env, capture_output=True, text=True, timeout=60)
+    if ok:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_tick_escalates_mails_and_the_recipient_acknowledges(tmp_path):
+    port = free_port()
+    env = environment(tmp_path, smtp_port=port)
+    alur(env, "init", "--demo")
+    instance_id = alur(env, "start", "--bidang", "aptika", "--title", "Layanan email dinas").stdout.strip()
+    [task] = json.loads(alur(env, "tasks", "--instance", instance_id, "--json").stdout)
+    due = datetime.fromisoformat(task["due_at"])
+
+    with SmtpSink(port) as sink:
+        early = alur(env, "tick", "--at", (due - timedelta(minutes=1)).isoformat())
+        assert "dijalankan: 0" in early.stdout
+        late = alur(env, "tick", "--at", (due + timedelta(minutes=1)).isoformat())
+        assert "dijalankan: 1" in late.stdout and "peringatan terkirim: 1" in late.stdout
+    assert [m[1]["Subject"] for m in sink.messages] == ["[Alur] Langkah 1 terlambat: Layanan email dinas"]
+
+    [alert] = json.loads(alur(env, "alerts", "--user", "kepala.aptika", "--json").stdout)
+    assert (alert["level"], alert["step"], alert["instance_id"], alert["bidang"]) == (1, 1, int(instance_id), "aptika")
+    assert alert["title"] == "Layanan email dinas" and alert["task_id"] == task["id"]
+    assert alert["sent_at"] and alert["acknowledged_at"] is None
+    assert json.loads(alur(env, "alerts", "--user", "kadis", "--json").stdout) == []
+
+    refused = alur(env, "ack", str(alert["id"]), "--user", "kadis", ok=False)
+    assert refused.returncode == 4 and "bukan ditujukan kepada kadis" in refused.stderr
+    assert "sudah dibaca" in alur(env, "ack", str(alert["id"]), "--user", "kepala.aptika").stdout
+    [alert] = json.loads(alur(env, "alerts", "--user", "kepala.aptika", "--json").stdout)
+    assert alert["acknowledged_at"] is not None
+    show = json.loads(alur(env, "show", instance_id, "--json").stdout)
+    assert [e["kind"] for e in show["history"]][-3:] == ["overdue", "escalated", "alert_acknowledged"]
+    assert show["current_steps"][0]["overdue"] is True
+
+
+def test_tick_is_refused_unless_the_database_is_a_demo_or_the_override_is_set(tmp_path):
+    env = environment(tmp_path)
+    alur(env, "init")
+    refused = alur(env, "tick", "--at", "2027-01-05T09:00", ok=False)
+    assert refused.returncode == 4 and "demo" in refused.stderr
+    allowed = alur({**env, "ALUR_ALLOW_CLOCK_OVERRIDE": "1"}, "tick", "--at", "2027-01-05T09:00")
+    assert "timer jatuh tempo: 0" in allowed.stdout
+
+
+def test_the_scheduler_runs_until_it_is_told_to_stop(tmp_path):
+    env = environment(tmp_path)
+    alur(env, "init", "--demo")
+    once = alur(env, "scheduler", "--once")
+    assert "timer jatuh tempo: 0" in once.stdout
+    process = subprocess.Popen([ALUR, "scheduler", "--interval", "0.1"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert "berjalan" in process.stdout.readline()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        assert "berhenti" in process.stdout.read()
+    finally:
+        process.kill()
+
+
+@pytest.mark.postgres
+def test_a_scheduler_killed_in_the_middle_of_a_batch_loses_and_repeats_nothing(tmp_path):
+    require_service("PostgreSQL", bool(POSTGRES_URL), "set ALUR_TEST_POSTGRES_URL")
+    reset_postgres(POSTGRES_URL)
+    env = environment(tmp_path, POSTGRES_URL)
+    settings = Settings.from_env(database_url=POSTGRES_URL, data_dir=tmp_path / "data",
+                                 escalation_file=Path(env["ALUR_ESCALATION_FILE"]))
+    rt = Runtime(settings, clock=ManualClock(MONDAY_MORNING))
+    bootstrap.init(rt, demo=True)
+    # Started in March: by the real clock both levels of every instance are long due.
+    template = Template(rt, start(rt))
+    ids = [template.instance["id"]] + clone(rt, template, 399, lambda n: template.timer["due_at"])
+    rt.dispose()
+
+    process = subprocess.Popen([ALUR, "scheduler", "--interval", "0.1", "--batch", "40", "--lease", "30"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rt = Runtime(settings, clock=Clock())
+    try:
+        deadline = time.monotonic() + 30
+        while fired(rt) < 60:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.02)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    with rt.uow() as session:
+        abandoned = session.scalar(select(func.count()).select_from(Timer).where(
+            Timer.lock_owner.is_not(None), Timer.fired_at.is_(None)))
+    assert 0 < fired(rt) < 2 * len(ids) and abandoned > 0  # killed with claimed rows in hand
+
+    # Another scheduler, once the dead one's claims have expired.
+    later = Runtime(settings, clock=ManualClock(datetime.now(timezone.utc) + timedelta(seconds=31)))
+    survivor = Scheduler(later, owner="pengganti", deliver=False)
+    while survivor.run_pass().claimed:
+        pass
+    assert events_per_instance(rt, "overdue") == {i: 1 for i in ids}
+    assert events_per_instance(rt, "escalated") == {i: 2 for i in ids}
+    with rt.uow() as session:
+        levels = session.execute(select(Alert.level, func.count()).group_by(Alert.level)).all()
+        assert sorted(levels) == [(1, len(ids)), (2, len(ids))]
+        assert session.scalar(select(func.count()).select_from(Timer).where(Timer.fired_at.is_(None))) == 0
+    rt.dispose()
+    later.dispose()
+
+
+def fired(rt) -> int:
+    with rt.uow() as session:
+        return session.scalar(select(func.count()).select_from(Timer).where(Timer.fired_at.is_not(None)))

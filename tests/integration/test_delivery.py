@@ -1,0 +1,94 @@
+"""The alert outbox: real SMTP (aiosmtpd) and webhook servers on 127.0.0.1, a clock tests move."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from engine.notify import Deliverer
+from engine.scheduler import Scheduler
+from tests.integration.sop import do_step
+from tests.integration.timer_helpers import (
+    SmtpSink, WebhookSink, alert_rows, configure, free_port, overdue_instances, tick, timer_rows,
+)
+
+
+def deliver(rt) -> object:
+    return Deliverer(rt, owner="pengirim").deliver_due()
+
+
+def test_a_dead_mail_server_delays_the_mail_then_each_alert_is_mailed_exactly_once(rt, clock):
+    port = free_port()
+    configure(rt, smtp_port=port, first_delay=60)
+    ids = overdue_instances(rt, clock, 3)
+
+    report = deliver(rt)  # nothing listens on the port yet
+    assert (report.sent, report.failed) == (0, 3)
+    for alert in alert_rows(rt):
+        assert alert.sent_at is None and alert.attempts == 1 and "Connection refused" in alert.last_error
+        assert alert.next_attempt_at == clock.now() + timedelta(seconds=60)
+    assert deliver(rt).failed == 0  # backing off: not retried at once
+
+    clock.advance(seconds=61)
+    assert deliver(rt).failed == 3
+    assert {a.next_attempt_at - clock.now() for a in alert_rows(rt)} == {timedelta(seconds=120)}  # doubled
+
+    with SmtpSink(port) as sink:
+        clock.advance(seconds=121)
+        report = deliver(rt)
+        assert (report.sent, report.failed) == (3, 0)
+        clock.advance(hours=5)
+        assert deliver(rt).sent == 0
+        Scheduler(rt).run_pass()  # the scheduler's own delivery finds nothing either
+    assert len(sink.messages) == 3
+    for alert in alert_rows(rt):
+        assert alert.sent_at is not None and alert.attempts == 3 and alert.last_error is None
+    recipients, mail = sink.messages[0]
+    assert recipients == ["kepala.aptika@demo.alur.local"]
+    assert mail["Subject"] == "[Alur] Langkah 1 terlambat: Kegiatan 0"
+    text = mail.get_payload(decode=True).decode()
+    assert "Yth. Kepala Bidang Aplikasi Informatika" in text and "30 Hari" in text
+    assert f"#{ids[0]} Kegiatan 0" in text and "WIB" in text
+
+
+def test_an_alert_whose_step_was_completed_before_delivery_is_never_sent(rt, clock):
+    port = free_port()
+    configure(rt, smtp_port=port)
+    [instance_id] = overdue_instances(rt, clock, 1)
+    do_step(rt, instance_id, 1)
+    with SmtpSink(port) as sink:
+        assert deliver(rt).sent == 0
+    assert sink.messages == []
+    [alert] = alert_rows(rt)
+    assert alert.cancelled_at is not None and alert.sent_at is None and alert.attempts == 0
+
+
+def test_the_second_level_mail_goes_to_the_kadis(rt, clock):
+    port = free_port()
+    configure(rt, smtp_port=port)
+    overdue_instances(rt, clock, 1)
+    with SmtpSink(port) as sink:
+        deliver(rt)
+        [second] = timer_rows(rt, kind="second_level")
+        tick(rt, clock, second.due_at)
+    assert [(m[0], m[1]["Subject"]) for m in sink.messages] == [
+        (["kepala.aptika@demo.alur.local"], "[Alur] Langkah 1 terlambat: Kegiatan 0"),
+        (["kadis@demo.alur.local"], "[Alur] Eskalasi tingkat 2: Langkah 1 masih terlambat: Kegiatan 0"),
+    ]
+
+
+def test_the_webhook_gets_one_post_per_escalation_and_is_retried_after_a_failure(rt, clock):
+    with WebhookSink(failures=1) as hook:
+        configure(rt, smtp_port=None, webhook_url=hook.url, first_delay=30)
+        [instance_id] = overdue_instances(rt, clock, 1)
+        report = deliver(rt)
+        # The person's alert cannot be mailed (e-mail is off): kept, not retried.
+        assert (report.sent, report.failed, report.skipped) == (0, 1, 1)
+        clock.advance(seconds=31)
+        assert deliver(rt).sent == 1
+        clock.advance(hours=1)
+        assert deliver(rt).sent == 0
+    [payload] = hook.payloads
+    assert payload["level"] == 1 and payload["instance_id"] == instance_id and payload["step"] == 1
+    assert payload["recipients"] == ["kepala.aptika"]
+    assert payload["text"] == "[Alur] Langkah 1 terlambat: Kegiatan 0"
+    person = alert_rows(rt, recipient="kepala.aptika")[0]
+    assert person.sent_at is None and person.next_attempt_at is None and "tidak diaktifkan" in person.last_error

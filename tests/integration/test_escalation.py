@@ -1,0 +1,221 @@
+"""Deadlines from the calendar, and what the scheduler does when they pass.
+
+The clock is a ManualClock: a test moves it past a deadline and runs one
+scheduler pass, exactly what `alur tick --at` does. Nothing sleeps.
+"""
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import event
+
+from engine import services
+from engine.escalation import SECOND_LEVEL
+from engine.scheduler import PassReport, Scheduler
+from engine.workflow import Run
+from process.calendar import CountingRule
+from process.mutu_baku import MutuBaku
+from tests.integration.sop import do_step
+from tests.integration.timer_helpers import (
+    ONE_MINUTE, alert_rows, event_count, open_row, quiet, start, tick, timer_rows,
+)
+
+WIB = timezone(timedelta(hours=7))
+# The SOP sheet's "Mutu Baku Waktu" column, typed in from the paper SOP; the
+# engine reads the diagram, so a wrong timer in the BPMN shows up here.
+SOP_STANDARD_TIMES = {
+    1: "30 Hari", 2: "30 Hari", 3: "30 Menit", 4: "30 Menit", 5: "30 Menit", 6: "120 Menit",
+    7: "30 Menit", 8: "60 Menit", 9: "5 Menit", 10: "30 Hari", 11: "7 Hari", 12: "1 Hari",
+    13: "1 Hari", 14: "1 Hari", 15: "7 Hari",
+}
+# The SOP counts working days and working time.
+SOP_COUNTING = CountingRule(days="kerja", time="kerja")
+
+
+@pytest.fixture(autouse=True)
+def no_delivery(rt):
+    quiet(rt)
+
+
+def test_every_standard_time_of_the_sop_is_counted_with_the_calendar(rt, clock):
+    instance_id = start(rt)
+    path = [1, 2, 3, 4, 5, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+    answers = {5: iter([{"terverifikasi": False, "catatan": "ulang"}, {"terverifikasi": True, "catatan": "ok"}]),
+               12: iter([{"ada_kendala": True, "uraian_kendala": "server"}])}
+    # Uneven pauses, so steps become ready at all times of day: mornings,
+    # across the break, near closing time, at night and on weekends.
+    pauses = itertools.cycle([17, 95, 240, 390, 1000, 2900])
+    seen = set()
+    for step in path:
+        row = open_row(rt, instance_id)
+        assert row.step == step
+        expected = rt.calendar.due(row.created_at, MutuBaku.parse(SOP_STANDARD_TIMES[step]), SOP_COUNTING)
+        assert row.due_at == expected, f"step {step} ready at {row.created_at}"
+        [timer] = timer_rows(rt, task_id=row.id, kind="deadline")
+        assert timer.due_at == expected
+        seen.add(step)
+        clock.advance(minutes=next(pauses))
+        data = next(answers[step]) if step in answers else None
+        do_step(rt, instance_id, step, data)
+    assert seen == set(SOP_STANDARD_TIMES)
+
+
+def test_minutes_count_working_time_only(rt, clock):
+    """Two due times worked out by hand, independent of the calendar code (Ramadan 2026 hours)."""
+    instance_id = start(rt)
+    do_step(rt, instance_id, 1)
+    # Step 3 becomes ready on Thursday 5 March 2026 at 11:45 WIB: 15 minutes
+    # before the 12:00-12:30 Ramadan break, 15 after it.
+    clock.set(datetime(2026, 3, 5, 11, 45, tzinfo=WIB))
+    do_step(rt, instance_id, 2)
+    assert open_row(rt, instance_id).due_at == datetime(2026, 3, 5, 12, 45, tzinfo=WIB)
+    for step in (3, 4):
+        do_step(rt, instance_id, step)
+    do_step(rt, instance_id, 5, {"terverifikasi": True, "catatan": ""})
+    for step in (6, 7):
+        do_step(rt, instance_id, step)
+    # Step 9 (5 Menit) becomes ready on Friday 6 March at 15:28 WIB: 2 minutes
+    # before the Ramadan Friday closing time, the other 3 on Monday from 08:00.
+    clock.set(datetime(2026, 3, 6, 15, 28, tzinfo=WIB))
+    do_step(rt, instance_id, 8)
+    assert open_row(rt, instance_id).due_at == datetime(2026, 3, 9, 8, 3, tzinfo=WIB)
+
+
+def test_past_the_deadline_the_step_is_overdue_and_the_kepala_of_its_bidang_is_alerted(rt, clock):
+    instance_id = start(rt, "aptika")
+    other = start(rt, "ikp", "Siaran pers")
+    row = open_row(rt, instance_id)
+
+    report = tick(rt, clock, row.due_at - ONE_MINUTE)
+    assert report.claimed == 0 and alert_rows(rt) == [] and not open_row(rt, instance_id).overdue
+
+    report = tick(rt, clock, row.due_at + ONE_MINUTE)
+    assert report.fired == 2  # both instances started together, so both are due
+    assert open_row(rt, instance_id).overdue
+    mine = alert_rows(rt, instance_id=instance_id)
+    assert [(a.level, a.recipient, a.step, a.task_id) for a in mine] == [(1, "kepala.aptika", 1, row.id)]
+    assert [a.recipient for a in alert_rows(rt, instance_id=other)] == ["kepala.ikp"]
+    history = services.show(rt, instance_id)["history"]
+    escalated = [e for e in history if e["kind"] == "escalated"]
+    assert [e["data"]["level"] for e in escalated] == [1]
+    assert escalated[0]["data"]["recipients"] == ["kepala.aptika"]
+    assert any(e["kind"] == "overdue" and e["step"] == 1 for e in history)
+
+    # A second pass finds nothing more to do.
+    assert tick(rt, clock, row.due_at + 2 * ONE_MINUTE).fired == 0
+    assert len(alert_rows(rt)) == 2 and event_count(rt, "escalated") == 2
+
+
+def test_still_open_after_the_second_period_the_kadis_is_alerted(rt, clock):
+    instance_id = start(rt)
+    row = open_row(rt, instance_id)
+    tick(rt, clock, row.due_at)
+    [second] = timer_rows(rt, task_id=row.id, kind=SECOND_LEVEL)
+    # Once more the standard time (30 working days), counted from the deadline.
+    assert second.due_at == rt.calendar.due(row.due_at, MutuBaku.parse("30 Hari"), SOP_COUNTING)
+
+    tick(rt, clock, second.due_at - ONE_MINUTE)
+    assert [a.level for a in alert_rows(rt)] == [1]
+
+    report = tick(rt, clock, second.due_at)
+    assert report.fired == 1
+    assert [(a.level, a.recipient) for a in alert_rows(rt)] == [(1, "kepala.aptika"), (2, "kadis")]
+    assert timer_rows(rt, task_id=row.id, kind=SECOND_LEVEL)[0].fired_at == second.due_at
+    levels = [e["data"]["level"] for e in services.show(rt, instance_id)["history"] if e["kind"] == "escalated"]
+    assert levels == [1, 2]
+
+    assert tick(rt, clock, second.due_at + timedelta(days=60)).fired == 0
+    assert len(alert_rows(rt)) == 2
+
+
+def test_a_late_step_of_the_sekretaris_lane_goes_to_the_kadis_at_level_one(rt, clock):
+    instance_id = start(rt)
+    for step in (1, 2, 3, 4):
+        do_step(rt, instance_id, step)
+    do_step(rt, instance_id, 5, {"terverifikasi": True, "catatan": ""})
+    for step in (6, 7, 8):
+        do_step(rt, instance_id, step)
+    row = open_row(rt, instance_id)
+    assert row.step == 9 and row.bidang_code is None  # the Sekretaris serves the whole office
+
+    tick(rt, clock, row.due_at)
+    assert [(a.level, a.recipient, a.step) for a in alert_rows(rt)] == [(1, "kadis", 9)]
+
+
+def test_a_step_completed_just_before_its_deadline_alerts_nobody(rt, clock):
+    instance_id = start(rt)
+    do_step(rt, instance_id, 1)
+    do_step(rt, instance_id, 2)
+    row = open_row(rt, instance_id)  # step 3: 30 Menit
+    clock.set(row.due_at - timedelta(seconds=1))
+    do_step(rt, instance_id, 3)
+
+    tick(rt, clock, row.due_at + ONE_MINUTE)
+    assert alert_rows(rt) == []
+    assert timer_rows(rt, task_id=row.id) == []
+    assert event_count(rt, "overdue") == 0
+
+
+def test_completing_an_escalated_step_cancels_its_unsent_alerts_and_its_second_level(rt, clock):
+    instance_id = start(rt)
+    row = open_row(rt, instance_id)
+    tick(rt, clock, row.due_at + ONE_MINUTE)
+    [alert] = alert_rows(rt)
+    assert alert.sent_at is None and alert.cancelled_at is None
+
+    do_step(rt, instance_id, 1)
+
+    [alert] = alert_rows(rt)
+    assert alert.cancelled_at is not None and alert.next_attempt_at is None
+    assert timer_rows(rt, task_id=row.id, kind=SECOND_LEVEL) == []
+    [cancelled] = [e for e in services.show(rt, instance_id)["history"] if e["kind"] == "alerts_cancelled"]
+    assert cancelled["data"] == {"alerts": [alert.id]} and cancelled["step"] == 1
+    # Much later, step 2 (still open) escalates to both levels; step 1 never reaches level 2.
+    tick(rt, clock, row.due_at + timedelta(days=90))
+    tick(rt, clock, row.due_at + timedelta(days=300))
+    step_2 = open_row(rt, instance_id).id
+    assert [(a.task_id, a.level) for a in alert_rows(rt, level=2)] == [(step_2, 2)]
+    assert [a.id for a in alert_rows(rt, task_id=row.id)] == [alert.id]
+
+
+def test_an_idle_pass_is_one_query_per_table_and_loads_no_instance(rt, clock, monkeypatch):
+    for i in range(20):
+        start(rt, title=f"Kegiatan {i}")
+    monkeypatch.setattr(Run, "load", lambda *a, **k: pytest.fail("an idle pass loaded an instance"))
+    statements = []
+    listener = lambda conn, cursor, sql, *args: statements.append(sql)  # noqa: E731
+    event.listen(rt.engine, "before_cursor_execute", listener)
+    try:
+        report = Scheduler(rt).run_pass()
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", listener)
+    queries = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert report.claimed == 0
+    assert len(queries) == 2, queries
+    assert "FROM timer" in queries[0] and "FROM alert" in queries[1]
+    assert not any(s.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")) for s in statements)
+
+
+def test_rows_claimed_by_a_scheduler_that_died_are_fired_once_after_its_lease(rt, clock):
+    ids = [start(rt, title=f"Kegiatan {i}") for i in range(6)]
+    due = open_row(rt, ids[0]).due_at
+    clock.set(due + ONE_MINUTE)
+    lease = timedelta(seconds=60)
+    dead = Scheduler(rt, owner="mati", lease=lease, deliver=False)
+    claimed = dead.claim()
+    assert len(claimed) == 6
+    # It handled the first two instances, then died in the middle of its batch.
+    for item in claimed[:2]:
+        dead._handle(item.instance_id, [item], PassReport())
+
+    live = Scheduler(rt, owner="hidup", lease=lease, deliver=False)
+    assert live.run_pass().claimed == 0  # the claim still holds
+    clock.advance(seconds=61)
+    report = live.run_pass()
+    assert report.claimed == 4 and report.fired == 4
+    assert live.run_pass().claimed == 0
+
+    assert sorted(a.instance_id for a in alert_rows(rt, level=1)) == sorted(ids)
+    assert event_count(rt, "overdue") == 6 and event_count(rt, "escalated") == 6
