@@ -6,25 +6,21 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: run test bench install clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package.json package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
 install: $(STAMP)
 
 run: install
 	$(BIN)/alur init --demo
-	@echo
-	@echo "The database is ready (var/alur.db). Try the SOP from the command line:"
-	@echo "  $(BIN)/alur start --bidang aptika --title 'Layanan email dinas'"
-	@echo "  $(BIN)/alur tasks --user aptika.implementasi"
-	@echo "  $(BIN)/alur claim TASK_ID --user aptika.implementasi"
-	@echo "  $(BIN)/alur complete TASK_ID --user aptika.implementasi --data '{...}'"
-	@echo "  $(BIN)/alur show 1"
+	@echo "Sign in at http://127.0.0.1:8000/ as aptika.implementasi (password: alur-demo)."
+	$(BIN)/alur serve --host 127.0.0.1 --port 8000 --workers 2 --scheduler
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: install
 	$(BIN)/python -m benchmarks

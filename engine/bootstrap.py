@@ -7,7 +7,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from engine import schema, services
-from engine.db import Bidang, Membership, Setting, User
+from engine.db import Bidang, DefinitionVersion, Membership, Setting, User
 from engine.runtime import Runtime
 from process.loader import load_file
 
@@ -29,7 +29,26 @@ def init(rt: Runtime, demo: bool = False) -> list[services.Deployed]:
 
 
 def deploy_directory(rt: Runtime, directory: Path, actor: str | None = "alur init") -> list[services.Deployed]:
-    return [services.deploy(rt, load_file(path), actor) for path in sorted(directory.glob("*.bpmn"))]
+    """Deploy each definition file that was never deployed before.
+
+    A file whose exact content is already one of the key's versions is
+    skipped: once the process owner deployed a newer version from the
+    editor, running `alur init` again must not bring the file back on top.
+    """
+    results = []
+    for path in sorted(directory.glob("*.bpmn")):
+        definition = load_file(path)
+        with rt.uow() as session:
+            known = session.scalars(select(DefinitionVersion).where(
+                DefinitionVersion.key == definition.key,
+                DefinitionVersion.content_hash == definition.content_hash,
+            ).order_by(DefinitionVersion.version.desc())).first()
+            latest = services._latest_version(session, definition.key)
+        if known is not None and latest is not None and known.version != latest.version:
+            results.append(services.Deployed(definition.key, known.version, False))
+            continue
+        results.append(services.deploy(rt, definition, actor))
+    return results
 
 
 def demo_users() -> list[tuple[str, str, str, tuple[str, ...]]]:

@@ -61,6 +61,10 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(300))
     bidang_code: Mapped[str | None] = mapped_column(ForeignKey("bidang.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str] = mapped_column(String(8), default="id")
+    # Sign-in throttling survives restarts and is shared by every web worker.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
     roles: Mapped[list["Membership"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
     @property
@@ -90,12 +94,35 @@ class DefinitionVersion(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
 
 
+class DefinitionDraft(Base):
+    """The one working copy of a definition being edited; never read by running work.
+
+    `problems` is what the validator said at the last save (file, element,
+    message, element_id); a draft with problems cannot be deployed.
+    `revision` counts saves so two editors cannot overwrite each other unseen.
+    """
+    __tablename__ = "definition_draft"
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    yaml_text: Mapped[str] = mapped_column(Text, default="")
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    saved_by: Mapped[str | None] = mapped_column(String(80))
+    saved_at: Mapped[datetime]
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+
 class Instance(Base):
     __tablename__ = "instance"
+    __table_args__ = (  # monitoring periods and the archive search (migration 0004)
+        Index("ix_instance_created_at", "created_at"),
+        Index("ix_instance_archived_at", "archived_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_version_id: Mapped[int] = mapped_column(ForeignKey("definition_version.id"), index=True)
     bidang_code: Mapped[str] = mapped_column(ForeignKey("bidang.code"), index=True)
     title: Mapped[str] = mapped_column(String(300))
+    period: Mapped[str] = mapped_column(String(40), default="")
     state: Mapped[str] = mapped_column(String(20), default="running", index=True)
     # Deferred: only commands that run the workflow load it.
     workflow_json: Mapped[str] = mapped_column(Text, deferred=True)
@@ -103,6 +130,8 @@ class Instance(Base):
     created_by: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
+    # Set by an administrator: hidden from default lists, still searchable; never deleted.
+    archived_at: Mapped[datetime | None]
     definition: Mapped[DefinitionVersion] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
@@ -115,6 +144,8 @@ class TaskRow(Base):
         Index("ix_task_offer", "state", "lane_role", "bidang_code", "due_at"),
         Index("ix_task_assignee", "assignee", "state"),
         Index("ix_task_instance", "instance_id", "state"),
+        Index("ix_task_state_step", "state", "step", "instance_id"),  # 0004: search by current step
+        Index("ix_task_completed_by", "completed_by", "instance_id"),  # 0004: search by performer
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
     instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
@@ -180,6 +211,7 @@ class Alert(Base):
 class Event(Base):
     """The append-only event log of an instance."""
     __tablename__ = "event"
+    __table_args__ = (Index("ix_event_kind_step", "kind", "step"),)  # 0004: monitoring figures
     # Ordered by id: an autoincrement needs no read-then-write, so concurrent
     # commands on one instance never collide over the log.
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -214,6 +246,38 @@ class Setting(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class TaskDraft(Base):
+    """Form data saved but not yet submitted, per task and user."""
+    __tablename__ = "task_draft"
+    task_id: Mapped[str] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), primary_key=True)
+    login: Mapped[str] = mapped_column(String(80), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    saved_at: Mapped[datetime]
+
+
+class SavedFilter(Base):
+    """A worklist filter saved by a user, optionally shared with colleagues."""
+    __tablename__ = "saved_filter"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner: Mapped[str] = mapped_column(String(80), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """An API token; only its SHA-256 is stored."""
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -237,3 +301,73 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+# -- evaluation reports, SOP-implementation monitoring forms, recurring cycles (migration 0005) --
+
+from datetime import date  # noqa: E402  (kept beside the tables that need it)
+
+from sqlalchemy import Date  # noqa: E402
+
+
+class EvaluationReport(Base):
+    """The Sekretaris's conclusions and recommendations for one period (Laporan Hasil Evaluasi).
+
+    `bidang` is a Bidang code, or "" for the whole office; one row per SOP,
+    period and Bidang. `revision` counts saves so two writers cannot overwrite
+    each other unseen.
+    """
+    __tablename__ = "evaluation_report"
+    __table_args__ = (UniqueConstraint("definition_key", "period_start", "period_end", "bidang",
+                                       name="uq_evaluation_report_scope"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_key: Mapped[str] = mapped_column(String(120))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    bidang: Mapped[str] = mapped_column(String(40), default="")
+    conclusions: Mapped[str] = mapped_column(Text, default="")
+    recommendations: Mapped[str] = mapped_column(Text, default="")
+    written_by: Mapped[str] = mapped_column(String(80))
+    written_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(80))
+    updated_at: Mapped[datetime | None]
+    revision: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class SopMonitoringForm(Base):
+    """A completed Formulir Monitoring Pelaksanaan SOP for one period (and Bidang, "" = all).
+
+    `steps` holds one entry per SOP step: {step, name, berjalan_baik ("ya" or
+    "tidak"), catatan, tindakan, penilai}.
+    """
+    __tablename__ = "sop_monitoring_form"
+    __table_args__ = (UniqueConstraint("definition_key", "period_start", "period_end", "bidang",
+                                       name="uq_sop_monitoring_form_scope"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_key: Mapped[str] = mapped_column(String(120))
+    definition_version: Mapped[int] = mapped_column(Integer)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    bidang: Mapped[str] = mapped_column(String(40), default="")
+    assessor: Mapped[str] = mapped_column(String(80))
+    assessor_name: Mapped[str] = mapped_column(String(200))
+    assessed_on: Mapped[date] = mapped_column(Date)
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    saved_at: Mapped[datetime]
+    revision: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class CycleRun(Base):
+    """An instance started by a recurring schedule: at most one per SOP, Bidang and period."""
+    __tablename__ = "cycle_run"
+    __table_args__ = (UniqueConstraint("definition_key", "bidang_code", "period", name="uq_cycle_run"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_key: Mapped[str] = mapped_column(String(120))
+    bidang_code: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(20))  # "2026-11" (monthly) or "2026-Q4" (quarterly)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
+    started_at: Mapped[datetime]

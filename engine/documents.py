@@ -7,6 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import filetype
 from sqlalchemy.orm import Session
 
 from engine.db import Document, Instance, TaskRow
@@ -23,11 +24,15 @@ def store_all(rt, session: Session, instance: Instance, row: TaskRow, form: Form
         if field not in file_fields:
             raise InvalidData(f"langkah ini tidak punya isian berkas {field!r}", {field: "bukan isian berkas"})
         filename, content = _read(source, rt.settings.max_upload_bytes)
+        try:
+            content_type = sniff(filename, content)
+        except ValueError as err:
+            raise InvalidData(f"berkas {filename} ditolak", {field: str(err)}) from None
         digest = hashlib.sha256(content).hexdigest()
         _write(rt.settings.data_dir / "files", digest, content)
         document = Document(
             sha256=digest, filename=filename, size=len(content),
-            content_type=mimetypes.guess_type(filename)[0] or "application/octet-stream",
+            content_type=content_type,
             instance_id=instance.id, task_id=row.id, field=field, uploaded_by=login, uploaded_at=rt.now(),
         )
         session.add(document)
@@ -46,6 +51,45 @@ def check_references(session: Session, instance: Instance, form: Form, data: dic
             errors[field.name] = "dokumen tidak ditemukan pada kegiatan ini; unggah berkasnya"
     if errors:
         raise InvalidData("berkas tidak valid", errors)
+
+
+# What an office attaches: documents, spreadsheets, scans and photos, text.
+ALLOWED = {
+    "application/pdf": (".pdf",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    # Office Open XML and OpenDocument files are ZIP archives underneath.
+    "application/zip": (".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp", ".zip"),
+    "text/plain": (".txt", ".csv", ".md"),
+}
+
+
+def sniff(filename: str, content: bytes) -> str:
+    """The file's type from its bytes; refuse types the office does not attach, or a lying name."""
+    kind = filetype.guess(content[:8192])
+    mime = kind.mime if kind else ("text/plain" if _is_text(content) else None)
+    if mime in ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
+                "application/vnd.oasis.opendocument.presentation"):
+        mime = "application/zip"
+    suffix = Path(filename).suffix.lower()
+    if mime not in ALLOWED:
+        raise ValueError("jenis berkas tidak diizinkan (PDF, gambar, dokumen kantor atau teks)")
+    if suffix not in ALLOWED[mime]:
+        raise ValueError("isi berkas tidak sesuai dengan ekstensi namanya")
+    return mimetypes.guess_type(filename)[0] or mime
+
+
+def _is_text(content: bytes) -> bool:
+    if b"\0" in content[:8192]:
+        return False
+    try:
+        content[:8192].decode("utf-8")
+    except UnicodeDecodeError as err:
+        return err.start >= 8188  # a multi-byte character cut at the sample's end
+    return True
 
 
 def path_of(rt, document: Document) -> Path:

@@ -19,6 +19,7 @@ from engine.clock import Clock
 from engine.config import Settings
 from engine.db import DefinitionVersion, make_engine, make_sessionmaker
 from engine.errors import Conflict
+from engine.escalation_config import EscalationConfig
 from process.calendar import WorkingCalendar
 from process.definition import Definition
 from process.loader import load
@@ -26,10 +27,11 @@ from process.loader import load
 
 class Runtime:
     def __init__(self, settings: Settings, clock: Clock | None = None,
-                 calendar: WorkingCalendar | None = None):
+                 calendar: WorkingCalendar | None = None, escalation: EscalationConfig | None = None):
         self.settings = settings
         self.clock = clock or Clock()
         self.calendar = calendar or _load_calendar(settings)
+        self.escalation = escalation or _load_escalation(settings)
         self.engine = make_engine(settings.database_url)
         self.sessions = make_sessionmaker(self.engine)
         self.serializer = spiff.WorkflowSerializer()
@@ -50,6 +52,9 @@ class Runtime:
             session.rollback()
             raise Conflict("data ini baru saja diubah oleh orang lain; muat ulang dan coba lagi") from err
         finally:
+            # Whatever was not committed is discarded. Objects are detached
+            # first so values already read stay readable after the block.
+            session.expunge_all()
             session.rollback()
             session.close()
 
@@ -84,3 +89,10 @@ def _load_calendar(settings: Settings) -> WorkingCalendar:
     if path.exists():
         return WorkingCalendar.from_yaml(path.read_text(encoding="utf-8"))
     return WorkingCalendar.default()
+
+
+def _load_escalation(settings: Settings) -> EscalationConfig:
+    path = settings.escalation_file or settings.definitions_dir / "escalation.yaml"
+    if path.exists():
+        return EscalationConfig.from_yaml(path.read_text(encoding="utf-8"))
+    return EscalationConfig()

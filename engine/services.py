@@ -17,6 +17,7 @@ from engine import documents
 from engine.db import Bidang, DefinitionVersion, Event, Instance, TaskRow, User
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.events import log
+from engine.permissions import may_start, may_take
 from engine.runtime import Runtime
 from engine.workflow import Run
 from process.definition import Definition
@@ -64,7 +65,17 @@ def change_summary(previous: Definition | None, current: Definition) -> str:
             lines.append(f"Langkah {n} dipindah dari {old.lane.name} ke {new.lane.name}")
         if old.mutu_baku != new.mutu_baku:
             lines.append(f"Langkah {n}: waktu baku {old.mutu_baku} menjadi {new.mutu_baku}")
-    return "\n".join(lines) or "Perubahan tanpa perubahan langkah (tata letak, formulir atau kop SOP)"
+        if old.counting != new.counting and old.mutu_baku == new.mutu_baku:
+            lines.append(f"Langkah {n}: cara menghitung waktu baku diubah")
+        if old.name != new.name:
+            lines.append(f"Langkah {n}: nama diubah menjadi {new.name}")
+        if (old.kelengkapan, old.output) != (new.kelengkapan, new.output):
+            lines.append(f"Langkah {n}: kelengkapan atau output diubah")
+        if old.form != new.form:
+            lines.append(f"Langkah {n}: isian formulir diubah")
+        if old.decision != new.decision:
+            lines.append(f"Langkah {n}: percabangan keputusan diubah")
+    return "\n".join(lines) or "Perubahan tanpa perubahan langkah (tata letak atau kop SOP)"
 
 
 def _latest_version(session: Session, key: str) -> DefinitionVersion | None:
@@ -76,24 +87,32 @@ def _latest_version(session: Session, key: str) -> DefinitionVersion | None:
 
 # -- instances ------------------------------------------------------------------
 
-def start(rt: Runtime, key: str, bidang: str, title: str, actor: str | None = None) -> int:
-    """Start an instance of the newest version of a definition for one Bidang."""
-    title = (title or "").strip()
+def start(rt: Runtime, key: str, bidang: str, title: str, actor: str | None = None, period: str = "") -> int:
+    """Start an instance of the newest version of a definition for one Bidang.
+
+    With an actor, the actor must be allowed to start work for that Bidang;
+    without one (the command line run by an operator) it is not checked.
+    """
+    title, period = (title or "").strip(), (period or "").strip()
     if not title:
         raise InvalidData("judul kegiatan wajib diisi", {"title": "wajib diisi"})
+    if len(title) > 300 or len(period) > 40:
+        raise InvalidData("isian terlalu panjang", {"title" if len(title) > 300 else "period": "terlalu panjang"})
     with rt.uow() as session:
+        if actor is not None and not may_start(user(session, actor), bidang):
+            raise Forbidden(f"{actor} tidak boleh memulai kegiatan untuk bidang {bidang}")
         version = _latest_version(session, key)
         if version is None:
             raise NotFound(f"definisi {key!r} belum di-deploy")
         if session.get(Bidang, bidang) is None:
             raise NotFound(f"bidang {bidang!r} tidak dikenal")
         now = rt.now()
-        instance = Instance(definition_version_id=version.id, bidang_code=bidang, title=title,
+        instance = Instance(definition_version_id=version.id, bidang_code=bidang, title=title, period=period,
                             state="running", workflow_json="{}", created_by=actor, created_at=now)
         session.add(instance)
         session.flush()
         run = Run.new(rt, session, instance)
-        log(session, instance.id, now, "started", actor, data={"title": title, "bidang": bidang,
+        log(session, instance.id, now, "started", actor, data={"title": title, "bidang": bidang, "period": period,
                                                                "definition": key, "version": version.version})
         run.advance()
         run.save(actor)
@@ -109,12 +128,13 @@ def show(rt: Runtime, instance_id: int) -> dict[str, Any]:
                                 .order_by(TaskRow.created_at, TaskRow.step)).all()
         events = session.scalars(select(Event).where(Event.instance_id == instance_id).order_by(Event.id)).all()
         return {
-            "id": instance.id, "title": instance.title, "bidang": instance.bidang_code, "state": instance.state,
+            "id": instance.id, "title": instance.title, "period": instance.period,
+            "bidang": instance.bidang_code, "state": instance.state,
             "definition": version.key, "definition_version": version.version, "version": instance.version,
-            "created_at": _iso(instance.created_at), "completed_at": _iso(instance.completed_at),
-            "current_steps": [_task_dict(t) for t in tasks if t.state == "open"],
-            "steps": [_task_dict(t) for t in tasks],
-            "history": [{"at": _iso(e.at), "actor": e.actor, "kind": e.kind, "step": e.step,
+            "created_at": iso(instance.created_at), "completed_at": iso(instance.completed_at),
+            "current_steps": [task_dict(t) for t in tasks if t.state == "open"],
+            "steps": [task_dict(t) for t in tasks],
+            "history": [{"at": iso(e.at), "actor": e.actor, "kind": e.kind, "step": e.step,
                          "task_id": e.task_id, "data": e.data} for e in events],
         }
 
@@ -135,66 +155,31 @@ def user(session: Session, login: str) -> User:
     return found
 
 
-def offered_to(account: User):
-    """SQL condition: open tasks offered to this user's lane roles in their Bidang."""
-    return and_(
-        TaskRow.state == "open",
-        TaskRow.lane_role.in_(account.role_names or {""}),
-        or_(TaskRow.bidang_code.is_(None), TaskRow.bidang_code == account.bidang_code),
-    )
-
-
-def may_take(account: User, row: TaskRow) -> bool:
-    return row.lane_role in account.role_names and row.bidang_code in (None, account.bidang_code)
-
-
-def tasks(rt: Runtime, login: str | None = None, instance_id: int | None = None) -> list[dict[str, Any]]:
-    """Open tasks: a user's claimed ones and the unclaimed ones offered to them, or all."""
-    with rt.uow() as session:
-        query = select(TaskRow, Instance.title).join(Instance, Instance.id == TaskRow.instance_id) \
-            .where(TaskRow.state == "open")
-        if login is not None:
-            account = user(session, login)
-            query = query.where(or_(TaskRow.assignee == login,
-                                    and_(offered_to(account), TaskRow.assignee.is_(None))))
-        if instance_id is not None:
-            query = query.where(TaskRow.instance_id == instance_id)
-        rows = session.execute(query.order_by(TaskRow.due_at, TaskRow.id)).all()
-        versions = {v.id: v for v in session.scalars(select(DefinitionVersion).where(
-            DefinitionVersion.id.in_({r.definition_version_id for r, _ in rows})))}
-        result = []
-        for row, title in rows:
-            definition = rt.definition(versions[row.definition_version_id])[0]
-            form = definition.step(row.step).form
-            result.append({**_task_dict(row), "instance_title": title, "form": form.json_schema()})
-        return result
-
-
 def claim(rt: Runtime, task_id: str, login: str, expected_version: int | None = None) -> dict[str, Any]:
     with rt.uow() as session:
         account = user(session, login)
-        row = _open_task(session, task_id, expected_version)
+        row = open_task(session, task_id, expected_version)
         if not may_take(account, row):
             raise Forbidden(f"{login} bukan anggota {row.lane_role} untuk tugas ini")
         if row.assignee == login:
-            return _task_dict(row)
+            return task_dict(row)
         if row.assignee is not None:
             raise Conflict(f"tugas sudah diklaim oleh {row.assignee}")
         row.assignee = login
         log(session, row.instance_id, rt.now(), "claimed", login, row.step, row.id)
         session.commit()
-        return _task_dict(row)
+        return task_dict(row)
 
 
 def unclaim(rt: Runtime, task_id: str, login: str, expected_version: int | None = None) -> dict[str, Any]:
     with rt.uow() as session:
-        row = _open_task(session, task_id, expected_version)
+        row = open_task(session, task_id, expected_version)
         if row.assignee != login:
             raise Conflict("tugas ini tidak sedang Anda klaim")
         row.assignee = None
         log(session, row.instance_id, rt.now(), "unclaimed", login, row.step, row.id)
         session.commit()
-        return _task_dict(row)
+        return task_dict(row)
 
 
 def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
@@ -203,7 +188,7 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
     """Validate the step's form, run the step, and move the instance on."""
     with rt.uow() as session:
         account = user(session, login)
-        row = _open_task(session, task_id, expected_version)
+        row = open_task(session, task_id, expected_version)
         if not may_take(account, row):
             raise Forbidden(f"{login} bukan anggota {row.lane_role} untuk tugas ini")
         if row.assignee != login:
@@ -230,10 +215,10 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         run.advance()
         run.save(login)
         session.commit()
-        return {**_task_dict(row), "instance_state": instance.state}
+        return {**task_dict(row), "instance_state": instance.state}
 
 
-def _open_task(session: Session, task_id: str, expected_version: int | None) -> TaskRow:
+def open_task(session: Session, task_id: str, expected_version: int | None) -> TaskRow:
     row = session.get(TaskRow, task_id)
     if row is None:
         raise NotFound(f"tugas {task_id} tidak ditemukan")
@@ -245,16 +230,17 @@ def _open_task(session: Session, task_id: str, expected_version: int | None) -> 
     return row
 
 
-def _task_dict(row: TaskRow) -> dict[str, Any]:
+def task_dict(row: TaskRow) -> dict[str, Any]:
     return {
-        "id": row.id, "instance_id": row.instance_id, "step": row.step, "name": row.name,
+        "id": row.id, "instance_id": row.instance_id, "step": row.step, "element_id": row.element_id,
+        "name": row.name,
         "lane": row.lane_role, "bidang": row.instance_bidang, "assignee": row.assignee,
-        "state": row.state, "created_at": _iso(row.created_at), "due_at": _iso(row.due_at),
-        "completed_at": _iso(row.completed_at), "completed_by": row.completed_by,
+        "state": row.state, "created_at": iso(row.created_at), "due_at": iso(row.due_at),
+        "completed_at": iso(row.completed_at), "completed_by": row.completed_by,
         "overdue": row.overdue, "version": row.row_version,
     }
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 

@@ -10,7 +10,7 @@ import os
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from engine import bootstrap
 from engine.clock import ManualClock
@@ -18,7 +18,32 @@ from engine.config import Settings
 from engine.runtime import Runtime
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-POSTGRES_URL = os.environ.get("ALUR_TEST_POSTGRES_URL")
+
+
+def _worker_database(url: str | None) -> str | None:
+    """Each pytest-xdist worker gets its own PostgreSQL database, made on first use.
+
+    Tests reset the public schema of the database they use, so two workers
+    sharing one would wipe each other's data mid-test.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception:  # the server is missing: tests report it through require_service
+        return url
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _worker_database(os.environ.get("ALUR_TEST_POSTGRES_URL"))
 # Monday 2 March 2026, 09:00 in Salatiga (WIB): an ordinary working morning.
 MONDAY_MORNING = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
 

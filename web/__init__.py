@@ -1,0 +1,151 @@
+"""The Flask app: server-rendered pages in Bahasa Indonesia and the REST API.
+
+Views are thin: parse the request, call a service in `engine`, render.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_babel import Babel
+from flask_babel import gettext as _
+from flask_login import LoginManager, current_user
+from flask_wtf import CSRFProtect
+
+from engine import accounts
+from engine.clock import Clock
+from engine.config import Settings
+from engine.errors import AlurError
+from engine.runtime import Runtime
+from web import i18n
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+babel = Babel()
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None,
+               runtime: Runtime | None = None, testing: bool = False) -> Flask:
+    app = Flask(__name__)
+    rt = runtime or Runtime(settings or Settings.from_env(), clock=clock)
+    rt.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app.config.update(
+        SECRET_KEY=os.environ.get("ALUR_SECRET_KEY") or _secret_key(rt.settings.data_dir),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("ALUR_SECURE_COOKIES", "") in ("1", "true"),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        MAX_CONTENT_LENGTH=rt.settings.max_upload_bytes + 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
+        TESTING=testing,
+        BABEL_DEFAULT_LOCALE="id",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+    )
+    app.extensions["alur"] = rt
+    i18n.compile_catalogs()
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: str(rt.calendar.tz))
+    i18n.init_app(app, rt)
+
+    from web import admin, api, auth, editor, instances, monitoring, reports, sop_document, supervisor, tasks, worklist
+    for blueprint in (auth.bp, worklist.bp, tasks.bp, instances.bp, supervisor.bp, admin.bp, sop_document.bp, editor.bp, monitoring.bp, reports.bp):
+        app.register_blueprint(blueprint)
+    api.init_app(app)
+    _error_handlers(app)
+    _template_helpers(app)
+    return app
+
+
+def runtime() -> Runtime:
+    from flask import current_app
+    return current_app.extensions["alur"]
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    from web.auth import Principal
+    account = accounts.load_user(runtime(), int(user_id))
+    return Principal(account) if account else None
+
+
+def _secret_key(data_dir: Path) -> str:
+    """One key shared by every worker of an installation, created on first start."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_hex(32))
+        os.replace(tmp, path)
+    return path.read_text().strip()
+
+
+EVENT_LABELS = {
+    "started": lambda: _("dimulai"), "step_ready": lambda: _("langkah siap"), "claimed": lambda: _("diklaim"),
+    "unclaimed": lambda: _("dilepas"), "step_completed": lambda: _("langkah selesai"),
+    "completed": lambda: _("kegiatan selesai"), "overdue": lambda: _("melewati mutu baku waktu"),
+    "reassigned": lambda: _("dialihkan"), "escalated": lambda: _("dieskalasi"),
+    "alert_acknowledged": lambda: _("peringatan ditanggapi"),
+    "migrated": lambda: _("dipindah ke versi SOP baru"), "migration_refused": lambda: _("pemindahan versi ditolak"),
+}
+
+
+def _template_helpers(app: Flask) -> None:
+    from urllib.parse import urlencode
+
+    @app.template_global()
+    def query(**changes) -> str:
+        """The current query string with some parameters changed (for sort links)."""
+        args = request.args.to_dict()
+        args.update({k: v for k, v in changes.items() if v is not None})
+        return urlencode(args)
+
+    from flask_babel import get_locale
+    app.jinja_env.globals["get_locale"] = get_locale
+
+    @app.template_global()
+    def event_label(kind: str) -> str:
+        label = EVENT_LABELS.get(kind)
+        return label() if label else kind
+
+
+def _error_handlers(app: Flask) -> None:
+    from werkzeug.exceptions import HTTPException
+
+    @app.errorhandler(AlurError)
+    def alur_error(err: AlurError):
+        if request.path.startswith("/api/"):
+            from web.api import error_response
+            return error_response(err)
+        return render_template("error.html", status=err.status, message=str(err),
+                               errors=getattr(err, "errors", {})), err.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        if request.path.startswith("/api/"):
+            from web.api import http_error_response
+            return http_error_response(err)
+        return render_template("error.html", status=err.code, message=_http_message(err), errors={}), err.code
+
+
+def _http_message(err) -> str:
+    """The page's message: ours when a view gave one, else Werkzeug's English default in the user's language."""
+    from flask_wtf.csrf import CSRFError
+    if isinstance(err, CSRFError):
+        return _("Formulir ini sudah kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.")
+    if err.description != type(err).description:
+        return err.description
+    messages = {
+        400: lambda: _("Permintaan tidak dapat diproses."),
+        403: lambda: _("Anda tidak berwenang membuka halaman ini."),
+        404: lambda: _("Halaman yang Anda cari tidak ditemukan."),
+        405: lambda: _("Alamat ini tidak dapat dibuka dengan cara tersebut."),
+        413: lambda: _("Berkas yang diunggah terlalu besar."),
+        429: lambda: _("Terlalu banyak permintaan. Coba lagi beberapa saat lagi."),
+        500: lambda: _("Terjadi kesalahan pada server."),
+    }
+    message = messages.get(err.code)
+    return message() if message else _("Terjadi kesalahan.")

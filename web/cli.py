@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from engine import bootstrap, services
+from engine import bootstrap, services, worklist
 from engine.config import Settings
 from engine.errors import AlurError, Conflict, Forbidden
 from engine.runtime import Runtime
@@ -76,6 +76,7 @@ def init(demo: bool) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
+@friendly
 def validate(paths: tuple[str, ...]) -> None:
     """Check definition files without deploying them."""
     problems = validate_paths(paths)
@@ -116,7 +117,7 @@ def start(bidang: str, title: str, key: str, login: str | None, as_json: bool) -
 @friendly
 def tasks(login: str | None, instance_id: int | None, as_json: bool) -> None:
     """Open tasks, for one user or everyone."""
-    emit(services.tasks(runtime(), login, instance_id), as_json, _print_tasks)
+    emit(worklist.tasks(runtime(), login, instance_id), as_json, _print_tasks)
 
 
 def _print_tasks(rows) -> None:
@@ -189,3 +190,122 @@ def _print_instance(info) -> None:
     for e in info["history"]:
         step = f" langkah {e['step']}" if e["step"] else ""
         click.echo(f"  {e['at']} {e['kind']}{step} {e['actor'] or ''} {json.dumps(e['data'], ensure_ascii=False) if e['data'] else ''}")
+
+
+# -- timers, escalation and alerts ------------------------------------------------
+# Imported inside the commands: only these commands need the scheduler.
+
+
+@main.command()
+@click.option("--interval", type=float, default=1.0, show_default=True,
+              help="Seconds between passes while nothing is due.")
+@click.option("--once", is_flag=True, help="Run one pass, then exit.")
+@click.option("--batch", type=int, default=100, show_default=True, help="Timer rows claimed per pass.")
+@click.option("--lease", type=float, default=60.0, show_default=True,
+              help="Seconds a claim lasts; rows of a scheduler that died are taken over after it.")
+@friendly
+def scheduler(interval: float, once: bool, batch: int, lease: float) -> None:
+    """Fire due timers, escalate late steps and send the alert mail. Several may run at once."""
+    import logging
+    import signal
+    from datetime import timedelta
+
+    from engine.scheduler import Scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    worker = Scheduler(runtime(), batch=batch, lease=timedelta(seconds=lease))
+    if once:
+        _print_pass(worker.run_pass())
+        return
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    click.echo(f"penjadwal {worker.owner} berjalan (interval {interval:g} detik); hentikan dengan Ctrl-C")
+    try:
+        worker.run_forever(interval)
+    except KeyboardInterrupt:
+        worker.stop()
+    click.echo("penjadwal berhenti")
+
+
+@main.command()
+@click.option("--at", "at", required=True, metavar="ISO_TIME",
+              help="The time the clock should read, e.g. 2026-04-22T09:00 (office time zone unless given).")
+@friendly
+def tick(at: str) -> None:
+    """Run one scheduler pass as if the clock read --at (demo databases only)."""
+    from datetime import datetime
+
+    from engine.clock import ManualClock
+    from engine.errors import InvalidData
+    from engine.scheduler import Scheduler
+
+    settings = Settings.from_env()
+    probe = Runtime(settings)
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        raise InvalidData(f"--at bukan waktu ISO yang valid: {at!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=probe.calendar.tz)
+    if not (settings.allow_clock_override or bootstrap.is_demo(probe)):
+        raise Forbidden("tick hanya untuk basis data demo (alur init --demo) "
+                        "atau bila ALUR_ALLOW_CLOCK_OVERRIDE=1")
+    probe.dispose()
+    _print_pass(Scheduler(Runtime(settings, clock=ManualClock(moment))).run_pass())
+
+
+def _print_pass(report) -> None:
+    click.echo(f"timer jatuh tempo: {report.claimed}, dijalankan: {report.fired}, "
+               f"bentrok: {report.conflicts}, gagal: {report.errors}; "
+               f"peringatan terkirim: {report.delivery.sent}, gagal kirim: {report.delivery.failed}, "
+               f"tidak terkirim: {report.delivery.skipped}")
+
+
+@main.command()
+@click.option("--user", "login", default=None, help="Only the alerts sent to this supervisor.")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def alerts(login: str | None, as_json: bool) -> None:
+    """Escalation alerts, newest first."""
+    from engine import alerts as alert_service
+
+    emit(alert_service.alerts(runtime(), login), as_json, _print_alerts)
+
+
+def _print_alerts(rows) -> None:
+    if not rows:
+        click.echo("tidak ada peringatan")
+    for a in rows:
+        state = "dibatalkan" if a["cancelled_at"] else ("terkirim" if a["sent_at"] else "belum terkirim")
+        read = "sudah dibaca" if a["acknowledged_at"] else "belum dibaca"
+        click.echo(f"{a['id']:>5}  tingkat {a['level']}  {a['recipient']:<18} #{a['instance_id']} {a['title']} "
+                   f"({a['bidang']}) langkah {a['step']}  {a['created_at']}  {state}, {read}")
+
+
+@main.command()
+@click.argument("alert_id", type=int)
+@click.option("--user", "login", required=True)
+@friendly
+def ack(alert_id: int, login: str) -> None:
+    """Mark an alert sent to you as read."""
+    from engine import alerts as alert_service
+
+    alert_service.acknowledge(runtime(), alert_id, login)
+    click.echo(f"peringatan {alert_id} ditandai sudah dibaca")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--scheduler/--no-scheduler", "with_scheduler", default=False,
+              help="Also run the timer scheduler in the server process (what `make run` does).")
+def serve(host: str, port: int, workers: int, with_scheduler: bool) -> None:
+    """Serve the web app with gunicorn."""
+    from web.serve import serve as run_server
+    on_ready = None
+    if with_scheduler:
+        def on_ready():
+            from engine.scheduler import Scheduler
+            Scheduler(runtime()).start_thread()
+    click.echo(f"Alur: http://{host}:{port}/")
+    run_server(host, port, workers, on_ready)

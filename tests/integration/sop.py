@@ -1,7 +1,7 @@
 """Walking the seed SOP through the service layer, step by step."""
 from __future__ import annotations
 
-from engine import services
+from engine import services, worklist
 
 # Valid form data for every step of the seed SOP.
 STEP_DATA = {
@@ -36,7 +36,7 @@ def performer(step: int, bidang: str) -> str:
 
 
 def open_task(rt, instance_id: int) -> dict:
-    [task] = services.tasks(rt, instance_id=instance_id)
+    [task] = worklist.tasks(rt, instance_id=instance_id)
     return task
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import services
+from engine import services, worklist
 from engine.runtime import Runtime
 from tests.integration.sop import do_step
 
@@ -50,12 +50,12 @@ def test_whole_sop(settings, clock, rt, verdicts, kendala):
     assert len(claims) == len(expected) and all(e["actor"] for e in claims)
     decision = next(e for e in info["history"] if e["kind"] == "step_completed" and e["step"] == 12)
     assert decision["data"]["ada_kendala"] is kendala
-    assert services.tasks(rt, instance_id=instance_id) == []
+    assert worklist.tasks(rt, instance_id=instance_id) == []
 
 
 def test_every_ready_step_has_a_due_time_from_its_standard_time(rt, clock):
     instance_id = services.start(rt, "monev_kegiatan_bidang", "ikp", "Siaran pers", None)
-    [task] = services.tasks(rt, instance_id=instance_id)
+    [task] = worklist.tasks(rt, instance_id=instance_id)
     assert task["step"] == 1 and task["due_at"] is not None
     # 30 Hari counted in working days from Monday 2 March 2026 09:00 WIB.
     assert task["due_at"] > "2026-04-01"

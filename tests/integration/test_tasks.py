@@ -6,7 +6,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from engine import services
+from engine import services, worklist
 from engine.db import Document, Event, Instance
 from engine.errors import Conflict, Forbidden, InvalidData
 from engine.runtime import Runtime
@@ -117,8 +117,8 @@ def test_only_the_lane_role_in_that_bidang_may_claim(rt, instance_id, login):
     task = open_task(rt, instance_id)
     with pytest.raises(Forbidden):
         services.claim(rt, task["id"], login)
-    assert [t["id"] for t in services.tasks(rt, login)] == []
-    assert [t["id"] for t in services.tasks(rt, "aptika.implementasi")] == [task["id"]]
+    assert [t["id"] for t in worklist.tasks(rt, login)] == []
+    assert [t["id"] for t in worklist.tasks(rt, "aptika.implementasi")] == [task["id"]]
 
 
 def test_the_sekretaris_lane_serves_every_bidang(rt):
@@ -129,7 +129,7 @@ def test_the_sekretaris_lane_serves_every_bidang(rt):
         do_step(rt, instance_id, 5, {"terverifikasi": True}, bidang=bidang)
         for step in (6, 7, 8):
             do_step(rt, instance_id, step, bidang=bidang)
-    offered = services.tasks(rt, "sekretaris")
+    offered = worklist.tasks(rt, "sekretaris")
     assert sorted((t["step"], t["bidang"]) for t in offered) == [(9, "aptika"), (9, "ikp")]
     with pytest.raises(Forbidden):
         services.claim(rt, offered[0]["id"], "aptika.implementasi")
@@ -160,7 +160,7 @@ def test_concurrent_completions_apply_exactly_once(settings, clock, rt, instance
     assert sorted(outcomes) == ["conflict", "conflict", "conflict", "ok"]
     history = services.show(rt, instance_id)["history"]
     assert [e["step"] for e in history if e["kind"] == "step_completed"] == [1]
-    assert [t["step"] for t in services.tasks(rt, instance_id=instance_id)] == [2]
+    assert [t["step"] for t in worklist.tasks(rt, instance_id=instance_id)] == [2]
 
 
 def test_concurrent_claims_give_the_task_to_exactly_one(settings, clock, rt, instance_id):

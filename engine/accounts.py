@@ -1,0 +1,196 @@
+"""Accounts: signing in (with throttling), API tokens, and administration of users and Bidang."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from engine.db import ApiToken, Bidang, Membership, User
+from engine.errors import AlurError, Conflict, Forbidden, InvalidData, NotFound
+from engine.permissions import is_admin
+from engine.runtime import Runtime
+
+MAX_FAILURES = 5
+LOCK_PERIOD = timedelta(minutes=5)
+ROLES = ("implementasi", "teknis", "administrasi", "sekretaris", "kepala", "kadis", "pemilik_proses", "admin")
+LANGUAGES = ("id", "en")
+_LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+
+
+class SignInRefused(AlurError):
+    status = 401
+
+
+class Throttled(AlurError):
+    status = 429
+
+
+def authenticate(rt: Runtime, login: str, password: str) -> int:
+    """Return the user id, or raise. Failures count per account and lock it for a while."""
+    with rt.uow() as session:
+        account = session.scalars(select(User).where(User.login == (login or "").strip().lower())).first()
+        now = rt.now()
+        if account is not None and account.locked_until is not None and account.locked_until > now:
+            raise Throttled("terlalu banyak percobaan masuk yang gagal; coba lagi beberapa menit lagi")
+        if account is None or not account.active or not account.password_hash or \
+                not check_password_hash(account.password_hash, password or ""):
+            if account is not None:
+                account.failed_logins += 1
+                if account.failed_logins >= MAX_FAILURES:
+                    account.locked_until, account.failed_logins = now + LOCK_PERIOD, 0
+                session.commit()
+            raise SignInRefused("nama pengguna atau kata sandi salah")
+        account.failed_logins, account.locked_until = 0, None
+        session.commit()
+        return account.id
+
+
+def load_user(rt: Runtime, user_id: int) -> User | None:
+    with rt.uow() as session:
+        account = session.get(User, user_id)
+        if account is None or not account.active:
+            return None
+        account.role_names  # load memberships before the session closes
+        session.expunge(account)
+        return account
+
+
+def set_language(rt: Runtime, user_id: int, language: str) -> None:
+    if language not in LANGUAGES:
+        raise InvalidData("bahasa tidak dikenal", {"language": "pilih id atau en"})
+    with rt.uow() as session:
+        session.get(User, user_id).language = language
+        session.commit()
+
+
+# -- API tokens -------------------------------------------------------------------
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(rt: Runtime, user_id: int, name: str) -> tuple[int, str]:
+    """Create a token; the plain value is returned once and never stored."""
+    name = (name or "").strip()[:120]
+    if not name:
+        raise InvalidData("nama token wajib diisi", {"name": "wajib diisi"})
+    token = "alur_" + secrets.token_urlsafe(32)
+    with rt.uow() as session:
+        row = ApiToken(user_id=user_id, name=name, token_hash=_digest(token), created_at=rt.now())
+        session.add(row)
+        session.commit()
+        return row.id, token
+
+
+def user_for_token(rt: Runtime, token: str) -> User | None:
+    with rt.uow() as session:
+        row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(token or ""),
+                                                     ApiToken.revoked_at.is_(None))).first()
+        if row is None:
+            return None
+        row.last_used_at = rt.now()
+        session.commit()
+    return load_user(rt, row.user_id)
+
+
+def tokens(rt: Runtime, user_id: int) -> list[dict[str, Any]]:
+    with rt.uow() as session:
+        rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)).all()
+        return [{"id": t.id, "name": t.name, "created_at": t.created_at, "last_used_at": t.last_used_at,
+                 "revoked_at": t.revoked_at} for t in rows]
+
+
+def revoke_token(rt: Runtime, user_id: int, token_id: int) -> None:
+    with rt.uow() as session:
+        row = session.get(ApiToken, token_id)
+        if row is None or row.user_id != user_id:
+            raise NotFound("token tidak ditemukan")
+        row.revoked_at = row.revoked_at or rt.now()
+        session.commit()
+
+
+# -- administration -----------------------------------------------------------------
+
+def _require_admin(session: Session, actor: str) -> None:
+    account = session.scalars(select(User).where(User.login == actor)).first()
+    if account is None or not is_admin(account):
+        raise Forbidden("hanya administrator yang boleh mengelola pengguna dan bidang")
+
+
+def list_users(rt: Runtime) -> list[dict[str, Any]]:
+    with rt.uow() as session:
+        return [_user_dict(u) for u in session.scalars(select(User).order_by(User.login))]
+
+
+def list_bidang(rt: Runtime) -> list[dict[str, str]]:
+    with rt.uow() as session:
+        return [{"code": b.code, "name": b.name} for b in session.scalars(select(Bidang).order_by(Bidang.code))]
+
+
+def save_bidang(rt: Runtime, actor: str, code: str, name: str) -> None:
+    code, name = (code or "").strip().lower(), (name or "").strip()
+    errors = {}
+    if not _LOGIN.match(code):
+        errors["code"] = "kode hanya huruf kecil, angka, titik, garis bawah atau tanda hubung"
+    if not name:
+        errors["name"] = "wajib diisi"
+    if errors:
+        raise InvalidData("data bidang tidak valid", errors)
+    with rt.uow() as session:
+        _require_admin(session, actor)
+        existing = session.get(Bidang, code)
+        if existing is None:
+            session.add(Bidang(code=code, name=name))
+        else:
+            existing.name = name
+        session.commit()
+
+
+def save_user(rt: Runtime, actor: str, login: str, name: str, bidang: str | None, roles: list[str],
+              email: str | None = None, password: str | None = None, active: bool = True) -> dict[str, Any]:
+    """Create a user or update one: Bidang, roles, name, e-mail, password, active."""
+    login = (login or "").strip().lower()
+    errors = {}
+    if not _LOGIN.match(login):
+        errors["login"] = "nama pengguna hanya huruf kecil, angka, titik, garis bawah atau tanda hubung"
+    if not (name or "").strip():
+        errors["name"] = "wajib diisi"
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        errors["roles"] = f"peran tidak dikenal: {', '.join(unknown)}"
+    if password is not None and password != "" and len(password) < 8:
+        errors["password"] = "minimal 8 karakter"
+    if errors:
+        raise InvalidData("data pengguna tidak valid", errors)
+    with rt.uow() as session:
+        _require_admin(session, actor)
+        if bidang and session.get(Bidang, bidang) is None:
+            raise InvalidData("bidang tidak dikenal", {"bidang": "bidang tidak dikenal"})
+        account = session.scalars(select(User).where(User.login == login)).first()
+        if account is None:
+            if not password:
+                raise InvalidData("kata sandi wajib untuk pengguna baru", {"password": "wajib diisi"})
+            account = User(login=login, name="", failed_logins=0, language="id")
+            session.add(account)
+        if account.login == actor and "admin" not in roles:
+            raise Conflict("administrator tidak boleh mencabut peran administratornya sendiri")
+        account.name, account.email, account.bidang_code, account.active = name.strip(), email or None, \
+            bidang or None, active
+        if password:
+            account.password_hash = generate_password_hash(password)
+        wanted = set(roles)
+        account.roles = [m for m in account.roles if m.role in wanted] + \
+            [Membership(role=r) for r in sorted(wanted - account.role_names)]
+        session.commit()
+        return _user_dict(account)
+
+
+def _user_dict(account: User) -> dict[str, Any]:
+    return {"id": account.id, "login": account.login, "name": account.name, "email": account.email,
+            "bidang": account.bidang_code, "roles": sorted(account.role_names), "active": account.active}

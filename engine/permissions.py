@@ -1,0 +1,39 @@
+"""Who may see and do what. Checked on the server for every page and API call."""
+from __future__ import annotations
+
+from engine.db import TaskRow, User
+
+LANE_ROLES = ("implementasi", "teknis", "administrasi", "sekretaris")
+SUPERVISOR_ROLES = ("kepala", "kadis")
+OFFICE_WIDE_ROLES = ("sekretaris", "kadis", "pemilik_proses", "admin")
+
+
+def sees_all_bidang(account: User) -> bool:
+    return bool(account.role_names & set(OFFICE_WIDE_ROLES))
+
+
+def may_see_instance(account: User, bidang: str) -> bool:
+    """Members of the instance's Bidang, and the office-wide roles."""
+    return account.bidang_code == bidang or sees_all_bidang(account)
+
+
+def may_start(account: User, bidang: str) -> bool:
+    if account.role_names & {"sekretaris", "admin"}:
+        return True
+    return account.bidang_code == bidang and bool(account.role_names & set(LANE_ROLES))
+
+
+def may_take(account: User, row: TaskRow) -> bool:
+    return row.lane_role in account.role_names and row.bidang_code in (None, account.bidang_code)
+
+
+def is_supervisor_of(account: User, bidang: str) -> bool:
+    return "kadis" in account.role_names or ("kepala" in account.role_names and account.bidang_code == bidang)
+
+
+def is_supervisor(account: User) -> bool:
+    return bool(account.role_names & set(SUPERVISOR_ROLES))
+
+
+def is_admin(account: User) -> bool:
+    return "admin" in account.role_names

@@ -1,0 +1,184 @@
+"""Read models for pages and the API: a task to work on, an instance to look at, documents.
+
+Every function takes the viewer's login and checks permission itself, so the
+web and the API cannot forget to.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from engine import documents
+from engine.db import Bidang, DefinitionVersion, Document, Instance, TaskDraft, TaskRow
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.permissions import may_see_instance, may_start, may_take, sees_all_bidang
+from engine.runtime import Runtime
+from engine.services import iso, show, task_dict, user
+from process.definition import Step
+
+
+def _step_dict(step: Step) -> dict[str, Any]:
+    return {
+        "number": step.number, "name": step.name, "lane": step.lane.name, "role": step.lane.role,
+        "mutu_baku": str(step.mutu_baku), "kelengkapan": step.kelengkapan, "output": step.output,
+        "fields": [{"name": f.name, "label": f.label, "type": f.type, "required": f.required,
+                    "choices": list(f.choices), "help": f.help} for f in step.form.fields],
+        "decision": step.is_decision,
+        "form": step.form.json_schema(),
+    }
+
+
+def task_view(rt: Runtime, task_id: str, login: str) -> dict[str, Any]:
+    """A task with its step's form and guidance, the user's draft, and what the user may do."""
+    with rt.uow() as session:
+        account = user(session, login)
+        row = session.get(TaskRow, task_id)
+        if row is None:
+            raise NotFound(f"tugas {task_id} tidak ditemukan")
+        if not (may_take(account, row) or row.assignee == login or may_see_instance(account, row.instance_bidang)):
+            raise Forbidden("Anda tidak berwenang melihat tugas ini")
+        instance = session.get(Instance, row.instance_id)
+        definition = rt.definition(instance.definition)[0]
+        draft = session.get(TaskDraft, (task_id, login))
+        docs = session.scalars(select(Document).where(Document.task_id == task_id)).all()
+        return {
+            "task": task_dict(row), "step": _step_dict(definition.step(row.step)),
+            "instance": {"id": instance.id, "title": instance.title, "bidang": instance.bidang_code,
+                         "period": instance.period},
+            "draft": draft.data if draft else {}, "draft_saved_at": iso(draft.saved_at) if draft else None,
+            "documents": [_document_dict(d) for d in docs],
+            "may_claim": row.state == "open" and row.assignee is None and may_take(account, row),
+            "may_complete": row.state == "open" and row.assignee == login,
+        }
+
+
+def save_draft(rt: Runtime, task_id: str, login: str, data: dict[str, Any]) -> None:
+    """Keep what the user typed so far; only the holder of the task has a draft."""
+    if not isinstance(data, dict):
+        raise InvalidData("data harus berupa objek")
+    with rt.uow() as session:
+        row = session.get(TaskRow, task_id)
+        if row is None:
+            raise NotFound(f"tugas {task_id} tidak ditemukan")
+        if row.state != "open" or row.assignee != login:
+            raise Conflict("hanya pemegang tugas yang terbuka yang dapat menyimpan draf")
+        draft = session.get(TaskDraft, (task_id, login))
+        if draft is None:
+            draft = TaskDraft(task_id=task_id, login=login, data={}, saved_at=rt.now())
+            session.add(draft)
+        draft.data = {str(k): v for k, v in data.items() if isinstance(v, (str, int, float, bool)) or v is None}
+        draft.saved_at = rt.now()
+        session.commit()
+
+
+def instance_view(rt: Runtime, instance_id: int, login: str) -> dict[str, Any]:
+    """An instance's page: its steps against their standard times, history, documents, diagram."""
+    with rt.uow() as session:
+        account = user(session, login)
+        instance = session.get(Instance, instance_id)
+        if instance is None:
+            raise NotFound(f"kegiatan {instance_id} tidak ditemukan")
+        if not may_see_instance(account, instance.bidang_code):
+            raise Forbidden("Anda tidak berwenang melihat kegiatan ini")
+        definition = rt.definition(instance.definition)[0]
+        docs = [_document_dict(d) for d in
+                session.scalars(select(Document).where(Document.instance_id == instance_id))]
+    info = show(rt, instance_id)
+    now = rt.now()
+    for step in info["steps"]:
+        standard = definition.step(step["step"])
+        step["mutu_baku"] = str(standard.mutu_baku)
+        end = step["completed_at"] or now.isoformat()
+        step["working_minutes"] = _working_minutes(rt, step["created_at"], end)
+        step["on_time"] = None if not step["due_at"] else end <= step["due_at"]
+    info["documents"] = docs
+    info["markers"] = {
+        "completed": sorted({s["element_id"] for s in info["steps"] if s["state"] == "completed"}),
+        "current": sorted({s["element_id"] for s in info["current_steps"]}),
+        "overdue": sorted({s["element_id"] for s in info["current_steps"] if s["overdue"]}),
+    }
+    info["definition_name"] = definition.name
+    return info
+
+
+def _working_minutes(rt: Runtime, start: str, end: str) -> int:
+    from datetime import datetime
+    return int(rt.calendar.working_time_between(datetime.fromisoformat(start),
+                                                datetime.fromisoformat(end)).total_seconds() // 60)
+
+
+def diagram(rt: Runtime, instance_id: int, login: str) -> str:
+    with rt.uow() as session:
+        account = user(session, login)
+        instance = session.get(Instance, instance_id)
+        if instance is None:
+            raise NotFound(f"kegiatan {instance_id} tidak ditemukan")
+        if not may_see_instance(account, instance.bidang_code):
+            raise Forbidden("Anda tidak berwenang melihat kegiatan ini")
+        return rt.definition(instance.definition)[0].bpmn_xml
+
+
+def instances(rt: Runtime, login: str, state: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """Instances the user may see, newest first; archived ones only through the search (engine.monitoring)."""
+    with rt.uow() as session:
+        account = user(session, login)
+        query = select(Instance.id, Instance.title, Instance.bidang_code, Instance.period, Instance.state,
+                       Instance.created_at, Instance.completed_at).order_by(Instance.id.desc()).limit(limit) \
+            .where(Instance.archived_at.is_(None))
+        if not sees_all_bidang(account):
+            query = query.where(Instance.bidang_code == account.bidang_code)
+        if state:
+            query = query.where(Instance.state == state)
+        return [{"id": r.id, "title": r.title, "bidang": r.bidang_code, "period": r.period, "state": r.state,
+                 "created_at": iso(r.created_at), "completed_at": iso(r.completed_at)}
+                for r in session.execute(query)]
+
+
+def start_choices(rt: Runtime, login: str) -> dict[str, Any]:
+    """The Bidang a user may start work for, and the deployed definitions."""
+    with rt.uow() as session:
+        account = user(session, login)
+        bidang = [{"code": b.code, "name": b.name} for b in session.scalars(select(Bidang).order_by(Bidang.code))
+                  if may_start(account, b.code)]
+        latest: dict[str, DefinitionVersion] = {}
+        for version in session.scalars(select(DefinitionVersion).order_by(DefinitionVersion.version)):
+            latest[version.key] = version
+        return {"bidang": bidang,
+                "definitions": [{"key": v.key, "name": v.name, "version": v.version} for v in latest.values()]}
+
+
+def document_file(rt: Runtime, document_id: int, login: str) -> tuple[Path, str, str]:
+    """(path, filename, content type) of a document the user may see."""
+    with rt.uow() as session:
+        account = user(session, login)
+        document = session.get(Document, document_id)
+        if document is None:
+            raise NotFound("dokumen tidak ditemukan")
+        instance = session.get(Instance, document.instance_id)
+        if not may_see_instance(account, instance.bidang_code):
+            raise Forbidden("Anda tidak berwenang mengunduh dokumen ini")
+        return documents.path_of(rt, document), document.filename, document.content_type
+
+
+def _document_dict(document: Document) -> dict[str, Any]:
+    return {"id": document.id, "filename": document.filename, "size": document.size,
+            "content_type": document.content_type, "field": document.field, "task_id": document.task_id,
+            "uploaded_by": document.uploaded_by, "uploaded_at": iso(document.uploaded_at),
+            "sha256": document.sha256}
+
+
+def overdue_steps(rt: Runtime, login: str) -> dict[str, Any]:
+    """Overdue open steps a supervisor oversees, listed and counted by Bidang and step."""
+    with rt.uow() as session:
+        account = user(session, login)
+        query = select(TaskRow, Instance.title).join(Instance, Instance.id == TaskRow.instance_id) \
+            .where(TaskRow.state == "open", TaskRow.overdue.is_(True)).order_by(TaskRow.due_at)
+        if "kadis" not in account.role_names:
+            query = query.where(TaskRow.instance_bidang == account.bidang_code)
+        rows = [{**task_dict(row), "instance_title": title} for row, title in session.execute(query)]
+    counts: dict[tuple[str, int], int] = {}
+    for row in rows:
+        counts[(row["bidang"], row["step"])] = counts.get((row["bidang"], row["step"]), 0) + 1
+    return {"rows": rows, "counts": [{"bidang": b, "step": s, "count": n} for (b, s), n in sorted(counts.items())]}

@@ -1,0 +1,138 @@
+"""The worklist: open tasks a user holds or may take, filters saved on the server, reassignment."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from engine.db import DefinitionVersion, Instance, SavedFilter, TaskRow, User
+from engine.errors import Forbidden, InvalidData, NotFound
+from engine.events import log
+from engine.permissions import is_supervisor_of, may_take
+from engine.runtime import Runtime
+from engine.services import open_task, task_dict, user
+
+SORTS = {
+    "due": (TaskRow.due_at.asc(), TaskRow.id),
+    "-due": (TaskRow.due_at.desc(), TaskRow.id),
+    "step": (TaskRow.step, TaskRow.due_at),
+    "bidang": (TaskRow.instance_bidang, TaskRow.due_at),
+    "created": (TaskRow.created_at, TaskRow.id),
+}
+FILTER_KEYS = ("bidang", "step", "overdue", "sort")
+
+
+def offered_to(account: User):
+    """SQL condition: open tasks offered to this user's lane roles in their Bidang."""
+    return and_(
+        TaskRow.state == "open",
+        TaskRow.lane_role.in_(account.role_names or {""}),
+        or_(TaskRow.bidang_code.is_(None), TaskRow.bidang_code == account.bidang_code),
+    )
+
+
+def tasks(rt: Runtime, login: str | None = None, instance_id: int | None = None,
+          filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Open tasks: a user's claimed ones and the unclaimed ones offered to them, or all."""
+    filters = clean_filters(filters or {})
+    with rt.uow() as session:
+        query = select(TaskRow, Instance.title).join(Instance, Instance.id == TaskRow.instance_id) \
+            .where(TaskRow.state == "open")
+        if login is not None:
+            account = user(session, login)
+            query = query.where(or_(TaskRow.assignee == login,
+                                    and_(offered_to(account), TaskRow.assignee.is_(None))))
+        if instance_id is not None:
+            query = query.where(TaskRow.instance_id == instance_id)
+        if "bidang" in filters:
+            query = query.where(TaskRow.instance_bidang == filters["bidang"])
+        if "step" in filters:
+            query = query.where(TaskRow.step == filters["step"])
+        if "overdue" in filters:
+            query = query.where(TaskRow.overdue.is_(filters["overdue"]))
+        rows = session.execute(query.order_by(*SORTS[filters.get("sort", "due")])).all()
+        versions = {v.id: v for v in session.scalars(select(DefinitionVersion).where(
+            DefinitionVersion.id.in_({r.definition_version_id for r, _ in rows})))}
+        result = []
+        for row, title in rows:
+            step = rt.definition(versions[row.definition_version_id])[0].step(row.step)
+            result.append({**task_dict(row), "instance_title": title, "form": step.form.json_schema()})
+        return result
+
+
+def clean_filters(raw: dict[str, Any]) -> dict[str, Any]:
+    """Keep the known filter keys, typed; empty values mean 'no filter'."""
+    filters: dict[str, Any] = {}
+    if raw.get("bidang"):
+        filters["bidang"] = str(raw["bidang"])
+    if raw.get("step") not in (None, ""):
+        try:
+            filters["step"] = int(raw["step"])
+        except (TypeError, ValueError):
+            raise InvalidData("filter tidak valid", {"step": "harus berupa nomor langkah"}) from None
+    if raw.get("overdue") not in (None, ""):
+        filters["overdue"] = str(raw["overdue"]).lower() in ("1", "true", "ya", "yes", "on")
+    if raw.get("sort"):
+        if raw["sort"] not in SORTS:
+            raise InvalidData("filter tidak valid", {"sort": f"pilih salah satu: {', '.join(SORTS)}"})
+        filters["sort"] = raw["sort"]
+    return filters
+
+
+def save_filter(rt: Runtime, login: str, name: str, params: dict[str, Any], shared: bool) -> int:
+    name = (name or "").strip()[:120]
+    if not name:
+        raise InvalidData("nama filter wajib diisi", {"name": "wajib diisi"})
+    with rt.uow() as session:
+        row = SavedFilter(owner=login, name=name, params=clean_filters(params), shared=shared, created_at=rt.now())
+        session.add(row)
+        session.commit()
+        return row.id
+
+
+def saved_filters(rt: Runtime, login: str) -> list[dict[str, Any]]:
+    """The user's own filters and those colleagues shared."""
+    with rt.uow() as session:
+        rows = session.scalars(select(SavedFilter).where(or_(SavedFilter.owner == login, SavedFilter.shared))
+                               .order_by(SavedFilter.name)).all()
+        return [{"id": f.id, "name": f.name, "params": f.params, "shared": f.shared, "owner": f.owner,
+                 "mine": f.owner == login} for f in rows]
+
+
+def delete_filter(rt: Runtime, login: str, filter_id: int) -> None:
+    with rt.uow() as session:
+        row = session.get(SavedFilter, filter_id)
+        if row is None:
+            raise NotFound("filter tidak ditemukan")
+        if row.owner != login:
+            raise Forbidden("hanya pemilik filter yang boleh menghapusnya")
+        session.delete(row)
+        session.commit()
+
+
+def reassign(rt: Runtime, task_id: str, actor: str, to_login: str) -> dict[str, Any]:
+    """A supervisor gives an open task to another member of the lane's role."""
+    with rt.uow() as session:
+        supervisor = user(session, actor)
+        row = open_task(session, task_id, None)
+        if not is_supervisor_of(supervisor, row.instance_bidang):
+            raise Forbidden("hanya kepala bidang atau kepala dinas yang boleh mengalihkan tugas")
+        target = user(session, to_login)
+        if not may_take(target, row):
+            raise InvalidData(f"{to_login} bukan anggota {row.lane_role} untuk tugas ini",
+                              {"assignee": "bukan anggota peran ini"})
+        previous, row.assignee = row.assignee, to_login
+        log(session, row.instance_id, rt.now(), "reassigned", actor, row.step, row.id,
+            {"from": previous, "to": to_login})
+        session.commit()
+        return task_dict(row)
+
+
+def candidates(rt: Runtime, task_id: str) -> list[dict[str, str]]:
+    """Users who may take a task: for the reassign form."""
+    with rt.uow() as session:
+        row = session.get(TaskRow, task_id)
+        if row is None:
+            raise NotFound(f"tugas {task_id} tidak ditemukan")
+        users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.login)).all()
+        return [{"login": u.login, "name": u.name} for u in users if may_take(u, row)]

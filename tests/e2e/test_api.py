@@ -1,0 +1,607 @@
+"""The REST API under /api/v1 through Flask's test client, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from engine import accounts, services
+from engine.db import User
+from engine.runtime import Runtime
+from engine.scheduler import Scheduler
+from tests.integration.sop import STEP_DATA, STEP_FILES, performer
+from web import create_app
+
+KEY = "monev_kegiatan_bidang"
+PDF = b"%PDF-1.4 dokumen rencana"
+
+
+@pytest.fixture
+def app(rt):
+    return create_app(runtime=rt, testing=True)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def user_id(rt, login: str) -> int:
+    with rt.uow() as session:
+        return session.scalars(select(User.id).where(User.login == login)).one()
+
+
+class Api:
+    """A client that sends one user's bearer token with every request."""
+
+    def __init__(self, client, token: str):
+        self.client, self.token = client, token
+
+    def _headers(self, headers):
+        return {"Authorization": f"Bearer {self.token}", **(headers or {})}
+
+    def get(self, path, headers=None, **kwargs):
+        return self.client.get("/api/v1" + path, headers=self._headers(headers), **kwargs)
+
+    def post(self, path, headers=None, **kwargs):
+        return self.client.post("/api/v1" + path, headers=self._headers(headers), **kwargs)
+
+
+@pytest.fixture
+def as_user(rt, client):
+    """as_user(login) -> an Api client holding a fresh token of that user."""
+    def make(login: str) -> Api:
+        _, token = accounts.create_token(rt, user_id(rt, login), "tes")
+        return Api(client, token)
+    return make
+
+
+def start(rt, bidang="aptika", title="Layanan email dinas") -> int:
+    return services.start(rt, KEY, bidang, title, f"{bidang}.implementasi", "2026-Q1")
+
+
+def open_task_id(api: Api, instance_id: int) -> str:
+    response = api.get(f"/tasks?instance={instance_id}")
+    assert response.status_code == 200, response.get_json()
+    [task] = response.get_json()["tasks"]
+    return task["id"]
+
+
+def error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
+    assert response.is_json
+    body = response.get_json()["error"]
+    assert body["code"] == code
+    assert body["message"]
+    return body
+
+
+def second_implementer(rt) -> str:
+    accounts.save_user(rt, "admin", "aptika.implementasi2", "Tim Implementasi Dua", "aptika", ["implementasi"],
+                       password="rahasia-sekali")
+    return "aptika.implementasi2"
+
+
+# -- authentication ----------------------------------------------------------------------
+
+def test_no_token_is_401(client):
+    body = error(client.get("/api/v1/tasks"), 401, "unauthorized")
+    assert "token" in body["message"].lower()
+    response = client.get("/api/v1/tasks")
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    error(client.get("/api/v1/tasks", headers={"Authorization": "Basic YWRtaW46YWRtaW4="}), 401, "unauthorized")
+    error(client.get("/api/v1/tasks", headers={"Authorization": "Bearer"}), 401, "unauthorized")
+    error(client.get("/api/v1/tasks", headers={"Authorization": "Bearer alur_tidak-ada"}), 401, "unauthorized")
+    error(client.post("/api/v1/instances", json={}), 401, "unauthorized")
+
+
+def test_revoked_token_is_401(rt, client):
+    uid = user_id(rt, "aptika.implementasi")
+    token_id, token = accounts.create_token(rt, uid, "skrip")
+    api = Api(client, token)
+    assert api.get("/tasks").status_code == 200
+    accounts.revoke_token(rt, uid, token_id)
+    error(api.get("/tasks"), 401, "unauthorized")
+
+
+def test_token_of_a_deactivated_user_is_401(rt, client):
+    accounts.save_user(rt, "admin", "tamu", "Tamu", "aptika", ["implementasi"], password="rahasia-sekali")
+    _, token = accounts.create_token(rt, user_id(rt, "tamu"), "skrip")
+    api = Api(client, token)
+    assert api.get("/tasks").status_code == 200
+    accounts.save_user(rt, "admin", "tamu", "Tamu", "aptika", ["implementasi"], active=False)
+    error(api.get("/tasks"), 401, "unauthorized")
+
+
+def _sign_in(rt, client, login: str) -> str:
+    """A browser session for `login`; returns the CSRF token a page of the app hands out."""
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id(rt, login))
+        session["_fresh"] = True
+    page = client.get("/token")
+    assert page.status_code == 200
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+
+
+def test_browser_session_reads_freely_but_needs_csrf_header_to_write(rt, client):
+    instance_id = start(rt)
+    csrf_token = _sign_in(rt, client, "aptika.implementasi")
+    listing = client.get(f"/api/v1/tasks?instance={instance_id}")
+    assert listing.status_code == 200
+    task_id = listing.get_json()["tasks"][0]["id"]
+
+    error(client.post(f"/api/v1/tasks/{task_id}/claim"), 403, "csrf_failed")
+    error(client.post(f"/api/v1/tasks/{task_id}/claim", headers={"X-CSRFToken": "palsu"}), 403, "csrf_failed")
+    claimed = client.post(f"/api/v1/tasks/{task_id}/claim", headers={"X-CSRFToken": csrf_token})
+    assert claimed.status_code == 200 and claimed.get_json()["assignee"] == "aptika.implementasi"
+    # An Authorization header is judged alone, even next to a valid session.
+    error(client.get("/api/v1/tasks", headers={"Authorization": "Bearer salah"}), 401, "unauthorized")
+
+
+def test_bearer_requests_need_no_csrf_token(rt, as_user):
+    instance_id = start(rt)
+    api = as_user("aptika.implementasi")
+    task_id = open_task_id(api, instance_id)
+    assert api.post(f"/tasks/{task_id}/claim").status_code == 200
+
+
+# -- tasks -------------------------------------------------------------------------------------
+
+def test_list_tasks_with_filters(rt, as_user):
+    mine = start(rt, title="Layanan email dinas")
+    start(rt, bidang="ikp", title="Siaran pers")
+    api = as_user("aptika.implementasi")
+
+    tasks = api.get("/tasks").get_json()["tasks"]
+    assert [(t["instance_id"], t["step"], t["bidang"]) for t in tasks] == [(mine, 1, "aptika")]
+    assert tasks[0]["instance_title"] == "Layanan email dinas"
+    assert tasks[0]["assignee"] is None and tasks[0]["state"] == "open" and "version" in tasks[0]
+    assert "form" not in tasks[0]
+
+    second = start(rt, title="Aplikasi Sidela")
+    assert len(api.get("/tasks").get_json()["tasks"]) == 2
+    assert [t["instance_id"] for t in api.get(f"/tasks?instance={second}").get_json()["tasks"]] == [second]
+    assert len(api.get("/tasks?step=1&bidang=aptika&sort=-due").get_json()["tasks"]) == 2
+    assert api.get("/tasks?step=2").get_json()["tasks"] == []
+    assert api.get("/tasks?bidang=ikp").get_json()["tasks"] == []
+    assert api.get("/tasks?overdue=true").get_json()["tasks"] == []
+    assert len(api.get("/tasks?overdue=false").get_json()["tasks"]) == 2
+    assert as_user("aptika.teknis").get("/tasks").get_json()["tasks"] == []
+
+    body = error(api.get("/tasks?sort=acak&step=satu"), 422, "invalid_data")
+    assert set(body["fields"]) == {"sort", "step"}
+    assert "harus" in body["fields"]["step"]
+    error(api.get("/tasks?overdue=mungkin"), 422, "invalid_data")
+
+
+def test_get_task_includes_form_as_json_schema_and_guidance(rt, as_user):
+    instance_id = start(rt)
+    api = as_user("aptika.implementasi")
+    task_id = open_task_id(api, instance_id)
+    view = api.get(f"/tasks/{task_id}").get_json()
+    assert view["task"]["id"] == task_id and view["task"]["step"] == 1
+    assert view["instance"] == {"id": instance_id, "title": "Layanan email dinas", "bidang": "aptika",
+                                "period": "2026-Q1"}
+    step = view["step"]
+    assert step["kelengkapan"] == "Dokumen kegiatan atau layanan" and step["output"] == "Kegiatan Bidang"
+    form = step["form"]
+    assert form["type"] == "object"
+    assert form["properties"]["tanggal_mulai"] == {"title": "Tanggal mulai pelaksanaan", "type": "string",
+                                                   "format": "date"}
+    assert set(form["required"]) == {"rencana_kegiatan", "tanggal_mulai", "tanggal_selesai"}
+    assert "dokumen_rencana" in form["properties"]
+    assert view["may_claim"] is True and view["may_complete"] is False
+
+
+def test_task_of_another_bidang_is_403(rt, as_user):
+    instance_id = start(rt)
+    task_id = open_task_id(as_user("aptika.implementasi"), instance_id)
+    other = as_user("ikp.implementasi")
+    error(other.get(f"/tasks/{task_id}"), 403, "forbidden")
+    error(other.post(f"/tasks/{task_id}/claim"), 403, "forbidden")
+    error(other.post(f"/tasks/{task_id}/complete", json={"data": STEP_DATA[1]}), 403, "forbidden")
+
+
+def test_wrong_role_is_403(rt, as_user):
+    instance_id = start(rt)
+    task_id = open_task_id(as_user("aptika.implementasi"), instance_id)
+    teknis = as_user("aptika.teknis")
+    error(teknis.post(f"/tasks/{task_id}/claim"), 403, "forbidden")
+    error(teknis.post(f"/tasks/{task_id}/complete", json={"data": STEP_DATA[1]}), 403, "forbidden")
+
+
+def test_unknown_task_is_404(as_user):
+    api = as_user("aptika.implementasi")
+    error(api.get("/tasks/tidak-ada"), 404, "not_found")
+    error(api.post("/tasks/tidak-ada/claim"), 404, "not_found")
+    error(api.post("/tasks/tidak-ada/unclaim"), 404, "not_found")
+    error(api.post("/tasks/tidak-ada/complete", json={"data": {}}), 404, "not_found")
+
+
+def test_claim_and_unclaim(rt, as_user):
+    instance_id = start(rt)
+    api = as_user("aptika.implementasi")
+    task_id = open_task_id(api, instance_id)
+
+    claimed = api.post(f"/tasks/{task_id}/claim")
+    assert claimed.status_code == 200
+    assert claimed.get_json()["assignee"] == "aptika.implementasi"
+    assert api.post(f"/tasks/{task_id}/claim").status_code == 200  # claiming one's own task again is harmless
+
+    colleague = as_user(second_implementer(rt))
+    body = error(colleague.post(f"/tasks/{task_id}/claim"), 409, "conflict")
+    assert "aptika.implementasi" in body["message"]
+    error(colleague.post(f"/tasks/{task_id}/unclaim"), 409, "conflict")
+
+    released = api.post(f"/tasks/{task_id}/unclaim")
+    assert released.status_code == 200 and released.get_json()["assignee"] is None
+    assert colleague.post(f"/tasks/{task_id}/claim").get_json()["assignee"] == "aptika.implementasi2"
+
+
+def test_claim_with_a_stale_version_is_409(rt, as_user):
+    instance_id = start(rt)
+    api = as_user("aptika.implementasi")
+    task_id = open_task_id(api, instance_id)
+    seen = api.get(f"/tasks/{task_id}").get_json()["task"]["version"]
+    assert api.post(f"/tasks/{task_id}/claim", json={"version": seen}).status_code == 200
+    api.post(f"/tasks/{task_id}/unclaim")
+    error(api.post(f"/tasks/{task_id}/claim", json={"version": seen}), 409, "conflict")
+    body = error(api.post(f"/tasks/{task_id}/claim", json={"version": "baru"}), 422, "invalid_data")
+    assert "version" in body["fields"]
+
+
+def test_complete_with_json(rt, as_user):
+    instance_id = start(rt)
+    api = as_user("aptika.implementasi")
+    task_id = open_task_id(api, instance_id)
+    version = api.post(f"/tasks/{task_id}/claim").get_json()["version"]
+
+    done = api.post(f"/tasks/{task_id}/complete", json={"data": STEP_DATA[1], "version": version})
+    assert done.status_code == 200, done.get_json()
+    result = done.get_json()
+    assert result["state"] == "completed" and result["completed_by"] == "aptika.implementasi"
+    assert result["instance_state"] == "running"
+    assert api.get(f"/tasks?instance={instance_id}").get_json()["tasks"][0]["step"] == 2
+
+    body = error(api.post(f"/tasks/{task_id}/complete", json={"data": STEP_DATA[1]}), 409, "conflict")
+    assert "selesai" in body["message"]
+
+
+def test_complete_with_a_stale_version_is_409(rt, as_user):
+    instance_id = start(rt)
+    api = as_user("aptika.implementasi")
+    task_id = open_task_id(api, instance_id)
+    before_claim = api.get(f"/tasks/{task_id}").get_json()["task"]["version"]
+    api.post(f"/tasks/{task_id}/claim")
+    error(api.post(f"/tasks/{task_id}/complete", json={"data": STEP_DATA[1], "version": before_claim}),
+          409, "conflict")
+    assert api.get(f"/tasks/{task_id}").get_json()["task"]["state"] == "open"
+
+
+def test_complete_without_claiming_is_409(rt, as_user):
+    instance_id = start(rt)
+    api = as_user("aptika.implementasi")
+    task_id = open_task_id(api, instance_id)
+    error(api.post(f"/tasks/{task_id}/complete", json={"data": STEP_DATA[1]}), 409, "conflict")
+
+
+def test_invalid_data_is_422_with_field_errors(rt, as_user):
+    instance_id = start(rt)
+    api = as_user("aptika.implementasi")
+    task_id = open_task_id(api, instance_id)
+    api.post(f"/tasks/{task_id}/claim")
+
+    body = error(api.post(f"/tasks/{task_id}/complete",
+                          json={"data": {"rencana_kegiatan": "Rencana", "tanggal_mulai": "2 Maret", "asal": 1}}),
+                 422, "invalid_data")
+    assert body["fields"] == {"tanggal_mulai": "harus berupa tanggal (YYYY-MM-DD)", "tanggal_selesai": "wajib diisi",
+                              "asal": "isian tidak dikenal pada langkah ini"}
+    body = error(api.post(f"/tasks/{task_id}/complete", json={"data": [1, 2]}), 422, "invalid_data")
+    assert body["fields"] == {"data": "harus berupa objek JSON"}
+    body = error(api.post(f"/tasks/{task_id}/complete", json={"data": {}, "extra": True}), 422, "invalid_data")
+    assert body["fields"] == {"extra": "isian tidak dikenal"}
+    body = error(api.post(f"/tasks/{task_id}/complete", data="{bukan json", content_type="application/json"),
+                 400, "bad_request")
+    body = error(api.post(f"/tasks/{task_id}/complete", data={"data": "{bukan json"},
+                          content_type="multipart/form-data"), 422, "invalid_data")
+    assert body["fields"] == {"data": "bukan teks JSON yang valid"}
+    assert api.get(f"/tasks/{task_id}").get_json()["task"]["state"] == "open"
+
+
+def test_complete_with_files_as_multipart_and_download(rt, as_user):
+    instance_id = start(rt)
+    api = as_user("aptika.implementasi")
+    task_id = open_task_id(api, instance_id)
+    version = api.post(f"/tasks/{task_id}/claim").get_json()["version"]
+
+    done = api.post(f"/tasks/{task_id}/complete", content_type="multipart/form-data", data={
+        "data": json.dumps(STEP_DATA[1]), "version": str(version),
+        "dokumen_rencana": (io.BytesIO(PDF), "rencana.pdf"),
+    })
+    assert done.status_code == 200, done.get_json()
+
+    info = api.get(f"/instances/{instance_id}").get_json()
+    [document] = info["documents"]
+    assert document["filename"] == "rencana.pdf" and document["field"] == "dokumen_rencana"
+    assert document["size"] == len(PDF) and document["task_id"] == task_id
+    step_1 = next(e for e in info["history"] if e["kind"] == "step_completed")
+    assert step_1["data"]["dokumen_rencana"] == str(document["id"])
+
+    download = api.get(f"/documents/{document['id']}")
+    assert download.status_code == 200
+    assert download.data == PDF
+    assert download.mimetype == "application/pdf"
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert "rencana.pdf" in download.headers["Content-Disposition"]
+    error(as_user("ikp.implementasi").get(f"/documents/{document['id']}"), 403, "forbidden")
+    error(api.get("/documents/999999"), 404, "not_found")
+
+
+def test_refused_file_type_is_422(rt, as_user):
+    instance_id = start(rt)
+    api = as_user("aptika.implementasi")
+    task_id = open_task_id(api, instance_id)
+    api.post(f"/tasks/{task_id}/claim")
+    body = error(api.post(f"/tasks/{task_id}/complete", data={
+        "data": json.dumps(STEP_DATA[1]), "dokumen_rencana": (io.BytesIO(b"MZ\x90\x00\x03\x00" * 20), "x.pdf")}),
+        422, "invalid_data")
+    assert "dokumen_rencana" in body["fields"]
+
+
+def test_oversized_upload_is_413(rt, settings, clock, as_user):
+    small = Runtime(replace(settings, max_upload_bytes=64), clock=clock)
+    try:
+        client = create_app(runtime=small, testing=True).test_client()
+        instance_id = start(rt)
+        api = as_user("aptika.implementasi")
+        api.client = client
+        task_id = open_task_id(api, instance_id)
+        api.post(f"/tasks/{task_id}/claim")
+
+        # Larger than max_upload_bytes: refused by the engine.
+        body = error(api.post(f"/tasks/{task_id}/complete", data={
+            "data": json.dumps(STEP_DATA[1]), "dokumen_rencana": (io.BytesIO(PDF * 10), "rencana.pdf")}),
+            413, "too_large")
+        assert "rencana.pdf" in body["message"]
+        # Larger than the whole request may be: refused by Flask before anything is read.
+        body = error(api.post(f"/tasks/{task_id}/complete", data={
+            "data": "{}", "dokumen_rencana": (io.BytesIO(b"%PDF" + b"x" * (1024 * 1024 + 100)), "besar.pdf")}),
+            413, "too_large")
+        assert "64 byte" in body["message"]
+        assert api.get(f"/tasks/{task_id}").get_json()["task"]["state"] == "open"
+        # A file within the limit goes through.
+        assert api.post(f"/tasks/{task_id}/complete", data={
+            "data": json.dumps(STEP_DATA[1]), "dokumen_rencana": (io.BytesIO(PDF), "rencana.pdf")}).status_code == 200
+    finally:
+        small.dispose()
+
+
+def test_reassign_by_supervisor(rt, as_user):
+    instance_id = start(rt)
+    task_id = open_task_id(as_user("aptika.implementasi"), instance_id)
+    colleague = second_implementer(rt)
+
+    moved = as_user("kepala.aptika").post(f"/tasks/{task_id}/reassign", json={"assignee": colleague})
+    assert moved.status_code == 200, moved.get_json()
+    assert moved.get_json()["assignee"] == colleague
+    assert as_user("kadis").post(f"/tasks/{task_id}/reassign",
+                                 json={"assignee": "aptika.implementasi"}).get_json()["assignee"] \
+        == "aptika.implementasi"
+
+    error(as_user("aptika.implementasi").post(f"/tasks/{task_id}/reassign", json={"assignee": colleague}),
+          403, "forbidden")
+    error(as_user("kepala.ikp").post(f"/tasks/{task_id}/reassign", json={"assignee": colleague}), 403, "forbidden")
+    body = error(as_user("kepala.aptika").post(f"/tasks/{task_id}/reassign", json={"assignee": "aptika.teknis"}),
+                 422, "invalid_data")
+    assert "assignee" in body["fields"]
+    body = error(as_user("kepala.aptika").post(f"/tasks/{task_id}/reassign", json={}), 422, "invalid_data")
+    assert body["fields"] == {"assignee": "wajib diisi"}
+    error(as_user("kepala.aptika").post("/tasks/tidak-ada/reassign", json={"assignee": colleague}), 404, "not_found")
+
+
+# -- instances -----------------------------------------------------------------------------------
+
+def test_start_instance(rt, as_user):
+    api = as_user("aptika.implementasi")
+    response = api.post("/instances", json={"definition": KEY, "bidang": "aptika", "title": "Aplikasi Matur",
+                                            "period": "2026-03"})
+    assert response.status_code == 201, response.get_json()
+    info = response.get_json()
+    assert response.headers["Location"].endswith(f"/api/v1/instances/{info['id']}")
+    assert info["state"] == "running" and info["title"] == "Aplikasi Matur" and info["period"] == "2026-03"
+    assert info["definition"] == KEY and info["definition_version"] == 1
+    assert [s["step"] for s in info["current_steps"]] == [1]
+    assert info["history"][0]["kind"] == "started" and info["history"][0]["actor"] == "aptika.implementasi"
+    assert info["markers"]["current"]
+
+    error(api.post("/instances", json={"definition": KEY, "bidang": "ikp", "title": "Bukan bidang saya"}),
+          403, "forbidden")
+    error(as_user("kepala.aptika").post("/instances", json={"definition": KEY, "bidang": "aptika", "title": "X"}),
+          403, "forbidden")
+    error(api.post("/instances", json={"definition": "tidak_ada", "bidang": "aptika", "title": "X"}),
+          404, "not_found")
+    body = error(api.post("/instances", json={"definition": KEY, "bidang": "aptika"}), 422, "invalid_data")
+    assert body["fields"] == {"title": "wajib diisi"}
+    body = error(api.post("/instances", json={"definition": KEY, "bidang": "aptika", "title": "   "}),
+                 422, "invalid_data")
+    assert body["fields"] == {"title": "wajib diisi"}
+    body = error(api.post("/instances", json=["bukan", "objek"]), 422, "invalid_data")
+    assert body["fields"] == {"_": "harus berupa objek JSON"}
+    error(api.post("/instances", data="title=X"), 400, "bad_request")
+    # The secretary starts work for any Bidang.
+    assert as_user("sekretaris").post("/instances", json={"definition": KEY, "bidang": "ikp",
+                                                          "title": "Siaran pers"}).status_code == 201
+
+
+def test_list_and_show_instances(rt, as_user):
+    aptika = start(rt, title="Layanan email dinas")
+    ikp = start(rt, bidang="ikp", title="Siaran pers")
+    api = as_user("aptika.implementasi")
+
+    listed = api.get("/instances").get_json()["instances"]
+    assert [(i["id"], i["bidang"], i["state"]) for i in listed] == [(aptika, "aptika", "running")]
+    assert {i["id"] for i in as_user("sekretaris").get("/instances").get_json()["instances"]} == {aptika, ikp}
+    assert api.get("/instances?state=completed").get_json()["instances"] == []
+    assert len(as_user("kadis").get("/instances?limit=1").get_json()["instances"]) == 1
+    body = error(api.get("/instances?state=hilang&limit=0"), 422, "invalid_data")
+    assert set(body["fields"]) == {"state", "limit"}
+
+    info = api.get(f"/instances/{aptika}").get_json()
+    assert info["id"] == aptika and info["definition_name"]
+    assert info["steps"][0]["mutu_baku"] and info["steps"][0]["working_minutes"] == 0
+    error(api.get(f"/instances/{ikp}"), 403, "forbidden")
+    error(api.get("/instances/999999"), 404, "not_found")
+
+
+def test_start_choices(as_user):
+    choices = as_user("aptika.implementasi").get("/start-choices").get_json()
+    assert choices["bidang"] == [{"code": "aptika", "name": "Bidang Aplikasi Informatika"}]
+    assert [d["key"] for d in choices["definitions"]] == [KEY]
+    assert len(as_user("sekretaris").get("/start-choices").get_json()["bidang"]) == 4
+    assert as_user("kepala.aptika").get("/start-choices").get_json()["bidang"] == []
+
+
+# -- alerts -----------------------------------------------------------------------------------------
+
+def _overdue_step(rt, clock) -> int:
+    instance_id = start(rt)
+    info = services.show(rt, instance_id)
+    clock.set(datetime.fromisoformat(info["current_steps"][0]["due_at"]) + timedelta(minutes=1))
+    Scheduler(rt, deliver=False).run_pass()
+    return instance_id
+
+
+def test_alerts_list_and_acknowledge(rt, clock, as_user):
+    instance_id = _overdue_step(rt, clock)
+    kepala = as_user("kepala.aptika")
+
+    [alert] = kepala.get("/alerts").get_json()["alerts"]
+    assert alert["instance_id"] == instance_id and alert["level"] == 1 and alert["step"] == 1
+    assert alert["recipient"] == "kepala.aptika" and alert["acknowledged_at"] is None
+    assert alert["title"] == "Layanan email dinas" and alert["bidang"] == "aptika"
+    assert len(kepala.get("/alerts?unacknowledged=true").get_json()["alerts"]) == 1
+    assert as_user("aptika.implementasi").get("/alerts").get_json()["alerts"] == []
+    assert as_user("kepala.ikp").get("/alerts").get_json()["alerts"] == []
+    assert as_user("aptika.implementasi").get("/tasks?overdue=true").get_json()["tasks"][0]["overdue"] is True
+
+    error(as_user("kepala.ikp").post(f"/alerts/{alert['id']}/ack"), 403, "forbidden")
+    error(kepala.post("/alerts/999999/ack"), 404, "not_found")
+    error(kepala.get("/alerts?unacknowledged=barangkali"), 422, "invalid_data")
+
+    acknowledged = kepala.post(f"/alerts/{alert['id']}/ack")
+    assert acknowledged.status_code == 200
+    assert acknowledged.get_json()["acknowledged_at"] is not None
+    assert kepala.get("/alerts?unacknowledged=true").get_json()["alerts"] == []
+    assert kepala.get("/alerts").get_json()["alerts"][0]["acknowledged_at"] is not None
+
+
+# -- the whole SOP ------------------------------------------------------------------------------------
+
+def test_whole_sop_through_the_api(rt, clock, as_user):
+    starter = as_user("aptika.implementasi")
+    created = starter.post("/instances", json={"definition": KEY, "bidang": "aptika", "title": "Layanan email dinas",
+                                               "period": "2026-Q1"})
+    assert created.status_code == 201
+    instance_id = created.get_json()["id"]
+    clients: dict[str, Api] = {}
+
+    expected = [1, 2, 3, 4, 5, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+    verdicts = iter([False, True])
+    result = None
+    for step in expected:
+        clock.advance(minutes=10)
+        login = performer(step, "aptika")
+        api = clients.setdefault(login, as_user(login))
+        task_id = open_task_id(api, instance_id)
+        view = api.get(f"/tasks/{task_id}").get_json()
+        assert view["step"]["number"] == step, f"expected step {step}"
+        version = api.post(f"/tasks/{task_id}/claim", json={"version": view["task"]["version"]}).get_json()["version"]
+        data = dict(STEP_DATA.get(step, {}))
+        if step == 5:
+            data = {"terverifikasi": next(verdicts), "catatan": "cek"}
+        elif step == 12:
+            data = {"ada_kendala": True, "uraian_kendala": "server"}
+        assert set(data) <= set(view["step"]["form"]["properties"])
+        files = STEP_FILES.get(step)
+        if files:
+            form = {"data": json.dumps(data), "version": str(version)}
+            form.update({name: (io.BytesIO(content), filename) for name, (filename, content) in files.items()})
+            response = api.post(f"/tasks/{task_id}/complete", data=form, content_type="multipart/form-data")
+        else:
+            response = api.post(f"/tasks/{task_id}/complete", json={"data": data, "version": version})
+        assert response.status_code == 200, (step, response.get_json())
+        result = response.get_json()
+
+    assert result["instance_state"] == "completed"
+    info = starter.get(f"/instances/{instance_id}").get_json()
+    assert info["state"] == "completed" and info["completed_at"] and info["current_steps"] == []
+    assert [e["step"] for e in info["history"] if e["kind"] == "step_completed"] == expected
+    assert info["history"][-1]["kind"] == "completed"
+    assert sorted(d["filename"] for d in info["documents"]) == ["laporan-evaluasi.pdf", "laporan-solusi.pdf"]
+    for document in info["documents"]:
+        assert starter.get(f"/documents/{document['id']}").data.startswith(b"%PDF-1.4")
+    assert starter.get(f"/tasks?instance={instance_id}").get_json()["tasks"] == []
+    assert [i["state"] for i in starter.get("/instances?state=completed").get_json()["instances"]] == ["completed"]
+
+
+# -- the OpenAPI document and error shapes ------------------------------------------------------------
+
+def _refs(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def test_openapi_document_lists_every_route(app, client):
+    response = client.get("/api/v1/openapi.json")  # no token: the description is public
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    doc = json.loads(response.get_data(as_text=True))
+    assert doc["openapi"].startswith("3.")
+    assert doc["servers"] == [{"url": "/api/v1"}]
+    schemas = doc["components"]["schemas"]
+    for name in ("Task", "TaskDetail", "InstanceDetail", "Alert", "Error", "StartBody", "CompleteBody"):
+        assert schemas[name]["type"] == "object"
+    assert set(doc["components"]["securitySchemes"]) == {"bearerAuth", "sessionCookie"}
+
+    routes = [r for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/")]
+    assert len(routes) >= 14
+    for rule in routes:
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule[len("/api/v1"):])
+        assert path in doc["paths"], path
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            operation = doc["paths"][path][method.lower()]
+            assert operation["summary"] and operation["responses"]
+            declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            assert declared == set(rule.arguments)
+    documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
+    assert len(documented) == sum(len(r.methods - {"HEAD", "OPTIONS"}) for r in routes)
+
+    for ref in set(_refs(doc)):
+        section, kind, name = ref.removeprefix("#/").split("/")
+        assert name in doc[section][kind], ref
+    tasks = doc["paths"]["/tasks"]["get"]
+    assert {p["name"] for p in tasks["parameters"]} == {"bidang", "step", "overdue", "sort", "instance"}
+    assert "401" in tasks["responses"]
+    complete = doc["paths"]["/tasks/{task_id}/complete"]["post"]
+    assert set(complete["requestBody"]["content"]) == {"application/json", "multipart/form-data"}
+    assert {"409", "413", "422"} <= set(complete["responses"])
+    assert doc["paths"]["/openapi.json"]["get"]["security"] == []
+
+
+def test_unknown_route_and_wrong_method_are_json(as_user):
+    api = as_user("aptika.implementasi")
+    error(api.get("/tidak-ada"), 404, "not_found")
+    response = api.client.delete("/api/v1/tasks", headers=api._headers(None))
+    error(response, 405, "method_not_allowed")
+    assert "GET" in response.headers["Allow"]

@@ -1,0 +1,157 @@
+"""Browser tests: Debian's Chromium driven by Playwright against the real app on loopback.
+
+The app runs in a thread with a ManualClock, so the test can move time past a
+standard time and run one scheduler pass instead of waiting.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from engine import bootstrap
+from engine.config import Settings
+from engine.runtime import Runtime
+from engine.scheduler import Scheduler
+from tests.conftest import require_service
+from web import create_app
+
+CHROMIUM = os.environ.get("ALUR_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("ALUR_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
+PASSWORD = bootstrap.DEMO_PASSWORD
+
+
+@pytest.fixture(scope="module")
+def playwright_browser():
+    require_service("Chromium", Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is not None,
+                    f"install Debian's chromium ({CHROMIUM})")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def server(tmp_path, clock):
+    settings = Settings.from_env(database_url=f"sqlite:///{tmp_path / 'alur.db'}", data_dir=tmp_path / "data")
+    rt = Runtime(settings, clock=clock)
+    bootstrap.init(rt, demo=True)
+    app = create_app(runtime=rt)
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield rt, f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+    rt.dispose()
+
+
+def sign_in(browser, base: str, login: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="id-ID")
+    page = context.new_page()
+    page.goto(f"{base}/masuk")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def claim_and_open_first(page, step: int):
+    row = page.locator("#team ~ table tr.task-row", has_text=f"{step}.").first
+    row.locator("button[name=open]").click()
+    page.wait_for_selector("#step-form")
+
+
+def test_a_day_of_sop_work_in_the_browser(playwright_browser, server, clock, tmp_path):
+    rt, base = server
+    staff = sign_in(playwright_browser, base, "aptika.implementasi")
+
+    # Start an instance.
+    staff.click("text=Mulai kegiatan")
+    staff.fill("input[name=title]", "Layanan email dinas")
+    staff.fill("input[name=period]", "Maret 2026")
+    staff.click("main form button[type=submit]")
+    staff.wait_for_selector("#diagram[data-ready=true]")
+    assert "Layanan email dinas" in staff.inner_text("h1")
+
+    # Steps 1 to 3, with a document upload at step 1.
+    document = tmp_path / "rencana.pdf"
+    document.write_bytes(b"%PDF-1.4\n% rencana kegiatan\n")
+    staff.goto(f"{base}/")
+    shot(staff, "worklist")
+    claim_and_open_first(staff, 1)
+    assert "Dokumen kegiatan atau layanan" in staff.inner_text("aside")
+    staff.fill("textarea[name=rencana_kegiatan]", "Pembuatan akun email untuk seluruh pegawai")
+    staff.fill("input[name=tanggal_mulai]", "2026-03-02")
+    staff.fill("input[name=tanggal_selesai]", "2026-03-31")
+    staff.set_input_files("input[name=dokumen_rencana]", str(document))
+    shot(staff, "task")
+    staff.click("button[value=complete]")
+    staff.wait_for_url(f"{base}/")
+    assert "Langkah 1 selesai" in staff.inner_text("main")
+
+    claim_and_open_first(staff, 2)
+    staff.click("button[value=complete]")          # required field missing: inline message
+    assert "wajib diisi" in staff.inner_text("#step-form")
+    staff.fill("textarea[name=uraian_pelaksanaan]", "Akun dibuat dan dibagikan")
+    staff.click("button[value=complete]")
+    staff.wait_for_url(f"{base}/")
+
+    claim_and_open_first(staff, 3)
+    staff.fill("textarea[name=hasil_kegiatan]", "250 akun aktif")
+    staff.click("button[value=complete]")
+    staff.wait_for_url(f"{base}/")
+
+    # Tim Teknis verifies, then rejects: the work goes back to step 3.
+    teknis = sign_in(playwright_browser, base, "aptika.teknis")
+    claim_and_open_first(teknis, 4)
+    teknis.fill("textarea[name=hasil_verifikasi]", "Data akun belum lengkap")
+    teknis.click("button[value=complete]")
+    teknis.wait_for_url(f"{base}/")
+    claim_and_open_first(teknis, 5)
+    teknis.check("input[name=terverifikasi][value=false]")
+    teknis.fill("textarea[name=catatan]", "Lengkapi daftar akun per bidang")
+    teknis.click("button[value=complete]")
+    teknis.wait_for_url(f"{base}/")
+
+    staff.goto(f"{base}/")
+    team = staff.inner_text("#team ~ table")
+    assert "3. Melaporkan hasil kegiatan" in team
+
+    # The clock passes step 3's standard time (30 working minutes); one scheduler pass.
+    clock.advance(hours=3)
+    Scheduler(rt, deliver=False).run_pass()
+    staff.goto(f"{base}/")
+    assert "Terlambat" in staff.inner_text("#team ~ table")
+
+    instance_page = staff
+    instance_page.click("#team ~ table tr.task-row a")
+    instance_page.wait_for_selector("#diagram[data-ready=true]")
+    assert instance_page.locator(".djs-element.step-overdue").count() == 1
+    assert instance_page.locator(".djs-element.step-completed").count() >= 5
+    shot(instance_page, "instance")
+
+    # The head of the Bidang sees the alert and acknowledges it.
+    kepala = sign_in(playwright_browser, base, "kepala.aptika")
+    kepala.click("text=Pengawasan")
+    alerts = kepala.locator("tr.alert-row")
+    assert alerts.count() == 1
+    assert "Layanan email dinas" in alerts.first.inner_text()
+    assert "Melaporkan hasil kegiatan" in kepala.inner_text("#overdue-steps")
+    shot(kepala, "supervisor")
+    alerts.first.locator("button").click()
+    kepala.wait_for_url(f"{base}/pengawasan")
+    assert kepala.locator("tr.alert-row").count() == 0

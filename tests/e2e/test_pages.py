@@ -1,0 +1,638 @@
+"""The server-rendered pages through the Flask test client, CSRF protection on.
+
+Every POST carries the CSRF token read from the page the "browser" last
+rendered, as a real browser would; one test proves a POST without it fails.
+"""
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import accounts, services, worklist
+from engine.bootstrap import DEMO_PASSWORD
+from engine.db import Document, Event, Instance, TaskRow, User
+from tests.integration.sop import STEP_DATA, do_step
+from web import create_app
+
+KEY = "monev_kegiatan_bidang"
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    """A test client that remembers the CSRF token of the last page it rendered."""
+
+    def __init__(self, app):
+        self.client = app.test_client()
+        self.token: str | None = None
+
+    def get(self, url: str, **kwargs):
+        response = self.client.get(url, **kwargs)
+        found = TOKEN.search(response.get_data(as_text=True)) if response.mimetype == "text/html" else None
+        if found:
+            self.token = found.group(1)
+        return response
+
+    def post(self, url: str, data: dict | None = None, csrf: bool = True, **kwargs):
+        data = dict(data or {})
+        if csrf:
+            assert self.token, "render a page with a form first"
+            data["csrf_token"] = self.token
+        response = self.client.post(url, data=data, **kwargs)
+        found = TOKEN.search(response.get_data(as_text=True)) if response.mimetype == "text/html" else None
+        if found:
+            self.token = found.group(1)
+        return response
+
+    def sign_in(self, login: str, password: str = DEMO_PASSWORD):
+        self.get("/masuk")
+        response = self.post("/masuk", {"login": login, "password": password})
+        if response.status_code == 302:
+            self.get("/")  # the session is new after signing in: fetch its token
+        return response
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashes(monkeypatch):
+    """Scrypt costs 0.1 s a hash; the sign-in path is the same with a cheap method."""
+    from werkzeug import security
+
+    def cheap(password, *_args, **_kwargs):
+        return security.generate_password_hash(password, method="pbkdf2:sha256:1000")
+    monkeypatch.setattr("engine.bootstrap.generate_password_hash", cheap)
+    monkeypatch.setattr("engine.accounts.generate_password_hash", cheap)
+
+
+@pytest.fixture
+def app(rt):
+    return create_app(runtime=rt, testing=True)
+
+
+@pytest.fixture
+def browser(app):
+    """browser(login) -> a Browser signed in as that demo user."""
+    def open_as(login: str) -> Browser:
+        b = Browser(app)
+        response = b.sign_in(login)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return b
+    return open_as
+
+
+def start(rt, bidang: str = "aptika", title: str = "Layanan email dinas") -> int:
+    return services.start(rt, KEY, bidang, title, "sekretaris")
+
+
+def task_of(rt, instance_id: int) -> dict:
+    [task] = worklist.tasks(rt, instance_id=instance_id)
+    return task
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def section(html: str, anchor: str, end: str | None = None) -> str:
+    start_at = html.index(f'id="{anchor}"')
+    return html[start_at:html.index(f'id="{end}"', start_at)] if end else html[start_at:]
+
+
+def mine(html: str) -> list[str]:
+    return re.findall(r'data-task="([^"]+)"', section(html, "mine", "team"))
+
+
+def team(html: str) -> list[str]:
+    return re.findall(r'data-task="([^"]+)"', section(html, "team"))
+
+
+def field_block(html: str, name: str) -> str:
+    start_at = html.index(f'data-field="{name}"')
+    return html[start_at:html.index("</div>", start_at)]
+
+
+def snapshot(rt, instance_id: int):
+    with rt.uow() as session:
+        instance = session.get(Instance, instance_id)
+        kinds = session.scalars(select(Event.kind).where(Event.instance_id == instance_id).order_by(Event.id)).all()
+        documents = session.scalar(select(func.count()).select_from(Document).where(Document.instance_id == instance_id))
+        return instance.version, instance.workflow_json, instance.state, list(kinds), documents
+
+
+def claimed_step_one(rt, browser, login: str = "aptika.implementasi"):
+    """An aptika instance whose step 1 the user has claimed, and that user's browser."""
+    instance_id = start(rt)
+    task = task_of(rt, instance_id)
+    services.claim(rt, task["id"], login)
+    return instance_id, task["id"], browser(login)
+
+
+def complete_step_one_with_upload(rt, browser) -> tuple[int, int]:
+    """Complete step 1 through the page with a PDF attached; return (instance id, document id)."""
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    b.get(f"/tugas/{task_id}")
+    response = b.post(f"/tugas/{task_id}", {**STEP_DATA[1], "action": "complete",
+                                            "dokumen_rencana": (io.BytesIO(b"%PDF-1.4 rencana"), "rencana.pdf")},
+                      content_type="multipart/form-data")
+    assert response.status_code == 302, text(response)
+    assert response.headers["Location"] == "/"  # back to the worklist
+    with rt.uow() as session:
+        [document_id] = session.scalars(select(Document.id).where(Document.instance_id == instance_id)).all()
+    return instance_id, document_id
+
+
+# -- signing in and out -------------------------------------------------------------------
+
+def test_sign_in_sets_a_safe_session_cookie_and_opens_the_worklist(app):
+    b = Browser(app)
+    page = b.get("/masuk")
+    assert page.status_code == 200 and "Masuk ke Alur" in text(page)
+    response = b.post("/masuk?next=/kegiatan", {"login": "aptika.implementasi", "password": DEMO_PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/kegiatan"
+    [cookie] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    flags = [part.strip().lower() for part in cookie.split(";")]
+    assert "httponly" in flags and "samesite=lax" in flags
+    page = b.get("/")
+    assert page.status_code == 200
+    assert "Tim Implementasi Bidang Aplikasi Informatika (aptika.implementasi)" in text(page)
+
+    other = Browser(app)  # a "next" pointing to another site is ignored
+    other.get("/masuk")
+    response = other.post("/masuk?next=//evil.example/", {"login": "aptika.teknis", "password": DEMO_PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_wrong_password_is_refused_in_indonesian(app):
+    b = Browser(app)
+    b.get("/masuk")
+    for login in ("aptika.implementasi", "tidak.ada"):
+        response = b.post("/masuk", {"login": login, "password": "salah-sekali"})
+        assert response.status_code == 401
+        assert "Nama pengguna atau kata sandi salah." in text(response)
+    assert b.get("/").status_code == 302  # still not signed in
+
+
+def test_sign_in_is_throttled_after_five_failures_until_the_lock_expires(app, clock):
+    b = Browser(app)
+    b.get("/masuk")
+    for _attempt in range(5):
+        assert b.post("/masuk", {"login": "ikp.teknis", "password": "salah"}).status_code == 401
+    locked = b.post("/masuk", {"login": "ikp.teknis", "password": DEMO_PASSWORD})
+    assert locked.status_code == 429
+    assert "Terlalu banyak percobaan gagal" in text(locked)
+    assert b.get("/").status_code == 302
+    clock.advance(minutes=4, seconds=59)
+    assert b.post("/masuk", {"login": "ikp.teknis", "password": DEMO_PASSWORD}).status_code == 429
+    clock.advance(seconds=2)
+    assert b.post("/masuk", {"login": "ikp.teknis", "password": DEMO_PASSWORD}).status_code == 302
+    assert "(ikp.teknis)" in text(b.get("/"))
+
+
+def test_a_post_without_the_csrf_token_is_refused(app, rt, browser):
+    anonymous = Browser(app)
+    anonymous.get("/masuk")
+    response = anonymous.post("/masuk", {"login": "aptika.implementasi", "password": DEMO_PASSWORD}, csrf=False)
+    assert response.status_code == 400
+    assert "Formulir ini sudah kedaluwarsa atau tidak sah" in text(response)
+    assert anonymous.get("/").status_code == 302  # not signed in
+
+    instance_id = start(rt)
+    task_id = task_of(rt, instance_id)["id"]
+    b = browser("aptika.implementasi")
+    assert b.post(f"/tugas/{task_id}/klaim", {}, csrf=False).status_code == 400
+    assert b.post(f"/tugas/{task_id}/klaim", {"csrf_token": "palsu"}, csrf=False).status_code == 400
+    assert task_of(rt, instance_id)["assignee"] is None
+
+
+def test_sign_out_is_a_post(browser):
+    b = browser("aptika.implementasi")
+    assert b.get("/keluar").status_code == 405
+    assert b.get("/").status_code == 200  # a GET did not sign out
+    response = b.post("/keluar")
+    assert response.status_code == 302 and response.headers["Location"] == "/masuk"
+    response = b.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/masuk")
+
+
+PAGES = ("/", "/kegiatan", "/kegiatan/baru", "/kegiatan/1", "/kegiatan/1/diagram.bpmn", "/tugas/abc", "/dokumen/1",
+         "/token", "/admin/pengguna", "/admin/bidang", "/pengawasan")
+
+
+def test_every_page_requires_sign_in(app):
+    client = app.test_client()
+    for url in PAGES:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.headers["Location"].startswith("/masuk?next="), url
+    b = Browser(app)  # a POST with a valid token still needs a signed-in user
+    b.get("/masuk")
+    response = b.post("/filter", {"name": "x"})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/masuk")
+
+
+# -- the worklist ---------------------------------------------------------------------------
+
+def test_worklist_shows_my_tasks_and_team_tasks_per_user(rt, browser):
+    instance_id = start(rt, title="Layanan email dinas")
+    task_id = task_of(rt, instance_id)["id"]
+
+    implementer = browser("aptika.implementasi")
+    html = text(implementer.get("/"))
+    assert "Tugas Saya (0)" in html and "Tugas Tim (1)" in html
+    assert mine(html) == [] and team(html) == [task_id]
+    assert "Layanan email dinas" in html
+
+    for login in ("aptika.teknis", "ikp.implementasi"):  # another lane, another Bidang
+        html = text(browser(login).get("/"))
+        assert mine(html) == [] and team(html) == []
+        assert "Layanan email dinas" not in html and "Tidak ada tugas." in html
+
+    services.claim(rt, task_id, "aptika.implementasi")
+    html = text(implementer.get("/"))
+    assert mine(html) == [task_id] and team(html) == []
+
+
+def test_claim_and_unclaim_from_the_worklist(rt, browser):
+    instance_id = start(rt)
+    task_id = task_of(rt, instance_id)["id"]
+    b = browser("aptika.implementasi")
+    b.get("/")
+    response = b.post(f"/tugas/{task_id}/klaim", headers={"Referer": "/"})
+    assert response.status_code == 302
+    html = text(b.get("/"))
+    assert "Tugas diklaim." in html and mine(html) == [task_id]
+    assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi"
+
+    response = b.post(f"/tugas/{task_id}/lepas")
+    assert response.status_code == 302
+    html = text(b.get("/"))
+    assert "Tugas dikembalikan ke tim." in html and team(html) == [task_id]
+
+    response = b.post(f"/tugas/{task_id}/klaim", {"open": "1"})
+    assert response.status_code == 302 and response.headers["Location"] == f"/tugas/{task_id}"
+
+    other = browser("sekretaris")  # not a member of the lane
+    assert other.post(f"/tugas/{task_id}/klaim").status_code == 403
+    assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi"
+
+
+def walk_to_secretary(rt, bidang: str, title: str) -> int:
+    """An instance of a Bidang walked up to step 9 (the sekretaris' first step)."""
+    instance_id = services.start(rt, KEY, bidang, title, "sekretaris")
+    for step in (1, 2, 3, 4, 5, 6, 7, 8):
+        do_step(rt, instance_id, step, {"terverifikasi": True} if step == 5 else None, bidang=bidang)
+    return instance_id
+
+
+def test_worklist_filters_and_sorting(rt, browser):
+    aptika = walk_to_secretary(rt, "aptika", "Kegiatan aptika")
+    ikp = walk_to_secretary(rt, "ikp", "Kegiatan ikp")
+    do_step(rt, ikp, 9, bidang="ikp")  # ikp moves on to step 10
+    aptika_task, ikp_task = task_of(rt, aptika)["id"], task_of(rt, ikp)["id"]
+    with rt.uow() as session:  # aptika: step 9, due last, overdue; ikp: step 10, due first
+        row = session.get(TaskRow, aptika_task)
+        row.overdue, row.due_at = True, rt.now() + timedelta(days=10)
+        session.get(TaskRow, ikp_task).due_at = rt.now() + timedelta(days=1)
+        session.commit()
+
+    b = browser("sekretaris")
+    assert sorted(team(text(b.get("/")))) == sorted([aptika_task, ikp_task])
+    assert team(text(b.get("/?bidang=aptika"))) == [aptika_task]
+    assert team(text(b.get("/?bidang=ikp"))) == [ikp_task]
+    assert team(text(b.get("/?bidang=statistik-persandian"))) == []
+    assert team(text(b.get("/?step=10"))) == [ikp_task]
+    assert team(text(b.get("/?overdue=1"))) == [aptika_task]
+    assert team(text(b.get("/?overdue=0"))) == [ikp_task]
+    assert team(text(b.get("/?bidang=aptika&overdue=0"))) == []
+    assert team(text(b.get("/"))) == [ikp_task, aptika_task]  # soonest due first
+    assert team(text(b.get("/?sort=due"))) == [ikp_task, aptika_task]
+    assert team(text(b.get("/?sort=-due"))) == [aptika_task, ikp_task]
+    assert team(text(b.get("/?sort=step"))) == [aptika_task, ikp_task]
+    assert team(text(b.get("/?sort=bidang"))) == [aptika_task, ikp_task]
+    assert team(text(b.get("/?sort=bidang&step=9"))) == [aptika_task]
+    assert 'value="aptika" selected' not in text(b.get("/"))
+    assert 'value="aptika" selected' in text(b.get("/?bidang=aptika"))  # the form shows the filter
+
+    assert b.get("/?sort=acak").status_code == 422
+    assert b.get("/?step=dua").status_code == 422
+
+
+def test_saved_filters_are_shared_with_colleagues_and_only_the_owner_deletes(rt, browser):
+    owner = browser("aptika.implementasi")
+    owner.get("/")
+    response = owner.post("/filter", {"name": "Langkah dua", "step": "2", "shared": "1"})
+    assert response.status_code == 302 and response.headers["Location"] == "/?step=2"
+    owner.post("/filter", {"name": "Pribadi saya", "overdue": "1"})
+    html = text(owner.get("/"))
+    assert "Langkah dua" in html and "Pribadi saya" in html
+    [shared] = [f for f in worklist.saved_filters(rt, "aptika.implementasi") if f["name"] == "Langkah dua"]
+    [private] = [f for f in worklist.saved_filters(rt, "aptika.implementasi") if f["name"] == "Pribadi saya"]
+    assert shared["params"] == {"step": 2} and private["params"] == {"overdue": True}
+
+    colleague = browser("aptika.teknis")
+    html = text(colleague.get("/"))
+    assert "Langkah dua</a> (aptika.implementasi)" in html
+    assert "Pribadi saya" not in html
+    assert f'/filter/{shared["id"]}/hapus' not in html  # no delete button for someone else's filter
+    assert colleague.post(f'/filter/{shared["id"]}/hapus').status_code == 403
+    assert "Langkah dua" in text(colleague.get("/"))
+
+    owner.get("/")
+    assert owner.post(f'/filter/{shared["id"]}/hapus').status_code == 302
+    html = text(owner.get("/"))
+    assert "Filter dihapus." in html and "Langkah dua" not in html
+    assert owner.post("/filter", {"name": "  "}).status_code == 422
+
+
+# -- the task page --------------------------------------------------------------------------
+
+def test_task_page_shows_guidance_and_the_form(rt, browser):
+    instance_id = start(rt)
+    task_id = task_of(rt, instance_id)["id"]
+    b = browser("aptika.implementasi")
+    html = text(b.get(f"/tugas/{task_id}"))
+    assert "Klaim tugas ini" in html and 'name="rencana_kegiatan"' not in html  # claim before working
+
+    services.claim(rt, task_id, "aptika.implementasi")
+    html = text(b.get(f"/tugas/{task_id}"))
+    assert "Langkah 1." in html
+    assert "<b>Kelengkapan:</b> Dokumen kegiatan atau layanan" in html
+    assert "<b>Output:</b> Kegiatan Bidang" in html
+    assert '<textarea name="rencana_kegiatan" required>' in html
+    assert '<input type="date" name="tanggal_mulai"' in html
+    assert '<input type="file" name="dokumen_rencana"' in html
+    assert 'enctype="multipart/form-data"' in html and "Selesaikan langkah" in html
+
+    assert browser("ikp.implementasi").get(f"/tugas/{task_id}").status_code == 403
+
+
+def test_invalid_data_is_shown_inline_and_changes_nothing(rt, browser):
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    b.get(f"/tugas/{task_id}")
+    before = snapshot(rt, instance_id)
+    response = b.post(f"/tugas/{task_id}", {"action": "complete", "rencana_kegiatan": "",
+                                            "tanggal_mulai": "2 Maret", "tanggal_selesai": "2026-03-31"},
+                      content_type="multipart/form-data")
+    assert response.status_code == 422
+    html = text(response)
+    assert "Periksa kembali isian yang ditandai." in html
+    assert '<p class="field-error">wajib diisi</p>' in field_block(html, "rencana_kegiatan")
+    assert "harus berupa tanggal (YYYY-MM-DD)" in field_block(html, "tanggal_mulai")
+    assert 'value="2026-03-31"' in field_block(html, "tanggal_selesai")  # what was typed is kept
+    assert "field-error" not in field_block(html, "tanggal_selesai")
+    assert snapshot(rt, instance_id) == before
+    assert task_of(rt, instance_id)["id"] == task_id
+
+
+def test_a_draft_is_saved_and_resumed_in_a_new_session(app, rt, browser):
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    b.get(f"/tugas/{task_id}")
+    response = b.post(f"/tugas/{task_id}", {"action": "draft", "rencana_kegiatan": "Rencana setengah jadi",
+                                            "tanggal_mulai": "2026-03-09"})
+    assert response.status_code == 302 and response.headers["Location"] == f"/tugas/{task_id}"
+    html = text(b.get(f"/tugas/{task_id}"))
+    assert "Draf disimpan." in html and "Draf tersimpan" in html
+    before = snapshot(rt, instance_id)
+
+    again = browser("aptika.implementasi")  # another browser, another day
+    html = text(again.get(f"/tugas/{task_id}"))
+    assert ">Rencana setengah jadi</textarea>" in html
+    assert 'value="2026-03-09"' in field_block(html, "tanggal_mulai")
+    assert snapshot(rt, instance_id) == before  # a draft does not move the instance
+
+
+def test_completing_a_step_with_a_document_returns_to_the_worklist(rt, browser):
+    instance_id, document_id = complete_step_one_with_upload(rt, browser)
+    task = task_of(rt, instance_id)
+    assert task["step"] == 2
+    with rt.uow() as session:
+        document = session.get(Document, document_id)
+        assert (document.filename, document.field, document.uploaded_by) == \
+            ("rencana.pdf", "dokumen_rencana", "aptika.implementasi")
+    info = services.show(rt, instance_id)
+    completed = next(e for e in info["history"] if e["kind"] == "step_completed")
+    assert completed["data"]["dokumen_rencana"] == str(document_id)
+    assert completed["data"]["rencana_kegiatan"] == STEP_DATA[1]["rencana_kegiatan"]
+
+
+def test_completion_redirects_with_a_message(rt, browser):
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    b.get(f"/tugas/{task_id}")
+    response = b.post(f"/tugas/{task_id}", {**STEP_DATA[1], "action": "complete"},
+                      content_type="multipart/form-data")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    html = text(b.get("/"))
+    assert "Langkah 1 selesai." in html
+    assert task_of(rt, instance_id)["step"] == 2
+
+
+LYING_FILES = [  # (name, content, the message shown at the field)
+    ("laporan.pdf", b"\x7fELF\x02\x01\x01\x00" + bytes(120), "jenis berkas tidak diizinkan"),
+    ("laporan.pdf", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(120),
+     "jenis berkas tidak diizinkan"),
+    ("laporan.pdf", b"ini hanya teks biasa, bukan PDF\n", "isi berkas tidak sesuai dengan ekstensi namanya"),
+]
+
+
+def test_a_file_whose_content_does_not_match_its_name_is_refused(rt, browser):
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    b.get(f"/tugas/{task_id}")
+    before = snapshot(rt, instance_id)
+    for filename, content, message in LYING_FILES:
+        response = b.post(f"/tugas/{task_id}", {**STEP_DATA[1], "action": "complete",
+                                                "dokumen_rencana": (io.BytesIO(content), filename)},
+                          content_type="multipart/form-data")
+        assert response.status_code == 422, content[:4]
+        assert message in field_block(text(response), "dokumen_rencana"), content[:4]
+    assert snapshot(rt, instance_id) == before
+
+
+def test_document_download_is_limited_to_the_bidang_and_office_wide_roles(rt, browser):
+    instance_id, document_id = complete_step_one_with_upload(rt, browser)
+    for login in ("aptika.teknis", "sekretaris"):
+        response = browser(login).get(f"/dokumen/{document_id}")
+        assert response.status_code == 200, login
+        assert response.data == b"%PDF-1.4 rencana"
+        assert response.mimetype == "application/pdf"
+        assert 'attachment; filename=rencana.pdf' in response.headers["Content-Disposition"]
+    refused = browser("ikp.implementasi").get(f"/dokumen/{document_id}")
+    assert refused.status_code == 403 and b"%PDF" not in refused.data
+    assert "Anda tidak berwenang mengunduh dokumen ini" in text(refused)
+
+
+# -- instances -----------------------------------------------------------------------------
+
+def test_instance_page_lists_steps_history_documents_and_its_diagram(rt, browser):
+    instance_id, document_id = complete_step_one_with_upload(rt, browser)
+    b = browser("aptika.teknis")
+    html = text(b.get(f"/kegiatan/{instance_id}"))
+    assert f"#{instance_id} Layanan email dinas" in html
+    steps = re.findall(r'class="step-row" data-step="(\d+)"', html)
+    assert steps == ["1", "2"]
+    assert "Tepat waktu" in html and "Berjalan" in html
+    history = section(html, "history")
+    for label in ("dimulai", "langkah siap", "diklaim", "langkah selesai"):
+        assert f"<td>{label}</td>" in history, label
+    assert f'href="/dokumen/{document_id}">rencana.pdf</a>' in html
+    assert f'data-src="/kegiatan/{instance_id}/diagram.bpmn"' in html
+
+    diagram = b.get(f"/kegiatan/{instance_id}/diagram.bpmn")
+    assert diagram.status_code == 200 and diagram.mimetype == "application/xml"
+    assert b"bpmn:definitions" in diagram.data or b"<definitions" in diagram.data
+
+    other = browser("ikp.implementasi")
+    assert other.get(f"/kegiatan/{instance_id}").status_code == 403
+    assert other.get(f"/kegiatan/{instance_id}/diagram.bpmn").status_code == 403
+    assert "Layanan email dinas" not in text(other.get("/kegiatan"))
+    assert "Layanan email dinas" in text(b.get("/kegiatan"))
+
+
+def bidang_options(html: str) -> list[str]:
+    [select_html] = re.findall(r'<select name="bidang">(.*?)</select>', html, re.S)
+    return re.findall(r'<option value="([^"]*)"', select_html)
+
+
+def test_start_form_offers_only_permitted_bidang(browser):
+    assert bidang_options(text(browser("aptika.implementasi").get("/kegiatan/baru"))) == ["aptika"]
+    assert bidang_options(text(browser("sekretaris").get("/kegiatan/baru"))) == \
+        ["aptika", "ikp", "sekretariat", "statistik-persandian"]
+    html = text(browser("kepala.aptika").get("/kegiatan/baru"))  # no lane role: may not start
+    assert "Anda tidak berwenang memulai kegiatan." in html and 'name="title"' not in html
+
+
+def test_starting_work_checks_bidang_and_title(rt, browser):
+    b = browser("aptika.implementasi")
+    b.get("/kegiatan/baru")
+    refused = b.post("/kegiatan/baru", {"definition": KEY, "bidang": "ikp", "title": "Bukan bidang saya"})
+    assert refused.status_code == 403
+    empty = b.post("/kegiatan/baru", {"definition": KEY, "bidang": "aptika", "title": "   "})
+    assert empty.status_code == 422 and '<p class="field-error">wajib diisi</p>' in text(empty)
+    with rt.uow() as session:
+        assert session.scalar(select(func.count()).select_from(Instance)) == 0
+
+    started = b.post("/kegiatan/baru", {"definition": KEY, "bidang": "aptika", "title": "Layanan SPBE",
+                                        "period": "Triwulan I 2026"})
+    assert started.status_code == 302
+    instance_id = int(re.fullmatch(r"/kegiatan/(\d+)", started.headers["Location"]).group(1))
+    html = text(b.get(started.headers["Location"]))
+    assert "Kegiatan dimulai." in html and "Layanan SPBE" in html and "Triwulan I 2026" in html
+    assert task_of(rt, instance_id)["step"] == 1
+
+
+# -- administration --------------------------------------------------------------------------
+
+def test_admin_pages_are_forbidden_for_non_admins(browser):
+    for login in ("aptika.implementasi", "kadis"):
+        b = browser(login)
+        for url in ("/admin/pengguna", "/admin/bidang"):
+            response = b.get(url)
+            assert response.status_code == 403, (login, url)
+            assert "Anda tidak berwenang membuka halaman ini." in text(response)
+        b.get("/")
+        assert b.post("/admin/pengguna", {"login": "penyusup", "name": "X", "roles": "admin",
+                                          "password": "12345678", "active": "1"}).status_code == 403
+        assert 'href="/admin/pengguna"' not in text(b.get("/"))
+
+
+def test_admin_creates_a_user_who_can_sign_in(app, rt, browser):
+    admin = browser("admin")
+    admin.get("/admin/pengguna")
+    response = admin.post("/admin/pengguna", {
+        "login": "budi.aptika", "name": "Budi Santoso", "email": "budi@example.go.id", "bidang": "aptika",
+        "roles": ["implementasi", "teknis"], "password": "rahasia-baru-1", "active": "1"})
+    assert response.status_code == 302
+    html = text(admin.get("/admin/pengguna"))
+    assert "Pengguna budi.aptika disimpan." in html
+    assert "<td>Budi Santoso</td><td>aptika</td><td>Tim Implementasi, Tim Teknis</td>" in html
+
+    newcomer = Browser(app)
+    assert newcomer.sign_in("budi.aptika", "rahasia-baru-1").status_code == 302
+    assert "Budi Santoso (budi.aptika)" in text(newcomer.get("/"))
+    assert bidang_options(text(newcomer.get("/kegiatan/baru"))) == ["aptika"]
+
+    admin.get("/admin/pengguna?login=budi.aptika")
+    response = admin.post("/admin/pengguna", {"login": "budi.aptika", "name": "Budi Santoso", "bidang": "aptika",
+                                              "roles": ["teknis"], "active": "1"})
+    assert response.status_code == 302
+    with rt.uow() as session:
+        budi = session.scalars(select(User).where(User.login == "budi.aptika")).one()
+        assert budi.role_names == {"teknis"} and budi.bidang_code == "aptika"
+    assert Browser(app).sign_in("budi.aptika", "rahasia-baru-1").status_code == 302  # password kept
+
+
+def test_admin_cannot_remove_their_own_admin_role(rt, browser):
+    admin = browser("admin")
+    admin.get("/admin/pengguna?login=admin")
+    response = admin.post("/admin/pengguna", {"login": "admin", "name": "Administrator Alur",
+                                              "bidang": "sekretariat", "roles": ["kadis"], "active": "1"})
+    assert response.status_code == 409
+    assert "administrator tidak boleh mencabut peran administratornya sendiri" in text(response)
+    with rt.uow() as session:
+        assert session.scalars(select(User).where(User.login == "admin")).one().role_names == {"admin"}
+    assert admin.get("/admin/pengguna").status_code == 200
+
+
+def test_admin_form_refuses_an_invalid_login_name(rt, browser):
+    admin = browser("admin")
+    admin.get("/admin/pengguna")
+    response = admin.post("/admin/pengguna", {"login": "Budi Aptika!", "name": "Budi", "bidang": "aptika",
+                                              "roles": ["teknis"], "password": "rahasia-baru-1", "active": "1"})
+    assert response.status_code == 422
+    assert "nama pengguna hanya huruf kecil" in text(response)
+    assert 'value="Budi Aptika!"' in text(response)  # the form keeps what was typed
+    with rt.uow() as session:
+        assert session.scalar(select(func.count()).select_from(User).where(User.name == "Budi")) == 0
+
+
+# -- language and API tokens ---------------------------------------------------------------
+
+def test_language_switch_to_english_and_back(app, rt, browser):
+    start(rt)
+    b = browser("aptika.implementasi")
+    b.get("/")
+    response = b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    assert response.status_code == 302
+    html = text(b.get("/"))
+    assert '<html lang="en">' in html
+    for english in ("My tasks (0)", "Team tasks (1)", "Sign out", "Task list", "Claim & open"):
+        assert english in html, english
+    assert "Tugas Saya" not in html and "Keluar" not in html
+    assert re.search(r"<td>\d+ days( \d+ hours?)? left", html), "time left in English"
+    forbidden = b.get("/admin/pengguna")
+    assert "Not allowed (403)" in text(forbidden) and "You are not allowed to open this page." in text(forbidden)
+
+    assert "My tasks" in text(browser("aptika.implementasi").get("/"))  # kept for the next sign-in
+
+    b.post("/bahasa", {"language": "id"})
+    html = text(b.get("/"))
+    assert '<html lang="id">' in html and "Tugas Saya (0)" in html and "My tasks" not in html
+    assert re.search(r"<td>sisa \d+ hari", html)
+    assert b.post("/bahasa", {"language": "fr"}).status_code == 422
+
+
+def test_api_token_is_shown_once_and_can_be_revoked(rt, browser):
+    b = browser("aptika.implementasi")
+    b.get("/token")
+    html = text(b.post("/token", {"name": "Skrip laporan"}))
+    [token] = re.findall(r'<code id="new-token">([^<]+)</code>', html)
+    assert token.startswith("alur_") and "Skrip laporan" in html
+    assert accounts.user_for_token(rt, token).login == "aptika.implementasi"
+
+    html = text(b.get("/token"))
+    assert token not in html and "Skrip laporan" in html
+    [token_id] = re.findall(r'name="revoke" value="(\d+)"', html)
+    response = b.post("/token", {"revoke": token_id})
+    assert response.status_code == 200
+    html = text(response)
+    assert "Token dicabut." in html and "<td>dicabut</td>" in html
+    assert 'name="revoke"' not in html  # nothing left to revoke
+    assert accounts.user_for_token(rt, token) is None
+    assert b.post("/token", {"revoke": token_id}).status_code == 200  # revoking twice is harmless
+
+    assert b.post("/token", {"name": "  "}).status_code == 422
+
+    other = browser("aptika.teknis")
+    other.get("/token")
+    assert other.post("/token", {"revoke": token_id}).status_code == 404  # not someone else's token

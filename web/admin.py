@@ -1,0 +1,64 @@
+"""Administration: users, their Bidang and roles, and the Bidang list."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from engine import accounts
+from engine.errors import InvalidData
+from web import runtime
+from web.auth import require_roles
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+ROLE_LABELS = {
+    "implementasi": lambda: _("Tim Implementasi"), "teknis": lambda: _("Tim Teknis"),
+    "administrasi": lambda: _("Tim Administrasi"), "sekretaris": lambda: _("Sekretaris"),
+    "kepala": lambda: _("Kepala Bidang"), "kadis": lambda: _("Kepala Dinas"),
+    "pemilik_proses": lambda: _("Pemilik proses"), "admin": lambda: _("Administrator"),
+}
+
+
+def role_label(role: str) -> str:
+    label = ROLE_LABELS.get(role)
+    return label() if label else role
+
+
+@bp.route("/pengguna", methods=["GET", "POST"])
+@require_roles("admin")
+def users():
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        try:
+            accounts.save_user(runtime(), current_user.login, values.get("login", ""), values.get("name", ""),
+                               values.get("bidang") or None, request.form.getlist("roles"),
+                               email=values.get("email") or None, password=values.get("password") or None,
+                               active=bool(values.get("active")))
+        except InvalidData as err:
+            errors = err.errors
+        else:
+            flash(_("Pengguna %(login)s disimpan.", login=values.get("login")), "success")
+            return redirect(url_for(".users"))
+    edit = request.args.get("login")
+    rows = accounts.list_users(runtime())
+    return render_template("admin_users.html", rows=rows, bidang=accounts.list_bidang(runtime()),
+                           roles=accounts.ROLES, role_label=role_label, errors=errors, values=values,
+                           editing=next((u for u in rows if u["login"] == edit), None)), 422 if errors else 200
+
+
+@bp.route("/bidang", methods=["GET", "POST"])
+@require_roles("admin")
+def bidang():
+    errors = {}
+    if request.method == "POST":
+        try:
+            accounts.save_bidang(runtime(), current_user.login, request.form.get("code", ""), request.form.get("name", ""))
+        except InvalidData as err:
+            errors = err.errors
+        else:
+            flash(_("Bidang disimpan."), "success")
+            return redirect(url_for(".bidang"))
+    return render_template("admin_bidang.html", rows=accounts.list_bidang(runtime()), errors=errors), \
+        422 if errors else 200

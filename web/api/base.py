@@ -1,0 +1,327 @@
+"""The machinery every resource module of the API uses.
+
+The blueprint, the JSON error shape, marshmallow fields with Indonesian
+messages, the `endpoint` decorator (route + parsing + dumping + OpenAPI entry
+from one declaration) and authentication. Resource modules (tasks,
+instances, alerts, definitions) only declare schemas and endpoints.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from werkzeug.datastructures import FileStorage
+from wtforms.validators import ValidationError as CsrfValidationError
+
+from engine import accounts
+from engine.errors import AlurError, InvalidData
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+PREFIX = "/api/v1"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRFToken"
+
+CODES = {400: "invalid_data", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+         409: "conflict", 413: "too_large", 422: "invalid_data", 429: "too_many_requests", 500: "internal_error"}
+HTTP_CODES = {**CODES, 400: "bad_request"}
+HTTP_MESSAGES = {
+    400: "permintaan tidak dapat diproses",
+    401: "autentikasi diperlukan",
+    403: "akses ditolak",
+    404: "alamat tidak ditemukan",
+    405: "metode HTTP ini tidak diizinkan untuk alamat ini",
+    413: "permintaan terlalu besar",
+    429: "terlalu banyak permintaan; coba lagi nanti",
+    500: "terjadi kesalahan pada server",
+}
+
+
+# -- errors of the web layer ------------------------------------------------------
+
+class Unauthorized(AlurError):
+    status = 401
+    code = "unauthorized"
+
+
+class CsrfFailed(AlurError):
+    status = 403
+    code = "csrf_failed"
+
+
+class BadBody(InvalidData):
+    """The request body is not JSON (or not parseable at all)."""
+    status = 400
+    code = "bad_request"
+
+
+def error_response(err: AlurError):
+    status = err.status
+    body: dict[str, Any] = {"code": getattr(err, "code", None) or CODES.get(status, "error"), "message": str(err)}
+    if getattr(err, "errors", None):
+        body["fields"] = err.errors
+    response = jsonify({"error": body})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="alur"'
+    return response
+
+
+def http_error_response(err):
+    status = err.code or 500
+    message = HTTP_MESSAGES.get(status, "permintaan gagal")
+    if status == 413:
+        message = f"permintaan terlalu besar; batas unggahan {_size(_runtime().settings.max_upload_bytes)}"
+    response = jsonify({"error": {"code": HTTP_CODES.get(status, "error"), "message": message}})
+    response.status_code = status
+    if getattr(err, "valid_methods", None):  # 405
+        response.headers["Allow"] = ", ".join(err.valid_methods)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="alur"'
+    return response
+
+
+def _size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.0f} MB"
+    if n >= 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n} byte"
+
+
+# -- marshmallow fields with Indonesian messages -------------------------------------
+
+class _Indonesian:
+    default_error_messages = {"required": "wajib diisi", "null": "tidak boleh kosong",
+                              "validator_failed": "nilai tidak valid"}
+
+
+class Str(_Indonesian, fields.String):
+    default_error_messages = {"invalid": "harus berupa teks", "invalid_utf8": "bukan teks UTF-8 yang valid"}
+
+
+class Int(_Indonesian, fields.Integer):
+    default_error_messages = {"invalid": "harus berupa bilangan bulat", "too_large": "angka terlalu besar"}
+
+
+class Bool(_Indonesian, fields.Boolean):
+    default_error_messages = {"invalid": "harus true atau false"}
+    truthy = fields.Boolean.truthy | {"ya"}
+    falsy = fields.Boolean.falsy | {"tidak"}
+
+
+class Dict(_Indonesian, fields.Dict):
+    default_error_messages = {"invalid": "harus berupa objek JSON"}
+
+
+class List(_Indonesian, fields.List):
+    default_error_messages = {"invalid": "harus berupa daftar"}
+
+
+class Nested(_Indonesian, fields.Nested):
+    default_error_messages = {"type": "harus berupa objek JSON"}
+
+
+def Moment(**kwargs) -> Str:
+    """A point in time as the engine gives it: an ISO 8601 string with offset, or null."""
+    return Str(allow_none=True, metadata={"format": "date-time", **kwargs.pop("metadata", {})}, **kwargs)
+
+
+def one_of(choices) -> validate.OneOf:
+    return validate.OneOf(list(choices), error="harus salah satu dari: {choices}")
+
+
+class In(Schema):
+    """A request body: unknown keys are refused, so a typo is not silently ignored."""
+    error_messages = {"unknown": "isian tidak dikenal", "type": "harus berupa objek JSON"}
+
+    class Meta:
+        unknown = RAISE
+
+
+class Query(Schema):
+    """Query-string parameters: unknown ones (cache busters and the like) are ignored."""
+    error_messages = {"unknown": "parameter tidak dikenal", "type": "parameter tidak valid"}
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class Upload(_Indonesian, fields.Field):
+    """A file part of a multipart/form-data request (a werkzeug FileStorage)."""
+    default_error_messages = {"invalid": "harus berupa berkas"}
+
+    def __init__(self, **kwargs):
+        metadata = {"type": "string", "format": "binary", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, FileStorage):
+            raise self.make_error("invalid")
+        return value
+
+
+class ErrorBodySchema(Schema):
+    code = Str()
+    message = Str()
+    fields = Dict(keys=Str(), values=Str())
+
+
+class ErrorSchema(Schema):
+    error = Nested(ErrorBodySchema)
+
+
+# -- the endpoint declaration -------------------------------------------------------------
+
+@dataclass
+class Operation:
+    method: str
+    rule: str
+    endpoint: str
+    summary: str
+    query: type[Schema] | None = None
+    body: type[Schema] | None = None
+    response: type[Schema] | None = None
+    status: int = 200
+    errors: tuple[int, ...] = ()
+    public: bool = False
+    request_doc: dict | None = None
+    response_doc: dict | None = None
+    description: str = ""
+    form: type[Schema] | None = None
+    also: tuple[int, ...] = ()
+
+
+OPERATIONS: list[Operation] = []
+AUTH_ERRORS = (401,)
+NOT_YOURS = (403, 404)
+
+
+def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None = None,
+             body: type[Schema] | None = None, form: type[Schema] | None = None,
+             response: type[Schema] | None = None, status: int = 200, also: tuple[int, ...] = (),
+             errors: tuple[int, ...] = (), public: bool = False, request_doc: dict | None = None,
+             response_doc: dict | None = None, description: str = "") -> Callable:
+    """Register a view on the blueprint and its operation in the OpenAPI document.
+
+    The wrapper authenticates (unless public), loads `query` from the query
+    string, `body` from the JSON body and `form` from a multipart/form-data
+    body (passed to the view as `query`, `body` and `form`), and dumps the
+    view's return value with `response`. A view may return (value, headers),
+    or (value, headers, status) for one of the other success statuses listed
+    in `also`. Without `response` the view returns a Response.
+    """
+    def decorator(view: Callable) -> Callable:
+        op = Operation(method, rule, view.__name__, summary, query, body, response, status,
+                       errors if public else AUTH_ERRORS + tuple(errors), public, request_doc, response_doc,
+                       description or inspect.cleandoc(view.__doc__ or ""), form, tuple(also))
+        OPERATIONS.append(op)
+
+        @functools.wraps(view)
+        def wrapper(**kwargs):
+            if not public:
+                g.api_principal = authenticate()
+            if query is not None:
+                kwargs["query"] = load(query, request.args.to_dict())
+            if body is not None:
+                kwargs["body"] = load(body, json_body())
+            if form is not None:
+                kwargs["form"] = load(form, form_body())
+            result = view(**kwargs)
+            if response is None:
+                return result
+            headers: dict[str, str] = {}
+            code = status
+            if isinstance(result, tuple):
+                result, headers, *rest = result
+                code = rest[0] if rest else status
+            return jsonify(response().dump(result)), code, headers
+
+        bp.add_url_rule(rule, view.__name__, wrapper, methods=[method])
+        return wrapper
+    return decorator
+
+
+def authenticate():
+    """The caller as a Principal: by bearer token, or by browser session (with CSRF for unsafe methods)."""
+    from web.auth import Principal
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, token = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("gunakan header Authorization: Bearer <token>")
+        account = accounts.user_for_token(_runtime(), token.strip())
+        if account is None:
+            raise Unauthorized("token API tidak valid atau sudah dicabut")
+        return Principal(account)
+    if current_user.is_authenticated:
+        if request.method not in SAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
+            try:
+                validate_csrf(request.headers.get(CSRF_HEADER))
+            except CsrfValidationError:
+                raise CsrfFailed(f"token CSRF tidak ada atau tidak valid; kirim header {CSRF_HEADER}") from None
+        return current_user._get_current_object()
+    raise Unauthorized("masuk terlebih dahulu atau kirim token API (Authorization: Bearer <token>)")
+
+
+def login() -> str:
+    return g.api_principal.login
+
+
+def _runtime():
+    from web import runtime
+    return runtime()
+
+
+def load(schema: type[Schema], data: Any) -> dict[str, Any]:
+    try:
+        return schema().load(data)
+    except ValidationError as err:
+        raise InvalidData("data permintaan tidak valid", flatten(err.messages)) from None
+
+
+def flatten(messages: Any, prefix: str = "") -> dict[str, str]:
+    """marshmallow's nested messages as field -> message, nested names joined with dots."""
+    if not isinstance(messages, dict):
+        return {prefix.rstrip(".") or "_": _join(messages)}
+    result: dict[str, str] = {}
+    for key, value in messages.items():
+        name = (prefix.rstrip(".") or "_") if key == "_schema" else f"{prefix}{key}"
+        if isinstance(value, dict):
+            result.update(flatten(value, f"{name}."))
+        else:
+            result[name] = _join(value)
+    return result
+
+
+def _join(value: Any) -> str:
+    return "; ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
+def json_body() -> Any:
+    """The JSON body; an empty body counts as {} so optional bodies may be left out."""
+    if not request.get_data(cache=True):
+        return {}
+    if not request.is_json:
+        raise BadBody("kirim badan permintaan sebagai JSON (Content-Type: application/json)",
+                      {"_": "bukan JSON"})
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BadBody("badan permintaan bukan JSON yang valid", {"_": "bukan JSON yang valid"})
+    return data
+
+
+
+
+def form_body() -> dict[str, Any]:
+    """A multipart/form-data body as one dict: text parts as strings, file parts (with a name) as files."""
+    if request.mimetype != "multipart/form-data":
+        raise BadBody("kirim badan permintaan sebagai multipart/form-data", {"_": "bukan multipart/form-data"})
+    data: dict[str, Any] = request.form.to_dict()
+    data.update({name: upload for name, upload in request.files.items() if upload.filename})
+    return data

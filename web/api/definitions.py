@@ -1,0 +1,279 @@
+"""API resource: the process owner's actions on SOP definitions (engine.editor).
+
+Drafts (read, save, discard), uploads of BPMN files from other tools,
+deploying a draft as a new version, reading deployed versions, and moving
+running instances to a newer version. Every view is one call to
+`engine.editor`, which checks that the caller is a process owner or an
+administrator (403 otherwise); the views add no permission checks of their own
+and skip none.
+"""
+from __future__ import annotations
+
+from flask import current_app, url_for
+from marshmallow import Schema, ValidationError, validate, validates_schema
+
+from engine import editor
+from web.api.base import (
+    NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested, Query, Str, Upload, _runtime, endpoint, login,
+)
+
+# -- request schemas -------------------------------------------------------------------
+
+REVISION_HELP = ("Revisi draf yang dibuka klien (0 bila yang dibuka adalah versi); 409 bila draf sudah disimpan "
+                 "orang lain, dibuang atau di-deploy sejak itu. Kosongkan untuk menimpa tanpa pemeriksaan.")
+TARGET_HELP = "Nomor versi tujuan; bawaan: versi terbaru"
+
+
+class DraftBodySchema(In):
+    bpmn_xml = Str(required=True, metadata={"description": "Diagram BPMN 2.0 lengkap (XML)"})
+    yaml_text = Str(allow_none=True, load_default=None,
+                    metadata={"description": "Teks YAML definisi lengkap. Tanpa yaml_text dan steps, "
+                                             "YAML draf (atau versi terbaru) tetap dipakai."})
+    steps = Dict(keys=Str(), allow_none=True, load_default=None,
+                 metadata={"description": "Pengganti bagian steps YAML (nomor langkah -> isinya, seperti "
+                                          "`steps` pada GET draft); bagian YAML lainnya tetap"})
+    revision = Int(allow_none=True, load_default=None,
+                   validate=validate.Range(min=0, error="harus 0 atau lebih"),
+                   metadata={"description": REVISION_HELP})
+
+    @validates_schema
+    def _yaml_or_steps(self, data, **kwargs):
+        if data.get("yaml_text") is not None and data.get("steps") is not None:
+            raise ValidationError({"steps": ["kirim yaml_text atau steps, tidak keduanya"]})
+
+
+class UploadFormSchema(In):
+    bpmn = Upload(required=True, metadata={"description": "Berkas .bpmn (mis. dari Camunda Modeler); "
+                                                          "id prosesnya menjadi kunci definisi"})
+    yaml = Upload(metadata={"description": "Berkas .yaml definisi (opsional)"})
+
+
+class MigrationQuerySchema(Query):
+    target = Int(validate=validate.Range(min=1, error="harus nomor versi (1 atau lebih)"),
+                 metadata={"description": TARGET_HELP})
+
+
+class MigrateBodySchema(In):
+    target = Int(allow_none=True, load_default=None,
+                 validate=validate.Range(min=1, error="harus nomor versi (1 atau lebih)"),
+                 metadata={"description": TARGET_HELP})
+
+
+# -- response schemas ------------------------------------------------------------------
+
+class ProblemSchema(Schema):
+    file = Str()
+    element = Str(metadata={"description": "Elemen BPMN atau jalur YAML (mis. steps.7.form.x); '-' bila umum"})
+    message = Str()
+    element_id = Str(allow_none=True, metadata={"description": "Elemen diagram tempat masalah ditandai, bila ada"})
+
+
+class DraftStateSchema(Schema):
+    revision = Int(metadata={"description": "Revisi draf (0: belum ada draf); kirim kembali sebagai revision"})
+    problems = List(Nested(ProblemSchema))
+    saved_by = Str(allow_none=True)
+    saved_at = Moment()
+    base_version = Int(allow_none=True, metadata={"description": "Versi tempat draf ini dimulai"})
+    deployable = Bool(metadata={"description": "Draf tanpa masalah yang dapat di-deploy"})
+
+
+class DraftSchema(DraftStateSchema):
+    key = Str()
+    origin = Str(metadata={"enum": ["draft", "version"], "description": "Draf, atau versi terbaru bila tanpa draf"})
+
+
+class DefinitionSourceSchema(DraftSchema):
+    bpmn_xml = Str()
+    yaml_text = Str()
+    steps = Dict(allow_none=True, metadata={"description": "Bagian steps YAML sebagai JSON; null bila YAML "
+                                                           "tidak terbaca"})
+    latest_version = Int(allow_none=True)
+    roles = List(Str(), metadata={"description": "Peran lajur yang dikenal"})
+    scopes = List(Str())
+    field_types = List(Str())
+
+
+class DefinitionEntrySchema(Schema):
+    key = Str()
+    name = Str()
+    version = Int(allow_none=True, metadata={"description": "Versi terbaru; null bila belum pernah di-deploy"})
+    deployed_at = Moment()
+    deployed_by = Str(allow_none=True)
+    draft = Nested(DraftStateSchema, allow_none=True)
+    running = Int(metadata={"description": "Kegiatan yang sedang berjalan (semua versi)"})
+
+
+class DefinitionEntryListSchema(Schema):
+    definitions = List(Nested(DefinitionEntrySchema))
+
+
+class DeployResultSchema(Schema):
+    key = Str()
+    version = Int()
+    created = Bool(metadata={"description": "false bila draf sama dengan versi terbaru (tidak ada versi baru)"})
+    summary = Str(allow_none=True, metadata={"description": "Ringkasan perubahan terhadap versi sebelumnya"})
+    deployed_by = Str(allow_none=True)
+    deployed_at = Moment()
+
+
+class DefinitionVersionSchema(Schema):
+    key = Str()
+    version = Int()
+    name = Str()
+    deployed_by = Str(allow_none=True)
+    deployed_at = Moment()
+    summary = Str(allow_none=True)
+    content_hash = Str()
+    running = Int(metadata={"description": "Kegiatan yang sedang berjalan pada versi ini"})
+
+
+class DefinitionVersionListSchema(Schema):
+    key = Str()
+    versions = List(Nested(DefinitionVersionSchema), metadata={"description": "Terbaru lebih dulu"})
+
+
+class VersionSourceSchema(Schema):
+    key = Str()
+    version = Int()
+    name = Str()
+    bpmn_xml = Str()
+    yaml_text = Str()
+    deployed_by = Str(allow_none=True)
+    deployed_at = Moment()
+    summary = Str(allow_none=True)
+
+
+class MigrationCandidateSchema(Schema):
+    id = Int()
+    title = Str()
+    bidang = Str()
+    version = Int(metadata={"description": "Versi yang dipakai kegiatan sekarang"})
+    current_steps = List(Int())
+    eligible = Bool(metadata={"description": "Dapat dipindah ke versi tujuan"})
+    reason = Str(allow_none=True, metadata={"description": "Alasan tidak dapat dipindah"})
+
+
+class MigrationCandidatesSchema(Schema):
+    key = Str()
+    target = Int()
+    instances = List(Nested(MigrationCandidateSchema))
+
+
+class MovedStepSchema(Schema):
+    step = Int()
+    task_id = Str()
+    lane = List(Str(), metadata={"description": "Peran lajur lama dan baru, bila berubah"})
+    unclaimed = Str(metadata={"description": "Pemegang tugas yang klaimnya dilepas karena lajur berubah"})
+
+
+class MigrationSchema(Schema):
+    id = Int()
+    from_ = Int(attribute="from", data_key="from")
+    to = Int()
+    steps = List(Nested(MovedStepSchema))
+
+
+class MigrationOutcomeSchema(Schema):
+    id = Int()
+    title = Str()
+    migrated = Bool()
+    reason = Str(allow_none=True, metadata={"description": "Alasan penolakan"})
+    from_ = Int(attribute="from", data_key="from")
+    to = Int()
+
+
+class MigrationOutcomeListSchema(Schema):
+    key = Str()
+    results = List(Nested(MigrationOutcomeSchema))
+
+
+# -- endpoints: definitions and drafts --------------------------------------------------
+
+@endpoint("GET", "/definitions", "Definisi SOP dengan versi terbaru dan drafnya (pemilik proses)",
+          response=DefinitionEntryListSchema, errors=(403,))
+def list_definitions():
+    return {"definitions": editor.definitions(_runtime(), login())}
+
+
+@endpoint("GET", "/definitions/<key>/draft", "Draf definisi, atau versi terbarunya bila tidak ada draf",
+          response=DefinitionSourceSchema, errors=NOT_YOURS)
+def show_draft(key):
+    return editor.source(_runtime(), key, login())
+
+
+@endpoint("PUT", "/definitions/<key>/draft", "Simpan draf; jawaban memuat masalah yang ditemukan",
+          body=DraftBodySchema, response=DraftSchema, errors=(400, 403, 409, 413, 422))
+def save_draft(key, body):
+    """Saving never changes deployed versions or running work. A draft with problems is stored
+    (200, with `problems`); it cannot be deployed until they are fixed."""
+    return editor.save_draft(_runtime(), key, login(), body["bpmn_xml"], yaml_text=body["yaml_text"],
+                             steps=body["steps"], revision=body["revision"])
+
+
+@endpoint("DELETE", "/definitions/<key>/draft", "Buang draf", status=204,
+          response_doc={"description": "Draf dibuang"}, errors=NOT_YOURS)
+def discard_draft(key):
+    editor.discard_draft(_runtime(), key, login())
+    return current_app.response_class(status=204)
+
+
+@endpoint("POST", "/definitions/uploads", "Unggah berkas BPMN (dan YAML) sebagai draf", form=UploadFormSchema,
+          response=DraftSchema, status=201, errors=(400, 403, 413, 422))
+def upload_definition(form):
+    """The draft's key is the process id in the file. A file that is not BPMN at all (malformed XML,
+    a DTD or entities) is refused with 422 and nothing is stored; anything else becomes a draft whose
+    `problems` say what Alur still needs."""
+    bpmn_file, yaml_file = form["bpmn"], form.get("yaml")
+    # One byte over the limit is enough for the engine to refuse it as too large.
+    bpmn_data = bpmn_file.stream.read(editor.MAX_BPMN_BYTES + 1)
+    yaml_data = yaml_file.stream.read(editor.MAX_YAML_BYTES + 1) if yaml_file is not None else None
+    draft = editor.upload(_runtime(), login(), bpmn_data, yaml_data, filename=bpmn_file.filename)
+    return draft, {"Location": url_for(".show_draft", key=draft["key"])}
+
+
+@endpoint("POST", "/definitions/<key>/draft/deploy", "Deploy draf sebagai versi baru", response=DeployResultSchema,
+          status=201, also=(200,), errors=NOT_YOURS + (409, 422))
+def deploy_draft(key):
+    """201 with the new version and its change summary; 200 (`created` false) when the draft equals
+    the newest version. 422 while the draft has problems (listed in error.fields, element -> message);
+    409 when another change was deployed after the draft was started."""
+    result = editor.deploy_draft(_runtime(), key, login())
+    headers = {"Location": url_for(".show_version", key=key, version=result["version"])}
+    return result, headers, 201 if result["created"] else 200
+
+
+# -- endpoints: versions ------------------------------------------------------------------
+
+@endpoint("GET", "/definitions/<key>/versions", "Versi yang pernah di-deploy, terbaru lebih dulu",
+          response=DefinitionVersionListSchema, errors=NOT_YOURS)
+def list_versions(key):
+    return {"key": key, "versions": editor.versions(_runtime(), key, login())}
+
+
+@endpoint("GET", "/definitions/<key>/versions/<int:version>", "Berkas BPMN dan YAML satu versi",
+          response=VersionSourceSchema, errors=NOT_YOURS)
+def show_version(key, version):
+    return editor.version_source(_runtime(), key, version, login())
+
+
+# -- endpoints: migrating running instances ------------------------------------------------
+
+@endpoint("GET", "/definitions/<key>/migrations", "Kegiatan berjalan pada versi lama dan apakah dapat dipindah",
+          query=MigrationQuerySchema, response=MigrationCandidatesSchema, errors=NOT_YOURS + (422,))
+def list_migrations(key, query):
+    return editor.migration_candidates(_runtime(), key, login(), query.get("target"))
+
+
+@endpoint("POST", "/definitions/<key>/migrations", "Pindahkan semua kegiatan berjalan ke versi tujuan",
+          body=MigrateBodySchema, response=MigrationOutcomeListSchema, errors=NOT_YOURS + (400, 422))
+def migrate_definition(key, body):
+    """One result per instance on an older version, refusals included (`migrated` false, `reason`)."""
+    return {"key": key, "results": editor.migrate_all(_runtime(), key, login(), body["target"])}
+
+
+@endpoint("POST", "/instances/<int:instance_id>/migrate", "Pindahkan satu kegiatan ke versi SOP yang lebih baru",
+          body=MigrateBodySchema, response=MigrationSchema, errors=NOT_YOURS + (400, 409, 422))
+def migrate_instance(instance_id, body):
+    """Allowed when every step the instance is waiting on exists in the target version under the same
+    element id; otherwise 409 with the reason (and the refusal is logged in the instance's history)."""
+    return editor.migrate(_runtime(), instance_id, login(), body["target"])

@@ -1,0 +1,131 @@
+"""API resource: instances (kegiatan), what the caller may start, and document downloads."""
+from __future__ import annotations
+
+from flask import send_file, url_for
+from marshmallow import Schema, validate
+
+from engine import queries, services
+from web.api.base import (
+    NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested, Query, Str, _runtime, endpoint, login, one_of,
+)
+from web.api.tasks import DocumentSchema, TaskSchema
+
+# -- request schemas -------------------------------------------------------------------
+
+class StartBodySchema(In):
+    definition = Str(required=True, metadata={"description": "Kunci definisi SOP, mis. monev_kegiatan_bidang"})
+    bidang = Str(required=True, metadata={"description": "Kode Bidang"})
+    title = Str(required=True, metadata={"description": "Judul kegiatan"})
+    period = Str(load_default="", metadata={"description": "Periode, mis. 2026-Q1"})
+
+
+class InstanceQuerySchema(Query):
+    state = Str(validate=one_of(("running", "completed")), metadata={"description": "Status kegiatan"})
+    limit = Int(load_default=200, validate=validate.Range(min=1, max=500, error="antara {min} dan {max}"))
+
+
+# -- response schemas ------------------------------------------------------------------
+
+class InstanceSummarySchema(Schema):
+    id = Int()
+    title = Str()
+    bidang = Str()
+    period = Str()
+    state = Str()
+    created_at = Moment()
+    completed_at = Moment()
+
+
+class InstanceListSchema(Schema):
+    instances = List(Nested(InstanceSummarySchema))
+
+
+class StepRunSchema(TaskSchema):
+    mutu_baku = Str()
+    working_minutes = Int(metadata={"description": "Waktu kerja yang terpakai (menit)"})
+    on_time = Bool(allow_none=True)
+
+
+class HistoryEventSchema(Schema):
+    at = Moment()
+    actor = Str(allow_none=True)
+    kind = Str()
+    step = Int(allow_none=True)
+    task_id = Str(allow_none=True)
+    data = Dict()
+
+
+class MarkersSchema(Schema):
+    completed = List(Str())
+    current = List(Str())
+    overdue = List(Str())
+
+
+class InstanceDetailSchema(InstanceSummarySchema):
+    definition = Str()
+    definition_name = Str()
+    definition_version = Int()
+    version = Int()
+    current_steps = List(Nested(TaskSchema))
+    steps = List(Nested(StepRunSchema))
+    history = List(Nested(HistoryEventSchema))
+    documents = List(Nested(DocumentSchema))
+    markers = Nested(MarkersSchema)
+
+
+class BidangSchema(Schema):
+    code = Str()
+    name = Str()
+
+
+class DefinitionSchema(Schema):
+    key = Str()
+    name = Str()
+    version = Int()
+
+
+class StartChoicesSchema(Schema):
+    bidang = List(Nested(BidangSchema))
+    definitions = List(Nested(DefinitionSchema))
+
+
+# -- endpoints: instances --------------------------------------------------------------------
+
+@endpoint("GET", "/instances", "Kegiatan yang boleh saya lihat", query=InstanceQuerySchema,
+          response=InstanceListSchema, errors=(422,))
+def list_instances(query):
+    return {"instances": queries.instances(_runtime(), login(), query.get("state"), query["limit"])}
+
+
+@endpoint("POST", "/instances", "Mulai kegiatan baru", body=StartBodySchema, response=InstanceDetailSchema,
+          status=201, errors=NOT_YOURS + (400, 422))
+def start_instance(body):
+    rt = _runtime()
+    instance_id = services.start(rt, body["definition"], body["bidang"], body["title"], login(), body["period"])
+    return queries.instance_view(rt, instance_id, login()), \
+        {"Location": url_for(".show_instance", instance_id=instance_id)}
+
+
+@endpoint("GET", "/instances/<int:instance_id>", "Satu kegiatan: langkah, riwayat, dokumen",
+          response=InstanceDetailSchema, errors=NOT_YOURS)
+def show_instance(instance_id):
+    return queries.instance_view(_runtime(), instance_id, login())
+
+
+@endpoint("GET", "/start-choices", "Bidang dan definisi SOP yang dapat saya mulai", response=StartChoicesSchema)
+def start_choices():
+    return queries.start_choices(_runtime(), login())
+
+
+DOCUMENT_RESPONSE = {"description": "Isi berkas",
+                     "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+
+
+@endpoint("GET", "/documents/<int:document_id>", "Unduh dokumen", response_doc=DOCUMENT_RESPONSE,
+          errors=NOT_YOURS)
+def download_document(document_id):
+    path, filename, content_type = queries.document_file(_runtime(), document_id, login())
+    response = send_file(path, mimetype=content_type, as_attachment=True, download_name=filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+

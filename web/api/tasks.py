@@ -1,0 +1,211 @@
+"""API resource: tasks (the worklist, one task with its form, claim, complete, reassign)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import request
+from marshmallow import INCLUDE, Schema, fields, validate
+
+from engine import queries, services, worklist
+from engine.errors import InvalidData
+from web.api.base import (
+    NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested, Query, Str, _runtime, endpoint, json_body, load, login,
+    one_of,
+)
+
+# -- request schemas -------------------------------------------------------------------
+
+class TaskQuerySchema(Query):
+    bidang = Str(metadata={"description": "Kode Bidang kegiatan"})
+    step = Int(validate=validate.Range(min=1, error="harus nomor langkah (1 atau lebih)"),
+               metadata={"description": "Nomor langkah SOP"})
+    overdue = Bool(metadata={"description": "Hanya yang melewati (true) / belum melewati (false) mutu baku waktu"})
+    sort = Str(validate=one_of(worklist.SORTS), metadata={"description": "Urutan"})
+    instance = Int(metadata={"description": "Hanya tugas dari kegiatan ini"})
+
+
+class VersionBodySchema(In):
+    version = Int(allow_none=True, load_default=None,
+                  metadata={"description": "Versi tugas yang dilihat klien; 409 bila sudah berubah"})
+
+
+class CompleteBodySchema(In):
+    data = Dict(keys=Str(), load_default=dict, metadata={"description": "Isian formulir langkah (lihat step.form)"})
+    version = Int(allow_none=True, load_default=None,
+                  metadata={"description": "Versi tugas yang dilihat klien; 409 bila sudah berubah"})
+
+
+class CompleteMultipartSchema(Schema):
+    """Documentation only: the multipart form of POST /tasks/{id}/complete."""
+    data = fields.String(metadata={"description": "Isian formulir sebagai teks JSON (objek)"})
+    version = fields.Integer(metadata={"description": "Versi tugas"})
+
+    class Meta:
+        # Besides these, each file field of the step's form is a part of its own.
+        unknown = INCLUDE
+
+
+class ReassignBodySchema(In):
+    assignee = Str(required=True, validate=validate.Length(min=1, error="wajib diisi"),
+                   metadata={"description": "Login pengguna yang menerima tugas"})
+
+
+# -- response schemas ------------------------------------------------------------------
+
+class TaskSchema(Schema):
+    id = Str()
+    instance_id = Int()
+    step = Int()
+    element_id = Str()
+    name = Str()
+    lane = Str(metadata={"description": "Peran pelaksana lajur"})
+    bidang = Str()
+    assignee = Str(allow_none=True)
+    state = Str(metadata={"enum": ["open", "completed", "cancelled"]})
+    created_at = Moment()
+    due_at = Moment()
+    completed_at = Moment()
+    completed_by = Str(allow_none=True)
+    overdue = Bool()
+    version = Int(metadata={"description": "Versi untuk pemeriksaan konflik (kirim kembali sebagai version)"})
+
+
+class WorklistTaskSchema(TaskSchema):
+    instance_title = Str()
+
+
+class TaskListSchema(Schema):
+    tasks = List(Nested(WorklistTaskSchema))
+
+
+class CompletedTaskSchema(TaskSchema):
+    instance_state = Str()
+
+
+class FormFieldSchema(Schema):
+    name = Str()
+    label = Str()
+    type = Str(metadata={"enum": ["text", "number", "date", "boolean", "choice", "file"]})
+    required = Bool()
+    choices = List(Str())
+    help = Str()
+
+
+class StepSchema(Schema):
+    number = Int()
+    name = Str()
+    lane = Str()
+    role = Str()
+    mutu_baku = Str(metadata={"description": "Mutu baku waktu"})
+    kelengkapan = Str(allow_none=True)
+    output = Str(allow_none=True)
+    decision = Bool()
+    fields = List(Nested(FormFieldSchema))
+    form = Dict(metadata={"description": "Formulir langkah sebagai JSON Schema"})
+
+
+class InstanceRefSchema(Schema):
+    id = Int()
+    title = Str()
+    bidang = Str()
+    period = Str()
+
+
+class DocumentSchema(Schema):
+    id = Int()
+    filename = Str()
+    size = Int()
+    content_type = Str()
+    field = Str()
+    task_id = Str(allow_none=True)
+    uploaded_by = Str(allow_none=True)
+    uploaded_at = Moment()
+    sha256 = Str()
+
+
+class TaskDetailSchema(Schema):
+    task = Nested(TaskSchema)
+    step = Nested(StepSchema)
+    instance = Nested(InstanceRefSchema)
+    draft = Dict()
+    draft_saved_at = Moment()
+    documents = List(Nested(DocumentSchema))
+    may_claim = Bool()
+    may_complete = Bool()
+
+
+
+def completion_request() -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
+    """The body of POST /tasks/{id}/complete: JSON, or multipart with a `data` part and file parts."""
+    if request.mimetype != "multipart/form-data":
+        return load(CompleteBodySchema, json_body()), {}
+    raw: dict[str, Any] = request.form.to_dict()
+    if raw.get("data", "").strip():
+        try:
+            raw["data"] = json.loads(raw["data"])
+        except ValueError:
+            raise InvalidData("data permintaan tidak valid", {"data": "bukan teks JSON yang valid"}) from None
+    else:
+        raw.pop("data", None)
+    body = load(CompleteBodySchema, raw)
+    files = {name: (upload.filename, upload.read()) for name, upload in request.files.items() if upload.filename}
+    return body, files
+
+
+# -- endpoints: tasks -----------------------------------------------------------------------
+
+@endpoint("GET", "/tasks", "Tugas saya dan tugas tim yang dapat saya klaim", query=TaskQuerySchema,
+          response=TaskListSchema, errors=(422,))
+def list_tasks(query):
+    """Open tasks the caller holds or may claim, filtered and sorted."""
+    instance_id = query.pop("instance", None)
+    return {"tasks": worklist.tasks(_runtime(), login(), instance_id, query)}
+
+
+@endpoint("GET", "/tasks/<task_id>", "Satu tugas dengan formulir langkahnya (JSON Schema)",
+          response=TaskDetailSchema, errors=NOT_YOURS)
+def show_task(task_id):
+    """The task, its SOP step (form as JSON Schema, kelengkapan, output), draft, documents."""
+    return queries.task_view(_runtime(), task_id, login())
+
+
+@endpoint("POST", "/tasks/<task_id>/claim", "Klaim tugas", body=VersionBodySchema, response=TaskSchema,
+          errors=NOT_YOURS + (409, 422))
+def claim_task(task_id, body):
+    return services.claim(_runtime(), task_id, login(), body["version"])
+
+
+@endpoint("POST", "/tasks/<task_id>/unclaim", "Lepas klaim tugas (kembali ke tim)", body=VersionBodySchema,
+          response=TaskSchema, errors=NOT_YOURS + (409, 422))
+def unclaim_task(task_id, body):
+    return services.unclaim(_runtime(), task_id, login(), body["version"])
+
+
+COMPLETE_REQUEST = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": CompleteBodySchema},
+        "multipart/form-data": {
+            "schema": {"allOf": [{"$ref": "#/components/schemas/CompleteMultipart"},
+                                 {"type": "object", "additionalProperties": {"type": "string", "format": "binary"}}]},
+        },
+    },
+}
+
+
+@endpoint("POST", "/tasks/<task_id>/complete", "Selesaikan langkah dengan isian dan berkas",
+          response=CompletedTaskSchema, request_doc=COMPLETE_REQUEST, errors=NOT_YOURS + (400, 409, 413, 422))
+def complete_task(task_id):
+    """JSON {"data": {...}, "version": n}, or multipart/form-data with a `data` part (JSON text),
+    an optional `version` part, and one part per file field of the step's form."""
+    body, files = completion_request()
+    return services.complete(_runtime(), task_id, login(), body["data"], files=files,
+                             expected_version=body["version"])
+
+
+@endpoint("POST", "/tasks/<task_id>/reassign", "Alihkan tugas (kepala bidang / kepala dinas)",
+          body=ReassignBodySchema, response=TaskSchema, errors=NOT_YOURS + (409, 422))
+def reassign_task(task_id, body):
+    return worklist.reassign(_runtime(), task_id, login(), body["assignee"])
+

@@ -1,0 +1,88 @@
+"""Signing in and out, the current user, and permission decorators."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+
+from engine import accounts
+from engine.db import User
+from web import runtime
+
+bp = Blueprint("auth", __name__)
+
+
+class Principal(UserMixin):
+    """The signed-in user as the web sees it (a detached account row)."""
+
+    def __init__(self, account: User):
+        self.account = account
+        self.id = account.id
+        self.login = account.login
+        self.name = account.name
+        self.bidang = account.bidang_code
+        self.roles = account.role_names
+        self.language = account.language or "id"
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+
+def require_roles(*roles: str):
+    """403 unless the user holds one of the roles: checked on the server, not by hiding buttons."""
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if not current_user.has(*roles):
+                abort(403, _("Anda tidak berwenang membuka halaman ini."))
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+@bp.route("/masuk", methods=["GET", "POST"])
+def login():
+    if request.method == "POST":
+        try:
+            user_id = accounts.authenticate(runtime(), request.form.get("login", ""),
+                                            request.form.get("password", ""))
+        except (accounts.SignInRefused, accounts.Throttled) as err:
+            flash(_("Nama pengguna atau kata sandi salah.") if isinstance(err, accounts.SignInRefused)
+                  else _("Terlalu banyak percobaan gagal. Coba lagi beberapa menit lagi."), "error")
+            return render_template("login.html"), err.status
+        session.clear()  # a fresh session on sign-in: no fixation
+        login_user(Principal(accounts.load_user(runtime(), user_id)))
+        target = request.args.get("next", "")
+        return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("worklist.index"))
+    return render_template("login.html")
+
+
+@bp.post("/keluar")
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/bahasa")
+@login_required
+def language():
+    accounts.set_language(runtime(), current_user.id, request.form.get("language", "id"))
+    return redirect(request.referrer or url_for("worklist.index"))
+
+
+@bp.route("/token", methods=["GET", "POST"])
+@login_required
+def tokens():
+    created = None
+    if request.method == "POST":
+        if request.form.get("revoke"):
+            accounts.revoke_token(runtime(), current_user.id, int(request.form["revoke"]))
+            flash(_("Token dicabut."), "success")
+        else:
+            _token_id, created = accounts.create_token(runtime(), current_user.id, request.form.get("name", ""))
+    return render_template("tokens.html", tokens=accounts.tokens(runtime(), current_user.id), created=created)

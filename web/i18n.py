@@ -1,0 +1,48 @@
+"""Language: Indonesian by default, English per user; catalogues compiled on start."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from datetime import datetime
+
+from flask import session
+from flask_babel import format_datetime
+from flask_login import current_user
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+LANGUAGES = ("id", "en")
+
+
+def compile_catalogs() -> None:
+    """Compile each .po to .mo when it is newer, so no build output is committed."""
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as handle:
+            catalog = read_po(handle)
+        tmp = mo.with_suffix(".mo.tmp")
+        with tmp.open("wb") as handle:
+            write_mo(handle, catalog)
+        tmp.replace(mo)
+
+
+def select_locale() -> str:
+    if current_user and getattr(current_user, "is_authenticated", False):
+        return current_user.language
+    chosen = session.get("language")
+    if chosen in LANGUAGES:
+        return chosen
+    return "id"  # staff work in Bahasa Indonesia whatever their browser says
+
+
+def init_app(app, rt) -> None:
+    @app.template_filter("local")
+    def local_time(moment, fmt="d MMM yyyy HH:mm"):
+        if not moment:
+            return "—"
+        if isinstance(moment, str):
+            moment = datetime.fromisoformat(moment)
+        return format_datetime(moment, fmt)

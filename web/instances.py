@@ -1,0 +1,76 @@
+"""Starting work, listing instances, and an instance's page with its diagram."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine import queries, services
+from engine.config import ROOT
+from engine.errors import InvalidData
+from web import runtime
+from web.timefmt import duration_words
+
+bp = Blueprint("instances", __name__)
+BPMN_JS = ROOT / "node_modules" / "bpmn-js" / "dist"
+# Front-end libraries from npm (package.json), served from their dist folders: /vendor/<package>/<file>.
+VENDOR = {
+    "bpmn-js": BPMN_JS,
+    "chart.js": ROOT / "node_modules" / "chart.js" / "dist",
+}
+
+
+@bp.get("/kegiatan")
+@login_required
+def index():
+    state = request.args.get("state") or None
+    return render_template("instances.html", rows=queries.instances(runtime(), current_user.login, state), state=state)
+
+
+@bp.route("/kegiatan/baru", methods=["GET", "POST"])
+@login_required
+def start():
+    choices = queries.start_choices(runtime(), current_user.login)
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        try:
+            instance_id = services.start(runtime(), values.get("definition", ""), values.get("bidang", ""),
+                                         values.get("title", ""), current_user.login, values.get("period", ""))
+        except InvalidData as err:
+            errors = err.errors
+        else:
+            flash(_("Kegiatan dimulai."), "success")
+            return redirect(url_for(".show", instance_id=instance_id))
+    return render_template("start.html", choices=choices, errors=errors, values=values), 422 if errors else 200
+
+
+@bp.get("/kegiatan/<int:instance_id>")
+@login_required
+def show(instance_id):
+    info = queries.instance_view(runtime(), instance_id, current_user.login)
+    for step in info["steps"]:
+        step["took"] = duration_words(step["working_minutes"])
+    return render_template("instance.html", info=info)
+
+
+@bp.get("/kegiatan/<int:instance_id>/diagram.bpmn")
+@login_required
+def diagram(instance_id):
+    return Response(queries.diagram(runtime(), instance_id, current_user.login), mimetype="application/xml")
+
+
+@bp.get("/vendor/<package>/<path:filename>")
+def vendor(package, filename):
+    folder = VENDOR.get(package)
+    if folder is None:
+        abort(404)
+    if not folder.exists():
+        abort(404, _("%(package)s belum terpasang: jalankan `make run` (npm install).", package=package))
+    return send_from_directory(folder, filename, max_age=86400)
+
+
+@bp.get("/vendor/bpmn-js/<path:filename>")
+def bpmn_js(filename):
+    """The same files as vendor('bpmn-js', ...); kept for url_for('instances.bpmn_js') in templates."""
+    return vendor("bpmn-js", filename)

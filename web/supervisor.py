@@ -1,0 +1,38 @@
+"""The supervisor's page: open alerts with acknowledge, and overdue steps by Bidang and step."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from engine import alerts, queries, worklist
+from web import runtime
+from web.auth import require_roles
+
+bp = Blueprint("supervisor", __name__)
+
+
+@bp.get("/pengawasan")
+@require_roles("kepala", "kadis")
+def index():
+    overdue = queries.overdue_steps(runtime(), current_user.login)
+    for row in overdue["rows"]:
+        row["candidates"] = worklist.candidates(runtime(), row["id"])
+    return render_template("supervisor.html", overdue=overdue,
+                           alerts=alerts.alerts(runtime(), current_user.login, unacknowledged=True))
+
+
+@bp.post("/pengawasan/tugas/<task_id>/alihkan")
+@require_roles("kepala", "kadis")
+def reassign(task_id):
+    worklist.reassign(runtime(), task_id, current_user.login, request.form.get("assignee", ""))
+    flash(_("Tugas dialihkan."), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/pengawasan/peringatan/<int:alert_id>/baca")
+@require_roles("kepala", "kadis")
+def acknowledge(alert_id):
+    alerts.acknowledge(runtime(), alert_id, current_user.login)
+    flash(_("Peringatan ditandai sudah dibaca."), "success")
+    return redirect(url_for(".index"))

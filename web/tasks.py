@@ -1,0 +1,66 @@
+"""The task page: the step's form with its guidance, drafts, documents, completion."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine import queries, services
+from engine.errors import InvalidData
+from web import runtime
+
+bp = Blueprint("tasks", __name__)
+
+
+def form_data(step: dict) -> dict:
+    """The submitted fields of a step's form, typed as the form says (files go separately)."""
+    data = {}
+    for field in step["fields"]:
+        if field["type"] == "file":
+            continue
+        if field["type"] == "boolean":
+            value = request.form.get(field["name"])
+            data[field["name"]] = None if value in (None, "") else value == "true"
+        else:
+            data[field["name"]] = request.form.get(field["name"], "")
+    return data
+
+
+def uploaded_files(step: dict) -> dict:
+    files = {}
+    for field in (f for f in step["fields"] if f["type"] == "file"):
+        upload = request.files.get(field["name"])
+        if upload and upload.filename:
+            files[field["name"]] = (upload.filename, upload.read())
+    return files
+
+
+@bp.route("/tugas/<task_id>", methods=["GET", "POST"])
+@login_required
+def show(task_id):
+    view = queries.task_view(runtime(), task_id, current_user.login)
+    errors = {}
+    if request.method == "POST":
+        data = form_data(view["step"])
+        if request.form.get("action") == "draft":
+            queries.save_draft(runtime(), task_id, current_user.login, data)
+            flash(_("Draf disimpan."), "success")
+            return redirect(url_for(".show", task_id=task_id))
+        try:
+            result = services.complete(runtime(), task_id, current_user.login, data,
+                                       files=uploaded_files(view["step"]),
+                                       expected_version=request.form.get("version", type=int))
+        except InvalidData as err:
+            errors = err.errors
+            view["draft"] = data
+        else:
+            flash(_("Langkah %(n)d selesai.", n=result["step"]), "success")
+            return redirect(url_for("worklist.index"))
+    return render_template("task.html", view=view, errors=errors), 422 if errors else 200
+
+
+@bp.get("/dokumen/<int:document_id>")
+@login_required
+def document(document_id):
+    path, filename, content_type = queries.document_file(runtime(), document_id, current_user.login)
+    return send_file(path, mimetype=content_type, as_attachment=True, download_name=filename)

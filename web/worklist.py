@@ -1,0 +1,65 @@
+"""The worklist: "Tugas Saya" and "Tugas Tim", with filters saved on the server."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine import accounts, services, worklist
+from web import runtime
+from web.timefmt import time_left
+
+bp = Blueprint("worklist", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():
+    filters = worklist.clean_filters(request.args.to_dict())
+    rows = worklist.tasks(runtime(), current_user.login, filters=filters)
+    now = runtime().now()
+    for row in rows:
+        row["time_left"] = time_left(row["due_at"], now)
+    return render_template(
+        "worklist.html",
+        mine=[r for r in rows if r["assignee"] == current_user.login],
+        team=[r for r in rows if r["assignee"] is None],
+        filters=filters, saved=worklist.saved_filters(runtime(), current_user.login),
+        bidang=accounts.list_bidang(runtime()),
+    )
+
+
+@bp.post("/tugas/<task_id>/klaim")
+@login_required
+def claim(task_id):
+    services.claim(runtime(), task_id, current_user.login)
+    if request.form.get("open"):
+        return redirect(url_for("tasks.show", task_id=task_id))
+    flash(_("Tugas diklaim."), "success")
+    return redirect(request.referrer or url_for(".index"))
+
+
+@bp.post("/tugas/<task_id>/lepas")
+@login_required
+def unclaim(task_id):
+    services.unclaim(runtime(), task_id, current_user.login)
+    flash(_("Tugas dikembalikan ke tim."), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/filter")
+@login_required
+def save_filter():
+    params = {k: request.form.get(k, "") for k in worklist.FILTER_KEYS}
+    worklist.save_filter(runtime(), current_user.login, request.form.get("name", ""), params,
+                         shared=bool(request.form.get("shared")))
+    flash(_("Filter disimpan."), "success")
+    return redirect(url_for(".index", **{k: v for k, v in params.items() if v}))
+
+
+@bp.post("/filter/<int:filter_id>/hapus")
+@login_required
+def delete_filter(filter_id):
+    worklist.delete_filter(runtime(), current_user.login, filter_id)
+    flash(_("Filter dihapus."), "success")
+    return redirect(url_for(".index"))
