@@ -1,0 +1,189 @@
+"""Deployed definitions: reading a version, and editing the SOP's header sheet (kop).
+
+Saving the header deploys a NEW version through the ordinary deploy path
+(`services.deploy`): the YAML of the newest version with only its `sop:`
+section written anew, loaded and validated by `process.loader.load`. Running
+instances stay on the version they started with.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import yaml
+from sqlalchemy import func, select
+
+from engine import services
+from engine.db import DefinitionVersion
+from engine.editor import may_edit
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.runtime import Runtime
+from process.definition import Definition
+from process.loader import HEADER_KEYS, DefinitionError, load
+
+HEADER_DATES = ("tanggal_pembuatan", "tanggal_revisi", "tanggal_efektif")
+HEADER_LISTS = ("dasar_hukum", "kualifikasi_pelaksana", "keterkaitan", "peralatan_perlengkapan",
+                "peringatan", "pencatatan_pendataan")
+SIGNER_KEYS = ("jabatan", "nama", "pangkat", "nip")
+MAX_HEADER_TEXT, MAX_HEADER_ITEMS = 1000, 60
+_BULLET = re.compile(r"^(?:[-•*]|\d{1,3}[.)])\s+")
+
+
+@dataclass(frozen=True)
+class Version:
+    key: str
+    version: int
+    latest: int                       # the newest version of the key
+    deployed_at: datetime
+    deployed_by: str | None
+    definition: Definition
+
+
+def get_version(rt: Runtime, key: str, version: int | None = None) -> Version:
+    """A deployed version (the newest without `version`) with its loaded Definition."""
+    with rt.uow() as session:
+        latest = session.scalar(select(func.max(DefinitionVersion.version)).where(DefinitionVersion.key == key))
+        number = latest if version is None else version
+        row = session.scalars(select(DefinitionVersion).where(
+            DefinitionVersion.key == key, DefinitionVersion.version == number)).first() if number else None
+        if row is None:
+            raise NotFound(f"SOP {key!r} versi {version} tidak ditemukan" if version else f"SOP {key!r} tidak ditemukan")
+        return Version(key, row.version, latest, row.deployed_at, row.deployed_by, rt.definition(row)[0])
+
+
+def update_header(rt: Runtime, key: str, header: dict[str, Any], actor: str,
+                  expected_version: int | None = None) -> services.Deployed:
+    """Deploy a new version of `key` whose header sheet is `header`.
+
+    `header` has the loader's header keys (dates as "YYYY-MM-DD" or `date`,
+    lists as lists or one item per line, `disahkan_oleh` as a mapping of
+    jabatan/nama/pangkat/nip); empty fields are left out. With
+    `expected_version`, a newer version deployed meanwhile is a Conflict
+    rather than silently overwritten. An unchanged header deploys nothing.
+    """
+    clean = clean_header(header)
+    with rt.uow() as session:
+        account = services.user(session, actor)
+        if not may_edit(account.role_names):
+            raise Forbidden(f"{actor} tidak berwenang mengubah kop SOP (khusus pemilik proses dan administrator)")
+    current = get_version(rt, key)
+    if expected_version is not None and current.version != expected_version:
+        raise Conflict(f"SOP {key!r} sudah diubah menjadi versi {current.version}; muat ulang dan coba lagi")
+    old = current.definition
+    yaml_text = replace_sop_section(old.yaml_text, clean)
+    try:
+        definition = load(old.bpmn_xml, yaml_text, bpmn_name=f"{key}@v{current.version + 1}",
+                          yaml_name=f"{key}@v{current.version + 1}.yaml")
+    except DefinitionError as err:
+        raise InvalidData(f"kop SOP tidak dapat disimpan: {err}") from err
+    return services.deploy(rt, definition, actor)
+
+
+def clean_header(header: dict[str, Any]) -> dict[str, Any]:
+    """The header as it is written to YAML, in the loader's key order; InvalidData names each bad field."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for key in header:
+        if key not in HEADER_KEYS:
+            errors[key] = "bukan isian kop SOP"
+    for key in HEADER_KEYS:
+        value = header.get(key)
+        if key in HEADER_DATES:
+            parsed = _date(value)
+            if parsed is False:
+                errors[key] = "tanggal tidak valid (TTTT-BB-HH)"
+            elif parsed is not None:
+                clean[key] = parsed
+        elif key in HEADER_LISTS:
+            items = _items(value)
+            if len(items) > MAX_HEADER_ITEMS:
+                errors[key] = f"paling banyak {MAX_HEADER_ITEMS} butir"
+            elif any(len(item) > MAX_HEADER_TEXT for item in items):
+                errors[key] = f"satu butir paling panjang {MAX_HEADER_TEXT} karakter"
+            elif items:
+                clean[key] = items
+        elif key == "disahkan_oleh":
+            signer = value if isinstance(value, dict) else {"jabatan": value}
+            parts = {k: _one_line(signer.get(k)) for k in SIGNER_KEYS}
+            for k, text in parts.items():
+                if len(text) > MAX_HEADER_TEXT:
+                    errors[f"disahkan_oleh.{k}"] = "terlalu panjang"
+            if parts["nip"] and not re.fullmatch(r"[0-9 ]+", parts["nip"]):
+                errors["disahkan_oleh.nip"] = "NIP hanya berisi angka"
+            parts["nip"] = parts["nip"].replace(" ", "")
+            if any(parts.values()):
+                clean[key] = {k: v for k, v in parts.items() if v}
+        else:
+            text = _one_line(value)
+            if len(text) > MAX_HEADER_TEXT:
+                errors[key] = "terlalu panjang"
+            elif text:
+                clean[key] = text
+    if errors:
+        raise InvalidData("kop SOP belum benar", errors)
+    return clean
+
+
+def replace_sop_section(yaml_text: str, header: dict[str, Any]) -> str:
+    """The YAML with its top-level `sop:` block written anew; comments, `counting` and `steps` stay as written."""
+    block = yaml.safe_dump({"sop": header}, allow_unicode=True, sort_keys=False, default_flow_style=False,
+                           width=10_000) if header else "sop: {}\n"
+    text = yaml_text or ""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if re.match(r"^sop\s*:", line)), None)
+    if start is None:
+        result = block + ("\n" + text if text.strip() else "")
+    else:
+        end = len(lines)
+        for i in range(start + 1, len(lines)):
+            if re.match(r"^[^\s#]", lines[i]):
+                end = i
+                break
+        while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].startswith("#")):
+            end -= 1  # blank lines and comments just above the next key belong to it
+        tail = "".join(lines[end:]).lstrip("\n")
+        result = "".join(lines[:start]) + block + ("\n" + tail if tail else "")
+    if not _same_except_sop(text, result, header):
+        # The text splice did not give the intended data (an unusual layout):
+        # write the whole file from its data instead, losing its comments.
+        data = yaml.safe_load(text) if text.strip() else {}
+        data = {"sop": header, **{k: v for k, v in (data or {}).items() if k != "sop"}}
+        result = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False, width=10_000)
+    return result
+
+
+def _same_except_sop(before: str, after: str, header: dict[str, Any]) -> bool:
+    try:
+        old = yaml.safe_load(before) if before.strip() else {}
+        new = yaml.safe_load(after)
+    except yaml.YAMLError:
+        return False
+    if not isinstance(new, dict) or not isinstance(old or {}, dict):
+        return False
+    rest = {k: v for k, v in (old or {}).items() if k != "sop"}
+    return new.get("sop") == (header or {}) and {k: v for k, v in new.items() if k != "sop"} == rest
+
+
+def _one_line(value: Any) -> str:
+    return "" if value is None else " ".join(str(value).split())
+
+
+def _items(value: Any) -> list[str]:
+    raw = value if isinstance(value, (list, tuple)) else str(value or "").splitlines()
+    items = (_BULLET.sub("", _one_line(item)) for item in raw)
+    return [item for item in items if item]
+
+
+def _date(value: Any) -> date | None | bool:
+    """A date, None when empty, False when it cannot be read."""
+    if isinstance(value, date):
+        return value
+    text = _one_line(value)
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return False

@@ -1,0 +1,739 @@
+"""Editing definitions: drafts, uploads, deploying versions, and migrating running work.
+
+The process owner edits a definition in the browser (or uploads a BPMN made
+in another tool). Every save stores the whole BPMN and YAML as the key's one
+current draft and runs the validator (`process.loader.load`) on it; running
+instances never read drafts. A draft without problems can be deployed as a
+new version (`services.deploy`, with its change summary). Older versions stay
+readable, and a running instance can be moved to a newer version when every
+step it is waiting on exists, under the same element id, in both.
+
+Every function takes the caller's login and checks on the server that the
+caller is a process owner or an administrator (`Forbidden` otherwise), so the
+web pages and any API can call them as they are. Results are plain dicts.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import yaml
+from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import services, spiff
+from engine.db import DefinitionDraft, DefinitionVersion, Instance, TaskRow, Timer
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound, TooLarge
+from engine.events import log
+from engine.runtime import Runtime
+from engine.workflow import Run, _boundary_timer
+from process import bpmn
+from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Definition
+from process.forms import FIELD_TYPES
+from process.loader import LANE_ROLES, MAX_YAML_BYTES, DefinitionError, Problem, _YamlLoader, load
+
+EDITOR_ROLES = ("pemilik_proses", "admin")
+SCOPES = (SCOPE_BIDANG, SCOPE_OFFICE)
+MAX_BPMN_BYTES = bpmn.MAX_BPMN_BYTES
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,119}$")
+_STEP_PATH = re.compile(r"^steps\.(\d+)(?:\.|$)")
+STEP_KEYS = ("kelengkapan", "output", "counting", "form")
+FIELD_KEYS = ("name", "label", "type", "required", "choices", "help")
+
+
+# -- permissions ----------------------------------------------------------------
+
+def may_edit(roles: set[str] | frozenset[str]) -> bool:
+    return bool(set(roles) & set(EDITOR_ROLES))
+
+
+def _editor(session: Session, login: str) -> str:
+    account = services.user(session, login)
+    if not may_edit(account.role_names):
+        raise Forbidden(f"{login} tidak berwenang mengubah SOP (khusus pemilik proses dan administrator)")
+    return account.login
+
+
+# -- reading --------------------------------------------------------------------
+
+def definitions(rt: Runtime, login: str) -> list[dict[str, Any]]:
+    """Every definition key with its newest version and its draft, if any."""
+    with rt.uow() as session:
+        _editor(session, login)
+        latest = {v.key: v for v in session.scalars(
+            select(DefinitionVersion).order_by(DefinitionVersion.key, DefinitionVersion.version))}
+        drafts = {d.key: d for d in session.scalars(select(DefinitionDraft))}
+        running = dict(session.execute(
+            select(DefinitionVersion.key, func.count(Instance.id))
+            .join(Instance, Instance.definition_version_id == DefinitionVersion.id)
+            .where(Instance.state == "running").group_by(DefinitionVersion.key)).all())
+        rows = []
+        for key in sorted(latest.keys() | drafts.keys()):
+            version, draft = latest.get(key), drafts.get(key)
+            rows.append({
+                "key": key, "name": version.name if version else key,
+                "version": version.version if version else None,
+                "deployed_at": services.iso(version.deployed_at) if version else None,
+                "deployed_by": version.deployed_by if version else None,
+                "draft": _draft_info(draft) if draft else None,
+                "running": running.get(key, 0),
+            })
+        return rows
+
+
+def source(rt: Runtime, key: str, login: str) -> dict[str, Any]:
+    """What the editor opens: the current draft, else the newest version.
+
+    `steps` is the YAML's `steps` mapping as JSON (keys are step numbers as
+    strings), or None when the YAML cannot be read; the editor then leaves
+    the YAML as it is.
+    """
+    with rt.uow() as session:
+        _editor(session, login)
+        draft = session.get(DefinitionDraft, key)
+        latest = services._latest_version(session, key)
+        if draft is None and latest is None:
+            raise NotFound(f"definisi {key!r} tidak ditemukan")
+        if draft is not None:
+            bpmn_xml, yaml_text = draft.bpmn_xml, draft.yaml_text
+            info: dict[str, Any] = {"origin": "draft", **_draft_info(draft)}
+        else:
+            bpmn_xml, yaml_text = latest.bpmn_xml, latest.yaml_text
+            info = {"origin": "version", "revision": 0, "problems": [], "saved_by": None, "saved_at": None,
+                    "base_version": latest.version, "deployable": False}
+        return {
+            "key": key, "bpmn_xml": bpmn_xml, "yaml_text": yaml_text, "steps": steps_model(yaml_text),
+            "latest_version": latest.version if latest else None,
+            "roles": list(LANE_ROLES), "scopes": list(SCOPES), "field_types": list(FIELD_TYPES),
+            **info,
+        }
+
+
+def _draft_info(draft: DefinitionDraft) -> dict[str, Any]:
+    return {
+        "revision": draft.revision, "problems": list(draft.problems or []), "saved_by": draft.saved_by,
+        "saved_at": services.iso(draft.saved_at), "base_version": draft.base_version,
+        "deployable": not draft.problems,
+    }
+
+
+def versions(rt: Runtime, key: str, login: str) -> list[dict[str, Any]]:
+    """Every deployed version of a definition, newest first, with who, when and what changed."""
+    with rt.uow() as session:
+        _editor(session, login)
+        counts = dict(session.execute(
+            select(Instance.definition_version_id, func.count(Instance.id))
+            .where(Instance.state == "running").group_by(Instance.definition_version_id)).all())
+        rows = [
+            {"key": v.key, "version": v.version, "name": v.name, "deployed_by": v.deployed_by,
+             "deployed_at": services.iso(v.deployed_at), "summary": v.summary, "content_hash": v.content_hash,
+             "running": counts.get(v.id, 0)}
+            for v in session.scalars(select(DefinitionVersion).where(DefinitionVersion.key == key)
+                                     .order_by(DefinitionVersion.version.desc()))
+        ]
+        if not rows:
+            raise NotFound(f"definisi {key!r} belum pernah di-deploy")
+        return rows
+
+
+def version_source(rt: Runtime, key: str, version: int, login: str) -> dict[str, Any]:
+    """One deployed version's files, for the read-only view."""
+    with rt.uow() as session:
+        _editor(session, login)
+        found = _version(session, key, version)
+        return {"key": key, "version": found.version, "name": found.name, "bpmn_xml": found.bpmn_xml,
+                "yaml_text": found.yaml_text, "deployed_by": found.deployed_by,
+                "deployed_at": services.iso(found.deployed_at), "summary": found.summary}
+
+
+def _version(session: Session, key: str, version: int) -> DefinitionVersion:
+    found = session.scalars(select(DefinitionVersion).where(
+        DefinitionVersion.key == key, DefinitionVersion.version == version)).first()
+    if found is None:
+        raise NotFound(f"versi {version} dari {key!r} tidak ditemukan")
+    return found
+
+
+# -- drafts ---------------------------------------------------------------------
+
+def save_draft(rt: Runtime, key: str, login: str, bpmn_xml: str, yaml_text: str | None = None,
+               steps: dict[str, Any] | None = None, revision: int | None = None) -> dict[str, Any]:
+    """Store the key's draft and validate it; returns the draft's info with its problems.
+
+    The YAML is `yaml_text` when given, else the current YAML with its
+    `steps` replaced by `steps` (the editor's JSON model), else unchanged.
+    `revision` is the draft revision the editor loaded (0 when it opened a
+    version, None to overwrite whatever is there): a save over someone
+    else's newer save, or over a draft that was deployed meanwhile, is a
+    Conflict.
+    Saving never touches deployed versions or running instances.
+    """
+    if not _KEY.match(key or ""):
+        raise InvalidData("kunci definisi tidak sah", {"key": "huruf, angka, _ . -; diawali huruf"})
+    bpmn_xml = _text(bpmn_xml, "bpmn_xml", MAX_BPMN_BYTES)
+    with rt.uow() as session:
+        actor = _editor(session, login)
+        draft = session.get(DefinitionDraft, key)
+        latest = services._latest_version(session, key)
+        if revision is not None and revision != (draft.revision if draft is not None else 0):
+            raise Conflict(f"draf sudah disimpan oleh {draft.saved_by} sejak Anda membukanya; muat ulang editor"
+                           if draft is not None else "draf yang Anda buka sudah dibuang atau di-deploy; "
+                                                     "muat ulang editor")
+        if yaml_text is None:
+            current = draft.yaml_text if draft is not None else (latest.yaml_text if latest is not None else "")
+            yaml_text = current if steps is None else compose_yaml(current, steps)
+        yaml_text = _text(yaml_text, "yaml_text", MAX_YAML_BYTES)
+        problems = validate(key, bpmn_xml, yaml_text)
+        now = rt.now()
+        if draft is None:
+            draft = DefinitionDraft(key=key, revision=0, base_version=latest.version if latest else None)
+            session.add(draft)
+        draft.bpmn_xml, draft.yaml_text, draft.problems = bpmn_xml, yaml_text, problems
+        draft.saved_by, draft.saved_at, draft.revision = actor, now, draft.revision + 1
+        session.commit()
+        return {"key": key, "origin": "draft", **_draft_info(draft)}
+
+
+def upload(rt: Runtime, login: str, bpmn_data: bytes, yaml_data: bytes | None = None,
+           filename: str = "upload.bpmn") -> dict[str, Any]:
+    """A BPMN file from Camunda Modeler or another tool (and its YAML, if any) as a new draft.
+
+    The draft's key is the file's process id. A file that is not a BPMN
+    document at all (malformed XML, a DTD or entities, too large) is refused
+    with InvalidData and nothing is stored; everything else becomes a draft
+    whose problems say what Alur still needs.
+    """
+    with rt.uow() as session:
+        _editor(session, login)  # before reading anything the caller sent
+    if len(bpmn_data) > MAX_BPMN_BYTES:
+        raise TooLarge(f"berkas BPMN lebih dari {MAX_BPMN_BYTES // 1024} KiB")
+    if yaml_data is not None and len(yaml_data) > MAX_YAML_BYTES:
+        raise TooLarge(f"berkas YAML lebih dari {MAX_YAML_BYTES // 1024} KiB")
+    try:
+        graph = bpmn.read_graph(bpmn_data)
+    except bpmn.BpmnReadError as err:
+        raise InvalidData(f"berkas {filename} tidak dapat dibaca sebagai BPMN: {err}", {"bpmn": str(err)}) from None
+    key = graph.process_id
+    if not _KEY.match(key or ""):
+        raise InvalidData(f"id proses {key!r} tidak dapat dipakai sebagai kunci definisi",
+                          {"bpmn": "id proses: huruf, angka, _ . -; diawali huruf; paling panjang 120"})
+    bpmn_xml = _decode(bpmn_data, "bpmn")
+    yaml_text = _decode(yaml_data, "yaml") if yaml_data else ""
+    return save_draft(rt, key, login, bpmn_xml, yaml_text=yaml_text)
+
+
+def discard_draft(rt: Runtime, key: str, login: str) -> None:
+    with rt.uow() as session:
+        _editor(session, login)
+        draft = session.get(DefinitionDraft, key)
+        if draft is None:
+            raise NotFound(f"tidak ada draf untuk {key!r}")
+        session.delete(draft)
+        session.commit()
+
+
+def deploy_draft(rt: Runtime, key: str, login: str) -> dict[str, Any]:
+    """Deploy the key's draft as a new version; refused while the draft has problems.
+
+    The draft is validated again (the stored problems may be stale), and it
+    is removed once deployed: the editor then opens the new version.
+
+    When a newer version was deployed after the draft was started (the SOP
+    header edited on its own page, see engine.definitions.update_header),
+    that version's header is carried into the draft; any other change
+    deployed meanwhile is a Conflict, so nothing is silently undone.
+    """
+    with rt.uow() as session:
+        actor = _editor(session, login)
+        draft = session.get(DefinitionDraft, key)
+        if draft is None:
+            raise NotFound(f"tidak ada draf untuk {key!r}; simpan draf terlebih dahulu")
+        bpmn_xml, yaml_text, revision = draft.bpmn_xml, draft.yaml_text, draft.revision
+        latest = services._latest_version(session, key)
+        if latest is not None and latest.version != draft.base_version:
+            base = _version(session, key, draft.base_version) if draft.base_version else None
+            yaml_text = _rebase(yaml_text, base, latest)
+            draft.yaml_text, draft.base_version = yaml_text, latest.version
+            session.commit()
+    problems = validate(key, bpmn_xml, yaml_text)
+    if problems:
+        with rt.uow() as session:
+            draft = session.get(DefinitionDraft, key)
+            if draft is not None and draft.revision == revision:
+                draft.problems = problems
+                session.commit()
+        raise InvalidData(
+            f"draf masih memiliki {len(problems)} masalah; perbaiki sebelum deploy",
+            {f"{p['element']}" if p["element"] != "-" else p["file"]: p["message"] for p in problems[:50]})
+    definition = load(bpmn_xml, yaml_text, bpmn_name=f"{key}.bpmn", yaml_name=f"{key}.yaml")
+    deployed = services.deploy(rt, definition, actor)
+    with rt.uow() as session:
+        draft = session.get(DefinitionDraft, key)
+        if draft is not None and draft.revision == revision:  # not saved again meanwhile
+            session.delete(draft)
+        version = _version(session, key, deployed.version)
+        session.commit()
+        return {"key": key, "version": deployed.version, "created": deployed.created,
+                "summary": version.summary, "deployed_by": version.deployed_by,
+                "deployed_at": services.iso(version.deployed_at)}
+
+
+def _rebase(yaml_text: str, base: DefinitionVersion | None, latest: DefinitionVersion) -> str:
+    """The draft's YAML with the header of `latest`, when only the header changed since `base`."""
+    outdated = Conflict(
+        f"versi {latest.version} di-deploy oleh {latest.deployed_by or '-'} setelah draf ini dibuat"
+        + (f" dari versi {base.version}" if base else "")
+        + "; buang draf ini dan ulangi perubahan Anda pada versi terbaru")
+    if base is None or base.bpmn_xml != latest.bpmn_xml:
+        raise outdated
+    ours, theirs, before = _yaml_data(yaml_text), _yaml_data(latest.yaml_text), _yaml_data(base.yaml_text)
+    if None in (ours, theirs, before):
+        raise outdated
+    if {k: v for k, v in theirs.items() if k != "sop"} != {k: v for k, v in before.items() if k != "sop"}:
+        raise outdated
+    if theirs.get("sop") == before.get("sop") or ours.get("sop") == theirs.get("sop"):
+        return yaml_text
+    if ours.get("sop") != before.get("sop"):
+        raise Conflict(f"kop SOP diubah di draf ini dan juga di versi {latest.version}; buang salah satu perubahan")
+    return _replace_block(yaml_text, "sop", _block_text(latest.yaml_text, "sop"))
+
+
+def _yaml_data(text: str) -> dict[str, Any] | None:
+    try:
+        data = yaml.load(text or "", Loader=_YamlLoader)  # noqa: S506 (a SafeLoader without aliases)
+    except yaml.YAMLError:
+        return None
+    return data if isinstance(data, dict) else ({} if data is None else None)
+
+
+def _block_range(lines: list[str], key: str) -> tuple[int, int] | None:
+    """Lines [start, end) of a top-level key's block, without the comments above the next key."""
+    start = next((i for i, line in enumerate(lines) if re.match(rf"^{key}\s*:", line)), None)
+    if start is None:
+        return None
+    end = len(lines)
+    for i in range(start + 1, len(lines)):
+        if re.match(r"^[^\s#]", lines[i]):
+            end = i
+            break
+    while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].startswith("#")):
+        end -= 1  # blank lines and comments just above the next key belong to it
+    return start, end
+
+
+def _block_text(text: str, key: str) -> str:
+    lines = (text or "").splitlines(keepends=True)
+    found = _block_range(lines, key)
+    if found is None:
+        return ""
+    block = "".join(lines[found[0]:found[1]])
+    return block if block.endswith("\n") else block + "\n"
+
+
+def _replace_block(text: str, key: str, block: str) -> str:
+    lines = (text or "").splitlines(keepends=True)
+    found = _block_range(lines, key)
+    if found is None:
+        return block + ("\n" + text if text.strip() else "") if block else text
+    start, end = found
+    tail = "".join(lines[end:])
+    return "".join(lines[:start]) + block + ("\n" + tail if tail and block else tail)
+
+
+# -- validation -----------------------------------------------------------------
+
+def validate(key: str, bpmn_xml: str, yaml_text: str) -> list[dict[str, Any]]:
+    """The validator's problems as JSON, each pinned to a diagram element where possible."""
+    problems: list[Problem] = []
+    try:
+        load(bpmn_xml, yaml_text, bpmn_name=f"{key}.bpmn", yaml_name=f"{key}.yaml")
+    except DefinitionError as err:
+        problems = list(err.problems)
+    try:
+        graph = bpmn.read_graph(bpmn_xml)
+    except bpmn.BpmnReadError:
+        graph = None
+    if graph is not None:
+        if graph.process_id != key:
+            problems.append(Problem(f"{key}.bpmn", graph.process_id or "-",
+                                    f"the process id must stay {key!r} (it is {graph.process_id!r})"))
+        if not graph.has_diagram:
+            problems.append(Problem(f"{key}.bpmn", "-", "the file has no diagram layout (bpmndi:BPMNDiagram); "
+                                                        "draw it in a modeller so staff can see it"))
+    return [_problem_dict(p, graph) for p in problems]
+
+
+def _problem_dict(problem: Problem, graph: bpmn.Graph | None) -> dict[str, Any]:
+    element_id = None
+    if graph is not None:
+        known = set(graph.nodes) | set(graph.flows) | {lane.id for lane in graph.lanes} | \
+            {n.id for n in graph.unsupported}
+        if problem.element in known:
+            element_id = problem.element
+        else:
+            match = _STEP_PATH.match(problem.element)
+            if match:
+                element_id = next((n.id for n in graph.nodes.values()
+                                   if n.kind == "userTask" and (n.alur("step") or "").strip() == match[1]), None)
+    return {"file": problem.file, "element": problem.element, "message": problem.message,
+            "element_id": element_id}
+
+
+# -- the YAML's steps as JSON ----------------------------------------------------
+
+def steps_model(yaml_text: str) -> dict[str, Any] | None:
+    """The YAML's `steps` as JSON-ready data (keys as strings), or None if unreadable."""
+    if not (yaml_text or "").strip():
+        return {}
+    try:
+        data = yaml.load(yaml_text, Loader=_YamlLoader)  # noqa: S506 (a SafeLoader without aliases)
+    except yaml.YAMLError:
+        return None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        return None
+    steps = data.get("steps") or {}
+    if not isinstance(steps, dict):
+        return None
+    return {str(k): _json_ready(v) for k, v in steps.items()}
+
+
+def compose_yaml(yaml_text: str, steps: Any) -> str:
+    """The YAML with its top-level `steps` replaced by `steps`; everything else stays as written.
+
+    Comments, the header and every step whose details did not change keep
+    their text; a changed or new step is written anew, one flow mapping per
+    form field as the seed SOP does.
+    """
+    if not isinstance(steps, dict):
+        raise InvalidData("langkah (steps) harus berupa pemetaan nomor langkah ke isinya", {"steps": "bukan pemetaan"})
+    new = {str(k): _json_ready(v) for k, v in steps.items()}
+    current = steps_model(yaml_text)
+    if current == new:
+        return yaml_text
+    text = yaml_text or ""
+    lines = text.splitlines(keepends=True)
+    found = _block_range(lines, "steps")
+    if found is None:
+        prefix = text if not text or text.endswith("\n") else text + "\n"
+        return prefix + ("\n" if prefix.strip() else "") + _steps_block(new)
+    start, end = found
+    chunks = _step_chunks(lines[start:end]) if current is not None else None
+    if chunks is None:
+        block = _steps_block(new)
+    else:
+        head, kept = chunks
+        block = head + "".join(
+            kept[key] if key in kept and current.get(key) == new[key] else _steps_block({key: new[key]})[7:]
+            for key in sorted(new, key=_step_sort_key)) if new else "steps: {}\n"
+    tail = "".join(lines[end:])
+    if block and not block.endswith("\n"):
+        block += "\n"
+    return "".join(lines[:start]) + block + ("\n" + tail if tail else "")
+
+
+def _step_chunks(lines: list[str]) -> tuple[str, dict[str, str]] | None:
+    """The steps block split into its header and each step's own lines, or None if not plain block style."""
+    if not re.match(r"^steps\s*:\s*(#.*)?$", lines[0]):
+        return None
+    head, chunks, key = lines[0], {}, None
+    for line in lines[1:]:
+        match = re.match(r"^  (?! )(['\"]?)([^:'\"#]+)\1\s*:(\s|$)", line)
+        if match:
+            key = match[2].strip()
+            if key in chunks:
+                return None
+            chunks[key] = line
+        elif key is None:
+            head += line
+        elif line.strip() and not line.startswith("   ") and not line.lstrip().startswith("#"):
+            return None  # something this reader does not understand: write the block anew
+        else:
+            chunks[key] += line
+    if not all(chunk.endswith("\n") for chunk in chunks.values()):
+        chunks = {k: v if v.endswith("\n") else v + "\n" for k, v in chunks.items()}
+    return head, chunks
+
+
+def _steps_block(steps: dict[Any, Any]) -> str:
+    if not steps:
+        return "steps: {}\n"
+    out = ["steps:\n"]
+    for key in sorted(steps, key=_step_sort_key):
+        details = steps[key]
+        text = str(key).strip()
+        label = text if text.isdigit() else _flow(text)
+        lines = _step_lines(details) if isinstance(details, dict) else None
+        if lines is None:  # not a mapping: written as it is, for the validator to report
+            out.append(f"  {label}: {_flow(details)}\n")
+        elif not lines:
+            out.append(f"  {label}: {{}}\n")
+        else:
+            out.append(f"  {label}:\n")
+            out.extend(lines)
+    return "".join(out)
+
+
+def _step_lines(details: dict[str, Any]) -> list[str]:
+    lines = []
+    for name in [k for k in STEP_KEYS if k in details] + [k for k in details if k not in STEP_KEYS]:
+        value = details[name]
+        if name in ("kelengkapan", "output") and value in (None, ""):
+            continue
+        if name in ("form", "counting") and value in (None, [], {}):
+            continue
+        if name == "form" and isinstance(value, list):
+            lines.append("    form:\n")
+            lines.extend(f"      - {_flow(_ordered_field(f))}\n" for f in value)
+        else:
+            lines.append(f"    {_flow(str(name))}: {_flow(value)}\n")
+    return lines
+
+
+def _step_sort_key(key: Any) -> tuple[int, Any]:
+    text = str(key).strip()
+    return (0, int(text)) if text.isdigit() else (1, text)
+
+
+def _ordered_field(field: Any) -> Any:
+    if not isinstance(field, dict):
+        return field
+    cleaned = {k: field[k] for k in FIELD_KEYS if k in field}
+    cleaned.update({k: v for k, v in field.items() if k not in FIELD_KEYS})
+    for optional in ("help", "choices"):
+        if cleaned.get(optional) in ("", [], None):
+            cleaned.pop(optional, None)
+    if cleaned.get("required") is False:
+        cleaned.pop("required")
+    return cleaned
+
+
+def _flow(value: Any) -> str:
+    """One YAML value on one line (flow style), safely quoted."""
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, sort_keys=False, width=10 ** 9)
+    text = text.strip()
+    if text.endswith("\n..."):
+        text = text[:-4].strip()
+    elif text.endswith("..."):
+        text = text[:-3].strip()
+    return text
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _text(value: Any, name: str, limit: int) -> str:
+    if not isinstance(value, str):
+        raise InvalidData(f"{name} harus berupa teks", {name: "harus berupa teks"})
+    if len(value.encode()) > limit:
+        raise TooLarge(f"{name} lebih dari {limit // 1024} KiB")
+    return value
+
+
+def _decode(data: bytes, name: str) -> str:
+    for encoding in ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InvalidData(f"berkas {name} harus berupa teks UTF-8", {name: "bukan UTF-8"})
+
+
+# -- migrating running instances --------------------------------------------------
+
+def migration_candidates(rt: Runtime, key: str, login: str, target: int | None = None) -> dict[str, Any]:
+    """Running instances on older versions of `key`, each with whether it can move to `target`.
+
+    `target` defaults to the newest version. The check is the migration
+    itself, done in memory and thrown away, so the list cannot disagree
+    with what `migrate` will do.
+    """
+    with rt.uow() as session:
+        _editor(session, login)
+        version = _target(session, key, target)
+        rows = []
+        for instance in _running_before(session, key, version):
+            current = sorted(session.scalars(select(TaskRow.step).where(
+                TaskRow.instance_id == instance.id, TaskRow.state == "open")))
+            try:
+                _plan(rt, session, instance, version)
+            except _Refused as refused:
+                reason = str(refused)
+            else:
+                reason = None
+            session.rollback()  # nothing of the trial is kept
+            rows.append({"id": instance.id, "title": instance.title, "bidang": instance.bidang_code,
+                         "version": instance.definition.version, "current_steps": current,
+                         "eligible": reason is None, "reason": reason})
+        return {"key": key, "target": version.version, "instances": rows}
+
+
+def migrate(rt: Runtime, instance_id: int, login: str, target: int | None = None) -> dict[str, Any]:
+    """Move one running instance to a newer version of its definition (default: the newest).
+
+    Allowed when every step the instance is waiting on exists in the target
+    version under the same element id, and the rest of its history can be
+    carried over. A refusal is logged as "migration_refused" and raised as
+    Conflict with the reason; a success is logged as "migrated".
+    """
+    with rt.uow() as session:
+        actor = _editor(session, login)
+        instance = services._instance(session, instance_id)
+        old = instance.definition
+        version = _target(session, old.key, target)
+        try:
+            run, moved = _plan(rt, session, instance, version)
+        except _Refused as refused:
+            session.rollback()
+            instance = services._instance(session, instance_id)
+            log(session, instance_id, rt.now(), "migration_refused", actor,
+                data={"from": instance.definition.version, "to": version.version, "reason": str(refused)})
+            session.commit()
+            raise Conflict(f"kegiatan {instance_id} tidak dapat dipindah ke versi {version.version}: {refused}") \
+                from None
+        now = rt.now()
+        run.advance()
+        run.save(actor)
+        log(session, instance.id, now, "migrated", actor,
+            data={"definition": old.key, "from": old.version, "to": version.version, "steps": moved})
+        session.commit()
+        return {"id": instance_id, "from": old.version, "to": version.version, "steps": moved}
+
+
+def migrate_all(rt: Runtime, key: str, login: str, target: int | None = None) -> list[dict[str, Any]]:
+    """Migrate every running instance of older versions; one result per instance, refusals included."""
+    listing = migration_candidates(rt, key, login, target)
+    results = []
+    for row in listing["instances"]:
+        try:
+            done = migrate(rt, row["id"], login, listing["target"])
+        except (Conflict, InvalidData) as err:
+            results.append({"id": row["id"], "title": row["title"], "migrated": False, "reason": str(err)})
+        else:
+            results.append({"id": row["id"], "title": row["title"], "migrated": True, "reason": None,
+                            "from": done["from"], "to": done["to"]})
+    return results
+
+
+class _Refused(Exception):
+    """Why an instance cannot move to another version (in the office's words)."""
+
+
+def _target(session: Session, key: str, target: int | None) -> DefinitionVersion:
+    if target is None:
+        found = services._latest_version(session, key)
+        if found is None:
+            raise NotFound(f"definisi {key!r} belum di-deploy")
+        return found
+    return _version(session, key, target)
+
+
+def _running_before(session: Session, key: str, version: DefinitionVersion) -> list[Instance]:
+    return list(session.scalars(
+        select(Instance).join(DefinitionVersion, Instance.definition_version_id == DefinitionVersion.id)
+        .where(DefinitionVersion.key == key, DefinitionVersion.version < version.version,
+               Instance.state == "running").order_by(Instance.id)))
+
+
+def _plan(rt: Runtime, session: Session, instance: Instance,
+          version: DefinitionVersion) -> tuple[Run, list[dict[str, Any]]]:
+    """Move the instance's workflow and rows to `version` inside the session (not committed).
+
+    Uses SpiffWorkflow's own diff and migration (`diff_workflow`,
+    `migrate_workflow`): tasks keep their ids, so open task rows, drafts and
+    documents stay attached. Raises _Refused with the reason when it cannot.
+    """
+    old = instance.definition
+    if instance.state != "running":
+        raise _Refused("kegiatan sudah selesai")
+    if old.key != version.key:
+        raise _Refused("versi tujuan milik definisi lain")
+    if version.version == old.version:
+        raise _Refused(f"kegiatan sudah memakai versi {version.version}")
+    if version.version < old.version:
+        raise _Refused(f"versi {version.version} lebih lama dari versi kegiatan ({old.version})")
+    run = Run.load(rt, session, instance)
+    old_definition = run.definition
+    new_definition, new_spec = rt.definition(version)
+    workflow = run.workflow
+
+    ready = spiff.ready_user_tasks(workflow)
+    for task in ready:
+        element = task.task_spec.bpmn_id
+        step = old_definition.step_for_element(element)
+        label = f"langkah {step.number} ({step.name})" if step else element
+        if new_definition.step_for_element(element) is None:
+            raise _Refused(f"{label} yang sedang berjalan tidak ada di versi {version.version} "
+                           f"(elemen {element} dihapus atau diganti)")
+    waiting = {t.task_spec.name for t in workflow.get_tasks(state=TaskState.WAITING | TaskState.STARTED)}
+    for name in sorted(waiting - set(new_spec.task_specs)):
+        raise _Refused(f"elemen {name} yang sedang menunggu tidak ada di versi {version.version}")
+
+    diff, _sub = diff_workflow(rt.serializer._serializer.registry, workflow, new_spec, {})
+    started = {str(t.id): _ready_since(session, t) for t in ready}
+    migrate_workflow(diff, workflow, new_spec)
+    for task in workflow.tasks.values():
+        if new_spec.task_specs.get(task.task_spec.name) is not task.task_spec:
+            step = old_definition.step_for_element(task.task_spec.bpmn_id or "")
+            what = f"langkah {step.number} ({step.name})" if step else f"elemen {task.task_spec.name}"
+            raise _Refused(f"{what} yang sudah dilalui kegiatan ini tidak ada di versi {version.version}")
+
+    engine = rt.script_engine(new_definition)
+    workflow.script_engine = engine
+    instance.definition_version_id = version.id
+    instance.definition = version
+    run = Run(rt, session, instance, workflow, new_definition)
+
+    moved = []
+    rows = {r.id: r for r in session.scalars(
+        select(TaskRow).where(TaskRow.instance_id == instance.id, TaskRow.state == "open"))}
+    for task in spiff.ready_user_tasks(workflow):
+        step = new_definition.step_for_element(task.task_spec.bpmn_id)
+        row = rows.get(str(task.id))
+        # migrate_workflow re-arms the step's timer from now; the standard
+        # time (the new version's) still counts from when the step began.
+        timer = _boundary_timer(task)
+        if timer is not None and timer.state == TaskState.WAITING:
+            since = started.get(str(task.id)) or rt.now()
+            due = engine.deadline(timer.task_spec.bpmn_id, since).isoformat()
+            timer._set_internal_data(event_value=due, event_fired=False)
+            if row is not None:
+                for timer_row in session.scalars(select(Timer).where(
+                        Timer.task_id == row.id, Timer.kind == "deadline", Timer.fired_at.is_(None))):
+                    timer_row.due_at = datetime.fromisoformat(due)
+                    timer_row.spiff_timer_id = str(timer.id)
+        if row is None:
+            continue
+        change = {"step": step.number, "task_id": row.id}
+        if row.lane_role != step.lane.role:
+            change["lane"] = [row.lane_role, step.lane.role]
+            if row.assignee is not None:
+                change["unclaimed"] = row.assignee
+                row.assignee = None  # the new lane's members take it from the team list
+        row.definition_version_id = version.id
+        row.step, row.name, row.lane_role = step.number, step.name, step.lane.role
+        row.bidang_code = None if step.lane.scope == SCOPE_OFFICE else instance.bidang_code
+        moved.append(change)
+    return run, moved
+
+
+def _ready_since(session: Session, task) -> datetime | None:
+    row = session.get(TaskRow, str(task.id))
+    return row.created_at if row is not None else None
+
+
+def definition_of(rt: Runtime, key: str, version: int) -> Definition:
+    """The loaded Definition of a deployed version (for summaries and tests)."""
+    with rt.uow() as session:
+        return rt.definition(_version(session, key, version))[0]

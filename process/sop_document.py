@@ -1,0 +1,704 @@
+"""The official SOP document, built from a running definition.
+
+The national format for government-administration SOPs (Permenpan RB
+35/2012): a header sheet (kop) and a flowchart table with the columns No ·
+Uraian Prosedur · one column per Pelaksana (the diagram's lanes, in the
+diagram's order) · Mutu Baku (Kelengkapan, Waktu, Output) · Keterangan, one row
+per SOP step in SOP-number order.
+
+Pure: a Definition in, a SopDocument out. The flowchart is laid out once, in
+millimetres, in one coordinate system spanning every lane column and every row
+(x = 0 at the left edge of the first lane column, y = 0 at the top of the first
+step row). Each lane cell of the table is drawn as an SVG window onto that one
+drawing (`cell_svg`), so a connector that crosses rows and lanes is a single
+polyline in the model and stays continuous on paper, also where the table is
+split over pages.
+
+Row heights are estimated here from the text (conservatively: a sans-serif
+font at 8 pt with wide glyphs), because the drawing must know each row's height
+before the renderer lays the table out.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+from html import escape
+from typing import Any
+
+from process import bpmn
+from process.calendar import CountingRule
+from process.definition import Definition, Step
+from process.mutu_baku import Unit
+
+# Symbol kinds
+TERMINATOR = "terminator"   # capsule: start and end
+PROCESS = "process"         # rectangle: a step
+DECISION = "decision"       # diamond: a step whose outcome routes the flow
+
+# Page geometry (A4 landscape, 10 mm margins) and the table's fixed columns, mm.
+PAGE_WIDTH = 277.0
+NO_WIDTH, KELENGKAPAN_WIDTH, WAKTU_WIDTH, OUTPUT_WIDTH, KETERANGAN_WIDTH = 8.0, 30.0, 16.0, 30.0, 20.0
+MIN_URAIAN_WIDTH = 44.0
+MIN_LANE_WIDTH, MAX_LANE_WIDTH = 16.0, 30.0
+
+# Text metrics for the row-height estimate (8 pt, line-height 1.2, cell padding).
+FONT_PT = 8.0
+LINE_MM = FONT_PT * 0.3528 * 1.2
+CHAR_MM = FONT_PT * 0.3528 * 0.6       # a generous average glyph width
+CELL_PAD_MM = 1.2
+
+# Flowchart drawing, mm.
+RECT_H, DIAMOND_H, CAPSULE_H = 7.0, 10.0, 5.0
+DIAMOND_W = 12.0
+STACK_GAP = 4.5                        # between a capsule and the step's symbol
+ROW_MARGIN = 3.5                       # above and below a row's symbols
+MIN_ROW_HEIGHT = 14.0
+BYPASS_INSET = 2.2                     # a bypass runs this far inside its column's edge
+BYPASS_STEP = 1.4                      # ... and this much further in for each one more
+STROKE = 0.3
+ARROW_LEN, ARROW_HALF = 1.7, 0.75
+LABEL_SIZE, TERMINATOR_LABEL_SIZE = 2.2, 2.1
+
+
+# -- the model ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Pengesah:
+    """Disahkan oleh: who approved the SOP."""
+    jabatan: str = ""
+    nama: str = ""
+    pangkat: str = ""
+    nip: str = ""
+
+
+@dataclass(frozen=True)
+class Header:
+    """The header sheet (kop SOP). Dates are `date`s, or the text as written."""
+    instansi: tuple[str, ...]
+    nomor: str
+    tanggal_pembuatan: date | str | None
+    tanggal_revisi: date | str | None
+    tanggal_efektif: date | str | None
+    disahkan_oleh: Pengesah
+    nama: str
+    dasar_hukum: tuple[str, ...]
+    kualifikasi_pelaksana: tuple[str, ...]
+    keterkaitan: tuple[str, ...]
+    peralatan_perlengkapan: tuple[str, ...]
+    peringatan: tuple[str, ...]
+    pencatatan_pendataan: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A Pelaksana column: one lane of the diagram."""
+    lane_id: str
+    name: str
+    role: str
+    x: float
+    width: float
+
+    @property
+    def center(self) -> float:
+        return self.x + self.width / 2
+
+
+@dataclass(frozen=True)
+class Widths:
+    no: float
+    uraian: float
+    lane: float
+    kelengkapan: float
+    waktu: float
+    output: float
+    keterangan: float
+
+
+@dataclass(frozen=True)
+class Symbol:
+    element_id: str
+    kind: str
+    column: int
+    row: int
+    cx: float
+    cy: float
+    w: float
+    h: float
+    label: str = ""
+
+    @property
+    def top(self) -> float:
+        return self.cy - self.h / 2
+
+    @property
+    def bottom(self) -> float:
+        return self.cy + self.h / 2
+
+    def side_x(self, side: str) -> float:
+        return self.cx + (self.w / 2 if side == "right" else -self.w / 2)
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One outcome of a decision row."""
+    label: str
+    condition: str | None
+    target_element: str
+    target_number: int | None       # None when the branch ends the process
+
+
+@dataclass(frozen=True)
+class Connector:
+    source: str
+    target: str
+    label: str
+    points: tuple[tuple[float, float], ...]     # the polyline; the last point is the arrow's tip
+    label_at: tuple[float, float, str] | None = None  # x, y, text-anchor
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int
+    element_id: str
+    uraian: str
+    column: int
+    kind: str                          # PROCESS or DECISION
+    kelengkapan: str
+    waktu: str                         # the SOP notation: "30 Menit", "1 Hari"
+    output: str
+    # How the step's time is counted when it differs from the whole SOP's
+    # rule: "hari_kerja", "hari_kalender", "jam_kerja" or "jam"; else None.
+    counting_note: str | None
+    branches: tuple[Branch, ...]
+    symbols: tuple[Symbol, ...]        # drawn in this row, top to bottom
+    top: float
+    height: float
+
+    @property
+    def is_decision(self) -> bool:
+        return self.kind == DECISION
+
+    @property
+    def symbol(self) -> Symbol:
+        """The step's own symbol (rectangle or diamond)."""
+        return next(s for s in self.symbols if s.element_id == self.element_id)
+
+
+@dataclass(frozen=True)
+class SopDocument:
+    key: str
+    header: Header
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+    connectors: tuple[Connector, ...]
+    widths: Widths
+    counting: CountingRule              # the SOP's own rule for counting Waktu
+
+    @property
+    def lanes_width(self) -> float:
+        return sum(c.width for c in self.columns)
+
+    @property
+    def total_width(self) -> float:
+        w = self.widths
+        return w.no + w.uraian + self.lanes_width + w.kelengkapan + w.waktu + w.output + w.keterangan
+
+    @property
+    def column_count(self) -> int:
+        """Numbered table columns: No, Uraian, the lanes, three Mutu Baku, Keterangan."""
+        return len(self.columns) + 6
+
+    def symbol(self, element_id: str) -> Symbol:
+        return next(s for r in self.rows for s in r.symbols if s.element_id == element_id)
+
+    def connectors_from(self, element_id: str) -> list[Connector]:
+        return [c for c in self.connectors if c.source == element_id]
+
+
+# -- building ------------------------------------------------------------------------
+
+def build(definition: Definition, office_rule: CountingRule | None = None) -> SopDocument:
+    """The SOP document of a definition.
+
+    `office_rule` is the office calendar's counting rule (hari kerja by
+    default); the definition's and each step's overrides apply on top of it.
+    """
+    graph = bpmn.read_graph(definition.bpmn_xml)
+    base_rule = office_rule or CountingRule()
+    sop_rule = replace(base_rule, **definition.counting) if definition.counting else base_rule
+    widths = _widths(len(definition.lanes))
+    columns = tuple(
+        Column(lane.id, lane.name, lane.role, i * widths.lane, widths.lane) for i, lane in enumerate(definition.lanes)
+    )
+    column_of_lane = {c.lane_id: i for i, c in enumerate(columns)}
+    steps = sorted(definition.steps, key=lambda s: s.number)
+    row_of = {s.element_id: i for i, s in enumerate(steps)}
+    lane_of_node = {ref: info.id for info in graph.lanes for ref in info.nodes}
+
+    edges = _edges(definition, graph, steps)
+    starts, ends = _terminators(graph, edges, row_of)
+
+    rows: list[Row] = []
+    top = 0.0
+    for i, step in enumerate(steps):
+        column = column_of_lane[step.lane.id]
+        kind = DECISION if _is_decision(step) else PROCESS
+        stack: list[tuple[str, str, int, str]] = []    # (element id, kind, column, label)
+        for node_id in starts.get(i, ()):
+            stack.append((node_id, TERMINATOR, column_of_lane.get(lane_of_node.get(node_id, ""), column),
+                          graph.nodes[node_id].name))
+        stack.append((step.element_id, kind, column, ""))
+        for node_id in ends.get(i, ()):
+            stack.append((node_id, TERMINATOR, column_of_lane.get(lane_of_node.get(node_id, ""), column),
+                          graph.nodes[node_id].name))
+        sizes = [_size(k, widths.lane) for _, k, _, _ in stack]
+        stack_height = sum(h for _, h in sizes) + STACK_GAP * (len(stack) - 1)
+        height = max(MIN_ROW_HEIGHT, stack_height + 2 * ROW_MARGIN, _text_height(step, widths))
+        y = top + (height - stack_height) / 2
+        symbols = []
+        for (element_id, sym_kind, col, label), (w, h) in zip(stack, sizes):
+            symbols.append(Symbol(element_id, sym_kind, col, i, columns[col].center, y + h / 2, w, h, label))
+            y += h + STACK_GAP
+        rows.append(Row(
+            number=step.number, element_id=step.element_id, uraian=step.name, column=column, kind=kind,
+            kelengkapan=step.kelengkapan, waktu=str(step.mutu_baku), output=step.output,
+            counting_note=_counting_note(step, base_rule, sop_rule),
+            branches=_branches(step, edges, row_of, steps), symbols=tuple(symbols), top=top, height=height,
+        ))
+        top += height
+
+    connectors = _Router(rows, columns).route(edges)
+    return SopDocument(
+        key=definition.key, header=_header(definition, graph), columns=columns, rows=tuple(rows),
+        connectors=connectors, widths=widths, counting=sop_rule,
+    )
+
+
+def _widths(lanes: int) -> Widths:
+    fixed = NO_WIDTH + KELENGKAPAN_WIDTH + WAKTU_WIDTH + OUTPUT_WIDTH + KETERANGAN_WIDTH
+    lane = (PAGE_WIDTH - fixed - 60.0) / max(lanes, 1)
+    lane = min(MAX_LANE_WIDTH, max(MIN_LANE_WIDTH, lane))
+    uraian = max(MIN_URAIAN_WIDTH, PAGE_WIDTH - fixed - lane * lanes)
+    return Widths(NO_WIDTH, round(uraian, 2), round(lane, 2), KELENGKAPAN_WIDTH, WAKTU_WIDTH, OUTPUT_WIDTH,
+                  KETERANGAN_WIDTH)
+
+
+def _size(kind: str, lane_width: float) -> tuple[float, float]:
+    room = lane_width - 2 * (BYPASS_INSET + BYPASS_STEP + 1.5)
+    if kind == TERMINATOR:
+        return min(15.0, room), CAPSULE_H
+    if kind == DECISION:
+        return min(DIAMOND_W, room), DIAMOND_H
+    return min(18.0, room), RECT_H
+
+
+def _is_decision(step: Step) -> bool:
+    return step.decision is not None and len(step.decision.outcomes) > 1
+
+
+def wrapped_lines(text: str, width_mm: float) -> int:
+    """How many lines `text` takes in a cell `width_mm` wide (an upper estimate)."""
+    per_line = max(1, int((width_mm - 2 * CELL_PAD_MM) / CHAR_MM))
+    lines = 0
+    for paragraph in (text or "").splitlines() or [""]:
+        used = 0
+        lines += 1
+        for word in paragraph.split():
+            need = len(word) if used == 0 else used + 1 + len(word)
+            if need <= per_line:
+                used = need
+                continue
+            lines += 1 if used else 0
+            used = len(word)
+            while used > per_line:      # a word longer than the cell breaks anywhere
+                lines += 1
+                used -= per_line
+    return lines
+
+
+def _text_height(step: Step, widths: Widths) -> float:
+    cells = ((step.name, widths.uraian), (step.kelengkapan, widths.kelengkapan), (step.output, widths.output),
+             (str(step.mutu_baku), widths.waktu))
+    return max(wrapped_lines(text, width) for text, width in cells) * LINE_MM + 2 * CELL_PAD_MM + 1.0
+
+
+def _counting_note(step: Step, base: CountingRule, sop_rule: CountingRule) -> str | None:
+    if step.mutu_baku.working is not None:
+        return None                      # the Waktu says it itself ("7 Hari Kerja")
+    rule = replace(base, **step.counting) if step.counting else base
+    if step.mutu_baku.unit is Unit.HARI:
+        return None if rule.days == sop_rule.days else f"hari_{rule.days}"
+    if rule.time == sop_rule.time:
+        return None
+    return "jam_kerja" if rule.time == "kerja" else "jam"
+
+
+# -- the flow: which element follows which ----------------------------------------------
+
+@dataclass(frozen=True)
+class _Edge:
+    source: str
+    target: str
+    label: str = ""
+    condition: str | None = None
+    branch: bool = False
+
+
+def _edges(definition: Definition, graph: bpmn.Graph, steps: list[Step]) -> list[_Edge]:
+    drawable = {s.element_id for s in steps} | {n.id for n in graph.nodes.values() if n.kind == "endEvent"}
+
+    def resolve(node_id: str) -> str | None:
+        """Through merging gateways (one way out) to the step or end event the flow reaches."""
+        seen = set()
+        while node_id not in drawable:
+            node = graph.nodes.get(node_id)
+            outgoing = graph.outgoing(node_id) if node is not None else []
+            if node is None or node.kind != "exclusiveGateway" or len(outgoing) != 1 or node_id in seen:
+                return None
+            seen.add(node_id)
+            node_id = outgoing[0].target
+        return node_id
+
+    edges: list[_Edge] = []
+    for node in graph.nodes.values():
+        if node.kind == "startEvent":
+            for flow in graph.outgoing(node.id):
+                target = resolve(flow.target)
+                if target is not None:
+                    edges.append(_Edge(node.id, target))
+    for step in steps:
+        if _is_decision(step):
+            for _flow_id, label, condition, target_id in step.decision.outcomes:
+                target = resolve(target_id)
+                if target is not None:
+                    edges.append(_Edge(step.element_id, target, label or "", condition, branch=True))
+            continue
+        for flow in graph.outgoing(step.element_id):
+            target = resolve(flow.target)
+            if target is not None:
+                edges.append(_Edge(step.element_id, target))
+    return edges
+
+
+def _terminators(graph: bpmn.Graph, edges: list[_Edge], row_of: dict[str, int]
+                 ) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """The row each start and end capsule is drawn in: a start above the step it
+    leads to, an end below the last (highest-numbered) step that reaches it."""
+    starts: dict[int, list[str]] = {}
+    ends: dict[int, list[str]] = {}
+    for node in graph.nodes.values():
+        if node.kind == "startEvent":
+            rows = [row_of[e.target] for e in edges if e.source == node.id and e.target in row_of]
+            if rows:
+                starts.setdefault(min(rows), []).append(node.id)
+        elif node.kind == "endEvent":
+            rows = [row_of[e.source] for e in edges if e.target == node.id and e.source in row_of]
+            if rows:
+                ends.setdefault(max(rows), []).append(node.id)
+    return starts, ends
+
+
+def _branches(step: Step, edges: list[_Edge], row_of: dict[str, int], steps: list[Step]) -> tuple[Branch, ...]:
+    if not _is_decision(step):
+        return ()
+    return tuple(
+        Branch(e.label, e.condition, e.target, steps[row_of[e.target]].number if e.target in row_of else None)
+        for e in edges if e.source == step.element_id and e.branch
+    )
+
+
+# -- routing: orthogonal connectors between the symbols -----------------------------------
+
+class _Router:
+    """Lays each flow out as an orthogonal polyline.
+
+    A flow to the next row (or to a capsule in the same row) leaves the bottom
+    of its symbol when the target is in the same column, else the side facing
+    the target, and enters the target from the top. Any other flow (a branch
+    back, or forward over other rows) leaves a free side, runs along the edge
+    of the target's column ("bypass") and enters the target from a free side.
+    """
+
+    def __init__(self, rows: list[Row], columns: tuple[Column, ...]):
+        self.rows = rows
+        self.columns = columns
+        self.symbols = {s.element_id: s for r in rows for s in r.symbols}
+        self.ports: dict[str, dict[str, str]] = {k: {} for k in self.symbols}
+        self.bypasses: dict[tuple[int, str], int] = {}
+
+    def route(self, edges: list[_Edge]) -> tuple[Connector, ...]:
+        drawn = [e for e in edges if e.source in self.symbols and e.target in self.symbols]
+        adjacent = [e for e in drawn if self._adjacent(e)]
+        others = [e for e in drawn if not self._adjacent(e)]
+        routed: dict[int, Connector] = {}
+        for edge in adjacent:
+            routed[id(edge)] = self._adjacent_route(edge) or self._bypass_route(edge)
+        for edge in others:
+            routed[id(edge)] = self._bypass_route(edge)
+        return tuple(routed[id(e)] for e in drawn)
+
+    def _adjacent(self, edge: _Edge) -> bool:
+        s, t = self.symbols[edge.source], self.symbols[edge.target]
+        return t.row == s.row + 1 or (t.row == s.row and t.top > s.bottom)
+
+    def _free(self, element_id: str, side: str) -> bool:
+        return side not in self.ports[element_id]
+
+    def _use(self, element_id: str, side: str, how: str) -> None:
+        self.ports[element_id].setdefault(side, how)
+
+    def _adjacent_route(self, edge: _Edge) -> Connector | None:
+        s, t = self.symbols[edge.source], self.symbols[edge.target]
+        if abs(s.cx - t.cx) < 0.01:
+            if not self._free(s.element_id, "bottom"):
+                return None
+            self._use(s.element_id, "bottom", "out")
+            self._use(t.element_id, "top", "in")
+            return self._connector(edge, [(s.cx, s.bottom), (t.cx, t.top)], s, "bottom")
+        side = "right" if t.cx > s.cx else "left"
+        if self._free(s.element_id, side):
+            self._use(s.element_id, side, "out")
+            self._use(t.element_id, "top", "in")
+            x0 = s.side_x(side)
+            return self._connector(edge, [(x0, s.cy), (t.cx, s.cy), (t.cx, t.top)], s, side)
+        if self._free(s.element_id, "bottom"):
+            self._use(s.element_id, "bottom", "out")
+            self._use(t.element_id, "top", "in")
+            turn = (s.bottom + t.top) / 2 if t.row == s.row else s.bottom + self._room_below(s) / 2
+            return self._connector(edge, [(s.cx, s.bottom), (s.cx, turn), (t.cx, turn), (t.cx, t.top)], s, "bottom")
+        return None
+
+    def _room_below(self, s: Symbol) -> float:
+        row = self.rows[s.row]
+        return max(1.0, row.top + row.height - s.bottom)
+
+    def _bypass_route(self, edge: _Edge) -> Connector:
+        s, t = self.symbols[edge.source], self.symbols[edge.target]
+        toward = "right" if t.cx > s.cx + 0.01 else "left" if t.cx < s.cx - 0.01 else "right"
+        away = _opposite(toward)
+        if abs(t.cx - s.cx) < 0.01:
+            # The same column: out and back in on one side, the right one if it is free.
+            side = next((x for x in (toward, away) if self._free(s.element_id, x)
+                         and self.ports[t.element_id].get(x) != "out"), None)
+            source_side, target_side = (side, side) if side else ("bottom", toward)
+        else:
+            source_side = next((x for x in (toward, away, "bottom") if self._free(s.element_id, x)), "bottom")
+            near = away                                   # the side of the target that faces the source
+            target_side = next((x for x in (near, toward) if self.ports[t.element_id].get(x) != "out"), near)
+        x_bypass = self._bypass_x(t, target_side)
+        self._use(s.element_id, source_side, "out")
+        self._use(t.element_id, target_side, "in")
+        tip = (t.side_x(target_side), t.cy)
+        if source_side == "bottom":
+            turn = s.bottom + min(2.0, self._room_below(s) / 2)
+            points = [(s.cx, s.bottom), (s.cx, turn), (x_bypass, turn), (x_bypass, t.cy), tip]
+        else:
+            start = (s.side_x(source_side), s.cy)
+            heading_out = (x_bypass - start[0]) * (1 if source_side == "right" else -1) > 0.5
+            if heading_out:
+                points = [start, (x_bypass, s.cy), (x_bypass, t.cy), tip]
+            else:                       # the bypass is behind the source: step out first, then around
+                out_x = start[0] + (1.5 if source_side == "right" else -1.5)
+                turn = s.bottom + min(2.0, self._room_below(s) / 2)
+                points = [start, (out_x, s.cy), (out_x, turn), (x_bypass, turn), (x_bypass, t.cy), tip]
+        return self._connector(edge, points, s, source_side)
+
+    def _bypass_x(self, t: Symbol, side: str) -> float:
+        count = self.bypasses.get((t.column, side), 0)
+        self.bypasses[(t.column, side)] = count + 1
+        column = self.columns[t.column]
+        inset = BYPASS_INSET + count * BYPASS_STEP
+        x = column.x + column.width - inset if side == "right" else column.x + inset
+        # Never inside the symbol itself.
+        return max(x, t.cx + t.w / 2 + 1.0) if side == "right" else min(x, t.cx - t.w / 2 - 1.0)
+
+    @staticmethod
+    def _connector(edge: _Edge, points: list[tuple[float, float]], s: Symbol, side: str) -> Connector:
+        label_at = None
+        if edge.label:
+            x0, y0 = points[0]
+            if side == "bottom":
+                label_at = (x0 + 1.0, y0 + LABEL_SIZE + 0.3, "start")
+            else:
+                label_at = (x0 + (0.7 if side == "right" else -0.7), y0 - 0.8, "start" if side == "right" else "end")
+        rounded = tuple((round(x, 3), round(y, 3)) for x, y in _simplify(points))
+        return Connector(edge.source, edge.target, edge.label, rounded, label_at)
+
+
+def _opposite(side: str) -> str:
+    return {"left": "right", "right": "left"}[side]
+
+
+def _simplify(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Drop repeated points and the middle point of three in a straight line."""
+    out: list[tuple[float, float]] = []
+    for p in points:
+        if out and abs(out[-1][0] - p[0]) < 1e-6 and abs(out[-1][1] - p[1]) < 1e-6:
+            continue
+        if len(out) >= 2:
+            a, b = out[-2], out[-1]
+            if (abs(a[0] - b[0]) < 1e-6 and abs(b[0] - p[0]) < 1e-6) or \
+               (abs(a[1] - b[1]) < 1e-6 and abs(b[1] - p[1]) < 1e-6):
+                out[-1] = p
+                continue
+        out.append(p)
+    return out
+
+
+# -- the header sheet -----------------------------------------------------------------
+
+_REGION = re.compile(r"^(?P<unit>.+?)\s+(?P<region>(?:Kota|Kabupaten|Provinsi)\s+.+)$", re.IGNORECASE)
+
+
+def _header(definition: Definition, graph: bpmn.Graph) -> Header:
+    raw = definition.header
+    signer = raw.get("disahkan_oleh")
+    if isinstance(signer, dict):
+        pengesah = Pengesah(**{k: _text(signer.get(k)) for k in ("jabatan", "nama", "pangkat", "nip")})
+    else:
+        pengesah = Pengesah(jabatan=_text(signer))
+    office = _participant_name(definition.bpmn_xml, graph.process_id)
+    if not office and pengesah.jabatan.lower().startswith("kepala "):
+        office = pengesah.jabatan[len("kepala "):]
+    return Header(
+        instansi=instansi_lines(office), nomor=_text(raw.get("nomor")),
+        tanggal_pembuatan=_date(raw.get("tanggal_pembuatan")), tanggal_revisi=_date(raw.get("tanggal_revisi")),
+        tanggal_efektif=_date(raw.get("tanggal_efektif")), disahkan_oleh=pengesah, nama=definition.name,
+        dasar_hukum=_items(raw.get("dasar_hukum")), kualifikasi_pelaksana=_items(raw.get("kualifikasi_pelaksana")),
+        keterkaitan=_items(raw.get("keterkaitan")), peralatan_perlengkapan=_items(raw.get("peralatan_perlengkapan")),
+        peringatan=_items(raw.get("peringatan")), pencatatan_pendataan=_items(raw.get("pencatatan_pendataan")),
+    )
+
+
+def instansi_lines(office: str) -> tuple[str, ...]:
+    """The office's name as the kop prints it: "Dinas X Kota Y" → PEMERINTAH KOTA Y / DINAS X."""
+    office = " ".join((office or "").split())
+    if not office:
+        return ()
+    match = _REGION.match(office)
+    if match:
+        return (f"PEMERINTAH {match['region']}".upper(), match["unit"].upper())
+    return (office.upper(),)
+
+
+def _participant_name(bpmn_xml: str, process_id: str) -> str:
+    root = bpmn.parse_xml(bpmn_xml)
+    for participant in root.iter(f"{{{bpmn.BPMN_NS}}}participant"):
+        if participant.get("processRef") == process_id:
+            return (participant.get("name") or "").strip()
+    return ""
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else " ".join(str(value).split())
+
+
+def _date(value: Any) -> date | str | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return _text(value)
+
+
+def _items(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(t for t in (_text(v) for v in value) if t)
+    return tuple(t for t in (_text(line) for line in str(value).splitlines()) if t)
+
+
+# -- drawing ---------------------------------------------------------------------------
+
+def cell_svg(doc: SopDocument, row: Row, column: int) -> str:
+    """The SVG of one lane cell: a window onto the whole flowchart."""
+    col = doc.columns[column]
+    x0, y0, w, h = col.x, row.top, col.width, row.height
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="sop-cell" width="{_n(w)}mm" height="{_n(h)}mm" '
+        f'viewBox="{_n(x0)} {_n(y0)} {_n(w)} {_n(h)}" overflow="hidden" role="img" aria-hidden="true">',
+        f'<clipPath id="clip-{row.number}-{column}"><rect x="{_n(x0)}" y="{_n(y0)}" width="{_n(w)}" '
+        f'height="{_n(h)}"/></clipPath>',
+        f'<g clip-path="url(#clip-{row.number}-{column})">',
+    ]
+    window = (x0, y0, x0 + w, y0 + h)
+    near = [c for c in doc.connectors if _meets(window, _polyline_boxes(c.points))]
+    symbols = [s for r in doc.rows for s in r.symbols
+               if _meets(window, [(s.cx - s.w / 2, s.top, s.cx + s.w / 2, s.bottom)])]
+    for c in near:
+        points = " ".join(f"{_n(x)},{_n(y)}" for x, y in c.points)
+        parts.append(f'<polyline points="{points}" fill="none" stroke="#000" stroke-width="{STROKE}" '
+                     f'stroke-linejoin="miter"/>')
+        parts.append(_arrowhead(c.points[-2], c.points[-1]))
+    for s in symbols:
+        parts.append(_symbol(s, with_label=_owns(window, s.cx, s.cy)))
+    for c in near:
+        if c.label_at:
+            x, y, anchor = c.label_at
+            box = _text_box(x, y, c.label, LABEL_SIZE, anchor)
+            if _owns(window, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2):
+                parts.append(f'<text x="{_n(x)}" y="{_n(y)}" font-size="{LABEL_SIZE}" text-anchor="{anchor}" '
+                             f'font-family="Liberation Sans, Arial, DejaVu Sans, sans-serif" fill="#000">'
+                             f'{escape(c.label)}</text>')
+    parts.append("</g></svg>")
+    return "".join(parts)
+
+
+def _polyline_boxes(points) -> list[tuple[float, float, float, float]]:
+    """Each segment's box, widened by the arrowhead's half width."""
+    pad = ARROW_HALF + STROKE
+    return [(min(a[0], b[0]) - pad, min(a[1], b[1]) - pad, max(a[0], b[0]) + pad, max(a[1], b[1]) + pad)
+            for a, b in zip(points, points[1:])]
+
+
+def _text_box(x: float, y: float, text: str, size: float, anchor: str) -> tuple[float, float, float, float]:
+    width = len(text) * size * 0.6
+    left = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
+    return left, y - size, left + width, y + size * 0.3
+
+
+def _meets(window, boxes) -> bool:
+    x0, y0, x1, y1 = window
+    return any(b[0] < x1 and b[2] > x0 and b[1] < y1 and b[3] > y0 for b in boxes)
+
+
+def _owns(window, x: float, y: float) -> bool:
+    """A text is written once, in the cell that holds its middle (copying text from the PDF finds it once)."""
+    x0, y0, x1, y1 = window
+    return x0 <= x < x1 and y0 <= y < y1
+
+
+def _symbol(s: Symbol, with_label: bool = True) -> str:
+    style = f'fill="#fff" stroke="#000" stroke-width="{STROKE}"'
+    x, y = s.cx - s.w / 2, s.cy - s.h / 2
+    if s.kind == DECISION:
+        points = f"{_n(s.cx)},{_n(y)} {_n(x + s.w)},{_n(s.cy)} {_n(s.cx)},{_n(y + s.h)} {_n(x)},{_n(s.cy)}"
+        return f'<polygon points="{points}" {style}/>'
+    radius = s.h / 2 if s.kind == TERMINATOR else 0
+    shape = (f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(s.w)}" height="{_n(s.h)}" rx="{_n(radius)}" '
+             f'ry="{_n(radius)}" {style}/>')
+    if s.kind == TERMINATOR and s.label and with_label:
+        shape += (f'<text x="{_n(s.cx)}" y="{_n(s.cy + TERMINATOR_LABEL_SIZE * 0.35)}" '
+                  f'font-size="{TERMINATOR_LABEL_SIZE}" text-anchor="middle" '
+                  f'font-family="Liberation Sans, Arial, DejaVu Sans, sans-serif" fill="#000">{escape(s.label)}</text>')
+    return shape
+
+
+def _arrowhead(before: tuple[float, float], tip: tuple[float, float]) -> str:
+    (x1, y1), (x2, y2) = before, tip
+    length = ((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5 or 1.0
+    ux, uy = (x2 - x1) / length, (y2 - y1) / length
+    bx, by = x2 - ux * ARROW_LEN, y2 - uy * ARROW_LEN
+    left = (bx - uy * ARROW_HALF, by + ux * ARROW_HALF)
+    right = (bx + uy * ARROW_HALF, by - ux * ARROW_HALF)
+    points = " ".join(f"{_n(px)},{_n(py)}" for px, py in ((x2, y2), left, right))
+    return f'<polygon points="{points}" fill="#000" stroke="none"/>'
+
+
+def _n(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))

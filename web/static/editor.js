@@ -1,0 +1,420 @@
+// The SOP editor (bpmn-js Modeler with a side panel) and the read-only version viewer.
+//
+// The diagram holds the flow, lanes (alur:role, alur:scope), SOP numbers
+// (alur:step) and standard times (each step's non-interrupting timer). The
+// page keeps a JSON model of the YAML's `steps` (Kelengkapan, Output, form,
+// counting); the server writes it back into the YAML and validates both.
+(function () {
+  'use strict';
+
+  const ALUR_URI = 'https://alur.id/schema/bpmn/1.0';
+  // A moddle extension, so alur:* attributes are real properties that
+  // survive editing and export (with the alur prefix) on every element.
+  const ALUR_MODDLE = {
+    name: 'Alur', uri: ALUR_URI, prefix: 'alur', xml: { tagAlias: 'lowerCase' },
+    types: [
+      { name: 'Step', extends: ['bpmn:UserTask'], properties: [{ name: 'step', isAttr: true, type: 'String' }] },
+      {
+        name: 'Actor', extends: ['bpmn:Lane'],
+        properties: [{ name: 'role', isAttr: true, type: 'String' }, { name: 'scope', isAttr: true, type: 'String' }],
+      },
+    ],
+  };
+  const FIELD_TYPES = ['text', 'number', 'date', 'boolean', 'choice', 'file'];
+  const MUTU = /^\s*(\d+)\s*(menit|jam|hari)(?:\s+(kerja|kalender))?\s*$/i;
+  const ISO = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$/;
+
+  const modelerEl = document.getElementById('modeler');
+  const viewerEl = document.getElementById('diagram');
+  if (modelerEl && window.BpmnJS) startEditor(modelerEl);
+  else if (viewerEl && window.BpmnJS) startViewer(viewerEl);
+
+  async function startViewer(container) {
+    const viewer = new BpmnJS({ container, moddleExtensions: { alur: ALUR_MODDLE } });
+    try {
+      const response = await fetch(container.dataset.src, { credentials: 'same-origin' });
+      await viewer.importXML(await response.text());
+    } catch (err) {
+      container.textContent = (container.dataset.error || '') + ' ' + err.message;
+      return;
+    }
+    viewer.get('canvas').zoom('fit-viewport');
+    container.dataset.ready = 'true';
+  }
+
+  // -- standard time notation ------------------------------------------------
+
+  function parseMutu(text) {
+    const m = MUTU.exec(text || '');
+    if (!m || parseInt(m[1], 10) <= 0) return null;
+    const unit = m[2].charAt(0).toUpperCase() + m[2].slice(1).toLowerCase();
+    const amount = parseInt(m[1], 10);
+    const iso = unit === 'Hari' ? `P${amount}D` : `PT${amount}${unit === 'Jam' ? 'H' : 'M'}`;
+    const working = m[3] ? m[3].toLowerCase() === 'kerja' : null;
+    return { amount, unit, iso, working, text: `${amount} ${unit}` + (working === null ? '' : working ? ' Kerja' : ' Kalender') };
+  }
+
+  function isoToText(iso, counting) {
+    const m = ISO.exec((iso || '').trim().replace(/^['"]|['"]$/g, '').toUpperCase());
+    if (!m) return iso || '';
+    const parts = [[m[1], 'Hari'], [m[2], 'Jam'], [m[3], 'Menit']].filter((p) => p[0]);
+    if (parts.length !== 1) return iso;
+    const [amount, unit] = parts[0];
+    let suffix = '';
+    if (counting && unit === 'Hari' && counting.days) suffix = counting.days === 'kerja' ? ' Kerja' : ' Kalender';
+    if (counting && unit !== 'Hari' && counting.time) suffix = counting.time === 'kerja' ? ' Kerja' : ' Kalender';
+    return `${parseInt(amount, 10)} ${unit}${suffix}`;
+  }
+
+  // -- the editor -------------------------------------------------------------
+
+  async function startEditor(container) {
+    const L = JSON.parse(document.getElementById('editor-labels').textContent);
+    const ROLES = JSON.parse(document.getElementById('editor-roles').textContent);
+    const token = document.querySelector('meta[name=csrf-token]').content;
+    const panel = document.getElementById('panel');
+    const statusEl = document.getElementById('status');
+    const deployButton = document.getElementById('deploy');
+    const state = { steps: null, revision: 0, problems: [], dirty: false, hasDraft: false, selected: null };
+
+    const modeler = new BpmnJS({ container, moddleExtensions: { alur: ALUR_MODDLE }, keyboard: { bindTo: document } });
+    window.alurModeler = modeler; // for tests and the browser console
+    const modeling = modeler.get('modeling');
+    const moddle = modeler.get('moddle');
+    const registry = modeler.get('elementRegistry');
+    const elementFactory = modeler.get('elementFactory');
+    const overlays = modeler.get('overlays');
+    const canvas = modeler.get('canvas');
+    const selection = modeler.get('selection');
+
+    let source;
+    try {
+      source = await (await fetch(container.dataset.source, { credentials: 'same-origin' })).json();
+      await modeler.importXML(source.bpmn_xml);
+    } catch (err) {
+      container.textContent = L.load_failed + ' ' + err.message;
+      return;
+    }
+    state.steps = source.steps;
+    state.revision = source.revision || 0;
+    state.problems = source.problems || [];
+    state.hasDraft = source.origin === 'draft';
+    canvas.zoom('fit-viewport');
+
+    modeler.on('commandStack.changed', () => markDirty());
+    modeler.on('selection.changed', (e) => {
+      state.selected = e.newSelection.length === 1 ? e.newSelection[0] : null;
+      renderPanel();
+    });
+    modeler.on('element.changed', (e) => {
+      if (state.selected && e.element === state.selected && !panel.contains(document.activeElement)) renderPanel();
+    });
+    document.getElementById('save-draft').addEventListener('click', save);
+    document.getElementById('deploy-form').addEventListener('submit', (e) => {
+      if (deployButton.disabled) e.preventDefault();
+      state.leaving = true;
+    });
+    const discard = document.getElementById('discard-form');
+    if (discard) discard.addEventListener('submit', () => { state.leaving = true; });
+    window.addEventListener('beforeunload', (e) => {
+      if (state.dirty && !state.leaving) { e.preventDefault(); e.returnValue = L.leave; }
+    });
+
+    showProblems();
+    renderPanel();
+    updateButtons();
+    container.dataset.ready = 'true';
+
+    // -- helpers ---------------------------------------------------------------
+
+    function markDirty() {
+      state.dirty = true;
+      statusEl.textContent = L.unsaved;
+      updateButtons();
+    }
+
+    function updateButtons() {
+      deployButton.disabled = state.dirty || !state.hasDraft || state.problems.length > 0;
+    }
+
+    function is(element, type) {
+      const bo = element && element.businessObject;
+      return !!bo && typeof bo.$instanceOf === 'function' && bo.$instanceOf(type);
+    }
+
+    function stepNumber(element) {
+      const bo = element.businessObject;
+      const value = bo.get('alur:step');
+      return value === undefined || value === null ? '' : String(value).trim();
+    }
+
+    function findTimer(task) {
+      return (task.attachers || []).find((a) => is(a, 'bpmn:BoundaryEvent') &&
+        (a.businessObject.eventDefinitions || []).some((d) => d.$type === 'bpmn:TimerEventDefinition'));
+    }
+
+    function timerIso(timer) {
+      const def = timer && timer.businessObject.eventDefinitions.find((d) => d.$type === 'bpmn:TimerEventDefinition');
+      return def && def.timeDuration ? (def.timeDuration.body || '').trim() : '';
+    }
+
+    function stepModel(number, create) {
+      if (!state.steps || !number) return null;
+      if (!state.steps[number] && create) state.steps[number] = {};
+      return state.steps[number] || null;
+    }
+
+    function el(tag, attrs, ...children) {
+      const node = document.createElement(tag);
+      for (const [k, v] of Object.entries(attrs || {})) {
+        if (k === 'text') node.textContent = v;
+        else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+        else if (v === true) node.setAttribute(k, '');
+        else if (v !== false && v !== null && v !== undefined) node.setAttribute(k, v);
+      }
+      for (const child of children) if (child) node.append(child);
+      return node;
+    }
+
+    function field(label, input, hint) {
+      return el('label', {}, document.createTextNode(label), input, hint ? el('small', { class: 'muted', text: hint }) : null);
+    }
+
+    function select(name, options, current, onchange) {
+      const s = el('select', { name, onchange });
+      const values = options.map((o) => o[0]);
+      if (current && !values.includes(current)) options = [[current, current], ...options];
+      for (const [value, text] of options) s.append(el('option', { value, text, selected: value === current }));
+      return s;
+    }
+
+    // -- the side panel ---------------------------------------------------------
+
+    function renderPanel() {
+      panel.replaceChildren();
+      const element = state.selected;
+      if (!element || element.type === 'label') {
+        panel.append(el('p', { class: 'muted', text: L.nothing }));
+        return;
+      }
+      panel.dataset.element = element.id;
+      const bo = element.businessObject;
+      if (is(element, 'bpmn:Lane')) return laneForm(element, bo);
+      if (is(element, 'bpmn:UserTask')) return taskForm(element, bo);
+      if (is(element, 'bpmn:SequenceFlow')) return flowForm(element, bo);
+      panel.append(el('h3', { text: bo.$type.replace('bpmn:', '') + ' · ' + element.id }));
+      panel.append(nameField(element, bo));
+    }
+
+    function nameField(element, bo) {
+      return field(L.name, el('input', {
+        name: 'name', value: bo.name || '',
+        onchange: (e) => modeling.updateLabel(element, e.target.value),
+      }));
+    }
+
+    function laneForm(element, bo) {
+      panel.append(el('h3', { text: L.lane + ' · ' + element.id }));
+      panel.append(nameField(element, bo));
+      panel.append(field(L.role, select('role', ROLES, bo.get('alur:role') || '',
+        (e) => modeling.updateProperties(element, { 'alur:role': e.target.value }))));
+      panel.append(field(L.scope, select('scope', [['bidang', L.scope_bidang], ['office', L.scope_office]],
+        bo.get('alur:scope') || '', (e) => modeling.updateProperties(element, { 'alur:scope': e.target.value }))));
+    }
+
+    function taskForm(element, bo) {
+      const number = stepNumber(element);
+      panel.append(el('h3', { text: L.step + (number ? ' ' + number : '') + ' · ' + element.id }));
+      panel.append(nameField(element, bo));
+      const numberError = el('small', { class: 'field-error' });
+      panel.append(field(L.number, el('input', {
+        name: 'step', value: number, inputmode: 'numeric',
+        onchange: (e) => changeNumber(element, number, e.target.value.trim(), numberError),
+      }), null), numberError);
+
+      const model = stepModel(number, false);
+      const timer = findTimer(element);
+      const mutuError = el('small', { class: 'field-error' });
+      panel.append(field(L.mutu_baku, el('input', {
+        name: 'mutu_baku', value: timer ? isoToText(timerIso(timer), model && model.counting) : '',
+        placeholder: L.mutu_hint,
+        onchange: (e) => changeMutu(element, number, e.target.value, mutuError),
+      }), L.mutu_hint), mutuError);
+
+      if (state.steps === null) {
+        panel.append(el('p', { class: 'errors', text: L.no_yaml }));
+        return;
+      }
+      const disabled = !number;
+      for (const key of ['kelengkapan', 'output']) {
+        panel.append(field(L[key], el('textarea', {
+          name: key, rows: 2, disabled,
+          onchange: (e) => { stepModel(number, true)[key] = e.target.value; markDirty(); },
+        }, document.createTextNode((model && model[key]) || ''))));
+      }
+      panel.append(formEditor(number, disabled));
+    }
+
+    function changeNumber(element, old, value, errorEl) {
+      errorEl.textContent = '';
+      if (value && !/^[1-9]\d*$/.test(value)) { errorEl.textContent = L.number_invalid; return; }
+      const taken = registry.filter((e) => is(e, 'bpmn:UserTask') && e !== element && stepNumber(e) === value);
+      if (value && taken.length) { errorEl.textContent = L.number_taken; return; }
+      if (state.steps && old && state.steps[old] && value && !state.steps[value]) {
+        state.steps[value] = state.steps[old];
+        delete state.steps[old];
+      }
+      modeling.updateProperties(element, { 'alur:step': value || undefined });
+      renderPanel();
+    }
+
+    function changeMutu(element, number, text, errorEl) {
+      errorEl.textContent = '';
+      const parsed = parseMutu(text);
+      if (!parsed) { errorEl.textContent = L.mutu_invalid; return; }
+      let timer = findTimer(element);
+      if (!timer) {
+        const shape = elementFactory.createShape({ type: 'bpmn:BoundaryEvent', eventDefinitionType: 'bpmn:TimerEventDefinition' });
+        shape.businessObject.cancelActivity = false;
+        timer = modeling.createShape(shape, { x: element.x + element.width - 20, y: element.y + element.height }, element, { attach: true });
+        statusEl.textContent = L.timer_created;
+      }
+      const definition = timer.businessObject.eventDefinitions.find((d) => d.$type === 'bpmn:TimerEventDefinition');
+      modeling.updateProperties(timer, { cancelActivity: false });
+      modeling.updateModdleProperties(timer, definition, {
+        timeDuration: moddle.create('bpmn:FormalExpression', { body: parsed.iso }), timeDate: undefined, timeCycle: undefined,
+      });
+      modeling.updateLabel(timer, parsed.text);
+      const model = stepModel(number, parsed.working !== null);
+      if (model) {
+        const key = parsed.unit === 'Hari' ? 'days' : 'time';
+        const counting = Object.assign({}, model.counting || {});
+        if (parsed.working === null) delete counting[key];
+        else counting[key] = parsed.unit === 'Hari' ? (parsed.working ? 'kerja' : 'kalender') : (parsed.working ? 'kerja' : 'jam');
+        if (Object.keys(counting).length) model.counting = counting; else delete model.counting;
+        markDirty();
+      }
+    }
+
+    function formEditor(number, disabled) {
+      const box = el('div', { class: 'form-editor' }, el('h4', { text: L.form }));
+      const model = stepModel(number, false);
+      const fields = (model && Array.isArray(model.form)) ? model.form : [];
+      fields.forEach((f, i) => {
+        const update = (key, value) => { f[key] = value; markDirty(); };
+        const row = el('fieldset', { class: 'form-field', 'data-index': i },
+          field(L.field_name, el('input', { name: 'field_name', value: f.name || '', disabled, onchange: (e) => update('name', e.target.value.trim()) })),
+          field(L.field_label, el('input', { name: 'field_label', value: f.label || '', disabled, onchange: (e) => update('label', e.target.value) })),
+          field(L.field_type, Object.assign(select('field_type', FIELD_TYPES.map((t) => [t, t]), f.type || 'text', (e) => { update('type', e.target.value); renderPanel(); }), { disabled })),
+          el('label', {}, el('input', { type: 'checkbox', name: 'field_required', checked: !!f.required, disabled, onchange: (e) => update('required', e.target.checked) }), document.createTextNode(' ' + L.field_required)),
+          f.type === 'choice' ? field(L.field_choices, el('input', {
+            name: 'field_choices', value: (f.choices || []).join(', '), disabled,
+            onchange: (e) => update('choices', e.target.value.split(',').map((c) => c.trim()).filter(Boolean)),
+          })) : null,
+          field(L.field_help, el('input', { name: 'field_help', value: f.help || '', disabled, onchange: (e) => update('help', e.target.value) })),
+          el('div', { class: 'field-buttons' },
+            el('button', { type: 'button', class: 'secondary', disabled: disabled || i === 0, text: L.up, onclick: () => move(fields, i, -1) }),
+            el('button', { type: 'button', class: 'secondary', disabled: disabled || i === fields.length - 1, text: L.down, onclick: () => move(fields, i, 1) }),
+            el('button', { type: 'button', class: 'secondary', disabled, text: L.remove, onclick: () => { fields.splice(i, 1); markDirty(); renderPanel(); } })));
+        box.append(row);
+      });
+      box.append(el('button', {
+        type: 'button', class: 'secondary', name: 'add_field', disabled, text: L.add_field,
+        onclick: () => {
+          const m = stepModel(number, true);
+          m.form = Array.isArray(m.form) ? m.form : [];
+          m.form.push({ name: '', label: '', type: 'text' });
+          markDirty();
+          renderPanel();
+        },
+      }));
+      return box;
+    }
+
+    function move(list, i, delta) {
+      const [item] = list.splice(i, 1);
+      list.splice(i + delta, 0, item);
+      markDirty();
+      renderPanel();
+    }
+
+    function flowForm(element, bo) {
+      panel.append(el('h3', { text: L.flow + ' · ' + element.id }));
+      panel.append(nameField(element, bo));
+      const source = element.source;
+      if (!source || !is(source, 'bpmn:ExclusiveGateway')) return;
+      const current = bo.conditionExpression ? bo.conditionExpression.body || '' : '';
+      panel.append(field(L.condition, el('input', {
+        name: 'condition', value: current, placeholder: L.condition_hint,
+        onchange: (e) => {
+          const body = e.target.value.trim();
+          modeling.updateProperties(element, {
+            conditionExpression: body ? moddle.create('bpmn:FormalExpression', { body }) : undefined,
+          });
+        },
+      }), L.condition_hint));
+      panel.append(el('label', {}, el('input', {
+        type: 'checkbox', name: 'default', checked: source.businessObject.default === bo,
+        onchange: (e) => modeling.updateProperties(source, { default: e.target.checked ? bo : undefined }),
+      }), document.createTextNode(' ' + L.default_flow)));
+    }
+
+    // -- saving and problems ----------------------------------------------------
+
+    async function save() {
+      statusEl.textContent = L.saving;
+      let response, body;
+      try {
+        const { xml } = await modeler.saveXML({ format: true });
+        response = await fetch(container.dataset.save, {
+          method: 'POST', credentials: 'same-origin',
+          headers: { 'Content-Type': 'application/json', 'X-CSRFToken': token },
+          body: JSON.stringify({ bpmn_xml: xml, steps: state.steps, revision: state.revision }),
+        });
+        body = await response.json();
+      } catch (err) {
+        statusEl.textContent = L.save_failed + ' ' + err.message;
+        return;
+      }
+      if (!response.ok) {
+        statusEl.textContent = L.save_failed + ' ' + (body.error || response.status);
+        return;
+      }
+      state.revision = body.revision;
+      state.problems = body.problems || [];
+      state.hasDraft = true;
+      state.dirty = false;
+      statusEl.textContent = L.saved;
+      document.getElementById('origin').textContent = L.origin_draft.replace('{revision}', String(body.revision));
+      if (discard) discard.hidden = false;
+      container.dataset.revision = String(body.revision);
+      showProblems();
+      updateButtons();
+    }
+
+    function showProblems() {
+      overlays.remove({ type: 'problem' });
+      const list = document.getElementById('problem-list');
+      list.replaceChildren();
+      const byElement = new Map();
+      for (const p of state.problems) {
+        const target = p.element_id && registry.get(p.element_id);
+        const item = el('li', { class: 'problem', 'data-element': p.element_id || '' },
+          el('b', { text: p.element }), document.createTextNode(': ' + p.message));
+        if (target) {
+          item.classList.add('pinned');
+          item.addEventListener('click', () => { selection.select(target); canvas.scrollToElement(target); });
+          byElement.set(target.id, (byElement.get(target.id) || []).concat([p.message]));
+        }
+        list.append(item);
+      }
+      for (const [id, messages] of byElement) {
+        const badge = el('div', { class: 'problem-badge', title: messages.join('\n'), text: String(messages.length) });
+        overlays.add(id, 'problem', { position: { top: -10, right: 10 }, html: badge, scale: false });
+      }
+      document.getElementById('problem-count').textContent = String(state.problems.length);
+      document.getElementById('problem-summary').textContent = state.problems.length
+        ? state.problems.length + ' ' + L.problems_some : (state.hasDraft ? L.problems_none : '');
+    }
+  }
+})();
