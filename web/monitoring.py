@@ -1,0 +1,179 @@
+"""Monitoring and evaluation: the dashboard with its heat map, the recap exports, and the archive search."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, format_decimal, format_percent
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine import accounts, monitoring
+from engine.errors import InvalidData
+from web import EVENT_LABELS, runtime
+from web import recap as recap_files
+from web.auth import require_roles
+
+bp = Blueprint("monitoring", __name__)
+ROLES = monitoring.MONITORING_ROLES
+
+# The archive's entries in an instance's history (web/__init__.py keeps the others).
+EVENT_LABELS.setdefault("archived", lambda: _("diarsipkan"))
+EVENT_LABELS.setdefault("unarchived", lambda: _("dikeluarkan dari arsip"))
+
+
+def percent(value) -> str:
+    return "—" if value is None else format_percent(value)
+
+
+def work_time(minutes) -> str:
+    """Working time as hours and minutes ("12 jam 5 menit"): a working day is not 24 hours."""
+    if minutes is None:
+        return "—"
+    hours, mins = divmod(int(round(minutes)), 60)
+    if hours and mins:
+        return _("%(h)d jam %(m)d menit", h=hours, m=mins)
+    if hours:
+        return _("%(h)d jam", h=hours)
+    return _("%(m)d menit", m=mins)
+
+
+def short_work_time(minutes) -> str:
+    """A compact working time for the diagram's badges ("183 jam", "7,5 jam", "45 mnt")."""
+    if minutes is None:
+        return "—"
+    if minutes < 60:
+        return _("%(m)d mnt", m=round(minutes))
+    hours = minutes / 60
+    return _("%(h)s jam", h=format_decimal(round(hours) if hours >= 10 else round(hours, 1)))
+
+
+@bp.context_processor
+def helpers():
+    return {"percent": percent, "work_time": work_time}
+
+
+def _date(name: str) -> date | None:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidData(_("Tanggal tidak valid."), {name: _("harus berupa tanggal (YYYY-MM-DD)")}) from None
+
+
+def _filters() -> dict:
+    return {"start": _date("dari"), "end": _date("sampai"), "bidang": request.args.get("bidang") or None,
+            "key": request.args.get("sop") or None}
+
+
+@bp.get("/monitoring")
+@require_roles(*ROLES)
+def index():
+    data = monitoring.figures(runtime(), current_user.login, **_filters())
+    for entry in data["heatmap"].values():
+        entry["label"] = f"{entry['open_now']} · {percent(entry['on_time_rate'])}\n{short_work_time(entry['median_minutes'])}"
+        entry["title"] = _("Langkah %(step)d: %(open)d kegiatan di langkah ini (%(late)d terlambat); "
+                           "tepat waktu %(rate)s; median %(median)s, standar %(standard)s",
+                           step=entry["step"], open=entry["open_now"], late=entry["overdue_now"],
+                           rate=percent(entry["on_time_rate"]), median=work_time(entry["median_minutes"]),
+                           standard=work_time(entry["standard_minutes"]))
+    for month in data["trend"]:
+        year_, month_ = (int(part) for part in month["month"].split("-"))
+        month["label"] = format_date(date(year_, month_, 1), "MMM yyyy")
+    charts = {
+        "steps": {"labels": [str(s["step"]) for s in data["steps"]],
+                  "values": [_pct(s["on_time_rate"]) for s in data["steps"]],
+                  "label": _("Tepat waktu (%)")},
+        "bidang": {"labels": [b["name"] for b in data["bidang_on_time"]],
+                   "values": [_pct(b["on_time_rate"]) for b in data["bidang_on_time"]],
+                   "label": _("Tepat waktu (%)")},
+        "trend": {"labels": [m["label"] for m in data["trend"]],
+                  "values": [_pct(m["on_time_rate"]) for m in data["trend"]],
+                  "counts": [m["done"] for m in data["trend"]],
+                  "label": _("Tepat waktu (%)"), "count_label": _("Langkah selesai")},
+    }
+    args = {k: v for k, v in request.args.items() if k in ("dari", "sampai", "bidang", "sop") and v}
+    return render_template("monitoring.html", data=data, charts=charts, args=args,
+                           may_choose_bidang=current_user.has(*monitoring.OFFICE_WIDE))
+
+
+def _pct(value):
+    return None if value is None else round(value * 100, 1)
+
+
+@bp.get("/monitoring/diagram.bpmn")
+@require_roles(*ROLES)
+def diagram():
+    return Response(monitoring.diagram(runtime(), current_user.login, request.args.get("sop") or None),
+                    mimetype="application/xml")
+
+
+@bp.get("/monitoring/rekap.xlsx")
+@require_roles(*ROLES)
+def recap_xlsx():
+    data = monitoring.recap(runtime(), current_user.login, **_filters())
+    return Response(recap_files.xlsx(data), headers={"Content-Disposition": _attachment(data, "xlsx")},
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.get("/monitoring/rekap.csv")
+@require_roles(*ROLES)
+def recap_csv():
+    data = monitoring.recap(runtime(), current_user.login, **_filters())
+    return Response(recap_files.csv_text(data).encode("utf-8-sig"),
+                    headers={"Content-Disposition": _attachment(data, "csv")}, mimetype="text/csv")
+
+
+def _attachment(data: dict, extension: str) -> str:
+    name = f"rekap-monev-{data['period']['start'].isoformat()}_{data['period']['end'].isoformat()}"
+    if data["bidang"]:
+        name += f"-{data['bidang']}"
+    return f'attachment; filename="{name}.{extension}"'
+
+
+# -- the archive search ---------------------------------------------------------
+
+@bp.get("/kegiatan/cari")
+@login_required
+def search():
+    args = request.args
+    step = args.get("langkah", "").strip()
+    overdue = {"ya": True, "tidak": False}.get(args.get("terlambat", ""))
+    filters = {
+        "bidang": args.get("bidang") or None, "period": args.get("periode") or None,
+        "title": args.get("judul") or None, "state": args.get("status") or None,
+        "step": int(step) if step.isdigit() else None, "performer": args.get("pelaksana", "").strip() or None,
+        "overdue": overdue, "archived": args.get("arsip") or "tidak",
+        "start": _date("dari"), "end": _date("sampai"),
+    }
+    page = args.get("halaman", "1")
+    result = monitoring.search(runtime(), current_user.login, **filters,
+                               page=int(page) if page.isdigit() else 1)
+    bidang = accounts.list_bidang(runtime())
+    if not current_user.has("sekretaris", "kadis", "pemilik_proses", "admin"):
+        bidang = [b for b in bidang if b["code"] == current_user.bidang]
+    return render_template("search.html", result=result, args=args, bidang=bidang,
+                           steps=monitoring.step_choices(runtime()))
+
+
+@bp.post("/kegiatan/<int:instance_id>/arsip")
+@require_roles("admin")
+def archive(instance_id):
+    monitoring.archive(runtime(), instance_id, current_user.login)
+    flash(_("Kegiatan #%(id)d diarsipkan.", id=instance_id), "success")
+    return redirect(_back())
+
+
+@bp.post("/kegiatan/<int:instance_id>/pulihkan")
+@require_roles("admin")
+def unarchive(instance_id):
+    monitoring.unarchive(runtime(), instance_id, current_user.login)
+    flash(_("Kegiatan #%(id)d dikeluarkan dari arsip.", id=instance_id), "success")
+    return redirect(_back())
+
+
+def _back() -> str:
+    target = request.form.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else url_for(".search")
