@@ -35,7 +35,7 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
-from engine import escalation
+from engine import cycles, escalation
 from engine.db import Instance, Timer
 from engine.errors import Conflict
 from engine.notify import Deliverer, DeliveryReport
@@ -46,6 +46,7 @@ log = logging.getLogger("alur.scheduler")
 
 DEFAULT_BATCH = 100
 DEFAULT_LEASE = timedelta(seconds=60)
+CYCLE_CHECK_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,13 @@ class Scheduler:
         self.deliverer = Deliverer(rt, self.owner) if deliver else None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._cycles_checked_at = None
 
     # -- one pass -----------------------------------------------------------------
 
     def run_pass(self) -> PassReport:
         report = self.fire_due()
+        self._start_due_cycles()
         if self.deliverer is not None:
             report.delivery = self.deliverer.deliver_due()
         delivery = report.delivery
@@ -93,6 +96,17 @@ class Scheduler:
                      "undeliverable %d", report.claimed, report.fired, report.conflicts, report.errors,
                      delivery.sent, delivery.failed, delivery.skipped)
         return report
+
+    def _start_due_cycles(self) -> None:
+        """Recurring starts are checked once a minute, not every pass: periods are months."""
+        now = self.rt.now()
+        if self._cycles_checked_at is not None and now - self._cycles_checked_at < CYCLE_CHECK_EVERY:
+            return
+        self._cycles_checked_at = now
+        try:
+            cycles.run_due_cycles(self.rt)
+        except Exception:  # noqa: BLE001 - a broken schedule must not stop the timers
+            log.exception("recurring starts failed")
 
     def fire_due(self) -> PassReport:
         claimed = self.claim()

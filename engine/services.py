@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import documents
@@ -93,31 +93,45 @@ def start(rt: Runtime, key: str, bidang: str, title: str, actor: str | None = No
     With an actor, the actor must be allowed to start work for that Bidang;
     without one (the command line run by an operator) it is not checked.
     """
+    with rt.uow() as session:
+        if actor is not None and not may_start(user(session, actor), bidang):
+            raise Forbidden(f"{actor} tidak boleh memulai kegiatan untuk bidang {bidang}")
+        instance_id = start_in(rt, session, key, bidang, title, actor, period)
+        session.commit()
+        return instance_id
+
+
+def start_in(rt: Runtime, session: Session, key: str, bidang: str, title: str, actor: str | None,
+             period: str, extra: dict[str, Any] | None = None, before_run=None) -> int:
+    """The work of `start` inside a caller's transaction (the recurring schedule adds its own row).
+
+    `before_run(instance)` runs after the instance row exists and before the
+    workflow does, so a caller's unique key can stop a duplicate early.
+    """
     title, period = (title or "").strip(), (period or "").strip()
     if not title:
         raise InvalidData("judul kegiatan wajib diisi", {"title": "wajib diisi"})
     if len(title) > 300 or len(period) > 40:
         raise InvalidData("isian terlalu panjang", {"title" if len(title) > 300 else "period": "terlalu panjang"})
-    with rt.uow() as session:
-        if actor is not None and not may_start(user(session, actor), bidang):
-            raise Forbidden(f"{actor} tidak boleh memulai kegiatan untuk bidang {bidang}")
-        version = _latest_version(session, key)
-        if version is None:
-            raise NotFound(f"definisi {key!r} belum di-deploy")
-        if session.get(Bidang, bidang) is None:
-            raise NotFound(f"bidang {bidang!r} tidak dikenal")
-        now = rt.now()
-        instance = Instance(definition_version_id=version.id, bidang_code=bidang, title=title, period=period,
-                            state="running", workflow_json="{}", created_by=actor, created_at=now)
-        session.add(instance)
-        session.flush()
-        run = Run.new(rt, session, instance)
-        log(session, instance.id, now, "started", actor, data={"title": title, "bidang": bidang, "period": period,
-                                                               "definition": key, "version": version.version})
-        run.advance()
-        run.save(actor)
-        session.commit()
-        return instance.id
+    version = _latest_version(session, key)
+    if version is None:
+        raise NotFound(f"definisi {key!r} belum di-deploy")
+    if session.get(Bidang, bidang) is None:
+        raise NotFound(f"bidang {bidang!r} tidak dikenal")
+    now = rt.now()
+    instance = Instance(definition_version_id=version.id, bidang_code=bidang, title=title, period=period,
+                        state="running", workflow_json="{}", created_by=actor, created_at=now)
+    session.add(instance)
+    session.flush()
+    if before_run is not None:
+        before_run(instance)
+    run = Run.new(rt, session, instance)
+    log(session, instance.id, now, "started", actor, data={"title": title, "bidang": bidang, "period": period,
+                                                           "definition": key, "version": version.version,
+                                                           **(extra or {})})
+    run.advance()
+    run.save(actor)
+    return instance.id
 
 
 def show(rt: Runtime, instance_id: int) -> dict[str, Any]:

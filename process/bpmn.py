@@ -104,7 +104,7 @@ def read_graph(text: str | bytes) -> Graph:
         process_id=process.get("id", ""),
         process_name=(process.get("name") or "").strip(),
         nodes={}, flows={}, lanes=[], unsupported=[],
-        has_diagram=root.find(f"{{http://www.omg.org/spec/BPMN/20100524/DI}}BPMNDiagram") is not None,
+        has_diagram=root.find("{http://www.omg.org/spec/BPMN/20100524/DI}BPMNDiagram") is not None,
     )
     for child in process:
         _read_child(graph, child)

@@ -7,6 +7,8 @@ missing server is a broken set-up, not a reason to test less.
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 from datetime import datetime, timezone
 
 import pytest
@@ -18,6 +20,11 @@ from engine.config import Settings
 from engine.runtime import Runtime
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The shipped recurring schedule would start instances whenever a test's
+# scheduler pass lands in a new month; tests that want cycles pass their own.
+_NO_CYCLES = Path(tempfile.gettempdir()) / "alur-tests-no-cycles.yaml"
+_NO_CYCLES.write_text("")
+os.environ.setdefault("ALUR_CYCLES_FILE", str(_NO_CYCLES))
 
 
 def _worker_database(url: str | None) -> str | None:

@@ -8,10 +8,10 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, render_template, request
 from flask_babel import Babel
 from flask_babel import gettext as _
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
 from engine import accounts

@@ -1,0 +1,144 @@
+"""Recurring cycles: each period's instances started on schedule, exactly once.
+
+The schedules are in definitions/cycles.yaml (format: process/cycles.py). The
+scheduler calls `run_due_cycles(rt)` on each pass. For every schedule it
+finds the periods due by the runtime's clock (office time zone) from the
+schedule's first period up to now, and starts the instance of each
+(period, Bidang) that has no `cycle_run` row yet: the current period, and
+any period missed while Alur was not running or whose start failed.
+
+Exactly once: each start is one transaction that creates the instance, its
+first task and its `cycle_run` row together, so a crash leaves either all of
+it or nothing. The row is unique per (SOP, Bidang, period); a second
+scheduler racing for the same start loses on that key, its transaction is
+rolled back, and it moves on. A start that fails for any other reason (SOP not
+deployed, Bidang unknown) is logged, does not hold up the others, and is tried
+again on the next pass.
+
+A period made up late is started late: the instance's `created_at` is the
+moment it was actually started (its `period` and title name the period it
+belongs to).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from engine import services
+from engine.db import Bidang, CycleRun
+from engine.errors import Conflict
+from engine.runtime import Runtime
+from process.cycles import Cycle, Period, parse
+
+logger = logging.getLogger("alur.cycles")
+
+CONFIG_NAME = "cycles.yaml"
+MAX_TITLE = 300
+
+_lock = threading.Lock()
+_configs: dict[Path, tuple[tuple[int, int], tuple[Cycle, ...]]] = {}   # path -> ((mtime, size), schedules)
+_reported: set[tuple[str, str, str, str]] = set()           # failures already logged as warnings
+
+
+@dataclass(frozen=True)
+class Started:
+    key: str
+    bidang: str
+    period: str          # the period key, "2026-11"
+    instance_id: int
+    title: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    key: str
+    bidang: str
+    period: str
+    error: str
+
+
+def config_path(rt: Runtime) -> Path:
+    """settings.extra["cycles_file"], else $ALUR_CYCLES_FILE, else cycles.yaml beside the definitions."""
+    chosen = rt.settings.extra.get("cycles_file") or os.environ.get("ALUR_CYCLES_FILE")
+    return Path(chosen) if chosen else rt.settings.definitions_dir / CONFIG_NAME
+
+
+def load_config(rt: Runtime) -> tuple[Cycle, ...]:
+    """The office's schedules; none when the file does not exist. Read again only when the file changes."""
+    path = config_path(rt)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return ()
+    stamp = (info.st_mtime_ns, info.st_size)
+    with _lock:
+        cached = _configs.get(path)
+        if cached is None or cached[0] != stamp:
+            cached = _configs[path] = (stamp, parse(path.read_text(encoding="utf-8")))
+        return cached[1]
+
+
+def run_due_cycles(rt: Runtime, cycles: tuple[Cycle, ...] | None = None,
+                   failures: list[Failed] | None = None) -> list[Started]:
+    """Start every due instance that has not been started; return what this call started.
+
+    `cycles` replaces the configuration file; failed starts are appended to
+    `failures` when a list is given (they are logged either way).
+    """
+    cycles = load_config(rt) if cycles is None else cycles
+    today = rt.now().astimezone(rt.calendar.tz).date()
+    started: list[Started] = []
+    for cycle in cycles:
+        periods = cycle.due_periods(today)
+        if not periods:
+            continue
+        with rt.uow() as session:
+            names = {b.code: b.name for b in session.scalars(select(Bidang))}
+            done = set(session.execute(select(CycleRun.bidang_code, CycleRun.period)
+                                       .where(CycleRun.definition_key == cycle.definition)).all())
+        codes = cycle.bidang_codes(list(names))
+        for period in periods:
+            for code in codes:
+                if (code, period.key) in done:
+                    continue
+                try:
+                    started.append(start_one(rt, cycle, code, names.get(code, code), period))
+                except Conflict:
+                    # Another scheduler started it meanwhile (or the start raced with another
+                    # change); whichever it was, a missing run is looked for again next pass.
+                    logger.info("cycle %s %s %s: started elsewhere", cycle.definition, code, period.key)
+                except Exception as err:  # noqa: BLE001 - one failed start must not stop the others
+                    # Said once per process at warning level: the scheduler tries again on every pass.
+                    seen = (cycle.definition, code, period.key, str(err))
+                    with _lock:
+                        first = seen not in _reported
+                        _reported.add(seen)
+                    logger.log(logging.WARNING if first else logging.DEBUG, "cycle %s %s %s: start failed: %s",
+                               cycle.definition, code, period.key, err)
+                    if failures is not None:
+                        failures.append(Failed(cycle.definition, code, period.key, str(err)))
+    return started
+
+
+def start_one(rt: Runtime, cycle: Cycle, bidang: str, bidang_name: str, period: Period) -> Started:
+    """Start one period's instance for one Bidang and record the run, in one transaction.
+
+    No actor: the schedule starts it, so no user's permission is checked.
+    """
+    title = cycle.title_for(bidang_name, period)[:MAX_TITLE]
+    with rt.uow() as session:
+        def record_run(instance) -> None:
+            # The unique key is checked before the workflow runs: a second scheduler stops here.
+            session.add(CycleRun(definition_key=cycle.definition, bidang_code=bidang, period=period.key,
+                                 instance_id=instance.id, started_at=instance.created_at))
+            session.flush()
+
+        instance_id = services.start_in(rt, session, cycle.definition, bidang, title, None, period.label,
+                                        extra={"cycle": period.key}, before_run=record_run)
+        session.commit()
+        return Started(cycle.definition, bidang, period.key, instance_id, title)

@@ -1,0 +1,198 @@
+"""The evaluation report (page and PDF) and the SOP-implementation monitoring form (page, print, PDF).
+
+Figures come from `engine.monitoring.figures` through `engine.reports`; the
+charts of the PDF are SVG drawn by `process.charts`, so the paper needs no
+JavaScript. The printed documents are official papers and always in Bahasa
+Indonesia, like the SOP document.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+
+from engine import monitoring as monitoring_figures
+from engine import reports
+from engine.errors import InvalidData
+from process import charts, sop_document
+from web import runtime
+from web.auth import require_roles
+from web.monitoring import _date, _pct, percent, work_time
+from web.sop_document import render_pdf
+
+bp = Blueprint("reports", __name__)
+ROLES = monitoring_figures.MONITORING_ROLES
+
+
+def _filters() -> dict:
+    return {"start": _date("dari"), "end": _date("sampai"), "bidang": request.args.get("bidang") or None,
+            "key": request.args.get("sop") or None}
+
+
+def _args(scope: dict) -> dict:
+    """The resolved filters as query arguments: saved rows are keyed by them."""
+    args = {"dari": scope["start"].isoformat(), "sampai": scope["end"].isoformat()}
+    if scope["bidang"]:
+        args["bidang"] = scope["bidang"]
+    if request.args.get("sop"):
+        args["sop"] = request.args["sop"]
+    return args
+
+
+def _revision(value: str | None) -> int | None:
+    """The revision the form was loaded with: 0 when it had none yet (someone saving first is then a
+    conflict too), None when the field is missing (no check)."""
+    if value is None:
+        return None
+    value = value.strip()
+    return int(value) if value.isdigit() else 0
+
+
+@bp.context_processor
+def helpers():
+    return {"percent": percent, "work_time": work_time, "tanggal": tanggal, "threshold": reports.ON_TIME_THRESHOLD}
+
+
+def tanggal(value) -> str:
+    """A date as the papers write it ("25 November 2026"); a moment is taken in the office's time zone."""
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        value = value.astimezone(runtime().calendar.tz).date()
+    return format_date(value, "d MMMM yyyy")
+
+
+# -- the evaluation report -----------------------------------------------------------
+
+@bp.route("/monitoring/laporan", methods=["GET", "POST"])
+@require_roles(*ROLES)
+def report():
+    filters = _filters()
+    errors: dict[str, str] = {}
+    values = None
+    if request.method == "POST":
+        values = {"kesimpulan": request.form.get("kesimpulan", ""), "rekomendasi": request.form.get("rekomendasi", "")}
+        try:
+            reports.save_report(runtime(), current_user.login, filters["start"], filters["end"], filters["bidang"],
+                                filters["key"], values["kesimpulan"], values["rekomendasi"],
+                                _revision(request.form.get("revision")))
+        except InvalidData as err:
+            errors = err.errors or {"": str(err)}
+        else:
+            flash(_("Kesimpulan laporan evaluasi disimpan."), "success")
+            return redirect(url_for(".report", **request.args))
+    data = reports.evaluation_report(runtime(), current_user.login, **filters)
+    stored = data["report"] or {}
+    if values is None:
+        values = {"kesimpulan": stored.get("conclusions", ""), "rekomendasi": stored.get("recommendations", "")}
+    return render_template("report.html", data=data, f=data["figures"], args=_args(data["scope"]), values=values,
+                           errors=errors, may_choose_bidang=current_user.has(*monitoring_figures.OFFICE_WIDE)), \
+        422 if errors else 200
+
+
+@bp.get("/monitoring/laporan.pdf")
+@require_roles(*ROLES)
+def report_pdf():
+    data = reports.evaluation_report(runtime(), current_user.login, **_filters())
+    with force_locale("id"):
+        html = render_template("report_print.html", data=data, f=data["figures"], charts=_charts(data["figures"]),
+                               doc=sop_document.build(data["sop"]["definition"]).header,
+                               now=runtime().now())
+    response = Response(render_pdf(html), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{_filename("laporan-evaluasi", data)}.pdf"'
+    return response
+
+
+def _charts(f: dict) -> dict[str, Markup]:
+    """The dashboard's three charts, as SVG."""
+    steps = f["steps"]
+    months = []
+    for month in f["trend"]:
+        year_, month_ = (int(part) for part in month["month"].split("-"))
+        months.append(format_date(date(year_, month_, 1), "MMM yy"))
+        month["print_label"] = format_date(date(year_, month_, 1), "MMMM yyyy")
+    return {
+        "steps": Markup(charts.bar_chart(
+            [str(s["step"]) for s in steps], [_pct(s["on_time_rate"]) for s in steps],
+            value_labels=[percent(s["on_time_rate"]) for s in steps], title=_("Ketepatan waktu per langkah"))),
+        "bidang": Markup(charts.hbar_chart(
+            [b["name"] for b in f["bidang_on_time"]], [_pct(b["on_time_rate"]) for b in f["bidang_on_time"]],
+            value_labels=[percent(b["on_time_rate"]) for b in f["bidang_on_time"]],
+            title=_("Ketepatan waktu per Bidang"))),
+        "trend": Markup(charts.trend_chart(
+            months, [_pct(m["on_time_rate"]) for m in f["trend"]], [m["done"] for m in f["trend"]],
+            title=_("Tren per bulan"), rate_label=_("Tepat waktu (%)"), count_label=_("Langkah selesai"))),
+    }
+
+
+# -- the SOP-implementation monitoring form ------------------------------------------------
+
+@bp.route("/monitoring/formulir-sop", methods=["GET", "POST"])
+@require_roles(*ROLES)
+def sop_form():
+    filters = _filters()
+    errors: dict[str, str] = {}
+    posted = None
+    if request.method == "POST":
+        posted = {}
+        for name, value in request.form.items():
+            field, _sep, number = name.rpartition("-")
+            if field in ("berjalan_baik", "catatan", "tindakan", "penilai") and number.isdigit():
+                posted.setdefault(int(number), {})[field] = value
+        try:
+            assessed_on = date.fromisoformat(request.form["tanggal"]) if request.form.get("tanggal") else None
+        except ValueError:
+            errors = {"tanggal": _("harus berupa tanggal (YYYY-MM-DD)")}
+        if not errors:
+            try:
+                reports.save_sop_form(runtime(), current_user.login, filters["start"], filters["end"],
+                                      filters["bidang"], filters["key"], posted, assessed_on,
+                                      _revision(request.form.get("revision")))
+            except InvalidData as err:
+                errors = err.errors or {"": str(err)}
+            else:
+                flash(_("Formulir monitoring pelaksanaan SOP disimpan."), "success")
+                return redirect(url_for(".sop_form", **request.args))
+    data = reports.sop_form(runtime(), current_user.login, **filters)
+    if posted is not None:
+        for row in data["rows"]:
+            row.update({k: v for k, v in posted.get(row["step"], {}).items()})
+        data["assessed_on"] = request.form.get("tanggal") or data["assessed_on"]
+    return render_template("sop_form.html", data=data, f=data["figures"], args=_args(data["scope"]),
+                           errors=errors, may_choose_bidang=current_user.has(*monitoring_figures.OFFICE_WIDE)), \
+        422 if errors else 200
+
+
+@bp.get("/monitoring/formulir-sop/cetak")
+@require_roles(*ROLES)
+def sop_form_print():
+    return _sop_form_print()[0]
+
+
+@bp.get("/monitoring/formulir-sop.pdf")
+@require_roles(*ROLES)
+def sop_form_pdf():
+    html, data = _sop_form_print()
+    response = Response(render_pdf(html), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{_filename("formulir-monitoring-sop", data)}.pdf"'
+    return response
+
+
+def _sop_form_print() -> tuple[str, dict]:
+    data = reports.sop_form(runtime(), current_user.login, **_filters())
+    with force_locale("id"):
+        html = render_template("sop_form_print.html", data=data,
+                               doc=sop_document.build(data["sop"]["definition"]).header)
+    return html, data
+
+
+def _filename(prefix: str, data: dict) -> str:
+    scope = data["scope"]
+    name = f"{prefix}-{scope['start'].isoformat()}_{scope['end'].isoformat()}"
+    return name + (f"-{scope['bidang']}" if scope["bidang"] else "")
