@@ -22,6 +22,7 @@ from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.runtime import Runtime
 from process.definition import Definition
 from process.loader import HEADER_KEYS, DefinitionError, load
+from process.yaml_blocks import replace_block
 
 HEADER_DATES = ("tanggal_pembuatan", "tanggal_revisi", "tanggal_efektif")
 HEADER_LISTS = ("dasar_hukum", "kualifikasi_pelaksana", "keterkaitan", "peralatan_perlengkapan",
@@ -131,20 +132,7 @@ def replace_sop_section(yaml_text: str, header: dict[str, Any]) -> str:
     block = yaml.safe_dump({"sop": header}, allow_unicode=True, sort_keys=False, default_flow_style=False,
                            width=10_000) if header else "sop: {}\n"
     text = yaml_text or ""
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if re.match(r"^sop\s*:", line)), None)
-    if start is None:
-        result = block + ("\n" + text if text.strip() else "")
-    else:
-        end = len(lines)
-        for i in range(start + 1, len(lines)):
-            if re.match(r"^[^\s#]", lines[i]):
-                end = i
-                break
-        while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].startswith("#")):
-            end -= 1  # blank lines and comments just above the next key belong to it
-        tail = "".join(lines[end:]).lstrip("\n")
-        result = "".join(lines[:start]) + block + ("\n" + tail if tail else "")
+    result = replace_block(text, "sop", block)
     if not _same_except_sop(text, result, header):
         # The text splice did not give the intended data (an unusual layout):
         # write the whole file from its data instead, losing its comments.

@@ -34,6 +34,7 @@ from process import bpmn
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Definition
 from process.forms import FIELD_TYPES
 from process.loader import LANE_ROLES, MAX_YAML_BYTES, DefinitionError, Problem, _YamlLoader, load
+from process.yaml_blocks import block_range, block_text, replace_block
 
 EDITOR_ROLES = ("pemilik_proses", "admin")
 SCOPES = (SCOPE_BIDANG, SCOPE_OFFICE)
@@ -298,7 +299,7 @@ def _rebase(yaml_text: str, base: DefinitionVersion | None, latest: DefinitionVe
         return yaml_text
     if ours.get("sop") != before.get("sop"):
         raise Conflict(f"kop SOP diubah di draf ini dan juga di versi {latest.version}; buang salah satu perubahan")
-    return _replace_block(yaml_text, "sop", _block_text(latest.yaml_text, "sop"))
+    return replace_block(yaml_text, "sop", block_text(latest.yaml_text, "sop"))
 
 
 def _yaml_data(text: str) -> dict[str, Any] | None:
@@ -307,40 +308,6 @@ def _yaml_data(text: str) -> dict[str, Any] | None:
     except yaml.YAMLError:
         return None
     return data if isinstance(data, dict) else ({} if data is None else None)
-
-
-def _block_range(lines: list[str], key: str) -> tuple[int, int] | None:
-    """Lines [start, end) of a top-level key's block, without the comments above the next key."""
-    start = next((i for i, line in enumerate(lines) if re.match(rf"^{key}\s*:", line)), None)
-    if start is None:
-        return None
-    end = len(lines)
-    for i in range(start + 1, len(lines)):
-        if re.match(r"^[^\s#]", lines[i]):
-            end = i
-            break
-    while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].startswith("#")):
-        end -= 1  # blank lines and comments just above the next key belong to it
-    return start, end
-
-
-def _block_text(text: str, key: str) -> str:
-    lines = (text or "").splitlines(keepends=True)
-    found = _block_range(lines, key)
-    if found is None:
-        return ""
-    block = "".join(lines[found[0]:found[1]])
-    return block if block.endswith("\n") else block + "\n"
-
-
-def _replace_block(text: str, key: str, block: str) -> str:
-    lines = (text or "").splitlines(keepends=True)
-    found = _block_range(lines, key)
-    if found is None:
-        return block + ("\n" + text if text.strip() else "") if block else text
-    start, end = found
-    tail = "".join(lines[end:])
-    return "".join(lines[:start]) + block + ("\n" + tail if tail and block else tail)
 
 
 # -- validation -----------------------------------------------------------------
@@ -417,7 +384,7 @@ def compose_yaml(yaml_text: str, steps: Any) -> str:
         return yaml_text
     text = yaml_text or ""
     lines = text.splitlines(keepends=True)
-    found = _block_range(lines, "steps")
+    found = block_range(lines, "steps")
     if found is None:
         prefix = text if not text or text.endswith("\n") else text + "\n"
         return prefix + ("\n" if prefix.strip() else "") + _steps_block(new)
