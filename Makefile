@@ -23,7 +23,8 @@ test: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: install
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[bench]'
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

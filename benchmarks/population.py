@@ -72,14 +72,19 @@ def start_template(rt, bidang: str = "aptika") -> int:
 
 
 def clone(rt, template: Template, count: int, due_at: Callable[[int], datetime],
-          title: str = "Kegiatan {n}") -> list[int]:
-    """Insert `count` copies of the template; clone n is due at due_at(n). Returns their ids."""
+          title: str = "Kegiatan {n}", bidang: Callable[[int], str] | None = None) -> list[int]:
+    """Insert `count` copies of the template; clone n is due at due_at(n). Returns their ids.
+
+    With `bidang`, clone n belongs to Bidang bidang(n) (which must exist)
+    instead of the template's.
+    """
     with rt.uow() as session:
         first = (session.scalar(select(func.max(Instance.id))) or 0) + 1
     ids = list(range(first, first + count))
     for chunk in _chunks(ids, BATCH):
         with rt.uow() as session:
-            rows = [_clone_rows(template, instance_id, instance_id - first, due_at(instance_id - first), title)
+            rows = [_clone_rows(template, instance_id, instance_id - first, due_at(instance_id - first), title,
+                                bidang(instance_id - first) if bidang else None)
                     for instance_id in chunk]
             for table, index in ((Instance, 0), (TaskRow, 1), (Timer, 2)):
                 session.execute(insert(table), [r[index] for r in rows])
@@ -89,12 +94,16 @@ def clone(rt, template: Template, count: int, due_at: Callable[[int], datetime],
     return ids
 
 
-def _clone_rows(template: Template, instance_id: int, n: int, due: datetime, title: str):
+def _clone_rows(template: Template, instance_id: int, n: int, due: datetime, title: str, bidang: str | None = None):
     new_ids = [str(uuid.uuid4()) for _ in range(template.id_count)]
     task_id = new_ids[template.task_hole]
     instance = {**template.instance, "id": instance_id, "title": title.format(n=n),
                 "workflow_json": template.workflow_json(new_ids, due)}
     task = {**template.task, "id": task_id, "instance_id": instance_id, "due_at": due}
+    if bidang is not None:
+        instance["bidang_code"] = task["instance_bidang"] = bidang
+        if task["bidang_code"] is not None:  # NULL stays NULL: a lane that serves the whole office
+            task["bidang_code"] = bidang
     timer = {**template.timer, "instance_id": instance_id, "task_id": task_id,
              "spiff_timer_id": new_ids[template.timer_hole], "due_at": due}
     events = [{**e, "instance_id": instance_id, "task_id": task_id if e["task_id"] else None}

@@ -7,8 +7,8 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.db import ApiToken, Bidang, Membership, User
@@ -17,6 +17,8 @@ from engine.permissions import is_admin
 from engine.runtime import Runtime
 
 MAX_FAILURES = 5
+# How precisely an API token's last use is recorded (see user_for_token).
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 LOCK_PERIOD = timedelta(minutes=5)
 ROLES = ("implementasi", "teknis", "administrasi", "sekretaris", "kepala", "kadis", "pemilik_proses", "admin")
 LANGUAGES = ("id", "en")
@@ -89,14 +91,31 @@ def create_token(rt: Runtime, user_id: int, name: str) -> tuple[int, str]:
 
 
 def user_for_token(rt: Runtime, token: str) -> User | None:
+    """The active user a valid token belongs to, with roles loaded (detached), or None.
+
+    One query finds token, user and roles. `last_used_at` is written at most
+    once per TOKEN_USE_RESOLUTION, so an API request that only reads does not
+    become a write transaction (on SQLite, one that waits for every writer).
+    """
     with rt.uow() as session:
-        row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(token or ""),
-                                                     ApiToken.revoked_at.is_(None))).first()
-        if row is None:
+        found = session.execute(
+            select(ApiToken.id, ApiToken.last_used_at, User)
+            .join(User, User.id == ApiToken.user_id)
+            .options(joinedload(User.roles))
+            .where(ApiToken.token_hash == _digest(token or ""), ApiToken.revoked_at.is_(None))
+        ).unique().first()
+        if found is None:
             return None
-        row.last_used_at = rt.now()
-        session.commit()
-    return load_user(rt, row.user_id)
+        token_id, last_used_at, account = found
+        if not account.active:
+            return None
+        now = rt.now()
+        if last_used_at is None or not (timedelta(0) <= now - last_used_at < TOKEN_USE_RESOLUTION):
+            session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+            session.commit()
+        account.role_names  # loaded with the user: usable after the session closes
+        session.expunge(account)
+        return account
 
 
 def tokens(rt: Runtime, user_id: int) -> list[dict[str, Any]]:

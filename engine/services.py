@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, undefer
 
 from engine import documents
 from engine.db import Bidang, DefinitionVersion, Event, Instance, TaskRow, User
@@ -163,7 +163,9 @@ def _instance(session: Session, instance_id: int) -> Instance:
 # -- tasks ----------------------------------------------------------------------
 
 def user(session: Session, login: str) -> User:
-    found = session.scalars(select(User).where(User.login == login)).first()
+    # The roles come in the same query (one round trip instead of two).
+    found = session.scalars(select(User).options(joinedload(User.roles)).where(User.login == login)) \
+        .unique().first()
     if found is None or not found.active:
         raise NotFound(f"pengguna {login!r} tidak dikenal")
     return found
@@ -208,7 +210,9 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         if row.assignee != login:
             raise Conflict("klaim tugas ini terlebih dahulu" if row.assignee is None
                            else f"tugas sedang diklaim oleh {row.assignee}")
-        instance = session.get(Instance, row.instance_id)
+        # One query for the instance, its definition version and its workflow state.
+        instance = session.get(Instance, row.instance_id,
+                               options=[joinedload(Instance.definition), undefer(Instance.workflow_json)])
         run = Run.load(rt, session, instance)
         task = run.user_task(task_id)
         if task is None:

@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.parser import BpmnParser
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
@@ -118,12 +119,25 @@ class WorkflowSerializer:
         with self._encoding:
             registry._encoder_mode = True
             try:
-                dct = self._serializer.to_dict(workflow)
+                dct = self._to_dict(workflow)
             finally:
                 registry._encoder_mode = False
-        dct.pop("spec")
-        dct.pop("subprocess_specs")
         return json.dumps(dct, separators=(",", ":"), cls=self._serializer._encoder_cls)
+
+    def _to_dict(self, workflow: BpmnWorkflow) -> dict:
+        """What the library's BpmnWorkflowConverter.to_dict returns, minus the specs, in the same order.
+
+        The library's converter would convert the whole process definition on
+        every save only for us to drop it; the parts are made here directly.
+        """
+        registry = self._serializer.registry
+        typename = registry.typenames[type(workflow)]
+        converter = registry.convert_to_dict[typename].args[1].__self__  # partial(_obj_to_dict, typename, to_dict)
+        dct = WorkflowConverter.to_dict(converter, workflow)
+        dct["subprocesses"] = converter.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = registry.convert(workflow.bpmn_events)
+        dct["typename"] = typename
+        return dct
 
     def loads(self, text: str, spec, script_engine: RestrictedScriptEngine) -> BpmnWorkflow:
         dct = json.loads(text)

@@ -58,24 +58,31 @@ class Run:
     def save(self, actor: str | None = None) -> None:
         now = self.rt.now()
         instance = self.instance
-        instance.workflow_json = self.rt.serializer.dumps(self.workflow)
-        if self.workflow.completed and instance.state != "completed":
-            instance.state, instance.completed_at = "completed", now
-            log(self.session, instance.id, now, "completed", actor)
-        self._sync_tasks(now)
+        # The queries below read only rows this command has not added, so they
+        # need no autoflush; everything goes out in the one flush at the end
+        # (the instance's version check included), not in one flush per query.
+        with self.session.no_autoflush:
+            instance.workflow_json = self.rt.serializer.dumps(self.workflow)
+            if self.workflow.completed and instance.state != "completed":
+                instance.state, instance.completed_at = "completed", now
+                log(self.session, instance.id, now, "completed", actor)
+            self._sync_tasks(now)
+        self.session.flush()
 
     def _sync_tasks(self, now: datetime) -> None:
         rows = {r.id: r for r in self.session.scalars(
             select(TaskRow).where(TaskRow.instance_id == self.instance.id, TaskRow.state == "open"))}
-        timers = {t.task_id: t for t in self.session.scalars(
-            select(Timer).where(Timer.instance_id == self.instance.id, Timer.kind == "deadline"))}
+        # All the instance's timer rows in one query: the deadlines for the
+        # ready steps, and the unfired ones (any kind) of the steps that close.
+        timers = list(self.session.scalars(select(Timer).where(Timer.instance_id == self.instance.id)))
+        deadlines = {t.task_id: t for t in timers if t.kind == "deadline"}
         ready = {str(t.id): t for t in spiff.ready_user_tasks(self.workflow)}
         for task_id, row in rows.items():
             if task_id not in ready:
-                self._close(row, now)
+                self._close(row, now, [t for t in timers if t.task_id == task_id and t.fired_at is None])
         for task_id, task in ready.items():
             row = rows.get(task_id) or self._open(task, now)
-            self._sync_deadline(row, task, timers.get(task_id), now)
+            self._sync_deadline(row, task, deadlines.get(task_id), now)
 
     def _open(self, task: Task, now: datetime) -> TaskRow:
         step = self.definition.step_for_element(task.task_spec.bpmn_id)
@@ -91,16 +98,20 @@ class Run:
         log(self.session, self.instance.id, now, "step_ready", step=step.number, task_id=row.id)
         return row
 
-    def _close(self, row: TaskRow, now: datetime) -> None:
+    def _close(self, row: TaskRow, now: datetime, unfired: list[Timer]) -> None:
         task = self.workflow.get_task_from_id(_uuid(row.id))
         row.state = "completed" if task is not None and task.state == TaskState.COMPLETED else "cancelled"
         row.completed_at = row.completed_at or now
         if row.due_at is not None and row.completed_at > row.due_at:
             # Finished late before any scheduler pass noticed: still overdue.
             row.overdue = True
-        for timer in self.session.scalars(select(Timer).where(Timer.task_id == row.id, Timer.fired_at.is_(None))):
+        for timer in unfired:
             self.session.delete(timer)
-        escalation.cancel_pending_alerts(self.session, row.id, now)
+        if row.overdue:
+            # Alerts are only ever written for a step marked overdue (level 1 marks
+            # it in the transaction that writes its alerts; level 2 follows level 1),
+            # so a step that never was has none to cancel: no query for it.
+            escalation.cancel_pending_alerts(self.session, row.id, now)
 
     def _sync_deadline(self, row: TaskRow, task: Task, timer_row: Timer | None, now: datetime) -> None:
         timer = _boundary_timer(task)
