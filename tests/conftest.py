@@ -71,13 +71,21 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'alur.db'}"
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def fresh_database(kind: str, directory: Path) -> str:
+    """An empty database of the kind: a new SQLite file, or the worker's PostgreSQL reset."""
+    if kind == "sqlite":
+        return f"sqlite:///{directory / 'alur.db'}"
     require_service("PostgreSQL", bool(POSTGRES_URL), "set ALUR_TEST_POSTGRES_URL")
     reset_postgres(POSTGRES_URL)
     return POSTGRES_URL
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path) -> str:
+    return fresh_database(request.param, tmp_path)
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from engine.config import Settings
 from engine.db import DefinitionVersion, Event, Instance, TaskRow
 from engine.errors import Conflict, Forbidden
 from engine.runtime import Runtime
-from tests.conftest import POSTGRES_URL, require_service, reset_postgres
+from tests.conftest import DATABASES, fresh_database
 from tests.integration.sop import STEP_DATA, STEP_FILES, open_task, performer
 from web import create_app
 
@@ -117,15 +117,10 @@ def generate_year(rt: Runtime, clock: ManualClock, rng: random.Random, count: in
     return ids
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=DATABASES)
 def year(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(f"monitoring-{request.param}")
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp / 'alur.db'}"
-    else:
-        require_service("PostgreSQL", bool(POSTGRES_URL), "set ALUR_TEST_POSTGRES_URL")
-        reset_postgres(POSTGRES_URL)
-        url = POSTGRES_URL
+    url = fresh_database(request.param, tmp)
     clock = ManualClock(YEAR_START)
     rt = Runtime(Settings.from_env(database_url=url, data_dir=tmp / "data"), clock=clock)
     bootstrap.init(rt, demo=True)

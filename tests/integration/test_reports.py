@@ -25,7 +25,7 @@ from engine.clock import ManualClock
 from engine.config import Settings
 from engine.db import EvaluationReport, Instance, SopMonitoringForm
 from engine.runtime import Runtime
-from tests.conftest import POSTGRES_URL, require_service, reset_postgres
+from tests.conftest import DATABASES, fresh_database
 from tests.integration.test_monitoring import YEAR_START, generate_year
 from web import create_app
 from web import reports as web_reports
@@ -39,15 +39,10 @@ PERIOD = "dari=2026-01-01&sampai=2026-09-30"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=DATABASES)
 def office(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(f"reports-{request.param}")
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp / 'alur.db'}"
-    else:
-        require_service("PostgreSQL", bool(POSTGRES_URL), "set ALUR_TEST_POSTGRES_URL")
-        reset_postgres(POSTGRES_URL)
-        url = POSTGRES_URL
+    url = fresh_database(request.param, tmp)
     clock = ManualClock(YEAR_START)
     rt = Runtime(Settings.from_env(database_url=url, data_dir=tmp / "data"), clock=clock)
     bootstrap.init(rt, demo=True)
