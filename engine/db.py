@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
-    create_engine, event, text,
+    create_engine, event,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
@@ -141,16 +141,11 @@ class TaskRow(Base):
     """One user task (an SOP step reached by an instance): open or finished."""
     __tablename__ = "task"
     __table_args__ = (
-        Index("ix_task_offer", "state", "lane_role", "bidang_code", "due_at"),
+        Index("ix_task_offer", "state", "lane_role", "bidang_code", "assignee", "due_at"),  # 0007: + assignee
         Index("ix_task_assignee", "assignee", "state"),
         Index("ix_task_instance", "instance_id", "state"),
         Index("ix_task_state_step", "state", "step", "instance_id"),  # 0004: search by current step
         Index("ix_task_completed_by", "completed_by", "instance_id"),  # 0004: search by performer
-        # 0006, PostgreSQL only: the two parts of a worklist (engine.worklist.visible_to), open tasks only
-        Index("ix_task_open_assignee", "assignee",
-              postgresql_where=text("state = 'open' AND assignee IS NOT NULL")).ddl_if(dialect="postgresql"),
-        Index("ix_task_open_unclaimed", "lane_role", "bidang_code", "due_at",
-              postgresql_where=text("state = 'open' AND assignee IS NULL")).ddl_if(dialect="postgresql"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
     instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
