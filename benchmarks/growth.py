@@ -35,7 +35,7 @@ LABELS = {"step": "step (claim + complete) ms", "worklist": "worklist query ms",
 
 @dataclass
 class Config:
-    instances: int = 10  # started per size; steps 1-3 of each are timed
+    instances: int = 20  # started per size; steps 1-3 of each are timed
     samples: int = 200  # worklist queries and scheduler passes per size
 
     @classmethod
