@@ -192,9 +192,25 @@ class _Loader:
             self.yaml_unreadable = True
             return {}
         for key in data:
-            if key not in ("sop", "counting", "steps"):
-                self.yaml_problem(str(key), "unknown key (expected sop, counting, steps)")
+            if key not in ("sop", "counting", "steps", "questions"):
+                self.yaml_problem(str(key), "unknown key (expected sop, counting, steps, questions)")
+        self._open_questions(data.get("questions"))
         return data
+
+    def _open_questions(self, questions: Any) -> None:
+        """Questions an import left open: each one blocks the definition until it is answered and removed."""
+        if questions is None:
+            return
+        if not isinstance(questions, list):
+            self.yaml_problem("questions", "must be a list of open questions")
+            return
+        for i, question in enumerate(questions):
+            if not isinstance(question, dict) or not question.get("text"):
+                self.yaml_problem(f"questions[{i}]", "a question needs at least 'element' and 'text'")
+                continue
+            self.yaml_problem(str(question.get("element") or f"questions[{i}]"),
+                              f"open question {question.get('id') or i + 1}: {question['text']} "
+                              "(answer it, then remove it from 'questions')")
 
     def _header(self, sop: Any) -> dict:
         if not isinstance(sop, dict):

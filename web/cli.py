@@ -8,12 +8,14 @@ import sys
 from pathlib import Path
 
 import click
+import yaml
 
 from engine import bootstrap, services, worklist
 from engine.config import Settings
 from engine.errors import AlurError, Conflict, Forbidden
 from engine.runtime import Runtime
-from process.loader import DefinitionError, load_file, validate_paths
+from process import sop_import
+from process.loader import DefinitionError, _YamlLoader, load_file, validate_paths
 
 EXIT_CODES = {Conflict: 3, Forbidden: 4}
 
@@ -85,6 +87,43 @@ def validate(paths: tuple[str, ...]) -> None:
     if problems:
         sys.exit(1)
     click.echo(f"ok: {len(paths)} file(s)")
+
+
+@main.command("import")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Directory for KEY.bpmn and KEY.yaml.")
+@click.option("--key", default=None, help="Definition key (process id); default: from the file name.")
+@click.option("--answers", "answers_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="YAML answers: element id -> {pelaksana|waktu|ya|tidak|peran: value}.")
+@friendly
+def import_(source: str, out_dir: str, key: str | None, answers_path: str | None) -> None:
+    """Import an SOP table (.csv, .xlsx, PDF text .txt, .yaml) as a BPMN + YAML definition."""
+    answers = None
+    if answers_path:
+        try:
+            answers = yaml.load(Path(answers_path).read_text(encoding="utf-8"), Loader=_YamlLoader)  # noqa: S506
+        except yaml.YAMLError as err:
+            raise click.ClickException(f"{answers_path}: malformed YAML: {err}") from None
+    try:
+        result = sop_import.import_sop(source, Path(source).read_bytes(), key=key, answers=answers)
+    except (sop_import.SourceError, sop_import.AnswerError) as err:
+        raise click.ClickException(str(err)) from None
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    bpmn_path, yaml_path = out / f"{result.key}.bpmn", out / f"{result.key}.yaml"
+    bpmn_path.write_text(result.bpmn_xml, encoding="utf-8")
+    yaml_path.write_text(result.yaml_text, encoding="utf-8")
+    click.echo(f"wrote {bpmn_path} and {yaml_path}: {len(result.sop.steps)} steps, "
+               f"{len(result.sop.actors)} Pelaksana")
+    if not result.questions:
+        click.echo("no open questions: check it with `alur validate`, then deploy it")
+        return
+    click.echo(f"{len(result.questions)} open question(s), also listed under 'questions' in {yaml_path}:")
+    for question in result.questions:
+        click.echo(f"  {question.id}: {question.text}")
+    click.echo("answer them in the editor, or in a YAML file given to --answers "
+               "(e.g. Step_04: {pelaksana: Tim Teknis})")
 
 
 @main.command()

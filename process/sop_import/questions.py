@@ -1,0 +1,132 @@
+"""What the source leaves open, as questions pinned to diagram elements, and their answers.
+
+A question names the element it is about (the step, the decision's
+gateway, the lane), the field that answers it, and what a valid answer
+looks like. Answers are a mapping from element id to {field: value}; they
+may also override what the table said (e.g. a whole lane assignment).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from process.loader import LANE_ROLES
+from process.mutu_baku import MutuBaku, MutuBakuError
+from process.sop_import.ids import gateway_id, known_role, lane_id, role_of, step_id
+from process.sop_import.model import END, Sop, SopStep
+
+
+class AnswerError(ValueError):
+    """An answer that does not fit its question; the message names the element."""
+
+
+@dataclass(frozen=True)
+class Question:
+    element: str
+    field: str               # pelaksana | waktu | ya | tidak | peran
+    text: str
+    options: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return f"{self.element}.{self.field}"
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "element": self.element, "field": self.field, "text": self.text}
+        if self.options:
+            data["options"] = list(self.options)
+        return data
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def open_questions(sop: Sop) -> list[Question]:
+    questions: list[Question] = []
+    for actor in sop.actors:
+        role = sop.roles.get(actor) or role_of(actor)
+        if not known_role(role):
+            questions.append(Question(
+                lane_id(actor), "peran",
+                f"Pelaksana {actor!r} is not one of the office's roles: which role does this lane stand for "
+                f"({', '.join(LANE_ROLES)})?", tuple(LANE_ROLES)))
+    for step in sop.steps:
+        questions.extend(_step_questions(sop, step))
+    return questions
+
+
+def _step_questions(sop: Sop, step: SopStep) -> list[Question]:
+    found = []
+    name = f"step {step.number} ({_short(step.uraian)!r})"
+    if step.pelaksana is None:
+        why = (f"several Pelaksana columns are marked ({', '.join(step.candidates)})" if step.candidates
+               else "no Pelaksana column is marked")
+        found.append(Question(step_id(step.number), "pelaksana",
+                              f"In {name} {why}: who carries it out?", tuple(step.candidates or sop.actors)))
+    try:
+        MutuBaku.parse(step.waktu)
+    except MutuBakuError:
+        waktu = f"the Waktu {step.waktu!r} cannot be read" if step.waktu else "no Waktu is given"
+        found.append(Question(step_id(step.number), "waktu",
+                              f"In {name} {waktu}: what is its standard time (e.g. '30 Menit', '1 Hari', "
+                              "'7 Hari Kerja')?"))
+    if step.decision:
+        targets = tuple(str(s.number) for s in sop.steps if s.number != step.number) + (END,)
+        for label, value in (("ya", step.ya), ("tidak", step.tidak)):
+            if value is None:
+                found.append(Question(gateway_id(step.number), label,
+                                      f"Decision {name}: the table does not say where '{label.capitalize()}' "
+                                      f"goes: which step follows (a step number, or '{END}')?", targets))
+    return found
+
+
+def apply_answers(sop: Sop, answers: Any) -> None:
+    """Write the answers into the model; AnswerError for an unknown element or a bad value."""
+    if answers is None:
+        return
+    if not isinstance(answers, dict):
+        raise AnswerError("answers must be a mapping from element id to {field: value}")
+    steps = {step_id(s.number): s for s in sop.steps}
+    gateways = {gateway_id(s.number): s for s in sop.steps if s.decision}
+    lanes = {lane_id(a): a for a in sop.actors}
+    for element, fields in answers.items():
+        if not isinstance(fields, dict):
+            raise AnswerError(f"{element}: the answer must be a mapping such as {{pelaksana: Tim Teknis}}")
+        for field, value in fields.items():
+            where = f"{element}.{field}"
+            if element in steps and field == "pelaksana":
+                steps[element].pelaksana = _actor(sop, value, where)
+                steps[element].candidates = ()
+            elif element in steps and field == "waktu":
+                try:
+                    MutuBaku.parse(str(value))
+                except MutuBakuError as err:
+                    raise AnswerError(f"{where}: {err}") from None
+                steps[element].waktu = str(value)
+            elif element in gateways and field in ("ya", "tidak"):
+                setattr(gateways[element], field, _target(sop, gateways[element], value, where))
+            elif element in lanes and field == "peran":
+                if str(value) not in LANE_ROLES:
+                    raise AnswerError(f"{where}: {value!r} is not one of the office's roles ({', '.join(LANE_ROLES)})")
+                sop.roles[lanes[element]] = str(value)
+            else:
+                raise AnswerError(f"{where}: there is no such question (answers name a step's pelaksana or "
+                                  "waktu, a gateway's ya or tidak, or a lane's peran)")
+
+
+def _actor(sop: Sop, value: Any, where: str) -> str:
+    wanted = " ".join(str(value).split()).lower()
+    for actor in sop.actors:
+        if actor.lower() == wanted or role_of(actor) == wanted or lane_id(actor).lower() == wanted:
+            return actor
+    raise AnswerError(f"{where}: {value!r} is not one of the table's Pelaksana ({', '.join(sop.actors)})")
+
+
+def _target(sop: Sop, step: SopStep, value: Any, where: str) -> int | str:
+    text = str(value).strip().lower()
+    if text == END:
+        return END
+    if text.isdigit() and sop.step(int(text)) is not None and int(text) != step.number:
+        return int(text)
+    raise AnswerError(f"{where}: {value!r} is not another step's number or '{END}'")
