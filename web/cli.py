@@ -104,11 +104,13 @@ def import_(source: str, out_dir: str, key: str | None, answers_path: str | None
         try:
             answers = yaml.load(Path(answers_path).read_text(encoding="utf-8"), Loader=_YamlLoader)  # noqa: S506
         except yaml.YAMLError as err:
-            raise click.ClickException(f"{answers_path}: malformed YAML: {err}") from None
+            click.echo(f"error: {answers_path}: malformed YAML: {' '.join(str(err).split())}", err=True)
+            sys.exit(1)
     try:
         result = sop_import.import_sop(source, Path(source).read_bytes(), key=key, answers=answers)
     except (sop_import.SourceError, sop_import.AnswerError) as err:
-        raise click.ClickException(str(err)) from None
+        click.echo(f"error: {err}", err=True)
+        sys.exit(1)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     bpmn_path, yaml_path = out / f"{result.key}.bpmn", out / f"{result.key}.yaml"

@@ -31,10 +31,14 @@ def read(name: str, data: bytes) -> Sop:
     if len(data) > MAX_SOURCE_BYTES:
         raise SourceError(f"{name}: the file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB")
     fmt = format_of(name)
-    if fmt == "xlsx":
-        return read_xlsx(name, data)
-    text = _decode(data)
-    return {"csv": read_csv, "txt": read_text, "yaml": read_yaml}[fmt](name, text)
+    try:
+        if fmt == "xlsx":
+            return read_xlsx(name, data)
+        return {"csv": read_csv, "txt": read_text, "yaml": read_yaml}[fmt](name, _decode(data))
+    except SourceError as err:
+        if str(err).startswith(f"{name}: "):
+            raise
+        raise SourceError(f"{name}: {err}") from None
 
 
 def _decode(data: bytes) -> str:
@@ -109,6 +113,10 @@ langkah:
     waktu: 1 Hari
     ya: 3                                               # default: the next step
     tidak: 1                                            # a step number, or selesai
+  - uraian: Menyerahkan surat keterangan
+    pelaksana: Sekretaris
+    waktu: 7 Hari Kerja
+    output: Surat keterangan
 """
 _STEP_KEYS = {"no", "uraian", "pelaksana", "kelengkapan", "waktu", "output", "keterangan", "ya", "tidak",
               "keputusan"}

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from process.mutu_baku import MutuBaku, MutuBakuError, Unit
 from process.sop_import.forms import step_forms
 from process.sop_import.model import Sop
 from process.sop_import.questions import Question
@@ -48,6 +49,19 @@ def _field(field: dict) -> str:
     return yaml.safe_dump(field, allow_unicode=True, sort_keys=False, width=4096, default_flow_style=True).strip()
 
 
+def _counting(waktu: str) -> dict[str, str] | None:
+    """'7 Hari Kerja' / '2 Hari Kalender' / '30 Menit Kerja': the step's own counting rule."""
+    try:
+        mutu = MutuBaku.parse(waktu)
+    except MutuBakuError:
+        return None
+    if mutu.working is None:
+        return None
+    if mutu.unit is Unit.HARI:
+        return {"days": "kerja" if mutu.working else "kalender"}
+    return {"time": "kerja" if mutu.working else "jam"}
+
+
 def write(sop: Sop, questions: list[Question], source: str = "an SOP table") -> str:
     header = {k: sop.header[k] for k in HEADER_ORDER if sop.header.get(k) not in (None, "", [])}
     parts = [PREAMBLE.format(source=source)]
@@ -62,6 +76,9 @@ def write(sop: Sop, questions: list[Question], source: str = "an SOP table") -> 
             value = getattr(step, key)
             if value:
                 details.append("    " + _dump({key: value}).strip())
+        counting = _counting(step.waktu)
+        if counting:
+            details.append("    counting: " + _field(counting))
         if forms[step.number]:
             details.append("    form:")
             details += [f"      - {_field(f)}" for f in forms[step.number]]

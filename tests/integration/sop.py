@@ -1,7 +1,25 @@
-"""Walking the seed SOP through the service layer, step by step."""
+"""Walking the seed SOP through the service layer, step by step.
+
+The seed SOP exists twice: hand-made in definitions/, and imported from the
+seed's PDF text with the lane assignment of READING.md as answers
+(`deploy_imported_seed`). Both must run the same paths; only their forms
+differ (the import knows only the decisions' answers and the documents
+its Kelengkapan names), so each variant has its own step data.
+"""
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
+
 from engine import services, worklist
+from process.loader import load
+from process.sop_import import import_sop
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SEED_TEXT = DATA / "seed_sop.txt"
+SEED_ANSWERS = DATA / "seed_answers.yaml"
+SEED_KEY = "monev_kegiatan_bidang"
 
 # Valid form data for every step of the seed SOP.
 STEP_DATA = {
@@ -25,6 +43,24 @@ STEP_FILES = {
 }
 
 
+# The imported seed's forms: the two decisions, and optional file fields only.
+IMPORTED_STEP_DATA: dict[int, dict] = {}
+IMPORTED_STEP_FILES: dict[int, dict] = {}
+
+
+def imported_seed():
+    """The seed SOP imported from its PDF text, READING.md's lanes given as answers."""
+    answers = yaml.safe_load(SEED_ANSWERS.read_text(encoding="utf-8"))
+    return import_sop(SEED_TEXT.name, SEED_TEXT.read_bytes(), key=SEED_KEY, answers=answers)
+
+
+def deploy_imported_seed(rt) -> None:
+    """Deploy the imported seed as the newest version of the seed's key: new instances run it."""
+    result = imported_seed()
+    deployed = services.deploy(rt, load(result.bpmn_xml, result.yaml_text), "import")
+    assert deployed.created and deployed.version == 2, deployed
+
+
 def performer(step: int, bidang: str) -> str:
     if step in (1, 2, 3, 7):
         return f"{bidang}.implementasi"
@@ -40,10 +76,12 @@ def open_task(rt, instance_id: int) -> dict:
     return task
 
 
-def do_step(rt, instance_id: int, step: int, data: dict | None = None, bidang: str = "aptika") -> dict:
+def do_step(rt, instance_id: int, step: int, data: dict | None = None, bidang: str = "aptika",
+            imported: bool = False) -> dict:
     task = open_task(rt, instance_id)
     assert task["step"] == step, f"expected step {step}, instance is at {task['step']}"
     login = performer(step, bidang)
     services.claim(rt, task["id"], login)
-    return services.complete(rt, task["id"], login, STEP_DATA.get(step, {}) if data is None else data,
-                             files=STEP_FILES.get(step))
+    step_data, step_files = (IMPORTED_STEP_DATA, IMPORTED_STEP_FILES) if imported else (STEP_DATA, STEP_FILES)
+    return services.complete(rt, task["id"], login, step_data.get(step, {}) if data is None else data,
+                             files=step_files.get(step))

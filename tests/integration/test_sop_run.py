@@ -1,11 +1,15 @@
-"""The whole seed SOP, both branches of both decisions, state reloaded from SQL each step."""
+"""The whole seed SOP, both branches of both decisions, state reloaded from SQL each step.
+
+Run on the hand-made definition and on the one imported from the seed's
+PDF text (issue 9's round trip): both must take the same paths.
+"""
 from __future__ import annotations
 
 import pytest
 
 from engine import services, worklist
 from engine.runtime import Runtime
-from tests.integration.sop import do_step
+from tests.integration.sop import deploy_imported_seed, do_step
 
 PATHS = {
     # terverifikasi answers at step 5, ada_kendala at step 12
@@ -14,8 +18,16 @@ PATHS = {
 }
 
 
+@pytest.fixture(params=["hand-made", "imported"])
+def imported(request, rt) -> bool:
+    """Which seed definition new instances run: the hand-made one, or the import deployed over it."""
+    if request.param == "imported":
+        deploy_imported_seed(rt)
+    return request.param == "imported"
+
+
 @pytest.mark.parametrize("verdicts,kendala", PATHS.values(), ids=PATHS.keys())
-def test_whole_sop(settings, clock, rt, verdicts, kendala):
+def test_whole_sop(settings, clock, rt, imported, verdicts, kendala):
     instance_id = services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "aptika.implementasi")
 
     def fresh() -> Runtime:
@@ -33,10 +45,10 @@ def test_whole_sop(settings, clock, rt, verdicts, kendala):
         clock.advance(minutes=10)
         data = None
         if step == 5:
-            data = {"terverifikasi": next(answers), "catatan": "cek"}
+            data = {"terverifikasi": next(answers)} | ({} if imported else {"catatan": "cek"})
         elif step == 12:
-            data = {"ada_kendala": kendala, "uraian_kendala": "server" if kendala else ""}
-        result = do_step(runtime, instance_id, step, data)
+            data = {"ada_kendala": kendala} | ({} if imported else {"uraian_kendala": "server" if kendala else ""})
+        result = do_step(runtime, instance_id, step, data, imported=imported)
         runtime.dispose()
 
     assert result["instance_state"] == "completed"
@@ -53,7 +65,7 @@ def test_whole_sop(settings, clock, rt, verdicts, kendala):
     assert worklist.tasks(rt, instance_id=instance_id) == []
 
 
-def test_every_ready_step_has_a_due_time_from_its_standard_time(rt, clock):
+def test_every_ready_step_has_a_due_time_from_its_standard_time(rt, clock, imported):
     instance_id = services.start(rt, "monev_kegiatan_bidang", "ikp", "Siaran pers", None)
     [task] = worklist.tasks(rt, instance_id=instance_id)
     assert task["step"] == 1 and task["due_at"] is not None
