@@ -294,7 +294,7 @@ BROKEN = {
         [(YAML, "langkah", "unknown key (expected sop, counting, steps, questions)")],
         True),
     "open questions left by an import": (
-        _yaml(lambda t: t + "questions:\n  - {id: Step_04.pelaksana, element: Step_04, text: "Who does it?"}\n"
+        _yaml(lambda t: t + "questions:\n  - {id: Step_04.pelaksana, element: Step_04, text: 'Who does it?'}\n"
                             "  - {element: Gateway_12}\n"),
         [(YAML, "Step_04", "open question Step_04.pelaksana: Who does it?", "remove it from 'questions'"),
          (YAML, "questions[1]", "a question needs at least 'element' and 'text'")],
