@@ -40,8 +40,16 @@ QUESTIONS = """\
 """
 
 
-def _dump(data: Any) -> str:
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=4096, default_flow_style=False)
+class _Dumper(yaml.SafeDumper):
+    """Lists indented under their key, as people write them (and as yaml_blocks expects: only keys at column 0)."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
+
+
+def dump(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=4096,
+                     default_flow_style=False)
 
 
 def _field(field: dict) -> str:
@@ -66,7 +74,7 @@ def write(sop: Sop, questions: list[Question], source: str = "an SOP table") -> 
     header = {k: sop.header[k] for k in HEADER_ORDER if sop.header.get(k) not in (None, "", [])}
     parts = [PREAMBLE.format(source=source)]
     if header:
-        parts.append(_dump({"sop": header}))
+        parts.append(dump({"sop": header}))
     parts.append(COUNTING)
     forms = step_forms(sop)
     lines = ["steps:"]
@@ -75,7 +83,7 @@ def write(sop: Sop, questions: list[Question], source: str = "an SOP table") -> 
         for key in ("kelengkapan", "output"):
             value = getattr(step, key)
             if value:
-                details.append("    " + _dump({key: value}).strip())
+                details.append("    " + dump({key: value}).strip())
         counting = _counting(step.waktu)
         if counting:
             details.append("    counting: " + _field(counting))
@@ -86,5 +94,5 @@ def write(sop: Sop, questions: list[Question], source: str = "an SOP table") -> 
             lines += [f"  {step.number}:", *details]
     parts.append("\n".join(lines if len(lines) > 1 else ["steps: {}"]) + "\n")
     if questions:
-        parts.append(QUESTIONS + _dump({"questions": [q.as_dict() for q in questions]}))
+        parts.append(QUESTIONS + dump({"questions": [q.as_dict() for q in questions]}))
     return "\n".join(parts)

@@ -1,0 +1,142 @@
+"""Answering an imported definition's open questions after it left the importer (the editor's draft).
+
+The draft is read back into the SOP model, the answers are applied as at
+import time, and the diagram is written anew (so the layout stays tidy);
+the YAML keeps everything the owner wrote and loses only the answered
+questions. A diagram that no longer has the importer's shape (steps added
+by hand, a lane removed, ...) is refused: answer in the diagram instead and
+mark the question answered.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from process import bpmn
+from process.mutu_baku import MutuBaku, MutuBakuError, Unit
+from process.sop_import import bpmn_writer
+from process.sop_import.bpmn_writer import FINISH, START
+from process.sop_import.ids import UNASSIGNED_LANE
+from process.sop_import.model import END, SourceError, Sop, SopStep
+from process.sop_import.questions import apply_answers
+from process.sop_import.yaml_writer import QUESTIONS, dump
+from process.yaml_blocks import replace_block
+
+
+@dataclass(frozen=True)
+class Answered:
+    bpmn_xml: str
+    yaml_text: str
+    # Step number -> its counting rule, for a standard time answered as "… Hari Kerja" / "… Kalender".
+    counting: dict[int, dict[str, str]]
+
+
+def questions_in(yaml_text: str) -> list[dict[str, Any]]:
+    """The YAML's open questions ([] when there are none or the YAML cannot be read)."""
+    try:
+        data = yaml.safe_load(yaml_text or "")
+    except yaml.YAMLError:
+        return []
+    questions = data.get("questions") if isinstance(data, dict) else None
+    return [q for q in questions or [] if isinstance(q, dict) and q.get("id")]
+
+
+def without_questions(yaml_text: str, ids: set[str]) -> str:
+    """The YAML with the questions `ids` removed (and the block, once empty)."""
+    remaining = [q for q in questions_in(yaml_text) if q["id"] not in ids]
+    if remaining:
+        block = dump({"questions": remaining})
+        return replace_block(yaml_text, "questions", block)
+    return replace_block(yaml_text.replace(QUESTIONS, ""), "questions", "").rstrip("\n") + "\n"
+
+
+def answer(bpmn_xml: str, yaml_text: str, answers: dict[str, dict[str, Any]]) -> Answered:
+    sop, key, office = read_back(bpmn_xml)
+    apply_answers(sop, answers)
+    answered = {f"{element}.{field}" for element, fields in answers.items() for field in fields}
+    counting = {}
+    for element, fields in answers.items():
+        if "waktu" in fields:
+            step = int(element.rsplit("_", 1)[1])
+            rule = _counting(str(fields["waktu"]))
+            if rule:
+                counting[step] = rule
+    return Answered(bpmn_writer.write(sop, key, office), without_questions(yaml_text, answered), counting)
+
+
+def _counting(waktu: str) -> dict[str, str] | None:
+    try:
+        mutu = MutuBaku.parse(waktu)
+    except MutuBakuError:
+        return None
+    if mutu.working is None:
+        return None
+    if mutu.unit is Unit.HARI:
+        return {"days": "kerja" if mutu.working else "kalender"}
+    return {"time": "kerja" if mutu.working else "jam"}
+
+
+def read_back(bpmn_xml: str) -> tuple[Sop, str, str]:
+    """The SOP model, process id and office of a diagram the importer wrote; SourceError if it was reshaped."""
+    try:
+        graph = bpmn.read_graph(bpmn_xml)
+    except bpmn.BpmnReadError as err:
+        raise SourceError(f"the diagram cannot be read: {err}") from None
+
+    def reshaped(why: str) -> SourceError:
+        return SourceError(f"the diagram no longer has the shape the import gave it ({why}); answer the question "
+                           "in the diagram, then mark it answered")
+
+    if graph.unsupported:
+        raise reshaped(f"{graph.unsupported[0].id} is not a step, gateway or event")
+    lane_of = {ref: lane for lane in graph.lanes for ref in lane.nodes}
+    actors = [lane.name for lane in graph.lanes if lane.id != UNASSIGNED_LANE]
+    roles = {lane.name: lane.role for lane in graph.lanes if lane.id != UNASSIGNED_LANE and lane.role}
+    tasks = sorted((n for n in graph.nodes.values() if n.kind == "userTask"),
+                   key=lambda n: int(n.alur("step") or 0) if (n.alur("step") or "").isdigit() else 0)
+    number_of = {}
+    for expected, node in enumerate(tasks, start=1):
+        if (node.alur("step") or "") != str(expected) or node.id != f"Step_{expected:02d}":
+            raise reshaped(f"{node.id} is not step {expected} as imported")
+        number_of[node.id] = expected
+    number_of[FINISH] = END
+    timers = {n.attrs.get("attachedToRef"): n for n in graph.nodes.values() if n.kind == "boundaryEvent"}
+    steps = []
+    for node in tasks:
+        lane = lane_of.get(node.id)
+        step = SopStep(number=number_of[node.id], uraian=node.name,
+                       pelaksana=None if lane is None or lane.id == UNASSIGNED_LANE else lane.name,
+                       waktu=_waktu(timers.get(node.id)))
+        out = graph.outgoing(node.id)
+        gateway = graph.nodes.get(out[0].target) if len(out) == 1 else None
+        if gateway is not None and gateway.kind == "exclusiveGateway":
+            step.decision = True
+            for flow in graph.outgoing(gateway.id):
+                label = flow.name.strip().lower()
+                if label not in ("ya", "tidak") or flow.target not in number_of:
+                    raise reshaped(f"{flow.id} is not a Ya/Tidak flow to a step")
+                setattr(step, label, number_of[flow.target])
+        steps.append(step)
+    if not steps or {START, FINISH} - set(graph.nodes):
+        raise reshaped("the start or end event is missing")
+    sop = Sop(header={"nama": graph.process_name}, actors=actors, steps=steps,
+              roles={name: role for name, role in roles.items() if role})
+    return sop, graph.process_id, _participant(bpmn_xml, graph.process_id)
+
+
+def _waktu(timer: bpmn.Node | None) -> str:
+    if timer is None:
+        return ""
+    try:
+        return str(MutuBaku.from_iso(bpmn.timer_duration(timer) or ""))
+    except MutuBakuError:
+        return ""
+
+
+def _participant(bpmn_xml: str, process_id: str) -> str:
+    for participant in bpmn.parse_xml(bpmn_xml).iter(f"{{{bpmn.BPMN_NS}}}participant"):
+        if participant.get("processRef") == process_id:
+            return (participant.get("name") or "").strip()
+    return ""
