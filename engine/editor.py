@@ -30,7 +30,8 @@ from engine.errors import Conflict, Forbidden, InvalidData, NotFound, TooLarge
 from engine.events import log
 from engine.runtime import Runtime
 from engine.workflow import Run, _boundary_timer
-from process import bpmn
+from process import bpmn, sop_import
+from process.sop_import import answering
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Definition
 from process.forms import FIELD_TYPES
 from process.loader import LANE_ROLES, MAX_YAML_BYTES, DefinitionError, Problem, _YamlLoader, load
@@ -39,6 +40,7 @@ from process.yaml_blocks import block_range, block_text, replace_block
 EDITOR_ROLES = ("pemilik_proses", "admin")
 SCOPES = (SCOPE_BIDANG, SCOPE_OFFICE)
 MAX_BPMN_BYTES = bpmn.MAX_BPMN_BYTES
+MAX_SOURCE_BYTES = sop_import.MAX_SOURCE_BYTES
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,119}$")
 _STEP_PATH = re.compile(r"^steps\.(\d+)(?:\.|$)")
 STEP_KEYS = ("kelengkapan", "output", "counting", "form")
@@ -107,7 +109,7 @@ def source(rt: Runtime, key: str, login: str) -> dict[str, Any]:
                     "base_version": latest.version, "deployable": False}
         return {
             "key": key, "bpmn_xml": bpmn_xml, "yaml_text": yaml_text, "steps": steps_model(yaml_text),
-            "latest_version": latest.version if latest else None,
+            "latest_version": latest.version if latest else None, "questions": questions(yaml_text),
             "roles": list(LANE_ROLES), "scopes": list(SCOPES), "field_types": list(FIELD_TYPES),
             **info,
         }
@@ -224,6 +226,76 @@ def upload(rt: Runtime, login: str, bpmn_data: bytes, yaml_data: bytes | None = 
     bpmn_xml = _decode(bpmn_data, "bpmn")
     yaml_text = _decode(yaml_data, "yaml") if yaml_data else ""
     return save_draft(rt, key, login, bpmn_xml, yaml_text=yaml_text)
+
+
+# -- importing an SOP table ------------------------------------------------------
+
+def import_source(rt: Runtime, login: str, filename: str, data: bytes, key: str | None = None) -> dict[str, Any]:
+    """An SOP table (CSV, XLSX, PDF text, our YAML) as the draft of a new definition.
+
+    The draft carries the import's open questions (the YAML's `questions`),
+    which block deploying until they are answered. A source that cannot be
+    read is refused with InvalidData naming the row, and nothing is stored;
+    so is a key that already names a definition or a draft.
+    """
+    with rt.uow() as session:
+        _editor(session, login)  # before reading anything the caller sent
+    if len(data) > MAX_SOURCE_BYTES:
+        raise TooLarge(f"berkas SOP lebih dari {sop_import.MAX_SOURCE_BYTES // (1024 * 1024)} MiB")
+    if key and not _KEY.match(key):
+        raise InvalidData("kunci definisi tidak sah", {"key": "huruf, angka, _ . -; diawali huruf"})
+    try:
+        result = sop_import.import_sop(filename, data, key=key or None)
+    except sop_import.SourceError as err:
+        raise InvalidData(f"berkas {filename} tidak dapat diimpor: {err}", {"source": str(err)}) from None
+    with rt.uow() as session:
+        if session.get(DefinitionDraft, result.key) is not None or \
+                services._latest_version(session, result.key) is not None:
+            raise Conflict(f"kunci {result.key!r} sudah dipakai definisi atau draf lain; pilih kunci lain")
+    # revision 0: a draft someone saved under this key meanwhile is a Conflict, not overwritten.
+    return save_draft(rt, result.key, login, result.bpmn_xml, yaml_text=result.yaml_text, revision=0)
+
+
+def questions(yaml_text: str) -> list[dict[str, Any]]:
+    """The open questions an import left in a draft's YAML."""
+    return answering.questions_in(yaml_text)
+
+
+def answer_questions(rt: Runtime, key: str, login: str, answers: dict[str, dict[str, Any]],
+                     revision: int | None = None) -> dict[str, Any]:
+    """Apply answers (element id -> {field: value}) to an imported draft: the diagram is redrawn."""
+    bpmn_xml, yaml_text = _own_draft(rt, key, login)
+    try:
+        result = answering.answer(bpmn_xml, yaml_text, answers)
+    except (sop_import.SourceError, sop_import.AnswerError) as err:
+        raise InvalidData(f"jawaban tidak dapat dipakai: {err}", {"answers": str(err)}) from None
+    yaml_text = result.yaml_text
+    if result.counting:
+        steps = steps_model(yaml_text) or {}
+        for number, rule in result.counting.items():
+            steps[str(number)] = {**(steps.get(str(number)) or {}), "counting": rule}
+        yaml_text = compose_yaml(yaml_text, steps)
+    return save_draft(rt, key, login, result.bpmn_xml, yaml_text=yaml_text, revision=revision)
+
+
+def resolve_question(rt: Runtime, key: str, login: str, question_id: str,
+                     revision: int | None = None) -> dict[str, Any]:
+    """Mark a question answered (the owner answered it in the diagram): it leaves the YAML."""
+    bpmn_xml, yaml_text = _own_draft(rt, key, login)
+    if question_id not in {q["id"] for q in answering.questions_in(yaml_text)}:
+        raise NotFound(f"tidak ada pertanyaan terbuka {question_id!r} pada draf {key!r}")
+    return save_draft(rt, key, login, bpmn_xml, yaml_text=answering.without_questions(yaml_text, {question_id}),
+                      revision=revision)
+
+
+def _own_draft(rt: Runtime, key: str, login: str) -> tuple[str, str]:
+    """The key's draft (BPMN, YAML), read by an editor."""
+    with rt.uow() as session:
+        _editor(session, login)
+        draft = session.get(DefinitionDraft, key)
+        if draft is None:
+            raise NotFound(f"tidak ada draf untuk {key!r}")
+        return draft.bpmn_xml, draft.yaml_text
 
 
 def discard_draft(rt: Runtime, key: str, login: str) -> None:

@@ -52,6 +52,70 @@ def upload():
     return redirect(url_for(".edit", key=draft["key"]))
 
 
+@bp.post("/impor")
+@require_roles(*EDITOR_ROLES)
+def import_table():
+    """An SOP table (CSV, XLSX, the text of its PDF, our YAML) becomes a draft with its open questions."""
+    source = request.files.get("source")
+    if source is None or not source.filename:
+        flash(_("Pilih berkas tabel SOP untuk diimpor."), "error")
+        return render_template("editor_index.html", rows=editor.definitions(runtime(), current_user.login)), 422
+    data = source.stream.read(editor.MAX_SOURCE_BYTES + 1)
+    key = (request.form.get("key") or "").strip() or None
+    try:
+        draft = editor.import_source(runtime(), current_user.login, source.filename, data, key=key)
+    except AlurError as err:
+        flash(_("Impor ditolak: %(reason)s", reason=str(err)), "error")
+        return render_template("editor_index.html",
+                               rows=editor.definitions(runtime(), current_user.login)), err.status
+    asked = len(editor.source(runtime(), draft["key"], current_user.login)["questions"])
+    if asked:
+        flash(_("Tabel SOP diimpor sebagai draf %(key)s. Jawab %(count)d pertanyaan yang ditandai pada diagram "
+                "sebelum deploy.", key=draft["key"], count=asked), "success")
+    else:
+        flash(_("Tabel SOP diimpor sebagai draf %(key)s tanpa pertanyaan terbuka.", key=draft["key"]), "success")
+    return redirect(url_for(".edit", key=draft["key"]))
+
+
+@bp.post("/<key>/pertanyaan")
+@require_roles(*EDITOR_ROLES)
+def answer(key):
+    """The question form: `jawaban-<question id>` fields; empty ones stay open. The diagram is redrawn."""
+    revision = request.form.get("revision", type=int)
+    answers: dict[str, dict[str, str]] = {}
+    for name, value in request.form.items():
+        if name.startswith("jawaban-") and value.strip():
+            element, _dot, field = name[len("jawaban-"):].rpartition(".")
+            answers.setdefault(element, {})[field] = value.strip()
+    if not answers:
+        flash(_("Isi sedikitnya satu jawaban."), "error")
+        return redirect(url_for(".edit", key=key))
+    return _question_change(key, lambda: editor.answer_questions(
+        runtime(), key, current_user.login, answers, revision=revision))
+
+
+@bp.post("/<key>/pertanyaan/selesai")
+@require_roles(*EDITOR_ROLES)
+def resolve(key):
+    """The owner answered a question in the diagram itself: it leaves the list."""
+    revision = request.form.get("revision", type=int)
+    question = request.form.get("question") or ""
+    return _question_change(key, lambda: editor.resolve_question(
+        runtime(), key, current_user.login, question, revision=revision))
+
+
+def _question_change(key: str, change):
+    try:
+        draft = change()
+    except AlurError as err:
+        flash(_("Jawaban ditolak: %(reason)s", reason=str(err)), "error")
+        info = editor.source(runtime(), key, current_user.login)
+        return render_template("editor.html", info=info, labels=_labels(),
+                               roles=[(r, role_label(r)) for r in info["roles"]]), err.status
+    flash(_("Jawaban disimpan di draf (revisi %(revision)d).", revision=draft["revision"]), "success")
+    return redirect(url_for(".edit", key=key))
+
+
 @bp.get("/<key>")
 @require_roles(*EDITOR_ROLES)
 def edit(key):
@@ -192,4 +256,5 @@ def _labels() -> dict[str, str]:
         "load_failed": _("Diagram tidak dapat dibuka:"),
         "timer_created": _("Timer mutu baku dibuat pada langkah ini."),
         "origin_draft": _("Draf revisi %(revision)s disimpan; belum di-deploy.", revision="{revision}"),
+        "question": _("Pertanyaan dari impor"),
     }

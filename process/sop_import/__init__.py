@@ -19,9 +19,10 @@ from typing import Any
 from process.sop_import import bpmn_writer, yaml_writer
 from process.sop_import.model import SourceError, Sop
 from process.sop_import.questions import AnswerError, Question, apply_answers, open_questions
-from process.sop_import.readers import FORMATS, format_of, read
+from process.sop_import.readers import FORMATS, MAX_SOURCE_BYTES, format_of, read
 
-__all__ = ["AnswerError", "FORMATS", "Imported", "Question", "SourceError", "format_of", "import_sop", "key_for"]
+__all__ = ["AnswerError", "FORMATS", "Imported", "MAX_SOURCE_BYTES", "Question", "SourceError", "format_of",
+           "import_sop", "key_for"]
 
 
 @dataclass(frozen=True)

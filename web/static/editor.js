@@ -121,6 +121,7 @@
     });
 
     showProblems();
+    showQuestions();
     renderPanel();
     updateButtons();
     container.dataset.ready = 'true';
@@ -390,6 +391,36 @@
       container.dataset.revision = String(body.revision);
       showProblems();
       updateButtons();
+    }
+
+    // The import's open questions, pinned to their elements: a "?" that
+    // leads to the question's answer field below the diagram.
+    function showQuestions() {
+      const questionsEl = document.getElementById('editor-questions');
+      const questions = questionsEl ? JSON.parse(questionsEl.textContent) : [];
+      const byElement = new Map();
+      for (const q of questions) {
+        if (registry.get(q.element)) byElement.set(q.element, (byElement.get(q.element) || []).concat([q]));
+      }
+      for (const [id, asked] of byElement) {
+        const pin = el('button', {
+          type: 'button', class: 'question-pin', 'data-element': id, 'data-questions': asked.map((q) => q.id).join(' '),
+          title: L.question + ':\n' + asked.map((q) => q.text).join('\n'), text: '?',
+          onclick: () => {
+            const item = document.getElementById('question-' + asked[0].id);
+            if (!item) return;
+            item.scrollIntoView({ block: 'center' });
+            const input = item.querySelector('select, input');
+            if (input) input.focus();
+          },
+        });
+        overlays.add(id, 'question', { position: { top: -12, left: -12 }, html: pin, scale: false });
+      }
+      for (const item of document.querySelectorAll('#questions .question')) {
+        const target = registry.get(item.dataset.element);
+        if (!target) continue;
+        item.querySelector('p').addEventListener('click', () => { selection.select(target); canvas.scrollToElement(target); });
+      }
     }
 
     function showProblems() {

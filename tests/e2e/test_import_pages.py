@@ -1,0 +1,87 @@
+"""Importing an SOP table in the app: upload, questions pinned and answered, deploy; through the Flask test client."""
+from __future__ import annotations
+
+import io
+
+import yaml
+
+from engine import editor, services, worklist
+from tests.e2e.test_editor_pages import Browser, app, browser, text  # noqa: F401 (fixtures)
+from tests.integration.sop import SEED_ANSWERS, SEED_TEXT
+
+KEY = "monev_impor"
+
+
+def upload(owner: Browser, data: bytes, filename: str, key: str = KEY):
+    owner.get("/editor/")
+    return owner.post("/editor/impor", {"source": (io.BytesIO(data), filename), "key": key},
+                      content_type="multipart/form-data")
+
+
+def answers_form(answers: dict) -> dict:
+    return {f"jawaban-{element}.{field}": str(value) for element, fields in answers.items()
+            for field, value in fields.items()}
+
+
+def test_upload_answer_and_deploy_the_seed_table(rt, browser):
+    owner = browser("pemilik.proses")
+    response = upload(owner, SEED_TEXT.read_bytes(), "sop-monev.txt")
+    assert response.status_code == 302 and response.location.endswith(f"/editor/{KEY}")
+    page = owner.get(f"/editor/{KEY}")
+    html = text(page)
+    assert "Jawab 14 pertanyaan yang ditandai pada diagram" in html
+    assert 'id="question-Gateway_12.tidak"' in html and 'name="jawaban-Step_04.pelaksana"' in html
+    source = owner.get(f"/editor/{KEY}/sumber.json").get_json()
+    assert source["revision"] == 1 and len(source["questions"]) == 14
+    pinned = {p["element_id"] for p in source["problems"] if "open question" in p["message"]}
+    assert pinned == {q["element"] for q in source["questions"]}
+    assert owner.post(f"/editor/{KEY}/deploy").status_code == 422          # questions block the deploy
+
+    # Step 12's Tidak was answered in the diagram by hand: the owner marks it answered.
+    response = owner.post(f"/editor/{KEY}/pertanyaan/selesai", {"question": "Gateway_12.tidak", "revision": "1"})
+    assert response.status_code == 302
+    assert "Gateway_12.tidak" not in {q["id"] for q in owner.get(f"/editor/{KEY}/sumber.json").get_json()["questions"]}
+    # The lanes from READING.md, and the target the hand edit would have given, answered in the form.
+    answers = yaml.safe_load(SEED_ANSWERS.read_text(encoding="utf-8"))
+    owner.get(f"/editor/{KEY}")
+    response = owner.post(f"/editor/{KEY}/pertanyaan", {**answers_form(answers), "revision": "2"})
+    assert response.status_code == 302
+    source = owner.get(f"/editor/{KEY}/sumber.json").get_json()
+    assert source["questions"] == [] and source["problems"] == [] and source["deployable"]
+    assert "Lane_Belum_Ditentukan" not in source["bpmn_xml"]
+    response = owner.post(f"/editor/{KEY}/deploy")
+    assert response.status_code == 302
+    assert [r["version"] for r in editor.definitions(rt, "pemilik.proses") if r["key"] == KEY] == [1]
+
+    instance_id = services.start(rt, KEY, "aptika", "Impor berjalan", "aptika.implementasi")
+    [task] = worklist.tasks(rt, instance_id=instance_id)
+    assert task["step"] == 1 and task["lane"] == "implementasi" and task["due_at"] is not None
+
+
+def test_a_stale_or_wrong_answer_is_refused_and_changes_nothing(rt, browser):
+    owner = browser("pemilik.proses")
+    upload(owner, SEED_TEXT.read_bytes(), "sop-monev.txt")
+    owner.get(f"/editor/{KEY}")
+    response = owner.post(f"/editor/{KEY}/pertanyaan", {"jawaban-Step_04.pelaksana": "Tim Entah", "revision": "1"})
+    assert response.status_code == 422 and "is not one of the table&#39;s Pelaksana" in text(response)
+    response = owner.post(f"/editor/{KEY}/pertanyaan", {"jawaban-Step_04.pelaksana": "Tim Teknis", "revision": "0"})
+    assert response.status_code == 409
+    source = owner.get(f"/editor/{KEY}/sumber.json").get_json()
+    assert source["revision"] == 1 and len(source["questions"]) == 14
+
+
+def test_malformed_tables_taken_keys_and_staff_are_refused(rt, browser):
+    owner = browser("pemilik.proses")
+    bad = b"No,Uraian Prosedur,Tim Teknis,Kelengkapan,Waktu,Output\n1,A,X,,1 Hari,\n3,B,X,,1 Hari,\n"
+    response = upload(owner, bad, "rusak.csv", key="")
+    assert response.status_code == 422
+    assert "rusak.csv: row 3: step number 3 out of order (expected 2)" in text(response)
+    response = upload(owner, SEED_TEXT.read_bytes(), "sop.txt", key="monev_kegiatan_bidang")
+    assert response.status_code == 409 and "sudah dipakai" in text(response)
+    assert [r["key"] for r in editor.definitions(rt, "pemilik.proses")] == ["monev_kegiatan_bidang"]
+    staff = browser("aptika.implementasi")
+    staff.get("/")
+    response = staff.post("/editor/impor", {"source": (io.BytesIO(SEED_TEXT.read_bytes()), "sop.txt")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 403
+    assert staff.post(f"/editor/{KEY}/pertanyaan", {"jawaban-Step_01.pelaksana": "Tim Teknis"}).status_code == 403
