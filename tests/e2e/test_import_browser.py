@@ -1,0 +1,59 @@
+"""Importing an SOP table in Debian's Chromium: the questions are pinned to their elements, answered, deployed."""
+from __future__ import annotations
+
+from engine import editor
+from tests.e2e.test_browser import playwright_browser, server, shot, sign_in  # noqa: F401 (fixtures)
+from tests.unit.test_sop_import import HEADER_SUB, HEADER_TOP, KOP, _row, _xlsx
+
+ROWS = [
+    *KOP, HEADER_TOP, HEADER_SUB,
+    _row(1, "Menerima surat permohonan data", "Tim Administrasi", kelengkapan="Surat permohonan"),
+    _row(2, "Memeriksa kelengkapan berkas", None, waktu="1 Jam"),                 # no actor marked
+    _row(3, "Apakah berkas lengkap?", "Tim Teknis", waktu="15 Menit"),            # Tidak not given
+    _row(4, "Menyerahkan data kepada pemohon", "Sekretaris", waktu="1 Hari"),
+]
+
+
+def test_questions_are_pinned_in_the_editor_answered_and_the_definition_deployed(playwright_browser, server, tmp_path):
+    rt, base = server
+    source = tmp_path / "permohonan_data.xlsx"
+    source.write_bytes(_xlsx(ROWS))
+    owner = sign_in(playwright_browser, base, "pemilik.proses")
+    owner.goto(f"{base}/editor/")
+    owner.set_input_files("#import-form input[name=source]", str(source))
+    owner.click("#import-form button[type=submit]")
+    owner.wait_for_url(f"{base}/editor/permohonan_data")
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    assert "Jawab 2 pertanyaan" in owner.inner_text("main .flash")
+    assert owner.locator("#deploy").is_disabled()
+
+    # One "?" per element with a question, drawn on that element's top-left corner.
+    pins = owner.locator(".djs-overlay-question .question-pin")
+    assert pins.count() == 2
+    for element in ("Step_02", "Gateway_03"):
+        pin = owner.locator(f'.question-pin[data-element="{element}"]').bounding_box()
+        shape = owner.locator(f'.djs-element.djs-shape[data-element-id="{element}"]').bounding_box()
+        centre = (pin["x"] + pin["width"] / 2, pin["y"] + pin["height"] / 2)
+        assert abs(centre[0] - shape["x"]) < 20 and abs(centre[1] - shape["y"]) < 20, (element, pin, shape)
+    assert owner.locator('.question-pin[data-element="Gateway_03"]').get_attribute("title").count("Tidak") >= 1
+    # The step without an actor sits in the "not yet decided" lane.
+    assert owner.locator('.djs-element[data-element-id="Lane_Belum_Ditentukan"]').count() == 1
+    shot(owner, "import-questions-pinned")
+
+    # A pin leads to its question; the answers redraw the diagram.
+    owner.click('.question-pin[data-element="Step_02"]')
+    assert owner.evaluate("() => document.activeElement.name") == "jawaban-Step_02.pelaksana"
+    owner.select_option('select[name="jawaban-Step_02.pelaksana"]', "Tim Teknis")
+    owner.select_option('select[name="jawaban-Gateway_03.tidak"]', "1")
+    owner.click("#answer-submit")
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    assert "Jawaban disimpan" in owner.inner_text("main .flash")
+    assert owner.locator(".question-pin").count() == 0 and owner.locator("#questions").count() == 0
+    assert owner.locator('.djs-element[data-element-id="Lane_Belum_Ditentukan"]').count() == 0
+    assert owner.locator('.djs-element[data-element-id="Flow_03_Tidak"]').count() == 1
+    assert owner.locator("#problem-list li").count() == 0
+    shot(owner, "import-answered")
+
+    owner.click("#deploy")
+    owner.wait_for_url(f"{base}/editor/permohonan_data/versi")
+    assert [r["version"] for r in editor.definitions(rt, "pemilik.proses") if r["key"] == "permohonan_data"] == [1]
