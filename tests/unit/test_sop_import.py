@@ -311,3 +311,25 @@ def test_layout_lanes_in_column_order_steps_left_to_right_and_no_flow_crosses_a_
         graph = bpmn.read_graph(result.bpmn_xml)
         timers = [n for n in graph.nodes.values() if n.kind == "boundaryEvent"]
         assert len(timers) == 15 and all(t.attrs["cancelActivity"] == "false" for t in timers)
+
+
+@pytest.mark.parametrize("keterangan,ya,tidak", [
+    ("Ya: 3; Tidak: 1", 3, 1),
+    ("Jika Tidak kembali ke langkah 1", 3, 1),
+    ("Ya → selesai, Tidak → no. 1", "selesai", 1),
+    ("", 3, None),
+])
+def test_branch_phrasings_in_keterangan(keterangan, ya, tidak):
+    rows = [HEADER_TOP, HEADER_SUB, _row(1, "Menerima", "Tim Teknis"),
+            _row(2, "Apakah lengkap?", "Tim Teknis", keterangan=keterangan), _row(3, "Menyerahkan", "Sekretaris")]
+    step = import_sop("k.csv", _csv(rows)).sop.step(2)
+    assert (step.ya, step.tidak) == (ya, tidak)
+
+
+def test_a_bare_label_beside_a_row_marks_it_as_the_branch_target_and_its_actor():
+    rows = [HEADER_TOP, HEADER_SUB, _row(1, "Menerima", "Tim Teknis"),
+            _row(2, "Memperbaiki berkas", None, extra={"Tim Administrasi": "Tidak"}),
+            _row(3, "Apakah lengkap?", "Tim Teknis"), _row(4, "Menyerahkan", "Sekretaris")]
+    sop = import_sop("l.xlsx", _xlsx(rows)).sop
+    assert sop.step(2).pelaksana == "Tim Administrasi"
+    assert (sop.step(3).ya, sop.step(3).tidak) == (4, 2)
