@@ -253,7 +253,8 @@ def import_source(rt: Runtime, login: str, filename: str, data: bytes, key: str 
                 services._latest_version(session, result.key) is not None:
             raise Conflict(f"kunci {result.key!r} sudah dipakai definisi atau draf lain; pilih kunci lain")
     # revision 0: a draft someone saved under this key meanwhile is a Conflict, not overwritten.
-    return save_draft(rt, result.key, login, result.bpmn_xml, yaml_text=result.yaml_text, revision=0)
+    draft = save_draft(rt, result.key, login, result.bpmn_xml, yaml_text=result.yaml_text, revision=0)
+    return {**draft, "questions": [q.as_dict() for q in result.questions]}
 
 
 def questions(yaml_text: str) -> list[dict[str, Any]]:
@@ -275,7 +276,8 @@ def answer_questions(rt: Runtime, key: str, login: str, answers: dict[str, dict[
         for number, rule in result.counting.items():
             steps[str(number)] = {**(steps.get(str(number)) or {}), "counting": rule}
         yaml_text = compose_yaml(yaml_text, steps)
-    return save_draft(rt, key, login, result.bpmn_xml, yaml_text=yaml_text, revision=revision)
+    draft = save_draft(rt, key, login, result.bpmn_xml, yaml_text=yaml_text, revision=revision)
+    return {**draft, "questions": questions(yaml_text)}
 
 
 def resolve_question(rt: Runtime, key: str, login: str, question_id: str,
@@ -284,8 +286,9 @@ def resolve_question(rt: Runtime, key: str, login: str, question_id: str,
     bpmn_xml, yaml_text = _own_draft(rt, key, login)
     if question_id not in {q["id"] for q in answering.questions_in(yaml_text)}:
         raise NotFound(f"tidak ada pertanyaan terbuka {question_id!r} pada draf {key!r}")
-    return save_draft(rt, key, login, bpmn_xml, yaml_text=answering.without_questions(yaml_text, {question_id}),
-                      revision=revision)
+    yaml_text = answering.without_questions(yaml_text, {question_id})
+    draft = save_draft(rt, key, login, bpmn_xml, yaml_text=yaml_text, revision=revision)
+    return {**draft, "questions": questions(yaml_text)}
 
 
 def _own_draft(rt: Runtime, key: str, login: str) -> tuple[str, str]:

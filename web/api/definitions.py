@@ -48,6 +48,28 @@ class UploadFormSchema(In):
     yaml = Upload(metadata={"description": "Berkas .yaml definisi (opsional)"})
 
 
+class ImportFormSchema(In):
+    source = Upload(required=True, metadata={"description": "Tabel SOP format nasional: .xlsx, .csv, .txt (teks "
+                                                            "PDF SOP) atau .yaml (format SOP Alur)"})
+    key = Str(validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_.-]{0,119}$", error="huruf, angka, _ . -; diawali huruf"),
+              metadata={"description": "Kunci definisi baru; bawaan: dari nama berkas"})
+
+
+class AnswersBodySchema(In):
+    answers = Dict(keys=Str(), values=Dict(keys=Str()), required=True,
+                   metadata={"description": "Jawaban per elemen: id elemen -> {pelaksana|waktu|ya|tidak|peran: "
+                                            "nilai}, mis. {\"Step_04\": {\"pelaksana\": \"Tim Teknis\"}}"})
+    revision = Int(allow_none=True, load_default=None,
+                   validate=validate.Range(min=0, error="harus 0 atau lebih"),
+                   metadata={"description": REVISION_HELP})
+
+
+class ResolveBodySchema(In):
+    revision = Int(allow_none=True, load_default=None,
+                   validate=validate.Range(min=0, error="harus 0 atau lebih"),
+                   metadata={"description": REVISION_HELP})
+
+
 class MigrationQuerySchema(Query):
     target = Int(validate=validate.Range(min=1, error="harus nomor versi (1 atau lebih)"),
                  metadata={"description": TARGET_HELP})
@@ -91,6 +113,19 @@ class DefinitionSourceSchema(DraftSchema):
     roles = List(Str(), metadata={"description": "Peran lajur yang dikenal"})
     scopes = List(Str())
     field_types = List(Str())
+
+
+class QuestionSchema(Schema):
+    id = Str(metadata={"description": "ELEMEN.ISIAN, mis. Gateway_12.tidak"})
+    element = Str(metadata={"description": "Elemen diagram tempat pertanyaan ditandai"})
+    field = Str(metadata={"enum": ["pelaksana", "waktu", "ya", "tidak", "peran"]})
+    text = Str()
+    options = List(Str(), metadata={"description": "Jawaban yang mungkin, bila terbatas"})
+
+
+class ImportedDraftSchema(DraftSchema):
+    questions = List(Nested(QuestionSchema), metadata={"description": "Pertanyaan terbuka dari impor; draf tidak "
+                                                                       "dapat di-deploy selama masih ada"})
 
 
 class DefinitionEntrySchema(Schema):
@@ -229,6 +264,31 @@ def upload_definition(form):
     yaml_data = yaml_file.stream.read(editor.MAX_YAML_BYTES + 1) if yaml_file is not None else None
     draft = editor.upload(_runtime(), login(), bpmn_data, yaml_data, filename=bpmn_file.filename)
     return draft, {"Location": url_for(".show_draft", key=draft["key"])}
+
+
+@endpoint("POST", "/definitions/imports", "Impor tabel SOP sebagai draf definisi baru", form=ImportFormSchema,
+          response=ImportedDraftSchema, status=201, errors=(400, 403, 409, 413, 422))
+def import_definition(form):
+    """The table becomes a BPMN diagram and its YAML; what the table leaves open is listed in
+    `questions` (and among `problems`). A table that cannot be read is refused with 422 naming the row;
+    a key already used by a definition or a draft with 409. Nothing is stored then."""
+    source = form["source"]
+    draft = editor.import_source(_runtime(), login(), source.filename or "sop", source.stream.read(
+        editor.MAX_SOURCE_BYTES + 1), key=form.get("key"))
+    return draft, {"Location": url_for(".show_draft", key=draft["key"])}
+
+
+@endpoint("POST", "/definitions/<key>/draft/answers", "Jawab pertanyaan impor; diagram draf digambar ulang",
+          body=AnswersBodySchema, response=ImportedDraftSchema, errors=NOT_YOURS + (409, 422))
+def answer_questions(key, body):
+    return editor.answer_questions(_runtime(), key, login(), body["answers"], revision=body["revision"])
+
+
+@endpoint("POST", "/definitions/<key>/draft/questions/<question>/resolved",
+          "Tandai pertanyaan impor sudah dijawab (di diagram)", body=ResolveBodySchema, response=ImportedDraftSchema,
+          errors=NOT_YOURS + (409,))
+def resolve_question(key, question, body):
+    return editor.resolve_question(_runtime(), key, login(), question, revision=body["revision"])
 
 
 @endpoint("POST", "/definitions/<key>/draft/deploy", "Deploy draf sebagai versi baru", response=DeployResultSchema,
