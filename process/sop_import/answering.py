@@ -15,13 +15,13 @@ from typing import Any
 import yaml
 
 from process import bpmn
-from process.mutu_baku import MutuBaku, MutuBakuError, Unit
+from process.mutu_baku import MutuBaku, MutuBakuError
 from process.sop_import import bpmn_writer
 from process.sop_import.bpmn_writer import FINISH, START
 from process.sop_import.ids import UNASSIGNED_LANE
 from process.sop_import.model import END, SourceError, Sop, SopStep
 from process.sop_import.questions import apply_answers
-from process.sop_import.yaml_writer import QUESTIONS, dump
+from process.sop_import.yaml_writer import QUESTIONS, counting_rule, dump
 from process.yaml_blocks import replace_block
 
 
@@ -60,22 +60,10 @@ def answer(bpmn_xml: str, yaml_text: str, answers: dict[str, dict[str, Any]]) ->
     for element, fields in answers.items():
         if "waktu" in fields:
             step = int(element.rsplit("_", 1)[1])
-            rule = _counting(str(fields["waktu"]))
+            rule = counting_rule(str(fields["waktu"]))
             if rule:
                 counting[step] = rule
     return Answered(bpmn_writer.write(sop, key, office), without_questions(yaml_text, answered), counting)
-
-
-def _counting(waktu: str) -> dict[str, str] | None:
-    try:
-        mutu = MutuBaku.parse(waktu)
-    except MutuBakuError:
-        return None
-    if mutu.working is None:
-        return None
-    if mutu.unit is Unit.HARI:
-        return {"days": "kerja" if mutu.working else "kalender"}
-    return {"time": "kerja" if mutu.working else "jam"}
 
 
 def read_back(bpmn_xml: str) -> tuple[Sop, str, str]:
@@ -127,12 +115,18 @@ def read_back(bpmn_xml: str) -> tuple[Sop, str, str]:
 
 
 def _waktu(timer: bpmn.Node | None) -> str:
+    """The step's standard time: the timer's name when it is the SOP notation of its duration."""
     if timer is None:
         return ""
     try:
-        return str(MutuBaku.from_iso(bpmn.timer_duration(timer) or ""))
+        mutu = MutuBaku.from_iso(bpmn.timer_duration(timer) or "")
     except MutuBakuError:
         return ""
+    try:
+        named = MutuBaku.parse(timer.name)
+    except MutuBakuError:
+        return str(mutu)
+    return timer.name if named.to_iso() == mutu.to_iso() else str(mutu)
 
 
 def _participant(bpmn_xml: str, process_id: str) -> str:

@@ -57,7 +57,7 @@ def _field(field: dict) -> str:
     return yaml.safe_dump(field, allow_unicode=True, sort_keys=False, width=4096, default_flow_style=True).strip()
 
 
-def _counting(waktu: str) -> dict[str, str] | None:
+def counting_rule(waktu: str) -> dict[str, str] | None:
     """'7 Hari Kerja' / '2 Hari Kalender' / '30 Menit Kerja': the step's own counting rule."""
     try:
         mutu = MutuBaku.parse(waktu)
@@ -84,7 +84,7 @@ def write(sop: Sop, questions: list[Question], source: str = "an SOP table") -> 
             value = getattr(step, key)
             if value:
                 details.append("    " + dump({key: value}).strip())
-        counting = _counting(step.waktu)
+        counting = counting_rule(step.waktu)
         if counting:
             details.append("    counting: " + _field(counting))
         if forms[step.number]:

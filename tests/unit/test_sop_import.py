@@ -333,3 +333,28 @@ def test_a_bare_label_beside_a_row_marks_it_as_the_branch_target_and_its_actor()
     sop = import_sop("l.xlsx", _xlsx(rows)).sop
     assert sop.step(2).pelaksana == "Tim Administrasi"
     assert (sop.step(3).ya, sop.step(3).tidak) == (4, 2)
+
+
+def test_answering_a_draft_in_rounds_equals_importing_with_the_answers():
+    from process.sop_import.answering import answer, questions_in
+    answers = yaml.safe_load((ROOT / "tests" / "data" / "seed_answers.yaml").read_text(encoding="utf-8"))
+    plain = import_sop(SEED_TEXT.name, SEED_TEXT.read_bytes(), key=SEED_KEY)
+    first = dict(list(answers.items())[:5])
+    halfway = answer(plain.bpmn_xml, plain.yaml_text, first)
+    assert len(questions_in(halfway.yaml_text)) == 14 - 3       # Step_03 and Step_05 were no questions
+    done = answer(halfway.bpmn_xml, halfway.yaml_text, {k: v for k, v in answers.items() if k not in first})
+    assert (done.bpmn_xml, done.yaml_text) == (imported_seed().bpmn_xml, imported_seed().yaml_text)
+    timed = answer(plain.bpmn_xml, plain.yaml_text, {"Step_09": {"waktu": "2 Hari Kalender"}})
+    assert timed.counting == {9: {"days": "kalender"}}
+    assert 'id="Timer_09" name="2 Hari Kalender"' in timed.bpmn_xml
+    # Redrawn again, the timer keeps the SOP's notation.
+    again = answer(timed.bpmn_xml, timed.yaml_text, {"Step_01": {"pelaksana": "Tim Teknis"}})
+    assert 'id="Timer_09" name="2 Hari Kalender"' in again.bpmn_xml
+
+
+def test_a_draft_reshaped_by_hand_is_answered_in_the_diagram_instead():
+    from process.sop_import.answering import answer
+    plain = import_sop(SEED_TEXT.name, SEED_TEXT.read_bytes(), key=SEED_KEY)
+    reshaped = plain.bpmn_xml.replace('alur:step="7"', 'alur:step="70"')
+    with pytest.raises(SourceError, match=r"no longer has the shape the import gave it \(Step_08 is not step 7 as imported"):
+        answer(reshaped, plain.yaml_text, {"Step_01": {"pelaksana": "Tim Teknis"}})
