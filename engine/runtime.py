@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import spiff
+from engine import spiff, workflow_cache
 from engine.clock import Clock
 from engine.config import Settings
 from engine.db import DefinitionVersion, make_engine, make_sessionmaker
@@ -34,7 +34,9 @@ class Runtime:
         self.escalation = escalation or _load_escalation(settings)
         self.engine = make_engine(settings.database_url)
         self.sessions = make_sessionmaker(self.engine)
+        workflow_cache.install(self.sessions)
         self.serializer = spiff.WorkflowSerializer()
+        self.workflows = workflow_cache.WorkflowCache(settings.workflow_cache_size)
         self._specs: dict[int, tuple[Definition, object]] = {}
         self._specs_lock = threading.Lock()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, undefer
+from sqlalchemy.orm import Session, joinedload
 
 from engine import documents
 from engine.db import Bidang, DefinitionVersion, Event, Instance, TaskRow, User
@@ -210,9 +210,9 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         if row.assignee != login:
             raise Conflict("klaim tugas ini terlebih dahulu" if row.assignee is None
                            else f"tugas sedang diklaim oleh {row.assignee}")
-        # One query for the instance, its definition version and its workflow state.
-        instance = session.get(Instance, row.instance_id,
-                               options=[joinedload(Instance.definition), undefer(Instance.workflow_json)])
+        # One query for the instance and its definition version; the workflow
+        # state is read only when this process does not hold it already.
+        instance = session.get(Instance, row.instance_id, options=[joinedload(Instance.definition)])
         run = Run.load(rt, session, instance)
         task = run.user_task(task_id)
         if task is None:

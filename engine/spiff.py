@@ -25,7 +25,6 @@ from SpiffWorkflow.bpmn.parser import BpmnParser
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
@@ -133,7 +132,15 @@ class WorkflowSerializer:
         registry = self._serializer.registry
         typename = registry.typenames[type(workflow)]
         converter = registry.convert_to_dict[typename].args[1].__self__  # partial(_obj_to_dict, typename, to_dict)
-        dct = WorkflowConverter.to_dict(converter, workflow)
+        dct = {
+            "data": registry.convert(registry.clean(workflow.data)),
+            "correlations": workflow.correlations,
+            "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+            "tasks": _tasks_to_dict(registry, workflow),
+            "root": str(workflow.task_tree.id),
+        }
         dct["subprocesses"] = converter.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = registry.convert(workflow.bpmn_events)
         dct["typename"] = typename
@@ -150,26 +157,48 @@ class WorkflowSerializer:
         return workflow
 
 
+def _tasks_to_dict(registry, workflow: BpmnWorkflow) -> dict[str, dict]:
+    """The library's dict of every task, reusing the dicts of tasks that are finished.
+
+    A finished task never changes again, so in a workflow kept in memory
+    between commands (engine/workflow_cache.py) its dict is made once, not on
+    every save. The memo lives on the workflow object and dies with it.
+    """
+    memo: dict = workflow.__dict__.setdefault("_alur_finished_tasks", {})
+    out = {}
+    for task_id, task in workflow.tasks.items():
+        key = (task.state, task.last_state_change, tuple(task._children))
+        cached = memo.get(task_id)
+        if cached is not None and cached[0] == key:
+            out[str(task_id)] = cached[1]
+            continue
+        dct = registry.convert(task)
+        if task.state & TaskState.FINISHED_MASK:
+            memo[task_id] = (key, dct)
+        out[str(task_id)] = dct
+    return out
+
+
 def new_workflow(spec, script_engine: RestrictedScriptEngine) -> BpmnWorkflow:
     return BpmnWorkflow(spec, script_engine=script_engine)
 
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> list[Task]:
-    return [t for t in workflow.get_tasks(state=TaskState.READY) if isinstance(t.task_spec, UserTaskMixin)]
+    # A flat pass over the task maps: the library's get_tasks walks the tree
+    # with an iterator that costs ten times as much, on every command.
+    ready = TaskState.READY
+    return [t for t in _all_tasks(workflow) if t.state == ready and isinstance(t.task_spec, UserTaskMixin)]
 
 
-def waiting_timers(workflow: BpmnWorkflow) -> list[Task]:
-    return [
-        t for t in workflow.get_tasks(state=TaskState.WAITING)
-        if isinstance(t.task_spec, CatchingEvent) and isinstance(t.task_spec.event_definition, DeadlineTimer)
-    ]
+def _all_tasks(workflow: BpmnWorkflow):
+    yield from workflow.tasks.values()
+    for sub in workflow.subprocesses.values():
+        yield from sub.tasks.values()
 
 
-def fired_timers(workflow: BpmnWorkflow) -> list[Task]:
-    return [
-        t for t in workflow.get_tasks(state=TaskState.COMPLETED)
-        if isinstance(t.task_spec, CatchingEvent) and isinstance(t.task_spec.event_definition, DeadlineTimer)
-    ]
+def deadline_timers(workflow: BpmnWorkflow) -> list[Task]:
+    """Every task of a step's standard-time timer, in any state."""
+    return [t for t in _all_tasks(workflow) if isinstance(getattr(t.task_spec, "event_definition", None), DeadlineTimer)]
 
 
 def task_data(task: Task) -> dict[str, Any]:

@@ -12,23 +12,32 @@ from datetime import datetime
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine import escalation, spiff
 from engine.db import Instance, TaskRow, Timer
 from engine.events import log
 from engine.runtime import Runtime
+from engine.workflow_cache import after_commit
 from process.definition import SCOPE_OFFICE, Definition
 
 
 class Run:
-    """One instance's workflow, loaded for one command."""
+    """One instance's workflow, loaded for one command.
+
+    The open-task rows always mirror the workflow's ready user tasks, so the
+    ready tasks and unfired deadline timers seen at load are what the rows
+    and timer rows say. `save` writes only what changed since then, without
+    reading the rows back.
+    """
 
     def __init__(self, rt: Runtime, session: Session, instance: Instance, workflow: BpmnWorkflow,
                  definition: Definition):
         self.rt, self.session, self.instance = rt, session, instance
         self.workflow, self.definition = workflow, definition
+        self._ready_before = {str(t.id) for t in spiff.ready_user_tasks(workflow)}
+        self._fired_before = {t.id for t in spiff.deadline_timers(workflow) if t.state == TaskState.COMPLETED}
 
     @classmethod
     def new(cls, rt: Runtime, session: Session, instance: Instance) -> "Run":
@@ -39,7 +48,9 @@ class Run:
     @classmethod
     def load(cls, rt: Runtime, session: Session, instance: Instance) -> "Run":
         definition, spec = rt.definition(instance.definition)
-        workflow = rt.serializer.loads(instance.workflow_json, spec, rt.script_engine(definition))
+        workflow = rt.workflows.take(instance.id, instance.version)
+        if workflow is None:
+            workflow = rt.serializer.loads(instance.workflow_json, spec, rt.script_engine(definition))
         return cls(rt, session, instance, workflow, definition)
 
     def user_task(self, task_id: str) -> Task | None:
@@ -68,21 +79,30 @@ class Run:
                 log(self.session, instance.id, now, "completed", actor)
             self._sync_tasks(now)
         self.session.flush()
+        # The flush bumped the row's version; the workflow is that version's
+        # state once the transaction commits.
+        instance_id, version, workflow = instance.id, instance.version, self.workflow
+        after_commit(self.session, lambda: self.rt.workflows.put(instance_id, version, workflow))
 
     def _sync_tasks(self, now: datetime) -> None:
-        rows = {r.id: r for r in self.session.scalars(
-            select(TaskRow).where(TaskRow.instance_id == self.instance.id, TaskRow.state == "open"))}
-        # All the instance's timer rows in one query: the deadlines for the
-        # ready steps, and the unfired ones (any kind) of the steps that close.
-        timers = list(self.session.scalars(select(Timer).where(Timer.instance_id == self.instance.id)))
-        deadlines = {t.task_id: t for t in timers if t.kind == "deadline"}
         ready = {str(t.id): t for t in spiff.ready_user_tasks(self.workflow)}
-        for task_id, row in rows.items():
-            if task_id not in ready:
-                self._close(row, now, [t for t in timers if t.task_id == task_id and t.fired_at is None])
+        closing = self._ready_before - ready.keys()
+        if closing:
+            # Their unfired timers (deadline or a later escalation level) can never fire now.
+            self.session.execute(
+                delete(Timer).where(Timer.instance_id == self.instance.id, Timer.task_id.in_(closing),
+                                    Timer.fired_at.is_(None)),
+                execution_options={"synchronize_session": "evaluate"})
+        for task_id in sorted(closing):
+            row = self.session.get(TaskRow, task_id)
+            if row is not None and row.state == "open":
+                self._close(row, now)
         for task_id, task in ready.items():
-            row = rows.get(task_id) or self._open(task, now)
-            self._sync_deadline(row, task, deadlines.get(task_id), now)
+            if task_id not in self._ready_before:
+                self._arm_deadline(self._open(task, now), task)
+        for timer in spiff.deadline_timers(self.workflow):
+            if timer.state == TaskState.COMPLETED and timer.id not in self._fired_before:
+                self._deadline_passed(timer, now)
 
     def _open(self, task: Task, now: datetime) -> TaskRow:
         step = self.definition.step_for_element(task.task_spec.bpmn_id)
@@ -98,36 +118,42 @@ class Run:
         log(self.session, self.instance.id, now, "step_ready", step=step.number, task_id=row.id)
         return row
 
-    def _close(self, row: TaskRow, now: datetime, unfired: list[Timer]) -> None:
+    def _close(self, row: TaskRow, now: datetime) -> None:
         task = self.workflow.get_task_from_id(_uuid(row.id))
         row.state = "completed" if task is not None and task.state == TaskState.COMPLETED else "cancelled"
         row.completed_at = row.completed_at or now
         if row.due_at is not None and row.completed_at > row.due_at:
             # Finished late before any scheduler pass noticed: still overdue.
             row.overdue = True
-        for timer in unfired:
-            self.session.delete(timer)
         if row.overdue:
             # Alerts are only ever written for a step marked overdue (level 1 marks
             # it in the transaction that writes its alerts; level 2 follows level 1),
             # so a step that never was has none to cancel: no query for it.
             escalation.cancel_pending_alerts(self.session, row.id, now)
 
-    def _sync_deadline(self, row: TaskRow, task: Task, timer_row: Timer | None, now: datetime) -> None:
+    def _arm_deadline(self, row: TaskRow, task: Task) -> None:
+        """A step just became ready: its standard-time timer gets a row the scheduler watches."""
         timer = _boundary_timer(task)
-        if timer is None:
+        due = timer._get_internal_data("event_value") if timer is not None else None
+        if due is None:
             return
-        due = timer._get_internal_data("event_value")
-        row.due_at = datetime.fromisoformat(due) if due else None
-        if timer_row is None and row.due_at is not None:
-            timer_row = Timer(instance_id=self.instance.id, task_id=row.id, spiff_timer_id=str(timer.id),
-                              kind="deadline", due_at=row.due_at)
-            self.session.add(timer_row)
-        if timer.state == TaskState.COMPLETED and timer_row is not None and timer_row.fired_at is None:
-            # The engine fired the step's timer: the standard time has passed.
-            timer_row.fired_at = now
-            step = self.definition.step_for_element(row.element_id)
-            escalation.step_overdue(self.rt, self.session, self.instance, row, step, now)
+        row.due_at = datetime.fromisoformat(due)
+        self.session.add(Timer(instance_id=self.instance.id, task_id=row.id, spiff_timer_id=str(timer.id),
+                               kind="deadline", due_at=row.due_at))
+
+    def _deadline_passed(self, timer: Task, now: datetime) -> None:
+        """The engine fired a step's timer in this command: the standard time has passed."""
+        task = _bounded_task(timer)
+        row = self.session.get(TaskRow, str(task.id)) if task is not None else None
+        if row is None or row.state != "open":
+            return
+        timer_row = self.session.scalars(select(Timer).where(
+            Timer.instance_id == self.instance.id, Timer.task_id == row.id, Timer.kind == "deadline")).first()
+        if timer_row is None or timer_row.fired_at is not None:
+            return
+        timer_row.fired_at = now
+        step = self.definition.step_for_element(row.element_id)
+        escalation.step_overdue(self.rt, self.session, self.instance, row, step, now)
 
 
 def _boundary_timer(task: Task) -> Task | None:
@@ -135,6 +161,14 @@ def _boundary_timer(task: Task) -> Task | None:
     for sibling in task.parent.children if task.parent else ():
         spec = sibling.task_spec
         if isinstance(getattr(spec, "event_definition", None), spiff.DeadlineTimer):
+            return sibling
+    return None
+
+
+def _bounded_task(timer: Task) -> Task | None:
+    """The user task a boundary timer is attached to (its sibling under the boundary parent)."""
+    for sibling in timer.parent.children if timer.parent else ():
+        if isinstance(sibling.task_spec, spiff.UserTaskMixin):
             return sibling
     return None
 
