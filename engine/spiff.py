@@ -154,7 +154,7 @@ class WorkflowSerializer:
         dct["subprocess_specs"] = {}
         workflow = self._serializer.from_dict(dct)
         workflow.script_engine = script_engine
-        return workflow
+        return _flat_lookups(workflow)
 
 
 def _tasks_to_dict(registry, workflow: BpmnWorkflow) -> dict[str, dict]:
@@ -180,7 +180,35 @@ def _tasks_to_dict(registry, workflow: BpmnWorkflow) -> dict[str, dict]:
 
 
 def new_workflow(spec, script_engine: RestrictedScriptEngine) -> BpmnWorkflow:
-    return BpmnWorkflow(spec, script_engine=script_engine)
+    return _flat_lookups(BpmnWorkflow(spec, script_engine=script_engine))
+
+
+def _flat_lookups(workflow: BpmnWorkflow) -> BpmnWorkflow:
+    """Find tasks by state with a flat pass instead of a walk down the whole task tree.
+
+    The library looks up the READY tasks after every engine step and updates
+    the WAITING ones after every completed task, each time walking the tree
+    (which grows with every step an instance takes). A flat pass over the task
+    map finds the same set; when it finds more than one, the library's walk
+    runs after all, so tasks are still visited in the library's order.
+    """
+    by_walk = workflow.get_tasks
+
+    def get_tasks(first_task=None, **kwargs):
+        if first_task is None and len(kwargs) == 1 and "state" in kwargs:
+            state = kwargs["state"]
+            found = [t for t in workflow.tasks.values() if t._state & state]
+            if len(found) <= 1 and not workflow.subprocesses:
+                return found
+        return by_walk(first_task, **kwargs)
+
+    def update_waiting_tasks():
+        for task in get_tasks(state=TaskState.WAITING):
+            task.task_spec._update(task)
+
+    workflow.get_tasks = get_tasks
+    workflow.update_waiting_tasks = update_waiting_tasks
+    return workflow
 
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> list[Task]:

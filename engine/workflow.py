@@ -89,10 +89,10 @@ class Run:
         closing = self._ready_before - ready.keys()
         if closing:
             # Their unfired timers (deadline or a later escalation level) can never fire now.
-            self.session.execute(
-                delete(Timer).where(Timer.instance_id == self.instance.id, Timer.task_id.in_(closing),
-                                    Timer.fired_at.is_(None)),
-                execution_options={"synchronize_session": "evaluate"})
+            # (Straight to the connection: no ORM bookkeeping; no command holds them as objects.)
+            self.session.connection().execute(
+                delete(Timer.__table__).where(Timer.instance_id == self.instance.id,
+                                              Timer.task_id.in_(closing), Timer.fired_at.is_(None)))
         for task_id in sorted(closing):
             row = self.session.get(TaskRow, task_id)
             if row is not None and row.state == "open":
