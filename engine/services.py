@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from engine import documents
@@ -195,17 +195,31 @@ def user(session: Session, login: str) -> User:
 def claim(rt: Runtime, task_id: str, login: str, expected_version: int | None = None) -> dict[str, Any]:
     with rt.uow() as session:
         account = actor(session, login)
-        row = open_task(session, task_id, expected_version)
+        # Read and written as plain rows: claiming is the most frequent command,
+        # and no other row moves with it.
+        connection = session.connection()
+        row = _still_open(connection.execute(_READ_TASK, {"task": task_id}).first(), task_id, expected_version)
         if not may_take(account, row):
             raise Forbidden(f"{login} bukan anggota {row.lane_role} untuk tugas ini")
         if row.assignee == login:
             return task_dict(row)
         if row.assignee is not None:
             raise Conflict(f"tugas sudah diklaim oleh {row.assignee}")
-        row.assignee = login
+        if connection.execute(_TAKE, {"task": task_id, "seen": row.row_version, "login": login}).rowcount != 1:
+            raise Conflict("tugas baru saja diklaim atau diubah oleh orang lain; muat ulang")
         log(session, row.instance_id, rt.now(), "claimed", login, row.step, row.id)
         session.commit()
-        return task_dict(row)
+        return {**task_dict(row), "assignee": login, "version": row.row_version + 1}
+
+
+_tasks = TaskRow.__table__
+_READ_TASK = select(_tasks).where(_tasks.c.id == bindparam("task"))
+# The version and the empty assignee are checked again by the write itself:
+# of two claims racing past the read, one changes the row and one does not.
+_TAKE = (update(_tasks)
+         .where(_tasks.c.id == bindparam("task"), _tasks.c.row_version == bindparam("seen"),
+                _tasks.c.assignee.is_(None))
+         .values(assignee=bindparam("login"), row_version=_tasks.c.row_version + 1))
 
 
 def unclaim(rt: Runtime, task_id: str, login: str, expected_version: int | None = None) -> dict[str, Any]:
@@ -225,15 +239,16 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
     """Validate the step's form, run the step, and move the instance on."""
     with rt.uow() as session:
         account = actor(session, login)
-        row = open_task(session, task_id, expected_version)
+        # One query for the task, its instance and the definition version; the
+        # workflow state is read only when this process does not hold it already.
+        found = session.execute(_TASK_AND_INSTANCE, {"task": task_id}).first()
+        row = _still_open(found[0] if found else None, task_id, expected_version)
+        instance = found[1]
         if not may_take(account, row):
             raise Forbidden(f"{login} bukan anggota {row.lane_role} untuk tugas ini")
         if row.assignee != login:
             raise Conflict("klaim tugas ini terlebih dahulu" if row.assignee is None
                            else f"tugas sedang diklaim oleh {row.assignee}")
-        # One query for the instance and its definition version; the workflow
-        # state is read only when this process does not hold it already.
-        instance = session.get(Instance, row.instance_id, options=[joinedload(Instance.definition)])
         run = Run.load(rt, session, instance)
         task = run.user_task(task_id)
         if task is None:
@@ -257,8 +272,16 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         return {**task_dict(row), "instance_state": instance.state}
 
 
+_TASK_AND_INSTANCE = (select(TaskRow, Instance).join(Instance, TaskRow.instance_id == Instance.id)
+                      .options(joinedload(Instance.definition)).where(TaskRow.id == bindparam("task")))
+
+
 def open_task(session: Session, task_id: str, expected_version: int | None) -> TaskRow:
-    row = session.get(TaskRow, task_id)
+    return _still_open(session.get(TaskRow, task_id), task_id, expected_version)
+
+
+def _still_open(row, task_id: str, expected_version: int | None):
+    """The task's row (an ORM object or a plain row), if it is open and at the version the caller saw."""
     if row is None:
         raise NotFound(f"tugas {task_id} tidak ditemukan")
     if row.state != "open":

@@ -119,12 +119,18 @@ class WorkflowSerializer:
             registry._encoder_mode = True
             try:
                 dct = self._to_dict(workflow)
+                tasks = self._tasks_json(workflow)
             finally:
                 registry._encoder_mode = False
-        return json.dumps(dct, separators=(",", ":"), cls=self._serializer._encoder_cls)
+        # "tasks" is the first key, written as {} and spliced in here.
+        text = self._json(dct)
+        return '{"tasks":{' + tasks + "}" + text[len('{"tasks":{}'):]
+
+    def _json(self, value) -> str:
+        return json.dumps(value, separators=(",", ":"), cls=self._serializer._encoder_cls)
 
     def _to_dict(self, workflow: BpmnWorkflow) -> dict:
-        """What the library's BpmnWorkflowConverter.to_dict returns, minus the specs, in the same order.
+        """What the library's BpmnWorkflowConverter.to_dict returns, minus the specs and the tasks.
 
         The library's converter would convert the whole process definition on
         every save only for us to drop it; the parts are made here directly.
@@ -132,19 +138,38 @@ class WorkflowSerializer:
         registry = self._serializer.registry
         typename = registry.typenames[type(workflow)]
         converter = registry.convert_to_dict[typename].args[1].__self__  # partial(_obj_to_dict, typename, to_dict)
-        dct = {
+        return {
+            "tasks": {},
             "data": registry.convert(registry.clean(workflow.data)),
             "correlations": workflow.correlations,
             "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
             "success": workflow.success,
             "completed": workflow.completed,
-            "tasks": _tasks_to_dict(registry, workflow),
             "root": str(workflow.task_tree.id),
+            "subprocesses": converter.mapping_to_dict(workflow.subprocesses),
+            "bpmn_events": registry.convert(workflow.bpmn_events),
+            "typename": typename,
         }
-        dct["subprocesses"] = converter.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = registry.convert(workflow.bpmn_events)
-        dct["typename"] = typename
-        return dct
+
+    def _tasks_json(self, workflow: BpmnWorkflow) -> str:
+        """The members of the library's "tasks" object, reusing the text of tasks that are finished.
+
+        A finished task never changes again, so in a workflow kept in memory
+        between commands (engine/workflow_cache.py) its text is made once, not
+        on every save. The memo lives on the workflow object and dies with it.
+        """
+        registry = self._serializer.registry
+        memo: dict = workflow.__dict__.setdefault("_alur_finished_tasks", {})
+        parts = []
+        for task_id, task in workflow.tasks.items():
+            key = (task.state, task.last_state_change, tuple(task._children))
+            cached = memo.get(task_id)
+            if cached is None or cached[0] != key:
+                cached = (key, f'"{task_id}":' + self._json(registry.convert(task)))
+                if task.state & TaskState.FINISHED_MASK:
+                    memo[task_id] = cached
+            parts.append(cached[1])
+        return ",".join(parts)
 
     def loads(self, text: str, spec, script_engine: RestrictedScriptEngine) -> BpmnWorkflow:
         dct = json.loads(text)
@@ -157,28 +182,6 @@ class WorkflowSerializer:
         return _flat_lookups(workflow)
 
 
-def _tasks_to_dict(registry, workflow: BpmnWorkflow) -> dict[str, dict]:
-    """The library's dict of every task, reusing the dicts of tasks that are finished.
-
-    A finished task never changes again, so in a workflow kept in memory
-    between commands (engine/workflow_cache.py) its dict is made once, not on
-    every save. The memo lives on the workflow object and dies with it.
-    """
-    memo: dict = workflow.__dict__.setdefault("_alur_finished_tasks", {})
-    out = {}
-    for task_id, task in workflow.tasks.items():
-        key = (task.state, task.last_state_change, tuple(task._children))
-        cached = memo.get(task_id)
-        if cached is not None and cached[0] == key:
-            out[str(task_id)] = cached[1]
-            continue
-        dct = registry.convert(task)
-        if task.state & TaskState.FINISHED_MASK:
-            memo[task_id] = (key, dct)
-        out[str(task_id)] = dct
-    return out
-
-
 def new_workflow(spec, script_engine: RestrictedScriptEngine) -> BpmnWorkflow:
     return _flat_lookups(BpmnWorkflow(spec, script_engine=script_engine))
 
@@ -189,17 +192,16 @@ def _flat_lookups(workflow: BpmnWorkflow) -> BpmnWorkflow:
     The library looks up the READY tasks after every engine step and updates
     the WAITING ones after every completed task, each time walking the tree
     (which grows with every step an instance takes). A flat pass over the task
-    map finds the same set; when it finds more than one, the library's walk
-    runs after all, so tasks are still visited in the library's order.
+    map finds the same set, put in the walk's order (depth first) by sorting
+    on each task's path from the root.
     """
     by_walk = workflow.get_tasks
 
     def get_tasks(first_task=None, **kwargs):
-        if first_task is None and len(kwargs) == 1 and "state" in kwargs:
+        if first_task is None and len(kwargs) == 1 and "state" in kwargs and not workflow.subprocesses:
             state = kwargs["state"]
             found = [t for t in workflow.tasks.values() if t._state & state]
-            if len(found) <= 1 and not workflow.subprocesses:
-                return found
+            return sorted(found, key=_tree_path) if len(found) > 1 else found
         return by_walk(first_task, **kwargs)
 
     def update_waiting_tasks():
@@ -209,6 +211,17 @@ def _flat_lookups(workflow: BpmnWorkflow) -> BpmnWorkflow:
     workflow.get_tasks = get_tasks
     workflow.update_waiting_tasks = update_waiting_tasks
     return workflow
+
+
+def _tree_path(task: Task) -> list[int]:
+    """The child positions from the root down to the task: depth-first order is their order."""
+    path = []
+    parent = task.parent
+    while parent is not None:
+        path.append(parent._children.index(task.id))
+        task, parent = parent, parent.parent
+    path.reverse()
+    return path
 
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> list[Task]:

@@ -12,7 +12,7 @@ from datetime import datetime
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from engine import escalation, spiff
@@ -99,24 +99,37 @@ class Run:
                 self._close(row, now)
         for task_id, task in ready.items():
             if task_id not in self._ready_before:
-                self._arm_deadline(self._open(task, now), task)
+                self._open(task, now)
         for timer in spiff.deadline_timers(self.workflow):
             if timer.state == TaskState.COMPLETED and timer.id not in self._fired_before:
                 self._deadline_passed(timer, now)
 
-    def _open(self, task: Task, now: datetime) -> TaskRow:
+    def _open(self, task: Task, now: datetime) -> None:
+        """A step became ready: its row, and the timer row the scheduler watches for its standard time.
+
+        Inserted as plain rows: nothing else in the command edits them.
+        """
         step = self.definition.step_for_element(task.task_spec.bpmn_id)
         office = step.lane.scope == SCOPE_OFFICE
-        row = TaskRow(
+        timer = _boundary_timer(task)
+        due = timer._get_internal_data("event_value") if timer is not None else None
+        row = dict(
             id=str(task.id), instance_id=self.instance.id,
             definition_version_id=self.instance.definition_version_id, step=step.number,
             element_id=step.element_id, name=step.name, lane_role=step.lane.role,
             bidang_code=None if office else self.instance.bidang_code,
-            instance_bidang=self.instance.bidang_code, state="open", created_at=now, overdue=False,
+            instance_bidang=self.instance.bidang_code, state="open", assignee=None, created_at=now,
+            due_at=datetime.fromisoformat(due) if due else None, completed_at=None, completed_by=None,
+            overdue=False, row_version=1,
         )
-        self.session.add(row)
-        log(self.session, self.instance.id, now, "step_ready", step=step.number, task_id=row.id)
-        return row
+        connection = self.session.connection()
+        connection.execute(_INSERT_TASK, row)
+        if row["due_at"] is not None:
+            connection.execute(_INSERT_TIMER, dict(instance_id=self.instance.id, task_id=row["id"],
+                                                   spiff_timer_id=str(timer.id), kind="deadline",
+                                                   due_at=row["due_at"], fired_at=None, lock_owner=None,
+                                                   lock_expires=None))
+        log(self.session, self.instance.id, now, "step_ready", step=step.number, task_id=row["id"])
 
     def _close(self, row: TaskRow, now: datetime) -> None:
         task = self.workflow.get_task_from_id(_uuid(row.id))
@@ -131,16 +144,6 @@ class Run:
             # so a step that never was has none to cancel: no query for it.
             escalation.cancel_pending_alerts(self.session, row.id, now)
 
-    def _arm_deadline(self, row: TaskRow, task: Task) -> None:
-        """A step just became ready: its standard-time timer gets a row the scheduler watches."""
-        timer = _boundary_timer(task)
-        due = timer._get_internal_data("event_value") if timer is not None else None
-        if due is None:
-            return
-        row.due_at = datetime.fromisoformat(due)
-        self.session.add(Timer(instance_id=self.instance.id, task_id=row.id, spiff_timer_id=str(timer.id),
-                               kind="deadline", due_at=row.due_at))
-
     def _deadline_passed(self, timer: Task, now: datetime) -> None:
         """The engine fired a step's timer in this command: the standard time has passed."""
         task = _bounded_task(timer)
@@ -154,6 +157,10 @@ class Run:
         timer_row.fired_at = now
         step = self.definition.step_for_element(row.element_id)
         escalation.step_overdue(self.rt, self.session, self.instance, row, step, now)
+
+
+_INSERT_TASK = insert(TaskRow.__table__)
+_INSERT_TIMER = insert(Timer.__table__)
 
 
 def _boundary_timer(task: Task) -> Task | None:
