@@ -264,7 +264,6 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         now = rt.now()
         task.data.update(cleaned)
         task.run()
-        row.completed_by, row.completed_at = login, now
         log(session, instance.id, now, "step_completed", login, step.number, row.id, cleaned)
         run.advance()
         run.save(login)

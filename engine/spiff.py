@@ -152,21 +152,22 @@ class WorkflowSerializer:
         }
 
     def _tasks_json(self, workflow: BpmnWorkflow) -> str:
-        """The members of the library's "tasks" object, reusing the text of tasks that are finished.
+        """The members of the library's "tasks" object, reusing the text of tasks that did not change.
 
-        A finished task never changes again, so in a workflow kept in memory
-        between commands (engine/workflow_cache.py) its text is made once, not
-        on every save. The memo lives on the workflow object and dies with it.
+        Most of a workflow's tasks are finished or predicted, and do not change
+        from one command to the next, so in a workflow kept in memory between
+        commands (engine/workflow_cache.py) their text is made once, not on
+        every save. The memo lives on the workflow object and dies with it.
         """
         registry = self._serializer.registry
-        memo: dict = workflow.__dict__.setdefault("_alur_finished_tasks", {})
+        memo: dict = workflow.__dict__.setdefault("_alur_task_text", {})
         parts = []
         for task_id, task in workflow.tasks.items():
-            key = (task.state, task.last_state_change, tuple(task._children))
+            key = _unchanged_key(task)
             cached = memo.get(task_id)
-            if cached is None or cached[0] != key:
+            if cached is None or key is None or cached[0] != key:
                 cached = (key, f'"{task_id}":' + self._json(registry.convert(task)))
-                if task.state & TaskState.FINISHED_MASK:
+                if key is not None:
                     memo[task_id] = cached
             parts.append(cached[1])
         return ",".join(parts)
@@ -180,6 +181,26 @@ class WorkflowSerializer:
         workflow = self._serializer.from_dict(dct)
         workflow.script_engine = script_engine
         return _flat_lookups(workflow)
+
+
+_STABLE = TaskState.FINISHED_MASK | TaskState.PREDICTED_MASK | TaskState.FUTURE
+
+
+def _unchanged_key(task: Task) -> tuple | None:
+    """What a task's saved text depends on, for tasks whose text changes only with it; else None.
+
+    A finished task never changes. A predicted or future one changes only
+    when its state does, or its parent's (its data is saved as a difference
+    from the parent's), or its spec (an instance moved to a new version).
+    READY, WAITING and STARTED tasks take data and timer values without a
+    state change, so they are always written afresh.
+    """
+    if not task._state & _STABLE:
+        return None
+    parent = task.parent
+    return (task._state, task.last_state_change, task.task_spec, tuple(task._children), len(task.data),
+            len(task.internal_data),
+            parent._state if parent else None, parent.last_state_change if parent else None)
 
 
 def new_workflow(spec, script_engine: RestrictedScriptEngine) -> BpmnWorkflow:

@@ -12,8 +12,10 @@ from datetime import datetime
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from engine import escalation, spiff
 from engine.db import Instance, TaskRow, Timer
@@ -67,36 +69,50 @@ class Run:
         self.workflow.do_engine_steps()
 
     def save(self, actor: str | None = None) -> None:
+        """Write the workflow and everything derived from it; `actor` completed the step that closed.
+
+        The rows a step changes on every command (the instance's state, the
+        task rows that open and close, their timers, the log) are written as
+        plain statements with their own version checks: cheaper than the ORM's
+        unit of work, and a lost race still ends as StaleDataError, which the
+        unit of work turns into a Conflict with nothing written.
+        """
         now = self.rt.now()
         instance = self.instance
-        # The queries below read only rows this command has not added, so they
-        # need no autoflush; everything goes out in the one flush at the end
-        # (the instance's version check included), not in one flush per query.
+        self.session.flush()  # what the caller changed through the ORM goes first, versions bumped
+        finished = self.workflow.completed and instance.state != "completed"
+        # The queries below read only rows this command has not added, so they need no autoflush.
         with self.session.no_autoflush:
-            instance.workflow_json = self.rt.serializer.dumps(self.workflow)
-            if self.workflow.completed and instance.state != "completed":
-                instance.state, instance.completed_at = "completed", now
+            if finished:
                 log(self.session, instance.id, now, "completed", actor)
-            self._sync_tasks(now)
-        self.session.flush()
-        # The flush bumped the row's version; the workflow is that version's
-        # state once the transaction commits.
-        instance_id, version, workflow = instance.id, instance.version, self.workflow
+            self._sync_tasks(now, actor)
+        self.session.flush()  # what escalation added (alerts, the next level's timer)
+        seen = instance.version
+        params = {"instance": instance.id, "seen": seen, "next": seen + 1,
+                  "json": self.rt.serializer.dumps(self.workflow)}
+        if finished:
+            params.update(state_="completed", at=now)
+        _checked(self.session.connection().execute(_FINISH_INSTANCE if finished else _SAVE_INSTANCE, params),
+                 "instance", instance.id)
+        set_committed_value(instance, "version", seen + 1)
+        if finished:
+            set_committed_value(instance, "state", "completed")
+            set_committed_value(instance, "completed_at", now)
+        # The workflow is that version's state once the transaction commits.
+        instance_id, version, workflow = instance.id, seen + 1, self.workflow
         after_commit(self.session, lambda: self.rt.workflows.put(instance_id, version, workflow))
 
-    def _sync_tasks(self, now: datetime) -> None:
+    def _sync_tasks(self, now: datetime, actor: str | None) -> None:
         ready = {str(t.id): t for t in spiff.ready_user_tasks(self.workflow)}
         closing = self._ready_before - ready.keys()
         if closing:
             # Their unfired timers (deadline or a later escalation level) can never fire now.
-            # (Straight to the connection: no ORM bookkeeping; no command holds them as objects.)
-            self.session.connection().execute(
-                delete(Timer.__table__).where(Timer.instance_id == self.instance.id,
-                                              Timer.task_id.in_(closing), Timer.fired_at.is_(None)))
+            # (No command holds them as objects.)
+            self.session.connection().execute(_DROP_UNFIRED, {"instance": self.instance.id, "tasks": list(closing)})
         for task_id in sorted(closing):
             row = self.session.get(TaskRow, task_id)
             if row is not None and row.state == "open":
-                self._close(row, now)
+                self._close(row, now, actor)
         for task_id, task in ready.items():
             if task_id not in self._ready_before:
                 self._open(task, now)
@@ -131,13 +147,19 @@ class Run:
                                                    lock_expires=None))
         log(self.session, self.instance.id, now, "step_ready", step=step.number, task_id=row["id"])
 
-    def _close(self, row: TaskRow, now: datetime) -> None:
+    def _close(self, row: TaskRow, now: datetime, actor: str | None) -> None:
         task = self.workflow.get_task_from_id(_uuid(row.id))
-        row.state = "completed" if task is not None and task.state == TaskState.COMPLETED else "cancelled"
-        row.completed_at = row.completed_at or now
-        if row.due_at is not None and row.completed_at > row.due_at:
+        done = task is not None and task.state == TaskState.COMPLETED
+        values = {"state": "completed" if done else "cancelled", "completed_at": row.completed_at or now,
+                  "completed_by": actor if done else row.completed_by, "overdue": row.overdue}
+        if row.due_at is not None and values["completed_at"] > row.due_at:
             # Finished late before any scheduler pass noticed: still overdue.
-            row.overdue = True
+            values["overdue"] = True
+        _checked(self.session.connection().execute(
+            _CLOSE_TASK, {"task": row.id, "seen": row.row_version, "next": row.row_version + 1,
+                          **{f"new_{k}": v for k, v in values.items()}}), "task", row.id)
+        for key, value in {**values, "row_version": row.row_version + 1}.items():
+            set_committed_value(row, key, value)
         if row.overdue:
             # Alerts are only ever written for a step marked overdue (level 1 marks
             # it in the transaction that writes its alerts; level 2 follows level 1),
@@ -159,8 +181,27 @@ class Run:
         escalation.step_overdue(self.rt, self.session, self.instance, row, step, now)
 
 
-_INSERT_TASK = insert(TaskRow.__table__)
-_INSERT_TIMER = insert(Timer.__table__)
+# The statements a step runs on every command, built once.
+_tasks, _timers, _instances = TaskRow.__table__, Timer.__table__, Instance.__table__
+_INSERT_TASK = insert(_tasks)
+_INSERT_TIMER = insert(_timers)
+_DROP_UNFIRED = delete(_timers).where(_timers.c.instance_id == bindparam("instance"),
+                                      _timers.c.task_id.in_(bindparam("tasks", expanding=True)),
+                                      _timers.c.fired_at.is_(None))
+_CLOSE_TASK = (update(_tasks).where(_tasks.c.id == bindparam("task"), _tasks.c.row_version == bindparam("seen"))
+               .values(state=bindparam("new_state"), completed_at=bindparam("new_completed_at"),
+                       completed_by=bindparam("new_completed_by"), overdue=bindparam("new_overdue"),
+                       row_version=bindparam("next")))
+_SAVE_INSTANCE = (update(_instances)
+                  .where(_instances.c.id == bindparam("instance"), _instances.c.version == bindparam("seen"))
+                  .values(workflow_json=bindparam("json"), version=bindparam("next")))
+_FINISH_INSTANCE = _SAVE_INSTANCE.values(state=bindparam("state_"), completed_at=bindparam("at"))
+
+
+def _checked(result, table: str, key) -> None:
+    """A versioned write that matched no row lost a race: the ORM's own signal for that."""
+    if result.rowcount != 1:
+        raise StaleDataError(f"{table} {key} was changed by another transaction")
 
 
 def _boundary_timer(task: Task) -> Task | None:
