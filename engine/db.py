@@ -278,13 +278,19 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
+READ_ONLY = "alur_read_only"  # execution option of Runtime.reading's connections
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take control so a
-        # unit of work is one real transaction.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        # unit of work is one real transaction. It takes the write lock at
+        # once (no upgrade deadlock between two writers), except a read-only
+        # one (Runtime.reading), which must not wait for writers.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(
+            "BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"))
         return engine
     return create_engine(url, pool_pre_ping=True)
 
