@@ -4,11 +4,12 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.db import ApiToken, Bidang, Membership, User
@@ -90,32 +91,45 @@ def create_token(rt: Runtime, user_id: int, name: str) -> tuple[int, str]:
         return row.id, token
 
 
-def user_for_token(rt: Runtime, token: str) -> User | None:
-    """The active user a valid token belongs to, with roles loaded (detached), or None.
+@dataclass(frozen=True)
+class Account:
+    """A signed-in user as a request needs it: who, where, and which roles."""
+    id: int
+    login: str
+    name: str
+    bidang_code: str | None
+    language: str
+    role_names: frozenset[str]
 
-    One query finds token, user and roles. `last_used_at` is written at most
-    once per TOKEN_USE_RESOLUTION, so an API request that only reads does not
-    become a write transaction (on SQLite, one that waits for every writer).
+
+_tokens, _users, _memberships = ApiToken.__table__, User.__table__, Membership.__table__
+_TOKEN_OWNER = (
+    select(_tokens.c.id.label("token_id"), _tokens.c.last_used_at, _users.c.id, _users.c.login, _users.c.name,
+           _users.c.bidang_code, _users.c.language, _users.c.active, _memberships.c.role)
+    .join(_users, _users.c.id == _tokens.c.user_id)
+    .outerjoin(_memberships, _memberships.c.user_id == _users.c.id)
+    .where(_tokens.c.token_hash == bindparam("digest"), _tokens.c.revoked_at.is_(None)))
+
+
+def user_for_token(rt: Runtime, token: str) -> Account | None:
+    """The active user a valid token belongs to, with roles, or None.
+
+    Every API call asks this, so it is one query in a read-only transaction.
+    `last_used_at` is written at most once per TOKEN_USE_RESOLUTION, so an
+    API request that only reads does not become a write transaction (on
+    SQLite, one that waits for every writer).
     """
-    with rt.uow() as session:
-        found = session.execute(
-            select(ApiToken.id, ApiToken.last_used_at, User)
-            .join(User, User.id == ApiToken.user_id)
-            .options(joinedload(User.roles))
-            .where(ApiToken.token_hash == _digest(token or ""), ApiToken.revoked_at.is_(None))
-        ).unique().first()
-        if found is None:
-            return None
-        token_id, last_used_at, account = found
-        if not account.active:
-            return None
-        now = rt.now()
-        if last_used_at is None or not (timedelta(0) <= now - last_used_at < TOKEN_USE_RESOLUTION):
-            session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    with rt.reading() as connection:
+        rows = connection.execute(_TOKEN_OWNER, {"digest": _digest(token or "")}).all()
+    if not rows or not rows[0].active:
+        return None
+    first, now = rows[0], rt.now()
+    if first.last_used_at is None or not (timedelta(0) <= now - first.last_used_at < TOKEN_USE_RESOLUTION):
+        with rt.uow() as session:
+            session.execute(update(ApiToken).where(ApiToken.id == first.token_id).values(last_used_at=now))
             session.commit()
-        account.role_names  # loaded with the user: usable after the session closes
-        session.expunge(account)
-        return account
+    return Account(first.id, first.login, first.name, first.bidang_code, first.language or "id",
+                   frozenset(r.role for r in rows if r.role is not None))
 
 
 def tokens(rt: Runtime, user_id: int) -> list[dict[str, Any]]:

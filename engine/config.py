@@ -17,6 +17,8 @@ class Settings:
     escalation_file: Path | None = None
     max_upload_bytes: int = 20 * 1024 * 1024
     allow_clock_override: bool = False
+    # Workflows a process keeps parsed between commands (engine/workflow_cache.py).
+    workflow_cache_size: int = 512
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -32,6 +34,7 @@ class Settings:
             calendar_file=Path(calendar) if calendar else None,
             escalation_file=Path(escalation) if escalation else None,
             max_upload_bytes=int(os.environ.get("ALUR_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
+            workflow_cache_size=int(os.environ.get("ALUR_WORKFLOW_CACHE_SIZE", 512)),
             allow_clock_override=os.environ.get("ALUR_ALLOW_CLOCK_OVERRIDE", "") in ("1", "true", "yes"),
         )
         values.update(overrides)

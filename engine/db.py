@@ -6,6 +6,7 @@ queries never load a workflow.
 """
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import (
     create_engine, event,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -278,15 +280,47 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
+READ_ONLY = "alur_read_only"  # execution option of Runtime.reading's connections
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take control so a
-        # unit of work is one real transaction.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        # unit of work is one real transaction. It takes the write lock at
+        # once (no upgrade deadlock between two writers), except a read-only
+        # one (Runtime.reading), which must not wait for writers.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(
+            "BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"))
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return _postgres_engine(url)
+
+
+# A pooled connection that sat idle may have been cut (a server restart, a
+# firewall); one in steady use has just proved itself. pool_pre_ping would
+# spend a round trip on every checkout; this pings only the idle ones.
+IDLE_BEFORE_PING = 5.0
+
+
+def _postgres_engine(url: str) -> Engine:
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "checkout")
+    def ping_if_idle(dbapi_connection, record, _proxy) -> None:
+        if time.monotonic() - record.info.get("checked_in", 0.0) <= IDLE_BEFORE_PING:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as err:
+            # The pool drops this connection and checks out a fresh one.
+            raise DisconnectionError(f"stale pooled connection: {err}") from err
+
+    @event.listens_for(engine, "checkin")
+    def remember_use(_dbapi_connection, record) -> None:
+        record.info["checked_in"] = time.monotonic()
+
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -751,10 +751,14 @@ def _plan(rt: Runtime, session: Session, instance: Instance,
             due = engine.deadline(timer.task_spec.bpmn_id, since).isoformat()
             timer._set_internal_data(event_value=due, event_fired=False)
             if row is not None:
-                for timer_row in session.scalars(select(Timer).where(
-                        Timer.task_id == row.id, Timer.kind == "deadline", Timer.fired_at.is_(None))):
-                    timer_row.due_at = datetime.fromisoformat(due)
-                    timer_row.spiff_timer_id = str(timer.id)
+                row.due_at = datetime.fromisoformat(due)
+                timer_row = session.scalars(select(Timer).where(
+                    Timer.instance_id == instance.id, Timer.task_id == row.id, Timer.kind == "deadline",
+                    Timer.fired_at.is_(None))).first()
+                if timer_row is None:  # the step had no standard time in the old version
+                    timer_row = Timer(instance_id=instance.id, task_id=row.id, kind="deadline")
+                    session.add(timer_row)
+                timer_row.due_at, timer_row.spiff_timer_id = row.due_at, str(timer.id)
         if row is None:
             continue
         change = {"step": step.number, "task_id": row.id}

@@ -10,14 +10,15 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Iterator
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import spiff
+from engine import spiff, workflow_cache
 from engine.clock import Clock
 from engine.config import Settings
-from engine.db import DefinitionVersion, make_engine, make_sessionmaker
+from engine.db import READ_ONLY, DefinitionVersion, make_engine, make_sessionmaker
 from engine.errors import Conflict
 from engine.escalation_config import EscalationConfig
 from process.calendar import WorkingCalendar
@@ -34,7 +35,9 @@ class Runtime:
         self.escalation = escalation or _load_escalation(settings)
         self.engine = make_engine(settings.database_url)
         self.sessions = make_sessionmaker(self.engine)
+        workflow_cache.install(self.sessions)
         self.serializer = spiff.WorkflowSerializer()
+        self.workflows = workflow_cache.WorkflowCache(settings.workflow_cache_size)
         self._specs: dict[int, tuple[Definition, object]] = {}
         self._specs_lock = threading.Lock()
 
@@ -57,6 +60,17 @@ class Runtime:
             session.expunge_all()
             session.rollback()
             session.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read-only transaction on a plain connection: for hot reads that need no ORM objects.
+
+        On SQLite it does not take the write lock, so it never waits for a writer.
+        """
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(**{READ_ONLY: True})
+            with connection.begin():
+                yield connection
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -10,11 +10,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, undefer
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from engine import documents
-from engine.db import Bidang, DefinitionVersion, Event, Instance, TaskRow, User
+from engine.db import Bidang, DefinitionVersion, Event, Instance, Membership, TaskRow, User
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.events import log
 from engine.permissions import may_start, may_take
@@ -162,6 +162,27 @@ def _instance(session: Session, instance_id: int) -> Instance:
 
 # -- tasks ----------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Actor:
+    """Who gives a task command: enough for the permission checks, read in one cheap query."""
+    login: str
+    bidang_code: str | None
+    role_names: frozenset[str]
+
+
+_users, _memberships = User.__table__, Membership.__table__
+_ACTOR = (select(_users.c.bidang_code, _users.c.active, _memberships.c.role)
+          .outerjoin(_memberships, _memberships.c.user_id == _users.c.id)
+          .where(_users.c.login == bindparam("login")))
+
+
+def actor(session: Session, login: str) -> Actor:
+    rows = session.connection().execute(_ACTOR, {"login": login}).all()
+    if not rows or not rows[0].active:
+        raise NotFound(f"pengguna {login!r} tidak dikenal")
+    return Actor(login, rows[0].bidang_code, frozenset(r.role for r in rows if r.role is not None))
+
+
 def user(session: Session, login: str) -> User:
     # The roles come in the same query (one round trip instead of two).
     found = session.scalars(select(User).options(joinedload(User.roles)).where(User.login == login)) \
@@ -173,18 +194,32 @@ def user(session: Session, login: str) -> User:
 
 def claim(rt: Runtime, task_id: str, login: str, expected_version: int | None = None) -> dict[str, Any]:
     with rt.uow() as session:
-        account = user(session, login)
-        row = open_task(session, task_id, expected_version)
+        account = actor(session, login)
+        # Read and written as plain rows: claiming is the most frequent command,
+        # and no other row moves with it.
+        connection = session.connection()
+        row = _still_open(connection.execute(_READ_TASK, {"task": task_id}).first(), task_id, expected_version)
         if not may_take(account, row):
             raise Forbidden(f"{login} bukan anggota {row.lane_role} untuk tugas ini")
         if row.assignee == login:
             return task_dict(row)
         if row.assignee is not None:
             raise Conflict(f"tugas sudah diklaim oleh {row.assignee}")
-        row.assignee = login
+        if connection.execute(_TAKE, {"task": task_id, "seen": row.row_version, "login": login}).rowcount != 1:
+            raise Conflict("tugas baru saja diklaim atau diubah oleh orang lain; muat ulang")
         log(session, row.instance_id, rt.now(), "claimed", login, row.step, row.id)
         session.commit()
-        return task_dict(row)
+        return {**task_dict(row), "assignee": login, "version": row.row_version + 1}
+
+
+_tasks = TaskRow.__table__
+_READ_TASK = select(_tasks).where(_tasks.c.id == bindparam("task"))
+# The version and the empty assignee are checked again by the write itself:
+# of two claims racing past the read, one changes the row and one does not.
+_TAKE = (update(_tasks)
+         .where(_tasks.c.id == bindparam("task"), _tasks.c.row_version == bindparam("seen"),
+                _tasks.c.assignee.is_(None))
+         .values(assignee=bindparam("login"), row_version=_tasks.c.row_version + 1))
 
 
 def unclaim(rt: Runtime, task_id: str, login: str, expected_version: int | None = None) -> dict[str, Any]:
@@ -203,16 +238,17 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
              expected_version: int | None = None) -> dict[str, Any]:
     """Validate the step's form, run the step, and move the instance on."""
     with rt.uow() as session:
-        account = user(session, login)
-        row = open_task(session, task_id, expected_version)
+        account = actor(session, login)
+        # One query for the task, its instance and the definition version; the
+        # workflow state is read only when this process does not hold it already.
+        found = session.execute(_TASK_AND_INSTANCE, {"task": task_id}).first()
+        row = _still_open(found[0] if found else None, task_id, expected_version)
+        instance = found[1]
         if not may_take(account, row):
             raise Forbidden(f"{login} bukan anggota {row.lane_role} untuk tugas ini")
         if row.assignee != login:
             raise Conflict("klaim tugas ini terlebih dahulu" if row.assignee is None
                            else f"tugas sedang diklaim oleh {row.assignee}")
-        # One query for the instance, its definition version and its workflow state.
-        instance = session.get(Instance, row.instance_id,
-                               options=[joinedload(Instance.definition), undefer(Instance.workflow_json)])
         run = Run.load(rt, session, instance)
         task = run.user_task(task_id)
         if task is None:
@@ -228,7 +264,6 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         now = rt.now()
         task.data.update(cleaned)
         task.run()
-        row.completed_by, row.completed_at = login, now
         log(session, instance.id, now, "step_completed", login, step.number, row.id, cleaned)
         run.advance()
         run.save(login)
@@ -236,8 +271,16 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         return {**task_dict(row), "instance_state": instance.state}
 
 
+_TASK_AND_INSTANCE = (select(TaskRow, Instance).join(Instance, TaskRow.instance_id == Instance.id)
+                      .options(joinedload(Instance.definition)).where(TaskRow.id == bindparam("task")))
+
+
 def open_task(session: Session, task_id: str, expected_version: int | None) -> TaskRow:
-    row = session.get(TaskRow, task_id)
+    return _still_open(session.get(TaskRow, task_id), task_id, expected_version)
+
+
+def _still_open(row, task_id: str, expected_version: int | None):
+    """The task's row (an ORM object or a plain row), if it is open and at the version the caller saw."""
     if row is None:
         raise NotFound(f"tugas {task_id} tidak ditemukan")
     if row.state != "open":

@@ -12,23 +12,34 @@ from datetime import datetime
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from engine import escalation, spiff
 from engine.db import Instance, TaskRow, Timer
 from engine.events import log
 from engine.runtime import Runtime
+from engine.workflow_cache import after_commit
 from process.definition import SCOPE_OFFICE, Definition
 
 
 class Run:
-    """One instance's workflow, loaded for one command."""
+    """One instance's workflow, loaded for one command.
+
+    The open-task rows always mirror the workflow's ready user tasks, so the
+    ready tasks and unfired deadline timers seen at load are what the rows
+    and timer rows say. `save` writes only what changed since then, without
+    reading the rows back.
+    """
 
     def __init__(self, rt: Runtime, session: Session, instance: Instance, workflow: BpmnWorkflow,
                  definition: Definition):
         self.rt, self.session, self.instance = rt, session, instance
         self.workflow, self.definition = workflow, definition
+        self._ready_before = {str(t.id) for t in spiff.ready_user_tasks(workflow)}
+        self._fired_before = {t.id for t in spiff.deadline_timers(workflow) if t.state == TaskState.COMPLETED}
 
     @classmethod
     def new(cls, rt: Runtime, session: Session, instance: Instance) -> "Run":
@@ -39,7 +50,9 @@ class Run:
     @classmethod
     def load(cls, rt: Runtime, session: Session, instance: Instance) -> "Run":
         definition, spec = rt.definition(instance.definition)
-        workflow = rt.serializer.loads(instance.workflow_json, spec, rt.script_engine(definition))
+        workflow = rt.workflows.take(instance.id, instance.version)
+        if workflow is None:
+            workflow = rt.serializer.loads(instance.workflow_json, spec, rt.script_engine(definition))
         return cls(rt, session, instance, workflow, definition)
 
     def user_task(self, task_id: str) -> Task | None:
@@ -56,78 +69,139 @@ class Run:
         self.workflow.do_engine_steps()
 
     def save(self, actor: str | None = None) -> None:
+        """Write the workflow and everything derived from it; `actor` completed the step that closed.
+
+        The rows a step changes on every command (the instance's state, the
+        task rows that open and close, their timers, the log) are written as
+        plain statements with their own version checks: cheaper than the ORM's
+        unit of work, and a lost race still ends as StaleDataError, which the
+        unit of work turns into a Conflict with nothing written.
+        """
         now = self.rt.now()
         instance = self.instance
-        # The queries below read only rows this command has not added, so they
-        # need no autoflush; everything goes out in the one flush at the end
-        # (the instance's version check included), not in one flush per query.
+        self.session.flush()  # what the caller changed through the ORM goes first, versions bumped
+        finished = self.workflow.completed and instance.state != "completed"
+        # The queries below read only rows this command has not added, so they need no autoflush.
         with self.session.no_autoflush:
-            instance.workflow_json = self.rt.serializer.dumps(self.workflow)
-            if self.workflow.completed and instance.state != "completed":
-                instance.state, instance.completed_at = "completed", now
+            if finished:
                 log(self.session, instance.id, now, "completed", actor)
-            self._sync_tasks(now)
-        self.session.flush()
+            self._sync_tasks(now, actor)
+        self.session.flush()  # what escalation added (alerts, the next level's timer)
+        seen = instance.version
+        params = {"instance": instance.id, "seen": seen, "next": seen + 1,
+                  "json": self.rt.serializer.dumps(self.workflow)}
+        if finished:
+            params.update(state_="completed", at=now)
+        _checked(self.session.connection().execute(_FINISH_INSTANCE if finished else _SAVE_INSTANCE, params),
+                 "instance", instance.id)
+        set_committed_value(instance, "version", seen + 1)
+        if finished:
+            set_committed_value(instance, "state", "completed")
+            set_committed_value(instance, "completed_at", now)
+        # The workflow is that version's state once the transaction commits.
+        instance_id, version, workflow = instance.id, seen + 1, self.workflow
+        after_commit(self.session, lambda: self.rt.workflows.put(instance_id, version, workflow))
 
-    def _sync_tasks(self, now: datetime) -> None:
-        rows = {r.id: r for r in self.session.scalars(
-            select(TaskRow).where(TaskRow.instance_id == self.instance.id, TaskRow.state == "open"))}
-        # All the instance's timer rows in one query: the deadlines for the
-        # ready steps, and the unfired ones (any kind) of the steps that close.
-        timers = list(self.session.scalars(select(Timer).where(Timer.instance_id == self.instance.id)))
-        deadlines = {t.task_id: t for t in timers if t.kind == "deadline"}
+    def _sync_tasks(self, now: datetime, actor: str | None) -> None:
         ready = {str(t.id): t for t in spiff.ready_user_tasks(self.workflow)}
-        for task_id, row in rows.items():
-            if task_id not in ready:
-                self._close(row, now, [t for t in timers if t.task_id == task_id and t.fired_at is None])
+        closing = self._ready_before - ready.keys()
+        if closing:
+            # Their unfired timers (deadline or a later escalation level) can never fire now.
+            # (No command holds them as objects.)
+            self.session.connection().execute(_DROP_UNFIRED, {"instance": self.instance.id, "tasks": list(closing)})
+        for task_id in sorted(closing):
+            row = self.session.get(TaskRow, task_id)
+            if row is not None and row.state == "open":
+                self._close(row, now, actor)
         for task_id, task in ready.items():
-            row = rows.get(task_id) or self._open(task, now)
-            self._sync_deadline(row, task, deadlines.get(task_id), now)
+            if task_id not in self._ready_before:
+                self._open(task, now)
+        for timer in spiff.deadline_timers(self.workflow):
+            if timer.state == TaskState.COMPLETED and timer.id not in self._fired_before:
+                self._deadline_passed(timer, now)
 
-    def _open(self, task: Task, now: datetime) -> TaskRow:
+    def _open(self, task: Task, now: datetime) -> None:
+        """A step became ready: its row, and the timer row the scheduler watches for its standard time.
+
+        Inserted as plain rows: nothing else in the command edits them.
+        """
         step = self.definition.step_for_element(task.task_spec.bpmn_id)
         office = step.lane.scope == SCOPE_OFFICE
-        row = TaskRow(
+        timer = _boundary_timer(task)
+        due = timer._get_internal_data("event_value") if timer is not None else None
+        row = dict(
             id=str(task.id), instance_id=self.instance.id,
             definition_version_id=self.instance.definition_version_id, step=step.number,
             element_id=step.element_id, name=step.name, lane_role=step.lane.role,
             bidang_code=None if office else self.instance.bidang_code,
-            instance_bidang=self.instance.bidang_code, state="open", created_at=now, overdue=False,
+            instance_bidang=self.instance.bidang_code, state="open", assignee=None, created_at=now,
+            due_at=datetime.fromisoformat(due) if due else None, completed_at=None, completed_by=None,
+            overdue=False, row_version=1,
         )
-        self.session.add(row)
-        log(self.session, self.instance.id, now, "step_ready", step=step.number, task_id=row.id)
-        return row
+        connection = self.session.connection()
+        connection.execute(_INSERT_TASK, row)
+        if row["due_at"] is not None:
+            connection.execute(_INSERT_TIMER, dict(instance_id=self.instance.id, task_id=row["id"],
+                                                   spiff_timer_id=str(timer.id), kind="deadline",
+                                                   due_at=row["due_at"], fired_at=None, lock_owner=None,
+                                                   lock_expires=None))
+        log(self.session, self.instance.id, now, "step_ready", step=step.number, task_id=row["id"])
 
-    def _close(self, row: TaskRow, now: datetime, unfired: list[Timer]) -> None:
+    def _close(self, row: TaskRow, now: datetime, actor: str | None) -> None:
         task = self.workflow.get_task_from_id(_uuid(row.id))
-        row.state = "completed" if task is not None and task.state == TaskState.COMPLETED else "cancelled"
-        row.completed_at = row.completed_at or now
-        if row.due_at is not None and row.completed_at > row.due_at:
+        done = task is not None and task.state == TaskState.COMPLETED
+        values = {"state": "completed" if done else "cancelled", "completed_at": row.completed_at or now,
+                  "completed_by": actor if done else row.completed_by, "overdue": row.overdue}
+        if row.due_at is not None and values["completed_at"] > row.due_at:
             # Finished late before any scheduler pass noticed: still overdue.
-            row.overdue = True
-        for timer in unfired:
-            self.session.delete(timer)
+            values["overdue"] = True
+        _checked(self.session.connection().execute(
+            _CLOSE_TASK, {"task": row.id, "seen": row.row_version, "next": row.row_version + 1,
+                          **{f"new_{k}": v for k, v in values.items()}}), "task", row.id)
+        for key, value in {**values, "row_version": row.row_version + 1}.items():
+            set_committed_value(row, key, value)
         if row.overdue:
             # Alerts are only ever written for a step marked overdue (level 1 marks
             # it in the transaction that writes its alerts; level 2 follows level 1),
             # so a step that never was has none to cancel: no query for it.
             escalation.cancel_pending_alerts(self.session, row.id, now)
 
-    def _sync_deadline(self, row: TaskRow, task: Task, timer_row: Timer | None, now: datetime) -> None:
-        timer = _boundary_timer(task)
-        if timer is None:
+    def _deadline_passed(self, timer: Task, now: datetime) -> None:
+        """The engine fired a step's timer in this command: the standard time has passed."""
+        task = _bounded_task(timer)
+        row = self.session.get(TaskRow, str(task.id)) if task is not None else None
+        if row is None or row.state != "open":
             return
-        due = timer._get_internal_data("event_value")
-        row.due_at = datetime.fromisoformat(due) if due else None
-        if timer_row is None and row.due_at is not None:
-            timer_row = Timer(instance_id=self.instance.id, task_id=row.id, spiff_timer_id=str(timer.id),
-                              kind="deadline", due_at=row.due_at)
-            self.session.add(timer_row)
-        if timer.state == TaskState.COMPLETED and timer_row is not None and timer_row.fired_at is None:
-            # The engine fired the step's timer: the standard time has passed.
-            timer_row.fired_at = now
-            step = self.definition.step_for_element(row.element_id)
-            escalation.step_overdue(self.rt, self.session, self.instance, row, step, now)
+        timer_row = self.session.scalars(select(Timer).where(
+            Timer.instance_id == self.instance.id, Timer.task_id == row.id, Timer.kind == "deadline")).first()
+        if timer_row is None or timer_row.fired_at is not None:
+            return
+        timer_row.fired_at = now
+        step = self.definition.step_for_element(row.element_id)
+        escalation.step_overdue(self.rt, self.session, self.instance, row, step, now)
+
+
+# The statements a step runs on every command, built once.
+_tasks, _timers, _instances = TaskRow.__table__, Timer.__table__, Instance.__table__
+_INSERT_TASK = insert(_tasks)
+_INSERT_TIMER = insert(_timers)
+_DROP_UNFIRED = delete(_timers).where(_timers.c.instance_id == bindparam("instance"),
+                                      _timers.c.task_id.in_(bindparam("tasks", expanding=True)),
+                                      _timers.c.fired_at.is_(None))
+_CLOSE_TASK = (update(_tasks).where(_tasks.c.id == bindparam("task"), _tasks.c.row_version == bindparam("seen"))
+               .values(state=bindparam("new_state"), completed_at=bindparam("new_completed_at"),
+                       completed_by=bindparam("new_completed_by"), overdue=bindparam("new_overdue"),
+                       row_version=bindparam("next")))
+_SAVE_INSTANCE = (update(_instances)
+                  .where(_instances.c.id == bindparam("instance"), _instances.c.version == bindparam("seen"))
+                  .values(workflow_json=bindparam("json"), version=bindparam("next")))
+_FINISH_INSTANCE = _SAVE_INSTANCE.values(state=bindparam("state_"), completed_at=bindparam("at"))
+
+
+def _checked(result, table: str, key) -> None:
+    """A versioned write that matched no row lost a race: the ORM's own signal for that."""
+    if result.rowcount != 1:
+        raise StaleDataError(f"{table} {key} was changed by another transaction")
 
 
 def _boundary_timer(task: Task) -> Task | None:
@@ -135,6 +209,14 @@ def _boundary_timer(task: Task) -> Task | None:
     for sibling in task.parent.children if task.parent else ():
         spec = sibling.task_spec
         if isinstance(getattr(spec, "event_definition", None), spiff.DeadlineTimer):
+            return sibling
+    return None
+
+
+def _bounded_task(timer: Task) -> Task | None:
+    """The user task a boundary timer is attached to (its sibling under the boundary parent)."""
+    for sibling in timer.parent.children if timer.parent else ():
+        if isinstance(sibling.task_spec, spiff.UserTaskMixin):
             return sibling
     return None
 

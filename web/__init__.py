@@ -44,6 +44,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None,
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
     )
     app.extensions["alur"] = rt
+    # Load this year's and next year's holidays now (the package imports every
+    # country's calendar the first time), not inside the first request.
+    today = rt.now().date()
+    for day in (today, today.replace(year=today.year + 1, day=1)):
+        rt.calendar.holiday_name(day)
     i18n.compile_catalogs()
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -17,7 +17,7 @@ bp = Blueprint("auth", __name__)
 class Principal(UserMixin):
     """The signed-in user as the web sees it (a detached account row)."""
 
-    def __init__(self, account: User):
+    def __init__(self, account):  # a User row, or an engine.accounts.Account
         self.account = account
         self.id = account.id
         self.login = account.login

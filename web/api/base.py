@@ -240,7 +240,7 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
             if isinstance(result, tuple):
                 result, headers, *rest = result
                 code = rest[0] if rest else status
-            return jsonify(response().dump(result)), code, headers
+            return jsonify(instance_of(response).dump(result)), code, headers
 
         bp.add_url_rule(rule, view.__name__, wrapper, methods=[method])
         return wrapper
@@ -278,9 +278,19 @@ def _runtime():
     return runtime()
 
 
+@functools.cache
+def instance_of(schema: type[Schema]) -> Schema:
+    """One instance per schema class: making one copies every declared field, on every request.
+
+    Our schemas keep no state between calls (no context, no partial or only
+    options), so one instance serves every thread.
+    """
+    return schema()
+
+
 def load(schema: type[Schema], data: Any) -> dict[str, Any]:
     try:
-        return schema().load(data)
+        return instance_of(schema).load(data)
     except ValidationError as err:
         raise InvalidData("data permintaan tidak valid", flatten(err.messages)) from None
 

@@ -1,0 +1,54 @@
+"""PostgreSQL: a pooled connection cut while idle (a server restart) is replaced, not used.
+
+engine/db.py pings a connection at checkout only when it sat idle in the
+pool; these tests cut every connection of the database the way a restart
+does, then give a command.
+"""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from engine import db, services
+from tests.conftest import POSTGRES_URL, require_service, reset_postgres
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg_rt(tmp_path, clock):
+    require_service("PostgreSQL", bool(POSTGRES_URL), "set ALUR_TEST_POSTGRES_URL")
+    reset_postgres(POSTGRES_URL)
+    from engine import bootstrap
+    from engine.config import Settings
+    from engine.runtime import Runtime
+    rt = Runtime(Settings.from_env(database_url=POSTGRES_URL, data_dir=tmp_path / "data"), clock=clock)
+    bootstrap.init(rt, demo=True)
+    yield rt
+    rt.dispose()
+
+
+def _cut_every_connection() -> None:
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    admin.dispose()
+
+
+def test_an_idle_connection_cut_by_the_server_is_replaced(pg_rt, monkeypatch):
+    services.start(pg_rt, "monev_kegiatan_bidang", "aptika", "Sebelum", None)  # a connection is pooled
+    monkeypatch.setattr(db, "IDLE_BEFORE_PING", 0.0)  # it has been idle long enough
+    _cut_every_connection()
+    instance_id = services.start(pg_rt, "monev_kegiatan_bidang", "aptika", "Sesudah", None)
+    assert services.show(pg_rt, instance_id)["title"] == "Sesudah"
+
+
+def test_without_the_ping_the_cut_connection_fails_the_command(pg_rt, monkeypatch):
+    # The other side of the test above: it is the ping that saves the command.
+    services.start(pg_rt, "monev_kegiatan_bidang", "aptika", "Sebelum", None)
+    monkeypatch.setattr(db, "IDLE_BEFORE_PING", float("inf"))
+    _cut_every_connection()
+    with pytest.raises(OperationalError):
+        services.start(pg_rt, "monev_kegiatan_bidang", "aptika", "Sesudah", None)
