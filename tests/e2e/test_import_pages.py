@@ -23,6 +23,13 @@ def answers_form(answers: dict) -> dict:
             for field, value in fields.items()}
 
 
+def test_the_editor_index_offers_the_import_once(browser):
+    html = browser("pemilik.proses").get("/editor/").get_data(as_text=True)
+    assert html.count('id="import-form"') == 1
+    title = html[html.index("<title>"):html.index("</title>")]
+    assert "<form" not in title and "Editor SOP" in title
+
+
 def test_upload_answer_and_deploy_the_seed_table(rt, browser):
     owner = browser("pemilik.proses")
     response = upload(owner, SEED_TEXT.read_bytes(), "sop-monev.txt")
