@@ -189,7 +189,10 @@ def claim(rt: Runtime, task_id: str, login: str, expected_version: int | None = 
 
 def unclaim(rt: Runtime, task_id: str, login: str, expected_version: int | None = None) -> dict[str, Any]:
     with rt.uow() as session:
+        account = user(session, login)
         row = open_task(session, task_id, expected_version)
+        if not may_take(account, row):  # as for claim: outside the lane is forbidden, not a conflict
+            raise Forbidden(f"{login} bukan anggota {row.lane_role} untuk tugas ini")
         if row.assignee != login:
             raise Conflict("tugas ini tidak sedang Anda klaim")
         row.assignee = None
