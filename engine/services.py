@@ -223,11 +223,13 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         step = run.definition.step(row.step)
         submitted = dict(data or {})
         documents.check_references(session, instance, step.form, submitted)
-        submitted.update(documents.store_all(rt, session, instance, row, step.form, files or {}, login))
+        uploaded, pending = documents.store_all(rt, session, instance, row, step.form, files or {}, login)
+        submitted.update(uploaded)
         try:
             cleaned = step.form.clean(submitted)
         except FormError as err:
             raise InvalidData(f"isian langkah {step.number} tidak valid", err.errors) from None
+        documents.write(rt, pending)
         now = rt.now()
         task.data.update(cleaned)
         task.run()

@@ -325,7 +325,10 @@ def json_body() -> Any:
     if not request.is_json:
         raise BadBody("kirim badan permintaan sebagai JSON (Content-Type: application/json)",
                       {"_": "bukan JSON"})
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON parser goes
+        data = None
     if data is None:
         raise BadBody("badan permintaan bukan JSON yang valid", {"_": "bukan JSON yang valid"})
     return data
