@@ -26,8 +26,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from engine import bootstrap, services
+from engine.clock import ManualClock
+from engine.config import Settings
 from engine.runtime import Runtime
-from tests.conftest import fresh_database
+from tests.conftest import MONDAY_MORNING, fresh_database
 from tests.live import serve, token_for
 from web import create_app
 
@@ -40,11 +42,10 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory, clock_module):
+def live(tmp_path_factory):
     directory = tmp_path_factory.mktemp("fuzz")
-    from engine.config import Settings
-    rt = Runtime(Settings.from_env(database_url=fresh_database("sqlite", directory), data_dir=directory / "data"),
-                 clock=clock_module)
+    config = Settings.from_env(database_url=fresh_database("sqlite", directory), data_dir=directory / "data")
+    rt = Runtime(config, clock=ManualClock(MONDAY_MORNING))
     bootstrap.init(rt, demo=True)
     for bidang in ("aptika", "ikp"):
         instance_id = services.start(rt, KEY, bidang, f"Kegiatan {bidang}", "sekretaris", "2026-Q1")
@@ -53,13 +54,6 @@ def live(tmp_path_factory, clock_module):
     with serve(create_app(runtime=rt)) as url:
         yield rt, url, schemathesis.openapi.from_url(f"{url}/api/v1/openapi.json")
     rt.dispose()
-
-
-@pytest.fixture(scope="module")
-def clock_module():
-    from engine.clock import ManualClock
-    from tests.conftest import MONDAY_MORNING
-    return ManualClock(MONDAY_MORNING)
 
 
 def operations(schema) -> list:

@@ -24,8 +24,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from engine import services
+from engine.db import User
 from engine.runtime import Runtime
 from tests.integration.sop import STEP_DATA
 from tests.live import token_for
@@ -126,6 +128,16 @@ def api(app, rt, login: str):
     return call
 
 
+def signed_in(app, rt, login: str):
+    """A test client with the user's browser session (the page paths)."""
+    client = app.test_client()
+    with rt.uow() as session:
+        user_id = session.scalars(select(User.id).where(User.login == login)).one()
+    with client.session_transaction() as cookie_session:
+        cookie_session["_user_id"] = str(user_id)
+    return client
+
+
 def clear_error(response, status: int, fragment: str = "", what: str = "") -> dict:
     assert response.status_code == status, (what, response.status_code, response.get_data(as_text=True)[:300])
     body = response.get_json()["error"]
@@ -184,12 +196,7 @@ def test_definitions_that_must_not_run_stay_drafts_and_deploying_them_changes_no
 
 def test_the_editor_pages_refuse_the_same(app, rt):
     app.config["WTF_CSRF_ENABLED"] = False  # CSRF has its own tests
-    browser = app.test_client()
-    with browser.session_transaction() as session:
-        from sqlalchemy import select
-        from engine.db import User
-        with rt.uow() as s:
-            session["_user_id"] = str(s.scalars(select(User.id).where(User.login == "pemilik.proses")).one())
+    browser = signed_in(app, rt, "pemilik.proses")
     before = stored(rt)
     for name, data, status, _fragment in NOT_BPMN:
         response = browser.post("/editor/unggah", content_type="multipart/form-data",
@@ -305,12 +312,7 @@ def test_uploads_that_lie_or_climb_out_are_refused_and_nothing_changes(app, rt, 
         assert not Path("/tmp/alur-naik.pdf").exists() and not Path("/etc/alur-naik.pdf").exists()
         # The page refuses the same, shown on the form.
         app.config["WTF_CSRF_ENABLED"] = False
-        browser = app.test_client()
-        with browser.session_transaction() as session:
-            from sqlalchemy import select
-            from engine.db import User
-            with rt.uow() as s:
-                session["_user_id"] = str(s.scalars(select(User.id).where(User.login == "aptika.implementasi")).one())
+        browser = signed_in(app, rt, "aptika.implementasi")
         for name, filename, content, data, status in BAD_UPLOADS[:-1]:
             form = {**{k: str(v) for k, v in data.items()}, "dokumen_rencana": (io.BytesIO(content), filename)}
             response = browser.post(f"/tugas/{task_id}", data=form, content_type="multipart/form-data")

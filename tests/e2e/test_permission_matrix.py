@@ -28,10 +28,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from engine import alerts, bootstrap, editor, queries, services, worklist
 from engine.clock import ManualClock
 from engine.config import Settings
+from engine.db import User
 from engine.runtime import Runtime
 from engine.scheduler import Scheduler
 from tests.conftest import MONDAY_MORNING
@@ -225,7 +227,7 @@ class World:
         editor.save_draft(rt, KEY, "pemilik.proses", self.bpmn)
         self.files = {"bpmn": self.bpmn.replace(f'id="{KEY}"', 'id="proses_lain"').encode()}
         self.tokens = {column: token_for(rt, login) for column, login in USERS.items() if login}
-        self.user_ids = {column: rt_user_id(rt, login) for column, login in USERS.items() if login}
+        self.user_ids = {column: user_id(rt, login) for column, login in USERS.items() if login}
         self.ids = {"key": KEY, "version": 1, "open": opened, "held": held, "alert": alert["id"],
                     "t_open": services.show(rt, opened)["current_steps"][0]["id"], "t_held": held_task,
                     "doc": document["id"], "filter": filter_id}
@@ -261,9 +263,7 @@ class World:
         return client.open(row.path(self.ids), method=row.method, **kwargs)
 
 
-def rt_user_id(rt, login: str) -> int:
-    from sqlalchemy import select
-    from engine.db import User
+def user_id(rt, login: str) -> int:
     with rt.uow() as session:
         return session.scalars(select(User.id).where(User.login == login)).one()
 
@@ -285,7 +285,6 @@ def test_every_route_against_every_role(tmp_path):
     for row in MATRIX:
         expected = row.expect.split()
         assert len(expected) == len(COLUMNS), f"{row.method} {row.rule}: {len(expected)} cells"
-        got = []
         for column, want in zip(COLUMNS, expected):
             unsafe = row.method not in ("GET", "HEAD")
             before = stored(world.rt) if unsafe else None
