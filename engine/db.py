@@ -19,6 +19,10 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+# The largest value an Integer column (ids, versions, step numbers) holds on
+# PostgreSQL; the web refuses bigger numbers before they reach a query.
+MAX_INTEGER = 2**31 - 1
+
 
 class UtcDateTime(TypeDecorator):
     """Timestamps are stored in UTC and always come back time-zone aware.

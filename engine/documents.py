@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -16,10 +17,13 @@ from process.forms import Form
 
 
 def store_all(rt, session: Session, instance: Instance, row: TaskRow, form: Form,
-              files: dict[str, Path | tuple[str, bytes]], login: str) -> dict[str, str]:
-    """Store each uploaded file; return the form values (document ids) for them."""
+              files: dict[str, Path | tuple[str, bytes]], login: str) -> tuple[dict[str, str], list[Pending]]:
+    """Add a document row for each uploaded file; return the form values (document ids) for them,
+    and the bytes still to write with `write` once the rest of the step is known to be valid
+    (so a refused step leaves no file behind)."""
     file_fields = {f.name for f in form.fields if f.type == "file"}
-    values = {}
+    values: dict[str, str] = {}
+    pending: list[Pending] = []
     for field, source in files.items():
         if field not in file_fields:
             raise InvalidData(f"langkah ini tidak punya isian berkas {field!r}", {field: "bukan isian berkas"})
@@ -29,7 +33,7 @@ def store_all(rt, session: Session, instance: Instance, row: TaskRow, form: Form
         except ValueError as err:
             raise InvalidData(f"berkas {filename} ditolak", {field: str(err)}) from None
         digest = hashlib.sha256(content).hexdigest()
-        _write(rt.settings.data_dir / "files", digest, content)
+        pending.append((digest, content))
         document = Document(
             sha256=digest, filename=filename, size=len(content),
             content_type=content_type,
@@ -38,7 +42,16 @@ def store_all(rt, session: Session, instance: Instance, row: TaskRow, form: Form
         session.add(document)
         session.flush()
         values[field] = str(document.id)
-    return values
+    return values, pending
+
+
+Pending = tuple[str, bytes]  # (sha256, content)
+
+
+def write(rt, pending: list[Pending]) -> None:
+    """Put the files of `store_all` on disk: before the commit, so a committed row always has its file."""
+    for digest, content in pending:
+        _write(rt.settings.data_dir / "files", digest, content)
 
 
 def check_references(session: Session, instance: Instance, form: Form, data: dict) -> None:
@@ -52,6 +65,8 @@ def check_references(session: Session, instance: Instance, form: Form, data: dic
     if errors:
         raise InvalidData("berkas tidak valid", errors)
 
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # What an office attaches: documents, spreadsheets, scans and photos, text.
 ALLOWED = {
@@ -108,7 +123,22 @@ def _read(source: Path | tuple[str, bytes], limit: int) -> tuple[str, bytes]:
         filename, content = path.name, path.read_bytes()
     if len(content) > limit:
         raise TooLarge(f"berkas {filename} lebih besar dari {limit // (1024 * 1024)} MB")
-    return Path(filename).name or "berkas", content
+    return checked_name(filename), content
+
+
+def checked_name(filename: str) -> str:
+    """The name a client gave its file, refused if it names a folder or holds control characters.
+
+    The name is only ever shown and offered back on download (files are stored
+    under their checksum), but a name like "../../x.pdf" or "a\\0.pdf" is not
+    something a browser sends: it is refused, not quietly repaired.
+    """
+    name = (filename or "").strip()
+    if not name or name in (".", "..") or any(sep in name for sep in "/\\") or _CONTROL.search(name) \
+            or len(name) > 255:
+        raise InvalidData(f"nama berkas {name!r} tidak valid",
+                          {"_": "nama berkas tanpa folder, tanpa karakter kendali, paling panjang 255 karakter"})
+    return name
 
 
 def _write(root: Path, digest: str, content: bytes) -> None:

@@ -224,7 +224,10 @@ _TAKE = (update(_tasks)
 
 def unclaim(rt: Runtime, task_id: str, login: str, expected_version: int | None = None) -> dict[str, Any]:
     with rt.uow() as session:
+        account = user(session, login)
         row = open_task(session, task_id, expected_version)
+        if not may_take(account, row):  # as for claim: outside the lane is forbidden, not a conflict
+            raise Forbidden(f"{login} bukan anggota {row.lane_role} untuk tugas ini")
         if row.assignee != login:
             raise Conflict("tugas ini tidak sedang Anda klaim")
         row.assignee = None
@@ -256,11 +259,13 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         step = run.definition.step(row.step)
         submitted = dict(data or {})
         documents.check_references(session, instance, step.form, submitted)
-        submitted.update(documents.store_all(rt, session, instance, row, step.form, files or {}, login))
+        uploaded, pending = documents.store_all(rt, session, instance, row, step.form, files or {}, login)
+        submitted.update(uploaded)
         try:
             cleaned = step.form.clean(submitted)
         except FormError as err:
             raise InvalidData(f"isian langkah {step.number} tidak valid", err.errors) from None
+        documents.write(rt, pending)
         now = rt.now()
         task.data.update(cleaned)
         task.run()

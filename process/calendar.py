@@ -340,13 +340,20 @@ class WorkingCalendar:
         # Counting starts at the next working instant (a request filed at night
         # or on a holiday counts from the next opening), and the step is due at
         # the same time of day `count` working days later, kept within that
-        # day's hours (e.g. Friday 16:15 + 1 day is Monday 16:00, not 16:15).
+        # day's hours (e.g. Friday 16:15 + 1 day is Monday 16:00, not 16:15; see _within_hours).
         day, offset = self._next_working_instant(local.date(), _since_midnight(local))
         for _ in range(count):
             day = self._next_working_day(day + ONE_DAY)
+        return self._at(day, self._within_hours(day, offset))
+
+    def _within_hours(self, day: date, offset: timedelta) -> timedelta:
+        """The time of day moved into the day's working hours: before opening to opening, into a break
+        to its end (a Ramadan start at 12:30 lands in a normal day's lunch break), after closing to closing."""
         periods = self._periods(day)
-        offset = min(max(offset, periods[0][0]), periods[-1][1])
-        return self._at(day, offset)
+        for start, end in periods:
+            if offset <= end:
+                return max(offset, start)
+        return periods[-1][1]
 
     def working_time_between(self, a: datetime, b: datetime) -> timedelta:
         """Working time from a to b: the overlap with working periods (negative if b < a)."""

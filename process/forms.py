@@ -2,11 +2,17 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 FIELD_TYPES = ("text", "number", "date", "boolean", "choice", "file")
+# A few pages of typing: a step's answer, not a document (those are uploaded as files).
+MAX_TEXT_LENGTH = 20_000
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Control characters other than tab and line breaks: never typed, and NUL cannot be stored by PostgreSQL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -42,20 +48,28 @@ class FormField:
         if self.type == "text" or self.type == "file":
             if not isinstance(value, str):
                 raise ValueError("harus berupa teks")
+            if len(value) > MAX_TEXT_LENGTH:
+                raise ValueError(f"paling panjang {MAX_TEXT_LENGTH} karakter")
+            if _CONTROL.search(value):
+                raise ValueError("memuat karakter kendali yang tidak diizinkan")
             return value.strip()
         if self.type == "number":
             if isinstance(value, bool) or not isinstance(value, (int, float, str)):
                 raise ValueError("harus berupa angka")
             try:
                 number = float(value)
-            except ValueError:
+            except (ValueError, OverflowError):  # OverflowError: an integer beyond any float
                 raise ValueError("harus berupa angka") from None
             if not math.isfinite(number):  # "nan", "inf", "1e999": not JSON, refused by PostgreSQL
                 raise ValueError("harus berupa angka")
             return int(number) if number.is_integer() else number
         if self.type == "date":
+            if isinstance(value, date):
+                return value.isoformat()
+            if not isinstance(value, str) or not _DATE.match(value.strip()):  # not 20260302, nor a number
+                raise ValueError("harus berupa tanggal (YYYY-MM-DD)")
             try:
-                return date.fromisoformat(str(value)).isoformat()
+                return date.fromisoformat(value.strip()).isoformat()
             except ValueError:
                 raise ValueError("harus berupa tanggal (YYYY-MM-DD)") from None
         if self.type == "boolean":

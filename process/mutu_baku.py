@@ -27,6 +27,10 @@ class Unit(Enum):
         return {"Menit": "M", "Jam": "H", "Hari": "D"}[self.value]
 
 
+# No SOP step takes ten years; a longer standard time is a typo (or an attack: counting
+# ten million working days one by one would stall the server, and more overflows dates).
+MAX_AMOUNT = {Unit.MENIT: 10 * 366 * 24 * 60, Unit.JAM: 10 * 366 * 24, Unit.HARI: 10 * 366}
+
 _TEXT = re.compile(
     r"^\s*(?P<amount>\d+)\s*(?P<unit>menit|jam|hari)(?:\s+(?P<kerja>kerja|kalender))?\s*$",
     re.IGNORECASE,
@@ -50,12 +54,13 @@ class MutuBaku:
             raise MutuBakuError(
                 f"cannot read standard time {text!r}: expected '<number> Menit|Jam|Hari', e.g. '30 Menit'"
             )
-        amount = int(match["amount"])
+        amount, unit = int(match["amount"]), Unit(match["unit"].capitalize())
         if amount <= 0:
             raise MutuBakuError(f"standard time {text!r} must be longer than zero")
+        _check_length(amount, unit, text)
         kerja = match["kerja"]
         working = None if kerja is None else kerja.lower() == "kerja"
-        return cls(amount, Unit(match["unit"].capitalize()), working)
+        return cls(amount, unit, working)
 
     @classmethod
     def from_iso(cls, iso: str) -> "MutuBaku":
@@ -70,6 +75,7 @@ class MutuBaku:
         if amount <= 0:
             raise MutuBakuError(f"duration {iso!r} must be longer than zero")
         unit = {"days": Unit.HARI, "hours": Unit.JAM, "minutes": Unit.MENIT}[name]
+        _check_length(amount, unit, iso)
         return cls(amount, unit)
 
     def to_iso(self) -> str:
@@ -90,3 +96,9 @@ class MutuBaku:
     def __str__(self) -> str:
         suffix = {None: "", True: " Kerja", False: " Kalender"}[self.working]
         return f"{self.amount} {self.unit.value}{suffix}"
+
+
+def _check_length(amount: int, unit: Unit, written: str) -> None:
+    if amount > MAX_AMOUNT[unit]:
+        raise MutuBakuError(f"standard time {written!r} is longer than ten years "
+                            f"(at most {MAX_AMOUNT[unit]} {unit.value})")

@@ -13,10 +13,12 @@ from flask_babel import Babel
 from flask_babel import gettext as _
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from engine import accounts
 from engine.clock import Clock
 from engine.config import Settings
+from engine.db import MAX_INTEGER
 from engine.errors import AlurError
 from engine.runtime import Runtime
 from web import i18n
@@ -29,6 +31,7 @@ babel = Babel()
 def create_app(settings: Settings | None = None, clock: Clock | None = None,
                runtime: Runtime | None = None, testing: bool = False) -> Flask:
     app = Flask(__name__)
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     rt = runtime or Runtime(settings or Settings.from_env(), clock=clock)
     rt.settings.data_dir.mkdir(parents=True, exist_ok=True)
     app.config.update(
@@ -64,6 +67,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None,
     _error_handlers(app)
     _template_helpers(app)
     return app
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: a number too big for the database's ids is a 404, not a crash."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_INTEGER)
+        super().__init__(map, *args, **kwargs)
 
 
 def runtime() -> Runtime:

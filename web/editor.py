@@ -134,7 +134,10 @@ def source(key):
 @require_roles(*EDITOR_ROLES)
 def save(key):
     """JSON in: {bpmn_xml, steps (JSON model or null), revision}; JSON out: the draft with its problems."""
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON parser goes
+        body = None
     if not isinstance(body, dict):
         return jsonify({"error": _("Isi permintaan harus JSON.")}), 400
     revision = body.get("revision")

@@ -20,6 +20,7 @@ from werkzeug.datastructures import FileStorage
 from wtforms.validators import ValidationError as CsrfValidationError
 
 from engine import accounts
+from engine.db import MAX_INTEGER
 from engine.errors import AlurError, InvalidData
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -106,7 +107,14 @@ class Str(_Indonesian, fields.String):
 
 
 class Int(_Indonesian, fields.Integer):
+    """An integer that fits the database's Integer columns (a bigger one is invalid data, not a crash)."""
     default_error_messages = {"invalid": "harus berupa bilangan bulat", "too_large": "angka terlalu besar"}
+
+    def __init__(self, **kwargs):
+        validators = kwargs.pop("validate", None)
+        validators = [] if validators is None else list(validators) if isinstance(validators, (list, tuple)) \
+            else [validators]
+        super().__init__(validate=[*validators, INTEGER_RANGE], **kwargs)
 
 
 class Bool(_Indonesian, fields.Boolean):
@@ -125,6 +133,9 @@ class List(_Indonesian, fields.List):
 
 class Nested(_Indonesian, fields.Nested):
     default_error_messages = {"type": "harus berupa objek JSON"}
+
+
+INTEGER_RANGE = validate.Range(min=-MAX_INTEGER, max=MAX_INTEGER, error="angka terlalu besar")
 
 
 def Moment(**kwargs) -> Str:
@@ -200,6 +211,7 @@ class Operation:
 OPERATIONS: list[Operation] = []
 AUTH_ERRORS = (401,)
 NOT_YOURS = (403, 404)
+BODY_ERRORS = (400, 413)
 
 
 def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None = None,
@@ -217,8 +229,11 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
     in `also`. Without `response` the view returns a Response.
     """
     def decorator(view: Callable) -> Callable:
+        # Any request body may be unreadable (400) or over the size limit (413).
+        body_errors = BODY_ERRORS if body is not None or form is not None or request_doc is not None else ()
         op = Operation(method, rule, view.__name__, summary, query, body, response, status,
-                       errors if public else AUTH_ERRORS + tuple(errors), public, request_doc, response_doc,
+                       tuple(sorted({*(() if public else AUTH_ERRORS), *errors, *body_errors})), public,
+                       request_doc, response_doc,
                        description or inspect.cleandoc(view.__doc__ or ""), form, tuple(also))
         OPERATIONS.append(op)
 
@@ -320,7 +335,10 @@ def json_body() -> Any:
     if not request.is_json:
         raise BadBody("kirim badan permintaan sebagai JSON (Content-Type: application/json)",
                       {"_": "bukan JSON"})
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON parser goes
+        data = None
     if data is None:
         raise BadBody("badan permintaan bukan JSON yang valid", {"_": "bukan JSON yang valid"})
     return data

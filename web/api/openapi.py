@@ -10,6 +10,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import jsonify
 from marshmallow import Schema
 
+from engine.db import MAX_INTEGER
 from web.api.base import OPERATIONS, PREFIX, ErrorSchema, Operation, endpoint
 from web.api.tasks import CompleteMultipartSchema
 
@@ -90,12 +91,14 @@ def _any_required(schema: type[Schema]) -> bool:
     return any(field.required for field in schema().fields.values())
 
 
+# What web.IdConverter accepts; anything else is a 404.
+INTEGER_PATH = {"type": "integer", "minimum": 0, "maximum": MAX_INTEGER}
 _VARIABLE = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 
 
 def openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     """A Flask rule as an OpenAPI path ("/tasks/<task_id>" -> "/tasks/{task_id}") with its path parameters."""
     parameters = [{"in": "path", "name": m["name"], "required": True,
-                   "schema": {"type": "integer" if m["converter"] == "int" else "string"}}
+                   "schema": INTEGER_PATH if m["converter"] == "int" else {"type": "string"}}
                   for m in _VARIABLE.finditer(rule)]
     return _VARIABLE.sub(lambda m: "{" + m["name"] + "}", rule), parameters

@@ -144,7 +144,7 @@ def completion_request() -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
     if raw.get("data", "").strip():
         try:
             raw["data"] = json.loads(raw["data"])
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InvalidData("data permintaan tidak valid", {"data": "bukan teks JSON yang valid"}) from None
     else:
         raw.pop("data", None)
