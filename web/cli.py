@@ -293,6 +293,36 @@ def ack(alert_id: int, login: str) -> None:
     click.echo(f"peringatan {alert_id} ditandai sudah dibaca")
 
 
+# -- audit, backup and restore ------------------------------------------------------
+
+EXIT_NOT_VERIFIED = 5
+
+
+@main.group()
+def audit() -> None:
+    """The tamper-evident event log."""
+
+
+@audit.command()
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def verify(as_json: bool) -> None:
+    """Check every instance's event chain; exit 5 and name each problem if it does not verify."""
+    from engine import audit as audit_log
+
+    verdict = audit_log.verify(runtime())
+    if as_json:
+        click.echo(json.dumps(verdict.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        for problem in verdict.problems:
+            click.echo(problem, err=True)
+        state = "utuh" if verdict.ok else f"TIDAK UTUH, {len(verdict.problems)} masalah"
+        click.echo(f"log peristiwa {state}: {verdict.instances} kegiatan, {verdict.events} entri; "
+                   f"digest {verdict.digest}")
+    if not verdict.ok:
+        sys.exit(EXIT_NOT_VERIFIED)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
