@@ -29,7 +29,7 @@ def store_all(rt, session: Session, instance: Instance, row: TaskRow, form: Form
         except ValueError as err:
             raise InvalidData(f"berkas {filename} ditolak", {field: str(err)}) from None
         digest = hashlib.sha256(content).hexdigest()
-        _write(rt.settings.data_dir / "files", digest, content)
+        write_file(rt, digest, content)
         document = Document(
             sha256=digest, filename=filename, size=len(content),
             content_type=content_type,
@@ -93,7 +93,11 @@ def _is_text(content: bytes) -> bool:
 
 
 def path_of(rt, document: Document) -> Path:
-    return rt.settings.data_dir / "files" / document.sha256[:2] / document.sha256
+    return file_path(rt, document.sha256)
+
+
+def file_path(rt, digest: str) -> Path:
+    return rt.settings.data_dir / "files" / digest[:2] / digest
 
 
 def _read(source: Path | tuple[str, bytes], limit: int) -> tuple[str, bytes]:
@@ -111,8 +115,9 @@ def _read(source: Path | tuple[str, bytes], limit: int) -> tuple[str, bytes]:
     return Path(filename).name or "berkas", content
 
 
-def _write(root: Path, digest: str, content: bytes) -> None:
-    target = root / digest[:2] / digest
+def write_file(rt, digest: str, content: bytes) -> None:
+    """Store bytes under their SHA-256 (the caller computed it), unless they are there already."""
+    target = file_path(rt, digest)
     if target.exists():
         return  # same bytes already stored
     target.parent.mkdir(parents=True, exist_ok=True)

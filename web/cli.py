@@ -324,6 +324,35 @@ def verify(as_json: bool) -> None:
 
 
 @main.command()
+@click.argument("archive", type=click.Path(dir_okay=False))
+@friendly
+def backup(archive: str) -> None:
+    """Write the database and the uploaded documents to one archive file (.tar.gz)."""
+    from engine import backup as backups
+
+    manifest = backups.backup(runtime(), Path(archive))
+    click.echo(f"cadangan ditulis ke {archive}: {_summary(manifest)}")
+
+
+@main.command()
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace a database that is not empty (its tables are dropped).")
+@friendly
+def restore(archive: str, force: bool) -> None:
+    """Restore an archive from `alur backup` into an empty database and the data directory."""
+    from engine import backup as backups
+
+    manifest = backups.restore(runtime(), Path(archive), force=force)
+    click.echo(f"dipulihkan dari {archive} (dibuat {manifest['created_at']}): {_summary(manifest)}")
+
+
+def _summary(manifest: dict) -> str:
+    tables = manifest["tables"]
+    return (f"{tables['instance']} kegiatan, {tables['task']} tugas, {tables['event']} entri log, "
+            f"{tables['document']} dokumen ({len(manifest['documents'])} berkas)")
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
