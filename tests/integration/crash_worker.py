@@ -4,7 +4,8 @@
 
 Runs on ALUR_DATABASE_URL through the service layer. After each command
 returns (its transaction committed) it appends a line to ACK_FILE and
-fsyncs it: "started <instance>" or "done <task id>". Those lines are the
+fsyncs it: "started <instance>" or "done <task id>", the first of each life
+after "ready <pid>" (the test kills only processes at work). Those lines are the
 acknowledgements the test holds the database to. Killed at any moment, it is
 started again with the same NAME and resumes its unfinished instances (found
 by title). Once STOP_FILE exists it finishes what it has and exits 0.
@@ -37,10 +38,14 @@ def main(name: str, ack_path: str, stop_path: str) -> None:
     rng = random.Random()
 
     def acknowledge(line: str) -> None:
+        if not ready:  # the first command of this life is done: start-up (imports, parsing) is over
+            ready.append(f"ready {os.getpid()}\n")
+            ack.write(ready[0])
         ack.write(line + "\n")
         ack.flush()
         os.fsync(ack.fileno())
 
+    ready: list[str] = []
     count = 0
     while True:
         unfinished = _unfinished(rt, name)
