@@ -101,7 +101,7 @@ def link(entries: Iterable[dict], seq: int, previous: str) -> list[dict]:
 
 
 def chain_rows(entries: list[dict]) -> tuple[list[dict], list[dict]]:
-    """Chains for entries of fresh instances (bulk loads, the migration): (event rows, head rows)."""
+    """Chains for the entries of instances written in bulk (benchmarks, tests): (event rows, head rows)."""
     by_instance: dict[int, list[dict]] = {}
     for order, entry in enumerate(entries):
         by_instance.setdefault(entry["instance_id"], []).append({**entry, "_order": order})
