@@ -215,12 +215,17 @@ class Alert(Base):
 
 
 class Event(Base):
-    """The append-only event log of an instance."""
+    """The append-only, hash-chained event log of an instance (engine.events writes it)."""
     __tablename__ = "event"
-    __table_args__ = (Index("ix_event_kind_step", "kind", "step"),)  # 0004: monitoring figures
-    # Ordered by id: an autoincrement needs no read-then-write, so concurrent
-    # commands on one instance never collide over the log.
+    __table_args__ = (
+        Index("ix_event_kind_step", "kind", "step"),  # 0004: monitoring figures
+        UniqueConstraint("instance_id", "seq", name="uq_event_instance_seq"),  # 0008
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
+    # 0008: the place in the instance's chain, the previous entry's hash and this one's.
+    seq: Mapped[int] = mapped_column(Integer)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
     instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), index=True)
     at: Mapped[datetime]
     actor: Mapped[str | None] = mapped_column(String(80))
@@ -228,6 +233,14 @@ class Event(Base):
     step: Mapped[int | None] = mapped_column(Integer)
     task_id: Mapped[str | None] = mapped_column(String(36))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class EventChain(Base):
+    """The head of an instance's event chain: its newest entry's sequence number and hash (0008)."""
+    __tablename__ = "event_chain"
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    head: Mapped[str] = mapped_column(String(64))
 
 
 class Document(Base):

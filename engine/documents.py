@@ -51,7 +51,7 @@ Pending = tuple[str, bytes]  # (sha256, content)
 def write(rt, pending: list[Pending]) -> None:
     """Put the files of `store_all` on disk: before the commit, so a committed row always has its file."""
     for digest, content in pending:
-        _write(rt.settings.data_dir / "files", digest, content)
+        write_file(rt, digest, content)
 
 
 def check_references(session: Session, instance: Instance, form: Form, data: dict) -> None:
@@ -108,7 +108,11 @@ def _is_text(content: bytes) -> bool:
 
 
 def path_of(rt, document: Document) -> Path:
-    return rt.settings.data_dir / "files" / document.sha256[:2] / document.sha256
+    return file_path(rt, document.sha256)
+
+
+def file_path(rt, digest: str) -> Path:
+    return rt.settings.data_dir / "files" / digest[:2] / digest
 
 
 def _read(source: Path | tuple[str, bytes], limit: int) -> tuple[str, bytes]:
@@ -141,8 +145,9 @@ def checked_name(filename: str) -> str:
     return name
 
 
-def _write(root: Path, digest: str, content: bytes) -> None:
-    target = root / digest[:2] / digest
+def write_file(rt, digest: str, content: bytes) -> None:
+    """Store bytes under their SHA-256 (the caller computed it), unless they are there already."""
+    target = file_path(rt, digest)
     if target.exists():
         return  # same bytes already stored
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -1,21 +1,131 @@
-"""The append-only event log: every action on an instance, who, when, and with what data."""
+"""The append-only, hash-chained event log: every action on an instance, who, when, and with what data.
+
+Each instance has its own chain. An entry carries its sequence number within
+the instance, the previous entry's hash and its own hash: SHA-256 over a
+canonical JSON of its fields and the previous hash. The newest hash and
+sequence number (the chain's head) are kept in `event_chain`, one row per
+instance, so deleting the last entries, or all of them, is seen too
+(`engine.audit.verify`).
+
+Why one chain per instance and not one for the whole log: a global chain
+would make every command of every process wait for one row lock; commands on
+one instance are already serialized, so a per-instance head costs one locked
+row that nobody else is waiting for.
+
+`log()` does not write the entry at once. It queues it on the session, and
+`_chain_pending` (a `before_commit` hook) links the queued entries and
+inserts them as the last thing before the commit, after every other row of
+the transaction is written. The head row is therefore locked last and held
+only for the few statements after it, so it can never be part of a deadlock,
+and an entry is never inserted without its hash (the table refuses updates).
+"""
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Any, Iterable
 
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, event as sa_event, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
-from engine.db import Event
+from engine.db import Event, EventChain
 
-# Written straight through the session's connection, inside its transaction:
-# an entry is never read back or changed, so it needs no ORM object (and no
-# RETURNING of its id) the way a row the command edits does.
+GENESIS = "0" * 64
+_PENDING = "alur.pending_events"
+# Written straight through the session's connection, inside its transaction: an
+# entry or a head is never read back into the session, so neither needs an ORM
+# object. The statements are built once.
+_CHAIN = EventChain.__table__
 _APPEND = insert(Event.__table__)
+_HEAD = select(_CHAIN.c.seq, _CHAIN.c.head).where(_CHAIN.c.instance_id == bindparam("instance_id")).with_for_update()
+_NEW_HEAD = insert(_CHAIN)
+_MOVE_HEAD = update(_CHAIN).where(_CHAIN.c.instance_id == bindparam("chain_instance")) \
+    .values(seq=bindparam("new_seq"), head=bindparam("new_head"))
 
 
 def log(session: Session, instance_id: int, at: datetime, kind: str, actor: str | None = None,
         step: int | None = None, task_id: str | None = None, data: dict[str, Any] | None = None) -> None:
-    session.connection().execute(_APPEND, {"instance_id": instance_id, "at": at, "actor": actor, "kind": kind,
-                                           "step": step, "task_id": task_id, "data": data or {}})
+    # Through JSON and back: the hash is taken over exactly what the database will give back.
+    entry = {"instance_id": instance_id, "at": at, "actor": actor, "kind": kind, "step": step,
+             "task_id": task_id, "data": json.loads(json.dumps(data or {}))}
+    session.info.setdefault(_PENDING, []).append(entry)
+
+
+def install(sessions: sessionmaker) -> None:
+    """Chain and write queued entries on every commit of sessions made by this factory."""
+    sa_event.listen(sessions, "before_commit", _chain_pending)
+    sa_event.listen(sessions, "after_rollback", _discard_pending)
+
+
+def _discard_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _chain_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    by_instance: dict[int, list[dict]] = {}
+    for order, entry in enumerate(pending):
+        by_instance.setdefault(entry["instance_id"], []).append({**entry, "_order": order})
+    session.flush()  # every other row of the transaction first: the heads are locked last
+    connection = session.connection()
+    rows = []
+    # A fixed order, so two transactions that touch the same instances lock them alike.
+    for instance_id in sorted(by_instance):
+        head = connection.execute(_HEAD, {"instance_id": instance_id}).first()
+        seq, previous = head if head is not None else (0, GENESIS)
+        linked = link(by_instance[instance_id], seq, previous)
+        last = linked[-1]
+        if head is None:
+            connection.execute(_NEW_HEAD, {"instance_id": instance_id, "seq": last["seq"], "head": last["hash"]})
+        else:
+            connection.execute(_MOVE_HEAD, {"chain_instance": instance_id, "new_seq": last["seq"],
+                                            "new_head": last["hash"]})
+        rows.extend(linked)
+    # In the order they were logged, so ids follow the order of events within each instance.
+    rows.sort(key=lambda e: e["_order"])
+    connection.execute(_APPEND, [{k: v for k, v in e.items() if k != "_order"} for e in rows])
+
+
+def link(entries: Iterable[dict], seq: int, previous: str) -> list[dict]:
+    """The entries of one instance, in order, with seq, prev_hash and hash after a head (seq, hash)."""
+    linked = []
+    for entry in entries:
+        seq += 1
+        row = {**entry, "seq": seq, "prev_hash": previous}
+        row["hash"] = previous = entry_hash(row, previous)
+        linked.append(row)
+    return linked
+
+
+def chain_rows(entries: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Chains for the entries of instances written in bulk (benchmarks, tests): (event rows, head rows)."""
+    by_instance: dict[int, list[dict]] = {}
+    for order, entry in enumerate(entries):
+        by_instance.setdefault(entry["instance_id"], []).append({**entry, "_order": order})
+    rows, heads = [], []
+    for instance_id, items in by_instance.items():
+        linked = link(items, 0, GENESIS)
+        heads.append({"instance_id": instance_id, "seq": linked[-1]["seq"], "head": linked[-1]["hash"]})
+        rows.extend(linked)
+    rows.sort(key=lambda e: e["_order"])
+    return [{k: v for k, v in e.items() if k != "_order"} for e in rows], heads
+
+
+def entry_hash(entry: dict, previous: str) -> str:
+    """SHA-256 of the entry's fields and the previous hash, as canonical JSON."""
+    fields = {
+        "instance_id": entry["instance_id"], "seq": entry["seq"], "at": canonical_time(entry["at"]),
+        "actor": entry.get("actor"), "kind": entry["kind"], "step": entry.get("step"),
+        "task_id": entry.get("task_id"), "data": entry.get("data") or {}, "prev": previous,
+    }
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def canonical_time(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime in the event log")
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")

@@ -12,6 +12,15 @@ a "#webhook" row is POSTed to the configured URL. Delivery:
 3. records the outcome: sent_at, or the error with the next attempt after an
    exponential back-off. A row is never dropped; a failure only delays it.
 
+At most once: the renewal in step 2 also takes the row out of the outbox
+(no next attempt) and notes that a send has begun. If the process dies
+between handing the message to the mail server and recording the outcome
+(kill -9, power loss), nobody can know whether the mail went out, and the
+row is not sent again: a head of office must not get the same escalation
+twice. The alert itself is not lost: it stays on the supervisor's page and in
+`alur alerts`, with that note as its last error. A failure that is known
+(the server refused, the connection broke) is retried as before.
+
 Nothing here raises into the scheduler: a dead mail server costs a failed
 attempt per row, nothing else.
 """
@@ -37,6 +46,8 @@ from engine.escalation_config import Smtp
 
 log = logging.getLogger("alur.notify")
 
+# The last error of a row whose send began but whose outcome was never recorded (see above).
+SEND_BEGUN = "pengiriman dimulai tetapi hasilnya tidak tercatat (proses pengirim berhenti); tidak dikirim ulang"
 DEFAULT_BATCH = 20
 # Covers one send (SMTP timeout 10 s by default): the claim is renewed before each.
 DEFAULT_LEASE = timedelta(seconds=120)
@@ -104,13 +115,14 @@ class Deliverer:
             self._record(alert_id, error=None, retry=False)
 
     def _renew(self, alert_id: int) -> bool:
+        """Keep the claim and mark the send as begun: from here on the row is never claimed again."""
         with self.rt.uow() as session:
             now = self.rt.now()
             result = session.execute(
                 update(Alert)
                 .where(Alert.id == alert_id, Alert.lock_owner == self.owner,
                        Alert.sent_at.is_(None), Alert.cancelled_at.is_(None))
-                .values(lock_expires=now + self.lease))
+                .values(lock_expires=now + self.lease, next_attempt_at=None, last_error=SEND_BEGUN))
             session.commit()
             return result.rowcount == 1
 

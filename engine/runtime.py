@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import spiff, workflow_cache
+from engine import events, spiff, workflow_cache
 from engine.clock import Clock
 from engine.config import Settings
 from engine.db import READ_ONLY, DefinitionVersion, make_engine, make_sessionmaker
@@ -36,6 +36,7 @@ class Runtime:
         self.engine = make_engine(settings.database_url)
         self.sessions = make_sessionmaker(self.engine)
         workflow_cache.install(self.sessions)
+        events.install(self.sessions)  # the event log is chained on each commit
         self.serializer = spiff.WorkflowSerializer()
         self.workflows = workflow_cache.WorkflowCache(settings.workflow_cache_size)
         self._specs: dict[int, tuple[Definition, object]] = {}

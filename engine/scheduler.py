@@ -78,7 +78,8 @@ class Scheduler:
         self.rt = rt
         self.owner = owner or new_owner()
         self.batch, self.lease = batch, lease
-        self.deliverer = Deliverer(rt, self.owner) if deliver else None
+        # Delivery claims last as long as timer claims: one --lease for both.
+        self.deliverer = Deliverer(rt, self.owner, lease=lease) if deliver else None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._cycles_checked_at = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, render_template, request
@@ -34,12 +35,19 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None,
     app.url_map.converters["int"] = IdConverter  # before any route is added
     rt = runtime or Runtime(settings or Settings.from_env(), clock=clock)
     rt.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure = os.environ.get("ALUR_SECURE_COOKIES", "") in ("1", "true")
     app.config.update(
         SECRET_KEY=os.environ.get("ALUR_SECRET_KEY") or _secret_key(rt.settings.data_dir),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("ALUR_SECURE_COOKIES", "") in ("1", "true"),
+        SESSION_COOKIE_SECURE=secure,
+        # Idle expiry: the session is permanent (set at sign-in) and re-signed on every request; a
+        # cookie signed longer ago than this is refused by the server, whatever the browser keeps.
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=_session_idle_minutes()),
+        SESSION_REFRESH_EACH_REQUEST=True,
         REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=rt.settings.max_upload_bytes + 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
         TESTING=testing,
@@ -64,6 +72,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None,
     for blueprint in (auth.bp, worklist.bp, tasks.bp, instances.bp, supervisor.bp, admin.bp, sop_document.bp, editor.bp, monitoring.bp, reports.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
+    _security_headers(app, hsts=secure)
     _error_handlers(app)
     _template_helpers(app)
     return app
@@ -87,6 +96,42 @@ def _load_user(user_id: str):
     from web.auth import Principal
     account = accounts.load_user(runtime(), int(user_id))
     return Principal(account) if account else None
+
+
+# What the pages need and no more: our own scripts and the npm bundles served from /vendor (no
+# inline script, no eval), inline style attributes (templates and bpmn-js set them), data: and
+# blob: images (bpmn-js icons, diagram export), and no framing by anyone.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:", "font-src 'self' data:", "connect-src 'self'", "object-src 'none'",
+    "base-uri 'self'", "form-action 'self'", "frame-ancestors 'none'",
+))
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _security_headers(app: Flask, hsts: bool) -> None:
+    """Every response, pages, API, static files and errors alike, gets the same headers here."""
+    headers = dict(SECURITY_HEADERS)
+    if hsts:  # only behind HTTPS, where ALUR_SECURE_COOKIES is set
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+
+    @app.after_request
+    def add_headers(response):
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
+        return response
+
+
+def _session_idle_minutes() -> int:
+    value = os.environ.get("ALUR_SESSION_IDLE_MINUTES", "60")
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"ALUR_SESSION_IDLE_MINUTES must be a whole number of minutes, not {value!r}")
+    return int(value)
 
 
 def _secret_key(data_dir: Path) -> str:

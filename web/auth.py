@@ -54,6 +54,7 @@ def login():
                   else _("Terlalu banyak percobaan gagal. Coba lagi beberapa menit lagi."), "error")
             return render_template("login.html"), err.status
         session.clear()  # a fresh session on sign-in: no fixation
+        session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME without a request
         login_user(Principal(accounts.load_user(runtime(), user_id)))
         target = request.args.get("next", "")
         return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("worklist.index"))

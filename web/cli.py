@@ -334,6 +334,65 @@ def ack(alert_id: int, login: str) -> None:
     click.echo(f"peringatan {alert_id} ditandai sudah dibaca")
 
 
+# -- audit, backup and restore ------------------------------------------------------
+
+EXIT_NOT_VERIFIED = 5
+
+
+@main.group()
+def audit() -> None:
+    """The tamper-evident event log."""
+
+
+@audit.command()
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def verify(as_json: bool) -> None:
+    """Check every instance's event chain; exit 5 and name each problem if it does not verify."""
+    from engine import audit as audit_log
+
+    verdict = audit_log.verify(runtime())
+    if as_json:
+        click.echo(json.dumps(verdict.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        for problem in verdict.problems:
+            click.echo(problem, err=True)
+        state = "utuh" if verdict.ok else f"TIDAK UTUH, {len(verdict.problems)} masalah"
+        click.echo(f"log peristiwa {state}: {verdict.instances} kegiatan, {verdict.events} entri; "
+                   f"digest {verdict.digest}")
+    if not verdict.ok:
+        sys.exit(EXIT_NOT_VERIFIED)
+
+
+@main.command()
+@click.argument("archive", type=click.Path(dir_okay=False))
+@friendly
+def backup(archive: str) -> None:
+    """Write the database and the uploaded documents to one archive file (.tar.gz)."""
+    from engine import backup as backups
+
+    manifest = backups.backup(runtime(), Path(archive))
+    click.echo(f"cadangan ditulis ke {archive}: {_summary(manifest)}")
+
+
+@main.command()
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace a database that is not empty (its tables are dropped).")
+@friendly
+def restore(archive: str, force: bool) -> None:
+    """Restore an archive from `alur backup` into an empty database and the data directory."""
+    from engine import backup as backups
+
+    manifest = backups.restore(runtime(), Path(archive), force=force)
+    click.echo(f"dipulihkan dari {archive} (dibuat {manifest['created_at']}): {_summary(manifest)}")
+
+
+def _summary(manifest: dict) -> str:
+    tables = manifest["tables"]
+    return (f"{tables['instance']} kegiatan, {tables['task']} tugas, {tables['event']} entri log, "
+            f"{tables['document']} dokumen ({len(manifest['documents'])} berkas)")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)

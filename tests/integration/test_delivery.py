@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine.notify import Deliverer
+from engine.notify import SEND_BEGUN, Deliverer
 from engine.scheduler import Scheduler
 from tests.integration.sop import do_step
 from tests.integration.timer_helpers import (
@@ -92,3 +92,27 @@ def test_the_webhook_gets_one_post_per_escalation_and_is_retried_after_a_failure
     assert payload["text"] == "[Alur] Langkah 1 terlambat: Kegiatan 0"
     person = alert_rows(rt, recipient="kepala.aptika")[0]
     assert person.sent_at is None and person.next_attempt_at is None and "tidak diaktifkan" in person.last_error
+
+
+def test_a_deliverer_that_dies_after_sending_never_sends_that_alert_again(rt, clock, monkeypatch):
+    """At most once: the mail went out, the process died before recording it; after the lease nobody resends."""
+    class Died(BaseException):
+        """What kill -9 looks like from inside: nothing after this line runs."""
+
+    port = free_port()
+    configure(rt, smtp_port=port)
+    overdue_instances(rt, clock, 1)
+    with SmtpSink(port) as sink:
+        with monkeypatch.context() as patch:
+            patch.setattr(Deliverer, "_record", lambda *args, **kwargs: (_ for _ in ()).throw(Died()))
+            try:
+                deliver(rt)
+            except Died:
+                pass
+        assert len(sink.messages) == 1
+        clock.advance(hours=1)  # the dead deliverer's claim expired long ago
+        assert deliver(rt).sent == 0
+        Scheduler(rt).run_pass()
+    assert len(sink.messages) == 1
+    [alert] = alert_rows(rt)
+    assert alert.sent_at is None and alert.next_attempt_at is None and alert.last_error == SEND_BEGUN

@@ -30,7 +30,8 @@ from sqlalchemy import event, insert, select
 from engine import bootstrap, monitoring, queries, schema, services
 from engine.clock import ManualClock
 from engine.config import Settings
-from engine.db import DefinitionVersion, Event, Instance, TaskRow
+from engine.db import DefinitionVersion, Event, EventChain, Instance, TaskRow
+from engine.events import chain_rows
 from engine.errors import Conflict, Forbidden
 from engine.runtime import Runtime
 from tests.conftest import DATABASES, fresh_database
@@ -716,7 +717,9 @@ def test_a_year_of_twenty_thousand_task_rows_is_fast(tmp_path):
                     moment += took
             session.execute(insert(Instance), instances)
             session.execute(insert(TaskRow), tasks)
-            session.execute(insert(Event), events)
+            entries, heads = chain_rows(events)
+            session.execute(insert(Event), entries)
+            session.execute(insert(EventChain), heads)
             session.commit()
         assert len(tasks) == 18000
         began = time.perf_counter()

@@ -37,7 +37,7 @@ import pytest
 from sqlalchemy import func, select
 
 from benchmarks.population import Template, clone
-from engine import accounts, bootstrap, services
+from engine import accounts, audit, bootstrap, services
 from engine.clock import Clock
 from engine.config import Settings
 from engine.db import Alert, Event, Instance, TaskRow, Timer, User
@@ -334,6 +334,9 @@ def test_two_web_workers_and_two_schedulers_on_one_database(rt, tmp_path, escala
                 assert sorted(t.step for t in tasks if t.state == "completed") == list(STEPS)
                 assert open_rows[0].step == len(STEPS) + 1
             assert [e.kind for e in events].count("started") <= 1
+    # -- and the hash chains hold under concurrent writers ----------------------------------------------
+    verdict = audit.verify(rt)
+    assert verdict.ok, verdict.problems
 
 
 def settle(rt, soon: list[int], deadline: float, procs: Processes) -> None:

@@ -1,0 +1,244 @@
+"""`alur backup` and `alur restore`: the database and the uploaded documents in one archive.
+
+The archive is a gzipped tar:
+- `manifest.json`: format, schema revision, source database kind, time, row
+  counts per table, and the documents (SHA-256 and size);
+- `tables/<table>.jsonl`: every row of every table, one JSON object a line,
+  in primary-key order;
+- `files/<sha256>`: each stored document's bytes.
+
+Why a logical dump through SQLAlchemy and not `pg_dump` or SQLite's backup
+API: one format and one code path for both databases; a backup of the SQLite
+pilot restores into PostgreSQL (and back); and it needs no client programs
+whose version must match the server's. The rows are read in one read-only
+transaction (REPEATABLE READ on PostgreSQL, a WAL read snapshot on SQLite),
+so the dump is consistent while the office keeps working, and writers are
+never blocked. Documents are written to disk before their row is committed
+and never deleted, so every document row in the snapshot has its bytes.
+
+A restore needs an empty database (no Alur rows) unless forced, and a backup
+of the same schema revision as this Alur (restore it with the Alur version
+that wrote it, then upgrade). It creates the schema, copies the documents in
+(checking each hash), loads all rows in one transaction, moves PostgreSQL's
+id sequences past the restored ids, and checks the row counts.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import tarfile
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Date, MetaData, create_engine, event, func, insert, inspect, select, text
+from sqlalchemy.engine import Engine
+
+from engine import documents, schema
+from engine.db import Base, Document, UtcDateTime
+from engine.errors import Conflict, InvalidData
+from engine.runtime import Runtime
+
+FORMAT = "alur-backup/1"
+BATCH = 1000
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+# -- backup ---------------------------------------------------------------------------
+
+def backup(rt: Runtime, target: Path) -> dict[str, Any]:
+    """Write the archive to `target` (through a temporary file, renamed at the end); return the manifest."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    reader = _snapshot_engine(rt.settings.database_url)
+    try:
+        with tempfile.TemporaryDirectory() as scratch, reader.connect() as conn:
+            _begin_snapshot(conn)
+            revision = MigrationContext.configure(conn).get_current_revision()
+            counts = {}
+            for table in Base.metadata.sorted_tables:
+                with open(Path(scratch) / f"{table.name}.jsonl", "w", encoding="utf-8") as out:
+                    counts[table.name] = _dump_table(conn, table, out)
+            shas = sorted(set(conn.execute(select(Document.sha256)).scalars()))
+            conn.rollback()
+            manifest = {"format": FORMAT, "revision": revision, "database": reader.dialect.name,
+                        "created_at": rt.now().isoformat(), "tables": counts,
+                        "documents": [{"sha256": sha, "size": _file(rt, sha).stat().st_size} for sha in shas]}
+            fd, partial = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".partial")
+            os.close(fd)
+            try:
+                with tarfile.open(partial, "w:gz") as archive:
+                    _add_bytes(archive, "manifest.json", json.dumps(manifest, indent=2).encode())
+                    for name in counts:
+                        archive.add(Path(scratch) / f"{name}.jsonl", arcname=f"tables/{name}.jsonl")
+                    for sha in shas:
+                        archive.add(_file(rt, sha), arcname=f"files/{sha}")
+                os.replace(partial, target)
+            finally:
+                Path(partial).unlink(missing_ok=True)
+    finally:
+        reader.dispose()
+    return manifest
+
+
+def _snapshot_engine(url: str) -> Engine:
+    """An engine for one consistent read: no write lock on SQLite (the runtime's begins IMMEDIATE)."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, isolation_level="REPEATABLE READ")
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _autocommit_driver(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # BEGIN is ours, below
+
+    @event.listens_for(engine, "begin")
+    def _deferred_begin(conn):
+        conn.exec_driver_sql("BEGIN")
+    return engine
+
+
+def _begin_snapshot(conn) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET TRANSACTION READ ONLY"))
+    else:
+        conn.execute(text("SELECT 1 FROM sqlite_master LIMIT 1"))  # takes the read snapshot now
+
+
+def _dump_table(conn, table, out) -> int:
+    count = 0
+    result = conn.execution_options(yield_per=BATCH).execute(select(table).order_by(*table.primary_key.columns))
+    for row in result.mappings():
+        out.write(json.dumps({k: _to_json(v) for k, v in row.items()}, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+def _file(rt: Runtime, sha: str) -> Path:
+    path = documents.file_path(rt, sha)
+    if not path.is_file():
+        raise InvalidData(f"berkas dokumen {sha} tidak ada di {path.parent}; cadangan dibatalkan")
+    return path
+
+
+def _add_bytes(archive: tarfile.TarFile, name: str, content: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(content)
+    archive.addfile(info, io.BytesIO(content))
+
+
+# -- restore --------------------------------------------------------------------------
+
+def restore(rt: Runtime, source: Path, force: bool = False) -> dict[str, Any]:
+    """Load an archive into this runtime's database and data directory; return the manifest."""
+    with tarfile.open(source, "r:gz") as archive:
+        manifest = _manifest(archive)
+        head = ScriptDirectory.from_config(schema.alembic_config(rt.settings.database_url)).get_current_head()
+        if manifest["revision"] != head:
+            raise InvalidData(f"cadangan ini dari skema {manifest['revision']}, Alur ini skema {head}: "
+                              "pulihkan dengan versi Alur yang membuatnya, lalu tingkatkan")
+        if not _is_empty(rt.engine):
+            if not force:
+                raise Conflict("basis data tujuan tidak kosong; pakai --force untuk menimpanya")
+            _drop_everything(rt.engine)
+        _restore_files(rt, archive, manifest)
+        schema.upgrade(rt.engine)
+        with rt.engine.begin() as conn:
+            for table in Base.metadata.sorted_tables:
+                _load_table(conn, table, archive.extractfile(f"tables/{table.name}.jsonl"))
+            _advance_sequences(conn)
+            found = {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                     for t in Base.metadata.sorted_tables}
+            if found != manifest["tables"]:
+                raise InvalidData(f"jumlah baris tidak cocok setelah pemulihan: {found} != {manifest['tables']}")
+    return manifest
+
+
+def _manifest(archive: tarfile.TarFile) -> dict[str, Any]:
+    try:
+        manifest = json.load(archive.extractfile("manifest.json"))
+    except (KeyError, ValueError, TypeError):
+        raise InvalidData("bukan arsip cadangan Alur (manifest.json tidak ada atau rusak)") from None
+    if manifest.get("format") != FORMAT:
+        raise InvalidData(f"format cadangan tidak dikenal: {manifest.get('format')!r}")
+    return manifest
+
+
+def _is_empty(engine: Engine) -> bool:
+    names = set(inspect(engine).get_table_names())
+    with engine.connect() as conn:
+        return not any(conn.execute(select(func.count()).select_from(t)).scalar_one()
+                       for t in Base.metadata.sorted_tables if t.name in names)
+
+
+def _drop_everything(engine: Engine) -> None:
+    """Drop every table (and Alur's trigger functions): dropping a table is not deleting its rows."""
+    existing = MetaData()
+    existing.reflect(engine)
+    with engine.begin() as conn:
+        existing.drop_all(conn)
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("DROP FUNCTION IF EXISTS alur_event_append_only, alur_event_chain_forward CASCADE"))
+
+
+def _restore_files(rt: Runtime, archive: tarfile.TarFile, manifest: dict[str, Any]) -> None:
+    for document in manifest["documents"]:
+        sha = document["sha256"]
+        if not SHA256.match(sha):
+            raise InvalidData(f"nama berkas tidak sah dalam cadangan: {sha!r}")
+        member = archive.extractfile(f"files/{sha}")
+        content = member.read() if member is not None else b""
+        if hashlib.sha256(content).hexdigest() != sha:
+            raise InvalidData(f"berkas {sha} dalam cadangan rusak (hash tidak cocok)")
+        documents.write_file(rt, sha, content)
+
+
+def _load_table(conn, table, lines) -> None:
+    converters = {c.name: _from_json(c.type) for c in table.columns}
+    batch = []
+    for line in _lines(lines):
+        row = json.loads(line)
+        batch.append({k: converters[k](v) if v is not None else None for k, v in row.items()})
+        if len(batch) >= BATCH:
+            conn.execute(insert(table), batch)
+            batch = []
+    if batch:
+        conn.execute(insert(table), batch)
+
+
+def _lines(handle) -> Iterator[str]:
+    for raw in io.TextIOWrapper(handle, encoding="utf-8"):
+        if raw.strip():
+            yield raw
+
+
+def _from_json(column_type):
+    if isinstance(column_type, UtcDateTime):
+        return datetime.fromisoformat
+    if isinstance(column_type, Date):
+        return date.fromisoformat
+    return lambda value: value
+
+
+def _advance_sequences(conn) -> None:
+    """PostgreSQL hands out ids from sequences; start them after the restored rows."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in Base.metadata.sorted_tables:
+        if "id" not in table.c:
+            continue
+        sequence = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}).scalar()
+        if sequence:
+            conn.execute(text(f'SELECT setval(:s, COALESCE((SELECT MAX(id) FROM "{table.name}"), 0) + 1, false)'),
+                         {"s": sequence})

@@ -1,0 +1,160 @@
+"""`alur backup` and `alur restore`: everything comes back, into an empty database of either kind."""
+from __future__ import annotations
+
+import io
+import tarfile
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import inspect, select
+
+from engine import audit, bootstrap, documents, services
+from engine.clock import ManualClock
+from engine.config import Settings
+from engine.db import Alert, Document, Event, EventChain, Instance, TaskRow, Timer, User
+from engine.runtime import Runtime
+from engine.scheduler import Scheduler
+from tests.conftest import MONDAY_MORNING, fresh_database
+from tests.integration.sop import do_step
+from tests.integration.timer_helpers import ONE_MINUTE, open_row, quiet
+from web.cli import main
+
+KEY = "monev_kegiatan_bidang"
+PLAN = ("rencana.pdf", b"%PDF-1.4 rencana kegiatan")
+
+
+def office(kind: str, directory) -> Runtime:
+    directory.mkdir(parents=True, exist_ok=True)
+    rt = Runtime(Settings.from_env(database_url=fresh_database(kind, directory), data_dir=directory / "data"),
+                 clock=ManualClock(MONDAY_MORNING))
+    quiet(rt)
+    return rt
+
+
+def populate(rt) -> None:
+    """Instances at different points: documents uploaded, a claim, an overdue step with alerts, one archived."""
+    bootstrap.init(rt, demo=True)
+    first = services.start(rt, KEY, "aptika", "Layanan email dinas", "aptika.implementasi")
+    task = open_row(rt, first)
+    services.claim(rt, task.id, "aptika.implementasi")
+    services.complete(rt, task.id, "aptika.implementasi",
+                      {"rencana_kegiatan": "Email", "tanggal_mulai": "2026-03-02", "tanggal_selesai": "2026-03-31"},
+                      files={"dokumen_rencana": PLAN})
+    do_step(rt, first, 2, data={"uraian_pelaksanaan": "Dilaksanakan"})
+    second = services.start(rt, KEY, "ikp", "Siaran pers", "ikp.implementasi")
+    services.claim(rt, open_row(rt, second).id, "ikp.implementasi")
+    services.start(rt, KEY, "statistik-persandian", "Survei", "statistik-persandian.implementasi")
+    rt.clock.set(open_row(rt, second).due_at + ONE_MINUTE)
+    Scheduler(rt, deliver=False).run_pass()
+
+
+def contents(rt) -> dict:
+    """Everything a restore must bring back, as plain values."""
+    with rt.uow() as session:
+        def rows(model, *order):
+            return [{c.key: getattr(r, c.key) for c in model.__mapper__.column_attrs}
+                    for r in session.scalars(select(model).order_by(*order))]
+        return {
+            "instances": rows(Instance, Instance.id), "tasks": rows(TaskRow, TaskRow.id),
+            "events": rows(Event, Event.id), "chains": rows(EventChain, EventChain.instance_id),
+            "documents": rows(Document, Document.id), "timers": rows(Timer, Timer.id),
+            "alerts": rows(Alert, Alert.id), "users": rows(User, User.id),
+        }
+
+
+CASES = [
+    pytest.param("sqlite", "sqlite", id="sqlite-to-sqlite"),
+    pytest.param("postgresql", "postgresql", id="postgresql-to-postgresql", marks=pytest.mark.postgres),
+    pytest.param("sqlite", "postgresql", id="sqlite-to-postgresql", marks=pytest.mark.postgres),
+]
+
+
+@pytest.mark.parametrize("source_kind,target_kind", CASES)
+def test_a_backup_restored_into_an_empty_database_has_everything(source_kind, target_kind, tmp_path, monkeypatch):
+    source = office(source_kind, tmp_path / "source")
+    try:
+        populate(source)
+        before = contents(source)
+        archive = tmp_path / "alur.tar.gz"
+        _cli(monkeypatch, source, ["backup", str(archive)])
+    finally:
+        source.dispose()
+    # PostgreSQL to PostgreSQL: the worker's one database is emptied (fresh_database), like a new server.
+    target = office(target_kind, tmp_path / "target")
+    try:
+        out = _cli(monkeypatch, target, ["restore", str(archive)])
+        assert "3 kegiatan" in out and "1 dokumen (1 berkas)" in out
+        after = contents(target)
+        for name, rows in before.items():
+            assert after[name] == rows, name
+        assert len(after["events"]) > 10 and len(after["alerts"]) >= 1 and after["timers"]
+        [document] = after["documents"]
+        assert documents.file_path(target, document["sha256"]).read_bytes() == PLAN[1]
+        assert audit.verify(target).ok
+        assert "log peristiwa utuh: 3 kegiatan" in _cli(monkeypatch, target, ["audit", "verify"])
+        # The restored office works on: new ids follow the restored ones, chains go on.
+        fourth = services.start(target, KEY, "aptika", "Sesudah pemulihan", "aptika.implementasi")
+        assert fourth == max(r["id"] for r in after["instances"]) + 1
+        do_step(target, after["instances"][0]["id"], 3)
+        assert audit.verify(target).ok
+    finally:
+        target.dispose()
+
+
+def test_restore_refuses_a_database_that_is_not_empty_unless_forced(tmp_path, monkeypatch):
+    source = office("sqlite", tmp_path / "source")
+    try:
+        populate(source)
+        archive = tmp_path / "alur.tar.gz"
+        _cli(monkeypatch, source, ["backup", str(archive)])
+        other = services.start(source, KEY, "aptika", "Ditulis sesudah cadangan", "aptika.implementasi")
+        result = _invoke(monkeypatch, source, ["restore", str(archive)])
+        assert result.exit_code == 3 and "tidak kosong" in result.output
+        assert contents(source)["instances"][-1]["id"] == other  # untouched
+        _cli(monkeypatch, source, ["restore", "--force", str(archive)])
+        assert other not in [r["id"] for r in contents(source)["instances"]]
+        assert audit.verify(source).ok
+    finally:
+        source.dispose()
+
+
+def test_a_damaged_or_foreign_archive_is_refused_and_nothing_is_written(tmp_path, monkeypatch):
+    source = office("sqlite", tmp_path / "source")
+    try:
+        populate(source)
+        good = tmp_path / "alur.tar.gz"
+        _cli(monkeypatch, source, ["backup", str(good)])
+    finally:
+        source.dispose()
+    damaged = tmp_path / "damaged.tar.gz"
+    with tarfile.open(good) as archive, tarfile.open(damaged, "w:gz") as out:
+        for member in archive.getmembers():
+            data = archive.extractfile(member).read()
+            if member.name.startswith("files/"):
+                data = data[:-1] + b"X"
+            member.size = len(data)
+            out.addfile(member, io.BytesIO(data))
+    foreign = tmp_path / "foreign.tar.gz"
+    with tarfile.open(foreign, "w:gz") as out:
+        out.add(__file__, arcname="manifest.json")
+    target = office("sqlite", tmp_path / "target")
+    try:
+        for archive, message in ((damaged, "rusak"), (foreign, "bukan arsip cadangan Alur")):
+            result = _invoke(monkeypatch, target, ["restore", str(archive)])
+            assert result.exit_code == 1 and message in result.output
+        assert not any((target.settings.data_dir / "files").rglob("*"))
+        assert "instance" not in inspect(target.engine).get_table_names()
+    finally:
+        target.dispose()
+
+
+def _invoke(monkeypatch, rt, args):
+    monkeypatch.setenv("ALUR_DATABASE_URL", rt.settings.database_url)
+    monkeypatch.setenv("ALUR_DATA_DIR", str(rt.settings.data_dir))
+    return CliRunner().invoke(main, args)
+
+
+def _cli(monkeypatch, rt, args) -> str:
+    result = _invoke(monkeypatch, rt, args)
+    assert result.exit_code == 0, result.output
+    return result.output
