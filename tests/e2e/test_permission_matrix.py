@@ -40,6 +40,7 @@ from tests.conftest import MONDAY_MORNING
 from tests.integration.sop import STEP_DATA
 from tests.live import token_for
 from tests.stored import changes, stored
+from tests.unit.test_sop_import import HEADER_SUB, HEADER_TOP, _csv, _row
 from web import create_app
 
 KEY = "monev_kegiatan_bidang"
@@ -79,7 +80,7 @@ API = "/api/v1"
 PERIOD = "{}?dari=2026-03-01&sampai=2026-03-31&bidang=aptika"
 UPLOAD = {"bpmn": ("proses.bpmn", "bpmn")}  # the deployed diagram, under another process id
 # A refused migration is written to the instance's history on purpose (the process owner sees why).
-REFUSAL_LOGGED = {("POST", API + "/instances/<int:instance_id>/migrate"): ["table event"]}
+REFUSAL_LOGGED = {("POST", API + "/instances/<int:instance_id>/migrate"): ["table event", "table event_chain"]}
 # Statuses per column:      anon impl i@ik tek  t@ik adm  a@ik sekr kep  k@ik kadis owner admin
 MATRIX = [
     R("GET", "/", "302 200 200 200 200 200 200 200 200 200 200 200 200"),
@@ -147,6 +148,9 @@ MATRIX = [
     R("POST", "/editor/<key>/migrasi", "302 403 403 403 403 403 403 403 403 403 403 200 200", "/editor/{key}/migrasi", data={}),
     R("GET", "/editor/<key>/versi/<int:version>", "302 403 403 403 403 403 403 403 403 403 403 200 200", "/editor/{key}/versi/1"),
     R("GET", "/editor/<key>/versi/<int:version>/diagram.bpmn", "302 403 403 403 403 403 403 403 403 403 403 200 200", "/editor/{key}/versi/1/diagram.bpmn"),
+    R("POST", "/editor/impor", "302 403 403 403 403 403 403 403 403 403 403 302 302", data={"key": "impor_baru"}, files={"source": ("impor.csv", "table")}),
+    R("POST", "/editor/<key>/pertanyaan", "302 403 403 403 403 403 403 403 403 403 403 302 302", "/editor/{imported}/pertanyaan", data={"jawaban-Step_01.pelaksana": "administrasi", "revision": "1"}),
+    R("POST", "/editor/<key>/pertanyaan/selesai", "302 403 403 403 403 403 403 403 403 403 403 302 302", "/editor/{imported}/pertanyaan/selesai", data={"question": "Step_01.pelaksana", "revision": "1"}),
     # administration
     R("GET", "/admin/pengguna", "302 403 403 403 403 403 403 403 403 403 403 403 200"),
     R("POST", "/admin/pengguna", "302 403 403 403 403 403 403 403 403 403 403 403 302", data={"login": "pengguna.baru", "name": "Pengguna Baru", "bidang": "aptika",
@@ -176,6 +180,9 @@ MATRIX = [
     R("PUT", API + "/definitions/<key>/draft", "401 403 403 403 403 403 403 403 403 403 403 200 200", API + "/definitions/{key}/draft", json={"bpmn_xml": ""}),
     R("DELETE", API + "/definitions/<key>/draft", "401 403 403 403 403 403 403 403 403 403 403 204 204", API + "/definitions/{key}/draft"),
     R("POST", API + "/definitions/<key>/draft/deploy", "401 403 403 403 403 403 403 403 403 403 403 200 200", API + "/definitions/{key}/draft/deploy"),
+    R("POST", API + "/definitions/imports", "401 403 403 403 403 403 403 403 403 403 403 201 201", data={"key": "impor_api"}, files={"source": ("impor.csv", "table")}),
+    R("POST", API + "/definitions/<key>/draft/answers", "401 403 403 403 403 403 403 403 403 403 403 200 200", API + "/definitions/{imported}/draft/answers", json={"answers": {"Step_01": {"pelaksana": "administrasi"}}, "revision": 1}),
+    R("POST", API + "/definitions/<key>/draft/questions/<question>/resolved", "401 403 403 403 403 403 403 403 403 403 403 200 200", API + "/definitions/{imported}/draft/questions/Step_01.pelaksana/resolved", json={"revision": 1}),
     R("GET", API + "/definitions/<key>/versions", "401 403 403 403 403 403 403 403 403 403 403 200 200", API + "/definitions/{key}/versions"),
     R("GET", API + "/definitions/<key>/versions/<int:version>", "401 403 403 403 403 403 403 403 403 403 403 200 200", API + "/definitions/{key}/versions/1"),
     R("GET", API + "/definitions/<key>/migrations", "401 403 403 403 403 403 403 403 403 403 403 200 200", API + "/definitions/{key}/migrations"),
@@ -225,12 +232,17 @@ class World:
         filter_id = worklist.save_filter(rt, "aptika.implementasi", "Milik saya", {"step": "1"}, shared=False)
         self.bpmn = editor.version_source(rt, KEY, 1, "admin")["bpmn_xml"]
         editor.save_draft(rt, KEY, "pemilik.proses", self.bpmn)
-        self.files = {"bpmn": self.bpmn.replace(f'id="{KEY}"', 'id="proses_lain"').encode()}
+        # An imported table whose step 1 has no actor marked: one open question on the draft.
+        table = _csv([HEADER_TOP, HEADER_SUB, _row(1, "Menerima berkas", None),
+                      _row(2, "Memproses berkas", "Tim Teknis", waktu="1 Jam")])
+        imported = editor.import_source(rt, "pemilik.proses", "impor.csv", table, key="monev_impor")
+        assert [q["id"] for q in imported["questions"]] == ["Step_01.pelaksana"]
+        self.files = {"bpmn": self.bpmn.replace(f'id="{KEY}"', 'id="proses_lain"').encode(), "table": table}
         self.tokens = {column: token_for(rt, login) for column, login in USERS.items() if login}
         self.user_ids = {column: user_id(rt, login) for column, login in USERS.items() if login}
         self.ids = {"key": KEY, "version": 1, "open": opened, "held": held, "alert": alert["id"],
                     "t_open": services.show(rt, opened)["current_steps"][0]["id"], "t_held": held_task,
-                    "doc": document["id"], "filter": filter_id}
+                    "doc": document["id"], "filter": filter_id, "imported": imported["key"]}
         self.rt.engine.dispose()
         shutil.copyfile(self.db, self.copy)
         self.app = create_app(runtime=rt, testing=True)

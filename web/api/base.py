@@ -231,8 +231,10 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
     def decorator(view: Callable) -> Callable:
         # Any request body may be unreadable (400) or over the size limit (413).
         body_errors = BODY_ERRORS if body is not None or form is not None or request_doc is not None else ()
+        # Whatever a schema loads (query, body or form) may fail its validation (422).
+        invalid = (422,) if query is not None or body is not None or form is not None else ()
         op = Operation(method, rule, view.__name__, summary, query, body, response, status,
-                       tuple(sorted({*(() if public else AUTH_ERRORS), *errors, *body_errors})), public,
+                       tuple(sorted({*(() if public else AUTH_ERRORS), *errors, *body_errors, *invalid})), public,
                        request_doc, response_doc,
                        description or inspect.cleandoc(view.__doc__ or ""), form, tuple(also))
         OPERATIONS.append(op)
