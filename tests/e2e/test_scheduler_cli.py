@@ -20,7 +20,7 @@ from engine.config import Settings
 from engine.db import Alert, Timer
 from engine.runtime import Runtime
 from engine.scheduler import Scheduler
-from tests.conftest import MONDAY_MORNING, POSTGRES_URL, require_service, reset_postgres
+from tests.conftest import MONDAY_MORNING, fresh_database
 from tests.integration.timer_helpers import SmtpSink, events_per_instance, free_port, start
 
 ALUR = str(Path(sys.executable).parent / "alur")
@@ -107,10 +107,9 @@ def test_the_scheduler_runs_until_it_is_told_to_stop(tmp_path):
 
 @pytest.mark.postgres
 def test_a_scheduler_killed_in_the_middle_of_a_batch_loses_and_repeats_nothing(tmp_path):
-    require_service("PostgreSQL", bool(POSTGRES_URL), "set ALUR_TEST_POSTGRES_URL")
-    reset_postgres(POSTGRES_URL)
-    env = environment(tmp_path, POSTGRES_URL)
-    settings = Settings.from_env(database_url=POSTGRES_URL, data_dir=tmp_path / "data",
+    url = fresh_database("postgresql", tmp_path)
+    env = environment(tmp_path, url)
+    settings = Settings.from_env(database_url=url, data_dir=tmp_path / "data",
                                  escalation_file=Path(env["ALUR_ESCALATION_FILE"]))
     rt = Runtime(settings, clock=ManualClock(MONDAY_MORNING))
     bootstrap.init(rt, demo=True)

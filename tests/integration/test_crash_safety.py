@@ -34,15 +34,11 @@ import pytest
 from sqlalchemy import func, select
 
 from benchmarks.population import Template, clone
-from engine import audit, bootstrap, services, spiff
-from engine.clock import Clock
-from engine.config import Settings
+from engine import audit, services, spiff
 from engine.db import Alert, Event, Instance, TaskRow, Timer
-from engine.escalation_config import EscalationConfig
 from engine.notify import SEND_BEGUN
-from engine.runtime import Runtime
 from engine.workflow import Run
-from tests.integration.timer_helpers import SmtpSink, free_port
+from tests.integration.real_office import database_url, escalation_file, rt, smtp  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.postgres
 
@@ -55,33 +51,6 @@ KILL_EVERY = (0.4, 1.0)  # seconds between kills, uniformly
 MIN_KILLS = 20  # on a loaded machine the kill phase goes on (up to twice as long) until this many
 DUE_DURING_RUN = 16  # cloned instances whose step-1 deadline comes due while processes are being killed
 SETTLE_LIMIT = 40.0
-
-
-@pytest.fixture
-def database_url():
-    from tests.conftest import POSTGRES_URL, require_service, reset_postgres
-    require_service("PostgreSQL", bool(POSTGRES_URL), "set ALUR_TEST_POSTGRES_URL")
-    reset_postgres(POSTGRES_URL)
-    return POSTGRES_URL
-
-
-@pytest.fixture
-def smtp():
-    with SmtpSink(free_port()) as sink:
-        yield sink
-
-
-@pytest.fixture
-def rt(database_url, tmp_path, smtp):
-    escalation = tmp_path / "escalation.yaml"
-    escalation.write_text(
-        "smtp:\n  host: 127.0.0.1\n  port: %d\n  from: \"Alur <alur@dinas.test>\"\n  timeout_seconds: 5\n"
-        "retry:\n  first_delay_seconds: 1\n  max_delay_seconds: 2\n" % smtp.controller.port)
-    settings = Settings.from_env(database_url=database_url, data_dir=tmp_path / "data", escalation_file=escalation)
-    runtime = Runtime(settings, clock=Clock(), escalation=EscalationConfig.from_yaml(escalation.read_text()))
-    bootstrap.init(runtime, demo=True)
-    yield runtime
-    runtime.dispose()
 
 
 class Fleet:

@@ -37,14 +37,11 @@ import pytest
 from sqlalchemy import func, select
 
 from benchmarks.population import Template, clone
-from engine import accounts, audit, bootstrap, services
-from engine.clock import Clock
-from engine.config import Settings
+from engine import accounts, audit, services
 from engine.db import Alert, Event, Instance, TaskRow, Timer, User
-from engine.escalation_config import EscalationConfig
-from engine.runtime import Runtime
 from tests.integration.sop import STEP_DATA, performer
-from tests.integration.timer_helpers import SmtpSink, free_port
+from tests.integration.real_office import database_url, escalation_file, rt, smtp  # noqa: F401 (fixtures)
+from tests.integration.timer_helpers import free_port
 
 pytestmark = pytest.mark.postgres
 
@@ -58,42 +55,6 @@ DUE_SOON = 12  # instances whose step-1 deadline comes due during the run
 RACED = 6  # of which a client completes step 1 right around the due time:
 RACE_OFFSETS = (-0.3, 0.0, 0.05, 0.15, 0.3, 0.8)  # seconds after it
 TIME_LIMIT = 45.0  # seconds for the load and for the schedulers to settle
-
-
-@pytest.fixture
-def database_url(request, tmp_path):
-    # PostgreSQL only: on SQLite writers queue behind one lock, there is no race to test.
-    from tests.conftest import POSTGRES_URL, require_service, reset_postgres
-    require_service("PostgreSQL", bool(POSTGRES_URL), "set ALUR_TEST_POSTGRES_URL")
-    reset_postgres(POSTGRES_URL)
-    return POSTGRES_URL
-
-
-@pytest.fixture
-def smtp():
-    with SmtpSink(free_port()) as sink:
-        yield sink
-
-
-@pytest.fixture
-def escalation_file(tmp_path, smtp) -> Path:
-    path = tmp_path / "escalation.yaml"
-    path.write_text(
-        "smtp:\n  host: 127.0.0.1\n  port: %d\n  from: \"Alur <alur@dinas.test>\"\n  timeout_seconds: 5\n"
-        "retry:\n  first_delay_seconds: 1\n  max_delay_seconds: 2\n" % smtp.controller.port)
-    return path
-
-
-@pytest.fixture
-def rt(database_url, tmp_path, escalation_file):
-    """On the real clock, like the server and scheduler processes."""
-    settings = Settings.from_env(database_url=database_url, data_dir=tmp_path / "data",
-                                 escalation_file=escalation_file)
-    runtime = Runtime(settings, clock=Clock(),
-                      escalation=EscalationConfig.from_yaml(escalation_file.read_text()))
-    bootstrap.init(runtime, demo=True)
-    yield runtime
-    runtime.dispose()
 
 
 def alur(*args: str) -> list[str]:

@@ -11,19 +11,18 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from engine import db, services
-from tests.conftest import POSTGRES_URL, require_service, reset_postgres
+from tests.conftest import POSTGRES_URL, fresh_database
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 def pg_rt(tmp_path, clock):
-    require_service("PostgreSQL", bool(POSTGRES_URL), "set ALUR_TEST_POSTGRES_URL")
-    reset_postgres(POSTGRES_URL)
+    url = fresh_database("postgresql", tmp_path)
     from engine import bootstrap
     from engine.config import Settings
     from engine.runtime import Runtime
-    rt = Runtime(Settings.from_env(database_url=POSTGRES_URL, data_dir=tmp_path / "data"), clock=clock)
+    rt = Runtime(Settings.from_env(database_url=url, data_dir=tmp_path / "data"), clock=clock)
     bootstrap.init(rt, demo=True)
     yield rt
     rt.dispose()

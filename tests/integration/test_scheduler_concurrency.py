@@ -14,6 +14,7 @@ from engine.notify import Deliverer
 from engine.runtime import Runtime
 from engine.scheduler import PassReport, Scheduler
 from engine.workflow import Run
+from tests.integration.real_office import database_url  # noqa: F401 (fixture: PostgreSQL only)
 from tests.integration.sop import do_step
 from tests.integration.timer_helpers import (
     ONE_MINUTE, SmtpSink, alert_rows, configure, event_count, events_per_instance, free_port, open_row,
@@ -23,15 +24,6 @@ from tests.integration.timer_helpers import (
 pytestmark = pytest.mark.postgres
 INSTANCES = 1000
 WORKERS = 4
-
-
-@pytest.fixture
-def database_url(request, tmp_path):
-    # PostgreSQL only: on SQLite writers queue behind one lock, there is no race to test.
-    from tests.conftest import POSTGRES_URL, require_service, reset_postgres
-    require_service("PostgreSQL", bool(POSTGRES_URL), "set ALUR_TEST_POSTGRES_URL")
-    reset_postgres(POSTGRES_URL)
-    return POSTGRES_URL
 
 
 def start_many(rt, count: int) -> list[int]:
