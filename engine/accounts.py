@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -103,12 +104,28 @@ class Account:
 
 
 _tokens, _users, _memberships = ApiToken.__table__, User.__table__, Membership.__table__
+# A user's columns and roles, one row per role: read with plain queries, no ORM objects.
+_ACCOUNT_COLUMNS = (_users.c.id, _users.c.login, _users.c.name, _users.c.bidang_code, _users.c.language,
+                    _users.c.active, _memberships.c.role)
+_WITH_ROLES = _users.outerjoin(_memberships, _memberships.c.user_id == _users.c.id)
+_ACCOUNT = select(*_ACCOUNT_COLUMNS).select_from(_WITH_ROLES).where(_users.c.login == bindparam("login"))
 _TOKEN_OWNER = (
-    select(_tokens.c.id.label("token_id"), _tokens.c.last_used_at, _users.c.id, _users.c.login, _users.c.name,
-           _users.c.bidang_code, _users.c.language, _users.c.active, _memberships.c.role)
-    .join(_users, _users.c.id == _tokens.c.user_id)
-    .outerjoin(_memberships, _memberships.c.user_id == _users.c.id)
+    select(_tokens.c.id.label("token_id"), _tokens.c.last_used_at, *_ACCOUNT_COLUMNS)
+    .select_from(_tokens.join(_WITH_ROLES, _users.c.id == _tokens.c.user_id))
     .where(_tokens.c.token_hash == bindparam("digest"), _tokens.c.revoked_at.is_(None)))
+
+
+def account(connection: Connection, login: str) -> Account | None:
+    """The active user of that login, with roles, or None: one query, for commands given often."""
+    return _account(connection.execute(_ACCOUNT, {"login": login}).all())
+
+
+def _account(rows) -> Account | None:
+    if not rows or not rows[0].active:
+        return None
+    first = rows[0]
+    return Account(first.id, first.login, first.name, first.bidang_code, first.language or "id",
+                   frozenset(r.role for r in rows if r.role is not None))
 
 
 def user_for_token(rt: Runtime, token: str) -> Account | None:
@@ -121,15 +138,15 @@ def user_for_token(rt: Runtime, token: str) -> Account | None:
     """
     with rt.reading() as connection:
         rows = connection.execute(_TOKEN_OWNER, {"digest": _digest(token or "")}).all()
-    if not rows or not rows[0].active:
+    found = _account(rows)
+    if found is None:
         return None
     first, now = rows[0], rt.now()
     if first.last_used_at is None or not (timedelta(0) <= now - first.last_used_at < TOKEN_USE_RESOLUTION):
         with rt.uow() as session:
             session.execute(update(ApiToken).where(ApiToken.id == first.token_id).values(last_used_at=now))
             session.commit()
-    return Account(first.id, first.login, first.name, first.bidang_code, first.language or "id",
-                   frozenset(r.role for r in rows if r.role is not None))
+    return found
 
 
 def tokens(rt: Runtime, user_id: int) -> list[dict[str, Any]]:

@@ -14,7 +14,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from engine import documents
-from engine.db import Bidang, DefinitionVersion, Event, Instance, Membership, TaskRow, User
+from engine.accounts import Account, account
+from engine.db import Bidang, DefinitionVersion, Event, Instance, TaskRow, User
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.events import log
 from engine.permissions import may_start, may_take
@@ -162,25 +163,12 @@ def _instance(session: Session, instance_id: int) -> Instance:
 
 # -- tasks ----------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Actor:
-    """Who gives a task command: enough for the permission checks, read in one cheap query."""
-    login: str
-    bidang_code: str | None
-    role_names: frozenset[str]
-
-
-_users, _memberships = User.__table__, Membership.__table__
-_ACTOR = (select(_users.c.bidang_code, _users.c.active, _memberships.c.role)
-          .outerjoin(_memberships, _memberships.c.user_id == _users.c.id)
-          .where(_users.c.login == bindparam("login")))
-
-
-def actor(session: Session, login: str) -> Actor:
-    rows = session.connection().execute(_ACTOR, {"login": login}).all()
-    if not rows or not rows[0].active:
+def actor(session: Session, login: str) -> Account:
+    """Who gives a task command: enough for the permission checks, read in one plain query."""
+    found = account(session.connection(), login)
+    if found is None:
         raise NotFound(f"pengguna {login!r} tidak dikenal")
-    return Actor(login, rows[0].bidang_code, frozenset(r.role for r in rows if r.role is not None))
+    return found
 
 
 def user(session: Session, login: str) -> User:
