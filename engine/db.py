@@ -14,10 +14,12 @@ from sqlalchemy import (
     JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
     create_engine, event,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from engine import sqlite_writer
 
 # The largest value an Integer column (ids, versions, step numbers) holds on
 # PostgreSQL; the web refuses bigger numbers before they reach a query.
@@ -302,14 +304,14 @@ READ_ONLY = "alur_read_only"  # execution option of Runtime.reading's connection
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        connect_args = {"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False}
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            queue = sqlite_writer.WriterQueue(f"{database}-writers", SQLITE_BUSY_TIMEOUT)
+            connect_args["factory"] = sqlite_writer.connection_class(queue)
+        engine = create_engine(url, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN; take control so a
-        # unit of work is one real transaction. It takes the write lock at
-        # once (no upgrade deadlock between two writers), except a read-only
-        # one (Runtime.reading), which must not wait for writers.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(
-            "BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return _postgres_engine(url)
 
@@ -340,13 +342,33 @@ def _postgres_engine(url: str) -> Engine:
     return engine
 
 
+SQLITE_BUSY_TIMEOUT = 30  # seconds
+
+
+def _sqlite_begin(conn) -> None:
+    """pysqlite's own transaction handling defers BEGIN; take control so a unit of work is one real transaction.
+
+    A writing one takes the write lock at once (no upgrade deadlock between two
+    writers), queued first (engine.sqlite_writer); a read-only one
+    (Runtime.reading) must not wait for writers.
+    """
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+        return
+    dbapi_connection = conn.connection.dbapi_connection
+    if hasattr(dbapi_connection, "begin_write"):
+        dbapi_connection.begin_write()
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000}")
     cursor.close()
 
 
