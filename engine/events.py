@@ -18,6 +18,8 @@ inserts them as the last thing before the commit, after every other row of
 the transaction is written. The head row is therefore locked last and held
 only for the few statements after it, so it can never be part of a deadlock,
 and an entry is never inserted without its hash (the table refuses updates).
+A process remembers the heads it wrote (`ChainHeads`), so the usual command
+moves its head with one checked write instead of a read and a write.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from sqlalchemy import bindparam, event as sa_event, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.db import Event, EventChain
+from engine.workflow_cache import after_commit
 
 GENESIS = "0" * 64
 _PENDING = "alur.pending_events"
@@ -42,6 +45,8 @@ _HEAD = select(_CHAIN.c.seq, _CHAIN.c.head).where(_CHAIN.c.instance_id == bindpa
 _NEW_HEAD = insert(_CHAIN)
 _MOVE_HEAD = update(_CHAIN).where(_CHAIN.c.instance_id == bindparam("chain_instance")) \
     .values(seq=bindparam("new_seq"), head=bindparam("new_head"))
+# The same move, only if the head is still the one this process last wrote.
+_MOVE_HEAD_IF = _MOVE_HEAD.where(_CHAIN.c.seq == bindparam("old_seq"), _CHAIN.c.head == bindparam("old_head"))
 
 
 def log(session: Session, instance_id: int, at: datetime, kind: str, actor: str | None = None,
@@ -53,8 +58,13 @@ def log(session: Session, instance_id: int, at: datetime, kind: str, actor: str 
 
 
 def install(sessions: sessionmaker) -> None:
-    """Chain and write queued entries on every commit of sessions made by this factory."""
-    sa_event.listen(sessions, "before_commit", _chain_pending)
+    """Chain and write queued entries on every commit of sessions made by this factory.
+
+    (Runtime installs workflow_cache's after-commit hook first: the heads
+    remembered below are kept only once their transaction has committed.)
+    """
+    heads = ChainHeads()
+    sa_event.listen(sessions, "before_commit", lambda session: _chain_pending(session, heads))
     sa_event.listen(sessions, "after_rollback", _discard_pending)
 
 
@@ -62,7 +72,28 @@ def _discard_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def _chain_pending(session: Session) -> None:
+class ChainHeads:
+    """The head this process last wrote for each instance: a guess that saves reading it back.
+
+    The write that moves a head checks the guess (seq and hash), so a head
+    moved since by another process, or by hand, is never built on: the write
+    changes nothing, and the head is read as if there were no guess.
+    """
+
+    def __init__(self, capacity: int = 10_000):
+        self.capacity = capacity
+        self._items: dict[int, tuple[int, str]] = {}
+
+    def get(self, instance_id: int) -> tuple[int, str] | None:
+        return self._items.get(instance_id)
+
+    def put(self, instance_id: int, seq: int, head: str) -> None:
+        if len(self._items) >= self.capacity and instance_id not in self._items:
+            self._items.clear()  # rare, and only costs a read per instance
+        self._items[instance_id] = (seq, head)
+
+
+def _chain_pending(session: Session, heads: ChainHeads) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
@@ -74,19 +105,35 @@ def _chain_pending(session: Session) -> None:
     rows = []
     # A fixed order, so two transactions that touch the same instances lock them alike.
     for instance_id in sorted(by_instance):
-        head = connection.execute(_HEAD, {"instance_id": instance_id}).first()
-        seq, previous = head if head is not None else (0, GENESIS)
-        linked = link(by_instance[instance_id], seq, previous)
+        linked = _move_head(connection, heads, instance_id, by_instance[instance_id])
         last = linked[-1]
-        if head is None:
-            connection.execute(_NEW_HEAD, {"instance_id": instance_id, "seq": last["seq"], "head": last["hash"]})
-        else:
-            connection.execute(_MOVE_HEAD, {"chain_instance": instance_id, "new_seq": last["seq"],
-                                            "new_head": last["hash"]})
+        after_commit(session, lambda i=instance_id, s=last["seq"], h=last["hash"]: heads.put(i, s, h))
         rows.extend(linked)
     # In the order they were logged, so ids follow the order of events within each instance.
     rows.sort(key=lambda e: e["_order"])
     connection.execute(_APPEND, [{k: v for k, v in e.items() if k != "_order"} for e in rows])
+
+
+def _move_head(connection, heads: ChainHeads, instance_id: int, entries: list[dict]) -> list[dict]:
+    """Link the entries after the instance's head and move the head; the linked entries."""
+    guess = heads.get(instance_id)
+    if guess is not None:
+        linked = link(entries, *guess)
+        moved = connection.execute(_MOVE_HEAD_IF, {
+            "chain_instance": instance_id, "old_seq": guess[0], "old_head": guess[1],
+            "new_seq": linked[-1]["seq"], "new_head": linked[-1]["hash"]})
+        if moved.rowcount == 1:
+            return linked
+    head = connection.execute(_HEAD, {"instance_id": instance_id}).first()
+    seq, previous = head if head is not None else (0, GENESIS)
+    linked = link(entries, seq, previous)
+    last = linked[-1]
+    if head is None:
+        connection.execute(_NEW_HEAD, {"instance_id": instance_id, "seq": last["seq"], "head": last["hash"]})
+    else:
+        connection.execute(_MOVE_HEAD, {"chain_instance": instance_id, "new_seq": last["seq"],
+                                        "new_head": last["hash"]})
+    return linked
 
 
 def link(entries: Iterable[dict], seq: int, previous: str) -> list[dict]:

@@ -17,7 +17,7 @@ from engine.config import Settings
 from engine.db import Event, EventChain
 from engine.runtime import Runtime
 from engine.errors import InvalidData
-from tests.integration.sop import STEP_DATA, do_step, open_task
+from tests.integration.sop import STEP_DATA, do_step, open_task, performer
 from web.cli import EXIT_NOT_VERIFIED, main
 
 KEY = "monev_kegiatan_bidang"
@@ -151,6 +151,27 @@ def test_commands_on_one_instance_extend_its_chain_and_a_failed_one_adds_nothing
     services.complete(rt, task["id"], "aptika.implementasi", STEP_DATA[2])
     chain = entries(rt, instance_id)
     assert chain[-1].seq > before.seq and chain[before.seq].prev_hash == before.head and audit.verify(rt).ok
+
+
+def test_a_head_moved_by_another_process_is_read_not_guessed(rt, settings, clock):
+    """Each process remembers the heads it wrote; a head another one moved since is read again."""
+    other = Runtime(settings, clock=clock)  # a second process on the same database
+    try:
+        instance_id = start_with_steps(rt, "Layanan email dinas", steps=1)  # rt now remembers the head
+        task = open_task(rt, instance_id)
+        services.claim(other, task["id"], "aptika.implementasi")  # the head moves elsewhere
+        services.complete(rt, task["id"], "aptika.implementasi", STEP_DATA[2])  # rt's guess is stale
+        task = open_task(rt, instance_id)
+        services.claim(other, task["id"], performer(task["step"], "aptika"))  # and again
+        chain = entries(rt, instance_id)
+        assert [e.seq for e in chain] == list(range(1, len(chain) + 1))
+        assert all(b.prev_hash == a.hash for a, b in zip(chain, chain[1:]))
+        with rt.uow() as session:
+            head = session.get(EventChain, instance_id)
+        assert (head.seq, head.head) == (chain[-1].seq, chain[-1].hash)
+        assert audit.verify(rt).ok
+    finally:
+        other.dispose()
 
 
 def test_the_migration_chains_entries_written_before_it(database_url, tmp_path):
