@@ -120,12 +120,32 @@ def account(connection: Connection, login: str) -> Account | None:
     return _account(connection.execute(_ACCOUNT, {"login": login}).all())
 
 
-def _account(rows) -> Account | None:
-    if not rows or not rows[0].active:
+# For a query that reads the actor beside the row it acts on, in one round
+# trip: its columns under an "actor_" prefix, outer-joined on the login
+# (bind parameter "login"), one row per role.
+ACTOR_COLUMNS = tuple(column.label(f"actor_{column.name}") for column in _ACCOUNT_COLUMNS)
+
+
+def actor_join(table, on_login):
+    """`table` outer-joined to the user of the login `on_login` (a bind parameter) and the user's roles."""
+    return table.outerjoin(_WITH_ROLES, _users.c.login == on_login)
+
+
+def actor_from(rows) -> Account | None:
+    """The active account read through ACTOR_COLUMNS, or None."""
+    return _account(rows, "actor_")
+
+
+def _account(rows, prefix: str = "") -> Account | None:
+    if not rows:
         return None
-    first = rows[0]
-    return Account(first.id, first.login, first.name, first.bidang_code, first.language or "id",
-                   frozenset(r.role for r in rows if r.role is not None))
+    first = rows[0]._mapping
+    if not first[f"{prefix}active"]:
+        return None
+    role = f"{prefix}role"
+    return Account(first[f"{prefix}id"], first[f"{prefix}login"], first[f"{prefix}name"],
+                   first[f"{prefix}bidang_code"], first[f"{prefix}language"] or "id",
+                   frozenset(r._mapping[role] for r in rows if r._mapping[role] is not None))
 
 
 def user_for_token(rt: Runtime, token: str) -> Account | None:

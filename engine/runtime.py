@@ -89,6 +89,11 @@ class Runtime:
                     self._specs[version.id] = cached
         return cached
 
+    def definition_of(self, instance) -> tuple[Definition, object]:
+        """As `definition`, for an instance: its version's row is read only if this process has not parsed it."""
+        cached = self._specs.get(instance.definition_version_id)
+        return cached if cached is not None else self.definition(instance.definition)
+
     def script_engine(self, definition: Definition) -> spiff.RestrictedScriptEngine:
         def deadline(timer_id: str, start: datetime) -> datetime:
             step = definition.step_for_timer(timer_id)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from engine import documents
+from engine import accounts, documents
 from engine.accounts import Account, account
 from engine.db import Bidang, DefinitionVersion, Event, Instance, TaskRow, User
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
@@ -182,11 +182,12 @@ def user(session: Session, login: str) -> User:
 
 def claim(rt: Runtime, task_id: str, login: str, expected_version: int | None = None) -> dict[str, Any]:
     with rt.uow() as session:
-        account = actor(session, login)
         # Read and written as plain rows: claiming is the most frequent command,
-        # and no other row moves with it.
+        # and no other row moves with it. The task and its claimant come in one query.
         connection = session.connection()
-        row = _still_open(connection.execute(_READ_TASK, {"task": task_id}).first(), task_id, expected_version)
+        rows = connection.execute(_READ_TASK, {"task": task_id, "login": login}).all()
+        account = _actor_of(session, rows, login)
+        row = _still_open(rows[0] if rows else None, task_id, expected_version)
         if not may_take(account, row):
             raise Forbidden(f"{login} bukan anggota {row.lane_role} untuk tugas ini")
         if row.assignee == login:
@@ -200,8 +201,18 @@ def claim(rt: Runtime, task_id: str, login: str, expected_version: int | None = 
         return {**task_dict(row), "assignee": login, "version": row.row_version + 1}
 
 
+def _actor_of(session: Session, rows, login: str) -> Account:
+    """The actor read beside a task; without the task's row, read alone (to say which is missing)."""
+    found = accounts.actor_from(rows) if rows else actor(session, login)
+    if found is None:
+        raise NotFound(f"pengguna {login!r} tidak dikenal")
+    return found
+
+
 _tasks = TaskRow.__table__
-_READ_TASK = select(_tasks).where(_tasks.c.id == bindparam("task"))
+_READ_TASK = (select(_tasks, *accounts.ACTOR_COLUMNS)
+              .select_from(accounts.actor_join(_tasks, bindparam("login")))
+              .where(_tasks.c.id == bindparam("task")))
 # The version and the empty assignee are checked again by the write itself:
 # of two claims racing past the read, one changes the row and one does not.
 _TAKE = (update(_tasks)
@@ -229,12 +240,12 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
              expected_version: int | None = None) -> dict[str, Any]:
     """Validate the step's form, run the step, and move the instance on."""
     with rt.uow() as session:
-        account = actor(session, login)
-        # One query for the task, its instance and the definition version; the
-        # workflow state is read only when this process does not hold it already.
-        found = session.execute(_TASK_AND_INSTANCE, {"task": task_id}).first()
-        row = _still_open(found[0] if found else None, task_id, expected_version)
-        instance = found[1]
+        # One query for the task, its instance and the actor; the workflow
+        # state is read only when this process does not hold it already.
+        rows = session.execute(_TASK_AND_INSTANCE, {"task": task_id, "login": login}).all()
+        account = _actor_of(session, rows, login)
+        row = _still_open(rows[0][0] if rows else None, task_id, expected_version)
+        instance = rows[0][1]
         if not may_take(account, row):
             raise Forbidden(f"{login} bukan anggota {row.lane_role} untuk tugas ini")
         if row.assignee != login:
@@ -264,8 +275,11 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         return {**task_dict(row), "instance_state": instance.state}
 
 
-_TASK_AND_INSTANCE = (select(TaskRow, Instance).join(Instance, TaskRow.instance_id == Instance.id)
-                      .options(joinedload(Instance.definition)).where(TaskRow.id == bindparam("task")))
+_TASK_AND_INSTANCE = (select(TaskRow, Instance, *accounts.ACTOR_COLUMNS)
+                      .select_from(accounts.actor_join(_tasks.join(Instance.__table__,
+                                                                   _tasks.c.instance_id == Instance.id),
+                                                       bindparam("login")))
+                      .where(TaskRow.id == bindparam("task")))
 
 
 def open_task(session: Session, task_id: str, expected_version: int | None) -> TaskRow:

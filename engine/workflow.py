@@ -43,13 +43,13 @@ class Run:
 
     @classmethod
     def new(cls, rt: Runtime, session: Session, instance: Instance) -> "Run":
-        definition, spec = rt.definition(instance.definition)
+        definition, spec = rt.definition_of(instance)
         workflow = spiff.new_workflow(spec, rt.script_engine(definition))
         return cls(rt, session, instance, workflow, definition)
 
     @classmethod
     def load(cls, rt: Runtime, session: Session, instance: Instance) -> "Run":
-        definition, spec = rt.definition(instance.definition)
+        definition, spec = rt.definition_of(instance)
         workflow = rt.workflows.take(instance.id, instance.version)
         if workflow is None:
             workflow = rt.serializer.loads(instance.workflow_json, spec, rt.script_engine(definition))
