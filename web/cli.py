@@ -397,9 +397,11 @@ def _summary(manifest: dict) -> str:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1),
+              help="Request threads per worker.")
 @click.option("--scheduler/--no-scheduler", "with_scheduler", default=False,
               help="Also run the timer scheduler in the server process (what `make run` does).")
-def serve(host: str, port: int, workers: int, with_scheduler: bool) -> None:
+def serve(host: str, port: int, workers: int, threads: int, with_scheduler: bool) -> None:
     """Serve the web app with gunicorn."""
     from web.serve import serve as run_server
     on_ready = None
@@ -408,4 +410,4 @@ def serve(host: str, port: int, workers: int, with_scheduler: bool) -> None:
             from engine.scheduler import Scheduler
             Scheduler(runtime()).start_thread()
     click.echo(f"Alur: http://{host}:{port}/")
-    run_server(host, port, workers, on_ready)
+    run_server(host, port, workers, threads, on_ready)

@@ -23,6 +23,11 @@ class AlurServer(BaseApplication):
         return create_app()
 
 
-def serve(host: str, port: int, workers: int, on_ready=None) -> None:
-    AlurServer({"bind": f"{host}:{port}", "workers": workers, "accesslog": "-", "timeout": 60,
-                "worker_tmp_dir": "/dev/shm"}, on_ready).run()
+def serve(host: str, port: int, workers: int, threads: int, on_ready=None) -> None:
+    # Threaded workers: a worker waiting on the database (a PostgreSQL round
+    # trip, SQLite's writer queue) or on a slow client serves another request
+    # meanwhile, and HTTP/1.1 connections are kept alive between requests, so
+    # a browser's or client's requests keep to the worker that holds its
+    # instances' workflows in memory (engine/workflow_cache.py).
+    AlurServer({"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread", "threads": threads,
+                "keepalive": 5, "accesslog": "-", "timeout": 60, "worker_tmp_dir": "/dev/shm"}, on_ready).run()
