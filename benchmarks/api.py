@@ -2,15 +2,16 @@
 
 The benchmark starts `alur serve --workers 2` (gunicorn) in a subprocess on
 127.0.0.1 and a free port, with a data directory and database of its own.
-Client threads (http.client, one connection per request: gunicorn's sync
-workers close it after each answer) each drive their own instances through
-whole SOP runs, both paths as in the engine benchmark: per step
-POST /api/v1/tasks/{id}/claim then POST /api/v1/tasks/{id}/complete (JSON,
-or multipart with the documents of steps 14 and 15), each as the step's
-performer with a bearer token. The id of the next open task is read from
-the database by the client (one indexed query on a plain read-only
-connection, which on SQLite takes no write lock; not timed and not sent to
-the server), so the server sees only claims and completions.
+Client threads (http.client, each keeping its HTTP/1.1 connection alive as
+a browser does) each drive their own instances through whole SOP runs, both
+paths as in the engine benchmark: per step POST /api/v1/tasks/{id}/claim
+then POST /api/v1/tasks/{id}/complete (JSON, or multipart with the
+documents of steps 14 and 15), each as the step's performer with a bearer
+token. The id of the next open task is read from the database by the client
+(one indexed query on a kept DB-API connection outside any transaction,
+which on SQLite takes no lock; not timed and not sent to the server), so the
+server sees only claims and completions. The client runs on the same cores
+as the server, so its own CPU per completion is reported too.
 
 Afterwards the peak resident memory (VmHWM) of each gunicorn worker is read
 from /proc: the web worker memory figure.
@@ -27,8 +28,9 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import bindparam, create_engine, select
 
 from benchmarks.common import (
     Summary, alur_command, children, cpu_seconds, free_port, fresh_runtime, stop, subprocess_env, vm_hwm_mb,
@@ -71,6 +73,8 @@ class Result:
     # and what the machine's cores would allow at that cost if the server had them all.
     worker_cpu_ms_per_completion: float = float("nan")
     cpu_bound_completions_per_s: float = float("nan")
+    # CPU the load client itself spent per completion, on the same cores.
+    client_cpu_ms_per_completion: float = float("nan")
 
     def as_dict(self) -> dict:
         out = dict(self.__dict__)
@@ -82,17 +86,29 @@ class Result:
 class Client:
     def __init__(self, port: int, tokens: dict[str, str]):
         self.port, self.tokens = port, tokens
+        self._local = threading.local()
 
     def post(self, path: str, login: str, body: bytes, content_type: str) -> tuple[int, dict]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        conn = self._connection()
         try:
             conn.request("POST", path, body=body, headers={
                 "Authorization": f"Bearer {self.tokens[login]}", "Content-Type": content_type})
             response = conn.getresponse()
             payload = response.read()
-            return response.status, (json.loads(payload) if payload else {})
-        finally:
+        except BaseException:
             conn.close()
+            self._local.conn = None
+            raise
+        if response.will_close:
+            conn.close()
+            self._local.conn = None
+        return response.status, (json.loads(payload) if payload else {})
+
+    def _connection(self) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        return conn
 
     def claim(self, task_id: str, login: str) -> tuple[int, dict]:
         return self.post(f"/api/v1/tasks/{task_id}/claim", login, b"{}", "application/json")
@@ -117,10 +133,50 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tu
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-def next_task(reader, instance_id: int):
-    with reader.connect() as conn:
-        return conn.execute(select(TaskRow.id, TaskRow.step).where(
-            TaskRow.instance_id == instance_id, TaskRow.state == "open")).first()
+class OpenTask(NamedTuple):
+    id: str
+    step: int
+
+
+class Reader:
+    """The client's lookup of an instance's open task: one plain DB-API connection per client thread.
+
+    The client shares the machine's cores with the server, so its own work is
+    kept small: one compiled query on a kept connection, outside
+    any transaction (so on SQLite it holds no lock between lookups).
+    """
+
+    def __init__(self, engine):
+        self.engine = engine
+        self._connections: list = []
+        self._free: list = []
+        self._query = select(TaskRow.id, TaskRow.step).where(
+            TaskRow.instance_id == bindparam("instance"), TaskRow.state == "open").compile(engine)
+
+    def next_task(self, instance_id: int) -> OpenTask | None:
+        conn = self._free.pop() if self._free else self._connect()
+        try:
+            cursor = conn.cursor()
+            params = self._query.construct_params({"instance": instance_id})
+            positions = self._query.positiontup
+            cursor.execute(str(self._query), tuple(params[k] for k in positions) if positions else params)
+            row = cursor.fetchone()
+            cursor.close()
+        finally:
+            self._free.append(conn)  # list.append and pop are atomic: the client threads share the list
+        return None if row is None else OpenTask(*row)
+
+    def _connect(self):
+        conn = self.engine.raw_connection()
+        if self.engine.dialect.name == "postgresql":
+            conn.driver_connection.autocommit = True
+        self._connections.append(conn)
+        return conn
+
+    def close(self) -> None:
+        for conn in self._connections:
+            conn.close()
+        self.engine.dispose()
 
 
 def drive(reader, client: Client, instance_id: int, n: int, bidang: str, claims: list, completes: list,
@@ -129,7 +185,7 @@ def drive(reader, client: Client, instance_id: int, n: int, bidang: str, claims:
     verdicts, kendala = path_of(n)
     answers = iter(verdicts)
     done = 0
-    while (task := next_task(reader, instance_id)) is not None:
+    while (task := reader.next_task(instance_id)) is not None:
         login = performer(task.step, bidang)
         data = step_data(task.step, answers, kendala)
         a = time.perf_counter()
@@ -169,7 +225,7 @@ def run(database: str, url: str | None, config: Config, log=print) -> Result:
                           for i in range(config.runs_per_client)]
                          for r in range(config.rounds + 1) for c in range(config.clients)]
             # The client's own reads: no BEGIN IMMEDIATE (engine.db's SQLite transactions take the write lock).
-            reader = create_engine(db_url, connect_args={"check_same_thread": False} if url is None else {})
+            reader = Reader(create_engine(db_url, connect_args={"check_same_thread": False} if url is None else {}))
             port = free_port()
             out = open(data_dir / "server.log", "wb")
             server = subprocess.Popen(
@@ -179,7 +235,7 @@ def run(database: str, url: str | None, config: Config, log=print) -> Result:
             try:
                 wait_port(port, 60, server)
                 client = Client(port, tokens)
-                rates, claims, completes, errors, per_round, cpu_ms = [], [], [], [], 0, []
+                rates, claims, completes, errors, per_round, cpu_ms, client_cpu_ms = [], [], [], [], 0, [], []
                 for round_no in range(config.rounds + 1):  # round 0 warms the workers up
                     batch = instances[round_no * config.clients:(round_no + 1) * config.clients]
                     counts = [0] * config.clients
@@ -198,6 +254,7 @@ def run(database: str, url: str | None, config: Config, log=print) -> Result:
 
                     threads = [threading.Thread(target=client_thread, args=(c,)) for c in range(config.clients)]
                     cpu_before = sum(cpu_seconds(pid) for pid in children(server.pid))
+                    client_before = time.process_time()
                     began = time.perf_counter()
                     for t in threads:
                         t.start()
@@ -205,10 +262,12 @@ def run(database: str, url: str | None, config: Config, log=print) -> Result:
                         t.join()
                     took = time.perf_counter() - began
                     cpu_used = sum(cpu_seconds(pid) for pid in children(server.pid)) - cpu_before
+                    client_used = time.process_time() - client_before
                     if failures:
                         raise RuntimeError(f"HTTP client failed: {failures[0]!r}") from failures[0]
                     if round_no:
                         cpu_ms.append(cpu_used * 1000 / sum(counts))
+                        client_cpu_ms.append(client_used * 1000 / sum(counts))
                         rates.append(sum(counts) / took)
                         per_round = sum(counts)
                         claims += [x for c in round_claims for x in c]
@@ -220,11 +279,11 @@ def run(database: str, url: str | None, config: Config, log=print) -> Result:
             finally:
                 stop(server)
                 out.close()
-                reader.dispose()
+                reader.close()
     per_completion = Summary.of(cpu_ms).median
     return Result(database, config.clients, config.workers, config.rounds, per_round, Summary.of(rates),
                   Summary.of(claims), Summary.of(completes), len(errors), worker_rss, master_rss, per_completion,
-                  (os.cpu_count() or 1) * 1000 / per_completion)
+                  (os.cpu_count() or 1) * 1000 / per_completion, Summary.of(client_cpu_ms).median)
 
 
 TARGET_COMPLETIONS_PER_S = 200
