@@ -8,8 +8,7 @@ from flask_login import current_user, login_required
 from engine import queries, services
 from engine.config import ROOT
 from engine.errors import InvalidData
-from web import runtime
-from web.timefmt import duration_words
+from web import runtime, timefmt
 
 bp = Blueprint("instances", __name__)
 BPMN_JS = ROOT / "node_modules" / "bpmn-js" / "dist"
@@ -49,8 +48,9 @@ def start():
 @login_required
 def show(instance_id):
     info = queries.instance_view(runtime(), instance_id, current_user.login)
+    t = timefmt.words()
     for step in info["steps"]:
-        step["took"] = duration_words(step["working_minutes"])
+        step["took"] = timefmt.duration_words(step["working_minutes"], t)
     return render_template("instance.html", info=info)
 
 

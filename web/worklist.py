@@ -6,8 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import accounts, services, worklist
-from web import runtime
-from web.timefmt import time_left
+from web import runtime, timefmt
 
 bp = Blueprint("worklist", __name__)
 
@@ -17,9 +16,9 @@ bp = Blueprint("worklist", __name__)
 def index():
     filters = worklist.clean_filters(request.args.to_dict())
     rows = worklist.tasks(runtime(), current_user.login, filters=filters)
-    now = runtime().now()
+    now, t = runtime().now(), timefmt.words()
     for row in rows:
-        row["time_left"] = time_left(row["due_at"], now)
+        row["time_left"] = timefmt.time_left(row["due_at"], now, t)
     return render_template(
         "worklist.html",
         mine=[r for r in rows if r["assignee"] == current_user.login],
