@@ -98,9 +98,11 @@ class Run:
         if finished:
             set_committed_value(instance, "state", "completed")
             set_committed_value(instance, "completed_at", now)
-        # The workflow is that version's state once the transaction commits.
-        instance_id, version, workflow = instance.id, seen + 1, self.workflow
-        after_commit(self.session, lambda: self.rt.workflows.put(instance_id, version, workflow))
+        # The workflow is that version's state once the transaction commits. A
+        # finished one runs no step again: it would only take room (and memory).
+        if not self.workflow.completed:
+            instance_id, version, workflow = instance.id, seen + 1, self.workflow
+            after_commit(self.session, lambda: self.rt.workflows.put(instance_id, version, workflow))
 
     def _sync_tasks(self, now: datetime, actor: str | None) -> None:
         ready = {str(t.id): t for t in spiff.ready_user_tasks(self.workflow)}

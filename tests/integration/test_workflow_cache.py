@@ -26,9 +26,10 @@ ANSWERS = {5: [{"terverifikasi": False, "catatan": "ulang"}, {"terverifikasi": T
            12: [{"ada_kendala": True, "uraian_kendala": "server"}]}
 
 
-def _walk(runtimes: list[Runtime], clock, instance_id: int) -> None:
+def _walk(runtimes: list[Runtime], clock, instance_id: int, steps=EVERY_STEP) -> None:
+    """Take `steps` (EVERY_STEP or a slice of it), the runtimes taking turns."""
     answers = {step: iter(values) for step, values in ANSWERS.items()}
-    for n, step in enumerate(EVERY_STEP):
+    for n, step in enumerate(steps):
         clock.advance(minutes=5)
         data = next(answers[step]) if step in answers else None
         do_step(runtimes[n % len(runtimes)], instance_id, step, data)
@@ -38,18 +39,30 @@ def test_two_processes_taking_turns_on_one_instance(settings, clock, rt):
     other = Runtime(settings, clock=clock)
     try:
         instance_id = services.start(rt, KEY, "aptika", "Bergantian", None)
-        _walk([rt, other], clock, instance_id)
+        _walk([rt, other], clock, instance_id, EVERY_STEP[:-1])
+        # The runtime that saved last holds the current version; the other one's copy is older.
+        taken = len(EVERY_STEP) - 1  # step n (from 0) was taken by runtimes[n % 2]
+        last, first = (rt, other) if (taken - 1) % 2 == 0 else (other, rt)
+        version = _version(rt, instance_id)
+        workflow = last.workflows.take(instance_id, version)
+        assert workflow is not None and first.workflows.take(instance_id, version) is None
+        last.workflows.put(instance_id, version, workflow)
+
+        _walk([first], clock, instance_id, EVERY_STEP[-1:])
         info = services.show(rt, instance_id)
         assert info["state"] == "completed"
         assert [e["step"] for e in info["history"] if e["kind"] == "step_completed"] == EVERY_STEP
-        # The runtime that saved last holds the current version; the other one's copy is older.
-        with rt.uow() as session:
-            version = session.get(Instance, instance_id).version
-        last, first = (rt, other) if len(EVERY_STEP) % 2 else (other, rt)
-        assert last.workflows.take(instance_id, version) is not None
-        assert first.workflows.take(instance_id, version) is None
+        # A finished workflow runs no step again: the process that finished it
+        # does not keep it, and the other one's older copy is never used.
+        assert len(first.workflows) == 0
+        assert last.workflows.take(instance_id, _version(rt, instance_id)) is None
     finally:
         other.dispose()
+
+
+def _version(rt: Runtime, instance_id: int) -> int:
+    with rt.uow() as session:
+        return session.get(Instance, instance_id).version
 
 
 def test_a_stale_workflow_in_memory_is_not_used(settings, clock, rt):
