@@ -20,6 +20,10 @@
   the step's data, run the task and the engine steps, serialize it again,
   UPDATE. No claims, rows, timers or history. The same loop with the text
   in a Python dict instead of a table is reported as "naive, in memory".
+* Taking turns: the service layer, the naive baseline and the others run
+  their repeats in turn (one repeat of each, then the next), and "x naive"
+  is the median over repeats of the two rates measured side by side, so a
+  shared machine's drift over minutes does not pass for a difference.
 * Like for like: the naive loop and table with Alur's own serializer
   (definition left out, parsed spec cached per version) instead: "Alur
   serializer, plain table". Its ratio to the naive baseline is what storing
@@ -31,10 +35,12 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import re
+import statistics
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generator
 
 from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, select, update
 
@@ -61,6 +67,7 @@ class Row:
     complete_ms: Summary | None = None
     vs_naive: float | None = None
     extra: dict = field(default_factory=dict)
+    repeat_rates: list[float] = field(default_factory=list)  # steps/s of each repeat, in order
 
     def as_dict(self) -> dict:
         out = dict(self.__dict__)
@@ -128,7 +135,8 @@ def sop_run(rt, n: int, bidang: str, claims: list[float], completes: list[float]
     return steps, spent
 
 
-def service_layer(database: str, rt, config: Config) -> Row:
+def service_layer(database: str, rt, config: Config) -> Generator[None, None, Row]:
+    """Yields after each repeat (see `interleaved`); returns the Row."""
     claims: list[float] = []
     completes: list[float] = []
     sop_run(rt, 0, "aptika", [], [])  # warm up: spec cache, connection pool, statement cache
@@ -145,9 +153,10 @@ def service_layer(database: str, rt, config: Config) -> Row:
         rates.append(steps / spent)
         cpu_rates.append(steps / cpu)
         steps_each = steps
+        yield
     step_ms = [a + b for a, b in zip(claims, completes)]
     return Row(database, "service layer", 1, config.repeats, steps_each, Summary.of(rates), Summary.of(cpu_rates),
-               Summary.of(step_ms), Summary.of(claims), Summary.of(completes))
+               Summary.of(step_ms), Summary.of(claims), Summary.of(completes), repeat_rates=rates)
 
 
 # -- several processes ---------------------------------------------------------------------------
@@ -294,15 +303,16 @@ class Lean:
         return self.rt.serializer.dumps(workflow)
 
 
-def naive_table(database: str, rt, config: Config) -> Row:
+def naive_table(database: str, rt, config: Config) -> Generator[None, None, Row]:
     return plain_table(database, rt, config, Naive(rt), "naive, plain table", "naive_workflow")
 
 
-def lean_table(database: str, rt, config: Config) -> Row:
+def lean_table(database: str, rt, config: Config) -> Generator[None, None, Row]:
     return plain_table(database, rt, config, Lean(rt), "Alur serializer, plain table", "lean_workflow")
 
 
-def plain_table(database: str, rt, config: Config, naive, mode: str, name: str) -> Row:
+def plain_table(database: str, rt, config: Config, naive, mode: str, name: str) -> Generator[None, None, Row]:
+    """Yields after each repeat (see `interleaved`); returns the Row."""
     table = Table(name, MetaData(), Column("id", Integer, primary_key=True), Column("state", Text))
     table.create(rt.engine, checkfirst=True)
     times: list[float] = []
@@ -340,13 +350,15 @@ def plain_table(database: str, rt, config: Config, naive, mode: str, name: str) 
         rates.append(steps / spent)
         cpu_rates.append(steps / cpu)
         steps_each = steps
+        yield
     with rt.engine.connect() as conn:
         size = len(conn.execute(select(table.c.state).where(table.c.id == n - 1)).scalar_one())
     return Row(database, mode, 1, config.repeats, steps_each, Summary.of(rates),
-               Summary.of(cpu_rates), Summary.of(times), extra={"final_json_bytes": size})
+               Summary.of(cpu_rates), Summary.of(times), extra={"final_json_bytes": size}, repeat_rates=rates)
 
 
-def naive_memory(rt, config: Config) -> Row:
+def naive_memory(rt, config: Config) -> Generator[None, None, Row]:
+    """Yields after each repeat (see `interleaved`); returns the Row."""
     naive = Naive(rt)
     times: list[float] = []
     rates, cpu_rates, steps_each = [], [], 0
@@ -372,27 +384,51 @@ def naive_memory(rt, config: Config) -> Row:
             rates.append(steps / spent)
             cpu_rates.append(steps / (time.process_time() - cpu))
             steps_each = steps
+            yield
     return Row("-", "naive, in memory", 1, config.repeats, steps_each, Summary.of(rates), Summary.of(cpu_rates),
-               Summary.of(times))
+               Summary.of(times), repeat_rates=rates)
 
 
 # -- the benchmark -------------------------------------------------------------------------------
+
+def interleaved(*modes: Generator[None, None, Row]) -> list[Row]:
+    """Run the modes' repeats in turn (one repeat of each, then the next), and return their Rows.
+
+    A shared machine's speed drifts over minutes; taking turns puts each
+    repeat of the service layer beside a repeat of the baseline made at
+    nearly the same moment, so their ratio does not take the drift for a
+    difference between them.
+    """
+    rows: list[Row | None] = [None] * len(modes)
+    while any(row is None for row in rows):
+        for i, mode in enumerate(modes):
+            if rows[i] is None:
+                try:
+                    next(mode)
+                except StopIteration as done:
+                    rows[i] = done.value
+    return rows  # type: ignore[return-value]
+
+
+def ratio(row: Row, baseline: Row) -> float:
+    """The median over repeats of row's rate / the baseline's rate in the same turn."""
+    return statistics.median(a / b for a, b in zip(row.repeat_rates, baseline.repeat_rates))
+
 
 def run(database: str, url: str | None, config: Config, log=print) -> list[Row]:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="alur-bench-engine-") as tmp:
         with fresh_runtime(url, Path(tmp)) as rt:
-            service = service_layer(database, rt, config)
-            log(f"  {database}: service layer {service.steps_per_s.median:.0f} steps/s")
-            naive = naive_table(database, rt, config)
-            log(f"  {database}: naive baseline {naive.steps_per_s.median:.0f} steps/s")
-            lean = lean_table(database, rt, config)
-            log(f"  {database}: Alur serializer in the same loop {lean.steps_per_s.median:.0f} steps/s")
-            service.vs_naive = service.steps_per_s.median / naive.steps_per_s.median
-            lean.vs_naive = lean.steps_per_s.median / naive.steps_per_s.median
-            rows += [service, naive, lean]
+            modes = [service_layer(database, rt, config), naive_table(database, rt, config),
+                     lean_table(database, rt, config)]
             if database == "sqlite":
-                rows.append(naive_memory(rt, config))
+                modes.append(naive_memory(rt, config))
+            rows = interleaved(*modes)
+            service, naive, lean = rows[:3]
+            service.vs_naive, lean.vs_naive = ratio(service, naive), ratio(lean, naive)
+            log(f"  {database}: service layer {service.steps_per_s.median:.0f} steps/s")
+            log(f"  {database}: naive baseline {naive.steps_per_s.median:.0f} steps/s")
+            log(f"  {database}: Alur serializer in the same loop {lean.steps_per_s.median:.0f} steps/s")
         if url is not None:
             for count in config.processes:
                 row = processes(database, url, Path(tmp), count, config)
