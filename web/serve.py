@@ -29,5 +29,8 @@ def serve(host: str, port: int, workers: int, threads: int, on_ready=None) -> No
     # meanwhile, and HTTP/1.1 connections are kept alive between requests, so
     # a browser's or client's requests keep to the worker that holds its
     # instances' workflows in memory (engine/workflow_cache.py).
+    # gunicorn's control socket (for `gunicornc`) is off: its default path is
+    # one per user, so a second server on the host would take it over.
     AlurServer({"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread", "threads": threads,
-                "keepalive": 5, "accesslog": "-", "timeout": 60, "worker_tmp_dir": "/dev/shm"}, on_ready).run()
+                "keepalive": 5, "accesslog": "-", "timeout": 60, "worker_tmp_dir": "/dev/shm",
+                "control_socket_disable": True}, on_ready).run()

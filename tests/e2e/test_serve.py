@@ -45,7 +45,7 @@ def server(tmp_path_factory):
             except OSError:
                 assert time.monotonic() < deadline, "alur serve did not listen within 30 s"
                 time.sleep(0.1)
-        yield port
+        yield port, data_dir / "serve.log"
     finally:
         proc.terminate()
         try:
@@ -57,7 +57,7 @@ def server(tmp_path_factory):
 
 
 def test_one_connection_carries_several_requests(server):
-    conn = http.client.HTTPConnection("127.0.0.1", server, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", server[0], timeout=10)
     try:
         conn.request("GET", "/masuk")
         first = conn.getresponse()
@@ -74,13 +74,20 @@ def test_one_connection_carries_several_requests(server):
 
 
 def test_a_client_slow_to_send_does_not_hold_up_the_others(server):
-    with socket.create_connection(("127.0.0.1", server), timeout=10) as slow:
+    with socket.create_connection(("127.0.0.1", server[0]), timeout=10) as slow:
         slow.sendall(b"GET /masuk HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and the rest never comes
         time.sleep(0.2)
-        conn = http.client.HTTPConnection("127.0.0.1", server, timeout=5)
+        conn = http.client.HTTPConnection("127.0.0.1", server[0], timeout=5)
         try:
             conn.request("GET", "/masuk")
             response = conn.getresponse()
             assert response.status == 200
         finally:
             conn.close()
+
+
+def test_no_control_socket_is_shared_with_other_servers_on_the_host(server):
+    # gunicorn's default control socket is one path per user: a second
+    # server (another office's, a test run) would take it over.
+    log = server[1].read_text()
+    assert "Using worker: gthread" in log and "Control socket" not in log
