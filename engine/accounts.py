@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.db import ApiToken, Bidang, Membership, User
@@ -57,10 +57,10 @@ def authenticate(rt: Runtime, login: str, password: str) -> int:
 
 def load_user(rt: Runtime, user_id: int) -> User | None:
     with rt.uow() as session:
-        account = session.get(User, user_id)
+        # With its roles in the same query: every page request asks this.
+        account = session.get(User, user_id, options=[joinedload(User.roles)])
         if account is None or not account.active:
             return None
-        account.role_names  # load memberships before the session closes
         session.expunge(account)
         return account
 

@@ -148,7 +148,7 @@ class Deliverer:
     def _facts(self, session: Session, alert: Alert) -> AlertFacts:
         instance = session.get(Instance, alert.instance_id)
         row = session.get(TaskRow, alert.task_id)
-        step = self.rt.definition(instance.definition)[0].step(alert.step)
+        step = self.rt.definition_of(instance)[0].step(alert.step)
         bidang = session.get(Bidang, instance.bidang_code)
         person = session.scalars(select(User).where(User.login == alert.recipient)).first()
         return AlertFacts(

@@ -40,7 +40,7 @@ def task_view(rt: Runtime, task_id: str, login: str) -> dict[str, Any]:
         if not (may_take(account, row) or row.assignee == login or may_see_instance(account, row.instance_bidang)):
             raise Forbidden("Anda tidak berwenang melihat tugas ini")
         instance = session.get(Instance, row.instance_id)
-        definition = rt.definition(instance.definition)[0]
+        definition = rt.definition_of(instance)[0]
         draft = session.get(TaskDraft, (task_id, login))
         docs = session.scalars(select(Document).where(Document.task_id == task_id)).all()
         return {
@@ -82,7 +82,7 @@ def instance_view(rt: Runtime, instance_id: int, login: str) -> dict[str, Any]:
             raise NotFound(f"kegiatan {instance_id} tidak ditemukan")
         if not may_see_instance(account, instance.bidang_code):
             raise Forbidden("Anda tidak berwenang melihat kegiatan ini")
-        definition = rt.definition(instance.definition)[0]
+        definition = rt.definition_of(instance)[0]
         docs = [_document_dict(d) for d in
                 session.scalars(select(Document).where(Document.instance_id == instance_id))]
     info = show(rt, instance_id)
@@ -117,7 +117,7 @@ def diagram(rt: Runtime, instance_id: int, login: str) -> str:
             raise NotFound(f"kegiatan {instance_id} tidak ditemukan")
         if not may_see_instance(account, instance.bidang_code):
             raise Forbidden("Anda tidak berwenang melihat kegiatan ini")
-        return rt.definition(instance.definition)[0].bpmn_xml
+        return rt.definition_of(instance)[0].bpmn_xml
 
 
 def instances(rt: Runtime, login: str, state: str | None = None, limit: int = 200) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from typing import Iterator
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import events, spiff, workflow_cache
@@ -89,10 +89,15 @@ class Runtime:
                     self._specs[version.id] = cached
         return cached
 
+    def definition_by_id(self, session: Session, version_id: int) -> tuple[Definition, object]:
+        """As `definition`, by version id: the version's row (its BPMN and YAML texts) is read only
+        if this process has not parsed that version yet."""
+        cached = self._specs.get(version_id)
+        return cached if cached is not None else self.definition(session.get(DefinitionVersion, version_id))
+
     def definition_of(self, instance) -> tuple[Definition, object]:
-        """As `definition`, for an instance: its version's row is read only if this process has not parsed it."""
-        cached = self._specs.get(instance.definition_version_id)
-        return cached if cached is not None else self.definition(instance.definition)
+        """As `definition_by_id`, for an instance of a session."""
+        return self.definition_by_id(object_session(instance), instance.definition_version_id)
 
     def script_engine(self, definition: Definition) -> spiff.RestrictedScriptEngine:
         def deadline(timer_id: str, start: datetime) -> datetime:

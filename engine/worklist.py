@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, union_all
 
-from engine.db import DefinitionVersion, Instance, SavedFilter, TaskRow, User
+from engine.db import Instance, SavedFilter, TaskRow, User
 from engine.errors import Forbidden, InvalidData, NotFound
 from engine.events import log
 from engine.permissions import is_supervisor_of, may_take
@@ -52,14 +52,13 @@ def tasks(rt: Runtime, login: str | None = None, instance_id: int | None = None,
         if "overdue" in filters:
             query = query.where(TaskRow.overdue.is_(filters["overdue"]))
         rows = session.execute(query.order_by(*SORTS[filters.get("sort", "due")])).all()
-        versions = {v.id: v for v in session.scalars(select(DefinitionVersion).where(
-            DefinitionVersion.id.in_({r.definition_version_id for r, _ in rows})))}
         result = []
         forms: dict[tuple[int, int], dict] = {}  # one JSON Schema per version and step, not one per row
         for row, title in rows:
             key = (row.definition_version_id, row.step)
             if key not in forms:
-                forms[key] = rt.definition(versions[row.definition_version_id])[0].step(row.step).form.json_schema()
+                definition = rt.definition_by_id(session, row.definition_version_id)[0]
+                forms[key] = definition.step(row.step).form.json_schema()
             result.append({**task_dict(row), "instance_title": title, "form": forms[key]})
         return result
 
