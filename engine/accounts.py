@@ -200,7 +200,12 @@ def list_users(rt: Runtime) -> list[dict[str, Any]]:
 
 def list_bidang(rt: Runtime) -> list[dict[str, str]]:
     with rt.uow() as session:
-        return [{"code": b.code, "name": b.name} for b in session.scalars(select(Bidang).order_by(Bidang.code))]
+        return bidang_list(session)
+
+
+def bidang_list(session: Session) -> list[dict[str, str]]:
+    """As `list_bidang`, inside a caller's transaction."""
+    return [{"code": b.code, "name": b.name} for b in session.scalars(select(Bidang).order_by(Bidang.code))]
 
 
 def save_bidang(rt: Runtime, actor: str, code: str, name: str) -> None:

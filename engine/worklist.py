@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, union_all
 
+from engine import accounts
 from engine.db import Instance, SavedFilter, TaskRow, User
 from engine.errors import Forbidden, InvalidData, NotFound
 from engine.events import log
@@ -34,33 +35,46 @@ def offered_to(account: User):
 def tasks(rt: Runtime, login: str | None = None, instance_id: int | None = None,
           filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Open tasks: a user's claimed ones and the unclaimed ones offered to them, or all."""
-    filters = clean_filters(filters or {})
     with rt.uow() as session:
-        query = select(TaskRow, Instance.title).join(Instance, Instance.id == TaskRow.instance_id)
-        if login is not None:
-            # Open tasks only, through the ids: with a condition on the state
-            # here too, a planner may read every open task and test its id.
-            query = query.where(TaskRow.id.in_(visible_to(user(session, login))))
-        else:
-            query = query.where(TaskRow.state == "open")
-        if instance_id is not None:
-            query = query.where(TaskRow.instance_id == instance_id)
-        if "bidang" in filters:
-            query = query.where(TaskRow.instance_bidang == filters["bidang"])
-        if "step" in filters:
-            query = query.where(TaskRow.step == filters["step"])
-        if "overdue" in filters:
-            query = query.where(TaskRow.overdue.is_(filters["overdue"]))
-        rows = session.execute(query.order_by(*SORTS[filters.get("sort", "due")])).all()
-        result = []
-        forms: dict[tuple[int, int], dict] = {}  # one JSON Schema per version and step, not one per row
-        for row, title in rows:
-            key = (row.definition_version_id, row.step)
-            if key not in forms:
-                definition = rt.definition_by_id(session, row.definition_version_id)[0]
-                forms[key] = definition.step(row.step).form.json_schema()
-            result.append({**task_dict(row), "instance_title": title, "form": forms[key]})
-        return result
+        return _tasks(rt, session, login, instance_id, filters)
+
+
+def page(rt: Runtime, login: str, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the worklist page shows, read in one transaction (each costs round trips on PostgreSQL):
+    the user's tasks, the saved filters they see, and the Bidang to filter by."""
+    with rt.uow() as session:
+        return {"tasks": _tasks(rt, session, login, None, filters), "saved": _saved_filters(session, login),
+                "bidang": accounts.bidang_list(session)}
+
+
+def _tasks(rt: Runtime, session, login: str | None, instance_id: int | None,
+           filters: dict[str, Any] | None) -> list[dict[str, Any]]:
+    filters = clean_filters(filters or {})
+    query = select(TaskRow, Instance.title).join(Instance, Instance.id == TaskRow.instance_id)
+    if login is not None:
+        # Open tasks only, through the ids: with a condition on the state
+        # here too, a planner may read every open task and test its id.
+        query = query.where(TaskRow.id.in_(visible_to(user(session, login))))
+    else:
+        query = query.where(TaskRow.state == "open")
+    if instance_id is not None:
+        query = query.where(TaskRow.instance_id == instance_id)
+    if "bidang" in filters:
+        query = query.where(TaskRow.instance_bidang == filters["bidang"])
+    if "step" in filters:
+        query = query.where(TaskRow.step == filters["step"])
+    if "overdue" in filters:
+        query = query.where(TaskRow.overdue.is_(filters["overdue"]))
+    rows = session.execute(query.order_by(*SORTS[filters.get("sort", "due")])).all()
+    result = []
+    forms: dict[tuple[int, int], dict] = {}  # one JSON Schema per version and step, not one per row
+    for row, title in rows:
+        key = (row.definition_version_id, row.step)
+        if key not in forms:
+            definition = rt.definition_by_id(session, row.definition_version_id)[0]
+            forms[key] = definition.step(row.step).form.json_schema()
+        result.append({**task_dict(row), "instance_title": title, "form": forms[key]})
+    return result
 
 
 def visible_to(account: User):
@@ -112,10 +126,14 @@ def save_filter(rt: Runtime, login: str, name: str, params: dict[str, Any], shar
 def saved_filters(rt: Runtime, login: str) -> list[dict[str, Any]]:
     """The user's own filters and those colleagues shared."""
     with rt.uow() as session:
-        rows = session.scalars(select(SavedFilter).where(or_(SavedFilter.owner == login, SavedFilter.shared))
-                               .order_by(SavedFilter.name)).all()
-        return [{"id": f.id, "name": f.name, "params": f.params, "shared": f.shared, "owner": f.owner,
-                 "mine": f.owner == login} for f in rows]
+        return _saved_filters(session, login)
+
+
+def _saved_filters(session, login: str) -> list[dict[str, Any]]:
+    rows = session.scalars(select(SavedFilter).where(or_(SavedFilter.owner == login, SavedFilter.shared))
+                           .order_by(SavedFilter.name)).all()
+    return [{"id": f.id, "name": f.name, "params": f.params, "shared": f.shared, "owner": f.owner,
+             "mine": f.owner == login} for f in rows]
 
 
 def delete_filter(rt: Runtime, login: str, filter_id: int) -> None:

@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import accounts, services, worklist
+from engine import services, worklist
 from web import runtime, timefmt
 
 bp = Blueprint("worklist", __name__)
@@ -15,7 +15,8 @@ bp = Blueprint("worklist", __name__)
 @login_required
 def index():
     filters = worklist.clean_filters(request.args.to_dict())
-    rows = worklist.tasks(runtime(), current_user.login, filters=filters)
+    shown = worklist.page(runtime(), current_user.login, filters)
+    rows = shown["tasks"]
     now, t = runtime().now(), timefmt.words()
     for row in rows:
         row["time_left"] = timefmt.time_left(row["due_at"], now, t)
@@ -23,8 +24,7 @@ def index():
         "worklist.html",
         mine=[r for r in rows if r["assignee"] == current_user.login],
         team=[r for r in rows if r["assignee"] is None],
-        filters=filters, saved=worklist.saved_filters(runtime(), current_user.login),
-        bidang=accounts.list_bidang(runtime()),
+        filters=filters, saved=shown["saved"], bidang=shown["bidang"],
     )
 
 
