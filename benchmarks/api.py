@@ -110,6 +110,13 @@ class Client:
             conn = self._local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         return conn
 
+    def hang_up(self) -> None:
+        """Close the calling thread's connection (when the thread is done)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
     def claim(self, task_id: str, login: str) -> tuple[int, dict]:
         return self.post(f"/api/v1/tasks/{task_id}/claim", login, b"{}", "application/json")
 
@@ -139,11 +146,11 @@ class OpenTask(NamedTuple):
 
 
 class Reader:
-    """The client's lookup of an instance's open task: one plain DB-API connection per client thread.
+    """The client's lookup of an instance's open task, on plain DB-API connections the threads share.
 
     The client shares the machine's cores with the server, so its own work is
-    kept small: one compiled query on a kept connection, outside
-    any transaction (so on SQLite it holds no lock between lookups).
+    kept small: one compiled query on a kept connection, outside any
+    transaction (so on SQLite it holds no lock between lookups).
     """
 
     def __init__(self, engine):
@@ -251,6 +258,8 @@ def run(database: str, url: str | None, config: Config, log=print) -> Result:
                                                    errors)
                         except BaseException as err:  # reported below
                             failures.append(err)
+                        finally:
+                            client.hang_up()
 
                     threads = [threading.Thread(target=client_thread, args=(c,)) for c in range(config.clients)]
                     cpu_before = sum(cpu_seconds(pid) for pid in children(server.pid))
