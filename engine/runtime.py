@@ -64,12 +64,18 @@ class Runtime:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        """A read-only transaction on a plain connection: for hot reads that need no ORM objects.
+        """A plain connection for one hot read that needs no ORM objects (the API token check).
 
-        On SQLite it does not take the write lock, so it never waits for a writer.
+        On SQLite it is a read-only transaction, which takes no write lock and
+        so never waits for a writer. On PostgreSQL the statement runs in
+        autocommit, as its own transaction: no BEGIN and ROLLBACK round trips.
+        Two statements read here may therefore see different snapshots.
         """
         with self.engine.connect() as connection:
-            connection = connection.execution_options(**{READ_ONLY: True})
+            if connection.dialect.name == "postgresql":
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                connection = connection.execution_options(**{READ_ONLY: True})
             with connection.begin():
                 yield connection
 

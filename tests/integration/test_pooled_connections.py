@@ -1,4 +1,5 @@
-"""PostgreSQL: a pooled connection cut while idle (a server restart) is replaced, not used.
+"""PostgreSQL: a pooled connection cut while idle (a server restart) is replaced, not used;
+one lent to a read in autocommit comes back transactional.
 
 engine/db.py pings a connection at checkout only when it sat idle in the
 pool; these tests cut every connection of the database the way a restart
@@ -51,3 +52,18 @@ def test_without_the_ping_the_cut_connection_fails_the_command(pg_rt, monkeypatc
     _cut_every_connection()
     with pytest.raises(OperationalError):
         services.start(pg_rt, "monev_kegiatan_bidang", "aptika", "Sesudah", None)
+
+
+def test_the_token_check_reads_in_autocommit_and_its_connection_comes_back_transactional(pg_rt):
+    # Runtime.reading saves the BEGIN and ROLLBACK round trips of the API
+    # token check; a pooled connection left in autocommit would make every
+    # later command on it commit statement by statement.
+    with pg_rt.reading() as connection:
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi.autocommit
+        assert connection.execute(text("SELECT count(*) FROM user_account")).scalar() > 0
+    assert dbapi.autocommit is False
+    with pg_rt.engine.connect() as again:
+        assert again.connection.dbapi_connection is dbapi  # the pool lends it out next
+        again.execute(text("SELECT 1"))
+        assert again.in_transaction() and dbapi.info.transaction_status == dbapi.info.transaction_status.INTRANS
