@@ -16,13 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.timer_helpers import free_port
+
 ALUR = Path(sys.executable).parent / "alur"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
