@@ -299,7 +299,7 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
-READ_ONLY = "alur_read_only"  # execution option of Runtime.reading's connections
+READ_ONLY = "alur_read_only"  # execution option: the transaction begins as a read (see Runtime.reading, uow)
 
 
 def make_engine(url: str) -> Engine:
@@ -349,12 +349,29 @@ def _sqlite_begin(conn) -> None:
     """pysqlite's own transaction handling defers BEGIN; take control so a unit of work is one real transaction.
 
     A writing one takes the write lock at once (no upgrade deadlock between two
-    writers), queued first (engine.sqlite_writer); a read-only one
-    (Runtime.reading) must not wait for writers.
+    writers), queued first (engine.sqlite_writer); one that begins as a read
+    (Runtime.reading, and a read-first unit of work until it writes) must
+    not wait for writers.
     """
     if conn.get_execution_options().get(READ_ONLY):
         conn.exec_driver_sql("BEGIN")
         return
+    _begin_writing(conn)
+
+
+def sqlite_begin_writes(conn) -> None:
+    """Turn a transaction begun as a read (READ_ONLY) into a writing one, inside the same SQLAlchemy transaction.
+
+    SQLite cannot promote a read snapshot once another connection has
+    committed after it began (SQLITE_BUSY_SNAPSHOT), so the read transaction
+    ends here and a writing one begins: what was read before counts only as
+    far as the version checks of the writes that build on it.
+    """
+    conn.connection.dbapi_connection.commit()
+    _begin_writing(conn)
+
+
+def _begin_writing(conn) -> None:
     dbapi_connection = conn.connection.dbapi_connection
     if hasattr(dbapi_connection, "begin_write"):
         dbapi_connection.begin_write()

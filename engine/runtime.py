@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Iterator
 
+from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
@@ -18,12 +19,16 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import events, spiff, workflow_cache
 from engine.clock import Clock
 from engine.config import Settings
-from engine.db import READ_ONLY, DefinitionVersion, make_engine, make_sessionmaker
+from engine.db import READ_ONLY, DefinitionVersion, make_engine, make_sessionmaker, sqlite_begin_writes
 from engine.errors import Conflict
 from engine.escalation_config import EscalationConfig
 from process.calendar import WorkingCalendar
 from process.definition import Definition
 from process.loader import load
+
+
+# Session.info key: a read-first unit of work that has not begun writing yet.
+_READ_FIRST = "alur.read_first"
 
 
 class Runtime:
@@ -37,19 +42,32 @@ class Runtime:
         self.sessions = make_sessionmaker(self.engine)
         workflow_cache.install(self.sessions)
         events.install(self.sessions)  # the event log is chained on each commit
+        for moment in ("before_flush", "before_commit"):
+            sa_event.listen(self.sessions, moment, _writes_begun)
         self.serializer = spiff.WorkflowSerializer()
         self.workflows = workflow_cache.WorkflowCache(settings.workflow_cache_size)
         self._specs: dict[int, tuple[Definition, object]] = {}
         self._specs_lock = threading.Lock()
 
     @contextmanager
-    def uow(self) -> Iterator[Session]:
+    def uow(self, read_first: bool = False) -> Iterator[Session]:
         """One transaction. Commit is explicit; leaving without it rolls back.
 
         A lost optimistic version check or a unique-key race becomes a
         Conflict, and nothing of the transaction is written.
+
+        `read_first`: the command reads and computes before it writes, and
+        says where its writes begin with `begin_writes`. On SQLite, which
+        takes one writer at a time, the reading part then runs without the
+        write lock, so other writers (threads and processes) go on meanwhile. Every write
+        that builds on what was read must be version-checked (a task's
+        row_version, an instance's version), as it must be on PostgreSQL.
         """
         session = self.sessions()
+        if read_first:
+            session.info[_READ_FIRST] = True
+            if self.engine.dialect.name == "sqlite":
+                session.connection(execution_options={READ_ONLY: True})  # begins now, as a read
         try:
             yield session
         except (StaleDataError, IntegrityError) as err:
@@ -61,6 +79,12 @@ class Runtime:
             session.expunge_all()
             session.rollback()
             session.close()
+
+    def begin_writes(self, session: Session) -> None:
+        """Where a `uow(read_first=True)` starts writing: on SQLite, the read transaction ends and a
+        writing one begins (see `db.sqlite_begin_writes`); anywhere else, nothing changes."""
+        if session.info.pop(_READ_FIRST, False) and self.engine.dialect.name == "sqlite":
+            sqlite_begin_writes(session.connection())
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -113,6 +137,13 @@ class Runtime:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _writes_begun(session: Session, *_) -> None:
+    """A read-first unit of work that writes before `begin_writes` would write inside its read
+    transaction (on SQLite, outside the writer queue): a programming error, stopped here."""
+    if _READ_FIRST in session.info:
+        raise RuntimeError("a read-first unit of work writes only after Runtime.begin_writes")
 
 
 def _load_calendar(settings: Settings) -> WorkingCalendar:

@@ -238,8 +238,14 @@ def unclaim(rt: Runtime, task_id: str, login: str, expected_version: int | None 
 def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
              files: dict[str, Path | tuple[str, bytes]] | None = None,
              expected_version: int | None = None) -> dict[str, Any]:
-    """Validate the step's form, run the step, and move the instance on."""
-    with rt.uow() as session:
+    """Validate the step's form, run the step, and move the instance on.
+
+    The step is checked and run before the command writes anything (on
+    SQLite, without holding the write lock). The writes then check that the
+    task and the instance are still at the versions read: if either moved in
+    between, the command is a Conflict and writes nothing.
+    """
+    with rt.uow(read_first=True) as session:
         # One query for the task, its instance and the actor; the workflow
         # state is read only when this process does not hold it already.
         rows = session.execute(_TASK_AND_INSTANCE, {"task": task_id, "login": login}).all()
@@ -258,6 +264,8 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         step = run.definition.step(row.step)
         submitted = dict(data or {})
         documents.check_references(session, instance, step.form, submitted)
+        if files:
+            rt.begin_writes(session)  # an upload's row needs its id before the form is checked
         uploaded, pending = documents.store_all(rt, session, instance, row, step.form, files or {}, login)
         submitted.update(uploaded)
         try:
@@ -268,8 +276,10 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         now = rt.now()
         task.data.update(cleaned)
         task.run()
-        log(session, instance.id, now, "step_completed", login, step.number, row.id, cleaned)
         run.advance()
+        run.serialize()
+        rt.begin_writes(session)
+        log(session, instance.id, now, "step_completed", login, step.number, row.id, cleaned)
         run.save(login)
         session.commit()
         return {**task_dict(row), "instance_state": instance.state}

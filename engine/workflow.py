@@ -40,6 +40,7 @@ class Run:
         self.workflow, self.definition = workflow, definition
         self._ready_before = {str(t.id) for t in spiff.ready_user_tasks(workflow)}
         self._fired_before = {t.id for t in spiff.deadline_timers(workflow) if t.state == TaskState.COMPLETED}
+        self._json: str | None = None
 
     @classmethod
     def new(cls, rt: Runtime, session: Session, instance: Instance) -> "Run":
@@ -68,6 +69,13 @@ class Run:
         self.workflow.refresh_timers()
         self.workflow.do_engine_steps()
 
+    def serialize(self) -> str:
+        """The workflow's JSON as `save` will write it, made once: a command that has moved the
+        workflow for the last time may make it before it takes the write lock."""
+        if self._json is None:
+            self._json = self.rt.serializer.dumps(self.workflow)
+        return self._json
+
     def save(self, actor: str | None = None) -> None:
         """Write the workflow and everything derived from it; `actor` completed the step that closed.
 
@@ -89,7 +97,7 @@ class Run:
         self.session.flush()  # what escalation added (alerts, the next level's timer)
         seen = instance.version
         params = {"instance": instance.id, "seen": seen, "next": seen + 1,
-                  "json": self.rt.serializer.dumps(self.workflow)}
+                  "json": self.serialize()}
         if finished:
             params.update(state_="completed", at=now)
         _checked(self.session.connection().execute(_FINISH_INSTANCE if finished else _SAVE_INSTANCE, params),
