@@ -234,12 +234,13 @@ def engine_table(rows: list[throughput.Row]):
 def http_table(rows: list[api.Result]):
     columns = ("database", "workers", "clients", "rounds", "completions/round", "completions/s p50", "min", "max",
                "complete ms p50", "p95", "p99", "claim ms p50", "p95", "p99", "errors", "worker CPU ms/completion",
-               "client CPU ms/completion", "CPU bound /s")
+               "client CPU ms/completion", "CPU bound /s", "busiest worker's CPU share")
     return columns, [
         (r.database, r.workers, r.clients, r.rounds, r.completions_per_round, r.completions_per_s.median,
          r.completions_per_s.min, r.completions_per_s.max, r.complete_ms.median, r.complete_ms.p95,
          r.complete_ms.p99, r.claim_ms.median, r.claim_ms.p95, r.claim_ms.p99, r.errors,
-         r.worker_cpu_ms_per_completion, r.client_cpu_ms_per_completion, r.cpu_bound_completions_per_s)
+         r.worker_cpu_ms_per_completion, r.client_cpu_ms_per_completion, r.cpu_bound_completions_per_s,
+         r.busiest_worker_share)
         for r in rows]
 
 
