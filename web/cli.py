@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -12,12 +13,30 @@ import yaml
 
 from engine import bootstrap, services, worklist
 from engine.config import Settings
+from engine.db import MAX_INTEGER
 from engine.errors import AlurError, Conflict, Forbidden
 from engine.runtime import Runtime
 from process import sop_import
 from process.loader import DefinitionError, _YamlLoader, load_file, validate_paths
 
 EXIT_CODES = {Conflict: 3, Forbidden: 4}
+
+# Numbers are checked where they are read, so a wrong one is a usage error
+# naming the option: an id past the database's integer would otherwise fail
+# deep inside (SQLite: OverflowError), and a port, worker count or interval
+# out of range inside gunicorn or the scheduler.
+RECORD_ID = click.IntRange(1, MAX_INTEGER)
+
+
+class Seconds(click.FloatRange):
+    """Seconds within a range. "nan", which float() reads and every comparison lets through, is refused."""
+    name = "seconds"
+
+    def convert(self, value, param, ctx):
+        seconds = super().convert(value, param, ctx)
+        if math.isnan(seconds):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return seconds
 
 
 def runtime() -> Runtime:
@@ -153,7 +172,7 @@ def start(bidang: str, title: str, key: str, login: str | None, as_json: bool) -
 
 @main.command()
 @click.option("--user", "login", default=None)
-@click.option("--instance", "instance_id", type=int, default=None)
+@click.option("--instance", "instance_id", type=RECORD_ID, default=None)
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def tasks(login: str | None, instance_id: int | None, as_json: bool) -> None:
@@ -212,7 +231,7 @@ def complete(task_id: str, login: str, data_json: str, files: tuple[str, ...]) -
 
 
 @main.command()
-@click.argument("instance_id", type=int)
+@click.argument("instance_id", type=RECORD_ID)
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def show(instance_id: int, as_json: bool) -> None:
@@ -238,11 +257,12 @@ def _print_instance(info) -> None:
 
 
 @main.command()
-@click.option("--interval", type=float, default=1.0, show_default=True,
+@click.option("--interval", type=Seconds(0, 3600, min_open=True), default=1.0, show_default=True,
               help="Seconds between passes while nothing is due.")
 @click.option("--once", is_flag=True, help="Run one pass, then exit.")
-@click.option("--batch", type=int, default=100, show_default=True, help="Timer rows claimed per pass.")
-@click.option("--lease", type=float, default=60.0, show_default=True,
+@click.option("--batch", type=click.IntRange(1, 100_000), default=100, show_default=True,
+              help="Timer rows claimed per pass.")
+@click.option("--lease", type=Seconds(0, 86_400, min_open=True), default=60.0, show_default=True,
               help="Seconds a claim lasts; rows of a scheduler that died are taken over after it.")
 @friendly
 def scheduler(interval: float, once: bool, batch: int, lease: float) -> None:
@@ -323,7 +343,7 @@ def _print_alerts(rows) -> None:
 
 
 @main.command()
-@click.argument("alert_id", type=int)
+@click.argument("alert_id", type=RECORD_ID)
 @click.option("--user", "login", required=True)
 @friendly
 def ack(alert_id: int, login: str) -> None:
@@ -395,8 +415,8 @@ def _summary(manifest: dict) -> str:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1),
               help="Request threads per worker.")
 @click.option("--scheduler/--no-scheduler", "with_scheduler", default=False,

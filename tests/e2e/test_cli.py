@@ -100,6 +100,26 @@ def test_invalid_data_json_is_a_usage_error(alur, opened):
     assert "Usage: alur complete" in result.stderr
 
 
+HUGE = "99999999999999999999"  # past any database integer
+
+
+@pytest.mark.parametrize("args, option", [
+    (("show", HUGE), "INSTANCE_ID"),
+    (("show", "0"), "INSTANCE_ID"),
+    (("tasks", "--instance", HUGE), "--instance"),
+    (("ack", HUGE, "--user", "sekretaris"), "ALERT_ID"),
+    (("scheduler", "--once", "--batch", "0"), "--batch"),
+    (("scheduler", "--once", "--interval", "nan"), "--interval"),
+    (("scheduler", "--once", "--lease", "-1"), "--lease"),
+    (("serve", "--port", "99999"), "--port"),
+    (("serve", "--workers", "0"), "--workers"),
+])
+def test_a_number_out_of_range_is_a_usage_error_naming_it(alur, args, option):
+    result = alur(*args, ok=False)
+    assert result.returncode == 2, result.stderr  # click's usage error, before anything runs
+    assert f"Invalid value for '{option}'" in result.stderr
+
+
 def test_claim_complete_and_show(alur, opened, tmp_path):
     instance_id, task = opened
     task_id = task["id"]
