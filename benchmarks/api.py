@@ -4,10 +4,10 @@ The benchmark starts `alur serve --workers 2` (gunicorn) in a subprocess on
 127.0.0.1 and a free port, with a data directory and database of its own.
 Client threads each drive their own instances through whole SOP runs, both
 paths as in the engine benchmark, on one HTTP/1.1 connection kept alive per
-SOP run (http.client), as a browser keeps one for a burst of work: per step POST /api/v1/tasks/{id}/claim
-then POST /api/v1/tasks/{id}/complete (JSON, or multipart with the
-documents of steps 14 and 15), each as the step's performer with a bearer
-token. The id of the next open task is read from the database by the client
+SOP run (http.client), as a browser keeps one for a burst of work: per step
+POST /api/v1/tasks/{id}/claim then POST /api/v1/tasks/{id}/complete (JSON,
+or multipart with the documents of steps 14 and 15), each as the step's
+performer with a bearer token. The id of the next open task is read from the database by the client
 (one indexed query on a kept DB-API connection outside any transaction,
 which on SQLite takes no lock; not timed and not sent to the server), so the
 server sees only claims and completions. The client runs on the same cores

@@ -59,9 +59,10 @@ class Runtime:
         `read_first`: the command reads and computes before it writes, and
         says where its writes begin with `begin_writes`. On SQLite, which
         takes one writer at a time, the reading part then runs without the
-        write lock, so other writers (threads and processes) go on meanwhile. Every write
-        that builds on what was read must be version-checked (a task's
-        row_version, an instance's version), as it must be on PostgreSQL.
+        write lock, so other writers (threads and processes) go on
+        meanwhile. Every write that builds on what was read must be
+        version-checked (a task's row_version, an instance's version), as it
+        must be on PostgreSQL.
         """
         session = self.sessions()
         if read_first:
