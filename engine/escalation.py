@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.db import Alert, Instance, Membership, TaskRow, Timer, User
-from engine.escalation_config import Recipient
+from engine.escalation_config import LEVELS, Recipient
 from engine.events import log
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Step
 from process.mutu_baku import MutuBaku, Unit
@@ -75,15 +75,27 @@ def fire_second_level(rt, session: Session, timer_id: int, now: datetime) -> boo
 
 
 def escalate(rt, session: Session, instance: Instance, row: TaskRow, level: int, now: datetime) -> list[str]:
-    """Write the alert rows of one escalation level and log it; returns the recipients' logins."""
+    """Write the alert rows of one escalation level and log it; returns the recipients' logins.
+
+    A level whose rules find nobody active (a Bidang whose Kepala Bidang post
+    is empty, or whose holder was deactivated) goes to the next level's
+    recipients at once, so a late step is never escalated to nobody; the
+    log says so with `fallback_level`.
+    """
     scope = SCOPE_OFFICE if row.bidang_code is None else SCOPE_BIDANG
     logins = recipients(session, rt.escalation.recipients(level, scope), instance.bidang_code)
+    data = {"level": level}
+    for higher in range(level + 1, max(LEVELS) + 1):
+        if logins:
+            break
+        logins = recipients(session, rt.escalation.recipients(higher, scope), instance.bidang_code)
+        data["fallback_level"] = higher
     targets = logins + ([WEBHOOK] if rt.escalation.webhook.url else [])
     for login in targets:
         session.add(Alert(instance_id=instance.id, task_id=row.id, step=row.step, level=level, recipient=login,
                           created_at=now, attempts=0, next_attempt_at=now))
     log(session, instance.id, now, "escalated", step=row.step, task_id=row.id,
-        data={"level": level, "recipients": logins, "due_at": row.due_at.isoformat() if row.due_at else None})
+        data={**data, "recipients": logins, "due_at": row.due_at.isoformat() if row.due_at else None})
     return logins
 
 

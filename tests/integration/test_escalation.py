@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import event
 
-from engine import services
+from engine import accounts, services
 from engine.escalation import SECOND_LEVEL
 from engine.scheduler import PassReport, Scheduler
 from engine.workflow import Run
@@ -142,6 +142,37 @@ def test_a_late_step_of_the_sekretaris_lane_goes_to_the_kadis_at_level_one(rt, c
 
     tick(rt, clock, row.due_at)
     assert [(a.level, a.recipient, a.step) for a in alert_rows(rt)] == [(1, "kadis", 9)]
+
+
+def test_a_bidang_without_an_active_kepala_escalates_to_the_next_level_at_once(rt, clock):
+    """An empty Kepala Bidang post must not leave a late step escalated to nobody."""
+    accounts.save_user(rt, "admin", "kepala.aptika", "Kepala Aptika", "aptika", ["kepala"], active=False)
+    instance_id = start(rt, "aptika")
+    other = start(rt, "ikp", "Siaran pers")
+    row = open_row(rt, instance_id)
+
+    tick(rt, clock, row.due_at + ONE_MINUTE)
+
+    assert [(a.level, a.recipient) for a in alert_rows(rt, instance_id=instance_id)] == [(1, "kadis")]
+    assert [a.recipient for a in alert_rows(rt, instance_id=other)] == ["kepala.ikp"]  # its kepala is there
+    [escalated] = [e for e in services.show(rt, instance_id)["history"] if e["kind"] == "escalated"]
+    assert escalated["data"]["level"] == 1 and escalated["data"]["fallback_level"] == 2
+    assert escalated["data"]["recipients"] == ["kadis"]
+    [normal] = [e for e in services.show(rt, other)["history"] if e["kind"] == "escalated"]
+    assert "fallback_level" not in normal["data"]
+
+
+def test_with_nobody_to_tell_at_any_level_the_step_is_still_marked_overdue(rt, clock):
+    for login, bidang, role in (("kepala.aptika", "aptika", "kepala"), ("kadis", "sekretariat", "kadis")):
+        accounts.save_user(rt, "admin", login, login, bidang, [role], active=False)
+    instance_id = start(rt, "aptika")
+    row = open_row(rt, instance_id)
+
+    tick(rt, clock, row.due_at + ONE_MINUTE)
+
+    assert alert_rows(rt) == [] and open_row(rt, instance_id).overdue
+    [escalated] = [e for e in services.show(rt, instance_id)["history"] if e["kind"] == "escalated"]
+    assert escalated["data"]["recipients"] == [] and escalated["data"]["fallback_level"] == 2
 
 
 def test_a_step_completed_just_before_its_deadline_alerts_nobody(rt, clock):
