@@ -15,7 +15,7 @@ bp = Blueprint("worklist", __name__)
 @login_required
 def index():
     filters = worklist.clean_filters(request.args.to_dict())
-    shown = worklist.page(runtime(), current_user.login, filters)
+    shown = worklist.page(runtime(), current_user.account, filters)
     rows = shown["tasks"]
     now, t = runtime().now(), timefmt.words()
     for row in rows:

@@ -10,7 +10,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from engine import accounts, services, worklist
 from engine.bootstrap import DEMO_PASSWORD
@@ -252,6 +252,25 @@ def test_worklist_shows_my_tasks_and_team_tasks_per_user(rt, browser):
     services.claim(rt, task_id, "aptika.implementasi")
     html = text(implementer.get("/"))
     assert mine(html) == [task_id] and team(html) == []
+
+
+def test_the_worklist_page_reads_the_signed_in_user_once(rt, browser):
+    """The request has loaded the user with roles already; the worklist uses that, not a second read."""
+    start(rt)
+    implementer = browser("aptika.implementasi")
+    implementer.get("/")
+    users = []
+
+    def count(_conn, _cursor, sql, *_args):
+        if sql.lstrip().upper().startswith("SELECT") and "FROM user_account" in sql:
+            users.append(sql)
+    event.listen(rt.engine, "before_cursor_execute", count)
+    try:
+        html = text(implementer.get("/"))
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", count)
+    assert "Tugas Tim (1)" in html
+    assert len(users) == 1, users
 
 
 def test_claim_and_unclaim_from_the_worklist(rt, browser):
