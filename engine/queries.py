@@ -55,13 +55,20 @@ def task_view(rt: Runtime, task_id: str, login: str) -> dict[str, Any]:
 
 
 def save_draft(rt: Runtime, task_id: str, login: str, data: dict[str, Any]) -> None:
-    """Keep what the user typed so far; only the holder of the task has a draft."""
+    """Keep what the user typed so far; only the holder of the task has a draft.
+
+    As for completing: outside the lane is forbidden (403); a member of the
+    lane who does not hold the open task is a conflict (409).
+    """
     if not isinstance(data, dict):
         raise InvalidData("data harus berupa objek")
     with rt.uow() as session:
+        account = user(session, login)
         row = session.get(TaskRow, task_id)
         if row is None:
             raise NotFound(f"tugas {task_id} tidak ditemukan")
+        if not may_take(account, row):
+            raise Forbidden(f"{login} bukan anggota {row.lane_role} untuk tugas ini")
         if row.state != "open" or row.assignee != login:
             raise Conflict("hanya pemegang tugas yang terbuka yang dapat menyimpan draf")
         draft = session.get(TaskDraft, (task_id, login))

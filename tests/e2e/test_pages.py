@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select
 
 from engine import accounts, services, worklist
 from engine.bootstrap import DEMO_PASSWORD
-from engine.db import Document, Event, Instance, TaskRow, User
+from engine.db import Document, Event, Instance, TaskDraft, TaskRow, User
 from tests.integration.sop import STEP_DATA, do_step
 from web import create_app
 
@@ -420,6 +420,22 @@ def test_a_draft_is_saved_and_resumed_in_a_new_session(app, rt, browser):
     assert ">Rencana setengah jadi</textarea>" in html
     assert 'value="2026-03-09"' in field_block(html, "tanggal_mulai")
     assert snapshot(rt, instance_id) == before  # a draft does not move the instance
+
+
+def test_a_draft_of_a_task_held_by_someone_else_is_refused_like_completing_it(rt, browser):
+    """A lane colleague must claim first (409); someone outside the lane may not at all (403)."""
+    accounts.save_user(rt, "admin", "aptika.implementasi2", "Rekan", "aptika", ["implementasi"],
+                       password=DEMO_PASSWORD)
+    instance_id, task_id, _ = claimed_step_one(rt, browser)
+    before = snapshot(rt, instance_id)
+    for login, status in (("aptika.implementasi2", 409), ("aptika.teknis", 403)):
+        other = browser(login)
+        other.get("/")
+        response = other.post(f"/tugas/{task_id}", {"action": "draft", "rencana_kegiatan": "Bukan milik saya"})
+        assert response.status_code == status, login
+    with rt.uow() as session:
+        assert session.scalars(select(TaskDraft)).all() == []
+    assert snapshot(rt, instance_id) == before
 
 
 def test_completing_a_step_with_a_document_returns_to_the_worklist(rt, browser):

@@ -97,7 +97,7 @@ MATRIX = [
     R("POST", "/filter", "302 302 302 302 302 302 302 302 302 302 302 302 302", data={"name": "Langkah 1", "step": "1"}),
     R("POST", "/filter/<int:filter_id>/hapus", "302 302 403 403 403 403 403 403 403 403 403 403 403", "/filter/{filter}/hapus"),
     R("GET", "/tugas/<task_id>", "302 200 403 200 403 200 403 200 200 403 200 200 200", "/tugas/{t_held}"),
-    R("POST", "/tugas/<task_id>", "302 302 403 409 403 409 403 409 409 403 409 409 409", "/tugas/{t_held}", data={"action": "draft", "rencana_kegiatan": "Draf"}),
+    R("POST", "/tugas/<task_id>", "302 302 403 403 403 403 403 403 403 403 403 403 403", "/tugas/{t_held}", data={"action": "draft", "rencana_kegiatan": "Draf"}),
     R("POST", "/tugas/<task_id>/klaim", "302 302 403 403 403 403 403 403 403 403 403 403 403", "/tugas/{t_open}/klaim"),
     R("POST", "/tugas/<task_id>/lepas", "302 302 403 403 403 403 403 403 403 403 403 403 403", "/tugas/{t_held}/lepas"),
     R("GET", "/dokumen/<int:document_id>", "302 200 403 200 403 200 403 200 200 403 200 200 200", "/dokumen/{doc}"),
