@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.db import Alert, Instance, Membership, TaskRow, Timer, User
 from engine.escalation_config import LEVELS, Recipient
@@ -29,8 +30,17 @@ WEBHOOK = "#webhook"
 
 
 def step_overdue(rt, session: Session, instance: Instance, row: TaskRow, step: Step, now: datetime) -> None:
-    """Level 1: mark the step overdue, alert its supervisors, plan level 2."""
-    row.overdue = True
+    """Level 1: mark the step overdue, alert its supervisors, plan level 2.
+
+    The mark leaves the task's row_version alone: that version is what a
+    user's open form or an API client sends back, and the deadline passing
+    changes nothing they hold, so a step completed late must not be refused
+    as changed meanwhile. A completion racing this command still loses on
+    the instance's version, which both of them move.
+    """
+    tasks = TaskRow.__table__
+    session.connection().execute(update(tasks).where(tasks.c.id == row.id).values(overdue=True))
+    set_committed_value(row, "overdue", True)
     log(session, instance.id, now, "overdue", step=row.step, task_id=row.id,
         data={"due_at": row.due_at.isoformat() if row.due_at else None, "mutu_baku": str(step.mutu_baku)})
     escalate(rt, session, instance, row, 1, now)

@@ -17,7 +17,7 @@ from engine.scheduler import PassReport, Scheduler
 from engine.workflow import Run
 from process.calendar import CountingRule
 from process.mutu_baku import MutuBaku
-from tests.integration.sop import do_step
+from tests.integration.sop import STEP_DATA, do_step
 from tests.integration.timer_helpers import (
     ONE_MINUTE, alert_rows, event_count, open_row, quiet, start, tick, timer_rows,
 )
@@ -250,3 +250,21 @@ def test_rows_claimed_by_a_scheduler_that_died_are_fired_once_after_its_lease(rt
 
     assert sorted(a.instance_id for a in alert_rows(rt, level=1)) == sorted(ids)
     assert event_count(rt, "overdue") == 6 and event_count(rt, "escalated") == 6
+
+
+def test_a_step_completed_after_it_went_overdue_keeps_the_version_its_holder_saw(rt, clock):
+    """The deadline passing is not a change to what the holder's open form holds: no 409 for it."""
+    instance_id = start(rt)
+    row = open_row(rt, instance_id)
+    seen = services.claim(rt, row.id, "aptika.implementasi")["version"]
+
+    tick(rt, clock, row.due_at + ONE_MINUTE)
+    assert open_row(rt, instance_id).overdue and open_row(rt, instance_id).row_version == seen
+    [alert] = alert_rows(rt)
+
+    services.complete(rt, row.id, "aptika.implementasi", STEP_DATA[1], expected_version=seen)
+    [done] = [t for t in services.show(rt, instance_id)["steps"] if t["id"] == row.id]
+    assert done["state"] == "completed" and done["overdue"] and done["completed_by"] == "aptika.implementasi"
+    assert open_row(rt, instance_id).step == 2
+    [alert] = alert_rows(rt)
+    assert alert.cancelled_at is not None  # completing it still cancels the unsent alert
