@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import queries, services
-from engine.errors import InvalidData
+from engine.errors import Conflict, InvalidData
 from web import runtime
 
 bp = Blueprint("tasks", __name__)
@@ -39,24 +39,39 @@ def uploaded_files(step: dict) -> dict:
 @login_required
 def show(task_id):
     view = queries.task_view(runtime(), task_id, current_user.login)
-    errors = {}
-    if request.method == "POST":
-        data = form_data(view["step"])
-        if request.form.get("action") == "draft":
-            queries.save_draft(runtime(), task_id, current_user.login, data)
-            flash(_("Draf disimpan."), "success")
-            return redirect(url_for(".show", task_id=task_id))
-        try:
-            result = services.complete(runtime(), task_id, current_user.login, data,
-                                       files=uploaded_files(view["step"]),
-                                       expected_version=request.form.get("version", type=int))
-        except InvalidData as err:
-            errors = err.errors
-            view["draft"] = data
-        else:
-            flash(_("Langkah %(n)d selesai.", n=result["step"]), "success")
-            return redirect(url_for("worklist.index"))
-    return render_template("task.html", view=view, errors=errors), 422 if errors else 200
+    if request.method == "GET":
+        return render_template("task.html", view=view, errors={})
+    data = form_data(view["step"])
+    if request.form.get("action") == "draft":
+        queries.save_draft(runtime(), task_id, current_user.login, data)
+        flash(_("Draf disimpan."), "success")
+        return redirect(url_for(".show", task_id=task_id))
+    try:
+        result = services.complete(runtime(), task_id, current_user.login, data,
+                                   files=uploaded_files(view["step"]),
+                                   expected_version=request.form.get("version", type=int))
+    except InvalidData as err:
+        view["draft"] = data
+        return render_template("task.html", view=view, errors=err.errors), 422
+    except Conflict as err:
+        return changed_meanwhile(task_id, data, err)
+    flash(_("Langkah %(n)d selesai.", n=result["step"]), "success")
+    return redirect(url_for("worklist.index"))
+
+
+def changed_meanwhile(task_id: str, data: dict, conflict: Conflict):
+    """The task moved while its form was open (claimed again, or the instance moved on a step).
+
+    If it is still this user's to complete, the form comes back with what they
+    typed and the task as it is now, so nothing typed is lost and one more
+    press sends it; otherwise the error page says who has it or what became
+    of it.
+    """
+    view = queries.task_view(runtime(), task_id, current_user.login)
+    if not view["may_complete"]:
+        raise conflict
+    view["draft"] = data
+    return render_template("task.html", view=view, errors={}, conflict=str(conflict)), 409
 
 
 @bp.get("/dokumen/<int:document_id>")

@@ -438,6 +438,47 @@ def test_a_draft_of_a_task_held_by_someone_else_is_refused_like_completing_it(rt
     assert snapshot(rt, instance_id) == before
 
 
+def step_one_form(version: int, plan: str) -> dict:
+    return {**STEP_DATA[1], "rencana_kegiatan": plan, "action": "complete", "version": str(version),
+            "dokumen_rencana": (io.BytesIO(b"%PDF-1.4 rencana"), "rencana.pdf")}
+
+
+def test_a_form_sent_after_its_task_changed_comes_back_with_what_was_typed(rt, browser):
+    """Still the user's task: the form is shown again, typed text kept, and one more press completes it."""
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    opened = int(re.search(r'name="version" value="(\d+)"', text(b.get(f"/tugas/{task_id}"))).group(1))
+    services.unclaim(rt, task_id, "aptika.implementasi")  # in another tab: let go, then take it back
+    services.claim(rt, task_id, "aptika.implementasi")
+    before = snapshot(rt, instance_id)
+
+    response = b.post(f"/tugas/{task_id}", step_one_form(opened, "Rencana yang diketik panjang"),
+                      content_type="multipart/form-data")
+    html = text(response)
+    assert response.status_code == 409 and 'id="changed-meanwhile"' in html
+    assert ">Rencana yang diketik panjang</textarea>" in html
+    assert snapshot(rt, instance_id) == before
+    now = int(re.search(r'name="version" value="(\d+)"', html).group(1))
+    assert now == task_of(rt, instance_id)["version"] != opened
+
+    response = b.post(f"/tugas/{task_id}", step_one_form(now, "Rencana yang diketik panjang"),
+                      content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert task_of(rt, instance_id)["step"] == 2
+
+
+def test_a_form_sent_after_its_task_went_to_someone_else_gets_the_conflict_page(rt, browser):
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    accounts.save_user(rt, "admin", "aptika.implementasi2", "Rekan", "aptika", ["implementasi"],
+                       password=DEMO_PASSWORD)
+    opened = int(re.search(r'name="version" value="(\d+)"', text(b.get(f"/tugas/{task_id}"))).group(1))
+    worklist.reassign(rt, task_id, "kepala.aptika", "aptika.implementasi2")
+
+    response = b.post(f"/tugas/{task_id}", step_one_form(opened, "Rencana"), content_type="multipart/form-data")
+    html = text(response)
+    assert response.status_code == 409 and "changed-meanwhile" not in html and 'name="version"' not in html
+    assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi2"
+
+
 def test_completing_a_step_with_a_document_returns_to_the_worklist(rt, browser):
     instance_id, document_id = complete_step_one_with_upload(rt, browser)
     task = task_of(rt, instance_id)
