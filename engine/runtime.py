@@ -12,7 +12,7 @@ from typing import Iterator
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -29,6 +29,14 @@ from process.loader import load
 
 # Session.info key: a read-first unit of work that has not begun writing yet.
 _READ_FIRST = "alur.read_first"
+# PostgreSQL's "deadlock detected" and "could not serialize access": the
+# transaction was rolled back whole, and trying again may succeed.
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def _lost_race(err: DBAPIError) -> bool:
+    """A unique-key race, or a transaction PostgreSQL aborted for another one."""
+    return isinstance(err, IntegrityError) or getattr(err.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
 
 
 class Runtime:
@@ -53,7 +61,8 @@ class Runtime:
     def uow(self, read_first: bool = False) -> Iterator[Session]:
         """One transaction. Commit is explicit; leaving without it rolls back.
 
-        A lost optimistic version check or a unique-key race becomes a
+        A lost optimistic version check, a unique-key race, or a transaction
+        PostgreSQL chose to abort (deadlock, serialization failure) becomes a
         Conflict, and nothing of the transaction is written.
 
         `read_first`: the command reads and computes before it writes, and
@@ -71,7 +80,9 @@ class Runtime:
                 session.connection(execution_options={READ_ONLY: True})  # begins now, as a read
         try:
             yield session
-        except (StaleDataError, IntegrityError) as err:
+        except (StaleDataError, DBAPIError) as err:
+            if isinstance(err, DBAPIError) and not _lost_race(err):
+                raise
             session.rollback()
             raise Conflict("data ini baru saja diubah oleh orang lain; muat ulang dan coba lagi") from err
         finally:

@@ -187,6 +187,10 @@ class Run:
         if timer_row is None or timer_row.fired_at is not None:
             return
         timer_row.fired_at = now
+        # Written before the task row is touched: a completion takes the step's
+        # timer rows before its task row (it deletes the unfired ones first), so
+        # with the same order the two commands wait for each other, never deadlock.
+        self.session.flush()
         step = self.definition.step_for_element(row.element_id)
         escalation.step_overdue(self.rt, self.session, self.instance, row, step, now)
 

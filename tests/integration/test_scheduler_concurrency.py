@@ -6,16 +6,19 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from benchmarks.population import Template, clone
-from engine.db import Alert, Timer
+from engine import escalation, services
+from engine.db import Alert, Bidang, Timer
+from engine.errors import Conflict
 from engine.notify import Deliverer
 from engine.runtime import Runtime
 from engine.scheduler import PassReport, Scheduler
 from engine.workflow import Run
 from tests.integration.real_office import database_url  # noqa: F401 (fixture: PostgreSQL only)
-from tests.integration.sop import do_step
+from tests.integration.sop import STEP_DATA, do_step
 from tests.integration.timer_helpers import (
     ONE_MINUTE, SmtpSink, alert_rows, configure, event_count, events_per_instance, free_port, open_row,
     overdue_instances, quiet, start, timer_rows,
@@ -120,3 +123,99 @@ def test_concurrent_deliverers_mail_every_alert_once(rt, clock):
     assert len(sink.messages) == 30
     assert len({m[1]["X-Alur-Alert"] for m in sink.messages}) == 30
     assert all(a.sent_at is not None for a in alert_rows(rt))
+
+
+def wait_for_a_lock_wait(rt, seconds: float = 10.0) -> None:
+    """Until some session of this database waits for a row lock (the other thread got that far)."""
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                 "AND wait_event_type = 'Lock'")
+    deadline = time.monotonic() + seconds
+    with rt.engine.connect() as connection:
+        while time.monotonic() < deadline:
+            if connection.execute(query).scalar():
+                return
+            connection.rollback()
+            time.sleep(0.01)
+    raise AssertionError("no session ever waited for a lock")
+
+
+def test_a_completion_and_a_firing_deadline_lock_in_one_order(rt, clock, monkeypatch):
+    """The scheduler is held in the middle of firing a step's deadline while its holder completes it.
+
+    Both touch the step's timer row and then its task row; in opposite orders
+    they deadlock, and PostgreSQL aborts one of them after a second. In one
+    order, the completion waits, then loses cleanly on the instance's version.
+    """
+    instance_id = start(rt)
+    row = open_row(rt, instance_id)
+    seen = services.claim(rt, row.id, "aptika.implementasi")["version"]
+    clock.set(row.due_at + ONE_MINUTE)
+    paused, go = threading.Event(), threading.Event()
+    real_recipients = escalation.recipients
+
+    def held(*args, **kwargs):
+        paused.set()
+        assert go.wait(10)
+        return real_recipients(*args, **kwargs)
+
+    monkeypatch.setattr(escalation, "recipients", held)
+    reports, outcomes = [], []
+    scheduler = threading.Thread(target=lambda: reports.append(Scheduler(rt, deliver=False).run_pass()))
+    scheduler.start()
+    assert paused.wait(10)
+
+    def complete():
+        try:
+            outcomes.append(services.complete(rt, row.id, "aptika.implementasi", STEP_DATA[1], expected_version=seen))
+        except Exception as err:  # noqa: BLE001 -- what it raised is the point
+            outcomes.append(err)
+
+    completion = threading.Thread(target=complete)
+    completion.start()
+    wait_for_a_lock_wait(rt)
+    go.set()
+    scheduler.join(30)
+    completion.join(30)
+
+    [report] = reports
+    assert (report.fired, report.conflicts, report.errors) == (1, 0, 0)
+    [outcome] = outcomes
+    assert isinstance(outcome, Conflict), repr(outcome)
+    # Lost on the instance's version, not aborted by PostgreSQL as a deadlock victim.
+    assert isinstance(outcome.__cause__, StaleDataError), repr(outcome.__cause__)
+    assert open_row(rt, instance_id).step == 1 and open_row(rt, instance_id).overdue
+    monkeypatch.setattr(escalation, "recipients", real_recipients)
+    services.complete(rt, row.id, "aptika.implementasi", STEP_DATA[1], expected_version=seen)
+    assert open_row(rt, instance_id).step == 2
+
+
+def test_a_deadlock_victim_is_a_conflict_with_nothing_written(rt):
+    """Two units of work update two rows in opposite orders: PostgreSQL aborts one, which is a 409."""
+    both_hold_one = threading.Barrier(2)
+    outcomes = {}
+
+    def rename(first: str, second: str) -> None:
+        try:
+            with rt.uow() as session:
+                for n, code in enumerate((first, second)):
+                    session.execute(update(Bidang).where(Bidang.code == code).values(name=f"{first} {n}"))
+                    if n == 0:
+                        both_hold_one.wait(10)
+                session.commit()
+            outcomes[first] = "committed"
+        except Exception as err:  # noqa: BLE001 -- what it raised is the point
+            outcomes[first] = err
+
+    threads = [threading.Thread(target=rename, args=pair) for pair in (("aptika", "ikp"), ("ikp", "aptika"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    [winner] = [code for code, outcome in outcomes.items() if outcome == "committed"]
+    [lost] = [outcome for outcome in outcomes.values() if outcome != "committed"]
+    assert isinstance(lost, Conflict) and lost.__cause__.orig.sqlstate == "40P01", repr(lost)
+    with rt.uow() as session:
+        names = dict(session.execute(select(Bidang.code, Bidang.name)
+                                     .where(Bidang.code.in_(["aptika", "ikp"]))).all())
+    assert names == {"aptika": f"{winner} {0 if winner == 'aptika' else 1}",
+                     "ikp": f"{winner} {0 if winner == 'ikp' else 1}"}
