@@ -705,6 +705,12 @@ def _plan(rt: Runtime, session: Session, instance: Instance,
         raise _Refused(f"kegiatan sudah memakai versi {version.version}")
     if version.version < old.version:
         raise _Refused(f"versi {version.version} lebih lama dari versi kegiatan ({old.version})")
+    # Locked in the order a completion and a firing deadline take them (timer rows,
+    # task rows, then the instance), before anything below changes one: in another
+    # order a migration and a completion of the same instance could deadlock.
+    session.execute(select(Timer.id).where(Timer.instance_id == instance.id).with_for_update())
+    session.execute(select(TaskRow.id).where(TaskRow.instance_id == instance.id, TaskRow.state == "open")
+                    .with_for_update())
     run = Run.load(rt, session, instance)
     old_definition = run.definition
     new_definition, new_spec = rt.definition(version)

@@ -5,6 +5,7 @@ and hand it to the service functions.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import contextmanager
 from datetime import datetime
@@ -26,6 +27,8 @@ from process.calendar import WorkingCalendar
 from process.definition import Definition
 from process.loader import load
 
+
+log = logging.getLogger(__name__)
 
 # Session.info key: a read-first unit of work that has not begun writing yet.
 _READ_FIRST = "alur.read_first"
@@ -83,6 +86,11 @@ class Runtime:
         except (StaleDataError, DBAPIError) as err:
             if isinstance(err, DBAPIError) and not _lost_race(err):
                 raise
+            if isinstance(err, DBAPIError) and not isinstance(err, IntegrityError):
+                # Answered like any lost race, but a deadlock that keeps coming back
+                # is a lock-order bug to fix: it must show in the log.
+                log.warning("PostgreSQL aborted a transaction, answered as a conflict: %s",
+                            str(err.orig).splitlines()[0])
             session.rollback()
             raise Conflict("data ini baru saja diubah oleh orang lain; muat ulang dan coba lagi") from err
         finally:

@@ -1,6 +1,7 @@
 """Races only PostgreSQL has (SQLite runs one writer at a time): schedulers, deliverers, users."""
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import timedelta
@@ -10,7 +11,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from benchmarks.population import Template, clone
-from engine import escalation, services
+from engine import editor, escalation, services
 from engine.db import Alert, Bidang, Timer
 from engine.errors import Conflict
 from engine.notify import Deliverer
@@ -19,6 +20,7 @@ from engine.scheduler import PassReport, Scheduler
 from engine.workflow import Run
 from tests.integration.real_office import database_url  # noqa: F401 (fixture: PostgreSQL only)
 from tests.integration.sop import STEP_DATA, do_step
+from tests.integration.test_definitions import deploy_v2, step7_to_administrasi
 from tests.integration.timer_helpers import (
     ONE_MINUTE, SmtpSink, alert_rows, configure, event_count, events_per_instance, free_port, open_row,
     overdue_instances, quiet, start, timer_rows,
@@ -126,7 +128,10 @@ def test_concurrent_deliverers_mail_every_alert_once(rt, clock):
 
 
 def wait_for_a_lock_wait(rt, seconds: float = 10.0) -> None:
-    """Until some session of this database waits for a row lock (the other thread got that far)."""
+    """Until a session of the test's database waits for a row lock: the other thread got that far.
+
+    (The database is the test's own; the only other session is held in Python, not waiting on a lock.)
+    """
     query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                  "AND wait_event_type = 'Lock'")
     deadline = time.monotonic() + seconds
@@ -189,8 +194,10 @@ def test_a_completion_and_a_firing_deadline_lock_in_one_order(rt, clock, monkeyp
     assert open_row(rt, instance_id).step == 2
 
 
-def test_a_deadlock_victim_is_a_conflict_with_nothing_written(rt):
-    """Two units of work update two rows in opposite orders: PostgreSQL aborts one, which is a 409."""
+def test_a_deadlock_victim_is_a_conflict_with_nothing_written(rt, caplog):
+    """Two units of work update two rows in opposite orders: PostgreSQL aborts one, which is a 409,
+    and the log says so (a deadlock that keeps coming is a lock-order bug)."""
+    caplog.set_level(logging.WARNING, logger="engine.runtime")
     both_hold_one = threading.Barrier(2)
     outcomes = {}
 
@@ -214,8 +221,51 @@ def test_a_deadlock_victim_is_a_conflict_with_nothing_written(rt):
     [winner] = [code for code, outcome in outcomes.items() if outcome == "committed"]
     [lost] = [outcome for outcome in outcomes.values() if outcome != "committed"]
     assert isinstance(lost, Conflict) and lost.__cause__.orig.sqlstate == "40P01", repr(lost)
+    assert any("deadlock detected" in r.getMessage() for r in caplog.records), caplog.text
     with rt.uow() as session:
         names = dict(session.execute(select(Bidang.code, Bidang.name)
                                      .where(Bidang.code.in_(["aptika", "ikp"]))).all())
     assert names == {"aptika": f"{winner} {0 if winner == 'aptika' else 1}",
                      "ikp": f"{winner} {0 if winner == 'ikp' else 1}"}
+
+
+def test_a_migration_and_a_completion_lock_in_one_order(rt, clock, monkeypatch):
+    """The process owner's migration is held half-way while the step's holder completes it."""
+    instance_id = start(rt)
+    row = open_row(rt, instance_id)
+    seen = services.claim(rt, row.id, "aptika.implementasi")["version"]
+    deploy_v2(rt, step7_to_administrasi())
+    paused, go = threading.Event(), threading.Event()
+    real_boundary_timer = editor._boundary_timer
+
+    def held(*args, **kwargs):
+        paused.set()
+        assert go.wait(10)
+        return real_boundary_timer(*args, **kwargs)
+
+    monkeypatch.setattr(editor, "_boundary_timer", held)
+    migrated, outcomes = [], []
+    migration = threading.Thread(target=lambda: migrated.append(editor.migrate(rt, instance_id, "pemilik.proses")))
+    migration.start()
+    assert paused.wait(10)
+
+    def complete():
+        try:
+            outcomes.append(services.complete(rt, row.id, "aptika.implementasi", STEP_DATA[1], expected_version=seen))
+        except Exception as err:  # noqa: BLE001 -- what it raised is the point
+            outcomes.append(err)
+
+    completion = threading.Thread(target=complete)
+    completion.start()
+    wait_for_a_lock_wait(rt)
+    go.set()
+    migration.join(30)
+    completion.join(30)
+
+    assert [(m["from"], m["to"]) for m in migrated] == [(1, 2)]
+    [outcome] = outcomes
+    assert isinstance(outcome, Conflict) and isinstance(outcome.__cause__, StaleDataError), repr(outcome.__cause__)
+    monkeypatch.setattr(editor, "_boundary_timer", real_boundary_timer)
+    fresh = open_row(rt, instance_id)
+    services.complete(rt, row.id, "aptika.implementasi", STEP_DATA[1], expected_version=fresh.row_version)
+    assert open_row(rt, instance_id).step == 2
