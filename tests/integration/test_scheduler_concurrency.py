@@ -144,6 +144,41 @@ def wait_for_a_lock_wait(rt, seconds: float = 10.0) -> None:
     raise AssertionError("no session ever waited for a lock")
 
 
+def complete_while_held(rt, monkeypatch, module, name: str, command, task_id: str, seen: int):
+    """Run `command` in a thread until it calls `module.name`; complete the task meanwhile (as its
+    holder, at version `seen`), which must come to wait for a row lock; then let the command go on.
+    Returns what the command returned and what the completion returned or raised."""
+    paused, go = threading.Event(), threading.Event()
+    real = getattr(module, name)
+
+    def held(*args, **kwargs):
+        paused.set()
+        assert go.wait(10)
+        return real(*args, **kwargs)
+
+    def complete():
+        try:
+            outcomes.append(services.complete(rt, task_id, "aptika.implementasi", STEP_DATA[1],
+                                              expected_version=seen))
+        except Exception as err:  # noqa: BLE001 -- what it raised is the point
+            outcomes.append(err)
+
+    monkeypatch.setattr(module, name, held)
+    results, outcomes = [], []
+    first = threading.Thread(target=lambda: results.append(command()))
+    first.start()
+    assert paused.wait(10)
+    second = threading.Thread(target=complete)
+    second.start()
+    wait_for_a_lock_wait(rt)
+    go.set()
+    first.join(30)
+    second.join(30)
+    monkeypatch.setattr(module, name, real)
+    [result], [outcome] = results, outcomes
+    return result, outcome
+
+
 def test_a_completion_and_a_firing_deadline_lock_in_one_order(rt, clock, monkeypatch):
     """The scheduler is held in the middle of firing a step's deadline while its holder completes it.
 
@@ -155,41 +190,15 @@ def test_a_completion_and_a_firing_deadline_lock_in_one_order(rt, clock, monkeyp
     row = open_row(rt, instance_id)
     seen = services.claim(rt, row.id, "aptika.implementasi")["version"]
     clock.set(row.due_at + ONE_MINUTE)
-    paused, go = threading.Event(), threading.Event()
-    real_recipients = escalation.recipients
 
-    def held(*args, **kwargs):
-        paused.set()
-        assert go.wait(10)
-        return real_recipients(*args, **kwargs)
+    report, outcome = complete_while_held(rt, monkeypatch, escalation, "recipients",
+                                          Scheduler(rt, deliver=False).run_pass, row.id, seen)
 
-    monkeypatch.setattr(escalation, "recipients", held)
-    reports, outcomes = [], []
-    scheduler = threading.Thread(target=lambda: reports.append(Scheduler(rt, deliver=False).run_pass()))
-    scheduler.start()
-    assert paused.wait(10)
-
-    def complete():
-        try:
-            outcomes.append(services.complete(rt, row.id, "aptika.implementasi", STEP_DATA[1], expected_version=seen))
-        except Exception as err:  # noqa: BLE001 -- what it raised is the point
-            outcomes.append(err)
-
-    completion = threading.Thread(target=complete)
-    completion.start()
-    wait_for_a_lock_wait(rt)
-    go.set()
-    scheduler.join(30)
-    completion.join(30)
-
-    [report] = reports
     assert (report.fired, report.conflicts, report.errors) == (1, 0, 0)
-    [outcome] = outcomes
     assert isinstance(outcome, Conflict), repr(outcome)
     # Lost on the instance's version, not aborted by PostgreSQL as a deadlock victim.
     assert isinstance(outcome.__cause__, StaleDataError), repr(outcome.__cause__)
     assert open_row(rt, instance_id).step == 1 and open_row(rt, instance_id).overdue
-    monkeypatch.setattr(escalation, "recipients", real_recipients)
     services.complete(rt, row.id, "aptika.implementasi", STEP_DATA[1], expected_version=seen)
     assert open_row(rt, instance_id).step == 2
 
@@ -235,37 +244,12 @@ def test_a_migration_and_a_completion_lock_in_one_order(rt, clock, monkeypatch):
     row = open_row(rt, instance_id)
     seen = services.claim(rt, row.id, "aptika.implementasi")["version"]
     deploy_v2(rt, step7_to_administrasi())
-    paused, go = threading.Event(), threading.Event()
-    real_boundary_timer = editor._boundary_timer
 
-    def held(*args, **kwargs):
-        paused.set()
-        assert go.wait(10)
-        return real_boundary_timer(*args, **kwargs)
+    migrated, outcome = complete_while_held(rt, monkeypatch, editor, "_boundary_timer",
+                                            lambda: editor.migrate(rt, instance_id, "pemilik.proses"), row.id, seen)
 
-    monkeypatch.setattr(editor, "_boundary_timer", held)
-    migrated, outcomes = [], []
-    migration = threading.Thread(target=lambda: migrated.append(editor.migrate(rt, instance_id, "pemilik.proses")))
-    migration.start()
-    assert paused.wait(10)
-
-    def complete():
-        try:
-            outcomes.append(services.complete(rt, row.id, "aptika.implementasi", STEP_DATA[1], expected_version=seen))
-        except Exception as err:  # noqa: BLE001 -- what it raised is the point
-            outcomes.append(err)
-
-    completion = threading.Thread(target=complete)
-    completion.start()
-    wait_for_a_lock_wait(rt)
-    go.set()
-    migration.join(30)
-    completion.join(30)
-
-    assert [(m["from"], m["to"]) for m in migrated] == [(1, 2)]
-    [outcome] = outcomes
+    assert (migrated["from"], migrated["to"]) == (1, 2)
     assert isinstance(outcome, Conflict) and isinstance(outcome.__cause__, StaleDataError), repr(outcome.__cause__)
-    monkeypatch.setattr(editor, "_boundary_timer", real_boundary_timer)
     fresh = open_row(rt, instance_id)
     services.complete(rt, row.id, "aptika.implementasi", STEP_DATA[1], expected_version=fresh.row_version)
     assert open_row(rt, instance_id).step == 2
