@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import queries, services
-from engine.errors import Conflict, InvalidData
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from web import runtime
 
 bp = Blueprint("tasks", __name__)
@@ -67,11 +67,14 @@ def changed_meanwhile(task_id: str, data: dict, conflict: Conflict):
     press sends it; otherwise the error page says who has it or what became
     of it.
     """
-    view = queries.task_view(runtime(), task_id, current_user.login)
+    try:
+        view = queries.task_view(runtime(), task_id, current_user.login)
+    except (Forbidden, NotFound):
+        raise conflict from None  # moved out of reach meanwhile: the conflict is still the answer
     if not view["may_complete"]:
         raise conflict
     view["draft"] = data
-    return render_template("task.html", view=view, errors={}, conflict=str(conflict)), 409
+    return render_template("task.html", view=view, errors={}, changed_meanwhile=True), 409
 
 
 @bp.get("/dokumen/<int:document_id>")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import event, func, select
@@ -15,6 +15,8 @@ from sqlalchemy import event, func, select
 from engine import accounts, services, worklist
 from engine.bootstrap import DEMO_PASSWORD
 from engine.db import Document, Event, Instance, TaskDraft, TaskRow, User
+from engine.runtime import Runtime
+from engine.scheduler import Scheduler
 from tests.integration.sop import STEP_DATA, do_step
 from web import create_app
 
@@ -464,6 +466,36 @@ def test_a_form_sent_after_its_task_changed_comes_back_with_what_was_typed(rt, b
                       content_type="multipart/form-data")
     assert response.status_code == 302
     assert task_of(rt, instance_id)["step"] == 2
+
+
+def test_a_form_sent_as_its_deadline_fires_comes_back_in_the_users_language(rt, browser, clock, monkeypatch):
+    """The scheduler fires the step's deadline between the completion's read and its writes: the
+    instance's version moves, the task's does not. An English-speaking holder gets the form back."""
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    b.get("/")
+    b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    opened = int(re.search(r'name="version" value="(\d+)"', text(b.get(f"/tugas/{task_id}"))).group(1))
+    clock.set(datetime.fromisoformat(task_of(rt, instance_id)["due_at"]) + timedelta(minutes=1))
+    begin_writes = Runtime.begin_writes
+
+    def deadline_fires_first(self, session):
+        monkeypatch.setattr(Runtime, "begin_writes", begin_writes)
+        assert Scheduler(rt, deliver=False).run_pass().fired == 1
+        begin_writes(self, session)
+
+    monkeypatch.setattr(Runtime, "begin_writes", deadline_fires_first)
+    response = b.post(f"/tugas/{task_id}", step_one_form(opened, "Typed before the deadline"),
+                      content_type="multipart/form-data")
+    html = text(response)
+    assert response.status_code == 409 and 'id="changed-meanwhile"' in html
+    assert "This task changed since its form was opened" in html and "Files must be chosen again." in html
+    assert f'href="/kegiatan/{instance_id}"' in html
+    assert ">Typed before the deadline</textarea>" in html
+    assert task_of(rt, instance_id)["step"] == 1 and task_of(rt, instance_id)["overdue"]
+
+    response = b.post(f"/tugas/{task_id}", step_one_form(opened, "Typed before the deadline"),
+                      content_type="multipart/form-data")
+    assert response.status_code == 302 and task_of(rt, instance_id)["step"] == 2
 
 
 def test_a_form_sent_after_its_task_went_to_someone_else_gets_the_conflict_page(rt, browser):
