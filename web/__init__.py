@@ -22,7 +22,7 @@ from engine.config import Settings
 from engine.db import MAX_INTEGER
 from engine.errors import AlurError
 from engine.runtime import Runtime
-from web import i18n
+from web import i18n, letterhead
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None,
     login_manager.login_message = None
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: str(rt.calendar.tz))
     i18n.init_app(app, rt)
+    letterhead.init_app(app, rt.settings.logo_file)
 
     from web import admin, api, auth, editor, instances, monitoring, reports, sop_document, supervisor, tasks, worklist
     for blueprint in (auth.bp, worklist.bp, tasks.bp, instances.bp, supervisor.bp, admin.bp, sop_document.bp, editor.bp, monitoring.bp, reports.bp):

@@ -90,13 +90,19 @@ def tanggal(value) -> str:
 
 
 def render_pdf(html: str) -> bytes:
-    """The PDF of a self-contained HTML page; WeasyPrint may not fetch anything (no files, no network)."""
+    """The PDF of a self-contained HTML page; WeasyPrint may not fetch anything (no files, no network).
+
+    Only data: URLs are read, which hold their bytes in the page itself (the
+    logo, web/letterhead.py).
+    """
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
     class RefuseFetch(URLFetcher):
         def fetch(self, url, headers=None):
-            raise ValueError(f"the SOP document loads nothing from outside ({url[:80]})")
+            if not url.startswith("data:"):
+                raise ValueError(f"the SOP document loads nothing from outside ({url[:80]})")
+            return super().fetch(url, headers)
 
     return HTML(string=html, base_url=None, url_fetcher=RefuseFetch()).write_pdf()
 

@@ -9,6 +9,7 @@ import html
 import io
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -168,6 +169,57 @@ def test_the_pdf_is_indonesian_whatever_the_readers_language(app):
     response = client.get(f"/sop/{KEY}/v1.pdf")
     text = flat(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(response.data)).pages))
     assert "Uraian Prosedur" in text and "21 Mei 2025" in text and "Procedure" not in text
+
+
+def test_the_installations_logo_heads_the_sop_page_pdf_and_the_monitoring_form(rt, tmp_path):
+    """ALUR_LOGO_FILE (here a small PNG) is embedded in the prints; without it there is no image."""
+    pypdf = pytest.importorskip("pypdf")
+    from PIL import Image
+    logo = tmp_path / "lambang-salatiga.png"
+    Image.new("RGB", (60, 72), (180, 20, 20)).save(logo, "PNG")
+
+    def pdf_images(app) -> int:
+        reader = pypdf.PdfReader(io.BytesIO(signed_in(app, "aptika.implementasi").get(f"/sop/{KEY}/v1.pdf").data))
+        return len(reader.pages[0].images)
+
+    plain = create_app(runtime=rt, testing=True)
+    assert 'class="logo"' not in signed_in(plain, "aptika.implementasi").get(f"/sop/{KEY}/v1").get_data(as_text=True)
+    assert pdf_images(plain) == 0
+
+    rt.settings = replace(rt.settings, logo_file=logo)
+    app = create_app(runtime=rt, testing=True)
+    page = signed_in(app, "aptika.implementasi").get(f"/sop/{KEY}/v1").get_data(as_text=True)
+    assert '<img class="logo" src="data:image/png;base64,' in page
+    assert pdf_images(app) == 1
+    form = signed_in(app, "sekretaris").get("/monitoring/formulir-sop/cetak?dari=2026-01-01&sampai=2026-09-30")
+    assert form.status_code == 200 and '<img class="logo" src="data:image/png;base64,' in form.get_data(as_text=True)
+
+
+def test_a_pdf_reads_images_only_from_the_page_itself(tmp_path):
+    """data: URLs are drawn; a file or a web address in a page is never fetched."""
+    pypdf = pytest.importorskip("pypdf")
+    from PIL import Image
+    from web.letterhead import data_uri
+    from web.sop_document import render_pdf
+    png = tmp_path / "x.png"
+    Image.new("RGB", (20, 20), (0, 0, 0)).save(png, "PNG")
+    page = '<html><body><img src="{}" style="width: 20mm"></body></html>'
+
+    def images(src: str) -> int:
+        return len(pypdf.PdfReader(io.BytesIO(render_pdf(page.format(src)))).pages[0].images)
+
+    assert images(data_uri(png)) == 1
+    assert images(png.as_uri()) == 0
+    assert images("http://127.0.0.1:9/x.png") == 0
+
+
+def test_a_logo_file_that_cannot_be_used_stops_the_start_with_its_name(rt, tmp_path):
+    from web.letterhead import LogoError
+    bad = tmp_path / "logo.png"
+    bad.write_text("bukan gambar")
+    rt.settings = replace(rt.settings, logo_file=bad)
+    with pytest.raises(LogoError, match="ALUR_LOGO_FILE: .*logo.png is not a PNG or JPEG image"):
+        create_app(runtime=rt, testing=True)
 
 
 # -- the header editor ---------------------------------------------------------------------

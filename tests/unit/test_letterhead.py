@@ -1,0 +1,49 @@
+"""The logo file an installation names for its official prints (web/letterhead.py)."""
+from __future__ import annotations
+
+import base64
+import io
+
+import pytest
+from PIL import Image
+
+from web.letterhead import MAX_LOGO_BYTES, LogoError, data_uri
+
+
+def image_bytes(kind: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 48), (200, 30, 30)).save(out, kind)
+    return out.getvalue()
+
+
+def test_no_file_means_no_logo():
+    assert data_uri(None) is None
+
+
+@pytest.mark.parametrize("kind, mime", [("PNG", "image/png"), ("JPEG", "image/jpeg")])
+def test_a_png_or_jpeg_becomes_a_data_uri_of_its_own_bytes(tmp_path, kind, mime):
+    content = image_bytes(kind)
+    path = tmp_path / "lambang.img"  # the type comes from the bytes, not the name
+    path.write_bytes(content)
+    uri = data_uri(path)
+    assert uri.startswith(f"data:{mime};base64,")
+    assert base64.b64decode(uri.split(",", 1)[1]) == content
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "not a PNG or JPEG"),
+    (b"GIF89a" + bytes(64), "not a PNG or JPEG"),
+    (b"bukan gambar", "not a PNG or JPEG"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(MAX_LOGO_BYTES), "larger than 1024 KB"),
+])
+def test_a_file_that_cannot_be_the_logo_is_refused_naming_it(tmp_path, content, message):
+    path = tmp_path / "logo.png"
+    path.write_bytes(content)
+    with pytest.raises(LogoError, match=message) as refused:
+        data_uri(path)
+    assert "ALUR_LOGO_FILE" in str(refused.value) and str(path) in str(refused.value)
+
+
+def test_a_missing_file_is_refused_naming_it(tmp_path):
+    with pytest.raises(LogoError, match="ALUR_LOGO_FILE: cannot read .*tidak-ada.png"):
+        data_uri(tmp_path / "tidak-ada.png")
