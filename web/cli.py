@@ -421,9 +421,13 @@ def _summary(manifest: dict) -> str:
               help="Request threads per worker.")
 @click.option("--scheduler/--no-scheduler", "with_scheduler", default=False,
               help="Also run the timer scheduler in the server process (what `make run` does).")
+@friendly
 def serve(host: str, port: int, workers: int, threads: int, with_scheduler: bool) -> None:
     """Serve the web app with gunicorn."""
+    from web import letterhead
     from web.serve import serve as run_server
+    # Checked here, once: in the app factory alone a bad logo would fail every worker after "Listening".
+    letterhead.data_uri(Settings.from_env().logo_file)
     on_ready = None
     if with_scheduler:
         def on_ready():

@@ -3,20 +3,25 @@
 The image is a file the installation names with ALUR_LOGO_FILE (the city's
 coat of arms, as on the paper SOP). It is read once when the app starts and
 put into the pages as a data URI, because the PDFs are drawn from HTML that
-loads nothing from outside. Only PNG and JPEG are taken: an SVG could carry
-scripts and references to other files. A file that cannot be used stops the
-start with a message naming it, rather than printing documents without it.
+loads nothing from outside. Only PNG and JPEG are taken (an SVG could carry
+scripts and references to other files), decoded whole at start (a truncated
+or corrupt file would otherwise only drop out of the PDFs, with a line in a
+log), and at most MAX_LOGO_SIDE pixels a side: every PDF decodes it again. A
+file that cannot be used stops the start with a message naming it, rather
+than printing documents without it.
 """
 from __future__ import annotations
 
 import base64
+import io
 from pathlib import Path
 
-import filetype
 from flask import Flask
+from PIL import Image
 
 MAX_LOGO_BYTES = 1024 * 1024
-IMAGE_TYPES = ("image/png", "image/jpeg")
+MAX_LOGO_SIDE = 2000
+IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
 
 
 class LogoError(ValueError):
@@ -33,10 +38,28 @@ def data_uri(path: Path | None) -> str | None:
         raise LogoError(f"ALUR_LOGO_FILE: cannot read {path}: {err.strerror or err}") from None
     if len(content) > MAX_LOGO_BYTES:
         raise LogoError(f"ALUR_LOGO_FILE: {path} is larger than {MAX_LOGO_BYTES // 1024} KB")
-    kind = filetype.guess(content[:8192])
-    if kind is None or kind.mime not in IMAGE_TYPES:
-        raise LogoError(f"ALUR_LOGO_FILE: {path} is not a PNG or JPEG image")
-    return f"data:{kind.mime};base64,{base64.b64encode(content).decode('ascii')}"
+    mime = _checked_image(path, content)
+    return f"data:{mime};base64,{base64.b64encode(content).decode('ascii')}"
+
+
+def _checked_image(path: Path, content: bytes) -> str:
+    """The MIME type of a PNG or JPEG that decodes whole and is small enough in pixels."""
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            kind, (width, height) = image.format, image.size
+            if kind not in IMAGE_TYPES:
+                raise LogoError(f"ALUR_LOGO_FILE: {path} is not a PNG or JPEG image")
+            if max(width, height) > MAX_LOGO_SIDE:
+                raise LogoError(f"ALUR_LOGO_FILE: {path} is {width}x{height} pixels; "
+                                f"at most {MAX_LOGO_SIDE} a side is printed")
+            image.load()  # after the size check: decoding is what a huge image costs
+    except LogoError:
+        raise
+    except Image.UnidentifiedImageError:
+        raise LogoError(f"ALUR_LOGO_FILE: {path} is not a PNG or JPEG image") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        raise LogoError(f"ALUR_LOGO_FILE: {path} is a damaged image ({err})") from None
+    return IMAGE_TYPES[kind]
 
 
 def init_app(app: Flask, path: Path | None) -> None:

@@ -92,15 +92,15 @@ def tanggal(value) -> str:
 def render_pdf(html: str) -> bytes:
     """The PDF of a self-contained HTML page; WeasyPrint may not fetch anything (no files, no network).
 
-    Only data: URLs are read, which hold their bytes in the page itself (the
-    logo, web/letterhead.py).
+    Only PNG and JPEG data: URLs are read, which hold their bytes in the page
+    itself (the logo, web/letterhead.py).
     """
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
     class RefuseFetch(URLFetcher):
         def fetch(self, url, headers=None):
-            if not url.startswith("data:"):
+            if not url.startswith(("data:image/png;", "data:image/jpeg;")):
                 raise ValueError(f"the SOP document loads nothing from outside ({url[:80]})")
             return super().fetch(url, headers)
 

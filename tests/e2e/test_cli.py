@@ -120,6 +120,18 @@ def test_a_number_out_of_range_is_a_usage_error_naming_it(alur, args, option):
     assert f"Invalid value for '{option}'" in result.stderr
 
 
+def test_serve_with_a_logo_it_cannot_use_stops_before_listening(alur, tmp_path):
+    bad = tmp_path / "lambang.png"
+    bad.write_text("bukan gambar")
+    alur.env["ALUR_LOGO_FILE"] = str(bad)
+    try:
+        result = alur("serve", "--port", "1", ok=False)  # a port it could not bind: it must not get that far
+    finally:
+        del alur.env["ALUR_LOGO_FILE"]
+    assert error_lines(result) == [f"error: LogoError: ALUR_LOGO_FILE: {bad} is not a PNG or JPEG image"]
+    assert "Listening" not in result.stderr + result.stdout
+
+
 def test_claim_complete_and_show(alur, opened, tmp_path):
     instance_id, task = opened
     task_id = task["id"]

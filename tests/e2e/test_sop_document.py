@@ -191,19 +191,33 @@ def test_the_installations_logo_heads_the_sop_page_pdf_and_the_monitoring_form(r
     page = signed_in(app, "aptika.implementasi").get(f"/sop/{KEY}/v1").get_data(as_text=True)
     assert '<img class="logo" src="data:image/png;base64,' in page
     assert pdf_images(app) == 1
-    form = signed_in(app, "sekretaris").get("/monitoring/formulir-sop/cetak?dari=2026-01-01&sampai=2026-09-30")
+    sekretaris, period = signed_in(app, "sekretaris"), "dari=2026-01-01&sampai=2026-09-30"
+    form = sekretaris.get(f"/monitoring/formulir-sop/cetak?{period}")
     assert form.status_code == 200 and '<img class="logo" src="data:image/png;base64,' in form.get_data(as_text=True)
+    for url in (f"/monitoring/formulir-sop.pdf?{period}", f"/monitoring/laporan.pdf?{period}"):
+        printed = sekretaris.get(url)
+        assert printed.status_code == 200, url
+        assert len(pypdf.PdfReader(io.BytesIO(printed.data)).pages[0].images) == 1, url
 
 
-def test_a_pdf_reads_images_only_from_the_page_itself(tmp_path):
-    """data: URLs are drawn; a file or a web address in a page is never fetched."""
+def test_a_pdf_reads_images_only_from_the_page_itself(tmp_path, monkeypatch):
+    """PNG and JPEG data: URLs are drawn; a file, a web address or another data: type is never opened."""
     pypdf = pytest.importorskip("pypdf")
     from PIL import Image
+    from weasyprint.urls import URLFetcher
+
     from web.letterhead import data_uri
     from web.sop_document import render_pdf
     png = tmp_path / "x.png"
     Image.new("RGB", (20, 20), (0, 0, 0)).save(png, "PNG")
     page = '<html><body><img src="{}" style="width: 20mm"></body></html>'
+    opened, real_fetch = [], URLFetcher.fetch
+
+    def spy(self, url, *args, **kwargs):  # what gets past Alur's check to the real fetching
+        opened.append(url)
+        return real_fetch(self, url, *args, **kwargs)
+
+    monkeypatch.setattr(URLFetcher, "fetch", spy)
 
     def images(src: str) -> int:
         return len(pypdf.PdfReader(io.BytesIO(render_pdf(page.format(src)))).pages[0].images)
@@ -211,6 +225,8 @@ def test_a_pdf_reads_images_only_from_the_page_itself(tmp_path):
     assert images(data_uri(png)) == 1
     assert images(png.as_uri()) == 0
     assert images("http://127.0.0.1:9/x.png") == 0
+    assert images("data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4=") == 0
+    assert len(opened) == 1 and opened[0].startswith("data:image/png;")
 
 
 def test_a_logo_file_that_cannot_be_used_stops_the_start_with_its_name(rt, tmp_path):

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from web.letterhead import MAX_LOGO_BYTES, LogoError, data_uri
+from web.letterhead import MAX_LOGO_BYTES, MAX_LOGO_SIDE, LogoError, data_uri
 
 
 def image_bytes(kind: str) -> bytes:
@@ -30,10 +30,19 @@ def test_a_png_or_jpeg_becomes_a_data_uri_of_its_own_bytes(tmp_path, kind, mime)
     assert base64.b64decode(uri.split(",", 1)[1]) == content
 
 
+def image_of(size: tuple[int, int], kind: str = "PNG") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (255, 255, 255)).save(out, kind)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize("content, message", [
     (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "not a PNG or JPEG"),
-    (b"GIF89a" + bytes(64), "not a PNG or JPEG"),
+    (image_of((20, 20), "GIF"), "not a PNG or JPEG"),
     (b"bukan gambar", "not a PNG or JPEG"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(64), "not a PNG or JPEG"),   # the magic, no image
+    (image_of((300, 300))[:-200], "is a damaged image"),          # cut short
+    (image_of((MAX_LOGO_SIDE + 1, 10)), f"is {MAX_LOGO_SIDE + 1}x10 pixels"),
     (b"\x89PNG\r\n\x1a\n" + bytes(MAX_LOGO_BYTES), "larger than 1024 KB"),
 ])
 def test_a_file_that_cannot_be_the_logo_is_refused_naming_it(tmp_path, content, message):
