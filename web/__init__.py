@@ -14,6 +14,7 @@ from flask_babel import Babel
 from flask_babel import gettext as _
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
+from markupsafe import Markup
 from werkzeug.routing import IntegerConverter
 
 from engine import accounts
@@ -167,6 +168,16 @@ def _template_helpers(app: Flask) -> None:
 
     from flask_babel import get_locale
     app.jinja_env.globals["get_locale"] = get_locale
+
+    @app.template_filter()
+    def css_string(value) -> Markup:
+        """Text for inside a "..." string of a <style> element (a print's running footer).
+
+        HTML escaping is not undone inside <style>, so "&" would print as
+        "&amp;"; and a quote, backslash, line break or "<" could end the
+        string or the element. Those become CSS escapes instead.
+        """
+        return Markup("".join(c if c.isprintable() and c not in '"\\<' else f"\\{ord(c):x} " for c in str(value)))
 
     @app.template_global()
     def event_label(kind: str) -> str:

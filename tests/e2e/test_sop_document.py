@@ -229,6 +229,20 @@ def test_a_pdf_reads_images_only_from_the_page_itself(tmp_path, monkeypatch):
     assert len(opened) == 1 and opened[0].startswith("data:image/png;")
 
 
+def test_a_bidang_name_prints_as_typed_in_the_report_footer(app, rt):
+    """The running footer is a CSS string: quotes, "&", "<" and a line break must neither end it nor show
+    as HTML entities."""
+    pypdf = pytest.importorskip("pypdf")
+    from engine import accounts
+    accounts.save_bidang(rt, "admin", "uji", 'Uji & "Coba" \\ </style>\nBaris dua')
+    pdf = signed_in(app, "sekretaris").get("/monitoring/laporan.pdf?dari=2026-01-01&sampai=2026-09-30&bidang=uji")
+    assert pdf.status_code == 200
+    text = flat(pypdf.PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text())
+    footer = text[text.index("Laporan Hasil Evaluasi · "):]
+    assert footer.startswith('Laporan Hasil Evaluasi · 1 Januari 2026 – 30 September 2026 · '
+                             'Uji & "Coba" \\ </style> Baris dua'), footer
+
+
 def test_a_logo_file_that_cannot_be_used_stops_the_start_with_its_name(rt, tmp_path):
     from web.letterhead import LogoError
     bad = tmp_path / "logo.png"
