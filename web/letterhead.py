@@ -21,7 +21,8 @@ from PIL import Image
 
 MAX_LOGO_BYTES = 1024 * 1024
 MAX_LOGO_SIDE = 2000
-IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
+# Pillow's formats: a camera's JPEG with extra frames reads as MPO, still a JPEG to a PDF.
+IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "MPO": "image/jpeg"}
 
 
 class LogoError(ValueError):
@@ -45,10 +46,9 @@ def data_uri(path: Path | None) -> str | None:
 def _checked_image(path: Path, content: bytes) -> str:
     """The MIME type of a PNG or JPEG that decodes whole and is small enough in pixels."""
     try:
-        with Image.open(io.BytesIO(content)) as image:
+        # Only these readers look at the file: other formats are refused unread.
+        with Image.open(io.BytesIO(content), formats=["PNG", "JPEG"]) as image:
             kind, (width, height) = image.format, image.size
-            if kind not in IMAGE_TYPES:
-                raise LogoError(f"ALUR_LOGO_FILE: {path} is not a PNG or JPEG image")
             if max(width, height) > MAX_LOGO_SIDE:
                 raise LogoError(f"ALUR_LOGO_FILE: {path} is {width}x{height} pixels; "
                                 f"at most {MAX_LOGO_SIDE} a side is printed")

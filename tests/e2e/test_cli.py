@@ -125,7 +125,7 @@ def test_serve_with_a_logo_it_cannot_use_stops_before_listening(alur, tmp_path):
     bad.write_text("bukan gambar")
     alur.env["ALUR_LOGO_FILE"] = str(bad)
     try:
-        result = alur("serve", "--port", "1", ok=False)  # a port it could not bind: it must not get that far
+        result = alur("serve", "--port", "1", ok=False)  # it must stop before it listens
     finally:
         del alur.env["ALUR_LOGO_FILE"]
     assert error_lines(result) == [f"error: LogoError: ALUR_LOGO_FILE: {bad} is not a PNG or JPEG image"]

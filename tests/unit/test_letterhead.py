@@ -20,6 +20,15 @@ def test_no_file_means_no_logo():
     assert data_uri(None) is None
 
 
+def test_a_jpeg_with_extra_frames_from_a_camera_is_a_jpeg(tmp_path):
+    first, second = Image.new("RGB", (40, 48), (10, 10, 10)), Image.new("RGB", (40, 48), (90, 90, 90))
+    out = io.BytesIO()
+    first.save(out, "MPO", save_all=True, append_images=[second])
+    path = tmp_path / "foto.jpg"
+    path.write_bytes(out.getvalue())
+    assert data_uri(path).startswith("data:image/jpeg;base64,")
+
+
 @pytest.mark.parametrize("kind, mime", [("PNG", "image/png"), ("JPEG", "image/jpeg")])
 def test_a_png_or_jpeg_becomes_a_data_uri_of_its_own_bytes(tmp_path, kind, mime):
     content = image_bytes(kind)
