@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import base64
 import io
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask
-from PIL import Image
+from PIL import Image, ImageFile
 
 MAX_LOGO_BYTES = 1024 * 1024
 MAX_LOGO_SIDE = 2000
@@ -47,7 +48,7 @@ def _checked_image(path: Path, content: bytes) -> str:
     """The MIME type of a PNG or JPEG that decodes whole and is small enough in pixels."""
     try:
         # Only these readers look at the file: other formats are refused unread.
-        with Image.open(io.BytesIO(content), formats=["PNG", "JPEG"]) as image:
+        with _truncated_refused(), Image.open(io.BytesIO(content), formats=["PNG", "JPEG"]) as image:
             kind, (width, height) = image.format, image.size
             if max(width, height) > MAX_LOGO_SIDE:
                 raise LogoError(f"ALUR_LOGO_FILE: {path} is {width}x{height} pixels; "
@@ -60,6 +61,21 @@ def _checked_image(path: Path, content: bytes) -> str:
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
         raise LogoError(f"ALUR_LOGO_FILE: {path} is a damaged image ({err})") from None
     return IMAGE_TYPES[kind]
+
+
+@contextmanager
+def _truncated_refused():
+    """Pillow's LOAD_TRUNCATED_IMAGES off while the logo is checked.
+
+    It is process-wide, and WeasyPrint turns it on when it is imported: after
+    a first PDF, a truncated logo would load as a half-grey image.
+    """
+    saved = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = saved
 
 
 def init_app(app: Flask, path: Path | None) -> None:

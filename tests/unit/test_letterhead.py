@@ -9,6 +9,10 @@ from PIL import Image
 
 from web.letterhead import MAX_LOGO_BYTES, MAX_LOGO_SIDE, LogoError, data_uri
 
+# As in the app after its first PDF: importing WeasyPrint turns on Pillow's process-wide
+# LOAD_TRUNCATED_IMAGES, under which a cut-short file would load without complaint.
+import weasyprint.images  # noqa: E402,F401  isort:skip
+
 
 def image_bytes(kind: str) -> bytes:
     out = io.BytesIO()
