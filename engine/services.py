@@ -181,9 +181,7 @@ def user(session: Session, login: str) -> User:
 
 
 def claim(rt: Runtime, task_id: str, login: str, expected_version: int | None = None) -> dict[str, Any]:
-    # Read first, as a completion does: the guarded UPDATE below checks again
-    # what the read saw, so on SQLite the read need not hold the write lock.
-    with rt.uow(read_first=True) as session:
+    with rt.uow() as session:
         # Read and written as plain rows: claiming is the most frequent command,
         # and no other row moves with it. The task and its claimant come in one query.
         connection = session.connection()
@@ -196,7 +194,6 @@ def claim(rt: Runtime, task_id: str, login: str, expected_version: int | None = 
             return task_dict(row)
         if row.assignee is not None:
             raise Conflict(f"tugas sudah diklaim oleh {row.assignee}")
-        rt.begin_writes(session)
         if connection.execute(_TAKE, {"task": task_id, "seen": row.row_version, "login": login}).rowcount != 1:
             raise Conflict("tugas baru saja diklaim atau diubah oleh orang lain; muat ulang")
         log(session, row.instance_id, rt.now(), "claimed", login, row.step, row.id)

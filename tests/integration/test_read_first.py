@@ -1,5 +1,4 @@
-"""A completion checks and runs its step before it writes, and a claim reads its task before it
-takes it: on SQLite without the write lock.
+"""A completion checks and runs its step before it writes: on SQLite without the write lock.
 
 What it read is then only as good as the version checks of its writes: a
 change to the task or the instance in between makes it a Conflict that
@@ -11,7 +10,7 @@ import threading
 
 import pytest
 
-from engine import accounts, services
+from engine import services
 from engine.db import Bidang
 from engine.errors import Conflict
 from engine.runtime import Runtime
@@ -85,37 +84,6 @@ def test_a_task_changed_between_reading_and_writing_makes_the_completion_a_confl
     # Nothing was left half-done: the completion succeeds when tried again.
     assert services.complete(rt, task_id, LOGIN, STEP_DATA[1])["state"] == "completed"
     assert open_task(rt, instance_id)["step"] == 2
-
-
-def test_a_task_claimed_by_a_colleague_while_a_claim_reads_makes_it_a_conflict(monkeypatch, settings, clock, rt):
-    """Two members of the lane press "klaim" at once: the one who writes first has it, the other a 409."""
-    accounts.save_user(rt, "admin", "aptika.implementasi2", "Rekan", "aptika", ["implementasi"],
-                       password="rahasia-sekali")
-    instance_id = services.start(rt, KEY, "aptika", "Layanan email dinas", LOGIN)
-    task_id = open_task(rt, instance_id)["id"]
-    other = Runtime(settings, clock=clock)
-    original = services.may_take
-
-    def colleague_claims_first(account, row):
-        monkeypatch.setattr(services, "may_take", original)
-        failures = []
-        thread = threading.Thread(target=_capture(lambda: services.claim(other, task_id, "aptika.implementasi2"),
-                                                  failures), daemon=True)
-        thread.start()
-        thread.join(10)
-        assert not thread.is_alive(), "the colleague's claim had to wait for this claim's reading"
-        assert not failures, failures
-        return original(account, row)
-
-    monkeypatch.setattr(services, "may_take", colleague_claims_first)
-    try:
-        with pytest.raises(Conflict, match="baru saja diklaim"):
-            services.claim(rt, task_id, LOGIN)
-    finally:
-        other.dispose()
-    assert open_task(rt, instance_id)["assignee"] == "aptika.implementasi2"
-    claims = [e for e in services.show(rt, instance_id)["history"] if e["kind"] == "claimed"]
-    assert [e["actor"] for e in claims] == ["aptika.implementasi2"]
 
 
 def test_a_read_first_unit_of_work_refuses_to_write_before_it_says_so(rt):
