@@ -37,11 +37,6 @@ _READ_FIRST = "alur.read_first"
 _RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
-def _lost_race(err: DBAPIError) -> bool:
-    """A unique-key race, or a transaction PostgreSQL aborted for another one."""
-    return isinstance(err, IntegrityError) or getattr(err.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
-
-
 class Runtime:
     def __init__(self, settings: Settings, clock: Clock | None = None,
                  calendar: WorkingCalendar | None = None, escalation: EscalationConfig | None = None):
@@ -84,9 +79,9 @@ class Runtime:
         try:
             yield session
         except (StaleDataError, DBAPIError) as err:
-            if isinstance(err, DBAPIError) and not _lost_race(err):
-                raise
             if isinstance(err, DBAPIError) and not isinstance(err, IntegrityError):
+                if getattr(err.orig, "sqlstate", None) not in _RETRYABLE_SQLSTATES:
+                    raise
                 # Answered like any lost race, but a deadlock that keeps coming back
                 # is a lock-order bug to fix: it must show in the log.
                 log.warning("PostgreSQL aborted a transaction, answered as a conflict: %s",
