@@ -19,6 +19,11 @@ class Conflict(AlurError):
     status = 409
 
 
+class LostRace(Conflict):
+    """Another transaction changed rows this one had read, first: nothing was written, and the
+    same command, run again, reads the new state and decides afresh (it may well succeed)."""
+
+
 class InvalidData(AlurError):
     """Submitted data that does not fit; `errors` maps each field to its message."""
     status = 422

@@ -21,7 +21,7 @@ from engine import events, spiff, workflow_cache
 from engine.clock import Clock
 from engine.config import Settings
 from engine.db import READ_ONLY, DefinitionVersion, make_engine, make_sessionmaker, sqlite_begin_writes
-from engine.errors import Conflict
+from engine.errors import Conflict, LostRace
 from engine.escalation_config import EscalationConfig
 from process.calendar import WorkingCalendar
 from process.definition import Definition
@@ -61,7 +61,8 @@ class Runtime:
 
         A lost optimistic version check, a unique-key race, or a transaction
         PostgreSQL chose to abort (deadlock, serialization failure) becomes a
-        Conflict, and nothing of the transaction is written.
+        Conflict, and nothing of the transaction is written. The first and
+        the last are a `LostRace`: the command may be run again.
 
         `read_first`: the command reads and computes before it writes, and
         says where its writes begin with `begin_writes`. On SQLite, which
@@ -79,15 +80,19 @@ class Runtime:
         try:
             yield session
         except (StaleDataError, DBAPIError) as err:
-            if isinstance(err, DBAPIError) and not isinstance(err, IntegrityError):
-                if getattr(err.orig, "sqlstate", None) not in _RETRYABLE_SQLSTATES:
-                    raise
+            aborted = getattr(getattr(err, "orig", None), "sqlstate", None) in _RETRYABLE_SQLSTATES
+            if isinstance(err, DBAPIError) and not isinstance(err, IntegrityError) and not aborted:
+                raise
+            if aborted:
                 # Answered like any lost race, but a deadlock that keeps coming back
                 # is a lock-order bug to fix: it must show in the log.
                 log.warning("PostgreSQL aborted a transaction, answered as a conflict: %s",
                             str(err.orig).splitlines()[0])
             session.rollback()
-            raise Conflict("data ini baru saja diubah oleh orang lain; muat ulang dan coba lagi") from err
+            # A unique key taken meanwhile stays taken: only a lost version check
+            # or an aborted transaction is worth running again.
+            lost = Conflict if isinstance(err, IntegrityError) else LostRace
+            raise lost("data ini baru saja diubah oleh orang lain; muat ulang dan coba lagi") from err
         finally:
             # Whatever was not committed is discarded. Objects are detached
             # first so values already read stay readable after the block.

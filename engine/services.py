@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 from engine import accounts, documents
 from engine.accounts import Account, account
 from engine.db import Bidang, DefinitionVersion, Event, Instance, TaskRow, User
-from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.errors import Conflict, Forbidden, InvalidData, LostRace, NotFound
 from engine.events import log
 from engine.permissions import may_start, may_take
 from engine.runtime import Runtime
@@ -235,6 +235,10 @@ def unclaim(rt: Runtime, task_id: str, login: str, expected_version: int | None 
         return task_dict(row)
 
 
+# How often a completion is run in all when it keeps losing its race (see `complete`).
+COMPLETE_ATTEMPTS = 3
+
+
 def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
              files: dict[str, Path | tuple[str, bytes]] | None = None,
              expected_version: int | None = None) -> dict[str, Any]:
@@ -243,8 +247,22 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
     The step is checked and run before the command writes anything (on
     SQLite, without holding the write lock). The writes then check that the
     task and the instance are still at the versions read: if either moved in
-    between, the command is a Conflict and writes nothing.
+    between, nothing is written and the command runs again on what is there
+    now. Whatever moved the instance (its deadline firing at that moment, a
+    parallel step completed) changed nothing the user holds, so the
+    completion then goes through; a task that was completed, taken over or
+    changed meanwhile is refused by the checks as usual.
     """
+    for attempt in range(1, COMPLETE_ATTEMPTS + 1):
+        try:
+            return _complete(rt, task_id, login, data, files, expected_version)
+        except LostRace:
+            if attempt == COMPLETE_ATTEMPTS:
+                raise
+
+
+def _complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
+              files: dict[str, Path | tuple[str, bytes]] | None, expected_version: int | None) -> dict[str, Any]:
     with rt.uow(read_first=True) as session:
         # One query for the task, its instance and the actor; the workflow
         # state is read only when this process does not hold it already.

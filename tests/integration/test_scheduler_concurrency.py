@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text, update
-from sqlalchemy.orm.exc import StaleDataError
 
 from benchmarks.population import Template, clone
 from engine import editor, escalation, services
@@ -179,13 +178,15 @@ def complete_while_held(rt, monkeypatch, module, name: str, command, task_id: st
     return result, outcome
 
 
-def test_a_completion_and_a_firing_deadline_lock_in_one_order(rt, clock, monkeypatch):
+def test_a_completion_and_a_firing_deadline_lock_in_one_order(rt, clock, monkeypatch, caplog):
     """The scheduler is held in the middle of firing a step's deadline while its holder completes it.
 
     Both touch the step's timer row and then its task row; in opposite orders
     they deadlock, and PostgreSQL aborts one of them after a second. In one
-    order, the completion waits, then loses cleanly on the instance's version.
+    order, the completion waits, loses cleanly on the instance's version, and
+    goes through when it runs again.
     """
+    caplog.set_level(logging.WARNING, logger="engine.runtime")
     instance_id = start(rt)
     row = open_row(rt, instance_id)
     seen = services.claim(rt, row.id, "aptika.implementasi")["version"]
@@ -195,12 +196,12 @@ def test_a_completion_and_a_firing_deadline_lock_in_one_order(rt, clock, monkeyp
                                           Scheduler(rt, deliver=False).run_pass, row.id, seen)
 
     assert (report.fired, report.conflicts, report.errors) == (1, 0, 0)
-    assert isinstance(outcome, Conflict), repr(outcome)
-    # Lost on the instance's version, not aborted by PostgreSQL as a deadlock victim.
-    assert isinstance(outcome.__cause__, StaleDataError), repr(outcome.__cause__)
-    assert open_row(rt, instance_id).step == 1 and open_row(rt, instance_id).overdue
-    services.complete(rt, row.id, "aptika.implementasi", STEP_DATA[1], expected_version=seen)
+    assert outcome["state"] == "completed", repr(outcome)
+    # No transaction was aborted by PostgreSQL as a deadlock victim (the retry would hide it).
+    assert "PostgreSQL aborted" not in caplog.text
     assert open_row(rt, instance_id).step == 2
+    [alert] = alert_rows(rt)
+    assert alert.cancelled_at is not None
 
 
 def test_a_deadlock_victim_is_a_conflict_with_nothing_written(rt, caplog):
@@ -238,8 +239,13 @@ def test_a_deadlock_victim_is_a_conflict_with_nothing_written(rt, caplog):
                      "ikp": f"{winner} {0 if winner == 'ikp' else 1}"}
 
 
-def test_a_migration_and_a_completion_lock_in_one_order(rt, clock, monkeypatch):
-    """The process owner's migration is held half-way while the step's holder completes it."""
+def test_a_migration_and_a_completion_lock_in_one_order(rt, clock, monkeypatch, caplog):
+    """The process owner's migration is held half-way while the step's holder completes it.
+
+    The completion waits, loses on the versions, and run again is refused:
+    the step it was opened on moved to another version of the SOP.
+    """
+    caplog.set_level(logging.WARNING, logger="engine.runtime")
     instance_id = start(rt)
     row = open_row(rt, instance_id)
     seen = services.claim(rt, row.id, "aptika.implementasi")["version"]
@@ -249,7 +255,8 @@ def test_a_migration_and_a_completion_lock_in_one_order(rt, clock, monkeypatch):
                                             lambda: editor.migrate(rt, instance_id, "pemilik.proses"), row.id, seen)
 
     assert (migrated["from"], migrated["to"]) == (1, 2)
-    assert isinstance(outcome, Conflict) and isinstance(outcome.__cause__, StaleDataError), repr(outcome.__cause__)
+    assert isinstance(outcome, Conflict) and "sudah berubah" in str(outcome), repr(outcome)
+    assert "PostgreSQL aborted" not in caplog.text
     fresh = open_row(rt, instance_id)
     services.complete(rt, row.id, "aptika.implementasi", STEP_DATA[1], expected_version=fresh.row_version)
     assert open_row(rt, instance_id).step == 2
