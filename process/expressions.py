@@ -10,28 +10,82 @@ untrusted input. Two layers keep it harmless:
 2. `evaluate()` runs `check()` again and then evaluates with simpleeval, which
    itself has no builtins and blocks dunder access, so an expression that
    somehow skipped validation still cannot reach Python internals.
+
+Every value an expression makes also stays small, so an evaluation is
+quick whatever is written (a condition never needs more): text is at most
+MAX_TEXT characters, lists are not repeated, text is not formatted with
+`%`, `str`/`lower`/`upper` take single values, and `round` keeps at most
+ROUND_DIGITS digits. Without these, a condition as short as
+`len(str([[1]*99999]*99999))` held a request for minutes.
 """
 from __future__ import annotations
 
 import ast
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Mapping
 
 from simpleeval import SimpleEval
 
 MAX_LENGTH = 500
+MAX_TEXT = 10_000
+ROUND_DIGITS = 15
+
+
+class ExpressionError(ValueError):
+    """An expression that is refused or that failed to evaluate."""
+
+
+_SINGLE = (str, int, float, bool, type(None), date, datetime)
+
+
+def _single(value: Any, function: str) -> Any:
+    if not isinstance(value, _SINGLE):
+        raise ExpressionError(f"{function}() takes a single value, not a {type(value).__name__}")
+    return value
+
+
+def _round(number: Any, digits: int | None = None) -> Any:
+    if digits is None:
+        return round(number)  # a whole number, as round() gives
+    if isinstance(digits, bool) or not isinstance(digits, int) or abs(digits) > ROUND_DIGITS:
+        raise ExpressionError(f"round() keeps between -{ROUND_DIGITS} and {ROUND_DIGITS} digits")
+    return round(number, digits)
+
+
+def _repeat(a: Any, b: Any) -> Any:
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        raise ExpressionError("a list cannot be repeated")
+    if isinstance(a, str) or isinstance(b, str):
+        text, times = (a, b) if isinstance(a, str) else (b, a)
+        if isinstance(times, int) and len(text) * times > MAX_TEXT:
+            raise ExpressionError(f"text longer than {MAX_TEXT} characters")
+    return a * b
+
+
+def _join(a: Any, b: Any) -> Any:
+    if hasattr(a, "__len__") and hasattr(b, "__len__") and len(a) + len(b) > MAX_TEXT:
+        raise ExpressionError(f"a value longer than {MAX_TEXT}")
+    return a + b
+
+
+def _modulo(a: Any, b: Any) -> Any:
+    if isinstance(a, str):
+        raise ExpressionError("text cannot be formatted with %")
+    return a % b
+
 
 FUNCTIONS = {
     "len": len,
     "abs": abs,
     "min": min,
     "max": max,
-    "round": round,
-    "lower": lambda s: str(s).lower(),
-    "upper": lambda s: str(s).upper(),
+    "round": _round,
+    "lower": lambda s: str(_single(s, "lower")).lower(),
+    "upper": lambda s: str(_single(s, "upper")).upper(),
     "bool": bool,
     "int": int,
-    "str": str,
+    "str": lambda s: str(_single(s, "str")),
 }
 
 _ALLOWED_NODES = (
@@ -40,10 +94,6 @@ _ALLOWED_NODES = (
     ast.Is, ast.IsNot, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod,
     ast.Name, ast.Load, ast.Constant, ast.List, ast.Tuple, ast.IfExp, ast.Call, ast.Subscript,
 )
-
-
-class ExpressionError(ValueError):
-    """An expression that is refused or that failed to evaluate."""
 
 
 @lru_cache(maxsize=4096)
@@ -91,6 +141,7 @@ class _Evaluator(SimpleEval):
         super().__init__(**kwargs)
         self.nodes[ast.List] = lambda node: [self._eval(x) for x in node.elts]
         self.nodes[ast.Tuple] = lambda node: tuple(self._eval(x) for x in node.elts)
+        self.operators = {**self.operators, ast.Mult: _repeat, ast.Add: _join, ast.Mod: _modulo}
 
 
 def evaluate(expression: str, data: Mapping[str, Any]) -> Any:

@@ -156,6 +156,16 @@ def test_check_refuses_non_strings():
     ("'a' * 1000000000", {}, "cannot evaluate"),       # simpleeval's length guard, not a 1 GB string
     ("[0] * 1000000000", {}, "cannot evaluate"),
     ("capaian * 100000000", {"capaian": "xx"}, "cannot evaluate"),
+    # Every value stays small (small sizes here: without the bounds each would simply succeed,
+    # and at full size they held a request for minutes, e.g. len(str([[1]*99999]*99999))).
+    ("len(str([[1] * 100] * 100)) > 0", {}, "a list cannot be repeated"),
+    ("3 * nilai", {"nilai": [1]}, "a list cannot be repeated"),
+    ("'x' * 20000", {}, "text longer than 10000 characters"),
+    ("capaian + capaian", {"capaian": "x" * 6000}, "a value longer than 10000"),
+    ("round(1, -100)", {}, "round() keeps between -15 and 15 digits"),
+    ("'%05d' % 1", {}, "text cannot be formatted with %"),
+    ("str(nilai)", {"nilai": [1, 2]}, "str() takes a single value, not a list"),
+    ("lower(nilai)", {"nilai": [1, 2]}, "lower() takes a single value"),
 ])
 def test_evaluation_errors_are_expression_errors(expression, data, fragment):
     started = time.perf_counter()
