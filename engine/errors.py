@@ -33,5 +33,11 @@ class InvalidData(AlurError):
         self.errors = errors or {}
 
 
+class StepBlocked(InvalidData):
+    """The running definition cannot take a step as submitted: a gateway's condition failed, or none
+    of its paths matches. Nothing is written; the data the condition reads, or the diagram, must change."""
+    code = "step_blocked"
+
+
 class TooLarge(AlurError):
     status = 413

@@ -292,9 +292,7 @@ def _complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
             raise InvalidData(f"isian langkah {step.number} tidak valid", err.errors) from None
         documents.write(rt, pending)
         now = rt.now()
-        task.data.update(cleaned)
-        task.run()
-        run.advance()
+        run.finish(task, cleaned)
         run.serialize()
         rt.begin_writes(session)
         log(session, instance.id, now, "step_completed", login, step.number, row.id, cleaned)

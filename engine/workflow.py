@@ -8,8 +8,11 @@ command that moves a workflow (start, complete, a timer firing) ends in
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
+
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -19,10 +22,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import escalation, spiff
 from engine.db import Instance, TaskRow, Timer
+from engine.errors import StepBlocked
 from engine.events import log
 from engine.runtime import Runtime
 from engine.workflow_cache import after_commit
 from process.definition import SCOPE_OFFICE, Definition
+from process.expressions import ExpressionError
 
 
 class Run:
@@ -59,6 +64,13 @@ class Run:
     def user_task(self, task_id: str) -> Task | None:
         return next((t for t in spiff.ready_user_tasks(self.workflow) if str(t.id) == task_id), None)
 
+    def finish(self, task: Task, data: dict) -> None:
+        """Run a ready user task with its form's data, then the engine steps after it."""
+        task.data.update(data)
+        with _blocked_as_step_blocked():
+            task.run()
+        self.advance()
+
     def advance(self) -> None:
         """Fire the timers that are due by the runtime's clock, then run engine steps.
 
@@ -66,8 +78,9 @@ class Run:
         run it. (do_engine_steps alone refreshes last, so a due timer would
         wait for the next command.)
         """
-        self.workflow.refresh_timers()
-        self.workflow.do_engine_steps()
+        with _blocked_as_step_blocked():
+            self.workflow.refresh_timers()
+            self.workflow.do_engine_steps()
 
     def serialize(self) -> str:
         """The workflow's JSON as `save` will write it, made once: a command that has moved the
@@ -210,6 +223,27 @@ _SAVE_INSTANCE = (update(_instances)
                   .where(_instances.c.id == bindparam("instance"), _instances.c.version == bindparam("seen"))
                   .values(workflow_json=bindparam("json"), version=bindparam("next")))
 _FINISH_INSTANCE = _SAVE_INSTANCE.values(state=bindparam("state_"), completed_at=bindparam("at"))
+
+
+@contextmanager
+def _blocked_as_step_blocked():
+    """SpiffWorkflow's own error for a gateway it cannot pass, as the engine's: the user sees why.
+
+    (The workflow object is left half-moved; the unit of work rolls back and
+    it is never put in the cache.)
+    """
+    try:
+        yield
+    except WorkflowException as err:
+        spec = err.task_spec
+        element = (getattr(spec, "bpmn_id", None) or spec.name) if spec else None
+        name = getattr(spec, "bpmn_name", None)
+        where = f" pada {name!r} ({element})" if name else f" pada {element}" if element else ""
+        # SpiffWorkflow says only which expression failed; ours says why.
+        why = err.__context__ if isinstance(err.__context__, ExpressionError) else err
+        raise StepBlocked(f"langkah tidak dapat diteruskan{where}: {why}; "
+                          "periksa isian yang dibaca kondisinya, atau minta pemilik proses "
+                          "memperbaiki diagram") from err
 
 
 def _checked(result, table: str, key) -> None:

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import queries, services
-from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound, StepBlocked
 from web import runtime
 
 bp = Blueprint("tasks", __name__)
@@ -50,6 +50,9 @@ def show(task_id):
         result = services.complete(runtime(), task_id, current_user.login, data,
                                    files=uploaded_files(view["step"]),
                                    expected_version=request.form.get("version", type=int))
+    except StepBlocked as err:
+        view["draft"] = data
+        return render_template("task.html", view=view, errors={}, blocked=str(err)), 422
     except InvalidData as err:
         view["draft"] = data
         return render_template("task.html", view=view, errors=err.errors), 422

@@ -14,7 +14,8 @@ from engine import accounts, services
 from engine.db import User
 from engine.runtime import Runtime
 from engine.scheduler import Scheduler
-from tests.integration.sop import STEP_DATA, STEP_FILES, performer
+from tests.integration.sop import STEP_DATA, STEP_FILES, do_step, performer
+from tests.integration.test_definitions import deploy_v2, gateway_without_a_path
 from web import create_app
 
 KEY = "monev_kegiatan_bidang"
@@ -605,3 +606,19 @@ def test_unknown_route_and_wrong_method_are_json(as_user):
     response = api.client.delete("/api/v1/tasks", headers=api._headers(None))
     error(response, 405, "method_not_allowed")
     assert "GET" in response.headers["Allow"]
+
+
+def test_a_step_whose_gateway_cannot_be_passed_is_422_step_blocked_with_the_reason(rt, as_user):
+    deploy_v2(rt, gateway_without_a_path())
+    instance_id = start(rt)
+    for step in (1, 2, 3, 4):
+        do_step(rt, instance_id, step)
+    api = as_user("aptika.teknis")
+    task_id = open_task_id(api, instance_id)
+    assert api.post(f"/tasks/{task_id}/claim", json={}).status_code == 200
+
+    body = error(api.post(f"/tasks/{task_id}/complete", json={"data": {"terverifikasi": True, "catatan": "ok"}}),
+                 422, "step_blocked")
+
+    assert "Gateway_05" in body["message"] and "No conditions satisfied" in body["message"]
+    assert open_task_id(api, instance_id) == task_id

@@ -18,6 +18,7 @@ from engine.db import Document, Event, Instance, TaskDraft, TaskRow, User
 from engine.runtime import Runtime
 from engine.scheduler import Scheduler
 from tests.integration.sop import STEP_DATA, do_step
+from tests.integration.test_definitions import deploy_v2, gateway_without_a_path
 from web import create_app
 
 KEY = "monev_kegiatan_bidang"
@@ -504,6 +505,26 @@ def test_a_form_that_comes_back_changed_speaks_the_users_language(rt, browser):
     assert "This task changed since its form was opened" in html and "Files must be chosen again." in html
     assert f'href="/kegiatan/{instance_id}"' in html
     assert ">Typed in English</textarea>" in html
+
+
+def test_a_step_whose_gateway_cannot_be_passed_comes_back_with_the_reason_and_what_was_typed(rt, browser):
+    deploy_v2(rt, gateway_without_a_path())
+    instance_id = start(rt)
+    for step in (1, 2, 3, 4):
+        do_step(rt, instance_id, step)
+    task = task_of(rt, instance_id)
+    version = services.claim(rt, task["id"], "aptika.teknis")["version"]
+    b = browser("aptika.teknis")
+    b.get(f"/tugas/{task['id']}")
+
+    response = b.post(f"/tugas/{task['id']}", {"terverifikasi": "true", "catatan": "Sudah dicek bersama",
+                                               "action": "complete", "version": str(version)})
+
+    html = text(response)
+    assert response.status_code == 422 and 'id="step-blocked"' in html
+    assert "tidak dapat diteruskan oleh definisi SOP" in html and "Gateway_05" in html
+    assert ">Sudah dicek bersama</textarea>" in html
+    assert task_of(rt, instance_id)["id"] == task["id"]
 
 
 def test_a_form_sent_after_its_task_went_to_someone_else_gets_the_conflict_page(rt, browser):

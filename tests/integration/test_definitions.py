@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from engine import bootstrap, editor, services, worklist
 from engine.db import DefinitionDraft, DefinitionVersion, Event, Instance, TaskRow, Timer
-from engine.errors import Conflict, Forbidden, InvalidData, NotFound, TooLarge
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound, StepBlocked, TooLarge
 from process.loader import load
 from process.mutu_baku import MutuBaku
 from tests.integration.sop import do_step
@@ -476,3 +476,40 @@ def test_only_process_owners_and_admins_edit_deploy_or_migrate(rt, login):
             call()
     with rt.uow() as session:
         assert session.get(DefinitionDraft, KEY).saved_by == "admin"
+
+
+# -- a condition that fails when an instance reaches it -----------------------------------
+
+def gateway_without_a_path(condition: str = "terverifikasi == True and False") -> str:
+    """The seed SOP whose "terverifikasi?" gateway lets no instance through (no default path either)."""
+    return BPMN.replace(">terverifikasi == True<", f">{condition}<", 1).replace(
+        ">terverifikasi == False<", ">terverifikasi == False and 1 == 2<", 1)
+
+
+@pytest.mark.parametrize("condition,reason", [
+    ("terverifikasi == True and catatan != 'x'", "catatan"),   # an optional field left out: not in the data
+    ("terverifikasi == True and 1 // (terverifikasi - terverifikasi) == 0", "modulo by zero"),
+    ("terverifikasi == True and False", "No conditions satisfied"),  # and no default path
+])
+def test_a_gateway_that_cannot_be_passed_blocks_the_step_with_its_reason_and_writes_nothing(
+        rt, condition, reason):
+    deploy_v2(rt, gateway_without_a_path(condition))
+    instance_id = start(rt)
+    for step in (1, 2, 3, 4):
+        do_step(rt, instance_id, step)
+    row = open_row(rt, instance_id)
+    assert row.step == 5
+    services.claim(rt, row.id, "aptika.teknis")
+    with rt.uow() as session:
+        before = session.get(Instance, instance_id).version
+
+    with pytest.raises(StepBlocked) as blocked:
+        services.complete(rt, row.id, "aptika.teknis", {"terverifikasi": True})
+
+    assert reason in str(blocked.value) and "Gateway_05" in str(blocked.value)
+    assert blocked.value.status == 422
+    with rt.uow() as session:
+        assert session.get(Instance, instance_id).version == before
+    again = open_row(rt, instance_id)
+    assert (again.id, again.assignee, again.state) == (row.id, "aptika.teknis", "open")
+    assert events(rt, instance_id, "step_completed")[-1].step == 4

@@ -30,7 +30,8 @@ ERROR_DESCRIPTIONS = {
     409: ("Konflik: sudah diklaim, sudah selesai, versi atau revisi draf usang, "
           "atau kegiatan tidak dapat dipindah versi (conflict)"),
     413: "Berkas atau permintaan terlalu besar (too_large)",
-    422: "Data tidak valid; error.fields memuat pesan per isian (invalid_data)",
+    422: ("Data tidak valid; error.fields memuat pesan per isian (invalid_data), atau gerbang sesudah "
+          "langkah tidak dapat dilalui dengan data itu (step_blocked)"),
 }
 
 
