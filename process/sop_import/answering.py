@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from process import bpmn
+from process.loader import _YamlLoader
 from process.mutu_baku import MutuBaku, MutuBakuError
 from process.sop_import import bpmn_writer
 from process.sop_import.bpmn_writer import FINISH, START
@@ -36,7 +37,9 @@ class Answered:
 def questions_in(yaml_text: str) -> list[dict[str, Any]]:
     """The YAML's open questions ([] when there are none or the YAML cannot be read)."""
     try:
-        data = yaml.safe_load(yaml_text or "")
+        # A draft's YAML is the user's text: without aliases, as everywhere (a few lines of
+        # them expand to gigabytes once the questions are written out as JSON).
+        data = yaml.load(yaml_text or "", Loader=_YamlLoader)  # noqa: S506 (a SafeLoader without aliases)
     except yaml.YAMLError:
         return []
     questions = data.get("questions") if isinstance(data, dict) else None

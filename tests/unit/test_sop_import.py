@@ -358,3 +358,14 @@ def test_a_draft_reshaped_by_hand_is_answered_in_the_diagram_instead():
     reshaped = plain.bpmn_xml.replace('alur:step="7"', 'alur:step="70"')
     with pytest.raises(SourceError, match=r"no longer has the shape the import gave it \(Step_08 is not step 7 as imported"):
         answer(reshaped, plain.yaml_text, {"Step_01": {"pelaksana": "Tim Teknis"}})
+
+
+def test_open_questions_are_not_read_from_yaml_with_aliases():
+    """A few lines of aliases expand to gigabytes when the questions are written out as JSON."""
+    from process.sop_import.answering import questions_in
+    levels = ["l0: &l0 [x, x, x, x, x, x, x, x, x, x]"] + [
+        f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]" for n in range(1, 9)]
+    bomb = "\n".join(levels) + "\nquestions:\n  - {id: Step_01.pelaksana, text: *l8}\n"
+    assert questions_in(bomb) == []
+    assert questions_in("questions:\n  - {id: Step_01.pelaksana, text: 'Siapa?'}\n") == [
+        {"id": "Step_01.pelaksana", "text": "Siapa?"}]
