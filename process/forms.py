@@ -12,7 +12,8 @@ FIELD_TYPES = ("text", "number", "date", "boolean", "choice", "file")
 MAX_TEXT_LENGTH = 20_000
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Control characters other than tab and line breaks: never typed, and NUL cannot be stored by PostgreSQL.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Nor a lone UTF-16 surrogate (JSON's "\ud800"), which no database and no UTF-8 text can hold.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from engine.config import Settings
 from engine.db import MAX_INTEGER
 from engine.errors import AlurError
 from engine.runtime import Runtime
-from web import i18n, letterhead
+from web import i18n, input_guard, letterhead
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None,
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: str(rt.calendar.tz))
     i18n.init_app(app, rt)
     letterhead.init_app(app, rt.settings.logo_file)
+    input_guard.init_app(app)
 
     from web import admin, api, auth, editor, instances, monitoring, reports, sop_document, supervisor, tasks, worklist
     for blueprint in (auth.bp, worklist.bp, tasks.bp, instances.bp, supervisor.bp, admin.bp, sop_document.bp, editor.bp, monitoring.bp, reports.bp):

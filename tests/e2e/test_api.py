@@ -622,3 +622,32 @@ def test_a_step_whose_gateway_cannot_be_passed_is_422_step_blocked_with_the_reas
 
     assert "Gateway_05" in body["message"] and "No conditions satisfied" in body["message"]
     assert open_task_id(api, instance_id) == task_id
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "a\ud800b"], ids=["nul", "lone-surrogate"])
+def test_text_no_database_can_hold_is_refused_everywhere_with_nothing_written(rt, as_user, client, bad):
+    """NUL (PostgreSQL's text refuses it) and a lone surrogate (not UTF-8) were 500s from deep inside."""
+    from tests.stored import stored
+    api = as_user("aptika.implementasi")
+    instance_id = start(rt)
+    task_id = open_task_id(api, instance_id)
+    assert api.post(f"/tasks/{task_id}/claim", json={}).status_code == 200
+    before = stored(rt)
+
+    body = error(api.post("/instances", json={"definition": KEY, "bidang": "aptika", "title": bad}),
+                 422, "invalid_data")
+    assert list(body["fields"]) == ["title"] and "NUL" in body["fields"]["title"]
+    error(api.post(f"/tasks/{task_id}/complete", json={"data": {**STEP_DATA[1], "rencana_kegiatan": bad}}),
+          422, "invalid_data")
+    # Inside a multipart request's JSON part the text arrives escaped; the form's own check refuses it.
+    body = error(api.post(f"/tasks/{task_id}/complete", content_type="multipart/form-data", data={
+        "data": json.dumps({**STEP_DATA[1], "rencana_kegiatan": bad}),
+        "dokumen_rencana": (io.BytesIO(b"%PDF-1.4 x"), "rencana.pdf")}), 422, "invalid_data")
+    assert "rencana_kegiatan" in body["fields"]
+    error(api.post(f"/tasks/{task_id}/reassign", json={"assignee": bad}), 422, "invalid_data")
+    # (A URL cannot carry a lone surrogate: NUL stands for both here.)
+    body = error(api.get("/instances?state=a%00b"), 422, "invalid_data")
+    assert "NUL" in body["fields"]["state"]
+    assert api.get("/tasks/a%00b").status_code == 404
+    assert api.post("/tasks/a%00b/claim", json={}).status_code == 404
+    assert stored(rt) == before
