@@ -254,6 +254,11 @@ def test_claim_with_a_stale_version_is_409(rt, as_user):
     error(api.post(f"/tasks/{task_id}/claim", json={"version": seen}), 409, "conflict")
     body = error(api.post(f"/tasks/{task_id}/claim", json={"version": "baru"}), 422, "invalid_data")
     assert "version" in body["fields"]
+    # A version with a fraction is not cut down to a whole one (1.7 read as 1 could pass a stale check).
+    current = api.get(f"/tasks/{task_id}").get_json()["task"]["version"]
+    body = error(api.post(f"/tasks/{task_id}/claim", json={"version": current + 0.5}), 422, "invalid_data")
+    assert "version" in body["fields"]
+    assert api.post(f"/tasks/{task_id}/claim", json={"version": float(current)}).status_code == 200
 
 
 def test_complete_with_json(rt, as_user):

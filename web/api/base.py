@@ -116,6 +116,12 @@ class Int(_Indonesian, fields.Integer):
             else [validators]
         super().__init__(validate=[*validators, INTEGER_RANGE], **kwargs)
 
+    def _validated(self, value):
+        # Not cut down to an integer: a version of 1.7 read as 1 could pass a stale-version check.
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
 
 class Bool(_Indonesian, fields.Boolean):
     default_error_messages = {"invalid": "harus true atau false"}
