@@ -4,8 +4,8 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
-import re
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import filetype
@@ -66,7 +66,6 @@ def check_references(session: Session, instance: Instance, form: Form, data: dic
         raise InvalidData("berkas tidak valid", errors)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # What an office attaches: documents, spreadsheets, scans and photos, text.
 ALLOWED = {
@@ -81,6 +80,8 @@ ALLOWED = {
 
 def sniff(filename: str, content: bytes) -> str:
     """The file's type from its bytes; refuse types the office does not attach, or a lying name."""
+    if not content:
+        raise ValueError("berkas kosong")
     kind = filetype.guess(content[:8192])
     mime = kind.mime if kind else ("text/plain" if _is_text(content) else None)
     if mime in ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -123,11 +124,20 @@ def _read(source: Path | tuple[str, bytes], limit: int) -> tuple[str, bytes]:
         if not path.is_file():
             raise InvalidData(f"berkas {str(path)!r} tidak ditemukan")
         if path.stat().st_size > limit:
-            raise TooLarge(f"berkas {path.name} lebih besar dari {limit // (1024 * 1024)} MB")
+            raise TooLarge(f"berkas {path.name} lebih besar dari {size_text(limit)}")
         filename, content = path.name, path.read_bytes()
     if len(content) > limit:
-        raise TooLarge(f"berkas {filename} lebih besar dari {limit // (1024 * 1024)} MB")
+        raise TooLarge(f"berkas {filename} lebih besar dari {size_text(limit)}")
     return checked_name(filename), content
+
+
+def size_text(n: int) -> str:
+    """A size as the office reads it: whole MB, KB or bytes (a 4 KB limit is not "0 MB")."""
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.0f} MB"
+    if n >= 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n} byte"
 
 
 def checked_name(filename: str) -> str:
@@ -138,11 +148,17 @@ def checked_name(filename: str) -> str:
     something a browser sends: it is refused, not quietly repaired.
     """
     name = (filename or "").strip()
-    if not name or name in (".", "..") or any(sep in name for sep in "/\\") or _CONTROL.search(name) \
+    if not name or name in (".", "..") or any(sep in name for sep in "/\\") or _hidden_characters(name) \
             or len(name) > 255:
         raise InvalidData(f"nama berkas {name!r} tidak valid",
                           {"_": "nama berkas tanpa folder, tanpa karakter kendali, paling panjang 255 karakter"})
     return name
+
+
+def _hidden_characters(name: str) -> bool:
+    """Control and format characters: a right-to-left override shows "laporan\u202efdp.pdf"
+    as "laporanpdf.pdf"-looking text whose real extension is hidden."""
+    return any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in name)
 
 
 def write_file(rt, digest: str, content: bytes) -> None:

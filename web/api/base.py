@@ -21,6 +21,7 @@ from wtforms.validators import ValidationError as CsrfValidationError
 
 from engine import accounts
 from engine.db import MAX_INTEGER
+from engine.documents import size_text
 from engine.errors import AlurError, InvalidData
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -77,7 +78,7 @@ def http_error_response(err):
     status = err.code or 500
     message = HTTP_MESSAGES.get(status, "permintaan gagal")
     if status == 413:
-        message = f"permintaan terlalu besar; batas unggahan {_size(_runtime().settings.max_upload_bytes)}"
+        message = f"permintaan terlalu besar; batas unggahan {size_text(_runtime().settings.max_upload_bytes)}"
     response = jsonify({"error": {"code": HTTP_CODES.get(status, "error"), "message": message}})
     response.status_code = status
     if getattr(err, "valid_methods", None):  # 405
@@ -85,14 +86,6 @@ def http_error_response(err):
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="alur"'
     return response
-
-
-def _size(n: int) -> str:
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.0f} MB"
-    if n >= 1024:
-        return f"{n / 1024:.0f} KB"
-    return f"{n} byte"
 
 
 # -- marshmallow fields with Indonesian messages -------------------------------------
