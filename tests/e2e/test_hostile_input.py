@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from engine import services
 from engine.db import User
@@ -313,6 +314,12 @@ def test_uploads_that_lie_or_climb_out_are_refused_and_nothing_changes(app, rt, 
             differ = changes(before, stored(rt))
             assert not differ, f"{name}: stored data changed: {differ}"
         assert not Path("/tmp/alur-naik.pdf").exists() and not Path("/etc/alur-naik.pdf").exists()
+        # Two documents for one field: which was meant? Refused, not one of them dropped silently.
+        twice = MultiDict([("data", json.dumps(GOOD)), ("dokumen_rencana", (io.BytesIO(PDF), "satu.pdf")),
+                           ("dokumen_rencana", (io.BytesIO(PDF + b" "), "dua.pdf"))])
+        response = performer("POST", f"/tasks/{task_id}/complete", data=twice, content_type="multipart/form-data")
+        clear_error(response, 422, "dokumen_rencana", what="a part sent twice")
+        assert_unchanged(before, rt, "a part sent twice")
         # The page refuses the same, shown on the form.
         app.config["WTF_CSRF_ENABLED"] = False
         browser = signed_in(app, rt, "aptika.implementasi")

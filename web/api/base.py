@@ -351,6 +351,16 @@ def form_body() -> dict[str, Any]:
     """A multipart/form-data body as one dict: text parts as strings, file parts (with a name) as files."""
     if request.mimetype != "multipart/form-data":
         raise BadBody("kirim badan permintaan sebagai multipart/form-data", {"_": "bukan multipart/form-data"})
-    data: dict[str, Any] = request.form.to_dict()
-    data.update({name: upload for name, upload in request.files.items() if upload.filename})
+    data: dict[str, Any] = one_each(request.form)
+    data.update({name: upload for name, upload in one_each(request.files).items() if upload.filename})
     return data
+
+
+def one_each(parts) -> dict[str, Any]:
+    """A multipart body's text or file parts by name. A name sent twice is refused: which one was
+    meant is a guess, and a second document would be dropped without a word."""
+    repeated = sorted(name for name, values in parts.lists() if len(values) > 1)
+    if repeated:
+        raise InvalidData("bagian permintaan dikirim lebih dari sekali: " + ", ".join(repeated),
+                          {name: "dikirim lebih dari sekali" for name in repeated})
+    return parts.to_dict()

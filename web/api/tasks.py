@@ -11,7 +11,7 @@ from engine import queries, services, worklist
 from engine.errors import InvalidData
 from web.api.base import (
     NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested, Query, Str, _runtime, endpoint, json_body, load, login,
-    one_of,
+    one_each, one_of,
 )
 
 # -- request schemas -------------------------------------------------------------------
@@ -140,7 +140,7 @@ def completion_request() -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
     """The body of POST /tasks/{id}/complete: JSON, or multipart with a `data` part and file parts."""
     if request.mimetype != "multipart/form-data":
         return load(CompleteBodySchema, json_body()), {}
-    raw: dict[str, Any] = request.form.to_dict()
+    raw: dict[str, Any] = one_each(request.form)
     if raw.get("data", "").strip():
         try:
             raw["data"] = json.loads(raw["data"])
@@ -149,7 +149,8 @@ def completion_request() -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
     else:
         raw.pop("data", None)
     body = load(CompleteBodySchema, raw)
-    files = {name: (upload.filename, upload.read()) for name, upload in request.files.items() if upload.filename}
+    files = {name: (upload.filename, upload.read()) for name, upload in one_each(request.files).items()
+             if upload.filename}
     return body, files
 
 
