@@ -453,6 +453,9 @@ def compose_yaml(yaml_text: str, steps: Any) -> str:
     """
     if not isinstance(steps, dict):
         raise InvalidData("langkah (steps) harus berupa pemetaan nomor langkah ke isinya", {"steps": "bukan pemetaan"})
+    if _nesting(steps) > MAX_STEPS_NESTING:  # a step needs four; deeper would exhaust the stack below
+        raise InvalidData("langkah (steps) bersarang terlalu dalam",
+                          {"steps": f"paling dalam {MAX_STEPS_NESTING} tingkat"})
     new = {str(k): _json_ready(v) for k, v in steps.items()}
     current = steps_model(yaml_text)
     if current == new:
@@ -536,9 +539,24 @@ def _step_lines(details: dict[str, Any]) -> list[str]:
     return lines
 
 
+MAX_STEPS_NESTING = 12
+
+
+def _nesting(value: Any) -> int:
+    """How deep lists and mappings nest in a JSON value (counted without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def _step_sort_key(key: Any) -> tuple[int, Any]:
     text = str(key).strip()
-    return (0, int(text)) if text.isdigit() else (1, text)
+    # A number of more than nine digits is no step number: sorted as text (and no 4,300-digit int()).
+    return (0, int(text)) if text.isdigit() and len(text) <= 9 else (1, text)
 
 
 def _ordered_field(field: Any) -> Any:

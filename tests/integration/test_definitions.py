@@ -252,6 +252,17 @@ def test_the_steps_model_is_written_back_into_the_yaml(rt):
     assert "Langkah 7: isian formulir diubah" in result["summary"]
 
 
+def test_a_steps_model_too_deep_or_with_a_huge_step_number_is_refused_or_written_not_a_crash(rt):
+    deep: list = []
+    for _ in range(900):
+        deep = [deep]
+    with pytest.raises(InvalidData, match="bersarang terlalu dalam"):
+        editor.save_draft(rt, KEY, OWNER, BPMN, steps={"1": {"kelengkapan": deep}}, revision=0)
+    huge = "9" * 5000
+    draft = editor.save_draft(rt, KEY, OWNER, BPMN, steps={huge: {}}, revision=0)
+    assert draft["problems"]  # the validator says what is wrong with such a step
+
+
 def test_alur_init_does_not_bring_back_the_file_after_an_editor_deploy(rt):
     deploy_v2(rt, step7_to_administrasi())
     [result] = bootstrap.deploy_directory(rt, rt.settings.definitions_dir)
