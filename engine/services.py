@@ -280,6 +280,9 @@ def _complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         if task is None:
             raise Conflict("langkah ini sudah tidak menunggu dikerjakan")
         step = run.definition.step(row.step)
+        if data is not None and not isinstance(data, dict):  # the CLI's --data '[1, 2]', say
+            raise InvalidData("isian langkah harus berupa pemetaan nama isian ke nilainya",
+                              {"data": "bukan pemetaan (objek JSON)"})
         submitted = dict(data or {})
         documents.check_references(session, instance, step.form, submitted)
         if files:

@@ -37,8 +37,10 @@ def test_invalid_or_missing_form_data_is_refused_and_nothing_changes(rt, instanc
         {**STEP_DATA[1], "tanggal_mulai": "2 Maret"},                    # not a date
         {**STEP_DATA[1], "tidak_ada": "x"},                              # unknown field
         {**STEP_DATA[1], "dokumen_rencana": "999"},                      # a document that does not exist
+        [1, 2],                                                          # not a mapping (the CLI's --data)
+        "rencana",
     ]
-    expected_field = ["rencana_kegiatan", "tanggal_mulai", "tidak_ada", "dokumen_rencana"]
+    expected_field = ["rencana_kegiatan", "tanggal_mulai", "tidak_ada", "dokumen_rencana", "data", "data"]
     for data, field in zip(bad, expected_field):
         with pytest.raises(InvalidData) as err:
             services.complete(rt, task["id"], "aptika.implementasi", data)
