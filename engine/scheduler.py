@@ -209,7 +209,8 @@ class Scheduler:
                 self._stop.wait(max(0.0, interval - (time.monotonic() - began)))
 
     def start_thread(self, interval: float = 1.0) -> threading.Thread:
-        """Run the loop in a daemon thread (the web app's `make run`).
+        """Run the loop in a daemon thread (the timer benchmark; `alur serve --scheduler` runs
+        `alur scheduler` as a process instead: a thread would be forked into its workers).
 
         Give the scheduler a Runtime of its own: the SpiffWorkflow serializer
         it holds keeps a mode flag while it writes, so two threads must not

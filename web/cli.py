@@ -6,6 +6,7 @@ import json
 import math
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -264,8 +265,10 @@ def _print_instance(info) -> None:
               help="Timer rows claimed per pass.")
 @click.option("--lease", type=Seconds(0, 86_400, min_open=True), default=60.0, show_default=True,
               help="Seconds a claim lasts; rows of a scheduler that died are taken over after it.")
+@click.option("--server-pid", type=int, hidden=True,
+              help="Stop when this process (`alur serve --scheduler`, which started this one) is gone.")
 @friendly
-def scheduler(interval: float, once: bool, batch: int, lease: float) -> None:
+def scheduler(interval: float, once: bool, batch: int, lease: float, server_pid: int | None) -> None:
     """Fire due timers, escalate late steps and send the alert mail. Several may run at once."""
     import logging
     import signal
@@ -279,12 +282,26 @@ def scheduler(interval: float, once: bool, batch: int, lease: float) -> None:
         _print_pass(worker.run_pass())
         return
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    if server_pid is not None:
+        _stop_without(server_pid, worker)
     click.echo(f"penjadwal {worker.owner} berjalan (interval {interval:g} detik); hentikan dengan Ctrl-C")
     try:
         worker.run_forever(interval)
     except KeyboardInterrupt:
         worker.stop()
     click.echo("penjadwal berhenti")
+
+
+def _stop_without(server_pid: int, worker) -> None:
+    """A server killed outright (SIGKILL) cannot stop its scheduler: the scheduler notices instead
+    (it is no longer the server's child), even if that happened while it was starting."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == server_pid:
+            time.sleep(1)
+        worker.stop()
+    threading.Thread(target=watch, name="server-watch", daemon=True).start()
 
 
 @main.command()
@@ -420,7 +437,7 @@ def _summary(manifest: dict) -> str:
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1),
               help="Request threads per worker.")
 @click.option("--scheduler/--no-scheduler", "with_scheduler", default=False,
-              help="Also run the timer scheduler in the server process (what `make run` does).")
+              help="Also run the timer scheduler, as a process of its own (what `make run` does).")
 @friendly
 def serve(host: str, port: int, workers: int, threads: int, with_scheduler: bool) -> None:
     """Serve the web app with gunicorn."""
@@ -428,10 +445,14 @@ def serve(host: str, port: int, workers: int, threads: int, with_scheduler: bool
     from web.serve import serve as run_server
     # Checked here, once: in the app factory alone a bad logo would fail every worker after "Listening".
     letterhead.data_uri(Settings.from_env().logo_file)
-    on_ready = None
-    if with_scheduler:
-        def on_ready():
-            from engine.scheduler import Scheduler
-            Scheduler(runtime()).start_thread()
     click.echo(f"Alur: http://{host}:{port}/")
-    run_server(host, port, workers, threads, on_ready)
+    # The scheduler is a process of its own (`alur scheduler`), started and stopped with the server.
+    # A thread in gunicorn's master was forked into every worker, sometimes half-way through a
+    # transaction: workers began with its locks held and could not write at all.
+    command = [sys.executable, "-m", "web.cli", "scheduler", "--server-pid", str(os.getpid())] \
+        if with_scheduler else None
+    run_server(host, port, workers, threads, companion=command)
+
+
+if __name__ == "__main__":  # `python -m web.cli`: how `alur serve` starts its scheduler
+    main()

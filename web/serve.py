@@ -1,29 +1,44 @@
 """Serving the app with gunicorn (`alur serve`), optionally with the scheduler beside it."""
 from __future__ import annotations
 
+import subprocess
+
 from gunicorn.app.base import BaseApplication
 
 
 class AlurServer(BaseApplication):
-    def __init__(self, options: dict, on_ready=None):
+    def __init__(self, options: dict, companion: list[str] | None = None):
         self.options = options
-        self.on_ready = on_ready
+        self.companion = companion
+        self._process: subprocess.Popen | None = None
         super().__init__()
 
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
-        if self.on_ready is not None:
-            # In the master, after the workers are up: the scheduler does not
-            # serve requests, so it lives once per server, not once per worker.
-            self.cfg.set("when_ready", lambda server: self.on_ready())
+        if self.companion is not None:
+            # Once per server, not per worker: the scheduler serves no requests.
+            self.cfg.set("when_ready", lambda server: self._start_companion())
+            self.cfg.set("on_exit", lambda server: self._stop_companion())
+
+    def _start_companion(self) -> None:
+        self._process = subprocess.Popen(self.companion)
+
+    def _stop_companion(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(15)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
 
     def load(self):
         from web import create_app
         return create_app()
 
 
-def serve(host: str, port: int, workers: int, threads: int, on_ready=None) -> None:
+def serve(host: str, port: int, workers: int, threads: int, companion: list[str] | None = None) -> None:
     # Threaded workers: a worker waiting on the database (a PostgreSQL round
     # trip, SQLite's writer queue) or on a slow client serves another request
     # meanwhile, and HTTP/1.1 connections are kept alive between requests, so
@@ -33,4 +48,4 @@ def serve(host: str, port: int, workers: int, threads: int, on_ready=None) -> No
     # one per user, so a second server on the host would take it over.
     AlurServer({"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread", "threads": threads,
                 "keepalive": 5, "accesslog": "-", "timeout": 60, "worker_tmp_dir": "/dev/shm",
-                "control_socket_disable": True}, on_ready).run()
+                "control_socket_disable": True}, companion).run()

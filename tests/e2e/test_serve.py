@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
+from contextlib import contextmanager
+from http.cookiejar import CookieJar
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
+from benchmarks.common import children
+from engine.bootstrap import DEMO_PASSWORD
 from tests.integration.timer_helpers import free_port
 
 ALUR = Path(sys.executable).parent / "alur"
@@ -23,27 +31,35 @@ ALUR = Path(sys.executable).parent / "alur"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("alur-serve")
+    with serving(tmp_path_factory.mktemp("alur-serve"), "--workers", "1", "--threads", "2") as (_proc, port, log):
+        yield port, log
+
+
+@contextmanager
+def serving(data_dir: Path, *options: str) -> Iterator[tuple[subprocess.Popen, int, Path]]:
+    """`alur serve` on a fresh demo database: (its process, its port, its log)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALUR_")}
     env.update(ALUR_DATA_DIR=str(data_dir), ALUR_SECRET_KEY="test-serve")
     subprocess.run([str(ALUR), "init", "--demo"], env=env, check=True, capture_output=True, timeout=120)
     port = free_port()
-    log = open(data_dir / "serve.log", "wb")
-    proc = subprocess.Popen([str(ALUR), "serve", "--port", str(port), "--workers", "1", "--threads", "2"],
+    log_path = data_dir / "serve.log"
+    log = open(log_path, "wb")
+    proc = subprocess.Popen([str(ALUR), "serve", "--port", str(port), *options],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while True:
-            assert proc.poll() is None, (data_dir / "serve.log").read_text()
+            assert proc.poll() is None, log_path.read_text()
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
                 break
             except OSError:
                 assert time.monotonic() < deadline, "alur serve did not listen within 30 s"
                 time.sleep(0.1)
-        yield port, data_dir / "serve.log"
+        yield proc, port, log_path
     finally:
-        proc.terminate()
+        if proc.poll() is None:
+            proc.terminate()
         try:
             proc.wait(15)
         except subprocess.TimeoutExpired:
@@ -87,3 +103,58 @@ def test_no_control_socket_is_shared_with_other_servers_on_the_host(server):
     # server (another office's, a test run) would take it over.
     log = server[1].read_text()
     assert "Using worker: gthread" in log and "Control socket" not in log
+
+
+def test_the_scheduler_beside_the_server_is_a_process_of_its_own_and_every_worker_can_write(tmp_path):
+    """`make run` serves with --scheduler. A scheduler thread in gunicorn's master was forked into the
+    workers, sometimes in the middle of a transaction: those workers could not write (sign-in was a 500)."""
+    with serving(tmp_path, "--workers", "2", "--threads", "2", "--scheduler") as (proc, port, log):
+        scheduler = _scheduler_of(proc.pid)
+        for _ in range(8):  # new connections, spread over both workers
+            assert _sign_in(port, "kadis") == 200, log.read_text()[-3000:]
+        assert "penjadwal" in log.read_text()  # the scheduler's own start line
+    assert _gone(scheduler), "the scheduler outlived its server"
+
+
+def test_a_scheduler_whose_server_was_killed_stops_by_itself(tmp_path):
+    with serving(tmp_path, "--workers", "1", "--scheduler") as (proc, _port, _log):
+        scheduler = _scheduler_of(proc.pid)
+        proc.kill()  # SIGKILL: no hook of the server runs
+        proc.wait(10)
+        assert _gone(scheduler, seconds=10), "the scheduler kept running without its server"
+
+
+def _scheduler_of(pid: int) -> int:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        found = [child for child in children(pid)
+                 if b"web.cli\x00scheduler" in Path(f"/proc/{child}/cmdline").read_bytes()]
+        if found:
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError("alur serve --scheduler started no scheduler process")
+
+
+def _gone(pid: int, seconds: float = 20) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state == "Z":  # exited, not yet reaped by its (gone) parent
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _sign_in(port: int, login: str) -> int:
+    """Sign in through the form, as a browser does on a new connection; the final status."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    page = opener.open(f"http://127.0.0.1:{port}/masuk", timeout=60).read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"csrf_token": token, "login": login, "password": DEMO_PASSWORD}).encode()
+    try:
+        return opener.open(f"http://127.0.0.1:{port}/masuk", data=form, timeout=60).status
+    except urllib.error.HTTPError as err:
+        return err.code
