@@ -27,7 +27,10 @@ def store_all(rt, session: Session, instance: Instance, row: TaskRow, form: Form
     for field, source in files.items():
         if field not in file_fields:
             raise InvalidData(f"langkah ini tidak punya isian berkas {field!r}", {field: "bukan isian berkas"})
-        filename, content = _read(source, rt.settings.max_upload_bytes)
+        try:
+            filename, content = _read(source, rt.settings.max_upload_bytes)
+        except TooLarge as err:
+            raise TooLarge(str(err), {field: str(err)}) from None  # the form shows it at its field
         try:
             content_type = sniff(filename, content)
         except ValueError as err:

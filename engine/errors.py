@@ -40,4 +40,9 @@ class StepBlocked(InvalidData):
 
 
 class TooLarge(AlurError):
+    """An upload over its limit; `errors` names the field it was sent for, when there is one."""
     status = 413
+
+    def __init__(self, message: str, errors: dict[str, str] | None = None):
+        super().__init__(message)
+        self.errors = errors or {}

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import queries, services
-from engine.errors import Conflict, Forbidden, InvalidData, NotFound, StepBlocked
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound, StepBlocked, TooLarge
 from web import runtime
 
 bp = Blueprint("tasks", __name__)
@@ -53,9 +53,9 @@ def show(task_id):
     except StepBlocked as err:
         view["draft"] = data
         return render_template("task.html", view=view, errors={}, blocked=str(err)), 422
-    except InvalidData as err:
+    except (InvalidData, TooLarge) as err:  # the form again, with what was typed and where it went wrong
         view["draft"] = data
-        return render_template("task.html", view=view, errors=err.errors), 422
+        return render_template("task.html", view=view, errors=err.errors), err.status
     except Conflict as err:
         return changed_meanwhile(task_id, data, err)
     flash(_("Langkah %(n)d selesai.", n=result["step"]), "success")

@@ -328,5 +328,15 @@ def test_uploads_that_lie_or_climb_out_are_refused_and_nothing_changes(app, rt, 
             response = browser.post(f"/tugas/{task_id}", data=form, content_type="multipart/form-data")
             assert response.status_code == 422, (name, response.status_code)
             assert_unchanged(before, rt, f"page {name}")
+        # A file over the limit brings the form back too, with what was typed: nothing to type again.
+        small_app.config["WTF_CSRF_ENABLED"] = False
+        browser = signed_in(small_app, small, "aptika.implementasi")
+        typed = {**{k: str(v) for k, v in GOOD.items()}, "rencana_kegiatan": "Rencana panjang yang diketik"}
+        response = browser.post(f"/tugas/{task_id}", content_type="multipart/form-data", data={
+            **typed, "dokumen_rencana": (io.BytesIO(PDF + b"0" * 4096), "besar.pdf")})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 413 and ">Rencana panjang yang diketik</textarea>" in html
+        assert re.search(r'data-field="dokumen_rencana".*?class="field-error">[^<]*4 KB', html, re.S)
+        assert_unchanged(before, rt, "page too-large")
     finally:
         small.dispose()
