@@ -58,9 +58,13 @@ def _date(name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidData(_("Tanggal tidak valid."), {name: _("harus berupa tanggal (YYYY-MM-DD)")}) from None
+    # Year 1 or 9999 cannot be turned into a moment in the office's time zone and back (a 500).
+    if not 1900 <= day.year <= 2999:
+        raise InvalidData(_("Tanggal tidak valid."), {name: _("tahun antara 1900 dan 2999")})
+    return day
 
 
 def _filters() -> dict:

@@ -441,6 +441,10 @@ def test_dashboard_pages_and_permissions(year, client_for):
                    'id="table-overlaps"', "/vendor/chart.js/chart.umd.min.js", 'href="/monitoring"'):
         assert anchor in html, anchor
     assert kadis.get("/monitoring?dari=kemarin").status_code == 422
+    for url in ("/monitoring?dari=0001-01-01&sampai=2026-01-01", "/monitoring?dari=2026-01-01&sampai=9999-12-31",
+                "/monitoring/rekap.csv?dari=0001-01-01", "/monitoring/laporan?dari=0001-01-01",
+                "/kegiatan/cari?dari=0001-01-01", "/kegiatan/cari?sampai=9999-12-31"):
+        assert kadis.get(url).status_code == 422, url  # was a 500 (OverflowError at the time zone)
     assert kadis.get("/monitoring/diagram.bpmn").data.startswith(b"<?xml")
     assert kadis.get("/vendor/chart.js/chart.umd.min.js").status_code == 200
     assert kadis.get("/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js").status_code == 200
