@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
 from engine import accounts
-from engine.db import User
+from engine.db import MAX_INTEGER, User
+from engine.errors import NotFound
 from web import runtime
 
 bp = Blueprint("auth", __name__)
@@ -82,7 +83,10 @@ def tokens():
     created = None
     if request.method == "POST":
         if request.form.get("revoke"):
-            accounts.revoke_token(runtime(), current_user.id, int(request.form["revoke"]))
+            token_id = request.form.get("revoke", type=int)
+            if token_id is None or not 0 < token_id <= MAX_INTEGER:  # a forged form: no such token
+                raise NotFound(_("token tidak ditemukan"))
+            accounts.revoke_token(runtime(), current_user.id, token_id)
             flash(_("Token dicabut."), "success")
         else:
             _token_id, created = accounts.create_token(runtime(), current_user.id, request.form.get("name", ""))

@@ -767,6 +767,8 @@ def test_api_token_is_shown_once_and_can_be_revoked(rt, browser):
     assert 'name="revoke"' not in html  # nothing left to revoke
     assert accounts.user_for_token(rt, token) is None
     assert b.post("/token", {"revoke": token_id}).status_code == 200  # revoking twice is harmless
+    for forged in ("abc", "99999999999999999999999", "-1"):
+        assert b.post("/token", {"revoke": forged}).status_code == 404, forged  # was a 500
 
     assert b.post("/token", {"name": "  "}).status_code == 422
 
