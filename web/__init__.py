@@ -4,6 +4,7 @@ Views are thin: parse the request, call a service in `engine`, render.
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from datetime import timedelta
@@ -169,6 +170,12 @@ def _template_helpers(app: Flask) -> None:
 
     from flask_babel import get_locale
     app.jinja_env.globals["get_locale"] = get_locale
+
+    @app.template_filter()
+    def json_text(value) -> str:
+        """Data shown as JSON text for people (an event's data): letters as they are, not as \\u
+        escapes (tojson is for <script>). Left to autoescaping like any other text."""
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
     @app.template_filter()
     def css_string(value) -> Markup:

@@ -601,6 +601,13 @@ def test_document_download_is_limited_to_the_bidang_and_office_wide_roles(rt, br
 
 # -- instances -----------------------------------------------------------------------------
 
+def test_the_history_shows_event_data_as_people_wrote_it_and_escaped(rt, browser):
+    instance_id = services.start(rt, KEY, "aptika", "Layanan — uji ñ 漢字 <b>tebal</b>", "aptika.implementasi")
+    history = section(text(browser("aptika.teknis").get(f"/kegiatan/{instance_id}")), "history")
+    assert "Layanan — uji ñ 漢字 &lt;b&gt;tebal&lt;/b&gt;" in history  # not \u2014, \u00f1, \u6f22
+    assert "<b>tebal" not in history
+
+
 def test_instance_page_lists_steps_history_documents_and_its_diagram(rt, browser):
     instance_id, document_id = complete_step_one_with_upload(rt, browser)
     b = browser("aptika.teknis")
