@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine import accounts
-from engine.errors import InvalidData
+from engine.errors import Conflict, InvalidData
 from web import runtime
 from web.auth import require_roles
 
@@ -28,16 +28,20 @@ def role_label(role: str) -> str:
 @bp.route("/pengguna", methods=["GET", "POST"])
 @require_roles("admin")
 def users():
-    errors, values = {}, {}
+    errors, values, status = {}, {}, 200
     if request.method == "POST":
-        values = request.form.to_dict()
+        # What was sent, to show again on an error: ticked roles and "Aktif" included.
+        values = {**request.form.to_dict(), "roles": request.form.getlist("roles"),
+                  "active": bool(request.form.get("active"))}
         try:
             accounts.save_user(runtime(), current_user.login, values.get("login", ""), values.get("name", ""),
-                               values.get("bidang") or None, request.form.getlist("roles"),
+                               values.get("bidang") or None, values["roles"],
                                email=values.get("email") or None, password=values.get("password") or None,
-                               active=bool(values.get("active")))
+                               active=values["active"])
         except InvalidData as err:
-            errors = err.errors
+            errors, status = err.errors, err.status
+        except Conflict as err:  # an administrator taking away their own role: said at the roles
+            errors, status = {"roles": str(err)}, err.status
         else:
             flash(_("Pengguna %(login)s disimpan.", login=values.get("login")), "success")
             return redirect(url_for(".users"))
@@ -45,7 +49,7 @@ def users():
     rows = accounts.list_users(runtime())
     return render_template("admin_users.html", rows=rows, bidang=accounts.list_bidang(runtime()),
                            roles=accounts.ROLES, role_label=role_label, errors=errors, values=values,
-                           editing=next((u for u in rows if u["login"] == edit), None)), 422 if errors else 200
+                           editing=next((u for u in rows if u["login"] == edit), None)), status
 
 
 @bp.route("/bidang", methods=["GET", "POST"])

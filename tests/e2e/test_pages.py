@@ -706,13 +706,27 @@ def test_admin_creates_a_user_who_can_sign_in(app, rt, browser):
     assert Browser(app).sign_in("budi.aptika", "rahasia-baru-1").status_code == 302  # password kept
 
 
+def test_the_user_form_comes_back_as_it_was_sent(browser):
+    admin = browser("admin")
+    admin.get("/admin/pengguna")
+    response = admin.post("/admin/pengguna", {"login": "baru1", "name": "Baru", "bidang": "aptika",
+                                              "roles": ["implementasi", "teknis"]})  # no password, not active
+    html = text(response)
+    assert response.status_code == 422
+    assert 'value="implementasi" checked' in html and 'value="teknis" checked' in html
+    assert 'value="kadis" checked' not in html
+    assert not re.search(r'name="active" value="1" checked', html)
+
+
 def test_admin_cannot_remove_their_own_admin_role(rt, browser):
     admin = browser("admin")
     admin.get("/admin/pengguna?login=admin")
     response = admin.post("/admin/pengguna", {"login": "admin", "name": "Administrator Alur",
                                               "bidang": "sekretariat", "roles": ["kadis"], "active": "1"})
     assert response.status_code == 409
-    assert "administrator tidak boleh mencabut peran administratornya sendiri" in text(response)
+    html = text(response)
+    assert "administrator tidak boleh mencabut peran administratornya sendiri" in html
+    assert 'id="user-form"' in html and 'value="kadis" checked' in html  # the form again, as sent
     with rt.uow() as session:
         assert session.scalars(select(User).where(User.login == "admin")).one().role_names == {"admin"}
     assert admin.get("/admin/pengguna").status_code == 200
