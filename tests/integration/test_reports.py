@@ -320,6 +320,10 @@ def test_the_assessor_completes_the_sop_form_and_prints_it(office, client_for):
     page = sekretaris.get(url)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
+    # Every text box is named for a screen reader (a table cell has no <label>).
+    for box in re.findall(r"<(?:textarea|input type=\"text\")[^>]*>", html):
+        assert "aria-label=" in box, box
+    assert 'aria-label="Catatan langkah 7"' in html
     form = reports.sop_form(rt, "sekretaris", START, END)
     for row in form["rows"]:
         if row["suggested"]:
