@@ -158,8 +158,11 @@ def save(page, key: str = KEY) -> dict:
 def test_the_side_panel_edits_lanes_conditions_forms_and_creates_a_missing_timer(playwright_browser, server):
     rt, base = server
     owner = sign_in(playwright_browser, base, "pemilik.proses")
+    console: list[str] = []
+    owner.on("console", lambda message: console.append(message.text))
     owner.goto(f"{base}/editor/{KEY}")
     owner.wait_for_selector("#modeler[data-ready=true]")
+    assert not [m for m in console if "unsupported configuration" in m], console
 
     # A lane: its name, role and scope.
     select_element(owner, "Lane_Teknis")

@@ -77,7 +77,8 @@
     const deployButton = document.getElementById('deploy');
     const state = { steps: null, revision: 0, problems: [], dirty: false, hasDraft: false, selected: null };
 
-    const modeler = new BpmnJS({ container, moddleExtensions: { alur: ALUR_MODDLE }, keyboard: { bindTo: document } });
+    // (No keyboard.bindTo: bpmn-js 18 binds its shortcuts to the focused canvas and warns about the option.)
+    const modeler = new BpmnJS({ container, moddleExtensions: { alur: ALUR_MODDLE } });
     window.alurModeler = modeler; // for tests and the browser console
     const modeling = modeler.get('modeling');
     const moddle = modeler.get('moddle');
