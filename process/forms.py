@@ -24,6 +24,8 @@ class FormField:
     required: bool = False
     choices: tuple[str, ...] = ()
     help: str = ""
+    # A date field that may not be earlier than another date field of the form (an end and its start).
+    not_before: str = ""
 
     def json_schema(self) -> dict:
         schema: dict[str, Any] = {"title": self.label}
@@ -123,6 +125,11 @@ class Form:
                 cleaned[f.name] = f.clean(value)
             except ValueError as err:
                 errors[f.name] = str(err)
+        for f in self.fields:
+            earliest = cleaned.get(f.not_before) if f.not_before else None
+            # ISO dates compare as text; left alone when either one is missing or already wrong.
+            if earliest and f.name in cleaned and cleaned[f.name] < earliest:
+                errors[f.name] = f"tidak boleh sebelum {known[f.not_before].label.lower()}"
         if errors:
             raise FormError(errors)
         return cleaned

@@ -259,15 +259,25 @@ class _Loader:
             if kind == "choice" and (not isinstance(choices, list) or not choices):
                 self.yaml_problem(where, "a choice field needs a non-empty 'choices' list")
                 continue
-            unknown = set(item) - {"name", "label", "type", "required", "choices", "help"}
+            unknown = set(item) - {"name", "label", "type", "required", "choices", "help", "not_before"}
             if unknown:
                 self.yaml_problem(where, f"unknown keys: {', '.join(sorted(map(str, unknown)))}")
             fields.append(FormField(
                 name=name, label=str(item.get("label") or name), type=kind,
                 required=bool(item.get("required", False)),
                 choices=tuple(str(c) for c in choices), help=str(item.get("help") or ""),
+                not_before=str(item.get("not_before") or ""),
             ))
+        self._check_not_before(fields, path)
         return Form(tuple(fields))
+
+    def _check_not_before(self, fields: list[FormField], path: str) -> None:
+        """`not_before` names another date field of the same form (an end date's start date)."""
+        dates = {f.name for f in fields if f.type == "date"}
+        for f in fields:
+            if f.not_before and (f.type != "date" or f.not_before not in dates or f.not_before == f.name):
+                self.yaml_problem(f"{path}.{f.name}", f"not_before must name another date field of this form "
+                                                      f"(got {f.not_before!r} on a {f.type} field)")
 
     # -- BPMN -------------------------------------------------------------
 

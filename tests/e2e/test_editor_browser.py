@@ -164,6 +164,11 @@ def test_the_side_panel_edits_lanes_conditions_forms_and_creates_a_missing_timer
     owner.wait_for_selector("#modeler[data-ready=true]")
     assert not [m for m in console if "unsupported configuration" in m], console
 
+    # A date field may name the date it cannot be before (step 1: the end of implementation, its start).
+    select_element(owner, "Step_01")
+    assert owner.input_value("#panel .form-field[data-index='2'] select[name=field_not_before]") == "tanggal_mulai"
+    assert owner.locator("#panel .form-field[data-index='0'] select[name=field_not_before]").count() == 0
+
     # A lane: its name, role and scope.
     select_element(owner, "Lane_Teknis")
     assert owner.input_value("#panel select[name=role]") == "teknis"

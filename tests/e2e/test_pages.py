@@ -446,6 +446,18 @@ def step_one_form(version: int, plan: str) -> dict:
             "dokumen_rencana": (io.BytesIO(b"%PDF-1.4 rencana"), "rencana.pdf")}
 
 
+def test_an_end_of_implementation_before_its_start_is_refused_at_the_field(rt, browser):
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    version = task_of(rt, instance_id)["version"]
+    form = {**step_one_form(version, "Rencana"), "tanggal_mulai": "2026-03-10", "tanggal_selesai": "2026-03-01"}
+    response = b.post(f"/tugas/{task_id}", form, content_type="multipart/form-data")
+    html = text(response)
+    assert response.status_code == 422
+    assert re.search(r'data-field="tanggal_selesai".*?field-error">tidak boleh sebelum tanggal mulai pelaksanaan<',
+                     html, re.S)
+    assert task_of(rt, instance_id)["step"] == 1
+
+
 def test_a_form_sent_after_its_task_changed_comes_back_with_what_was_typed(rt, browser):
     """Still the user's task: the form is shown again, typed text kept, and one more press completes it."""
     instance_id, task_id, b = claimed_step_one(rt, browser)

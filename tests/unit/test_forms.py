@@ -185,3 +185,18 @@ def test_json_schema_agrees_with_clean():
     assert list(validator.iter_errors(good)) == []
     assert [e.validator for e in validator.iter_errors({"lengkap": True})] == ["required"]
     assert [e.validator for e in validator.iter_errors({**good, "asal": 1})] == ["additionalProperties"]
+
+
+PERIOD = Form((FormField("mulai", "Tanggal mulai", "date", required=True),
+               FormField("selesai", "Tanggal selesai", "date", not_before="mulai")))
+
+
+def test_an_end_date_before_its_start_is_refused_naming_the_start():
+    with pytest.raises(FormError) as err:
+        PERIOD.clean({"mulai": "2026-03-02", "selesai": "2026-03-01"})
+    assert err.value.errors == {"selesai": "tidak boleh sebelum tanggal mulai"}
+    assert PERIOD.clean({"mulai": "2026-03-02", "selesai": "2026-03-02"})["selesai"] == "2026-03-02"
+    assert PERIOD.clean({"mulai": "2026-03-02"}) == {"mulai": "2026-03-02"}  # no end given: nothing to compare
+    with pytest.raises(FormError) as err:  # a start that is itself wrong is reported once, at the start
+        PERIOD.clean({"mulai": "kemarin", "selesai": "2026-03-01"})
+    assert list(err.value.errors) == ["mulai"]

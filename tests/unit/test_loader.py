@@ -755,3 +755,15 @@ def test_mutated_seed_yaml_is_loaded_or_refused_cleanly(edits):
         load_texts(SEED_BPMN, "\n".join(lines))
     except DefinitionError as err:
         assert err.problems and all(p.file in (BPMN, YAML) for p in err.problems)
+
+
+@pytest.mark.parametrize("bad", ["rencana_kegiatan", "tidak_ada", "tanggal_selesai"])
+def test_not_before_names_another_date_field_of_the_same_form(bad):
+    yaml_text = replace_once(SEED_YAML, "not_before: tanggal_mulai}", f"not_before: {bad}}}")
+    find(problems_of(yaml_text=yaml_text), "sop.yaml", "steps.1.form.tanggal_selesai",
+         "not_before must name another date field")
+
+
+def test_the_seed_refuses_an_end_of_implementation_before_its_start(seed):
+    form = seed.step(1).form
+    assert [f.not_before for f in form.fields if f.name == "tanggal_selesai"] == ["tanggal_mulai"]

@@ -314,6 +314,10 @@
             onchange: (e) => update('choices', e.target.value.split(',').map((c) => c.trim()).filter(Boolean)),
           })) : null,
           field(L.field_help, el('input', { name: 'field_help', value: f.help || '', disabled, onchange: (e) => update('help', e.target.value) })),
+          // An end date and its start: the form refuses an end before the start.
+          f.type === 'date' ? field(L.field_not_before, Object.assign(select('field_not_before',
+            [['', '—'], ...fields.filter((o) => o !== f && o.type === 'date' && o.name).map((o) => [o.name, o.label || o.name])],
+            f.not_before || '', (e) => { if (e.target.value) update('not_before', e.target.value); else { delete f.not_before; markDirty(); } }), { disabled })) : null,
           el('div', { class: 'field-buttons' },
             el('button', { type: 'button', class: 'secondary', disabled: disabled || i === 0, text: L.up, onclick: () => move(fields, i, -1) }),
             el('button', { type: 'button', class: 'secondary', disabled: disabled || i === fields.length - 1, text: L.down, onclick: () => move(fields, i, 1) }),
