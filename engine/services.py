@@ -293,10 +293,10 @@ def _complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
             cleaned = step.form.clean(submitted)
         except FormError as err:
             raise InvalidData(f"isian langkah {step.number} tidak valid", err.errors) from None
-        documents.write(rt, pending)
         now = rt.now()
         run.finish(task, cleaned)
         run.serialize()
+        documents.write(rt, pending)  # only now: a form or a gateway that refuses the step leaves no file
         rt.begin_writes(session)
         log(session, instance.id, now, "step_completed", login, step.number, row.id, cleaned)
         run.save(login)

@@ -235,6 +235,8 @@ def _blocked_as_step_blocked():
     try:
         yield
     except WorkflowException as err:
+        if not _cannot_pass(err):
+            raise  # an engine fault or a corrupt state: a 500 in the log, not the user's to fix
         spec = err.task_spec
         element = (getattr(spec, "bpmn_id", None) or spec.name) if spec else None
         name = getattr(spec, "bpmn_name", None)
@@ -244,6 +246,12 @@ def _blocked_as_step_blocked():
         raise StepBlocked(f"langkah tidak dapat diteruskan{where}: {why}; "
                           "periksa isian yang dibaca kondisinya, atau minta pemilik proses "
                           "memperbaiki diagram") from err
+
+
+def _cannot_pass(err: WorkflowException) -> bool:
+    """A condition that failed to evaluate, or a gateway none of whose conditions holds."""
+    return isinstance(err.__context__, ExpressionError) or \
+        str(err).startswith(("No conditions satisfied for ", "No conditions satisfied on gateway"))
 
 
 def _checked(result, table: str, key) -> None:

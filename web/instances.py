@@ -37,7 +37,8 @@ def start():
             instance_id = services.start(runtime(), values.get("definition", ""), values.get("bidang", ""),
                                          values.get("title", ""), current_user.login, values.get("period", ""))
         except InvalidData as err:
-            errors = err.errors
+            # A field's problem at the field; one without a field (a gateway that cannot be passed) on top.
+            errors = err.errors or {"_": str(err)}
         else:
             flash(_("Kegiatan dimulai."), "success")
             return redirect(url_for(".show", instance_id=instance_id))

@@ -446,6 +446,20 @@ def step_one_form(version: int, plan: str) -> dict:
             "dokumen_rencana": (io.BytesIO(b"%PDF-1.4 rencana"), "rencana.pdf")}
 
 
+def test_a_start_the_definition_cannot_take_says_why_on_the_start_page(rt, browser, monkeypatch):
+    """An error without a field (a gateway right after the start that cannot be passed) was a silent 200."""
+    from engine.errors import StepBlocked
+
+    def blocked(*args, **kwargs):
+        raise StepBlocked("langkah tidak dapat diteruskan pada 'Siap?' (Gateway_00): tidak ada jalur")
+    monkeypatch.setattr(services, "start", blocked)
+    b = browser("aptika.implementasi")
+    b.get("/kegiatan/baru")
+    response = b.post("/kegiatan/baru", {"definition": KEY, "bidang": "aptika", "title": "Layanan"})
+    assert response.status_code == 422
+    assert "Gateway_00" in text(response) and 'data-error="_"' in text(response)
+
+
 def test_an_end_of_implementation_before_its_start_is_refused_at_the_field(rt, browser):
     instance_id, task_id, b = claimed_step_one(rt, browser)
     version = task_of(rt, instance_id)["version"]

@@ -13,7 +13,7 @@ from engine.db import DefinitionDraft, DefinitionVersion, Event, Instance, TaskR
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound, StepBlocked, TooLarge
 from process.loader import load
 from process.mutu_baku import MutuBaku
-from tests.integration.sop import do_step
+from tests.integration.sop import STEP_DATA, do_step
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "monev_kegiatan_bidang"
@@ -504,7 +504,11 @@ def gateway_without_a_path(condition: str = "terverifikasi == True and False") -
 ])
 def test_a_gateway_that_cannot_be_passed_blocks_the_step_with_its_reason_and_writes_nothing(
         rt, condition, reason):
-    deploy_v2(rt, gateway_without_a_path(condition))
+    # Step 5 with a document too: a blocked step must not leave its file behind either.
+    deploy_v2(rt, gateway_without_a_path(condition), YAML.replace(
+        "      - {name: catatan, label: Catatan verifikasi, type: text}\n",
+        "      - {name: catatan, label: Catatan verifikasi, type: text}\n"
+        "      - {name: bukti, label: Bukti verifikasi, type: file}\n", 1))
     instance_id = start(rt)
     for step in (1, 2, 3, 4):
         do_step(rt, instance_id, step)
@@ -513,9 +517,11 @@ def test_a_gateway_that_cannot_be_passed_blocks_the_step_with_its_reason_and_wri
     services.claim(rt, row.id, "aptika.teknis")
     with rt.uow() as session:
         before = session.get(Instance, instance_id).version
+    files_before = sorted((rt.settings.data_dir / "files").rglob("*"))
 
     with pytest.raises(StepBlocked) as blocked:
-        services.complete(rt, row.id, "aptika.teknis", {"terverifikasi": True})
+        services.complete(rt, row.id, "aptika.teknis", {"terverifikasi": True},
+                          files={"bukti": ("bukti.pdf", b"%PDF-1.4 bukti verifikasi")})
 
     assert reason in str(blocked.value) and "Gateway_05" in str(blocked.value)
     assert blocked.value.status == 422
@@ -524,3 +530,22 @@ def test_a_gateway_that_cannot_be_passed_blocks_the_step_with_its_reason_and_wri
     again = open_row(rt, instance_id)
     assert (again.id, again.assignee, again.state) == (row.id, "aptika.teknis", "open")
     assert events(rt, instance_id, "step_completed")[-1].step == 4
+    assert sorted((rt.settings.data_dir / "files").rglob("*")) == files_before
+
+
+def test_an_engine_fault_is_not_passed_off_as_a_blocked_gateway(rt, monkeypatch):
+    """Only a condition that failed or a gateway with no path is the user's StepBlocked (422);
+    SpiffWorkflow's other errors (a corrupt state, an engine bug) stay errors, for the log."""
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+    from SpiffWorkflow.exceptions import WorkflowException
+    instance_id = start(rt)
+    row = open_row(rt, instance_id)
+    services.claim(rt, row.id, "aptika.implementasi")
+
+    def broken(self):
+        raise WorkflowException("state went from READY to COMPLETED!")
+    monkeypatch.setattr(BpmnWorkflow, "do_engine_steps", broken)
+    with pytest.raises(WorkflowException) as fault:
+        services.complete(rt, row.id, "aptika.implementasi", STEP_DATA[1])
+    assert not isinstance(fault.value, StepBlocked)
+    assert open_row(rt, instance_id).id == row.id
