@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import mimetypes
 import os
 import tempfile
@@ -135,11 +136,11 @@ def _read(source: Path | tuple[str, bytes], limit: int) -> tuple[str, bytes]:
 
 
 def size_text(n: int) -> str:
-    """A size as the office reads it: whole MB, KB or bytes (a 4 KB limit is not "0 MB")."""
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.0f} MB"
-    if n >= 1024:
-        return f"{n / 1024:.0f} KB"
+    """A size as the office reads it (a 4 KB limit is not "0 MB"), rounded down to a tenth: a limit
+    is never shown as more than it is (1.5 MB, not 2 MB)."""
+    for unit, size in (("MB", 1024 * 1024), ("KB", 1024)):
+        if n >= size:
+            return f"{math.floor(n * 10 / size) / 10:g} {unit}"
     return f"{n} byte"
 
 
@@ -158,10 +159,14 @@ def checked_name(filename: str) -> str:
     return name
 
 
+# The bidirectional controls: "laporan\u202efdp.pdf" shows as "laporanpdf.pdf", its real extension hidden.
+# (Not every format character: the zero-width joiner builds emoji and some scripts' letters.)
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _hidden_characters(name: str) -> bool:
-    """Control and format characters: a right-to-left override shows "laporan\u202efdp.pdf"
-    as "laporanpdf.pdf"-looking text whose real extension is hidden."""
-    return any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in name)
+    """Control characters, lone surrogates and bidirectional controls."""
+    return any(c in _BIDI_CONTROLS or unicodedata.category(c) in ("Cc", "Cs") for c in name)
 
 
 def write_file(rt, digest: str, content: bytes) -> None:

@@ -63,11 +63,12 @@ def test_a_file_field_with_a_file_of_the_wrong_field_is_refused(rt, instance_id)
 def test_uploaded_document_is_stored_and_referenced(rt, instance_id):
     task = open_task(rt, instance_id)
     services.claim(rt, task["id"], "aptika.implementasi")
+    # An emoji built with zero-width joiners is a name, not a hidden trick (only bidi controls are).
     services.complete(rt, task["id"], "aptika.implementasi", STEP_DATA[1],
-                      files={"dokumen_rencana": ("rencana.pdf", b"%PDF rencana")})
+                      files={"dokumen_rencana": ("rencana tim 👨‍💻.pdf", b"%PDF rencana")})
     with rt.uow() as session:
         [document] = session.scalars(select(Document)).all()
-        assert (document.filename, document.size, document.field) == ("rencana.pdf", 12, "dokumen_rencana")
+        assert (document.filename, document.size, document.field) == ("rencana tim 👨‍💻.pdf", 12, "dokumen_rencana")
         document_id, sha = document.id, document.sha256
     history = services.show(rt, instance_id)["history"]
     completed = next(e for e in history if e["kind"] == "step_completed")
@@ -213,3 +214,10 @@ def test_deploy_stores_a_new_version_only_when_content_changed(rt, tmp_path):
     with rt.uow() as session:
         summary = session.scalars(select(DefinitionVersion.summary).where(DefinitionVersion.version == 2)).one()
     assert "Langkah 11: waktu baku 7 Hari menjadi 5 Hari" in summary
+
+
+@pytest.mark.parametrize("size,text", [(500, "500 byte"), (4096, "4 KB"), (1536, "1.5 KB"),
+                                       (1572864, "1.5 MB"), (20 * 1024 * 1024 + 1, "20 MB")])
+def test_a_size_limit_reads_as_what_it_is_never_more(size, text):
+    from engine.documents import size_text
+    assert size_text(size) == text
