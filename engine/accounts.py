@@ -22,6 +22,12 @@ MAX_FAILURES = 5
 # How precisely an API token's last use is recorded (see user_for_token).
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 LOCK_PERIOD = timedelta(minutes=5)
+
+
+class OwnAdminRole(Conflict):
+    """An administrator taking away their own admin role: the office would be left without one."""
+
+
 ROLES = ("implementasi", "teknis", "administrasi", "sekretaris", "kepala", "kadis", "pemilik_proses", "admin")
 LANGUAGES = ("id", "en")
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
@@ -254,7 +260,7 @@ def save_user(rt: Runtime, actor: str, login: str, name: str, bidang: str | None
             account = User(login=login, name="", failed_logins=0, language="id")
             session.add(account)
         if account.login == actor and "admin" not in roles:
-            raise Conflict("administrator tidak boleh mencabut peran administratornya sendiri")
+            raise OwnAdminRole("administrator tidak boleh mencabut peran administratornya sendiri")
         account.name, account.email, account.bidang_code, account.active = name.strip(), email or None, \
             bidang or None, active
         if password:

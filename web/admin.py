@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine import accounts
-from engine.errors import Conflict, InvalidData
+from engine.errors import InvalidData
 from web import runtime
 from web.auth import require_roles
 
@@ -40,7 +40,7 @@ def users():
                                active=values["active"])
         except InvalidData as err:
             errors, status = err.errors, err.status
-        except Conflict as err:  # an administrator taking away their own role: said at the roles
+        except accounts.OwnAdminRole as err:  # said at the roles; any other conflict is the error page
             errors, status = {"roles": str(err)}, err.status
         else:
             flash(_("Pengguna %(login)s disimpan.", login=values.get("login")), "success")
