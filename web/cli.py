@@ -56,7 +56,7 @@ def friendly(command):
             click.echo(f"error: {err}", err=True)
             for field, message in getattr(err, "errors", {}).items():
                 click.echo(f"  {field}: {message}", err=True)
-            sys.exit(EXIT_CODES.get(type(err), 1))
+            sys.exit(next((code for kind, code in EXIT_CODES.items() if isinstance(err, kind)), 1))
         except DefinitionError as err:
             for problem in err.problems:
                 click.echo(str(problem), err=True)
@@ -300,6 +300,7 @@ def _stop_without(server_pid: int, worker) -> None:
     def watch() -> None:
         while os.getppid() == server_pid:
             time.sleep(1)
+        click.echo(f"penjadwal: server {server_pid} tidak ada lagi; berhenti")
         worker.stop()
     threading.Thread(target=watch, name="server-watch", daemon=True).start()
 

@@ -22,7 +22,10 @@ class AlurServer(BaseApplication):
             self.cfg.set("on_exit", lambda server: self._stop_companion())
 
     def _start_companion(self) -> None:
-        self._process = subprocess.Popen(self.companion)
+        # In a session of its own: a terminal's Ctrl-C reaches the server alone, whose on_exit
+        # stops the scheduler with SIGTERM, letting its pass finish (an interrupt could land
+        # between sending an alert and recording it).
+        self._process = subprocess.Popen(self.companion, start_new_session=True)
 
     def _stop_companion(self) -> None:
         if self._process is not None and self._process.poll() is None:

@@ -205,3 +205,21 @@ def test_validate_a_broken_copy(offline, tmp_path):
     assert "unknown lane 'Tim Teknis'" in found[(str(bpmn_path), "Lane_Teknis")]
     assert found[(str(missing), "-")] == "file not found"
     assert len(found) == 3
+
+
+@pytest.mark.parametrize("error,code", [("LostRace", 3), ("Conflict", 3), ("Forbidden", 4), ("NotFound", 1)])
+def test_exit_codes_follow_the_kind_of_error_subclasses_included(error, code):
+    """A lost race is a conflict: exit 3, as the README says (the lookup was by exact type: exit 1)."""
+    import click
+    from click.testing import CliRunner
+
+    from engine import errors
+    from web.cli import friendly
+
+    @click.command()
+    @friendly
+    def failing() -> None:
+        raise getattr(errors, error)("data ini baru saja diubah oleh orang lain")
+
+    result = CliRunner().invoke(failing)
+    assert result.exit_code == code, result.output

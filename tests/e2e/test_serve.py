@@ -113,7 +113,11 @@ def test_the_scheduler_beside_the_server_is_a_process_of_its_own_and_every_worke
         for _ in range(8):  # new connections, spread over both workers
             assert _sign_in(port, "kadis") == 200, log.read_text()[-3000:]
         assert "penjadwal" in log.read_text()  # the scheduler's own start line
+        # Its own session: a terminal's Ctrl-C reaches the server, which stops it with SIGTERM.
+        assert os.getsid(scheduler) != os.getsid(proc.pid)
     assert _gone(scheduler), "the scheduler outlived its server"
+    # Stopped by the server on its way out, not found orphaned a second later.
+    assert "penjadwal berhenti" in log.read_text() and "tidak ada lagi" not in log.read_text()
 
 
 def test_a_scheduler_whose_server_was_killed_stops_by_itself(tmp_path):
@@ -122,6 +126,7 @@ def test_a_scheduler_whose_server_was_killed_stops_by_itself(tmp_path):
         proc.kill()  # SIGKILL: no hook of the server runs
         proc.wait(10)
         assert _gone(scheduler, seconds=10), "the scheduler kept running without its server"
+        assert "tidak ada lagi; berhenti" in _log.read_text()
 
 
 def _scheduler_of(pid: int) -> int:
