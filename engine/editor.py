@@ -34,7 +34,7 @@ from process import bpmn, sop_import
 from process.sop_import import answering
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Definition
 from process.forms import FIELD_TYPES
-from process.loader import LANE_ROLES, MAX_YAML_BYTES, DefinitionError, Problem, _YamlLoader, load
+from process.loader import LANE_ROLES, MAX_YAML_BYTES, DefinitionError, Problem, load, user_yaml
 from process.yaml_blocks import block_range, block_text, replace_block
 
 EDITOR_ROLES = ("pemilik_proses", "admin")
@@ -379,7 +379,7 @@ def _rebase(yaml_text: str, base: DefinitionVersion | None, latest: DefinitionVe
 
 def _yaml_data(text: str) -> dict[str, Any] | None:
     try:
-        data = yaml.load(text or "", Loader=_YamlLoader)  # noqa: S506 (a SafeLoader without aliases)
+        data = user_yaml(text or "")
     except yaml.YAMLError:
         return None
     return data if isinstance(data, dict) else ({} if data is None else None)
@@ -431,7 +431,7 @@ def steps_model(yaml_text: str) -> dict[str, Any] | None:
     if not (yaml_text or "").strip():
         return {}
     try:
-        data = yaml.load(yaml_text, Loader=_YamlLoader)  # noqa: S506 (a SafeLoader without aliases)
+        data = user_yaml(yaml_text)
     except yaml.YAMLError:
         return None
     if data is None:

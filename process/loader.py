@@ -121,6 +121,14 @@ class _YamlLoader(yaml.SafeLoader):
                 node.start_mark) from None
 
 
+def user_yaml(text: str) -> Any:
+    """YAML written by a person (a definition, a draft, import answers): safe, and without aliases.
+
+    Raises yaml.YAMLError for text it refuses or cannot read.
+    """
+    return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 (a SafeLoader without aliases)
+
+
 def _read_text(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8")
@@ -180,7 +188,7 @@ class _Loader:
             self.yaml_unreadable = True
             return {}
         try:
-            data = yaml.load(self.yaml_text, Loader=_YamlLoader)  # noqa: S506 (a SafeLoader)
+            data = user_yaml(self.yaml_text)
         except yaml.YAMLError as err:
             mark = getattr(err, "problem_mark", None)
             where = f"line {mark.line + 1}" if mark else "-"

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
 from engine import accounts
-from engine.db import MAX_INTEGER, User
+from engine.db import MAX_INTEGER
 from engine.errors import NotFound
 from web import runtime
 

@@ -18,7 +18,7 @@ from engine.db import MAX_INTEGER
 from engine.errors import AlurError, Conflict, Forbidden
 from engine.runtime import Runtime
 from process import sop_import
-from process.loader import DefinitionError, _YamlLoader, load_file, validate_paths
+from process.loader import DefinitionError, load_file, user_yaml, validate_paths
 
 EXIT_CODES = {Conflict: 3, Forbidden: 4}
 
@@ -122,7 +122,7 @@ def import_(source: str, out_dir: str, key: str | None, answers_path: str | None
     answers = None
     if answers_path:
         try:
-            answers = yaml.load(Path(answers_path).read_text(encoding="utf-8"), Loader=_YamlLoader)  # noqa: S506
+            answers = user_yaml(Path(answers_path).read_text(encoding="utf-8"))
         except yaml.YAMLError as err:
             click.echo(f"error: {answers_path}: malformed YAML: {' '.join(str(err).split())}", err=True)
             sys.exit(1)

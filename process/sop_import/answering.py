@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from process import bpmn
-from process.loader import _YamlLoader
+from process.loader import user_yaml
 from process.mutu_baku import MutuBaku, MutuBakuError
 from process.sop_import import bpmn_writer
 from process.sop_import.bpmn_writer import FINISH, START
@@ -39,7 +39,7 @@ def questions_in(yaml_text: str) -> list[dict[str, Any]]:
     try:
         # A draft's YAML is the user's text: without aliases, as everywhere (a few lines of
         # them expand to gigabytes once the questions are written out as JSON).
-        data = yaml.load(yaml_text or "", Loader=_YamlLoader)  # noqa: S506 (a SafeLoader without aliases)
+        data = user_yaml(yaml_text or "")
     except yaml.YAMLError:
         return []
     questions = data.get("questions") if isinstance(data, dict) else None

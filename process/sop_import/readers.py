@@ -123,9 +123,9 @@ _STEP_KEYS = {"no", "uraian", "pelaksana", "kelengkapan", "waktu", "output", "ke
 
 
 def read_yaml(name: str, text: str) -> Sop:
-    from process.loader import _YamlLoader
+    from process.loader import user_yaml
     try:
-        data = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 (a SafeLoader without aliases)
+        data = user_yaml(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         raise SourceError(f"{name}: line {mark.line + 1 if mark else '?'}: malformed YAML: "
