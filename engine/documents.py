@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from engine.db import Document, Instance, TaskRow
 from engine.errors import InvalidData, TooLarge
 from process.forms import Form
+from process.messages import Text
 
 
 def store_all(rt, session: Session, instance: Instance, row: TaskRow, form: Form,
@@ -31,11 +32,11 @@ def store_all(rt, session: Session, instance: Instance, row: TaskRow, form: Form
         try:
             filename, content = _read(source, rt.settings.max_upload_bytes)
         except TooLarge as err:
-            raise TooLarge(str(err), {field: str(err)}) from None  # the form shows it at its field
+            raise TooLarge(err.args[0], {field: err.args[0]}) from None  # the form shows it at its field
         try:
             content_type = sniff(filename, content)
         except ValueError as err:
-            raise InvalidData(f"berkas {filename} ditolak", {field: str(err)}) from None
+            raise InvalidData(Text("berkas %(name)s ditolak", name=filename), {field: err.args[0]}) from None
         digest = hashlib.sha256(content).hexdigest()
         pending.append((digest, content))
         document = Document(
@@ -65,7 +66,7 @@ def check_references(session: Session, instance: Instance, form: Form, data: dic
         value = str(data[field.name])
         document = session.get(Document, int(value)) if value.isdigit() else None
         if document is None or document.instance_id != instance.id:
-            errors[field.name] = "dokumen tidak ditemukan pada kegiatan ini; unggah berkasnya"
+            errors[field.name] = Text("dokumen tidak ditemukan pada kegiatan ini; unggah berkasnya")
     if errors:
         raise InvalidData("berkas tidak valid", errors)
 
@@ -85,7 +86,7 @@ ALLOWED = {
 def sniff(filename: str, content: bytes) -> str:
     """The file's type from its bytes; refuse types the office does not attach, or a lying name."""
     if not content:
-        raise ValueError("berkas kosong")
+        raise ValueError(Text("berkas kosong"))
     kind = filetype.guess(content[:8192])
     mime = kind.mime if kind else ("text/plain" if _is_text(content) else None)
     if mime in ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -96,9 +97,9 @@ def sniff(filename: str, content: bytes) -> str:
         mime = "application/zip"
     suffix = Path(filename).suffix.lower()
     if mime not in ALLOWED:
-        raise ValueError("jenis berkas tidak diizinkan (PDF, gambar, dokumen kantor atau teks)")
+        raise ValueError(Text("jenis berkas tidak diizinkan (PDF, gambar, dokumen kantor atau teks)"))
     if suffix not in ALLOWED[mime]:
-        raise ValueError("isi berkas tidak sesuai dengan ekstensi namanya")
+        raise ValueError(Text("isi berkas tidak sesuai dengan ekstensi namanya"))
     return mimetypes.guess_type(filename)[0] or mime
 
 
@@ -128,10 +129,10 @@ def _read(source: Path | tuple[str, bytes], limit: int) -> tuple[str, bytes]:
         if not path.is_file():
             raise InvalidData(f"berkas {str(path)!r} tidak ditemukan")
         if path.stat().st_size > limit:
-            raise TooLarge(f"berkas {path.name} lebih besar dari {size_text(limit)}")
+            raise TooLarge(Text("berkas %(name)s lebih besar dari %(limit)s", name=path.name, limit=size_text(limit)))
         filename, content = path.name, path.read_bytes()
     if len(content) > limit:
-        raise TooLarge(f"berkas {filename} lebih besar dari {size_text(limit)}")
+        raise TooLarge(Text("berkas %(name)s lebih besar dari %(limit)s", name=filename, limit=size_text(limit)))
     return checked_name(filename), content
 
 

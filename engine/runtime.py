@@ -26,6 +26,7 @@ from engine.escalation_config import EscalationConfig
 from process.calendar import WorkingCalendar
 from process.definition import Definition
 from process.loader import load
+from process.messages import Text
 
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class Runtime:
             # A unique key taken meanwhile stays taken: only a lost version check
             # or an aborted transaction is worth running again.
             lost = Conflict if isinstance(err, IntegrityError) else LostRace
-            raise lost("data ini baru saja diubah oleh orang lain; muat ulang dan coba lagi") from err
+            raise lost(Text("data ini baru saja diubah oleh orang lain; muat ulang dan coba lagi")) from err
         finally:
             # Whatever was not committed is discarded. Objects are detached
             # first so values already read stay readable after the block.

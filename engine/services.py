@@ -23,6 +23,7 @@ from engine.runtime import Runtime
 from engine.workflow import Run
 from process.definition import Definition
 from process.forms import FormError
+from process.messages import Text
 
 
 # -- definitions ----------------------------------------------------------------
@@ -111,9 +112,9 @@ def start_in(rt: Runtime, session: Session, key: str, bidang: str, title: str, a
     """
     title, period = (title or "").strip(), (period or "").strip()
     if not title:
-        raise InvalidData("judul kegiatan wajib diisi", {"title": "wajib diisi"})
+        raise InvalidData(Text("judul kegiatan wajib diisi"), {"title": Text("wajib diisi")})
     if len(title) > 300 or len(period) > 40:
-        raise InvalidData("isian terlalu panjang", {"title" if len(title) > 300 else "period": "terlalu panjang"})
+        raise InvalidData(Text("isian terlalu panjang"), {"title" if len(title) > 300 else "period": Text("terlalu panjang")})
     version = _latest_version(session, key)
     if version is None:
         raise NotFound(f"definisi {key!r} belum di-deploy")
@@ -157,7 +158,7 @@ def show(rt: Runtime, instance_id: int) -> dict[str, Any]:
 def _instance(session: Session, instance_id: int) -> Instance:
     instance = session.get(Instance, instance_id)
     if instance is None:
-        raise NotFound(f"kegiatan {instance_id} tidak ditemukan")
+        raise NotFound(Text("kegiatan %(id)s tidak ditemukan", id=instance_id))
     return instance
 
 
@@ -189,13 +190,13 @@ def claim(rt: Runtime, task_id: str, login: str, expected_version: int | None = 
         account = _actor_of(session, rows, login)
         row = _still_open(rows[0] if rows else None, task_id, expected_version)
         if not may_take(account, row):
-            raise Forbidden(f"{login} bukan anggota {row.lane_role} untuk tugas ini")
+            raise Forbidden(Text("%(login)s bukan anggota %(lane)s untuk tugas ini", login=login, lane=row.lane_role))
         if row.assignee == login:
             return task_dict(row)
         if row.assignee is not None:
-            raise Conflict(f"tugas sudah diklaim oleh {row.assignee}")
+            raise Conflict(Text("tugas sudah diklaim oleh %(who)s", who=row.assignee))
         if connection.execute(_TAKE, {"task": task_id, "seen": row.row_version, "login": login}).rowcount != 1:
-            raise Conflict("tugas baru saja diklaim atau diubah oleh orang lain; muat ulang")
+            raise Conflict(Text("tugas baru saja diklaim atau diubah oleh orang lain; muat ulang"))
         log(session, row.instance_id, rt.now(), "claimed", login, row.step, row.id)
         session.commit()
         return {**task_dict(row), "assignee": login, "version": row.row_version + 1}
@@ -226,9 +227,9 @@ def unclaim(rt: Runtime, task_id: str, login: str, expected_version: int | None 
         account = user(session, login)
         row = open_task(session, task_id, expected_version)
         if not may_take(account, row):  # as for claim: outside the lane is forbidden, not a conflict
-            raise Forbidden(f"{login} bukan anggota {row.lane_role} untuk tugas ini")
+            raise Forbidden(Text("%(login)s bukan anggota %(lane)s untuk tugas ini", login=login, lane=row.lane_role))
         if row.assignee != login:
-            raise Conflict("tugas ini tidak sedang Anda klaim")
+            raise Conflict(Text("tugas ini tidak sedang Anda klaim"))
         row.assignee = None
         log(session, row.instance_id, rt.now(), "unclaimed", login, row.step, row.id)
         session.commit()
@@ -271,14 +272,14 @@ def _complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         row = _still_open(rows[0][0] if rows else None, task_id, expected_version)
         instance = rows[0][1]
         if not may_take(account, row):
-            raise Forbidden(f"{login} bukan anggota {row.lane_role} untuk tugas ini")
+            raise Forbidden(Text("%(login)s bukan anggota %(lane)s untuk tugas ini", login=login, lane=row.lane_role))
         if row.assignee != login:
-            raise Conflict("klaim tugas ini terlebih dahulu" if row.assignee is None
-                           else f"tugas sedang diklaim oleh {row.assignee}")
+            raise Conflict(Text("klaim tugas ini terlebih dahulu") if row.assignee is None
+                           else Text("tugas sedang diklaim oleh %(who)s", who=row.assignee))
         run = Run.load(rt, session, instance)
         task = run.user_task(task_id)
         if task is None:
-            raise Conflict("langkah ini sudah tidak menunggu dikerjakan")
+            raise Conflict(Text("langkah ini sudah tidak menunggu dikerjakan"))
         step = run.definition.step(row.step)
         if data is not None and not isinstance(data, dict):  # the CLI's --data '[1, 2]', say
             raise InvalidData("isian langkah harus berupa pemetaan nama isian ke nilainya",
@@ -292,7 +293,7 @@ def _complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         try:
             cleaned = step.form.clean(submitted)
         except FormError as err:
-            raise InvalidData(f"isian langkah {step.number} tidak valid", err.errors) from None
+            raise InvalidData(Text("isian langkah %(n)s tidak valid", n=step.number), err.errors) from None
         now = rt.now()
         run.finish(task, cleaned)
         run.serialize()
@@ -315,15 +316,23 @@ def open_task(session: Session, task_id: str, expected_version: int | None) -> T
     return _still_open(session.get(TaskRow, task_id), task_id, expected_version)
 
 
+# How a task that is no longer open ended: (completed?, by someone named?) -> the message.
+_ENDED = {
+    (True, True): lambda who: Text("tugas sudah selesai oleh %(who)s", who=who),
+    (True, False): lambda who: Text("tugas sudah selesai"),
+    (False, True): lambda who: Text("tugas sudah dibatalkan oleh %(who)s", who=who),
+    (False, False): lambda who: Text("tugas sudah dibatalkan"),
+}
+
+
 def _still_open(row, task_id: str, expected_version: int | None):
     """The task's row (an ORM object or a plain row), if it is open and at the version the caller saw."""
     if row is None:
-        raise NotFound(f"tugas {task_id} tidak ditemukan")
+        raise NotFound(Text("tugas %(id)s tidak ditemukan", id=task_id))
     if row.state != "open":
-        raise Conflict(f"tugas sudah {'selesai' if row.state == 'completed' else 'dibatalkan'}"
-                       + (f" oleh {row.completed_by}" if row.completed_by else ""))
+        raise Conflict(_ENDED[row.state == "completed", bool(row.completed_by)](who=row.completed_by))
     if expected_version is not None and expected_version != row.row_version:
-        raise Conflict("tugas sudah berubah sejak Anda membukanya; muat ulang")
+        raise Conflict(Text("tugas sudah berubah sejak Anda membukanya; muat ulang"))
     return row
 
 

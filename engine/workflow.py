@@ -28,6 +28,7 @@ from engine.runtime import Runtime
 from engine.workflow_cache import after_commit
 from process.definition import SCOPE_OFFICE, Definition
 from process.expressions import ExpressionError
+from process.messages import Text
 
 
 class Run:
@@ -238,14 +239,13 @@ def _blocked_as_step_blocked():
         if not _cannot_pass(err):
             raise  # an engine fault or a corrupt state: a 500 in the log, not the user's to fix
         spec = err.task_spec
-        element = (getattr(spec, "bpmn_id", None) or spec.name) if spec else None
+        element = (getattr(spec, "bpmn_id", None) or spec.name) if spec else "?"
         name = getattr(spec, "bpmn_name", None)
-        where = f" pada {name!r} ({element})" if name else f" pada {element}" if element else ""
         # SpiffWorkflow says only which expression failed; ours says why.
         why = err.__context__ if isinstance(err.__context__, ExpressionError) else err
-        raise StepBlocked(f"langkah tidak dapat diteruskan{where}: {why}; "
-                          "periksa isian yang dibaca kondisinya, atau minta pemilik proses "
-                          "memperbaiki diagram") from err
+        raise StepBlocked(Text("langkah tidak dapat diteruskan pada %(where)s: %(why)s; periksa isian yang dibaca "
+                               "kondisinya, atau minta pemilik proses memperbaiki diagram",
+                               where=f"{name!r} ({element})" if name else element, why=str(why))) from err
 
 
 def _cannot_pass(err: WorkflowException) -> bool:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from process.messages import Text
+
 FIELD_TYPES = ("text", "number", "date", "boolean", "choice", "file")
 # A few pages of typing: a step's answer, not a document (those are uploaded as files).
 MAX_TEXT_LENGTH = 20_000
@@ -50,40 +52,40 @@ class FormField:
         """Return the value in its canonical form, or raise ValueError."""
         if self.type == "text" or self.type == "file":
             if not isinstance(value, str):
-                raise ValueError("harus berupa teks")
+                raise ValueError(Text("harus berupa teks"))
             if len(value) > MAX_TEXT_LENGTH:
-                raise ValueError(f"paling panjang {MAX_TEXT_LENGTH} karakter")
+                raise ValueError(Text("paling panjang %(n)d karakter", n=MAX_TEXT_LENGTH))
             if _CONTROL.search(value):
-                raise ValueError("memuat karakter kendali yang tidak diizinkan")
+                raise ValueError(Text("memuat karakter kendali yang tidak diizinkan"))
             return value.strip()
         if self.type == "number":
             if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                raise ValueError("harus berupa angka")
+                raise ValueError(Text("harus berupa angka"))
             try:
                 number = float(value)
             except (ValueError, OverflowError):  # OverflowError: an integer beyond any float
-                raise ValueError("harus berupa angka") from None
+                raise ValueError(Text("harus berupa angka")) from None
             if not math.isfinite(number):  # "nan", "inf", "1e999": not JSON, refused by PostgreSQL
-                raise ValueError("harus berupa angka")
+                raise ValueError(Text("harus berupa angka"))
             return int(number) if number.is_integer() else number
         if self.type == "date":
             if isinstance(value, date):
                 return value.isoformat()
             if not isinstance(value, str) or not _DATE.match(value.strip()):  # not 20260302, nor a number
-                raise ValueError("harus berupa tanggal (YYYY-MM-DD)")
+                raise ValueError(Text("harus berupa tanggal (YYYY-MM-DD)"))
             try:
                 return date.fromisoformat(value.strip()).isoformat()
             except ValueError:
-                raise ValueError("harus berupa tanggal (YYYY-MM-DD)") from None
+                raise ValueError(Text("harus berupa tanggal (YYYY-MM-DD)")) from None
         if self.type == "boolean":
             if isinstance(value, bool):
                 return value
             if isinstance(value, str) and value.lower() in ("true", "ya", "1", "false", "tidak", "0"):
                 return value.lower() in ("true", "ya", "1")
-            raise ValueError("harus ya atau tidak (true/false)")
+            raise ValueError(Text("harus ya atau tidak (true/false)"))
         if self.type == "choice":
             if value not in self.choices:
-                raise ValueError(f"harus salah satu dari: {', '.join(self.choices)}")
+                raise ValueError(Text("harus salah satu dari: %(choices)s", choices=", ".join(self.choices)))
             return value
         raise ValueError(f"jenis isian tidak dikenal: {self.type}")
 
@@ -111,25 +113,25 @@ class Form:
     def clean(self, data: dict[str, Any]) -> dict[str, Any]:
         """Validate submitted data; return only the form's fields, cleaned."""
         if not isinstance(data, dict):
-            raise FormError({"_": "data harus berupa objek JSON"})
+            raise FormError({"_": Text("data harus berupa objek JSON")})
         known = {f.name: f for f in self.fields}
-        errors = {k: "isian tidak dikenal pada langkah ini" for k in data if k not in known}
+        errors = {k: Text("isian tidak dikenal pada langkah ini") for k in data if k not in known}
         cleaned: dict[str, Any] = {}
         for f in self.fields:
             value = data.get(f.name)
             if value is None or value == "":
                 if f.required:
-                    errors[f.name] = "wajib diisi"
+                    errors[f.name] = Text("wajib diisi")
                 continue
             try:
                 cleaned[f.name] = f.clean(value)
             except ValueError as err:
-                errors[f.name] = str(err)
+                errors[f.name] = err.args[0]  # the Text itself, for the web to translate
         for f in self.fields:
             earliest = cleaned.get(f.not_before) if f.not_before else None
             # ISO dates compare as text; left alone when either one is missing or already wrong.
             if earliest and f.name in cleaned and cleaned[f.name] < earliest:
-                errors[f.name] = f"tidak boleh sebelum {known[f.not_before].label.lower()}"
+                errors[f.name] = Text("tidak boleh sebelum %(field)s", field=known[f.not_before].label.lower())
         if errors:
             raise FormError(errors)
         return cleaned

@@ -8,8 +8,10 @@ from babel.messages.pofile import read_po
 from datetime import datetime
 
 from flask import session
-from flask_babel import format_datetime
+from flask_babel import format_datetime, gettext
 from flask_login import current_user
+
+from process.messages import Text
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 LANGUAGES = ("id", "en")
@@ -38,7 +40,18 @@ def select_locale() -> str:
     return "id"  # staff work in Bahasa Indonesia whatever their browser says
 
 
+def say(message):
+    """An engine message in the user's language: a `Text` through the catalogue with its values,
+    any other text as it is (most engine messages are still Indonesian only)."""
+    if isinstance(message, Text):
+        translated = gettext(message.template)
+        return translated % message.values if message.values else translated
+    return message
+
+
 def init_app(app, rt) -> None:
+    app.add_template_filter(say)
+
     @app.template_filter("local")
     def local_time(moment, fmt="d MMM yyyy HH:mm"):
         if not moment:

@@ -553,6 +553,28 @@ def test_a_step_whose_gateway_cannot_be_passed_comes_back_with_the_reason_and_wh
     assert task_of(rt, instance_id)["id"] == task["id"]
 
 
+def test_engine_messages_speak_the_users_language(rt, browser):
+    """Form checks and task conflicts come from the engine in Indonesian; an English user reads English."""
+    accounts.save_user(rt, "admin", "aptika.implementasi2", "Rekan", "aptika", ["implementasi"],
+                       password=DEMO_PASSWORD)
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    version = task_of(rt, instance_id)["version"]
+    empty = {"action": "complete", "version": str(version), "rencana_kegiatan": "",
+             "tanggal_mulai": "2026-03-10", "tanggal_selesai": "2026-03-01"}
+    html = text(b.post(f"/tugas/{task_id}", empty))
+    assert "wajib diisi" in html and "tidak boleh sebelum tanggal mulai pelaksanaan" in html
+    b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    html = text(b.post(f"/tugas/{task_id}", empty))
+    assert ">required<" in html and "may not be before tanggal mulai pelaksanaan" in html  # the label is SOP data
+    assert "wajib diisi" not in html
+
+    other = browser("aptika.implementasi2")
+    other.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    response = other.post(f"/tugas/{task_id}/klaim")
+    assert response.status_code == 409
+    assert "the task has already been claimed by aptika.implementasi" in text(response)
+
+
 def test_a_form_sent_after_its_task_went_to_someone_else_gets_the_conflict_page(rt, browser):
     instance_id, task_id, b = claimed_step_one(rt, browser)
     accounts.save_user(rt, "admin", "aptika.implementasi2", "Rekan", "aptika", ["implementasi"],

@@ -1,0 +1,21 @@
+"""Messages for people, written in Bahasa Indonesia, that the web can show in another language.
+
+A `Text` is the message as a str: Indonesian, its values filled in, so logs,
+the CLI, the API and the tests read it as before. It also keeps its template
+and values, and the web looks the template up in its catalogue and fills in
+the same values (`web.i18n.say`). `pybabel extract -k Text` collects the
+templates (babel.cfg).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class Text(str):
+    template: str
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, **values: Any) -> "Text":
+        text = super().__new__(cls, template % values if values else template)
+        text.template, text.values = template, values
+        return text
