@@ -71,7 +71,6 @@ def check_references(session: Session, instance: Instance, form: Form, data: dic
         raise InvalidData("berkas tidak valid", errors)
 
 
-
 # What an office attaches: documents, spreadsheets, scans and photos, text.
 ALLOWED = {
     "application/pdf": (".pdf",),
