@@ -114,7 +114,8 @@ def start_in(rt: Runtime, session: Session, key: str, bidang: str, title: str, a
     if not title:
         raise InvalidData(Text("judul kegiatan wajib diisi"), {"title": Text("wajib diisi")})
     if len(title) > 300 or len(period) > 40:
-        raise InvalidData(Text("isian terlalu panjang"), {"title" if len(title) > 300 else "period": Text("terlalu panjang")})
+        raise InvalidData(Text("isian terlalu panjang"),
+                          {"title" if len(title) > 300 else "period": Text("terlalu panjang")})
     version = _latest_version(session, key)
     if version is None:
         raise NotFound(f"definisi {key!r} belum di-deploy")
