@@ -10,7 +10,7 @@ from flask_login import UserMixin, current_user, login_required, login_user, log
 from engine import accounts
 from engine.db import MAX_INTEGER
 from engine.errors import NotFound
-from web import runtime
+from web import i18n, runtime
 
 bp = Blueprint("auth", __name__)
 
@@ -71,9 +71,13 @@ def logout():
 
 
 @bp.post("/bahasa")
-@login_required
 def language():
-    accounts.set_language(runtime(), current_user.id, request.form.get("language", "id"))
+    """The user's language: kept with their account, or before sign-in with the browser's session."""
+    chosen = request.form.get("language", "id")
+    if current_user.is_authenticated:
+        accounts.set_language(runtime(), current_user.id, chosen)
+    elif chosen in i18n.LANGUAGES:
+        session["language"] = chosen
     return redirect(request.referrer or url_for("worklist.index"))
 
 

@@ -553,6 +553,18 @@ def test_a_step_whose_gateway_cannot_be_passed_comes_back_with_the_reason_and_wh
     assert task_of(rt, instance_id)["id"] == task["id"]
 
 
+def test_the_language_can_be_chosen_before_signing_in_and_the_account_keeps_its_own(app, rt):
+    visitor = Browser(app)
+    page = text(visitor.get("/masuk"))
+    assert 'name="language"' in page and ">Nama pengguna" in page
+    assert visitor.post("/bahasa", {"language": "en"}, headers={"Referer": "/masuk"}).status_code == 302
+    assert ">Sign in<" in text(visitor.get("/masuk"))
+    visitor.post("/bahasa", {"language": "xx"}, headers={"Referer": "/masuk"})  # not a language: ignored
+    assert ">Sign in<" in text(visitor.get("/masuk"))
+    assert visitor.sign_in("aptika.implementasi").status_code == 302
+    assert ">Tugas<" in text(visitor.get("/"))  # signed in, the account's own language (Indonesian) rules
+
+
 def test_engine_messages_speak_the_users_language(rt, browser):
     """Form checks and task conflicts come from the engine in Indonesian; an English user reads English."""
     accounts.save_user(rt, "admin", "aptika.implementasi2", "Rekan", "aptika", ["implementasi"],
