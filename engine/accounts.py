@@ -17,6 +17,7 @@ from engine.db import ApiToken, Bidang, Membership, User
 from engine.errors import AlurError, Conflict, Forbidden, InvalidData, NotFound
 from engine.permissions import is_admin
 from engine.runtime import Runtime
+from process.messages import Text
 
 MAX_FAILURES = 5
 # How precisely an API token's last use is recorded (see user_for_token).
@@ -31,6 +32,8 @@ class OwnAdminRole(Conflict):
 ROLES = ("implementasi", "teknis", "administrasi", "sekretaris", "kepala", "kadis", "pemilik_proses", "admin")
 LANGUAGES = ("id", "en")
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+# An address mail can be sent to: something, one @, a domain with a dot; no spaces.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 
 class SignInRefused(AlurError):
@@ -247,6 +250,9 @@ def save_user(rt: Runtime, actor: str, login: str, name: str, bidang: str | None
         errors["roles"] = f"peran tidak dikenal: {', '.join(unknown)}"
     if password is not None and password != "" and len(password) < 8:
         errors["password"] = "minimal 8 karakter"
+    if email and not _EMAIL.match(email.strip()):
+        # Escalations are mailed: a mistyped address would fail at the worst moment, unseen.
+        errors["email"] = Text("bukan alamat surel (nama@domain)")
     if errors:
         raise InvalidData("data pengguna tidak valid", errors)
     with rt.uow() as session:
@@ -261,8 +267,8 @@ def save_user(rt: Runtime, actor: str, login: str, name: str, bidang: str | None
             session.add(account)
         if account.login == actor and "admin" not in roles:
             raise OwnAdminRole("administrator tidak boleh mencabut peran administratornya sendiri")
-        account.name, account.email, account.bidang_code, account.active = name.strip(), email or None, \
-            bidang or None, active
+        account.name, account.email = name.strip(), (email or "").strip() or None
+        account.bidang_code, account.active = bidang or None, active
         if password:
             account.password_hash = generate_password_hash(password)
         wanted = set(roles)

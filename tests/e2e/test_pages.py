@@ -766,6 +766,21 @@ def test_admin_creates_a_user_who_can_sign_in(app, rt, browser):
     assert Browser(app).sign_in("budi.aptika", "rahasia-baru-1").status_code == 302  # password kept
 
 
+def test_an_e_mail_address_that_mail_cannot_reach_is_refused(rt, browser):
+    admin = browser("admin")
+    admin.get("/admin/pengguna")
+    for bad in ("bukan-email", "budi@localhost", "budi @dinas.go.id", "a@b@c.id"):
+        response = admin.post("/admin/pengguna", {"login": "budi.aptika", "name": "Budi", "bidang": "aptika",
+                                                  "email": bad, "password": "rahasia-baru-1", "active": "1"})
+        assert response.status_code == 422 and "bukan alamat surel" in text(response), bad
+    response = admin.post("/admin/pengguna", {"login": "budi.aptika", "name": "Budi", "bidang": "aptika",
+                                              "email": " budi@salatiga.go.id ", "password": "rahasia-baru-1",
+                                              "active": "1"})
+    assert response.status_code == 302
+    with rt.uow() as session:
+        assert session.scalars(select(User.email).where(User.login == "budi.aptika")).one() == "budi@salatiga.go.id"
+
+
 def test_the_user_form_comes_back_as_it_was_sent(browser):
     admin = browser("admin")
     admin.get("/admin/pengguna")
