@@ -32,7 +32,7 @@ def store_all(rt, session: Session, instance: Instance, row: TaskRow, form: Form
         try:
             filename, content = _read(source, rt.settings.max_upload_bytes)
         except TooLarge as err:
-            raise TooLarge(err.args[0], {field: err.args[0]}) from None  # the form shows it at its field
+            raise TooLarge(err.message, {field: err.message}) from None  # the form shows it at its field
         try:
             content_type = sniff(filename, content)
         except ValueError as err:

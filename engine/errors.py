@@ -5,6 +5,11 @@ from __future__ import annotations
 class AlurError(Exception):
     status = 400
 
+    @property
+    def message(self):
+        """The message as raised: a `process.messages.Text` the web can translate, where str(err) is plain."""
+        return self.args[0] if self.args else ""
+
 
 class NotFound(AlurError):
     status = 404

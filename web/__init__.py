@@ -201,8 +201,7 @@ def _error_handlers(app: Flask) -> None:
         if request.path.startswith("/api/"):
             from web.api import error_response
             return error_response(err)
-        # The message as raised (a Text the page can translate), not str(err).
-        return render_template("error.html", status=err.status, message=err.args[0] if err.args else "",
+        return render_template("error.html", status=err.status, message=err.message,
                                errors=getattr(err, "errors", {})), err.status
 
     @app.errorhandler(HTTPException)

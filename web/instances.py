@@ -38,7 +38,7 @@ def start():
                                          values.get("title", ""), current_user.login, values.get("period", ""))
         except InvalidData as err:
             # A field's problem at the field; one without a field (a gateway that cannot be passed) on top.
-            errors = err.errors or {"_": err.args[0]}
+            errors = err.errors or {"_": err.message}
         else:
             flash(_("Kegiatan dimulai."), "success")
             return redirect(url_for(".show", instance_id=instance_id))

@@ -52,7 +52,7 @@ def show(task_id):
                                    expected_version=request.form.get("version", type=int))
     except StepBlocked as err:
         view["draft"] = data
-        return render_template("task.html", view=view, errors={}, blocked=err.args[0]), 422
+        return render_template("task.html", view=view, errors={}, blocked=err.message), 422
     except (InvalidData, TooLarge) as err:  # the form again, with what was typed and where it went wrong
         view["draft"] = data
         return render_template("task.html", view=view, errors=err.errors), err.status
