@@ -65,4 +65,5 @@ def unstorable_in(value: Any) -> str | None:
 
 
 def _refuse(where: str) -> None:
-    raise InvalidData(f"isian {UNSTORABLE.sub('?', where)} {_MESSAGE}", {UNSTORABLE.sub("?", where): _MESSAGE})
+    field = UNSTORABLE.sub("?", where)  # a key may itself hold the bad character
+    raise InvalidData(f"isian {field} {_MESSAGE}", {field: _MESSAGE})
