@@ -317,13 +317,13 @@ def open_task(session: Session, task_id: str, expected_version: int | None) -> T
     return _still_open(session.get(TaskRow, task_id), task_id, expected_version)
 
 
-# How a task that is no longer open ended: (completed?, by someone named?) -> the message.
-_ENDED = {
-    (True, True): lambda who: Text("tugas sudah selesai oleh %(who)s", who=who),
-    (True, False): lambda who: Text("tugas sudah selesai"),
-    (False, True): lambda who: Text("tugas sudah dibatalkan oleh %(who)s", who=who),
-    (False, False): lambda who: Text("tugas sudah dibatalkan"),
-}
+def _ended(row) -> Text:
+    """How a task that is no longer open ended, and by whom if anyone is named."""
+    if row.state == "completed":
+        return Text("tugas sudah selesai oleh %(who)s", who=row.completed_by) if row.completed_by \
+            else Text("tugas sudah selesai")
+    return Text("tugas sudah dibatalkan oleh %(who)s", who=row.completed_by) if row.completed_by \
+        else Text("tugas sudah dibatalkan")
 
 
 def _still_open(row, task_id: str, expected_version: int | None):
@@ -331,7 +331,7 @@ def _still_open(row, task_id: str, expected_version: int | None):
     if row is None:
         raise NotFound(Text("tugas %(id)s tidak ditemukan", id=task_id))
     if row.state != "open":
-        raise Conflict(_ENDED[row.state == "completed", bool(row.completed_by)](who=row.completed_by))
+        raise Conflict(_ended(row))
     if expected_version is not None and expected_version != row.row_version:
         raise Conflict(Text("tugas sudah berubah sejak Anda membukanya; muat ulang"))
     return row
