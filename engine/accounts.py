@@ -50,7 +50,7 @@ def authenticate(rt: Runtime, login: str, password: str) -> int:
         account = session.scalars(select(User).where(User.login == (login or "").strip().lower())).first()
         now = rt.now()
         if account is not None and account.locked_until is not None and account.locked_until > now:
-            raise Throttled("terlalu banyak percobaan masuk yang gagal; coba lagi beberapa menit lagi")
+            raise Throttled(Text("terlalu banyak percobaan masuk yang gagal; coba lagi beberapa menit lagi"))
         if account is None or not account.active or not account.password_hash or \
                 not check_password_hash(account.password_hash, password or ""):
             if account is not None:
@@ -58,7 +58,7 @@ def authenticate(rt: Runtime, login: str, password: str) -> int:
                 if account.failed_logins >= MAX_FAILURES:
                     account.locked_until, account.failed_logins = now + LOCK_PERIOD, 0
                 session.commit()
-            raise SignInRefused("nama pengguna atau kata sandi salah")
+            raise SignInRefused(Text("nama pengguna atau kata sandi salah"))
         account.failed_logins, account.locked_until = 0, None
         session.commit()
         return account.id
@@ -76,7 +76,7 @@ def load_user(rt: Runtime, user_id: int) -> User | None:
 
 def set_language(rt: Runtime, user_id: int, language: str) -> None:
     if language not in LANGUAGES:
-        raise InvalidData("bahasa tidak dikenal", {"language": "pilih id atau en"})
+        raise InvalidData(Text("bahasa tidak dikenal"), {"language": Text("pilih id atau en")})
     with rt.uow() as session:
         session.get(User, user_id).language = language
         session.commit()
@@ -92,7 +92,7 @@ def create_token(rt: Runtime, user_id: int, name: str) -> tuple[int, str]:
     """Create a token; the plain value is returned once and never stored."""
     name = (name or "").strip()[:120]
     if not name:
-        raise InvalidData("nama token wajib diisi", {"name": "wajib diisi"})
+        raise InvalidData(Text("nama token wajib diisi"), {"name": Text("wajib diisi")})
     token = "alur_" + secrets.token_urlsafe(32)
     with rt.uow() as session:
         row = ApiToken(user_id=user_id, name=name, token_hash=_digest(token), created_at=rt.now())
@@ -189,7 +189,7 @@ def revoke_token(rt: Runtime, user_id: int, token_id: int) -> None:
     with rt.uow() as session:
         row = session.get(ApiToken, token_id)
         if row is None or row.user_id != user_id:
-            raise NotFound("token tidak ditemukan")
+            raise NotFound(Text("token tidak ditemukan"))
         row.revoked_at = row.revoked_at or rt.now()
         session.commit()
 
@@ -199,7 +199,7 @@ def revoke_token(rt: Runtime, user_id: int, token_id: int) -> None:
 def _require_admin(session: Session, actor: str) -> None:
     account = session.scalars(select(User).where(User.login == actor)).first()
     if account is None or not is_admin(account):
-        raise Forbidden("hanya administrator yang boleh mengelola pengguna dan bidang")
+        raise Forbidden(Text("hanya administrator yang boleh mengelola pengguna dan bidang"))
 
 
 def list_users(rt: Runtime) -> list[dict[str, Any]]:
@@ -219,15 +219,15 @@ def bidang_list(session: Session) -> list[dict[str, str]]:
 
 def save_bidang(rt: Runtime, actor: str, code: str, name: str) -> None:
     code, name = (code or "").strip().lower(), (name or "").strip()
-    errors = {}
-    if not _LOGIN.match(code):
-        errors["code"] = "kode hanya huruf kecil, angka, titik, garis bawah atau tanda hubung"
-    if not name:
-        errors["name"] = "wajib diisi"
-    if errors:
-        raise InvalidData("data bidang tidak valid", errors)
     with rt.uow() as session:
-        _require_admin(session, actor)
+        _require_admin(session, actor)  # before the checks: a non-admin learns nothing about the form
+        errors = {}
+        if not _LOGIN.match(code):
+            errors["code"] = Text("kode hanya huruf kecil, angka, titik, garis bawah atau tanda hubung")
+        if not name:
+            errors["name"] = Text("wajib diisi")
+        if errors:
+            raise InvalidData(Text("data bidang tidak valid"), errors)
         existing = session.get(Bidang, code)
         if existing is None:
             session.add(Bidang(code=code, name=name))
@@ -240,33 +240,17 @@ def save_user(rt: Runtime, actor: str, login: str, name: str, bidang: str | None
               email: str | None = None, password: str | None = None, active: bool = True) -> dict[str, Any]:
     """Create a user or update one: Bidang, roles, name, e-mail, password, active."""
     login = (login or "").strip().lower()
-    errors = {}
-    if not _LOGIN.match(login):
-        errors["login"] = "nama pengguna hanya huruf kecil, angka, titik, garis bawah atau tanda hubung"
-    if not (name or "").strip():
-        errors["name"] = "wajib diisi"
-    unknown = [r for r in roles if r not in ROLES]
-    if unknown:
-        errors["roles"] = f"peran tidak dikenal: {', '.join(unknown)}"
-    if password is not None and password != "" and len(password) < 8:
-        errors["password"] = "minimal 8 karakter"
-    if email and not _EMAIL.match(email.strip()):
-        # Escalations are mailed: a mistyped address would fail at the worst moment, unseen.
-        errors["email"] = Text("bukan alamat surel (nama@domain)")
-    if errors:
-        raise InvalidData("data pengguna tidak valid", errors)
     with rt.uow() as session:
         _require_admin(session, actor)
-        if bidang and session.get(Bidang, bidang) is None:
-            raise InvalidData("bidang tidak dikenal", {"bidang": "bidang tidak dikenal"})
         account = session.scalars(select(User).where(User.login == login)).first()
+        errors = _user_errors(session, login, name, bidang, roles, email, password, new=account is None)
+        if errors:
+            raise InvalidData(Text("data pengguna tidak valid"), errors)
         if account is None:
-            if not password:
-                raise InvalidData("kata sandi wajib untuk pengguna baru", {"password": "wajib diisi"})
             account = User(login=login, name="", failed_logins=0, language="id")
             session.add(account)
         if account.login == actor and "admin" not in roles:
-            raise OwnAdminRole("administrator tidak boleh mencabut peran administratornya sendiri")
+            raise OwnAdminRole(Text("administrator tidak boleh mencabut peran administratornya sendiri"))
         account.name, account.email = name.strip(), (email or "").strip() or None
         account.bidang_code, account.active = bidang or None, active
         if password:
@@ -276,6 +260,29 @@ def save_user(rt: Runtime, actor: str, login: str, name: str, bidang: str | None
             [Membership(role=r) for r in sorted(wanted - account.role_names)]
         session.commit()
         return _user_dict(account)
+
+
+def _user_errors(session: Session, login: str, name: str, bidang: str | None, roles: list[str],
+                 email: str | None, password: str | None, new: bool) -> dict[str, Text]:
+    """Every problem with the user form at once, so the administrator fixes them in one go."""
+    errors = {}
+    if not _LOGIN.match(login):
+        errors["login"] = Text("nama pengguna hanya huruf kecil, angka, titik, garis bawah atau tanda hubung")
+    if not (name or "").strip():
+        errors["name"] = Text("wajib diisi")
+    if bidang and session.get(Bidang, bidang) is None:
+        errors["bidang"] = Text("bidang tidak dikenal")
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        errors["roles"] = Text("peran tidak dikenal: %(roles)s", roles=", ".join(unknown))
+    if new and not password:
+        errors["password"] = Text("wajib diisi untuk pengguna baru")
+    elif password and len(password) < 8:
+        errors["password"] = Text("minimal 8 karakter")
+    if email and not _EMAIL.match(email.strip()):
+        # Escalations are mailed: a mistyped address would fail at the worst moment, unseen.
+        errors["email"] = Text("bukan alamat surel (nama@domain)")
+    return errors
 
 
 def _user_dict(account: User) -> dict[str, Any]:

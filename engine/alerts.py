@@ -12,6 +12,7 @@ from engine.escalation import WEBHOOK
 from engine.events import log
 from engine.runtime import Runtime
 from engine.services import user
+from process.messages import Text
 
 
 def alerts(rt: Runtime, login: str | None = None, unacknowledged: bool = False) -> list[dict[str, Any]]:
@@ -35,9 +36,10 @@ def acknowledge(rt: Runtime, alert_id: int, login: str) -> dict[str, Any]:
         user(session, login)
         alert = session.get(Alert, alert_id)
         if alert is None:
-            raise NotFound(f"peringatan {alert_id} tidak ditemukan")
+            raise NotFound(Text("peringatan %(alert_id)s tidak ditemukan", alert_id=alert_id))
         if alert.recipient != login:
-            raise Forbidden(f"peringatan {alert_id} bukan ditujukan kepada {login}")
+            raise Forbidden(Text("peringatan %(alert_id)s bukan ditujukan kepada %(login)s",
+                                 alert_id=alert_id, login=login))
         if alert.acknowledged_at is None:
             now = rt.now()
             alert.acknowledged_at = now

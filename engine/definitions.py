@@ -22,6 +22,7 @@ from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.runtime import Runtime
 from process.definition import Definition
 from process.loader import HEADER_KEYS, DefinitionError, load
+from process.messages import Text
 from process.yaml_blocks import replace_block
 
 HEADER_DATES = ("tanggal_pembuatan", "tanggal_revisi", "tanggal_efektif")
@@ -50,7 +51,8 @@ def get_version(rt: Runtime, key: str, version: int | None = None) -> Version:
         row = session.scalars(select(DefinitionVersion).where(
             DefinitionVersion.key == key, DefinitionVersion.version == number)).first() if number else None
         if row is None:
-            raise NotFound(f"SOP {key!r} versi {version} tidak ditemukan" if version else f"SOP {key!r} tidak ditemukan")
+            raise NotFound(Text("SOP %(key)r versi %(version)s tidak ditemukan", key=key, version=version) if version
+                           else Text("SOP %(key)r tidak ditemukan", key=key))
         return Version(key, row.version, latest, row.deployed_at, row.deployed_by, rt.definition(row)[0])
 
 
@@ -68,17 +70,19 @@ def update_header(rt: Runtime, key: str, header: dict[str, Any], actor: str,
     with rt.uow() as session:
         account = services.user(session, actor)
         if not may_edit(account.role_names):
-            raise Forbidden(f"{actor} tidak berwenang mengubah kop SOP (khusus pemilik proses dan administrator)")
+            raise Forbidden(Text("%(actor)s tidak berwenang mengubah kop SOP (khusus pemilik proses dan administrator)",
+                                 actor=actor))
     current = get_version(rt, key)
     if expected_version is not None and current.version != expected_version:
-        raise Conflict(f"SOP {key!r} sudah diubah menjadi versi {current.version}; muat ulang dan coba lagi")
+        raise Conflict(Text("SOP %(key)r sudah diubah menjadi versi %(version)s; muat ulang dan coba lagi",
+                            key=key, version=current.version))
     old = current.definition
     yaml_text = replace_sop_section(old.yaml_text, clean)
     try:
         definition = load(old.bpmn_xml, yaml_text, bpmn_name=f"{key}@v{current.version + 1}",
                           yaml_name=f"{key}@v{current.version + 1}.yaml")
     except DefinitionError as err:
-        raise InvalidData(f"kop SOP tidak dapat disimpan: {err}") from err
+        raise InvalidData(Text("kop SOP tidak dapat disimpan: %(err)s", err=err)) from err
     return services.deploy(rt, definition, actor)
 
 
@@ -88,21 +92,21 @@ def clean_header(header: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     for key in header:
         if key not in HEADER_KEYS:
-            errors[key] = "bukan isian kop SOP"
+            errors[key] = Text("bukan isian kop SOP")
     for key in HEADER_KEYS:
         value = header.get(key)
         if key in HEADER_DATES:
             parsed = _date(value)
             if parsed is False:
-                errors[key] = "tanggal tidak valid (TTTT-BB-HH)"
+                errors[key] = Text("tanggal tidak valid (TTTT-BB-HH)")
             elif parsed is not None:
                 clean[key] = parsed
         elif key in HEADER_LISTS:
             items = _items(value)
             if len(items) > MAX_HEADER_ITEMS:
-                errors[key] = f"paling banyak {MAX_HEADER_ITEMS} butir"
+                errors[key] = Text("paling banyak %(n)d butir", n=MAX_HEADER_ITEMS)
             elif any(len(item) > MAX_HEADER_TEXT for item in items):
-                errors[key] = f"satu butir paling panjang {MAX_HEADER_TEXT} karakter"
+                errors[key] = Text("satu butir paling panjang %(n)d karakter", n=MAX_HEADER_TEXT)
             elif items:
                 clean[key] = items
         elif key == "disahkan_oleh":
@@ -110,20 +114,20 @@ def clean_header(header: dict[str, Any]) -> dict[str, Any]:
             parts = {k: _one_line(signer.get(k)) for k in SIGNER_KEYS}
             for k, text in parts.items():
                 if len(text) > MAX_HEADER_TEXT:
-                    errors[f"disahkan_oleh.{k}"] = "terlalu panjang"
+                    errors[f"disahkan_oleh.{k}"] = Text("terlalu panjang")
             if parts["nip"] and not re.fullmatch(r"[0-9 ]+", parts["nip"]):
-                errors["disahkan_oleh.nip"] = "NIP hanya berisi angka"
+                errors["disahkan_oleh.nip"] = Text("NIP hanya berisi angka")
             parts["nip"] = parts["nip"].replace(" ", "")
             if any(parts.values()):
                 clean[key] = {k: v for k, v in parts.items() if v}
         else:
             text = _one_line(value)
             if len(text) > MAX_HEADER_TEXT:
-                errors[key] = "terlalu panjang"
+                errors[key] = Text("terlalu panjang")
             elif text:
                 clean[key] = text
     if errors:
-        raise InvalidData("kop SOP belum benar", errors)
+        raise InvalidData(Text("kop SOP belum benar"), errors)
     return clean
 
 

@@ -28,7 +28,8 @@ def store_all(rt, session: Session, instance: Instance, row: TaskRow, form: Form
     pending: list[Pending] = []
     for field, source in files.items():
         if field not in file_fields:
-            raise InvalidData(f"langkah ini tidak punya isian berkas {field!r}", {field: "bukan isian berkas"})
+            raise InvalidData(Text("langkah ini tidak punya isian berkas %(field)r",
+                                   field=field), {field: Text("bukan isian berkas")})
         try:
             filename, content = _read(source, rt.settings.max_upload_bytes)
         except TooLarge as err:
@@ -68,7 +69,7 @@ def check_references(session: Session, instance: Instance, form: Form, data: dic
         if document is None or document.instance_id != instance.id:
             errors[field.name] = Text("dokumen tidak ditemukan pada kegiatan ini; unggah berkasnya")
     if errors:
-        raise InvalidData("berkas tidak valid", errors)
+        raise InvalidData(Text("berkas tidak valid"), errors)
 
 
 # What an office attaches: documents, spreadsheets, scans and photos, text.
@@ -126,7 +127,7 @@ def _read(source: Path | tuple[str, bytes], limit: int) -> tuple[str, bytes]:
     else:
         path = Path(source)
         if not path.is_file():
-            raise InvalidData(f"berkas {str(path)!r} tidak ditemukan")
+            raise InvalidData(Text("berkas %(path)r tidak ditemukan", path=str(path)))
         if path.stat().st_size > limit:
             raise TooLarge(Text("berkas %(name)s lebih besar dari %(limit)s", name=path.name, limit=size_text(limit)))
         filename, content = path.name, path.read_bytes()
@@ -154,8 +155,8 @@ def checked_name(filename: str) -> str:
     name = (filename or "").strip()
     if not name or name in (".", "..") or any(sep in name for sep in "/\\") or _hidden_characters(name) \
             or len(name) > 255:
-        raise InvalidData(f"nama berkas {name!r} tidak valid",
-                          {"_": "nama berkas tanpa folder, tanpa karakter kendali, paling panjang 255 karakter"})
+        raise InvalidData(Text("nama berkas %(name)r tidak valid", name=name),
+                          {"_": Text("nama berkas tanpa folder, tanpa karakter kendali, paling panjang 255 karakter")})
     return name
 
 

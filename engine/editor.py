@@ -35,6 +35,7 @@ from process.sop_import import answering
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Definition
 from process.forms import FIELD_TYPES
 from process.loader import LANE_ROLES, MAX_YAML_BYTES, DefinitionError, Problem, load, user_yaml
+from process.messages import Text
 from process.yaml_blocks import block_range, block_text, replace_block
 
 EDITOR_ROLES = ("pemilik_proses", "admin")
@@ -56,7 +57,8 @@ def may_edit(roles: set[str] | frozenset[str]) -> bool:
 def _editor(session: Session, login: str) -> str:
     account = services.user(session, login)
     if not may_edit(account.role_names):
-        raise Forbidden(f"{login} tidak berwenang mengubah SOP (khusus pemilik proses dan administrator)")
+        raise Forbidden(Text("%(login)s tidak berwenang mengubah SOP (khusus pemilik proses dan administrator)",
+                             login=login))
     return account.login
 
 
@@ -99,7 +101,7 @@ def source(rt: Runtime, key: str, login: str) -> dict[str, Any]:
         draft = session.get(DefinitionDraft, key)
         latest = services._latest_version(session, key)
         if draft is None and latest is None:
-            raise NotFound(f"definisi {key!r} tidak ditemukan")
+            raise NotFound(Text("definisi %(key)r tidak ditemukan", key=key))
         if draft is not None:
             bpmn_xml, yaml_text = draft.bpmn_xml, draft.yaml_text
             info: dict[str, Any] = {"origin": "draft", **_draft_info(draft)}
@@ -138,7 +140,7 @@ def versions(rt: Runtime, key: str, login: str) -> list[dict[str, Any]]:
                                      .order_by(DefinitionVersion.version.desc()))
         ]
         if not rows:
-            raise NotFound(f"definisi {key!r} belum pernah di-deploy")
+            raise NotFound(Text("definisi %(key)r belum pernah di-deploy", key=key))
         return rows
 
 
@@ -156,7 +158,7 @@ def _version(session: Session, key: str, version: int) -> DefinitionVersion:
     found = session.scalars(select(DefinitionVersion).where(
         DefinitionVersion.key == key, DefinitionVersion.version == version)).first()
     if found is None:
-        raise NotFound(f"versi {version} dari {key!r} tidak ditemukan")
+        raise NotFound(Text("versi %(version)s dari %(key)r tidak ditemukan", version=version, key=key))
     return found
 
 
@@ -175,7 +177,7 @@ def save_draft(rt: Runtime, key: str, login: str, bpmn_xml: str, yaml_text: str 
     Saving never touches deployed versions or running instances.
     """
     if not _KEY.match(key or ""):
-        raise InvalidData("kunci definisi tidak sah", {"key": "huruf, angka, _ . -; diawali huruf"})
+        raise InvalidData(Text("kunci definisi tidak sah"), {"key": Text("huruf, angka, _ . -; diawali huruf")})
     bpmn_xml = _text(bpmn_xml, "bpmn_xml", MAX_BPMN_BYTES)
     with rt.uow() as session:
         actor = _editor(session, login)
@@ -212,17 +214,18 @@ def upload(rt: Runtime, login: str, bpmn_data: bytes, yaml_data: bytes | None = 
     with rt.uow() as session:
         _editor(session, login)  # before reading anything the caller sent
     if len(bpmn_data) > MAX_BPMN_BYTES:
-        raise TooLarge(f"berkas BPMN lebih dari {MAX_BPMN_BYTES // 1024} KiB")
+        raise TooLarge(Text("berkas BPMN lebih dari %(n)d KiB", n=MAX_BPMN_BYTES // 1024))
     if yaml_data is not None and len(yaml_data) > MAX_YAML_BYTES:
-        raise TooLarge(f"berkas YAML lebih dari {MAX_YAML_BYTES // 1024} KiB")
+        raise TooLarge(Text("berkas YAML lebih dari %(n)d KiB", n=MAX_YAML_BYTES // 1024))
     try:
         graph = bpmn.read_graph(bpmn_data)
     except bpmn.BpmnReadError as err:
-        raise InvalidData(f"berkas {filename} tidak dapat dibaca sebagai BPMN: {err}", {"bpmn": str(err)}) from None
+        raise InvalidData(Text("berkas %(filename)s tidak dapat dibaca sebagai BPMN: %(err)s",
+                               filename=filename, err=err), {"bpmn": str(err)}) from None
     key = graph.process_id
     if not _KEY.match(key or ""):
-        raise InvalidData(f"id proses {key!r} tidak dapat dipakai sebagai kunci definisi",
-                          {"bpmn": "id proses: huruf, angka, _ . -; diawali huruf; paling panjang 120"})
+        raise InvalidData(Text("id proses %(key)r tidak dapat dipakai sebagai kunci definisi", key=key),
+                          {"bpmn": Text("id proses: huruf, angka, _ . -; diawali huruf; paling panjang 120")})
     bpmn_xml = _decode(bpmn_data, "bpmn")
     yaml_text = _decode(yaml_data, "yaml") if yaml_data else ""
     return save_draft(rt, key, login, bpmn_xml, yaml_text=yaml_text)
@@ -241,17 +244,19 @@ def import_source(rt: Runtime, login: str, filename: str, data: bytes, key: str 
     with rt.uow() as session:
         _editor(session, login)  # before reading anything the caller sent
     if len(data) > MAX_SOURCE_BYTES:
-        raise TooLarge(f"berkas SOP lebih dari {sop_import.MAX_SOURCE_BYTES // (1024 * 1024)} MiB")
+        raise TooLarge(Text("berkas SOP lebih dari %(n)d MiB", n=sop_import.MAX_SOURCE_BYTES // (1024 * 1024)))
     if key and not _KEY.match(key):
-        raise InvalidData("kunci definisi tidak sah", {"key": "huruf, angka, _ . -; diawali huruf"})
+        raise InvalidData(Text("kunci definisi tidak sah"), {"key": Text("huruf, angka, _ . -; diawali huruf")})
     try:
         result = sop_import.import_sop(filename, data, key=key or None)
     except sop_import.SourceError as err:
-        raise InvalidData(f"berkas {filename} tidak dapat diimpor: {err}", {"source": str(err)}) from None
+        raise InvalidData(Text("berkas %(filename)s tidak dapat diimpor: %(err)s",
+                               filename=filename, err=err), {"source": str(err)}) from None
     with rt.uow() as session:
         if session.get(DefinitionDraft, result.key) is not None or \
                 services._latest_version(session, result.key) is not None:
-            raise Conflict(f"kunci {result.key!r} sudah dipakai definisi atau draf lain; pilih kunci lain")
+            raise Conflict(Text("kunci %(key)r sudah dipakai definisi atau draf lain; pilih kunci lain",
+                                key=result.key))
     # revision 0: a draft someone saved under this key meanwhile is a Conflict, not overwritten.
     draft = save_draft(rt, result.key, login, result.bpmn_xml, yaml_text=result.yaml_text, revision=0)
     return {**draft, "questions": [q.as_dict() for q in result.questions]}
@@ -269,7 +274,7 @@ def answer_questions(rt: Runtime, key: str, login: str, answers: dict[str, dict[
     try:
         result = answering.answer(bpmn_xml, yaml_text, answers)
     except (sop_import.SourceError, sop_import.AnswerError) as err:
-        raise InvalidData(f"jawaban tidak dapat dipakai: {err}", {"answers": str(err)}) from None
+        raise InvalidData(Text("jawaban tidak dapat dipakai: %(err)s", err=err), {"answers": str(err)}) from None
     yaml_text = result.yaml_text
     if result.counting:
         steps = steps_model(yaml_text) or {}
@@ -285,7 +290,8 @@ def resolve_question(rt: Runtime, key: str, login: str, question_id: str,
     """Mark a question answered (the owner answered it in the diagram): it leaves the YAML."""
     bpmn_xml, yaml_text = _own_draft(rt, key, login)
     if question_id not in {q["id"] for q in answering.questions_in(yaml_text)}:
-        raise NotFound(f"tidak ada pertanyaan terbuka {question_id!r} pada draf {key!r}")
+        raise NotFound(Text("tidak ada pertanyaan terbuka %(question_id)r pada draf %(key)r",
+                            question_id=question_id, key=key))
     yaml_text = answering.without_questions(yaml_text, {question_id})
     draft = save_draft(rt, key, login, bpmn_xml, yaml_text=yaml_text, revision=revision)
     return {**draft, "questions": questions(yaml_text)}
@@ -297,7 +303,7 @@ def _own_draft(rt: Runtime, key: str, login: str) -> tuple[str, str]:
         _editor(session, login)
         draft = session.get(DefinitionDraft, key)
         if draft is None:
-            raise NotFound(f"tidak ada draf untuk {key!r}")
+            raise NotFound(Text("tidak ada draf untuk %(key)r", key=key))
         return draft.bpmn_xml, draft.yaml_text
 
 
@@ -306,7 +312,7 @@ def discard_draft(rt: Runtime, key: str, login: str) -> None:
         _editor(session, login)
         draft = session.get(DefinitionDraft, key)
         if draft is None:
-            raise NotFound(f"tidak ada draf untuk {key!r}")
+            raise NotFound(Text("tidak ada draf untuk %(key)r", key=key))
         session.delete(draft)
         session.commit()
 
@@ -326,7 +332,7 @@ def deploy_draft(rt: Runtime, key: str, login: str) -> dict[str, Any]:
         actor = _editor(session, login)
         draft = session.get(DefinitionDraft, key)
         if draft is None:
-            raise NotFound(f"tidak ada draf untuk {key!r}; simpan draf terlebih dahulu")
+            raise NotFound(Text("tidak ada draf untuk %(key)r; simpan draf terlebih dahulu", key=key))
         bpmn_xml, yaml_text, revision = draft.bpmn_xml, draft.yaml_text, draft.revision
         latest = services._latest_version(session, key)
         if latest is not None and latest.version != draft.base_version:
@@ -342,7 +348,7 @@ def deploy_draft(rt: Runtime, key: str, login: str) -> dict[str, Any]:
                 draft.problems = problems
                 session.commit()
         raise InvalidData(
-            f"draf masih memiliki {len(problems)} masalah; perbaiki sebelum deploy",
+            Text("draf masih memiliki %(n)d masalah; perbaiki sebelum deploy", n=len(problems)),
             {f"{p['element']}" if p["element"] != "-" else p["file"]: p["message"] for p in problems[:50]})
     definition = load(bpmn_xml, yaml_text, bpmn_name=f"{key}.bpmn", yaml_name=f"{key}.yaml")
     deployed = services.deploy(rt, definition, actor)
@@ -373,7 +379,8 @@ def _rebase(yaml_text: str, base: DefinitionVersion | None, latest: DefinitionVe
     if theirs.get("sop") == before.get("sop") or ours.get("sop") == theirs.get("sop"):
         return yaml_text
     if ours.get("sop") != before.get("sop"):
-        raise Conflict(f"kop SOP diubah di draf ini dan juga di versi {latest.version}; buang salah satu perubahan")
+        raise Conflict(Text("kop SOP diubah di draf ini dan juga di versi %(version)s; buang salah satu perubahan",
+                            version=latest.version))
     return replace_block(yaml_text, "sop", block_text(latest.yaml_text, "sop"))
 
 
@@ -452,10 +459,11 @@ def compose_yaml(yaml_text: str, steps: Any) -> str:
     form field as the seed SOP does.
     """
     if not isinstance(steps, dict):
-        raise InvalidData("langkah (steps) harus berupa pemetaan nomor langkah ke isinya", {"steps": "bukan pemetaan"})
+        raise InvalidData(Text("langkah (steps) harus berupa pemetaan nomor langkah ke isinya"),
+                          {"steps": Text("bukan pemetaan")})
     if _nesting(steps) > MAX_STEPS_NESTING:  # a step needs four; deeper would exhaust the stack below
-        raise InvalidData("langkah (steps) bersarang terlalu dalam",
-                          {"steps": f"paling dalam {MAX_STEPS_NESTING} tingkat"})
+        raise InvalidData(Text("langkah (steps) bersarang terlalu dalam"),
+                          {"steps": Text("paling dalam %(n)d tingkat", n=MAX_STEPS_NESTING)})
     new = {str(k): _json_ready(v) for k, v in steps.items()}
     current = steps_model(yaml_text)
     if current == new:
@@ -595,9 +603,9 @@ def _json_ready(value: Any) -> Any:
 
 def _text(value: Any, name: str, limit: int) -> str:
     if not isinstance(value, str):
-        raise InvalidData(f"{name} harus berupa teks", {name: "harus berupa teks"})
+        raise InvalidData(Text("%(name)s harus berupa teks", name=name), {name: Text("harus berupa teks")})
     if len(value.encode()) > limit:
-        raise TooLarge(f"{name} lebih dari {limit // 1024} KiB")
+        raise TooLarge(Text("%(name)s lebih dari %(n)d KiB", name=name, n=limit // 1024))
     return value
 
 
@@ -607,7 +615,7 @@ def _decode(data: bytes, name: str) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InvalidData(f"berkas {name} harus berupa teks UTF-8", {name: "bukan UTF-8"})
+    raise InvalidData(Text("berkas %(name)s harus berupa teks UTF-8", name=name), {name: Text("bukan UTF-8")})
 
 
 # -- migrating running instances --------------------------------------------------
@@ -660,7 +668,8 @@ def migrate(rt: Runtime, instance_id: int, login: str, target: int | None = None
             log(session, instance_id, rt.now(), "migration_refused", actor,
                 data={"from": instance.definition.version, "to": version.version, "reason": str(refused)})
             session.commit()
-            raise Conflict(f"kegiatan {instance_id} tidak dapat dipindah ke versi {version.version}: {refused}") \
+            raise Conflict(Text("kegiatan %(instance_id)s tidak dapat dipindah ke versi %(version)s: %(refused)s",
+                                instance_id=instance_id, version=version.version, refused=refused)) \
                 from None
         now = rt.now()
         run.advance()
@@ -694,7 +703,7 @@ def _target(session: Session, key: str, target: int | None) -> DefinitionVersion
     if target is None:
         found = services._latest_version(session, key)
         if found is None:
-            raise NotFound(f"definisi {key!r} belum di-deploy")
+            raise NotFound(Text("definisi %(key)r belum di-deploy", key=key))
         return found
     return _version(session, key, target)
 

@@ -59,6 +59,7 @@ from engine.permissions import is_admin, sees_all_bidang
 from engine.runtime import Runtime
 from engine.services import iso, user
 from process.definition import Definition
+from process.messages import Text
 
 OFFICE_WIDE = ("kadis", "sekretaris", "pemilik_proses")
 MONITORING_ROLES = ("kepala",) + OFFICE_WIDE
@@ -123,9 +124,9 @@ def monitored_bidang(account: User, bidang: str | None) -> str | None:
         return bidang or None
     if "kepala" in account.role_names:
         if bidang and bidang != account.bidang_code:
-            raise Forbidden("Anda hanya dapat melihat monitoring bidang Anda sendiri")
+            raise Forbidden(Text("Anda hanya dapat melihat monitoring bidang Anda sendiri"))
         return account.bidang_code
-    raise Forbidden("Anda tidak berwenang melihat monitoring dan evaluasi")
+    raise Forbidden(Text("Anda tidak berwenang melihat monitoring dan evaluasi"))
 
 
 def _scope(rt: Runtime, session: Session, login: str, start: date | None, end: date | None,
@@ -133,11 +134,11 @@ def _scope(rt: Runtime, session: Session, login: str, start: date | None, end: d
     account = user(session, login)
     bidang = monitored_bidang(account, bidang)
     if bidang and session.get(Bidang, bidang) is None:
-        raise NotFound(f"bidang {bidang!r} tidak dikenal")
+        raise NotFound(Text("bidang %(bidang)r tidak dikenal", bidang=bidang))
     default_start, default_end = default_period(rt)
     start, end = start or default_start, end or default_end
     if start > end:
-        raise InvalidData("tanggal awal periode setelah tanggal akhir", {"dari": "setelah tanggal akhir"})
+        raise InvalidData(Text("tanggal awal periode setelah tanggal akhir"), {"dari": Text("setelah tanggal akhir")})
     versions = _versions(session, key)
     definition = rt.definition(versions[-1])[0]
     return Scope(start, end, bidang, versions[-1].key, tuple(v.id for v in versions), definition,
@@ -148,11 +149,11 @@ def _versions(session: Session, key: str | None) -> list[DefinitionVersion]:
     if not key:
         key = session.scalars(select(DefinitionVersion.key).order_by(DefinitionVersion.key).limit(1)).first()
         if key is None:
-            raise NotFound("belum ada definisi SOP yang di-deploy")
+            raise NotFound(Text("belum ada definisi SOP yang di-deploy"))
     versions = list(session.scalars(select(DefinitionVersion).where(DefinitionVersion.key == key)
                                     .order_by(DefinitionVersion.version)))
     if not versions:
-        raise NotFound(f"definisi {key!r} belum di-deploy")
+        raise NotFound(Text("definisi %(key)r belum di-deploy", key=key))
     return versions
 
 
@@ -622,7 +623,7 @@ def diagram(rt: Runtime, login: str, key: str | None = None) -> str:
     """The newest diagram of the SOP, for the heat map."""
     with rt.uow() as session:
         if not may_monitor(user(session, login)):
-            raise Forbidden("Anda tidak berwenang melihat monitoring dan evaluasi")
+            raise Forbidden(Text("Anda tidak berwenang melihat monitoring dan evaluasi"))
         return rt.definition(_versions(session, key)[-1])[0].bpmn_xml
 
 
@@ -735,9 +736,9 @@ def search(rt: Runtime, login: str, *, bidang: str | None = None, period: str | 
            page: int = 1, per_page: int = 25) -> dict[str, Any]:
     """Instances the viewer may see, filtered, newest first, one page at a time."""
     if archived not in ARCHIVED_CHOICES:
-        raise InvalidData("pilihan arsip tidak dikenal", {"arsip": "tidak dikenal"})
+        raise InvalidData(Text("pilihan arsip tidak dikenal"), {"arsip": Text("tidak dikenal")})
     if state and state not in SEARCH_STATES:
-        raise InvalidData("status tidak dikenal", {"status": "tidak dikenal"})
+        raise InvalidData(Text("status tidak dikenal"), {"status": Text("tidak dikenal")})
     page, per_page = max(1, int(page)), min(max(1, int(per_page)), 200)
     now = rt.now()
     tz = rt.calendar.tz
@@ -746,7 +747,7 @@ def search(rt: Runtime, login: str, *, bidang: str | None = None, period: str | 
         clauses = []
         if not sees_all_bidang(account):
             if bidang and bidang != account.bidang_code:
-                raise Forbidden("Anda hanya dapat mencari kegiatan bidang Anda sendiri")
+                raise Forbidden(Text("Anda hanya dapat mencari kegiatan bidang Anda sendiri"))
             clauses.append(Instance.bidang_code == account.bidang_code)
         if bidang:
             clauses.append(Instance.bidang_code == bidang)
@@ -815,12 +816,12 @@ def unarchive(rt: Runtime, instance_id: int, login: str) -> None:
 def _set_archived(rt: Runtime, instance_id: int, login: str, archived: bool) -> None:
     with rt.uow() as session:
         if not is_admin(user(session, login)):
-            raise Forbidden("hanya administrator yang dapat mengarsipkan kegiatan")
+            raise Forbidden(Text("hanya administrator yang dapat mengarsipkan kegiatan"))
         instance = session.get(Instance, instance_id)
         if instance is None:
-            raise NotFound(f"kegiatan {instance_id} tidak ditemukan")
+            raise NotFound(Text("kegiatan %(instance_id)s tidak ditemukan", instance_id=instance_id))
         if archived and instance.state == "running":
-            raise Conflict("kegiatan yang masih berjalan tidak dapat diarsipkan")
+            raise Conflict(Text("kegiatan yang masih berjalan tidak dapat diarsipkan"))
         if (instance.archived_at is not None) == archived:
             return
         now = rt.now()

@@ -17,6 +17,7 @@ from engine.permissions import may_see_instance, may_start, may_take, sees_all_b
 from engine.runtime import Runtime
 from engine.services import iso, show, task_dict, user
 from process.definition import Step
+from process.messages import Text
 
 
 def _step_dict(step: Step) -> dict[str, Any]:
@@ -36,9 +37,9 @@ def task_view(rt: Runtime, task_id: str, login: str) -> dict[str, Any]:
         account = user(session, login)
         row = session.get(TaskRow, task_id)
         if row is None:
-            raise NotFound(f"tugas {task_id} tidak ditemukan")
+            raise NotFound(Text("tugas %(task_id)s tidak ditemukan", task_id=task_id))
         if not (may_take(account, row) or row.assignee == login or may_see_instance(account, row.instance_bidang)):
-            raise Forbidden("Anda tidak berwenang melihat tugas ini")
+            raise Forbidden(Text("Anda tidak berwenang melihat tugas ini"))
         instance = session.get(Instance, row.instance_id)
         definition = rt.definition_of(instance)[0]
         draft = session.get(TaskDraft, (task_id, login))
@@ -61,16 +62,16 @@ def save_draft(rt: Runtime, task_id: str, login: str, data: dict[str, Any]) -> N
     lane who does not hold the open task is a conflict (409).
     """
     if not isinstance(data, dict):
-        raise InvalidData("data harus berupa objek")
+        raise InvalidData(Text("data harus berupa objek"))
     with rt.uow() as session:
         account = user(session, login)
         row = session.get(TaskRow, task_id)
         if row is None:
-            raise NotFound(f"tugas {task_id} tidak ditemukan")
+            raise NotFound(Text("tugas %(task_id)s tidak ditemukan", task_id=task_id))
         if not may_take(account, row):
-            raise Forbidden(f"{login} bukan anggota {row.lane_role} untuk tugas ini")
+            raise Forbidden(Text("%(login)s bukan anggota %(lane)s untuk tugas ini", login=login, lane=row.lane_role))
         if row.state != "open" or row.assignee != login:
-            raise Conflict("hanya pemegang tugas yang terbuka yang dapat menyimpan draf")
+            raise Conflict(Text("hanya pemegang tugas yang terbuka yang dapat menyimpan draf"))
         draft = session.get(TaskDraft, (task_id, login))
         if draft is None:
             draft = TaskDraft(task_id=task_id, login=login, data={}, saved_at=rt.now())
@@ -86,9 +87,9 @@ def instance_view(rt: Runtime, instance_id: int, login: str) -> dict[str, Any]:
         account = user(session, login)
         instance = session.get(Instance, instance_id)
         if instance is None:
-            raise NotFound(f"kegiatan {instance_id} tidak ditemukan")
+            raise NotFound(Text("kegiatan %(instance_id)s tidak ditemukan", instance_id=instance_id))
         if not may_see_instance(account, instance.bidang_code):
-            raise Forbidden("Anda tidak berwenang melihat kegiatan ini")
+            raise Forbidden(Text("Anda tidak berwenang melihat kegiatan ini"))
         definition = rt.definition_of(instance)[0]
         docs = [_document_dict(d) for d in
                 session.scalars(select(Document).where(Document.instance_id == instance_id))]
@@ -121,9 +122,9 @@ def diagram(rt: Runtime, instance_id: int, login: str) -> str:
         account = user(session, login)
         instance = session.get(Instance, instance_id)
         if instance is None:
-            raise NotFound(f"kegiatan {instance_id} tidak ditemukan")
+            raise NotFound(Text("kegiatan %(instance_id)s tidak ditemukan", instance_id=instance_id))
         if not may_see_instance(account, instance.bidang_code):
-            raise Forbidden("Anda tidak berwenang melihat kegiatan ini")
+            raise Forbidden(Text("Anda tidak berwenang melihat kegiatan ini"))
         return rt.definition_of(instance)[0].bpmn_xml
 
 
@@ -162,10 +163,10 @@ def document_file(rt: Runtime, document_id: int, login: str) -> tuple[Path, str,
         account = user(session, login)
         document = session.get(Document, document_id)
         if document is None:
-            raise NotFound("dokumen tidak ditemukan")
+            raise NotFound(Text("dokumen tidak ditemukan"))
         instance = session.get(Instance, document.instance_id)
         if not may_see_instance(account, instance.bidang_code):
-            raise Forbidden("Anda tidak berwenang mengunduh dokumen ini")
+            raise Forbidden(Text("Anda tidak berwenang mengunduh dokumen ini"))
         return documents.path_of(rt, document), document.filename, document.content_type
 
 

@@ -41,6 +41,7 @@ from engine.db import Bidang, DefinitionVersion, EvaluationReport, SopMonitoring
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.runtime import Runtime
 from engine.services import iso, user
+from process.messages import Text
 
 REPORT_WRITERS = ("sekretaris", "kadis")
 FORM_ASSESSORS = ("sekretaris", "kadis")   # and a kepala for their own Bidang
@@ -87,17 +88,17 @@ def save_report(rt: Runtime, login: str, start: date, end: date, bidang: str | N
     conclusions, recommendations = (conclusions or "").strip(), (recommendations or "").strip()
     errors = {}
     if not conclusions:
-        errors["kesimpulan"] = "wajib diisi"
+        errors["kesimpulan"] = Text("wajib diisi")
     for name, text in (("kesimpulan", conclusions), ("rekomendasi", recommendations)):
         if len(text) > MAX_TEXT:
-            errors[name] = f"paling panjang {MAX_TEXT} karakter"
+            errors[name] = Text("paling panjang %(n)d karakter", n=MAX_TEXT)
     with rt.uow() as session:
         account = user(session, login)
         if not may_write_report(account):
-            raise Forbidden("hanya Sekretaris dan Kepala Dinas yang dapat menulis kesimpulan laporan evaluasi")
+            raise Forbidden(Text("hanya Sekretaris dan Kepala Dinas yang dapat menulis kesimpulan laporan evaluasi"))
         scope = _scope(session, start, end, bidang, key)
         if errors:
-            raise InvalidData("laporan evaluasi belum lengkap", errors)
+            raise InvalidData(Text("laporan evaluasi belum lengkap"), errors)
         row = _find(session, EvaluationReport, scope)
         now = rt.now()
         if row is None:
@@ -106,7 +107,7 @@ def save_report(rt: Runtime, login: str, start: date, end: date, bidang: str | N
                                    written_by=login, written_at=now)
             session.add(row)
         else:
-            _check_revision(row, expected_revision, "laporan evaluasi")
+            _check_revision(row, expected_revision, Text("laporan evaluasi"))
             row.updated_by, row.updated_at = login, now
         row.conclusions, row.recommendations = conclusions, recommendations
         session.commit()
@@ -212,7 +213,7 @@ def save_sop_form(rt: Runtime, login: str, start: date, end: date, bidang: str |
         account = user(session, login)
         scope = _scope(session, start, end, bidang, key)
         if not may_assess(account, scope["bidang"]):
-            raise Forbidden("Anda tidak berwenang mengisi formulir monitoring pelaksanaan SOP ini")
+            raise Forbidden(Text("Anda tidak berwenang mengisi formulir monitoring pelaksanaan SOP ini"))
         version = session.scalars(select(DefinitionVersion).where(DefinitionVersion.key == scope["key"])
                                   .order_by(DefinitionVersion.version.desc()).limit(1)).first()
         definition = rt.definition(version)[0]
@@ -224,15 +225,15 @@ def save_sop_form(rt: Runtime, login: str, start: date, end: date, bidang: str |
                 entry[field] = " ".join(str(given.get(field) or "").split()) if field != "catatan" \
                     else str(given.get(field) or "").strip()
                 if len(entry[field]) > MAX_NOTE:
-                    errors[f"{field}-{step.number}"] = f"paling panjang {MAX_NOTE} karakter"
+                    errors[f"{field}-{step.number}"] = Text("paling panjang %(n)d karakter", n=MAX_NOTE)
             if entry["berjalan_baik"] not in ANSWERS:
-                errors[f"berjalan_baik-{step.number}"] = "pilih Ya atau Tidak"
+                errors[f"berjalan_baik-{step.number}"] = Text("pilih Ya atau Tidak")
             elif entry["berjalan_baik"] == "tidak" and not entry["tindakan"]:
-                errors[f"tindakan-{step.number}"] = "tindakan wajib diisi bila langkah tidak berjalan dengan baik"
+                errors[f"tindakan-{step.number}"] = Text("tindakan wajib diisi bila langkah tidak berjalan dengan baik")
             entry["penilai"] = entry["penilai"] or account.name
             steps.append(entry)
         if errors:
-            raise InvalidData("formulir monitoring belum lengkap", errors)
+            raise InvalidData(Text("formulir monitoring belum lengkap"), errors)
         row = _find(session, SopMonitoringForm, scope)
         now = rt.now()
         if row is None:
@@ -240,7 +241,7 @@ def save_sop_form(rt: Runtime, login: str, start: date, end: date, bidang: str |
                                     period_end=scope["end"], bidang=scope["bidang"] or "")
             session.add(row)
         else:
-            _check_revision(row, expected_revision, "formulir monitoring")
+            _check_revision(row, expected_revision, Text("formulir monitoring"))
         row.definition_version = version.version
         row.assessor, row.assessor_name = login, account.name
         row.assessed_on = assessed_on or now.astimezone(rt.calendar.tz).date()
@@ -275,15 +276,16 @@ def _scope(session: Session, start: date | None, end: date | None, bidang: str |
            key: str | None) -> dict[str, Any]:
     """A period to write for: both dates given, a known Bidang (or the whole office), a deployed SOP."""
     if start is None or end is None:
-        raise InvalidData("periode wajib diisi", {"dari" if start is None else "sampai": "wajib diisi"})
+        raise InvalidData(Text("periode wajib diisi"), {"dari" if start is None else "sampai": Text("wajib diisi")})
     if start > end:
-        raise InvalidData("tanggal awal periode setelah tanggal akhir", {"dari": "setelah tanggal akhir"})
+        raise InvalidData(Text("tanggal awal periode setelah tanggal akhir"), {"dari": Text("setelah tanggal akhir")})
     if bidang and session.get(Bidang, bidang) is None:
-        raise NotFound(f"bidang {bidang!r} tidak dikenal")
+        raise NotFound(Text("bidang %(bidang)r tidak dikenal", bidang=bidang))
     if not key:  # the same default SOP as the monitoring figures
         key = session.scalars(select(DefinitionVersion.key).order_by(DefinitionVersion.key).limit(1)).first()
     if not key or session.scalars(select(DefinitionVersion.id).where(DefinitionVersion.key == key)).first() is None:
-        raise NotFound(f"definisi {key!r} belum di-deploy" if key else "belum ada definisi SOP yang di-deploy")
+        raise NotFound(Text("definisi %(key)r belum di-deploy", key=key) if key
+                       else Text("belum ada definisi SOP yang di-deploy"))
     return {"key": key, "start": start, "end": end, "bidang": bidang or None}
 
 
@@ -293,9 +295,9 @@ def _find(session: Session, model, scope: dict[str, Any]):
         model.period_end == scope["end"], model.bidang == (scope["bidang"] or ""))).first()
 
 
-def _check_revision(row, expected: int | None, what: str) -> None:
+def _check_revision(row, expected: int | None, what: Text) -> None:
     if expected is not None and row.revision != expected:
-        raise Conflict(f"{what} ini baru saja diubah oleh orang lain; muat ulang dan coba lagi")
+        raise Conflict(Text("%(what)s ini baru saja diubah oleh orang lain; muat ulang dan coba lagi", what=what))
 
 
 def _names(session: Session, logins: list[str | None]) -> dict[str, str]:

@@ -97,7 +97,8 @@ def start(rt: Runtime, key: str, bidang: str, title: str, actor: str | None = No
     """
     with rt.uow() as session:
         if actor is not None and not may_start(user(session, actor), bidang):
-            raise Forbidden(f"{actor} tidak boleh memulai kegiatan untuk bidang {bidang}")
+            raise Forbidden(Text("%(actor)s tidak boleh memulai kegiatan untuk bidang %(bidang)s",
+                                 actor=actor, bidang=bidang))
         instance_id = start_in(rt, session, key, bidang, title, actor, period)
         session.commit()
         return instance_id
@@ -118,9 +119,9 @@ def start_in(rt: Runtime, session: Session, key: str, bidang: str, title: str, a
                           {"title" if len(title) > 300 else "period": Text("terlalu panjang")})
     version = _latest_version(session, key)
     if version is None:
-        raise NotFound(f"definisi {key!r} belum di-deploy")
+        raise NotFound(Text("definisi %(key)r belum di-deploy", key=key))
     if session.get(Bidang, bidang) is None:
-        raise NotFound(f"bidang {bidang!r} tidak dikenal")
+        raise NotFound(Text("bidang %(bidang)r tidak dikenal", bidang=bidang))
     now = rt.now()
     instance = Instance(definition_version_id=version.id, bidang_code=bidang, title=title, period=period,
                         state="running", workflow_json="{}", created_by=actor, created_at=now)
@@ -169,7 +170,7 @@ def actor(session: Session, login: str) -> Account:
     """Who gives a task command: enough for the permission checks, read in one plain query."""
     found = account(session.connection(), login)
     if found is None:
-        raise NotFound(f"pengguna {login!r} tidak dikenal")
+        raise NotFound(Text("pengguna %(login)r tidak dikenal", login=login))
     return found
 
 
@@ -178,7 +179,7 @@ def user(session: Session, login: str) -> User:
     found = session.scalars(select(User).options(joinedload(User.roles)).where(User.login == login)) \
         .unique().first()
     if found is None or not found.active:
-        raise NotFound(f"pengguna {login!r} tidak dikenal")
+        raise NotFound(Text("pengguna %(login)r tidak dikenal", login=login))
     return found
 
 
@@ -207,7 +208,7 @@ def _actor_of(session: Session, rows, login: str) -> Account:
     """The actor read beside a task; without the task's row, read alone (to say which is missing)."""
     found = accounts.actor_from(rows) if rows else actor(session, login)
     if found is None:
-        raise NotFound(f"pengguna {login!r} tidak dikenal")
+        raise NotFound(Text("pengguna %(login)r tidak dikenal", login=login))
     return found
 
 
@@ -283,8 +284,8 @@ def _complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
             raise Conflict(Text("langkah ini sudah tidak menunggu dikerjakan"))
         step = run.definition.step(row.step)
         if data is not None and not isinstance(data, dict):  # the CLI's --data '[1, 2]', say
-            raise InvalidData("isian langkah harus berupa pemetaan nama isian ke nilainya",
-                              {"data": "bukan pemetaan (objek JSON)"})
+            raise InvalidData(Text("isian langkah harus berupa pemetaan nama isian ke nilainya"),
+                              {"data": Text("bukan pemetaan (objek JSON)")})
         submitted = dict(data or {})
         documents.check_references(session, instance, step.form, submitted)
         if files:

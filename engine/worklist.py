@@ -12,6 +12,7 @@ from engine.events import log
 from engine.permissions import is_supervisor_of, may_take
 from engine.runtime import Runtime
 from engine.services import open_task, task_dict, user
+from process.messages import Text
 
 SORTS = {
     "due": (TaskRow.due_at.asc(), TaskRow.id),
@@ -106,12 +107,13 @@ def clean_filters(raw: dict[str, Any]) -> dict[str, Any]:
         try:
             filters["step"] = int(raw["step"])
         except (TypeError, ValueError):
-            raise InvalidData("filter tidak valid", {"step": "harus berupa nomor langkah"}) from None
+            raise InvalidData(Text("filter tidak valid"), {"step": Text("harus berupa nomor langkah")}) from None
     if raw.get("overdue") not in (None, ""):
         filters["overdue"] = str(raw["overdue"]).lower() in ("1", "true", "ya", "yes", "on")
     if raw.get("sort"):
         if raw["sort"] not in SORTS:
-            raise InvalidData("filter tidak valid", {"sort": f"pilih salah satu: {', '.join(SORTS)}"})
+            raise InvalidData(Text("filter tidak valid"),
+                              {"sort": Text("pilih salah satu: %(choices)s", choices=", ".join(SORTS))})
         filters["sort"] = raw["sort"]
     return filters
 
@@ -119,7 +121,7 @@ def clean_filters(raw: dict[str, Any]) -> dict[str, Any]:
 def save_filter(rt: Runtime, login: str, name: str, params: dict[str, Any], shared: bool) -> int:
     name = (name or "").strip()[:120]
     if not name:
-        raise InvalidData("nama filter wajib diisi", {"name": "wajib diisi"})
+        raise InvalidData(Text("nama filter wajib diisi"), {"name": Text("wajib diisi")})
     with rt.uow() as session:
         row = SavedFilter(owner=login, name=name, params=clean_filters(params), shared=shared, created_at=rt.now())
         session.add(row)
@@ -144,9 +146,9 @@ def delete_filter(rt: Runtime, login: str, filter_id: int) -> None:
     with rt.uow() as session:
         row = session.get(SavedFilter, filter_id)
         if row is None:
-            raise NotFound("filter tidak ditemukan")
+            raise NotFound(Text("filter tidak ditemukan"))
         if row.owner != login:
-            raise Forbidden("hanya pemilik filter yang boleh menghapusnya")
+            raise Forbidden(Text("hanya pemilik filter yang boleh menghapusnya"))
         session.delete(row)
         session.commit()
 
@@ -157,11 +159,12 @@ def reassign(rt: Runtime, task_id: str, actor: str, to_login: str) -> dict[str, 
         supervisor = user(session, actor)
         row = open_task(session, task_id, None)
         if not is_supervisor_of(supervisor, row.instance_bidang):
-            raise Forbidden("hanya kepala bidang atau kepala dinas yang boleh mengalihkan tugas")
+            raise Forbidden(Text("hanya kepala bidang atau kepala dinas yang boleh mengalihkan tugas"))
         target = user(session, to_login)
         if not may_take(target, row):
-            raise InvalidData(f"{to_login} bukan anggota {row.lane_role} untuk tugas ini",
-                              {"assignee": "bukan anggota peran ini"})
+            raise InvalidData(Text("%(login)s bukan anggota %(lane)s untuk tugas ini",
+                                   login=to_login, lane=row.lane_role),
+                              {"assignee": Text("bukan anggota peran ini")})
         previous, row.assignee = row.assignee, to_login
         log(session, row.instance_id, rt.now(), "reassigned", actor, row.step, row.id,
             {"from": previous, "to": to_login})
@@ -174,6 +177,6 @@ def candidates(rt: Runtime, task_id: str) -> list[dict[str, str]]:
     with rt.uow() as session:
         row = session.get(TaskRow, task_id)
         if row is None:
-            raise NotFound(f"tugas {task_id} tidak ditemukan")
+            raise NotFound(Text("tugas %(task_id)s tidak ditemukan", task_id=task_id))
         users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.login)).all()
         return [{"login": u.login, "name": u.name} for u in users if may_take(u, row)]

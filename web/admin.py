@@ -41,7 +41,7 @@ def users():
         except InvalidData as err:
             errors, status = err.errors, err.status
         except accounts.OwnAdminRole as err:  # said at the roles; any other conflict is the error page
-            errors, status = {"roles": str(err)}, err.status
+            errors, status = {"roles": err.message}, err.status
         else:
             flash(_("Pengguna %(login)s disimpan.", login=values.get("login")), "success")
             return redirect(url_for(".users"))

@@ -17,6 +17,7 @@ from engine.errors import AlurError, Conflict, InvalidData
 from web import runtime
 from web.admin import role_label
 from web.auth import require_roles
+from web.i18n import say
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 EDITOR_ROLES = editor.EDITOR_ROLES
@@ -41,7 +42,7 @@ def upload():
     try:
         draft = editor.upload(runtime(), current_user.login, bpmn_data, yaml_data, filename=bpmn_file.filename)
     except AlurError as err:
-        flash(_("Unggahan ditolak: %(reason)s", reason=str(err)), "error")
+        flash(_("Unggahan ditolak: %(reason)s", reason=say(err.message)), "error")
         return render_template("editor_index.html",
                                rows=editor.definitions(runtime(), current_user.login)), err.status
     if draft["problems"]:
@@ -65,7 +66,7 @@ def import_table():
     try:
         draft = editor.import_source(runtime(), current_user.login, source.filename, data, key=key)
     except AlurError as err:
-        flash(_("Impor ditolak: %(reason)s", reason=str(err)), "error")
+        flash(_("Impor ditolak: %(reason)s", reason=say(err.message)), "error")
         return render_template("editor_index.html",
                                rows=editor.definitions(runtime(), current_user.login)), err.status
     asked = len(editor.source(runtime(), draft["key"], current_user.login)["questions"])
@@ -108,7 +109,7 @@ def _question_change(key: str, change):
     try:
         draft = change()
     except AlurError as err:
-        flash(_("Jawaban ditolak: %(reason)s", reason=str(err)), "error")
+        flash(_("Jawaban ditolak: %(reason)s", reason=say(err.message)), "error")
         info = editor.source(runtime(), key, current_user.login)
         return render_template("editor.html", info=info, labels=_labels(),
                                roles=[(r, role_label(r)) for r in info["roles"]]), err.status
@@ -147,7 +148,8 @@ def save(key):
         draft = editor.save_draft(runtime(), key, current_user.login, body.get("bpmn_xml"),
                                   steps=body.get("steps"), revision=revision)
     except AlurError as err:
-        return jsonify({"error": str(err), "fields": getattr(err, "errors", {})}), err.status
+        return jsonify({"error": say(err.message),
+                        "fields": {k: say(v) for k, v in getattr(err, "errors", {}).items()}}), err.status
     return jsonify(draft)
 
 
@@ -157,7 +159,7 @@ def deploy(key):
     try:
         result = editor.deploy_draft(runtime(), key, current_user.login)
     except (InvalidData, Conflict) as err:
-        flash(_("Deploy ditolak: %(reason)s", reason=str(err)), "error")
+        flash(_("Deploy ditolak: %(reason)s", reason=say(err.message)), "error")
         info = editor.source(runtime(), key, current_user.login)
         return render_template("editor.html", info=info, labels=_labels(),
                                roles=[(r, role_label(r)) for r in info["roles"]]), err.status
@@ -194,7 +196,7 @@ def migrate(key):
         try:
             done = editor.migrate(rt, instance_id, login, target)
         except AlurError as err:
-            results = [{"id": instance_id, "migrated": False, "reason": str(err)}]
+            results = [{"id": instance_id, "migrated": False, "reason": err.message}]
         else:
             results = [{"id": instance_id, "migrated": True, "reason": None, "from": done["from"], "to": done["to"]}]
     else:

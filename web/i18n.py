@@ -45,12 +45,33 @@ def say(message):
     any other text as it is (most engine messages are still Indonesian only)."""
     if isinstance(message, Text):
         translated = gettext(message.template)
-        return translated % message.values if message.values else translated
+        if not message.values:
+            return translated
+        return translated % {k: say(v) for k, v in message.values.items()}  # a value may be a Text too
     return message
+
+
+# Names of the fields the engine refuses, as the forms label them; a field not
+# listed (a step's own form field, say) is shown by its name.
+FIELD_LABELS = {
+    "login": Text("Nama pengguna"), "name": Text("Nama"), "password": Text("Kata sandi"),
+    "email": Text("Surel"), "roles": Text("Peran"), "bidang": Text("Bidang"), "code": Text("Kode"),
+    "language": Text("Bahasa"), "key": Text("Kunci definisi"), "bpmn": Text("Berkas BPMN"),
+    "yaml": Text("Berkas YAML"), "source": Text("Berkas SOP"), "answers": Text("Jawaban"),
+    "steps": Text("Langkah"), "step": Text("Langkah"), "sort": Text("Urutan"), "dari": Text("Dari tanggal"),
+    "sampai": Text("Sampai tanggal"), "status": Text("Status"), "arsip": Text("Arsip"),
+    "assignee": Text("Pemegang tugas"), "data": Text("Isian"),
+}
+
+
+def field_label(field: str) -> str:
+    label = FIELD_LABELS.get(field)
+    return say(label) if label else field
 
 
 def init_app(app, rt) -> None:
     app.add_template_filter(say)
+    app.add_template_filter(field_label)
 
     @app.template_filter("local")
     def local_time(moment, fmt="d MMM yyyy HH:mm"):

@@ -83,7 +83,7 @@ def report():
                                 filters["key"], values["kesimpulan"], values["rekomendasi"],
                                 _revision(request.form.get("revision")))
         except InvalidData as err:
-            errors = err.errors or {"": str(err)}
+            errors = err.errors or {"": err.message}
         else:
             flash(_("Kesimpulan laporan evaluasi disimpan."), "success")
             return redirect(url_for(".report", **request.args))
@@ -155,7 +155,7 @@ def sop_form():
                                       filters["bidang"], filters["key"], posted, assessed_on,
                                       _revision(request.form.get("revision")))
             except InvalidData as err:
-                errors = err.errors or {"": str(err)}
+                errors = err.errors or {"": err.message}
             else:
                 flash(_("Formulir monitoring pelaksanaan SOP disimpan."), "success")
                 return redirect(url_for(".sop_form", **request.args))

@@ -64,7 +64,7 @@ def edit_header(key):
             deployed = definitions.update_header(runtime(), key, header_from_form(request.form), current_user.login,
                                                  expected_version=int(base) if base.isdigit() else None)
         except InvalidData as err:
-            errors = err.errors or {"": str(err)}
+            errors = err.errors or {"": err.message}
         else:
             if deployed.created:
                 flash(_("Kop SOP disimpan sebagai versi %(version)s.", version=deployed.version), "success")

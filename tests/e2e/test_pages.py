@@ -793,6 +793,35 @@ def test_the_user_form_comes_back_as_it_was_sent(browser):
     assert not re.search(r'name="active" value="1" checked', html)
 
 
+def test_the_user_form_shows_every_problem_at_once_by_its_label(browser):
+    admin = browser("admin")
+    admin.get("/admin/pengguna")
+    bad = {"login": "Budi Baru", "name": "", "bidang": "tidak-ada", "email": "bukan-email", "active": "1"}
+    html = text(admin.post("/admin/pengguna", bad))
+    for shown in ("Nama pengguna: nama pengguna hanya huruf kecil", "Nama: wajib diisi",
+                  "Bidang: bidang tidak dikenal", "Kata sandi: wajib diisi untuk pengguna baru",
+                  "Surel: bukan alamat surel"):
+        assert shown in html, shown
+
+    admin.post("/bahasa", {"language": "en"}, headers={"Referer": "/admin/pengguna"})
+    html = text(admin.post("/admin/pengguna", bad))
+    for shown in ("User name: the user name may hold only lower-case letters", "Name: required",
+                  "Division: unknown division", "Password: required for a new user"):
+        assert shown in html, shown
+    assert "wajib diisi" not in html and "tidak dikenal" not in html
+
+
+def test_engine_refusals_on_other_pages_speak_english_too(rt, browser):
+    b = browser("aptika.implementasi")
+    b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    response = b.get("/kegiatan/999999")
+    assert response.status_code == 404 and "activity 999999 not found" in text(response)
+    head = browser("kepala.aptika")
+    head.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    response = head.get("/monitoring?bidang=sekretariat")
+    assert response.status_code == 403 and "the monitoring of your own division only" in text(response)
+
+
 def test_admin_cannot_remove_their_own_admin_role(rt, browser):
     admin = browser("admin")
     admin.get("/admin/pengguna?login=admin")
