@@ -3,7 +3,8 @@
 Level 1: when the step's deadline timer fires (inside `Run.save`), the step is
 marked overdue, its supervisors get an alert row, and a "second_level" timer
 row is written. Level 2: when that timer comes due and the step is still
-open, the head of office gets an alert row. Alert rows are the outbox that
+open, the head of office gets an alert row, unless an earlier level already
+alerted them about this step: one alert per person per late step. Alert rows are the outbox that
 `engine.notify` delivers; completing the step cancels what was not sent yet.
 
 Everything here runs inside the caller's transaction: an escalation is
@@ -85,7 +86,29 @@ def fire_second_level(rt, session: Session, timer_id: int, now: datetime) -> boo
 
 
 def escalate(rt, session: Session, instance: Instance, row: TaskRow, level: int, now: datetime) -> list[str]:
-    """Write the alert rows of one escalation level and log it; returns the recipients' logins.
+    """Write the alert rows of one escalation level and log it; returns the logins alerted now.
+
+    A person is alerted once per late step: whoever an earlier level already
+    told (the kadis, when level 1 fell back to them, or for a Sekretaris-lane
+    step) gets no second alert about it, and the log names them under
+    `already_alerted`, so it still shows that this level was reached.
+    """
+    logins, data = supervisors(rt, session, instance, row, level)
+    told = already_alerted(session, row.id, logins)
+    if told:
+        data["already_alerted"] = told
+        logins = [login for login in logins if login not in told]
+    targets = logins + ([WEBHOOK] if rt.escalation.webhook.url else [])
+    for login in targets:
+        session.add(Alert(instance_id=instance.id, task_id=row.id, step=row.step, level=level, recipient=login,
+                          created_at=now, attempts=0, next_attempt_at=now))
+    log(session, instance.id, now, "escalated", step=row.step, task_id=row.id,
+        data={**data, "recipients": logins, "due_at": row.due_at.isoformat() if row.due_at else None})
+    return logins
+
+
+def supervisors(rt, session: Session, instance: Instance, row: TaskRow, level: int) -> tuple[list[str], dict]:
+    """The logins a level names, and the data its log entry starts with.
 
     A level whose rules find nobody active (a Bidang whose Kepala Bidang post
     is empty, or whose holder was deactivated) goes to the next level's
@@ -94,19 +117,21 @@ def escalate(rt, session: Session, instance: Instance, row: TaskRow, level: int,
     """
     scope = SCOPE_OFFICE if row.bidang_code is None else SCOPE_BIDANG
     logins = recipients(session, rt.escalation.recipients(level, scope), instance.bidang_code)
-    data = {"level": level}
+    data: dict = {"level": level}
     for higher in range(level + 1, max(LEVELS) + 1):
         if logins:
             break
         logins = recipients(session, rt.escalation.recipients(higher, scope), instance.bidang_code)
         data["fallback_level"] = higher
-    targets = logins + ([WEBHOOK] if rt.escalation.webhook.url else [])
-    for login in targets:
-        session.add(Alert(instance_id=instance.id, task_id=row.id, step=row.step, level=level, recipient=login,
-                          created_at=now, attempts=0, next_attempt_at=now))
-    log(session, instance.id, now, "escalated", step=row.step, task_id=row.id,
-        data={**data, "recipients": logins, "due_at": row.due_at.isoformat() if row.due_at else None})
-    return logins
+    return logins, data
+
+
+def already_alerted(session: Session, task_id: str, logins: list[str]) -> list[str]:
+    """Those of `logins` who already have an alert about this step, sorted."""
+    if not logins:
+        return []
+    return sorted(set(session.scalars(
+        select(Alert.recipient).where(Alert.task_id == task_id, Alert.recipient.in_(logins)))))
 
 
 def recipients(session: Session, rules: tuple[Recipient, ...], bidang: str) -> list[str]:

@@ -143,6 +143,10 @@ def test_a_late_step_of_the_sekretaris_lane_goes_to_the_kadis_at_level_one(rt, c
 
     tick(rt, clock, row.due_at)
     assert [(a.level, a.recipient, a.step) for a in alert_rows(rt)] == [(1, "kadis", 9)]
+    # Level 2 names the kadis again, who already knows: no second alert.
+    [second] = timer_rows(rt, task_id=row.id, kind=SECOND_LEVEL)
+    assert tick(rt, clock, second.due_at).fired == 1
+    assert [(a.level, a.recipient) for a in alert_rows(rt)] == [(1, "kadis")]
 
 
 def test_a_bidang_without_an_active_kepala_escalates_to_the_next_level_at_once(rt, clock):
@@ -161,6 +165,23 @@ def test_a_bidang_without_an_active_kepala_escalates_to_the_next_level_at_once(r
     assert escalated["data"]["recipients"] == ["kadis"]
     [normal] = [e for e in services.show(rt, other)["history"] if e["kind"] == "escalated"]
     assert "fallback_level" not in normal["data"]
+
+
+def test_a_kadis_alerted_at_level_one_by_fallback_is_not_alerted_again_at_level_two(rt, clock):
+    """One alert per person per late step: level 2 reaches the kadis, who already knows; the log says so."""
+    accounts.save_user(rt, "admin", "kepala.aptika", "Kepala Aptika", "aptika", ["kepala"], active=False)
+    instance_id = start(rt, "aptika")
+    row = open_row(rt, instance_id)
+    tick(rt, clock, row.due_at + ONE_MINUTE)
+    [second] = timer_rows(rt, task_id=row.id, kind=SECOND_LEVEL)
+
+    assert tick(rt, clock, second.due_at).fired == 1
+
+    assert [(a.level, a.recipient) for a in alert_rows(rt)] == [(1, "kadis")]
+    escalated = [e["data"] for e in services.show(rt, instance_id)["history"] if e["kind"] == "escalated"]
+    assert [(d["level"], d["recipients"]) for d in escalated] == [(1, ["kadis"]), (2, [])]
+    assert escalated[1]["already_alerted"] == ["kadis"]
+    assert "already_alerted" not in escalated[0]
 
 
 def test_with_nobody_to_tell_at_any_level_the_step_is_still_marked_overdue(rt, clock):
