@@ -12,6 +12,7 @@ written together with the state change that caused it, or not at all.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -28,6 +29,10 @@ SECOND_LEVEL = "second_level"
 # The outbox row that carries an escalation to the webhook. "#" cannot start a
 # login, so it never collides with a person's alert.
 WEBHOOK = "#webhook"
+# Who is alerted when no level finds anyone active (see `supervisors`).
+LAST_RESORT = Recipient("admin", SCOPE_OFFICE)
+
+logger = logging.getLogger("alur.escalation")
 
 
 def step_overdue(rt, session: Session, instance: Instance, row: TaskRow, step: Step, now: datetime) -> None:
@@ -113,7 +118,8 @@ def supervisors(rt, session: Session, instance: Instance, row: TaskRow, level: i
     A level whose rules find nobody active (a Bidang whose Kepala Bidang post
     is empty, or whose holder was deactivated) goes to the next level's
     recipients at once, so a late step is never escalated to nobody; the
-    log says so with `fallback_level`.
+    log says so with `fallback_level`. When no level finds anyone, the
+    administrators are the last resort.
     """
     scope = SCOPE_OFFICE if row.bidang_code is None else SCOPE_BIDANG
     logins = recipients(session, rt.escalation.recipients(level, scope), instance.bidang_code)
@@ -123,7 +129,26 @@ def supervisors(rt, session: Session, instance: Instance, row: TaskRow, level: i
             break
         logins = recipients(session, rt.escalation.recipients(higher, scope), instance.bidang_code)
         data["fallback_level"] = higher
+    if not logins:
+        logins = last_resort(session, instance, row)
+        data["last_resort"] = LAST_RESORT.role
     return logins, data
+
+
+def last_resort(session: Session, instance: Instance, row: TaskRow) -> list[str]:
+    """The active administrators, for a late step that no level's rules find anyone for.
+
+    Nobody holds a supervising post, not even a Kepala Dinas. The
+    administrators are told instead: the gap is in the user accounts, which
+    only they can mend (activate a Kepala Dinas or appoint an acting one),
+    and a late step must not pass unnoticed meanwhile. The caller's log entry
+    says `last_resort`, so the escalation stays visible in the event log even
+    when there is no administrator either.
+    """
+    logins = recipients(session, (LAST_RESORT,), instance.bidang_code)
+    if not logins:
+        logger.warning("instance %s, step %s is late and no active user can be alerted", instance.id, row.step)
+    return logins
 
 
 def already_alerted(session: Session, task_id: str, logins: list[str]) -> list[str]:

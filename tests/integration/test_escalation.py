@@ -184,8 +184,31 @@ def test_a_kadis_alerted_at_level_one_by_fallback_is_not_alerted_again_at_level_
     assert "already_alerted" not in escalated[0]
 
 
-def test_with_nobody_to_tell_at_any_level_the_step_is_still_marked_overdue(rt, clock):
+def test_with_nobody_to_tell_at_any_level_the_administrators_are_alerted(rt, clock):
+    """No active Kepala Bidang nor Kepala Dinas: the late step still reaches someone, once, and the log says why."""
     for login, bidang, role in (("kepala.aptika", "aptika", "kepala"), ("kadis", "sekretariat", "kadis")):
+        accounts.save_user(rt, "admin", login, login, bidang, [role], active=False)
+    instance_id = start(rt, "aptika")
+    row = open_row(rt, instance_id)
+
+    tick(rt, clock, row.due_at + ONE_MINUTE)
+
+    assert open_row(rt, instance_id).overdue
+    assert [(a.level, a.recipient) for a in alert_rows(rt)] == [(1, "admin")]
+    [escalated] = [e for e in services.show(rt, instance_id)["history"] if e["kind"] == "escalated"]
+    assert escalated["data"]["recipients"] == ["admin"] and escalated["data"]["fallback_level"] == 2
+    assert escalated["data"]["last_resort"] == "admin"
+
+    [second] = timer_rows(rt, task_id=row.id, kind=SECOND_LEVEL)
+    tick(rt, clock, second.due_at)
+    assert [(a.level, a.recipient) for a in alert_rows(rt)] == [(1, "admin")]  # told once
+    level_2 = [e["data"] for e in services.show(rt, instance_id)["history"] if e["kind"] == "escalated"][1]
+    assert level_2["last_resort"] == "admin" and level_2["already_alerted"] == ["admin"]
+
+
+def test_with_nobody_at_all_to_tell_the_escalation_is_logged_without_recipients(rt, clock):
+    for login, bidang, role in (("kepala.aptika", "aptika", "kepala"), ("kadis", "sekretariat", "kadis"),
+                                ("admin", "sekretariat", "admin")):
         accounts.save_user(rt, "admin", login, login, bidang, [role], active=False)
     instance_id = start(rt, "aptika")
     row = open_row(rt, instance_id)
@@ -194,7 +217,7 @@ def test_with_nobody_to_tell_at_any_level_the_step_is_still_marked_overdue(rt, c
 
     assert alert_rows(rt) == [] and open_row(rt, instance_id).overdue
     [escalated] = [e for e in services.show(rt, instance_id)["history"] if e["kind"] == "escalated"]
-    assert escalated["data"]["recipients"] == [] and escalated["data"]["fallback_level"] == 2
+    assert escalated["data"]["recipients"] == [] and escalated["data"]["last_resort"] == "admin"
 
 
 def test_a_step_completed_just_before_its_deadline_alerts_nobody(rt, clock):
