@@ -28,6 +28,8 @@ class AlertFacts:
     mutu_baku: str
     due_at: datetime | None
     created_at: datetime
+    # An administrator told because no level found an active supervisor (engine.escalation.last_resort).
+    last_resort: bool = False
 
 
 def when(moment: datetime | None, tz: tzinfo) -> str:
@@ -65,12 +67,23 @@ def body(facts: AlertFacts, tz: tzinfo) -> str:
         f"  Batas waktu : {when(facts.due_at, tz)}",
         f"  Peringatan  : tingkat {facts.level}, {when(facts.created_at, tz)}",
         "",
-        "Mohon ditindaklanjuti. Tandai peringatan ini sudah dibaca di halaman Pengawasan Alur, atau dengan:",
+        *follow_up(facts),
         f"  alur ack {facts.alert_id} --user {facts.recipient}",
         "",
         "Pesan ini dikirim otomatis oleh Alur; mohon tidak membalas e-mail ini.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def follow_up(facts: AlertFacts) -> list[str]:
+    """What the recipient is asked to do; an administrator cannot open the supervisor's page."""
+    if not facts.last_resort:
+        return ["Mohon ditindaklanjuti. Tandai peringatan ini sudah dibaca di halaman Pengawasan Alur, atau dengan:"]
+    return [
+        "Peringatan ini dikirim kepada Anda sebagai administrator Alur karena tidak ada Kepala Bidang maupun",
+        "Kepala Dinas yang aktif untuk menerimanya. Mohon aktifkan pejabatnya atau tetapkan pelaksana tugas",
+        "di halaman Administrasi Alur, lalu tandai peringatan ini sudah dibaca dengan:",
+    ]
 
 
 def webhook_payload(facts: AlertFacts, recipients: list[str]) -> dict[str, Any]:

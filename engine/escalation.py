@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from engine.db import Alert, Instance, Membership, TaskRow, Timer, User
+from engine.db import Alert, Event, Instance, Membership, TaskRow, Timer, User
 from engine.escalation_config import LEVELS, Recipient
 from engine.events import log
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Step
@@ -149,6 +149,12 @@ def last_resort(session: Session, instance: Instance, row: TaskRow) -> list[str]
     if not logins:
         logger.warning("instance %s, step %s is late and no active user can be alerted", instance.id, row.step)
     return logins
+
+
+def reached_last_resort(session: Session, task_id: str, level: int) -> bool:
+    """Whether this level of the step's escalation went to the administrators (its log entry says so)."""
+    entries = session.scalars(select(Event.data).where(Event.task_id == task_id, Event.kind == "escalated"))
+    return any(data.get("level") == level and "last_resort" in data for data in entries)
 
 
 def already_alerted(session: Session, task_id: str, logins: list[str]) -> list[str]:

@@ -38,7 +38,7 @@ from email.utils import formataddr, format_datetime, parseaddr
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from engine import alert_text
+from engine import alert_text, escalation
 from engine.alert_text import AlertFacts
 from engine.db import Alert, Bidang, Instance, TaskRow, User
 from engine.escalation import WEBHOOK
@@ -158,6 +158,7 @@ class Deliverer:
             step=alert.step, step_name=row.name if row else step.name, lane_name=step.lane.name,
             assignee=row.assignee if row else None, mutu_baku=str(step.mutu_baku),
             due_at=row.due_at if row else None, created_at=alert.created_at,
+            last_resort=escalation.reached_last_resort(session, alert.task_id, alert.level),
         )
 
     def _record(self, alert_id: int, error: str | None, retry: bool) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from engine import accounts
 from engine.notify import SEND_BEGUN, Deliverer
 from engine.scheduler import Scheduler
 from tests.integration.sop import do_step
@@ -73,6 +74,21 @@ def test_the_second_level_mail_goes_to_the_kadis(rt, clock):
         (["kepala.aptika@demo.alur.local"], "[Alur] Langkah 1 terlambat: Kegiatan 0"),
         (["kadis@demo.alur.local"], "[Alur] Eskalasi tingkat 2: Langkah 1 masih terlambat: Kegiatan 0"),
     ]
+
+
+def test_an_administrator_alerted_as_the_last_resort_is_told_why_and_what_to_mend(rt, clock):
+    for login, bidang, role in (("kepala.aptika", "aptika", "kepala"), ("kadis", "sekretariat", "kadis")):
+        accounts.save_user(rt, "admin", login, login, bidang, [role], active=False)
+    port = free_port()
+    configure(rt, smtp_port=port)
+    overdue_instances(rt, clock, 1)
+    with SmtpSink(port) as sink:
+        deliver(rt)
+    [(to, message)] = sink.messages
+    body = " ".join(message.get_payload(decode=True).decode().split())
+    assert to == ["admin@demo.alur.local"] and message["Subject"] == "[Alur] Langkah 1 terlambat: Kegiatan 0"
+    assert "tidak ada Kepala Bidang maupun Kepala Dinas yang aktif" in body
+    assert "halaman Administrasi" in body and "Pengawasan" not in body  # a page an administrator cannot open
 
 
 def test_the_webhook_gets_one_post_per_escalation_and_is_retried_after_a_failure(rt, clock):
