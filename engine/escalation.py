@@ -3,9 +3,11 @@
 Level 1: when the step's deadline timer fires (inside `Run.save`), the step is
 marked overdue, its supervisors get an alert row, and a "second_level" timer
 row is written. Level 2: when that timer comes due and the step is still
-open, the head of office gets an alert row, unless an earlier level already
-alerted them about this step: one alert per person per late step. Alert rows are the outbox that
-`engine.notify` delivers; completing the step cancels what was not sent yet.
+open, the head of office gets an alert row, even when level 1 already went
+to them (a Sekretaris-lane step, or a fallback): level 2 says something new,
+that the step is still open a whole further period later. Alert rows are the
+outbox that `engine.notify` delivers; completing the step cancels what was
+not sent yet.
 
 Everything here runs inside the caller's transaction: an escalation is
 written together with the state change that caused it, or not at all.
@@ -91,18 +93,8 @@ def fire_second_level(rt, session: Session, timer_id: int, now: datetime) -> boo
 
 
 def escalate(rt, session: Session, instance: Instance, row: TaskRow, level: int, now: datetime) -> list[str]:
-    """Write the alert rows of one escalation level and log it; returns the logins alerted now.
-
-    A person is alerted once per late step: whoever an earlier level already
-    told (the kadis, when level 1 fell back to them, or for a Sekretaris-lane
-    step) gets no second alert about it, and the log names them under
-    `already_alerted`, so it still shows that this level was reached.
-    """
+    """Write the alert rows of one escalation level and log it; returns the recipients' logins."""
     logins, data = supervisors(rt, session, instance, row, level)
-    told = already_alerted(session, row.id, logins)
-    if told:
-        data["already_alerted"] = told
-        logins = [login for login in logins if login not in told]
     targets = logins + ([WEBHOOK] if rt.escalation.webhook.url else [])
     for login in targets:
         session.add(Alert(instance_id=instance.id, task_id=row.id, step=row.step, level=level, recipient=login,
@@ -155,14 +147,6 @@ def reached_last_resort(session: Session, task_id: str, level: int) -> bool:
     """Whether this level of the step's escalation went to the administrators (its log entry says so)."""
     entries = session.scalars(select(Event.data).where(Event.task_id == task_id, Event.kind == "escalated"))
     return any(data.get("level") == level and "last_resort" in data for data in entries)
-
-
-def already_alerted(session: Session, task_id: str, logins: list[str]) -> list[str]:
-    """Those of `logins` who already have an alert about this step, sorted."""
-    if not logins:
-        return []
-    return sorted(set(session.scalars(
-        select(Alert.recipient).where(Alert.task_id == task_id, Alert.recipient.in_(logins)))))
 
 
 def recipients(session: Session, rules: tuple[Recipient, ...], bidang: str) -> list[str]:

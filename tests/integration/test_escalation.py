@@ -143,10 +143,10 @@ def test_a_late_step_of_the_sekretaris_lane_goes_to_the_kadis_at_level_one(rt, c
 
     tick(rt, clock, row.due_at)
     assert [(a.level, a.recipient, a.step) for a in alert_rows(rt)] == [(1, "kadis", 9)]
-    # Level 2 names the kadis again, who already knows: no second alert.
+    # Level 2 goes to the kadis too: the step is now late by a further period.
     [second] = timer_rows(rt, task_id=row.id, kind=SECOND_LEVEL)
     assert tick(rt, clock, second.due_at).fired == 1
-    assert [(a.level, a.recipient) for a in alert_rows(rt)] == [(1, "kadis")]
+    assert [(a.level, a.recipient) for a in alert_rows(rt)] == [(1, "kadis"), (2, "kadis")]
 
 
 def test_a_bidang_without_an_active_kepala_escalates_to_the_next_level_at_once(rt, clock):
@@ -167,8 +167,8 @@ def test_a_bidang_without_an_active_kepala_escalates_to_the_next_level_at_once(r
     assert "fallback_level" not in normal["data"]
 
 
-def test_a_kadis_alerted_at_level_one_by_fallback_is_not_alerted_again_at_level_two(rt, clock):
-    """One alert per person per late step: level 2 reaches the kadis, who already knows; the log says so."""
+def test_a_kadis_alerted_at_level_one_by_fallback_gets_level_two_as_a_second_alert(rt, clock):
+    """Level 2 is its own alert, a further period later: the deadlines issue sends it to the head of office."""
     accounts.save_user(rt, "admin", "kepala.aptika", "Kepala Aptika", "aptika", ["kepala"], active=False)
     instance_id = start(rt, "aptika")
     row = open_row(rt, instance_id)
@@ -177,15 +177,14 @@ def test_a_kadis_alerted_at_level_one_by_fallback_is_not_alerted_again_at_level_
 
     assert tick(rt, clock, second.due_at).fired == 1
 
-    assert [(a.level, a.recipient) for a in alert_rows(rt)] == [(1, "kadis")]
+    assert [(a.level, a.recipient) for a in alert_rows(rt)] == [(1, "kadis"), (2, "kadis")]
     escalated = [e["data"] for e in services.show(rt, instance_id)["history"] if e["kind"] == "escalated"]
-    assert [(d["level"], d["recipients"]) for d in escalated] == [(1, ["kadis"]), (2, [])]
-    assert escalated[1]["already_alerted"] == ["kadis"]
-    assert "already_alerted" not in escalated[0]
+    assert [(d["level"], d["recipients"], d.get("fallback_level")) for d in escalated] == \
+        [(1, ["kadis"], 2), (2, ["kadis"], None)]
 
 
 def test_with_nobody_to_tell_at_any_level_the_administrators_are_alerted(rt, clock):
-    """No active Kepala Bidang nor Kepala Dinas: the late step still reaches someone, once, and the log says why."""
+    """No active Kepala Bidang nor Kepala Dinas: the late step still reaches someone, and the log says why."""
     for login, bidang, role in (("kepala.aptika", "aptika", "kepala"), ("kadis", "sekretariat", "kadis")):
         accounts.save_user(rt, "admin", login, login, bidang, [role], active=False)
     instance_id = start(rt, "aptika")
@@ -201,9 +200,9 @@ def test_with_nobody_to_tell_at_any_level_the_administrators_are_alerted(rt, clo
 
     [second] = timer_rows(rt, task_id=row.id, kind=SECOND_LEVEL)
     tick(rt, clock, second.due_at)
-    assert [(a.level, a.recipient) for a in alert_rows(rt)] == [(1, "admin")]  # told once
+    assert [(a.level, a.recipient) for a in alert_rows(rt)] == [(1, "admin"), (2, "admin")]
     level_2 = [e["data"] for e in services.show(rt, instance_id)["history"] if e["kind"] == "escalated"][1]
-    assert level_2["last_resort"] == "admin" and level_2["already_alerted"] == ["admin"]
+    assert level_2["last_resort"] == "admin" and level_2["recipients"] == ["admin"]
 
 
 def test_with_nobody_at_all_to_tell_the_escalation_is_logged_without_recipients(rt, clock):
