@@ -244,8 +244,12 @@ COMPLETE_ATTEMPTS = 3
 
 def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
              files: dict[str, Path | tuple[str, bytes]] | None = None,
-             expected_version: int | None = None) -> dict[str, Any]:
+             expected_version: int | None = None, language: str | None = None) -> dict[str, Any]:
     """Validate the step's form, run the step, and move the instance on.
+
+    `language` is that of the page the data was typed on, which says how a
+    number typed as text reads ("1.000" is a thousand in Indonesian); None
+    (the API, the CLI) takes such text only when every language reads it alike.
 
     The step is checked and run before the command writes anything (on
     SQLite, without holding the write lock). The writes then check that the
@@ -258,14 +262,15 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
     """
     for attempt in range(1, COMPLETE_ATTEMPTS + 1):
         try:
-            return _complete(rt, task_id, login, data, files, expected_version)
+            return _complete(rt, task_id, login, data, files, expected_version, language)
         except LostRace:
             if attempt == COMPLETE_ATTEMPTS:
                 raise
 
 
 def _complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
-              files: dict[str, Path | tuple[str, bytes]] | None, expected_version: int | None) -> dict[str, Any]:
+              files: dict[str, Path | tuple[str, bytes]] | None, expected_version: int | None,
+              language: str | None) -> dict[str, Any]:
     with rt.uow(read_first=True) as session:
         # One query for the task, its instance and the actor; the workflow
         # state is read only when this process does not hold it already.
@@ -293,7 +298,7 @@ def _complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         uploaded, pending = documents.store_all(rt, session, instance, row, step.form, files or {}, login)
         submitted.update(uploaded)
         try:
-            cleaned = step.form.clean(submitted)
+            cleaned = step.form.clean(submitted, language)
         except FormError as err:
             raise InvalidData(Text("isian langkah %(n)s tidak valid", n=step.number), err.errors) from None
         now = rt.now()

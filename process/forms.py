@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from process.messages import Text
+from process.numbers import parse_number
 
 FIELD_TYPES = ("text", "number", "date", "boolean", "choice", "file")
 # A few pages of typing: a step's answer, not a document (those are uploaded as files).
@@ -48,8 +49,12 @@ class FormField:
             schema["description"] = self.help
         return schema
 
-    def clean(self, value: Any) -> Any:
-        """Return the value in its canonical form, or raise ValueError."""
+    def clean(self, value: Any, language: str | None = None) -> Any:
+        """Return the value in its canonical form, or raise ValueError.
+
+        `language` is the language of the page the value was typed on, for
+        numbers typed as text; None for the API and the CLI (see process.numbers).
+        """
         if self.type == "text" or self.type == "file":
             if not isinstance(value, str):
                 raise ValueError(Text("harus berupa teks"))
@@ -59,15 +64,7 @@ class FormField:
                 raise ValueError(Text("memuat karakter kendali yang tidak diizinkan"))
             return value.strip()
         if self.type == "number":
-            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                raise ValueError(Text("harus berupa angka"))
-            try:
-                number = float(value)
-            except (ValueError, OverflowError):  # OverflowError: an integer beyond any float
-                raise ValueError(Text("harus berupa angka")) from None
-            if not math.isfinite(number):  # "nan", "inf", "1e999": not JSON, refused by PostgreSQL
-                raise ValueError(Text("harus berupa angka"))
-            return int(number) if number.is_integer() else number
+            return _number(value, language)
         if self.type == "date":
             if isinstance(value, date):
                 return value.isoformat()
@@ -90,6 +87,19 @@ class FormField:
         raise ValueError(f"jenis isian tidak dikenal: {self.type}")
 
 
+def _number(value: Any, language: str | None) -> int | float:
+    """A JSON number as it is; text read as people write numbers; a whole number as an int."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(Text("harus berupa angka"))
+    try:
+        number = float(parse_number(value, language) if isinstance(value, str) else value)
+    except OverflowError:  # an integer beyond any float
+        raise ValueError(Text("harus berupa angka")) from None
+    if not math.isfinite(number):  # "1e999", a float nan: not JSON, refused by PostgreSQL
+        raise ValueError(Text("harus berupa angka"))
+    return int(number) if number.is_integer() else number
+
+
 class FormError(ValueError):
     """Submitted data that does not fit the step's form; `errors` maps field to message."""
 
@@ -110,8 +120,8 @@ class Form:
             "additionalProperties": False,
         }
 
-    def clean(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Validate submitted data; return only the form's fields, cleaned."""
+    def clean(self, data: dict[str, Any], language: str | None = None) -> dict[str, Any]:
+        """Validate submitted data; return only the form's fields, cleaned (`language`: see FormField.clean)."""
         if not isinstance(data, dict):
             raise FormError({"_": Text("data harus berupa objek JSON")})
         known = {f.name: f for f in self.fields}
@@ -124,7 +134,7 @@ class Form:
                     errors[f.name] = Text("wajib diisi")
                 continue
             try:
-                cleaned[f.name] = f.clean(value)
+                cleaned[f.name] = f.clean(value, language)
             except ValueError as err:
                 errors[f.name] = err.args[0]  # the Text itself, for the web to translate
         for f in self.fields:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 
 from engine import queries, services
@@ -49,7 +49,8 @@ def show(task_id):
     try:
         result = services.complete(runtime(), task_id, current_user.login, data,
                                    files=uploaded_files(view["step"]),
-                                   expected_version=request.form.get("version", type=int))
+                                   expected_version=request.form.get("version", type=int),
+                                   language=str(get_locale()))  # how a number typed on this page reads
     except StepBlocked as err:
         view["draft"] = data
         return render_template("task.html", view=view, errors={}, blocked=err.message), 422

@@ -408,6 +408,54 @@ def test_invalid_data_is_shown_inline_and_changes_nothing(rt, browser):
     assert task_of(rt, instance_id)["id"] == task_id
 
 
+def at_step_three(rt, browser, language: str = "id"):
+    """An aptika instance at step 3 (the number field), claimed, and its performer's browser in that language."""
+    instance_id = start(rt)
+    for step in (1, 2):
+        do_step(rt, instance_id, step)
+    task_id = task_of(rt, instance_id)["id"]
+    services.claim(rt, task_id, "aptika.implementasi")
+    b = browser("aptika.implementasi")
+    b.get("/")
+    if language != "id":
+        b.post("/bahasa", {"language": language}, headers={"Referer": "/"})
+    return instance_id, task_id, b
+
+
+def completed_data(rt, instance_id: int, step: int) -> dict:
+    with rt.uow() as session:
+        return session.scalar(select(Event.data).where(Event.instance_id == instance_id,
+                                                       Event.kind == "step_completed", Event.step == step))
+
+
+@pytest.mark.parametrize("language,typed,number", [
+    ("id", "1.250", 1250), ("id", "12,5", 12.5), ("id", "1.000", 1000), ("en", "1,250", 1250), ("en", "12.5", 12.5),
+])
+def test_a_number_typed_on_the_page_reads_as_in_the_pages_language(rt, browser, language, typed, number):
+    instance_id, task_id, b = at_step_three(rt, browser, language)
+    html = text(b.get(f"/tugas/{task_id}"))
+    # Text, not type="number": the browser would drop or remap what it cannot read as 1.5 before we see it.
+    assert '<input type="text" inputmode="decimal" name="jumlah_penerima_manfaat"' in html
+    response = b.post(f"/tugas/{task_id}", {**STEP_DATA[3], "jumlah_penerima_manfaat": typed, "action": "complete"})
+    assert response.status_code == 302, text(response)
+    assert completed_data(rt, instance_id, 3)["jumlah_penerima_manfaat"] == number
+
+
+@pytest.mark.parametrize("language,typed,message", [
+    ("id", "1,000", "tidak jelas: 1 atau 1.000? Tulis ribuan dengan titik (1.250) dan desimal dengan koma (1,5)"),
+    ("id", "1.5", "harus berupa angka, mis. 1.250 atau 1,5"),
+    ("en", "1.000", "ambiguous: 1 or 1,000? Write thousands with a comma (1,250) and decimals with a point (1.5)"),
+])
+def test_a_number_the_page_cannot_read_for_sure_comes_back_with_how_to_write_it(rt, browser, language, typed,
+                                                                               message):
+    instance_id, task_id, b = at_step_three(rt, browser, language)
+    response = b.post(f"/tugas/{task_id}", {**STEP_DATA[3], "jumlah_penerima_manfaat": typed, "action": "complete"})
+    assert response.status_code == 422
+    block = field_block(text(response), "jumlah_penerima_manfaat")
+    assert f'<p class="field-error">{message}</p>' in block and f'value="{typed}"' in block
+    assert task_of(rt, instance_id)["id"] == task_id
+
+
 def test_a_draft_is_saved_and_resumed_in_a_new_session(app, rt, browser):
     instance_id, task_id, b = claimed_step_one(rt, browser)
     b.get(f"/tugas/{task_id}")

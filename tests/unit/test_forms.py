@@ -92,6 +92,44 @@ def test_number_results_are_json_ready():
     assert json.loads(json.dumps(cleaned, allow_nan=False)) == cleaned
 
 
+# -- numbers typed as people write them -------------------------------------------------
+
+NUMBER = FormField("jumlah", "Jumlah", "number")
+
+
+@pytest.mark.parametrize("language,typed,expected", [
+    ("id", "1.000", 1000), ("id", "1,5", 1.5), ("id", "1.000.000", 1_000_000), ("id", "-1.250,75", -1250.75),
+    ("id", "0,125", 0.125), ("id", " 120 ", 120),
+    ("en", "1,000", 1000), ("en", "1.5", 1.5), ("en", "1,250.75", 1250.75), ("en", "0.125", 0.125),
+    # No page language (the API, the CLI): text every language reads alike.
+    (None, "120", 120), (None, "2.5", 2.5), (None, "1,5", 1.5), (None, "1.000,5", 1000.5), (None, "1,000.5", 1000.5),
+])
+def test_a_number_typed_as_text_reads_as_its_language_writes_it(language, typed, expected):
+    cleaned = NUMBER.clean(typed, language)
+    assert cleaned == expected and type(cleaned) is type(expected)
+
+
+@pytest.mark.parametrize("number", [1000, 1.5, -4, 0])
+def test_a_json_number_is_taken_as_it_is_whatever_the_language(number):
+    assert NUMBER.clean(number, "id") == number and NUMBER.clean(number) == number
+
+
+@pytest.mark.parametrize("language,typed,message", [
+    ("id", "1,000", "tidak jelas: 1 atau 1.000?"),      # English habit on an Indonesian page
+    ("en", "1.000", "tidak jelas: 1 atau 1,000?"),      # Indonesian habit on an English page
+    (None, "1.000", "tidak jelas: 1.000 dapat dibaca 1 atau 1000; kirim sebagai angka JSON"),
+    (None, "12,500", "tidak jelas: 12,500 dapat dibaca 12.5 atau 12500"),
+    ("id", "1.5", "harus berupa angka, mis. 1.250 atau 1,5"),  # not Indonesian: 15 or 1,5?
+    ("id", "1,000.5", "harus berupa angka, mis. 1.250 atau 1,5"),
+    ("en", "1,5", "harus berupa angka, mis. 1.250 atau 1,5"),
+    ("id", "nan", "harus berupa angka"), (None, "inf", "harus berupa angka"), ("id", "1e999", "harus berupa angka"),
+])
+def test_a_number_that_could_be_read_two_ways_or_not_at_all_is_refused(language, typed, message):
+    with pytest.raises(FormError) as caught:
+        Form((NUMBER,)).clean({"jumlah": typed}, language)
+    assert caught.value.errors["jumlah"].startswith(message)
+
+
 # -- required, missing and unknown fields --------------------------------------------
 
 @pytest.mark.parametrize("missing", [None, ""])
