@@ -34,7 +34,7 @@ from process import bpmn, sop_import
 from process.sop_import import answering
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Definition
 from process.forms import FIELD_TYPES
-from process.loader import LANE_ROLES, MAX_YAML_BYTES, DefinitionError, Problem, load, user_yaml
+from process.loader import ERROR, LANE_ROLES, MAX_YAML_BYTES, Problem, load, problems_of, user_yaml
 from process.messages import Text
 from process.yaml_blocks import block_range, block_text, replace_block
 
@@ -121,7 +121,7 @@ def _draft_info(draft: DefinitionDraft) -> dict[str, Any]:
     return {
         "revision": draft.revision, "problems": list(draft.problems or []), "saved_by": draft.saved_by,
         "saved_at": services.iso(draft.saved_at), "base_version": draft.base_version,
-        "deployable": not draft.problems,
+        "deployable": not errors(draft.problems or []),
     }
 
 
@@ -341,15 +341,15 @@ def deploy_draft(rt: Runtime, key: str, login: str) -> dict[str, Any]:
             draft.yaml_text, draft.base_version = yaml_text, latest.version
             session.commit()
     problems = validate(key, bpmn_xml, yaml_text)
-    if problems:
+    if errors(problems):
         with rt.uow() as session:
             draft = session.get(DefinitionDraft, key)
             if draft is not None and draft.revision == revision:
                 draft.problems = problems
                 session.commit()
         raise InvalidData(
-            Text("draf masih memiliki %(n)d masalah; perbaiki sebelum deploy", n=len(problems)),
-            {f"{p['element']}" if p["element"] != "-" else p["file"]: p["message"] for p in problems[:50]})
+            Text("draf masih memiliki %(n)d masalah; perbaiki sebelum deploy", n=len(errors(problems))),
+            {f"{p['element']}" if p["element"] != "-" else p["file"]: p["message"] for p in errors(problems)[:50]})
     definition = load(bpmn_xml, yaml_text, bpmn_name=f"{key}.bpmn", yaml_name=f"{key}.yaml")
     deployed = services.deploy(rt, definition, actor)
     with rt.uow() as session:
@@ -396,11 +396,7 @@ def _yaml_data(text: str) -> dict[str, Any] | None:
 
 def validate(key: str, bpmn_xml: str, yaml_text: str) -> list[dict[str, Any]]:
     """The validator's problems as JSON, each pinned to a diagram element where possible."""
-    problems: list[Problem] = []
-    try:
-        load(bpmn_xml, yaml_text, bpmn_name=f"{key}.bpmn", yaml_name=f"{key}.yaml")
-    except DefinitionError as err:
-        problems = list(err.problems)
+    problems = problems_of(bpmn_xml, yaml_text, bpmn_name=f"{key}.bpmn", yaml_name=f"{key}.yaml")
     try:
         graph = bpmn.read_graph(bpmn_xml)
     except bpmn.BpmnReadError:
@@ -428,7 +424,19 @@ def _problem_dict(problem: Problem, graph: bpmn.Graph | None) -> dict[str, Any]:
                 element_id = next((n.id for n in graph.nodes.values()
                                    if n.kind == "userTask" and (n.alur("step") or "").strip() == match[1]), None)
     return {"file": problem.file, "element": problem.element, "message": problem.message,
-            "element_id": element_id}
+            "element_id": element_id, "severity": problem.severity, **_template(problem.message)}
+
+
+def _template(message: str) -> dict[str, Any]:
+    """A translatable message's template and values, for the web to show in the user's language."""
+    if not isinstance(message, Text):
+        return {}
+    return {"template": message.template, "values": message.values}
+
+
+def errors(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The problems that stop a deploy (a stored problem from before warnings existed is an error)."""
+    return [p for p in problems if p.get("severity", ERROR) == ERROR]
 
 
 # -- the YAML's steps as JSON ----------------------------------------------------

@@ -18,6 +18,7 @@ from process.calendar import CalendarConfigError, CountingRule
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Decision, Definition, Lane, Overrides, Step
 from process.expressions import ExpressionError, check, names_used
 from process.forms import FIELD_TYPES, Form, FormField
+from process.gateways import gateway_warnings
 from process.mutu_baku import MutuBaku, MutuBakuError
 
 LANE_ROLES = ("administrasi", "teknis", "implementasi", "sekretaris")
@@ -30,14 +31,20 @@ HEADER_KEYS = (
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
+ERROR, WARNING = "error", "warning"
+
+
 @dataclass(frozen=True)
 class Problem:
     file: str
     element: str
     message: str
+    # An error stops loading and deploying; a warning is shown and does not.
+    severity: str = ERROR
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.element}: {self.message}"
+        warning = "warning: " if self.severity == WARNING else ""
+        return f"{self.file}: {self.element}: {warning}{self.message}"
 
 
 class DefinitionError(ValueError):
@@ -52,6 +59,17 @@ def load(bpmn_text: str, yaml_text: str = "", *, bpmn_name: str = "definition.bp
     return _Loader(bpmn_text, yaml_text, bpmn_name, yaml_name, tuple(known_roles)).run()
 
 
+def problems_of(bpmn_text: str, yaml_text: str = "", *, bpmn_name: str = "definition.bpmn",
+                yaml_name: str = "definition.yaml", known_roles: Iterable[str] = LANE_ROLES) -> list[Problem]:
+    """Every problem of a definition: its errors (as `load` raises them), then its warnings."""
+    loader = _Loader(bpmn_text, yaml_text, bpmn_name, yaml_name, tuple(known_roles))
+    try:
+        loader.run()
+    except DefinitionError as err:
+        return [*err.problems, *loader.warnings]
+    return loader.warnings
+
+
 def yaml_path_for(bpmn_path: Path) -> Path | None:
     for suffix in (".yaml", ".yml"):
         candidate = bpmn_path.with_suffix(suffix)
@@ -61,12 +79,15 @@ def yaml_path_for(bpmn_path: Path) -> Path | None:
 
 
 def load_file(bpmn_path: str | Path, **kwargs: Any) -> Definition:
-    path = Path(bpmn_path)
+    bpmn_text, yaml_text, names = _read_definition(Path(bpmn_path))
+    return load(bpmn_text, yaml_text, **names, **kwargs)
+
+
+def _read_definition(path: Path) -> tuple[str, str, dict[str, str]]:
+    """A definition file's BPMN and YAML texts, and the names its problems give the two files."""
     yaml_path = yaml_path_for(path)
-    return load(
-        _read_text(path), _read_text(yaml_path) if yaml_path else "",
-        bpmn_name=str(path), yaml_name=str(yaml_path or path.with_suffix(".yaml")), **kwargs,
-    )
+    return (_read_text(path), _read_text(yaml_path) if yaml_path else "",
+            {"bpmn_name": str(path), "yaml_name": str(yaml_path or path.with_suffix(".yaml"))})
 
 
 def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
@@ -84,11 +105,11 @@ def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
             problems.append(Problem(str(raw), "-", "file not found"))
             continue
         try:
-            load_file(path)
-        except DefinitionError as err:
-            problems.extend(err.problems)
+            bpmn_text, yaml_text, names = _read_definition(path)
         except OSError as err:  # a directory, no permission, ...
             problems.append(Problem(str(raw), "-", f"cannot read the file: {err.strerror or err}"))
+            continue
+        problems.extend(problems_of(bpmn_text, yaml_text, **names))
     return problems
 
 
@@ -144,6 +165,7 @@ class _Loader:
         self.bpmn_name, self.yaml_name = bpmn_name, yaml_name
         self.known_roles = known_roles
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         # Names the YAML's forms provide, including those of steps left out
         # for a diagram problem, so a condition is not blamed for it.
         self.provided: set[str] = set()
@@ -154,6 +176,9 @@ class _Loader:
 
     def yaml_problem(self, path: str, message: str) -> None:
         self.problems.append(Problem(self.yaml_name, path or "-", message))
+
+    def bpmn_warning(self, element: str, message: str) -> None:
+        self.warnings.append(Problem(self.bpmn_name, element or "-", message, WARNING))
 
     def run(self) -> Definition:
         try:
@@ -168,6 +193,9 @@ class _Loader:
         self._check_reachability(graph)
         steps = self._steps(graph, lanes, config.get("steps") or {}, counting)
         self._check_conditions_have_data(graph, steps)
+        if not self.yaml_unreadable:  # the forms are unknown; the YAML problem is reported
+            for element, message in gateway_warnings(graph, steps):
+                self.bpmn_warning(element, message)
         header = self._header(config.get("sop") or {})
         if self.problems:
             raise DefinitionError(self.problems)

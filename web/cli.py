@@ -18,7 +18,7 @@ from engine.db import MAX_INTEGER
 from engine.errors import AlurError, Conflict, Forbidden
 from engine.runtime import Runtime
 from process import sop_import
-from process.loader import DefinitionError, load_file, user_yaml, validate_paths
+from process.loader import ERROR, DefinitionError, load_file, user_yaml, validate_paths
 
 EXIT_CODES = {Conflict: 3, Forbidden: 4}
 
@@ -100,13 +100,14 @@ def init(demo: bool) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @friendly
 def validate(paths: tuple[str, ...]) -> None:
-    """Check definition files without deploying them."""
+    """Check definition files without deploying them; warnings are shown and do not fail the check."""
     problems = validate_paths(paths)
     for problem in problems:
         click.echo(str(problem))
-    if problems:
+    if any(p.severity == ERROR for p in problems):
         sys.exit(1)
-    click.echo(f"ok: {len(paths)} file(s)")
+    warnings = f", {len(problems)} warning(s)" if problems else ""
+    click.echo(f"ok: {len(paths)} file(s){warnings}")
 
 
 @main.command("import")

@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from engine import editor
 from engine.errors import AlurError, Conflict, InvalidData
+from process.messages import Text
 from web import runtime
 from web.admin import role_label
 from web.auth import require_roles
@@ -45,9 +46,9 @@ def upload():
         flash(_("Unggahan ditolak: %(reason)s", reason=say(err.message)), "error")
         return render_template("editor_index.html",
                                rows=editor.definitions(runtime(), current_user.login)), err.status
-    if draft["problems"]:
+    if editor.errors(draft["problems"]):
         flash(_("Berkas diunggah sebagai draf %(key)s dengan %(count)d masalah yang harus diperbaiki sebelum deploy.",
-                key=draft["key"], count=len(draft["problems"])), "error")
+                key=draft["key"], count=len(editor.errors(draft["problems"]))), "error")
     else:
         flash(_("Berkas diunggah sebagai draf %(key)s tanpa masalah.", key=draft["key"]), "success")
     return redirect(url_for(".edit", key=draft["key"]))
@@ -120,7 +121,7 @@ def _question_change(key: str, change):
 @bp.get("/<key>")
 @require_roles(*EDITOR_ROLES)
 def edit(key):
-    info = editor.source(runtime(), key, current_user.login)
+    info = spoken(editor.source(runtime(), key, current_user.login))
     return render_template("editor.html", info=info, labels=_labels(),
                            roles=[(r, role_label(r)) for r in info["roles"]])
 
@@ -128,7 +129,7 @@ def edit(key):
 @bp.get("/<key>/sumber.json")
 @require_roles(*EDITOR_ROLES)
 def source(key):
-    return jsonify(editor.source(runtime(), key, current_user.login))
+    return jsonify(spoken(editor.source(runtime(), key, current_user.login)))
 
 
 @bp.post("/<key>/draf")
@@ -150,7 +151,7 @@ def save(key):
     except AlurError as err:
         return jsonify({"error": say(err.message),
                         "fields": {k: say(v) for k, v in getattr(err, "errors", {}).items()}}), err.status
-    return jsonify(draft)
+    return jsonify(spoken(draft))
 
 
 @bp.post("/<key>/deploy")
@@ -160,7 +161,7 @@ def deploy(key):
         result = editor.deploy_draft(runtime(), key, current_user.login)
     except (InvalidData, Conflict) as err:
         flash(_("Deploy ditolak: %(reason)s", reason=say(err.message)), "error")
-        info = editor.source(runtime(), key, current_user.login)
+        info = spoken(editor.source(runtime(), key, current_user.login))
         return render_template("editor.html", info=info, labels=_labels(),
                                roles=[(r, role_label(r)) for r in info["roles"]]), err.status
     if result["created"]:
@@ -234,6 +235,16 @@ def download(key):
                     headers={"Content-Disposition": f'attachment; filename="{key}.bpmn"'})
 
 
+def spoken(info: dict) -> dict:
+    """The draft's problems in the user's language, where the validator wrote a translatable message."""
+    return {**info, "problems": [_spoken_problem(p) for p in info.get("problems", [])]}
+
+
+def _spoken_problem(problem: dict) -> dict:
+    template = problem.get("template")  # a variable, so that pybabel does not take the key for a message
+    return {**problem, "message": say(Text(template, **problem["values"]))} if template else problem
+
+
 def _labels() -> dict[str, str]:
     """The editor script's words, translated on the server."""
     return {
@@ -257,6 +268,8 @@ def _labels() -> dict[str, str]:
         "saving": _("Menyimpan…"), "saved": _("Draf disimpan."), "save_failed": _("Gagal menyimpan:"),
         "problems_none": _("Tidak ada masalah. Draf siap di-deploy."),
         "problems_some": _("masalah harus diperbaiki sebelum deploy."),
+        "warning": _("peringatan"),
+        "warnings_only": _("peringatan; draf tetap dapat di-deploy."),
         "unsaved": _("Ada perubahan yang belum disimpan."),
         "leave": _("Perubahan belum disimpan. Tinggalkan halaman?"),
         "load_failed": _("Diagram tidak dapat dibuka:"),

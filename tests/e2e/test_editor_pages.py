@@ -128,6 +128,24 @@ def test_saving_returns_problems_and_deploy_is_refused(rt, browser):
     assert 'id="modeler"' in text(refused)  # back in the editor, with the draft
 
 
+def test_a_draft_with_warnings_only_can_be_deployed_and_they_speak_the_users_language(rt, browser):
+    no_way_on = BPMN.replace(">terverifikasi == False<", ">terverifikasi == False and 1 == 2<", 1)
+    owner = browser("pemilik.proses")
+    owner.get(f"/editor/{KEY}")
+    saved = owner.post_json(f"/editor/{KEY}/draf", {"bpmn_xml": no_way_on, "steps": None, "revision": 0}).get_json()
+    [warning] = saved["problems"]
+    assert (warning["element_id"], warning["severity"]) == ("Gateway_05", "warning") and saved["deployable"]
+    assert warning["message"].startswith("percabangan Terverifikasi? tidak memiliki alur bawaan")
+
+    owner.post("/bahasa", {"language": "en"}, headers={"Referer": f"/editor/{KEY}"})
+    [warning] = owner.get(f"/editor/{KEY}/sumber.json").get_json()["problems"]
+    assert warning["message"] == ("gateway Terverifikasi? has no default flow: when none of its conditions holds, "
+                                  "the step before it is refused on completion; set a default flow")
+
+    deployed = owner.post(f"/editor/{KEY}/deploy")
+    assert deployed.status_code == 302 and version_numbers(rt) == [1, 2]
+
+
 def test_save_deploy_view_versions_and_migrate(rt, browser):
     at_step_1 = services.start(rt, KEY, "aptika", "Di langkah 1", "sekretaris")
     owner = browser("pemilik.proses")

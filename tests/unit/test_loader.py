@@ -23,6 +23,7 @@ from process import bpmn as bpmn_module
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE
 from process.expressions import evaluate
 from process.loader import HEADER_KEYS, LANE_ROLES, DefinitionError, Problem, load, load_file, validate_paths
+from process.loader import problems_of as loader_problems_of
 from process.mutu_baku import MutuBaku
 
 DEFINITIONS = Path(__file__).resolve().parents[2] / "definitions"
@@ -767,3 +768,84 @@ def test_not_before_names_another_date_field_of_the_same_form(bad):
 def test_the_seed_refuses_an_end_of_implementation_before_its_start(seed):
     form = seed.step(1).form
     assert [f.not_before for f in form.fields if f.name == "tanggal_selesai"] == ["tanggal_mulai"]
+
+
+# -- warnings: gateways that may refuse the step before them at completion time -------------
+
+def warnings_of(bpmn_text: str = SEED_BPMN, yaml_text: str = SEED_YAML) -> list[Problem]:
+    load_texts(bpmn_text, yaml_text)  # a warning does not stop loading
+    problems = loader_problems_of(bpmn_text, yaml_text, bpmn_name=BPMN, yaml_name=YAML)
+    assert all(p.severity == "warning" for p in problems), problems
+    return problems
+
+
+def with_condition(old: str, new: str, text: str = SEED_BPMN) -> str:
+    return replace_once(text, f">{old}<", f">{new}<")
+
+
+def test_the_seed_has_no_warnings_its_gateways_answer_every_yes_or_no():
+    assert warnings_of() == []
+    assert validate_paths([SEED_BPMN_PATH]) == []
+
+
+def test_a_gateway_without_a_default_whose_conditions_may_all_be_false_is_warned():
+    [warning] = warnings_of(with_condition("terverifikasi == False", "terverifikasi == False and 1 == 2"))
+    assert (warning.file, warning.element) == (BPMN, "Gateway_05")
+    assert warning.message == ("percabangan Terverifikasi? tidak memiliki alur bawaan: bila tidak ada kondisinya yang "
+                               "terpenuhi, langkah sebelumnya ditolak saat diselesaikan; tetapkan alur bawaan")
+    assert str(warning) == f"{BPMN}: Gateway_05: warning: {warning.message}"
+
+
+@pytest.mark.parametrize("field,choices,conditions,warned", [
+    # A required choice: each choice routed, or one of them left out.
+    ("capaian", "[Sesuai rencana, Sebagian]", ("capaian == 'Sesuai rencana'", "capaian != 'Sesuai rencana'"), False),
+    ("capaian", "[Sesuai rencana, Sebagian]", ("capaian == 'Sesuai rencana'", "capaian == 'Lainnya'"), True),
+    ("capaian", "[Sesuai rencana, Sebagian]", ("capaian in ['Sesuai rencana', 'Sebagian']", "False"), False),
+])
+def test_a_required_choice_is_tried_with_each_of_its_choices(field, choices, conditions, warned):
+    yaml_text = replace_once(SEED_YAML, '{name: terverifikasi, label: "Hasil kegiatan dan layanan terverifikasi?", '
+                                        'type: boolean, required: true}',
+                             f"{{name: {field}, label: Capaian, type: choice, required: true, choices: {choices}}}")
+    text = with_condition("terverifikasi == False", conditions[1],
+                          with_condition("terverifikasi == True", conditions[0]))
+    assert [w.element for w in warnings_of(text, yaml_text)] == (["Gateway_05"] if warned else [])
+
+
+def test_a_default_flow_settles_the_gateway():
+    text = replace_once(with_condition("terverifikasi == False", "terverifikasi == False and 1 == 2"),
+                        '<bpmn:exclusiveGateway id="Gateway_05" name="Terverifikasi?">',
+                        '<bpmn:exclusiveGateway id="Gateway_05" name="Terverifikasi?" default="Flow_05_Tidak">')
+    assert warnings_of(text) == []
+
+
+def test_a_condition_reading_an_optional_field_of_the_step_before_is_warned():
+    text = with_condition("terverifikasi == True", "terverifikasi == True and catatan != 'x'")
+    warnings = warnings_of(text)
+    [optional] = [w for w in warnings if w.element == "Flow_05_Ya"]
+    assert optional.message == ("kondisi membaca catatan, yang tidak wajib diisi pada langkah 5: bila dikosongkan, "
+                                "langkah itu ditolak saat diselesaikan; jadikan isian itu wajib atau ubah kondisinya")
+    assert optional.message.template.startswith("kondisi membaca %(field)s")  # translatable in the editor
+    # Reading a free-text field, the conditions are not shown to cover every answer either.
+    assert [w.element for w in warnings if w is not optional] == ["Gateway_05"]
+
+
+def test_a_condition_reading_the_field_once_it_is_required_is_not_warned():
+    text = with_condition("terverifikasi == True", "terverifikasi == True and catatan != 'x'")
+    yaml_text = replace_once(SEED_YAML, "{name: catatan, label: Catatan verifikasi, type: text}",
+                             "{name: catatan, label: Catatan verifikasi, type: text, required: true}")
+    assert [w.element for w in warnings_of(text, yaml_text)] == ["Gateway_05"]
+
+
+def test_a_gateway_after_a_step_left_out_for_an_error_is_not_warned_as_well():
+    text = replace_once(SEED_BPMN, 'alur:role="teknis"', 'alur:role="keuangan"')  # steps 4 and 5 are left out
+    problems = loader_problems_of(text, SEED_YAML, bpmn_name=BPMN, yaml_name=YAML)
+    assert problems and all(p.severity == "error" for p in problems)
+
+
+def test_validate_paths_lists_warnings_after_errors(tmp_path):
+    bpmn_path = tmp_path / "sop.bpmn"
+    bpmn_path.write_text(with_condition("terverifikasi == False", "terverifikasi == False and 1 == 2"),
+                         encoding="utf-8")
+    shutil.copyfile(SEED_YAML_PATH, tmp_path / "sop.yaml")
+    [warning] = validate_paths([bpmn_path])
+    assert (warning.element, warning.severity) == ("Gateway_05", "warning")

@@ -88,6 +88,8 @@ class ProblemSchema(Schema):
     element = Str(metadata={"description": "Elemen BPMN atau jalur YAML (mis. steps.7.form.x); '-' bila umum"})
     message = Str()
     element_id = Str(allow_none=True, metadata={"description": "Elemen diagram tempat masalah ditandai, bila ada"})
+    severity = Str(metadata={"enum": ["error", "warning"],
+                             "description": "error menghalangi deploy; warning hanya peringatan"})
 
 
 class DraftStateSchema(Schema):

@@ -136,8 +136,12 @@
     }
 
     function updateButtons() {
-      deployButton.disabled = state.dirty || !state.hasDraft || state.problems.length > 0;
+      deployButton.disabled = state.dirty || !state.hasDraft || errorCount() > 0;
     }
+
+    // A warning is shown with the problems but does not stop a deploy.
+    function isWarning(p) { return p.severity === 'warning'; }
+    function errorCount() { return state.problems.filter((p) => !isWarning(p)).length; }
 
     function is(element, type) {
       const bo = element && element.businessObject;
@@ -435,8 +439,8 @@
       const byElement = new Map();
       for (const p of state.problems) {
         const target = p.element_id && registry.get(p.element_id);
-        const item = el('li', { class: 'problem', 'data-element': p.element_id || '' },
-          el('b', { text: p.element }), document.createTextNode(': ' + p.message));
+        const item = el('li', { class: isWarning(p) ? 'problem warning' : 'problem', 'data-element': p.element_id || '' },
+          el('b', { text: p.element }), document.createTextNode(': ' + (isWarning(p) ? L.warning + ': ' : '') + p.message));
         if (target) {
           item.classList.add('pinned');
           item.addEventListener('click', () => { selection.select(target); canvas.scrollToElement(target); });
@@ -449,8 +453,9 @@
         overlays.add(id, 'problem', { position: { top: -10, right: 10 }, html: badge, scale: false });
       }
       document.getElementById('problem-count').textContent = String(state.problems.length);
-      document.getElementById('problem-summary').textContent = state.problems.length
-        ? state.problems.length + ' ' + L.problems_some : (state.hasDraft ? L.problems_none : '');
+      const errors = errorCount(), warnings = state.problems.length - errors;
+      document.getElementById('problem-summary').textContent = errors ? errors + ' ' + L.problems_some
+        : warnings ? warnings + ' ' + L.warnings_only : (state.hasDraft ? L.problems_none : '');
     }
   }
 })();
