@@ -121,7 +121,7 @@ def drive_to_step7(rt, instance_id: int) -> None:
 
 def deploy_v2(rt, bpmn: str, yaml_text: str = YAML) -> dict:
     draft = editor.save_draft(rt, KEY, OWNER, bpmn, yaml_text=yaml_text)
-    assert draft["problems"] == [], draft["problems"]
+    assert editor.errors(draft["problems"]) == [], draft["problems"]  # warnings do not stop a deploy
     return editor.deploy_draft(rt, KEY, OWNER)
 
 
