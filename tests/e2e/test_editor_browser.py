@@ -268,3 +268,20 @@ def test_a_camunda_modeler_file_is_uploaded_and_opened_in_the_editor(playwright_
     messages = [p["message"] for p in source["problems"]]
     assert not any("no SOP number" in m or "no standard time" in m for m in messages)
     assert any("outside any lane" in m for m in messages) and any("serviceTask" in m for m in messages)
+
+
+def test_the_editor_opens_with_the_whole_diagram_clear_of_the_palette(playwright_browser, server):
+    _, base = server
+    owner = sign_in(playwright_browser, base, "pemilik.proses")
+    owner.goto(f"{base}/editor/{KEY}")
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    shot(owner, "editor-opened-beside-palette")
+    palette = owner.locator("#modeler .djs-palette").bounding_box()
+    modeler = owner.locator("#modeler").bounding_box()
+    shapes = owner.evaluate("""() => window.alurModeler.get('elementRegistry')
+        .filter((e) => e.type === 'bpmn:StartEvent' || e.type === 'bpmn:Participant' || e.type === 'bpmn:EndEvent')
+        .map((e) => e.id)""")
+    for element_id in shapes:
+        box = owner.locator(f'.djs-element.djs-shape[data-element-id="{element_id}"]').bounding_box()
+        assert box["x"] >= palette["x"] + palette["width"], element_id  # not under the palette
+        assert box["x"] + box["width"] <= modeler["x"] + modeler["width"] + 1, element_id  # nor cut off on the right

@@ -42,6 +42,20 @@
     container.dataset.ready = 'true';
   }
 
+  // The modeler's palette floats over the canvas's left edge: fit the diagram
+  // into the room to its right, or the start event opens hidden under it.
+  function fitBesidePalette(canvas, container) {
+    canvas.zoom('fit-viewport');
+    const palette = container.querySelector('.djs-palette');
+    if (!palette) return;
+    const margin = 16;
+    const left = palette.getBoundingClientRect().right - container.getBoundingClientRect().left + margin;
+    const inner = canvas.viewbox().inner;
+    const { width, height } = canvas.getSize();
+    const scale = Math.min((width - left - margin) / inner.width, (height - 2 * margin) / inner.height, 1);
+    canvas.viewbox({ x: inner.x - left / scale, y: inner.y - margin / scale, width: width / scale, height: height / scale });
+  }
+
   // -- standard time notation ------------------------------------------------
 
   function parseMutu(text) {
@@ -100,7 +114,7 @@
     state.revision = source.revision || 0;
     state.problems = source.problems || [];
     state.hasDraft = source.origin === 'draft';
-    canvas.zoom('fit-viewport');
+    fitBesidePalette(canvas, container);
 
     modeler.on('commandStack.changed', () => markDirty());
     modeler.on('selection.changed', (e) => {
