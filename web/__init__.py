@@ -76,6 +76,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None,
     for blueprint in (auth.bp, worklist.bp, tasks.bp, instances.bp, supervisor.bp, admin.bp, sop_document.bp, editor.bp, monitoring.bp, reports.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
+    # Browsers and bookmarks still ask for /favicon.ico whatever the page links.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     _security_headers(app, hsts=secure)
     _error_handlers(app)
     _template_helpers(app)

@@ -235,6 +235,14 @@ def test_every_page_requires_sign_in(app):
     assert response.status_code == 302 and response.headers["Location"].startswith("/masuk")
 
 
+def test_the_tab_icon_is_served_without_signing_in(app):
+    client = app.test_client()
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert b"<svg" in response.data
+    assert 'rel="icon"' in text(client.get("/masuk"))
+
+
 # -- the worklist ---------------------------------------------------------------------------
 
 def test_worklist_shows_my_tasks_and_team_tasks_per_user(rt, browser):
