@@ -1,13 +1,20 @@
-"""The words of an alert: e-mail subject and body (Bahasa Indonesia) and the webhook's JSON."""
+"""The words of an alert: e-mail subject and body in the recipient's language, and the webhook's JSON.
+
+The words are `Text` (written in Bahasa Indonesia); `speak` turns each into
+the recipient's language with the catalogue the composition root gave the
+Runtime (`Runtime.catalogue`).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, Callable
 
-DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-          "Oktober", "November", "Desember")
+from babel.dates import format_date
+
+from process.messages import Text, speak
+
+Speak = Callable[[Text], str]
 
 
 @dataclass(frozen=True)
@@ -30,60 +37,72 @@ class AlertFacts:
     created_at: datetime
     # An administrator told because no level found an active supervisor (engine.escalation.last_resort).
     last_resort: bool = False
+    language: str = "id"  # the recipient's
 
 
-def when(moment: datetime | None, tz: tzinfo) -> str:
+def speaker(catalogue: Callable[[str], Any], language: str) -> Speak:
+    translations = catalogue(language)
+    return lambda message: speak(message, translations)
+
+
+def when(moment: datetime | None, tz: tzinfo, language: str, say: Speak) -> str:
     """E.g. "Senin, 2 Maret 2026 pukul 09.30 WIB" in the office's time zone."""
     if moment is None:
         return "-"
     local = moment.astimezone(tz)
-    return (f"{DAYS[local.weekday()]}, {local.day} {MONTHS[local.month - 1]} {local.year} "
-            f"pukul {local:%H.%M} {local.tzname()}")
+    return say(Text("%(date)s pukul %(time)s %(zone)s", date=format_date(local, "EEEE, d MMMM y", locale=language),
+                    time=f"{local:%H.%M}" if language == "id" else f"{local:%H:%M}", zone=local.tzname()))
 
 
-def subject(facts: AlertFacts) -> str:
+def subject(facts: AlertFacts, say: Speak) -> str:
     if facts.level == 1:
-        return f"[Alur] Langkah {facts.step} terlambat: {facts.title}"
-    return f"[Alur] Eskalasi tingkat {facts.level}: Langkah {facts.step} masih terlambat: {facts.title}"
+        return say(Text("[Alur] Langkah %(step)s terlambat: %(title)s", step=facts.step, title=facts.title))
+    return say(Text("[Alur] Eskalasi tingkat %(level)s: Langkah %(step)s masih terlambat: %(title)s",
+                    level=facts.level, step=facts.step, title=facts.title))
 
 
-def body(facts: AlertFacts, tz: tzinfo) -> str:
+def body(facts: AlertFacts, tz: tzinfo, say: Speak) -> str:
     if facts.level == 1:
-        opening = (f"Langkah {facts.step} pada kegiatan \"{facts.title}\" telah melewati batas waktu "
-                   f"bakunya dan belum selesai.")
+        opening = Text("Langkah %(step)s pada kegiatan \"%(title)s\" telah melewati batas waktu bakunya dan "
+                       "belum selesai.", step=facts.step, title=facts.title)
     else:
-        opening = (f"Langkah {facts.step} pada kegiatan \"{facts.title}\" masih belum selesai, jauh "
-                   f"melewati batas waktu bakunya (eskalasi tingkat {facts.level}).")
+        opening = Text("Langkah %(step)s pada kegiatan \"%(title)s\" masih belum selesai, jauh melewati batas "
+                       "waktu bakunya (eskalasi tingkat %(level)s).", step=facts.step, title=facts.title,
+                       level=facts.level)
+    performer = Text("%(lane)s (%(who)s)", lane=facts.lane_name, who=facts.assignee) if facts.assignee \
+        else Text("%(lane)s (belum diklaim)", lane=facts.lane_name)
+    language = facts.language
     lines = [
-        f"Yth. {facts.recipient_name},",
+        Text("Yth. %(name)s,", name=facts.recipient_name),
         "",
         opening,
         "",
-        f"  Kegiatan    : #{facts.instance_id} {facts.title}",
-        f"  Bidang      : {facts.bidang_name}",
-        f"  Langkah     : {facts.step}. {facts.step_name}",
-        f"  Pelaksana   : {facts.lane_name}" + (f" ({facts.assignee})" if facts.assignee else " (belum diklaim)"),
-        f"  Waktu baku  : {facts.mutu_baku}",
-        f"  Batas waktu : {when(facts.due_at, tz)}",
-        f"  Peringatan  : tingkat {facts.level}, {when(facts.created_at, tz)}",
+        Text("  Kegiatan    : #%(id)s %(title)s", id=facts.instance_id, title=facts.title),
+        Text("  Bidang      : %(bidang)s", bidang=facts.bidang_name),
+        Text("  Langkah     : %(step)s. %(name)s", step=facts.step, name=facts.step_name),
+        Text("  Pelaksana   : %(performer)s", performer=performer),
+        Text("  Waktu baku  : %(mutu_baku)s", mutu_baku=facts.mutu_baku),
+        Text("  Batas waktu : %(due)s", due=when(facts.due_at, tz, language, say)),
+        Text("  Peringatan  : tingkat %(level)s, %(at)s", level=facts.level,
+             at=when(facts.created_at, tz, language, say)),
         "",
         *follow_up(facts),
         f"  alur ack {facts.alert_id} --user {facts.recipient}",
         "",
-        "Pesan ini dikirim otomatis oleh Alur; mohon tidak membalas e-mail ini.",
+        Text("Pesan ini dikirim otomatis oleh Alur; mohon tidak membalas e-mail ini."),
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(say(line) for line in lines) + "\n"
 
 
-def follow_up(facts: AlertFacts) -> list[str]:
+def follow_up(facts: AlertFacts) -> list[Text]:
     """What the recipient is asked to do; an administrator cannot open the supervisor's page."""
     if not facts.last_resort:
-        return ["Mohon ditindaklanjuti. Tandai peringatan ini sudah dibaca di halaman Pengawasan Alur, atau dengan:"]
-    return [
-        "Peringatan ini dikirim kepada Anda sebagai administrator Alur karena tidak ada Kepala Bidang maupun",
-        "Kepala Dinas yang aktif untuk menerimanya. Mohon aktifkan pejabatnya atau tetapkan pelaksana tugas",
-        "di halaman Administrasi Alur, lalu tandai peringatan ini sudah dibaca dengan:",
-    ]
+        return [Text("Mohon ditindaklanjuti. Tandai peringatan ini sudah dibaca di halaman Pengawasan Alur, "
+                     "atau dengan:")]
+    # One message over three lines, so a translation keeps the sentence whole.
+    return [Text("Peringatan ini dikirim kepada Anda sebagai administrator Alur karena tidak ada Kepala Bidang maupun\n"
+                 "Kepala Dinas yang aktif untuk menerimanya. Mohon aktifkan pejabatnya atau tetapkan pelaksana tugas\n"
+                 "di halaman Administrasi Alur, lalu tandai peringatan ini sudah dibaca dengan:")]
 
 
 def webhook_payload(facts: AlertFacts, recipients: list[str]) -> dict[str, Any]:
@@ -92,5 +111,5 @@ def webhook_payload(facts: AlertFacts, recipients: list[str]) -> dict[str, Any]:
         "title": facts.title, "bidang": facts.bidang, "step": facts.step, "step_name": facts.step_name,
         "lane": facts.lane_name, "assignee": facts.assignee, "mutu_baku": facts.mutu_baku,
         "due_at": facts.due_at.isoformat() if facts.due_at else None,
-        "created_at": facts.created_at.isoformat(), "recipients": recipients, "text": subject(facts),
+        "created_at": facts.created_at.isoformat(), "recipients": recipients, "text": subject(facts, str),
     }

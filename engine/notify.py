@@ -142,7 +142,8 @@ class Deliverer:
             email = session.scalars(select(User.email).where(User.login == alert.recipient)).first()
         if not email:
             raise Undeliverable(f"{alert.recipient} tidak punya alamat e-mail")
-        message = mail(facts, email, config.smtp, self.rt.calendar.tz)
+        say = alert_text.speaker(self.rt.catalogue, facts.language)
+        message = mail(facts, email, config.smtp, self.rt.calendar.tz, say)
         return lambda mailer: mailer.send(message)
 
     def _facts(self, session: Session, alert: Alert) -> AlertFacts:
@@ -159,6 +160,7 @@ class Deliverer:
             assignee=row.assignee if row else None, mutu_baku=str(step.mutu_baku),
             due_at=row.due_at if row else None, created_at=alert.created_at,
             last_resort=escalation.reached_last_resort(session, alert.task_id, alert.level),
+            language=(person.language if person else None) or "id",
         )
 
     def _record(self, alert_id: int, error: str | None, retry: bool) -> None:
@@ -188,17 +190,17 @@ def _level_recipients(session: Session, alert: Alert) -> list[str]:
         Alert.task_id == alert.task_id, Alert.level == alert.level, Alert.recipient != WEBHOOK)))
 
 
-def mail(facts: AlertFacts, email: str, smtp: Smtp, tz) -> EmailMessage:
+def mail(facts: AlertFacts, email: str, smtp: Smtp, tz, say: alert_text.Speak) -> EmailMessage:
     message = EmailMessage()
     message["From"] = smtp.sender
     message["To"] = formataddr((facts.recipient_name, email))
-    message["Subject"] = alert_text.subject(facts)
+    message["Subject"] = alert_text.subject(facts, say)
     message["Date"] = format_datetime(facts.created_at)
     domain = parseaddr(smtp.sender)[1].partition("@")[2] or "alur.local"
     # Stable across retries, so a mail client can fold a rare repeat.
     message["Message-ID"] = f"<alur-alert-{facts.alert_id}@{domain}>"
     message["X-Alur-Alert"] = str(facts.alert_id)
-    message.set_content(alert_text.body(facts, tz))
+    message.set_content(alert_text.body(facts, tz, say))
     return message
 
 

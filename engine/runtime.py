@@ -5,11 +5,12 @@ and hand it to the service functions.
 """
 from __future__ import annotations
 
+import gettext
 import logging
 import threading
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection
@@ -36,12 +37,18 @@ _READ_FIRST = "alur.read_first"
 # PostgreSQL's "deadlock detected" and "could not serialize access": the
 # transaction was rolled back whole, and trying again may succeed.
 _RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+# Messages are written in Indonesian: without a catalogue they are used as they are.
+_INDONESIAN = gettext.NullTranslations()
 
 
 class Runtime:
     def __init__(self, settings: Settings, clock: Clock | None = None,
-                 calendar: WorkingCalendar | None = None, escalation: EscalationConfig | None = None):
+                 calendar: WorkingCalendar | None = None, escalation: EscalationConfig | None = None,
+                 catalogue: Callable[[str], Any] | None = None):
         self.settings = settings
+        # A language's message catalogue, for words written outside a request (alert mail).
+        # The web, which owns the catalogues, passes it in; without it Alur writes Indonesian.
+        self.catalogue = catalogue or (lambda language: _INDONESIAN)
         self.clock = clock or Clock()
         self.calendar = calendar or _load_calendar(settings)
         self.escalation = escalation or _load_escalation(settings)

@@ -19,3 +19,14 @@ class Text(str):
         text = super().__new__(cls, template % values if values else template)
         text.template, text.values = template, values
         return text
+
+
+def speak(message: Any, translations: Any) -> Any:
+    """A `Text` in the language of `translations` (anything with `gettext`), its values too;
+    any other message as it is. The web (`web.i18n.say`) and alert mail both speak through here."""
+    if not isinstance(message, Text):
+        return message
+    translated = translations.gettext(message.template)
+    if not message.values:
+        return translated
+    return translated % {k: speak(v, translations) for k, v in message.values.items()}

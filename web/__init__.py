@@ -24,7 +24,7 @@ from engine.config import Settings
 from engine.db import MAX_INTEGER
 from engine.errors import AlurError
 from engine.runtime import Runtime
-from web import i18n, input_guard, letterhead
+from web import catalogues, i18n, input_guard, letterhead
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None,
                runtime: Runtime | None = None, testing: bool = False) -> Flask:
     app = Flask(__name__)
     app.url_map.converters["int"] = IdConverter  # before any route is added
-    rt = runtime or Runtime(settings or Settings.from_env(), clock=clock)
+    rt = runtime or Runtime(settings or Settings.from_env(), clock=clock, catalogue=catalogues.catalogue)
     rt.settings.data_dir.mkdir(parents=True, exist_ok=True)
     secure = os.environ.get("ALUR_SECURE_COOKIES", "") in ("1", "true")
     app.config.update(

@@ -19,6 +19,7 @@ from engine.errors import AlurError, Conflict, Forbidden
 from engine.runtime import Runtime
 from process import sop_import
 from process.loader import ERROR, DefinitionError, load_file, user_yaml, validate_paths
+from web.catalogues import catalogue
 
 EXIT_CODES = {Conflict: 3, Forbidden: 4}
 
@@ -43,7 +44,7 @@ class Seconds(click.FloatRange):
 def runtime() -> Runtime:
     settings = Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Runtime(settings)
+    return Runtime(settings, catalogue=catalogue)
 
 
 def friendly(command):
@@ -330,7 +331,7 @@ def tick(at: str) -> None:
         raise Forbidden("tick hanya untuk basis data demo (alur init --demo) "
                         "atau bila ALUR_ALLOW_CLOCK_OVERRIDE=1")
     probe.dispose()
-    _print_pass(Scheduler(Runtime(settings, clock=ManualClock(moment))).run_pass())
+    _print_pass(Scheduler(Runtime(settings, clock=ManualClock(moment), catalogue=catalogue)).run_pass())
 
 
 def _print_pass(report) -> None:

@@ -1,34 +1,14 @@
-"""Language: Indonesian by default, English per user; catalogues compiled on start."""
+"""Language: Indonesian by default, English per user, in requests."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from datetime import datetime
 
 from flask import session
-from flask_babel import format_datetime, gettext
+from flask_babel import format_datetime, get_translations
 from flask_login import current_user
 
-from process.messages import Text
-
-TRANSLATIONS = Path(__file__).parent / "translations"
-LANGUAGES = ("id", "en")
-
-
-def compile_catalogs() -> None:
-    """Compile each .po to .mo when it is newer, so no build output is committed."""
-    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
-        mo = po.with_suffix(".mo")
-        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
-            continue
-        with po.open("rb") as handle:
-            catalog = read_po(handle)
-        tmp = mo.with_suffix(".mo.tmp")
-        with tmp.open("wb") as handle:
-            write_mo(handle, catalog)
-        tmp.replace(mo)
+from process.messages import Text, speak
+from web.catalogues import LANGUAGES, compile_catalogs  # noqa: F401 (used by the app factory and auth)
 
 
 def select_locale() -> str:
@@ -41,14 +21,8 @@ def select_locale() -> str:
 
 
 def say(message):
-    """An engine message in the user's language: a `Text` through the catalogue with its values,
-    any other text as it is (most engine messages are still Indonesian only)."""
-    if isinstance(message, Text):
-        translated = gettext(message.template)
-        if not message.values:
-            return translated
-        return translated % {k: say(v) for k, v in message.values.items()}  # a value may be a Text too
-    return message
+    """An engine message in the signed-in user's language (see `process.messages.speak`)."""
+    return speak(message, get_translations())
 
 
 # Names of the fields the engine refuses, as the forms label them; a field not

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -14,10 +15,10 @@ import pytest
 from sqlalchemy import func, select
 
 from benchmarks.population import Template, clone
-from engine import bootstrap
+from engine import accounts, bootstrap
 from engine.clock import Clock, ManualClock
 from engine.config import Settings
-from engine.db import Alert, Timer
+from engine.db import Alert, Timer, User
 from engine.runtime import Runtime
 from engine.scheduler import Scheduler
 from tests.conftest import MONDAY_MORNING, fresh_database
@@ -78,6 +79,32 @@ def test_tick_escalates_mails_and_the_recipient_acknowledges(tmp_path):
     show = json.loads(alur(env, "show", instance_id, "--json").stdout)
     assert [e["kind"] for e in show["history"]][-3:] == ["overdue", "escalated", "alert_acknowledged"]
     assert show["current_steps"][0]["overdue"] is True
+
+
+def test_an_english_speaking_supervisor_is_mailed_in_english(tmp_path):
+    port = free_port()
+    env = environment(tmp_path, smtp_port=port)
+    alur(env, "init", "--demo")
+    rt = Runtime(Settings(database_url=f"sqlite:///{tmp_path / 'data' / 'alur.db'}", data_dir=tmp_path / "data"))
+    try:
+        with rt.uow() as session:
+            head = session.scalars(select(User).where(User.login == "kepala.aptika")).one()
+        accounts.set_language(rt, head.id, "en")
+    finally:
+        rt.dispose()
+    instance_id = alur(env, "start", "--bidang", "aptika", "--title", "Layanan email dinas").stdout.strip()
+    [task] = json.loads(alur(env, "tasks", "--instance", instance_id, "--json").stdout)
+    due = datetime.fromisoformat(task["due_at"])
+
+    with SmtpSink(port) as sink:
+        alur(env, "tick", "--at", (due + timedelta(minutes=1)).isoformat())
+    [(_, message)] = sink.messages
+    assert message["Subject"] == "[Alur] Step 1 is late: Layanan email dinas"  # the title is the office's own
+    text = message.get_payload(decode=True).decode(message.get_content_charset())
+    assert text.startswith("Dear Kepala ")
+    assert "has passed its standard time and is not finished" in text
+    assert re.search(r"Deadline +: (Monday|Tuesday|Wednesday|Thursday|Friday), \d+ [A-Z][a-z]+ 20\d\d at \d\d:\d\d", text)
+    assert "Mohon" not in text and "Yth." not in text and "pukul" not in text
 
 
 def test_tick_is_refused_unless_the_database_is_a_demo_or_the_override_is_set(tmp_path):

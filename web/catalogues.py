@@ -1,0 +1,39 @@
+"""The message catalogues (web/translations): compiled on start, and readable without Flask.
+
+The CLI and the scheduler write alert mail in the recipient's language
+through `catalogue`, which they give the Runtime; importing Flask for that
+would slow every CLI command.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+LANGUAGES = ("id", "en")
+
+
+def compile_catalogs() -> None:
+    """Compile each .po to .mo when it is newer, so no build output is committed."""
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as handle:
+            catalog = read_po(handle)
+        tmp = mo.with_suffix(f".mo.{os.getpid()}.tmp")  # gunicorn's master and the scheduler may both compile
+        with tmp.open("wb") as handle:
+            write_mo(handle, catalog)
+        tmp.replace(mo)
+
+
+@functools.lru_cache(maxsize=None)
+def catalogue(language: str) -> Translations:
+    """A language's catalogue outside a request, for the mail the scheduler writes (`Runtime.catalogue`)."""
+    compile_catalogs()
+    return Translations.load(str(TRANSLATIONS), [language])
