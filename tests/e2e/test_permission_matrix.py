@@ -91,6 +91,7 @@ MATRIX = [
     R("GET", "/token", "302 200 200 200 200 200 200 200 200 200 200 200 200"),
     R("POST", "/token", "302 200 200 200 200 200 200 200 200 200 200 200 200", data={"name": "skrip"}),
     R("GET", "/static/<path:filename>", "200 200 200 200 200 200 200 200 200 200 200 200 200", "/static/alur.css"),
+    R("GET", "/favicon.ico", "200 200 200 200 200 200 200 200 200 200 200 200 200"),
     R("GET", "/vendor/<package>/<path:filename>", "200 200 200 200 200 200 200 200 200 200 200 200 200", "/vendor/chart.js/chart.umd.min.js"),
     R("GET", "/vendor/bpmn-js/<path:filename>", "200 200 200 200 200 200 200 200 200 200 200 200 200", "/vendor/bpmn-js/bpmn-modeler.production.min.js"),
     # the worklist and tasks
