@@ -1,0 +1,137 @@
+"""web/companion.py: the scheduler beside `alur serve --scheduler` is restarted when it dies,
+one at a time, and after a growing delay while it keeps dying at once. A fake clock and fake
+processes; tests/e2e/test_serve.py kills a real one."""
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from web.companion import FIRST_DELAY, MAX_DELAY, STABLE_AFTER, Companion
+
+
+class FakeProcess:
+    def __init__(self, pid: int):
+        self.pid, self.returncode, self.signals = pid, None, []
+
+    def poll(self):
+        return self.returncode
+
+    def terminate(self):
+        self.signals.append(signal.SIGTERM)
+        self.returncode = 0
+
+    def wait(self, timeout=None):
+        return self.returncode
+
+
+class Log:
+    def __init__(self):
+        self.lines = []
+
+    def _add(self, message, *args):
+        self.lines.append(message % args)
+    info = warning = error = _add
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def companion():
+    clock, spawned = Clock(), []
+
+    def spawn(command):
+        spawned.append(FakeProcess(100 + len(spawned)))
+        return spawned[-1]
+    made = Companion(["alur", "scheduler"], Log(), clock=clock, spawn=spawn)
+    made.spawned, made.now = spawned, clock
+    return made
+
+
+def die(companion, returncode=-signal.SIGKILL, after=1.0):
+    companion.now.now += after
+    companion.process.returncode = returncode
+    companion.reap()
+
+
+def test_a_killed_scheduler_is_started_again_after_a_second_and_the_log_says_so(companion):
+    companion.start()
+    die(companion)
+    companion.maintain()
+    assert len(companion.spawned) == 1  # not at once
+    companion.now.now += FIRST_DELAY
+    companion.maintain()
+    assert [p.pid for p in companion.spawned] == [100, 101] and companion.process.pid == 101
+    assert companion.log.lines == ["scheduler started (pid:100)", "scheduler (pid:100) was killed by SIGKILL",
+                                   "scheduler will be restarted in 1 s", "restarting the scheduler",
+                                   "scheduler started (pid:101)"]
+
+
+def test_a_running_scheduler_is_never_started_twice(companion):
+    companion.start()
+    for _ in range(5):
+        companion.now.now += MAX_DELAY
+        companion.maintain()
+    assert len(companion.spawned) == 1
+
+
+def test_one_that_keeps_dying_at_once_is_restarted_ever_more_slowly_up_to_a_minute(companion):
+    companion.start()
+    delays = []
+    for _ in range(9):
+        die(companion, returncode=1, after=0.5)
+        delays.append(companion.delay)
+        companion.now.now += companion.delay
+        companion.maintain()
+    assert delays == [1, 2, 4, 8, 16, 32, MAX_DELAY, MAX_DELAY, MAX_DELAY]
+    assert len(companion.spawned) == 10
+    assert "scheduler (pid:100) exited with code 1" in companion.log.lines
+
+
+def test_after_a_long_run_the_delay_starts_over(companion):
+    companion.start()
+    for _ in range(4):
+        die(companion, after=0.5)
+        companion.now.now += companion.delay
+        companion.maintain()
+    die(companion, after=STABLE_AFTER)
+    assert companion.delay == FIRST_DELAY
+
+
+def test_a_failed_start_is_tried_again_later_and_the_server_keeps_serving(companion):
+    attempts = []
+
+    def no_fork(command):
+        attempts.append(command)
+        raise OSError(12, "Cannot allocate memory")
+    companion.spawn = no_fork
+    companion.start()
+    companion.now.now += FIRST_DELAY
+    companion.maintain()
+    assert len(attempts) == 2 and companion.process is None and companion.delay == 2
+    assert "scheduler could not be started: [Errno 12] Cannot allocate memory" in companion.log.lines
+
+
+def test_once_the_server_stops_nothing_is_restarted(companion):
+    companion.start()
+    first = companion.process
+    companion.hold()  # the server has begun to stop its workers
+    die(companion, returncode=0)
+    companion.now.now += MAX_DELAY
+    companion.maintain()
+    companion.stop()
+    assert companion.spawned == [first] and first.signals == []
+
+
+def test_stop_sends_sigterm_to_a_running_scheduler(companion):
+    companion.start()
+    companion.stop()
+    companion.now.now += MAX_DELAY
+    companion.maintain()
+    assert companion.spawned[0].signals == [signal.SIGTERM] and len(companion.spawned) == 1
