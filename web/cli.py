@@ -449,7 +449,8 @@ def serve(host: str, port: int, workers: int, threads: int, with_scheduler: bool
     # Checked here, once: in the app factory alone a bad logo would fail every worker after "Listening".
     letterhead.data_uri(Settings.from_env().logo_file)
     click.echo(f"Alur: http://{host}:{port}/")
-    # The scheduler is a process of its own (`alur scheduler`), started and stopped with the server.
+    # The scheduler is a process of its own (`alur scheduler`), started and stopped with the server,
+    # and started again if it dies (web/companion.py).
     # A thread in gunicorn's master was forked into every worker, sometimes half-way through a
     # transaction: workers began with its locks held and could not write at all.
     command = [sys.executable, "-m", "web.cli", "scheduler", "--server-pid", str(os.getpid())] \

@@ -1,44 +1,69 @@
 """Serving the app with gunicorn (`alur serve`), optionally with the scheduler beside it."""
 from __future__ import annotations
 
-import subprocess
+import sys
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+
+from web.companion import Companion
 
 
 class AlurServer(BaseApplication):
     def __init__(self, options: dict, companion: list[str] | None = None):
         self.options = options
         self.companion = companion
-        self._process: subprocess.Popen | None = None
         super().__init__()
 
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
-        if self.companion is not None:
-            # Once per server, not per worker: the scheduler serves no requests.
-            self.cfg.set("when_ready", lambda server: self._start_companion())
-            self.cfg.set("on_exit", lambda server: self._stop_companion())
-
-    def _start_companion(self) -> None:
-        # In a session of its own: a terminal's Ctrl-C reaches the server alone, whose on_exit
-        # stops the scheduler with SIGTERM, letting its pass finish (an interrupt could land
-        # between sending an alert and recording it).
-        self._process = subprocess.Popen(self.companion, start_new_session=True)
-
-    def _stop_companion(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(15)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
 
     def load(self):
         from web import create_app
         return create_app()
+
+    def run(self) -> None:
+        # BaseApplication.run, with a master that also runs the scheduler if there is one.
+        master = Arbiter if self.companion is None else Master
+        try:
+            master(self).run()
+        except RuntimeError as err:
+            print(f"\nError: {err}\n", file=sys.stderr)
+            sys.stderr.flush()
+            sys.exit(1)
+
+
+class Master(Arbiter):
+    """gunicorn's master, which also runs the scheduler, one process of its own (web/companion.py).
+
+    Once per server, not per worker: the scheduler serves no requests. Everything happens in the
+    master's main thread: no thread of ours is forked into the workers.
+    """
+
+    def __init__(self, app: AlurServer):
+        super().__init__(app)
+        self.companion = Companion(app.companion, self.log)
+
+    def start(self) -> None:
+        super().start()  # ends where gunicorn calls when_ready: listening, workers not yet forked
+        self.companion.start()
+
+    def reap_workers(self) -> None:
+        # First, by its pid: gunicorn's waitpid(-1) would reap it as an unknown child, status unseen.
+        self.companion.reap()
+        super().reap_workers()
+
+    def manage_workers(self) -> None:
+        # Called on every turn of the master loop (at least once a second), never while stopping.
+        super().manage_workers()
+        self.companion.maintain()
+
+    def stop(self, graceful: bool = True) -> None:
+        # The workers first, as before; the scheduler is then told to stop, not restarted.
+        self.companion.hold()
+        super().stop(graceful)
+        self.companion.stop()
 
 
 def serve(host: str, port: int, workers: int, threads: int, companion: list[str] | None = None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -21,10 +22,16 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from sqlalchemy import select
 
 from benchmarks.common import children
 from engine.bootstrap import DEMO_PASSWORD
-from tests.integration.timer_helpers import free_port
+from engine.clock import ManualClock
+from engine.config import Settings
+from engine.db import Timer
+from engine.runtime import Runtime
+from tests.conftest import MONDAY_MORNING
+from tests.integration.timer_helpers import free_port, start
 
 ALUR = Path(sys.executable).parent / "alur"
 
@@ -129,15 +136,68 @@ def test_a_scheduler_whose_server_was_killed_stops_by_itself(tmp_path):
         assert "tidak ada lagi; berhenti" in _log.read_text()
 
 
-def _scheduler_of(pid: int) -> int:
+def test_a_scheduler_that_dies_is_started_again_and_fires_the_timers(tmp_path):
+    """Killed outright (an OOM kill, kill -9), the scheduler is replaced: timers and escalations go on."""
+    with serving(tmp_path, "--workers", "1", "--scheduler") as (proc, _port, log):
+        first = _scheduler_of(proc.pid)
+        os.kill(first, signal.SIGKILL)
+        second = _scheduler_of(proc.pid, other_than=first)
+        assert _schedulers(proc.pid) == [second]  # one at a time
+        assert f"scheduler (pid:{first}) was killed by SIGKILL" in log.read_text()
+        timer_id = _a_due_timer(tmp_path)
+        assert _fired(tmp_path, timer_id), log.read_text()[-3000:]
+        assert _schedulers(proc.pid) == [second]
+    assert _gone(second), "the new scheduler outlived its server"
+    assert "penjadwal berhenti" in log.read_text()
+
+
+def _a_due_timer(data_dir: Path) -> int:
+    """An instance started in March 2026: by the real clock its first deadline is long due."""
+    settings = Settings.from_env(database_url=f"sqlite:///{data_dir / 'alur.db'}", data_dir=data_dir)
+    rt = Runtime(settings, clock=ManualClock(MONDAY_MORNING))
+    try:
+        instance_id = start(rt)
+        with rt.uow() as session:
+            return session.scalars(select(Timer.id).where(Timer.instance_id == instance_id)).one()
+    finally:
+        rt.dispose()
+
+
+def _fired(data_dir: Path, timer_id: int, seconds: float = 20) -> bool:
+    settings = Settings.from_env(database_url=f"sqlite:///{data_dir / 'alur.db'}", data_dir=data_dir)
+    rt = Runtime(settings)
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with rt.uow() as session:
+                if session.get(Timer, timer_id).fired_at is not None:
+                    return True
+            time.sleep(0.2)
+        return False
+    finally:
+        rt.dispose()
+
+
+def _scheduler_of(pid: int, other_than: int | None = None) -> int:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        found = [child for child in children(pid)
-                 if b"web.cli\x00scheduler" in Path(f"/proc/{child}/cmdline").read_bytes()]
+        found = [child for child in _schedulers(pid) if child != other_than]
         if found:
             return found[0]
         time.sleep(0.1)
     raise AssertionError("alur serve --scheduler started no scheduler process")
+
+
+def _schedulers(pid: int) -> list[int]:
+    """The server's live scheduler children (a zombie's cmdline is empty)."""
+    found = []
+    for child in children(pid):
+        try:
+            if b"web.cli\x00scheduler" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+        except OSError:
+            pass
+    return found
 
 
 def _gone(pid: int, seconds: float = 20) -> bool:
