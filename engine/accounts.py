@@ -26,7 +26,12 @@ LOCK_PERIOD = timedelta(minutes=5)
 
 
 class OwnAdminRole(Conflict):
-    """An administrator taking away their own admin role: the office would be left without one."""
+    """An administrator taking away their own admin role or deactivating their own account: the
+    office would be left without one. `field` is the form field the refusal belongs to."""
+
+    def __init__(self, message: str, field: str = "roles"):
+        super().__init__(message)
+        self.field = field
 
 
 ROLES = ("implementasi", "teknis", "administrasi", "sekretaris", "kepala", "kadis", "pemilik_proses", "admin")
@@ -251,6 +256,8 @@ def save_user(rt: Runtime, actor: str, login: str, name: str, bidang: str | None
             session.add(account)
         if account.login == actor and "admin" not in roles:
             raise OwnAdminRole(Text("administrator tidak boleh mencabut peran administratornya sendiri"))
+        if account.login == actor and not active:  # signed out at once, and unable to sign in again
+            raise OwnAdminRole(Text("administrator tidak boleh menonaktifkan akunnya sendiri"), field="active")
         account.name, account.email = name.strip(), (email or "").strip() or None
         account.bidang_code, account.active = bidang or None, active
         if password:

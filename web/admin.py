@@ -40,8 +40,8 @@ def users():
                                active=values["active"])
         except InvalidData as err:
             errors, status = err.errors, err.status
-        except accounts.OwnAdminRole as err:  # said at the roles; any other conflict is the error page
-            errors, status = {"roles": err.message}, err.status
+        except accounts.OwnAdminRole as err:  # said at its field; any other conflict is the error page
+            errors, status = {err.field: err.message}, err.status
         else:
             flash(_("Pengguna %(login)s disimpan.", login=values.get("login")), "success")
             return redirect(url_for(".users"))

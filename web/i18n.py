@@ -34,7 +34,7 @@ FIELD_LABELS = {
     "yaml": Text("Berkas YAML"), "source": Text("Berkas SOP"), "answers": Text("Jawaban"),
     "steps": Text("Langkah"), "step": Text("Langkah"), "sort": Text("Urutan"), "dari": Text("Dari tanggal"),
     "sampai": Text("Sampai tanggal"), "status": Text("Status"), "arsip": Text("Arsip"),
-    "assignee": Text("Pemegang tugas"), "data": Text("Isian"),
+    "assignee": Text("Pemegang tugas"), "data": Text("Isian"), "active": Text("Aktif"),
 }
 
 

@@ -892,6 +892,26 @@ def test_admin_cannot_remove_their_own_admin_role(rt, browser):
     assert admin.get("/admin/pengguna").status_code == 200
 
 
+def test_admin_cannot_deactivate_their_own_account(rt, browser):
+    """Unticking "Aktif" on one's own account would sign the administrator out for good, like
+    removing their own admin role: refused at the box, the form kept as sent."""
+    admin = browser("admin")
+    admin.get("/admin/pengguna?login=admin")
+    response = admin.post("/admin/pengguna", {"login": "admin", "name": "Administrator Alur",
+                                              "roles": ["admin"]})  # "active" not ticked
+    assert response.status_code == 409
+    html = text(response)
+    assert "Aktif: administrator tidak boleh menonaktifkan akunnya sendiri" in html
+    assert re.search(r'name="active" value="1"\s*>', html)  # unticked, as sent
+    with rt.uow() as session:
+        assert session.scalars(select(User).where(User.login == "admin")).one().active
+    assert admin.get("/admin/pengguna").status_code == 200  # still signed in
+
+    admin.post("/bahasa", {"language": "en"}, headers={"Referer": "/admin/pengguna"})
+    html = text(admin.post("/admin/pengguna", {"login": "admin", "name": "Administrator Alur", "roles": ["admin"]}))
+    assert "Active: an administrator may not deactivate their own account" in html
+
+
 def test_admin_form_refuses_an_invalid_login_name(rt, browser):
     admin = browser("admin")
     admin.get("/admin/pengguna")
