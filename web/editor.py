@@ -49,6 +49,9 @@ def upload():
     if editor.errors(draft["problems"]):
         flash(_("Berkas diunggah sebagai draf %(key)s dengan %(count)d masalah yang harus diperbaiki sebelum deploy.",
                 key=draft["key"], count=len(editor.errors(draft["problems"]))), "error")
+    elif draft["problems"]:  # warnings only: listed in the editor, and they do not stop a deploy
+        flash(_("Berkas diunggah sebagai draf %(key)s dengan %(count)d peringatan; draf tetap dapat di-deploy.",
+                key=draft["key"], count=len(draft["problems"])), "success")
     else:
         flash(_("Berkas diunggah sebagai draf %(key)s tanpa masalah.", key=draft["key"]), "success")
     return redirect(url_for(".edit", key=draft["key"]))

@@ -218,6 +218,27 @@ def test_upload_with_yaml(rt, browser):
     assert "tanpa masalah" in text(owner.get("/editor/monev_salinan"))
 
 
+def test_upload_with_warnings_only_says_so_not_that_there_is_no_problem(rt, browser):
+    """The editor lists the warnings: the message after the upload must not say the draft has none."""
+    no_way_on = BPMN.replace(">terverifikasi == False<", ">terverifikasi == False and 1 == 2<", 1)
+    owner = browser("pemilik.proses")
+    owner.get("/editor/")
+    response = owner.post("/editor/unggah", {"bpmn": (io.BytesIO(no_way_on.encode()), "monev.bpmn"),
+                                             "yaml": (io.BytesIO(YAML.encode()), "monev.yaml")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 302
+    html = text(owner.get(f"/editor/{KEY}"))
+    assert "tanpa masalah" not in html
+    assert f"Berkas diunggah sebagai draf {KEY} dengan 1 peringatan; draf tetap dapat di-deploy." in html
+
+    owner.post("/bahasa", {"language": "en"}, headers={"Referer": "/editor/"})
+    owner.get("/editor/")
+    owner.post("/editor/unggah", {"bpmn": (io.BytesIO(no_way_on.encode()), "monev.bpmn"),
+                                  "yaml": (io.BytesIO(YAML.encode()), "monev.yaml")}, content_type="multipart/form-data")
+    assert (f"File uploaded as draft {KEY} with 1 warning(s); the draft can still be deployed."
+            in text(owner.get(f"/editor/{KEY}")))
+
+
 def test_billion_laughs_and_missing_files_are_refused(rt, browser):
     owner = browser("pemilik.proses")
     owner.get("/editor/")
