@@ -45,6 +45,11 @@ def show(task_id):
     if request.form.get("action") == "draft":
         queries.save_draft(runtime(), task_id, current_user.login, data)
         flash(_("Draf disimpan."), "success")
+        chosen = uploaded_files(view["step"])
+        if chosen:  # a draft keeps text only: say so, or an optional document is lost without a word
+            labels = ", ".join(f["label"] for f in view["step"]["fields"] if f["name"] in chosen)
+            flash(_("Berkas tidak disimpan bersama draf (%(files)s); pilih lagi saat menyelesaikan langkah.",
+                    files=labels), "error")
         return redirect(url_for(".show", task_id=task_id))
     try:
         result = services.complete(runtime(), task_id, current_user.login, data,

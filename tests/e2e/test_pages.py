@@ -481,6 +481,27 @@ def test_a_draft_is_saved_and_resumed_in_a_new_session(app, rt, browser):
     assert snapshot(rt, instance_id) == before  # a draft does not move the instance
 
 
+def test_a_draft_says_the_files_chosen_were_not_kept(rt, browser):
+    """A draft keeps what was typed, not the files: the holder is told, or an optional document is
+    lost without a word when the step is completed later."""
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    b.get(f"/tugas/{task_id}")
+    response = b.post(f"/tugas/{task_id}", {"action": "draft", "rencana_kegiatan": "Rencana setengah jadi",
+                                            "dokumen_rencana": (io.BytesIO(b"%PDF-1.4 rencana"), "rencana.pdf")},
+                      content_type="multipart/form-data")
+    assert response.status_code == 302
+    html = text(b.get(f"/tugas/{task_id}"))
+    assert "Draf disimpan." in html
+    assert ("Berkas tidak disimpan bersama draf (Dokumen kegiatan atau layanan); pilih lagi saat menyelesaikan "
+            "langkah.") in html
+    with rt.uow() as session:
+        assert session.scalars(select(Document)).all() == []
+
+    b.get(f"/tugas/{task_id}")
+    b.post(f"/tugas/{task_id}", {"action": "draft", "rencana_kegiatan": "Tanpa berkas"})
+    assert "Berkas tidak disimpan" not in text(b.get(f"/tugas/{task_id}"))  # no file chosen, nothing to say
+
+
 def test_a_draft_of_a_task_held_by_someone_else_is_refused_like_completing_it(rt, browser):
     """A lane colleague must claim first (409); someone outside the lane may not at all (403)."""
     accounts.save_user(rt, "admin", "aptika.implementasi2", "Rekan", "aptika", ["implementasi"],
