@@ -35,6 +35,8 @@ class OwnAdminRole(Conflict):
 
 
 ROLES = ("implementasi", "teknis", "administrasi", "sekretaris", "kepala", "kadis", "pemilik_proses", "admin")
+# Roles that work within one Bidang (the lanes of a Bidang, its Kepala): a user holding one needs a Bidang.
+BIDANG_ROLES = frozenset({"implementasi", "teknis", "administrasi", "kepala"})
 LANGUAGES = ("id", "en")
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 # An address mail can be sent to: something, one @, a domain with a dot; no spaces.
@@ -279,6 +281,9 @@ def _user_errors(session: Session, login: str, name: str, bidang: str | None, ro
         errors["name"] = Text("wajib diisi")
     if bidang and session.get(Bidang, bidang) is None:
         errors["bidang"] = Text("bidang tidak dikenal")
+    elif not bidang and set(roles) & BIDANG_ROLES:
+        # Without a Bidang such a user sees no task, starts nothing and is never alerted.
+        errors["bidang"] = Text("wajib diisi untuk peran ini")
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         errors["roles"] = Text("peran tidak dikenal: %(roles)s", roles=", ".join(unknown))

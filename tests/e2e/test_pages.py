@@ -933,6 +933,34 @@ def test_admin_cannot_deactivate_their_own_account(rt, browser):
     assert "Active: an administrator may not deactivate their own account" in html
 
 
+@pytest.mark.parametrize("role", ["implementasi", "teknis", "administrasi", "kepala"])
+def test_admin_form_asks_for_the_bidang_of_a_role_that_works_within_one(rt, browser, role):
+    """A lane member or Kepala Bidang without a Bidang sees no task, can start nothing, and is never
+    alerted: the form says so instead of saving a user who silently cannot work."""
+    admin = browser("admin")
+    admin.get("/admin/pengguna")
+    response = admin.post("/admin/pengguna", {"login": "budi.baru", "name": "Budi", "bidang": "", "roles": [role],
+                                              "password": "rahasia-baru-1", "active": "1"})
+    assert response.status_code == 422
+    assert "Bidang: wajib diisi untuk peran ini" in text(response)
+    with rt.uow() as session:
+        assert session.scalar(select(func.count()).select_from(User).where(User.login == "budi.baru")) == 0
+
+    admin.post("/bahasa", {"language": "en"}, headers={"Referer": "/admin/pengguna"})
+    html = text(admin.post("/admin/pengguna", {"login": "budi.baru", "name": "Budi", "roles": [role],
+                                               "password": "rahasia-baru-1", "active": "1"}))
+    assert "Division: required for this role" in html
+
+
+def test_admin_form_takes_office_roles_without_a_bidang(rt, browser):
+    admin = browser("admin")
+    admin.get("/admin/pengguna")
+    response = admin.post("/admin/pengguna", {"login": "pemilik.dua", "name": "Pemilik", "bidang": "",
+                                              "roles": ["pemilik_proses", "sekretaris", "kadis"],
+                                              "password": "rahasia-baru-1", "active": "1"})
+    assert response.status_code == 302
+
+
 def test_admin_form_refuses_an_invalid_login_name(rt, browser):
     admin = browser("admin")
     admin.get("/admin/pengguna")
