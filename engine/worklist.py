@@ -159,7 +159,9 @@ def reassign(rt: Runtime, task_id: str, actor: str, to_login: str) -> dict[str, 
         supervisor = user(session, actor)
         row = open_task(session, task_id, None)
         if not is_supervisor_of(supervisor, row.instance_bidang):
-            raise Forbidden(Text("hanya kepala bidang atau kepala dinas yang boleh mengalihkan tugas"))
+            # Named: a Kepala Bidang of another Bidang would not see why "only a Kepala Bidang" excludes them.
+            raise Forbidden(Text("hanya kepala bidang %(bidang)s atau kepala dinas yang boleh mengalihkan tugas ini",
+                                 bidang=row.instance_bidang))
         target = user(session, to_login)
         if not may_take(target, row):
             raise InvalidData(Text("%(login)s bukan anggota %(lane)s untuk tugas ini",

@@ -899,6 +899,20 @@ def test_engine_refusals_on_other_pages_speak_english_too(rt, browser):
     assert response.status_code == 403 and "the monitoring of your own division only" in text(response)
 
 
+def test_a_kepala_of_another_bidang_is_told_whose_task_it_is_to_reassign(rt, browser):
+    """A Kepala Bidang refused for another Bidang's task must not read "only a Kepala Bidang may"."""
+    instance_id, task_id, _ = claimed_step_one(rt, browser)
+    head = browser("kepala.ikp")
+    head.get("/pengawasan")
+    response = head.post(f"/pengawasan/tugas/{task_id}/alihkan", {"assignee": "aptika.implementasi"})
+    assert response.status_code == 403
+    assert "hanya kepala bidang aptika atau kepala dinas yang boleh mengalihkan tugas ini" in text(response)
+    head.post("/bahasa", {"language": "en"}, headers={"Referer": "/pengawasan"})
+    response = head.post(f"/pengawasan/tugas/{task_id}/alihkan", {"assignee": "aptika.implementasi"})
+    assert "only the head of division aptika or the head of office may reassign this task" in text(response)
+    assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi"
+
+
 def test_admin_cannot_remove_their_own_admin_role(rt, browser):
     admin = browser("admin")
     admin.get("/admin/pengguna?login=admin")
