@@ -51,8 +51,12 @@ class Throttled(AlurError):
     status = 429
 
 
-def authenticate(rt: Runtime, login: str, password: str) -> int:
-    """Return the user id, or raise. Failures count per account and lock it for a while."""
+def authenticate(rt: Runtime, login: str, password: str, language: str | None = None) -> int:
+    """Return the user id, or raise. Failures count per account and lock it for a while.
+
+    `language`: one chosen on the sign-in page, which becomes the account's
+    (the person chose it; the account's old one would switch the page back).
+    """
     with rt.uow() as session:
         account = session.scalars(select(User).where(User.login == (login or "").strip().lower())).first()
         now = rt.now()
@@ -67,6 +71,8 @@ def authenticate(rt: Runtime, login: str, password: str) -> int:
                 session.commit()
             raise SignInRefused(Text("nama pengguna atau kata sandi salah"))
         account.failed_logins, account.locked_until = 0, None
+        if language in LANGUAGES:
+            account.language = language
         session.commit()
         return account.id
 

@@ -49,7 +49,7 @@ def login():
     if request.method == "POST":
         try:
             user_id = accounts.authenticate(runtime(), request.form.get("login", ""),
-                                            request.form.get("password", ""))
+                                            request.form.get("password", ""), session.get("language"))
         except (accounts.SignInRefused, accounts.Throttled) as err:
             flash(_("Nama pengguna atau kata sandi salah.") if isinstance(err, accounts.SignInRefused)
                   else _("Terlalu banyak percobaan gagal. Coba lagi beberapa menit lagi."), "error")

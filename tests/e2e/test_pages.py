@@ -630,7 +630,7 @@ def test_a_step_whose_gateway_cannot_be_passed_comes_back_with_the_reason_and_wh
     assert task_of(rt, instance_id)["id"] == task["id"]
 
 
-def test_the_language_can_be_chosen_before_signing_in_and_the_account_keeps_its_own(app, rt):
+def test_the_language_chosen_before_signing_in_becomes_the_accounts(app, rt):
     visitor = Browser(app)
     page = text(visitor.get("/masuk"))
     assert 'name="language"' in page and ">Nama pengguna" in page
@@ -639,7 +639,14 @@ def test_the_language_can_be_chosen_before_signing_in_and_the_account_keeps_its_
     visitor.post("/bahasa", {"language": "xx"}, headers={"Referer": "/masuk"})  # not a language: ignored
     assert ">Sign in<" in text(visitor.get("/masuk"))
     assert visitor.sign_in("aptika.implementasi").status_code == 302
-    assert ">Tugas<" in text(visitor.get("/"))  # signed in, the account's own language (Indonesian) rules
+    assert '<html lang="en">' in text(visitor.get("/"))  # the choice made on the sign-in page stays
+
+    colleague = Browser(app)  # no choice on the sign-in page: the account's own language rules
+    assert colleague.sign_in("aptika.teknis").status_code == 302
+    assert '<html lang="id">' in text(colleague.get("/"))
+    later = Browser(app)
+    assert later.sign_in("aptika.implementasi").status_code == 302
+    assert '<html lang="en">' in text(later.get("/"))  # kept with the account for the next sign-in
 
 
 def test_engine_messages_speak_the_users_language(rt, browser):
