@@ -2,8 +2,19 @@
 from __future__ import annotations
 
 from engine.db import TaskRow, User
+from process.messages import Text
 
 LANE_ROLES = ("implementasi", "teknis", "administrasi", "sekretaris")
+# What people call the roles, on pages and in messages.
+ROLE_NAMES = {
+    "implementasi": Text("Tim Implementasi"), "teknis": Text("Tim Teknis"), "administrasi": Text("Tim Administrasi"),
+    "sekretaris": Text("Sekretaris"), "kepala": Text("Kepala Bidang"), "kadis": Text("Kepala Dinas"),
+    "pemilik_proses": Text("Pemilik proses"), "admin": Text("Administrator"),
+}
+
+
+def role_name(role: str) -> Text | str:
+    return ROLE_NAMES.get(role, role)
 SUPERVISOR_ROLES = ("kepala", "kadis")
 OFFICE_WIDE_ROLES = ("sekretaris", "kadis", "pemilik_proses", "admin")
 

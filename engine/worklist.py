@@ -9,7 +9,7 @@ from engine import accounts
 from engine.db import Instance, SavedFilter, TaskRow, User
 from engine.errors import Forbidden, InvalidData, NotFound
 from engine.events import log
-from engine.permissions import is_supervisor_of, may_take
+from engine.permissions import is_supervisor_of, may_take, role_name
 from engine.runtime import Runtime
 from engine.services import open_task, task_dict, user
 from process.messages import Text
@@ -165,7 +165,7 @@ def reassign(rt: Runtime, task_id: str, actor: str, to_login: str) -> dict[str, 
         target = user(session, to_login)
         if not may_take(target, row):
             raise InvalidData(Text("%(login)s bukan anggota %(lane)s untuk tugas ini",
-                                   login=to_login, lane=row.lane_role),
+                                   login=to_login, lane=role_name(row.lane_role)),
                               {"assignee": Text("bukan anggota peran ini")})
         previous, row.assignee = row.assignee, to_login
         log(session, row.instance_id, rt.now(), "reassigned", actor, row.step, row.id,

@@ -7,22 +7,15 @@ from flask_login import current_user
 
 from engine import accounts
 from engine.errors import InvalidData
+from engine.permissions import role_name
 from web import runtime
 from web.auth import require_roles
+from web.i18n import say
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-ROLE_LABELS = {
-    "implementasi": lambda: _("Tim Implementasi"), "teknis": lambda: _("Tim Teknis"),
-    "administrasi": lambda: _("Tim Administrasi"), "sekretaris": lambda: _("Sekretaris"),
-    "kepala": lambda: _("Kepala Bidang"), "kadis": lambda: _("Kepala Dinas"),
-    "pemilik_proses": lambda: _("Pemilik proses"), "admin": lambda: _("Administrator"),
-}
-
-
 def role_label(role: str) -> str:
-    label = ROLE_LABELS.get(role)
-    return label() if label else role
+    return say(role_name(role))
 
 
 @bp.route("/pengguna", methods=["GET", "POST"])

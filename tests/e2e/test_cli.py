@@ -138,7 +138,7 @@ def test_claim_complete_and_show(alur, opened, tmp_path):
 
     # Someone of the same role in another Bidang may not take it.
     refused = alur("claim", task_id, "--user", "ikp.implementasi", ok=False)
-    assert error_lines(refused) == ["error: ikp.implementasi bukan anggota implementasi untuk tugas ini"]
+    assert error_lines(refused) == ["error: ikp.implementasi bukan anggota Tim Implementasi untuk tugas ini"]
     assert refused.returncode == 4  # Forbidden
 
     assert alur("claim", task_id, "--user", "aptika.implementasi").stdout.strip() == f"claimed {task_id}"

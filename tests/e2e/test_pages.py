@@ -671,6 +671,17 @@ def test_engine_messages_speak_the_users_language(rt, browser):
     assert "the task has already been claimed by aptika.implementasi" in text(response)
 
 
+def test_a_refusal_names_the_lane_as_staff_call_it(rt, browser):
+    instance_id = start(rt)
+    task_id = task_of(rt, instance_id)["id"]
+    b = browser("aptika.teknis")
+    b.get("/")
+    html = text(b.post(f"/tugas/{task_id}/klaim"))
+    assert "aptika.teknis bukan anggota Tim Implementasi untuk tugas ini" in html
+    b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    assert "aptika.teknis is not a member of Implementation team" in text(b.post(f"/tugas/{task_id}/klaim"))
+
+
 def test_a_form_sent_after_its_task_went_to_someone_else_gets_the_conflict_page(rt, browser):
     instance_id, task_id, b = claimed_step_one(rt, browser)
     accounts.save_user(rt, "admin", "aptika.implementasi2", "Rekan", "aptika", ["implementasi"],
