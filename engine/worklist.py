@@ -162,6 +162,8 @@ def reassign(rt: Runtime, task_id: str, actor: str, to_login: str) -> dict[str, 
             # Named: a Kepala Bidang of another Bidang would not see why "only a Kepala Bidang" excludes them.
             raise Forbidden(Text("hanya kepala bidang %(bidang)s atau kepala dinas yang boleh mengalihkan tugas ini",
                                  bidang=row.instance_bidang))
+        if not (to_login or "").strip():
+            raise InvalidData(Text("pilih kepada siapa tugas ini dialihkan"), {"assignee": Text("wajib diisi")})
         target = user(session, to_login)
         if not may_take(target, row):
             raise InvalidData(Text("%(login)s bukan anggota %(lane)s untuk tugas ini",

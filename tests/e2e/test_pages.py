@@ -931,6 +931,18 @@ def test_a_kepala_of_another_bidang_is_told_whose_task_it_is_to_reassign(rt, bro
     assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi"
 
 
+def test_reassigning_to_nobody_asks_whom_to(rt, browser):
+    instance_id, task_id, _ = claimed_step_one(rt, browser)
+    head = browser("kepala.aptika")
+    head.get("/pengawasan")
+    response = head.post(f"/pengawasan/tugas/{task_id}/alihkan", {"assignee": ""})
+    assert response.status_code == 422
+    html = text(response)
+    assert "pilih kepada siapa tugas ini dialihkan" in html and "Pemegang tugas" in html
+    assert "tidak dikenal" not in html
+    assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi"
+
+
 def test_admin_cannot_remove_their_own_admin_role(rt, browser):
     admin = browser("admin")
     admin.get("/admin/pengguna?login=admin")
