@@ -102,6 +102,14 @@ def instance_view(rt: Runtime, instance_id: int, login: str) -> dict[str, Any]:
         end = step["completed_at"] or now.isoformat()
         step["working_minutes"] = _working_minutes(rt, step["created_at"], end)
         step["on_time"] = None if not step["due_at"] else end <= step["due_at"]
+    labels: dict[str, str] = {}
+    for step in definition.steps:
+        for f in step.form.fields:
+            labels.setdefault(f.name, f.label)
+    for doc in docs:
+        doc["label"] = labels.get(doc["field"], doc["field"])
+    for event in info["history"]:
+        event["fields"] = _form_values(definition, event)
     info["documents"] = docs
     info["markers"] = {
         "completed": sorted({s["element_id"] for s in info["steps"] if s["state"] == "completed"}),
@@ -110,6 +118,21 @@ def instance_view(rt: Runtime, instance_id: int, login: str) -> dict[str, Any]:
     }
     info["definition_name"] = definition.name
     return info
+
+
+def _form_values(definition, event: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """A completed step's data as its form shows it (label, type, value, in the form's order), for
+    people; None for any other event, whose data is shown as it is."""
+    if event["kind"] != "step_completed" or not event["data"]:
+        return None
+    step = next((s for s in definition.steps if s.number == event["step"]), None)
+    if step is None:  # a step the definition no longer has: its data as it is
+        return None
+    known = [{"name": f.name, "label": f.label, "type": f.type, "value": event["data"][f.name]}
+             for f in step.form.fields if event["data"].get(f.name) not in (None, "")]
+    names = {f.name for f in step.form.fields}
+    extra = [{"name": k, "label": k, "type": "text", "value": v} for k, v in event["data"].items() if k not in names]
+    return known + extra
 
 
 def _working_minutes(rt: Runtime, start: str, end: str) -> int:

@@ -1,10 +1,11 @@
 """Language: Indonesian by default, English per user, in requests."""
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import date, datetime
 
 from flask import session
-from flask_babel import format_datetime, get_translations
+from flask_babel import format_date, format_datetime, format_decimal, get_translations, gettext
 from flask_login import current_user
 
 from process.messages import Text, speak
@@ -43,9 +44,24 @@ def field_label(field: str) -> str:
     return say(label) if label else field
 
 
+def form_value(value, kind: str) -> str:
+    """A step's stored answer as people write it in their language: 1.000,5; Ya; 10 Mar 2026."""
+    if kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format_decimal(value)
+    if kind == "boolean" and isinstance(value, bool):
+        return gettext("Ya") if value else gettext("Tidak")
+    if kind == "date" and isinstance(value, str):
+        try:
+            return format_date(date.fromisoformat(value), "d MMM yyyy")
+        except ValueError:
+            return value
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
 def init_app(app, rt) -> None:
     app.add_template_filter(say)
     app.add_template_filter(field_label)
+    app.add_template_filter(form_value)
 
     @app.template_filter("local")
     def local_time(moment, fmt="d MMM yyyy HH:mm"):

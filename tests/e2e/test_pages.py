@@ -788,6 +788,29 @@ def test_instance_page_lists_steps_history_documents_and_its_diagram(rt, browser
     assert "Layanan email dinas" in text(b.get("/kegiatan"))
 
 
+def test_the_history_shows_a_steps_answers_by_their_labels_in_the_readers_language(rt, browser):
+    instance_id, document_id = complete_step_one_with_upload(rt, browser)
+    do_step(rt, instance_id, 2)
+    do_step(rt, instance_id, 3, {**STEP_DATA[3], "jumlah_penerima_manfaat": 1250.5})
+    do_step(rt, instance_id, 4)
+    do_step(rt, instance_id, 5, {"terverifikasi": True})
+    b = browser("aptika.teknis")
+    html = text(b.get(f"/kegiatan/{instance_id}"))
+    history = section(html, "history")
+    assert "<dt>Tanggal mulai pelaksanaan</dt><dd>2 Mar 2026</dd>" in history
+    assert "<dt>Jumlah penerima layanan</dt><dd>1.250,5</dd>" in history
+    assert "<dt>Hasil kegiatan dan layanan terverifikasi?</dt><dd>Ya</dd>" in history
+    assert f'<dt>Dokumen kegiatan atau layanan</dt><dd><a href="/dokumen/{document_id}">rencana.pdf</a></dd>' in history
+    assert "jumlah_penerima_manfaat" not in history and '"terverifikasi"' not in history
+    assert "(Dokumen kegiatan atau layanan, aptika.implementasi," in section(html, "documents")
+
+    b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    history = section(text(b.get(f"/kegiatan/{instance_id}")), "history")
+    assert "<dd>1,250.5</dd>" in history, history
+    assert "<dd>Yes</dd>" in history
+    assert "<dd>2 Mar 2026</dd>" in history
+
+
 def bidang_options(html: str) -> list[str]:
     [select_html] = re.findall(r'<select name="bidang">(.*?)</select>', html, re.S)
     return re.findall(r'<option value="([^"]*)"', select_html)
