@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from flask import session
+from flask import g, session
 from flask_babel import format_date, format_datetime, format_decimal, get_translations, gettext
 from flask_login import current_user
 
@@ -15,6 +15,9 @@ from web.catalogues import LANGUAGES, compile_catalogs  # noqa: F401 (used by th
 def select_locale() -> str:
     if current_user and getattr(current_user, "is_authenticated", False):
         return current_user.language
+    principal = g.get("api_principal")  # an API call with a token speaks its owner's language
+    if principal is not None:
+        return principal.language
     chosen = session.get("language")
     if chosen in LANGUAGES:
         return chosen

@@ -144,6 +144,18 @@ def test_browser_session_reads_freely_but_needs_csrf_header_to_write(rt, client)
     error(client.get("/api/v1/tasks", headers={"Authorization": "Bearer salah"}), 401, "unauthorized")
 
 
+def test_api_messages_speak_the_token_owners_language(rt, as_user):
+    instance_id = start(rt)
+    api = as_user("aptika.teknis")
+    task_id = open_task_id(as_user("aptika.implementasi"), instance_id)
+    refused = api.post(f"/tasks/{task_id}/claim").get_json()["error"]
+    assert refused["message"] == "aptika.teknis bukan anggota Tim Implementasi untuk tugas ini"
+    accounts.set_language(rt, user_id(rt, "aptika.teknis"), "en")
+    refused = api.post(f"/tasks/{task_id}/claim").get_json()["error"]
+    assert refused["code"] == "forbidden"  # what a program reads does not change
+    assert refused["message"] == "aptika.teknis is not a member of Implementation team for this task"
+
+
 def test_bearer_requests_need_no_csrf_token(rt, as_user):
     instance_id = start(rt)
     api = as_user("aptika.implementasi")

@@ -23,6 +23,7 @@ from engine import accounts
 from engine.db import MAX_INTEGER
 from engine.documents import size_text
 from engine.errors import AlurError, InvalidData
+from web.i18n import say
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PREFIX = "/api/v1"
@@ -64,9 +65,10 @@ class BadBody(InvalidData):
 
 def error_response(err: AlurError):
     status = err.status
-    body: dict[str, Any] = {"code": getattr(err, "code", None) or CODES.get(status, "error"), "message": str(err)}
+    body: dict[str, Any] = {"code": getattr(err, "code", None) or CODES.get(status, "error"),
+                            "message": say(err.message)}
     if getattr(err, "errors", None):
-        body["fields"] = err.errors
+        body["fields"] = {field: say(message) for field, message in err.errors.items()}
     response = jsonify({"error": body})
     response.status_code = status
     if status == 401:
