@@ -35,7 +35,7 @@ from process.sop_import import answering
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Definition
 from process.forms import FIELD_TYPES
 from process.loader import ERROR, LANE_ROLES, MAX_YAML_BYTES, Problem, load, problems_of, user_yaml
-from process.messages import Text
+from process.messages import Text, as_json
 from process.yaml_blocks import block_range, block_text, replace_block
 
 EDITOR_ROLES = ("pemilik_proses", "admin")
@@ -429,9 +429,7 @@ def _problem_dict(problem: Problem, graph: bpmn.Graph | None) -> dict[str, Any]:
 
 def _template(message: str) -> dict[str, Any]:
     """A translatable message's template and values, for the web to show in the user's language."""
-    if not isinstance(message, Text):
-        return {}
-    return {"template": message.template, "values": message.values}
+    return as_json(message) if isinstance(message, Text) else {}
 
 
 def errors(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -30,3 +30,19 @@ def speak(message: Any, translations: Any) -> Any:
     if not message.values:
         return translated
     return translated % {k: speak(v, translations) for k, v in message.values.items()}
+
+
+def as_json(message: Text) -> dict[str, Any]:
+    """A Text's template and values as JSON; a value that is a Text keeps its own template."""
+    values = {k: as_json(v) if isinstance(v, Text) else v for k, v in message.values.items()}
+    return {"template": message.template, "values": values}
+
+
+def from_json(data: dict[str, Any]) -> Text:
+    """The Text `as_json` wrote (a value stored as plain text before nesting existed stays text)."""
+    values = {k: from_json(v) if _is_text(v) else v for k, v in (data.get("values") or {}).items()}
+    return Text(data["template"], **values)
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("template"), str)

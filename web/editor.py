@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from engine import editor
 from engine.errors import AlurError, Conflict, InvalidData
-from process.messages import Text
+from process.messages import from_json
 from web import runtime
 from web.admin import role_label
 from web.auth import require_roles
@@ -244,8 +244,7 @@ def spoken(info: dict) -> dict:
 
 
 def _spoken_problem(problem: dict) -> dict:
-    template = problem.get("template")  # a variable, so that pybabel does not take the key for a message
-    return {**problem, "message": say(Text(template, **problem["values"]))} if template else problem
+    return {**problem, "message": say(from_json(problem))} if problem.get("template") else problem
 
 
 def _labels() -> dict[str, str]:
