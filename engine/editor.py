@@ -35,7 +35,7 @@ from process.sop_import import answering
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Definition
 from process.forms import FIELD_TYPES
 from process.loader import ERROR, LANE_ROLES, MAX_YAML_BYTES, Problem, load, problems_of, user_yaml
-from process.messages import Text, as_json
+from process.messages import Text, as_json, from_json
 from process.yaml_blocks import block_range, block_text, replace_block
 
 EDITOR_ROLES = ("pemilik_proses", "admin")
@@ -221,7 +221,7 @@ def upload(rt: Runtime, login: str, bpmn_data: bytes, yaml_data: bytes | None = 
         graph = bpmn.read_graph(bpmn_data)
     except bpmn.BpmnReadError as err:
         raise InvalidData(Text("berkas %(filename)s tidak dapat dibaca sebagai BPMN: %(err)s",
-                               filename=filename, err=err), {"bpmn": str(err)}) from None
+                               filename=filename, err=err.args[0]), {"bpmn": err.args[0]}) from None
     key = graph.process_id
     if not _KEY.match(key or ""):
         raise InvalidData(Text("id proses %(key)r tidak dapat dipakai sebagai kunci definisi", key=key),
@@ -349,7 +349,7 @@ def deploy_draft(rt: Runtime, key: str, login: str) -> dict[str, Any]:
                 session.commit()
         raise InvalidData(
             Text("draf masih memiliki %(n)d masalah; perbaiki sebelum deploy", n=len(errors(problems))),
-            {f"{p['element']}" if p["element"] != "-" else p["file"]: p["message"] for p in errors(problems)[:50]})
+            {f"{p['element']}" if p["element"] != "-" else p["file"]: _message(p) for p in errors(problems)[:50]})
     definition = load(bpmn_xml, yaml_text, bpmn_name=f"{key}.bpmn", yaml_name=f"{key}.yaml")
     deployed = services.deploy(rt, definition, actor)
     with rt.uow() as session:
@@ -403,11 +403,12 @@ def validate(key: str, bpmn_xml: str, yaml_text: str) -> list[dict[str, Any]]:
         graph = None
     if graph is not None:
         if graph.process_id != key:
-            problems.append(Problem(f"{key}.bpmn", graph.process_id or "-",
-                                    f"the process id must stay {key!r} (it is {graph.process_id!r})"))
+            problems.append(Problem(f"{key}.bpmn", graph.process_id or "-", Text(
+                "id proses harus tetap %(key)s (sekarang %(id)s)", key=repr(key), id=repr(graph.process_id))))
         if not graph.has_diagram:
-            problems.append(Problem(f"{key}.bpmn", "-", "the file has no diagram layout (bpmndi:BPMNDiagram); "
-                                                        "draw it in a modeller so staff can see it"))
+            problems.append(Problem(f"{key}.bpmn", "-", Text(
+                "berkas tidak memiliki tata letak diagram (bpmndi:BPMNDiagram); gambarlah di modeller agar "
+                "pegawai dapat melihat alurnya")))
     return [_problem_dict(p, graph) for p in problems]
 
 
@@ -430,6 +431,11 @@ def _problem_dict(problem: Problem, graph: bpmn.Graph | None) -> dict[str, Any]:
 def _template(message: str) -> dict[str, Any]:
     """A translatable message's template and values, for the web to show in the user's language."""
     return as_json(message) if isinstance(message, Text) else {}
+
+
+def _message(problem: dict[str, Any]) -> str:
+    """A stored problem's message, as a Text again when the validator wrote one."""
+    return from_json(problem) if problem.get("template") else problem["message"]
 
 
 def errors(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:

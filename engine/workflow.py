@@ -242,10 +242,10 @@ def _blocked_as_step_blocked():
         element = (getattr(spec, "bpmn_id", None) or spec.name) if spec else "?"
         name = getattr(spec, "bpmn_name", None)
         # SpiffWorkflow says only which expression failed; ours says why.
-        why = err.__context__ if isinstance(err.__context__, ExpressionError) else err
+        why = err.__context__.args[0] if isinstance(err.__context__, ExpressionError) else str(err)
         raise StepBlocked(Text("langkah tidak dapat diteruskan pada %(where)s: %(why)s; periksa isian yang dibaca "
                                "kondisinya, atau minta pemilik proses memperbaiki diagram",
-                               where=f"{name!r} ({element})" if name else element, why=str(why))) from err
+                               where=f"{name!r} ({element})" if name else element, why=why)) from err
 
 
 def _cannot_pass(err: WorkflowException) -> bool:

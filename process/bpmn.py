@@ -12,6 +12,8 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from process.messages import Text
+
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 ALUR_NS = "https://alur.id/schema/bpmn/1.0"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -19,7 +21,7 @@ MAX_BPMN_BYTES = 2 * 1024 * 1024
 
 
 class BpmnReadError(ValueError):
-    """The file is not a BPMN document we can read at all."""
+    """The file is not a BPMN document we can read at all; `args[0]` is the `Text`."""
 
 
 @dataclass
@@ -86,19 +88,19 @@ def _local(tag: str) -> str:
 def parse_xml(text: str | bytes) -> Element:
     data = text.encode() if isinstance(text, str) else text
     if len(data) > MAX_BPMN_BYTES:
-        raise BpmnReadError(f"file is larger than {MAX_BPMN_BYTES // 1024} KiB")
+        raise BpmnReadError(Text("berkas lebih dari %(n)d KiB", n=MAX_BPMN_BYTES // 1024))
     try:
         return fromstring(data, forbid_dtd=True)
     except DefusedXmlException:
-        raise BpmnReadError("document type declarations and entities are not allowed") from None
+        raise BpmnReadError(Text("deklarasi tipe dokumen (DTD) dan entity tidak diizinkan")) from None
     except ParseError as err:
-        raise BpmnReadError(f"malformed XML: {err}") from None
+        raise BpmnReadError(Text("XML rusak: %(reason)s", reason=str(err))) from None
 
 
 def read_graph(text: str | bytes) -> Graph:
     root = parse_xml(text)
     if root.tag != f"{{{BPMN_NS}}}definitions":
-        raise BpmnReadError("not a BPMN 2.0 document (root must be bpmn:definitions)")
+        raise BpmnReadError(Text("bukan dokumen BPMN 2.0 (elemen akarnya harus bpmn:definitions)"))
     process = _choose_process(root)
     graph = Graph(
         process_id=process.get("id", ""),
@@ -123,12 +125,13 @@ def read_graph(text: str | bytes) -> Graph:
 def _choose_process(root: Element) -> Element:
     processes = root.findall(f"{{{BPMN_NS}}}process")
     if not processes:
-        raise BpmnReadError("the document has no process")
+        raise BpmnReadError(Text("dokumen tidak memiliki process"))
     executable = [p for p in processes if p.get("isExecutable", "").lower() == "true"]
     candidates = executable or processes
     if len(candidates) > 1:
         ids = ", ".join(p.get("id", "?") for p in candidates)
-        raise BpmnReadError(f"the document has several processes ({ids}); Alur runs one process per file")
+        raise BpmnReadError(Text("dokumen memiliki beberapa process (%(ids)s); Alur menjalankan satu process per berkas",
+                                 ids=ids))
     return candidates[0]
 
 

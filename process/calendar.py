@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays as holidays_package
 import yaml
 
+from process.messages import Text
 from process.mutu_baku import MutuBaku, Unit
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -34,7 +35,11 @@ Week = tuple[tuple[Period, ...], ...]  # indexed by date.weekday()
 
 
 class CalendarConfigError(ValueError):
-    """A calendar configuration that cannot be used."""
+    """A calendar configuration that cannot be used: `where` (a key path) and `message` (a `Text` for counting)."""
+
+    def __init__(self, where: str, message: str):
+        super().__init__(f"{where}: {message}")
+        self.where, self.message = where, message
 
 
 def _hours(mon_thu: tuple[str, str, str], fri: tuple[str, str, str]) -> dict:
@@ -76,14 +81,26 @@ class CountingRule:
 
     def __post_init__(self) -> None:
         if self.days not in ("kerja", "kalender"):
-            raise CalendarConfigError(f"counting.days: expected 'kerja' or 'kalender', got {self.days!r}")
+            raise CalendarConfigError("counting.days", Text("harus 'kerja' atau 'kalender', bukan %(value)s",
+                                                            value=repr(self.days)))
         if self.time not in ("kerja", "jam"):
-            raise CalendarConfigError(f"counting.time: expected 'kerja' or 'jam', got {self.time!r}")
+            raise CalendarConfigError("counting.time", Text("harus 'kerja' atau 'jam', bukan %(value)s",
+                                                            value=repr(self.time)))
 
     @classmethod
     def from_dict(cls, d: Any, key: str = "counting") -> "CountingRule":
-        d = _mapping(d, key, {"days", "time"})
-        return cls(**{k: str(v) for k, v in d.items()})
+        """The rule a `counting` mapping writes; a problem is named by its path under `key`."""
+        if not isinstance(d, dict):
+            raise CalendarConfigError(key, Text("harus berupa mapping dengan days dan/atau time, bukan %(value)s",
+                                                value=repr(d)))
+        unknown = sorted(str(k) for k in d if k not in ("days", "time"))
+        if unknown:
+            raise CalendarConfigError(key, Text("kunci tidak dikenal: %(keys)s; yang dikenal: days, time",
+                                                keys=", ".join(unknown)))
+        try:
+            return cls(**{k: str(v) for k, v in d.items()})
+        except CalendarConfigError as err:
+            raise CalendarConfigError(f"{key}.{err.where.rsplit('.', 1)[-1]}", err.message) from None
 
 
 # --- reading the configuration ------------------------------------------------
@@ -91,10 +108,10 @@ class CountingRule:
 
 def _mapping(value: Any, key: str, allowed: set[str]) -> dict:
     if not isinstance(value, dict):
-        raise CalendarConfigError(f"{key}: expected a mapping, got {value!r}")
+        raise CalendarConfigError(key, f"expected a mapping, got {value!r}")
     unknown = sorted(str(k) for k in value if k not in allowed)
     if unknown:
-        raise CalendarConfigError(f"{key}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+        raise CalendarConfigError(key, f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
     return value
 
 
@@ -102,18 +119,18 @@ def _list(value: Any, key: str) -> list:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise CalendarConfigError(f"{key}: expected a list, got {value!r}")
+        raise CalendarConfigError(key, f"expected a list, got {value!r}")
     return value
 
 
 def _clock(value: Any, key: str) -> timedelta:
     if isinstance(value, int) and not isinstance(value, bool):
         # YAML 1.1 reads an unquoted 16:00 as the sexagesimal number 960.
-        raise CalendarConfigError(f"{key}: expected a quoted time such as \"07:30\", got the number {value}")
+        raise CalendarConfigError(key, f"expected a quoted time such as \"07:30\", got the number {value}")
     try:
         parsed = time.fromisoformat(str(value))
     except ValueError:
-        raise CalendarConfigError(f"{key}: expected a time 'HH:MM', got {value!r}") from None
+        raise CalendarConfigError(key, f"expected a time 'HH:MM', got {value!r}") from None
     return timedelta(hours=parsed.hour, minutes=parsed.minute)
 
 
@@ -123,7 +140,7 @@ def _date(value: Any, key: str) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise CalendarConfigError(f"{key}: expected a date 'YYYY-MM-DD', got {value!r}") from None
+        raise CalendarConfigError(key, f"expected a date 'YYYY-MM-DD', got {value!r}") from None
 
 
 def _day(value: Any, key: str) -> tuple[Period, ...]:
@@ -133,18 +150,18 @@ def _day(value: Any, key: str) -> tuple[Period, ...]:
     value = _mapping(value, key, {"start", "end", "break"})
     for required in ("start", "end"):
         if required not in value:
-            raise CalendarConfigError(f"{key}.{required}: missing")
+            raise CalendarConfigError(f"{key}.{required}", "missing")
     start, end = _clock(value["start"], f"{key}.start"), _clock(value["end"], f"{key}.end")
     if start >= end:
-        raise CalendarConfigError(f"{key}: start {value['start']} must be before end {value['end']}")
+        raise CalendarConfigError(key, f"start {value['start']} must be before end {value['end']}")
     if value.get("break") is None:
         return ((start, end),)
     parts = str(value["break"]).split("-")
     if len(parts) != 2:
-        raise CalendarConfigError(f"{key}.break: expected 'HH:MM-HH:MM', got {value['break']!r}")
+        raise CalendarConfigError(f"{key}.break", f"expected 'HH:MM-HH:MM', got {value['break']!r}")
     pause, resume = (_clock(p.strip(), f"{key}.break") for p in parts)
     if not start < pause < resume < end:
-        raise CalendarConfigError(f"{key}.break: {value['break']} must lie within {value['start']}-{value['end']}")
+        raise CalendarConfigError(f"{key}.break", f"{value['break']} must lie within {value['start']}-{value['end']}")
     return ((start, pause), (resume, end))
 
 
@@ -153,7 +170,7 @@ def _week(value: Any, key: str) -> Week:
     week = tuple(_day(value.get(name), f"{key}.{name}") for name in WEEKDAYS)
     if not any(week):
         # Without a working day no due time could ever be found.
-        raise CalendarConfigError(f"{key}: at least one day must have working hours")
+        raise CalendarConfigError(key, "at least one day must have working hours")
     return week
 
 
@@ -162,14 +179,14 @@ def _ramadan(value: Any, key: str) -> tuple[Week | None, tuple[tuple[date, date]
         return None, ()
     value = _mapping(value, key, {"hours", "periods"})
     if "hours" not in value:
-        raise CalendarConfigError(f"{key}.hours: missing")
+        raise CalendarConfigError(f"{key}.hours", "missing")
     periods = []
     for i, item in enumerate(_list(value.get("periods"), f"{key}.periods")):
         item_key = f"{key}.periods[{i}]"
         item = _mapping(item, item_key, {"from", "to"})
         first, last = _date(item.get("from"), f"{item_key}.from"), _date(item.get("to"), f"{item_key}.to")
         if first > last:
-            raise CalendarConfigError(f"{item_key}: from {first} is after to {last}")
+            raise CalendarConfigError(item_key, f"from {first} is after to {last}")
         periods.append((first, last))
     return _week(value["hours"], f"{key}.hours"), tuple(periods)
 
@@ -183,7 +200,7 @@ def _local_holidays(value: Any, key: str) -> tuple[dict[date, str], frozenset[da
         item_key = f"{key}.add[{i}]"
         item = _mapping(item, item_key, {"date", "name"})
         if not item.get("name"):
-            raise CalendarConfigError(f"{item_key}.name: missing")
+            raise CalendarConfigError(f"{item_key}.name", "missing")
         added[_date(item.get("date"), f"{item_key}.date")] = str(item["name"])
     removed = frozenset(
         _date(d, f"{key}.remove[{i}]") for i, d in enumerate(_list(value.get("remove"), f"{key}.remove"))
@@ -195,7 +212,7 @@ def _zone(value: Any, key: str) -> ZoneInfo:
     try:
         return ZoneInfo(str(value))
     except (ZoneInfoNotFoundError, ValueError):
-        raise CalendarConfigError(f"{key}: unknown time zone {value!r}, e.g. 'Asia/Jakarta'") from None
+        raise CalendarConfigError(key, f"unknown time zone {value!r}, e.g. 'Asia/Jakarta'") from None
 
 
 def _since_midnight(local: datetime) -> timedelta:
@@ -229,7 +246,7 @@ class WorkingCalendar:
         try:
             data = yaml.safe_load(text)
         except (yaml.YAMLError, ValueError) as error:  # ValueError: e.g. date 2026-13-01
-            raise CalendarConfigError(f"calendar YAML cannot be read: {error}") from None
+            raise CalendarConfigError("calendar YAML cannot be read", str(error)) from None
         return cls({} if data is None else data)
 
     @classmethod

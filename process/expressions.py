@@ -27,13 +27,19 @@ from typing import Any, Mapping
 
 from simpleeval import SimpleEval
 
+from process.messages import Text
+
 MAX_LENGTH = 500
 MAX_TEXT = 10_000
 ROUND_DIGITS = 15
 
 
 class ExpressionError(ValueError):
-    """An expression that is refused or that failed to evaluate."""
+    """An expression that is refused or that failed to evaluate; `args[0]` is the `Text`."""
+
+
+class ExpressionRefused(ExpressionError):
+    """An expression that uses something outside the safe subset (a name, a node, a call)."""
 
 
 _SINGLE = (str, int, float, bool, type(None), date, datetime)
@@ -41,7 +47,8 @@ _SINGLE = (str, int, float, bool, type(None), date, datetime)
 
 def _single(value: Any, function: str) -> Any:
     if not isinstance(value, _SINGLE):
-        raise ExpressionError(f"{function}() takes a single value, not a {type(value).__name__}")
+        raise ExpressionError(Text("%(function)s() hanya menerima satu nilai, bukan %(kind)s",
+                                   function=function, kind=type(value).__name__))
     return value
 
 
@@ -49,29 +56,29 @@ def _round(number: Any, digits: int | None = None) -> Any:
     if digits is None:
         return round(number)  # a whole number, as round() gives
     if isinstance(digits, bool) or not isinstance(digits, int) or abs(digits) > ROUND_DIGITS:
-        raise ExpressionError(f"round() keeps between -{ROUND_DIGITS} and {ROUND_DIGITS} digits")
+        raise ExpressionError(Text("round() menyimpan antara -%(n)d dan %(n)d digit", n=ROUND_DIGITS))
     return round(number, digits)
 
 
 def _repeat(a: Any, b: Any) -> Any:
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
-        raise ExpressionError("a list cannot be repeated")
+        raise ExpressionError(Text("daftar tidak dapat diulang"))
     if isinstance(a, str) or isinstance(b, str):
         text, times = (a, b) if isinstance(a, str) else (b, a)
         if isinstance(times, int) and len(text) * times > MAX_TEXT:
-            raise ExpressionError(f"text longer than {MAX_TEXT} characters")
+            raise ExpressionError(Text("teks lebih dari %(n)d karakter", n=MAX_TEXT))
     return a * b
 
 
 def _join(a: Any, b: Any) -> Any:
     if hasattr(a, "__len__") and hasattr(b, "__len__") and len(a) + len(b) > MAX_TEXT:
-        raise ExpressionError(f"a value longer than {MAX_TEXT}")
+        raise ExpressionError(Text("nilai lebih panjang dari %(n)d", n=MAX_TEXT))
     return a + b
 
 
 def _modulo(a: Any, b: Any) -> Any:
     if isinstance(a, str):
-        raise ExpressionError("text cannot be formatted with %")
+        raise ExpressionError(Text("teks tidak dapat diformat dengan %"))
     return a % b
 
 
@@ -100,33 +107,32 @@ _ALLOWED_NODES = (
 def check(expression: str) -> None:
     """Raise ExpressionError unless the expression uses only the safe subset."""
     if not isinstance(expression, str) or not expression.strip():
-        raise ExpressionError("empty expression")
+        raise ExpressionError(Text("ekspresi kosong"))
     if len(expression) > MAX_LENGTH:
-        raise ExpressionError(f"expression is longer than {MAX_LENGTH} characters")
+        raise ExpressionError(Text("ekspresi lebih dari %(n)d karakter", n=MAX_LENGTH))
     try:
         tree = ast.parse(expression.strip(), mode="eval")
     except SyntaxError as err:
-        raise ExpressionError(f"not a valid expression: {err.msg}") from None
+        raise ExpressionError(Text("bukan ekspresi yang sah: %(reason)s", reason=err.msg)) from None
     for node in ast.walk(tree):
         _check_node(node)
 
 
 def _check_node(node: ast.AST) -> None:
     if not isinstance(node, _ALLOWED_NODES):
-        raise ExpressionError(f"{type(node).__name__} is not allowed in an expression")
+        raise ExpressionRefused(Text("%(node)s tidak diizinkan dalam ekspresi", node=type(node).__name__))
     if isinstance(node, ast.Name) and node.id.startswith("_"):
-        raise ExpressionError(f"name {node.id!r} is not allowed")
+        raise ExpressionRefused(Text("nama %(name)s tidak diizinkan", name=repr(node.id)))
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            raise ExpressionError(
-                f"only these functions may be called: {', '.join(sorted(FUNCTIONS))}"
-            )
+            raise ExpressionRefused(Text("hanya fungsi berikut yang boleh dipanggil: %(functions)s",
+                                         functions=", ".join(sorted(FUNCTIONS))))
         if node.keywords:
-            raise ExpressionError("keyword arguments are not allowed")
+            raise ExpressionRefused(Text("argumen bernama (keyword argument) tidak diizinkan"))
     if isinstance(node, ast.Subscript) and not isinstance(node.value, ast.Name):
-        raise ExpressionError("only task data may be indexed")
+        raise ExpressionRefused(Text("hanya data tugas yang boleh diindeks"))
     if isinstance(node, ast.Constant) and isinstance(node.value, (bytes, complex, type(...))):
-        raise ExpressionError(f"literal {node.value!r} is not allowed")
+        raise ExpressionRefused(Text("literal %(value)s tidak diizinkan", value=repr(node.value)))
 
 
 class _Evaluator(SimpleEval):
@@ -151,7 +157,8 @@ def evaluate(expression: str, data: Mapping[str, Any]) -> Any:
     try:
         return evaluator.eval(expression.strip())
     except Exception as err:  # simpleeval raises many types; the caller needs one
-        raise ExpressionError(f"cannot evaluate {expression!r}: {err}") from None
+        raise ExpressionError(Text("%(expression)s tidak dapat dihitung: %(reason)s",
+                                   expression=repr(expression), reason=str(err))) from None
 
 
 def names_used(expression: str) -> set[str]:

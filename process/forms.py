@@ -84,7 +84,7 @@ class FormField:
             if value not in self.choices:
                 raise ValueError(Text("harus salah satu dari: %(choices)s", choices=", ".join(self.choices)))
             return value
-        raise ValueError(f"jenis isian tidak dikenal: {self.type}")
+        raise ValueError(Text("jenis isian tidak dikenal: %(kind)s", kind=self.type))
 
 
 def _number(value: Any, language: str | None) -> int | float:

@@ -19,6 +19,7 @@ from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Decision, Definition,
 from process.expressions import ExpressionError, check, names_used
 from process.forms import FIELD_TYPES, Form, FormField
 from process.gateways import gateway_warnings
+from process.messages import Text
 from process.mutu_baku import MutuBaku, MutuBakuError
 
 LANE_ROLES = ("administrasi", "teknis", "implementasi", "sekretaris")
@@ -43,7 +44,7 @@ class Problem:
     severity: str = ERROR
 
     def __str__(self) -> str:
-        warning = "warning: " if self.severity == WARNING else ""
+        warning = "peringatan: " if self.severity == WARNING else ""
         return f"{self.file}: {self.element}: {warning}{self.message}"
 
 
@@ -102,12 +103,13 @@ def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
             continue
         seen.add(path)
         if not path.exists():
-            problems.append(Problem(str(raw), "-", "file not found"))
+            problems.append(Problem(str(raw), "-", Text("berkas tidak ditemukan")))
             continue
         try:
             bpmn_text, yaml_text, names = _read_definition(path)
         except OSError as err:  # a directory, no permission, ...
-            problems.append(Problem(str(raw), "-", f"cannot read the file: {err.strerror or err}"))
+            problems.append(Problem(str(raw), "-", Text("berkas tidak dapat dibaca: %(reason)s",
+                                                         reason=err.strerror or str(err))))
             continue
         problems.extend(problems_of(bpmn_text, yaml_text, **names))
     return problems
@@ -127,7 +129,7 @@ class _YamlLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(
-                None, None, f"aliases (*{event.anchor}) are not allowed", event.start_mark)
+                None, None, Text("alias (*%(anchor)s) tidak diizinkan", anchor=event.anchor), event.start_mark)
         return super().compose_node(parent, index)
 
     def construct_object(self, node, deep=False):
@@ -136,10 +138,7 @@ class _YamlLoader(yaml.SafeLoader):
         except yaml.YAMLError:
             raise
         except (ValueError, TypeError, AttributeError, OverflowError) as err:
-            what = repr(node.value) if isinstance(node, yaml.ScalarNode) else "the value"
-            raise yaml.constructor.ConstructorError(
-                None, None, f"cannot read {what} as {node.tag.rsplit(':', 1)[-1]}: {err}",
-                node.start_mark) from None
+            raise yaml.constructor.ConstructorError(None, None, _unreadable(node, err), node.start_mark) from None
 
 
 def user_yaml(text: str) -> Any:
@@ -184,7 +183,7 @@ class _Loader:
         try:
             graph = bpmn.read_graph(self.bpmn_text)
         except bpmn.BpmnReadError as err:
-            raise DefinitionError([Problem(self.bpmn_name, "-", str(err))]) from None
+            raise DefinitionError([Problem(self.bpmn_name, "-", err.args[0])]) from None
         config = self._read_yaml()
         counting = self._counting(config.get("counting"), "counting", {})
         lanes = self._lanes(graph)
@@ -212,7 +211,7 @@ class _Loader:
         if not self.yaml_text.strip():
             return {}
         if len(self.yaml_text.encode()) > MAX_YAML_BYTES:
-            self.yaml_problem("-", f"file is larger than {MAX_YAML_BYTES // 1024} KiB")
+            self.yaml_problem("-", Text("berkas lebih dari %(n)d KiB", n=MAX_YAML_BYTES // 1024))
             self.yaml_unreadable = True
             return {}
         try:
@@ -220,16 +219,16 @@ class _Loader:
         except yaml.YAMLError as err:
             mark = getattr(err, "problem_mark", None)
             where = f"line {mark.line + 1}" if mark else "-"
-            self.yaml_problem(where, f"malformed YAML: {getattr(err, 'problem', None) or err}")
+            self.yaml_problem(where, Text("YAML rusak: %(reason)s", reason=getattr(err, "problem", None) or str(err)))
             self.yaml_unreadable = True
             return {}
         if not isinstance(data, dict):
-            self.yaml_problem("-", "the file must be a mapping with 'sop', 'counting' and 'steps'")
+            self.yaml_problem("-", Text("berkas harus berupa mapping dengan kunci 'sop', 'counting' dan 'steps'"))
             self.yaml_unreadable = True
             return {}
         for key in data:
             if key not in ("sop", "counting", "steps", "questions"):
-                self.yaml_problem(str(key), "unknown key (expected sop, counting, steps, questions)")
+                self.yaml_problem(str(key), Text("kunci tidak dikenal (yang dikenal: sop, counting, steps, questions)"))
         self._open_questions(data.get("questions"))
         return data
 
@@ -238,23 +237,24 @@ class _Loader:
         if questions is None:
             return
         if not isinstance(questions, list):
-            self.yaml_problem("questions", "must be a list of open questions")
+            self.yaml_problem("questions", Text("harus berupa daftar pertanyaan terbuka"))
             return
         for i, question in enumerate(questions):
             if not isinstance(question, dict) or not question.get("text"):
-                self.yaml_problem(f"questions[{i}]", "a question needs at least 'element' and 'text'")
+                self.yaml_problem(f"questions[{i}]", Text("pertanyaan memerlukan paling tidak 'element' dan 'text'"))
                 continue
             self.yaml_problem(str(question.get("element") or f"questions[{i}]"),
-                              f"open question {question.get('id') or i + 1}: {question['text']} "
-                              "(answer it, then remove it from 'questions')")
+                              Text("pertanyaan terbuka %(id)s: %(text)s (jawab, lalu hapus dari 'questions')",
+                                   id=str(question.get("id") or i + 1), text=str(question["text"])))
 
     def _header(self, sop: Any) -> dict:
         if not isinstance(sop, dict):
-            self.yaml_problem("sop", "must be a mapping of header fields")
+            self.yaml_problem("sop", Text("harus berupa mapping isian kop SOP"))
             return {}
         for key in sop:
             if key not in HEADER_KEYS:
-                self.yaml_problem(f"sop.{key}", f"unknown header field (expected one of {', '.join(HEADER_KEYS)})")
+                self.yaml_problem(f"sop.{key}", Text("isian kop SOP tidak dikenal (yang dikenal: %(keys)s)",
+                                                    keys=", ".join(HEADER_KEYS)))
         return {k: _plain(v) for k, v in sop.items() if k in HEADER_KEYS}
 
     def _counting(self, raw: Any, path: str, base: Overrides) -> Overrides:
@@ -263,8 +263,7 @@ class _Loader:
         try:
             CountingRule.from_dict(raw, key=path)
         except CalendarConfigError as err:
-            where, _, message = str(err).partition(": ")
-            self.yaml_problem(where, message)
+            self.yaml_problem(err.where, err.message)
             return base
         return {**base, **{k: str(v) for k, v in raw.items()}}
 
@@ -272,32 +271,34 @@ class _Loader:
         if raw is None:
             return Form()
         if not isinstance(raw, list):
-            self.yaml_problem(path, "must be a list of fields")
+            self.yaml_problem(path, Text("harus berupa daftar isian"))
             return Form()
         fields, names = [], set()
         for i, item in enumerate(raw):
             where = f"{path}[{i}]"
             if not isinstance(item, dict):
-                self.yaml_problem(where, "a field must be a mapping with name, label and type")
+                self.yaml_problem(where, Text("setiap isian harus berupa mapping dengan name, label dan type"))
                 continue
             name, kind = item.get("name"), item.get("type")
             if not isinstance(name, str) or not _FIELD_NAME.match(name):
-                self.yaml_problem(where, f"field name {name!r} must be lower_snake_case")
+                self.yaml_problem(where, Text("nama isian %(name)s harus lower_snake_case: huruf kecil, angka dan _, "
+                                               "diawali huruf", name=repr(name)))
                 continue
             where = f"{path}.{name}"
             if name in names:
-                self.yaml_problem(where, "duplicate field name")
+                self.yaml_problem(where, Text("nama isian ini sudah dipakai isian lain pada formulir yang sama"))
             names.add(name)
             if kind not in FIELD_TYPES:
-                self.yaml_problem(where, f"unknown field type {kind!r} (expected one of {', '.join(FIELD_TYPES)})")
+                self.yaml_problem(where, Text("jenis isian %(kind)s tidak dikenal (yang dikenal: %(types)s)",
+                                               kind=repr(kind), types=", ".join(FIELD_TYPES)))
                 continue
             choices = item.get("choices") or ()
             if kind == "choice" and (not isinstance(choices, list) or not choices):
-                self.yaml_problem(where, "a choice field needs a non-empty 'choices' list")
+                self.yaml_problem(where, Text("isian choice memerlukan daftar 'choices' yang tidak kosong"))
                 continue
             unknown = set(item) - {"name", "label", "type", "required", "choices", "help", "not_before"}
             if unknown:
-                self.yaml_problem(where, f"unknown keys: {', '.join(sorted(map(str, unknown)))}")
+                self.yaml_problem(where, Text("kunci tidak dikenal: %(keys)s", keys=", ".join(sorted(map(str, unknown)))))
             fields.append(FormField(
                 name=name, label=str(item.get("label") or name), type=kind,
                 required=bool(item.get("required", False)),
@@ -312,8 +313,9 @@ class _Loader:
         dates = {f.name for f in fields if f.type == "date"}
         for f in fields:
             if f.not_before and (f.type != "date" or f.not_before not in dates or f.not_before == f.name):
-                self.yaml_problem(f"{path}.{f.name}", f"not_before must name another date field of this form "
-                                                      f"(got {f.not_before!r} on a {f.type} field)")
+                self.yaml_problem(f"{path}.{f.name}", Text(
+                    "not_before harus menyebut isian date lain pada formulir ini (tertulis %(other)s pada isian "
+                    "%(kind)s)", other=repr(f.not_before), kind=f.type))
 
     # -- BPMN -------------------------------------------------------------
 
@@ -322,12 +324,14 @@ class _Loader:
         for info in graph.lanes:
             role = info.role or _role_from_name(info.name)
             if role not in self.known_roles:
-                self.bpmn_problem(info.id, f"unknown lane {info.name!r}: its role {role!r} is not one of "
-                                           f"the office's roles ({', '.join(self.known_roles)})")
+                self.bpmn_problem(info.id, Text("lane %(name)s tidak dikenal: perannya %(role)s bukan salah satu "
+                                                "peran kantor (%(roles)s)", name=repr(info.name), role=repr(role),
+                                                roles=", ".join(self.known_roles)))
                 continue
             scope = info.scope or (SCOPE_OFFICE if role == "sekretaris" else SCOPE_BIDANG)
             if scope not in (SCOPE_BIDANG, SCOPE_OFFICE):
-                self.bpmn_problem(info.id, f"lane scope must be {SCOPE_BIDANG} or {SCOPE_OFFICE}, not {scope!r}")
+                self.bpmn_problem(info.id, Text("cakupan lane harus %(bidang)s atau %(office)s, bukan %(scope)s",
+                                                bidang=SCOPE_BIDANG, office=SCOPE_OFFICE, scope=repr(scope)))
                 continue
             lanes[info.id] = Lane(info.id, info.name or role, role, scope)
         return lanes
@@ -335,64 +339,73 @@ class _Loader:
     def _check_elements(self, graph: bpmn.Graph) -> None:
         for node in graph.unsupported:
             if node.kind == "scriptTask":
-                self.bpmn_problem(node.id, "script tasks are not allowed: a diagram cannot run code on the server")
+                self.bpmn_problem(node.id, Text("script task tidak diizinkan: diagram tidak boleh menjalankan kode di "
+                                                "server"))
             else:
-                self.bpmn_problem(node.id, f"{node.kind} is not supported (Alur runs user tasks, exclusive "
-                                           "gateways, start/end events and timer boundary events)")
+                self.bpmn_problem(node.id, Text("%(kind)s tidak didukung (Alur menjalankan user task, exclusive "
+                                                "gateway, start/end event dan timer boundary event)", kind=node.kind))
         starts = [n for n in graph.nodes.values() if n.kind == "startEvent"]
         if len(starts) != 1:
-            self.bpmn_problem(graph.process_id, f"the process needs exactly one start event, found {len(starts)}")
+            self.bpmn_problem(graph.process_id, Text("proses harus memiliki tepat satu start event, ada %(n)d",
+                                                     n=len(starts)))
         if not any(n.kind == "endEvent" for n in graph.nodes.values()):
-            self.bpmn_problem(graph.process_id, "the process has no end event")
+            self.bpmn_problem(graph.process_id, Text("proses tidak memiliki end event"))
         for node in graph.nodes.values():
             kinds = [bpmn.local_name(d) for d in bpmn.event_definitions(node)]
             if node.kind == "startEvent" and kinds:
-                self.bpmn_problem(node.id, f"a start event with {kinds[0]} is not supported; use a plain start event")
+                self.bpmn_problem(node.id, Text("start event dengan %(kind)s tidak didukung; pakai start event biasa",
+                                                kind=kinds[0]))
             if node.kind == "endEvent" and any(k != "terminateEventDefinition" for k in kinds):
-                self.bpmn_problem(node.id, f"an end event with {kinds[0]} is not supported")
+                self.bpmn_problem(node.id, Text("end event dengan %(kind)s tidak didukung", kind=kinds[0]))
             if node.kind == "boundaryEvent":
                 self._check_boundary(graph, node, kinds)
             if node.kind == "userTask" and (node.element.find(f"{{{bpmn.BPMN_NS}}}multiInstanceLoopCharacteristics")
                                             is not None or node.element.find(
                                                 f"{{{bpmn.BPMN_NS}}}standardLoopCharacteristics") is not None):
-                self.bpmn_problem(node.id, "loop and multi-instance steps are not supported")
+                self.bpmn_problem(node.id, Text("langkah berulang (loop) dan multi-instance tidak didukung"))
 
     def _check_boundary(self, graph: bpmn.Graph, node: bpmn.Node, kinds: list[str]) -> None:
         host = graph.nodes.get(node.attrs.get("attachedToRef", ""))
         if kinds != ["timerEventDefinition"]:
-            self.bpmn_problem(node.id, "only timer boundary events (a step's standard time) are supported")
+            self.bpmn_problem(node.id, Text("hanya timer boundary event (mutu baku waktu langkah) yang didukung"))
         elif host is None or host.kind != "userTask":
-            self.bpmn_problem(node.id, "a timer boundary event must be attached to a user task")
+            self.bpmn_problem(node.id, Text("timer boundary event harus menempel pada user task"))
         elif node.attrs.get("cancelActivity", "true").lower() != "false":
-            self.bpmn_problem(node.id, "the standard-time timer must be non-interrupting (cancelActivity=\"false\")")
+            self.bpmn_problem(node.id, Text("timer mutu baku waktu harus non-interrupting (cancelActivity=\"false\")"))
         elif bpmn.timer_duration(node) is None:
-            self.bpmn_problem(node.id, "the timer needs a duration (timeDuration), e.g. PT30M")
+            self.bpmn_problem(node.id, Text("timer memerlukan durasi (timeDuration), mis. PT30M"))
 
     def _check_flows(self, graph: bpmn.Graph) -> None:
         for flow in graph.flows.values():
-            for end, ref in (("source", flow.source), ("target", flow.target)):
-                if ref not in graph.nodes and ref not in {n.id for n in graph.unsupported}:
-                    self.bpmn_problem(flow.id, f"{end} {ref!r} is not an element of the process")
+            elements = set(graph.nodes) | {n.id for n in graph.unsupported}
+            if flow.source not in elements:
+                self.bpmn_problem(flow.id, Text("source %(ref)s bukan elemen proses ini", ref=repr(flow.source)))
+            if flow.target not in elements:
+                self.bpmn_problem(flow.id, Text("target %(ref)s bukan elemen proses ini", ref=repr(flow.target)))
             if flow.condition is not None:
                 try:
                     check(flow.condition)
                 except ExpressionError as err:
-                    self.bpmn_problem(flow.id, f"condition {flow.condition!r} refused: {err}")
+                    self.bpmn_problem(flow.id, Text("kondisi %(condition)s ditolak: %(reason)s",
+                                                    condition=repr(flow.condition), reason=err.args[0]))
                 source = graph.nodes.get(flow.source)
                 if source is not None and source.kind != "exclusiveGateway":
-                    self.bpmn_problem(flow.id, "conditions are only allowed on flows leaving an exclusive gateway")
+                    self.bpmn_problem(flow.id, Text("kondisi hanya boleh ada pada alur yang keluar dari exclusive "
+                                                    "gateway"))
         for node in graph.nodes.values():
             outgoing = graph.outgoing(node.id)
             if node.kind == "exclusiveGateway" and len(outgoing) > 1:
                 default = node.attrs.get("default")
                 for flow in outgoing:
                     if flow.condition is None and flow.id != default:
-                        self.bpmn_problem(flow.id, f"gateway flow without a condition and {node.id!r} has no "
-                                                   "default flow")
+                        self.bpmn_problem(flow.id, Text("alur percabangan tanpa kondisi, padahal %(gateway)s tidak "
+                                                        "memiliki alur bawaan (default flow)", gateway=repr(node.id)))
             if node.kind in ("userTask", "startEvent", "exclusiveGateway") and not outgoing:
-                self.bpmn_problem(node.id, f"{node.kind} {node.name or node.id!r} has no outgoing flow")
+                self.bpmn_problem(node.id, Text("%(kind)s %(name)s tidak memiliki alur keluar", kind=node.kind,
+                                                name=repr(node.name or node.id)))
             if node.kind == "userTask" and len(outgoing) > 1:
-                self.bpmn_problem(node.id, "a step may have only one outgoing flow; put decisions in a gateway")
+                self.bpmn_problem(node.id, Text("langkah hanya boleh memiliki satu alur keluar; letakkan keputusan di "
+                                                "gateway"))
 
     def _check_reachability(self, graph: bpmn.Graph) -> None:
         starts = [n.id for n in graph.nodes.values() if n.kind == "startEvent"]
@@ -412,12 +425,13 @@ class _Loader:
             return
         for node in graph.nodes.values():
             if node.id not in seen:
-                self.bpmn_problem(node.id, f"{node.kind} {node.name or node.id!r} is unreachable from the start event")
+                self.bpmn_problem(node.id, Text("%(kind)s %(name)s tidak dapat dicapai dari start event", kind=node.kind,
+                                                name=repr(node.name or node.id)))
 
     def _steps(self, graph: bpmn.Graph, lanes: dict[str, Lane], yaml_steps: Any,
                counting: Overrides) -> list[Step]:
         if not isinstance(yaml_steps, dict):
-            self.yaml_problem("steps", "must be a mapping from SOP step number to the step's details")
+            self.yaml_problem("steps", Text("harus berupa mapping dari nomor langkah SOP ke rincian langkahnya"))
             yaml_steps = {}
         lane_of = {ref: lane_id for info in graph.lanes for ref in info.nodes for lane_id in [info.id]}
         timers = {n.attrs.get("attachedToRef"): n for n in graph.nodes.values() if n.kind == "boundaryEvent"}
@@ -427,7 +441,8 @@ class _Loader:
             number = self._step_number(node, numbers)
             lane_id = lane_of.get(node.id)
             if lane_id is None:
-                self.bpmn_problem(node.id, f"user task {node.name or node.id!r} is outside any lane")
+                self.bpmn_problem(node.id, Text("user task %(name)s tidak berada di lane mana pun",
+                                                name=repr(node.name or node.id)))
             timer = timers.get(node.id)
             mutu = self._mutu_baku(node, timer)
             if number is None:
@@ -437,10 +452,11 @@ class _Loader:
             details = yaml_steps.get(number) or {}
             path = f"steps.{number}"
             if not isinstance(details, dict):
-                self.yaml_problem(path, "must be a mapping (kelengkapan, output, form, counting)")
+                self.yaml_problem(path, Text("harus berupa mapping (kelengkapan, output, form, counting)"))
                 details = {}
             for key in set(details) - {"kelengkapan", "output", "form", "counting"}:
-                self.yaml_problem(f"{path}.{key}", "unknown key (expected kelengkapan, output, form, counting)")
+                self.yaml_problem(f"{path}.{key}", Text("kunci tidak dikenal (yang dikenal: kelengkapan, output, form, "
+                                                       "counting)"))
             step_counting = self._counting(details.get("counting"), f"{path}.counting", counting)
             form = self._form(details.get("form"), f"{path}.form")
             self.provided.update(f.name for f in form.fields)
@@ -454,28 +470,29 @@ class _Loader:
             ))
         for key in yaml_steps:
             if key not in numbers:
-                self.yaml_problem(f"steps.{key}", f"there is no step {key} in the diagram")
+                self.yaml_problem(f"steps.{key}", Text("tidak ada langkah %(step)s pada diagram", step=str(key)))
         return steps
 
     def _step_number(self, node: bpmn.Node, numbers: dict[int, str]) -> int | None:
         raw = node.alur("step")
         if raw is None:
-            self.bpmn_problem(node.id, "step has no SOP number (attribute alur:step)")
+            self.bpmn_problem(node.id, Text("langkah belum memiliki nomor SOP (atribut alur:step)"))
             return None
         if not raw.strip().isdigit() or int(raw) < 1:
-            self.bpmn_problem(node.id, f"SOP number {raw!r} must be a positive whole number")
+            self.bpmn_problem(node.id, Text("nomor SOP %(raw)s harus bilangan bulat positif", raw=repr(raw)))
             return None
         number = int(raw)
         if number in numbers:
-            self.bpmn_problem(node.id, f"SOP number {number} is already used by {numbers[number]!r}")
+            self.bpmn_problem(node.id, Text("nomor SOP %(n)d sudah dipakai oleh %(other)s", n=number,
+                                            other=repr(numbers[number])))
             return None
         numbers[number] = node.id
         return number
 
     def _mutu_baku(self, node: bpmn.Node, timer: bpmn.Node | None) -> MutuBaku | None:
         if timer is None:
-            self.bpmn_problem(node.id, f"step {node.name or node.id!r} has no standard time (a non-interrupting "
-                                       "timer boundary event with a duration)")
+            self.bpmn_problem(node.id, Text("langkah %(name)s belum memiliki mutu baku waktu (timer boundary event "
+                                            "non-interrupting yang berdurasi)", name=repr(node.name or node.id)))
             return None
         text = bpmn.timer_duration(timer)
         if text is None:
@@ -483,7 +500,7 @@ class _Loader:
         try:
             return MutuBaku.from_iso(text)
         except MutuBakuError as err:
-            self.bpmn_problem(timer.id, str(err))
+            self.bpmn_problem(timer.id, err.args[0])
             return None
 
     def _decision(self, graph: bpmn.Graph, node: bpmn.Node) -> Decision | None:
@@ -509,7 +526,17 @@ class _Loader:
             except ExpressionError:
                 continue  # already reported
             for name in sorted(missing):
-                self.bpmn_problem(flow.id, f"condition reads {name!r}, which no step's form provides")
+                self.bpmn_problem(flow.id, Text("kondisi membaca %(field)s, yang tidak disediakan formulir langkah "
+                                                "mana pun", field=repr(name)))
+
+
+def _unreadable(node: yaml.Node, err: Exception) -> Text:
+    """A YAML value its type cannot build, e.g. `tanggal_efektif: 2025-13-45`."""
+    kind = node.tag.rsplit(":", 1)[-1]
+    if isinstance(node, yaml.ScalarNode):
+        return Text("%(value)s tidak terbaca sebagai %(kind)s: %(reason)s", value=repr(node.value), kind=kind,
+                    reason=str(err))
+    return Text("nilai ini tidak terbaca sebagai %(kind)s: %(reason)s", kind=kind, reason=str(err))
 
 
 def _role_from_name(name: str) -> str:

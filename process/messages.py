@@ -41,7 +41,8 @@ def as_json(message: Text) -> dict[str, Any]:
 def from_json(data: dict[str, Any]) -> Text:
     """The Text `as_json` wrote (a value stored as plain text before nesting existed stays text)."""
     values = {k: from_json(v) if _is_text(v) else v for k, v in (data.get("values") or {}).items()}
-    return Text(data["template"], **values)
+    template = data["template"]  # not inside Text(...), where pybabel would take the key for a message
+    return Text(template, **values)
 
 
 def _is_text(value: Any) -> bool:

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
 
+from process.messages import Text
+
 
 class MutuBakuError(ValueError):
-    """A standard time that cannot be read."""
+    """A standard time that cannot be read; `args[0]` is the `Text`."""
 
 
 class Unit(Enum):
@@ -51,12 +53,11 @@ class MutuBaku:
         """Read the SOP notation, e.g. "30 Menit" or "7 Hari Kerja"."""
         match = _TEXT.match(text or "")
         if not match:
-            raise MutuBakuError(
-                f"cannot read standard time {text!r}: expected '<number> Menit|Jam|Hari', e.g. '30 Menit'"
-            )
+            raise MutuBakuError(Text("mutu baku waktu %(text)s tidak terbaca: tulis '<angka> Menit|Jam|Hari', "
+                                     "mis. '30 Menit'", text=repr(text)))
         amount, unit = int(match["amount"]), Unit(match["unit"].capitalize())
         if amount <= 0:
-            raise MutuBakuError(f"standard time {text!r} must be longer than zero")
+            raise MutuBakuError(Text("mutu baku waktu %(text)s harus lebih dari nol", text=repr(text)))
         _check_length(amount, unit, text)
         kerja = match["kerja"]
         working = None if kerja is None else kerja.lower() == "kerja"
@@ -68,12 +69,11 @@ class MutuBaku:
         match = _ISO.match((iso or "").strip().strip("'\"").upper())
         parts = {k: int(v) for k, v in (match.groupdict().items() if match else ()) if v}
         if len(parts) != 1:
-            raise MutuBakuError(
-                f"cannot read duration {iso!r}: expected one ISO 8601 component such as P7D, PT2H or PT30M"
-            )
+            raise MutuBakuError(Text("durasi %(iso)s tidak terbaca: tulis satu komponen ISO 8601 seperti P7D, "
+                                     "PT2H atau PT30M", iso=repr(iso)))
         (name, amount), = parts.items()
         if amount <= 0:
-            raise MutuBakuError(f"duration {iso!r} must be longer than zero")
+            raise MutuBakuError(Text("durasi %(iso)s harus lebih dari nol", iso=repr(iso)))
         unit = {"days": Unit.HARI, "hours": Unit.JAM, "minutes": Unit.MENIT}[name]
         _check_length(amount, unit, iso)
         return cls(amount, unit)
@@ -100,5 +100,5 @@ class MutuBaku:
 
 def _check_length(amount: int, unit: Unit, written: str) -> None:
     if amount > MAX_AMOUNT[unit]:
-        raise MutuBakuError(f"standard time {written!r} is longer than ten years "
-                            f"(at most {MAX_AMOUNT[unit]} {unit.value})")
+        raise MutuBakuError(Text("mutu baku waktu %(text)s lebih dari sepuluh tahun (paling lama %(most)d %(unit)s)",
+                                 text=repr(written), most=MAX_AMOUNT[unit], unit=unit.value))

@@ -107,8 +107,8 @@ def validate(paths: tuple[str, ...]) -> None:
         click.echo(str(problem))
     if any(p.severity == ERROR for p in problems):
         sys.exit(1)
-    warnings = f", {len(problems)} warning(s)" if problems else ""
-    click.echo(f"ok: {len(paths)} file(s){warnings}")
+    warnings = f", {len(problems)} peringatan" if problems else ""
+    click.echo(f"ok: {len(paths)} berkas{warnings}")
 
 
 @main.command("import")

@@ -69,15 +69,15 @@ def test_names_used(expression, expected):
     assert names_used(expression) == expected
 
 
-ONLY_FUNCTIONS = "only these functions may be called: abs, bool, int, len, lower, max, min, round, str, upper"
+ONLY_FUNCTIONS = "hanya fungsi berikut yang boleh dipanggil: abs, bool, int, len, lower, max, min, round, str, upper"
 
 REFUSED = {
     # imports and builtins
-    "import os": "not a valid expression: invalid syntax",
+    "import os": "bukan ekspresi yang sah: invalid syntax",
     "__import__('os')": ONLY_FUNCTIONS,
     "__import__('os').system('id')": ONLY_FUNCTIONS,
-    "__builtins__": "name '__builtins__' is not allowed",
-    "_private": "name '_private' is not allowed",
+    "__builtins__": "nama '__builtins__' tidak diizinkan",
+    "_private": "nama '_private' tidak diizinkan",
     "open('/etc/passwd')": ONLY_FUNCTIONS,
     "open('/tmp/x', 'w').write('x')": ONLY_FUNCTIONS,
     "exec('import os')": ONLY_FUNCTIONS,
@@ -88,43 +88,43 @@ REFUSED = {
     "type(capaian)": ONLY_FUNCTIONS,
     # the classic sandbox escape and attribute access in general
     "().__class__.__base__.__subclasses__()": ONLY_FUNCTIONS,
-    "().__class__": "Attribute is not allowed in an expression",
-    "capaian.upper": "Attribute is not allowed in an expression",
-    "capaian.__class__.__mro__": "Attribute is not allowed in an expression",
-    "len.__self__": "Attribute is not allowed in an expression",
+    "().__class__": "Attribute tidak diizinkan dalam ekspresi",
+    "capaian.upper": "Attribute tidak diizinkan dalam ekspresi",
+    "capaian.__class__.__mro__": "Attribute tidak diizinkan dalam ekspresi",
+    "len.__self__": "Attribute tidak diizinkan dalam ekspresi",
     "capaian.upper()": ONLY_FUNCTIONS,
     # lambdas and comprehensions
-    "lambda: 1": "Lambda is not allowed in an expression",
+    "lambda: 1": "Lambda tidak diizinkan dalam ekspresi",
     "(lambda x: x)(1)": ONLY_FUNCTIONS,
-    "[x for x in nilai]": "ListComp is not allowed in an expression",
-    "{x for x in nilai}": "SetComp is not allowed in an expression",
-    "{x: 1 for x in nilai}": "DictComp is not allowed in an expression",
-    "max(x for x in nilai)": "GeneratorExp is not allowed in an expression",
+    "[x for x in nilai]": "ListComp tidak diizinkan dalam ekspresi",
+    "{x for x in nilai}": "SetComp tidak diizinkan dalam ekspresi",
+    "{x: 1 for x in nilai}": "DictComp tidak diizinkan dalam ekspresi",
+    "max(x for x in nilai)": "GeneratorExp tidak diizinkan dalam ekspresi",
     # huge powers and other resource traps
-    "2 ** 100000": "Pow is not allowed in an expression",
-    "9 ** 9 ** 9": "Pow is not allowed in an expression",
-    "x" * (MAX_LENGTH + 1): f"expression is longer than {MAX_LENGTH} characters",
+    "2 ** 100000": "Pow tidak diizinkan dalam ekspresi",
+    "9 ** 9 ** 9": "Pow tidak diizinkan dalam ekspresi",
+    "x" * (MAX_LENGTH + 1): f"ekspresi lebih dari {MAX_LENGTH} karakter",
     # other syntax outside the subset
-    "{'a': 1}": "Dict is not allowed in an expression",
-    "{1, 2}": "Set is not allowed in an expression",
-    "f'{capaian}'": "JoinedStr is not allowed in an expression",
-    "nilai[0:2]": "Slice is not allowed in an expression",
-    "nilai[0][0]": "only task data may be indexed",
-    "'abc'[0]": "only task data may be indexed",
-    "len(nilai, key=1)": "keyword arguments are not allowed",
-    "len(*nilai)": "Starred is not allowed in an expression",
-    "b'x'": "literal b'x' is not allowed",
-    "1j": "literal 1j is not allowed",
-    "...": "literal Ellipsis is not allowed",
-    "jumlah @ jumlah": "MatMult is not allowed in an expression",
-    "jumlah << 100000": "LShift is not allowed in an expression",
-    "~jumlah": "Invert is not allowed in an expression",
-    "await x": "Await is not allowed in an expression",
-    "(y := 1)": "NamedExpr is not allowed in an expression",
-    "a = 1": "not a valid expression: invalid syntax",
-    "x; y": "not a valid expression: invalid syntax",
-    "": "empty expression",
-    "   ": "empty expression",
+    "{'a': 1}": "Dict tidak diizinkan dalam ekspresi",
+    "{1, 2}": "Set tidak diizinkan dalam ekspresi",
+    "f'{capaian}'": "JoinedStr tidak diizinkan dalam ekspresi",
+    "nilai[0:2]": "Slice tidak diizinkan dalam ekspresi",
+    "nilai[0][0]": "hanya data tugas yang boleh diindeks",
+    "'abc'[0]": "hanya data tugas yang boleh diindeks",
+    "len(nilai, key=1)": "argumen bernama (keyword argument) tidak diizinkan",
+    "len(*nilai)": "Starred tidak diizinkan dalam ekspresi",
+    "b'x'": "literal b'x' tidak diizinkan",
+    "1j": "literal 1j tidak diizinkan",
+    "...": "literal Ellipsis tidak diizinkan",
+    "jumlah @ jumlah": "MatMult tidak diizinkan dalam ekspresi",
+    "jumlah << 100000": "LShift tidak diizinkan dalam ekspresi",
+    "~jumlah": "Invert tidak diizinkan dalam ekspresi",
+    "await x": "Await tidak diizinkan dalam ekspresi",
+    "(y := 1)": "NamedExpr tidak diizinkan dalam ekspresi",
+    "a = 1": "bukan ekspresi yang sah: invalid syntax",
+    "x; y": "bukan ekspresi yang sah: invalid syntax",
+    "": "ekspresi kosong",
+    "   ": "ekspresi kosong",
 }
 
 
@@ -144,28 +144,28 @@ def test_refused_by_evaluate_too(expression):
 
 
 def test_check_refuses_non_strings():
-    with pytest.raises(ExpressionError, match="empty expression"):
+    with pytest.raises(ExpressionError, match="ekspresi kosong"):
         check(None)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("expression,data,fragment", [
-    ("belum_diisi == True", {}, "cannot evaluate 'belum_diisi == True'"),
-    ("jumlah / 0", {"jumlah": 1}, "cannot evaluate 'jumlah / 0'"),
-    ("nilai[10]", {"nilai": [1]}, "cannot evaluate 'nilai[10]'"),
-    ("int(capaian)", {"capaian": "x"}, "cannot evaluate 'int(capaian)'"),
-    ("'a' * 1000000000", {}, "cannot evaluate"),       # simpleeval's length guard, not a 1 GB string
-    ("[0] * 1000000000", {}, "cannot evaluate"),
-    ("capaian * 100000000", {"capaian": "xx"}, "cannot evaluate"),
+    ("belum_diisi == True", {}, "'belum_diisi == True' tidak dapat dihitung"),
+    ("jumlah / 0", {"jumlah": 1}, "'jumlah / 0' tidak dapat dihitung"),
+    ("nilai[10]", {"nilai": [1]}, "'nilai[10]' tidak dapat dihitung"),
+    ("int(capaian)", {"capaian": "x"}, "'int(capaian)' tidak dapat dihitung"),
+    ("'a' * 1000000000", {}, "tidak dapat dihitung"),       # simpleeval's length guard, not a 1 GB string
+    ("[0] * 1000000000", {}, "tidak dapat dihitung"),
+    ("capaian * 100000000", {"capaian": "xx"}, "tidak dapat dihitung"),
     # Every value stays small (small sizes here: without the bounds each would simply succeed,
     # and at full size they held a request for minutes, e.g. len(str([[1]*99999]*99999))).
-    ("len(str([[1] * 100] * 100)) > 0", {}, "a list cannot be repeated"),
-    ("3 * nilai", {"nilai": [1]}, "a list cannot be repeated"),
-    ("'x' * 20000", {}, "text longer than 10000 characters"),
-    ("capaian + capaian", {"capaian": "x" * 6000}, "a value longer than 10000"),
-    ("round(1, -100)", {}, "round() keeps between -15 and 15 digits"),
-    ("'%05d' % 1", {}, "text cannot be formatted with %"),
-    ("str(nilai)", {"nilai": [1, 2]}, "str() takes a single value, not a list"),
-    ("lower(nilai)", {"nilai": [1, 2]}, "lower() takes a single value"),
+    ("len(str([[1] * 100] * 100)) > 0", {}, "daftar tidak dapat diulang"),
+    ("3 * nilai", {"nilai": [1]}, "daftar tidak dapat diulang"),
+    ("'x' * 20000", {}, "teks lebih dari 10000 karakter"),
+    ("capaian + capaian", {"capaian": "x" * 6000}, "nilai lebih panjang dari 10000"),
+    ("round(1, -100)", {}, "round() menyimpan antara -15 dan 15 digit"),
+    ("'%05d' % 1", {}, "teks tidak dapat diformat dengan %"),
+    ("str(nilai)", {"nilai": [1, 2]}, "str() hanya menerima satu nilai, bukan list"),
+    ("lower(nilai)", {"nilai": [1, 2]}, "lower() hanya menerima satu nilai"),
 ])
 def test_evaluation_errors_are_expression_errors(expression, data, fragment):
     started = time.perf_counter()

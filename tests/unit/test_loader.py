@@ -202,222 +202,222 @@ def _yaml(fn: Callable[[str], str]):
 BROKEN = {
     "unknown lane role": (
         _bpmn(lambda t: replace_once(t, 'alur:role="teknis"', 'alur:role="keuangan"')),
-        [(BPMN, "Lane_Teknis", "unknown lane 'Tim Teknis'",
-          "its role 'keuangan' is not one of the office's roles (administrasi, teknis, implementasi, sekretaris)")],
+        [(BPMN, "Lane_Teknis", "lane 'Tim Teknis' tidak dikenal",
+          "perannya 'keuangan' bukan salah satu peran kantor (administrasi, teknis, implementasi, sekretaris)")],
         True),
     "unknown lane read from its name": (
         _bpmn(lambda t: replace_once(t, 'name="Tim Teknis" alur:role="teknis"', 'name="Tim Keuangan"')),
-        [(BPMN, "Lane_Teknis", "unknown lane 'Tim Keuangan'", "its role 'keuangan'")],
+        [(BPMN, "Lane_Teknis", "lane 'Tim Keuangan' tidak dikenal", "perannya 'keuangan'")],
         True),
     "bad lane scope": (
         _bpmn(lambda t: replace_once(t, 'alur:role="teknis" alur:scope="bidang"',
                                      'alur:role="teknis" alur:scope="kota"')),
-        [(BPMN, "Lane_Teknis", "lane scope must be bidang or office, not 'kota'")],
+        [(BPMN, "Lane_Teknis", "cakupan lane harus bidang atau office, bukan 'kota'")],
         True),
     "user task outside any lane": (
         _bpmn(lambda t: replace_once(t, "<bpmn:flowNodeRef>Step_04</bpmn:flowNodeRef>", "")),
-        [(BPMN, "Step_04", "user task 'Melakukan verifikasi hasil kegiatan dan layanan bidang' is outside any lane")],
+        [(BPMN, "Step_04", "user task 'Melakukan verifikasi hasil kegiatan dan layanan bidang' tidak berada di lane mana pun")],
         True),
     "step without a standard time": (
         _bpmn(lambda t: remove_element(t, "boundaryEvent", "Timer_04")),
-        [(BPMN, "Step_04", "has no standard time", "non-interrupting timer boundary event with a duration")],
+        [(BPMN, "Step_04", "belum memiliki mutu baku waktu", "timer boundary event non-interrupting yang berdurasi")],
         True),
     "timer without a duration": (
         _bpmn(lambda t: replace_once(
             t, '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT120M</bpmn:timeDuration>', "")),
-        [(BPMN, "Timer_06", "the timer needs a duration (timeDuration), e.g. PT30M")],
+        [(BPMN, "Timer_06", "timer memerlukan durasi (timeDuration), mis. PT30M")],
         True),
     "gateway flow without a condition and no default": (
         _bpmn(_no_condition),
-        [(BPMN, "Flow_05_Tidak", "gateway flow without a condition and 'Gateway_05' has no default flow")],
+        [(BPMN, "Flow_05_Tidak", "alur percabangan tanpa kondisi, padahal 'Gateway_05' tidak memiliki alur bawaan (default flow)")],
         True),
     "unreachable element": (
         _bpmn(lambda t: replace_once(t, 'sourceRef="Gateway_12" targetRef="Step_13"',
                                      'sourceRef="Gateway_12" targetRef="Step_14"')),
-        [(BPMN, "Step_13", "userTask 'Menganalisa dan mencari Solusi Permasalahan' is unreachable from the start"),
-         (BPMN, "Timer_13", "boundaryEvent '1 Hari' is unreachable from the start event")],
+        [(BPMN, "Step_13", "userTask 'Menganalisa dan mencari Solusi Permasalahan' tidak dapat dicapai dari start event"),
+         (BPMN, "Timer_13", "boundaryEvent '1 Hari' tidak dapat dicapai dari start event")],
         True),
     "form field of unknown type": (
         _yaml(lambda t: replace_once(t, "label: Jumlah penerima layanan, type: number}",
                                      "label: Jumlah penerima layanan, type: angka}")),
-        [(YAML, "steps.3.form.jumlah_penerima_manfaat", "unknown field type 'angka'",
-          "expected one of text, number, date, boolean, choice, file")],
+        [(YAML, "steps.3.form.jumlah_penerima_manfaat", "jenis isian 'angka' tidak dikenal",
+          "yang dikenal: text, number, date, boolean, choice, file")],
         True),
     "choice field without choices": (
         _yaml(lambda t: replace_once(t, "choices: [Sesuai rencana, Sebagian, Tidak tercapai]", "choices: []")),
-        [(YAML, "steps.10.form.capaian", "a choice field needs a non-empty 'choices' list")],
+        [(YAML, "steps.10.form.capaian", "isian choice memerlukan daftar 'choices' yang tidak kosong")],
         True),
     "malformed XML": (
         _bpmn(lambda t: replace_once(t, "</bpmn:process>", "")),
-        [(BPMN, "-", "malformed XML: mismatched tag: line")],
+        [(BPMN, "-", "XML rusak: mismatched tag: line")],
         True),
     "duration that cannot be read": (
         _bpmn(lambda t: replace_once(t, ">PT120M<", ">PT30X<")),
-        [(BPMN, "Timer_06", "cannot read duration 'PT30X'", "P7D, PT2H or PT30M")],
+        [(BPMN, "Timer_06", "durasi 'PT30X' tidak terbaca", "P7D, PT2H atau PT30M")],
         True),
     "duration with two components": (
         _bpmn(lambda t: replace_once(t, ">PT120M<", ">PT1H60M<")),
-        [(BPMN, "Timer_06", "cannot read duration 'PT1H60M'")],
+        [(BPMN, "Timer_06", "durasi 'PT1H60M' tidak terbaca")],
         True),
     "missing alur:step": (
         _bpmn(lambda t: replace_once(t, ' alur:step="7"', "")),
-        [(BPMN, "Step_07", "step has no SOP number (attribute alur:step)")],
+        [(BPMN, "Step_07", "langkah belum memiliki nomor SOP (atribut alur:step)")],
         False),  # the YAML's step 7 is then also reported as having no step in the diagram
     "alur:step that is not a number": (
         _bpmn(lambda t: replace_once(t, 'alur:step="7"', 'alur:step="tujuh"')),
-        [(BPMN, "Step_07", "SOP number 'tujuh' must be a positive whole number")],
+        [(BPMN, "Step_07", "nomor SOP 'tujuh' harus bilangan bulat positif")],
         False),
     "duplicate step number": (
         _bpmn(lambda t: replace_once(t, 'alur:step="7"', 'alur:step="6"')),
-        [(BPMN, "Step_07", "SOP number 6 is already used by 'Step_06'"),
-         (YAML, "steps.7", "there is no step 7 in the diagram")],
+        [(BPMN, "Step_07", "nomor SOP 6 sudah dipakai oleh 'Step_06'"),
+         (YAML, "steps.7", "tidak ada langkah 7 pada diagram")],
         True),
     "YAML step number not in the diagram": (
         _yaml(lambda t: t + "  16:\n    kelengkapan: Arsip\n"),
-        [(YAML, "steps.16", "there is no step 16 in the diagram")],
+        [(YAML, "steps.16", "tidak ada langkah 16 pada diagram")],
         True),
     "malformed YAML": (
         _yaml(lambda t: replace_once(t, "    kelengkapan: Rapat Koordinasi", YAML_BAD_LINE)),
         [(YAML, f"line {_yaml_line(SEED_YAML.replace('    kelengkapan: Rapat Koordinasi', YAML_BAD_LINE), YAML_BAD_LINE)}",
-          "malformed YAML: mapping values are not allowed here")],
-        True),  # and no follow-on "condition reads ..., which no form provides"
+          "YAML rusak: mapping values are not allowed here")],
+        True),  # and no follow-on "kondisi membaca ..., which no form provides"
     "YAML value that is not a date": (
         _yaml(lambda t: replace_once(t, "tanggal_efektif: 2025-05-22", "tanggal_efektif: 2025-13-45")),
         [(YAML, f"line {_yaml_line(SEED_YAML, '  tanggal_efektif: 2025-05-22')}",
-          "malformed YAML: cannot read '2025-13-45' as timestamp: month must be in 1..12")],
+          "YAML rusak: '2025-13-45' tidak terbaca sebagai timestamp: month must be in 1..12")],
         True),
     "YAML that is not a mapping": (
         _yaml(lambda t: "- sop\n- steps\n"),
-        [(YAML, "-", "the file must be a mapping with 'sop', 'counting' and 'steps'")],
+        [(YAML, "-", "berkas harus berupa mapping dengan kunci 'sop', 'counting' dan 'steps'")],
         True),
     "unknown YAML key": (
         _yaml(lambda t: t + "langkah: {}\n"),
-        [(YAML, "langkah", "unknown key (expected sop, counting, steps, questions)")],
+        [(YAML, "langkah", "kunci tidak dikenal (yang dikenal: sop, counting, steps, questions)")],
         True),
     "open questions left by an import": (
         _yaml(lambda t: t + "questions:\n  - {id: Step_04.pelaksana, element: Step_04, text: 'Who does it?'}\n"
                             "  - {element: Gateway_12}\n"),
-        [(YAML, "Step_04", "open question Step_04.pelaksana: Who does it?", "remove it from 'questions'"),
-         (YAML, "questions[1]", "a question needs at least 'element' and 'text'")],
+        [(YAML, "Step_04", "pertanyaan terbuka Step_04.pelaksana: Who does it?", "lalu hapus dari 'questions'"),
+         (YAML, "questions[1]", "pertanyaan memerlukan paling tidak 'element' dan 'text'")],
         True),
     "unknown header field": (
         _yaml(lambda t: replace_once(t, "  nomor:", "  nomer:")),
-        [(YAML, "sop.nomer", "unknown header field")],
+        [(YAML, "sop.nomer", "isian kop SOP tidak dikenal")],
         True),
     "condition reading a name no form provides": (
         _bpmn(lambda t: replace_once(t, "terverifikasi == True", "disetujui == True")),
-        [(BPMN, "Flow_05_Ya", "condition reads 'disetujui', which no step's form provides")],
+        [(BPMN, "Flow_05_Ya", "kondisi membaca 'disetujui', yang tidak disediakan formulir langkah mana pun")],
         True),
     "condition on a flow that does not leave a gateway": (
         _bpmn(lambda t: replace_once(
             t, '<bpmn:sequenceFlow id="Flow_06_07" sourceRef="Step_06" targetRef="Step_07" />',
             '<bpmn:sequenceFlow id="Flow_06_07" sourceRef="Step_06" targetRef="Step_07">'
             '<bpmn:conditionExpression>data_dikumpulkan != ""</bpmn:conditionExpression></bpmn:sequenceFlow>')),
-        [(BPMN, "Flow_06_07", "conditions are only allowed on flows leaving an exclusive gateway")],
+        [(BPMN, "Flow_06_07", "kondisi hanya boleh ada pada alur yang keluar dari exclusive gateway")],
         True),
     "interrupting timer": (
         _bpmn(lambda t: replace_once(t, 'id="Timer_09" name="5 Menit" cancelActivity="false"',
                                      'id="Timer_09" name="5 Menit" cancelActivity="true"')),
-        [(BPMN, "Timer_09", 'the standard-time timer must be non-interrupting (cancelActivity="false")')],
+        [(BPMN, "Timer_09", 'timer mutu baku waktu harus non-interrupting (cancelActivity="false")')],
         True),
     "timer interrupting by default": (
         _bpmn(lambda t: replace_once(t, 'id="Timer_09" name="5 Menit" cancelActivity="false"',
                                      'id="Timer_09" name="5 Menit"')),
-        [(BPMN, "Timer_09", "must be non-interrupting")],
+        [(BPMN, "Timer_09", "harus non-interrupting")],
         True),
     "script task": (
         _bpmn(lambda t: replace_once(
             t, '<bpmn:endEvent id="Selesai"',
             '<bpmn:scriptTask id="Script_1" name="Hitung"><bpmn:script>import os</bpmn:script></bpmn:scriptTask>'
             '<bpmn:endEvent id="Selesai"')),
-        [(BPMN, "Script_1", "script tasks are not allowed: a diagram cannot run code on the server")],
+        [(BPMN, "Script_1", "script task tidak diizinkan: diagram tidak boleh menjalankan kode di server")],
         True),
     "service task in place of a step": (
         _bpmn(lambda t: re.sub(r'<bpmn:userTask (id="Step_13"[^>]*)>(.*?)</bpmn:userTask>',
                                r"<bpmn:serviceTask \1>\2</bpmn:serviceTask>", t, count=1, flags=re.S)),
-        [(BPMN, "Step_13", "serviceTask is not supported (Alur runs user tasks, exclusive gateways"),
-         (BPMN, "Timer_13", "a timer boundary event must be attached to a user task")],
+        [(BPMN, "Step_13", "serviceTask tidak didukung (Alur menjalankan user task, exclusive gateway"),
+         (BPMN, "Timer_13", "timer boundary event harus menempel pada user task")],
         False),
     "sub-process": (
         _bpmn(lambda t: replace_once(t, '<bpmn:endEvent id="Selesai"',
                                      '<bpmn:subProcess id="Sub_1"><bpmn:startEvent id="Sub_Start"/></bpmn:subProcess>'
                                      '<bpmn:endEvent id="Selesai"')),
-        [(BPMN, "Sub_1", "subProcess is not supported")],
+        [(BPMN, "Sub_1", "subProcess tidak didukung")],
         True),
     "multi-instance step": (
         _bpmn(lambda t: replace_once(t, "<bpmn:outgoing>Flow_13_14</bpmn:outgoing>",
                                      "<bpmn:outgoing>Flow_13_14</bpmn:outgoing>"
                                      '<bpmn:multiInstanceLoopCharacteristics isSequential="true"/>')),
-        [(BPMN, "Step_13", "loop and multi-instance steps are not supported")],
+        [(BPMN, "Step_13", "langkah berulang (loop) dan multi-instance tidak didukung")],
         True),
     "two outgoing flows from a step": (
         _bpmn(lambda t: replace_once(t, '<bpmn:sequenceFlow id="Flow_13_14"',
                                      '<bpmn:sequenceFlow id="Flow_13_15" sourceRef="Step_13" targetRef="Step_15" />'
                                      '<bpmn:sequenceFlow id="Flow_13_14"')),
-        [(BPMN, "Step_13", "a step may have only one outgoing flow; put decisions in a gateway")],
+        [(BPMN, "Step_13", "langkah hanya boleh memiliki satu alur keluar; letakkan keputusan di gateway")],
         True),
     "flow to an element that does not exist": (
         _bpmn(lambda t: replace_once(t, 'sourceRef="Step_14" targetRef="Step_15"', 'sourceRef="Step_14" targetRef="Step_99"')),
-        [(BPMN, "Flow_14_15", "target 'Step_99' is not an element of the process")],
+        [(BPMN, "Flow_14_15", "target 'Step_99' bukan elemen proses ini")],
         True),
     "no start event": (
         _bpmn(lambda t: remove_element(t, "startEvent", "Mulai")),
-        [(BPMN, "monev_kegiatan_bidang", "the process needs exactly one start event, found 0")],
+        [(BPMN, "monev_kegiatan_bidang", "proses harus memiliki tepat satu start event, ada 0")],
         False),
     "two start events": (
         _bpmn(lambda t: replace_once(t, '<bpmn:endEvent id="Selesai"',
                                      '<bpmn:startEvent id="Mulai_2"><bpmn:outgoing>Flow_M2</bpmn:outgoing>'
                                      '</bpmn:startEvent><bpmn:sequenceFlow id="Flow_M2" sourceRef="Mulai_2" '
                                      'targetRef="Step_09"/><bpmn:endEvent id="Selesai"')),
-        [(BPMN, "monev_kegiatan_bidang", "the process needs exactly one start event, found 2")],
+        [(BPMN, "monev_kegiatan_bidang", "proses harus memiliki tepat satu start event, ada 2")],
         True),
     "timer start event": (
         _bpmn(lambda t: replace_once(t, '<bpmn:startEvent id="Mulai" name="Mulai">',
                                      '<bpmn:startEvent id="Mulai" name="Mulai"><bpmn:timerEventDefinition/>')),
-        [(BPMN, "Mulai", "a start event with timerEventDefinition is not supported")],
+        [(BPMN, "Mulai", "start event dengan timerEventDefinition tidak didukung")],
         True),
     "no end event": (
         _bpmn(lambda t: replace_once(t, '<bpmn:endEvent id="Selesai" name="Selesai">',
                                      '<bpmn:exclusiveGateway id="Selesai" name="Selesai">').replace(
             "<bpmn:incoming>Flow_15_Selesai</bpmn:incoming>\n    </bpmn:endEvent>",
             "<bpmn:incoming>Flow_15_Selesai</bpmn:incoming>\n    </bpmn:exclusiveGateway>")),
-        [(BPMN, "monev_kegiatan_bidang", "the process has no end event"),
-         (BPMN, "Selesai", "exclusiveGateway 'Selesai' has no outgoing flow")],
+        [(BPMN, "monev_kegiatan_bidang", "proses tidak memiliki end event"),
+         (BPMN, "Selesai", "exclusiveGateway 'Selesai' tidak memiliki alur keluar")],
         True),
     "two processes in one file": (
         _bpmn(lambda t: replace_once(t, "</bpmn:process>",
                                      '</bpmn:process><bpmn:process id="lain" isExecutable="true" />')),
-        [(BPMN, "-", "the document has several processes (monev_kegiatan_bidang, lain); "
-                     "Alur runs one process per file")],
+        [(BPMN, "-", "dokumen memiliki beberapa process (monev_kegiatan_bidang, lain); "
+                     "Alur menjalankan satu process per berkas")],
         True),
     "no process at all": (
         _bpmn(lambda t: re.sub(r"<bpmn:process .*</bpmn:process>", "", t, flags=re.S)),
-        [(BPMN, "-", "the document has no process")],
+        [(BPMN, "-", "dokumen tidak memiliki process")],
         True),
     "external entity (XXE)": (
         lambda: (_xxe(), SEED_YAML),
-        [(BPMN, "-", "document type declarations and entities are not allowed")],
+        [(BPMN, "-", "deklarasi tipe dokumen (DTD) dan entity tidak diizinkan")],
         True),
     "any DTD at all": (
         lambda: ('<?xml version="1.0"?><!DOCTYPE bpmn:definitions>' + SEED_BPMN.split("?>", 1)[1], SEED_YAML),
-        [(BPMN, "-", "document type declarations and entities are not allowed")],
+        [(BPMN, "-", "deklarasi tipe dokumen (DTD) dan entity tidak diizinkan")],
         True),
     "oversized BPMN": (
         _bpmn(lambda t: replace_once(t, "</bpmn:definitions>",
                                      "<!--" + "x" * bpmn_module.MAX_BPMN_BYTES + "--></bpmn:definitions>")),
-        [(BPMN, "-", "file is larger than 2048 KiB")],
+        [(BPMN, "-", "berkas lebih dari 2048 KiB")],
         True),
     "oversized YAML": (
         _yaml(lambda t: t + "# " + "x" * 600 * 1024 + "\n"),
-        [(YAML, "-", "file is larger than 512 KiB")],
+        [(YAML, "-", "berkas lebih dari 512 KiB")],
         True),
     "non-BPMN XML root": (
         lambda: ('<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><body/></html>', SEED_YAML),
-        [(BPMN, "-", "not a BPMN 2.0 document (root must be bpmn:definitions)")],
+        [(BPMN, "-", "bukan dokumen BPMN 2.0 (elemen akarnya harus bpmn:definitions)")],
         True),
     "definitions in another namespace": (
         _bpmn(lambda t: t.replace("http://www.omg.org/spec/BPMN/20100524/MODEL", "http://example.org/bpmn")),
-        [(BPMN, "-", "not a BPMN 2.0 document")],
+        [(BPMN, "-", "bukan dokumen BPMN 2.0")],
         True),
 }
 
@@ -444,7 +444,7 @@ def test_billion_laughs_is_refused_quickly():
     started = time.perf_counter()
     found = problems_of(text)
     elapsed = time.perf_counter() - started
-    assert found == [Problem(BPMN, "-", "document type declarations and entities are not allowed")]
+    assert found == [Problem(BPMN, "-", "deklarasi tipe dokumen (DTD) dan entity tidak diizinkan")]
     assert elapsed < 1.0
 
 
@@ -454,7 +454,7 @@ def test_external_entity_is_not_read():
 
 
 def test_yaml_aliases_are_refused_quickly():
-    # The YAML "billion laughs" in a header field: seven levels of aliases, 10**7 strings
+    # The YAML "billion laughs" in a header field: seven levels of alias, 10**7 strings
     # for the header code to walk once expanded (nine levels would be 10**9).
     levels = ["    - &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"] + [
         f"    - &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 8)]
@@ -464,12 +464,12 @@ def test_yaml_aliases_are_refused_quickly():
     found = problems_of(yaml_text=text)
     assert time.perf_counter() - started < 1.0
     line = _yaml_line(text, levels[1])
-    assert found == [Problem(YAML, f"line {line}", "malformed YAML: aliases (*a0) are not allowed")]
+    assert found == [Problem(YAML, f"line {line}", "YAML rusak: alias (*a0) tidak diizinkan")]
 
 
 def test_recursive_yaml_is_refused():
     text = replace_once(SEED_YAML, 'nomor: "000.8.3.3/327"', "nomor: &x [*x]")
-    find(problems_of(yaml_text=text), YAML, "line 6", "aliases (*x) are not allowed")
+    find(problems_of(yaml_text=text), YAML, "line 6", "alias (*x) tidak diizinkan")
 
 
 def test_several_problems_are_all_reported():
@@ -488,14 +488,14 @@ def test_several_problems_are_all_reported():
         load_texts(text, yaml_text)
     found = caught.value.problems
     expected = [
-        (BPMN, "Step_04", "outside any lane"),
-        (BPMN, "Flow_05_Tidak", "without a condition"),
-        (BPMN, "Timer_06", "cannot read duration 'PT30X'"),
+        (BPMN, "Step_04", "tidak berada di lane mana pun"),
+        (BPMN, "Flow_05_Tidak", "tanpa kondisi"),
+        (BPMN, "Timer_06", "durasi 'PT30X' tidak terbaca"),
         (BPMN, "Timer_09", "non-interrupting"),
-        (BPMN, "Flow_12_Ya", "condition reads 'kendala'"),
-        (BPMN, "Script_1", "script tasks are not allowed"),
-        (YAML, "steps.3.form.jumlah_penerima_manfaat", "unknown field type 'angka'"),
-        (YAML, "steps.16", "there is no step 16 in the diagram"),
+        (BPMN, "Flow_12_Ya", "kondisi membaca 'kendala'"),
+        (BPMN, "Script_1", "script task tidak diizinkan"),
+        (YAML, "steps.3.form.jumlah_penerima_manfaat", "jenis isian 'angka' tidak dikenal"),
+        (YAML, "steps.16", "tidak ada langkah 16 pada diagram"),
     ]
     for file, element, fragment in expected:
         find(found, file, element, fragment)
@@ -511,8 +511,8 @@ def test_yaml_of_a_step_with_a_diagram_problem_is_still_checked():
     yaml_text = replace_once(SEED_YAML, "{name: hasil_verifikasi, label: Hasil pemeriksaan, type: text",
                              "{name: hasil_verifikasi, label: Hasil pemeriksaan, type: teks")
     found = problems_of(text, yaml_text)
-    find(found, BPMN, "Step_04", "outside any lane")
-    find(found, YAML, "steps.4.form.hasil_verifikasi", "unknown field type 'teks'")
+    find(found, BPMN, "Step_04", "tidak berada di lane mana pun")
+    find(found, YAML, "steps.4.form.hasil_verifikasi", "jenis isian 'teks' tidak dikenal")
     assert len(found) == 2
 
 
@@ -548,7 +548,7 @@ def test_validate_paths_on_a_yaml_path_checks_its_bpmn(copy):
     bpmn_path.write_text(replace_once(SEED_BPMN, ">PT120M<", ">PT30X<"), encoding="utf-8")
     found = validate_paths([yaml_path])
     assert found == [Problem(str(bpmn_path), "Timer_06", found[0].message)]
-    assert "cannot read duration 'PT30X'" in found[0].message
+    assert "durasi 'PT30X' tidak terbaca" in found[0].message
     # Both files of one definition are checked once, not twice.
     assert validate_paths([bpmn_path, yaml_path]) == found
 
@@ -556,14 +556,14 @@ def test_validate_paths_on_a_yaml_path_checks_its_bpmn(copy):
 def test_validate_paths_names_the_yaml_file(copy):
     bpmn_path, yaml_path = copy
     yaml_path.write_text(SEED_YAML + "  16:\n    output: x\n", encoding="utf-8")
-    assert validate_paths([bpmn_path]) == [Problem(str(yaml_path), "steps.16", "there is no step 16 in the diagram")]
+    assert validate_paths([bpmn_path]) == [Problem(str(yaml_path), "steps.16", "tidak ada langkah 16 pada diagram")]
 
 
 def test_validate_paths_missing_file(tmp_path):
     missing = tmp_path / "tidak_ada.bpmn"
-    assert validate_paths([missing]) == [Problem(str(missing), "-", "file not found")]
+    assert validate_paths([missing]) == [Problem(str(missing), "-", "berkas tidak ditemukan")]
     assert validate_paths([tmp_path / "tidak_ada.yaml"]) == [
-        Problem(str(tmp_path / "tidak_ada.yaml"), "-", "file not found")]
+        Problem(str(tmp_path / "tidak_ada.yaml"), "-", "berkas tidak ditemukan")]
 
 
 def test_validate_paths_on_a_directory_is_a_problem_not_a_crash(tmp_path):
@@ -571,7 +571,7 @@ def test_validate_paths_on_a_directory_is_a_problem_not_a_crash(tmp_path):
     folder.mkdir()
     [problem] = validate_paths([folder])
     assert (problem.file, problem.element) == (str(folder), "-")
-    assert "cannot read the file" in problem.message
+    assert "berkas tidak dapat dibaca" in problem.message
 
 
 def test_load_file_without_yaml_reports_the_missing_forms(copy):
@@ -580,7 +580,7 @@ def test_load_file_without_yaml_reports_the_missing_forms(copy):
     with pytest.raises(DefinitionError) as caught:
         load_file(bpmn_path)
     # Without the YAML no form provides the decisions' data.
-    find(caught.value.problems, str(bpmn_path), "Flow_05_Ya", "condition reads 'terverifikasi'")
+    find(caught.value.problems, str(bpmn_path), "Flow_05_Ya", "kondisi membaca 'terverifikasi'")
 
 
 def test_load_file_reads_latin1(copy):
@@ -616,51 +616,51 @@ def _simple_process(pid: str = "Process_1", executable: str = "true", inner: str
 
 
 EXOTIC = {
-    "empty string": ("", "malformed XML"),
-    "whitespace": ("  \n\t", "malformed XML"),
-    "random bytes": (bytes(range(256)).decode("latin-1") * 4, "malformed XML"),
-    "a NUL byte": ("\x00", "malformed XML"),
-    "JSON": ('{"definitions": []}', "malformed XML"),
-    "YAML in the BPMN slot": (SEED_YAML, "malformed XML"),
-    "BPMN without lanes (bpmn.io)": (HEAD + _simple_process() + TAIL, "outside any lane"),
+    "empty string": ("", "XML rusak"),
+    "whitespace": ("  \n\t", "XML rusak"),
+    "random bytes": (bytes(range(256)).decode("latin-1") * 4, "XML rusak"),
+    "a NUL byte": ("\x00", "XML rusak"),
+    "JSON": ('{"definitions": []}', "XML rusak"),
+    "YAML in the BPMN slot": (SEED_YAML, "XML rusak"),
+    "BPMN without lanes (bpmn.io)": (HEAD + _simple_process() + TAIL, "tidak berada di lane mana pun"),
     "collaboration of two participants": (
         HEAD + '<bpmn:collaboration id="C"><bpmn:participant id="P1" processRef="A"/>'
                '<bpmn:participant id="P2" processRef="B"/><bpmn:messageFlow id="M" sourceRef="A_task" '
                'targetRef="B_task"/></bpmn:collaboration>' + _simple_process("A") + _simple_process("B") + TAIL,
-        "several processes (A, B)"),
+        "beberapa process (A, B)"),
     "collaboration with one executable process": (
         HEAD + '<bpmn:collaboration id="C"><bpmn:participant id="P1" processRef="A"/>'
                '<bpmn:participant id="P2" processRef="B"/></bpmn:collaboration>'
         + _simple_process("A") + _simple_process("B", executable="false") + TAIL,
-        "user task 'Periksa' is outside any lane"),
+        "user task 'Periksa' tidak berada di lane mana pun"),
     "camunda:formField extension": (
         HEAD + _simple_process(inner='<bpmn:extensionElements><camunda:formData><camunda:formField id="nama" '
                                      'label="Nama" type="string"/></camunda:formData></bpmn:extensionElements>')
-        + TAIL, "has no standard time"),
+        + TAIL, "belum memiliki mutu baku waktu"),
     "intermediate timer event": (
         HEAD + '<bpmn:process id="P" isExecutable="true"><bpmn:startEvent id="s"/>'
                '<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H'
                '</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent><bpmn:endEvent id="e"/>'
                '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wait"/>'
                '<bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="e"/></bpmn:process>' + TAIL,
-        "intermediateCatchEvent is not supported"),
+        "intermediateCatchEvent tidak didukung"),
     "parallel gateway": (
         HEAD + '<bpmn:process id="P" isExecutable="true"><bpmn:startEvent id="s"/>'
                '<bpmn:parallelGateway id="fork"/><bpmn:endEvent id="e"/>'
                '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="fork"/>'
                '<bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="e"/></bpmn:process>' + TAIL,
-        "parallelGateway is not supported"),
+        "parallelGateway tidak didukung"),
     "boundary error event": (
         HEAD + _simple_process("P").replace(
             "</bpmn:process>", '<bpmn:boundaryEvent id="err" attachedToRef="P_task">'
                                '<bpmn:errorEventDefinition/></bpmn:boundaryEvent></bpmn:process>') + TAIL,
-        "only timer boundary events (a step's standard time) are supported"),
+        "hanya timer boundary event (mutu baku waktu langkah) yang didukung"),
     "boundary timer on nothing": (
         HEAD + _simple_process("P").replace(
             "</bpmn:process>", '<bpmn:boundaryEvent id="t" cancelActivity="false" attachedToRef="nope">'
                                '<bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration>'
                                '</bpmn:timerEventDefinition></bpmn:boundaryEvent></bpmn:process>') + TAIL,
-        "a timer boundary event must be attached to a user task"),
+        "timer boundary event harus menempel pada user task"),
     "elements without ids": (
         HEAD + '<bpmn:process><bpmn:startEvent/><bpmn:userTask/><bpmn:userTask/><bpmn:sequenceFlow/>'
                '<bpmn:laneSet><bpmn:lane><bpmn:flowNodeRef/></bpmn:lane></bpmn:laneSet></bpmn:process>' + TAIL,
@@ -671,13 +671,13 @@ EXOTIC = {
                                 '<bpmn:childLaneSet id="cls"><bpmn:lane id="inner" name="Tim Teknis">'
                                 '<bpmn:flowNodeRef>P_task</bpmn:flowNodeRef></bpmn:lane></bpmn:childLaneSet>'
                                 '</bpmn:lane></bpmn:laneSet><bpmn:startEvent', 1) + TAIL,
-        "has no standard time"),
+        "belum memiliki mutu baku waktu"),
     "comments and processing instructions": (
-        HEAD + "<!-- c --><?pi x?>" + _simple_process() + TAIL, "outside any lane"),
+        HEAD + "<!-- c --><?pi x?>" + _simple_process() + TAIL, "tidak berada di lane mana pun"),
     "end event with a message": (
         HEAD + _simple_process("P").replace('<bpmn:endEvent id="P_end">',
                                             '<bpmn:endEvent id="P_end"><bpmn:messageEventDefinition/>') + TAIL,
-        "an end event with messageEventDefinition is not supported"),
+        "end event dengan messageEventDefinition tidak didukung"),
 }
 
 
@@ -762,7 +762,7 @@ def test_mutated_seed_yaml_is_loaded_or_refused_cleanly(edits):
 def test_not_before_names_another_date_field_of_the_same_form(bad):
     yaml_text = replace_once(SEED_YAML, "not_before: tanggal_mulai}", f"not_before: {bad}}}")
     find(problems_of(yaml_text=yaml_text), "sop.yaml", "steps.1.form.tanggal_selesai",
-         "not_before must name another date field")
+         "not_before harus menyebut isian date lain")
 
 
 def test_the_seed_refuses_an_end_of_implementation_before_its_start(seed):
@@ -793,7 +793,7 @@ def test_a_gateway_without_a_default_whose_conditions_may_all_be_false_is_warned
     assert (warning.file, warning.element) == (BPMN, "Gateway_05")
     assert warning.message == ("percabangan Terverifikasi? tidak memiliki alur bawaan: bila tidak ada kondisinya yang "
                                "terpenuhi, langkah sebelumnya ditolak saat diselesaikan; tetapkan alur bawaan")
-    assert str(warning) == f"{BPMN}: Gateway_05: warning: {warning.message}"
+    assert str(warning) == f"{BPMN}: Gateway_05: peringatan: {warning.message}"
 
 
 @pytest.mark.parametrize("field,choices,conditions,warned", [

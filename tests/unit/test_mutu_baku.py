@@ -68,15 +68,15 @@ def test_iso_is_read_leniently(iso):
 
 
 BAD_TEXT = {
-    "": "cannot read standard time ''",
-    "tiga hari": "cannot read standard time 'tiga hari'",
-    "5 Detik": "cannot read standard time '5 Detik'",
-    "P1Y": "cannot read standard time 'P1Y'",
-    "PT": "cannot read standard time 'PT'",
-    "P1DT2H": "cannot read standard time 'P1DT2H'",
-    "30 Menit 2 Jam": "cannot read standard time '30 Menit 2 Jam'",
-    "-5 Menit": "cannot read standard time '-5 Menit'",
-    "0 Menit": "standard time '0 Menit' must be longer than zero",
+    "": "mutu baku waktu '' tidak terbaca",
+    "tiga hari": "mutu baku waktu 'tiga hari' tidak terbaca",
+    "5 Detik": "mutu baku waktu '5 Detik' tidak terbaca",
+    "P1Y": "mutu baku waktu 'P1Y' tidak terbaca",
+    "PT": "mutu baku waktu 'PT' tidak terbaca",
+    "P1DT2H": "mutu baku waktu 'P1DT2H' tidak terbaca",
+    "30 Menit 2 Jam": "mutu baku waktu '30 Menit 2 Jam' tidak terbaca",
+    "-5 Menit": "mutu baku waktu '-5 Menit' tidak terbaca",
+    "0 Menit": "mutu baku waktu '0 Menit' harus lebih dari nol",
 }
 
 
@@ -86,25 +86,25 @@ def test_bad_text_is_refused_with_a_clear_message(text):
         MutuBaku.parse(text)
     message = str(caught.value)
     assert BAD_TEXT[text] in message
-    if "zero" not in message:
-        assert "expected '<number> Menit|Jam|Hari', e.g. '30 Menit'" in message
+    if "nol" not in message:
+        assert "tulis '<angka> Menit|Jam|Hari', mis. '30 Menit'" in message
 
 
 BAD_ISO = {
-    "": "cannot read duration ''",
-    "tiga hari": "cannot read duration 'tiga hari'",
-    "5 Detik": "cannot read duration '5 Detik'",
-    "30 Menit": "cannot read duration '30 Menit'",
-    "P1Y": "cannot read duration 'P1Y'",
-    "P": "cannot read duration 'P'",
-    "PT": "cannot read duration 'PT'",
-    "P1DT2H": "cannot read duration 'P1DT2H'",     # two components: which one is the SOP's?
-    "PT1H30M": "cannot read duration 'PT1H30M'",
-    "PT30X": "cannot read duration 'PT30X'",
-    "PT1.5H": "cannot read duration 'PT1.5H'",
-    "0 Menit": "cannot read duration '0 Menit'",
-    "PT0M": "duration 'PT0M' must be longer than zero",
-    "P0D": "duration 'P0D' must be longer than zero",
+    "": "durasi '' tidak terbaca",
+    "tiga hari": "durasi 'tiga hari' tidak terbaca",
+    "5 Detik": "durasi '5 Detik' tidak terbaca",
+    "30 Menit": "durasi '30 Menit' tidak terbaca",
+    "P1Y": "durasi 'P1Y' tidak terbaca",
+    "P": "durasi 'P' tidak terbaca",
+    "PT": "durasi 'PT' tidak terbaca",
+    "P1DT2H": "durasi 'P1DT2H' tidak terbaca",     # two components: which one is the SOP's?
+    "PT1H30M": "durasi 'PT1H30M' tidak terbaca",
+    "PT30X": "durasi 'PT30X' tidak terbaca",
+    "PT1.5H": "durasi 'PT1.5H' tidak terbaca",
+    "0 Menit": "durasi '0 Menit' tidak terbaca",
+    "PT0M": "durasi 'PT0M' harus lebih dari nol",
+    "P0D": "durasi 'P0D' harus lebih dari nol",
 }
 
 
@@ -114,8 +114,8 @@ def test_bad_iso_is_refused_with_a_clear_message(iso):
         MutuBaku.from_iso(iso)
     message = str(caught.value)
     assert BAD_ISO[iso] in message
-    if "zero" not in message:
-        assert "expected one ISO 8601 component such as P7D, PT2H or PT30M" in message
+    if "nol" not in message:
+        assert "tulis satu komponen ISO 8601 seperti P7D, PT2H atau PT30M" in message
 
 
 def test_mutu_baku_error_is_a_value_error():

@@ -99,7 +99,7 @@ def test_longer_than_ten_years_is_refused(unit, extra):
     too_long = MAX_AMOUNT[unit] + extra
     for read in (lambda: MutuBaku.parse(f"{too_long} {unit.value}"),
                  lambda: MutuBaku.from_iso(MutuBaku(too_long, unit).to_iso())):
-        with pytest.raises(MutuBakuError, match="ten years"):
+        with pytest.raises(MutuBakuError, match="lebih dari sepuluh tahun"):
             read()
 
 

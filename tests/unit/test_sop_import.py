@@ -104,8 +104,8 @@ def test_seed_text_asks_what_the_text_lost_and_cannot_be_validated_until_answere
     with pytest.raises(DefinitionError) as err:
         load(result.bpmn_xml, result.yaml_text)
     messages = [str(p) for p in err.value.problems]
-    assert any("Gateway_12: open question Gateway_12.tidak" in m for m in messages)
-    assert any("Step_04: open question Step_04.pelaksana" in m for m in messages)
+    assert any("Gateway_12: pertanyaan terbuka Gateway_12.tidak" in m for m in messages)
+    assert any("Step_04: pertanyaan terbuka Step_04.pelaksana" in m for m in messages)
 
 
 def test_seed_round_trip_gives_the_hand_made_sop_document():
@@ -185,7 +185,7 @@ def test_unmarked_actor_and_unreadable_time_are_questions_and_answers_fix_them()
     assert answered.questions == ()
     definition = load(answered.bpmn_xml, answered.yaml_text)
     assert [s.lane.role for s in definition.steps] == ["administrasi", "teknis", "sekretaris"]
-    with pytest.raises(AnswerError, match=r"Step_02.waktu: cannot read standard time 'nanti'"):
+    with pytest.raises(AnswerError, match=r"Step_02.waktu: mutu baku waktu 'nanti' tidak terbaca"):
         import_sop("a.csv", _csv(rows), answers={"Step_02": {"waktu": "nanti"}})
     with pytest.raises(AnswerError, match=r"Step_09.pelaksana: there is no such question"):
         import_sop("a.csv", _csv(rows), answers={"Step_09": {"pelaksana": "Tim Teknis"}})
