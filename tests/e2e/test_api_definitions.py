@@ -149,7 +149,7 @@ def test_saving_a_draft_returns_its_problems(rt, owner):
     saved = ok(response)
     assert (saved["key"], saved["origin"], saved["revision"], saved["saved_by"]) == (KEY, "draft", 1, OWNER)
     assert saved["deployable"] is False
-    assert any(p["element_id"] == "Step_07" and "no SOP number" in p["message"] for p in saved["problems"])
+    assert any(p["element_id"] == "Step_07" and "belum memiliki nomor SOP" in p["message"] for p in saved["problems"])
 
     source = ok(owner.get(f"/definitions/{KEY}/draft"))
     assert source["origin"] == "draft" and source["problems"] == saved["problems"]
@@ -209,7 +209,7 @@ def test_upload_of_a_camunda_file_becomes_a_draft_with_problems(owner):
     assert response.headers["Location"].endswith("/api/v1/definitions/Process_surat_masuk/draft")
     assert (draft["key"], draft["origin"], draft["revision"], draft["deployable"]) == \
         ("Process_surat_masuk", "draft", 1, False)
-    assert any(p["element"] == "Activity_kirim" and "serviceTask is not supported" in p["message"]
+    assert any(p["element"] == "Activity_kirim" and "serviceTask tidak didukung" in p["message"]
                for p in draft["problems"])
     listed = {r["key"]: r for r in ok(owner.get("/definitions"))["definitions"]}
     assert listed["Process_surat_masuk"]["version"] is None and listed["Process_surat_masuk"]["draft"]
@@ -229,7 +229,7 @@ def test_a_billion_laughs_upload_is_refused_quickly(rt, owner):
     began = time.perf_counter()
     body = error(upload(owner, BILLION_LAUGHS, filename="lol.bpmn"), 422, "invalid_data")
     assert time.perf_counter() - began < 2
-    assert "entities are not allowed" in body["message"] and "entities are not allowed" in body["fields"]["bpmn"]
+    assert "entity tidak diizinkan" in body["message"] and "entity tidak diizinkan" in body["fields"]["bpmn"]
     assert [r["key"] for r in ok(owner.get("/definitions"))["definitions"]] == [KEY]
     assert draft_row(rt, "lol") is None
 
@@ -255,7 +255,7 @@ def test_deploy_is_refused_while_the_draft_has_problems(rt, owner):
     ok(owner.put(f"/definitions/{KEY}/draft", json={"bpmn_xml": without_step_number(BPMN, "Step_07")}))
     body = error(owner.post(f"/definitions/{KEY}/draft/deploy"), 422, "invalid_data")
     assert "masalah" in body["message"]
-    assert "no SOP number" in body["fields"]["Step_07"]
+    assert "belum memiliki nomor SOP" in body["fields"]["Step_07"]
     assert [v["version"] for v in ok(owner.get(f"/definitions/{KEY}/versions"))["versions"]] == [1]
     assert draft_row(rt) is not None  # kept, to be fixed
     error(owner.post("/definitions/tanpa_draf/draft/deploy"), 404, "not_found")

@@ -184,7 +184,7 @@ def offline(tmp_path) -> Alur:
 
 def test_validate_the_seed(offline):
     result = offline("validate", str(SEED_BPMN), str(SEED_YAML))
-    assert result.stdout.strip() == "ok: 2 file(s)"
+    assert result.stdout.strip() == "ok: 2 berkas"
 
 
 def test_validate_a_broken_copy(offline, tmp_path):
@@ -201,9 +201,9 @@ def test_validate_a_broken_copy(offline, tmp_path):
     parsed = [re.match(r"^(.+?\.(?:bpmn|yaml)): (\S+): (.+)$", line) for line in lines]
     assert all(parsed), lines
     found = {(m[1], m[2]): m[3] for m in parsed}
-    assert "cannot read duration 'PT30X'" in found[(str(bpmn_path), "Timer_06")]
-    assert "unknown lane 'Tim Teknis'" in found[(str(bpmn_path), "Lane_Teknis")]
-    assert found[(str(missing), "-")] == "file not found"
+    assert "durasi 'PT30X' tidak terbaca" in found[(str(bpmn_path), "Timer_06")]
+    assert "lane 'Tim Teknis' tidak dikenal" in found[(str(bpmn_path), "Lane_Teknis")]
+    assert found[(str(missing), "-")] == "berkas tidak ditemukan"
     assert len(found) == 3
 
 

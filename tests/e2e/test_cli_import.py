@@ -26,12 +26,12 @@ def test_import_prints_questions_and_validate_names_them_until_answered(tmp_path
     assert "  Gateway_12.tidak: Decision step 12" in first.stdout
     check = run(tmp_path, "validate", str(out / "monev_impor.bpmn"))
     assert check.returncode == 1
-    assert f"{out / 'monev_impor.yaml'}: Gateway_12: open question Gateway_12.tidak:" in check.stdout
+    assert f"{out / 'monev_impor.yaml'}: Gateway_12: pertanyaan terbuka Gateway_12.tidak:" in check.stdout
 
     second = run(tmp_path, "import", str(SEED_TEXT), "--out", str(out), "--key", "monev_impor",
                  "--answers", str(SEED_ANSWERS))
     assert second.returncode == 0 and "no open questions" in second.stdout, second.stdout + second.stderr
-    assert run(tmp_path, "validate", str(out / "monev_impor.bpmn")).stdout.strip() == "ok: 1 file(s)"
+    assert run(tmp_path, "validate", str(out / "monev_impor.bpmn")).stdout.strip() == "ok: 1 berkas"
     assert run(tmp_path, "init").returncode == 0
     deployed = run(tmp_path, "deploy", str(out / "monev_impor.bpmn"))
     assert deployed.returncode == 0 and deployed.stdout.strip() == "monev_impor v1 (deployed)", deployed.stderr

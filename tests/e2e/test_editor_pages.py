@@ -117,7 +117,7 @@ def test_saving_returns_problems_and_deploy_is_refused(rt, browser):
     assert response.status_code == 200
     saved = response.get_json()
     assert saved["revision"] == 1 and not saved["deployable"]
-    assert any(p["element_id"] == "Step_07" and "no SOP number" in p["message"] for p in saved["problems"])
+    assert any(p["element_id"] == "Step_07" and "belum memiliki nomor SOP" in p["message"] for p in saved["problems"])
 
     stale = owner.post_json(f"/editor/{KEY}/draf", {"bpmn_xml": BPMN, "steps": None, "revision": 0})
     assert stale.status_code == 409 and "muat ulang" in stale.get_json()["error"]
@@ -245,7 +245,7 @@ def test_billion_laughs_and_missing_files_are_refused(rt, browser):
     response = owner.post("/editor/unggah", {"bpmn": (io.BytesIO(BILLION_LAUGHS), "lol.bpmn")},
                           content_type="multipart/form-data")
     assert response.status_code == 422 and "Unggahan ditolak" in text(response)
-    assert "entities are not allowed" in text(response)
+    assert "entity tidak diizinkan" in text(response)
     assert owner.post("/editor/unggah", {}, content_type="multipart/form-data").status_code == 422
     assert [r["key"] for r in editor.definitions(rt, "pemilik.proses")] == [KEY]
 

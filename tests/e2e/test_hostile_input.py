@@ -82,12 +82,12 @@ def with_element(element: str) -> str:
 
 # Files that are not BPMN at all: refused on upload with nothing stored. (name, bytes, status, fragment)
 NOT_BPMN = [
-    ("malformed", SEED_BPMN[: len(SEED_BPMN) // 2].encode(), 422, "malformed"),
+    ("malformed", SEED_BPMN[: len(SEED_BPMN) // 2].encode(), 422, "rusak"),
     ("binary", PNG, 422, ""),
     ("empty", b"", 422, ""),
-    ("xxe", XXE.encode(), 422, "entities are not allowed"),
-    ("parameter-entity", PARAMETER_ENTITY.encode(), 422, "entities are not allowed"),
-    ("billion-laughs", billion_laughs().encode(), 422, "entities are not allowed"),
+    ("xxe", XXE.encode(), 422, "entity tidak diizinkan"),
+    ("parameter-entity", PARAMETER_ENTITY.encode(), 422, "entity tidak diizinkan"),
+    ("billion-laughs", billion_laughs().encode(), 422, "entity tidak diizinkan"),
     ("deeply-nested", nested(100_000).encode(), 422, ""),
     ("huge", (SEED_BPMN + "<!--" + "x" * (2 * 1024 * 1024) + "-->").encode(), 413, ""),
 ]
@@ -97,9 +97,9 @@ CONDITION = "Flow_05_Ya: "  # the flow whose condition was replaced
 # (name, bpmn, yaml or None, fragment expected in a problem)
 NOT_DEPLOYABLE = [
     ("complex-gateway", with_element('<bpmn:complexGateway id="Gateway_rumit"/>'), SEED_YAML,
-     "Gateway_rumit: complexGateway is not supported"),
+     "Gateway_rumit: complexGateway tidak didukung"),
     ("script-task", with_element('<bpmn:scriptTask id="Script_x"><bpmn:script>import os</bpmn:script>'
-                                 '</bpmn:scriptTask>'), SEED_YAML, "Script_x: script tasks are not allowed"),
+                                 '</bpmn:scriptTask>'), SEED_YAML, "Script_x: script task tidak diizinkan"),
     ("dunder", with_condition("().__class__.__base__.__subclasses__()"), SEED_YAML, CONDITION),
     ("import", with_condition("__import__('os').system('id')"), SEED_YAML, CONDITION),
     ("lambda", with_condition("(lambda: 1)() == 1"), SEED_YAML, CONDITION),

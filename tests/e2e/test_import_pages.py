@@ -40,7 +40,7 @@ def test_upload_answer_and_deploy_the_seed_table(rt, browser):
     assert 'id="question-Gateway_12.tidak"' in html and 'name="jawaban-Step_04.pelaksana"' in html
     source = owner.get(f"/editor/{KEY}/sumber.json").get_json()
     assert source["revision"] == 1 and len(source["questions"]) == 14
-    pinned = {p["element_id"] for p in source["problems"] if "open question" in p["message"]}
+    pinned = {p["element_id"] for p in source["problems"] if "pertanyaan terbuka" in p["message"]}
     assert pinned == {q["element"] for q in source["questions"]}
     assert owner.post(f"/editor/{KEY}/deploy").status_code == 422          # questions block the deploy
 

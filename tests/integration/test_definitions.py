@@ -146,9 +146,9 @@ def test_saving_a_draft_with_problems_stores_them_and_leaves_running_work_alone(
     assert draft["origin"] == "draft" and draft["revision"] == 1 and draft["saved_by"] == OWNER
     assert not draft["deployable"]
     by_element = {p["element"]: p for p in draft["problems"]}
-    assert "no SOP number" in by_element["Step_07"]["message"]
+    assert "belum memiliki nomor SOP" in by_element["Step_07"]["message"]
     assert by_element["Step_07"]["element_id"] == "Step_07"          # pinned on the diagram
-    assert "there is no step 7" in by_element["steps.7"]["message"]  # the YAML side, too
+    assert "tidak ada langkah 7" in by_element["steps.7"]["message"]  # the YAML side, too
     # Stored with the draft, and shown again when the editor opens it.
     source = editor.source(rt, KEY, OWNER)
     assert source["origin"] == "draft" and source["problems"] == draft["problems"]
@@ -297,9 +297,9 @@ def test_a_camunda_modeler_file_becomes_a_draft_with_problems(rt):
     draft = editor.upload(rt, OWNER, CAMUNDA_BPMN.encode(), None, filename="surat.bpmn")
     assert draft["key"] == "Process_surat_masuk" and not draft["deployable"]
     messages = {(p["element"], p["message"]) for p in draft["problems"]}
-    assert any(e == "Activity_catat" and "no SOP number" in m for e, m in messages)
-    assert any(e == "Activity_catat" and "outside any lane" in m for e, m in messages)
-    assert any(e == "Activity_kirim" and "serviceTask is not supported" in m for e, m in messages)
+    assert any(e == "Activity_catat" and "belum memiliki nomor SOP" in m for e, m in messages)
+    assert any(e == "Activity_catat" and "tidak berada di lane mana pun" in m for e, m in messages)
+    assert any(e == "Activity_kirim" and "serviceTask tidak didukung" in m for e, m in messages)
     assert all(p["element_id"] in (None, "Activity_catat", "Activity_kirim", "Process_surat_masuk")
                for p in draft["problems"])
     listed = {r["key"]: r for r in editor.definitions(rt, OWNER)}
@@ -322,7 +322,7 @@ def test_a_billion_laughs_upload_is_refused_quickly(rt):
     with pytest.raises(InvalidData) as refused:
         editor.upload(rt, OWNER, BILLION_LAUGHS, None)
     assert time.perf_counter() - began < 2
-    assert "entities are not allowed" in str(refused.value)
+    assert "entity tidak diizinkan" in str(refused.value)
     assert [r["key"] for r in editor.definitions(rt, OWNER)] == [KEY]
 
 

@@ -44,16 +44,16 @@ def xml_escape(text: str) -> str:
 # -- the loader refuses them --------------------------------------------------------
 
 EVIL_CONDITIONS = {
-    "__import__('os').system('id')": "only these functions may be called",
-    "().__class__.__base__.__subclasses__()": "only these functions may be called",
-    "terverifikasi.__class__": "Attribute is not allowed",
-    "open('/etc/passwd').read() != ''": "only these functions may be called",
-    "exec('import os') or terverifikasi": "only these functions may be called",
-    "eval('1') == 1": "only these functions may be called",
-    "(lambda: True)()": "only these functions may be called",
-    "[c for c in ().__class__.__mro__]": "ListComp is not allowed",
-    "terverifikasi and 10 ** 10 ** 10": "Pow is not allowed",
-    "__builtins__ is not None": "name '__builtins__' is not allowed",
+    "__import__('os').system('id')": "hanya fungsi berikut yang boleh dipanggil",
+    "().__class__.__base__.__subclasses__()": "hanya fungsi berikut yang boleh dipanggil",
+    "terverifikasi.__class__": "Attribute tidak diizinkan",
+    "open('/etc/passwd').read() != ''": "hanya fungsi berikut yang boleh dipanggil",
+    "exec('import os') or terverifikasi": "hanya fungsi berikut yang boleh dipanggil",
+    "eval('1') == 1": "hanya fungsi berikut yang boleh dipanggil",
+    "(lambda: True)()": "hanya fungsi berikut yang boleh dipanggil",
+    "[c for c in ().__class__.__mro__]": "ListComp tidak diizinkan",
+    "terverifikasi and 10 ** 10 ** 10": "Pow tidak diizinkan",
+    "__builtins__ is not None": "nama '__builtins__' tidak diizinkan",
 }
 
 
@@ -63,9 +63,9 @@ def test_loader_refuses_an_unsafe_gateway_condition_naming_the_flow(condition):
     [problem] = problems(text)
     assert problem.file == "sop.bpmn"
     assert problem.element == "Flow_05_Ya"
-    assert problem.message.startswith(f"condition {condition!r} refused: ")
+    assert problem.message.startswith(f"kondisi {condition!r} ditolak: ")
     assert EVIL_CONDITIONS[condition] in problem.message
-    assert str(problem).startswith("sop.bpmn: Flow_05_Ya: condition ")
+    assert str(problem).startswith("sop.bpmn: Flow_05_Ya: kondisi ")
 
 
 def test_loader_refuses_a_script_task():
@@ -76,7 +76,7 @@ def test_loader_refuses_a_script_task():
         '<bpmn:endEvent id="Selesai"', 1)
     [problem] = problems(text)
     assert (problem.file, problem.element) == ("sop.bpmn", "Script_Hapus")
-    assert problem.message == "script tasks are not allowed: a diagram cannot run code on the server"
+    assert problem.message == "script task tidak diizinkan: diagram tidak boleh menjalankan kode di server"
 
 
 def test_loader_refuses_a_script_step_in_the_flow():
@@ -86,7 +86,7 @@ def test_loader_refuses_a_script_step_in_the_flow():
                         "<bpmn:outgoing>Flow_07_08</bpmn:outgoing>\n    <bpmn:script>x = 1</bpmn:script>"
                         "</bpmn:scriptTask>", 1)
     found = problems(text)
-    assert any(p.element == "Step_07" and "script tasks are not allowed" in p.message for p in found)
+    assert any(p.element == "Step_07" and "script task tidak diizinkan" in p.message for p in found)
 
 
 # -- ... and they could not run even if they got through -----------------------------
@@ -175,7 +175,7 @@ def test_a_malicious_condition_that_got_through_is_refused_at_run_time(tmp_path,
     workflow = BpmnWorkflow(spec_of(gateway_bpmn(conditions(target)[kind]), "gerbang"), script_engine=engine())
     with pytest.raises(WorkflowTaskException) as caught:
         workflow.do_engine_steps()
-    assert caught.value.error_type == "ExpressionError"
+    assert caught.value.error_type == "ExpressionRefused"  # an ExpressionError
     assert isinstance(caught.value.__context__, ExpressionError)
     assert not target.exists()
     assert not workflow.completed
@@ -238,5 +238,5 @@ def test_second_layer_holds_even_if_check_is_skipped(monkeypatch, expression, fr
     monkeypatch.setattr(expressions, "check", lambda expression: None)
     with pytest.raises(ExpressionError) as caught:
         expressions.evaluate(expression, {"x": [1]})
-    assert f"cannot evaluate {expression!r}" in str(caught.value)
+    assert f"{expression!r} tidak dapat dihitung" in str(caught.value)
     assert fragment in str(caught.value)
