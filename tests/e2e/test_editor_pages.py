@@ -146,6 +146,23 @@ def test_a_draft_with_warnings_only_can_be_deployed_and_they_speak_the_users_lan
     assert deployed.status_code == 302 and version_numbers(rt) == [1, 2]
 
 
+def test_the_validators_errors_speak_the_process_owners_language(rt, browser):
+    refused = without_step_number(BPMN, "Step_07").replace(">terverifikasi == False<", ">__import__('os')<", 1)
+    owner = browser("pemilik.proses")
+    owner.get(f"/editor/{KEY}")
+    saved = owner.post_json(f"/editor/{KEY}/draf", {"bpmn_xml": refused, "steps": None, "revision": 0}).get_json()
+    indonesian = {p["element_id"]: p["message"] for p in saved["problems"]}
+    assert indonesian["Step_07"] == "langkah belum memiliki nomor SOP (atribut alur:step)"
+    assert indonesian["Flow_05_Tidak"].startswith("kondisi \"__import__('os')\" ditolak: hanya fungsi berikut")
+
+    owner.post("/bahasa", {"language": "en"}, headers={"Referer": f"/editor/{KEY}"})
+    stored = owner.get(f"/editor/{KEY}/sumber.json").get_json()["problems"]  # read back from the database
+    english = {p["element_id"]: p["message"] for p in stored}
+    assert english["Step_07"] == "the step has no SOP number (attribute alur:step)"
+    # The reason inside the message is translated too, although it was stored as a value of its own.
+    assert english["Flow_05_Tidak"].startswith("condition \"__import__('os')\" refused: only these functions may be called")
+
+
 def test_save_deploy_view_versions_and_migrate(rt, browser):
     at_step_1 = services.start(rt, KEY, "aptika", "Di langkah 1", "sekretaris")
     owner = browser("pemilik.proses")
