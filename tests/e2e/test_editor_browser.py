@@ -268,8 +268,8 @@ def test_a_camunda_modeler_file_is_uploaded_and_opened_in_the_editor(playwright_
     assert re.search(r'<bpmn:userTask [^>]*alur:step="1"', xml)
     assert re.search(r'<bpmn:boundaryEvent [^>]*cancelActivity="false" attachedToRef="Activity_catat"', xml)
     messages = [p["message"] for p in source["problems"]]
-    assert not any("no SOP number" in m or "no standard time" in m for m in messages)
-    assert any("outside any lane" in m for m in messages) and any("serviceTask" in m for m in messages)
+    assert not any("belum memiliki nomor SOP" in m or "belum memiliki mutu baku waktu" in m for m in messages)
+    assert any("tidak berada di lane mana pun" in m for m in messages) and any("serviceTask" in m for m in messages)
 
 
 def test_the_editor_opens_with_the_whole_diagram_clear_of_the_palette(playwright_browser, server):
