@@ -6,6 +6,7 @@ not errors: the diagram runs, and the answers may never take that path.
 """
 from __future__ import annotations
 
+import re
 from itertools import product
 from math import prod
 from typing import Iterator
@@ -33,6 +34,7 @@ def gateway_warnings(graph: bpmn.Graph, steps: list[Step]) -> Iterator[tuple[str
         conditional = [f for f in graph.outgoing(node.id) if f.condition is not None]
         for flow in conditional:
             yield from _optional_reads(flow, before)
+            yield from _thousands_written_with_a_dot(flow)
         if _may_find_no_path(graph, node, conditional, before):
             yield node.id, Text("percabangan %(gateway)s tidak memiliki alur bawaan: bila tidak ada kondisinya "
                                 "yang terpenuhi, langkah sebelumnya ditolak saat diselesaikan; tetapkan alur "
@@ -54,6 +56,22 @@ def _optional_reads(flow: bpmn.Flow, before: list[Step]) -> Iterator[tuple[str, 
                 yield flow.id, Text("kondisi membaca %(field)s, yang tidak wajib diisi pada langkah %(step)d: "
                                     "bila dikosongkan, langkah itu ditolak saat diselesaikan; jadikan isian itu "
                                     "wajib atau ubah kondisinya", field=name, step=step.number)
+
+
+# A number like 1.000 or 2.500: Indonesian for a thousand, two thousand five hundred;
+# in a condition (Python's notation) it is one, and two and a half.
+_DOTTED_THOUSANDS = re.compile(r"(?<![\w.])[1-9]\d{0,2}\.\d{3}(?![\w.])")
+
+
+def _thousands_written_with_a_dot(flow: bpmn.Flow) -> Iterator[tuple[str, Text]]:
+    for written in _DOTTED_THOUSANDS.findall(_outside_quotes(flow.condition)):
+        yield flow.id, Text("kondisi menulis %(number)s: dalam kondisi titik adalah tanda desimal, jadi ini bukan "
+                            "ribuan; untuk ribuan tulis %(plain)s", number=written, plain=written.replace(".", ""))
+
+
+def _outside_quotes(condition: str) -> str:
+    """The condition without its quoted texts, where "1.000" is just text."""
+    return re.sub(r"'[^']*'|\"[^\"]*\"", "''", condition)
 
 
 def _may_find_no_path(graph: bpmn.Graph, node: bpmn.Node, conditional: list[bpmn.Flow],

@@ -829,6 +829,20 @@ def test_a_condition_reading_an_optional_field_of_the_step_before_is_warned():
     assert [w.element for w in warnings if w is not optional] == ["Gateway_05"]
 
 
+@pytest.mark.parametrize("condition,warned", [
+    ("terverifikasi == True and 120 > 1.000", ["1.000"]),   # an Indonesian thousand: Python reads one
+    ("terverifikasi == True and 3 > 12.345", ["12.345"]),
+    ("terverifikasi == True and 3 > 2.5", []),              # plainly a decimal
+    ("terverifikasi == True and 3 > 0.125", []),            # nobody writes a thousand as 0.125
+    ("terverifikasi == True and 'x' != '1.000'", []),       # text, not a number
+])
+def test_a_number_written_with_a_thousands_dot_in_a_condition_is_warned(condition, warned):
+    warnings = [w for w in warnings_of(with_condition("terverifikasi == True", condition)) if w.element == "Flow_05_Ya"]
+    assert [w.message.values["number"] for w in warnings] == warned
+    for w in warnings:
+        assert "untuk ribuan tulis " + w.message.values["number"].replace(".", "") in w.message
+
+
 def test_a_condition_reading_the_field_once_it_is_required_is_not_warned():
     text = with_condition("terverifikasi == True", "terverifikasi == True and catatan != 'x'")
     yaml_text = replace_once(SEED_YAML, "{name: catatan, label: Catatan verifikasi, type: text}",
