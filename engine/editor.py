@@ -54,11 +54,15 @@ def may_edit(roles: set[str] | frozenset[str]) -> bool:
     return bool(set(roles) & set(EDITOR_ROLES))
 
 
-def _editor(session: Session, login: str) -> str:
-    account = services.user(session, login)
-    if not may_edit(account.role_names):
+def require_editor(login: str, roles: set[str] | frozenset[str]) -> None:
+    if not may_edit(roles):
         raise Forbidden(Text("%(login)s tidak berwenang mengubah SOP (khusus pemilik proses dan administrator)",
                              login=login))
+
+
+def _editor(session: Session, login: str) -> str:
+    account = services.user(session, login)
+    require_editor(login, account.role_names)
     return account.login
 
 

@@ -390,6 +390,11 @@ def test_staff_get_403_on_every_endpoint_and_nothing_changes(rt, as_user, login)
         "candidates": lambda: staff.get(f"/definitions/{KEY}/migrations"),
         "migrate_all": lambda: staff.post(f"/definitions/{KEY}/migrations", json={}),
         "migrate": lambda: staff.post(f"/instances/{instance_id}/migrate", json={}),
+        # Malformed input: still 403, not 422 (which would tell them how to call it).
+        "save_malformed": lambda: staff.put(f"/definitions/{KEY}/draft", json={"bpmn_xml": 5}),
+        "upload_empty": lambda: staff.post("/definitions/uploads", data={}, content_type="multipart/form-data"),
+        "candidates_malformed": lambda: staff.get(f"/definitions/{KEY}/migrations?target=dua"),
+        "migrate_malformed": lambda: staff.post(f"/instances/{instance_id}/migrate", json={"target": "dua"}),
     }
     for name, call in calls.items():
         response = call()

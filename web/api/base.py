@@ -219,7 +219,8 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
              body: type[Schema] | None = None, form: type[Schema] | None = None,
              response: type[Schema] | None = None, status: int = 200, also: tuple[int, ...] = (),
              errors: tuple[int, ...] = (), public: bool = False, request_doc: dict | None = None,
-             response_doc: dict | None = None, description: str = "") -> Callable:
+             response_doc: dict | None = None, description: str = "",
+             guard: Callable[[Any], None] | None = None) -> Callable:
     """Register a view on the blueprint and its operation in the OpenAPI document.
 
     The wrapper authenticates (unless public), loads `query` from the query
@@ -227,7 +228,9 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
     body (passed to the view as `query`, `body` and `form`), and dumps the
     view's return value with `response`. A view may return (value, headers),
     or (value, headers, status) for one of the other success statuses listed
-    in `also`. Without `response` the view returns a Response.
+    in `also`. Without `response` the view returns a Response. `guard` checks
+    the caller (raising Forbidden) before any input is read, so someone who
+    may not call the endpoint at all gets 403 whatever they send.
     """
     def decorator(view: Callable) -> Callable:
         # Any request body may be unreadable (400) or over the size limit (413).
@@ -244,6 +247,8 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
         def wrapper(**kwargs):
             if not public:
                 g.api_principal = authenticate()
+            if guard is not None:
+                guard(g.api_principal)
             if query is not None:
                 kwargs["query"] = load(query, request.args.to_dict())
             if body is not None:

@@ -24,6 +24,11 @@ REVISION_HELP = ("Revisi draf yang dibuka klien (0 bila yang dibuka adalah versi
 TARGET_HELP = "Nomor versi tujuan; bawaan: versi terbaru"
 
 
+def editors_only(principal) -> None:
+    """Only process owners and administrators call these endpoints: refused before the body is read."""
+    editor.require_editor(principal.login, principal.roles)
+
+
 class DraftBodySchema(In):
     bpmn_xml = Str(required=True, metadata={"description": "Diagram BPMN 2.0 lengkap (XML)"})
     yaml_text = Str(allow_none=True, load_default=None,
@@ -227,19 +232,19 @@ class MigrationOutcomeListSchema(Schema):
 # -- endpoints: definitions and drafts --------------------------------------------------
 
 @endpoint("GET", "/definitions", "Definisi SOP dengan versi terbaru dan drafnya (pemilik proses)",
-          response=DefinitionEntryListSchema, errors=(403,))
+          response=DefinitionEntryListSchema, errors=(403,), guard=editors_only)
 def list_definitions():
     return {"definitions": editor.definitions(_runtime(), login())}
 
 
 @endpoint("GET", "/definitions/<key>/draft", "Draf definisi, atau versi terbarunya bila tidak ada draf",
-          response=DefinitionSourceSchema, errors=NOT_YOURS)
+          response=DefinitionSourceSchema, errors=NOT_YOURS, guard=editors_only)
 def show_draft(key):
     return editor.source(_runtime(), key, login())
 
 
 @endpoint("PUT", "/definitions/<key>/draft", "Simpan draf; jawaban memuat masalah yang ditemukan",
-          body=DraftBodySchema, response=DraftSchema, errors=(400, 403, 409, 413, 422))
+          body=DraftBodySchema, response=DraftSchema, errors=(400, 403, 409, 413, 422), guard=editors_only)
 def save_draft(key, body):
     """Saving never changes deployed versions or running work. A draft with problems is stored
     (200, with `problems`); it cannot be deployed until they are fixed."""
@@ -248,14 +253,14 @@ def save_draft(key, body):
 
 
 @endpoint("DELETE", "/definitions/<key>/draft", "Buang draf", status=204,
-          response_doc={"description": "Draf dibuang"}, errors=NOT_YOURS)
+          response_doc={"description": "Draf dibuang"}, errors=NOT_YOURS, guard=editors_only)
 def discard_draft(key):
     editor.discard_draft(_runtime(), key, login())
     return current_app.response_class(status=204)
 
 
 @endpoint("POST", "/definitions/uploads", "Unggah berkas BPMN (dan YAML) sebagai draf", form=UploadFormSchema,
-          response=DraftSchema, status=201, errors=(400, 403, 413, 422))
+          response=DraftSchema, status=201, errors=(400, 403, 413, 422), guard=editors_only)
 def upload_definition(form):
     """The draft's key is the process id in the file. A file that is not BPMN at all (malformed XML,
     a DTD or entities) is refused with 422 and nothing is stored; anything else becomes a draft whose
@@ -269,7 +274,7 @@ def upload_definition(form):
 
 
 @endpoint("POST", "/definitions/imports", "Impor tabel SOP sebagai draf definisi baru", form=ImportFormSchema,
-          response=ImportedDraftSchema, status=201, errors=(400, 403, 409, 413, 422))
+          response=ImportedDraftSchema, status=201, errors=(400, 403, 409, 413, 422), guard=editors_only)
 def import_definition(form):
     """The table becomes a BPMN diagram and its YAML; what the table leaves open is listed in
     `questions` (and among `problems`). A table that cannot be read is refused with 422 naming the row;
@@ -281,20 +286,20 @@ def import_definition(form):
 
 
 @endpoint("POST", "/definitions/<key>/draft/answers", "Jawab pertanyaan impor; diagram draf digambar ulang",
-          body=AnswersBodySchema, response=ImportedDraftSchema, errors=NOT_YOURS + (409, 422))
+          body=AnswersBodySchema, response=ImportedDraftSchema, errors=NOT_YOURS + (409, 422), guard=editors_only)
 def answer_questions(key, body):
     return editor.answer_questions(_runtime(), key, login(), body["answers"], revision=body["revision"])
 
 
 @endpoint("POST", "/definitions/<key>/draft/questions/<question>/resolved",
           "Tandai pertanyaan impor sudah dijawab (di diagram)", body=ResolveBodySchema, response=ImportedDraftSchema,
-          errors=NOT_YOURS + (409,))
+          errors=NOT_YOURS + (409,), guard=editors_only)
 def resolve_question(key, question, body):
     return editor.resolve_question(_runtime(), key, login(), question, revision=body["revision"])
 
 
 @endpoint("POST", "/definitions/<key>/draft/deploy", "Deploy draf sebagai versi baru", response=DeployResultSchema,
-          status=201, also=(200,), errors=NOT_YOURS + (409, 422))
+          status=201, also=(200,), errors=NOT_YOURS + (409, 422), guard=editors_only)
 def deploy_draft(key):
     """201 with the new version and its change summary; 200 (`created` false) when the draft equals
     the newest version. 422 while the draft has problems (listed in error.fields, element -> message);
@@ -307,13 +312,13 @@ def deploy_draft(key):
 # -- endpoints: versions ------------------------------------------------------------------
 
 @endpoint("GET", "/definitions/<key>/versions", "Versi yang pernah di-deploy, terbaru lebih dulu",
-          response=DefinitionVersionListSchema, errors=NOT_YOURS)
+          response=DefinitionVersionListSchema, errors=NOT_YOURS, guard=editors_only)
 def list_versions(key):
     return {"key": key, "versions": editor.versions(_runtime(), key, login())}
 
 
 @endpoint("GET", "/definitions/<key>/versions/<int:version>", "Berkas BPMN dan YAML satu versi",
-          response=VersionSourceSchema, errors=NOT_YOURS)
+          response=VersionSourceSchema, errors=NOT_YOURS, guard=editors_only)
 def show_version(key, version):
     return editor.version_source(_runtime(), key, version, login())
 
@@ -321,20 +326,21 @@ def show_version(key, version):
 # -- endpoints: migrating running instances ------------------------------------------------
 
 @endpoint("GET", "/definitions/<key>/migrations", "Kegiatan berjalan pada versi lama dan apakah dapat dipindah",
-          query=MigrationQuerySchema, response=MigrationCandidatesSchema, errors=NOT_YOURS + (422,))
+          query=MigrationQuerySchema, response=MigrationCandidatesSchema, errors=NOT_YOURS + (422,), guard=editors_only)
 def list_migrations(key, query):
     return editor.migration_candidates(_runtime(), key, login(), query.get("target"))
 
 
 @endpoint("POST", "/definitions/<key>/migrations", "Pindahkan semua kegiatan berjalan ke versi tujuan",
-          body=MigrateBodySchema, response=MigrationOutcomeListSchema, errors=NOT_YOURS + (400, 422))
+          body=MigrateBodySchema, response=MigrationOutcomeListSchema, errors=NOT_YOURS + (400, 422),
+          guard=editors_only)
 def migrate_definition(key, body):
     """One result per instance on an older version, refusals included (`migrated` false, `reason`)."""
     return {"key": key, "results": editor.migrate_all(_runtime(), key, login(), body["target"])}
 
 
 @endpoint("POST", "/instances/<int:instance_id>/migrate", "Pindahkan satu kegiatan ke versi SOP yang lebih baru",
-          body=MigrateBodySchema, response=MigrationSchema, errors=NOT_YOURS + (400, 409, 422))
+          body=MigrateBodySchema, response=MigrationSchema, errors=NOT_YOURS + (400, 409, 422), guard=editors_only)
 def migrate_instance(instance_id, body):
     """Allowed when every step the instance is waiting on exists in the target version under the same
     element id; otherwise 409 with the reason (and the refusal is logged in the instance's history)."""
