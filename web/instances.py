@@ -8,7 +8,8 @@ from flask_login import current_user, login_required
 from engine import queries, services
 from engine.config import ROOT
 from engine.errors import InvalidData
-from web import runtime, timefmt
+from web import runtime
+from web.monitoring import work_time
 
 bp = Blueprint("instances", __name__)
 BPMN_JS = ROOT / "node_modules" / "bpmn-js" / "dist"
@@ -49,9 +50,9 @@ def start():
 @login_required
 def show(instance_id):
     info = queries.instance_view(runtime(), instance_id, current_user.login)
-    t = timefmt.words()
     for step in info["steps"]:
-        step["took"] = timefmt.duration_words(step["working_minutes"], t)
+        # Working time in hours and minutes, as monitoring words it: a working day is not 24 hours.
+        step["took"] = work_time(step["working_minutes"])
     return render_template("instance.html", info=info)
 
 

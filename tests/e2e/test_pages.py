@@ -788,6 +788,25 @@ def test_instance_page_lists_steps_history_documents_and_its_diagram(rt, browser
     assert "Layanan email dinas" in text(b.get("/kegiatan"))
 
 
+def step_row(html: str, step: int) -> str:
+    row = html[html.index(f'class="step-row" data-step="{step}"'):]
+    return row[:row.index("</tr>")]
+
+
+def test_the_instance_page_words_working_time_in_hours_not_24_hour_days(rt, browser, clock):
+    """Six working days of step 2 are 39 working hours (Ramadan hours: 6.5 a day), not "1 hari 15 jam",
+    which would read as under two days beside its standard time of "30 Hari"."""
+    instance_id = start(rt)
+    do_step(rt, instance_id, 1)
+    clock.advance(days=8)  # Monday 2 March 09:00 WIB -> Tuesday 10 March 09:00
+    do_step(rt, instance_id, 2)
+    b = browser("aptika.teknis")
+    row = step_row(text(b.get(f"/kegiatan/{instance_id}")), 2)
+    assert "<td>39 jam</td>" in row and "hari" not in row.replace("30 Hari", ""), row
+    b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    assert "<td>39 h</td>" in step_row(text(b.get(f"/kegiatan/{instance_id}")), 2)
+
+
 def test_the_history_shows_a_steps_answers_by_their_labels_in_the_readers_language(rt, browser):
     instance_id, document_id = complete_step_one_with_upload(rt, browser)
     do_step(rt, instance_id, 2)
