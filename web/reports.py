@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from engine import monitoring as monitoring_figures
 from engine import reports
-from engine.errors import InvalidData
+from engine.errors import Conflict, InvalidData
 from process import charts, sop_document
 from web import runtime
 from web.auth import require_roles
@@ -76,6 +76,7 @@ def report():
     filters = _filters()
     errors: dict[str, str] = {}
     values = None
+    conflict = False
     if request.method == "POST":
         values = {"kesimpulan": request.form.get("kesimpulan", ""), "rekomendasi": request.form.get("rekomendasi", "")}
         try:
@@ -84,6 +85,8 @@ def report():
                                 _revision(request.form.get("revision")))
         except InvalidData as err:
             errors = err.errors or {"": err.message}
+        except Conflict:
+            conflict = True  # the page again: what was typed, what was saved meanwhile, its revision
         else:
             flash(_("Kesimpulan laporan evaluasi disimpan."), "success")
             return redirect(url_for(".report", **request.args))
@@ -92,8 +95,9 @@ def report():
     if values is None:
         values = {"kesimpulan": stored.get("conclusions", ""), "rekomendasi": stored.get("recommendations", "")}
     return render_template("report.html", data=data, f=data["figures"], args=_args(data["scope"]), values=values,
-                           errors=errors, may_choose_bidang=current_user.has(*monitoring_figures.OFFICE_WIDE)), \
-        422 if errors else 200
+                           errors=errors, conflict=conflict,
+                           may_choose_bidang=current_user.has(*monitoring_figures.OFFICE_WIDE)), \
+        409 if conflict else 422 if errors else 200
 
 
 @bp.get("/monitoring/laporan.pdf")
@@ -139,6 +143,7 @@ def sop_form():
     filters = _filters()
     errors: dict[str, str] = {}
     posted = None
+    conflict = False
     if request.method == "POST":
         posted = {}
         for name, value in request.form.items():
@@ -156,6 +161,8 @@ def sop_form():
                                       _revision(request.form.get("revision")))
             except InvalidData as err:
                 errors = err.errors or {"": err.message}
+            except Conflict:
+                conflict = True  # the form again with what was typed, over the revision saved meanwhile
             else:
                 flash(_("Formulir monitoring pelaksanaan SOP disimpan."), "success")
                 return redirect(url_for(".sop_form", **request.args))
@@ -165,8 +172,9 @@ def sop_form():
             row.update({k: v for k, v in posted.get(row["step"], {}).items()})
         data["assessed_on"] = request.form.get("tanggal") or data["assessed_on"]
     return render_template("sop_form.html", data=data, f=data["figures"], args=_args(data["scope"]),
-                           errors=errors, may_choose_bidang=current_user.has(*monitoring_figures.OFFICE_WIDE)), \
-        422 if errors else 200
+                           errors=errors, conflict=conflict,
+                           may_choose_bidang=current_user.has(*monitoring_figures.OFFICE_WIDE)), \
+        409 if conflict else 422 if errors else 200
 
 
 @bp.get("/monitoring/formulir-sop/cetak")

@@ -378,6 +378,48 @@ def test_the_assessor_completes_the_sop_form_and_prints_it(office, client_for):
         assert expected in text, expected
 
 
+def test_a_save_that_lost_to_someone_elses_keeps_what_was_typed(office, client_for):
+    """Two people write the same period's report and form: the later save is refused (409), and its page
+    comes back with what they typed, what was saved meanwhile, and the current revision, so one more
+    press replaces it knowingly; nothing typed is lost."""
+    rt = office
+    period = "dari=2026-01-01&sampai=2026-06-30"   # a period of its own: other tests write Jan-Sep
+    sekretaris, kadis = client_for("sekretaris"), client_for("kadis")
+
+    def conclusions() -> str:
+        with rt.uow() as session:
+            return session.scalars(select(EvaluationReport.conclusions).where(
+                EvaluationReport.period_end == date(2026, 6, 30))).one()
+
+    url = f"/monitoring/laporan?{period}"
+    assert sekretaris.post(url, data={"kesimpulan": "Versi Sekretaris.", "rekomendasi": "",
+                                      "revision": ""}).status_code == 302
+    typed = {"kesimpulan": "Catatan panjang Kepala Dinas.", "rekomendasi": "Rekomendasi Kadis.", "revision": ""}
+    stale = kadis.post(url, data=typed)
+    html = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and 'id="report-form"' in html and 'id="changed-meanwhile"' in html
+    assert ">Catatan panjang Kepala Dinas.</textarea>" in html and ">Rekomendasi Kadis.</textarea>" in html
+    assert "Versi Sekretaris." in html[html.index('id="saved-meanwhile"'):]
+    assert 'name="revision" value="1"' in html
+    assert conclusions() == "Versi Sekretaris."
+    assert kadis.post(url, data={**typed, "revision": "1"}).status_code == 302
+    assert conclusions() == "Catatan panjang Kepala Dinas."
+
+    url = f"/monitoring/formulir-sop?{period}"
+    form = reports.sop_form(rt, "sekretaris", date(2026, 1, 1), date(2026, 6, 30))
+    assert sekretaris.post(url, data=_answers(form)).status_code == 302
+    typed = _answers(form, **{"berjalan_baik-4": "tidak", "tindakan-4": "Tambah verifikator cadangan."})
+    stale = kadis.post(url, data=typed)
+    html = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and 'id="sop-form"' in html and 'id="changed-meanwhile"' in html
+    assert "Tambah verifikator cadangan." in html
+    assert re.search(r'name="berjalan_baik-4" value="tidak"[^>]*checked', html)
+    assert 'name="revision" value="1"' in html
+    assert kadis.post(url, data={**typed, "revision": "1"}).status_code == 302
+    assert reports.sop_form(rt, "kadis", date(2026, 1, 1), date(2026, 6, 30))["rows"][3]["tindakan"] == \
+        "Tambah verifikator cadangan."
+
+
 def test_a_kepala_assesses_only_their_own_bidang(office, client_for):
     rt = office
     kepala = client_for("kepala.ikp")
