@@ -1,14 +1,16 @@
-"""Human wording of durations for pages ("sisa 2 jam 5 menit", "terlambat 1 hari").
+"""Human wording of time left and time late on pages ("sisa 3 hari kerja", "terlambat 2 jam 5 menit").
 
-A page words a duration for each of its rows, so the request's translations
-are looked up once by the caller (`words()`) and handed in: each lookup
-through Flask-Babel walks the request context several times.
+A page words many rows, so the request's translations are looked up once by
+the caller (`words()`) and handed in: each lookup through Flask-Babel walks
+the request context several times.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import get_translations
+
+from process.calendar import WorkingCalendar
 
 
 def words():
@@ -16,25 +18,39 @@ def words():
     return get_translations()
 
 
-def duration_words(minutes: int, t=None) -> str:
-    t = t or words()
-    days, rest = divmod(abs(int(minutes)), 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = []
-    if days:
-        parts.append(t.ngettext("%(n)d hari", "%(n)d hari", days) % {"n": days})
-    if hours:
-        parts.append(t.ngettext("%(n)d jam", "%(n)d jam", hours) % {"n": hours})
-    if mins or not parts:
-        parts.append(t.ngettext("%(n)d menit", "%(n)d menit", mins) % {"n": mins})
-    return " ".join(parts[:2])
+class Remaining:
+    """Time left until due times, or past them, counted the way the deadlines are: in working time.
 
+    A due day at least two working days away is worded in working days; a
+    nearer one in working hours and minutes. Clock time would tell someone
+    on a Friday afternoon that a step due Monday morning has "2 days 16
+    hours" left, when it has a couple of working hours.
+    """
 
-def time_left(due_at: str | None, now: datetime, t=None) -> str:
-    if not due_at:
-        return "—"
-    t = t or words()
-    minutes = int((datetime.fromisoformat(due_at) - now).total_seconds() // 60)
-    if minutes < 0:
-        return t.gettext("terlambat %(d)s") % {"d": duration_words(minutes, t)}
-    return t.gettext("sisa %(d)s") % {"d": duration_words(minutes, t)}
+    def __init__(self, calendar: WorkingCalendar, now: datetime, t=None):
+        self.calendar, self.now, self.t = calendar, now, t or words()
+        self.today = now.astimezone(calendar.tz).date()
+
+    def of(self, due_at: str | None) -> str:
+        if not due_at:
+            return "—"
+        due = datetime.fromisoformat(due_at)
+        start, end = sorted((self.now, due))
+        days = self._working_days(*sorted((self.today, due.astimezone(self.calendar.tz).date())))
+        span = self._days_words(days) if days >= 2 else self._hours_words(
+            int(self.calendar.working_time_between(start, end).total_seconds() // 60))
+        return (self.t.gettext("sisa %(d)s") if due >= self.now else self.t.gettext("terlambat %(d)s")) % {"d": span}
+
+    def _working_days(self, first: date, last: date) -> int:
+        """Working days after `first`, up to and including `last`."""
+        return sum(self.calendar.is_working_day(first + timedelta(days=i)) for i in range(1, (last - first).days + 1))
+
+    def _days_words(self, days: int) -> str:
+        return self.t.ngettext("%(n)d hari kerja", "%(n)d hari kerja", days) % {"n": days}
+
+    def _hours_words(self, minutes: int) -> str:
+        hours, mins = divmod(minutes, 60)
+        parts = [self.t.ngettext("%(n)d jam", "%(n)d jam", hours) % {"n": hours}] if hours else []
+        if mins or not parts:
+            parts.append(self.t.ngettext("%(n)d menit", "%(n)d menit", mins) % {"n": mins})
+        return " ".join(parts)

@@ -17,9 +17,9 @@ def index():
     filters = worklist.clean_filters(request.args.to_dict())
     shown = worklist.page(runtime(), current_user.account, filters)
     rows = shown["tasks"]
-    now, t = runtime().now(), timefmt.words()
+    left = timefmt.Remaining(runtime().calendar, runtime().now())
     for row in rows:
-        row["time_left"] = timefmt.time_left(row["due_at"], now, t)
+        row["time_left"] = left.of(row["due_at"])
     return render_template(
         "worklist.html",
         mine=[r for r in rows if r["assignee"] == current_user.login],

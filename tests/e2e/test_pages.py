@@ -1072,7 +1072,7 @@ def test_language_switch_to_english_and_back(app, rt, browser):
     for english in ("My tasks (0)", "Team tasks (1)", "Sign out", "Task list", "Claim & open"):
         assert english in html, english
     assert "Tugas Saya" not in html and "Keluar" not in html
-    assert re.search(r"<td>\d+ days( \d+ hours?)? left", html), "time left in English"
+    assert re.search(r"<td>\d+ working days left", html), "time left in English"
     forbidden = b.get("/admin/pengguna")
     assert "Not allowed (403)" in text(forbidden) and "You are not allowed to open this page." in text(forbidden)
 
@@ -1081,7 +1081,7 @@ def test_language_switch_to_english_and_back(app, rt, browser):
     b.post("/bahasa", {"language": "id"})
     html = text(b.get("/"))
     assert '<html lang="id">' in html and "Tugas Saya (0)" in html and "My tasks" not in html
-    assert re.search(r"<td>sisa \d+ hari", html)
+    assert re.search(r"<td>sisa \d+ hari kerja", html)
     assert b.post("/bahasa", {"language": "fr"}).status_code == 422
 
 
