@@ -273,6 +273,25 @@ def test_claim_with_a_stale_version_is_409(rt, as_user):
     assert api.post(f"/tasks/{task_id}/claim", json={"version": float(current)}).status_code == 200
 
 
+def test_a_form_encoded_body_is_refused_not_read_as_empty(rt, as_user):
+    """A form-encoded (or multipart) body where JSON is expected is 400: read as {}, its stale version
+    went unchecked and the task was claimed or unclaimed anyway."""
+    instance_id = start(rt)
+    api = as_user("aptika.implementasi")
+    task_id = open_task_id(api, instance_id)
+    stale = api.get(f"/tasks/{task_id}").get_json()["task"]["version"] + 7
+    for content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        body = error(api.post(f"/tasks/{task_id}/claim", data={"version": str(stale)}, content_type=content_type),
+                     400, "bad_request")
+        assert "JSON" in body["message"]
+    assert api.get(f"/tasks/{task_id}").get_json()["task"]["assignee"] is None
+    error(as_user("kepala.aptika").post(f"/tasks/{task_id}/reassign", data={"assignee": "aptika.implementasi"},
+                                        content_type="application/x-www-form-urlencoded"), 400, "bad_request")
+    # An empty body of any type is still an empty body.
+    assert api.post(f"/tasks/{task_id}/claim", data="",
+                    content_type="application/x-www-form-urlencoded").status_code == 200
+
+
 def test_complete_with_json(rt, as_user):
     instance_id = start(rt)
     api = as_user("aptika.implementasi")

@@ -338,7 +338,9 @@ def _join(value: Any) -> str:
 
 def json_body() -> Any:
     """The JSON body; an empty body counts as {} so optional bodies may be left out."""
-    if not request.get_data(cache=True):
+    # A form body (urlencoded or multipart) has already been read into request.form by then (see
+    # web.input_guard), and get_data() is empty: it is not an empty body, and not JSON.
+    if not request.get_data(cache=True) and not request.form and not request.files:
         return {}
     if not request.is_json:
         raise BadBody("kirim badan permintaan sebagai JSON (Content-Type: application/json)",
