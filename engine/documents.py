@@ -12,7 +12,7 @@ from pathlib import Path
 import filetype
 from sqlalchemy.orm import Session
 
-from engine.db import Document, Instance, TaskRow
+from engine.db import MAX_INTEGER, Document, Instance, TaskRow
 from engine.errors import InvalidData, TooLarge
 from process.forms import Form
 from process.messages import Text
@@ -65,7 +65,9 @@ def check_references(session: Session, instance: Instance, form: Form, data: dic
     errors = {}
     for field in (f for f in form.fields if f.type == "file" and data.get(f.name) not in (None, "")):
         value = str(data[field.name])
-        document = session.get(Document, int(value)) if value.isdigit() else None
+        # ASCII digits only ("²".isdigit() is true, int() refuses it), and an id the column can hold.
+        number = int(value) if value.isascii() and value.isdigit() and len(value) <= 10 else None
+        document = session.get(Document, number) if number is not None and number <= MAX_INTEGER else None
         if document is None or document.instance_id != instance.id:
             errors[field.name] = Text("dokumen tidak ditemukan pada kegiatan ini; unggah berkasnya")
     if errors:

@@ -248,6 +248,11 @@ BAD_DATA = [
     ("dunder-field", {"data": {**GOOD, "__class__": "x"}}, "__class__"),
     ("file-id-of-nothing", {"data": {**GOOD, "dokumen_rencana": "999999"}}, "dokumen_rencana"),
     ("file-id-traversal", {"data": {**GOOD, "dokumen_rencana": "../../etc/passwd"}}, "dokumen_rencana"),
+    # str.isdigit() takes these, int() or the database does not: they were 500s.
+    ("file-id-superscript", {"data": {**GOOD, "dokumen_rencana": "\u00b2"}}, "dokumen_rencana"),
+    ("file-id-huge-text", {"data": {**GOOD, "dokumen_rencana": "9" * 30}}, "dokumen_rencana"),
+    ("file-id-huge-number", {"data": {**GOOD, "dokumen_rencana": 10**30}}, "dokumen_rencana"),
+    ("file-id-past-int32", {"data": {**GOOD, "dokumen_rencana": 2**31}}, "dokumen_rencana"),
     ("data-as-list", {"data": [1, 2, 3]}, "data"),
     ("data-as-text", {"data": "rencana"}, "data"),
     ("version-as-text", {"data": GOOD, "version": "satu"}, "version"),
