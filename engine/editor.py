@@ -535,7 +535,7 @@ def _steps_block(steps: dict[Any, Any]) -> str:
     for key in sorted(steps, key=_step_sort_key):
         details = steps[key]
         text = str(key).strip()
-        label = text if text.isdigit() else _flow(text)
+        label = text if text.isascii() and text.isdigit() else _flow(text)
         lines = _step_lines(details) if isinstance(details, dict) else None
         if lines is None:  # not a mapping: written as it is, for the validator to report
             out.append(f"  {label}: {_flow(details)}\n")
@@ -580,7 +580,7 @@ def _nesting(value: Any) -> int:
 def _step_sort_key(key: Any) -> tuple[int, Any]:
     text = str(key).strip()
     # A number of more than nine digits is no step number: sorted as text (and no 4,300-digit int()).
-    return (0, int(text)) if text.isdigit() and len(text) <= 9 else (1, text)
+    return (0, int(text)) if text.isascii() and text.isdigit() and len(text) <= 9 else (1, text)
 
 
 def _ordered_field(field: Any) -> Any:

@@ -17,6 +17,21 @@ from babel.numbers import NumberFormatError, format_decimal, get_group_symbol, p
 from process.messages import Text
 
 LANGUAGES = ("id", "en")
+MAX_WHOLE = 2**31 - 1  # what the database's Integer columns hold
+
+
+def whole_number(text: str | None, maximum: int = MAX_WHOLE) -> int | None:
+    """A whole number written with the digits 0-9 only, at most `maximum`; None for anything else.
+
+    str.isdigit() also takes "²", which int() refuses, and any number of digits,
+    more than an Integer column holds: a query string or a form field with either
+    was a 500.
+    """
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(maximum)):
+        return None
+    number = int(text)
+    return number if number <= maximum else None
 
 
 def parse_number(text: str, language: str | None = None) -> Decimal:

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from engine import accounts, monitoring
 from engine.errors import InvalidData
+from process.numbers import whole_number
 from web import EVENT_LABELS, runtime
 from web import recap as recap_files
 from web.auth import require_roles
@@ -148,13 +149,13 @@ def search():
     filters = {
         "bidang": args.get("bidang") or None, "period": args.get("periode") or None,
         "title": args.get("judul") or None, "state": args.get("status") or None,
-        "step": int(step) if step.isdigit() else None, "performer": args.get("pelaksana", "").strip() or None,
+        "step": whole_number(step), "performer": args.get("pelaksana", "").strip() or None,
         "overdue": overdue, "archived": args.get("arsip") or "tidak",
         "start": _date("dari"), "end": _date("sampai"),
     }
     page = args.get("halaman", "1")
     result = monitoring.search(runtime(), current_user.login, **filters,
-                               page=int(page) if page.isdigit() else 1)
+                               page=whole_number(page) or 1)
     bidang = accounts.list_bidang(runtime())
     if not current_user.has("sekretaris", "kadis", "pemilik_proses", "admin"):
         bidang = [b for b in bidang if b["code"] == current_user.bidang]

@@ -18,6 +18,7 @@ from markupsafe import Markup
 from engine import monitoring as monitoring_figures
 from engine import reports
 from engine.errors import Conflict, InvalidData
+from process.numbers import whole_number
 from process import charts, sop_document
 from web import runtime
 from web.auth import require_roles
@@ -49,7 +50,8 @@ def _revision(value: str | None) -> int | None:
     if value is None:
         return None
     value = value.strip()
-    return int(value) if value.isdigit() else 0
+    number = whole_number(value)
+    return 0 if number is None else number
 
 
 @bp.context_processor
@@ -148,7 +150,7 @@ def sop_form():
         posted = {}
         for name, value in request.form.items():
             field, _sep, number = name.rpartition("-")
-            if field in ("berjalan_baik", "catatan", "tindakan", "penilai") and number.isdigit():
+            if field in ("berjalan_baik", "catatan", "tindakan", "penilai") and whole_number(number) is not None:
                 posted.setdefault(int(number), {})[field] = value
         try:
             assessed_on = date.fromisoformat(request.form["tanggal"]) if request.form.get("tanggal") else None

@@ -62,7 +62,7 @@ def edit_header(key):
         base = request.form.get("base_version", "")
         try:
             deployed = definitions.update_header(runtime(), key, header_from_form(request.form), current_user.login,
-                                                 expected_version=int(base) if base.isdigit() else None)
+                                                 expected_version=int(base) if base.isascii() and base.isdigit() else None)
         except InvalidData as err:
             errors = err.errors or {"": err.message}
         else:

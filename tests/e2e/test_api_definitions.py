@@ -478,3 +478,9 @@ def test_openapi_documents_the_definition_endpoints(client):
     assert "409" in migrate["responses"] and migrate["requestBody"]["required"] is False
     assert set(schemas["Migration"]["properties"]) == {"id", "from", "to", "steps"}
     assert [p["name"] for p in paths["/definitions/{key}/migrations"]["get"]["parameters"]] == ["key", "target"]
+
+
+def test_a_draft_step_key_written_with_other_digits_is_sorted_as_text(rt, owner):
+    """"²".isdigit() is true and int("²") fails: the draft's steps were a 500."""
+    saved = ok(owner.put(f"/definitions/{KEY}/draft", json={"bpmn_xml": BPMN, "steps": {"²": {}}}))
+    assert any(p["element"] == "steps.²" for p in saved["problems"]), saved["problems"]

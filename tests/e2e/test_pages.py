@@ -1111,3 +1111,19 @@ def test_api_token_is_shown_once_and_can_be_revoked(rt, browser):
     other = browser("aptika.teknis")
     other.get("/token")
     assert other.post("/token", {"revoke": token_id}).status_code == 404  # not someone else's token
+
+
+def test_numbers_in_queries_and_forms_written_with_other_digits_or_too_long_are_not_500s(rt, browser):
+    """str.isdigit() takes "²" (int() does not) and any number of digits (the database does not)."""
+    start(rt)
+    kadis = browser("kadis")
+    for query in ("langkah=%C2%B2", "halaman=%C2%B2", "langkah=99999999999999999999",
+                  "halaman=99999999999999999999"):
+        assert kadis.get(f"/kegiatan/cari?{query}").status_code == 200, query
+    kadis.get("/monitoring/laporan")
+    assert kadis.post("/monitoring/laporan", {"kesimpulan": "Baik", "revision": "²"}).status_code == 422
+    kadis.get("/monitoring/formulir-sop")
+    assert kadis.post("/monitoring/formulir-sop", {"catatan-²": "x", "revision": "²"}).status_code == 422
+    owner = browser("pemilik.proses")
+    owner.get(f"/sop/{KEY}/kop")
+    assert owner.post(f"/sop/{KEY}/kop", {"base_version": "²"}).status_code in (200, 302, 409, 422)
