@@ -24,6 +24,8 @@ from process.mutu_baku import MutuBaku, MutuBakuError
 
 LANE_ROLES = ("administrasi", "teknis", "implementasi", "sekretaris")
 MAX_YAML_BYTES = 512 * 1024
+# No SOP has this many steps; a step number must also fit the task rows' Integer column.
+MAX_STEP_NUMBER = 9999
 HEADER_KEYS = (
     "nomor", "tanggal_pembuatan", "tanggal_revisi", "tanggal_efektif", "disahkan_oleh",
     "dasar_hukum", "kualifikasi_pelaksana", "keterkaitan", "peralatan_perlengkapan",
@@ -478,10 +480,16 @@ class _Loader:
         if raw is None:
             self.bpmn_problem(node.id, Text("langkah belum memiliki nomor SOP (atribut alur:step)"))
             return None
-        if not raw.strip().isdigit() or int(raw) < 1:
+        digits = raw.strip().lstrip("0")
+        # Digits 0-9 only: "²".isdigit() is true, and int() refuses it.
+        if not raw.strip().isascii() or not raw.strip().isdigit() or not digits:
             self.bpmn_problem(node.id, Text("nomor SOP %(raw)s harus bilangan bulat positif", raw=repr(raw)))
             return None
-        number = int(raw)
+        if len(digits) > len(str(MAX_STEP_NUMBER)) or int(digits) > MAX_STEP_NUMBER:
+            self.bpmn_problem(node.id, Text("nomor SOP %(raw)s terlalu besar (paling besar %(max)d)",
+                                            raw=repr(raw), max=MAX_STEP_NUMBER))
+            return None
+        number = int(digits)
         if number in numbers:
             self.bpmn_problem(node.id, Text("nomor SOP %(n)d sudah dipakai oleh %(other)s", n=number,
                                             other=repr(numbers[number])))

@@ -86,7 +86,7 @@ def read_back(bpmn_xml: str) -> tuple[Sop, str, str]:
     actors = [lane.name for lane in graph.lanes if lane.id != UNASSIGNED_LANE]
     roles = {lane.name: lane.role for lane in graph.lanes if lane.id != UNASSIGNED_LANE and lane.role}
     tasks = sorted((n for n in graph.nodes.values() if n.kind == "userTask"),
-                   key=lambda n: int(n.alur("step") or 0) if (n.alur("step") or "").isdigit() else 0)
+                   key=lambda n: int(n.alur("step")) if _digits(n.alur("step") or "") else 0)
     number_of = {}
     for expected, node in enumerate(tasks, start=1):
         if (node.alur("step") or "") != str(expected) or node.id != f"Step_{expected:02d}":
@@ -137,3 +137,8 @@ def _participant(bpmn_xml: str, process_id: str) -> str:
         if participant.get("processRef") == process_id:
             return (participant.get("name") or "").strip()
     return ""
+
+
+def _digits(text: str) -> bool:
+    """Digits 0-9, few enough to be a step number ("²".isdigit() is true and int() refuses it)."""
+    return text.isascii() and text.isdigit() and len(text) <= 9

@@ -127,6 +127,6 @@ def _target(sop: Sop, step: SopStep, value: Any, where: str) -> int | str:
     text = str(value).strip().lower()
     if text == END:
         return END
-    if text.isdigit() and sop.step(int(text)) is not None and int(text) != step.number:
+    if text.isascii() and text.isdigit() and len(text) <= 9 and sop.step(int(text)) is not None and int(text) != step.number:
         return int(text)
     raise AnswerError(f"{where}: {value!r} is not another step's number or '{END}'")

@@ -177,7 +177,7 @@ def _yaml_step(name: str, number: int, raw: Any, actors: list[str], count: int) 
         text = str(value).strip().lower()
         if text == END:
             setattr(step, label, END)
-        elif text.isdigit() and 1 <= int(text) <= count and int(text) != number:
+        elif text.isascii() and text.isdigit() and len(text) <= 9 and 1 <= int(text) <= count and int(text) != number:
             setattr(step, label, int(text))
         else:
             raise SourceError(f"{name}: {where}: '{label}' must be another step's number (1-{count}) or '{END}'")

@@ -62,7 +62,7 @@ def _is_header(cells: Cells) -> bool:
 
 def _is_numbers_row(cells: Cells) -> bool:
     values = [c.strip() for c in cells if c.strip()]
-    return len(values) >= 4 and all(v.isdigit() for v in values) and values[:2] == ["1", "2"]
+    return len(values) >= 4 and all(v.isascii() and v.isdigit() for v in values) and values[:2] == ["1", "2"]
 
 
 def read_rows(lines: list[tuple[str, Cells]], source: str) -> RawTable:
@@ -136,7 +136,7 @@ def _cell(cells: Cells, index: int | None) -> str:
 
 def _row(where: str, cells: Cells, cols: _Columns) -> RawRow:
     number_text = _cell(cells, cols.no).rstrip(".")
-    if not number_text.isdigit():
+    if not (number_text.isascii() and number_text.isdigit()) or len(number_text) > 4:  # "²".isdigit() is true
         raise SourceError(f"{where}: No {number_text or '(empty)'!r} is not a step number")
     uraian = _cell(cells, cols.uraian)
     if not uraian:

@@ -484,3 +484,15 @@ def test_a_draft_step_key_written_with_other_digits_is_sorted_as_text(rt, owner)
     """"²".isdigit() is true and int("²") fails: the draft's steps were a 500."""
     saved = ok(owner.put(f"/definitions/{KEY}/draft", json={"bpmn_xml": BPMN, "steps": {"²": {}}}))
     assert any(p["element"] == "steps.²" for p in saved["problems"]), saved["problems"]
+
+
+@pytest.mark.parametrize("number", ["\u00b2", "99999999999"])
+def test_a_step_number_that_no_task_row_can_hold_is_a_problem_not_a_500(rt, owner, number):
+    """"²" was a 500 on upload; 99999999999 was deployed, and every start of it was a 500 on PostgreSQL."""
+    bpmn = COPY_BPMN.replace('alur:step="1"', f'alur:step="{number}"', 1)
+    yaml_text = YAML.replace("\n  1:\n", f"\n  {number}:\n", 1) if number.isascii() else YAML
+    draft = ok(upload(owner, bpmn.encode(), yaml_text.encode()), 201)
+    assert not draft["deployable"]
+    assert any(p["element"] == "Step_01" and "nomor SOP" in p["message"] for p in draft["problems"]), draft
+    error(owner.post("/definitions/monev_salinan/draft/deploy"), 422, "invalid_data")
+    assert [d["key"] for d in ok(owner.get("/definitions"))["definitions"] if d["version"]] == [KEY]

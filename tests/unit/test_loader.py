@@ -267,6 +267,14 @@ BROKEN = {
         _bpmn(lambda t: replace_once(t, 'alur:step="7"', 'alur:step="tujuh"')),
         [(BPMN, "Step_07", "nomor SOP 'tujuh' harus bilangan bulat positif")],
         False),
+    "alur:step in superscript digits": (  # "²".isdigit() is true and int() refuses it: was a crash
+        _bpmn(lambda t: replace_once(t, 'alur:step="7"', 'alur:step="\u00b2"')),
+        [(BPMN, "Step_07", "nomor SOP '\u00b2' harus bilangan bulat positif")],
+        False),
+    "alur:step too large for a task row": (  # deployed, then every start was a 500 on PostgreSQL
+        _bpmn(lambda t: replace_once(t, 'alur:step="7"', 'alur:step="99999999999"')),
+        [(BPMN, "Step_07", "nomor SOP '99999999999' terlalu besar (paling besar 9999)")],
+        False),
     "duplicate step number": (
         _bpmn(lambda t: replace_once(t, 'alur:step="7"', 'alur:step="6"')),
         [(BPMN, "Step_07", "nomor SOP 6 sudah dipakai oleh 'Step_06'"),

@@ -68,7 +68,7 @@ def _xlsx(rows) -> bytes:
     book = Workbook()
     sheet = book.active
     for row in rows:
-        sheet.append([int(c) if c.isdigit() else (c or None) for c in row] if row else [None])
+        sheet.append([int(c) if c.isascii() and c.isdigit() else (c or None) for c in row] if row else [None])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -167,6 +167,9 @@ def test_answered_table_validates_and_keeps_hari_kerja():
     assert definition.step(5).counting == {"days": "kerja", "time": "kerja"}
     graph = bpmn.read_graph(result.bpmn_xml)
     assert graph.flows["Flow_06_Tidak"].target == "Selesai"
+    # "²".isdigit() is true and int("²") fails: an answer written so was a crash, not an AnswerError.
+    with pytest.raises(AnswerError, match=r"is not another step's number"):
+        import_sop("permohonan.csv", _csv(KOP + TABLE), answers={"Gateway_06": {"tidak": "\u00b2"}})
 
 
 def test_unmarked_actor_and_unreadable_time_are_questions_and_answers_fix_them():
@@ -211,6 +214,11 @@ def test_yaml_source_by_hand():
     assert [(s.number, s.lane.role) for s in definition.steps] == [
         (1, "administrasi"), (2, "teknis"), (3, "sekretaris")]
     assert definition.step(3).lane.scope == "office"
+    # "²".isdigit() is true and int("²") fails: a branch target written so was a crash.
+    superscript = YAML_EXAMPLE.replace("    tidak: 1 ", "    tidak: \"\u00b9\" ", 1)
+    assert superscript != YAML_EXAMPLE
+    with pytest.raises(SourceError, match=r"'tidak' must be another step's number"):
+        import_sop("surat.yaml", superscript.encode())
     assert {o[1]: o[3] for o in definition.step(2).decision.outcomes} == {"Ya": "Step_03", "Tidak": "Step_01"}
     assert str(definition.step(3).mutu_baku) == "7 Hari"
 
@@ -221,6 +229,8 @@ def test_yaml_source_by_hand():
 @pytest.mark.parametrize("rows,message", [
     ([HEADER_TOP, HEADER_SUB, _row(1, "A", "Tim Teknis"), _row("dua", "B", "Tim Teknis")],
      r"row 4: No 'dua' is not a step number"),
+    ([HEADER_TOP, HEADER_SUB, _row(1, "A", "Tim Teknis"), _row("\u00b2", "B", "Tim Teknis")],  # was a crash
+     r"row 4: No '\u00b2' is not a step number"),
     ([HEADER_TOP, HEADER_SUB, _row(1, "A", "Tim Teknis"), _row(3, "B", "Tim Teknis")],
      r"row 4: step number 3 out of order \(expected 2\)"),
     ([HEADER_TOP, HEADER_SUB, _row(1, "", "Tim Teknis")], r"row 3: step 1 has no Uraian Prosedur"),
