@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, union_all
 
 from engine import accounts
-from engine.db import Instance, SavedFilter, TaskRow, User
+from engine.db import MAX_INTEGER, Instance, SavedFilter, TaskRow, User
 from engine.errors import Forbidden, InvalidData, NotFound
 from engine.events import log
 from engine.permissions import is_supervisor_of, may_take, role_name
@@ -108,6 +108,8 @@ def clean_filters(raw: dict[str, Any]) -> dict[str, Any]:
             filters["step"] = int(raw["step"])
         except (TypeError, ValueError):
             raise InvalidData(Text("filter tidak valid"), {"step": Text("harus berupa nomor langkah")}) from None
+        if abs(filters["step"]) > MAX_INTEGER:  # no task row has it, and the database would refuse to look
+            raise InvalidData(Text("filter tidak valid"), {"step": Text("harus berupa nomor langkah")})
     if raw.get("overdue") not in (None, ""):
         filters["overdue"] = str(raw["overdue"]).lower() in ("1", "true", "ya", "yes", "on")
     if raw.get("sort"):

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine import editor
+from engine.db import MAX_INTEGER
 from engine.errors import AlurError, Conflict, InvalidData
 from process.messages import from_json
 from web import runtime
@@ -192,9 +193,9 @@ def versions(key):
 @require_roles(*EDITOR_ROLES)
 def migrate(key):
     rt, login = runtime(), current_user.login
-    target = request.form.get("target", type=int)
+    target = _form_int("target")
     if request.form.get("instance"):
-        instance_id = request.form.get("instance", type=int)
+        instance_id = _form_int("instance")
         if instance_id is None:
             abort(400)
         try:
@@ -206,6 +207,15 @@ def migrate(key):
     else:
         results = editor.migrate_all(rt, key, login, target)
     return _versions_page(key, results)
+
+
+def _form_int(name: str) -> int | None:
+    """A whole number from the form (None if missing or not one); 404 past the database's integers,
+    where no instance or version can be, and the database would refuse to look."""
+    value = request.form.get(name, type=int)
+    if value is not None and abs(value) > MAX_INTEGER:
+        abort(404)
+    return value
 
 
 def _versions_page(key: str, results: list | None = None):

@@ -1127,3 +1127,15 @@ def test_numbers_in_queries_and_forms_written_with_other_digits_or_too_long_are_
     owner = browser("pemilik.proses")
     owner.get(f"/sop/{KEY}/kop")
     assert owner.post(f"/sop/{KEY}/kop", {"base_version": "²"}).status_code in (200, 302, 409, 422)
+
+
+def test_numbers_past_the_database_range_in_the_worklist_filter_and_migration_form_are_not_500s(rt, browser):
+    """Each was sent to the database as it was: an OverflowError on SQLite, out of range on PostgreSQL."""
+    start(rt)
+    staff = browser("aptika.implementasi")
+    assert staff.get("/?step=99999999999999999999").status_code == 422
+    owner = browser("pemilik.proses")
+    owner.get(f"/editor/{KEY}")
+    for form in ({"instance": "99999999999999999999"}, {"instance": "1", "target": "99999999999999999999"},
+                 {"target": "99999999999999999999"}):
+        assert owner.post(f"/editor/{KEY}/migrasi", form).status_code == 404, form
