@@ -68,6 +68,9 @@ JACCARD_THRESHOLD = 0.5
 RATIO_THRESHOLD = 0.8
 OVERLAP_LIST_LIMIT = 100
 WORST_CASES = 5
+# The longest period the figures cover: the trend has a point per month, and a period of a thousand
+# years made the evaluation report's PDF take more than a minute and a half of a worker's time.
+MAX_PERIOD_YEARS = 10
 # Words that say nothing about what an activity is about.
 STOPWORDS = frozenset("""
     dan di ke dari untuk yang pada dengan atau dalam bagi oleh serta se tentang terhadap secara
@@ -139,6 +142,9 @@ def _scope(rt: Runtime, session: Session, login: str, start: date | None, end: d
     start, end = start or default_start, end or default_end
     if start > end:
         raise InvalidData(Text("tanggal awal periode setelah tanggal akhir"), {"dari": Text("setelah tanggal akhir")})
+    if (end - start).days > MAX_PERIOD_YEARS * 366:
+        too_long = Text("periode paling lama %(years)d tahun", years=MAX_PERIOD_YEARS)
+        raise InvalidData(too_long, {"sampai": too_long})
     versions = _versions(session, key)
     definition = rt.definition(versions[-1])[0]
     return Scope(start, end, bidang, versions[-1].key, tuple(v.id for v in versions), definition,
