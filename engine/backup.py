@@ -18,9 +18,12 @@ and never deleted, so every document row in the snapshot has its bytes.
 
 A restore needs an empty database (no Alur rows) unless forced, and a backup
 of the same schema revision as this Alur (restore it with the Alur version
-that wrote it, then upgrade). It creates the schema, copies the documents in
-(checking each hash), loads all rows in one transaction, moves PostgreSQL's
-id sequences past the restored ids, and checks the row counts.
+that wrote it, then upgrade). It first reads the whole archive (each
+document against its hash, each table's rows as JSON against the manifest's
+count), so a damaged one is refused before anything is written or dropped.
+Then it creates the schema, copies the documents in, loads all rows in one
+transaction, moves PostgreSQL's id sequences past the restored ids, and
+checks the row counts.
 """
 from __future__ import annotations
 
@@ -148,9 +151,13 @@ def restore(rt: Runtime, source: Path, force: bool = False) -> dict[str, Any]:
         if manifest["revision"] != head:
             raise InvalidData(f"cadangan ini dari skema {manifest['revision']}, Alur ini skema {head}: "
                               "pulihkan dengan versi Alur yang membuatnya, lalu tingkatkan")
-        if not _is_empty(rt.engine):
-            if not force:
-                raise Conflict("basis data tujuan tidak kosong; pakai --force untuk menimpanya")
+        empty = _is_empty(rt.engine)
+        if not empty and not force:
+            raise Conflict("basis data tujuan tidak kosong; pakai --force untuk menimpanya")
+        # All of it is read before anything is written or dropped: with --force, damage found after
+        # the drop left neither the database that was there nor the one in the backup.
+        _check_archive(archive, manifest)
+        if not empty:
             _drop_everything(rt.engine)
         _restore_files(rt, archive, manifest)
         schema.upgrade(rt.engine)
@@ -192,16 +199,47 @@ def _drop_everything(engine: Engine) -> None:
             conn.execute(text("DROP FUNCTION IF EXISTS alur_event_append_only, alur_event_chain_forward CASCADE"))
 
 
+def _check_archive(archive: tarfile.TarFile, manifest: dict[str, Any]) -> None:
+    """Every document's bytes match their hash, and every table's lines are JSON, as many as the
+    manifest counts; InvalidData naming what is wrong. Nothing is written."""
+    for document in manifest["documents"]:
+        _document_bytes(archive, document["sha256"])
+    try:
+        for table in Base.metadata.sorted_tables:
+            try:
+                member = archive.extractfile(f"tables/{table.name}.jsonl")
+            except KeyError:
+                member = None
+            if member is None:
+                raise InvalidData(f"tabel {table.name} tidak ada dalam cadangan")
+            count = 0
+            for line in _lines(member):
+                json.loads(line)
+                count += 1
+            if count != manifest["tables"].get(table.name):
+                raise InvalidData(f"tabel {table.name} dalam cadangan berisi {count} baris, manifest menyebut "
+                                  f"{manifest['tables'].get(table.name)}")
+    except (ValueError, EOFError, tarfile.TarError, OSError) as err:  # bad JSON or UTF-8, a cut archive
+        raise InvalidData(f"cadangan rusak: {err}") from None
+
+
+def _document_bytes(archive: tarfile.TarFile, sha: str) -> bytes:
+    if not SHA256.match(sha):
+        raise InvalidData(f"nama berkas tidak sah dalam cadangan: {sha!r}")
+    try:
+        member = archive.extractfile(f"files/{sha}")
+    except KeyError:
+        member = None
+    content = member.read() if member is not None else b""
+    if hashlib.sha256(content).hexdigest() != sha:
+        raise InvalidData(f"berkas {sha} dalam cadangan rusak (hash tidak cocok)")
+    return content
+
+
 def _restore_files(rt: Runtime, archive: tarfile.TarFile, manifest: dict[str, Any]) -> None:
     for document in manifest["documents"]:
         sha = document["sha256"]
-        if not SHA256.match(sha):
-            raise InvalidData(f"nama berkas tidak sah dalam cadangan: {sha!r}")
-        member = archive.extractfile(f"files/{sha}")
-        content = member.read() if member is not None else b""
-        if hashlib.sha256(content).hexdigest() != sha:
-            raise InvalidData(f"berkas {sha} dalam cadangan rusak (hash tidak cocok)")
-        documents.write_file(rt, sha, content)
+        documents.write_file(rt, sha, _document_bytes(archive, sha))
 
 
 def _load_table(conn, table, lines) -> None:

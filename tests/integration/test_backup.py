@@ -139,13 +139,48 @@ def test_a_damaged_or_foreign_archive_is_refused_and_nothing_is_written(tmp_path
         out.add(__file__, arcname="manifest.json")
     target = office("sqlite", tmp_path / "target")
     try:
-        for archive, message in ((damaged, "rusak"), (foreign, "bukan arsip cadangan Alur")):
+        bad_json = tmp_path / "bad-json.tar.gz"
+        _damaged(good, bad_json, "tables/event.jsonl", lambda data: data[: len(data) // 2])
+        for archive, message in ((damaged, "rusak"), (foreign, "bukan arsip cadangan Alur"), (bad_json, "rusak")):
             result = _invoke(monkeypatch, target, ["restore", str(archive)])
             assert result.exit_code == 1 and message in result.output
         assert not any((target.settings.data_dir / "files").rglob("*"))
         assert "instance" not in inspect(target.engine).get_table_names()
     finally:
         target.dispose()
+
+
+def _damaged(good, out_path, member_name: str, change) -> None:
+    with tarfile.open(good) as archive, tarfile.open(out_path, "w:gz") as out:
+        for member in archive.getmembers():
+            data = archive.extractfile(member).read()
+            if member.name.startswith(member_name):
+                data = change(data)
+            member.size = len(data)
+            out.addfile(member, io.BytesIO(data))
+
+
+def test_a_forced_restore_of_a_damaged_archive_leaves_the_database_as_it_was(tmp_path, monkeypatch):
+    """--force dropped every table first and found the damage after: neither the old database nor the backup."""
+    source = office("sqlite", tmp_path / "source")
+    try:
+        populate(source)
+        good = tmp_path / "alur.tar.gz"
+        _cli(monkeypatch, source, ["backup", str(good)])
+        services.start(source, KEY, "aptika", "Ditulis sesudah cadangan", "aptika.implementasi")
+        before = contents(source)
+        cases = (("files/", lambda data: data[:-1] + b"X", "rusak"),
+                 ("tables/event.jsonl", lambda data: data[: len(data) // 2], "cadangan rusak"),
+                 ("tables/task.jsonl", lambda data: data.split(b"\n", 1)[1], "baris"))
+        for number, (member, change, message) in enumerate(cases):
+            damaged = tmp_path / f"damaged-{number}.tar.gz"
+            _damaged(good, damaged, member, change)
+            result = _invoke(monkeypatch, source, ["restore", "--force", str(damaged)])
+            assert result.exit_code == 1 and message in result.output, (member, result.output)
+            assert contents(source) == before, member
+        assert audit.verify(source).ok
+    finally:
+        source.dispose()
 
 
 def _invoke(monkeypatch, rt, args):
