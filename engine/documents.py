@@ -12,10 +12,11 @@ from pathlib import Path
 import filetype
 from sqlalchemy.orm import Session
 
-from engine.db import MAX_INTEGER, Document, Instance, TaskRow
+from engine.db import Document, Instance, TaskRow
 from engine.errors import InvalidData, TooLarge
 from process.forms import Form
 from process.messages import Text
+from process.numbers import whole_number
 
 
 def store_all(rt, session: Session, instance: Instance, row: TaskRow, form: Form,
@@ -64,10 +65,8 @@ def check_references(session: Session, instance: Instance, form: Form, data: dic
     """A file field given as a value must name a document of this instance."""
     errors = {}
     for field in (f for f in form.fields if f.type == "file" and data.get(f.name) not in (None, "")):
-        value = str(data[field.name])
-        # ASCII digits only ("²".isdigit() is true, int() refuses it), and an id the column can hold.
-        number = int(value) if value.isascii() and value.isdigit() and len(value) <= 10 else None
-        document = session.get(Document, number) if number is not None and number <= MAX_INTEGER else None
+        number = whole_number(str(data[field.name]))  # "²" and ids past the column are no document
+        document = session.get(Document, number) if number is not None else None
         if document is None or document.instance_id != instance.id:
             errors[field.name] = Text("dokumen tidak ditemukan pada kegiatan ini; unggah berkasnya")
     if errors:

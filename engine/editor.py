@@ -36,6 +36,7 @@ from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Definition
 from process.forms import FIELD_TYPES
 from process.loader import ERROR, LANE_ROLES, MAX_YAML_BYTES, Problem, load, problems_of, user_yaml
 from process.messages import Text, as_json, from_json
+from process.numbers import whole_number
 from process.yaml_blocks import block_range, block_text, replace_block
 
 EDITOR_ROLES = ("pemilik_proses", "admin")
@@ -580,7 +581,8 @@ def _nesting(value: Any) -> int:
 def _step_sort_key(key: Any) -> tuple[int, Any]:
     text = str(key).strip()
     # A number of more than nine digits is no step number: sorted as text (and no 4,300-digit int()).
-    return (0, int(text)) if text.isascii() and text.isdigit() and len(text) <= 9 else (1, text)
+    number = whole_number(text, maximum=999_999_999)
+    return (0, number) if number is not None else (1, text)
 
 
 def _ordered_field(field: Any) -> Any:

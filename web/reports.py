@@ -49,7 +49,6 @@ def _revision(value: str | None) -> int | None:
     conflict too), None when the field is missing (no check)."""
     if value is None:
         return None
-    value = value.strip()
     number = whole_number(value)
     return 0 if number is None else number
 
@@ -150,8 +149,9 @@ def sop_form():
         posted = {}
         for name, value in request.form.items():
             field, _sep, number = name.rpartition("-")
-            if field in ("berjalan_baik", "catatan", "tindakan", "penilai") and whole_number(number) is not None:
-                posted.setdefault(int(number), {})[field] = value
+            step = whole_number(number)
+            if field in ("berjalan_baik", "catatan", "tindakan", "penilai") and step is not None:
+                posted.setdefault(step, {})[field] = value
         try:
             assessed_on = date.fromisoformat(request.form["tanggal"]) if request.form.get("tanggal") else None
         except ValueError:
