@@ -13,9 +13,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engine.db import ApiToken, Bidang, Membership, User
+from engine.db import ApiToken, Bidang, Membership, TaskRow, User
 from engine.errors import AlurError, Conflict, Forbidden, InvalidData, NotFound
-from engine.permissions import is_admin
+from engine.events import log
+from engine.permissions import is_admin, may_take
 from engine.runtime import Runtime
 from process.messages import Text
 
@@ -273,8 +274,26 @@ def save_user(rt: Runtime, actor: str, login: str, name: str, bidang: str | None
         wanted = set(roles)
         account.roles = [m for m in account.roles if m.role in wanted] + \
             [Membership(role=r) for r in sorted(wanted - account.role_names)]
+        released = _release_claims(rt, session, account, actor)
         session.commit()
-        return _user_dict(account)
+        return {**_user_dict(account), "released": released}
+
+
+def _release_claims(rt: Runtime, session: Session, account: User, actor: str) -> list[str]:
+    """The open tasks the user holds but may no longer take (deactivated, or moved out of the
+    lane or the Bidang) go back to their lane's worklist; their ids, in order.
+
+    Left claimed, such a step would wait on someone who cannot complete it,
+    and every colleague's claim would be refused until a supervisor
+    reassigned it. The log says who let it go, and from whom.
+    """
+    held = session.scalars(select(TaskRow).where(TaskRow.assignee == account.login, TaskRow.state == "open")
+                           .order_by(TaskRow.id)).all()
+    released = [row for row in held if not (account.active and may_take(account, row))]
+    for row in released:
+        row.assignee = None
+        log(session, row.instance_id, rt.now(), "unclaimed", actor, row.step, row.id, {"from": account.login})
+    return [row.id for row in released]
 
 
 def _user_errors(session: Session, login: str, name: str, bidang: str | None, roles: list[str],

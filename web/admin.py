@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from engine import accounts
@@ -27,16 +28,20 @@ def users():
         values = {**request.form.to_dict(), "roles": request.form.getlist("roles"),
                   "active": bool(request.form.get("active"))}
         try:
-            accounts.save_user(runtime(), current_user.login, values.get("login", ""), values.get("name", ""),
-                               values.get("bidang") or None, values["roles"],
-                               email=values.get("email") or None, password=values.get("password") or None,
-                               active=values["active"])
+            saved = accounts.save_user(runtime(), current_user.login, values.get("login", ""), values.get("name", ""),
+                                       values.get("bidang") or None, values["roles"],
+                                       email=values.get("email") or None, password=values.get("password") or None,
+                                       active=values["active"])
         except InvalidData as err:
             errors, status = err.errors, err.status
         except accounts.OwnAdminRole as err:  # said at its field; any other conflict is the error page
             errors, status = {err.field: err.message}, err.status
         else:
             flash(_("Pengguna %(login)s disimpan.", login=values.get("login")), "success")
+            if saved["released"]:  # the admin should know the steps are back in their colleagues' worklists
+                flash(ngettext("%(num)d tugas yang diklaimnya dikembalikan ke daftar kerja lajurnya.",
+                               "%(num)d tugas yang diklaimnya dikembalikan ke daftar kerja lajurnya.",
+                               len(saved["released"])), "info")
             return redirect(url_for(".users"))
     edit = request.args.get("login")
     rows = accounts.list_users(runtime())

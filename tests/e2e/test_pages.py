@@ -1019,6 +1019,19 @@ def test_admin_cannot_deactivate_their_own_account(rt, browser):
     assert "Active: an administrator may not deactivate their own account" in html
 
 
+def test_deactivating_a_user_tells_the_admin_their_claimed_tasks_went_back(rt, browser):
+    instance_id = services.start(rt, "monev_kegiatan_bidang", "aptika", "Kegiatan", "aptika.implementasi")
+    [task] = worklist.tasks(rt, instance_id=instance_id)
+    services.claim(rt, task["id"], "aptika.implementasi")
+    admin = browser("admin")
+    admin.get("/admin/pengguna?login=aptika.implementasi")
+    response = admin.post("/admin/pengguna", {"login": "aptika.implementasi", "name": "Staf Implementasi",
+                                              "bidang": "aptika", "roles": ["implementasi"]})  # "Aktif" unticked
+    assert response.status_code == 302
+    assert "1 tugas yang diklaimnya dikembalikan ke daftar kerja lajurnya." in text(admin.get("/admin/pengguna"))
+    assert worklist.tasks(rt, instance_id=instance_id)[0]["assignee"] is None
+
+
 @pytest.mark.parametrize("role", ["implementasi", "teknis", "administrasi", "kepala"])
 def test_admin_form_asks_for_the_bidang_of_a_role_that_works_within_one(rt, browser, role):
     """A lane member or Kepala Bidang without a Bidang sees no task, can start nothing, and is never

@@ -221,3 +221,33 @@ def test_deploy_stores_a_new_version_only_when_content_changed(rt, tmp_path):
 def test_a_size_limit_reads_as_what_it_is_never_more(size, text):
     from engine.documents import size_text
     assert size_text(size) == text
+
+
+def _save(rt, login, bidang, roles, active=True):
+    from engine import accounts
+    return accounts.save_user(rt, "admin", login, "Rekan", bidang, roles, password="rahasia-123", active=active)
+
+
+def test_deactivating_a_user_returns_their_claimed_tasks_to_the_lane(rt, instance_id):
+    """Otherwise the step waits on someone who can no longer sign in, and colleagues get 409."""
+    _save(rt, "aptika.implementasi2", "aptika", ["implementasi"])
+    task = open_task(rt, instance_id)
+    services.claim(rt, task["id"], "aptika.implementasi2")
+    saved = _save(rt, "aptika.implementasi2", "aptika", ["implementasi"], active=False)
+    assert saved["released"] == [task["id"]]
+    assert open_task(rt, instance_id)["assignee"] is None
+    with rt.uow() as session:
+        last = session.scalars(select(Event).where(Event.instance_id == instance_id).order_by(Event.seq.desc())).first()
+    assert (last.kind, last.actor, last.data) == ("unclaimed", "admin", {"from": "aptika.implementasi2"})
+    services.claim(rt, task["id"], "aptika.implementasi")  # a colleague takes it at once
+    services.complete(rt, task["id"], "aptika.implementasi", STEP_DATA[1])
+
+
+def test_a_user_moved_out_of_the_lane_or_bidang_loses_only_the_claims_they_may_no_longer_take(rt, instance_id):
+    _save(rt, "aptika.implementasi2", "aptika", ["implementasi", "teknis"])
+    task = open_task(rt, instance_id)
+    services.claim(rt, task["id"], "aptika.implementasi2")
+    assert _save(rt, "aptika.implementasi2", "aptika", ["implementasi"])["released"] == []  # still in the lane
+    assert open_task(rt, instance_id)["assignee"] == "aptika.implementasi2"
+    assert _save(rt, "aptika.implementasi2", "ikp", ["implementasi"])["released"] == [task["id"]]
+    assert open_task(rt, instance_id)["assignee"] is None
