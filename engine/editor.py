@@ -189,9 +189,9 @@ def save_draft(rt: Runtime, key: str, login: str, bpmn_xml: str, yaml_text: str 
         draft = session.get(DefinitionDraft, key)
         latest = services._latest_version(session, key)
         if revision is not None and revision != (draft.revision if draft is not None else 0):
-            raise Conflict(f"draf sudah disimpan oleh {draft.saved_by} sejak Anda membukanya; muat ulang editor"
-                           if draft is not None else "draf yang Anda buka sudah dibuang atau di-deploy; "
-                                                     "muat ulang editor")
+            raise Conflict(Text("draf sudah disimpan oleh %(who)s sejak Anda membukanya; muat ulang editor",
+                                who=draft.saved_by) if draft is not None
+                           else Text("draf yang Anda buka sudah dibuang atau di-deploy; muat ulang editor"))
         if yaml_text is None:
             current = draft.yaml_text if draft is not None else (latest.yaml_text if latest is not None else "")
             yaml_text = current if steps is None else compose_yaml(current, steps)
@@ -208,13 +208,17 @@ def save_draft(rt: Runtime, key: str, login: str, bpmn_xml: str, yaml_text: str 
 
 
 def upload(rt: Runtime, login: str, bpmn_data: bytes, yaml_data: bytes | None = None,
-           filename: str = "upload.bpmn") -> dict[str, Any]:
+           filename: str = "upload.bpmn", revision: int | None = None) -> dict[str, Any]:
     """A BPMN file from Camunda Modeler or another tool (and its YAML, if any) as a new draft.
 
     The draft's key is the file's process id. A file that is not a BPMN
     document at all (malformed XML, a DTD or entities, too large) is refused
     with InvalidData and nothing is stored; everything else becomes a draft
     whose problems say what Alur still needs.
+
+    A draft already under that key is replaced when the uploader saved it
+    last, or when `revision` names it (as an editor's save does); a
+    colleague's draft is otherwise a Conflict, not thrown away unseen.
     """
     with rt.uow() as session:
         _editor(session, login)  # before reading anything the caller sent
@@ -233,7 +237,23 @@ def upload(rt: Runtime, login: str, bpmn_data: bytes, yaml_data: bytes | None = 
                           {"bpmn": Text("id proses: huruf, angka, _ . -; diawali huruf; paling panjang 120")})
     bpmn_xml = _decode(bpmn_data, "bpmn")
     yaml_text = _decode(yaml_data, "yaml") if yaml_data else ""
-    return save_draft(rt, key, login, bpmn_xml, yaml_text=yaml_text)
+    if revision is None:
+        revision = _replaceable_revision(rt, key, login)
+    # save_draft checks the revision again in its own transaction: a save meanwhile is a Conflict there.
+    return save_draft(rt, key, login, bpmn_xml, yaml_text=yaml_text, revision=revision)
+
+
+def _replaceable_revision(rt: Runtime, key: str, login: str) -> int:
+    """The revision of the key's draft when `login` saved it last (0 when there is none)."""
+    with rt.uow() as session:
+        draft = session.get(DefinitionDraft, key)
+        if draft is None:
+            return 0
+        if draft.saved_by != login:
+            raise Conflict(Text("draf %(key)s sedang dikerjakan %(who)s (revisi %(revision)d); buka draf itu di "
+                                "editor, atau buang dulu sebelum mengunggah berkas ini",
+                                key=key, who=draft.saved_by, revision=draft.revision))
+        return draft.revision
 
 
 # -- importing an SOP table ------------------------------------------------------

@@ -249,6 +249,16 @@ def test_uploads_that_are_missing_not_bpmn_or_too_large_are_refused(owner):
     assert [r["key"] for r in ok(owner.get("/definitions"))["definitions"]] == [KEY]
 
 
+def test_an_upload_over_a_colleagues_draft_is_409_unless_it_names_the_revision(rt, owner, as_user):
+    ok(upload(as_user("admin"), CAMUNDA_BPMN.encode()), 201)
+    body = error(upload(owner, CAMUNDA_BPMN.encode()), 409, "conflict")
+    assert "admin" in body["message"] and "revisi 1" in body["message"]
+    assert draft_row(rt, "Process_surat_masuk").saved_by == "admin"
+    data = {"bpmn": (io.BytesIO(CAMUNDA_BPMN.encode()), "surat.bpmn"), "revision": "1"}
+    draft = ok(owner.post("/definitions/uploads", data=data, content_type="multipart/form-data"), 201)
+    assert (draft["revision"], draft["saved_by"]) == (2, OWNER)
+
+
 # -- deploying and versions ---------------------------------------------------------------------
 
 def test_deploy_is_refused_while_the_draft_has_problems(rt, owner):

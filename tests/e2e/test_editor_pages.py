@@ -224,6 +224,21 @@ def test_upload_of_a_camunda_file_opens_it_as_a_draft(rt, browser):
     assert source["origin"] == "draft" and source["problems"] and source["latest_version"] is None
 
 
+def test_upload_over_a_colleagues_draft_is_refused_and_says_whose_it_is(rt, browser):
+    editor.upload(rt, "admin", CAMUNDA_BPMN.encode(), None)
+    owner = browser("pemilik.proses")
+    owner.get("/editor/")
+    response = owner.post("/editor/unggah", {"bpmn": (io.BytesIO(CAMUNDA_BPMN.encode()), "surat.bpmn")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 409
+    assert "Unggahan ditolak: draf Process_surat_masuk sedang dikerjakan admin (revisi 1)" in text(response)
+    assert editor.source(rt, "Process_surat_masuk", "pemilik.proses")["saved_by"] == "admin"
+    owner.post("/bahasa", {"language": "en"}, headers={"Referer": "/editor/"})
+    response = owner.post("/editor/unggah", {"bpmn": (io.BytesIO(CAMUNDA_BPMN.encode()), "surat.bpmn")},
+                          content_type="multipart/form-data")
+    assert "draft Process_surat_masuk is being worked on by admin (revision 1)" in text(response)
+
+
 def test_upload_with_yaml(rt, browser):
     owner = browser("pemilik.proses")
     owner.get("/editor/")

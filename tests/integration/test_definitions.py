@@ -335,6 +335,24 @@ def test_uploads_that_are_not_bpmn_or_too_large_are_refused(rt):
         editor.upload(rt, OWNER, b" " * (editor.MAX_BPMN_BYTES + 1), None)
 
 
+def test_an_upload_does_not_replace_a_draft_someone_else_saved(rt):
+    """Uploading a file over a colleague's draft would throw their work away unseen: refused, unless the
+    uploader names the draft revision they mean to replace (as a save in the editor does)."""
+    editor.upload(rt, "admin", CAMUNDA_BPMN.encode(), None)
+    theirs = editor.source(rt, "Process_surat_masuk", OWNER)
+    changed = CAMUNDA_BPMN.replace("Catat surat", "Catat surat masuk")
+    with pytest.raises(Conflict) as refused:
+        editor.upload(rt, OWNER, changed.encode(), None)
+    assert "admin" in str(refused.value)
+    assert editor.source(rt, "Process_surat_masuk", OWNER)["bpmn_xml"] == theirs["bpmn_xml"]
+    with pytest.raises(Conflict):  # a revision that is not the draft's own is refused too
+        editor.upload(rt, OWNER, changed.encode(), None, revision=theirs["revision"] + 1)
+    replaced = editor.upload(rt, OWNER, changed.encode(), None, revision=theirs["revision"])
+    assert replaced["revision"] == theirs["revision"] + 1 and replaced["saved_by"] == OWNER
+    again = editor.upload(rt, OWNER, CAMUNDA_BPMN.encode(), None)  # one's own draft: replaced as before
+    assert again["revision"] == replaced["revision"] + 1
+
+
 # -- migration ---------------------------------------------------------------------------
 
 def test_an_instance_at_step_1_moves_to_the_new_version(rt, clock):

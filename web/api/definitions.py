@@ -51,6 +51,9 @@ class UploadFormSchema(In):
     bpmn = Upload(required=True, metadata={"description": "Berkas .bpmn (mis. dari Camunda Modeler); "
                                                           "id prosesnya menjadi kunci definisi"})
     yaml = Upload(metadata={"description": "Berkas .yaml definisi (opsional)"})
+    revision = Int(allow_none=True, load_default=None, validate=validate.Range(min=0, error="harus 0 atau lebih"),
+                   metadata={"description": "Revisi draf yang akan diganti. Tanpa revision, draf yang terakhir "
+                                            "disimpan orang lain tidak diganti (409); draf sendiri diganti."})
 
 
 class ImportFormSchema(In):
@@ -260,16 +263,18 @@ def discard_draft(key):
 
 
 @endpoint("POST", "/definitions/uploads", "Unggah berkas BPMN (dan YAML) sebagai draf", form=UploadFormSchema,
-          response=DraftSchema, status=201, errors=(400, 403, 413, 422), guard=editors_only)
+          response=DraftSchema, status=201, errors=(400, 403, 409, 413, 422), guard=editors_only)
 def upload_definition(form):
     """The draft's key is the process id in the file. A file that is not BPMN at all (malformed XML,
     a DTD or entities) is refused with 422 and nothing is stored; anything else becomes a draft whose
-    `problems` say what Alur still needs."""
+    `problems` say what Alur still needs. A draft under that key that someone else saved last is
+    replaced only when `revision` names it (409 otherwise)."""
     bpmn_file, yaml_file = form["bpmn"], form.get("yaml")
     # One byte over the limit is enough for the engine to refuse it as too large.
     bpmn_data = bpmn_file.stream.read(editor.MAX_BPMN_BYTES + 1)
     yaml_data = yaml_file.stream.read(editor.MAX_YAML_BYTES + 1) if yaml_file is not None else None
-    draft = editor.upload(_runtime(), login(), bpmn_data, yaml_data, filename=bpmn_file.filename)
+    draft = editor.upload(_runtime(), login(), bpmn_data, yaml_data, filename=bpmn_file.filename,
+                          revision=form["revision"])
     return draft, {"Location": url_for(".show_draft", key=draft["key"])}
 
 
