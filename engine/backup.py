@@ -24,6 +24,13 @@ count), so a damaged one is refused before anything is written or dropped.
 Then it creates the schema, copies the documents in, loads all rows in one
 transaction, moves PostgreSQL's id sequences past the restored ids, and
 checks the row counts.
+
+A forced restore first archives the database it replaces
+(`<data dir>/cadangan/sebelum-pemulihan-<time>.tar.gz`, with this same
+code): dropping the tables, creating the schema and loading the rows are
+not one transaction on every database, so a load the database refuses
+half-way is answered by loading that archive back. It is kept afterwards,
+as the way back from restoring the wrong archive.
 """
 from __future__ import annotations
 
@@ -45,7 +52,7 @@ from sqlalchemy.engine import Engine
 
 from engine import documents, schema
 from engine.db import Base, Document, UtcDateTime
-from engine.errors import Conflict, InvalidData
+from engine.errors import AlurError, Conflict, InvalidData
 from engine.runtime import Runtime
 
 FORMAT = "alur-backup/1"
@@ -157,19 +164,58 @@ def restore(rt: Runtime, source: Path, force: bool = False) -> dict[str, Any]:
         # All of it is read before anything is written or dropped: with --force, damage found after
         # the drop left neither the database that was there nor the one in the backup.
         _check_archive(archive, manifest)
-        if not empty:
+        previous = None if empty else _keep_previous(rt)
+        if previous is not None:
             _drop_everything(rt.engine)
-        _restore_files(rt, archive, manifest)
-        schema.upgrade(rt.engine)
-        with rt.engine.begin() as conn:
-            for table in Base.metadata.sorted_tables:
-                _load_table(conn, table, archive.extractfile(f"tables/{table.name}.jsonl"))
-            _advance_sequences(conn)
-            found = {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                     for t in Base.metadata.sorted_tables}
-            if found != manifest["tables"]:
-                raise InvalidData(f"jumlah baris tidak cocok setelah pemulihan: {found} != {manifest['tables']}")
-    return manifest
+        try:
+            _load(rt, archive, manifest)
+        except Exception as err:
+            # Rows can read well and still be refused by the database (a key that points nowhere).
+            reason = _reason(err)
+            if previous is None:
+                raise InvalidData(f"cadangan tidak dapat dimuat: {reason}; basis data tetap kosong") from err
+            _drop_everything(rt.engine)
+            with tarfile.open(previous, "r:gz") as kept:
+                _load(rt, kept, _manifest(kept))
+            raise InvalidData(f"cadangan tidak dapat dimuat: {reason}; basis data semula dikembalikan "
+                              f"dari salinannya, {previous}") from err
+    return {**manifest, "previous": str(previous) if previous else None}
+
+
+def _keep_previous(rt: Runtime) -> Path:
+    """Archive the database a forced restore replaces, beside the documents: put back if the load
+    fails, and kept afterwards as the way back from a restore of the wrong archive."""
+    target = rt.settings.data_dir / "cadangan" / f"sebelum-pemulihan-{rt.now():%Y%m%dT%H%M%S%f}.tar.gz"
+    try:
+        backup(rt, target)
+    except Exception as err:
+        raise Conflict(f"basis data yang akan ditimpa tidak dapat dicadangkan lebih dulu ({_reason(err)}); "
+                       "tidak ada yang diubah") from err
+    return target
+
+
+def _load(rt: Runtime, archive: tarfile.TarFile, manifest: dict[str, Any]) -> None:
+    """Documents, schema and rows from a checked archive into an empty database; rows in one transaction."""
+    _restore_files(rt, archive, manifest)
+    schema.upgrade(rt.engine)
+    with rt.engine.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            _load_table(conn, table, archive.extractfile(f"tables/{table.name}.jsonl"))
+        _advance_sequences(conn)
+        found = {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                 for t in Base.metadata.sorted_tables}
+        if found != manifest["tables"]:
+            raise InvalidData(f"jumlah baris tidak cocok setelah pemulihan: {found} != {manifest['tables']}")
+
+
+def _reason(err: Exception) -> str:
+    """An error's first line: our own message as it is, a driver's with its kind (without
+    SQLAlchemy's statement and link)."""
+    if isinstance(err, AlurError):
+        return str(err)
+    inner = getattr(err, "orig", None) or err
+    lines = str(inner).strip().splitlines()
+    return f"{type(inner).__name__}: {lines[0]}" if lines else type(inner).__name__
 
 
 def _manifest(archive: tarfile.TarFile) -> dict[str, Any]:

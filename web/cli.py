@@ -425,6 +425,8 @@ def restore(archive: str, force: bool) -> None:
 
     manifest = backups.restore(runtime(), Path(archive), force=force)
     click.echo(f"dipulihkan dari {archive} (dibuat {manifest['created_at']}): {_summary(manifest)}")
+    if manifest["previous"]:
+        click.echo(f"basis data yang ditimpa disimpan di {manifest['previous']}")
 
 
 def _summary(manifest: dict) -> str:

@@ -111,8 +111,12 @@ def test_restore_refuses_a_database_that_is_not_empty_unless_forced(tmp_path, mo
         result = _invoke(monkeypatch, source, ["restore", str(archive)])
         assert result.exit_code == 3 and "tidak kosong" in result.output
         assert contents(source)["instances"][-1]["id"] == other  # untouched
-        _cli(monkeypatch, source, ["restore", "--force", str(archive)])
+        output = _cli(monkeypatch, source, ["restore", "--force", str(archive)])
         assert other not in [r["id"] for r in contents(source)["instances"]]
+        [previous] = (source.settings.data_dir / "cadangan").glob("sebelum-pemulihan-*.tar.gz")
+        assert f"basis data yang ditimpa disimpan di {previous}" in output  # the way back, if it was the wrong archive
+        with tarfile.open(previous) as kept:
+            assert b"Ditulis sesudah cadangan" in kept.extractfile("tables/instance.jsonl").read()
         assert audit.verify(source).ok
     finally:
         source.dispose()
@@ -179,6 +183,31 @@ def test_a_forced_restore_of_a_damaged_archive_leaves_the_database_as_it_was(tmp
             assert result.exit_code == 1 and message in result.output, (member, result.output)
             assert contents(source) == before, member
         assert audit.verify(source).ok
+    finally:
+        source.dispose()
+
+
+@pytest.mark.parametrize("kind", [pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_forced_restore_that_fails_while_loading_puts_the_database_back(kind, tmp_path, monkeypatch):
+    """Rows that read well but that the database refuses (a task of an instance that is not in the
+    archive) are found only while loading, after the old tables were dropped."""
+    source = office(kind, tmp_path / "source")
+    try:
+        populate(source)
+        good = tmp_path / "alur.tar.gz"
+        _cli(monkeypatch, source, ["backup", str(good)])
+        services.start(source, KEY, "aptika", "Ditulis sesudah cadangan", "aptika.implementasi")
+        before = contents(source)
+        orphan = tmp_path / "orphan.tar.gz"
+        _damaged(good, orphan, "tables/task.jsonl", lambda data: data.replace(b'"instance_id": 1,', b'"instance_id": 999,'))
+        result = _invoke(monkeypatch, source, ["restore", "--force", str(orphan)])
+        assert result.exit_code == 1, result.output
+        assert "tidak dapat dimuat" in result.output and "dikembalikan" in result.output
+        assert contents(source) == before
+        assert audit.verify(source).ok
+        [previous] = (source.settings.data_dir / "cadangan").glob("sebelum-pemulihan-*.tar.gz")
+        assert str(previous) in result.output  # the copy it was put back from is kept, and named
+        services.start(source, KEY, "aptika", "Masih berjalan", "aptika.implementasi")  # ids and sequences fine
     finally:
         source.dispose()
 
