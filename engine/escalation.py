@@ -24,7 +24,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from engine.db import Alert, Event, Instance, Membership, TaskRow, Timer, User
 from engine.escalation_config import LEVELS, Recipient
 from engine.events import log
+from engine.permissions import role_name
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Step
+from process.messages import Text
 from process.mutu_baku import MutuBaku, Unit
 
 SECOND_LEVEL = "second_level"
@@ -104,6 +106,37 @@ def escalate(rt, session: Session, instance: Instance, row: TaskRow, level: int,
     return logins
 
 
+def _scope(row: TaskRow) -> str:
+    return SCOPE_OFFICE if row.bidang_code is None else SCOPE_BIDANG
+
+
+def _rules(rt, row: TaskRow) -> list[Recipient]:
+    """Every level's recipient rules for the step's lane, each once, in level order."""
+    rules: list[Recipient] = []
+    for level in LEVELS:
+        rules += [rule for rule in rt.escalation.recipients(level, _scope(row)) if rule not in rules]
+    return rules
+
+
+def oversees(rt, account, row: TaskRow) -> bool:
+    """Whether the account is among the supervisors a late step of this lane alerts, at any level:
+    the ones who may hand the step to someone else. (A Kepala Bidang oversees the Bidang's lanes,
+    not the Sekretaris's, which the office's rules give to the Kepala Dinas.)"""
+    return any(rule.role in account.role_names
+               and (rule.within != SCOPE_BIDANG or account.bidang_code == row.instance_bidang)
+               for rule in _rules(rt, row))
+
+
+def overseers(rt, row: TaskRow) -> Text | str:
+    """Who `oversees` the step, in words: "Kepala Bidang aptika atau Kepala Dinas"."""
+    names = [Text("%(role)s %(bidang)s", role=role_name(rule.role), bidang=row.instance_bidang)
+             if rule.within == SCOPE_BIDANG else role_name(rule.role) for rule in _rules(rt, row)]
+    said = names[-1]
+    for name in reversed(names[:-1]):
+        said = Text("%(one)s atau %(other)s", one=name, other=said)
+    return said
+
+
 def supervisors(rt, session: Session, instance: Instance, row: TaskRow, level: int) -> tuple[list[str], dict]:
     """The logins a level names, and the data its log entry starts with.
 
@@ -113,7 +146,7 @@ def supervisors(rt, session: Session, instance: Instance, row: TaskRow, level: i
     log says so with `fallback_level`. When no level finds anyone, the
     administrators are the last resort.
     """
-    scope = SCOPE_OFFICE if row.bidang_code is None else SCOPE_BIDANG
+    scope = _scope(row)
     logins = recipients(session, rt.escalation.recipients(level, scope), instance.bidang_code)
     data: dict = {"level": level}
     for higher in range(level + 1, max(LEVELS) + 1):

@@ -38,10 +38,6 @@ def may_take(account: User, row: TaskRow) -> bool:
     return row.lane_role in account.role_names and row.bidang_code in (None, account.bidang_code)
 
 
-def is_supervisor_of(account: User, bidang: str) -> bool:
-    return "kadis" in account.role_names or ("kepala" in account.role_names and account.bidang_code == bidang)
-
-
 def is_supervisor(account: User) -> bool:
     return bool(account.role_names & set(SUPERVISOR_ROLES))
 

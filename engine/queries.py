@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine import documents
+from engine import documents, escalation
 from engine.db import Bidang, DefinitionVersion, Document, Instance, TaskDraft, TaskRow
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.permissions import may_see_instance, may_start, may_take, role_name, sees_all_bidang
@@ -209,7 +209,10 @@ def overdue_steps(rt: Runtime, login: str) -> dict[str, Any]:
             .where(TaskRow.state == "open", TaskRow.overdue.is_(True)).order_by(TaskRow.due_at)
         if "kadis" not in account.role_names:
             query = query.where(TaskRow.instance_bidang == account.bidang_code)
-        rows = [{**task_dict(row), "instance_title": title} for row, title in session.execute(query)]
+        # A Kepala Bidang sees the Sekretaris's late steps of the Bidang's activities too, but
+        # may not reassign them: that is the Kepala Dinas's (see escalation.oversees).
+        rows = [{**task_dict(row), "instance_title": title, "may_reassign": escalation.oversees(rt, account, row),
+                 "overseers": escalation.overseers(rt, row)} for row, title in session.execute(query)]
     counts: dict[tuple[str, int], int] = {}
     for row in rows:
         counts[(row["bidang"], row["step"])] = counts.get((row["bidang"], row["step"]), 0) + 1

@@ -5,11 +5,11 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, union_all
 
-from engine import accounts
+from engine import accounts, escalation
 from engine.db import MAX_INTEGER, Instance, SavedFilter, TaskRow, User
 from engine.errors import Forbidden, InvalidData, NotFound
 from engine.events import log
-from engine.permissions import is_supervisor_of, may_take, role_name
+from engine.permissions import may_take, role_name
 from engine.runtime import Runtime
 from engine.services import open_task, task_dict, user
 from process.messages import Text
@@ -160,10 +160,9 @@ def reassign(rt: Runtime, task_id: str, actor: str, to_login: str) -> dict[str, 
     with rt.uow() as session:
         supervisor = user(session, actor)
         row = open_task(session, task_id, None)
-        if not is_supervisor_of(supervisor, row.instance_bidang):
+        if not escalation.oversees(rt, supervisor, row):
             # Named: a Kepala Bidang of another Bidang would not see why "only a Kepala Bidang" excludes them.
-            raise Forbidden(Text("hanya kepala bidang %(bidang)s atau kepala dinas yang boleh mengalihkan tugas ini",
-                                 bidang=row.instance_bidang))
+            raise Forbidden(Text("hanya %(who)s yang boleh mengalihkan tugas ini", who=escalation.overseers(rt, row)))
         if not (to_login or "").strip():
             raise InvalidData(Text("pilih kepada siapa tugas ini dialihkan"), {"assignee": Text("wajib diisi")})
         target = user(session, to_login)

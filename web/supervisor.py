@@ -17,7 +17,7 @@ bp = Blueprint("supervisor", __name__)
 def index():
     overdue = queries.overdue_steps(runtime(), current_user.login)
     for row in overdue["rows"]:
-        row["candidates"] = worklist.candidates(runtime(), row["id"])
+        row["candidates"] = worklist.candidates(runtime(), row["id"]) if row["may_reassign"] else []
     return render_template("supervisor.html", overdue=overdue,
                            alerts=alerts.alerts(runtime(), current_user.login, unacknowledged=True))
 

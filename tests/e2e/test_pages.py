@@ -966,10 +966,10 @@ def test_a_kepala_of_another_bidang_is_told_whose_task_it_is_to_reassign(rt, bro
     head.get("/pengawasan")
     response = head.post(f"/pengawasan/tugas/{task_id}/alihkan", {"assignee": "aptika.implementasi"})
     assert response.status_code == 403
-    assert "hanya kepala bidang aptika atau kepala dinas yang boleh mengalihkan tugas ini" in text(response)
+    assert "hanya Kepala Bidang aptika atau Kepala Dinas yang boleh mengalihkan tugas ini" in text(response)
     head.post("/bahasa", {"language": "en"}, headers={"Referer": "/pengawasan"})
     response = head.post(f"/pengawasan/tugas/{task_id}/alihkan", {"assignee": "aptika.implementasi"})
-    assert "only the head of division aptika or the head of office may reassign this task" in text(response)
+    assert "only Head of Division aptika or Head of Agency may reassign this task" in text(response)
     assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi"
 
 
@@ -983,6 +983,18 @@ def test_reassigning_to_nobody_asks_whom_to(rt, browser):
     assert "pilih kepada siapa tugas ini dialihkan" in html and "Pemegang tugas" in html
     assert "tidak dikenal" not in html
     assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi"
+
+
+def test_pengawasan_offers_a_kepala_bidang_no_reassigning_of_a_late_sekretaris_step(rt, clock, browser):
+    instance_id = start(rt)
+    for step in range(1, 9):
+        do_step(rt, instance_id, step, {"terverifikasi": True, "catatan": ""} if step == 5 else None)
+    clock.set(datetime.fromisoformat(task_of(rt, instance_id)["due_at"]) + timedelta(minutes=1))
+    assert Scheduler(rt, deliver=False).run_pass().fired == 1
+    rows = section(text(browser("kepala.aptika").get("/pengawasan")), "overdue-steps")
+    assert "hanya Kepala Dinas yang dapat mengalihkannya" in rows and 'name="assignee"' not in rows
+    rows = section(text(browser("kadis").get("/pengawasan")), "overdue-steps")
+    assert 'name="assignee"' in rows and "yang dapat mengalihkannya" not in rows
 
 
 def test_admin_cannot_remove_their_own_admin_role(rt, browser):

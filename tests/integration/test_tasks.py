@@ -251,3 +251,24 @@ def test_a_user_moved_out_of_the_lane_or_bidang_loses_only_the_claims_they_may_n
     assert open_task(rt, instance_id)["assignee"] == "aptika.implementasi2"
     assert _save(rt, "aptika.implementasi2", "ikp", ["implementasi"])["released"] == [task["id"]]
     assert open_task(rt, instance_id)["assignee"] is None
+
+
+def test_only_the_kepala_dinas_reassigns_a_sekretaris_step_of_a_bidangs_activity(rt, instance_id):
+    """The office's escalation rules give the Sekretaris lane's late steps to the Kepala Dinas, not to
+    the Kepala Bidang whose activity it is: reassigning follows the same rules."""
+    for step in range(1, 9):
+        do_step(rt, instance_id, step, {"terverifikasi": True, "catatan": ""} if step == 5 else None)
+    task = open_task(rt, instance_id)
+    assert task["lane"] == "sekretaris"
+    _save(rt, "sekretaris2", None, ["sekretaris"])
+    with pytest.raises(Forbidden) as refused:
+        worklist.reassign(rt, task["id"], "kepala.aptika", "sekretaris2")
+    assert str(refused.value) == "hanya Kepala Dinas yang boleh mengalihkan tugas ini"
+    assert worklist.reassign(rt, task["id"], "kadis", "sekretaris2")["assignee"] == "sekretaris2"
+    first = services.start(rt, KEY, "aptika", "Langkah bidang", "aptika.implementasi")
+    bidang_task = open_task(rt, first)
+    with pytest.raises(Forbidden) as refused:
+        worklist.reassign(rt, bidang_task["id"], "kepala.ikp", "aptika.implementasi")
+    assert str(refused.value) == "hanya Kepala Bidang aptika atau Kepala Dinas yang boleh mengalihkan tugas ini"
+    assert worklist.reassign(rt, bidang_task["id"], "kepala.aptika", "aptika.implementasi")["assignee"] \
+        == "aptika.implementasi"
