@@ -120,8 +120,8 @@ def start_in(rt: Runtime, session: Session, key: str, bidang: str, title: str, a
     version = _latest_version(session, key)
     if version is None:
         raise NotFound(Text("definisi %(key)r belum di-deploy", key=key))
-    if session.get(Bidang, bidang) is None:
-        raise NotFound(Text("bidang %(bidang)r tidak dikenal", bidang=bidang))
+    if session.get(Bidang, bidang) is None:  # a mistake in what was sent, not a missing resource
+        raise InvalidData(Text("bidang %(bidang)r tidak dikenal", bidang=bidang), {"bidang": Text("tidak dikenal")})
     now = rt.now()
     instance = Instance(definition_version_id=version.id, bidang_code=bidang, title=title, period=period,
                         state="running", workflow_json="{}", created_by=actor, created_at=now)

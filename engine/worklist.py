@@ -165,7 +165,10 @@ def reassign(rt: Runtime, task_id: str, actor: str, to_login: str) -> dict[str, 
             raise Forbidden(Text("hanya %(who)s yang boleh mengalihkan tugas ini", who=escalation.overseers(rt, row)))
         if not (to_login or "").strip():
             raise InvalidData(Text("pilih kepada siapa tugas ini dialihkan"), {"assignee": Text("wajib diisi")})
-        target = user(session, to_login)
+        try:
+            target = user(session, to_login)
+        except NotFound as err:  # a mistake in the form, not a missing task
+            raise InvalidData(err.message, {"assignee": Text("pengguna tidak dikenal")}) from None
         if not may_take(target, row):
             raise InvalidData(Text("%(login)s bukan anggota %(lane)s untuk tugas ini",
                                    login=to_login, lane=role_name(row.lane_role)),

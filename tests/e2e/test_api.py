@@ -439,6 +439,10 @@ def test_reassign_by_supervisor(rt, as_user):
     body = error(as_user("kepala.aptika").post(f"/tasks/{task_id}/reassign", json={}), 422, "invalid_data")
     assert body["fields"] == {"assignee": "wajib diisi"}
     error(as_user("kepala.aptika").post("/tasks/tidak-ada/reassign", json={"assignee": colleague}), 404, "not_found")
+    # An unknown assignee is a mistake in the body: 404 would read as "no such task".
+    body = error(as_user("kepala.aptika").post(f"/tasks/{task_id}/reassign", json={"assignee": "siapa.saja"}),
+                 422, "invalid_data")
+    assert body["fields"] == {"assignee": "pengguna tidak dikenal"}
 
 
 # -- instances -----------------------------------------------------------------------------------
@@ -473,6 +477,10 @@ def test_start_instance(rt, as_user):
     # The secretary starts work for any Bidang.
     assert as_user("sekretaris").post("/instances", json={"definition": KEY, "bidang": "ikp",
                                                           "title": "Siaran pers"}).status_code == 201
+    # A Bidang that does not exist is a mistake in the body, not a missing resource (404 reads as "no such URL").
+    body = error(as_user("sekretaris").post("/instances", json={"definition": KEY, "bidang": "humas", "title": "X"}),
+                 422, "invalid_data")
+    assert body["fields"] == {"bidang": "tidak dikenal"}
 
 
 def test_list_and_show_instances(rt, as_user):
