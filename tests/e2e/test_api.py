@@ -473,6 +473,8 @@ def test_start_instance(rt, as_user):
     assert body["fields"] == {"title": "wajib diisi"}
     body = error(api.post("/instances", json=["bukan", "objek"]), 422, "invalid_data")
     assert body["fields"] == {"_": "harus berupa objek JSON"}
+    body = error(api.post("/instances", data="null", content_type="application/json"), 422, "invalid_data")
+    assert body["fields"] == {"_": "harus berupa objek JSON"}  # valid JSON, so not "not valid JSON" (400)
     error(api.post("/instances", data="title=X"), 400, "bad_request")
     # The secretary starts work for any Bidang.
     assert as_user("sekretaris").post("/instances", json={"definition": KEY, "bidang": "ikp",

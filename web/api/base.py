@@ -349,11 +349,9 @@ def json_body() -> Any:
         data = request.get_json(silent=True)
     except RecursionError:  # nested deeper than the JSON parser goes
         data = None
-    if data is None:
+    if data is None and request.get_data(cache=True).strip() != b"null":  # `null` is JSON, only not an object
         raise BadBody("badan permintaan bukan JSON yang valid", {"_": "bukan JSON yang valid"})
     return data
-
-
 
 
 def form_body() -> dict[str, Any]:
