@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+from contextlib import contextmanager
 
 import pytest
 from click.testing import CliRunner
@@ -164,15 +165,23 @@ def _damaged(good, out_path, member_name: str, change) -> None:
             out.addfile(member, io.BytesIO(data))
 
 
-def test_a_forced_restore_of_a_damaged_archive_leaves_the_database_as_it_was(tmp_path, monkeypatch):
-    """--force dropped every table first and found the damage after: neither the old database nor the backup."""
-    source = office("sqlite", tmp_path / "source")
+@contextmanager
+def _written_after_backup(kind: str, tmp_path, monkeypatch):
+    """An office backed up to `alur.tar.gz` and then written to: (runtime, archive, its contents now)."""
+    source = office(kind, tmp_path / "source")
     try:
         populate(source)
         good = tmp_path / "alur.tar.gz"
         _cli(monkeypatch, source, ["backup", str(good)])
         services.start(source, KEY, "aptika", "Ditulis sesudah cadangan", "aptika.implementasi")
-        before = contents(source)
+        yield source, good, contents(source)
+    finally:
+        source.dispose()
+
+
+def test_a_forced_restore_of_a_damaged_archive_leaves_the_database_as_it_was(tmp_path, monkeypatch):
+    """--force dropped every table first and found the damage after: neither the old database nor the backup."""
+    with _written_after_backup("sqlite", tmp_path, monkeypatch) as (source, good, before):
         cases = (("files/", lambda data: data[:-1] + b"X", "rusak"),
                  ("tables/event.jsonl", lambda data: data[: len(data) // 2], "cadangan rusak"),
                  ("tables/task.jsonl", lambda data: data.split(b"\n", 1)[1], "baris"))
@@ -183,23 +192,16 @@ def test_a_forced_restore_of_a_damaged_archive_leaves_the_database_as_it_was(tmp
             assert result.exit_code == 1 and message in result.output, (member, result.output)
             assert contents(source) == before, member
         assert audit.verify(source).ok
-    finally:
-        source.dispose()
 
 
 @pytest.mark.parametrize("kind", [pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_a_forced_restore_that_fails_while_loading_puts_the_database_back(kind, tmp_path, monkeypatch):
     """Rows that read well but that the database refuses (a task of an instance that is not in the
     archive) are found only while loading, after the old tables were dropped."""
-    source = office(kind, tmp_path / "source")
-    try:
-        populate(source)
-        good = tmp_path / "alur.tar.gz"
-        _cli(monkeypatch, source, ["backup", str(good)])
-        services.start(source, KEY, "aptika", "Ditulis sesudah cadangan", "aptika.implementasi")
-        before = contents(source)
+    with _written_after_backup(kind, tmp_path, monkeypatch) as (source, good, before):
         orphan = tmp_path / "orphan.tar.gz"
-        _damaged(good, orphan, "tables/task.jsonl", lambda data: data.replace(b'"instance_id": 1,', b'"instance_id": 999,'))
+        _damaged(good, orphan, "tables/task.jsonl",
+                 lambda data: data.replace(b'"instance_id": 1,', b'"instance_id": 999,'))
         result = _invoke(monkeypatch, source, ["restore", "--force", str(orphan)])
         assert result.exit_code == 1, result.output
         assert "tidak dapat dimuat" in result.output and "dikembalikan" in result.output
@@ -208,8 +210,6 @@ def test_a_forced_restore_that_fails_while_loading_puts_the_database_back(kind, 
         [previous] = (source.settings.data_dir / "cadangan").glob("sebelum-pemulihan-*.tar.gz")
         assert str(previous) in result.output  # the copy it was put back from is kept, and named
         services.start(source, KEY, "aptika", "Masih berjalan", "aptika.implementasi")  # ids and sequences fine
-    finally:
-        source.dispose()
 
 
 def _invoke(monkeypatch, rt, args):
