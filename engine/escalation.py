@@ -131,6 +131,8 @@ def overseers(rt, row: TaskRow) -> Text | str:
     """Who `oversees` the step, in words: "Kepala Bidang aptika atau Kepala Dinas"."""
     names = [Text("%(role)s %(bidang)s", role=role_name(rule.role), bidang=row.instance_bidang)
              if rule.within == SCOPE_BIDANG else role_name(rule.role) for rule in _rules(rt, row)]
+    if not names:  # levels left empty in escalation.yaml: nobody oversees the lane
+        return Text("pengawas yang disebut aturan eskalasi")
     said = names[-1]
     for name in reversed(names[:-1]):
         said = Text("%(one)s atau %(other)s", one=name, other=said)

@@ -272,3 +272,15 @@ def test_only_the_kepala_dinas_reassigns_a_sekretaris_step_of_a_bidangs_activity
     assert str(refused.value) == "hanya Kepala Bidang aptika atau Kepala Dinas yang boleh mengalihkan tugas ini"
     assert worklist.reassign(rt, bidang_task["id"], "kepala.aptika", "aptika.implementasi")["assignee"] \
         == "aptika.implementasi"
+
+
+def test_an_office_whose_rules_name_no_supervisor_refuses_reassigning_with_a_reason(rt, instance_id):
+    from dataclasses import replace
+
+    from engine.escalation_config import EscalationConfig
+    rules = EscalationConfig.from_yaml("levels:\n  1: {bidang: null, office: null}\n  2: {bidang: null, office: null}\n")
+    rt.escalation = replace(rt.escalation, levels=rules.levels)
+    task = open_task(rt, instance_id)
+    with pytest.raises(Forbidden) as refused:
+        worklist.reassign(rt, task["id"], "kadis", "aptika.implementasi")
+    assert str(refused.value) == "hanya pengawas yang disebut aturan eskalasi yang boleh mengalihkan tugas ini"
