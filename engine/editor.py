@@ -188,10 +188,7 @@ def save_draft(rt: Runtime, key: str, login: str, bpmn_xml: str, yaml_text: str 
         actor = _editor(session, login)
         draft = session.get(DefinitionDraft, key)
         latest = services._latest_version(session, key)
-        if revision is not None and revision != (draft.revision if draft is not None else 0):
-            raise Conflict(Text("draf sudah disimpan oleh %(who)s sejak Anda membukanya; muat ulang editor",
-                                who=draft.saved_by) if draft is not None
-                           else Text("draf yang Anda buka sudah dibuang atau di-deploy; muat ulang editor"))
+        _expect(draft, revision)
         if yaml_text is None:
             current = draft.yaml_text if draft is not None else (latest.yaml_text if latest is not None else "")
             yaml_text = current if steps is None else compose_yaml(current, steps)
@@ -205,6 +202,14 @@ def save_draft(rt: Runtime, key: str, login: str, bpmn_xml: str, yaml_text: str 
         draft.saved_by, draft.saved_at, draft.revision = actor, now, draft.revision + 1
         session.commit()
         return {"key": key, "origin": "draft", **_draft_info(draft)}
+
+
+def _expect(draft: DefinitionDraft | None, revision: int | None) -> None:
+    """A Conflict unless the draft is at the revision the editor loaded (0: no draft; None: any)."""
+    if revision is not None and revision != (draft.revision if draft is not None else 0):
+        raise Conflict(Text("draf sudah disimpan oleh %(who)s sejak Anda membukanya; muat ulang editor",
+                            who=draft.saved_by) if draft is not None
+                       else Text("draf yang Anda buka sudah dibuang atau di-deploy; muat ulang editor"))
 
 
 def upload(rt: Runtime, login: str, bpmn_data: bytes, yaml_data: bytes | None = None,
@@ -332,18 +337,21 @@ def _own_draft(rt: Runtime, key: str, login: str) -> tuple[str, str]:
         return draft.bpmn_xml, draft.yaml_text
 
 
-def discard_draft(rt: Runtime, key: str, login: str) -> None:
+def discard_draft(rt: Runtime, key: str, login: str, revision: int | None = None) -> None:
+    """Throw the key's draft away; with `revision`, only the draft the editor loaded (see save_draft)."""
     with rt.uow() as session:
         _editor(session, login)
         draft = session.get(DefinitionDraft, key)
         if draft is None:
             raise NotFound(Text("tidak ada draf untuk %(key)r", key=key))
+        _expect(draft, revision)
         session.delete(draft)
         session.commit()
 
 
-def deploy_draft(rt: Runtime, key: str, login: str) -> dict[str, Any]:
-    """Deploy the key's draft as a new version; refused while the draft has problems.
+def deploy_draft(rt: Runtime, key: str, login: str, revision: int | None = None) -> dict[str, Any]:
+    """Deploy the key's draft as a new version; refused while the draft has problems. With
+    `revision`, only the draft the editor loaded: a colleague's later save is not deployed unseen.
 
     The draft is validated again (the stored problems may be stale), and it
     is removed once deployed: the editor then opens the new version.
@@ -358,6 +366,7 @@ def deploy_draft(rt: Runtime, key: str, login: str) -> dict[str, Any]:
         draft = session.get(DefinitionDraft, key)
         if draft is None:
             raise NotFound(Text("tidak ada draf untuk %(key)r; simpan draf terlebih dahulu", key=key))
+        _expect(draft, revision)
         bpmn_xml, yaml_text, revision = draft.bpmn_xml, draft.yaml_text, draft.revision
         latest = services._latest_version(session, key)
         if latest is not None and latest.version != draft.base_version:

@@ -125,9 +125,7 @@ def _question_change(key: str, change):
 @bp.get("/<key>")
 @require_roles(*EDITOR_ROLES)
 def edit(key):
-    info = spoken(editor.source(runtime(), key, current_user.login))
-    return render_template("editor.html", info=info, labels=_labels(),
-                           roles=[(r, role_label(r)) for r in info["roles"]])
+    return _editor_page(key)
 
 
 @bp.get("/<key>/sumber.json")
@@ -162,12 +160,11 @@ def save(key):
 @require_roles(*EDITOR_ROLES)
 def deploy(key):
     try:
-        result = editor.deploy_draft(runtime(), key, current_user.login)
+        result = editor.deploy_draft(runtime(), key, current_user.login,
+                                     revision=request.form.get("revision", type=int))
     except (InvalidData, Conflict) as err:
         flash(_("Deploy ditolak: %(reason)s", reason=say(err.message)), "error")
-        info = spoken(editor.source(runtime(), key, current_user.login))
-        return render_template("editor.html", info=info, labels=_labels(),
-                               roles=[(r, role_label(r)) for r in info["roles"]]), err.status
+        return _editor_page(key, err.status)
     if result["created"]:
         flash(_("Versi %(version)d di-deploy.", version=result["version"]), "success")
     else:
@@ -178,9 +175,19 @@ def deploy(key):
 @bp.post("/<key>/buang")
 @require_roles(*EDITOR_ROLES)
 def discard(key):
-    editor.discard_draft(runtime(), key, current_user.login)
+    try:
+        editor.discard_draft(runtime(), key, current_user.login, revision=request.form.get("revision", type=int))
+    except Conflict as err:  # a colleague saved it meanwhile: the page shows what is there now
+        flash(_("Draf tidak dibuang: %(reason)s", reason=say(err.message)), "error")
+        return _editor_page(key, err.status)
     flash(_("Draf dibuang."), "success")
     return redirect(url_for(".edit", key=key))
+
+
+def _editor_page(key: str, status: int = 200):
+    info = spoken(editor.source(runtime(), key, current_user.login))
+    return render_template("editor.html", info=info, labels=_labels(),
+                           roles=[(r, role_label(r)) for r in info["roles"]]), status
 
 
 @bp.get("/<key>/versi")

@@ -201,6 +201,16 @@ def test_discarding_a_draft(rt, owner):
     error(owner.delete(f"/definitions/{KEY}/draft"), 404, "not_found")
 
 
+def test_deploy_or_discard_naming_a_stale_revision_is_409(rt, owner, as_user):
+    loaded = ok(owner.put(f"/definitions/{KEY}/draft", json={"bpmn_xml": BPMN, "yaml_text": YAML}))["revision"]
+    ok(as_user("admin").put(f"/definitions/{KEY}/draft", json={"bpmn_xml": BPMN, "yaml_text": YAML + "\n"}))
+    body = error(owner.post(f"/definitions/{KEY}/draft/deploy", json={"revision": loaded}), 409, "conflict")
+    assert "disimpan oleh admin" in body["message"]
+    error(owner.delete(f"/definitions/{KEY}/draft?revision={loaded}"), 409, "conflict")
+    assert draft_row(rt).revision == loaded + 1
+    assert owner.delete(f"/definitions/{KEY}/draft?revision={loaded + 1}").status_code == 204
+
+
 # -- uploads ---------------------------------------------------------------------------------
 
 def test_upload_of_a_camunda_file_becomes_a_draft_with_problems(owner):

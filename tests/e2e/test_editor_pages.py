@@ -239,6 +239,20 @@ def test_upload_over_a_colleagues_draft_is_refused_and_says_whose_it_is(rt, brow
     assert "draft Process_surat_masuk is being worked on by admin (revision 1)" in text(response)
 
 
+def test_deploy_and_discard_act_only_on_the_draft_the_page_loaded(rt, browser):
+    editor.save_draft(rt, KEY, "pemilik.proses", BPMN, yaml_text=YAML)
+    owner = browser("pemilik.proses")
+    page = text(owner.get(f"/editor/{KEY}"))
+    loaded = re.search(r'id="deploy-form".*?name="revision" value="(\d+)"', page, re.S).group(1)
+    editor.save_draft(rt, KEY, "admin", BPMN, yaml_text=YAML + "\n")  # a colleague saves meanwhile
+    for action, refusal in (("deploy", "Deploy ditolak"), ("buang", "Draf tidak dibuang")):
+        response = owner.post(f"/editor/{KEY}/{action}", {"revision": loaded})
+        assert response.status_code == 409
+        assert f"{refusal}: draf sudah disimpan oleh admin sejak Anda membukanya" in text(response)
+    assert editor.source(rt, KEY, "pemilik.proses")["saved_by"] == "admin"
+    assert [v["version"] for v in editor.versions(rt, KEY, "pemilik.proses")] == [1]
+
+
 def test_upload_with_yaml(rt, browser):
     owner = browser("pemilik.proses")
     owner.get("/editor/")

@@ -353,6 +353,19 @@ def test_an_upload_does_not_replace_a_draft_someone_else_saved(rt):
     assert again["revision"] == replaced["revision"] + 1
 
 
+def test_deploying_or_discarding_the_draft_one_loaded_refuses_a_colleagues_later_save(rt):
+    loaded = editor.save_draft(rt, KEY, OWNER, BPMN, yaml_text=YAML)["revision"]
+    later = editor.save_draft(rt, KEY, "admin", without_step_number(BPMN, "Step_07"), yaml_text=YAML)
+    for act in (editor.deploy_draft, editor.discard_draft):
+        with pytest.raises(Conflict) as refused:
+            act(rt, KEY, OWNER, revision=loaded)
+        assert "disimpan oleh admin" in str(refused.value)
+    assert editor.source(rt, KEY, OWNER)["revision"] == later["revision"]  # neither deployed nor thrown away
+    assert [v["version"] for v in editor.versions(rt, KEY, OWNER)] == [1]
+    editor.discard_draft(rt, KEY, OWNER, revision=later["revision"])
+    assert editor.source(rt, KEY, OWNER)["origin"] == "version"
+
+
 # -- migration ---------------------------------------------------------------------------
 
 def test_an_instance_at_step_1_moves_to_the_new_version(rt, clock):

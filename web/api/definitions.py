@@ -72,7 +72,12 @@ class AnswersBodySchema(In):
                    metadata={"description": REVISION_HELP})
 
 
-class ResolveBodySchema(In):
+class RevisionQuerySchema(Query):
+    revision = Int(validate=validate.Range(min=0, error="harus 0 atau lebih"),
+                   metadata={"description": REVISION_HELP})
+
+
+class RevisionBodySchema(In):
     revision = Int(allow_none=True, load_default=None,
                    validate=validate.Range(min=0, error="harus 0 atau lebih"),
                    metadata={"description": REVISION_HELP})
@@ -255,10 +260,10 @@ def save_draft(key, body):
                              steps=body["steps"], revision=body["revision"])
 
 
-@endpoint("DELETE", "/definitions/<key>/draft", "Buang draf", status=204,
-          response_doc={"description": "Draf dibuang"}, errors=NOT_YOURS, guard=editors_only)
-def discard_draft(key):
-    editor.discard_draft(_runtime(), key, login())
+@endpoint("DELETE", "/definitions/<key>/draft", "Buang draf", status=204, query=RevisionQuerySchema,
+          response_doc={"description": "Draf dibuang"}, errors=NOT_YOURS + (409,), guard=editors_only)
+def discard_draft(key, query):
+    editor.discard_draft(_runtime(), key, login(), revision=query.get("revision"))
     return current_app.response_class(status=204)
 
 
@@ -297,19 +302,20 @@ def answer_questions(key, body):
 
 
 @endpoint("POST", "/definitions/<key>/draft/questions/<question>/resolved",
-          "Tandai pertanyaan impor sudah dijawab (di diagram)", body=ResolveBodySchema, response=ImportedDraftSchema,
+          "Tandai pertanyaan impor sudah dijawab (di diagram)", body=RevisionBodySchema, response=ImportedDraftSchema,
           errors=NOT_YOURS + (409,), guard=editors_only)
 def resolve_question(key, question, body):
     return editor.resolve_question(_runtime(), key, login(), question, revision=body["revision"])
 
 
 @endpoint("POST", "/definitions/<key>/draft/deploy", "Deploy draf sebagai versi baru", response=DeployResultSchema,
-          status=201, also=(200,), errors=NOT_YOURS + (409, 422), guard=editors_only)
-def deploy_draft(key):
+          body=RevisionBodySchema, status=201, also=(200,), errors=NOT_YOURS + (409, 422), guard=editors_only)
+def deploy_draft(key, body):
     """201 with the new version and its change summary; 200 (`created` false) when the draft equals
     the newest version. 422 while the draft has problems (listed in error.fields, element -> message);
-    409 when another change was deployed after the draft was started."""
-    result = editor.deploy_draft(_runtime(), key, login())
+    409 when another change was deployed after the draft was started, or when `revision` is given and
+    the draft was saved again since."""
+    result = editor.deploy_draft(_runtime(), key, login(), revision=body["revision"])
     headers = {"Location": url_for(".show_version", key=key, version=result["version"])}
     return result, headers, 201 if result["created"] else 200
 
