@@ -194,6 +194,18 @@ def _template_helpers(app: Flask) -> None:
         label = EVENT_LABELS.get(kind)
         return label() if label else kind
 
+    @app.template_filter()
+    def bidang_name(code: str | None) -> str:
+        """A Bidang's name for its code, as staff know their divisions; the names are read once
+        per request, the first time a page shows one."""
+        from flask import g
+        if not code:
+            return ""
+        names = g.get("bidang_names")
+        if names is None:
+            names = g.bidang_names = {b["code"]: b["name"] for b in accounts.list_bidang(runtime())}
+        return names.get(code, code)
+
 
 def _error_handlers(app: Flask) -> None:
     from werkzeug.exceptions import HTTPException

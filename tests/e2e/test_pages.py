@@ -997,6 +997,17 @@ def test_pengawasan_offers_a_kepala_bidang_no_reassigning_of_a_late_sekretaris_s
     assert 'name="assignee"' in rows and "yang dapat mengalihkannya" not in rows
 
 
+def test_pages_name_the_bidang_not_its_code(rt, browser):
+    """Staff know their divisions by name: "statistik-persandian" is a code for the database."""
+    instance_id = start(rt)
+    accounts.save_bidang(rt, "admin", "aptika", "Bidang Aplikasi dan Informatika")  # renamed: read fresh
+    staff = browser("aptika.implementasi")
+    row = re.search(r'<tr class="task-row".*?</tr>', text(staff.get("/")), re.S).group(0)
+    assert "<td>Bidang Aplikasi dan Informatika</td>" in row
+    for url in (f"/kegiatan/{instance_id}", "/kegiatan", f"/tugas/{task_of(rt, instance_id)['id']}"):
+        assert "Bidang Aplikasi dan Informatika" in text(staff.get(url)), url
+
+
 def test_admin_cannot_remove_their_own_admin_role(rt, browser):
     admin = browser("admin")
     admin.get("/admin/pengguna?login=admin")
