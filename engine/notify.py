@@ -30,6 +30,7 @@ import json
 import logging
 import smtplib
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -65,8 +66,10 @@ class Undeliverable(Exception):
 
 
 class Deliverer:
-    def __init__(self, rt, owner: str, batch: int = DEFAULT_BATCH, lease: timedelta = DEFAULT_LEASE):
+    def __init__(self, rt, owner: str, batch: int = DEFAULT_BATCH, lease: timedelta = DEFAULT_LEASE,
+                 progress: Callable[[], None] = lambda: None):
         self.rt, self.owner, self.batch, self.lease = rt, owner, batch, lease
+        self.progress = progress  # called after each alert: a slow mail server is not a hung scheduler
 
     def deliver_due(self) -> DeliveryReport:
         report = DeliveryReport()
@@ -77,6 +80,7 @@ class Deliverer:
         try:
             for alert_id in claimed:
                 self._deliver_one(alert_id, mailer, report)
+                self.progress()
         finally:
             mailer.close()
         return report

@@ -30,6 +30,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -74,12 +75,16 @@ def new_owner() -> str:
 
 class Scheduler:
     def __init__(self, rt: Runtime, owner: str | None = None, batch: int = DEFAULT_BATCH,
-                 lease: timedelta = DEFAULT_LEASE, deliver: bool = True):
+                 lease: timedelta = DEFAULT_LEASE, deliver: bool = True,
+                 heartbeat: Callable[[], None] = lambda: None):
         self.rt = rt
         self.owner = owner or new_owner()
         self.batch, self.lease = batch, lease
+        # Called after every pass, every instance and every alert: whoever watches it (the server
+        # beside it, web/companion.py) tells a long pass from a hung one.
+        self.heartbeat = heartbeat
         # Delivery claims last as long as timer claims: one --lease for both.
-        self.deliverer = Deliverer(rt, self.owner, lease=lease) if deliver else None
+        self.deliverer = Deliverer(rt, self.owner, lease=lease, progress=heartbeat) if deliver else None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._cycles_checked_at = None
@@ -117,6 +122,7 @@ class Scheduler:
             by_instance[item.instance_id].append(item)
         for instance_id, timers in by_instance.items():
             self._handle(instance_id, timers, report)
+            self.heartbeat()
         return report
 
     def claim(self) -> list[Claimed]:
@@ -199,6 +205,7 @@ class Scheduler:
         the wait), so a timer fires at most about one interval after it is due.
         """
         while not self._stop.is_set():
+            self.heartbeat()
             began = time.monotonic()
             try:
                 busy = self.run_pass().busy

@@ -269,8 +269,11 @@ def _print_instance(info) -> None:
               help="Seconds a claim lasts; rows of a scheduler that died are taken over after it.")
 @click.option("--server-pid", type=int, hidden=True,
               help="Stop when this process (`alur serve --scheduler`, which started this one) is gone.")
+@click.option("--heartbeat-fd", type=int, hidden=True,
+              help="Beat down this pipe, which the server that started this one watches (web/companion.py).")
 @friendly
-def scheduler(interval: float, once: bool, batch: int, lease: float, server_pid: int | None) -> None:
+def scheduler(interval: float, once: bool, batch: int, lease: float, server_pid: int | None,
+              heartbeat_fd: int | None) -> None:
     """Fire due timers, escalate late steps and send the alert mail. Several may run at once."""
     import logging
     import signal
@@ -279,7 +282,10 @@ def scheduler(interval: float, once: bool, batch: int, lease: float, server_pid:
     from engine.scheduler import Scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    worker = Scheduler(runtime(), batch=batch, lease=timedelta(seconds=lease))
+    from web.companion import heartbeat
+
+    beat = heartbeat(heartbeat_fd) if heartbeat_fd is not None else (lambda: None)
+    worker = Scheduler(runtime(), batch=batch, lease=timedelta(seconds=lease), heartbeat=beat)
     if once:
         _print_pass(worker.run_pass())
         return
@@ -448,8 +454,10 @@ def serve(host: str, port: int, workers: int, threads: int, with_scheduler: bool
     """Serve the web app with gunicorn."""
     from web import letterhead
     from web.serve import serve as run_server
+    from web.serve import stall_seconds
     # Checked here, once: in the app factory alone a bad logo would fail every worker after "Listening".
     letterhead.data_uri(Settings.from_env().logo_file)
+    stall_after = stall_seconds()
     click.echo(f"Alur: http://{host}:{port}/")
     # The scheduler is a process of its own (`alur scheduler`), started and stopped with the server,
     # and started again if it dies (web/companion.py).
@@ -457,7 +465,7 @@ def serve(host: str, port: int, workers: int, threads: int, with_scheduler: bool
     # transaction: workers began with its locks held and could not write at all.
     command = [sys.executable, "-m", "web.cli", "scheduler", "--server-pid", str(os.getpid())] \
         if with_scheduler else None
-    run_server(host, port, workers, threads, companion=command)
+    run_server(host, port, workers, threads, companion=command, stall_after=stall_after)
 
 
 if __name__ == "__main__":  # `python -m web.cli`: how `alur serve` starts its scheduler

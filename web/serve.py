@@ -1,18 +1,19 @@
 """Serving the app with gunicorn (`alur serve`), optionally with the scheduler beside it."""
 from __future__ import annotations
 
+import os
 import sys
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 
-from web.companion import Companion
+from web.companion import STALL_AFTER, Companion
 
 
 class AlurServer(BaseApplication):
-    def __init__(self, options: dict, companion: list[str] | None = None):
+    def __init__(self, options: dict, companion: list[str] | None = None, stall_after: float = STALL_AFTER):
         self.options = options
-        self.companion = companion
+        self.companion, self.stall_after = companion, stall_after
         super().__init__()
 
     def load_config(self) -> None:
@@ -43,7 +44,7 @@ class Master(Arbiter):
 
     def __init__(self, app: AlurServer):
         super().__init__(app)
-        self.companion = Companion(app.companion, self.log)
+        self.companion = Companion(app.companion, self.log, stall_after=app.stall_after)
 
     def start(self) -> None:
         super().start()  # ends where gunicorn calls when_ready: listening, workers not yet forked
@@ -66,7 +67,18 @@ class Master(Arbiter):
         self.companion.stop()
 
 
-def serve(host: str, port: int, workers: int, threads: int, companion: list[str] | None = None) -> None:
+def stall_seconds() -> float:
+    """How long the scheduler may stay silent before it counts as hung (ALUR_SCHEDULER_STALL_SECONDS)."""
+    value = os.environ.get("ALUR_SCHEDULER_STALL_SECONDS", "")
+    if not value:
+        return STALL_AFTER
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"ALUR_SCHEDULER_STALL_SECONDS must be a whole number of seconds, not {value!r}")
+    return float(value)
+
+
+def serve(host: str, port: int, workers: int, threads: int, companion: list[str] | None = None,
+          stall_after: float = STALL_AFTER) -> None:
     # Threaded workers: a worker waiting on the database (a PostgreSQL round
     # trip, SQLite's writer queue) or on a slow client serves another request
     # meanwhile, and HTTP/1.1 connections are kept alive between requests, so
@@ -76,4 +88,4 @@ def serve(host: str, port: int, workers: int, threads: int, companion: list[str]
     # one per user, so a second server on the host would take it over.
     AlurServer({"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread", "threads": threads,
                 "keepalive": 5, "accesslog": "-", "timeout": 60, "worker_tmp_dir": "/dev/shm",
-                "control_socket_disable": True}, companion).run()
+                "control_socket_disable": True}, companion, stall_after).run()

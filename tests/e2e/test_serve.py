@@ -43,10 +43,11 @@ def server(tmp_path_factory):
 
 
 @contextmanager
-def serving(data_dir: Path, *options: str) -> Iterator[tuple[subprocess.Popen, int, Path]]:
-    """`alur serve` on a fresh demo database: (its process, its port, its log)."""
+def serving(data_dir: Path, *options: str, **settings: str) -> Iterator[tuple[subprocess.Popen, int, Path]]:
+    """`alur serve` on a fresh demo database: (its process, its port, its log); `settings` are
+    further environment variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALUR_")}
-    env.update(ALUR_DATA_DIR=str(data_dir), ALUR_SECRET_KEY="test-serve")
+    env.update(ALUR_DATA_DIR=str(data_dir), ALUR_SECRET_KEY="test-serve", **settings)
     subprocess.run([str(ALUR), "init", "--demo"], env=env, check=True, capture_output=True, timeout=120)
     port = free_port()
     log_path = data_dir / "serve.log"
@@ -149,6 +150,26 @@ def test_a_scheduler_that_dies_is_started_again_and_fires_the_timers(tmp_path):
         assert _schedulers(proc.pid) == [second]
     assert _gone(second), "the new scheduler outlived its server"
     assert "penjadwal berhenti" in log.read_text()
+
+
+def test_a_scheduler_that_hangs_is_killed_and_replaced(tmp_path):
+    """Alive but stopped (SIGSTOP stands for a call that never returns): it stops beating, and the
+    server kills it and starts another, which fires the timers."""
+    with serving(tmp_path, "--workers", "1", "--scheduler", ALUR_SCHEDULER_STALL_SECONDS="5") as (proc, _port, log):
+        first = _scheduler_of(proc.pid)
+        deadline = time.monotonic() + 20
+        while "berjalan (interval" not in log.read_text():  # its loop has begun
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.1)
+        time.sleep(2)  # beating meanwhile: not killed
+        assert _schedulers(proc.pid) == [first]
+        os.kill(first, signal.SIGSTOP)
+        second = _scheduler_of(proc.pid, other_than=first)
+        assert f"scheduler (pid:{first}) gave no sign of life for 5 s; killing it" in log.read_text()
+        assert _schedulers(proc.pid) == [second]
+        timer_id = _a_due_timer(tmp_path)
+        assert _fired(tmp_path, timer_id), log.read_text()[-3000:]
+    assert _gone(second), "the new scheduler outlived its server"
 
 
 def _a_due_timer(data_dir: Path) -> int:

@@ -8,7 +8,8 @@ from engine.notify import SEND_BEGUN, Deliverer
 from engine.scheduler import Scheduler
 from tests.integration.sop import do_step
 from tests.integration.timer_helpers import (
-    SmtpSink, WebhookSink, alert_rows, configure, free_port, overdue_instances, tick, timer_rows,
+    ONE_MINUTE, SmtpSink, WebhookSink, alert_rows, configure, free_port, open_row, overdue_instances, start, tick,
+    timer_rows,
 )
 
 
@@ -132,3 +133,16 @@ def test_a_deliverer_that_dies_after_sending_never_sends_that_alert_again(rt, cl
     assert len(sink.messages) == 1
     [alert] = alert_rows(rt)
     assert alert.sent_at is None and alert.next_attempt_at is None and alert.last_error == SEND_BEGUN
+
+
+def test_a_pass_beats_after_each_instance_and_each_alert_so_a_slow_one_is_not_taken_for_hung(rt, clock):
+    """The server beside the scheduler kills one that stops beating (web/companion.py): a pass that
+    fires many timers and waits on a slow mail server must beat as it goes, not only at its end."""
+    port = free_port()
+    with SmtpSink(port) as sink:
+        configure(rt, smtp_port=port)
+        ids = [start(rt, "aptika", f"Kegiatan {i}") for i in range(3)]
+        beats = []
+        tick(rt, clock, open_row(rt, ids[0]).due_at + ONE_MINUTE, heartbeat=lambda: beats.append(1))
+    assert len(sink.messages) == 3
+    assert len(beats) == 3 + 3  # three instances' timers fired, three alerts mailed

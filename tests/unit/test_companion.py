@@ -3,16 +3,25 @@ one at a time, and after a growing delay while it keeps dying at once. A fake cl
 processes; tests/e2e/test_serve.py kills a real one."""
 from __future__ import annotations
 
+import os
 import signal
 
 import pytest
 
-from web.companion import FIRST_DELAY, MAX_DELAY, STABLE_AFTER, Companion
+from web.companion import FIRST_DELAY, HEARTBEAT_OPTION, MAX_DELAY, STABLE_AFTER, STALL_AFTER, Companion
 
 
 class FakeProcess:
-    def __init__(self, pid: int):
+    """A child as Popen shows it; `beat()` writes to the heartbeat pipe it was given, as the real one does."""
+
+    def __init__(self, pid: int, command: list[str], pass_fds: tuple[int, ...]):
         self.pid, self.returncode, self.signals = pid, None, []
+        fd = int(command[command.index(HEARTBEAT_OPTION) + 1])
+        assert pass_fds == (fd,)
+        self.beat_fd = os.dup(fd)  # the child's copy: the server closes its own after the start
+
+    def beat(self):
+        os.write(self.beat_fd, b".")
 
     def poll(self):
         return self.returncode
@@ -20,6 +29,10 @@ class FakeProcess:
     def terminate(self):
         self.signals.append(signal.SIGTERM)
         self.returncode = 0
+
+    def kill(self):
+        self.signals.append(signal.SIGKILL)
+        self.returncode = -signal.SIGKILL
 
     def wait(self, timeout=None):
         return self.returncode
@@ -46,12 +59,15 @@ class Clock:
 def companion():
     clock, spawned = Clock(), []
 
-    def spawn(command):
-        spawned.append(FakeProcess(100 + len(spawned)))
+    def spawn(command, pass_fds=()):
+        spawned.append(FakeProcess(100 + len(spawned), command, pass_fds))
         return spawned[-1]
     made = Companion(["alur", "scheduler"], Log(), clock=clock, spawn=spawn)
     made.spawned, made.now = spawned, clock
-    return made
+    yield made
+    made.stop()
+    for process in spawned:
+        os.close(process.beat_fd)
 
 
 def die(companion, returncode=-signal.SIGKILL, after=1.0):
@@ -77,6 +93,7 @@ def test_a_running_scheduler_is_never_started_twice(companion):
     companion.start()
     for _ in range(5):
         companion.now.now += MAX_DELAY
+        companion.spawned[0].beat()
         companion.maintain()
     assert len(companion.spawned) == 1
 
@@ -107,7 +124,7 @@ def test_after_a_long_run_the_delay_starts_over(companion):
 def test_a_failed_start_is_tried_again_later_and_the_server_keeps_serving(companion):
     attempts = []
 
-    def no_fork(command):
+    def no_fork(command, pass_fds=()):
         attempts.append(command)
         raise OSError(12, "Cannot allocate memory")
     companion.spawn = no_fork
@@ -135,3 +152,43 @@ def test_stop_sends_sigterm_to_a_running_scheduler(companion):
     companion.now.now += MAX_DELAY
     companion.maintain()
     assert companion.spawned[0].signals == [signal.SIGTERM] and len(companion.spawned) == 1
+
+
+def test_a_scheduler_that_stops_beating_is_killed_and_started_again(companion):
+    """Alive but hung (a call that never returns, SIGSTOP): as good as dead for the timers."""
+    companion.start()
+    for _ in range(3):  # beating: left alone, however long it runs
+        companion.now.now += STALL_AFTER - 1
+        companion.spawned[0].beat()
+        companion.maintain()
+    assert companion.spawned[0].signals == []
+    companion.now.now += STALL_AFTER
+    companion.maintain()  # silent for the whole stall time
+    assert companion.spawned[0].signals == [signal.SIGKILL]
+    companion.now.now += FIRST_DELAY
+    companion.maintain()
+    assert [p.pid for p in companion.spawned] == [100, 101]
+    assert companion.log.lines[1:4] == [f"scheduler (pid:100) gave no sign of life for {int(STALL_AFTER)} s; killing it",
+                                        "scheduler (pid:100) was killed by SIGKILL",
+                                        "scheduler will be restarted in 1 s"]
+
+
+def test_the_stall_time_counts_from_the_start_too(companion):
+    """A child that hangs before its first pass (say, connecting to the database) is caught as well."""
+    companion.start()
+    companion.now.now += STALL_AFTER - 1
+    companion.maintain()
+    assert companion.spawned[0].signals == []
+    companion.now.now += 1
+    companion.maintain()
+    assert companion.spawned[0].signals == [signal.SIGKILL]
+
+
+def test_no_pipe_is_left_open_by_a_restart(companion):
+    companion.start()
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(5):
+        die(companion, after=STABLE_AFTER)
+        companion.now.now += FIRST_DELAY
+        companion.maintain()
+    assert len(os.listdir("/proc/self/fd")) == before + 5  # the fake children's own copies only
