@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select
 
 from engine import documents, escalation
 from engine.db import Bidang, DefinitionVersion, Document, Instance, TaskDraft, TaskRow
@@ -80,6 +80,27 @@ def save_draft(rt: Runtime, task_id: str, login: str, data: dict[str, Any]) -> N
         draft.data = {str(k): v for k, v in data.items() if isinstance(v, (str, int, float, bool)) or v is None}
         draft.saved_at = rt.now()
         session.commit()
+
+
+_OF_A_CLOSED_TASK = exists().where(TaskRow.id == TaskDraft.task_id, TaskRow.state != "open")
+
+
+def purge_closed_drafts(rt: Runtime) -> int:
+    """Remove the drafts of tasks that are no longer open; how many.
+
+    Nobody can submit them any more, and they would keep text that was never
+    sent in the database and its backups. The scheduler runs this now and
+    then, off the path of a completion (which would pay a statement for the
+    rare task that has a draft). It writes only when there is something to
+    remove: on SQLite a write waits for every other writer.
+    """
+    with rt.uow(read_first=True) as session:
+        if session.execute(select(TaskDraft.task_id).where(_OF_A_CLOSED_TASK).limit(1)).first() is None:
+            return 0
+        rt.begin_writes(session)
+        removed = session.execute(delete(TaskDraft).where(_OF_A_CLOSED_TASK)).rowcount
+        session.commit()
+        return removed
 
 
 def instance_view(rt: Runtime, instance_id: int, login: str) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
-from engine import cycles, escalation
+from engine import cycles, escalation, queries
 from engine.db import Instance, Timer
 from engine.errors import Conflict
 from engine.notify import Deliverer, DeliveryReport
@@ -48,6 +48,7 @@ log = logging.getLogger("alur.scheduler")
 DEFAULT_BATCH = 100
 DEFAULT_LEASE = timedelta(seconds=60)
 CYCLE_CHECK_EVERY = timedelta(minutes=1)
+DRAFT_PURGE_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -88,12 +89,14 @@ class Scheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._cycles_checked_at = None
+        self._drafts_purged_at = rt.now()
 
     # -- one pass -----------------------------------------------------------------
 
     def run_pass(self) -> PassReport:
         report = self.fire_due()
         self._start_due_cycles()
+        self._purge_drafts()
         if self.deliverer is not None:
             report.delivery = self.deliverer.deliver_due()
         delivery = report.delivery
@@ -113,6 +116,18 @@ class Scheduler:
             cycles.run_due_cycles(self.rt)
         except Exception:  # noqa: BLE001 - a broken schedule must not stop the timers
             log.exception("recurring starts failed")
+
+    def _purge_drafts(self) -> None:
+        """The drafts of closed tasks go once an hour (the first an hour after the start): they
+        harm nobody meanwhile, and a pass that has nothing to do stays a pass that reads two tables."""
+        now = self.rt.now()
+        if now - self._drafts_purged_at < DRAFT_PURGE_EVERY:
+            return
+        self._drafts_purged_at = now
+        try:
+            queries.purge_closed_drafts(self.rt)
+        except Exception:  # noqa: BLE001 - nor must this
+            log.exception("removing the drafts of closed tasks failed")
 
     def fire_due(self) -> PassReport:
         claimed = self.claim()

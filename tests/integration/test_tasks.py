@@ -284,3 +284,30 @@ def test_an_office_whose_rules_name_no_supervisor_refuses_reassigning_with_a_rea
     with pytest.raises(Forbidden) as refused:
         worklist.reassign(rt, task["id"], "kadis", "aptika.implementasi")
     assert str(refused.value) == "hanya pengawas yang disebut aturan eskalasi yang boleh mengalihkan tugas ini"
+
+
+def test_drafts_of_closed_tasks_are_removed_by_the_scheduler_and_open_ones_kept(rt, clock, instance_id):
+    """A draft nobody can submit would only keep unsent text in the database and its backups."""
+    from engine import queries
+    from engine.db import TaskDraft
+    from engine.scheduler import DRAFT_PURGE_EVERY, Scheduler
+
+    scheduler = Scheduler(rt, deliver=False)
+
+    done = open_task(rt, instance_id)
+    services.claim(rt, done["id"], "aptika.implementasi")
+    queries.save_draft(rt, done["id"], "aptika.implementasi", {"rencana_kegiatan": "separuh"})
+    services.complete(rt, done["id"], "aptika.implementasi", STEP_DATA[1])
+    other = services.start(rt, KEY, "aptika", "Masih terbuka", "aptika.implementasi")
+    still_open = open_task(rt, other)
+    services.claim(rt, still_open["id"], "aptika.implementasi")
+    queries.save_draft(rt, still_open["id"], "aptika.implementasi", {"rencana_kegiatan": "belum"})
+
+    def drafts():
+        with rt.uow() as session:
+            return [(d.task_id, d.data) for d in session.scalars(select(TaskDraft).order_by(TaskDraft.saved_at))]
+    scheduler.run_pass()
+    assert len(drafts()) == 2  # not on every pass
+    clock.advance(seconds=DRAFT_PURGE_EVERY.total_seconds())
+    scheduler.run_pass()
+    assert drafts() == [(still_open["id"], {"rencana_kegiatan": "belum"})]
