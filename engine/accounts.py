@@ -289,11 +289,19 @@ def _release_claims(rt: Runtime, session: Session, account: User, actor: str) ->
     """
     held = session.scalars(select(TaskRow).where(TaskRow.assignee == account.login, TaskRow.state == "open")
                            .order_by(TaskRow.id)).all()
-    released = [row for row in held if not (account.active and may_take(account, row))]
-    for row in released:
-        row.assignee = None
-        log(session, row.instance_id, rt.now(), "unclaimed", actor, row.step, row.id, {"from": account.login})
-    return [row.id for row in released]
+    tasks, released = TaskRow.__table__, []
+    for row in held:
+        if account.active and may_take(account, row):
+            continue
+        # Guarded as a claim is: a step the user completed or let go since it was read is left
+        # as it is, rather than failing the whole save as a lost race.
+        gone = session.execute(update(tasks).where(tasks.c.id == row.id, tasks.c.assignee == account.login,
+                                                   tasks.c.state == "open")
+                               .values(assignee=None, row_version=tasks.c.row_version + 1))
+        if gone.rowcount == 1:
+            log(session, row.instance_id, rt.now(), "unclaimed", actor, row.step, row.id, {"from": account.login})
+            released.append(row.id)
+    return released
 
 
 def _user_errors(session: Session, login: str, name: str, bidang: str | None, roles: list[str],

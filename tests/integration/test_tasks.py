@@ -311,3 +311,30 @@ def test_drafts_of_closed_tasks_are_removed_by_the_scheduler_and_open_ones_kept(
     clock.advance(seconds=DRAFT_PURGE_EVERY.total_seconds())
     scheduler.run_pass()
     assert drafts() == [(still_open["id"], {"rencana_kegiatan": "belum"})]
+
+
+def test_a_claim_given_up_while_the_user_is_saved_leaves_the_save_standing(rt, settings, clock, instance_id,
+                                                                            monkeypatch):
+    """The holder lets the step go (or completes it) between the administrator's read of their tasks and
+    the write: the save goes through, nothing is released twice. (SQLite takes one writer at a time.)"""
+    if rt.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite runs one writer at a time: the two commands cannot interleave")
+    from engine import accounts
+    _save(rt, "aptika.implementasi2", "aptika", ["implementasi"])
+    task = open_task(rt, instance_id)
+    services.claim(rt, task["id"], "aptika.implementasi2")
+    other, may_take = Runtime(settings, clock=clock), accounts.may_take
+
+    def unclaimed_meanwhile(account, row):
+        if open_task(other, instance_id)["assignee"] is not None:
+            services.unclaim(other, task["id"], "aptika.implementasi2")
+        return may_take(account, row)
+    monkeypatch.setattr(accounts, "may_take", unclaimed_meanwhile)
+    try:
+        saved = _save(rt, "aptika.implementasi2", "ikp", ["implementasi"])
+    finally:
+        other.dispose()
+    assert saved["bidang"] == "ikp" and saved["released"] == []
+    with rt.uow() as session:
+        kinds = session.scalars(select(Event.kind).where(Event.instance_id == instance_id)).all()
+    assert kinds.count("unclaimed") == 1
