@@ -183,6 +183,7 @@ def test_save_deploy_view_versions_and_migrate(rt, browser):
     assert "Langkah 7 dipindah dari Tim Implementasi ke Tim Administrasi" in versions
     assert "Langkah 7: waktu baku 30 Menit menjadi 60 Menit" in versions
     assert f'data-instance="{at_step_1}"' in versions
+    assert "<td>Di langkah 1</td><td>Bidang Aplikasi Informatika</td>" in versions  # its name, not "aptika"
 
     viewer = owner.get(f"/editor/{KEY}/versi/1")
     assert viewer.status_code == 200 and "bpmn-navigated-viewer" in text(viewer)

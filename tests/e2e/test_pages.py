@@ -1006,6 +1006,8 @@ def test_pages_name_the_bidang_not_its_code(rt, browser):
     assert "<td>Bidang Aplikasi dan Informatika</td>" in row
     for url in (f"/kegiatan/{instance_id}", "/kegiatan", f"/tugas/{task_of(rt, instance_id)['id']}"):
         assert "Bidang Aplikasi dan Informatika" in text(staff.get(url)), url
+    found = re.search(r'<tr class="result".*?</tr>', text(staff.get("/kegiatan/cari")), re.S).group(0)
+    assert "<td>Bidang Aplikasi dan Informatika</td>" in found  # the archive search, not only its filter
 
 
 def test_admin_cannot_remove_their_own_admin_role(rt, browser):
