@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from engine.db import Alert, Event, Instance, Membership, TaskRow, Timer, User
+from engine.db import Alert, Bidang, Event, Instance, Membership, TaskRow, Timer, User
 from engine.escalation_config import LEVELS, Recipient
 from engine.events import log
 from engine.permissions import role_name
@@ -127,10 +127,15 @@ def oversees(rt, account, row: TaskRow) -> bool:
                for rule in _rules(rt, row))
 
 
-def overseers(rt, row: TaskRow) -> Text | str:
-    """Who `oversees` the step, in words: "Kepala Bidang aptika atau Kepala Dinas"."""
-    names = [Text("%(role)s %(bidang)s", role=role_name(rule.role), bidang=row.instance_bidang)
-             if rule.within == SCOPE_BIDANG else role_name(rule.role) for rule in _rules(rt, row)]
+def overseers(rt, session: Session, row: TaskRow) -> Text | str:
+    """Who `oversees` the step, in words: "Kepala Bidang (Bidang Aplikasi Informatika) atau Kepala Dinas".
+    The Bidang by its name, as staff know it, not its code."""
+    rules = _rules(rt, row)
+    bidang = row.instance_bidang
+    if any(rule.within == SCOPE_BIDANG for rule in rules):
+        bidang = session.scalar(select(Bidang.name).where(Bidang.code == bidang)) or bidang
+    names = [Text("%(role)s (%(bidang)s)", role=role_name(rule.role), bidang=bidang)
+             if rule.within == SCOPE_BIDANG else role_name(rule.role) for rule in rules]
     if not names:  # levels left empty in escalation.yaml: nobody oversees the lane
         return Text("pengawas yang disebut aturan eskalasi")
     said = names[-1]

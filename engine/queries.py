@@ -233,7 +233,7 @@ def overdue_steps(rt: Runtime, login: str) -> dict[str, Any]:
         # A Kepala Bidang sees the Sekretaris's late steps of the Bidang's activities too, but
         # may not reassign them: that is the Kepala Dinas's (see escalation.oversees).
         rows = [{**task_dict(row), "instance_title": title, "may_reassign": escalation.oversees(rt, account, row),
-                 "overseers": escalation.overseers(rt, row)} for row, title in session.execute(query)]
+                 "overseers": escalation.overseers(rt, session, row)} for row, title in session.execute(query)]
     counts: dict[tuple[str, int], int] = {}
     for row in rows:
         counts[(row["bidang"], row["step"])] = counts.get((row["bidang"], row["step"]), 0) + 1

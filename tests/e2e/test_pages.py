@@ -966,10 +966,10 @@ def test_a_kepala_of_another_bidang_is_told_whose_task_it_is_to_reassign(rt, bro
     head.get("/pengawasan")
     response = head.post(f"/pengawasan/tugas/{task_id}/alihkan", {"assignee": "aptika.implementasi"})
     assert response.status_code == 403
-    assert "hanya Kepala Bidang aptika atau Kepala Dinas yang boleh mengalihkan tugas ini" in text(response)
+    assert "hanya Kepala Bidang (Bidang Aplikasi Informatika) atau Kepala Dinas yang boleh mengalihkan tugas ini" in text(response)
     head.post("/bahasa", {"language": "en"}, headers={"Referer": "/pengawasan"})
     response = head.post(f"/pengawasan/tugas/{task_id}/alihkan", {"assignee": "aptika.implementasi"})
-    assert "only Head of Division aptika or Head of Agency may reassign this task" in text(response)
+    assert "only Head of Division (Bidang Aplikasi Informatika) or Head of Agency may reassign this task" in text(response)
     assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi"
 
 

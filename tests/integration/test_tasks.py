@@ -269,7 +269,7 @@ def test_only_the_kepala_dinas_reassigns_a_sekretaris_step_of_a_bidangs_activity
     bidang_task = open_task(rt, first)
     with pytest.raises(Forbidden) as refused:
         worklist.reassign(rt, bidang_task["id"], "kepala.ikp", "aptika.implementasi")
-    assert str(refused.value) == "hanya Kepala Bidang aptika atau Kepala Dinas yang boleh mengalihkan tugas ini"
+    assert str(refused.value) == "hanya Kepala Bidang (Bidang Aplikasi Informatika) atau Kepala Dinas yang boleh mengalihkan tugas ini"
     assert worklist.reassign(rt, bidang_task["id"], "kepala.aptika", "aptika.implementasi")["assignee"] \
         == "aptika.implementasi"
 
