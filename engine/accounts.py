@@ -40,6 +40,8 @@ ROLES = ("implementasi", "teknis", "administrasi", "sekretaris", "kepala", "kadi
 BIDANG_ROLES = frozenset({"implementasi", "teknis", "administrasi", "kepala"})
 LANGUAGES = ("id", "en")
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+# What the columns hold (PostgreSQL refuses longer text; SQLite would keep it).
+MAX_NAME, MAX_BIDANG_CODE = 200, 40
 # An address mail can be sent to: something, one @, a domain with a dot; no spaces.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
@@ -238,8 +240,12 @@ def save_bidang(rt: Runtime, actor: str, code: str, name: str) -> None:
         errors = {}
         if not _LOGIN.match(code):
             errors["code"] = Text("kode hanya huruf kecil, angka, titik, garis bawah atau tanda hubung")
+        elif len(code) > MAX_BIDANG_CODE:
+            errors["code"] = Text("paling panjang %(n)d karakter", n=MAX_BIDANG_CODE)
         if not name:
             errors["name"] = Text("wajib diisi")
+        elif len(name) > MAX_NAME:
+            errors["name"] = Text("paling panjang %(n)d karakter", n=MAX_NAME)
         if errors:
             raise InvalidData(Text("data bidang tidak valid"), errors)
         existing = session.get(Bidang, code)
@@ -312,6 +318,8 @@ def _user_errors(session: Session, login: str, name: str, bidang: str | None, ro
         errors["login"] = Text("nama pengguna hanya huruf kecil, angka, titik, garis bawah atau tanda hubung")
     if not (name or "").strip():
         errors["name"] = Text("wajib diisi")
+    elif len(name.strip()) > MAX_NAME:
+        errors["name"] = Text("paling panjang %(n)d karakter", n=MAX_NAME)
     if bidang and session.get(Bidang, bidang) is None:
         errors["bidang"] = Text("bidang tidak dikenal")
     elif not bidang and set(roles) & BIDANG_ROLES:
@@ -327,6 +335,8 @@ def _user_errors(session: Session, login: str, name: str, bidang: str | None, ro
     if email and not _EMAIL.match(email.strip()):
         # Escalations are mailed: a mistyped address would fail at the worst moment, unseen.
         errors["email"] = Text("bukan alamat surel (nama@domain)")
+    elif email and len(email.strip()) > MAX_NAME:
+        errors["email"] = Text("paling panjang %(n)d karakter", n=MAX_NAME)
     return errors
 
 

@@ -948,6 +948,24 @@ def test_the_user_form_shows_every_problem_at_once_by_its_label(browser):
     assert "wajib diisi" not in html and "tidak dikenal" not in html
 
 
+def test_text_longer_than_its_column_is_refused_at_its_field_not_a_500(rt, browser):
+    """PostgreSQL refuses text longer than the column: the forms say so (SQLite would have kept it)."""
+    admin = browser("admin")
+    admin.get("/admin/pengguna")
+    for field, value in (("name", "B" * 201), ("email", "b" * 190 + "@salatiga.go.id")):
+        sent = {"login": "budi.aptika", "name": "Budi", "bidang": "aptika", "roles": ["implementasi"],
+                "password": "rahasia-baru-1", "active": "1", field: value}
+        response = admin.post("/admin/pengguna", sent)
+        assert response.status_code == 422 and "paling panjang 200 karakter" in text(response), field
+    admin.get("/admin/bidang")
+    for sent in ({"code": "b" * 41, "name": "Bidang Baru"}, {"code": "baru", "name": "B" * 201}):
+        response = admin.post("/admin/bidang", sent)
+        assert response.status_code == 422 and "paling panjang" in text(response), sent
+    with rt.uow() as session:
+        assert session.scalars(select(User).where(User.login == "budi.aptika")).first() is None
+    assert [b["code"] for b in accounts.list_bidang(rt)] == ["aptika", "ikp", "sekretariat", "statistik-persandian"]
+
+
 def test_engine_refusals_on_other_pages_speak_english_too(rt, browser):
     b = browser("aptika.implementasi")
     b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
