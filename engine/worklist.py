@@ -173,6 +173,8 @@ def reassign(rt: Runtime, task_id: str, actor: str, to_login: str) -> dict[str, 
             raise InvalidData(Text("%(login)s bukan anggota %(lane)s untuk tugas ini",
                                    login=to_login, lane=role_name(row.lane_role)),
                               {"assignee": Text("bukan anggota peran ini")})
+        if row.assignee == target.login:  # the Pengawasan list preselects the holder: nothing moves
+            return task_dict(row)
         previous, row.assignee = row.assignee, to_login
         log(session, row.instance_id, rt.now(), "reassigned", actor, row.step, row.id,
             {"from": previous, "to": to_login})

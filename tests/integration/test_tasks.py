@@ -338,3 +338,12 @@ def test_a_claim_given_up_while_the_user_is_saved_leaves_the_save_standing(rt, s
     with rt.uow() as session:
         kinds = session.scalars(select(Event.kind).where(Event.instance_id == instance_id)).all()
     assert kinds.count("unclaimed") == 1
+
+
+def test_reassigning_a_task_to_its_holder_changes_and_logs_nothing(rt, instance_id):
+    task = open_task(rt, instance_id)
+    services.claim(rt, task["id"], "aptika.implementasi")
+    before = snapshot(rt, instance_id)
+    again = worklist.reassign(rt, task["id"], "kepala.aptika", "aptika.implementasi")
+    assert again["assignee"] == "aptika.implementasi" and again["version"] == open_task(rt, instance_id)["version"]
+    assert snapshot(rt, instance_id) == before  # no "reassigned" entry from a holder to the same holder
