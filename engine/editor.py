@@ -342,9 +342,9 @@ def discard_draft(rt: Runtime, key: str, login: str, revision: int | None = None
     with rt.uow() as session:
         _editor(session, login)
         draft = session.get(DefinitionDraft, key)
+        _expect(draft, revision)  # the draft the editor loaded, deployed or discarded meanwhile: a Conflict
         if draft is None:
             raise NotFound(Text("tidak ada draf untuk %(key)r", key=key))
-        _expect(draft, revision)
         session.delete(draft)
         session.commit()
 
@@ -364,9 +364,9 @@ def deploy_draft(rt: Runtime, key: str, login: str, revision: int | None = None)
     with rt.uow() as session:
         actor = _editor(session, login)
         draft = session.get(DefinitionDraft, key)
+        _expect(draft, revision)  # the draft the editor loaded, deployed or discarded meanwhile: a Conflict
         if draft is None:
             raise NotFound(Text("tidak ada draf untuk %(key)r; simpan draf terlebih dahulu", key=key))
-        _expect(draft, revision)
         bpmn_xml, yaml_text, revision = draft.bpmn_xml, draft.yaml_text, draft.revision
         latest = services._latest_version(session, key)
         if latest is not None and latest.version != draft.base_version:

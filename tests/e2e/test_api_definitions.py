@@ -211,6 +211,19 @@ def test_deploy_or_discard_naming_a_stale_revision_is_409(rt, owner, as_user):
     assert owner.delete(f"/definitions/{KEY}/draft?revision={loaded + 1}").status_code == 204
 
 
+def test_deploy_or_discard_of_a_revision_a_colleague_deployed_meanwhile_is_409_not_404(rt, owner, as_user):
+    """REVISION_HELP promises 409 when the loaded draft was discarded or deployed since; 404 read as
+    "no such definition" and told nothing of the colleague."""
+    loaded = ok(owner.put(f"/definitions/{KEY}/draft", json={"bpmn_xml": BPMN, "yaml_text": YAML}))["revision"]
+    ok(as_user("admin").post(f"/definitions/{KEY}/draft/deploy", json={"revision": loaded}))
+    body = error(owner.post(f"/definitions/{KEY}/draft/deploy", json={"revision": loaded}), 409, "conflict")
+    assert "dibuang atau di-deploy" in body["message"]
+    error(owner.delete(f"/definitions/{KEY}/draft?revision={loaded}"), 409, "conflict")
+    # Without a draft revision (or naming none, 0) there is simply nothing to act on.
+    error(owner.post(f"/definitions/{KEY}/draft/deploy", json={"revision": 0}), 404, "not_found")
+    error(owner.delete(f"/definitions/{KEY}/draft"), 404, "not_found")
+
+
 # -- uploads ---------------------------------------------------------------------------------
 
 def test_upload_of_a_camunda_file_becomes_a_draft_with_problems(owner):

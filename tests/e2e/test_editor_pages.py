@@ -254,6 +254,18 @@ def test_deploy_and_discard_act_only_on_the_draft_the_page_loaded(rt, browser):
     assert [v["version"] for v in editor.versions(rt, KEY, "pemilik.proses")] == [1]
 
 
+def test_deploy_or_discard_after_a_colleague_deployed_the_draft_shows_the_editor_with_a_conflict(rt, browser):
+    editor.save_draft(rt, KEY, "pemilik.proses", BPMN, yaml_text=YAML + "\n")
+    owner = browser("pemilik.proses")
+    page = text(owner.get(f"/editor/{KEY}"))
+    loaded = re.search(r'id="deploy-form".*?name="revision" value="(\d+)"', page, re.S).group(1)
+    editor.deploy_draft(rt, KEY, "admin")  # a colleague deploys it meanwhile
+    for action, refusal in (("deploy", "Deploy ditolak"), ("buang", "Draf tidak dibuang")):
+        response = owner.post(f"/editor/{KEY}/{action}", {"revision": loaded})
+        assert response.status_code == 409, action
+        assert f"{refusal}: draf yang Anda buka sudah dibuang atau di-deploy" in text(response)
+
+
 def test_upload_with_yaml(rt, browser):
     owner = browser("pemilik.proses")
     owner.get("/editor/")
