@@ -57,3 +57,31 @@ def test_questions_are_pinned_in_the_editor_answered_and_the_definition_deployed
     owner.click("#deploy")
     owner.wait_for_url(f"{base}/editor/permohonan_data/versi")
     assert [r["version"] for r in editor.definitions(rt, "pemilik.proses") if r["key"] == "permohonan_data"] == [1]
+
+
+def test_questions_can_be_answered_after_saving_the_diagram_on_the_same_page(playwright_browser, server, tmp_path):
+    """A save moves the draft's revision: the question forms must send the new one, or the owner's
+    own save is taken for a colleague's (409)."""
+    rt, base = server
+    source = tmp_path / "permohonan_data.xlsx"
+    source.write_bytes(_xlsx(ROWS))
+    owner = sign_in(playwright_browser, base, "pemilik.proses")
+    owner.goto(f"{base}/editor/")
+    owner.set_input_files("#import-form input[name=source]", str(source))
+    owner.click("#import-form button[type=submit]")
+    owner.wait_for_url(f"{base}/editor/permohonan_data")
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    owner.click("#save-draft")
+    owner.wait_for_function("() => document.getElementById('modeler').dataset.revision === '2'")
+    owner.select_option('select[name="jawaban-Step_02.pelaksana"]', "Tim Teknis")
+    owner.click("#answer-submit")
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    assert "Jawaban disimpan" in owner.inner_text("main .flash")
+    assert editor.source(rt, "permohonan_data", "pemilik.proses")["revision"] == 3
+    # "Answered in the diagram" sends the revision too.
+    owner.click("#save-draft")
+    owner.wait_for_function("() => document.getElementById('modeler').dataset.revision === '4'")
+    owner.click("#questions button.secondary")
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    assert "Jawaban disimpan" in owner.inner_text("main .flash")
+    assert editor.source(rt, "permohonan_data", "pemilik.proses")["questions"] == []

@@ -412,8 +412,9 @@
       document.getElementById('origin').textContent = L.origin_draft.replace('{revision}', String(body.revision));
       if (discard) discard.hidden = false;
       container.dataset.revision = String(body.revision);
-      // Deploy and discard act on the draft this page saved last, not on a colleague's later save.
-      document.querySelectorAll('#deploy-form input[name=revision], #discard-form input[name=revision]')
+      // Deploy, discard and the import's question forms act on the draft this page saved last,
+      // not on a colleague's later save.
+      document.querySelectorAll('form input[type=hidden][name=revision]')
         .forEach((input) => { input.value = String(body.revision); });
       showProblems();
       updateButtons();
