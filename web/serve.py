@@ -72,7 +72,9 @@ def stall_seconds() -> float:
     value = os.environ.get("ALUR_SCHEDULER_STALL_SECONDS", "")
     if not value:
         return STALL_AFTER
-    if not value.isdigit() or int(value) < 1:
+    # ASCII digits only: str.isdigit() takes "²" (which int() refuses) and other scripts' digits;
+    # at most 9 of them, so that float() cannot overflow.
+    if not (value.isascii() and value.isdigit() and len(value) <= 9) or int(value) < 1:
         raise ValueError(f"ALUR_SCHEDULER_STALL_SECONDS must be a whole number of seconds, not {value!r}")
     return float(value)
 

@@ -194,7 +194,8 @@ def test_no_pipe_is_left_open_by_a_restart(companion):
     assert len(os.listdir("/proc/self/fd")) == before + 5  # the fake children's own copies only
 
 
-@pytest.mark.parametrize("value,expected", [("", STALL_AFTER), ("7", 7.0), ("0", ValueError), ("2m", ValueError)])
+@pytest.mark.parametrize("value,expected", [("", STALL_AFTER), ("7", 7.0), ("0", ValueError), ("2m", ValueError),
+                                            ("²", ValueError), ("١٢٠", ValueError), ("9" * 400, ValueError)])
 def test_the_stall_time_is_read_from_the_environment(monkeypatch, value, expected):
     from web.serve import stall_seconds
     monkeypatch.setenv("ALUR_SCHEDULER_STALL_SECONDS", value)
