@@ -27,7 +27,7 @@ checks the row counts.
 
 A forced restore first archives the database it replaces
 (`<data dir>/cadangan/sebelum-pemulihan-<time>.tar.gz`, with this same
-code): dropping the tables, creating the schema and loading the rows are
+code, leaving out and naming document files already lost): dropping the tables, creating the schema and loading the rows are
 not one transaction on every database, so a load the database refuses
 half-way is answered by loading that archive back. It is kept afterwards,
 as the way back from restoring the wrong archive.
@@ -62,8 +62,13 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 # -- backup ---------------------------------------------------------------------------
 
-def backup(rt: Runtime, target: Path) -> dict[str, Any]:
-    """Write the archive to `target` (through a temporary file, renamed at the end); return the manifest."""
+def backup(rt: Runtime, target: Path, skip_missing_files: bool = False) -> dict[str, Any]:
+    """Write the archive to `target` (through a temporary file, renamed at the end); return the manifest.
+
+    A document whose file is not on disk stops the backup, unless `skip_missing_files`: then it is
+    left out and named in the manifest's `missing_documents` (the copy a forced restore makes of
+    the database it replaces, whose files may be what was lost).
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     reader = _snapshot_engine(rt.settings.database_url)
@@ -77,9 +82,14 @@ def backup(rt: Runtime, target: Path) -> dict[str, Any]:
                     counts[table.name] = _dump_table(conn, table, out)
             shas = sorted(set(conn.execute(select(Document.sha256)).scalars()))
             conn.rollback()
+            missing = [sha for sha in shas if not documents.file_path(rt, sha).is_file()] \
+                if skip_missing_files else []
+            shas = [sha for sha in shas if sha not in missing]
             manifest = {"format": FORMAT, "revision": revision, "database": reader.dialect.name,
                         "created_at": rt.now().isoformat(), "tables": counts,
                         "documents": [{"sha256": sha, "size": _file(rt, sha).stat().st_size} for sha in shas]}
+            if missing:
+                manifest["missing_documents"] = missing
             fd, partial = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".partial")
             os.close(fd)
             try:
@@ -187,7 +197,7 @@ def _keep_previous(rt: Runtime) -> Path:
     fails, and kept afterwards as the way back from a restore of the wrong archive."""
     target = rt.settings.data_dir / "cadangan" / f"sebelum-pemulihan-{rt.now():%Y%m%dT%H%M%S%f}.tar.gz"
     try:
-        backup(rt, target)
+        backup(rt, target, skip_missing_files=True)  # lost files may be why the restore is run
     except Exception as err:
         raise Conflict(f"basis data yang akan ditimpa tidak dapat dicadangkan lebih dulu ({_reason(err)}); "
                        "tidak ada yang diubah") from err

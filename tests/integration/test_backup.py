@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 from contextlib import contextmanager
 
@@ -222,3 +223,25 @@ def _cli(monkeypatch, rt, args) -> str:
     result = _invoke(monkeypatch, rt, args)
     assert result.exit_code == 0, result.output
     return result.output
+
+
+@pytest.mark.parametrize("kind", [pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_forced_restore_goes_ahead_when_the_replaced_database_has_lost_document_files(kind, tmp_path, monkeypatch):
+    """Lost files are what a restore is for: the copy of the database it replaces is made without
+    them (naming them), instead of refusing the restore."""
+    with _written_after_backup(kind, tmp_path, monkeypatch) as (source, good, before):
+        [lost] = [r["sha256"] for r in before["documents"]]
+        documents.file_path(source, lost).unlink()
+        orphan = tmp_path / "orphan.tar.gz"
+        _damaged(good, orphan, "tables/task.jsonl",
+                 lambda data: data.replace(b'"instance_id": 1,', b'"instance_id": 999,'))
+        result = _invoke(monkeypatch, source, ["restore", "--force", str(orphan)])
+        assert result.exit_code == 1 and "dikembalikan" in result.output, result.output
+        assert contents(source) == before  # put back from a copy made without the lost file
+        [first] = (source.settings.data_dir / "cadangan").glob("sebelum-pemulihan-*.tar.gz")
+        with tarfile.open(first) as kept:
+            assert json.load(kept.extractfile("manifest.json"))["missing_documents"] == [lost]
+        documents.file_path(source, lost).unlink()  # the failed load had copied it in
+        _cli(monkeypatch, source, ["restore", "--force", str(good)])
+        assert documents.file_path(source, lost).read_bytes() == PLAN[1]
+        assert audit.verify(source).ok
