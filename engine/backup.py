@@ -184,9 +184,14 @@ def restore(rt: Runtime, source: Path, force: bool = False) -> dict[str, Any]:
             reason = _reason(err)
             if previous is None:
                 raise InvalidData(f"cadangan tidak dapat dimuat: {reason}; basis data tetap kosong") from err
-            _drop_everything(rt.engine)
-            with tarfile.open(previous, "r:gz") as kept:
-                _load(rt, kept, _manifest(kept))
+            try:
+                _drop_everything(rt.engine)
+                with tarfile.open(previous, "r:gz") as kept:
+                    _load(rt, kept, _manifest(kept))
+            except Exception as again:  # the copy is still there: say how to use it
+                raise InvalidData(f"cadangan tidak dapat dimuat: {reason}; basis data semula juga tidak dapat "
+                                  f"dikembalikan ({_reason(again)}); pulihkan dengan "
+                                  f"alur restore --force {previous}") from err
             raise InvalidData(f"cadangan tidak dapat dimuat: {reason}; basis data semula dikembalikan "
                               f"dari salinannya, {previous}") from err
     return {**manifest, "previous": str(previous) if previous else None}

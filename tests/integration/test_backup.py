@@ -245,3 +245,18 @@ def test_a_forced_restore_goes_ahead_when_the_replaced_database_has_lost_documen
         _cli(monkeypatch, source, ["restore", "--force", str(good)])
         assert documents.file_path(source, lost).read_bytes() == PLAN[1]
         assert audit.verify(source).ok
+
+
+def test_a_put_back_that_fails_too_names_the_copy_to_restore_by_hand(tmp_path, monkeypatch):
+    from engine import backup as backups
+    with _written_after_backup("sqlite", tmp_path, monkeypatch) as (source, good, before):
+        def refused(conn, table, lines):
+            raise RuntimeError("disk penuh")
+        monkeypatch.setattr(backups, "_load_table", refused)
+        result = _invoke(monkeypatch, source, ["restore", "--force", str(good)])
+        assert result.exit_code == 1, result.output
+        [previous] = (source.settings.data_dir / "cadangan").glob("sebelum-pemulihan-*.tar.gz")
+        assert "disk penuh" in result.output and f"alur restore --force {previous}" in result.output
+        monkeypatch.undo()
+        _cli(monkeypatch, source, ["restore", "--force", str(previous)])
+        assert contents(source) == before
