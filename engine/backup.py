@@ -179,16 +179,17 @@ def restore(rt: Runtime, source: Path, force: bool = False) -> dict[str, Any]:
             _drop_everything(rt.engine)
         try:
             _load(rt, archive, manifest)
-        except Exception as err:
-            # Rows can read well and still be refused by the database (a key that points nowhere).
-            reason = _reason(err)
+        except (Exception, KeyboardInterrupt) as err:
+            # Rows can read well and still be refused by the database (a key that points nowhere),
+            # and an operator may interrupt a long load (Ctrl-C).
+            reason = "dihentikan (Ctrl-C)" if isinstance(err, KeyboardInterrupt) else _reason(err)
             if previous is None:
                 raise InvalidData(f"cadangan tidak dapat dimuat: {reason}; basis data tetap kosong") from err
             try:
                 _drop_everything(rt.engine)
                 with tarfile.open(previous, "r:gz") as kept:
                     _load(rt, kept, _manifest(kept))
-            except Exception as again:  # the copy is still there: say how to use it
+            except (Exception, KeyboardInterrupt) as again:  # the copy is still there: say how to use it
                 raise InvalidData(f"cadangan tidak dapat dimuat: {reason}; basis data semula juga tidak dapat "
                                   f"dikembalikan ({_reason(again)}); pulihkan dengan "
                                   f"alur restore --force {previous}") from err

@@ -247,6 +247,27 @@ def test_a_forced_restore_goes_ahead_when_the_replaced_database_has_lost_documen
         assert audit.verify(source).ok
 
 
+def test_a_forced_restore_interrupted_while_loading_puts_the_database_back(tmp_path, monkeypatch):
+    """Ctrl-C during a long load (the operator thinking it hung) left an empty database and said only
+    "Aborted!", not where the copy of the old one was."""
+    from engine import backup as backups
+    with _written_after_backup("sqlite", tmp_path, monkeypatch) as (source, good, before):
+        real = backups._load_table
+        calls = []
+
+        def interrupted(conn, table, lines):
+            calls.append(table.name)
+            if table.name == "task" and calls.count("task") == 1:  # the new archive's, not the put-back's
+                raise KeyboardInterrupt
+            return real(conn, table, lines)
+        monkeypatch.setattr(backups, "_load_table", interrupted)
+        result = _invoke(monkeypatch, source, ["restore", "--force", str(good)])
+        assert result.exit_code == 1, result.output
+        [previous] = (source.settings.data_dir / "cadangan").glob("sebelum-pemulihan-*.tar.gz")
+        assert "dihentikan" in result.output and str(previous) in result.output
+        assert contents(source) == before
+
+
 def test_a_put_back_that_fails_too_names_the_copy_to_restore_by_hand(tmp_path, monkeypatch):
     from engine import backup as backups
     with _written_after_backup("sqlite", tmp_path, monkeypatch) as (source, good, before):
