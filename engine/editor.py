@@ -300,7 +300,7 @@ def questions(yaml_text: str) -> list[dict[str, Any]]:
 def answer_questions(rt: Runtime, key: str, login: str, answers: dict[str, dict[str, Any]],
                      revision: int | None = None) -> dict[str, Any]:
     """Apply answers (element id -> {field: value}) to an imported draft: the diagram is redrawn."""
-    bpmn_xml, yaml_text = _own_draft(rt, key, login)
+    bpmn_xml, yaml_text = _own_draft(rt, key, login, revision)
     try:
         result = answering.answer(bpmn_xml, yaml_text, answers)
     except (sop_import.SourceError, sop_import.AnswerError) as err:
@@ -318,7 +318,7 @@ def answer_questions(rt: Runtime, key: str, login: str, answers: dict[str, dict[
 def resolve_question(rt: Runtime, key: str, login: str, question_id: str,
                      revision: int | None = None) -> dict[str, Any]:
     """Mark a question answered (the owner answered it in the diagram): it leaves the YAML."""
-    bpmn_xml, yaml_text = _own_draft(rt, key, login)
+    bpmn_xml, yaml_text = _own_draft(rt, key, login, revision)
     if question_id not in {q["id"] for q in answering.questions_in(yaml_text)}:
         raise NotFound(Text("tidak ada pertanyaan terbuka %(question_id)r pada draf %(key)r",
                             question_id=question_id, key=key))
@@ -327,11 +327,12 @@ def resolve_question(rt: Runtime, key: str, login: str, question_id: str,
     return {**draft, "questions": questions(yaml_text)}
 
 
-def _own_draft(rt: Runtime, key: str, login: str) -> tuple[str, str]:
-    """The key's draft (BPMN, YAML), read by an editor."""
+def _own_draft(rt: Runtime, key: str, login: str, revision: int | None = None) -> tuple[str, str]:
+    """The key's draft (BPMN, YAML), read by an editor; with `revision`, the one the editor loaded."""
     with rt.uow() as session:
         _editor(session, login)
         draft = session.get(DefinitionDraft, key)
+        _expect(draft, revision)  # deployed or discarded meanwhile: a Conflict, as a save would be
         if draft is None:
             raise NotFound(Text("tidak ada draf untuk %(key)r", key=key))
         return draft.bpmn_xml, draft.yaml_text

@@ -529,3 +529,13 @@ def test_a_step_number_that_no_task_row_can_hold_is_a_problem_not_a_500(rt, owne
     assert any(p["element"] == "Step_01" and "nomor SOP" in p["message"] for p in draft["problems"]), draft
     error(owner.post("/definitions/monev_salinan/draft/deploy"), 422, "invalid_data")
     assert [d["key"] for d in ok(owner.get("/definitions"))["definitions"] if d["version"]] == [KEY]
+
+
+def test_answers_naming_a_draft_revision_deployed_meanwhile_are_409_not_404(rt, owner, as_user):
+    loaded = ok(owner.put(f"/definitions/{KEY}/draft", json={"bpmn_xml": BPMN, "yaml_text": YAML}))["revision"]
+    ok(as_user("admin").post(f"/definitions/{KEY}/draft/deploy", json={"revision": loaded}))
+    answers = {"answers": {"Step_02": {"pelaksana": "Tim Teknis"}}, "revision": loaded}
+    error(owner.post(f"/definitions/{KEY}/draft/answers", json=answers), 409, "conflict")
+    error(owner.post(f"/definitions/{KEY}/draft/questions/Step_02.pelaksana/resolved", json={"revision": loaded}),
+          409, "conflict")
+    error(owner.post(f"/definitions/{KEY}/draft/answers", json={**answers, "revision": None}), 404, "not_found")
