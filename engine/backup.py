@@ -65,9 +65,11 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 def backup(rt: Runtime, target: Path, skip_missing_files: bool = False) -> dict[str, Any]:
     """Write the archive to `target` (through a temporary file, renamed at the end); return the manifest.
 
-    A document whose file is not on disk stops the backup, unless `skip_missing_files`: then it is
-    left out and named in the manifest's `missing_documents` (the copy a forced restore makes of
-    the database it replaces, whose files may be what was lost).
+    A document whose file is not on disk, or does not hold the bytes its hash names (damaged),
+    stops the backup: an archive with damaged bytes would be refused by every restore. With
+    `skip_missing_files` such a file is left out instead and named in the manifest's
+    `missing_documents` (the copy a forced restore makes of the database it replaces, whose
+    files may be what was lost).
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -82,9 +84,11 @@ def backup(rt: Runtime, target: Path, skip_missing_files: bool = False) -> dict[
                     counts[table.name] = _dump_table(conn, table, out)
             shas = sorted(set(conn.execute(select(Document.sha256)).scalars()))
             conn.rollback()
-            missing = [sha for sha in shas if not documents.file_path(rt, sha).is_file()] \
-                if skip_missing_files else []
-            shas = [sha for sha in shas if sha not in missing]
+            unusable = {sha: why for sha in shas if (why := _unusable(rt, sha)) is not None}
+            if unusable and not skip_missing_files:
+                raise InvalidData(f"{next(iter(unusable.values()))}; cadangan dibatalkan")
+            missing = sorted(unusable)
+            shas = [sha for sha in shas if sha not in unusable]
             manifest = {"format": FORMAT, "revision": revision, "database": reader.dialect.name,
                         "created_at": rt.now().isoformat(), "tables": counts,
                         "documents": [{"sha256": sha, "size": _file(rt, sha).stat().st_size} for sha in shas]}
@@ -143,6 +147,21 @@ def _to_json(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     return value
+
+
+def _unusable(rt: Runtime, sha: str) -> str | None:
+    """Why a document's stored file cannot go into a backup (missing, or not the bytes its hash
+    names); None when it can."""
+    path = documents.file_path(rt, sha)
+    if not path.is_file():
+        return f"berkas dokumen {sha} tidak ada di {path.parent}"
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    if digest.hexdigest() != sha:
+        return f"berkas dokumen {sha} di {path.parent} rusak (isinya tidak cocok dengan hash-nya)"
+    return None
 
 
 def _file(rt: Runtime, sha: str) -> Path:

@@ -281,3 +281,22 @@ def test_a_put_back_that_fails_too_names_the_copy_to_restore_by_hand(tmp_path, m
         monkeypatch.undo()
         _cli(monkeypatch, source, ["restore", "--force", str(previous)])
         assert contents(source) == before
+
+
+@pytest.mark.parametrize("kind", [pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_document_file_damaged_on_disk_stops_the_backup_instead_of_making_it_unrestorable(kind, tmp_path,
+                                                                                            monkeypatch):
+    """The archive used to take the damaged bytes, and every restore of it was then refused
+    (hash mismatch): a backup that cannot be restored, found out only on the day it is needed."""
+    with _written_after_backup(kind, tmp_path, monkeypatch) as (source, good, before):
+        [damaged] = [r["sha256"] for r in before["documents"]]
+        documents.file_path(source, damaged).write_bytes(b"%PDF-1.4 rusak")
+        archive = tmp_path / "tonight.tar.gz"
+        result = _invoke(monkeypatch, source, ["backup", str(archive)])
+        assert result.exit_code == 1 and damaged in result.output and "rusak" in result.output, result.output
+        assert not archive.exists() and not list(tmp_path.glob("tonight.tar.gz*"))
+        # A forced restore still goes ahead: its copy of the replaced database leaves the file out, named.
+        _cli(monkeypatch, source, ["restore", "--force", str(good)])
+        [previous] = (source.settings.data_dir / "cadangan").glob("sebelum-pemulihan-*.tar.gz")
+        with tarfile.open(previous) as kept:
+            assert json.load(kept.extractfile("manifest.json"))["missing_documents"] == [damaged]
