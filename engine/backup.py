@@ -320,7 +320,10 @@ def _document_bytes(archive: tarfile.TarFile, sha: str) -> bytes:
 def _restore_files(rt: Runtime, archive: tarfile.TarFile, manifest: dict[str, Any]) -> None:
     for document in manifest["documents"]:
         sha = document["sha256"]
-        documents.write_file(rt, sha, _document_bytes(archive, sha))
+        content = _document_bytes(archive, sha)
+        if _unusable(rt, sha) is not None:  # a file damaged on disk gives way to the archive's bytes
+            documents.file_path(rt, sha).unlink(missing_ok=True)
+        documents.write_file(rt, sha, content)
 
 
 def _load_table(conn, table, lines) -> None:

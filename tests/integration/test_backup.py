@@ -300,3 +300,13 @@ def test_a_document_file_damaged_on_disk_stops_the_backup_instead_of_making_it_u
         [previous] = (source.settings.data_dir / "cadangan").glob("sebelum-pemulihan-*.tar.gz")
         with tarfile.open(previous) as kept:
             assert json.load(kept.extractfile("manifest.json"))["missing_documents"] == [damaged]
+
+
+def test_a_restore_replaces_a_document_file_damaged_on_disk_with_the_archives_bytes(tmp_path, monkeypatch):
+    """The restore kept whatever file was already stored under the hash: the good bytes in the
+    archive were dropped and the damaged ones stayed."""
+    with _written_after_backup("sqlite", tmp_path, monkeypatch) as (source, good, before):
+        [damaged] = [r["sha256"] for r in before["documents"]]
+        documents.file_path(source, damaged).write_bytes(b"%PDF-1.4 rusak")
+        _cli(monkeypatch, source, ["restore", "--force", str(good)])
+        assert documents.file_path(source, damaged).read_bytes() == PLAN[1]
