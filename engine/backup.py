@@ -27,10 +27,11 @@ checks the row counts.
 
 A forced restore first archives the database it replaces
 (`<data dir>/cadangan/sebelum-pemulihan-<time>.tar.gz`, with this same
-code, leaving out and naming document files already lost): dropping the tables, creating the schema and loading the rows are
-not one transaction on every database, so a load the database refuses
-half-way is answered by loading that archive back. It is kept afterwards,
-as the way back from restoring the wrong archive.
+code, leaving out and naming document files already lost): dropping the
+tables, creating the schema and loading the rows are not one transaction
+on every database, so a load the database refuses half-way is answered by
+loading that archive back. It is kept afterwards, as the way back from
+restoring the wrong archive.
 """
 from __future__ import annotations
 
