@@ -14,8 +14,8 @@ ROWS = [
 ]
 
 
-def test_questions_are_pinned_in_the_editor_answered_and_the_definition_deployed(playwright_browser, server, tmp_path):
-    rt, base = server
+def imported(playwright_browser, base: str, tmp_path):
+    """The process owner's page on the draft imported from ROWS, drawn."""
     source = tmp_path / "permohonan_data.xlsx"
     source.write_bytes(_xlsx(ROWS))
     owner = sign_in(playwright_browser, base, "pemilik.proses")
@@ -24,6 +24,12 @@ def test_questions_are_pinned_in_the_editor_answered_and_the_definition_deployed
     owner.click("#import-form button[type=submit]")
     owner.wait_for_url(f"{base}/editor/permohonan_data")
     owner.wait_for_selector("#modeler[data-ready=true]")
+    return owner
+
+
+def test_questions_are_pinned_in_the_editor_answered_and_the_definition_deployed(playwright_browser, server, tmp_path):
+    rt, base = server
+    owner = imported(playwright_browser, base, tmp_path)
     assert "Jawab 2 pertanyaan" in owner.inner_text("main .flash")
     assert owner.locator("#deploy").is_disabled()
 
@@ -63,14 +69,7 @@ def test_questions_can_be_answered_after_saving_the_diagram_on_the_same_page(pla
     """A save moves the draft's revision: the question forms must send the new one, or the owner's
     own save is taken for a colleague's (409)."""
     rt, base = server
-    source = tmp_path / "permohonan_data.xlsx"
-    source.write_bytes(_xlsx(ROWS))
-    owner = sign_in(playwright_browser, base, "pemilik.proses")
-    owner.goto(f"{base}/editor/")
-    owner.set_input_files("#import-form input[name=source]", str(source))
-    owner.click("#import-form button[type=submit]")
-    owner.wait_for_url(f"{base}/editor/permohonan_data")
-    owner.wait_for_selector("#modeler[data-ready=true]")
+    owner = imported(playwright_browser, base, tmp_path)
     owner.click("#save-draft")
     owner.wait_for_function("() => document.getElementById('modeler').dataset.revision === '2'")
     owner.select_option('select[name="jawaban-Step_02.pelaksana"]', "Tim Teknis")
