@@ -552,7 +552,9 @@ def test_an_end_of_implementation_before_its_start_is_refused_at_the_field(rt, b
 def test_a_form_sent_after_its_task_changed_comes_back_with_what_was_typed(rt, browser):
     """Still the user's task: the form is shown again, typed text kept, and one more press completes it."""
     instance_id, task_id, b = claimed_step_one(rt, browser)
-    opened = int(re.search(r'name="version" value="(\d+)"', text(b.get(f"/tugas/{task_id}"))).group(1))
+    page = text(b.get(f"/tugas/{task_id}"))
+    assert "<h1>Step 1. " in page  # one step: not "Steps 1."
+    opened = int(re.search(r'name="version" value="(\d+)"', page).group(1))
     services.unclaim(rt, task_id, "aptika.implementasi")  # in another tab: let go, then take it back
     services.claim(rt, task_id, "aptika.implementasi")
     before = snapshot(rt, instance_id)
@@ -597,7 +599,9 @@ def test_a_form_that_comes_back_changed_speaks_the_users_language(rt, browser):
     instance_id, task_id, b = claimed_step_one(rt, browser)
     b.get("/")
     b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
-    opened = int(re.search(r'name="version" value="(\d+)"', text(b.get(f"/tugas/{task_id}"))).group(1))
+    page = text(b.get(f"/tugas/{task_id}"))
+    assert "<h1>Step 1. " in page  # one step: not "Steps 1."
+    opened = int(re.search(r'name="version" value="(\d+)"', page).group(1))
     services.unclaim(rt, task_id, "aptika.implementasi")  # in another tab: let go, then take it back
     services.claim(rt, task_id, "aptika.implementasi")
 
