@@ -20,7 +20,7 @@ from web.api.base import (
 # -- request schemas -------------------------------------------------------------------
 
 REVISION_HELP = ("Revisi draf yang dibuka klien (0 bila yang dibuka adalah versi); 409 bila draf sudah disimpan "
-                 "orang lain, dibuang atau di-deploy sejak itu. Kosongkan untuk menimpa tanpa pemeriksaan.")
+                 "orang lain, dibuang atau di-deploy sejak itu. Tanpa revision (atau dengan null), tanpa pemeriksaan.")
 TARGET_HELP = "Nomor versi tujuan; bawaan: versi terbaru"
 
 
