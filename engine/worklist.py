@@ -182,11 +182,10 @@ def reassign(rt: Runtime, task_id: str, actor: str, to_login: str) -> dict[str, 
         return task_dict(row)
 
 
-def candidates(rt: Runtime, task_id: str) -> list[dict[str, str]]:
-    """Users who may take a task: for the reassign form."""
+def candidates(rt: Runtime, task_ids: list[str]) -> dict[str, list[dict[str, str]]]:
+    """Users who may take each task, by task id: for the reassign forms. The users are read once
+    (with their roles), however many tasks the page lists."""
     with rt.uow() as session:
-        row = session.get(TaskRow, task_id)
-        if row is None:
-            raise NotFound(Text("tugas %(task_id)s tidak ditemukan", task_id=task_id))
+        rows = session.scalars(select(TaskRow).where(TaskRow.id.in_(task_ids))).all()
         users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.login)).all()
-        return [{"login": u.login, "name": u.name} for u in users if may_take(u, row)]
+        return {row.id: [{"login": u.login, "name": u.name} for u in users if may_take(u, row)] for row in rows}

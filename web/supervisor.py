@@ -16,8 +16,9 @@ bp = Blueprint("supervisor", __name__)
 @require_roles("kepala", "kadis")
 def index():
     overdue = queries.overdue_steps(runtime(), current_user.login)
+    offered = worklist.candidates(runtime(), [row["id"] for row in overdue["rows"] if row["may_reassign"]])
     for row in overdue["rows"]:
-        row["candidates"] = worklist.candidates(runtime(), row["id"]) if row["may_reassign"] else []
+        row["candidates"] = offered.get(row["id"], [])
     return render_template("supervisor.html", overdue=overdue,
                            alerts=alerts.alerts(runtime(), current_user.login, unacknowledged=True))
 

@@ -1032,6 +1032,26 @@ def test_pages_name_the_bidang_not_its_code(rt, browser):
     assert "<td>Bidang Aplikasi dan Informatika</td>" in found  # the archive search, not only its filter
 
 
+def test_pengawasan_reads_the_users_once_however_many_steps_are_late(rt, clock, browser):
+    """The reassign lists of every late step come from one read of the users (a Kepala Dinas may see
+    hundreds of late steps, and an office has thousands of users)."""
+    for n in range(4):
+        start(rt, title=f"Terlambat {n}")
+    due = min(datetime.fromisoformat(t["due_at"]) for t in worklist.tasks(rt))
+    clock.set(due + timedelta(minutes=1))
+    assert Scheduler(rt, deliver=False).run_pass().fired == 4
+    kadis = browser("kadis")
+    statements = []
+    listener = lambda conn, cursor, sql, *args: statements.append(sql)  # noqa: E731
+    event.listen(rt.engine, "before_cursor_execute", listener)
+    try:
+        rows = section(text(kadis.get("/pengawasan")), "overdue-steps")
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", listener)
+    assert rows.count('name="assignee"') == 4 and rows.count("(aptika.implementasi)") == 4
+    assert len([s for s in statements if "FROM user_account" in s and "ORDER BY user_account.login" in s]) == 1
+
+
 def test_admin_cannot_remove_their_own_admin_role(rt, browser):
     admin = browser("admin")
     admin.get("/admin/pengguna?login=admin")
