@@ -232,8 +232,12 @@ def overdue_steps(rt: Runtime, login: str) -> dict[str, Any]:
             query = query.where(TaskRow.instance_bidang == account.bidang_code)
         # A Kepala Bidang sees the Sekretaris's late steps of the Bidang's activities too, but
         # may not reassign them: that is the Kepala Dinas's (see escalation.oversees).
-        rows = [{**task_dict(row), "instance_title": title, "may_reassign": escalation.oversees(rt, account, row),
-                 "overseers": escalation.overseers(rt, session, row)} for row, title in session.execute(query)]
+        rows = []
+        for row, title in session.execute(query):
+            may = escalation.oversees(rt, account, row)
+            # Who may instead is said only where the viewer may not (it can cost a query a row).
+            rows.append({**task_dict(row), "instance_title": title, "may_reassign": may,
+                         "overseers": None if may else escalation.overseers(rt, session, row)})
     counts: dict[tuple[str, int], int] = {}
     for row in rows:
         counts[(row["bidang"], row["step"])] = counts.get((row["bidang"], row["step"]), 0) + 1

@@ -162,7 +162,8 @@ def reassign(rt: Runtime, task_id: str, actor: str, to_login: str) -> dict[str, 
         row = open_task(session, task_id, None)
         if not escalation.oversees(rt, supervisor, row):
             # Named: a Kepala Bidang of another Bidang would not see why "only a Kepala Bidang" excludes them.
-            raise Forbidden(Text("hanya %(who)s yang boleh mengalihkan tugas ini", who=escalation.overseers(rt, session, row)))
+            raise Forbidden(Text("hanya %(who)s yang boleh mengalihkan tugas ini",
+                                 who=escalation.overseers(rt, session, row)))
         if not (to_login or "").strip():
             raise InvalidData(Text("pilih kepada siapa tugas ini dialihkan"), {"assignee": Text("wajib diisi")})
         try:
