@@ -553,7 +553,6 @@ def test_a_form_sent_after_its_task_changed_comes_back_with_what_was_typed(rt, b
     """Still the user's task: the form is shown again, typed text kept, and one more press completes it."""
     instance_id, task_id, b = claimed_step_one(rt, browser)
     page = text(b.get(f"/tugas/{task_id}"))
-    assert "<h1>Step 1. " in page  # one step: not "Steps 1."
     opened = int(re.search(r'name="version" value="(\d+)"', page).group(1))
     services.unclaim(rt, task_id, "aptika.implementasi")  # in another tab: let go, then take it back
     services.claim(rt, task_id, "aptika.implementasi")
