@@ -9,8 +9,10 @@ A scheduler that hangs while alive (stuck in a call that never returns, stopped 
 stops the timers just as surely. So the child beats: it writes a byte down a pipe after every
 pass, every instance whose timers it fired and every alert it tried to send (`heartbeat`). A
 child silent for `stall_after` seconds is killed (SIGKILL: a hung process may not heed SIGTERM)
-and then restarted like any that died. Every wait inside a pass has its own timeout (the
-database's busy timeout, SMTP's and the webhook's), far below the default.
+and then restarted like any that died. The waits inside a pass have timeouts far below the
+default (SQLite's busy timeout, SMTP's and the webhook's); on PostgreSQL, a row lock another
+session holds for longer than the stall time counts as a hang too, and the new scheduler waits
+for it again.
 
 Driven by gunicorn's master loop (web/serve.py, Master).
 """
