@@ -40,8 +40,9 @@ ROLES = ("implementasi", "teknis", "administrasi", "sekretaris", "kepala", "kadi
 BIDANG_ROLES = frozenset({"implementasi", "teknis", "administrasi", "kepala"})
 LANGUAGES = ("id", "en")
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
-# What the columns hold (PostgreSQL refuses longer text; SQLite would keep it).
-MAX_NAME, MAX_BIDANG_CODE = 200, 40
+# What the columns hold, read from the schema (PostgreSQL refuses longer text; SQLite would keep it).
+MAX_NAME, MAX_EMAIL = User.__table__.c.name.type.length, User.__table__.c.email.type.length
+MAX_BIDANG_CODE, MAX_BIDANG_NAME = Bidang.__table__.c.code.type.length, Bidang.__table__.c.name.type.length
 # An address mail can be sent to: something, one @, a domain with a dot; no spaces.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
@@ -244,8 +245,8 @@ def save_bidang(rt: Runtime, actor: str, code: str, name: str) -> None:
             errors["code"] = Text("paling panjang %(n)d karakter", n=MAX_BIDANG_CODE)
         if not name:
             errors["name"] = Text("wajib diisi")
-        elif len(name) > MAX_NAME:
-            errors["name"] = Text("paling panjang %(n)d karakter", n=MAX_NAME)
+        elif len(name) > MAX_BIDANG_NAME:
+            errors["name"] = Text("paling panjang %(n)d karakter", n=MAX_BIDANG_NAME)
         if errors:
             raise InvalidData(Text("data bidang tidak valid"), errors)
         existing = session.get(Bidang, code)
@@ -335,8 +336,8 @@ def _user_errors(session: Session, login: str, name: str, bidang: str | None, ro
     if email and not _EMAIL.match(email.strip()):
         # Escalations are mailed: a mistyped address would fail at the worst moment, unseen.
         errors["email"] = Text("bukan alamat surel (nama@domain)")
-    elif email and len(email.strip()) > MAX_NAME:
-        errors["email"] = Text("paling panjang %(n)d karakter", n=MAX_NAME)
+    elif email and len(email.strip()) > MAX_EMAIL:
+        errors["email"] = Text("paling panjang %(n)d karakter", n=MAX_EMAIL)
     return errors
 
 
