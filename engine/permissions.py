@@ -38,6 +38,11 @@ def may_take(account: User, row: TaskRow) -> bool:
     return row.lane_role in account.role_names and row.bidang_code in (None, account.bidang_code)
 
 
+def not_in_lane(login: str, row: TaskRow) -> Text:
+    """Why `login` may not take the task (see may_take): said the same wherever it is refused."""
+    return Text("%(login)s bukan anggota %(lane)s untuk tugas ini", login=login, lane=role_name(row.lane_role))
+
+
 def is_supervisor(account: User) -> bool:
     return bool(account.role_names & set(SUPERVISOR_ROLES))
 

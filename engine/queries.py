@@ -13,7 +13,7 @@ from sqlalchemy import delete, exists, select
 from engine import documents, escalation
 from engine.db import Bidang, DefinitionVersion, Document, Instance, TaskDraft, TaskRow
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from engine.permissions import may_see_instance, may_start, may_take, role_name, sees_all_bidang
+from engine.permissions import may_see_instance, may_start, may_take, not_in_lane, sees_all_bidang
 from engine.runtime import Runtime
 from engine.services import iso, show, task_dict, user
 from process.definition import Step
@@ -69,8 +69,7 @@ def save_draft(rt: Runtime, task_id: str, login: str, data: dict[str, Any]) -> N
         if row is None:
             raise NotFound(Text("tugas %(task_id)s tidak ditemukan", task_id=task_id))
         if not may_take(account, row):
-            raise Forbidden(Text("%(login)s bukan anggota %(lane)s untuk tugas ini",
-                                 login=login, lane=role_name(row.lane_role)))
+            raise Forbidden(not_in_lane(login, row))
         if row.state != "open" or row.assignee != login:
             raise Conflict(Text("hanya pemegang tugas yang terbuka yang dapat menyimpan draf"))
         draft = session.get(TaskDraft, (task_id, login))

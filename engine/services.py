@@ -18,7 +18,7 @@ from engine.accounts import Account, account
 from engine.db import Bidang, DefinitionVersion, Event, Instance, TaskRow, User
 from engine.errors import Conflict, Forbidden, InvalidData, LostRace, NotFound
 from engine.events import log
-from engine.permissions import may_start, may_take, role_name
+from engine.permissions import may_start, may_take, not_in_lane
 from engine.runtime import Runtime
 from engine.workflow import Run
 from process.definition import Definition
@@ -192,8 +192,7 @@ def claim(rt: Runtime, task_id: str, login: str, expected_version: int | None = 
         account = _actor_of(session, rows, login)
         row = _still_open(rows[0] if rows else None, task_id, expected_version)
         if not may_take(account, row):
-            raise Forbidden(Text("%(login)s bukan anggota %(lane)s untuk tugas ini",
-                                 login=login, lane=role_name(row.lane_role)))
+            raise Forbidden(not_in_lane(login, row))
         if row.assignee == login:
             return task_dict(row)
         if row.assignee is not None:
@@ -230,8 +229,7 @@ def unclaim(rt: Runtime, task_id: str, login: str, expected_version: int | None 
         account = user(session, login)
         row = open_task(session, task_id, expected_version)
         if not may_take(account, row):  # as for claim: outside the lane is forbidden, not a conflict
-            raise Forbidden(Text("%(login)s bukan anggota %(lane)s untuk tugas ini",
-                                 login=login, lane=role_name(row.lane_role)))
+            raise Forbidden(not_in_lane(login, row))
         if row.assignee != login:
             raise Conflict(Text("tugas ini tidak sedang Anda klaim"))
         row.assignee = None
@@ -281,8 +279,7 @@ def _complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         row = _still_open(rows[0][0] if rows else None, task_id, expected_version)
         instance = rows[0][1]
         if not may_take(account, row):
-            raise Forbidden(Text("%(login)s bukan anggota %(lane)s untuk tugas ini",
-                                 login=login, lane=role_name(row.lane_role)))
+            raise Forbidden(not_in_lane(login, row))
         if row.assignee != login:
             raise Conflict(Text("klaim tugas ini terlebih dahulu") if row.assignee is None
                            else Text("tugas sedang diklaim oleh %(who)s", who=row.assignee))

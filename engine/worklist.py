@@ -9,7 +9,7 @@ from engine import accounts, escalation
 from engine.db import MAX_INTEGER, Instance, SavedFilter, TaskRow, User
 from engine.errors import Forbidden, InvalidData, NotFound
 from engine.events import log
-from engine.permissions import may_take, role_name
+from engine.permissions import may_take, not_in_lane
 from engine.runtime import Runtime
 from engine.services import open_task, task_dict, user
 from process.messages import Text
@@ -171,8 +171,7 @@ def reassign(rt: Runtime, task_id: str, actor: str, to_login: str) -> dict[str, 
         except NotFound as err:  # a mistake in the form, not a missing task
             raise InvalidData(err.message, {"assignee": Text("pengguna tidak dikenal")}) from None
         if not may_take(target, row):
-            raise InvalidData(Text("%(login)s bukan anggota %(lane)s untuk tugas ini",
-                                   login=to_login, lane=role_name(row.lane_role)),
+            raise InvalidData(not_in_lane(to_login, row),
                               {"assignee": Text("bukan anggota peran ini")})
         if row.assignee == target.login:  # the Pengawasan list preselects the holder: nothing moves
             return task_dict(row)
