@@ -197,7 +197,7 @@ def _template_helpers(app: Flask) -> None:
     @app.template_filter()
     def bidang_name(code: str | None) -> str:
         """A Bidang's name for its code, as staff know their divisions; the names are read once
-        per request, the first time a page shows one."""
+        per request, the first time a page shows one (unless the view already had them)."""
         from flask import g
         if not code:
             return ""
@@ -205,6 +205,13 @@ def _template_helpers(app: Flask) -> None:
         if names is None:
             names = g.bidang_names = {b["code"]: b["name"] for b in accounts.list_bidang(runtime())}
         return names.get(code, code)
+
+
+def bidang_names_known(listed: list[dict]) -> None:
+    """A view that read the Bidang list already (the worklist's filter) hands it to the
+    `bidang_name` filter, which then reads nothing more."""
+    from flask import g
+    g.bidang_names = {b["code"]: b["name"] for b in listed}
 
 
 def _error_handlers(app: Flask) -> None:

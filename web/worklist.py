@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import services, worklist
-from web import runtime, timefmt
+from web import bidang_names_known, runtime, timefmt
 
 bp = Blueprint("worklist", __name__)
 
@@ -20,6 +20,7 @@ def index():
     left = timefmt.Remaining(runtime().calendar, runtime().now())
     for row in rows:
         row["time_left"] = left.of(row["due_at"])
+    bidang_names_known(shown["bidang"])
     return render_template(
         "worklist.html",
         mine=[r for r in rows if r["assignee"] == current_user.login],

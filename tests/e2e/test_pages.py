@@ -1051,6 +1051,20 @@ def test_pengawasan_reads_the_users_once_however_many_steps_are_late(rt, clock, 
     assert len([s for s in statements if "FROM user_account" in s and "ORDER BY user_account.login" in s]) == 1
 
 
+def test_the_worklist_reads_the_bidang_once(rt, browser):
+    """Its filter already lists the Bidang: their names in the rows come from that read."""
+    start(rt)
+    staff = browser("aptika.implementasi")
+    statements = []
+    listener = lambda conn, cursor, sql, *args: statements.append(sql)  # noqa: E731
+    event.listen(rt.engine, "before_cursor_execute", listener)
+    try:
+        assert "Bidang Aplikasi Informatika</td>" in text(staff.get("/"))
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", listener)
+    assert len([s for s in statements if "FROM bidang" in s]) == 1
+
+
 def test_admin_cannot_remove_their_own_admin_role(rt, browser):
     admin = browser("admin")
     admin.get("/admin/pengguna?login=admin")
