@@ -89,6 +89,11 @@ class EscalationConfig:
     def recipients(self, level: int, scope: str) -> tuple[Recipient, ...]:
         return self.levels[level].recipients.get(scope, ())
 
+    @property
+    def longest_try_seconds(self) -> float:
+        """How long one alert's delivery may wait on the channels in use: their timeouts, added up."""
+        return (self.smtp.timeout if self.smtp.enabled else 0.0) + (self.webhook.timeout if self.webhook.url else 0.0)
+
     @classmethod
     def from_yaml(cls, text: str) -> "EscalationConfig":
         try:

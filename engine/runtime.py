@@ -51,7 +51,7 @@ class Runtime:
         self.catalogue = catalogue or (lambda language: _INDONESIAN)
         self.clock = clock or Clock()
         self.calendar = calendar or _load_calendar(settings)
-        self.escalation = escalation or _load_escalation(settings)
+        self.escalation = escalation or load_escalation(settings)
         self.engine = make_engine(settings.database_url)
         self.sessions = make_sessionmaker(self.engine)
         workflow_cache.install(self.sessions)
@@ -181,7 +181,7 @@ def _load_calendar(settings: Settings) -> WorkingCalendar:
     return WorkingCalendar.default()
 
 
-def _load_escalation(settings: Settings) -> EscalationConfig:
+def load_escalation(settings: Settings) -> EscalationConfig:
     path = settings.escalation_file or settings.definitions_dir / "escalation.yaml"
     if path.exists():
         return EscalationConfig.from_yaml(path.read_text(encoding="utf-8"))

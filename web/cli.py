@@ -16,7 +16,7 @@ from engine import bootstrap, services, worklist
 from engine.config import Settings
 from engine.db import MAX_INTEGER
 from engine.errors import AlurError, Conflict, Forbidden
-from engine.runtime import Runtime
+from engine.runtime import Runtime, load_escalation
 from process import sop_import
 from process.loader import ERROR, DefinitionError, load_file, user_yaml, validate_paths
 from web.catalogues import catalogue
@@ -457,7 +457,8 @@ def serve(host: str, port: int, workers: int, threads: int, with_scheduler: bool
     from web.serve import stall_seconds
     # Checked here, once: in the app factory alone a bad logo would fail every worker after "Listening".
     letterhead.data_uri(Settings.from_env().logo_file)
-    stall_after = stall_seconds()
+    # Read before "Listening": a stall time shorter than an alert's delivery is refused here.
+    stall_after = stall_seconds(load_escalation(Settings.from_env()).longest_try_seconds if with_scheduler else 0.0)
     click.echo(f"Alur: http://{host}:{port}/")
     # The scheduler is a process of its own (`alur scheduler`), started and stopped with the server,
     # and started again if it dies (web/companion.py).

@@ -67,16 +67,28 @@ class Master(Arbiter):
         self.companion.stop()
 
 
-def stall_seconds() -> float:
-    """How long the scheduler may stay silent before it counts as hung (ALUR_SCHEDULER_STALL_SECONDS)."""
+def stall_seconds(longest_try: float = 0.0) -> float:
+    """How long the scheduler may stay silent before it counts as hung (ALUR_SCHEDULER_STALL_SECONDS).
+
+    It beats after each alert it tries, so the stall time must outlast one alert's delivery
+    (`longest_try`: the mail and webhook timeouts). Shorter, a slow mail server would get a sound
+    scheduler killed again and again, each time in the middle of a send.
+    """
     value = os.environ.get("ALUR_SCHEDULER_STALL_SECONDS", "")
     if not value:
-        return STALL_AFTER
+        seconds = STALL_AFTER
     # ASCII digits only: str.isdigit() takes "²" (which int() refuses) and other scripts' digits;
     # at most 9 of them, so that float() cannot overflow.
-    if not (value.isascii() and value.isdigit() and len(value) <= 9) or int(value) < 1:
-        raise ValueError(f"ALUR_SCHEDULER_STALL_SECONDS must be a whole number of seconds, not {value!r}")
-    return float(value)
+    elif not (value.isascii() and value.isdigit() and len(value) <= 9) or int(value) < 1:
+        raise ValueError(f"ALUR_SCHEDULER_STALL_SECONDS harus bilangan bulat detik, bukan {value!r}")
+    else:
+        seconds = float(value)
+    if seconds <= longest_try:
+        raise ValueError(
+            f"ALUR_SCHEDULER_STALL_SECONDS ({seconds:g} detik) harus lebih lama dari satu pengiriman peringatan "
+            f"({longest_try:g} detik: smtp.timeout_seconds ditambah timeout_seconds webhook di escalation.yaml); "
+            "jika tidak, penjadwal dihentikan saat menunggu server surat")
+    return seconds
 
 
 def serve(host: str, port: int, workers: int, threads: int, companion: list[str] | None = None,

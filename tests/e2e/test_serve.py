@@ -155,7 +155,11 @@ def test_a_scheduler_that_dies_is_started_again_and_fires_the_timers(tmp_path):
 def test_a_scheduler_that_hangs_is_killed_and_replaced(tmp_path):
     """Alive but stopped (SIGSTOP stands for a call that never returns): it stops beating, and the
     server kills it and starts another, which fires the timers."""
-    with serving(tmp_path, "--workers", "1", "--scheduler", ALUR_SCHEDULER_STALL_SECONDS="5") as (proc, _port, log):
+    # A stall time of 5 s needs an alert's delivery to take less: mail waits at most 2 s here.
+    escalation = tmp_path / "escalation.yaml"
+    escalation.write_text("smtp:\n  host: localhost\n  timeout_seconds: 2\n")
+    with serving(tmp_path, "--workers", "1", "--scheduler", ALUR_SCHEDULER_STALL_SECONDS="5",
+                 ALUR_ESCALATION_FILE=str(escalation)) as (proc, _port, log):
         first = _scheduler_of(proc.pid)
         deadline = time.monotonic() + 20
         while "berjalan (interval" not in log.read_text():  # its loop has begun
@@ -170,6 +174,20 @@ def test_a_scheduler_that_hangs_is_killed_and_replaced(tmp_path):
         timer_id = _a_due_timer(tmp_path)
         assert _fired(tmp_path, timer_id), log.read_text()[-3000:]
     assert _gone(second), "the new scheduler outlived its server"
+
+
+def test_a_stall_time_shorter_than_an_alerts_delivery_is_refused_before_serving(tmp_path):
+    """Mail may wait 10 s (the shipped escalation.yaml): a scheduler declared hung after 5 s would be
+    killed while it waits on a slow mail server, again and again. Without the scheduler it does not matter."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALUR_")}
+    env.update(ALUR_DATA_DIR=str(tmp_path), ALUR_SECRET_KEY="test-serve", ALUR_SCHEDULER_STALL_SECONDS="5")
+    subprocess.run([str(ALUR), "init", "--demo"], env=env, check=True, capture_output=True, timeout=120)
+    refused = subprocess.run([str(ALUR), "serve", "--port", str(free_port()), "--scheduler"],
+                             env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1
+    assert "ALUR_SCHEDULER_STALL_SECONDS (5 detik) harus lebih lama dari satu pengiriman peringatan (10 detik" \
+        in refused.stderr
+    assert "Listening" not in refused.stderr and "Traceback" not in refused.stderr
 
 
 def _a_due_timer(data_dir: Path) -> int:

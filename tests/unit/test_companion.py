@@ -200,7 +200,19 @@ def test_the_stall_time_is_read_from_the_environment(monkeypatch, value, expecte
     from web.serve import stall_seconds
     monkeypatch.setenv("ALUR_SCHEDULER_STALL_SECONDS", value)
     if expected is ValueError:
-        with pytest.raises(ValueError, match="ALUR_SCHEDULER_STALL_SECONDS must be a whole number"):
+        with pytest.raises(ValueError, match="ALUR_SCHEDULER_STALL_SECONDS harus bilangan bulat detik"):
             stall_seconds()
     else:
         assert stall_seconds() == expected
+
+
+@pytest.mark.parametrize("value,longest_try,refused", [("", 119, False), ("", 120, True), ("16", 15, False),
+                                                       ("15", 15, True), ("5", 10, True)])
+def test_the_stall_time_must_outlast_an_alerts_delivery(monkeypatch, value, longest_try, refused):
+    from web.serve import stall_seconds
+    monkeypatch.setenv("ALUR_SCHEDULER_STALL_SECONDS", value)
+    if refused:
+        with pytest.raises(ValueError, match=r"harus lebih lama dari satu pengiriman peringatan \(%d detik" % longest_try):
+            stall_seconds(longest_try)
+    else:
+        assert stall_seconds(longest_try) == float(value or STALL_AFTER)

@@ -68,3 +68,13 @@ def test_the_second_level_delay_scales_the_standard_time_in_whole_units():
 
 def test_retry_delays_double_up_to_the_cap():
     assert [Retry(60, 3600).delay(n) for n in (1, 2, 7, 8, 30)] == [60, 120, 3600, 3600, 3600]
+
+
+@pytest.mark.parametrize("text,seconds", [
+    ("", 10.0),                                                     # shipped defaults: mail on, no webhook
+    ("smtp: {host: null}\n", 0.0),                                  # nothing is sent
+    ("smtp: {timeout_seconds: 3}\nwebhook: {url: 'http://x/', timeout_seconds: 4}\n", 7.0),
+    ("smtp: {host: null}\nwebhook: {url: 'http://x/'}\n", 5.0),
+])
+def test_an_alerts_longest_try_adds_up_the_channels_in_use(text, seconds):
+    assert EscalationConfig.from_yaml(text).longest_try_seconds == seconds
