@@ -117,10 +117,12 @@ def start_in(rt: Runtime, session: Session, key: str, bidang: str, title: str, a
     if len(title) > 300 or len(period) > 40:
         raise InvalidData(Text("isian terlalu panjang"),
                           {"title" if len(title) > 300 else "period": Text("terlalu panjang")})
+    # An unknown definition or Bidang is a mistake in what was sent, named by its field, not a
+    # missing resource (404 reads as "no such URL").
     version = _latest_version(session, key)
     if version is None:
-        raise NotFound(Text("definisi %(key)r belum di-deploy", key=key))
-    if session.get(Bidang, bidang) is None:  # a mistake in what was sent, not a missing resource
+        raise InvalidData(Text("definisi %(key)r belum di-deploy", key=key), {"definition": Text("belum di-deploy")})
+    if session.get(Bidang, bidang) is None:
         raise InvalidData(Text("bidang %(bidang)r tidak dikenal", bidang=bidang), {"bidang": Text("tidak dikenal")})
     now = rt.now()
     instance = Instance(definition_version_id=version.id, bidang_code=bidang, title=title, period=period,

@@ -853,6 +853,12 @@ def test_starting_work_checks_bidang_and_title(rt, browser):
     assert refused.status_code == 403
     empty = b.post("/kegiatan/baru", {"definition": KEY, "bidang": "aptika", "title": "   "})
     assert empty.status_code == 422 and '<p class="field-error">wajib diisi</p>' in text(empty)
+    # A definition withdrawn while the form was open: said under its own field, the form kept.
+    gone = b.post("/kegiatan/baru", {"definition": "tidak_ada", "bidang": "aptika", "title": "Layanan"})
+    html = text(gone)
+    assert gone.status_code == 422
+    assert re.search(r'name="definition">.*?</select></label>\s*<p class="field-error">belum di-deploy</p>', html, re.S)
+    assert 'value="Layanan"' in html
     with rt.uow() as session:
         assert session.scalar(select(func.count()).select_from(Instance)) == 0
 

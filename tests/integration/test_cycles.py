@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from engine import cycles, services
 from engine.db import Bidang, CycleRun, Instance
-from engine.errors import NotFound
+from engine.errors import InvalidData
 from engine.runtime import Runtime
 from process.cycles import QUARTERLY, Cycle, Period
 
@@ -164,7 +164,7 @@ def test_a_missing_definition_or_bidang_fails_alone_and_is_retried(rt):
     assert [(s.key, s.bidang, s.title) for s in retried] == [
         (KEY, "baru", "Monitoring dan Evaluasi Bidang Baru — Maret 2026")]
     assert {f.key for f in failures} == {"tidak_ada"}
-    with pytest.raises(NotFound):
+    with pytest.raises(InvalidData, match="belum di-deploy"):
         cycles.start_one(rt, schedules[0], "aptika", "Bidang Aplikasi Informatika", Period(2026, 3))
 
 
