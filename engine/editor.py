@@ -30,7 +30,7 @@ from engine.errors import Conflict, Forbidden, InvalidData, NotFound, TooLarge
 from engine.events import log
 from engine.runtime import Runtime
 from engine.workflow import Run, _boundary_timer
-from process import bpmn, sop_import
+from process import bpmn, changes, sop_import
 from process.sop_import import answering
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Definition
 from process.forms import FIELD_TYPES
@@ -139,7 +139,7 @@ def versions(rt: Runtime, key: str, login: str) -> list[dict[str, Any]]:
             .where(Instance.state == "running").group_by(Instance.definition_version_id)).all())
         rows = [
             {"key": v.key, "version": v.version, "name": v.name, "deployed_by": v.deployed_by,
-             "deployed_at": services.iso(v.deployed_at), "summary": v.summary, "content_hash": v.content_hash,
+             "deployed_at": services.iso(v.deployed_at), **_summary(v), "content_hash": v.content_hash,
              "running": counts.get(v.id, 0)}
             for v in session.scalars(select(DefinitionVersion).where(DefinitionVersion.key == key)
                                      .order_by(DefinitionVersion.version.desc()))
@@ -156,7 +156,14 @@ def version_source(rt: Runtime, key: str, version: int, login: str) -> dict[str,
         found = _version(session, key, version)
         return {"key": key, "version": found.version, "name": found.name, "bpmn_xml": found.bpmn_xml,
                 "yaml_text": found.yaml_text, "deployed_by": found.deployed_by,
-                "deployed_at": services.iso(found.deployed_at), "summary": found.summary}
+                "deployed_at": services.iso(found.deployed_at), **_summary(found)}
+
+
+def _summary(version: DefinitionVersion) -> dict[str, Any]:
+    """What a version changed: its lines for pages (each said in the reader's language), and as one
+    text for the API."""
+    lines = changes.read(version.summary)
+    return {"summary": "\n".join(lines), "summary_lines": lines}
 
 
 def _version(session: Session, key: str, version: int) -> DefinitionVersion:
@@ -394,7 +401,7 @@ def deploy_draft(rt: Runtime, key: str, login: str, revision: int | None = None)
         version = _version(session, key, deployed.version)
         session.commit()
         return {"key": key, "version": deployed.version, "created": deployed.created,
-                "summary": version.summary, "deployed_by": version.deployed_by,
+                **_summary(version), "deployed_by": version.deployed_by,
                 "deployed_at": services.iso(version.deployed_at)}
 
 

@@ -21,6 +21,7 @@ from engine.events import log
 from engine.permissions import may_start, may_take, not_in_lane
 from engine.runtime import Runtime
 from engine.workflow import Run
+from process import changes
 from process.definition import Definition
 from process.forms import FormError
 from process.messages import Text
@@ -46,38 +47,11 @@ def deploy(rt: Runtime, definition: Definition, actor: str | None = None) -> Dep
             key=definition.key, version=(latest.version + 1) if latest else 1, name=definition.name,
             bpmn_xml=definition.bpmn_xml, yaml_text=definition.yaml_text,
             content_hash=definition.content_hash, deployed_by=actor, deployed_at=rt.now(),
-            summary=change_summary(previous, definition),
+            summary=changes.stored(changes.change_summary(previous, definition)),
         )
         session.add(version)
         session.commit()
         return Deployed(definition.key, version.version, True)
-
-
-def change_summary(previous: Definition | None, current: Definition) -> str:
-    """What changed between two versions, step by step, in words the office uses."""
-    if previous is None:
-        return "Versi pertama"
-    before = {s.number: s for s in previous.steps}
-    after = {s.number: s for s in current.steps}
-    lines = [f"Langkah {n} ditambahkan: {after[n].name}" for n in sorted(after.keys() - before.keys())]
-    lines += [f"Langkah {n} dihapus: {before[n].name}" for n in sorted(before.keys() - after.keys())]
-    for n in sorted(after.keys() & before.keys()):
-        old, new = before[n], after[n]
-        if old.lane.role != new.lane.role:
-            lines.append(f"Langkah {n} dipindah dari {old.lane.name} ke {new.lane.name}")
-        if old.mutu_baku != new.mutu_baku:
-            lines.append(f"Langkah {n}: waktu baku {old.mutu_baku} menjadi {new.mutu_baku}")
-        if old.counting != new.counting and old.mutu_baku == new.mutu_baku:
-            lines.append(f"Langkah {n}: cara menghitung waktu baku diubah")
-        if old.name != new.name:
-            lines.append(f"Langkah {n}: nama diubah menjadi {new.name}")
-        if (old.kelengkapan, old.output) != (new.kelengkapan, new.output):
-            lines.append(f"Langkah {n}: kelengkapan atau output diubah")
-        if old.form != new.form:
-            lines.append(f"Langkah {n}: isian formulir diubah")
-        if old.decision != new.decision:
-            lines.append(f"Langkah {n}: percabangan keputusan diubah")
-    return "\n".join(lines) or "Perubahan tanpa perubahan langkah (tata letak atau kop SOP)"
 
 
 def _latest_version(session: Session, key: str) -> DefinitionVersion | None:

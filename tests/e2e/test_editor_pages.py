@@ -184,6 +184,13 @@ def test_save_deploy_view_versions_and_migrate(rt, browser):
     assert "Langkah 7: waktu baku 30 Menit menjadi 60 Menit" in versions
     assert f'data-instance="{at_step_1}"' in versions
     assert "<td>Di langkah 1</td><td>Bidang Aplikasi Informatika</td>" in versions  # its name, not "aptika"
+    # What changed is kept as messages, so an English reader reads it in English (lane names are the SOP's).
+    owner.post("/bahasa", {"language": "en"}, headers={"Referer": f"/editor/{KEY}/versi"})
+    english = text(owner.get(f"/editor/{KEY}/versi"))
+    assert "Step 7 moved from Tim Implementasi to Tim Administrasi" in english
+    assert "Step 7: standard time 30 Menit became 60 Menit" in english and "First version" in english
+    assert "Step 7 moved from" in text(owner.get(f"/editor/{KEY}/versi/2"))
+    owner.post("/bahasa", {"language": "id"}, headers={"Referer": f"/editor/{KEY}/versi"})
 
     viewer = owner.get(f"/editor/{KEY}/versi/1")
     assert viewer.status_code == 200 and "bpmn-navigated-viewer" in text(viewer)

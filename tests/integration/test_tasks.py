@@ -10,6 +10,7 @@ from engine import services, worklist
 from engine.db import Document, Event, Instance
 from engine.errors import Conflict, Forbidden, InvalidData
 from engine.runtime import Runtime
+from process import changes
 from process.loader import load_file
 from tests.integration.sop import STEP_DATA, do_step, open_task
 
@@ -213,7 +214,7 @@ def test_deploy_stores_a_new_version_only_when_content_changed(rt, tmp_path):
     from engine.db import DefinitionVersion
     with rt.uow() as session:
         summary = session.scalars(select(DefinitionVersion.summary).where(DefinitionVersion.version == 2)).one()
-    assert "Langkah 11: waktu baku 7 Hari menjadi 5 Hari" in summary
+    assert "Langkah 11: waktu baku 7 Hari menjadi 5 Hari" in changes.read(summary)
 
 
 @pytest.mark.parametrize("size,text", [(500, "500 byte"), (4096, "4 KB"), (1536, "1.5 KB"),

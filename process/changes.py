@@ -1,0 +1,64 @@
+"""What changed between two versions of an SOP, step by step, in words the office uses.
+
+A deployed version keeps its summary as messages (`Text`, stored as JSON),
+not as finished sentences, so every reader sees it in their own language.
+Versions deployed before this kept plain Indonesian lines; they are read
+as they are.
+"""
+from __future__ import annotations
+
+import json
+
+from process.definition import Definition
+from process.messages import Text, as_json, from_json
+
+
+def change_summary(previous: Definition | None, current: Definition) -> list[Text]:
+    if previous is None:
+        return [Text("Versi pertama")]
+    before = {s.number: s for s in previous.steps}
+    after = {s.number: s for s in current.steps}
+    lines = [Text("Langkah %(n)d ditambahkan: %(name)s", n=n, name=after[n].name)
+             for n in sorted(after.keys() - before.keys())]
+    lines += [Text("Langkah %(n)d dihapus: %(name)s", n=n, name=before[n].name)
+              for n in sorted(before.keys() - after.keys())]
+    for n in sorted(after.keys() & before.keys()):
+        lines += _step_changes(n, before[n], after[n])
+    return lines or [Text("Perubahan tanpa perubahan langkah (tata letak atau kop SOP)")]
+
+
+def _step_changes(n: int, old, new) -> list[Text]:
+    lines = []
+    if old.lane.role != new.lane.role:
+        lines.append(Text("Langkah %(n)d dipindah dari %(old)s ke %(new)s", n=n, old=old.lane.name, new=new.lane.name))
+    if old.mutu_baku != new.mutu_baku:
+        lines.append(Text("Langkah %(n)d: waktu baku %(old)s menjadi %(new)s",
+                          n=n, old=str(old.mutu_baku), new=str(new.mutu_baku)))
+    if old.counting != new.counting and old.mutu_baku == new.mutu_baku:
+        lines.append(Text("Langkah %(n)d: cara menghitung waktu baku diubah", n=n))
+    if old.name != new.name:
+        lines.append(Text("Langkah %(n)d: nama diubah menjadi %(name)s", n=n, name=new.name))
+    if (old.kelengkapan, old.output) != (new.kelengkapan, new.output):
+        lines.append(Text("Langkah %(n)d: kelengkapan atau output diubah", n=n))
+    if old.form != new.form:
+        lines.append(Text("Langkah %(n)d: isian formulir diubah", n=n))
+    if old.decision != new.decision:
+        lines.append(Text("Langkah %(n)d: percabangan keputusan diubah", n=n))
+    return lines
+
+
+def stored(lines: list[Text]) -> str:
+    """The summary as it is kept with the version."""
+    return json.dumps({"lines": [as_json(line) for line in lines]}, ensure_ascii=False)
+
+
+def read(text: str) -> list[Text | str]:
+    """The lines of a kept summary: messages, or the plain lines of a version deployed before."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not (isinstance(data, dict) and isinstance(data.get("lines"), list)):
+        return text.splitlines()
+    return [from_json(line) if isinstance(line, dict) and isinstance(line.get("template"), str) else str(line)
+            for line in data["lines"]]

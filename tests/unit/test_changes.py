@@ -1,0 +1,44 @@
+"""process.changes: a version's change summary, kept as messages and read back in any language."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from process import changes
+from process.loader import load_file
+from process.messages import Text, speak
+
+SOP = Path(__file__).resolve().parents[2] / "definitions" / "monev_kegiatan_bidang.bpmn"
+
+
+class English:
+    """A catalogue with two entries, as the web's English one would give them."""
+    words = {"Langkah %(n)d: nama diubah menjadi %(name)s": "Step %(n)d: renamed to %(name)s",
+             "Versi pertama": "First version"}
+
+    def gettext(self, template: str) -> str:
+        return self.words.get(template, template)
+
+
+def test_a_first_version_and_an_unchanged_one_say_so():
+    definition = load_file(SOP)
+    assert changes.change_summary(None, definition) == ["Versi pertama"]
+    assert changes.change_summary(definition, definition) == \
+        ["Perubahan tanpa perubahan langkah (tata letak atau kop SOP)"]
+
+
+def test_a_kept_summary_reads_back_as_messages_in_the_readers_language():
+    lines = [Text("Versi pertama"), Text("Langkah %(n)d: nama diubah menjadi %(name)s", n=7, name="Rekap \"data\"")]
+    kept = changes.stored(lines)
+    json.loads(kept)  # the column holds JSON
+    read = changes.read(kept)
+    assert read == ["Versi pertama", 'Langkah 7: nama diubah menjadi Rekap "data"']
+    assert [speak(line, English()) for line in read] == ["First version", 'Step 7: renamed to Rekap "data"']
+
+
+def test_a_summary_kept_before_as_plain_lines_reads_as_it_was():
+    assert changes.read("Langkah 3 dihapus: Cek\nLangkah 4: isian formulir diubah") == \
+        ["Langkah 3 dihapus: Cek", "Langkah 4: isian formulir diubah"]
+    assert changes.read("") == []
+    assert changes.read("[1, 2]") == ["[1, 2]"]  # JSON, but not a kept summary
+    assert changes.read('{"lines": ["plain", {"template": "Versi pertama"}]}') == ["plain", "Versi pertama"]
