@@ -407,10 +407,13 @@ def deploy_draft(rt: Runtime, key: str, login: str, revision: int | None = None)
 
 def _rebase(yaml_text: str, base: DefinitionVersion | None, latest: DefinitionVersion) -> str:
     """The draft's YAML with the header of `latest`, when only the header changed since `base`."""
+    who = latest.deployed_by or "-"
     outdated = Conflict(
-        f"versi {latest.version} di-deploy oleh {latest.deployed_by or '-'} setelah draf ini dibuat"
-        + (f" dari versi {base.version}" if base else "")
-        + "; buang draf ini dan ulangi perubahan Anda pada versi terbaru")
+        Text("versi %(version)s di-deploy oleh %(who)s setelah draf ini dibuat dari versi %(base)s; buang draf "
+             "ini dan ulangi perubahan Anda pada versi terbaru", version=latest.version, who=who, base=base.version)
+        if base else
+        Text("versi %(version)s di-deploy oleh %(who)s setelah draf ini dibuat; buang draf ini dan ulangi "
+             "perubahan Anda pada versi terbaru", version=latest.version, who=who))
     if base is None or base.bpmn_xml != latest.bpmn_xml:
         raise outdated
     ours, theirs, before = _yaml_data(yaml_text), _yaml_data(latest.yaml_text), _yaml_data(base.yaml_text)

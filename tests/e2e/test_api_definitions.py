@@ -334,7 +334,11 @@ def test_deploying_a_draft_older_than_another_change_is_409(rt, owner):
     ok(owner.put(f"/definitions/{KEY}/draft", json={"bpmn_xml": step7_to_administrasi(), "revision": 0}))
     services.deploy(rt, load(step7_to_administrasi(minutes=45), YAML), "admin")
     body = error(owner.post(f"/definitions/{KEY}/draft/deploy"), 409, "conflict")
-    assert "setelah draf ini dibuat" in body["message"]
+    assert body["message"] == ("versi 2 di-deploy oleh admin setelah draf ini dibuat dari versi 1; buang draf ini "
+                               "dan ulangi perubahan Anda pada versi terbaru")
+    accounts.set_language(rt, user_id(rt, OWNER), "en")  # the token owner's language
+    body = error(owner.post(f"/definitions/{KEY}/draft/deploy"), 409, "conflict")
+    assert body["message"].startswith("version 2 was deployed by admin after this draft was made from version 1")
     assert [v["version"] for v in ok(owner.get(f"/definitions/{KEY}/versions"))["versions"]] == [2, 1]
 
 
