@@ -695,7 +695,7 @@ def migration_candidates(rt: Runtime, key: str, login: str, target: int | None =
             try:
                 _plan(rt, session, instance, version)
             except _Refused as refused:
-                reason = str(refused)
+                reason = refused.reason
             else:
                 reason = None
             session.rollback()  # nothing of the trial is kept
@@ -724,10 +724,10 @@ def migrate(rt: Runtime, instance_id: int, login: str, target: int | None = None
             session.rollback()
             instance = services._instance(session, instance_id)
             log(session, instance_id, rt.now(), "migration_refused", actor,
-                data={"from": instance.definition.version, "to": version.version, "reason": str(refused)})
+                data={"from": instance.definition.version, "to": version.version, "reason": str(refused.reason)})
             session.commit()
             raise Conflict(Text("kegiatan %(instance_id)s tidak dapat dipindah ke versi %(version)s: %(refused)s",
-                                instance_id=instance_id, version=version.version, refused=refused)) \
+                                instance_id=instance_id, version=version.version, refused=refused.reason)) \
                 from None
         now = rt.now()
         run.advance()
@@ -746,7 +746,7 @@ def migrate_all(rt: Runtime, key: str, login: str, target: int | None = None) ->
         try:
             done = migrate(rt, row["id"], login, listing["target"])
         except (Conflict, InvalidData) as err:
-            results.append({"id": row["id"], "title": row["title"], "migrated": False, "reason": str(err)})
+            results.append({"id": row["id"], "title": row["title"], "migrated": False, "reason": err.message})
         else:
             results.append({"id": row["id"], "title": row["title"], "migrated": True, "reason": None,
                             "from": done["from"], "to": done["to"]})
@@ -755,6 +755,16 @@ def migrate_all(rt: Runtime, key: str, login: str, target: int | None = None) ->
 
 class _Refused(Exception):
     """Why an instance cannot move to another version (in the office's words)."""
+
+    @property
+    def reason(self) -> Text:
+        return self.args[0]
+
+
+def _step_label(definition: Definition, element: str, otherwise: Text | str) -> Text | str:
+    """A diagram element as the office names it: "langkah 7 (…)" for a step, else `otherwise`."""
+    step = definition.step_for_element(element)
+    return Text("langkah %(n)s (%(name)s)", n=step.number, name=step.name) if step else otherwise
 
 
 def _target(session: Session, key: str, target: int | None) -> DefinitionVersion:
@@ -783,13 +793,14 @@ def _plan(rt: Runtime, session: Session, instance: Instance,
     """
     old = instance.definition
     if instance.state != "running":
-        raise _Refused("kegiatan sudah selesai")
+        raise _Refused(Text("kegiatan sudah selesai"))
     if old.key != version.key:
-        raise _Refused("versi tujuan milik definisi lain")
+        raise _Refused(Text("versi tujuan milik definisi lain"))
     if version.version == old.version:
-        raise _Refused(f"kegiatan sudah memakai versi {version.version}")
+        raise _Refused(Text("kegiatan sudah memakai versi %(version)s", version=version.version))
     if version.version < old.version:
-        raise _Refused(f"versi {version.version} lebih lama dari versi kegiatan ({old.version})")
+        raise _Refused(Text("versi %(version)s lebih lama dari versi kegiatan (%(old)s)",
+                            version=version.version, old=old.version))
     # Locked in the order a completion and a firing deadline take them (timer rows,
     # task rows, then the instance), before anything below changes one: in another
     # order a migration and a completion of the same instance could deadlock.
@@ -804,23 +815,24 @@ def _plan(rt: Runtime, session: Session, instance: Instance,
     ready = spiff.ready_user_tasks(workflow)
     for task in ready:
         element = task.task_spec.bpmn_id
-        step = old_definition.step_for_element(element)
-        label = f"langkah {step.number} ({step.name})" if step else element
         if new_definition.step_for_element(element) is None:
-            raise _Refused(f"{label} yang sedang berjalan tidak ada di versi {version.version} "
-                           f"(elemen {element} dihapus atau diganti)")
+            raise _Refused(Text("%(what)s yang sedang berjalan tidak ada di versi %(version)s (elemen %(element)s "
+                                "dihapus atau diganti)", what=_step_label(old_definition, element, element),
+                                version=version.version, element=element))
     waiting = {t.task_spec.name for t in workflow.get_tasks(state=TaskState.WAITING | TaskState.STARTED)}
     for name in sorted(waiting - set(new_spec.task_specs)):
-        raise _Refused(f"elemen {name} yang sedang menunggu tidak ada di versi {version.version}")
+        raise _Refused(Text("elemen %(name)s yang sedang menunggu tidak ada di versi %(version)s",
+                            name=name, version=version.version))
 
     diff, _sub = diff_workflow(rt.serializer._serializer.registry, workflow, new_spec, {})
     started = {str(t.id): _ready_since(session, t) for t in ready}
     migrate_workflow(diff, workflow, new_spec)
     for task in workflow.tasks.values():
         if new_spec.task_specs.get(task.task_spec.name) is not task.task_spec:
-            step = old_definition.step_for_element(task.task_spec.bpmn_id or "")
-            what = f"langkah {step.number} ({step.name})" if step else f"elemen {task.task_spec.name}"
-            raise _Refused(f"{what} yang sudah dilalui kegiatan ini tidak ada di versi {version.version}")
+            what = _step_label(old_definition, task.task_spec.bpmn_id or "",
+                               Text("elemen %(name)s", name=task.task_spec.name))
+            raise _Refused(Text("%(what)s yang sudah dilalui kegiatan ini tidak ada di versi %(version)s",
+                                what=what, version=version.version))
 
     engine = rt.script_engine(new_definition)
     workflow.script_engine = engine

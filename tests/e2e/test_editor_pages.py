@@ -214,6 +214,12 @@ def test_migrate_all_shows_refusals_with_reasons(rt, browser):
     response = owner.post(f"/editor/{KEY}/migrasi", {"target": "2"})
     body = text(response)
     assert response.status_code == 200 and 'class="refused"' in body and "Step_01" in body
+    # The reasons are messages: an English reader reads them in English, in the list and after a try.
+    owner.post("/bahasa", {"language": "en"}, headers={"Referer": f"/editor/{KEY}/versi"})
+    reason = "does not exist in version 2 (element Step_01 was removed or replaced)"
+    assert reason in text(owner.get(f"/editor/{KEY}/versi"))
+    assert reason in text(owner.post(f"/editor/{KEY}/migrasi", {"target": "2"}))
+    assert reason in text(owner.post(f"/editor/{KEY}/migrasi", {"instance": str(at_step_1), "target": "2"}))
     with rt.uow() as session:
         assert session.scalars(select(Event.kind).where(Event.instance_id == at_step_1,
                                                         Event.kind == "migration_refused")).all()
