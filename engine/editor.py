@@ -288,7 +288,7 @@ def import_source(rt: Runtime, login: str, filename: str, data: bytes, key: str 
         result = sop_import.import_sop(filename, data, key=key or None)
     except sop_import.SourceError as err:
         raise InvalidData(Text("berkas %(filename)s tidak dapat diimpor: %(err)s",
-                               filename=filename, err=err), {"source": str(err)}) from None
+                               filename=filename, err=err.args[0]), {"source": err.args[0]}) from None
     with rt.uow() as session:
         if session.get(DefinitionDraft, result.key) is not None or \
                 services._latest_version(session, result.key) is not None:
@@ -311,7 +311,8 @@ def answer_questions(rt: Runtime, key: str, login: str, answers: dict[str, dict[
     try:
         result = answering.answer(bpmn_xml, yaml_text, answers)
     except (sop_import.SourceError, sop_import.AnswerError) as err:
-        raise InvalidData(Text("jawaban tidak dapat dipakai: %(err)s", err=err), {"answers": str(err)}) from None
+        raise InvalidData(Text("jawaban tidak dapat dipakai: %(err)s", err=err.args[0]),
+                          {"answers": err.args[0]}) from None
     yaml_text = result.yaml_text
     if result.counting:
         steps = steps_model(yaml_text) or {}

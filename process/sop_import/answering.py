@@ -16,6 +16,7 @@ import yaml
 
 from process import bpmn
 from process.loader import user_yaml
+from process.messages import Text
 from process.mutu_baku import MutuBaku, MutuBakuError
 from process.sop_import import bpmn_writer
 from process.sop_import.bpmn_writer import FINISH, START
@@ -74,14 +75,15 @@ def read_back(bpmn_xml: str) -> tuple[Sop, str, str]:
     try:
         graph = bpmn.read_graph(bpmn_xml)
     except bpmn.BpmnReadError as err:
-        raise SourceError(f"the diagram cannot be read: {err}") from None
+        raise SourceError(Text("diagram tidak dapat dibaca: %(reason)s", reason=err.args[0])) from None
 
-    def reshaped(why: str) -> SourceError:
-        return SourceError(f"the diagram no longer has the shape the import gave it ({why}); answer the question "
-                           "in the diagram, then mark it answered")
+    def reshaped(why: Text) -> SourceError:
+        return SourceError(Text("diagram tidak lagi berbentuk seperti hasil impor (%(why)s); jawab pertanyaannya "
+                                "di diagram, lalu tandai sudah dijawab", why=why))
 
     if graph.unsupported:
-        raise reshaped(f"{graph.unsupported[0].id} is not a step, gateway or event")
+        raise reshaped(Text("%(element)s bukan langkah, percabangan atau event",
+                            element=graph.unsupported[0].id))
     lane_of = {ref: lane for lane in graph.lanes for ref in lane.nodes}
     actors = [lane.name for lane in graph.lanes if lane.id != UNASSIGNED_LANE]
     roles = {lane.name: lane.role for lane in graph.lanes if lane.id != UNASSIGNED_LANE and lane.role}
@@ -90,7 +92,8 @@ def read_back(bpmn_xml: str) -> tuple[Sop, str, str]:
     number_of = {}
     for expected, node in enumerate(tasks, start=1):
         if (node.alur("step") or "") != str(expected) or node.id != f"Step_{expected:02d}":
-            raise reshaped(f"{node.id} is not step {expected} as imported")
+            raise reshaped(Text("%(element)s bukan langkah %(number)d seperti saat diimpor",
+                                element=node.id, number=expected))
         number_of[node.id] = expected
     number_of[FINISH] = END
     timers = {n.attrs.get("attachedToRef"): n for n in graph.nodes.values() if n.kind == "boundaryEvent"}
@@ -107,11 +110,11 @@ def read_back(bpmn_xml: str) -> tuple[Sop, str, str]:
             for flow in graph.outgoing(gateway.id):
                 label = flow.name.strip().lower()
                 if label not in ("ya", "tidak") or flow.target not in number_of:
-                    raise reshaped(f"{flow.id} is not a Ya/Tidak flow to a step")
+                    raise reshaped(Text("%(element)s bukan alur Ya/Tidak menuju sebuah langkah", element=flow.id))
                 setattr(step, label, number_of[flow.target])
         steps.append(step)
     if not steps or {START, FINISH} - set(graph.nodes):
-        raise reshaped("the start or end event is missing")
+        raise reshaped(Text("start event atau end event tidak ada"))
     sop = Sop(header={"nama": graph.process_name}, actors=actors, steps=steps,
               roles={name: role for name, role in roles.items() if role})
     return sop, graph.process_id, _participant(bpmn_xml, graph.process_id)

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 
-from process.sop_import.model import END, SourceError, Sop, SopStep
+from process.messages import Text
+from process.sop_import.model import END, SourceError, Sop, SopStep, at
 from process.sop_import.table import RawRow, RawTable
 
 _LABEL = re.compile(r"^\s*(ya|tidak)\s*[.:]?\s*$", re.IGNORECASE)
@@ -59,10 +60,11 @@ def _target(text: str, row: RawRow, steps: dict[int, SopStep]) -> int | str:
         return END
     number = int(text)
     if number not in steps:
-        raise SourceError(f"{row.where}: step {row.number} sends a branch to step {number}, "
-                          "which is not in the table")
+        raise SourceError(at(row.where, Text("langkah %(number)d mengarahkan cabang ke langkah %(target)d, yang "
+                                             "tidak ada dalam tabel", number=row.number, target=number)))
     if number == row.number:
-        raise SourceError(f"{row.where}: step {row.number} sends a branch to itself")
+        raise SourceError(at(row.where, Text("langkah %(number)d mengarahkan cabang ke dirinya sendiri",
+                                             number=row.number)))
     return number
 
 
@@ -72,8 +74,9 @@ def _explicit_branches(rows: list[RawRow], steps: dict[int, SopStep]) -> None:
         for text in [*row.marks.values(), row.keterangan]:
             for match in _BRANCH.finditer(text):
                 if not step.decision:
-                    raise SourceError(f"{row.where}: step {row.number} is not a question (\"Apakah ...?\") "
-                                      f"but gives a {match['label']!r} branch")
+                    raise SourceError(at(row.where, Text(
+                        "langkah %(number)d bukan pertanyaan (\"Apakah ...?\") tetapi memberi cabang %(label)r",
+                        number=row.number, label=match["label"])))
                 setattr(step, match["label"].lower(), _target(match["target"], row, steps))
 
 
@@ -90,8 +93,9 @@ def _labels_on_targets(rows: list[RawRow], steps: list[SopStep]) -> None:
             label = match[1].lower()
             open_ = [d for d in decisions if getattr(d, label) is None]
             if not open_:
-                raise SourceError(f"{row.where}: step {row.number} carries the label {match[1]!r}, "
-                                  "but no decision has that branch open")
+                raise SourceError(at(row.where, Text(
+                    "langkah %(number)d diberi label %(label)r, tetapi cabang itu sudah memiliki tujuan pada setiap "
+                    "keputusan", number=row.number, label=match[1])))
             # Nearest first; on a tie the later decision (a loop back is drawn to an earlier row).
             nearest = min(open_, key=lambda d: (abs(d.number - step.number), -d.number))
             setattr(nearest, label, step.number)

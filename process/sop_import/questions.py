@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from process.loader import LANE_ROLES
+from process.messages import Text
 from process.mutu_baku import MutuBaku, MutuBakuError
 from process.sop_import.ids import gateway_id, known_role, lane_id, role_of, step_id
-from process.sop_import.model import END, Sop, SopStep
+from process.sop_import.model import END, Sop, SopStep, at
 
 
 class AnswerError(ValueError):
-    """An answer that does not fit its question; the message names the element."""
+    """An answer that does not fit its question; `args[0]` is the `Text`, naming the element."""
 
 
 @dataclass(frozen=True)
@@ -86,13 +87,13 @@ def apply_answers(sop: Sop, answers: Any) -> None:
     if answers is None:
         return
     if not isinstance(answers, dict):
-        raise AnswerError("answers must be a mapping from element id to {field: value}")
+        raise AnswerError(Text("jawaban harus berupa mapping dari id elemen ke {isian: nilai}"))
     steps = {step_id(s.number): s for s in sop.steps}
     gateways = {gateway_id(s.number): s for s in sop.steps if s.decision}
     lanes = {lane_id(a): a for a in sop.actors}
     for element, fields in answers.items():
         if not isinstance(fields, dict):
-            raise AnswerError(f"{element}: the answer must be a mapping such as {{pelaksana: Tim Teknis}}")
+            raise AnswerError(at(element, Text("jawaban harus berupa mapping, mis. {pelaksana: Tim Teknis}")))
         for field, value in fields.items():
             where = f"{element}.{field}"
             if element in steps and field == "pelaksana":
@@ -102,17 +103,19 @@ def apply_answers(sop: Sop, answers: Any) -> None:
                 try:
                     MutuBaku.parse(str(value))
                 except MutuBakuError as err:
-                    raise AnswerError(f"{where}: {err}") from None
+                    raise AnswerError(at(where, err.args[0])) from None
                 steps[element].waktu = str(value)
             elif element in gateways and field in ("ya", "tidak"):
                 setattr(gateways[element], field, _target(sop, gateways[element], value, where))
             elif element in lanes and field == "peran":
                 if str(value) not in LANE_ROLES:
-                    raise AnswerError(f"{where}: {value!r} is not one of the office's roles ({', '.join(LANE_ROLES)})")
+                    raise AnswerError(at(where, Text("%(value)r bukan salah satu peran kantor (%(roles)s)",
+                                                     value=value, roles=", ".join(LANE_ROLES))))
                 sop.roles[lanes[element]] = str(value)
             else:
-                raise AnswerError(f"{where}: there is no such question (answers name a step's pelaksana or "
-                                  "waktu, a gateway's ya or tidak, or a lane's peran)")
+                raise AnswerError(at(where, Text(
+                    "tidak ada pertanyaan seperti itu (jawaban menyebut pelaksana atau waktu sebuah langkah, ya "
+                    "atau tidak sebuah percabangan, atau peran sebuah lane)")))
 
 
 def _actor(sop: Sop, value: Any, where: str) -> str:
@@ -120,7 +123,8 @@ def _actor(sop: Sop, value: Any, where: str) -> str:
     for actor in sop.actors:
         if actor.lower() == wanted or role_of(actor) == wanted or lane_id(actor).lower() == wanted:
             return actor
-    raise AnswerError(f"{where}: {value!r} is not one of the table's Pelaksana ({', '.join(sop.actors)})")
+    raise AnswerError(at(where, Text("%(value)r bukan salah satu Pelaksana dalam tabel (%(actors)s)",
+                                     value=value, actors=", ".join(sop.actors))))
 
 
 def _target(sop: Sop, step: SopStep, value: Any, where: str) -> int | str:
@@ -129,4 +133,4 @@ def _target(sop: Sop, step: SopStep, value: Any, where: str) -> int | str:
         return END
     if text.isascii() and text.isdigit() and len(text) <= 9 and sop.step(int(text)) is not None and int(text) != step.number:
         return int(text)
-    raise AnswerError(f"{where}: {value!r} is not another step's number or '{END}'")
+    raise AnswerError(at(where, Text("%(value)r bukan nomor langkah lain atau '%(end)s'", value=value, end=END)))

@@ -8,9 +8,10 @@ from typing import Any
 
 import yaml
 
+from process.messages import Text
 from process.sop_import.header import LABELS, items, read_date, read_header, signer
 from process.sop_import.interpret import apply_defaults, from_table, is_question
-from process.sop_import.model import END, SourceError, Sop, SopStep
+from process.sop_import.model import END, SourceError, Sop, SopStep, at, row, shown
 from process.sop_import.table import read_rows, text_lines
 
 MAX_SOURCE_BYTES = 5 * 1024 * 1024
@@ -21,24 +22,22 @@ def format_of(name: str) -> str:
     suffix = Path(name).suffix.lower().lstrip(".")
     fmt = {"yml": "yaml", "text": "txt"}.get(suffix, suffix)
     if fmt not in FORMATS:
-        raise SourceError(f"{name}: unknown source format {suffix or '(none)'!r}; expected .csv, .xlsx, "
-                          ".txt (the text of an SOP PDF) or .yaml")
+        raise SourceError(at(name, Text("akhiran nama berkas %(suffix)s tidak dikenal; yang dapat diimpor: .csv, "
+                                        ".xlsx, .txt (teks PDF SOP) atau .yaml", suffix=shown(suffix))))
     return fmt
 
 
 def read(name: str, data: bytes) -> Sop:
     """The SOP in a source file's bytes; SourceError (naming the row) when it cannot be read."""
     if len(data) > MAX_SOURCE_BYTES:
-        raise SourceError(f"{name}: the file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB")
+        raise SourceError(at(name, Text("berkas SOP lebih dari %(n)d MiB", n=MAX_SOURCE_BYTES // (1024 * 1024))))
     fmt = format_of(name)
     try:
         if fmt == "xlsx":
-            return read_xlsx(name, data)
-        return {"csv": read_csv, "txt": read_text, "yaml": read_yaml}[fmt](name, _decode(data))
+            return read_xlsx(data)
+        return {"csv": read_csv, "txt": read_text, "yaml": read_yaml}[fmt](_decode(data))
     except SourceError as err:
-        if str(err).startswith(f"{name}: "):
-            raise
-        raise SourceError(f"{name}: {err}") from None
+        raise SourceError(at(name, err.args[0])) from None
 
 
 def _decode(data: bytes) -> str:
@@ -48,17 +47,17 @@ def _decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _from_lines(name: str, lines) -> Sop:
-    table = read_rows(lines, name)
+def _from_lines(lines) -> Sop:
+    table = read_rows(lines)
     return from_table(table, read_header(table.preamble))
 
 
-def read_text(name: str, text: str) -> Sop:
+def read_text(text: str) -> Sop:
     """The text extracted from an SOP PDF: the header sheet, then tab-separated table rows."""
-    return _from_lines(name, text_lines(text))
+    return _from_lines(text_lines(text))
 
 
-def read_csv(name: str, text: str) -> Sop:
+def read_csv(text: str) -> Sop:
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -66,22 +65,23 @@ def read_csv(name: str, text: str) -> Sop:
     try:
         rows = list(csv.reader(io.StringIO(text), dialect))
     except csv.Error as err:
-        raise SourceError(f"{name}: malformed CSV: {err}") from None
-    return _from_lines(name, [(f"row {i}", row) for i, row in enumerate(rows, start=1)])
+        raise SourceError(Text("CSV rusak: %(reason)s", reason=str(err))) from None
+    return _from_lines([(row(i), cells) for i, cells in enumerate(rows, start=1)])
 
 
-def read_xlsx(name: str, data: bytes) -> Sop:
+def read_xlsx(data: bytes) -> Sop:
     from openpyxl import load_workbook
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises several kinds for a file that is not a workbook
-        raise SourceError(f"{name}: not a readable XLSX workbook ({type(err).__name__})") from None
+        raise SourceError(Text("bukan buku kerja XLSX yang dapat dibaca (%(kind)s)",
+                               kind=type(err).__name__)) from None
     sheet = book.worksheets[0]
     lines = []
-    for i, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-        lines.append((f"row {i}", [_xlsx_cell(v) for v in row]))
+    for i, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+        lines.append((row(i), [_xlsx_cell(v) for v in cells]))
     book.close()
-    return _from_lines(name, lines)
+    return _from_lines(lines)
 
 
 def _xlsx_cell(value: Any) -> str:
@@ -122,46 +122,55 @@ _STEP_KEYS = {"no", "uraian", "pelaksana", "kelengkapan", "waktu", "output", "ke
               "keputusan"}
 
 
-def read_yaml(name: str, text: str) -> Sop:
+def read_yaml(text: str) -> Sop:
     from process.loader import user_yaml
     try:
         data = user_yaml(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        raise SourceError(f"{name}: line {mark.line + 1 if mark else '?'}: malformed YAML: "
-                          f"{getattr(err, 'problem', None) or err}") from None
+        message = Text("YAML rusak: %(reason)s", reason=getattr(err, "problem", None) or str(err))
+        raise SourceError(at(row(mark.line + 1), message) if mark else message) from None
     if not isinstance(data, dict) or not isinstance(data.get("langkah"), list) or not data["langkah"]:
-        raise SourceError(f"{name}: expected a mapping with 'pelaksana' (the actor columns) and 'langkah' "
-                          "(the steps, a list)")
+        raise SourceError(Text("berkas harus berupa mapping dengan 'pelaksana' (kolom Pelaksana) dan 'langkah' "
+                               "(daftar langkah)"))
     unknown = set(data) - {"sop", "pelaksana", "langkah"}
     if unknown:
-        raise SourceError(f"{name}: unknown key(s) {', '.join(sorted(map(str, unknown)))} "
-                          "(expected sop, pelaksana, langkah)")
+        raise SourceError(Text("kunci tidak dikenal: %(keys)s (yang dikenal: sop, pelaksana, langkah)",
+                               keys=_listed(unknown)))
     actors = data.get("pelaksana") or []
     if not isinstance(actors, list) or not actors or not all(isinstance(a, str) and a.strip() for a in actors):
-        raise SourceError(f"{name}: 'pelaksana' must list the actor columns, e.g. [Tim Teknis, Sekretaris]")
+        raise SourceError(Text("'pelaksana' harus berupa daftar kolom Pelaksana, mis. [Tim Teknis, Sekretaris]"))
     actors = [" ".join(a.split()) for a in actors]
-    steps = [_yaml_step(name, i, raw, actors, len(data["langkah"])) for i, raw in enumerate(data["langkah"], 1)]
-    sop = Sop(header=_yaml_header(name, data.get("sop") or {}), actors=actors, steps=steps)
+    steps = [_yaml_step(i, raw, actors, len(data["langkah"])) for i, raw in enumerate(data["langkah"], 1)]
+    sop = Sop(header=_yaml_header(data.get("sop") or {}), actors=actors, steps=steps)
     apply_defaults(sop)
     return sop
 
 
-def _yaml_step(name: str, number: int, raw: Any, actors: list[str], count: int) -> SopStep:
-    where = f"langkah {number}"
+def _listed(keys: set) -> str:
+    return ", ".join(sorted(map(str, keys)))
+
+
+def _yaml_step(number: int, raw: Any, actors: list[str], count: int) -> SopStep:
+    where = Text("langkah %(n)d", n=number)
+
+    def refused(message: Text) -> SourceError:
+        return SourceError(at(where, message))
+
     if not isinstance(raw, dict):
-        raise SourceError(f"{name}: {where}: a step must be a mapping with at least 'uraian'")
+        raise refused(Text("langkah harus berupa mapping dengan paling tidak 'uraian'"))
     unknown = set(raw) - _STEP_KEYS
     if unknown:
-        raise SourceError(f"{name}: {where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
+        raise refused(Text("kunci tidak dikenal: %(keys)s", keys=_listed(unknown)))
     if "no" in raw and str(raw["no"]) != str(number):
-        raise SourceError(f"{name}: {where}: 'no' is {raw['no']!r} but the step is number {number} in the list")
+        raise refused(Text("'no' bernilai %(no)r, padahal langkah ini bernomor %(n)d dalam daftar",
+                           no=raw["no"], n=number))
     uraian = " ".join(str(raw.get("uraian") or "").split())
     if not uraian:
-        raise SourceError(f"{name}: {where}: the step has no 'uraian'")
+        raise refused(Text("langkah tidak memiliki 'uraian'"))
     actor = raw.get("pelaksana")
     if actor is not None and " ".join(str(actor).split()) not in actors:
-        raise SourceError(f"{name}: {where}: pelaksana {actor!r} is not in the 'pelaksana' list")
+        raise refused(Text("pelaksana %(actor)r tidak ada dalam daftar 'pelaksana'", actor=actor))
     step = SopStep(
         number=number, uraian=uraian, pelaksana=" ".join(str(actor).split()) if actor is not None else None,
         waktu=str(raw.get("waktu") or ""), kelengkapan=str(raw.get("kelengkapan") or ""),
@@ -173,24 +182,25 @@ def _yaml_step(name: str, number: int, raw: Any, actors: list[str], count: int) 
         if value is None:
             continue
         if not step.decision:
-            raise SourceError(f"{name}: {where}: only a question (\"Apakah ...?\") has '{label}'")
+            raise refused(Text("hanya pertanyaan (\"Apakah ...?\") yang memiliki '%(label)s'", label=label))
         text = str(value).strip().lower()
         if text == END:
             setattr(step, label, END)
         elif text.isascii() and text.isdigit() and len(text) <= 9 and 1 <= int(text) <= count and int(text) != number:
             setattr(step, label, int(text))
         else:
-            raise SourceError(f"{name}: {where}: '{label}' must be another step's number (1-{count}) or '{END}'")
+            raise refused(Text("'%(label)s' harus berupa nomor langkah lain (1-%(count)d) atau '%(end)s'",
+                               label=label, count=count, end=END))
     return step
 
 
-def _yaml_header(name: str, raw: Any) -> dict:
+def _yaml_header(raw: Any) -> dict:
     if not isinstance(raw, dict):
-        raise SourceError(f"{name}: 'sop' must be a mapping of header fields")
+        raise SourceError(Text("'sop' harus berupa mapping isian kop SOP"))
     known = set(LABELS.values()) | {"instansi"}
     unknown = set(raw) - known
     if unknown:
-        raise SourceError(f"{name}: sop: unknown header field(s) {', '.join(sorted(map(str, unknown)))}")
+        raise SourceError(at("sop", Text("isian kop SOP tidak dikenal: %(keys)s", keys=_listed(unknown))))
     header: dict[str, Any] = {}
     for key, value in raw.items():
         if key.startswith("tanggal_") and isinstance(value, str):

@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from process.sop_import.model import SourceError
+from process.messages import Text
+from process.sop_import.model import SourceError, at, row, shown
 
 Cells = list[str]
 
@@ -65,11 +66,11 @@ def _is_numbers_row(cells: Cells) -> bool:
     return len(values) >= 4 and all(v.isascii() and v.isdigit() for v in values) and values[:2] == ["1", "2"]
 
 
-def read_rows(lines: list[tuple[str, Cells]], source: str) -> RawTable:
+def read_rows(lines: list[tuple[str, Cells]]) -> RawTable:
     """The table in `lines` ((where, cells) pairs); SourceError naming the row when it cannot be read."""
     start = next((i for i, (_, cells) in enumerate(lines) if _is_header(cells)), None)
     if start is None:
-        raise SourceError(f"{source}: no table header found (a row starting with 'No' and 'Uraian Prosedur')")
+        raise SourceError(Text("kepala tabel tidak ditemukan (baris yang diawali 'No' dan 'Uraian Prosedur')"))
     columns = _columns(lines, start)
     rows: list[RawRow] = []
     i = start + columns.header_rows
@@ -81,16 +82,17 @@ def read_rows(lines: list[tuple[str, Cells]], source: str) -> RawTable:
         if _is_header(cells):
             again = _columns(lines, i)
             if [a for _, a in again.actors] != [a for _, a in columns.actors]:
-                raise SourceError(f"{where}: the repeated table header names other Pelaksana columns "
-                                  f"({', '.join(a for _, a in again.actors)}) than the first one "
-                                  f"({', '.join(a for _, a in columns.actors)})")
+                raise SourceError(at(where, Text(
+                    "kepala tabel yang berulang menyebut kolom Pelaksana lain (%(again)s) daripada yang pertama "
+                    "(%(first)s)", again=", ".join(a for _, a in again.actors),
+                    first=", ".join(a for _, a in columns.actors))))
             columns = again
             i += again.header_rows
             continue
         rows.append(_row(where, cells, columns))
         i += 1
     if not rows:
-        raise SourceError(f"{source}: the table has no steps")
+        raise SourceError(Text("tabel tidak memiliki langkah"))
     _check_numbers(rows)
     return RawTable(preamble=lines[:start], actors=[a for _, a in columns.actors], rows=rows)
 
@@ -115,12 +117,13 @@ def _columns(lines: list[tuple[str, Cells]], start: int) -> _Columns:
     kelengkapan, waktu, output = find("kelengkapan"), find("waktu"), find("output")
     missing = [label for label, c in (("Kelengkapan", kelengkapan), ("Waktu", waktu), ("Output", output)) if c is None]
     if missing:
-        raise SourceError(f"{where}: the table header has no {', '.join(missing)} column (Mutu Baku)")
+        raise SourceError(at(where, Text("kepala tabel tidak memiliki kolom %(columns)s (Mutu Baku)",
+                                         columns=", ".join(missing))))
     actors = [(c, " ".join(raw_names[c].split())) for c in range(uraian + 1, min(kelengkapan, waktu, output))
               if names[c] and names[c] not in ("pelaksana", "mutu baku")]
     if not actors:
-        raise SourceError(f"{where}: the table header names no Pelaksana (actor) columns "
-                          "between Uraian Prosedur and Kelengkapan")
+        raise SourceError(at(where, Text("kepala tabel tidak menyebut kolom Pelaksana di antara Uraian Prosedur "
+                                         "dan Kelengkapan")))
     header_rows = 2 if two_rows else 1
     if start + header_rows < len(lines) and _is_numbers_row(lines[start + header_rows][1]):
         header_rows += 1
@@ -137,13 +140,13 @@ def _cell(cells: Cells, index: int | None) -> str:
 def _row(where: str, cells: Cells, cols: _Columns) -> RawRow:
     number_text = _cell(cells, cols.no).rstrip(".")
     if not (number_text.isascii() and number_text.isdigit()) or len(number_text) > 4:  # "²".isdigit() is true
-        raise SourceError(f"{where}: No {number_text or '(empty)'!r} is not a step number")
+        raise SourceError(at(where, Text("No %(no)s bukan nomor langkah", no=shown(number_text))))
     uraian = _cell(cells, cols.uraian)
     if not uraian:
-        raise SourceError(f"{where}: step {number_text} has no Uraian Prosedur")
+        raise SourceError(at(where, Text("langkah %(number)s tidak memiliki Uraian Prosedur", number=number_text)))
     if len(cells) <= cols.uraian + 1:
-        raise SourceError(f"{where}: step {number_text} has only {len(cells)} column(s); "
-                          "expected the Pelaksana and Mutu Baku columns too")
+        raise SourceError(at(where, Text("langkah %(number)s hanya memiliki %(n)d kolom; kolom Pelaksana dan Mutu "
+                                         "Baku juga diperlukan", number=number_text, n=len(cells))))
     marks = {name: _cell(cells, c) for c, name in cols.actors if _cell(cells, c)}
     return RawRow(
         number=int(number_text), uraian=uraian, marks=marks, kelengkapan=_cell(cells, cols.kelengkapan),
@@ -153,10 +156,11 @@ def _row(where: str, cells: Cells, cols: _Columns) -> RawRow:
 
 
 def _check_numbers(rows: list[RawRow]) -> None:
-    for expected, row in enumerate(rows, start=1):
-        if row.number != expected:
-            raise SourceError(f"{row.where}: step number {row.number} out of order (expected {expected}); "
-                              "the steps must be numbered 1, 2, 3, ... in table order")
+    for expected, raw in enumerate(rows, start=1):
+        if raw.number != expected:
+            raise SourceError(at(raw.where, Text(
+                "nomor langkah %(number)d tidak urut (seharusnya %(expected)d); langkah harus bernomor 1, 2, 3, "
+                "... sesuai urutan tabel", number=raw.number, expected=expected)))
 
 
 _SPLIT = re.compile(r"\t")
@@ -164,4 +168,4 @@ _SPLIT = re.compile(r"\t")
 
 def text_lines(text: str) -> list[tuple[str, Cells]]:
     """Tab-separated text (what a PDF's text extraction gives) as (where, cells) lines."""
-    return [(f"line {n}", _SPLIT.split(line.rstrip("\r\n"))) for n, line in enumerate(text.splitlines(), start=1)]
+    return [(row(n), _SPLIT.split(line.rstrip("\r\n"))) for n, line in enumerate(text.splitlines(), start=1)]

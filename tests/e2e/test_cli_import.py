@@ -42,9 +42,9 @@ def test_import_errors_are_one_line_naming_the_row_and_write_nothing(tmp_path):
     source.write_text("No,Uraian Prosedur,Tim Teknis,Kelengkapan,Waktu,Output\n1,A,X,,1 Hari,\nx,B,X,,1 Hari,\n")
     result = run(tmp_path, "import", str(source), "--out", str(tmp_path / "out"))
     assert result.returncode == 1
-    assert result.stderr.strip() == f"error: {source}: row 3: No 'x' is not a step number"
+    assert result.stderr.strip() == f"error: {source}: baris 3: No 'x' bukan nomor langkah"
     assert not (tmp_path / "out").exists()
     answers = tmp_path / "answers.yaml"
     answers.write_text("Step_01: {pelaksana: Tim Entah}\n")
     bad = run(tmp_path, "import", str(SEED_TEXT), "--out", str(tmp_path / "out"), "--answers", str(answers))
-    assert bad.returncode == 1 and "Step_01.pelaksana: 'Tim Entah' is not one of the table's Pelaksana" in bad.stderr
+    assert bad.returncode == 1 and "Step_01.pelaksana: 'Tim Entah' bukan salah satu Pelaksana dalam tabel" in bad.stderr

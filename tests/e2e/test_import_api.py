@@ -5,8 +5,8 @@ import io
 
 import yaml
 
-from engine import editor
-from tests.e2e.test_api_definitions import Api, app, as_user, client  # noqa: F401 (fixtures)
+from engine import accounts, editor
+from tests.e2e.test_api_definitions import Api, app, as_user, client, user_id  # noqa: F401 (fixtures)
 from tests.integration.sop import SEED_ANSWERS, SEED_TEXT
 
 KEY = "monev_api"
@@ -44,7 +44,7 @@ def test_refusals_name_the_problem_and_store_nothing(rt, as_user):
     response = owner.post("/definitions/imports", data={"source": (io.BytesIO(bad), "rusak.csv")},
                           content_type="multipart/form-data")
     assert response.status_code == 422
-    assert "rusak.csv: row 3: step number 1 out of order (expected 2)" in response.get_json()["error"]["message"]
+    assert "rusak.csv: baris 3: nomor langkah 1 tidak urut (seharusnya 2)" in response.get_json()["error"]["message"]
     assert import_seed(owner, key="monev_kegiatan_bidang").status_code == 409
     assert import_seed(as_user("aptika.implementasi")).status_code == 403
     assert [r["key"] for r in editor.definitions(rt, "pemilik.proses")] == ["monev_kegiatan_bidang"]
@@ -55,3 +55,30 @@ def test_refusals_name_the_problem_and_store_nothing(rt, as_user):
     assert response.status_code == 422
     assert owner.post(f"/definitions/{KEY}/draft/questions/Step_99.waktu/resolved", json={}).status_code == 404
     assert len(editor.source(rt, KEY, "pemilik.proses")["questions"]) == 14
+
+
+def test_refusals_speak_the_token_owners_language(rt, as_user):
+    owner = as_user("pemilik.proses")
+    bad = b"No,Uraian Prosedur,Tim Teknis,Kelengkapan,Waktu,Output\n1,A,X,,1 Hari,\nx,B,X,,1 Hari,\n"
+
+    def refusal(response) -> tuple[str, dict]:
+        assert response.status_code == 422
+        error = response.get_json()["error"]
+        return error["message"], error["fields"]
+
+    def import_bad():
+        return owner.post("/definitions/imports", data={"source": (io.BytesIO(bad), "rusak.csv")},
+                          content_type="multipart/form-data")
+
+    assert refusal(import_bad()) == ("berkas rusak.csv tidak dapat diimpor: rusak.csv: baris 3: No 'x' bukan nomor "
+                                     "langkah", {"source": "rusak.csv: baris 3: No 'x' bukan nomor langkah"})
+    assert import_seed(owner).status_code == 201
+    wrong = {"answers": {"Lane_Teknis": {"peran": "kepala"}}, "revision": 1}
+    message, _ = refusal(owner.post(f"/definitions/{KEY}/draft/answers", json=wrong))
+    assert message.startswith("jawaban tidak dapat dipakai: Lane_Teknis.peran: 'kepala' bukan salah satu peran kantor")
+
+    accounts.set_language(rt, user_id(rt, "pemilik.proses"), "en")
+    assert refusal(import_bad()) == ("file rusak.csv cannot be imported: rusak.csv: row 3: No 'x' is not a step "
+                                     "number", {"source": "rusak.csv: row 3: No 'x' is not a step number"})
+    message, _ = refusal(owner.post(f"/definitions/{KEY}/draft/answers", json=wrong))
+    assert message.startswith("the answers cannot be used: Lane_Teknis.peran: 'kepala' is not one of the office's roles")

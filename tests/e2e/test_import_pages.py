@@ -70,7 +70,7 @@ def test_a_stale_or_wrong_answer_is_refused_and_changes_nothing(rt, browser):
     upload(owner, SEED_TEXT.read_bytes(), "sop-monev.txt")
     owner.get(f"/editor/{KEY}")
     response = owner.post(f"/editor/{KEY}/pertanyaan", {"jawaban-Step_04.pelaksana": "Tim Entah", "revision": "1"})
-    assert response.status_code == 422 and "is not one of the table&#39;s Pelaksana" in text(response)
+    assert response.status_code == 422 and "&#39;Tim Entah&#39; bukan salah satu Pelaksana dalam tabel" in text(response)
     response = owner.post(f"/editor/{KEY}/pertanyaan", {"jawaban-Step_04.pelaksana": "Tim Teknis", "revision": "0"})
     assert response.status_code == 409
     source = owner.get(f"/editor/{KEY}/sumber.json").get_json()
@@ -82,7 +82,7 @@ def test_malformed_tables_taken_keys_and_staff_are_refused(rt, browser):
     bad = b"No,Uraian Prosedur,Tim Teknis,Kelengkapan,Waktu,Output\n1,A,X,,1 Hari,\n3,B,X,,1 Hari,\n"
     response = upload(owner, bad, "rusak.csv", key="")
     assert response.status_code == 422
-    assert "rusak.csv: row 3: step number 3 out of order (expected 2)" in text(response)
+    assert "rusak.csv: baris 3: nomor langkah 3 tidak urut (seharusnya 2)" in text(response)
     response = upload(owner, SEED_TEXT.read_bytes(), "sop.txt", key="monev_kegiatan_bidang")
     assert response.status_code == 409 and "sudah dipakai" in text(response)
     assert [r["key"] for r in editor.definitions(rt, "pemilik.proses")] == ["monev_kegiatan_bidang"]
@@ -92,3 +92,27 @@ def test_malformed_tables_taken_keys_and_staff_are_refused(rt, browser):
                           content_type="multipart/form-data")
     assert response.status_code == 403
     assert staff.post(f"/editor/{KEY}/pertanyaan", {"jawaban-Step_01.pelaksana": "Tim Teknis"}).status_code == 403
+
+
+def test_refusals_of_the_import_speak_the_owners_language(rt, browser):
+    owner = browser("pemilik.proses")
+    upload(owner, SEED_TEXT.read_bytes(), "sop-monev.txt")
+    owner.get(f"/editor/{KEY}")
+    wrong = {"jawaban-Step_04.pelaksana": "Tim Entah", "revision": "1"}
+    html = text(owner.post(f"/editor/{KEY}/pertanyaan", wrong))
+    assert "jawaban tidak dapat dipakai: Step_04.pelaksana: &#39;Tim Entah&#39; bukan salah satu Pelaksana " \
+           "dalam tabel (Tim Administrasi, Tim Teknis, Tim Implementasi, Sekretaris)" in html
+    bad = b"No,Uraian Prosedur,Tim Teknis,Kelengkapan,Waktu,Output\n1,A,X,,1 Hari,\nx,B,X,,1 Hari,\n"
+    html = text(upload(owner, bad, "rusak.csv", key=""))
+    assert "rusak.csv: baris 3: No &#39;x&#39; bukan nomor langkah" in html
+
+    owner.post("/bahasa", {"language": "en"}, headers={"Referer": f"/editor/{KEY}"})
+    owner.get(f"/editor/{KEY}")
+    response = owner.post(f"/editor/{KEY}/pertanyaan", wrong)
+    assert response.status_code == 422
+    assert "Answer refused: the answers cannot be used: Step_04.pelaksana: &#39;Tim Entah&#39; is not one of the " \
+           "table&#39;s Pelaksana (Tim Administrasi, Tim Teknis, Tim Implementasi, Sekretaris)" in text(response)
+    response = upload(owner, bad, "rusak.csv", key="")
+    assert response.status_code == 422
+    assert "Import refused: file rusak.csv cannot be imported: rusak.csv: row 3: No &#39;x&#39; is not a step " \
+           "number" in text(response)

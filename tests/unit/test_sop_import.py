@@ -12,6 +12,7 @@ from openpyxl import Workbook
 
 from process import bpmn, sop_document
 from process.loader import DefinitionError, load, load_file
+from process.messages import speak
 from process.sop_import import AnswerError, SourceError, import_sop
 from process.sop_import.bpmn_writer import flows_of, layout
 from process.sop_import.forms import decision_field
@@ -168,7 +169,7 @@ def test_answered_table_validates_and_keeps_hari_kerja():
     graph = bpmn.read_graph(result.bpmn_xml)
     assert graph.flows["Flow_06_Tidak"].target == "Selesai"
     # "²".isdigit() is true and int("²") fails: an answer written so was a crash, not an AnswerError.
-    with pytest.raises(AnswerError, match=r"is not another step's number"):
+    with pytest.raises(AnswerError, match=r"Gateway_06.tidak: '\u00b2' bukan nomor langkah lain atau 'selesai'"):
         import_sop("permohonan.csv", _csv(KOP + TABLE), answers={"Gateway_06": {"tidak": "\u00b2"}})
 
 
@@ -190,7 +191,7 @@ def test_unmarked_actor_and_unreadable_time_are_questions_and_answers_fix_them()
     assert [s.lane.role for s in definition.steps] == ["administrasi", "teknis", "sekretaris"]
     with pytest.raises(AnswerError, match=r"Step_02.waktu: mutu baku waktu 'nanti' tidak terbaca"):
         import_sop("a.csv", _csv(rows), answers={"Step_02": {"waktu": "nanti"}})
-    with pytest.raises(AnswerError, match=r"Step_09.pelaksana: there is no such question"):
+    with pytest.raises(AnswerError, match=r"Step_09.pelaksana: tidak ada pertanyaan seperti itu"):
         import_sop("a.csv", _csv(rows), answers={"Step_09": {"pelaksana": "Tim Teknis"}})
 
 
@@ -217,7 +218,7 @@ def test_yaml_source_by_hand():
     # "²".isdigit() is true and int("²") fails: a branch target written so was a crash.
     superscript = YAML_EXAMPLE.replace("    tidak: 1 ", "    tidak: \"\u00b9\" ", 1)
     assert superscript != YAML_EXAMPLE
-    with pytest.raises(SourceError, match=r"'tidak' must be another step's number"):
+    with pytest.raises(SourceError, match=r"surat.yaml: langkah 2: 'tidak' harus berupa nomor langkah lain \(1-3\) atau 'selesai'"):
         import_sop("surat.yaml", superscript.encode())
     assert {o[1]: o[3] for o in definition.step(2).decision.outcomes} == {"Ya": "Step_03", "Tidak": "Step_01"}
     assert str(definition.step(3).mutu_baku) == "7 Hari"
@@ -228,20 +229,20 @@ def test_yaml_source_by_hand():
 @pytest.mark.parametrize("name,make", [("x.csv", _csv), ("x.xlsx", _xlsx)])
 @pytest.mark.parametrize("rows,message", [
     ([HEADER_TOP, HEADER_SUB, _row(1, "A", "Tim Teknis"), _row("dua", "B", "Tim Teknis")],
-     r"row 4: No 'dua' is not a step number"),
+     r"baris 4: No 'dua' bukan nomor langkah"),
     ([HEADER_TOP, HEADER_SUB, _row(1, "A", "Tim Teknis"), _row("\u00b2", "B", "Tim Teknis")],  # was a crash
-     r"row 4: No '\u00b2' is not a step number"),
+     r"baris 4: No '\u00b2' bukan nomor langkah"),
     ([HEADER_TOP, HEADER_SUB, _row(1, "A", "Tim Teknis"), _row(3, "B", "Tim Teknis")],
-     r"row 4: step number 3 out of order \(expected 2\)"),
-    ([HEADER_TOP, HEADER_SUB, _row(1, "", "Tim Teknis")], r"row 3: step 1 has no Uraian Prosedur"),
+     r"baris 4: nomor langkah 3 tidak urut \(seharusnya 2\)"),
+    ([HEADER_TOP, HEADER_SUB, _row(1, "", "Tim Teknis")], r"baris 3: langkah 1 tidak memiliki Uraian Prosedur"),
     ([HEADER_TOP, HEADER_SUB, _row(1, "Apakah benar?", "Tim Teknis", keterangan="Tidak: 9")],
-     r"row 3: step 1 sends a branch to step 9, which is not in the table"),
+     r"baris 3: langkah 1 mengarahkan cabang ke langkah 9, yang tidak ada dalam tabel"),
     ([HEADER_TOP, HEADER_SUB, _row(1, "A", "Tim Teknis"), HEADER_TOP, ["", "", "Tim X", "Tim Teknis", "Sekretaris",
                                                                       "Kelengkapan", "Waktu", "Output", ""]],
-     r"row 4: the repeated table header names other Pelaksana columns"),
-    ([["Nomor SOP", "1"], ["Nama SOP", "X"]], r"no table header found"),
+     r"baris 4: kepala tabel yang berulang menyebut kolom Pelaksana lain"),
+    ([["Nomor SOP", "1"], ["Nama SOP", "X"]], r"x\.(csv|xlsx): kepala tabel tidak ditemukan"),
     ([["No", "Uraian Prosedur", "Tim Teknis", "Waktu", "Output"], ["1", "A", "X", "1 Hari", ""]],
-     r"row 1: the table header has no Kelengkapan column"),
+     r"baris 1: kepala tabel tidak memiliki kolom Kelengkapan"),
 ])
 def test_malformed_tables_name_the_row(name, make, rows, message):
     with pytest.raises(SourceError, match=message):
@@ -249,16 +250,16 @@ def test_malformed_tables_name_the_row(name, make, rows, message):
 
 
 def test_malformed_sources_of_each_kind():
-    with pytest.raises(SourceError, match=r"x.xlsx: not a readable XLSX workbook"):
+    with pytest.raises(SourceError, match=r"x.xlsx: bukan buku kerja XLSX yang dapat dibaca"):
         import_sop("x.xlsx", b"PK\x03\x04 not really")
-    with pytest.raises(SourceError, match=r"line 3: No 'Catatan' is not a step number"):
+    with pytest.raises(SourceError, match=r"x.txt: baris 3: No 'Catatan' bukan nomor langkah"):
         import_sop("x.txt", "No\tUraian Prosedur\tTim Teknis\tKelengkapan\tWaktu\tOutput\n1\tA\tX\t\t1 Hari\t\n"
                             "Catatan\tlain\n".encode())
-    with pytest.raises(SourceError, match=r"langkah 2: pelaksana 'Tim Z' is not in the 'pelaksana' list"):
+    with pytest.raises(SourceError, match=r"x.yaml: langkah 2: pelaksana 'Tim Z' tidak ada dalam daftar 'pelaksana'"):
         import_sop("x.yaml", b"pelaksana: [Tim Teknis]\nlangkah:\n  - {uraian: A}\n  - {uraian: B, pelaksana: Tim Z}\n")
-    with pytest.raises(SourceError, match=r"line 2: malformed YAML"):
+    with pytest.raises(SourceError, match=r"x.yaml: baris 2: YAML rusak"):
         import_sop("x.yaml", b"pelaksana: [a\nlangkah: ]\n")
-    with pytest.raises(SourceError, match=r"unknown source format 'docx'"):
+    with pytest.raises(SourceError, match=r"x.docx: akhiran nama berkas 'docx' tidak dikenal"):
         import_sop("x.docx", b"")
 
 
@@ -366,7 +367,7 @@ def test_a_draft_reshaped_by_hand_is_answered_in_the_diagram_instead():
     from process.sop_import.answering import answer
     plain = import_sop(SEED_TEXT.name, SEED_TEXT.read_bytes(), key=SEED_KEY)
     reshaped = plain.bpmn_xml.replace('alur:step="7"', 'alur:step="70"')
-    with pytest.raises(SourceError, match=r"no longer has the shape the import gave it \(Step_08 is not step 7 as imported"):
+    with pytest.raises(SourceError, match=r"tidak lagi berbentuk seperti hasil impor \(Step_08 bukan langkah 7 seperti saat diimpor"):
         answer(reshaped, plain.yaml_text, {"Step_01": {"pelaksana": "Tim Teknis"}})
 
 
@@ -379,3 +380,37 @@ def test_open_questions_are_not_read_from_yaml_with_aliases():
     assert questions_in(bomb) == []
     assert questions_in("questions:\n  - {id: Step_01.pelaksana, text: 'Siapa?'}\n") == [
         {"id": "Step_01.pelaksana", "text": "Siapa?"}]
+
+
+# -- in the reader's language -----------------------------------------------------------------
+
+def english(message) -> str:
+    from web.catalogues import catalogue
+    return speak(message, catalogue("en"))
+
+
+def test_import_errors_name_the_file_and_row_in_either_language():
+    with pytest.raises(SourceError) as err:
+        import_sop("x.csv", _csv([HEADER_TOP, HEADER_SUB, _row(1, "A", "Tim Teknis"), _row("dua", "B", "Tim Teknis")]))
+    assert str(err.value) == "x.csv: baris 4: No 'dua' bukan nomor langkah"
+    assert english(err.value.args[0]) == "x.csv: row 4: No 'dua' is not a step number"
+    with pytest.raises(SourceError) as err:
+        import_sop("x.csv", _csv([HEADER_TOP, HEADER_SUB, _row("", "A", "Tim Teknis")]))
+    assert english(err.value.args[0]) == "x.csv: row 3: No (empty) is not a step number"
+    with pytest.raises(SourceError) as err:
+        import_sop("x.yaml", b"pelaksana: [Tim Teknis]\nlangkah:\n  - {uraian: A, tidak: 1}\n")
+    assert str(err.value) == "x.yaml: langkah 1: hanya pertanyaan (\"Apakah ...?\") yang memiliki 'tidak'"
+    assert english(err.value.args[0]) == "x.yaml: step 1: only a question (\"Apakah ...?\") has 'tidak'"
+    with pytest.raises(AnswerError) as err:
+        import_sop("x.csv", _csv(KOP + TABLE), answers={"Step_02": {"waktu": "nanti"}})
+    assert english(err.value.args[0]).startswith("Step_02.waktu: cannot read standard time 'nanti'")
+
+
+def test_every_message_of_the_import_has_an_english_translation():
+    from babel.messages.extract import extract_from_file
+    from web.catalogues import catalogue
+    translations = catalogue("en")
+    templates = {message for path in (ROOT / "process" / "sop_import").glob("*.py")
+                 for _, message, _, _ in extract_from_file("python", str(path), keywords={"Text": None})}
+    assert len(templates) > 40
+    assert [t for t in sorted(templates) if translations.gettext(t) == t and t != "%(where)s: %(message)s"] == []
