@@ -296,11 +296,11 @@ def import_source(rt: Runtime, login: str, filename: str, data: bytes, key: str 
                                 key=result.key))
     # revision 0: a draft someone saved under this key meanwhile is a Conflict, not overwritten.
     draft = save_draft(rt, result.key, login, result.bpmn_xml, yaml_text=result.yaml_text, revision=0)
-    return {**draft, "questions": [q.as_dict() for q in result.questions]}
+    return {**draft, "questions": questions(result.yaml_text)}
 
 
 def questions(yaml_text: str) -> list[dict[str, Any]]:
-    """The open questions an import left in a draft's YAML."""
+    """The open questions an import left in a draft's YAML; each `text` a Text where the YAML kept its message."""
     return answering.questions_in(yaml_text)
 
 

@@ -19,7 +19,7 @@ from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Decision, Definition,
 from process.expressions import ExpressionError, check, names_used
 from process.forms import FIELD_TYPES, Form, FormField
 from process.gateways import gateway_warnings
-from process.messages import Text
+from process.messages import Text, text_from_json
 from process.mutu_baku import MutuBaku, MutuBakuError
 
 LANE_ROLES = ("administrasi", "teknis", "implementasi", "sekretaris")
@@ -245,9 +245,10 @@ class _Loader:
             if not isinstance(question, dict) or not question.get("text"):
                 self.yaml_problem(f"questions[{i}]", Text("pertanyaan memerlukan paling tidak 'element' dan 'text'"))
                 continue
+            text = text_from_json(question.get("message"), str(question["text"]))  # as the import stored it
             self.yaml_problem(str(question.get("element") or f"questions[{i}]"),
                               Text("pertanyaan terbuka %(id)s: %(text)s (jawab, lalu hapus dari 'questions')",
-                                   id=str(question.get("id") or i + 1), text=str(question["text"])))
+                                   id=str(question.get("id") or i + 1), text=text))
 
     def _header(self, sop: Any) -> dict:
         if not isinstance(sop, dict):

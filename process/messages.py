@@ -8,6 +8,7 @@ templates (babel.cfg).
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -43,6 +44,33 @@ def from_json(data: dict[str, Any]) -> Text:
     values = {k: from_json(v) if _is_text(v) else v for k, v in (data.get("values") or {}).items()}
     template = data["template"]  # not inside Text(...), where pybabel would take the key for a message
     return Text(template, **values)
+
+
+def text_from_json(data: Any, text: str) -> str:
+    """The Text `as_json` stored beside its Indonesian `text` in a file people edit, when it still
+    reads as that text; otherwise `text` as it is (stored before messages were, edited by hand)."""
+    if not _plain(data):
+        return text
+    try:
+        message = from_json(data)
+    except (KeyError, TypeError, ValueError):
+        return text
+    return message if message == text else text
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[sdr]|%%")
+
+
+def _plain(data: Any) -> bool:
+    """A stored message that cannot grow much beyond what is stored: plain values, and a template
+    with only %(name)s, %(name)r or %(name)d, each name once. (A hand-made `%(a)999999999s`, or
+    `%(a)s` a million times over a long value, would otherwise build gigabytes.)"""
+    if not _is_text(data) or not isinstance(data.get("values") or {}, dict):
+        return False
+    if not all(isinstance(v, (str, int, float)) for v in (data.get("values") or {}).values()):
+        return False
+    names = [m[1] for m in _PLACEHOLDER.finditer(data["template"]) if m[1]]
+    return "%" not in _PLACEHOLDER.sub("", data["template"]) and len(names) == len(set(names))
 
 
 def _is_text(value: Any) -> bool:

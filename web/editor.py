@@ -115,9 +115,7 @@ def _question_change(key: str, change):
         draft = change()
     except AlurError as err:
         flash(_("Jawaban ditolak: %(reason)s", reason=say(err.message)), "error")
-        info = editor.source(runtime(), key, current_user.login)
-        return render_template("editor.html", info=info, labels=_labels(),
-                               roles=[(r, role_label(r)) for r in info["roles"]]), err.status
+        return _editor_page(key, err.status)
     flash(_("Jawaban disimpan di draf (revisi %(revision)d).", revision=draft["revision"]), "success")
     return redirect(url_for(".edit", key=key))
 
@@ -256,12 +254,17 @@ def download(key):
 
 
 def spoken(info: dict) -> dict:
-    """The draft's problems in the user's language, where the validator wrote a translatable message."""
-    return {**info, "problems": [_spoken_problem(p) for p in info.get("problems", [])]}
+    """The draft's problems and the import's questions in the user's language, where they are translatable."""
+    return {**info, "problems": [_spoken_problem(p) for p in info.get("problems", [])],
+            "questions": [_spoken_question(q) for q in info.get("questions", [])]}
 
 
 def _spoken_problem(problem: dict) -> dict:
     return {**problem, "message": say(from_json(problem))} if problem.get("template") else problem
+
+
+def _spoken_question(question: dict) -> dict:
+    return {**question, "text": say(question["text"])} if "text" in question else question
 
 
 def _labels() -> dict[str, str]:

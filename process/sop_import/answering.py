@@ -16,7 +16,7 @@ import yaml
 
 from process import bpmn
 from process.loader import user_yaml
-from process.messages import Text
+from process.messages import Text, text_from_json
 from process.mutu_baku import MutuBaku, MutuBakuError
 from process.sop_import import bpmn_writer
 from process.sop_import.bpmn_writer import FINISH, START
@@ -36,7 +36,23 @@ class Answered:
 
 
 def questions_in(yaml_text: str) -> list[dict[str, Any]]:
-    """The YAML's open questions ([] when there are none or the YAML cannot be read)."""
+    """The YAML's open questions ([] when there are none or the YAML cannot be read), to show.
+
+    Each `text` is the import's `Text` again where the YAML kept its `message`, so the web can
+    translate it; a question written before that (or by hand) shows its text as it is.
+    """
+    return [_readable(q) for q in _stored(yaml_text)]
+
+
+def _readable(question: dict[str, Any]) -> dict[str, Any]:
+    readable = {k: v for k, v in question.items() if k != "message"}
+    if isinstance(question.get("text"), str):
+        readable["text"] = text_from_json(question.get("message"), question["text"])
+    return readable
+
+
+def _stored(yaml_text: str) -> list[dict[str, Any]]:
+    """The YAML's `questions` entries as written."""
     try:
         # A draft's YAML is the user's text: without aliases, as everywhere (a few lines of
         # them expand to gigabytes once the questions are written out as JSON).
@@ -49,7 +65,7 @@ def questions_in(yaml_text: str) -> list[dict[str, Any]]:
 
 def without_questions(yaml_text: str, ids: set[str]) -> str:
     """The YAML with the questions `ids` removed (and the block, once empty)."""
-    remaining = [q for q in questions_in(yaml_text) if q["id"] not in ids]
+    remaining = [q for q in _stored(yaml_text) if q["id"] not in ids]
     if remaining:
         block = dump({"questions": remaining})
         return replace_block(yaml_text, "questions", block)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from process.loader import LANE_ROLES
-from process.messages import Text
+from process.messages import Text, as_json
 from process.mutu_baku import MutuBaku, MutuBakuError
 from process.sop_import.ids import gateway_id, known_role, lane_id, role_of, step_id
 from process.sop_import.model import END, Sop, SopStep, at
@@ -25,7 +25,7 @@ class AnswerError(ValueError):
 class Question:
     element: str
     field: str               # pelaksana | waktu | ya | tidak | peran
-    text: str
+    text: Text
     options: tuple[str, ...] = ()
 
     @property
@@ -33,7 +33,9 @@ class Question:
         return f"{self.element}.{self.field}"
 
     def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "element": self.element, "field": self.field, "text": self.text}
+        """As the draft's YAML stores it: the Indonesian text for people, the message for the web to translate."""
+        data: dict[str, Any] = {"id": self.id, "element": self.element, "field": self.field,
+                                "text": str(self.text), "message": as_json(self.text)}
         if self.options:
             data["options"] = list(self.options)
         return data
@@ -50,8 +52,8 @@ def open_questions(sop: Sop) -> list[Question]:
         if not known_role(role):
             questions.append(Question(
                 lane_id(actor), "peran",
-                f"Pelaksana {actor!r} is not one of the office's roles: which role does this lane stand for "
-                f"({', '.join(LANE_ROLES)})?", tuple(LANE_ROLES)))
+                Text("Pelaksana %(actor)r bukan salah satu peran kantor: peran apa yang diwakili lane ini "
+                     "(%(roles)s)?", actor=actor, roles=", ".join(LANE_ROLES)), tuple(LANE_ROLES)))
     for step in sop.steps:
         questions.extend(_step_questions(sop, step))
     return questions
@@ -59,26 +61,31 @@ def open_questions(sop: Sop) -> list[Question]:
 
 def _step_questions(sop: Sop, step: SopStep) -> list[Question]:
     found = []
-    name = f"step {step.number} ({_short(step.uraian)!r})"
+    about = {"number": step.number, "uraian": _short(step.uraian)}
     if step.pelaksana is None:
-        why = (f"several Pelaksana columns are marked ({', '.join(step.candidates)})" if step.candidates
-               else "no Pelaksana column is marked")
-        found.append(Question(step_id(step.number), "pelaksana",
-                              f"In {name} {why}: who carries it out?", tuple(step.candidates or sop.actors)))
+        text = (Text("Pada langkah %(number)d (%(uraian)r) beberapa kolom Pelaksana ditandai (%(candidates)s): "
+                     "siapa yang melaksanakannya?", candidates=", ".join(step.candidates), **about)
+                if step.candidates else
+                Text("Pada langkah %(number)d (%(uraian)r) tidak ada kolom Pelaksana yang ditandai: siapa yang "
+                     "melaksanakannya?", **about))
+        found.append(Question(step_id(step.number), "pelaksana", text, tuple(step.candidates or sop.actors)))
     try:
         MutuBaku.parse(step.waktu)
     except MutuBakuError:
-        waktu = f"the Waktu {step.waktu!r} cannot be read" if step.waktu else "no Waktu is given"
-        found.append(Question(step_id(step.number), "waktu",
-                              f"In {name} {waktu}: what is its standard time (e.g. '30 Menit', '1 Hari', "
-                              "'7 Hari Kerja')?"))
+        text = (Text("Pada langkah %(number)d (%(uraian)r) Waktu %(waktu)r tidak terbaca: berapa mutu baku "
+                     "waktunya (mis. '30 Menit', '1 Hari', '7 Hari Kerja')?", waktu=step.waktu, **about)
+                if step.waktu else
+                Text("Pada langkah %(number)d (%(uraian)r) Waktu tidak diisi: berapa mutu baku waktunya (mis. "
+                     "'30 Menit', '1 Hari', '7 Hari Kerja')?", **about))
+        found.append(Question(step_id(step.number), "waktu", text))
     if step.decision:
         targets = tuple(str(s.number) for s in sop.steps if s.number != step.number) + (END,)
         for label, value in (("ya", step.ya), ("tidak", step.tidak)):
             if value is None:
-                found.append(Question(gateway_id(step.number), label,
-                                      f"Decision {name}: the table does not say where '{label.capitalize()}' "
-                                      f"goes: which step follows (a step number, or '{END}')?", targets))
+                text = Text("Keputusan pada langkah %(number)d (%(uraian)r): tabel tidak menyebut ke mana cabang "
+                            "'%(label)s' berlanjut. Langkah mana berikutnya (nomor langkah, atau '%(end)s')?",
+                            label=label.capitalize(), end=END, **about)
+                found.append(Question(gateway_id(step.number), label, text, targets))
     return found
 
 

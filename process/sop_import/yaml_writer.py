@@ -3,7 +3,9 @@
 The same format as the hand-made definitions (see process.loader), plus a
 `questions` block while anything is open: the loader reports every entry
 there as a problem, so the definition cannot be deployed until the owner
-has answered them all.
+has answered them all. Each question keeps its Indonesian `text` for
+people and its `message` (`process.messages.as_json`) for the app, which
+shows it in the reader's language.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ counting:
 QUESTIONS = """\
 # Open questions from the import: answer each one in the diagram (or with
 # `alur import --answers`), then delete it here. The definition cannot be
-# deployed while any is left.
+# deployed while any is left. `message` is `text` for the app to translate.
 """
 
 

@@ -23,7 +23,7 @@ def test_import_prints_questions_and_validate_names_them_until_answered(tmp_path
     assert first.returncode == 0, first.stderr
     assert f"wrote {out / 'monev_impor.bpmn'} and {out / 'monev_impor.yaml'}: 15 steps, 4 Pelaksana" in first.stdout
     assert "14 open question(s)" in first.stdout
-    assert "  Gateway_12.tidak: Decision step 12" in first.stdout
+    assert "  Gateway_12.tidak: Keputusan pada langkah 12 ('Apakah hasil evaluasi" in first.stdout
     check = run(tmp_path, "validate", str(out / "monev_impor.bpmn"))
     assert check.returncode == 1
     assert f"{out / 'monev_impor.yaml'}: Gateway_12: pertanyaan terbuka Gateway_12.tidak:" in check.stdout

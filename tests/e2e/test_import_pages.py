@@ -6,6 +6,8 @@ import io
 import yaml
 
 from engine import editor, services, worklist
+from process.sop_import.yaml_writer import dump
+from process.yaml_blocks import replace_block
 from tests.e2e.test_editor_pages import Browser, app, browser, text  # noqa: F401 (fixtures)
 from tests.integration.sop import SEED_ANSWERS, SEED_TEXT
 
@@ -94,6 +96,30 @@ def test_malformed_tables_taken_keys_and_staff_are_refused(rt, browser):
     assert staff.post(f"/editor/{KEY}/pertanyaan", {"jawaban-Step_01.pelaksana": "Tim Teknis"}).status_code == 403
 
 
+DECISION_12 = "(&#39;Apakah hasil evaluasi kegiatan dan layanan ada kendala?&#39;)"
+
+
+def test_the_questions_speak_the_owners_language(rt, browser):
+    owner = browser("pemilik.proses")
+    upload(owner, SEED_TEXT.read_bytes(), "sop-monev.txt")
+    html = text(owner.get(f"/editor/{KEY}"))
+    assert (f"<b>Gateway_12</b>: Keputusan pada langkah 12 {DECISION_12}: tabel tidak menyebut ke mana cabang "
+            "&#39;Tidak&#39; berlanjut.") in html
+
+    owner.post("/bahasa", {"language": "en"}, headers={"Referer": f"/editor/{KEY}"})
+    html = text(owner.get(f"/editor/{KEY}"))
+    assert (f"<b>Gateway_12</b>: Decision in step 12 {DECISION_12}: the table does not say where &#39;Tidak&#39; "
+            "goes. Which step follows (a step number, or &#39;selesai&#39;)?") in html
+    assert "<b>Step_04</b>: In step 4 (&#39;Melakukan verifikasi hasil kegiatan dan layanan bidang&#39;) no " \
+           "Pelaksana column is marked: who carries it out?" in html
+    assert "Keputusan pada langkah" not in html and "tidak ada kolom Pelaksana" not in html
+    source = owner.get(f"/editor/{KEY}/sumber.json").get_json()  # what the diagram's pins show
+    asked = {q["id"]: q["text"] for q in source["questions"]}
+    assert asked["Step_04.pelaksana"].startswith("In step 4 ('Melakukan verifikasi") and len(asked) == 14
+    problems = {p["element_id"]: p["message"] for p in source["problems"]}
+    assert problems["Gateway_12"].startswith("open question Gateway_12.tidak: Decision in step 12 ('Apakah")
+
+
 def test_refusals_of_the_import_speak_the_owners_language(rt, browser):
     owner = browser("pemilik.proses")
     upload(owner, SEED_TEXT.read_bytes(), "sop-monev.txt")
@@ -112,7 +138,28 @@ def test_refusals_of_the_import_speak_the_owners_language(rt, browser):
     assert response.status_code == 422
     assert "Answer refused: the answers cannot be used: Step_04.pelaksana: &#39;Tim Entah&#39; is not one of the " \
            "table&#39;s Pelaksana (Tim Administrasi, Tim Teknis, Tim Implementasi, Sekretaris)" in text(response)
+    assert "<b>Gateway_12</b>: Decision in step 12" in text(response)  # the page it returns to speaks English too
     response = upload(owner, bad, "rusak.csv", key="")
     assert response.status_code == 422
     assert "Import refused: file rusak.csv cannot be imported: rusak.csv: row 3: No &#39;x&#39; is not a step " \
            "number" in text(response)
+
+
+def test_a_question_stored_before_questions_were_translated_shows_as_written(rt, browser):
+    owner = browser("pemilik.proses")
+    upload(owner, SEED_TEXT.read_bytes(), "sop-monev.txt")
+    draft = editor.source(rt, KEY, "pemilik.proses")
+    old = {"id": "Step_04.pelaksana", "element": "Step_04", "field": "pelaksana", "options": ["Tim Teknis"],
+           "text": "In step 4 ('Melakukan verifikasi') no Pelaksana column is marked: who carries it out?"}
+    yaml_text = replace_block(draft["yaml_text"], "questions", dump({"questions": [old]}))
+    editor.save_draft(rt, KEY, "pemilik.proses", draft["bpmn_xml"], yaml_text=yaml_text, revision=1)
+    shown = "<b>Step_04</b>: In step 4 (&#39;Melakukan verifikasi&#39;) no Pelaksana column is marked: who " \
+            "carries it out?"
+    for language in ("id", "en"):
+        owner.post("/bahasa", {"language": language}, headers={"Referer": f"/editor/{KEY}"})
+        html = text(owner.get(f"/editor/{KEY}"))
+        assert shown in html and html.count('class="question"') == 1
+    # It is answered as before.
+    response = owner.post(f"/editor/{KEY}/pertanyaan", {"jawaban-Step_04.pelaksana": "Tim Teknis", "revision": "2"})
+    assert response.status_code == 302
+    assert editor.source(rt, KEY, "pemilik.proses")["questions"] == []

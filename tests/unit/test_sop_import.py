@@ -11,8 +11,8 @@ import yaml
 from openpyxl import Workbook
 
 from process import bpmn, sop_document
-from process.loader import DefinitionError, load, load_file
-from process.messages import speak
+from process.loader import LANE_ROLES, DefinitionError, load, load_file
+from process.messages import Text, speak
 from process.sop_import import AnswerError, SourceError, import_sop
 from process.sop_import.bpmn_writer import flows_of, layout
 from process.sop_import.forms import decision_field
@@ -179,8 +179,8 @@ def test_unmarked_actor_and_unreadable_time_are_questions_and_answers_fix_them()
     result = import_sop("a.csv", _csv(rows))
     asked = _questions(result)
     assert set(asked) == {"Step_01.pelaksana", "Step_02.waktu", "Step_03.pelaksana"}
-    assert "'segera' cannot be read" in asked["Step_02.waktu"]
-    assert "Tim Teknis, Sekretaris" in asked["Step_03.pelaksana"]
+    assert asked["Step_02.waktu"].startswith("Pada langkah 2 ('Memproses') Waktu 'segera' tidak terbaca: ")
+    assert "beberapa kolom Pelaksana ditandai (Tim Teknis, Sekretaris)" in asked["Step_03.pelaksana"]
     lanes = [lane.name for lane in bpmn.read_graph(result.bpmn_xml).lanes]
     assert lanes == [*ACTORS, "Pelaksana belum ditentukan"]
     answers = {"Step_01": {"pelaksana": "administrasi"}, "Step_02": {"waktu": "2 Jam"},
@@ -387,6 +387,66 @@ def test_open_questions_are_not_read_from_yaml_with_aliases():
 def english(message) -> str:
     from web.catalogues import catalogue
     return speak(message, catalogue("en"))
+
+
+def test_a_question_keeps_its_message_in_the_yaml_and_reads_back_translatable():
+    from process.sop_import.answering import questions_in
+    result = import_sop("a.csv", _csv([HEADER_TOP, HEADER_SUB, _row(1, "Menerima berkas", None)]))
+    [stored] = yaml.safe_load(result.yaml_text)["questions"]
+    indonesian = "Pada langkah 1 ('Menerima berkas') tidak ada kolom Pelaksana yang ditandai: siapa yang melaksanakannya?"
+    assert stored["text"] == indonesian and stored["message"]["values"] == {"number": 1, "uraian": "Menerima berkas"}
+    [question] = questions_in(result.yaml_text)
+    assert isinstance(question["text"], Text) and "message" not in question
+    assert {k: question[k] for k in ("id", "element", "field", "options")} == {
+        "id": "Step_01.pelaksana", "element": "Step_01", "field": "pelaksana", "options": ACTORS}
+    assert question["text"] == indonesian
+    assert english(question["text"]) == "In step 1 ('Menerima berkas') no Pelaksana column is marked: who carries it out?"
+    # The validator names it in the reader's language too.
+    with pytest.raises(DefinitionError) as err:
+        load(result.bpmn_xml, result.yaml_text)
+    [problem] = [p for p in err.value.problems if p.element == "Step_01"]
+    assert english(problem.message) == ("open question Step_01.pelaksana: In step 1 ('Menerima berkas') no Pelaksana "
+                                        "column is marked: who carries it out? (answer it, then remove it from "
+                                        "'questions')")
+
+
+@pytest.mark.parametrize("stored", [
+    "  - {id: Step_01.pelaksana, element: Step_01, field: pelaksana, text: 'Who carries step 1 out?'}\n",
+    # The text changed by hand: the stored message no longer says the same and is not used.
+    "  - {id: Step_01.pelaksana, text: 'Who carries step 1 out?', message: {template: 'Siapa %(n)s?', values: {n: 1}}}\n",
+    # A message that cannot be rebuilt.
+    "  - {id: Step_01.pelaksana, text: 'Who carries step 1 out?', message: {template: 'Siapa %(n)d?', values: {}}}\n",
+    # Messages that would build gigabytes are not even tried.
+    "  - {id: Step_01.pelaksana, text: 'Who carries step 1 out?', message: {template: '%(n)999999999s', values: {n: 1}}}\n",
+    "  - {id: Step_01.pelaksana, text: 'Who carries step 1 out?', message: {template: '"
+    + "%(n)s" * 100_000 + "', values: {n: " + "x" * 100_000 + "}}}\n",
+])
+def test_a_question_stored_without_its_message_shows_its_text_as_written(stored):
+    from process.sop_import.answering import questions_in
+    [question] = questions_in("questions:\n" + stored)
+    assert question["text"] == "Who carries step 1 out?" and not isinstance(question["text"], Text)
+    assert english(question["text"]) == "Who carries step 1 out?"
+
+
+def test_the_questions_speak_english():
+    rows = [["No", "Uraian Prosedur", "Kepala Seksi", "Tim Teknis", "Kelengkapan", "Waktu", "Output"],
+            ["1", "Menerima berkas", "", "", "", "", ""], ["2", "Memproses", "X", "X", "", "segera", ""],
+            ["3", "Apakah lengkap?", "", "X", "", "1 Hari", ""], ["4", "Menyerahkan", "", "X", "", "1 Hari", ""]]
+    asked = {q.id: english(q.text) for q in import_sop("c.csv", _csv(rows)).questions}
+    roles = ", ".join(LANE_ROLES)
+    assert asked == {
+        "Lane_Kepala_Seksi.peran": f"Pelaksana 'Kepala Seksi' is not one of the office's roles: which role does "
+                                   f"this lane stand for ({roles})?",
+        "Step_01.pelaksana": "In step 1 ('Menerima berkas') no Pelaksana column is marked: who carries it out?",
+        "Step_01.waktu": "In step 1 ('Menerima berkas') no Waktu is given: what is its standard time (e.g. "
+                         "'30 Menit', '1 Hari', '7 Hari Kerja')?",
+        "Step_02.pelaksana": "In step 2 ('Memproses') several Pelaksana columns are marked (Kepala Seksi, Tim Teknis): "
+                             "who carries it out?",
+        "Step_02.waktu": "In step 2 ('Memproses') the Waktu 'segera' cannot be read: what is its standard time (e.g. "
+                         "'30 Menit', '1 Hari', '7 Hari Kerja')?",
+        "Gateway_03.tidak": "Decision in step 3 ('Apakah lengkap?'): the table does not say where 'Tidak' goes. "
+                            "Which step follows (a step number, or 'selesai')?",
+    }
 
 
 def test_import_errors_name_the_file_and_row_in_either_language():
