@@ -126,7 +126,7 @@ def import_(source: str, out_dir: str, key: str | None, answers_path: str | None
         try:
             answers = user_yaml(Path(answers_path).read_text(encoding="utf-8"))
         except yaml.YAMLError as err:
-            click.echo(f"error: {answers_path}: malformed YAML: {' '.join(str(err).split())}", err=True)
+            click.echo(f"error: {answers_path}: YAML rusak: {' '.join(str(err).split())}", err=True)
             sys.exit(1)
     try:
         result = sop_import.import_sop(source, Path(source).read_bytes(), key=key, answers=answers)
@@ -138,16 +138,15 @@ def import_(source: str, out_dir: str, key: str | None, answers_path: str | None
     bpmn_path, yaml_path = out / f"{result.key}.bpmn", out / f"{result.key}.yaml"
     bpmn_path.write_text(result.bpmn_xml, encoding="utf-8")
     yaml_path.write_text(result.yaml_text, encoding="utf-8")
-    click.echo(f"wrote {bpmn_path} and {yaml_path}: {len(result.sop.steps)} steps, "
+    click.echo(f"{bpmn_path} dan {yaml_path} ditulis: {len(result.sop.steps)} langkah, "
                f"{len(result.sop.actors)} Pelaksana")
     if not result.questions:
-        click.echo("no open questions: check it with `alur validate`, then deploy it")
+        click.echo("tidak ada pertanyaan terbuka: periksa dengan `alur validate`, lalu deploy")
         return
-    click.echo(f"{len(result.questions)} open question(s), also listed under 'questions' in {yaml_path}:")
+    click.echo(f"{len(result.questions)} pertanyaan terbuka, juga tercantum di 'questions' dalam {yaml_path}:")
     for question in result.questions:
         click.echo(f"  {question.id}: {question.text}")
-    click.echo("answer them in the editor, or in a YAML file given to --answers "
-               "(e.g. Step_04: {pelaksana: Tim Teknis})")
+    click.echo("jawab di editor, atau dalam berkas YAML untuk --answers (mis. Step_04: {pelaksana: Tim Teknis})")
 
 
 @main.command()

@@ -21,8 +21,8 @@ def test_import_prints_questions_and_validate_names_them_until_answered(tmp_path
     out = tmp_path / "out"
     first = run(tmp_path, "import", str(SEED_TEXT), "--out", str(out), "--key", "monev_impor")
     assert first.returncode == 0, first.stderr
-    assert f"wrote {out / 'monev_impor.bpmn'} and {out / 'monev_impor.yaml'}: 15 steps, 4 Pelaksana" in first.stdout
-    assert "14 open question(s)" in first.stdout
+    assert f"{out / 'monev_impor.bpmn'} dan {out / 'monev_impor.yaml'} ditulis: 15 langkah, 4 Pelaksana" in first.stdout
+    assert "14 pertanyaan terbuka" in first.stdout
     assert "  Gateway_12.tidak: Keputusan pada langkah 12 ('Apakah hasil evaluasi" in first.stdout
     check = run(tmp_path, "validate", str(out / "monev_impor.bpmn"))
     assert check.returncode == 1
@@ -30,7 +30,7 @@ def test_import_prints_questions_and_validate_names_them_until_answered(tmp_path
 
     second = run(tmp_path, "import", str(SEED_TEXT), "--out", str(out), "--key", "monev_impor",
                  "--answers", str(SEED_ANSWERS))
-    assert second.returncode == 0 and "no open questions" in second.stdout, second.stdout + second.stderr
+    assert second.returncode == 0 and "tidak ada pertanyaan terbuka" in second.stdout, second.stdout + second.stderr
     assert run(tmp_path, "validate", str(out / "monev_impor.bpmn")).stdout.strip() == "ok: 1 berkas"
     assert run(tmp_path, "init").returncode == 0
     deployed = run(tmp_path, "deploy", str(out / "monev_impor.bpmn"))
@@ -48,3 +48,7 @@ def test_import_errors_are_one_line_naming_the_row_and_write_nothing(tmp_path):
     answers.write_text("Step_01: {pelaksana: Tim Entah}\n")
     bad = run(tmp_path, "import", str(SEED_TEXT), "--out", str(tmp_path / "out"), "--answers", str(answers))
     assert bad.returncode == 1 and "Step_01.pelaksana: 'Tim Entah' bukan salah satu Pelaksana dalam tabel" in bad.stderr
+    answers.write_text("Step_01: {pelaksana: [Tim\n")
+    bad = run(tmp_path, "import", str(SEED_TEXT), "--out", str(tmp_path / "out"), "--answers", str(answers))
+    assert bad.returncode == 1 and bad.stderr.startswith(f"error: {answers}: YAML rusak: ") and not bad.stdout
+    assert not (tmp_path / "out").exists()
