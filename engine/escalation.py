@@ -127,6 +127,20 @@ def oversees(rt, account, row: TaskRow) -> bool:
                for rule in _rules(rt, row))
 
 
+def supervising_roles(rt) -> frozenset[str]:
+    """The roles the escalation rules name at any level, for any lane: the supervisors, whom the
+    Pengawasan page is for. (Not the administrators alerted as the last resort: they mend
+    accounts, they do not oversee steps.)"""
+    return frozenset(rule.role for _, rule in rt.escalation.rules())
+
+
+def lanes_overseen_office_wide(rt, account) -> frozenset[str]:
+    """The lane scopes for which a rule names one of the account's roles `within: office`:
+    their late steps in every Bidang are the account's to oversee."""
+    return frozenset(scope for scope, rule in rt.escalation.rules()
+                     if rule.within == SCOPE_OFFICE and rule.role in account.role_names)
+
+
 def overseers(rt, session: Session, row: TaskRow) -> Text | str:
     """Who `oversees` the step, in words: "Kepala Bidang (Bidang Aplikasi Informatika) atau Kepala Dinas".
     The Bidang by its name, as staff know it, not its code."""

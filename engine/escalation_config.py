@@ -94,6 +94,14 @@ class EscalationConfig:
         """How long one alert's delivery may wait on the channels in use: their timeouts, added up."""
         return (self.smtp.timeout if self.smtp.enabled else 0.0) + (self.webhook.timeout if self.webhook.url else 0.0)
 
+    def rules(self) -> tuple[tuple[str, Recipient], ...]:
+        """Every (lane scope, rule) of every level, each once."""
+        found: list[tuple[str, Recipient]] = []
+        for level in LEVELS:
+            for scope in SCOPES:
+                found += [(scope, rule) for rule in self.recipients(level, scope) if (scope, rule) not in found]
+        return tuple(found)
+
     @classmethod
     def from_yaml(cls, text: str) -> "EscalationConfig":
         try:

@@ -15,7 +15,6 @@ ROLE_NAMES = {
 
 def role_name(role: str) -> Text | str:
     return ROLE_NAMES.get(role, role)
-SUPERVISOR_ROLES = ("kepala", "kadis")
 OFFICE_WIDE_ROLES = ("sekretaris", "kadis", "pemilik_proses", "admin")
 
 
@@ -41,10 +40,6 @@ def may_take(account: User, row: TaskRow) -> bool:
 def not_in_lane(login: str, row: TaskRow) -> Text:
     """Why `login` may not take the task (see may_take): said the same wherever it is refused."""
     return Text("%(login)s bukan anggota %(lane)s untuk tugas ini", login=login, lane=role_name(row.lane_role))
-
-
-def is_supervisor(account: User) -> bool:
-    return bool(account.role_names & set(SUPERVISOR_ROLES))
 
 
 def is_admin(account: User) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, or_, select
 
 from engine import documents, escalation
 from engine.db import Bidang, DefinitionVersion, Document, Instance, TaskDraft, TaskRow
@@ -16,7 +16,7 @@ from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.permissions import may_see_instance, may_start, may_take, not_in_lane, sees_all_bidang
 from engine.runtime import Runtime
 from engine.services import iso, show, task_dict, user
-from process.definition import Step
+from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Step
 from process.messages import Text
 
 
@@ -227,10 +227,18 @@ def overdue_steps(rt: Runtime, login: str) -> dict[str, Any]:
         account = user(session, login)
         query = select(TaskRow, Instance.title).join(Instance, Instance.id == TaskRow.instance_id) \
             .where(TaskRow.state == "open", TaskRow.overdue.is_(True)).order_by(TaskRow.due_at)
-        if "kadis" not in account.role_names:
-            query = query.where(TaskRow.instance_bidang == account.bidang_code)
-        # A Kepala Bidang sees the Sekretaris's late steps of the Bidang's activities too, but
-        # may not reassign them: that is the Kepala Dinas's (see escalation.oversees).
+        # The lanes a rule gives the viewer office-wide, in every Bidang; the rest of the lanes in
+        # their own Bidang's activities. So a Kepala Bidang sees the Sekretaris's late steps of the
+        # Bidang's activities too, but may not reassign them: that is the Kepala Dinas's (see
+        # escalation.oversees).
+        wide = escalation.lanes_overseen_office_wide(rt, account)
+        if wide != {SCOPE_BIDANG, SCOPE_OFFICE}:
+            seen = [TaskRow.instance_bidang == account.bidang_code]
+            if SCOPE_BIDANG in wide:
+                seen.append(TaskRow.bidang_code.is_not(None))
+            if SCOPE_OFFICE in wide:
+                seen.append(TaskRow.bidang_code.is_(None))
+            query = query.where(or_(*seen))
         rows = []
         for row, title in session.execute(query):
             may = escalation.oversees(rt, account, row)

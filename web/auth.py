@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
-from engine import accounts
+from engine import accounts, escalation
 from engine.db import MAX_INTEGER
 from engine.errors import NotFound
 from web import i18n, runtime
@@ -30,14 +30,28 @@ class Principal(UserMixin):
     def has(self, *roles: str) -> bool:
         return bool(self.roles & set(roles))
 
+    @property
+    def supervises(self) -> bool:
+        """Whether the escalation rules name one of the user's roles: the Pengawasan page is theirs."""
+        return self.has(*escalation.supervising_roles(runtime()))
+
 
 def require_roles(*roles: str):
     """403 unless the user holds one of the roles: checked on the server, not by hiding buttons."""
+    return _require(lambda: current_user.has(*roles))
+
+
+def require_supervisor(view):
+    """403 unless the escalation rules (escalation.yaml) name one of the user's roles at some level."""
+    return _require(lambda: current_user.supervises)(view)
+
+
+def _require(allowed):
     def decorator(view):
         @wraps(view)
         @login_required
         def wrapper(*args, **kwargs):
-            if not current_user.has(*roles):
+            if not allowed():
                 abort(403, _("Anda tidak berwenang membuka halaman ini."))
             return view(*args, **kwargs)
         return wrapper

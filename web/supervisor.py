@@ -1,4 +1,6 @@
-"""The supervisor's page: open alerts with acknowledge, and overdue steps by Bidang and step."""
+"""The supervisor's page: open alerts with acknowledge, and overdue steps by Bidang and step.
+
+For the roles escalation.yaml names at some level (engine.escalation.supervising_roles)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -7,13 +9,13 @@ from flask_login import current_user
 
 from engine import alerts, queries, worklist
 from web import runtime
-from web.auth import require_roles
+from web.auth import require_supervisor
 
 bp = Blueprint("supervisor", __name__)
 
 
 @bp.get("/pengawasan")
-@require_roles("kepala", "kadis")
+@require_supervisor
 def index():
     overdue = queries.overdue_steps(runtime(), current_user.login)
     offered = worklist.candidates(runtime(), [row["id"] for row in overdue["rows"] if row["may_reassign"]])
@@ -24,7 +26,7 @@ def index():
 
 
 @bp.post("/pengawasan/tugas/<task_id>/alihkan")
-@require_roles("kepala", "kadis")
+@require_supervisor
 def reassign(task_id):
     worklist.reassign(runtime(), task_id, current_user.login, request.form.get("assignee", ""))
     flash(_("Tugas dialihkan."), "success")
@@ -32,7 +34,7 @@ def reassign(task_id):
 
 
 @bp.post("/pengawasan/peringatan/<int:alert_id>/baca")
-@require_roles("kepala", "kadis")
+@require_supervisor
 def acknowledge(alert_id):
     alerts.acknowledge(runtime(), alert_id, current_user.login)
     flash(_("Peringatan ditandai sudah dibaca."), "success")

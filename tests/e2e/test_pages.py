@@ -5,6 +5,7 @@ rendered, as a real browser would; one test proves a POST without it fails.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from datetime import datetime, timedelta
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-from engine import accounts, services, worklist
+from engine import accounts, alerts, bootstrap, services, worklist
 from engine.bootstrap import DEMO_PASSWORD
 from engine.db import Document, Event, Instance, TaskDraft, TaskRow, User
 from engine.runtime import Runtime
@@ -1022,6 +1023,71 @@ def test_pengawasan_offers_a_kepala_bidang_no_reassigning_of_a_late_sekretaris_s
     assert "hanya Kepala Dinas yang dapat mengalihkannya" in rows and 'name="assignee"' not in rows
     rows = section(text(browser("kadis").get("/pengawasan")), "overdue-steps")
     assert 'name="assignee"' in rows and "yang dapat mengalihkannya" not in rows
+
+
+# An office whose Sekretaris is told of every late step of the Bidang's lanes, beside the Kepala Bidang.
+SEKRETARIS_OVERSEES = """
+levels:
+  1:
+    bidang:
+      - {role: kepala, within: bidang}
+      - {role: sekretaris, within: office}
+"""
+
+
+def test_pengawasan_admits_the_roles_escalation_yaml_names(settings, clock, tmp_path):
+    """The alerts go to whom escalation.yaml names: the page, its forms and its link are theirs too."""
+    path = tmp_path / "escalation.yaml"
+    path.write_text(SEKRETARIS_OVERSEES, encoding="utf-8")
+    rt = Runtime(dataclasses.replace(settings, escalation_file=path), clock=clock)
+    try:
+        bootstrap.init(rt, demo=True)
+        app = create_app(runtime=rt, testing=True)
+        instance_id = start(rt, title="Terlambat di Aptika")
+        task_id = task_of(rt, instance_id)["id"]
+        clock.set(datetime.fromisoformat(task_of(rt, instance_id)["due_at"]) + timedelta(minutes=1))
+        assert Scheduler(rt, deliver=False).run_pass().fired == 1
+        [alert] = alerts.alerts(rt, "sekretaris", unacknowledged=True)
+
+        sekretaris = Browser(app)
+        sekretaris.sign_in("sekretaris")
+        assert 'href="/pengawasan"' in text(sekretaris.get("/"))
+        response = sekretaris.get("/pengawasan")
+        assert response.status_code == 200
+        html = text(response)
+        assert f'data-alert="{alert["id"]}"' in section(html, "alerts", "overdue")
+        rows = section(html, "overdue-steps")
+        assert "Terlambat di Aptika" in rows and 'name="assignee"' in rows  # of an office-wide rule: any Bidang
+        response = sekretaris.post(f"/pengawasan/peringatan/{alert['id']}/baca")
+        assert response.status_code == 302
+        assert alerts.alerts(rt, "sekretaris", unacknowledged=True) == []
+        sekretaris.get("/pengawasan")
+        assert sekretaris.post(f"/pengawasan/tugas/{task_id}/alihkan",
+                               {"assignee": "aptika.implementasi"}).status_code == 302
+        assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi"
+
+        for login in ("kepala.aptika", "kadis"):  # still named (level 1, and level 2's defaults)
+            shown = Browser(app)
+            shown.sign_in(login)
+            assert "Terlambat di Aptika" in section(text(shown.get("/pengawasan")), "overdue-steps"), login
+        other = Browser(app)
+        other.sign_in("kepala.ikp")  # a Bidang rule: their own Bidang only
+        assert "Terlambat di Aptika" not in section(text(other.get("/pengawasan")), "overdue-steps")
+        for login in ("aptika.teknis", "pemilik.proses", "admin"):  # named nowhere
+            nobody = Browser(app)
+            nobody.sign_in(login)
+            assert 'href="/pengawasan"' not in text(nobody.get("/")), login
+            assert nobody.get("/pengawasan").status_code == 403, login
+            assert nobody.post(f"/pengawasan/peringatan/{alert['id']}/baca").status_code == 403, login
+    finally:
+        rt.dispose()
+
+
+def test_pengawasan_refuses_a_sekretaris_the_shipped_rules_do_not_name(rt, browser):
+    sekretaris = browser("sekretaris")
+    assert 'href="/pengawasan"' not in text(sekretaris.get("/"))
+    assert sekretaris.get("/pengawasan").status_code == 403
+    assert 'href="/pengawasan"' in text(browser("kepala.aptika").get("/"))
 
 
 def test_pages_name_the_bidang_not_its_code(rt, browser):

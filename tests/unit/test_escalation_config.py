@@ -24,6 +24,18 @@ def test_supervisors_by_lane_scope_and_level():
     assert config.second_level_factor == 1.0
 
 
+def test_the_supervising_roles_are_every_role_a_level_names():
+    """The Pengawasan page is for them (engine.escalation.supervising_roles)."""
+    assert {rule.role for _, rule in EscalationConfig().rules()} == {"kepala", "kadis"}
+    config = EscalationConfig.from_yaml("""
+levels:
+  1: {office: [{role: sekretaris, within: office}]}
+  2: {bidang: [{role: pengawas_mutu, within: bidang}], office: []}
+""")
+    assert config.rules() == (("bidang", Recipient("kepala", "bidang")), ("office", Recipient("sekretaris", "office")),
+                              ("bidang", Recipient("pengawas_mutu", "bidang")))
+
+
 def test_an_office_can_change_recipients_and_the_delay():
     config = EscalationConfig.from_yaml("""
 levels:
