@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, or_, select, union_all
+from sqlalchemy import and_, func, or_, select, union_all
 
 from engine import accounts, escalation
-from engine.db import MAX_INTEGER, Instance, SavedFilter, TaskRow, User
+from engine.db import MAX_INTEGER, Bidang, Instance, SavedFilter, TaskRow, User
 from engine.errors import Forbidden, InvalidData, NotFound
 from engine.events import log
 from engine.permissions import may_take, not_in_lane
@@ -14,13 +14,18 @@ from engine.runtime import Runtime
 from engine.services import open_task, task_dict, user
 from process.messages import Text
 
+# The Bidang by the name the page shows (its code if the Bidang row were missing).
+_BIDANG_NAME = func.coalesce(Bidang.name, TaskRow.instance_bidang)
 SORTS = {
     "due": (TaskRow.due_at.asc(), TaskRow.id),
     "-due": (TaskRow.due_at.desc(), TaskRow.id),
     "step": (TaskRow.step, TaskRow.due_at),
-    "bidang": (TaskRow.instance_bidang, TaskRow.due_at),
+    "bidang": (_BIDANG_NAME.asc(), TaskRow.instance_bidang.asc(), TaskRow.due_at),
+    "-bidang": (_BIDANG_NAME.desc(), TaskRow.instance_bidang.desc(), TaskRow.due_at),
     "created": (TaskRow.created_at, TaskRow.id),
 }
+# Sorts that read the Bidang's name: only they join the Bidang (one row each, by its key).
+BY_BIDANG_NAME = ("bidang", "-bidang")
 FILTER_KEYS = ("bidang", "step", "overdue", "sort")
 
 
@@ -70,7 +75,10 @@ def _tasks(rt: Runtime, session, account, instance_id: int | None,
         query = query.where(TaskRow.step == filters["step"])
     if "overdue" in filters:
         query = query.where(TaskRow.overdue.is_(filters["overdue"]))
-    rows = session.execute(query.order_by(*SORTS[filters.get("sort", "due")])).all()
+    sort = filters.get("sort", "due")
+    if sort in BY_BIDANG_NAME:
+        query = query.outerjoin(Bidang, Bidang.code == TaskRow.instance_bidang)
+    rows = session.execute(query.order_by(*SORTS[sort])).all()
     result = []
     forms: dict[tuple[int, int], dict] = {}  # one JSON Schema per version and step, not one per row
     for row, title in rows:

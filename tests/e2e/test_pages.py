@@ -350,6 +350,19 @@ def test_worklist_filters_and_sorting(rt, browser):
     assert b.get("/?step=dua").status_code == 422
 
 
+def test_the_worklist_sorts_the_bidang_column_by_the_names_it_shows(rt, browser):
+    """By code, aptika < ikp; by the names on the page, "Bidang Informasi ..." < "Bidang Layanan ..."."""
+    aptika = task_of(rt, walk_to_secretary(rt, "aptika", "Kegiatan aptika"))["id"]
+    ikp = task_of(rt, walk_to_secretary(rt, "ikp", "Kegiatan ikp"))["id"]
+    accounts.save_bidang(rt, "admin", "aptika", "Bidang Layanan Aplikasi")
+    b = browser("sekretaris")
+    html = text(b.get("/?sort=bidang"))
+    assert team(html) == [ikp, aptika]
+    assert 'href="?sort=-bidang"' in html  # the column's link turns the order round
+    assert team(text(b.get("/?sort=-bidang"))) == [aptika, ikp]
+    assert [t["id"] for t in worklist.tasks(rt, "sekretaris", filters={"sort": "bidang"})] == [ikp, aptika]
+
+
 def test_saved_filters_are_shared_with_colleagues_and_only_the_owner_deletes(rt, browser):
     owner = browser("aptika.implementasi")
     owner.get("/")
