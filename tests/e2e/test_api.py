@@ -460,8 +460,13 @@ def test_start_instance(rt, as_user):
     assert info["history"][0]["kind"] == "started" and info["history"][0]["actor"] == "aptika.implementasi"
     assert info["markers"]["current"]
 
-    error(api.post("/instances", json={"definition": KEY, "bidang": "ikp", "title": "Bukan bidang saya"}),
-          403, "forbidden")
+    body = error(api.post("/instances", json={"definition": KEY, "bidang": "ikp", "title": "Bukan bidang saya"}),
+                 403, "forbidden")  # the Bidang by its name, not its code
+    assert body["message"] == ("aptika.implementasi tidak boleh memulai kegiatan untuk "
+                               "Bidang Informasi dan Komunikasi Publik")
+    body = error(api.post("/instances", json={"definition": KEY, "bidang": "tidak-ada", "title": "X"}),
+                 403, "forbidden")  # no such Bidang: its code, as sent
+    assert body["message"] == "aptika.implementasi tidak boleh memulai kegiatan untuk tidak-ada"
     error(as_user("kepala.aptika").post("/instances", json={"definition": KEY, "bidang": "aptika", "title": "X"}),
           403, "forbidden")
     # A definition never deployed is a mistake in the body, named by its field, as an unknown Bidang is (below).

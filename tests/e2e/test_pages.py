@@ -1000,6 +1000,21 @@ def test_engine_refusals_on_other_pages_speak_english_too(rt, browser):
     assert response.status_code == 403 and "the monitoring of your own division only" in text(response)
 
 
+def test_starting_for_another_bidang_is_refused_naming_the_bidang_not_its_code(rt, browser):
+    staff = browser("aptika.implementasi")
+    staff.get("/kegiatan/baru")
+    sent = {"definition": KEY, "bidang": "statistik-persandian", "title": "Bukan bidang saya"}
+    response = staff.post("/kegiatan/baru", sent)
+    assert response.status_code == 403
+    html = text(response)
+    assert "tidak boleh memulai kegiatan untuk Bidang Statistik dan Persandian" in html
+    assert "statistik-persandian" not in html
+    staff.post("/bahasa", {"language": "en"}, headers={"Referer": "/kegiatan/baru"})
+    html = text(staff.post("/kegiatan/baru", sent))
+    assert "may not start activities for Bidang Statistik dan Persandian" in html
+    assert "statistik-persandian" not in html
+
+
 def test_a_kepala_of_another_bidang_is_told_whose_task_it_is_to_reassign(rt, browser):
     """A Kepala Bidang refused for another Bidang's task must not read "only a Kepala Bidang may"."""
     instance_id, task_id, _ = claimed_step_one(rt, browser)
