@@ -163,6 +163,15 @@ def _versions(session: Session, key: str | None) -> list[DefinitionVersion]:
     return versions
 
 
+def sop_choices(session: Session) -> list[dict[str, str]]:
+    """Every deployed SOP by key, named as its newest version names it: what the filters offer."""
+    names: dict[str, str] = {}
+    for key, name in session.execute(select(DefinitionVersion.key, DefinitionVersion.name)
+                                     .order_by(DefinitionVersion.key, DefinitionVersion.version)):
+        names[key] = name
+    return [{"key": key, "name": name} for key, name in names.items()]
+
+
 def bidang_names(session: Session) -> dict[str, str]:
     return {b.code: b.name for b in session.scalars(select(Bidang).order_by(Bidang.code))}
 
@@ -275,6 +284,7 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
     with rt.uow() as session:
         scope, account = _scope(rt, session, login, start, end, bidang, key)
         names = bidang_names(session)
+        sops = sop_choices(session)
         where = scope.instance_filter()
         overdue_now = or_(TaskRow.overdue.is_(True), TaskRow.due_at < now)
 
@@ -417,7 +427,7 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
         "bidang": scope.bidang, "now": iso(now),
         "bidang_choices": [{"code": c, "name": n} for c, n in names.items()
                            if account.role_names & set(OFFICE_WIDE) or c == account.bidang_code],
-        "sop": {"key": scope.key, "name": definition.name},
+        "sop": {"key": scope.key, "name": definition.name}, "sop_choices": sops,
         "by_bidang": [by_bidang[c] for c in sorted(by_bidang)],
         "totals": {k: sum(r[k] for r in by_bidang.values())
                    for k in ("total", "running", "completed", "other", "overdue")},

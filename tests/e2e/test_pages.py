@@ -1332,3 +1332,37 @@ def test_numbers_past_the_database_range_in_the_worklist_filter_and_migration_fo
     for form in ({"instance": "99999999999999999999"}, {"instance": "1", "target": "99999999999999999999"},
                  {"target": "99999999999999999999"}):
         assert owner.post(f"/editor/{KEY}/migrasi", form).status_code == 404, form
+
+
+def test_with_a_second_sop_deployed_the_monitoring_pages_let_the_reader_choose_which(rt, browser):
+    """The figures cover one SOP, by default the first key in alphabetical order. Importing an SOP whose key
+    sorts first made the dashboard, the report and the form show its (empty) figures, with no way back to the
+    office's SOP but typing ?sop= into the address: the filters now offer every deployed SOP."""
+    import yaml
+
+    from process.loader import load
+    from process.sop_import import import_sop
+    from tests.integration.sop import SEED_ANSWERS, SEED_TEXT
+
+    def filters(page: str, form: str) -> str:
+        start_at = page.index(f'id="{form}"')
+        return page[start_at:page.index("</form>", start_at)]
+
+    start(rt)
+    imported = import_sop(SEED_TEXT.name, SEED_TEXT.read_bytes(), key="layanan_aduan",
+                          answers=yaml.safe_load(SEED_ANSWERS.read_text(encoding="utf-8")))
+    services.deploy(rt, load(imported.bpmn_xml, imported.yaml_text), "import")
+    kadis = browser("kadis")
+
+    page = text(kadis.get("/monitoring"))
+    choice = filters(page, "monitoring-filter")
+    assert '<select name="sop">' in choice
+    assert 'value="layanan_aduan" selected' in choice and f'value="{KEY}" >' in choice
+    assert 'data-bidang="aptika"' not in section(page, "table-bidang-state", "peta-panas")
+
+    page = text(kadis.get(f"/monitoring?sop={KEY}"))
+    assert f'value="{KEY}" selected' in filters(page, "monitoring-filter")
+    assert 'data-bidang="aptika"' in section(page, "table-bidang-state", "peta-panas")  # the office's activity
+    assert f"sop={KEY}" in filters(page, "monitoring-filter").split('id="report-links"')[1]
+    for url, form in (("/monitoring/laporan", "report-filter"), ("/monitoring/formulir-sop", "sop-form-filter")):
+        assert f'value="{KEY}" selected' in filters(text(kadis.get(f"{url}?sop={KEY}")), form), url
