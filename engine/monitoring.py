@@ -241,6 +241,15 @@ def rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+def shown_rate(value: float) -> float:
+    """A rate to be written to a tenth of a percent: kept off 0% and 100% unless it is exactly that."""
+    if 0 < value < 0.001:
+        return 0.001
+    if 0.999 < value < 1:
+        return 0.999
+    return value
+
+
 def heat_level(median_minutes: float | None, standard_minutes: float | None) -> str:
     if median_minutes is None or not standard_minutes:
         return "none"

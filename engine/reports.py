@@ -256,7 +256,7 @@ def percent_text(rate: float | None) -> str:
     """A rate as the form's notes write it: "83,3%" (Indonesian decimal comma)."""
     if rate is None:
         return "—"
-    text = f"{rate * 100:.1f}".replace(".", ",")
+    text = f"{monitoring.shown_rate(rate) * 100:.1f}".replace(".", ",")
     return (text[:-2] if text.endswith(",0") else text) + "%"
 
 

@@ -24,7 +24,12 @@ EVENT_LABELS.setdefault("unarchived", lambda: _("dikeluarkan dari arsip"))
 
 
 def percent(value) -> str:
-    return "—" if value is None else format_percent(value)
+    """A rate as a percentage to a tenth ("99,5%" on an Indonesian page, "99.5%" on an English one).
+
+    Whole percents made 199 steps on time out of 200 read "100%": a rate that
+    is not all (or nothing) never reads as 100% (or 0%).
+    """
+    return "—" if value is None else format_percent(monitoring.shown_rate(value), "#,##0.#%")
 
 
 def work_time(minutes) -> str:
@@ -105,7 +110,7 @@ def index():
 
 
 def _pct(value):
-    return None if value is None else round(value * 100, 1)
+    return None if value is None else round(monitoring.shown_rate(value) * 100, 1)
 
 
 @bp.get("/monitoring/diagram.bpmn")

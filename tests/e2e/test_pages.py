@@ -1366,3 +1366,22 @@ def test_with_a_second_sop_deployed_the_monitoring_pages_let_the_reader_choose_w
     assert f"sop={KEY}" in filters(page, "monitoring-filter").split('id="report-links"')[1]
     for url, form in (("/monitoring/laporan", "report-filter"), ("/monitoring/formulir-sop", "sop-form-filter")):
         assert f'value="{KEY}" selected' in filters(text(kadis.get(f"{url}?sop={KEY}")), form), url
+
+
+def test_an_on_time_rate_is_written_to_a_tenth_and_never_rounded_to_all_or_nothing(app):
+    """Whole percents wrote 199 steps on time out of 200 as "100%" on the dashboard and the report, and 1 of
+    300 as "0%"; the SOP form's notes wrote the same rates to a tenth."""
+    from flask_babel import force_locale
+
+    from engine.reports import percent_text
+    from web.monitoring import _pct, percent
+
+    with app.test_request_context():
+        with force_locale("id"):
+            assert [percent(r) for r in (199 / 200, 1 / 300, 2 / 3, 0.5, 1.0, 0.0, None)] == \
+                ["99,5%", "0,3%", "66,7%", "50%", "100%", "0%", "—"]
+            assert (percent(1999 / 2000), percent(1 / 3000)) == ("99,9%", "0,1%")  # not 100% and 0%
+        with force_locale("en"):
+            assert (percent(2 / 3), percent(1999 / 2000)) == ("66.7%", "99.9%")
+    assert (percent_text(1999 / 2000), percent_text(1 / 3000), percent_text(2 / 3)) == ("99,9%", "0,1%", "66,7%")
+    assert (_pct(1999 / 2000), _pct(1.0), _pct(None)) == (99.9, 100.0, None)

@@ -68,6 +68,11 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def shown(rate: float | None) -> str:
+    """A rate as the papers write it: to a tenth, never rounded to 100% or 0% (web.monitoring.percent)."""
+    return "—" if rate is None else format_percent(monitoring.shown_rate(rate), "#,##0.#%", locale="id")
+
+
 def pdf_text(data: bytes) -> str:
     return flat(" ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages))
 
@@ -179,11 +184,11 @@ def test_the_report_pdf_carries_the_figures_problems_and_conclusions(office, cli
         assert expected in text, expected
     # Every step's row: number, name, completions, on time, and the on-time rate monitoring computed.
     for s in figures["steps"]:
-        rate = "—" if s["on_time_rate"] is None else format_percent(s["on_time_rate"], locale="id")
+        rate = shown(s["on_time_rate"])
         row = f"{s['step']} {flat(s['name'])} {s['done']} {s['on_time']} {rate}"
         assert row in text, row
     for b in figures["bidang_on_time"]:
-        rate = "—" if b["on_time_rate"] is None else format_percent(b["on_time_rate"], locale="id")
+        rate = shown(b["on_time_rate"])
         assert f"{b['name']} {b['done']} {b['on_time']} {rate}" in text
     # The problems (step 12) with their analysis and solution (step 13).
     for p in figures["problems"]:
