@@ -18,6 +18,7 @@ from engine.bootstrap import DEMO_PASSWORD
 from engine.db import Document, Event, Instance, TaskDraft, TaskRow, User
 from engine.runtime import Runtime
 from engine.scheduler import Scheduler
+from tests.conftest import MONDAY_MORNING
 from tests.integration.sop import STEP_DATA, do_step
 from tests.integration.test_definitions import deploy_v2, gateway_without_a_path
 from web import create_app
@@ -1385,3 +1386,24 @@ def test_an_on_time_rate_is_written_to_a_tenth_and_never_rounded_to_all_or_nothi
             assert (percent(2 / 3), percent(1999 / 2000)) == ("66.7%", "99.9%")
     assert (percent_text(1999 / 2000), percent_text(1 / 3000), percent_text(2 / 3)) == ("99,9%", "0,1%", "66,7%")
     assert (_pct(1999 / 2000), _pct(1.0), _pct(None)) == (99.9, 100.0, None)
+
+
+def test_a_step_late_only_after_working_hours_is_not_late_by_0_minutes(rt, clock, browser):
+    """The longest cases give lateness in working time. A step due at the end of the working day and done
+    after it was late by no working time at all, and its badge read "terlambat 0 menit"."""
+    instance_id = start(rt)
+    for step in (1, 2):
+        do_step(rt, instance_id, step)
+    nine = MONDAY_MORNING                                          # Monday 2 March 2026, 09:00 WIB
+    clock.set(nine + timedelta(hours=5, minutes=30))               # 14:30; Ramadan hours end at 15:00
+    do_step(rt, instance_id, 3)                                    # step 4 is due at 15:00
+    clock.set(nine + timedelta(hours=6, minutes=10))
+    do_step(rt, instance_id, 4)
+    clock.set(nine + timedelta(days=1))
+    do_step(rt, instance_id, 5, {"terverifikasi": True})           # 30 working minutes late (08:00-08:30)
+
+    page = text(browser("kadis").get("/monitoring"))
+    cases = section(page, "terlama", "verifikasi")
+    step_4 = cases[cases.index("<b>4</b>"):cases.index("<b>5</b>")]
+    assert "0 menit</span>" not in step_4 and '<span class="badge late">Terlambat</span>' in step_4
+    assert '<span class="badge late">terlambat 30 menit</span>' in cases[cases.index("<b>5</b>"):]
