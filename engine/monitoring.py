@@ -423,8 +423,11 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
         bidang_on_time.append({"bidang": code, "name": names.get(code, code), "done": d, "with_due": w,
                                "on_time": o, "on_time_rate": rate(o, w)})
 
+    # The period's activities are followed to their end: a month after the period in which some of
+    # their steps were finished is shown too, so the trend adds up to the step table.
+    last = max([scope.end.strftime("%Y-%m"), *trend])
     months = []
-    for month in _months(scope.start, scope.end):
+    for month in _months(scope.start, date(int(last[:4]), int(last[5:]), 1)):
         done, with_due, on_time, began, finished = trend.get(month, [0, 0, 0, 0, 0])
         months.append({"month": month, "done": done, "with_due": with_due, "on_time": on_time,
                        "on_time_rate": rate(on_time, with_due), "started": began, "completed": finished})
