@@ -760,9 +760,11 @@ ARCHIVED_CHOICES = ("tidak", "ya", "semua")  # hide archived (default), only arc
 def search(rt: Runtime, login: str, *, bidang: str | None = None, period: str | None = None,
            title: str | None = None, state: str | None = None, step: int | None = None,
            performer: str | None = None, overdue: bool | None = None, archived: str = "tidak",
-           start: date | None = None, end: date | None = None,
+           start: date | None = None, end: date | None = None, sop: str | None = None,
            page: int = 1, per_page: int = 25) -> dict[str, Any]:
-    """Instances the viewer may see, filtered, newest first, one page at a time."""
+    """Instances the viewer may see, filtered, newest first, one page at a time.
+
+    `sop` is a definition's key (any of its versions); a step number means that SOP's step."""
     if archived not in ARCHIVED_CHOICES:
         raise InvalidData(Text("pilihan arsip tidak dikenal"), {"arsip": Text("tidak dikenal")})
     if state and state not in SEARCH_STATES:
@@ -794,6 +796,9 @@ def search(rt: Runtime, login: str, *, bidang: str | None = None, period: str | 
             clauses.append(Instance.archived_at.is_(None))
         elif archived == "ya":
             clauses.append(Instance.archived_at.is_not(None))
+        if sop:
+            clauses.append(Instance.definition_version_id.in_(
+                select(DefinitionVersion.id).where(DefinitionVersion.key == sop)))
         if step is not None:
             clauses.append(Instance.id.in_(select(TaskRow.instance_id).where(TaskRow.state == "open",
                                                                              TaskRow.step == step)))
@@ -856,6 +861,12 @@ def _set_archived(rt: Runtime, instance_id: int, login: str, archived: bool) -> 
         instance.archived_at = now if archived else None
         log(session, instance.id, now, "archived" if archived else "unarchived", login)
         session.commit()
+
+
+def deployed_sops(rt: Runtime) -> list[dict[str, str]]:
+    """Every deployed SOP by key and name, for filter forms."""
+    with rt.uow() as session:
+        return sop_choices(session)
 
 
 def step_choices(rt: Runtime, key: str | None = None) -> list[dict[str, Any]]:

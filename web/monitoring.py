@@ -156,7 +156,7 @@ def search():
         "title": args.get("judul") or None, "state": args.get("status") or None,
         "step": whole_number(step), "performer": args.get("pelaksana", "").strip() or None,
         "overdue": overdue, "archived": args.get("arsip") or "tidak",
-        "start": _date("dari"), "end": _date("sampai"),
+        "start": _date("dari"), "end": _date("sampai"), "sop": args.get("sop") or None,
     }
     page = args.get("halaman", "1")
     result = monitoring.search(runtime(), current_user.login, **filters,
@@ -164,8 +164,12 @@ def search():
     bidang = accounts.list_bidang(runtime())
     if not current_user.has("sekretaris", "kadis", "pemilik_proses", "admin"):
         bidang = [b for b in bidang if b["code"] == current_user.bidang]
-    return render_template("search.html", result=result, args=args, bidang=bidang,
-                           steps=monitoring.step_choices(runtime()))
+    # Step numbers belong to an SOP: the steps offered are the chosen SOP's (the only one's, when one is
+    # deployed); with several deployed and none chosen, there is no step to choose.
+    sops = monitoring.deployed_sops(runtime())
+    chosen = filters["sop"] or (sops[0]["key"] if len(sops) == 1 else None)
+    steps = monitoring.step_choices(runtime(), chosen) if chosen else []
+    return render_template("search.html", result=result, args=args, bidang=bidang, sops=sops, steps=steps)
 
 
 @bp.post("/kegiatan/<int:instance_id>/arsip")

@@ -1369,6 +1369,43 @@ def test_with_a_second_sop_deployed_the_monitoring_pages_let_the_reader_choose_w
         assert f'value="{KEY}" selected' in filters(text(kadis.get(f"{url}?sop={KEY}")), form), url
 
 
+def test_the_archive_search_offers_the_steps_of_the_sop_chosen(rt, browser):
+    """A step number is one SOP's step. The search listed the first SOP's steps whatever was deployed, and
+    its step filter matched that number in every SOP; with several SOPs it now offers an SOP, and the
+    steps of the one chosen."""
+    import yaml
+
+    from process.loader import load
+    from process.sop_import import import_sop
+    from tests.integration.sop import SEED_ANSWERS, SEED_TEXT
+
+    def form(page: str) -> str:
+        return page[page.index('id="search-form"'):page.index("</form>", page.index('id="search-form"'))]
+
+    ours = start(rt)
+    kadis = browser("kadis")
+    alone = form(text(kadis.get("/kegiatan/cari")))
+    assert '<select name="sop">' not in alone and 'value="1" ' in alone  # one SOP: its steps, no choice
+
+    imported = import_sop(SEED_TEXT.name, SEED_TEXT.read_bytes(), key="layanan_aduan",
+                          answers=yaml.safe_load(SEED_ANSWERS.read_text(encoding="utf-8")))
+    services.deploy(rt, load(imported.bpmn_xml, imported.yaml_text), "import")
+    theirs = services.start(rt, "layanan_aduan", "aptika", "Aduan warga", "sekretaris")
+
+    several = form(text(kadis.get("/kegiatan/cari")))
+    assert '<select name="sop">' in several
+    assert re.search(r'<select name="langkah" disabled', several)  # which SOP's step 1? none offered yet
+
+    def ids(query: str) -> list[int]:
+        return [int(i) for i in re.findall(r'class="result" data-id="(\d+)"', text(kadis.get(f"/kegiatan/cari?{query}")))]
+    assert ids("") == [theirs, ours]
+    page = text(kadis.get(f"/kegiatan/cari?sop={KEY}&langkah=1"))
+    assert f'value="{KEY}" selected' in form(page) and 'value="1" selected' in form(page)
+    assert ids(f"sop={KEY}&langkah=1") == [ours]
+    assert ids("sop=layanan_aduan&langkah=1") == [theirs]
+    assert ids("sop=layanan_aduan") == [theirs]
+
+
 def test_an_on_time_rate_is_written_to_a_tenth_and_never_rounded_to_all_or_nothing(app):
     """Whole percents wrote 199 steps on time out of 200 as "100%" on the dashboard and the report, and 1 of
     300 as "0%"; the SOP form's notes wrote the same rates to a tenth."""
