@@ -20,6 +20,7 @@ from process.expressions import ExpressionError, check, names_used
 from process.forms import FIELD_TYPES, Form, FormField
 from process.gateways import gateway_warnings
 from process.messages import Text, text_from_json
+from process.sop_document import MAX_LANES
 from process.mutu_baku import MutuBaku, MutuBakuError
 
 LANE_ROLES = ("administrasi", "teknis", "implementasi", "sekretaris")
@@ -189,6 +190,9 @@ class _Loader:
         config = self._read_yaml()
         counting = self._counting(config.get("counting"), "counting", {})
         lanes = self._lanes(graph)
+        if len(lanes) > MAX_LANES:  # runs, but its official document cannot be printed whole
+            self.bpmn_warning("-", Text("%(n)d lane: tabel dokumen SOP hanya muat %(max)d lane pada A4 mendatar, "
+                                        "sehingga PDF-nya terpotong", n=len(lanes), max=MAX_LANES))
         self._check_elements(graph)
         self._check_flows(graph)
         self._check_reachability(graph)

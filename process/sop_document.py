@@ -41,6 +41,11 @@ PAGE_WIDTH = 277.0
 NO_WIDTH, KELENGKAPAN_WIDTH, WAKTU_WIDTH, OUTPUT_WIDTH, KETERANGAN_WIDTH = 8.0, 30.0, 16.0, 30.0, 20.0
 MIN_URAIAN_WIDTH = 44.0
 MIN_LANE_WIDTH, MAX_LANE_WIDTH = 16.0, 30.0
+# Many lanes: the text columns (Kelengkapan, Output, Keterangan) give up to 40% of their width, so
+# 10 lanes still fit the page. Lanes never narrow below their minimum: a symbol would not fit.
+MIN_TEXT_SHARE = 0.6
+MAX_LANES = int((PAGE_WIDTH - NO_WIDTH - WAKTU_WIDTH - MIN_URAIAN_WIDTH
+                 - MIN_TEXT_SHARE * (KELENGKAPAN_WIDTH + OUTPUT_WIDTH + KETERANGAN_WIDTH)) // MIN_LANE_WIDTH)
 
 # Text metrics for the row-height estimate (8 pt, line-height 1.2, cell padding).
 FONT_PT = 8.0
@@ -276,12 +281,14 @@ def build(definition: Definition, office_rule: CountingRule | None = None) -> So
 
 
 def _widths(lanes: int) -> Widths:
-    fixed = NO_WIDTH + KELENGKAPAN_WIDTH + WAKTU_WIDTH + OUTPUT_WIDTH + KETERANGAN_WIDTH
-    lane = (PAGE_WIDTH - fixed - 60.0) / max(lanes, 1)
-    lane = min(MAX_LANE_WIDTH, max(MIN_LANE_WIDTH, lane))
-    uraian = max(MIN_URAIAN_WIDTH, PAGE_WIDTH - fixed - lane * lanes)
-    return Widths(NO_WIDTH, round(uraian, 2), round(lane, 2), KELENGKAPAN_WIDTH, WAKTU_WIDTH, OUTPUT_WIDTH,
-                  KETERANGAN_WIDTH)
+    lanes = max(lanes, 1)
+    text = KELENGKAPAN_WIDTH + OUTPUT_WIDTH + KETERANGAN_WIDTH
+    fixed = NO_WIDTH + WAKTU_WIDTH + MIN_URAIAN_WIDTH  # what never narrows
+    lane = min(MAX_LANE_WIDTH, max(MIN_LANE_WIDTH, (PAGE_WIDTH - NO_WIDTH - WAKTU_WIDTH - text - 60.0) / lanes))
+    share = min(1.0, max(MIN_TEXT_SHARE, (PAGE_WIDTH - fixed - lane * lanes) / text))
+    uraian = max(MIN_URAIAN_WIDTH, PAGE_WIDTH - NO_WIDTH - WAKTU_WIDTH - text * share - lane * lanes)
+    return Widths(NO_WIDTH, round(uraian, 2), round(lane, 2), round(KELENGKAPAN_WIDTH * share, 2), WAKTU_WIDTH,
+                  round(OUTPUT_WIDTH * share, 2), round(KETERANGAN_WIDTH * share, 2))
 
 
 def _size(kind: str, lane_width: float) -> tuple[float, float]:

@@ -31,7 +31,7 @@ import yaml
 from engine.definitions import clean_header, replace_sop_section
 from engine.errors import InvalidData
 from process import sop_document
-from process.loader import load, load_file
+from process.loader import load, load_file, problems_of
 from process.mutu_baku import MutuBaku
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -234,10 +234,10 @@ def assert_well_drawn(doc):
                 crosses = (min(x1, x2) < right and max(x1, x2) > left and
                            min(y1, y2) < s.bottom and max(y1, y2) > s.top)
                 assert not crosses, (c.source, c.target, s.element_id)
-        target, tip = doc.symbol(c.target), c.points[-1]
-        on_top = tip == pytest.approx((target.cx, target.top))
-        on_side = tip[1] == pytest.approx(target.cy) and min(
-            abs(tip[0] - (target.cx - target.w / 2)), abs(tip[0] - (target.cx + target.w / 2))) < 1e-6
+        target, tip = doc.symbol(c.target), c.points[-1]  # points are rounded to a thousandth of a mm
+        on_top = tip == pytest.approx((target.cx, target.top), abs=1e-3)
+        on_side = tip[1] == pytest.approx(target.cy, abs=1e-3) and min(
+            abs(tip[0] - (target.cx - target.w / 2)), abs(tip[0] - (target.cx + target.w / 2))) < 1e-3
         assert on_top or on_side, c
     for row in doc.rows:
         for column in range(len(doc.columns)):
@@ -307,6 +307,32 @@ def test_each_cell_is_a_window_onto_one_drawing(doc):
     # Labels are written once, in one cell.
     everything = "".join(sop_document.cell_svg(doc, r, i) for r in doc.rows for i in range(4))
     assert everything.count(">Tidak</text>") == 2 and everything.count(">Mulai</text>") == 1
+
+
+def _with_empty_lanes(bpmn_xml: str, count: int) -> str:
+    """The SOP with `count` more lanes of Tim Teknis (an SOP table may have many Pelaksana columns)."""
+    extra = "".join(f'<bpmn:lane id="Lane_Extra_{i}" name="Kasi {i}" alur:role="teknis" alur:scope="bidang"/>'
+                    for i in range(count))
+    return bpmn_xml.replace("</bpmn:laneSet>", extra + "</bpmn:laneSet>")
+
+
+@pytest.mark.parametrize("lanes", [4, 8, 9, 10, 11])
+def test_the_table_fits_an_a4_landscape_page_up_to_ten_lanes(lanes):
+    """Lanes keep at least 16 mm (room for a symbol). From 9 lanes the text columns narrow instead, down to
+    60%; past 10 lanes the table cannot fit, and the validator says so."""
+    definition = load_file(BPMN)
+    changed = load(_with_empty_lanes(definition.bpmn_xml, lanes - 4), definition.yaml_text)
+    doc = sop_document.build(changed)
+    w = doc.widths
+    total = w.no + w.uraian + w.lane * lanes + w.kelengkapan + w.waktu + w.output + w.keterangan
+    assert w.lane >= sop_document.MIN_LANE_WIDTH and w.uraian >= sop_document.MIN_URAIAN_WIDTH
+    if lanes <= 8:  # as before: the text columns at their full width
+        assert (w.kelengkapan, w.output, w.keterangan) == (30.0, 30.0, 20.0)
+    if lanes <= 10:
+        assert total <= sop_document.PAGE_WIDTH + 0.05
+        assert_well_drawn(doc)
+    warnings = [p.message for p in problems_of(changed.bpmn_xml, changed.yaml_text) if p.severity == "warning"]
+    assert any("hanya muat 10 lane" in m for m in warnings) == (lanes > 10)
 
 
 def test_row_height_grows_with_long_text():
