@@ -296,19 +296,52 @@ def _release_claims(rt: Runtime, session: Session, account: User, actor: str) ->
     """
     held = session.scalars(select(TaskRow).where(TaskRow.assignee == account.login, TaskRow.state == "open")
                            .order_by(TaskRow.id)).all()
-    tasks, released = TaskRow.__table__, []
-    for row in held:
-        if account.active and may_take(account, row):
-            continue
-        # Guarded as a claim is: a step the user completed or let go since it was read is left
-        # as it is, rather than failing the whole save as a lost race.
-        gone = session.execute(update(tasks).where(tasks.c.id == row.id, tasks.c.assignee == account.login,
-                                                   tasks.c.state == "open")
-                               .values(assignee=None, row_version=tasks.c.row_version + 1))
-        if gone.rowcount == 1:
-            log(session, row.instance_id, rt.now(), "unclaimed", actor, row.step, row.id, {"from": account.login})
-            released.append(row.id)
-    return released
+    return [row.id for row in held
+            if not (account.active and may_take(account, row)) and _give_back(rt, session, row, actor)]
+
+
+def release_stranded_claims(rt: Runtime) -> list[str]:
+    """Every open task held by someone who may no longer take it goes back to its lane; their ids.
+
+    Saving a user does this for that user at once (`_release_claims`). This
+    catches what the save cannot see: on PostgreSQL a claim made in the same
+    instant as the save that deactivates or moves its claimant lands after
+    the save looked. The scheduler runs it once an hour, off every command's
+    path. It reads first, and writes only when it finds such a task; the log
+    names no actor (the system let it go) and says from whom.
+    """
+    with rt.uow(read_first=True) as session:
+        held = session.execute(select(*_HELD_COLUMNS).where(TaskRow.state == "open", TaskRow.assignee.is_not(None))
+                               .order_by(TaskRow.id)).all()
+        holders = {u.login: u for u in session.scalars(
+            select(User).where(User.login.in_({row.assignee for row in held}))).unique()} if held else {}
+        stranded = [row for row in held if not ((u := holders.get(row.assignee)) and u.active and may_take(u, row))]
+        if not stranded:
+            return []
+        rt.begin_writes(session)
+        released = [row.id for row in stranded if _give_back(rt, session, row, None)]
+        session.commit()
+        return released
+
+
+_HELD_COLUMNS = (TaskRow.id, TaskRow.instance_id, TaskRow.step, TaskRow.lane_role, TaskRow.bidang_code,
+                 TaskRow.assignee)
+
+
+def _give_back(rt: Runtime, session: Session, row, actor: str | None) -> bool:
+    """The open task `row` back from its holder to its lane's worklist, logged: whether it went.
+
+    Guarded as a claim is: a step completed or let go since it was read is left as it is,
+    rather than failing the whole command as a lost race.
+    """
+    tasks = TaskRow.__table__
+    gone = session.execute(update(tasks).where(tasks.c.id == row.id, tasks.c.assignee == row.assignee,
+                                               tasks.c.state == "open")
+                           .values(assignee=None, row_version=tasks.c.row_version + 1))
+    if gone.rowcount != 1:
+        return False
+    log(session, row.instance_id, rt.now(), "unclaimed", actor, row.step, row.id, {"from": row.assignee})
+    return True
 
 
 def _user_errors(session: Session, login: str, name: str, bidang: str | None, roles: list[str],

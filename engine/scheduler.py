@@ -36,7 +36,7 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
-from engine import cycles, escalation, queries
+from engine import accounts, cycles, escalation, queries
 from engine.db import Instance, Timer
 from engine.errors import Conflict
 from engine.notify import Deliverer, DeliveryReport
@@ -48,7 +48,7 @@ log = logging.getLogger("alur.scheduler")
 DEFAULT_BATCH = 100
 DEFAULT_LEASE = timedelta(seconds=60)
 CYCLE_CHECK_EVERY = timedelta(minutes=1)
-DRAFT_PURGE_EVERY = timedelta(hours=1)
+TIDY_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -89,14 +89,14 @@ class Scheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._cycles_checked_at = None
-        self._drafts_purged_at = rt.now()
+        self._tidied_at = rt.now()
 
     # -- one pass -----------------------------------------------------------------
 
     def run_pass(self) -> PassReport:
         report = self.fire_due()
         self._start_due_cycles()
-        self._purge_drafts()
+        self._tidy_up()
         if self.deliverer is not None:
             report.delivery = self.deliverer.deliver_due()
         delivery = report.delivery
@@ -117,17 +117,21 @@ class Scheduler:
         except Exception:  # noqa: BLE001 - a broken schedule must not stop the timers
             log.exception("recurring starts failed")
 
-    def _purge_drafts(self) -> None:
-        """The drafts of closed tasks go once an hour (the first an hour after the start): they
-        harm nobody meanwhile, and a pass that has nothing to do stays a pass that reads two tables."""
+    def _tidy_up(self) -> None:
+        """Once an hour (the first an hour after the start): the drafts of closed tasks go, and tasks
+        held by someone who may no longer take them go back to their lanes. Neither harms anyone for
+        that hour, and each reads first, so a pass with nothing to do stays a pass that reads."""
         now = self.rt.now()
-        if now - self._drafts_purged_at < DRAFT_PURGE_EVERY:
+        if now - self._tidied_at < TIDY_EVERY:
             return
-        self._drafts_purged_at = now
-        try:
-            queries.purge_closed_drafts(self.rt)
-        except Exception:  # noqa: BLE001 - nor must this
-            log.exception("removing the drafts of closed tasks failed")
+        self._tidied_at = now
+        for what, job in (("removing the drafts of closed tasks", queries.purge_closed_drafts),
+                          ("giving back tasks held by those who may no longer take them",
+                           accounts.release_stranded_claims)):
+            try:
+                job(self.rt)
+            except Exception:  # noqa: BLE001 - nor must these stop the timers
+                log.exception("%s failed", what)
 
     def fire_due(self) -> PassReport:
         claimed = self.claim()

@@ -291,7 +291,7 @@ def test_drafts_of_closed_tasks_are_removed_by_the_scheduler_and_open_ones_kept(
     """A draft nobody can submit would only keep unsent text in the database and its backups."""
     from engine import queries
     from engine.db import TaskDraft
-    from engine.scheduler import DRAFT_PURGE_EVERY, Scheduler
+    from engine.scheduler import TIDY_EVERY, Scheduler
 
     scheduler = Scheduler(rt, deliver=False)
 
@@ -309,9 +309,60 @@ def test_drafts_of_closed_tasks_are_removed_by_the_scheduler_and_open_ones_kept(
             return [(d.task_id, d.data) for d in session.scalars(select(TaskDraft).order_by(TaskDraft.saved_at))]
     scheduler.run_pass()
     assert len(drafts()) == 2  # not on every pass
-    clock.advance(seconds=DRAFT_PURGE_EVERY.total_seconds())
+    clock.advance(seconds=TIDY_EVERY.total_seconds())
     scheduler.run_pass()
     assert drafts() == [(still_open["id"], {"rencana_kegiatan": "belum"})]
+
+
+def test_a_claim_landing_after_its_claimant_was_deactivated_goes_back_within_the_hour(rt, settings, clock,
+                                                                                      instance_id, monkeypatch):
+    """On PostgreSQL a claim made in the same instant as the save that deactivates its claimant can land
+    after the save gave back that user's tasks. The scheduler's hourly tidy-up gives such a task back.
+    (SQLite takes one writer at a time: the claim finishes before the save begins.)"""
+    from engine import accounts, services as service_module
+    from engine.scheduler import TIDY_EVERY, Scheduler
+
+    _save(rt, "aptika.implementasi2", "aptika", ["implementasi"])
+    kept = open_task(rt, services.start(rt, KEY, "aptika", "Tetap diklaim", "aptika.implementasi"))
+    services.claim(rt, kept["id"], "aptika.implementasi")  # a claim that stays right
+    task = open_task(rt, instance_id)
+    if rt.engine.dialect.name == "postgresql":
+        claimed, go_on, real_log = threading.Event(), threading.Event(), service_module.log
+
+        def claim_waits_before_commit(session, *args, **kwargs):
+            real_log(session, *args, **kwargs)
+            claimed.set()
+            go_on.wait(10)
+        monkeypatch.setattr(service_module, "log", claim_waits_before_commit)
+        claimant = Runtime(settings, clock=clock)
+        claim = threading.Thread(target=services.claim, args=(claimant, task["id"], "aptika.implementasi2"))
+        claim.start()
+        assert claimed.wait(10)
+        saved = _save(rt, "aptika.implementasi2", "aptika", ["implementasi"], active=False)
+        go_on.set()
+        claim.join(10)
+        claimant.dispose()
+        assert saved["released"] == []  # the save could not see the claim...
+    else:  # ...which leaves this: a task held by a deactivated user
+        services.claim(rt, task["id"], "aptika.implementasi2")
+        from engine.db import User
+        with rt.uow() as session:
+            session.scalars(select(User).where(User.login == "aptika.implementasi2")).one().active = False
+            session.commit()
+    assert open_task(rt, instance_id)["assignee"] == "aptika.implementasi2"
+
+    scheduler = Scheduler(rt, deliver=False)
+    scheduler.run_pass()
+    assert open_task(rt, instance_id)["assignee"] == "aptika.implementasi2"  # not on every pass
+    clock.advance(seconds=TIDY_EVERY.total_seconds())
+    scheduler.run_pass()
+    assert open_task(rt, instance_id)["assignee"] is None
+    assert open_task(rt, kept["instance_id"])["assignee"] == "aptika.implementasi"
+    with rt.uow() as session:
+        given_back = session.execute(select(Event.actor, Event.data).where(
+            Event.instance_id == instance_id, Event.kind == "unclaimed")).all()
+    assert given_back == [(None, {"from": "aptika.implementasi2"})]
+    assert accounts.release_stranded_claims(rt) == []  # nothing twice
 
 
 def test_a_claim_given_up_while_the_user_is_saved_leaves_the_save_standing(rt, settings, clock, instance_id,
