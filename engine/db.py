@@ -343,6 +343,11 @@ def _postgres_engine(url: str) -> Engine:
 
 
 SQLITE_BUSY_TIMEOUT = 30  # seconds
+# WAL pages before a commit checkpoints (copies them into the database file, with two fsyncs). At
+# SQLite's 1,000 (4 MB) one commit in about 40 paid for it, and a step's p99 was 8 ms against 2 at
+# its median; 10,000 (40 MB) also coalesces the many writes of the same hot pages. The scheduler
+# checkpoints each pass (`checkpoint`), off every command's path, so commands rarely get here.
+SQLITE_WAL_AUTOCHECKPOINT = 10_000  # pages
 
 
 def _sqlite_begin(conn) -> None:
@@ -386,7 +391,20 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000}")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT}")
     cursor.close()
+
+
+def checkpoint(engine: Engine) -> None:
+    """SQLite: copy the WAL's committed pages into the database file, waiting for nobody (PASSIVE);
+    nothing when they are all copied already. Other databases checkpoint by themselves."""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()  # outside any transaction: a checkpoint cannot run inside one
+    try:
+        raw.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        raw.close()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:

@@ -37,7 +37,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 
 from engine import accounts, cycles, escalation, queries
-from engine.db import Instance, Timer
+from engine.db import Instance, Timer, checkpoint
 from engine.errors import Conflict
 from engine.notify import Deliverer, DeliveryReport
 from engine.runtime import Runtime
@@ -99,12 +99,21 @@ class Scheduler:
         self._tidy_up()
         if self.deliverer is not None:
             report.delivery = self.deliverer.deliver_due()
+        self._checkpoint()
         delivery = report.delivery
         if report.claimed or delivery.sent or delivery.failed or delivery.skipped:
             log.info("claimed %d timer(s), fired %d, conflicts %d, errors %d; alerts sent %d, failed %d, "
                      "undeliverable %d", report.claimed, report.fired, report.conflicts, report.errors,
                      delivery.sent, delivery.failed, delivery.skipped)
         return report
+
+    def _checkpoint(self) -> None:
+        """On SQLite, the pages written since the last pass go into the database file here, in the
+        background, rather than in whichever command's commit fills the WAL (engine.db.checkpoint)."""
+        try:
+            checkpoint(self.rt.engine)
+        except Exception:  # noqa: BLE001 - a commit checkpoints by itself when the WAL is full
+            log.exception("WAL checkpoint failed")
 
     def _start_due_cycles(self) -> None:
         """Recurring starts are checked once a minute, not every pass: periods are months."""
