@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from engine.permissions import ROLE_NAMES
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE
 
 SCOPES = (SCOPE_BIDANG, SCOPE_OFFICE)
@@ -170,6 +171,11 @@ def _recipients(value: Any, key: str) -> tuple[Recipient, ...]:
         item = _mapping(item, f"{key}[{i}]", {"role", "within"})
         if not item.get("role"):
             raise EscalationConfigError(f"{key}[{i}].role: missing")
+        # A role no user can hold (a typo, "kepala_bidang") would find nobody: that level's alerts
+        # would go on to the next level, and its supervisors would lose the Pengawasan page.
+        if str(item["role"]) not in ROLE_NAMES:
+            raise EscalationConfigError(f"{key}[{i}].role: unknown role {item['role']!r}; "
+                                        f"the roles are {', '.join(ROLE_NAMES)}")
         within = item.get("within", SCOPE_BIDANG)
         if within not in SCOPES:
             raise EscalationConfigError(f"{key}[{i}].within: expected bidang or office, got {within!r}")

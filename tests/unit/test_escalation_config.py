@@ -30,10 +30,10 @@ def test_the_supervising_roles_are_every_role_a_level_names():
     config = EscalationConfig.from_yaml("""
 levels:
   1: {office: [{role: sekretaris, within: office}]}
-  2: {bidang: [{role: pengawas_mutu, within: bidang}], office: []}
+  2: {bidang: [{role: pemilik_proses, within: bidang}], office: []}
 """)
     assert config.rules() == (("bidang", Recipient("kepala", "bidang")), ("office", Recipient("sekretaris", "office")),
-                              ("bidang", Recipient("pengawas_mutu", "bidang")))
+                              ("bidang", Recipient("pemilik_proses", "bidang")))
 
 
 def test_an_office_can_change_recipients_and_the_delay():
@@ -57,6 +57,9 @@ retry: {first_delay_seconds: 10, max_delay_seconds: 100}
     ("levels: {3: {}}", "levels"),
     ("levels: {1: {bidang: [{role: kepala, within: kota}]}}", "levels.1.bidang[0].within"),
     ("levels: {1: {bidang: [{within: bidang}]}}", "levels.1.bidang[0].role"),
+    # A role no user can hold: its level would alert nobody, and its supervisors lose the Pengawasan page.
+    ("levels: {1: {bidang: [{role: kepala_bidang, within: bidang}]}}", "levels.1.bidang[0].role"),
+    ("levels: {2: {office: [{role: kadis}, {role: Kadis}]}}", "levels.2.office[1].role"),
     ("levels: {1: {delay_factor: 2}}", "levels.1"),
     ("levels: {2: {delay_factor: 0}}", "levels.2.delay_factor"),
     ("smtp: {port: 70000}", "smtp.port"),
