@@ -31,6 +31,13 @@ def _step_dict(step: Step) -> dict[str, Any]:
     }
 
 
+def _may_see(rt: Runtime, account, bidang: str) -> bool:
+    """Whether the account may open an activity of that Bidang: its members and the office-wide roles
+    (permissions.may_see_instance), and the supervisors a rule of escalation.yaml names `within:
+    office`, who are alerted of late steps in every Bidang's activities and may reassign them."""
+    return may_see_instance(account, bidang) or bool(escalation.lanes_overseen_office_wide(rt, account))
+
+
 def task_view(rt: Runtime, task_id: str, login: str) -> dict[str, Any]:
     """A task with its step's form and guidance, the user's draft, and what the user may do."""
     with rt.uow() as session:
@@ -38,7 +45,7 @@ def task_view(rt: Runtime, task_id: str, login: str) -> dict[str, Any]:
         row = session.get(TaskRow, task_id)
         if row is None:
             raise NotFound(Text("tugas %(task_id)s tidak ditemukan", task_id=task_id))
-        if not (may_take(account, row) or row.assignee == login or may_see_instance(account, row.instance_bidang)):
+        if not (may_take(account, row) or row.assignee == login or _may_see(rt, account, row.instance_bidang)):
             raise Forbidden(Text("Anda tidak berwenang melihat tugas ini"))
         instance = session.get(Instance, row.instance_id)
         definition = rt.definition_of(instance)[0]
@@ -109,7 +116,7 @@ def instance_view(rt: Runtime, instance_id: int, login: str) -> dict[str, Any]:
         instance = session.get(Instance, instance_id)
         if instance is None:
             raise NotFound(Text("kegiatan %(instance_id)s tidak ditemukan", instance_id=instance_id))
-        if not may_see_instance(account, instance.bidang_code):
+        if not _may_see(rt, account, instance.bidang_code):
             raise Forbidden(Text("Anda tidak berwenang melihat kegiatan ini"))
         definition = rt.definition_of(instance)[0]
         docs = [_document_dict(d) for d in
@@ -167,7 +174,7 @@ def diagram(rt: Runtime, instance_id: int, login: str) -> str:
         instance = session.get(Instance, instance_id)
         if instance is None:
             raise NotFound(Text("kegiatan %(instance_id)s tidak ditemukan", instance_id=instance_id))
-        if not may_see_instance(account, instance.bidang_code):
+        if not _may_see(rt, account, instance.bidang_code):
             raise Forbidden(Text("Anda tidak berwenang melihat kegiatan ini"))
         return rt.definition_of(instance)[0].bpmn_xml
 
@@ -209,7 +216,7 @@ def document_file(rt: Runtime, document_id: int, login: str) -> tuple[Path, str,
         if document is None:
             raise NotFound(Text("dokumen tidak ditemukan"))
         instance = session.get(Instance, document.instance_id)
-        if not may_see_instance(account, instance.bidang_code):
+        if not _may_see(rt, account, instance.bidang_code):
             raise Forbidden(Text("Anda tidak berwenang mengunduh dokumen ini"))
         return documents.path_of(rt, document), document.filename, document.content_type
 

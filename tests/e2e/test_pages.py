@@ -1112,6 +1112,54 @@ def test_pengawasan_admits_the_roles_escalation_yaml_names(settings, clock, tmp_
         rt.dispose()
 
 
+# An office whose every Kepala Bidang is told at level 2 of any Bidang's late steps.
+KEPALA_OVERSEES_THE_OFFICE = """
+levels:
+  2:
+    bidang:
+      - {role: kadis, within: office}
+      - {role: kepala, within: office}
+"""
+
+
+def test_a_supervisor_of_every_bidang_may_open_the_activities_of_the_steps_it_oversees(settings, clock, tmp_path):
+    """A rule `within: office` alerts a Kepala Bidang of another Bidang's late step and lets them
+    reassign it; the activity behind the alert and the Pengawasan row was 403 to them."""
+    path = tmp_path / "escalation.yaml"
+    path.write_text(KEPALA_OVERSEES_THE_OFFICE, encoding="utf-8")
+    rt = Runtime(dataclasses.replace(settings, escalation_file=path), clock=clock)
+    try:
+        bootstrap.init(rt, demo=True)
+        app = create_app(runtime=rt, testing=True)
+        instance_id, document_id = complete_step_one_with_upload(rt, lambda login: _signed_in(app, login))
+        task_id = task_of(rt, instance_id)["id"]
+        due = datetime.fromisoformat(task_of(rt, instance_id)["due_at"])
+        clock.set(due + timedelta(minutes=1))
+        Scheduler(rt, deliver=False).run_pass()
+        clock.set(due + timedelta(days=60))
+        Scheduler(rt, deliver=False).run_pass()  # level 2: every Kepala Bidang
+        [alert] = alerts.alerts(rt, "kepala.ikp", unacknowledged=True)
+        assert alert["instance_id"] == instance_id
+
+        kepala = _signed_in(app, "kepala.ikp")
+        rows = section(text(kepala.get("/pengawasan")), "overdue-steps")
+        assert f'href="/kegiatan/{instance_id}"' in rows and 'name="assignee"' in rows
+        assert kepala.get(f"/kegiatan/{instance_id}").status_code == 200
+        assert kepala.get(f"/kegiatan/{instance_id}/diagram.bpmn").status_code == 200
+        assert kepala.get(f"/dokumen/{document_id}").status_code == 200
+        assert kepala.get(f"/tugas/{task_id}").status_code == 200
+        staff = _signed_in(app, "ikp.implementasi")  # named by no rule: their own Bidang only, as before
+        assert staff.get(f"/kegiatan/{instance_id}").status_code == 403
+    finally:
+        rt.dispose()
+
+
+def _signed_in(app, login: str) -> Browser:
+    b = Browser(app)
+    assert b.sign_in(login).status_code == 302
+    return b
+
+
 def test_pengawasan_refuses_a_sekretaris_the_shipped_rules_do_not_name(rt, browser):
     sekretaris = browser("sekretaris")
     assert 'href="/pengawasan"' not in text(sekretaris.get("/"))
