@@ -190,6 +190,13 @@ def _template_helpers(app: Flask) -> None:
         return Markup("".join(c if c.isprintable() and c not in '"\\<' else f"\\{ord(c):x} " for c in str(value)))
 
     @app.template_global()
+    def upload_limit() -> tuple[int, str]:
+        """The upload limit in bytes and as people read it, for the pages' file fields."""
+        from engine.documents import size_text
+        limit = app.extensions["alur"].settings.max_upload_bytes
+        return limit, size_text(limit)
+
+    @app.template_global()
     def event_label(kind: str) -> str:
         label = EVENT_LABELS.get(kind)
         return label() if label else kind

@@ -5,6 +5,7 @@ standard time and run one scheduler pass instead of waiting.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import threading
@@ -40,8 +41,12 @@ def playwright_browser():
 
 
 @pytest.fixture
-def server(tmp_path, clock):
+def server(request, tmp_path, clock):
+    """The app on loopback; parametrized indirectly, the upload limit in bytes (else the default)."""
     settings = Settings.from_env(database_url=f"sqlite:///{tmp_path / 'alur.db'}", data_dir=tmp_path / "data")
+    upload_limit = getattr(request, "param", None)
+    if upload_limit is not None:
+        settings = dataclasses.replace(settings, max_upload_bytes=upload_limit)
     rt = Runtime(settings, clock=clock)
     bootstrap.init(rt, demo=True)
     app = create_app(runtime=rt)
@@ -155,3 +160,36 @@ def test_a_day_of_sop_work_in_the_browser(playwright_browser, server, clock, tmp
     alerts.first.locator("button").click()
     kepala.wait_for_url(f"{base}/pengawasan")
     assert kepala.locator("tr.alert-row").count() == 0
+
+
+@pytest.mark.parametrize("server", [4096], indirect=True)
+def test_a_file_over_the_upload_limit_is_said_at_its_field_before_anything_typed_is_lost(
+        playwright_browser, server):
+    """A file more than 1 MiB over the limit was refused by the server before it read the form (a
+    bare 413 page): what was typed was gone. The page now says so at the field and sends nothing."""
+    from engine import services, worklist
+    rt, base = server
+    instance_id = services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
+    staff = sign_in(playwright_browser, base, "aptika.implementasi")
+    claim_and_open_first(staff, 1)
+    staff.fill("textarea[name=rencana_kegiatan]", "Rencana yang panjang diketik")
+    staff.fill("input[name=tanggal_mulai]", "2026-03-02")
+    staff.fill("input[name=tanggal_selesai]", "2026-03-31")
+    big = b"%PDF-1.4 " + b"x" * (rt.settings.max_upload_bytes + 2 * 1024 * 1024)
+    staff.set_input_files("input[name=dokumen_rencana]", {"name": "pindaian.pdf", "mimeType": "application/pdf",
+                                                          "buffer": big})
+    note = staff.locator("[data-field=dokumen_rencana] .too-large")
+    assert note.inner_text() == "Berkas ini lebih besar dari 4 KB; pilih berkas yang lebih kecil."
+    url = staff.url
+    staff.click("button[value=complete]")
+    staff.click("button[value=draft]")
+    assert staff.url == url and note.is_visible()
+    assert staff.input_value("textarea[name=rencana_kegiatan]") == "Rencana yang panjang diketik"
+    assert [t["step"] for t in worklist.tasks(rt, instance_id=instance_id)] == [1]  # nothing was sent
+
+    staff.set_input_files("input[name=dokumen_rencana]", {"name": "ringkas.pdf", "mimeType": "application/pdf",
+                                                          "buffer": b"%PDF-1.4 ringkas"})
+    assert note.count() == 0
+    staff.click("button[value=complete]")
+    staff.wait_for_url(f"{base}/")
+    assert [t["step"] for t in worklist.tasks(rt, instance_id=instance_id)] == [2]
