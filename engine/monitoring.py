@@ -24,9 +24,16 @@ What is counted, precisely:
   red beyond.
 - *Worst cases* of a step: its five completions that took the most working
   time (ties: lower instance id first).
-- *Sent back* at verification: step-5 completions with `terverifikasi` false.
-- *Problems*: step-12 completions with `ada_kendala` true, with the analysis
-  and solution of steps 13 and 14 and the documents uploaded at steps 12-14.
+- *Sent back* at verification: completions of the verification step with
+  `terverifikasi` false.
+- *Problems*: completions of the problem step with `ada_kendala` true, with
+  the analysis and solution of the steps after it and the documents uploaded
+  at those steps.
+- Those steps are found per version by their forms (`process.monev`), not by
+  number: a version may renumber them. An event counts when its step is that
+  step in some version of the SOP and its data holds the step's field, so an
+  instance's events count at the numbers of the version it ran them under,
+  also after it moved to a newer version.
 - *Possible overlaps*: two instances of different Bidang (created in the
   period) whose normalised titles share at least one word and have a token
   Jaccard index >= 0.5 or a difflib ratio >= 0.8, or whose planned dates (step
@@ -58,6 +65,7 @@ from engine.events import log
 from engine.permissions import is_admin, sees_all_bidang
 from engine.runtime import Runtime
 from engine.services import iso, user
+from process import monev
 from process.definition import Definition
 from process.messages import Text
 
@@ -78,8 +86,6 @@ STOPWORDS = frozenset("""
 """.split())
 _WORD = re.compile(r"[0-9a-z]+")
 
-STEP_VERIFY, STEP_PROBLEM, STEP_ANALYSIS, STEP_REPORT = 5, 12, 13, 14
-
 
 # -- the period and who may look ------------------------------------------------
 
@@ -93,6 +99,20 @@ class Scope:
     version_ids: tuple[int, ...]
     definition: Definition
     tz: Any
+    # The monitored steps of each version (process.monev), in version order.
+    roles: tuple[monev.Roles, ...] = ()
+
+    def steps_of(self, role: str) -> list[int]:
+        """The numbers `role` ("verify", "problem", ...) has in the versions of the SOP."""
+        return sorted({getattr(r, role) for r in self.roles} - {None})
+
+    @property
+    def problem_steps(self) -> list[int]:
+        return sorted({n for r in self.roles for n in r.problem_steps})
+
+    @property
+    def problem_documents(self) -> list[str]:
+        return sorted({name for r in self.roles for name in r.problem_documents})
 
     @property
     def start_utc(self) -> datetime:
@@ -146,9 +166,9 @@ def _scope(rt: Runtime, session: Session, login: str, start: date | None, end: d
         too_long = Text("periode paling lama %(years)d tahun", years=MAX_PERIOD_YEARS)
         raise InvalidData(too_long, {"sampai": too_long})
     versions = _versions(session, key)
-    definition = rt.definition(versions[-1])[0]
-    return Scope(start, end, bidang, versions[-1].key, tuple(v.id for v in versions), definition,
-                 rt.calendar.tz), account
+    definitions = [rt.definition(v)[0] for v in versions]
+    return Scope(start, end, bidang, versions[-1].key, tuple(v.id for v in versions), definitions[-1],
+                 rt.calendar.tz, tuple(monev.roles(d) for d in definitions)), account
 
 
 def _versions(session: Session, key: str | None) -> list[DefinitionVersion]:
@@ -320,7 +340,7 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
                    TaskRow.due_at, TaskRow.completed_at, TaskRow.completed_by, Instance.title)
             .join(Instance, Instance.id == TaskRow.instance_id)
             .where(TaskRow.state == "completed", TaskRow.completed_at.is_not(None), *where)).all()
-        verification = _verification(session, where)
+        verification = _verification(session, scope, where)
         problems = _problems(session, scope, where)
         overlaps = _overlaps(session, scope)
         started = session.execute(select(Instance.created_at, Instance.completed_at).where(*where)).all()
@@ -462,15 +482,17 @@ def _months(start: date, end: date) -> list[str]:
     return months
 
 
-def _verification(session: Session, where: list) -> list[dict[str, Any]]:
-    """Step-5 outcomes per Bidang: how often results were sent back."""
-    rejected = Event.data["terverifikasi"].as_boolean() == false()
+def _verification(session: Session, scope: Scope, where: list) -> list[dict[str, Any]]:
+    """Verification outcomes per Bidang: how often results were sent back."""
+    verified = Event.data[monev.VERIFIED].as_boolean()
+    rejected = verified == false()
     rows = session.execute(
         select(Instance.bidang_code, func.count(), func.sum(case((rejected, 1), else_=0)),
                func.count(distinct(case((rejected, Event.instance_id)))),
                func.count(distinct(Event.instance_id)))
         .join(Instance, Instance.id == Event.instance_id)
-        .where(Event.kind == "step_completed", Event.step == STEP_VERIFY, *where)
+        .where(Event.kind == "step_completed", Event.step.in_(scope.steps_of("verify")), verified.is_not(None),
+               *where)
         .group_by(Instance.bidang_code).order_by(Instance.bidang_code)).all()
     return [{"bidang": code, "decisions": total, "sent_back": int(back or 0), "verified": total - int(back or 0),
              "sent_back_rate": rate(int(back or 0), total), "instances_sent_back": instances_back,
@@ -478,40 +500,44 @@ def _verification(session: Session, where: list) -> list[dict[str, Any]]:
 
 
 def _problems(session: Session, scope: Scope, where: list) -> list[dict[str, Any]]:
-    """Problems raised at step 12, with what steps 13 and 14 made of them."""
+    """Problems raised at the problem step, with what the analysis and report steps made of them.
+
+    The steps' events are told apart by what their data holds (`process.monev`).
+    """
     flagged = select(Event.instance_id).join(Instance, Instance.id == Event.instance_id).where(
-        Event.kind == "step_completed", Event.step == STEP_PROBLEM,
-        Event.data["ada_kendala"].as_boolean() == true(), *where)
+        Event.kind == "step_completed", Event.step.in_(scope.steps_of("problem")),
+        Event.data[monev.HAS_PROBLEM].as_boolean() == true(), *where)
     events = session.execute(
         select(Event.instance_id, Event.step, Event.at, Event.actor, Event.data, Instance.title,
                Instance.bidang_code, Instance.state)
         .join(Instance, Instance.id == Event.instance_id)
-        .where(Event.kind == "step_completed", Event.step.in_((STEP_PROBLEM, STEP_ANALYSIS, STEP_REPORT)),
+        .where(Event.kind == "step_completed", Event.step.in_(scope.problem_steps),
                Event.instance_id.in_(flagged))
         .order_by(Event.id)).all()
     docs = session.execute(
         select(Document.id, Document.instance_id, Document.filename, Document.field, TaskRow.step)
         .join(TaskRow, TaskRow.id == Document.task_id)
-        .where(Document.instance_id.in_(flagged), TaskRow.step.in_((STEP_PROBLEM, STEP_ANALYSIS, STEP_REPORT)))
+        .where(Document.instance_id.in_(flagged), TaskRow.step.in_(scope.problem_steps),
+               Document.field.in_(scope.problem_documents))
         .order_by(Document.id)).all()
     found: dict[int, dict[str, Any]] = {}
     for e in events:
         data = e.data or {}
-        if e.step == STEP_PROBLEM:
-            if data.get("ada_kendala") is not True:
+        if monev.HAS_PROBLEM in data:
+            if not monev.is_problem(data):
                 continue
             found[e.instance_id] = {
                 "instance_id": e.instance_id, "title": e.title, "bidang": e.bidang_code, "state": e.state,
-                "raised_at": iso(e.at), "raised_by": e.actor, "uraian_kendala": data.get("uraian_kendala", ""),
+                "raised_at": iso(e.at), "raised_by": e.actor, "uraian_kendala": data.get(monev.PROBLEM_TEXT, ""),
                 "analisa_permasalahan": None, "solusi": None, "analysed_by": None, "analysed_at": None,
                 "reported_at": None, "reported_by": None, "documents": [],
             }
         elif e.instance_id in found:
             problem = found[e.instance_id]
-            if e.step == STEP_ANALYSIS:
-                problem.update(analisa_permasalahan=data.get("analisa_permasalahan"), solusi=data.get("solusi"),
+            if monev.is_analysis(data):
+                problem.update(analisa_permasalahan=data.get(monev.ANALYSIS), solusi=data.get(monev.SOLUTION),
                                analysed_by=e.actor, analysed_at=iso(e.at))
-            else:
+            if monev.is_report(data):
                 problem.update(reported_by=e.actor, reported_at=iso(e.at))
     for d in docs:
         if d.instance_id in found:
@@ -681,13 +707,14 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
                    TaskRow.completed_at, TaskRow.completed_by, TaskRow.assignee, TaskRow.overdue)
             .join(Instance, Instance.id == TaskRow.instance_id)
             .where(TaskRow.state != "cancelled", *where).order_by(TaskRow.created_at)).all()
-        rejected = Event.data["terverifikasi"].as_boolean() == false()
-        problem = Event.data["ada_kendala"].as_boolean() == true()
+        rejected = and_(Event.step.in_(scope.steps_of("verify")),
+                        Event.data[monev.VERIFIED].as_boolean() == false())
+        problem = and_(Event.step.in_(scope.steps_of("problem")),
+                       Event.data[monev.HAS_PROBLEM].as_boolean() == true())
         decisions = session.execute(
-            select(Event.instance_id, func.sum(case((and_(Event.step == STEP_VERIFY, rejected), 1), else_=0)),
-                   func.sum(case((and_(Event.step == STEP_PROBLEM, problem), 1), else_=0)))
+            select(Event.instance_id, func.sum(case((rejected, 1), else_=0)), func.sum(case((problem, 1), else_=0)))
             .join(Instance, Instance.id == Event.instance_id)
-            .where(Event.kind == "step_completed", Event.step.in_((STEP_VERIFY, STEP_PROBLEM)), *where)
+            .where(Event.kind == "step_completed", or_(rejected, problem), *where)
             .group_by(Event.instance_id)).all()
 
     work = WorkTime(rt.calendar)

@@ -19,9 +19,11 @@ The form's suggestions (prefill) per SOP step, from the figures:
 - "Ya" (running well) when the step's on-time rate is at least 80 % and no
   send-back or problem is attributed to it; "Tidak" otherwise; none when the
   step has no completion with a standard time and nothing attributed.
-- Send-backs at verification (step 5 "terverifikasi?" answered no) are
-  attributed to step 5, problems raised at step 12 ("ada kendala?" yes) to
-  step 12: the decision steps where they are recorded.
+- Send-backs at verification ("terverifikasi?" answered no) are attributed
+  to the verification step, problems raised ("ada kendala?" yes) to the
+  problem step: the decision steps where they are recorded, found in the
+  newest version by their forms (`process.monev`), whatever their numbers
+  (5 and 12 in the office's SOP).
 - The notes quote the figures the suggestion rests on.
 
 Stored rows are keyed by (SOP, period start, period end, Bidang) with "" for
@@ -41,6 +43,7 @@ from engine.db import Bidang, DefinitionVersion, EvaluationReport, SopMonitoring
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.runtime import Runtime
 from engine.services import iso, user
+from process import monev
 from process.messages import Text
 
 REPORT_WRITERS = ("sekretaris", "kadis")
@@ -168,12 +171,13 @@ def suggest(figures: dict[str, Any], definition, assessor_name: str = "") -> lis
     sent_back = sum(v["sent_back"] for v in figures["verification"])
     decisions = sum(v["decisions"] for v in figures["verification"])
     problems = len(figures["problems"])
+    roles = monev.roles(definition)
     rows = []
     for step in sorted(definition.steps, key=lambda s: s.number):
         s = by_step.get(step.number) or {"done": 0, "with_due": 0, "on_time": 0, "on_time_rate": None,
                                          "median_minutes": None, "open_now": 0, "overdue_now": 0}
-        back = sent_back if step.number == monitoring.STEP_VERIFY else 0
-        raised = problems if step.number == monitoring.STEP_PROBLEM else 0
+        back = sent_back if step.number == roles.verify else 0
+        raised = problems if step.number == roles.problem else 0
         rate = s["on_time_rate"]
         if rate is None and not back and not raised:
             suggested = None
@@ -190,9 +194,9 @@ def suggest(figures: dict[str, Any], definition, assessor_name: str = "") -> lis
                 notes.append(f"median waktu kerja {duration_text(s['median_minutes'])} (standar {step.mutu_baku})")
         else:
             notes.append("Belum ada penyelesaian langkah ini pada periode ini")
-        if step.number == monitoring.STEP_VERIFY and decisions:
+        if step.number == roles.verify and decisions:
             notes.append(f"dikembalikan {back} dari {decisions} keputusan verifikasi")
-        if step.number == monitoring.STEP_PROBLEM and s["done"]:
+        if step.number == roles.problem and s["done"]:
             notes.append(f"{raised} kendala dilaporkan")
         if s["open_now"]:
             notes.append(f"{s['open_now']} kegiatan sedang di langkah ini ({s['overdue_now']} terlambat)")

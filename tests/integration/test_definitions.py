@@ -85,6 +85,51 @@ def step7_to_administrasi(bpmn: str = BPMN, minutes: int = 60) -> str:
                   rf"\g<1>{minutes} Menit\g<2>PT{minutes}M<", bpmn, flags=re.S)
 
 
+INSERTED_STEP = """    <bpmn:userTask id="Step_04b" name="Memeriksa kelengkapan dokumen hasil kegiatan" alur:step="5">
+      <bpmn:incoming>Flow_04_05</bpmn:incoming>
+      <bpmn:outgoing>Flow_04b_05</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:boundaryEvent id="Timer_04b" name="30 Menit" cancelActivity="false" attachedToRef="Step_04b">
+      <bpmn:timerEventDefinition id="TimerDef_04b">
+        <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT30M</bpmn:timeDuration>
+      </bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+"""
+INSERTED_SHAPES = """      <bpmndi:BPMNShape id="Step_04b_di" bpmnElement="Step_04b">
+        <dc:Bounds x="900" y="400" width="110" height="80" />
+      </bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="Timer_04b_di" bpmnElement="Timer_04b">
+        <dc:Bounds x="982" y="462" width="36" height="36" />
+      </bpmndi:BPMNShape>
+      <bpmndi:BPMNEdge id="Flow_04b_05_di" bpmnElement="Flow_04b_05">
+        <di:waypoint x="1010" y="440" /><di:waypoint x="1030" y="375" />
+      </bpmndi:BPMNEdge>
+"""
+INSERTED_FORM = "kelengkapan_dokumen"
+
+
+def step_inserted_before_verification(bpmn: str = BPMN, yaml_text: str = YAML) -> tuple[str, str]:
+    """A new step 5 (Tim Teknis checks the documents) between steps 4 and 5: steps 5-15 become 6-16."""
+    bpmn = re.sub(r'alur:step="(\d+)"', lambda m: f'alur:step="{int(m[1]) + (int(m[1]) >= 5)}"', bpmn)
+    teknis = "        <bpmn:flowNodeRef>Step_05</bpmn:flowNodeRef>\n"
+    assert teknis in bpmn
+    bpmn = bpmn.replace(teknis, "        <bpmn:flowNodeRef>Step_04b</bpmn:flowNodeRef>\n"
+                        "        <bpmn:flowNodeRef>Timer_04b</bpmn:flowNodeRef>\n" + teknis, 1)
+    bpmn = bpmn.replace('<bpmn:sequenceFlow id="Flow_04_05" sourceRef="Step_04" targetRef="Step_05" />',
+                        '<bpmn:sequenceFlow id="Flow_04_05" sourceRef="Step_04" targetRef="Step_04b" />\n'
+                        '    <bpmn:sequenceFlow id="Flow_04b_05" sourceRef="Step_04b" targetRef="Step_05" />', 1)
+    step5 = '    <bpmn:userTask id="Step_05"'
+    bpmn = bpmn.replace(step5, INSERTED_STEP + step5, 1)
+    bpmn = re.sub(r'(<bpmn:userTask id="Step_05"[^>]*>\s*<bpmn:incoming>)Flow_04_05<', r"\1Flow_04b_05<", bpmn)
+    bpmn = bpmn.replace("      <bpmndi:BPMNShape id=\"Step_05_di\"", INSERTED_SHAPES + "      <bpmndi:BPMNShape id=\"Step_05_di\"", 1)
+    steps_at = yaml_text.index("\nsteps:\n")
+    head, steps = yaml_text[:steps_at], yaml_text[steps_at:]
+    steps = re.sub(r"(?m)^  (\d+):$", lambda m: f"  {int(m[1]) + (int(m[1]) >= 5)}:", steps)
+    steps = steps.replace("\n  6:\n", f"\n  5:\n    form:\n      - {{name: {INSERTED_FORM}, label: Dokumen lengkap, "
+                          "type: text, required: true}\n  6:\n", 1)
+    return bpmn, head + steps
+
+
 def step_renamed(bpmn: str, old: str, new: str) -> str:
     """An element given another id: to the engine, the old element was removed."""
     return bpmn.replace(f'"{old}"', f'"{new}"').replace(f">{old}<", f">{new}<").replace(f'"{old}_di"', f'"{new}_di"')

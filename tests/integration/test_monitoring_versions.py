@@ -1,0 +1,104 @@
+"""Monitoring across SOP versions that number the monitored steps differently.
+
+Version 2 of the seed SOP inserts a step before the verification, so the
+verification is step 6 and the problem, analysis and report steps are 13-15
+(5 and 12-14 in version 1). Activities run on both versions, one of them moved
+from version 1 to version 2 half-way, through send-backs and problems: the
+figures, the recapitulation and the SOP form's suggestions must count each
+send-back and each problem once, and put them on the rows of the steps they
+belong to.
+"""
+from __future__ import annotations
+
+from engine import editor, monitoring, reports, services
+from tests.integration.sop import STEP_DATA, STEP_FILES, open_task, performer
+from tests.integration.test_definitions import INSERTED_FORM, KEY, OWNER, deploy_v2, step_inserted_before_verification
+
+INSERTED = "x"   # the step version 2 inserts before the verification
+
+
+def number(version: int, step: int | str) -> int:
+    """A step of version 1 (or the inserted one) as version 2 numbers it."""
+    if step == INSERTED:
+        return 5
+    return step if version == 1 or step < 5 else step + 1
+
+
+def path(version: int, verdicts: list[bool], kendala: bool) -> list[int | str]:
+    check = [3, 4] + ([INSERTED] if version == 2 else []) + [5]
+    return [1, 2] + check * len(verdicts) + [6, 7, 8, 9, 10, 11, 12] + ([13, 14] if kendala else []) + [15]
+
+
+def run(rt, instance_id: int, version: int, steps: list[int | str], verdicts: list[bool], kendala: bool) -> None:
+    verdict = iter(verdicts)
+    for step in steps:
+        task = open_task(rt, instance_id)
+        assert task["step"] == number(version, step), (step, task["step"])
+        login = performer(4 if step == INSERTED else step, "aptika")
+        data = dict(STEP_DATA.get(step, {}))
+        if step == INSERTED:
+            data = {INSERTED_FORM: "Lengkap"}
+        elif step == 5:
+            data = {"terverifikasi": next(verdict), "catatan": "cek"}
+        elif step == 12:
+            data = {"ada_kendala": kendala, "uraian_kendala": f"Kendala {instance_id}" if kendala else ""}
+        elif step == 13:
+            data = {"analisa_permasalahan": f"Analisa {instance_id}", "solusi": f"Solusi {instance_id}"}
+        services.claim(rt, task["id"], login)
+        services.complete(rt, task["id"], login, data, files=STEP_FILES.get(step))
+
+
+def start(rt, title: str) -> int:
+    return services.start(rt, KEY, "aptika", title, "aptika.implementasi")
+
+
+def test_send_backs_and_problems_are_counted_at_each_versions_own_steps(rt):
+    # Version 1: sent back once with a problem; verified at once without; and one moved to version 2
+    # after its verification (sent back once), which raises its problem at version 2's step 13.
+    a = start(rt, "Layanan email dinas")
+    run(rt, a, 1, path(1, [False, True], True), [False, True], True)
+    b = start(rt, "Pemeliharaan jaringan internet")
+    run(rt, b, 1, path(1, [True], False), [True], False)
+    moved = start(rt, "Pengembangan aplikasi Sidela")
+    moved_path = path(1, [False, True], True)
+    run(rt, moved, 1, moved_path[:moved_path.index(7)], [False, True], True)
+
+    deployed = deploy_v2(rt, *step_inserted_before_verification())
+    assert deployed["version"] == 2, deployed
+    assert editor.migrate(rt, moved, OWNER)["to"] == 2
+    run(rt, moved, 2, moved_path[moved_path.index(7):], [], True)
+
+    # Version 2: sent back twice with a problem; verified at once without.
+    c = start(rt, "Sosialisasi keamanan informasi")
+    run(rt, c, 2, path(2, [False, False, True], True), [False, False, True], True)
+    d = start(rt, "Survei kepuasan layanan")
+    run(rt, d, 2, path(2, [True], False), [True], False)
+
+    figures = monitoring.figures(rt, "kadis")
+    [verification] = figures["verification"]
+    assert (verification["decisions"], verification["sent_back"]) == (2 + 1 + 2 + 3 + 1, 1 + 1 + 2)
+    assert (verification["instances_sent_back"], verification["instances"]) == (3, 5)
+
+    problems = {p["instance_id"]: p for p in figures["problems"]}
+    assert set(problems) == {a, moved, c}
+    for instance_id, p in problems.items():
+        assert (p["uraian_kendala"], p["analisa_permasalahan"], p["solusi"]) == \
+            (f"Kendala {instance_id}", f"Analisa {instance_id}", f"Solusi {instance_id}")
+        assert p["analysed_by"] == p["reported_by"] == "sekretaris"
+        assert [(d["field"], d["step"]) for d in p["documents"]] == \
+            [("laporan_solusi", 14 if instance_id == a else 15)]
+
+    recap = {r["id"]: (r["sent_back"], r["problems"]) for r in monitoring.recap(rt, "kadis")["rows"]}
+    assert recap == {a: (1, 1), b: (0, 0), moved: (1, 1), c: (2, 1), d: (0, 0)}
+
+    # The SOP form: the newest version's rows, the send-backs on step 6, the problems on step 13.
+    form = reports.sop_form(rt, "sekretaris")
+    rows = {r["step"]: r for r in form["rows"]}
+    assert list(rows) == list(range(1, 17))
+    assert {n: (r["sent_back"], r["problems"]) for n, r in rows.items() if r["sent_back"] or r["problems"]} == \
+        {6: (4, 0), 13: (0, 3)}
+    assert "dikembalikan 4 dari 9 keputusan verifikasi" in rows[6]["catatan"]
+    assert "3 kendala dilaporkan" in rows[13]["catatan"]
+    assert not any("dikembalikan" in r["catatan"] or "kendala dilaporkan" in r["catatan"]
+                   for n, r in rows.items() if n not in (6, 13))
+    assert rows[6]["suggested"] == rows[13]["suggested"] == "tidak"
