@@ -466,8 +466,13 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
         "steps": steps, "bidang_on_time": bidang_on_time, "bidang_codes": bidang_codes,
         "bidang_names": names,
         "verification": verification, "problems": problems, "overlaps": overlaps,
-        "trend": months, "heatmap": heatmap,
+        "trend": months, "heatmap": heatmap, "roles": _roles_shown(scope.roles[-1]),
     }
+
+
+def _roles_shown(roles: monev.Roles) -> dict[str, Any]:
+    """The newest version's monitored steps, for the headings ("Hasil verifikasi (langkah 5)")."""
+    return {"verify": roles.verify, "problem": roles.problem, "problem_steps": monev.steps_text(roles.problem_steps)}
 
 
 def _month(moment: datetime, tz) -> str:

@@ -10,9 +10,13 @@ belong to.
 """
 from __future__ import annotations
 
-from engine import editor, monitoring, reports, services
+import html
+
+from engine import bootstrap, editor, monitoring, reports, services
 from tests.integration.sop import STEP_DATA, STEP_FILES, open_task, performer
 from tests.integration.test_definitions import INSERTED_FORM, KEY, OWNER, deploy_v2, step_inserted_before_verification
+from web import create_app
+from web import reports as web_reports
 
 INSERTED = "x"   # the step version 2 inserts before the verification
 
@@ -52,7 +56,7 @@ def start(rt, title: str) -> int:
     return services.start(rt, KEY, "aptika", title, "aptika.implementasi")
 
 
-def test_send_backs_and_problems_are_counted_at_each_versions_own_steps(rt):
+def test_send_backs_and_problems_are_counted_at_each_versions_own_steps(rt, monkeypatch):
     # Version 1: sent back once with a problem; verified at once without; and one moved to version 2
     # after its verification (sent back once), which raises its problem at version 2's step 13.
     a = start(rt, "Layanan email dinas")
@@ -102,3 +106,16 @@ def test_send_backs_and_problems_are_counted_at_each_versions_own_steps(rt):
     assert not any("dikembalikan" in r["catatan"] or "kendala dilaporkan" in r["catatan"]
                    for n, r in rows.items() if n not in (6, 13))
     assert rows[6]["suggested"] == rows[13]["suggested"] == "tidak"
+
+    # The headings name the newest version's steps.
+    app = create_app(runtime=rt, testing=True)
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    assert client.post("/masuk", data={"login": "sekretaris", "password": bootstrap.DEMO_PASSWORD}).status_code == 302
+    page = html.unescape(client.get("/monitoring").get_data(as_text=True))
+    assert "Hasil verifikasi (langkah 6)" in page and "Kendala dan solusinya (langkah 13–15)" in page
+    assert "Kendala yang dilaporkan (langkah 13)" in html.unescape(client.get("/monitoring/laporan").get_data(as_text=True))
+    printed = []
+    monkeypatch.setattr(web_reports, "render_pdf", lambda text: printed.append(html.unescape(text)) or b"%PDF-1.4")
+    assert client.get("/monitoring/laporan.pdf").status_code == 200
+    assert "Hasil verifikasi (langkah 6)" in printed[0] and "Kendala dan solusinya (langkah 13–15)" in printed[0]
