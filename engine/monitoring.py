@@ -719,7 +719,8 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
         decisions = session.execute(
             select(Event.instance_id, func.sum(case((rejected, 1), else_=0)), func.sum(case((problem, 1), else_=0)))
             .join(Instance, Instance.id == Event.instance_id)
-            .where(Event.kind == "step_completed", or_(rejected, problem), *where)
+            .where(Event.kind == "step_completed", Event.step.in_(scope.steps_of("verify") + scope.steps_of("problem")),
+                   or_(rejected, problem), *where)
             .group_by(Event.instance_id)).all()
 
     work = WorkTime(rt.calendar)

@@ -114,7 +114,8 @@ def test_send_backs_and_problems_are_counted_at_each_versions_own_steps(rt, monk
     assert client.post("/masuk", data={"login": "sekretaris", "password": bootstrap.DEMO_PASSWORD}).status_code == 302
     page = html.unescape(client.get("/monitoring").get_data(as_text=True))
     assert "Hasil verifikasi (langkah 6)" in page and "Kendala dan solusinya (langkah 13–15)" in page
-    assert "Kendala yang dilaporkan (langkah 13)" in html.unescape(client.get("/monitoring/laporan").get_data(as_text=True))
+    report = html.unescape(client.get("/monitoring/laporan").get_data(as_text=True))
+    assert "Kendala yang dilaporkan (langkah 13)" in report
     printed = []
     monkeypatch.setattr(web_reports, "render_pdf", lambda text: printed.append(html.unescape(text)) or b"%PDF-1.4")
     assert client.get("/monitoring/laporan.pdf").status_code == 200
