@@ -24,7 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from engine.db import Alert, Bidang, Event, Instance, Membership, TaskRow, Timer, User
 from engine.escalation_config import LEVELS, Recipient
 from engine.events import log
-from engine.permissions import role_name
+from engine.permissions import role_name, sees_all_bidang
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Step
 from process.messages import Text
 from process.mutu_baku import MutuBaku, Unit
@@ -139,6 +139,12 @@ def lanes_overseen_office_wide(rt, account) -> frozenset[str]:
     their late steps in every Bidang are the account's to oversee."""
     return frozenset(scope for scope, rule in rt.escalation.rules()
                      if rule.within == SCOPE_OFFICE and rule.role in account.role_names)
+
+
+def sees_every_bidang(rt, account) -> bool:
+    """Whether the account may look at every Bidang's activities: the office-wide roles, and the
+    supervisors a rule names `within: office` (alerted of late steps in every Bidang)."""
+    return sees_all_bidang(account) or bool(lanes_overseen_office_wide(rt, account))
 
 
 def overseers(rt, session: Session, row: TaskRow) -> Text | str:

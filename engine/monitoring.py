@@ -59,10 +59,11 @@ from typing import Any
 from sqlalchemy import and_, case, distinct, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from engine import escalation
 from engine.db import Bidang, DefinitionVersion, Document, Event, Instance, TaskRow, User
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.events import log
-from engine.permissions import is_admin, sees_all_bidang
+from engine.permissions import is_admin
 from engine.runtime import Runtime
 from engine.services import iso, user
 from process import monev
@@ -808,7 +809,7 @@ def search(rt: Runtime, login: str, *, bidang: str | None = None, period: str | 
     with rt.uow() as session:
         account = user(session, login)
         clauses = []
-        if not sees_all_bidang(account):
+        if not escalation.sees_every_bidang(rt, account):
             if bidang and bidang != account.bidang_code:
                 raise Forbidden(Text("Anda hanya dapat mencari kegiatan bidang Anda sendiri"))
             clauses.append(Instance.bidang_code == account.bidang_code)

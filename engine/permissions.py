@@ -22,11 +22,6 @@ def sees_all_bidang(account: User) -> bool:
     return bool(account.role_names & set(OFFICE_WIDE_ROLES))
 
 
-def may_see_instance(account: User, bidang: str) -> bool:
-    """Members of the instance's Bidang, and the office-wide roles."""
-    return account.bidang_code == bidang or sees_all_bidang(account)
-
-
 def may_start(account: User, bidang: str) -> bool:
     if account.role_names & {"sekretaris", "admin"}:
         return True

@@ -13,7 +13,7 @@ from sqlalchemy import delete, exists, or_, select
 from engine import documents, escalation
 from engine.db import Bidang, DefinitionVersion, Document, Instance, TaskDraft, TaskRow
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from engine.permissions import may_see_instance, may_start, may_take, not_in_lane, sees_all_bidang
+from engine.permissions import may_start, may_take, not_in_lane
 from engine.runtime import Runtime
 from engine.services import iso, show, task_dict, user
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Step
@@ -32,10 +32,10 @@ def _step_dict(step: Step) -> dict[str, Any]:
 
 
 def _may_see(rt: Runtime, account, bidang: str) -> bool:
-    """Whether the account may open an activity of that Bidang: its members and the office-wide roles
-    (permissions.may_see_instance), and the supervisors a rule of escalation.yaml names `within:
-    office`, who are alerted of late steps in every Bidang's activities and may reassign them."""
-    return may_see_instance(account, bidang) or bool(escalation.lanes_overseen_office_wide(rt, account))
+    """Whether the account may open an activity of that Bidang: its members, and those who see every
+    Bidang (escalation.sees_every_bidang: the office-wide roles and the supervisors a rule of
+    escalation.yaml names `within: office`, alerted of late steps in every Bidang's activities)."""
+    return account.bidang_code == bidang or escalation.sees_every_bidang(rt, account)
 
 
 def task_view(rt: Runtime, task_id: str, login: str) -> dict[str, Any]:
@@ -186,7 +186,7 @@ def instances(rt: Runtime, login: str, state: str | None = None, limit: int = 20
         query = select(Instance.id, Instance.title, Instance.bidang_code, Instance.period, Instance.state,
                        Instance.created_at, Instance.completed_at).order_by(Instance.id.desc()).limit(limit) \
             .where(Instance.archived_at.is_(None))
-        if not sees_all_bidang(account):
+        if not escalation.sees_every_bidang(rt, account):
             query = query.where(Instance.bidang_code == account.bidang_code)
         if state:
             query = query.where(Instance.state == state)

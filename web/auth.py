@@ -31,6 +31,11 @@ class Principal(UserMixin):
         return bool(self.roles & set(roles))
 
     @property
+    def sees_every_bidang(self) -> bool:
+        """Whether the user may look at every Bidang's activities (engine.escalation.sees_every_bidang)."""
+        return escalation.sees_every_bidang(runtime(), self.account)
+
+    @property
     def supervises(self) -> bool:
         """Whether the escalation rules name one of the user's roles: the Pengawasan page is theirs."""
         return self.has(*escalation.supervising_roles(runtime()))

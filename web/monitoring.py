@@ -162,7 +162,7 @@ def search():
     result = monitoring.search(runtime(), current_user.login, **filters,
                                page=whole_number(page) or 1)
     bidang = accounts.list_bidang(runtime())
-    if not current_user.has("sekretaris", "kadis", "pemilik_proses", "admin"):
+    if not current_user.sees_every_bidang:
         bidang = [b for b in bidang if b["code"] == current_user.bidang]
     # Step numbers belong to an SOP: the steps offered are the chosen SOP's (the only one's, when one is
     # deployed); with several deployed and none chosen, there is no step to choose.

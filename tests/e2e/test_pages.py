@@ -1148,8 +1148,14 @@ def test_a_supervisor_of_every_bidang_may_open_the_activities_of_the_steps_it_ov
         assert kepala.get(f"/kegiatan/{instance_id}/diagram.bpmn").status_code == 200
         assert kepala.get(f"/dokumen/{document_id}").status_code == 200
         assert kepala.get(f"/tugas/{task_id}").status_code == 200
+        # ...and finds them where activities are listed and searched, as they may open them.
+        assert f'href="/kegiatan/{instance_id}"' in text(kepala.get("/kegiatan"))
+        search = text(kepala.get("/kegiatan/cari?bidang=aptika"))
+        assert f'data-id="{instance_id}"' in search and '<option value="aptika" selected>' in search
         staff = _signed_in(app, "ikp.implementasi")  # named by no rule: their own Bidang only, as before
         assert staff.get(f"/kegiatan/{instance_id}").status_code == 403
+        assert f'href="/kegiatan/{instance_id}"' not in text(staff.get("/kegiatan"))
+        assert staff.get("/kegiatan/cari?bidang=aptika").status_code == 403
     finally:
         rt.dispose()
 
