@@ -254,9 +254,12 @@ def download(key):
 
 
 def spoken(info: dict) -> dict:
-    """The draft's problems and the import's questions in the user's language, where they are translatable."""
-    return {**info, "problems": [_spoken_problem(p) for p in info.get("problems", [])],
-            "questions": [_spoken_question(q) for q in info.get("questions", [])]}
+    """The draft's problems and the import's questions in the user's language, where they are translatable
+    (an answer that carries no questions is not given an empty list of them)."""
+    said = {**info, "problems": [_spoken_problem(p) for p in info.get("problems", [])]}
+    if "questions" in info:
+        said["questions"] = [_spoken_question(q) for q in info["questions"]]
+    return said
 
 
 def _spoken_problem(problem: dict) -> dict:

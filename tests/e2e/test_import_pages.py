@@ -163,3 +163,16 @@ def test_a_question_stored_before_questions_were_translated_shows_as_written(rt,
     response = owner.post(f"/editor/{KEY}/pertanyaan", {"jawaban-Step_04.pelaksana": "Tim Teknis", "revision": "2"})
     assert response.status_code == 302
     assert editor.source(rt, KEY, "pemilik.proses")["questions"] == []
+
+
+def test_saving_a_draft_with_open_questions_never_answers_that_it_has_none(browser):
+    """The save's answer said `questions: []` for a draft with 14 open questions (nobody read it yet)."""
+    owner = browser("pemilik.proses")
+    upload(owner, SEED_TEXT.read_bytes(), "sop-monev.txt")
+    owner.get(f"/editor/{KEY}")
+    source = owner.get(f"/editor/{KEY}/sumber.json").get_json()
+    saved = owner.post_json(f"/editor/{KEY}/draf", {"bpmn_xml": source["bpmn_xml"], "steps": source["steps"],
+                                                   "revision": source["revision"]})
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    assert saved.get_json().get("questions") in (None, source["questions"])
+    assert len(owner.get(f"/editor/{KEY}/sumber.json").get_json()["questions"]) == 14
