@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
@@ -1064,14 +1065,22 @@ levels:
 """
 
 
-def test_pengawasan_admits_the_roles_escalation_yaml_names(settings, clock, tmp_path):
-    """The alerts go to whom escalation.yaml names: the page, its forms and its link are theirs too."""
+@contextmanager
+def office_with_rules(settings, clock, tmp_path, rules: str):
+    """(runtime, app) of a demo office whose escalation.yaml is `rules`."""
     path = tmp_path / "escalation.yaml"
-    path.write_text(SEKRETARIS_OVERSEES, encoding="utf-8")
+    path.write_text(rules, encoding="utf-8")
     rt = Runtime(dataclasses.replace(settings, escalation_file=path), clock=clock)
     try:
         bootstrap.init(rt, demo=True)
-        app = create_app(runtime=rt, testing=True)
+        yield rt, create_app(runtime=rt, testing=True)
+    finally:
+        rt.dispose()
+
+
+def test_pengawasan_admits_the_roles_escalation_yaml_names(settings, clock, tmp_path):
+    """The alerts go to whom escalation.yaml names: the page, its forms and its link are theirs too."""
+    with office_with_rules(settings, clock, tmp_path, SEKRETARIS_OVERSEES) as (rt, app):
         instance_id = start(rt, title="Terlambat di Aptika")
         task_id = task_of(rt, instance_id)["id"]
         clock.set(datetime.fromisoformat(task_of(rt, instance_id)["due_at"]) + timedelta(minutes=1))
@@ -1108,8 +1117,6 @@ def test_pengawasan_admits_the_roles_escalation_yaml_names(settings, clock, tmp_
             assert 'href="/pengawasan"' not in text(nobody.get("/")), login
             assert nobody.get("/pengawasan").status_code == 403, login
             assert nobody.post(f"/pengawasan/peringatan/{alert['id']}/baca").status_code == 403, login
-    finally:
-        rt.dispose()
 
 
 # An office whose every Kepala Bidang is told at level 2 of any Bidang's late steps.
@@ -1125,12 +1132,7 @@ levels:
 def test_a_supervisor_of_every_bidang_may_open_the_activities_of_the_steps_it_oversees(settings, clock, tmp_path):
     """A rule `within: office` alerts a Kepala Bidang of another Bidang's late step and lets them
     reassign it; the activity behind the alert and the Pengawasan row was 403 to them."""
-    path = tmp_path / "escalation.yaml"
-    path.write_text(KEPALA_OVERSEES_THE_OFFICE, encoding="utf-8")
-    rt = Runtime(dataclasses.replace(settings, escalation_file=path), clock=clock)
-    try:
-        bootstrap.init(rt, demo=True)
-        app = create_app(runtime=rt, testing=True)
+    with office_with_rules(settings, clock, tmp_path, KEPALA_OVERSEES_THE_OFFICE) as (rt, app):
         instance_id, document_id = complete_step_one_with_upload(rt, lambda login: _signed_in(app, login))
         task_id = task_of(rt, instance_id)["id"]
         due = datetime.fromisoformat(task_of(rt, instance_id)["due_at"])
@@ -1156,8 +1158,6 @@ def test_a_supervisor_of_every_bidang_may_open_the_activities_of_the_steps_it_ov
         assert staff.get(f"/kegiatan/{instance_id}").status_code == 403
         assert f'href="/kegiatan/{instance_id}"' not in text(staff.get("/kegiatan"))
         assert staff.get("/kegiatan/cari?bidang=aptika").status_code == 403
-    finally:
-        rt.dispose()
 
 
 def _signed_in(app, login: str) -> Browser:
