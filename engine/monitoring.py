@@ -897,18 +897,18 @@ def _set_archived(rt: Runtime, instance_id: int, login: str, archived: bool) -> 
         session.commit()
 
 
-def deployed_sops(rt: Runtime) -> list[dict[str, str]]:
-    """Every deployed SOP by key and name, for filter forms."""
+def search_choices(rt: Runtime, key: str | None) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """What the search form offers, read in one transaction: every deployed SOP, and the steps (newest
+    version) of the SOP `key`, or of the only one deployed. A step number belongs to an SOP: with
+    several deployed and none chosen there is no step to offer."""
     with rt.uow() as session:
-        return sop_choices(session)
-
-
-def step_choices(rt: Runtime, key: str | None = None) -> list[dict[str, Any]]:
-    """The SOP's steps (newest version), for filter forms; empty when nothing is deployed."""
-    with rt.uow() as session:
+        sops = sop_choices(session)
+        key = key or (sops[0]["key"] if len(sops) == 1 else None)
         try:
-            version = _versions(session, key)[-1]
+            version = _versions(session, key)[-1] if key else None
         except NotFound:
-            return []
+            version = None
+        if version is None:
+            return sops, []
         definition = rt.definition(version)[0]
-    return [{"number": s.number, "name": s.name} for s in sorted(definition.steps, key=lambda s: s.number)]
+    return sops, [{"number": s.number, "name": s.name} for s in sorted(definition.steps, key=lambda s: s.number)]

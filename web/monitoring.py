@@ -164,11 +164,7 @@ def search():
     bidang = accounts.list_bidang(runtime())
     if not current_user.sees_every_bidang:
         bidang = [b for b in bidang if b["code"] == current_user.bidang]
-    # Step numbers belong to an SOP: the steps offered are the chosen SOP's (the only one's, when one is
-    # deployed); with several deployed and none chosen, there is no step to choose.
-    sops = monitoring.deployed_sops(runtime())
-    chosen = filters["sop"] or (sops[0]["key"] if len(sops) == 1 else None)
-    steps = monitoring.step_choices(runtime(), chosen) if chosen else []
+    sops, steps = monitoring.search_choices(runtime(), filters["sop"])
     return render_template("search.html", result=result, args=args, bidang=bidang, sops=sops, steps=steps)
 
 
