@@ -16,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from engine.db import ApiToken, Bidang, Membership, TaskRow, User
 from engine.errors import AlurError, Conflict, Forbidden, InvalidData, NotFound
 from engine.events import log
-from engine.permissions import is_admin, may_take
+from engine.permissions import ROLE_NAMES, is_admin, may_take
 from engine.runtime import Runtime
 from process.messages import Text
 
@@ -35,7 +35,7 @@ class OwnAdminRole(Conflict):
         self.field = field
 
 
-ROLES = ("implementasi", "teknis", "administrasi", "sekretaris", "kepala", "kadis", "pemilik_proses", "admin")
+ROLES = tuple(ROLE_NAMES)  # every role a user can hold, in the order the forms list them
 # Roles that work within one Bidang (the lanes of a Bidang, its Kepala): a user holding one needs a Bidang.
 BIDANG_ROLES = frozenset({"implementasi", "teknis", "administrasi", "kepala"})
 LANGUAGES = ("id", "en")
