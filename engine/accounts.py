@@ -296,8 +296,7 @@ def _release_claims(rt: Runtime, session: Session, account: User, actor: str) ->
     """
     held = session.scalars(select(TaskRow).where(TaskRow.assignee == account.login, TaskRow.state == "open")
                            .order_by(TaskRow.id)).all()
-    return [row.id for row in held
-            if not (account.active and may_take(account, row)) and _give_back(rt, session, row, actor)]
+    return [row.id for row in held if not _may_hold(account, row) and _give_back(rt, session, row, actor)]
 
 
 def release_stranded_claims(rt: Runtime) -> list[str]:
@@ -315,13 +314,18 @@ def release_stranded_claims(rt: Runtime) -> list[str]:
                                .order_by(TaskRow.id)).all()
         holders = {u.login: u for u in session.scalars(
             select(User).where(User.login.in_({row.assignee for row in held}))).unique()} if held else {}
-        stranded = [row for row in held if not ((u := holders.get(row.assignee)) and u.active and may_take(u, row))]
+        stranded = [row for row in held if not _may_hold(holders.get(row.assignee), row)]
         if not stranded:
             return []
         rt.begin_writes(session)
         released = [row.id for row in stranded if _give_back(rt, session, row, None)]
         session.commit()
         return released
+
+
+def _may_hold(account: User | None, row) -> bool:
+    """Whether the account (None: no such user) may go on holding the task: active, and may take it."""
+    return account is not None and account.active and may_take(account, row)
 
 
 _HELD_COLUMNS = (TaskRow.id, TaskRow.instance_id, TaskRow.step, TaskRow.lane_role, TaskRow.bidang_code,
