@@ -234,6 +234,11 @@ def bidang_list(session: Session) -> list[dict[str, str]]:
     return [{"code": b.code, "name": b.name} for b in session.scalars(select(Bidang).order_by(Bidang.code))]
 
 
+def bidang_name(session: Session, code: str) -> str:
+    """A Bidang's name, as staff know their divisions; its code when there is no such Bidang."""
+    return session.scalar(select(Bidang.name).where(Bidang.code == code)) or code
+
+
 def save_bidang(rt: Runtime, actor: str, code: str, name: str) -> None:
     code, name = (code or "").strip().lower(), (name or "").strip()
     with rt.uow() as session:

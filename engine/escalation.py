@@ -21,7 +21,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from engine.db import Alert, Bidang, Event, Instance, Membership, TaskRow, Timer, User
+from engine import accounts
+from engine.db import Alert, Event, Instance, Membership, TaskRow, Timer, User
 from engine.escalation_config import LEVELS, Recipient
 from engine.events import log
 from engine.permissions import role_name, sees_all_bidang
@@ -153,7 +154,7 @@ def overseers(rt, session: Session, row: TaskRow) -> Text | str:
     rules = _rules(rt, row)
     bidang = row.instance_bidang
     if any(rule.within == SCOPE_BIDANG for rule in rules):
-        bidang = session.scalar(select(Bidang.name).where(Bidang.code == bidang)) or bidang
+        bidang = accounts.bidang_name(session, bidang)
     names = [Text("%(role)s (%(bidang)s)", role=role_name(rule.role), bidang=bidang)
              if rule.within == SCOPE_BIDANG else role_name(rule.role) for rule in rules]
     if not names:  # levels left empty in escalation.yaml: nobody oversees the lane

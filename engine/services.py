@@ -71,9 +71,8 @@ def start(rt: Runtime, key: str, bidang: str, title: str, actor: str | None = No
     """
     with rt.uow() as session:
         if actor is not None and not may_start(user(session, actor), bidang):
-            # The Bidang by its name, as staff know it (the code if there is no such Bidang).
-            name = session.scalar(select(Bidang.name).where(Bidang.code == bidang)) or bidang
-            raise Forbidden(Text("%(actor)s tidak boleh memulai kegiatan untuk %(bidang)s", actor=actor, bidang=name))
+            raise Forbidden(Text("%(actor)s tidak boleh memulai kegiatan untuk %(bidang)s",
+                                 actor=actor, bidang=accounts.bidang_name(session, bidang)))
         instance_id = start_in(rt, session, key, bidang, title, actor, period)
         session.commit()
         return instance_id
