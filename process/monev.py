@@ -63,11 +63,6 @@ def roles(definition: Definition) -> Roles:
                  problem_documents=tuple(documents))
 
 
-def is_verification(data: dict[str, Any]) -> bool:
-    """Whether a step's recorded data is a verification decision."""
-    return isinstance(data.get(VERIFIED), bool)
-
-
 def is_problem(data: dict[str, Any]) -> bool:
     """Whether a step's recorded data raises a problem."""
     return data.get(HAS_PROBLEM) is True

@@ -61,7 +61,6 @@ def test_the_step_whose_decision_tests_the_field_comes_first_and_only_a_yes_no_f
 
 
 def test_recorded_data_by_what_it_holds():
-    assert monev.is_verification({"terverifikasi": False}) and not monev.is_verification({"catatan": "x"})
     assert monev.is_problem({"ada_kendala": True}) and not monev.is_problem({"ada_kendala": False})
     assert monev.is_analysis({"solusi": "x"}) and not monev.is_analysis({"laporan_solusi": "3"})
     assert monev.is_report({"laporan_solusi": "3"})
