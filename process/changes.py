@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from process.definition import Definition
-from process.messages import Text, as_json, from_json
+from process.messages import Text, as_json, from_json, is_stored_text
 
 
 def change_summary(previous: Definition | None, current: Definition) -> list[Text]:
@@ -60,5 +60,4 @@ def read(text: str) -> list[Text | str]:
         data = None
     if not (isinstance(data, dict) and isinstance(data.get("lines"), list)):
         return text.splitlines()
-    return [from_json(line) if isinstance(line, dict) and isinstance(line.get("template"), str) else str(line)
-            for line in data["lines"]]
+    return [from_json(line) if is_stored_text(line) else str(line) for line in data["lines"]]

@@ -41,7 +41,7 @@ def as_json(message: Text) -> dict[str, Any]:
 
 def from_json(data: dict[str, Any]) -> Text:
     """The Text `as_json` wrote (a value stored as plain text before nesting existed stays text)."""
-    values = {k: from_json(v) if _is_text(v) else v for k, v in (data.get("values") or {}).items()}
+    values = {k: from_json(v) if is_stored_text(v) else v for k, v in (data.get("values") or {}).items()}
     template = data["template"]  # not inside Text(...), where pybabel would take the key for a message
     return Text(template, **values)
 
@@ -65,7 +65,7 @@ def _plain(data: Any) -> bool:
     """A stored message that cannot grow much beyond what is stored: plain values, and a template
     with only %(name)s, %(name)r or %(name)d, each name once. (A hand-made `%(a)999999999s`, or
     `%(a)s` a million times over a long value, would otherwise build gigabytes.)"""
-    if not _is_text(data) or not isinstance(data.get("values") or {}, dict):
+    if not is_stored_text(data) or not isinstance(data.get("values") or {}, dict):
         return False
     if not all(isinstance(v, (str, int, float)) for v in (data.get("values") or {}).values()):
         return False
@@ -73,5 +73,6 @@ def _plain(data: Any) -> bool:
     return "%" not in _PLACEHOLDER.sub("", data["template"]) and len(names) == len(set(names))
 
 
-def _is_text(value: Any) -> bool:
+def is_stored_text(value: Any) -> bool:
+    """Whether `value` looks like a Text `as_json` wrote (a dict with a template)."""
     return isinstance(value, dict) and isinstance(value.get("template"), str)
