@@ -62,11 +62,16 @@ def task_view(rt: Runtime, task_id: str, login: str) -> dict[str, Any]:
         }
 
 
-def save_draft(rt: Runtime, task_id: str, login: str, data: dict[str, Any]) -> None:
+def save_draft(rt: Runtime, task_id: str, login: str, data: dict[str, Any], language: str | None = None) -> None:
     """Keep what the user typed so far; only the holder of the task has a draft.
 
     As for completing: outside the lane is forbidden (403); a member of the
     lane who does not hold the open task is a conflict (409).
+
+    A number typed as text is kept as the number it reads as in `language`
+    (the page's, as for completing), so the draft means the same on a page
+    in another language ("12,5" typed in Indonesian is 12.5, shown "12.5" in
+    English). Text that does not read as a number is kept as it was typed.
     """
     if not isinstance(data, dict):
         raise InvalidData(Text("data harus berupa objek"))
@@ -83,9 +88,22 @@ def save_draft(rt: Runtime, task_id: str, login: str, data: dict[str, Any]) -> N
         if draft is None:
             draft = TaskDraft(task_id=task_id, login=login, data={}, saved_at=rt.now())
             session.add(draft)
-        draft.data = {str(k): v for k, v in data.items() if isinstance(v, (str, int, float, bool)) or v is None}
+        kept = {str(k): v for k, v in data.items() if isinstance(v, (str, int, float, bool)) or v is None}
+        form = rt.definition_by_id(session, row.definition_version_id)[0].step(row.step).form
+        numbers = {f.name: f for f in form.fields if f.type == "number"}
+        draft.data = {name: _as_number(numbers.get(name), value, language) for name, value in kept.items()}
         draft.saved_at = rt.now()
         session.commit()
+
+
+def _as_number(field, value: Any, language: str | None) -> Any:
+    """A number field's text as the number it reads as; anything else as it is."""
+    if field is None or not isinstance(value, str) or not value.strip():
+        return value
+    try:
+        return field.clean(value, language)
+    except ValueError:
+        return value
 
 
 _OF_A_CLOSED_TASK = exists().where(TaskRow.id == TaskDraft.task_id, TaskRow.state != "open")

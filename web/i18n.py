@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
+from babel.numbers import format_decimal
 from flask import g, session
-from flask_babel import format_date, format_datetime, format_decimal, get_translations, gettext
+from flask_babel import format_date, format_datetime, get_locale, get_translations, gettext
 from flask_login import current_user
 
 from process.messages import Text, speak
@@ -50,7 +51,8 @@ def field_label(field: str) -> str:
 def form_value(value, kind: str) -> str:
     """A step's stored answer as people write it in their language: 1.000,5; Ya; 10 Mar 2026."""
     if kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return format_decimal(value)
+        # Every digit kept: a draft's number is typed back into its field.
+        return format_decimal(value, locale=get_locale(), decimal_quantization=False)
     if kind == "boolean" and isinstance(value, bool):
         return gettext("Ya") if value else gettext("Tidak")
     if kind == "date" and isinstance(value, str):

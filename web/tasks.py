@@ -43,7 +43,7 @@ def show(task_id):
         return render_template("task.html", view=view, errors={})
     data = form_data(view["step"])
     if request.form.get("action") == "draft":
-        queries.save_draft(runtime(), task_id, current_user.login, data)
+        queries.save_draft(runtime(), task_id, current_user.login, data, language=str(get_locale()))
         flash(_("Draf disimpan."), "success")
         chosen = uploaded_files(view["step"])
         if chosen:  # a draft keeps text only: say so, or an optional document is lost without a word

@@ -480,6 +480,33 @@ def test_a_number_the_page_cannot_read_for_sure_comes_back_with_how_to_write_it(
     assert task_of(rt, instance_id)["id"] == task_id
 
 
+@pytest.mark.parametrize("saved_in,typed,shown_in,shown,number", [
+    ("id", "12,5", "en", "12.5", 12.5), ("id", "12.500", "en", "12,500", 12500),
+    ("en", "1,250.75", "id", "1.250,75", 1250.75),
+])
+def test_a_drafts_number_keeps_its_meaning_when_the_page_language_changes(rt, browser, saved_in, typed, shown_in,
+                                                                         shown, number):
+    """A number is kept in a draft as the number it was on the page it was typed on, and shown in the
+    language of the page that opens it: "12,5" saved in Indonesian is 12.5 in English, not 125."""
+    instance_id, task_id, b = at_step_three(rt, browser, saved_in)
+    b.get(f"/tugas/{task_id}")
+    response = b.post(f"/tugas/{task_id}", {**STEP_DATA[3], "jumlah_penerima_manfaat": typed, "action": "draft"})
+    assert response.status_code == 302
+    b.post("/bahasa", {"language": shown_in}, headers={"Referer": "/"})
+    html = text(b.get(f"/tugas/{task_id}"))
+    assert f'value="{shown}"' in field_block(html, "jumlah_penerima_manfaat")
+    response = b.post(f"/tugas/{task_id}", {**STEP_DATA[3], "jumlah_penerima_manfaat": shown, "action": "complete"})
+    assert response.status_code == 302, text(response)
+    assert completed_data(rt, instance_id, 3)["jumlah_penerima_manfaat"] == number
+
+
+def test_a_draft_keeps_a_number_it_cannot_read_as_it_was_typed(rt, browser):
+    instance_id, task_id, b = at_step_three(rt, browser)
+    b.get(f"/tugas/{task_id}")
+    b.post(f"/tugas/{task_id}", {**STEP_DATA[3], "jumlah_penerima_manfaat": "sekitar 40", "action": "draft"})
+    assert 'value="sekitar 40"' in field_block(text(b.get(f"/tugas/{task_id}")), "jumlah_penerima_manfaat")
+
+
 def test_a_draft_is_saved_and_resumed_in_a_new_session(app, rt, browser):
     instance_id, task_id, b = claimed_step_one(rt, browser)
     b.get(f"/tugas/{task_id}")
