@@ -124,7 +124,7 @@ def diagram():
 @require_roles(*ROLES)
 def recap_xlsx():
     data = monitoring.recap(runtime(), current_user.login, **_filters())
-    return Response(recap_files.xlsx(data), headers={"Content-Disposition": _attachment(data, "xlsx")},
+    return Response(recap_files.xlsx(data), headers={"Content-Disposition": _recap_file(data, "xlsx")},
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -133,13 +133,18 @@ def recap_xlsx():
 def recap_csv():
     data = monitoring.recap(runtime(), current_user.login, **_filters())
     return Response(recap_files.csv_text(data).encode("utf-8-sig"),
-                    headers={"Content-Disposition": _attachment(data, "csv")}, mimetype="text/csv")
+                    headers={"Content-Disposition": _recap_file(data, "csv")}, mimetype="text/csv")
 
 
-def _attachment(data: dict, extension: str) -> str:
-    name = f"rekap-monev-{data['period']['start'].isoformat()}_{data['period']['end'].isoformat()}"
-    if data["bidang"]:
-        name += f"-{data['bidang']}"
+def _recap_file(data: dict, extension: str) -> str:
+    return attachment("rekap-monev", data["sop"]["key"], data["period"]["start"], data["period"]["end"],
+                      data["bidang"], extension)
+
+
+def attachment(prefix: str, key: str, start: date, end: date, bidang: str | None, extension: str) -> str:
+    """A download's Content-Disposition: what it is, of which SOP, period and Bidang, so files of
+    several SOPs or periods saved side by side keep their own names."""
+    name = f"{prefix}-{key}-{start.isoformat()}_{end.isoformat()}" + (f"-{bidang}" if bidang else "")
     return f'attachment; filename="{name}.{extension}"'
 
 

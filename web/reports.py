@@ -22,7 +22,7 @@ from process.numbers import whole_number
 from process import charts, sop_document
 from web import runtime
 from web.auth import require_roles
-from web.monitoring import _date, _pct, percent, work_time
+from web.monitoring import _date, _pct, attachment, percent, work_time
 from web.sop_document import render_pdf
 
 bp = Blueprint("reports", __name__)
@@ -110,7 +110,7 @@ def report_pdf():
                                doc=sop_document.build(data["sop"]["definition"]).header,
                                now=runtime().now())
     response = Response(render_pdf(html), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{_filename("laporan-evaluasi", data)}.pdf"'
+    response.headers["Content-Disposition"] = _download("laporan-evaluasi", data)
     return response
 
 
@@ -190,7 +190,7 @@ def sop_form_print():
 def sop_form_pdf():
     html, data = _sop_form_print()
     response = Response(render_pdf(html), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{_filename("formulir-monitoring-sop", data)}.pdf"'
+    response.headers["Content-Disposition"] = _download("formulir-monitoring-sop", data)
     return response
 
 
@@ -202,7 +202,6 @@ def _sop_form_print() -> tuple[str, dict]:
     return html, data
 
 
-def _filename(prefix: str, data: dict) -> str:
+def _download(prefix: str, data: dict) -> str:
     scope = data["scope"]
-    name = f"{prefix}-{scope['start'].isoformat()}_{scope['end'].isoformat()}"
-    return name + (f"-{scope['bidang']}" if scope["bidang"] else "")
+    return attachment(prefix, scope["key"], scope["start"], scope["end"], scope["bidang"], "pdf")

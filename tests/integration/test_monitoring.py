@@ -473,7 +473,7 @@ def _expected_recap_rows(year: Year, bidang: str | None = None) -> list[dict]:
 def test_recap_xlsx(year, client_for):
     response = client_for("kadis").get("/monitoring/rekap.xlsx?dari=2026-01-01&sampai=2026-12-31")
     assert response.status_code == 200
-    assert "rekap-monev-2026-01-01_2026-12-31.xlsx" in response.headers["Content-Disposition"]
+    assert "rekap-monev-monev_kegiatan_bidang-2026-01-01_2026-12-31.xlsx" in response.headers["Content-Disposition"]
     book = load_workbook(io.BytesIO(response.data))
     assert book.sheetnames == ["Ringkasan", "Kegiatan", "Langkah SOP"]
     tz = year.rt.calendar.tz
@@ -542,7 +542,7 @@ def test_recap_csv_with_a_bidang_filter(year, client_for):
     assert response.status_code == 200
     assert response.data.startswith("\ufeff".encode())
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
-    assert "rekap-monev-2026-01-01_2026-12-31-aptika.csv" in response.headers["Content-Disposition"]
+    assert "rekap-monev-monev_kegiatan_bidang-2026-01-01_2026-12-31-aptika.csv" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
     heads = rows[0]
     assert len(heads) == 15 + 15 * 5 and all(len(r) == len(heads) for r in rows)
