@@ -142,21 +142,22 @@ def may_monitor(account: User) -> bool:
     return bool(account.role_names & set(MONITORING_ROLES))
 
 
-def monitored_bidang(account: User, bidang: str | None) -> str | None:
-    """The Bidang a viewer looks at: anyone for the office-wide roles, a kepala only their own."""
-    if account.role_names & set(OFFICE_WIDE):
+def monitored_bidang(rt: Runtime, account: User, bidang: str | None) -> str | None:
+    """The Bidang a viewer looks at: any for those who may open every Bidang's activities (the
+    office-wide roles, and a kepala an escalation rule names `within: office`), a kepala only their own."""
+    if not may_monitor(account):
+        raise Forbidden(Text("Anda tidak berwenang melihat monitoring dan evaluasi"))
+    if escalation.sees_every_bidang(rt, account):
         return bidang or None
-    if "kepala" in account.role_names:
-        if bidang and bidang != account.bidang_code:
-            raise Forbidden(Text("Anda hanya dapat melihat monitoring bidang Anda sendiri"))
-        return account.bidang_code
-    raise Forbidden(Text("Anda tidak berwenang melihat monitoring dan evaluasi"))
+    if bidang and bidang != account.bidang_code:  # a kepala, the one monitoring role left
+        raise Forbidden(Text("Anda hanya dapat melihat monitoring bidang Anda sendiri"))
+    return account.bidang_code
 
 
 def _scope(rt: Runtime, session: Session, login: str, start: date | None, end: date | None,
            bidang: str | None, key: str | None) -> tuple[Scope, User]:
     account = user(session, login)
-    bidang = monitored_bidang(account, bidang)
+    bidang = monitored_bidang(rt, account, bidang)
     if bidang and session.get(Bidang, bidang) is None:
         raise NotFound(Text("bidang %(bidang)r tidak dikenal", bidang=bidang))
     default_start, default_end = default_period(rt)
@@ -313,6 +314,7 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
     now = rt.now()
     with rt.uow() as session:
         scope, account = _scope(rt, session, login, start, end, bidang, key)
+        every_bidang = escalation.sees_every_bidang(rt, account)
         names = bidang_names(session)
         sops = sop_choices(session)
         where = scope.instance_filter()
@@ -459,7 +461,7 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
         "period": {"start": scope.start.isoformat(), "end": scope.end.isoformat()},
         "bidang": scope.bidang, "now": iso(now),
         "bidang_choices": [{"code": c, "name": n} for c, n in names.items()
-                           if account.role_names & set(OFFICE_WIDE) or c == account.bidang_code],
+                           if every_bidang or c == account.bidang_code],
         "sop": {"key": scope.key, "name": definition.name}, "sop_choices": sops,
         "by_bidang": [by_bidang[c] for c in sorted(by_bidang)],
         "totals": {k: sum(r[k] for r in by_bidang.values())

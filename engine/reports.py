@@ -9,7 +9,8 @@ conclusions and recommendations, and the assessor's answers on the
 Who may do what:
 
 - Reading either: whoever may see the monitoring figures of that period and
-  Bidang (a kepala only their own Bidang; `monitoring.monitored_bidang`).
+  Bidang (a kepala only their own Bidang, unless an escalation rule names them
+  `within: office`; `monitoring.monitored_bidang`).
 - Writing the report's conclusions: the Sekretaris and the Kepala Dinas.
 - Completing the form: the Sekretaris and the Kepala Dinas for any Bidang or
   the whole office, a Kepala Bidang for their own Bidang.

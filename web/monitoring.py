@@ -106,7 +106,7 @@ def index():
     }
     args = {k: v for k, v in request.args.items() if k in ("dari", "sampai", "bidang", "sop") and v}
     return render_template("monitoring.html", data=data, charts=charts, args=args,
-                           may_choose_bidang=current_user.has(*monitoring.OFFICE_WIDE))
+                           may_choose_bidang=current_user.sees_every_bidang)
 
 
 def _pct(value):

@@ -97,7 +97,7 @@ def report():
         values = {"kesimpulan": stored.get("conclusions", ""), "rekomendasi": stored.get("recommendations", "")}
     return render_template("report.html", data=data, f=data["figures"], args=_args(data["scope"]), values=values,
                            errors=errors, conflict=conflict,
-                           may_choose_bidang=current_user.has(*monitoring_figures.OFFICE_WIDE)), \
+                           may_choose_bidang=current_user.sees_every_bidang), \
         409 if conflict else 422 if errors else 200
 
 
@@ -175,7 +175,7 @@ def sop_form():
         data["assessed_on"] = request.form.get("tanggal") or data["assessed_on"]
     return render_template("sop_form.html", data=data, f=data["figures"], args=_args(data["scope"]),
                            errors=errors, conflict=conflict,
-                           may_choose_bidang=current_user.has(*monitoring_figures.OFFICE_WIDE)), \
+                           may_choose_bidang=current_user.sees_every_bidang), \
         409 if conflict else 422 if errors else 200
 
 

@@ -1181,6 +1181,12 @@ def test_a_supervisor_of_every_bidang_may_open_the_activities_of_the_steps_it_ov
         assert f'href="/kegiatan/{instance_id}"' in text(kepala.get("/kegiatan"))
         search = text(kepala.get("/kegiatan/cari?bidang=aptika"))
         assert f'data-id="{instance_id}"' in search and '<option value="aptika" selected>' in search
+        # ...and reads the monitoring figures of every Bidang, or of the office.
+        page = text(kepala.get("/monitoring?bidang=aptika"))
+        assert '<option value="aptika" selected>' in page and '<option value="">Semua Bidang</option>' in page
+        assert kepala.get("/monitoring").status_code == 200
+        assert kepala.get("/monitoring/laporan?bidang=aptika").status_code == 200
+        assert "rekap-monev" in kepala.get("/monitoring/rekap.csv?bidang=aptika").headers["Content-Disposition"]
         staff = _signed_in(app, "ikp.implementasi")  # named by no rule: their own Bidang only, as before
         assert staff.get(f"/kegiatan/{instance_id}").status_code == 403
         assert f'href="/kegiatan/{instance_id}"' not in text(staff.get("/kegiatan"))
