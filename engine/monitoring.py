@@ -36,8 +36,9 @@ What is counted, precisely:
   also after it moved to a newer version.
 - *Possible overlaps*: two instances of different Bidang (created in the
   period) whose normalised titles share at least one word and have a token
-  Jaccard index >= 0.5 or a difflib ratio >= 0.8, or whose planned dates (step
-  1's tanggal_mulai..tanggal_selesai, both included) intersect.
+  Jaccard index >= 0.5 or a difflib ratio >= 0.8, or whose planned dates (the
+  plan step's tanggal_mulai..tanggal_selesai, both included; `process.monev`)
+  intersect.
 - *Trend*: completed steps by the office-local month of completion.
 
 Counts and grouping run in SQL; percentiles, working time and the title
@@ -566,9 +567,11 @@ def _overlaps(session: Session, scope: Scope) -> dict[str, Any]:
     activities = {r.id: {"id": r.id, "bidang": r.bidang_code, "title": r.title, "start": None, "end": None}
                   for r in session.execute(select(Instance.id, Instance.bidang_code, Instance.title).where(*where))}
     plans = session.execute(
-        select(Event.instance_id, Event.data["tanggal_mulai"].as_string(), Event.data["tanggal_selesai"].as_string())
+        select(Event.instance_id, Event.data[monev.PLANNED_START].as_string(),
+               Event.data[monev.PLANNED_END].as_string())
         .join(Instance, Instance.id == Event.instance_id)
-        .where(Event.kind == "step_completed", Event.step == 1, *where).order_by(Event.id)).all()
+        .where(Event.kind == "step_completed", Event.step.in_(scope.steps_of("plan")), *where)
+        .order_by(Event.id)).all()
     for instance_id, first, last in plans:  # the latest plan wins
         try:
             first, last = date.fromisoformat(first), date.fromisoformat(last)

@@ -10,7 +10,9 @@ steps are therefore found by the fields of their forms, never by number:
 - *problem*: the step whose form has the yes/no field `ada_kendala` (with
   `uraian_kendala`, the problem described);
 - *analysis*: the step whose form has `analisa_permasalahan` or `solusi`;
-- *report*: the step whose form has the document `laporan_solusi`.
+- *report*: the step whose form has the document `laporan_solusi`;
+- *plan*: the step whose form has the date `tanggal_mulai` (with
+  `tanggal_selesai`, the activity's planned dates, which the overlaps compare).
 
 When more than one step has the field, a step whose decision (the gateway
 after it) tests the field comes first, then the lower number. A version with
@@ -30,6 +32,8 @@ PROBLEM_TEXT = "uraian_kendala"
 ANALYSIS = "analisa_permasalahan"
 SOLUTION = "solusi"
 SOLUTION_REPORT = "laporan_solusi"  # the document reporting the solution
+PLANNED_START = "tanggal_mulai"     # date; the activity's planned days run to PLANNED_END
+PLANNED_END = "tanggal_selesai"
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Roles:
     report: int | None = None
     # The file fields of the problem, analysis and report steps: the documents shown with a problem.
     problem_documents: tuple[str, ...] = ()
+    plan: int | None = None
 
     @property
     def problem_steps(self) -> tuple[int, ...]:
@@ -54,13 +59,14 @@ def roles(definition: Definition) -> Roles:
     problem = _find(definition, (HAS_PROBLEM,), "boolean")
     analysis = _find(definition, (ANALYSIS, SOLUTION), None)
     report = _find(definition, (SOLUTION_REPORT,), "file")
+    plan = _find(definition, (PLANNED_START,), "date")
     documents = []
     for step in (problem, analysis, report):
         for f in step.form.fields if step else ():
             if f.type == "file" and f.name not in documents:
                 documents.append(f.name)
     return Roles(*(s.number if s else None for s in (verify, problem, analysis, report)),
-                 problem_documents=tuple(documents))
+                 problem_documents=tuple(documents), plan=plan.number if plan else None)
 
 
 def is_problem(data: dict[str, Any]) -> bool:

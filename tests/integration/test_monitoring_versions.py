@@ -14,7 +14,8 @@ import html
 
 from engine import bootstrap, editor, monitoring, reports, services
 from tests.integration.sop import STEP_DATA, STEP_FILES, open_task, performer
-from tests.integration.test_definitions import INSERTED_FORM, KEY, OWNER, deploy_v2, step_inserted_before_verification
+from tests.integration.test_definitions import (BPMN, INSERTED_FORM, KEY, OWNER, YAML, deploy_v2,
+                                               step_inserted_before_verification)
 from web import create_app
 from web import reports as web_reports
 
@@ -120,3 +121,32 @@ def test_send_backs_and_problems_are_counted_at_each_versions_own_steps(rt, monk
     monkeypatch.setattr(web_reports, "render_pdf", lambda text: printed.append(html.unescape(text)) or b"%PDF-1.4")
     assert client.get("/monitoring/laporan.pdf").status_code == 200
     assert "Hasil verifikasi (langkah 6)" in printed[0] and "Kendala dan solusinya (langkah 13–15)" in printed[0]
+
+
+def planned_dates_moved_to_step_two(yaml_text: str) -> str:
+    """A version whose step 1 only describes the plan and step 2 carries its dates."""
+    dates = ("      - {name: tanggal_mulai, label: Tanggal mulai pelaksanaan, type: date, required: true}\n"
+             "      - {name: tanggal_selesai, label: Tanggal selesai pelaksanaan, type: date, required: true, "
+             "not_before: tanggal_mulai}\n")
+    assert dates in yaml_text
+    yaml_text = yaml_text.replace(dates, "", 1)
+    step_two = "      - {name: uraian_pelaksanaan, label: Uraian pelaksanaan kegiatan, type: text, required: true}\n"
+    assert step_two in yaml_text
+    return yaml_text.replace(step_two, step_two + dates, 1)
+
+
+def test_planned_dates_are_read_from_the_step_that_asks_for_them(rt):
+    """Overlaps compare the activities' planned dates: read at whichever step's form asks for them,
+    not at step 1 whatever the version."""
+    assert deploy_v2(rt, BPMN, planned_dates_moved_to_step_two(YAML))["version"] == 2
+    for bidang, title in (("aptika", "Bimbingan teknis website"), ("ikp", "Sosialisasi layanan aduan")):
+        instance_id = services.start(rt, KEY, bidang, title, "sekretaris")
+        for step, data in ((1, {"rencana_kegiatan": "Rencana"}),
+                           (2, {"uraian_pelaksanaan": "Sesuai juknis", "tanggal_mulai": "2026-03-02",
+                                "tanggal_selesai": "2026-03-31"})):
+            task = open_task(rt, instance_id)
+            assert task["step"] == step
+            services.claim(rt, task["id"], performer(step, bidang))
+            services.complete(rt, task["id"], performer(step, bidang), data)
+    overlaps = monitoring.figures(rt, "kadis")["overlaps"]
+    assert overlaps["dates_overlap"] == 1 and overlaps["similar_titles"] == 0

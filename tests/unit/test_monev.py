@@ -24,7 +24,7 @@ def with_form(definition, number: int, *fields: FormField):
 
 def test_the_seed_sops_steps():
     roles = monev.roles(SEED)
-    assert (roles.verify, roles.problem, roles.analysis, roles.report) == (5, 12, 13, 14)
+    assert (roles.verify, roles.problem, roles.analysis, roles.report, roles.plan) == (5, 12, 13, 14, 1)
     assert roles.problem_steps == (12, 13, 14)
     assert roles.problem_documents == ("notulen_rapat", "laporan_solusi")
 
@@ -34,6 +34,7 @@ def test_a_version_that_renumbers_the_steps_has_them_at_their_new_numbers():
     assert (roles.verify, roles.problem, roles.analysis, roles.report) == (6, 13, 14, 15)
     roles = monev.roles(renumbered(renumbered(SEED, 1, 2), 15, 3))   # two steps first, three before the analysis
     assert (roles.verify, roles.problem, roles.analysis, roles.report) == (7, 14, 18, 19)
+    assert roles.plan == 3
 
 
 def test_a_version_without_such_steps_has_none():
