@@ -10,6 +10,7 @@ from flask_babel import format_date, format_datetime, get_locale, get_translatio
 from flask_login import current_user
 
 from process.messages import Text, speak
+from web import timefmt
 from web.catalogues import LANGUAGES, compile_catalogs  # noqa: F401 (used by the app factory and auth)
 
 
@@ -67,6 +68,10 @@ def init_app(app, rt) -> None:
     app.add_template_filter(say)
     app.add_template_filter(field_label)
     app.add_template_filter(form_value)
+
+    @app.template_filter("standard_time")
+    def standard_time(text: str) -> str:
+        return timefmt.standard_time(text, str(get_locale()))
 
     @app.template_filter("local")
     def local_time(moment, fmt="d MMM yyyy HH:mm"):

@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from process.calendar import WorkingCalendar
-from web.timefmt import Remaining
+from web.timefmt import Remaining, standard_time
 
 WIB = ZoneInfo("Asia/Jakarta")
 CALENDAR = WorkingCalendar.default()
@@ -43,3 +43,32 @@ def test_lateness_is_counted_the_same_way():
 
 def test_no_due_time_is_a_dash():
     assert remaining(datetime(2026, 3, 2, 9, 0, tzinfo=WIB)).of(None) == "—"
+
+
+def english():
+    """The English catalogue as the app compiles it."""
+    import io
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    po = Path(__file__).resolve().parents[2] / "web" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as f:
+        catalogue = read_po(f)
+    mo = io.BytesIO()
+    write_mo(mo, catalogue)
+    mo.seek(0)
+    return gettext.GNUTranslations(mo)
+
+
+def test_a_standard_time_is_worded_for_the_page_and_kept_as_the_sop_writes_it_in_indonesian():
+    en = english()
+    worded = {text: standard_time(text, "en", en) for text in (
+        "30 Menit", "2 Jam", "1 Hari", "30 Hari", "1 Hari Kerja", "7 Hari Kerja", "7 hari kalender")}
+    assert worded == {"30 Menit": "30 min", "2 Jam": "2 h", "1 Hari": "1 day", "30 Hari": "30 days",
+                      "1 Hari Kerja": "1 working day", "7 Hari Kerja": "7 working days",
+                      "7 hari kalender": "7 calendar days"}
+    assert standard_time("7 Hari Kerja", "id", en) == "7 Hari Kerja"
+    assert standard_time("2 Jam Kerja", "en", en) == "2 Jam Kerja"  # no wording for it: as the SOP writes it
+    assert standard_time("sebentar", "en", en) == "sebentar"
