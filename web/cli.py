@@ -54,7 +54,7 @@ def friendly(command):
         try:
             return command(*args, **kwargs)
         except AlurError as err:
-            click.echo(f"error: {err}", err=True)
+            click.echo(f"galat: {err}", err=True)
             for field, message in getattr(err, "errors", {}).items():
                 click.echo(f"  {field}: {message}", err=True)
             sys.exit(next((code for kind, code in EXIT_CODES.items() if isinstance(err, kind)), 1))
@@ -67,7 +67,7 @@ def friendly(command):
         except Exception as err:  # the last guard: one line, not a traceback
             if os.environ.get("ALUR_DEBUG"):
                 raise
-            click.echo(f"error: {type(err).__name__}: {err}", err=True)
+            click.echo(f"galat: {type(err).__name__}: {err}", err=True)
             sys.exit(1)
     return wrapper
 
@@ -91,10 +91,13 @@ def init(demo: bool) -> None:
     """Create or upgrade the database and deploy the definitions."""
     rt = runtime()
     for deployed in bootstrap.init(rt, demo=demo):
-        state = "deployed" if deployed.created else "unchanged"
-        click.echo(f"{deployed.key} v{deployed.version} ({state})")
+        click.echo(_deployed(deployed))
     if demo:
-        click.echo(f"demo users ready; password: {bootstrap.DEMO_PASSWORD}")
+        click.echo(f"pengguna demo siap; kata sandi: {bootstrap.DEMO_PASSWORD}")
+
+
+def _deployed(deployed) -> str:
+    return f"{deployed.key} v{deployed.version} ({'di-deploy' if deployed.created else 'tidak berubah'})"
 
 
 @main.command()
@@ -126,12 +129,12 @@ def import_(source: str, out_dir: str, key: str | None, answers_path: str | None
         try:
             answers = user_yaml(Path(answers_path).read_text(encoding="utf-8"))
         except yaml.YAMLError as err:
-            click.echo(f"error: {answers_path}: YAML rusak: {' '.join(str(err).split())}", err=True)
+            click.echo(f"galat: {answers_path}: YAML rusak: {' '.join(str(err).split())}", err=True)
             sys.exit(1)
     try:
         result = sop_import.import_sop(source, Path(source).read_bytes(), key=key, answers=answers)
     except (sop_import.SourceError, sop_import.AnswerError) as err:
-        click.echo(f"error: {err}", err=True)
+        click.echo(f"galat: {err}", err=True)
         sys.exit(1)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -156,7 +159,7 @@ def import_(source: str, out_dir: str, key: str | None, answers_path: str | None
 def deploy(path: str, login: str | None) -> None:
     """Deploy one definition file (with its YAML beside it)."""
     deployed = services.deploy(runtime(), load_file(path), login)
-    click.echo(f"{deployed.key} v{deployed.version} ({'deployed' if deployed.created else 'unchanged'})")
+    click.echo(_deployed(deployed))
 
 
 @main.command()
@@ -197,7 +200,7 @@ def _print_tasks(rows) -> None:
 def claim(task_id: str, login: str) -> None:
     """Claim a task offered to you."""
     services.claim(runtime(), task_id, login)
-    click.echo(f"claimed {task_id}")
+    click.echo(f"tugas {task_id} diklaim")
 
 
 @main.command()
@@ -207,7 +210,7 @@ def claim(task_id: str, login: str) -> None:
 def unclaim(task_id: str, login: str) -> None:
     """Give a claimed task back to the team."""
     services.unclaim(runtime(), task_id, login)
-    click.echo(f"unclaimed {task_id}")
+    click.echo(f"tugas {task_id} dilepas")
 
 
 @main.command()
@@ -221,15 +224,20 @@ def complete(task_id: str, login: str, data_json: str, files: tuple[str, ...]) -
     try:
         data = json.loads(data_json)
     except json.JSONDecodeError as err:
-        raise click.UsageError(f"--data is not valid JSON: {err.msg}") from None
+        raise click.UsageError(f"--data bukan JSON yang sah: {err.msg}") from None
     attachments = {}
     for item in files:
         field, sep, path = item.partition("=")
         if not sep or not field or not path:
-            raise click.UsageError(f"--file expects FIELD=PATH, got {item!r}")
+            raise click.UsageError(f"--file harus berbentuk FIELD=PATH, bukan {item!r}")
         attachments[field] = Path(path)
     result = services.complete(runtime(), task_id, login, data, attachments)
-    click.echo(f"completed {task_id}; instance {result['instance_id']} is {result['instance_state']}")
+    click.echo(f"tugas {task_id} selesai; kegiatan {result['instance_id']} {_state(result['instance_state'])}")
+
+
+def _state(state: str) -> str:
+    """An instance's state as the CLI says it."""
+    return {"running": "berjalan", "completed": "selesai"}.get(state, state)
 
 
 @main.command()
@@ -242,7 +250,7 @@ def show(instance_id: int, as_json: bool) -> None:
 
 
 def _print_instance(info) -> None:
-    click.echo(f"#{info['id']} {info['title']} ({info['bidang']}) — {info['state']}, "
+    click.echo(f"#{info['id']} {info['title']} ({info['bidang']}) — {_state(info['state'])}, "
                f"{info['definition']} v{info['definition_version']}")
     click.echo("Langkah saat ini:")
     for t in info["current_steps"]:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.bootstrap import DEMO_PASSWORD
+
 ALUR = Path(sys.executable).parent / "alur"
 DEFINITIONS = Path(__file__).resolve().parents[2] / "definitions"
 SEED_BPMN = DEFINITIONS / "monev_kegiatan_bidang.bpmn"
@@ -49,7 +51,8 @@ def alur(tmp_path_factory) -> Alur:
     assert ALUR.exists(), f"the console script is not installed at {ALUR}"
     cli = Alur(tmp_path_factory.mktemp("alur-data"))
     result = cli("init", "--demo")
-    assert "monev_kegiatan_bidang v1 (deployed)" in result.stdout
+    assert "monev_kegiatan_bidang v1 (di-deploy)" in result.stdout
+    assert f"pengguna demo siap; kata sandi: {DEMO_PASSWORD}" in result.stdout
     return cli
 
 
@@ -88,7 +91,7 @@ def test_tasks_json_shape(opened):
 
 def test_unknown_task_id(alur):
     result = alur("claim", "tidak-ada", "--user", "aptika.implementasi", ok=False)
-    assert error_lines(result) == ["error: tugas tidak-ada tidak ditemukan"]
+    assert error_lines(result) == ["galat: tugas tidak-ada tidak ditemukan"]
     assert result.returncode == 1
 
 
@@ -96,8 +99,15 @@ def test_invalid_data_json_is_a_usage_error(alur, opened):
     _, task = opened  # the JSON is read before the task is looked up, whatever its state
     result = alur("complete", task["id"], "--user", "aptika.implementasi", "--data", "{rencana: x", ok=False)
     assert result.returncode == 2  # click's usage-error exit code
-    assert "Error: --data is not valid JSON" in result.stderr
+    assert "Error: --data bukan JSON yang sah" in result.stderr
     assert "Usage: alur complete" in result.stderr
+
+
+def test_a_file_option_without_its_field_is_a_usage_error(alur, opened):
+    _, task = opened
+    result = alur("complete", task["id"], "--user", "aptika.implementasi", "--file", "rencana.pdf", ok=False)
+    assert result.returncode == 2
+    assert "Error: --file harus berbentuk FIELD=PATH, bukan 'rencana.pdf'" in result.stderr
 
 
 HUGE = "99999999999999999999"  # past any database integer
@@ -128,7 +138,7 @@ def test_serve_with_a_logo_it_cannot_use_stops_before_listening(alur, tmp_path):
         result = alur("serve", "--port", "1", ok=False)  # it must stop before it listens
     finally:
         del alur.env["ALUR_LOGO_FILE"]
-    assert error_lines(result) == [f"error: LogoError: ALUR_LOGO_FILE: {bad} is not a PNG or JPEG image"]
+    assert error_lines(result) == [f"galat: LogoError: ALUR_LOGO_FILE: {bad} is not a PNG or JPEG image"]
     assert "Listening" not in result.stderr + result.stdout
 
 
@@ -138,16 +148,16 @@ def test_claim_complete_and_show(alur, opened, tmp_path):
 
     # Someone of the same role in another Bidang may not take it.
     refused = alur("claim", task_id, "--user", "ikp.implementasi", ok=False)
-    assert error_lines(refused) == ["error: ikp.implementasi bukan anggota Tim Implementasi untuk tugas ini"]
+    assert error_lines(refused) == ["galat: ikp.implementasi bukan anggota Tim Implementasi untuk tugas ini"]
     assert refused.returncode == 4  # Forbidden
 
-    assert alur("claim", task_id, "--user", "aptika.implementasi").stdout.strip() == f"claimed {task_id}"
+    assert alur("claim", task_id, "--user", "aptika.implementasi").stdout.strip() == f"tugas {task_id} diklaim"
 
     # Bad data: one readable line per problem.
     bad = alur("complete", task_id, "--user", "aptika.implementasi",
                "--data", json.dumps({"tanggal_mulai": "kemarin", "asal": "x"}), ok=False)
     lines = [line.strip() for line in error_lines(bad)]
-    assert lines[0] == "error: isian langkah 1 tidak valid"
+    assert lines[0] == "galat: isian langkah 1 tidak valid"
     assert sorted(lines[1:]) == sorted([
         "asal: isian tidak dikenal pada langkah ini",
         "rencana_kegiatan: wajib diisi",
@@ -161,8 +171,10 @@ def test_claim_complete_and_show(alur, opened, tmp_path):
     document.write_bytes(content)
     done = alur("complete", task_id, "--user", "aptika.implementasi", "--data", json.dumps(STEP_1_DATA),
                 "--file", f"dokumen_rencana={document}")
-    assert done.stdout.strip() == f"completed {task_id}; instance {instance_id} is running"
+    assert done.stdout.strip() == f"tugas {task_id} selesai; kegiatan {instance_id} berjalan"
 
+    assert alur("show", str(instance_id)).stdout.startswith(f"#{instance_id} ")
+    assert " — berjalan, monev_kegiatan_bidang v1\n" in alur("show", str(instance_id)).stdout
     shown = alur.json("show", str(instance_id))
     assert shown["state"] == "running"
     assert [(s["step"], s["lane"]) for s in shown["current_steps"]] == [(2, "implementasi")]

@@ -34,7 +34,7 @@ def test_import_prints_questions_and_validate_names_them_until_answered(tmp_path
     assert run(tmp_path, "validate", str(out / "monev_impor.bpmn")).stdout.strip() == "ok: 1 berkas"
     assert run(tmp_path, "init").returncode == 0
     deployed = run(tmp_path, "deploy", str(out / "monev_impor.bpmn"))
-    assert deployed.returncode == 0 and deployed.stdout.strip() == "monev_impor v1 (deployed)", deployed.stderr
+    assert deployed.returncode == 0 and deployed.stdout.strip() == "monev_impor v1 (di-deploy)", deployed.stderr
 
 
 def test_import_errors_are_one_line_naming_the_row_and_write_nothing(tmp_path):
@@ -42,7 +42,7 @@ def test_import_errors_are_one_line_naming_the_row_and_write_nothing(tmp_path):
     source.write_text("No,Uraian Prosedur,Tim Teknis,Kelengkapan,Waktu,Output\n1,A,X,,1 Hari,\nx,B,X,,1 Hari,\n")
     result = run(tmp_path, "import", str(source), "--out", str(tmp_path / "out"))
     assert result.returncode == 1
-    assert result.stderr.strip() == f"error: {source}: baris 3: No 'x' bukan nomor langkah"
+    assert result.stderr.strip() == f"galat: {source}: baris 3: No 'x' bukan nomor langkah"
     assert not (tmp_path / "out").exists()
     answers = tmp_path / "answers.yaml"
     answers.write_text("Step_01: {pelaksana: Tim Entah}\n")
@@ -50,5 +50,5 @@ def test_import_errors_are_one_line_naming_the_row_and_write_nothing(tmp_path):
     assert bad.returncode == 1 and "Step_01.pelaksana: 'Tim Entah' bukan salah satu Pelaksana dalam tabel" in bad.stderr
     answers.write_text("Step_01: {pelaksana: [Tim\n")
     bad = run(tmp_path, "import", str(SEED_TEXT), "--out", str(tmp_path / "out"), "--answers", str(answers))
-    assert bad.returncode == 1 and bad.stderr.startswith(f"error: {answers}: YAML rusak: ") and not bad.stdout
+    assert bad.returncode == 1 and bad.stderr.startswith(f"galat: {answers}: YAML rusak: ") and not bad.stdout
     assert not (tmp_path / "out").exists()
