@@ -725,7 +725,8 @@ def migrate(rt: Runtime, instance_id: int, login: str, target: int | None = None
             session.rollback()
             instance = services._instance(session, instance_id)
             log(session, instance_id, rt.now(), "migration_refused", actor,
-                data={"from": instance.definition.version, "to": version.version, "reason": str(refused.reason)})
+                data={"from": instance.definition.version, "to": version.version, "reason": str(refused.reason),
+                      "reason_message": as_json(refused.reason)})  # for the history, in its reader's language
             session.commit()
             raise Conflict(Text("kegiatan %(instance_id)s tidak dapat dipindah ke versi %(version)s: %(refused)s",
                                 instance_id=instance_id, version=version.version, refused=refused.reason)) \

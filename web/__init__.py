@@ -4,7 +4,6 @@ Views are thin: parse the request, call a service in `engine`, render.
 """
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from datetime import timedelta
@@ -157,6 +156,8 @@ EVENT_LABELS = {
     "reassigned": lambda: _("dialihkan"), "escalated": lambda: _("dieskalasi"),
     "alert_acknowledged": lambda: _("peringatan ditanggapi"),
     "migrated": lambda: _("dipindah ke versi SOP baru"), "migration_refused": lambda: _("pemindahan versi ditolak"),
+    "alerts_cancelled": lambda: _("peringatan dibatalkan"), "archived": lambda: _("diarsipkan"),
+    "unarchived": lambda: _("dikeluarkan dari arsip"),
 }
 
 
@@ -174,12 +175,6 @@ def _template_helpers(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
 
     @app.template_filter()
-    def json_text(value) -> str:
-        """Data shown as JSON text for people (an event's data): letters as they are, not as \\u
-        escapes (tojson is for <script>). Left to autoescaping like any other text."""
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-    @app.template_filter()
     def css_string(value) -> Markup:
         """Text for inside a "..." string of a <style> element (a print's running footer).
 
@@ -195,6 +190,9 @@ def _template_helpers(app: Flask) -> None:
         from engine.documents import size_text
         limit = app.extensions["alur"].settings.max_upload_bytes
         return limit, size_text(limit)
+
+    from web.history import described
+    app.jinja_env.globals["event_words"] = described
 
     @app.template_global()
     def event_label(kind: str) -> str:

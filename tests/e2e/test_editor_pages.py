@@ -220,6 +220,8 @@ def test_migrate_all_shows_refusals_with_reasons(rt, browser):
     assert reason in text(owner.get(f"/editor/{KEY}/versi"))
     assert reason in text(owner.post(f"/editor/{KEY}/migrasi", {"target": "2"}))
     assert reason in text(owner.post(f"/editor/{KEY}/migrasi", {"instance": str(at_step_1), "target": "2"}))
+    history = text(owner.get(f"/kegiatan/{at_step_1}"))  # and the activity's history says it the same way
+    assert f"version 1 to version 2: step 1 (" in history and reason in history
     with rt.uow() as session:
         assert session.scalars(select(Event.kind).where(Event.instance_id == at_step_1,
                                                         Event.kind == "migration_refused")).all()

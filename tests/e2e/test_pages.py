@@ -853,6 +853,55 @@ def test_the_instance_page_words_working_time_in_hours_not_24_hour_days(rt, brow
     assert "<td>39 h</td>" in step_row(text(b.get(f"/kegiatan/{instance_id}")), 2)
 
 
+def history_rows(html: str) -> dict[str, list[str]]:
+    """The history table's data cells, by the event's label."""
+    rows = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>[^<]*</td><td>[^<]*</td>\s*<td>(.*?)</td></tr>",
+                      section(html, "history"), re.S)
+    found: dict[str, list[str]] = {}
+    for label, data in rows:
+        found.setdefault(label, []).append(re.sub(r"\s+", " ", data).strip())
+    return found
+
+
+def test_the_history_says_what_each_event_did_in_the_readers_language(rt, browser, clock):
+    """Not the event's data as JSON: who a task went from and to, which level alerted whom, the due time."""
+    accounts.save_user(rt, "admin", "aptika.implementasi2", "Rekan", "aptika", ["implementasi"],
+                       password=DEMO_PASSWORD)
+    instance_id = start(rt)
+    task_id = task_of(rt, instance_id)["id"]
+    services.claim(rt, task_id, "aptika.implementasi")
+    worklist.reassign(rt, task_id, "kepala.aptika", "aptika.implementasi2")
+    due = datetime.fromisoformat(task_of(rt, instance_id)["due_at"])
+    clock.set(due + timedelta(minutes=1))
+    Scheduler(rt, deliver=False).run_pass()
+    [alert] = alerts.alerts(rt, "kepala.aptika", unacknowledged=True)
+    alerts.acknowledge(rt, alert["id"], "kepala.aptika")
+
+    b = browser("kepala.aptika")
+    page = text(b.get(f"/kegiatan/{instance_id}"))
+    rows = history_rows(page)
+    assert "<code>" not in section(page, "history")
+    assert rows["dimulai"] == [f"Layanan email dinas; SOP {KEY} versi 1"]
+    assert rows["dialihkan"] == ["dari aptika.implementasi kepada aptika.implementasi2"]
+    assert rows["melewati mutu baku waktu"] == [f"batas {local(rt, due, 'id')}; mutu baku 30 Hari"]
+    assert rows["dieskalasi"] == ["tingkat 1 kepada kepala.aptika"]
+    assert rows["peringatan ditanggapi"] == [f"peringatan {alert['id']}, tingkat 1"]
+
+    b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    rows = history_rows(text(b.get(f"/kegiatan/{instance_id}")))
+    assert rows["started"] == [f"Layanan email dinas; SOP {KEY} version 1"]
+    assert rows["reassigned"] == ["from aptika.implementasi to aptika.implementasi2"]
+    assert rows["exceeded the standard time"] == [f"due {local(rt, due, 'en')}; standard time 30 days"]
+    assert rows["escalated"] == ["level 1 to kepala.aptika"]
+    assert rows["alert acknowledged"] == [f"alert {alert['id']}, level 1"]
+
+
+def local(rt, moment: datetime, language: str) -> str:
+    """A time as the pages write it (the `local` filter) in the office's time zone."""
+    from babel.dates import format_datetime
+    return format_datetime(moment, "d MMM yyyy HH:mm", tzinfo=rt.calendar.tz, locale=language)
+
+
 def test_standard_times_read_in_the_readers_language(rt, browser):
     """The SOP writes "30 Hari" and "30 Menit": Indonesian pages keep its notation, English ones word it."""
     instance_id, task_id, b = claimed_step_one(rt, browser)
