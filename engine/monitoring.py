@@ -52,7 +52,7 @@ import re
 import statistics
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from difflib import SequenceMatcher
 from typing import Any
@@ -68,7 +68,7 @@ from engine.permissions import is_admin
 from engine.runtime import Runtime
 from engine.services import iso, user
 from process import monev
-from process.definition import Definition
+from process.definition import Definition, Step
 from process.messages import Text
 
 OFFICE_WIDE = ("kadis", "sekretaris", "pemilik_proses")
@@ -103,6 +103,15 @@ class Scope:
     tz: Any
     # The monitored steps of each version (process.monev), in version order.
     roles: tuple[monev.Roles, ...] = ()
+    # Every step any version had, by its diagram element, as the newest version having it names it.
+    # Versions may renumber steps; a step keeps its element (migration relies on it), so figures
+    # count a step by its element under the newest number (`number_of`).
+    by_element: dict[str, Step] = field(default_factory=dict)
+
+    def number_of(self, element_id: str, number: int) -> int:
+        """The number a step run as `number` of its version has in the newest version having it."""
+        step = self.by_element.get(element_id)
+        return step.number if step is not None else number
 
     def steps_of(self, role: str) -> list[int]:
         """The numbers `role` ("verify", "problem", ...) has in the versions of the SOP."""
@@ -170,8 +179,9 @@ def _scope(rt: Runtime, session: Session, login: str, start: date | None, end: d
         raise InvalidData(too_long, {"sampai": too_long})
     versions = _versions(session, key)
     definitions = [rt.definition(v)[0] for v in versions]
+    by_element = {s.element_id: s for d in definitions for s in d.steps}  # the newest version having it wins
     return Scope(start, end, bidang, versions[-1].key, tuple(v.id for v in versions), definitions[-1],
-                 rt.calendar.tz, tuple(monev.roles(d) for d in definitions)), account
+                 rt.calendar.tz, tuple(monev.roles(d) for d in definitions), by_element), account
 
 
 def _versions(session: Session, key: str | None) -> list[DefinitionVersion]:
@@ -325,23 +335,25 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
             select(Instance.bidang_code, Instance.state, func.count())
             .where(*where).group_by(Instance.bidang_code, Instance.state)).all()
         at_step = session.execute(
-            select(TaskRow.instance_bidang, TaskRow.step, func.count(distinct(TaskRow.instance_id)),
+            select(TaskRow.instance_bidang, TaskRow.element_id, TaskRow.step, func.count(distinct(TaskRow.instance_id)),
                    func.count(distinct(case((overdue_now, TaskRow.instance_id)))))
             .join(Instance, Instance.id == TaskRow.instance_id)
-            .where(TaskRow.state == "open", *where).group_by(TaskRow.instance_bidang, TaskRow.step)).all()
+            .where(TaskRow.state == "open", *where)
+            .group_by(TaskRow.instance_bidang, TaskRow.element_id, TaskRow.step)).all()
         overdue_instances = dict(session.execute(
             select(Instance.bidang_code, func.count(distinct(Instance.id)))
             .join(TaskRow, TaskRow.instance_id == Instance.id)
             .where(TaskRow.state == "open", overdue_now, *where).group_by(Instance.bidang_code)).all())
         on_time_sql = and_(TaskRow.due_at.is_not(None), TaskRow.completed_at <= TaskRow.due_at)
         done_counts = session.execute(
-            select(TaskRow.step, TaskRow.instance_bidang, func.count(),
+            select(TaskRow.element_id, TaskRow.step, TaskRow.instance_bidang, func.count(),
                    func.count(TaskRow.due_at), func.sum(case((on_time_sql, 1), else_=0)))
             .join(Instance, Instance.id == TaskRow.instance_id)
-            .where(TaskRow.state == "completed", *where).group_by(TaskRow.step, TaskRow.instance_bidang)).all()
+            .where(TaskRow.state == "completed", *where)
+            .group_by(TaskRow.element_id, TaskRow.step, TaskRow.instance_bidang)).all()
         completed = session.execute(
-            select(TaskRow.instance_id, TaskRow.step, TaskRow.name, TaskRow.instance_bidang, TaskRow.created_at,
-                   TaskRow.due_at, TaskRow.completed_at, TaskRow.completed_by, Instance.title)
+            select(TaskRow.instance_id, TaskRow.element_id, TaskRow.step, TaskRow.name, TaskRow.instance_bidang,
+                   TaskRow.created_at, TaskRow.due_at, TaskRow.completed_at, TaskRow.completed_by, Instance.title)
             .join(Instance, Instance.id == TaskRow.instance_id)
             .where(TaskRow.state == "completed", TaskRow.completed_at.is_not(None), *where)).all()
         verification = _verification(session, scope, where)
@@ -351,9 +363,11 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
 
     work = WorkTime(rt.calendar)
     definition = scope.definition
-    step_names = {s.number: s.name for s in definition.steps}
-    elements = {s.number: s.element_id for s in definition.steps}
-    mutu = {s.number: str(s.mutu_baku) for s in definition.steps}
+    # Steps are counted by their diagram element (versions may renumber them) and shown under the
+    # newest version's number; a step a newer version removed keeps its last number and name.
+    step_names = {e: s.name for e, s in scope.by_element.items()}
+    mutu = {e: str(s.mutu_baku) for e, s in scope.by_element.items()}
+    diagram = {s.element_id for s in definition.steps}
 
     # Activities by state per Bidang.
     by_bidang: dict[str, dict[str, Any]] = {}
@@ -366,29 +380,37 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
         row = bidang_row(code)
         row["total"] += count
         row[state if state in ("running", "completed") else "other"] += count
-    for code, step, count, late in at_step:
-        bidang_row(code)["at_step"][step] = count
-        bidang_row(code)["overdue_at_step"][step] = late
+    for code, element, step, count, late in at_step:
+        number = scope.number_of(element, step)
+        row = bidang_row(code)
+        row["at_step"][number] = row["at_step"].get(number, 0) + count
+        row["overdue_at_step"][number] = row["overdue_at_step"].get(number, 0) + late
     for code, count in overdue_instances.items():
         bidang_row(code)["overdue"] = count
 
     # Counts per step and per step x Bidang (SQL), timings (Python).
-    counts: dict[tuple[int, str], tuple[int, int, int]] = {
-        (step, code): (done, with_due, int(on_time or 0)) for step, code, done, with_due, on_time in done_counts}
-    taken: dict[int, list[float]] = defaultdict(list)
-    taken_bidang: dict[tuple[int, str], list[float]] = defaultdict(list)
-    allowed: dict[int, list[float]] = defaultdict(list)
-    cases: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    numbers: dict[str, int] = {}  # element -> the number it is shown under
+    counts: dict[tuple[str, str], tuple[int, int, int]] = {}
+    for element, step, code, done, with_due, on_time in done_counts:
+        numbers[element] = scope.number_of(element, step)
+        d, w, o = counts.get((element, code), (0, 0, 0))
+        counts[(element, code)] = (d + done, w + with_due, o + int(on_time or 0))
+    taken: dict[str, list[float]] = defaultdict(list)
+    taken_bidang: dict[tuple[str, str], list[float]] = defaultdict(list)
+    allowed: dict[str, list[float]] = defaultdict(list)
+    cases: dict[str, list[dict[str, Any]]] = defaultdict(list)
     trend: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])  # done, with due, on time, started, finished
     for r in completed:
-        step_names.setdefault(r.step, r.name)
+        element = r.element_id
+        numbers[element] = scope.number_of(element, r.step)
+        step_names.setdefault(element, r.name)
         minutes = work.minutes(r.created_at, r.completed_at)
-        taken[r.step].append(minutes)
-        taken_bidang[(r.step, r.instance_bidang)].append(minutes)
+        taken[element].append(minutes)
+        taken_bidang[(element, r.instance_bidang)].append(minutes)
         late = r.due_at is not None and r.completed_at > r.due_at
         if r.due_at is not None:
-            allowed[r.step].append(work.minutes(r.created_at, r.due_at))
-        cases[r.step].append({
+            allowed[element].append(work.minutes(r.created_at, r.due_at))
+        cases[element].append({
             "instance_id": r.instance_id, "title": r.title, "bidang": r.instance_bidang,
             "performer": r.completed_by, "minutes": minutes, "created_at": iso(r.created_at),
             "completed_at": iso(r.completed_at), "due_at": iso(r.due_at), "late": late,
@@ -404,38 +426,41 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
         if completed_at is not None:
             trend[_month(completed_at, scope.tz)][4] += 1
 
-    open_now: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for code, step, count, late in at_step:
-        open_now[step][0] += count
-        open_now[step][1] += late
+    open_now: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for code, element, step, count, late in at_step:
+        numbers[element] = scope.number_of(element, step)
+        open_now[element][0] += count
+        open_now[element][1] += late
+    numbers.update({s.element_id: s.number for s in definition.steps})
 
-    all_steps = sorted(set(step_names) | {s for s, _ in counts} | set(open_now))
+    # The newest version's steps in their order; a removed step after the step that took its number.
+    all_steps = sorted(numbers, key=lambda e: (numbers[e], e not in diagram, e))
     bidang_codes = sorted({c for _, c in counts} | set(by_bidang) | ({scope.bidang} if scope.bidang else set()))
     steps = []
     heatmap = {}
-    for number in all_steps:
+    for element in all_steps:
         done = with_due = on_time = 0
         per_bidang = {}
         for code in bidang_codes:
-            d, w, o = counts.get((number, code), (0, 0, 0))
+            d, w, o = counts.get((element, code), (0, 0, 0))
             done, with_due, on_time = done + d, with_due + w, on_time + o
-            values = taken_bidang.get((number, code), [])
+            values = taken_bidang.get((element, code), [])
             per_bidang[code] = {"done": d, "with_due": w, "on_time": o, "on_time_rate": rate(o, w),
                                 "median_minutes": median(values), "p90_minutes": percentile(values, 0.9)}
-        values = taken.get(number, [])
-        standard = median(allowed.get(number, []))
-        worst = sorted(cases.get(number, []), key=lambda c: (-c["minutes"], c["instance_id"]))[:WORST_CASES]
+        values = taken.get(element, [])
+        standard = median(allowed.get(element, []))
+        worst = sorted(cases.get(element, []), key=lambda c: (-c["minutes"], c["instance_id"]))[:WORST_CASES]
         entry = {
-            "step": number, "name": step_names.get(number, ""), "element_id": elements.get(number),
-            "mutu_baku": mutu.get(number, ""), "done": done, "with_due": with_due, "on_time": on_time,
+            "step": numbers[element], "name": step_names.get(element, ""), "element_id": element,
+            "mutu_baku": mutu.get(element, ""), "done": done, "with_due": with_due, "on_time": on_time,
             "on_time_rate": rate(on_time, with_due), "median_minutes": median(values),
             "p90_minutes": percentile(values, 0.9), "standard_minutes": standard,
-            "open_now": open_now[number][0], "overdue_now": open_now[number][1],
+            "open_now": open_now[element][0], "overdue_now": open_now[element][1],
             "level": heat_level(median(values), standard), "worst": worst, "by_bidang": per_bidang,
         }
         steps.append(entry)
-        if entry["element_id"]:
-            heatmap[entry["element_id"]] = {k: entry[k] for k in (
+        if element in diagram:  # the heat map is drawn on the newest version's diagram
+            heatmap[element] = {k: entry[k] for k in (
                 "step", "open_now", "overdue_now", "on_time_rate", "median_minutes", "standard_minutes",
                 "level", "done")}
 
@@ -714,7 +739,8 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
                    Instance.created_at, Instance.completed_at, Instance.created_by, Instance.archived_at)
             .where(*where).order_by(Instance.created_at, Instance.id)).all()
         tasks = session.execute(
-            select(TaskRow.instance_id, TaskRow.step, TaskRow.state, TaskRow.created_at, TaskRow.due_at,
+            select(TaskRow.instance_id, TaskRow.element_id, TaskRow.step, TaskRow.state, TaskRow.created_at,
+                   TaskRow.due_at,
                    TaskRow.completed_at, TaskRow.completed_by, TaskRow.assignee, TaskRow.overdue)
             .join(Instance, Instance.id == TaskRow.instance_id)
             .where(TaskRow.state != "cancelled", *where).order_by(TaskRow.created_at)).all()
@@ -736,10 +762,14 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
     per_instance: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
     current: dict[int, list[int]] = defaultdict(list)
     done: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # completions, with a due time, on time
+    columns = {s.element_id for s in scope.definition.steps}
     for t in tasks:
-        cell = per_instance[t.instance_id].get(t.step)
+        # Each step in the newest version's column for it (versions may renumber steps); a step a
+        # newer version removed has no column, and counts only in the activity's totals.
+        number = scope.number_of(t.element_id, t.step) if t.element_id in columns else None
+        cell = per_instance[t.instance_id].get(number)
         if cell is None:
-            cell = per_instance[t.instance_id][t.step] = {
+            cell = per_instance[t.instance_id][number] = {
                 "start": t.created_at, "end": None, "performer": None, "minutes": 0.0, "on_time": True,
                 "passes": 0, "open": False}
         cell["passes"] += 1
@@ -749,7 +779,7 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
             cell["performer"] = t.assignee
             late = t.overdue or (t.due_at is not None and t.due_at < now)
             cell["on_time"] = False if late else (None if cell["on_time"] else False)
-            current[t.instance_id].append(t.step)
+            current[t.instance_id].append(scope.number_of(t.element_id, t.step))
         else:
             cell["end"], cell["performer"] = t.completed_at, t.completed_by
             cell["minutes"] += work.minutes(t.created_at, t.completed_at)
@@ -770,7 +800,8 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
             "title": inst.title, "period": inst.period, "state": inst.state, "created_at": inst.created_at,
             "completed_at": inst.completed_at, "created_by": inst.created_by, "archived_at": inst.archived_at,
             "current_steps": sorted(current.get(inst.id, [])), "overdue": overdue, "sent_back": back,
-            "problems": problems, "steps": cells, "steps_done": done[inst.id][0],
+            "problems": problems, "steps": {n: c for n, c in cells.items() if n is not None},
+            "steps_done": done[inst.id][0],
             "steps_with_due": done[inst.id][1], "steps_on_time": done[inst.id][2],
         })
     summary = []

@@ -168,14 +168,14 @@ def sop_form(rt: Runtime, login: str, start: date | None = None, end: date | Non
 
 def suggest(figures: dict[str, Any], definition, assessor_name: str = "") -> list[dict[str, Any]]:
     """Per SOP step (the newest version's, in number order): the suggested answer and the notes."""
-    by_step = {s["step"]: s for s in figures["steps"]}
+    by_element = {s["element_id"]: s for s in figures["steps"]}  # a number may be a removed step's too
     sent_back = sum(v["sent_back"] for v in figures["verification"])
     decisions = sum(v["decisions"] for v in figures["verification"])
     problems = len(figures["problems"])
     roles = monev.roles(definition)
     rows = []
     for step in sorted(definition.steps, key=lambda s: s.number):
-        s = by_step.get(step.number) or {"done": 0, "with_due": 0, "on_time": 0, "on_time_rate": None,
+        s = by_element.get(step.element_id) or {"done": 0, "with_due": 0, "on_time": 0, "on_time_rate": None,
                                          "median_minutes": None, "open_now": 0, "overdue_now": 0}
         back = sent_back if step.number == roles.verify else 0
         raised = problems if step.number == roles.problem else 0

@@ -93,7 +93,19 @@ def test_send_backs_and_problems_are_counted_at_each_versions_own_steps(rt, monk
         assert [(d["field"], d["step"]) for d in p["documents"]] == \
             [("laporan_solusi", 14 if instance_id == a else 15)]
 
-    recap = {r["id"]: (r["sent_back"], r["problems"]) for r in monitoring.recap(rt, "kadis")["rows"]}
+    # The step table counts a step by what it is, under the newest version's number: version 1's
+    # verification (its step 5) is step 6, and step 5 is only the step version 2 inserted.
+    done = {s["step"]: s for s in figures["steps"]}
+    assert [s["step"] for s in figures["steps"]] == list(range(1, 17))
+    assert done[5]["done"] == 3 + 1 and done[5]["element_id"] == "Step_04b"
+    assert done[6]["done"] == 2 + 1 + 2 + 3 + 1 and done[6]["element_id"] == "Step_05"
+    assert done[16]["done"] == 5 and done[1]["done"] == 5
+    assert figures["heatmap"]["Step_05"]["done"] == 9 and figures["heatmap"]["Step_04b"]["done"] == 4
+
+    recap = monitoring.recap(rt, "kadis")
+    cells = {r["id"]: r["steps"] for r in recap["rows"]}
+    assert 5 not in cells[a] and cells[a][6]["passes"] == 2 and cells[c][5]["passes"] == 3
+    recap = {r["id"]: (r["sent_back"], r["problems"]) for r in recap["rows"]}
     assert recap == {a: (1, 1), b: (0, 0), moved: (1, 1), c: (2, 1), d: (0, 0)}
 
     # The SOP form: the newest version's rows, the send-backs on step 6, the problems on step 13.
@@ -107,6 +119,7 @@ def test_send_backs_and_problems_are_counted_at_each_versions_own_steps(rt, monk
     assert not any("dikembalikan" in r["catatan"] or "kendala dilaporkan" in r["catatan"]
                    for n, r in rows.items() if n not in (6, 13))
     assert rows[6]["suggested"] == rows[13]["suggested"] == "tidak"
+    assert (rows[5]["done"], rows[6]["done"]) == (4, 9)
 
     # The headings name the newest version's steps.
     app = create_app(runtime=rt, testing=True)
