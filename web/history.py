@@ -60,8 +60,16 @@ def _overdue(data: dict) -> str:
 def _escalated(data: dict) -> str:
     recipients = ", ".join(data["recipients"])
     if not recipients:
-        return _("tingkat %(level)s, tanpa penerima", level=data["level"])
-    return _("tingkat %(level)s kepada %(who)s", level=data["level"], who=recipients)
+        words = _("tingkat %(level)s, tanpa penerima", level=data["level"])
+    else:
+        words = _("tingkat %(level)s kepada %(who)s", level=data["level"], who=recipients)
+    # Nobody active at the level itself: whom it went to instead (escalation.supervisors).
+    if data.get("last_resort"):
+        return words + _(" (administrator, karena tidak ada pengawas yang aktif)")
+    if data.get("fallback_level"):
+        return words + _(" (penerima tingkat %(n)s, karena tingkat ini tidak punya penerima aktif)",
+                         n=data["fallback_level"])
+    return words
 
 
 def _refused(data: dict) -> str:

@@ -896,6 +896,16 @@ def test_the_history_says_what_each_event_did_in_the_readers_language(rt, browse
     assert rows["alert acknowledged"] == [f"alert {alert['id']}, level 1"]
 
 
+def test_the_history_says_whom_a_level_without_anyone_active_alerted_instead(rt, browser, clock):
+    accounts.save_user(rt, "admin", "kepala.ikp", "Kepala IKP", "ikp", ["kepala"], active=False)
+    instance_id = start(rt, "ikp", "Siaran pers")
+    clock.set(datetime.fromisoformat(task_of(rt, instance_id)["due_at"]) + timedelta(minutes=1))
+    Scheduler(rt, deliver=False).run_pass()
+    rows = history_rows(text(browser("kadis").get(f"/kegiatan/{instance_id}")))
+    assert rows["dieskalasi"] == ["tingkat 1 kepada kadis (penerima tingkat 2, karena tingkat ini tidak punya "
+                                  "penerima aktif)"]
+
+
 def local(rt, moment: datetime, language: str) -> str:
     """A time as the pages write it (the `local` filter) in the office's time zone."""
     from babel.dates import format_datetime
