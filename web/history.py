@@ -27,7 +27,7 @@ def described(kind: str, data: dict[str, Any] | None) -> str:
     words = _WORDS.get(kind)
     try:
         return words(data) if words else _as_json(data)
-    except (KeyError, TypeError, ValueError):  # data of an older shape: shown as it is
+    except (AttributeError, KeyError, TypeError, ValueError):  # data of another shape: shown as it is
         return _as_json(data)
 
 

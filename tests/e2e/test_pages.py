@@ -906,6 +906,24 @@ def test_the_history_says_whom_a_level_without_anyone_active_alerted_instead(rt,
                                   "penerima aktif)"]
 
 
+def test_the_history_shows_event_data_of_an_unexpected_shape_as_it_is(rt, browser):
+    """Data the words do not fit (not a mapping; a stored reason whose values are not a mapping) is
+    shown as JSON, never a 500."""
+    from engine.events import log
+    instance_id = start(rt)
+    with rt.uow() as session:
+        log(session, instance_id, rt.now(), "reassigned", "kadis", data=["aptika.implementasi"])
+        log(session, instance_id, rt.now(), "migration_refused", "kadis",
+            data={"from": 1, "to": 2, "reason": "langkah dihapus",
+                  "reason_message": {"template": "langkah %(n)s dihapus", "values": ["3"]}})
+        session.commit()
+    response = browser("kadis").get(f"/kegiatan/{instance_id}")
+    assert response.status_code == 200
+    rows = history_rows(text(response))
+    assert rows["dialihkan"] == ["[&#34;aptika.implementasi&#34;]"]
+    assert rows["pemindahan versi ditolak"][0].startswith("{&#34;from&#34;: 1,")
+
+
 def local(rt, moment: datetime, language: str) -> str:
     """A time as the pages write it (the `local` filter) in the office's time zone."""
     from babel.dates import format_datetime
