@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_decimal, format_percent
@@ -145,7 +146,12 @@ def attachment(prefix: str, key: str, start: date, end: date, bidang: str | None
     """A download's Content-Disposition: what it is, of which SOP, period and Bidang, so files of
     several SOPs or periods saved side by side keep their own names."""
     name = f"{prefix}-{key}-{start.isoformat()}_{end.isoformat()}" + (f"-{bidang}" if bidang else "")
-    return f'attachment; filename="{name}.{extension}"'
+    name = "".join(c if c.isprintable() else "_" for c in f"{name}.{extension}")
+    # Quoted: a key is a process id, which may hold a quote. A header is sent as Latin-1 (gunicorn
+    # refuses anything else), so a name beyond ASCII goes in UTF-8 too, as RFC 6266 says.
+    plain = name.encode("ascii", "replace").decode().replace("?", "_")
+    header = 'attachment; filename="%s"' % plain.replace("\\", "\\\\").replace('"', '\\"')
+    return header if plain == name else f"{header}; filename*=UTF-8''{quote(name, safe='')}"
 
 
 # -- the archive search ---------------------------------------------------------

@@ -163,3 +163,26 @@ def test_planned_dates_are_read_from_the_step_that_asks_for_them(rt):
             services.complete(rt, task["id"], performer(step, bidang), data)
     overlaps = monitoring.figures(rt, "kadis")["overlaps"]
     assert overlaps["dates_overlap"] == 1 and overlaps["similar_titles"] == 0
+
+
+def test_downloads_of_an_sop_whose_key_is_not_ascii_have_a_header_servers_can_send(rt, tmp_path):
+    """A process id may hold any XML name character; the download's name carries the key, and a
+    header outside ASCII (or with a quote) cannot be sent by gunicorn or breaks the filename."""
+    from werkzeug.http import parse_options_header
+    from process.loader import load_file
+    key = 'monev_kegiatan_ş"x'
+    (tmp_path / "sop.bpmn").write_text(BPMN.replace(f'"{KEY}"', '"monev_kegiatan_ş&quot;x"'), encoding="utf-8")
+    (tmp_path / "sop.yaml").write_text(YAML, encoding="utf-8")
+    assert services.deploy(rt, load_file(str(tmp_path / "sop.bpmn")), OWNER).key == key
+    app = create_app(runtime=rt, testing=True)
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    assert client.post("/masuk", data={"login": "kadis", "password": bootstrap.DEMO_PASSWORD}).status_code == 302
+    for url in ("/monitoring/rekap.csv", "/monitoring/rekap.xlsx"):
+        response = client.get(url, query_string={"sop": key, "dari": "2026-01-01", "sampai": "2026-03-31"})
+        assert response.status_code == 200
+        header = response.headers["Content-Disposition"]
+        header.encode("ascii")
+        kind, options = parse_options_header(header)
+        assert kind == "attachment"
+        assert options["filename"] == f"rekap-monev-{key}-2026-01-01_2026-03-31.{url.rsplit('.', 1)[1]}"
