@@ -139,22 +139,29 @@ def instance_view(rt: Runtime, instance_id: int, login: str) -> dict[str, Any]:
         definition = rt.definition_of(instance)[0]
         docs = [_document_dict(d) for d in
                 session.scalars(select(Document).where(Document.instance_id == instance_id))]
+        # A step done before the instance moved to a newer version keeps the version it ran under
+        # (its number, form and standard time are that version's); the open ones moved with it.
+        ran_under = {task_id: rt.definition_by_id(session, version_id)[0] for task_id, version_id in
+                     session.execute(select(TaskRow.id, TaskRow.definition_version_id)
+                                     .where(TaskRow.instance_id == instance_id))}
     info = show(rt, instance_id)
     now = rt.now()
     for step in info["steps"]:
-        standard = definition.step(step["step"])
+        own = ran_under.get(step["id"], definition)
+        standard = own.step_for_element(step["element_id"]) or definition.step(step["step"])
         step["mutu_baku"] = str(standard.mutu_baku)
         end = step["completed_at"] or now.isoformat()
         step["working_minutes"] = _working_minutes(rt, step["created_at"], end)
         step["on_time"] = None if not step["due_at"] else end <= step["due_at"]
     labels: dict[str, str] = {}
-    for step in definition.steps:
-        for f in step.form.fields:
-            labels.setdefault(f.name, f.label)
+    for version in {id(d): d for d in (definition, *ran_under.values())}.values():
+        for step in version.steps:
+            for f in step.form.fields:
+                labels.setdefault(f.name, f.label)
     for doc in docs:
         doc["label"] = labels.get(doc["field"], doc["field"])
     for event in info["history"]:
-        event["fields"] = _form_values(definition, event)
+        event["fields"] = _form_values(ran_under.get(event["task_id"], definition), event)
     info["documents"] = docs
     info["markers"] = {
         "completed": sorted({s["element_id"] for s in info["steps"] if s["state"] == "completed"}),

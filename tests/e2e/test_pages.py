@@ -21,7 +21,8 @@ from engine.runtime import Runtime
 from engine.scheduler import Scheduler
 from tests.conftest import MONDAY_MORNING
 from tests.integration.sop import STEP_DATA, do_step
-from tests.integration.test_definitions import deploy_v2, gateway_without_a_path
+from tests.integration.test_definitions import (OWNER, deploy_v2, gateway_without_a_path,
+                                                step_inserted_before_verification)
 from web import create_app
 
 KEY = "monev_kegiatan_bidang"
@@ -967,6 +968,27 @@ def test_the_history_shows_a_steps_answers_by_their_labels_in_the_readers_langua
     assert "<dd>1,250.5</dd>" in history, history
     assert "<dd>Yes</dd>" in history
     assert "<dd>2 Mar 2026</dd>" in history
+
+
+def test_steps_done_before_a_migration_keep_their_versions_form_and_standard_time(rt, browser):
+    """A version inserting a step before the verification renumbers steps 5-15: the steps done under
+    version 1 are still shown with version 1's labels and standard times, not the new step 5's and 6's."""
+    from engine import editor
+    instance_id = start(rt)
+    for step in (1, 2, 3, 4):
+        do_step(rt, instance_id, step)
+    do_step(rt, instance_id, 5, {"terverifikasi": True, "catatan": "oke"})
+    do_step(rt, instance_id, 6)
+    deploy_v2(rt, *step_inserted_before_verification())
+    editor.migrate(rt, instance_id, OWNER)
+
+    html = text(browser("aptika.teknis").get(f"/kegiatan/{instance_id}"))
+    history = section(html, "history")
+    assert "<dt>Hasil kegiatan dan layanan terverifikasi?</dt><dd>Ya</dd>" in history
+    assert "<dt>Catatan verifikasi</dt><dd>oke</dd>" in history
+    assert "<dt>Data kegiatan dan layanan yang dikumpulkan</dt><dd>Data akun</dd>" in history
+    assert "<dt>terverifikasi</dt>" not in history and "<dt>data_dikumpulkan</dt>" not in history
+    assert "<td>120 Menit</td>" in step_row(html, 6)  # version 1's step 6; version 2's is 30 Menit
 
 
 def bidang_options(html: str) -> list[str]:
