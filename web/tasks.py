@@ -51,21 +51,28 @@ def show(task_id):
             flash(_("Berkas tidak disimpan bersama draf (%(files)s); pilih lagi saat menyelesaikan langkah.",
                     files=labels), "error")
         return redirect(url_for(".show", task_id=task_id))
+    chosen = uploaded_files(view["step"])
     try:
-        result = services.complete(runtime(), task_id, current_user.login, data,
-                                   files=uploaded_files(view["step"]),
+        result = services.complete(runtime(), task_id, current_user.login, data, files=chosen,
                                    expected_version=request.form.get("version", type=int),
                                    language=str(get_locale()))  # how a number typed on this page reads
     except StepBlocked as err:
         view["draft"] = data
-        return render_template("task.html", view=view, errors={}, blocked=err.message), 422
+        return render_template("task.html", view=view, errors={}, blocked=err.message,
+                               files_dropped=_labels(view["step"], chosen)), 422
     except (InvalidData, TooLarge) as err:  # the form again, with what was typed and where it went wrong
         view["draft"] = data
-        return render_template("task.html", view=view, errors=err.errors), err.status
+        # A page cannot put a file back in its field: the files chosen are named, to be chosen again.
+        return render_template("task.html", view=view, errors=err.errors,
+                               files_dropped=_labels(view["step"], set(chosen) - set(err.errors))), err.status
     except Conflict as err:
         return changed_meanwhile(task_id, data, err)
     flash(_("Langkah %(n)d selesai.", n=result["step"]), "success")
     return redirect(url_for("worklist.index"))
+
+
+def _labels(step: dict, names) -> str:
+    return ", ".join(f["label"] for f in step["fields"] if f["name"] in names)
 
 
 def changed_meanwhile(task_id: str, data: dict, conflict: Conflict):

@@ -546,6 +546,30 @@ def test_a_draft_says_the_files_chosen_were_not_kept(rt, browser):
     assert "Berkas tidak disimpan" not in text(b.get(f"/tugas/{task_id}"))  # no file chosen, nothing to say
 
 
+def test_a_form_that_comes_back_with_errors_names_the_files_to_choose_again(rt, browser):
+    """The page cannot put a chosen file back in its field: it says which ones were not kept."""
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    for language, words in (("id", "Berkas yang dipilih belum tersimpan (Dokumen kegiatan atau layanan); pilih "
+                                   "lagi sebelum mengirim."),
+                            ("en", "The files chosen were not saved (Dokumen kegiatan atau layanan); choose them "
+                                   "again before sending.")):
+        b.post("/bahasa", {"language": language}, headers={"Referer": "/"})
+        b.get(f"/tugas/{task_id}")
+        response = b.post(f"/tugas/{task_id}", {"action": "complete", "rencana_kegiatan": "Rencana",
+                                                "tanggal_mulai": "2026-03-10", "tanggal_selesai": "2026-03-01",
+                                                "dokumen_rencana": (io.BytesIO(b"%PDF-1.4 rencana"), "rencana.pdf")},
+                          content_type="multipart/form-data")
+        assert response.status_code == 422
+        assert words in text(response)
+    with rt.uow() as session:
+        assert session.scalars(select(Document)).all() == []
+
+    response = b.post(f"/tugas/{task_id}", {"action": "complete", "rencana_kegiatan": "",
+                                            "tanggal_mulai": "2026-03-10", "tanggal_selesai": "2026-03-31"},
+                      content_type="multipart/form-data")
+    assert response.status_code == 422 and "files-dropped" not in text(response)  # none chosen, nothing to say
+
+
 def test_a_draft_of_a_task_held_by_someone_else_is_refused_like_completing_it(rt, browser):
     """A lane colleague must claim first (409); someone outside the lane may not at all (403)."""
     accounts.save_user(rt, "admin", "aptika.implementasi2", "Rekan", "aptika", ["implementasi"],
