@@ -147,10 +147,20 @@ def sop_form(rt: Runtime, login: str, start: date | None = None, end: date | Non
         names = monitoring.bidang_names(session)
     assessor_name = row.assessor_name if row else account.name
     suggestions = suggest(figures, version.definition, assessor_name if may_assess(account, scope["bidang"]) else "")
-    saved = {s.get("step"): s for s in (row.steps if row else [])}
+    # The answers are kept by the step numbers of the version they were saved under; a newer version
+    # may number the steps otherwise (one inserted before the verification): match them by element.
+    saved_under = version.definition
+    if row is not None and row.definition_version not in (None, version.version):
+        try:
+            saved_under = definitions.get_version(rt, scope["key"], row.definition_version).definition
+        except NotFound:
+            pass
+    element_of = {s.number: s.element_id for s in saved_under.steps}
+    saved = {element_of.get(s.get("step")): s for s in (row.steps if row else [])}
+    newest = {s.number: s.element_id for s in version.definition.steps}
     rows = []
     for suggestion in suggestions:
-        stored = saved.get(suggestion["step"])
+        stored = saved.get(newest.get(suggestion["step"]))
         answer = {k: (stored or suggestion).get(k) or "" for k in ("berjalan_baik", "catatan", "tindakan", "penilai")}
         if stored is None and row is not None:
             answer["berjalan_baik"] = ""   # a step added to the SOP after the form was saved

@@ -186,3 +186,26 @@ def test_downloads_of_an_sop_whose_key_is_not_ascii_have_a_header_servers_can_se
         kind, options = parse_options_header(header)
         assert kind == "attachment"
         assert options["filename"] == f"rekap-monev-{key}-2026-01-01_2026-03-31.{url.rsplit('.', 1)[1]}"
+
+
+def test_a_saved_sop_form_keeps_its_answers_on_their_steps_after_a_version_inserts_one(rt):
+    """A form saved under version 1 has the verification's answers at step 5; version 2 numbers it 6.
+    The answers stay with their steps, and the inserted step has none yet."""
+    a = start(rt, "Layanan email dinas")
+    run(rt, a, 1, path(1, [False, True], False), [False, True], False)
+    form = reports.sop_form(rt, "kadis")
+    period = (form["scope"]["start"], form["scope"]["end"])
+    answers = {r["step"]: {"berjalan_baik": "ya", "catatan": f"catatan {r['step']}", "tindakan": "",
+                           "penilai": "Kadis"} for r in form["rows"]}
+    answers[5] = {"berjalan_baik": "tidak", "catatan": "dikembalikan", "tindakan": "Perjelas juknis",
+                  "penilai": "Kadis"}
+    reports.save_sop_form(rt, "kadis", *period, None, None, answers)
+
+    deploy_v2(rt, *step_inserted_before_verification())
+    rows = {r["step"]: r for r in reports.sop_form(rt, "kadis", *period)["rows"]}
+    assert list(rows) == list(range(1, 17))
+    assert (rows[6]["berjalan_baik"], rows[6]["catatan"], rows[6]["tindakan"]) == \
+        ("tidak", "dikembalikan", "Perjelas juknis")
+    assert rows[5]["berjalan_baik"] == "" and not rows[5]["saved"]  # the inserted step: not assessed yet
+    assert rows[16]["catatan"] == "catatan 15" and rows[16]["saved"]
+    assert rows[4]["catatan"] == "catatan 4"
