@@ -277,7 +277,10 @@ def overdue_steps(rt: Runtime, login: str) -> dict[str, Any]:
             # Who may instead is said only where the viewer may not (it can cost a query a row).
             rows.append({**task_dict(row), "instance_title": title, "may_reassign": may,
                          "overseers": None if may else escalation.overseers(rt, session, row)})
-    counts: dict[tuple[str, int], int] = {}
+    # By name too: activities of two versions (or two SOPs) may have different steps of one number.
+    counts: dict[tuple[str, int, str], int] = {}
     for row in rows:
-        counts[(row["bidang"], row["step"])] = counts.get((row["bidang"], row["step"]), 0) + 1
-    return {"rows": rows, "counts": [{"bidang": b, "step": s, "count": n} for (b, s), n in sorted(counts.items())]}
+        key = (row["bidang"], row["step"], row["name"])
+        counts[key] = counts.get(key, 0) + 1
+    return {"rows": rows, "counts": [{"bidang": b, "step": s, "name": name, "count": n}
+                                     for (b, s, name), n in sorted(counts.items())]}

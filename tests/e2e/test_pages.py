@@ -1244,6 +1244,26 @@ def office_with_rules(settings, clock, tmp_path, rules: str):
         rt.dispose()
 
 
+def test_pengawasan_counts_two_versions_steps_of_one_number_apart(rt, clock, browser):
+    """Version 2 inserts a step 5 before the verification: a late verification of version 1 (its step 5)
+    and a late inserted step are two different steps, not two of one."""
+    old = start(rt)
+    for step in (1, 2, 3, 4):
+        do_step(rt, old, step)
+    deploy_v2(rt, *step_inserted_before_verification())
+    new = start(rt, title="Pemeliharaan jaringan")
+    for step in (1, 2, 3, 4):
+        do_step(rt, new, step)
+    assert task_of(rt, old)["step"] == task_of(rt, new)["step"] == 5
+    clock.advance(days=3)
+    Scheduler(rt, deliver=False).run_pass()
+
+    page = text(browser("kepala.aptika").get("/pengawasan"))
+    counts = re.sub(r"\s+", " ", section(page, "overdue", "overdue-steps"))
+    assert "<td>5. Apakah hasil kegiatan dan layanan bidang terverifikasi?</td><td>1</td>" in counts, counts
+    assert "<td>5. Memeriksa kelengkapan dokumen hasil kegiatan</td><td>1</td>" in counts
+
+
 def test_pengawasan_admits_the_roles_escalation_yaml_names(settings, clock, tmp_path):
     """The alerts go to whom escalation.yaml names: the page, its forms and its link are theirs too."""
     with office_with_rules(settings, clock, tmp_path, SEKRETARIS_OVERSEES) as (rt, app):
