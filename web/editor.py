@@ -16,7 +16,7 @@ from engine import editor
 from engine.db import MAX_INTEGER
 from engine.errors import AlurError, Conflict, InvalidData
 from process.messages import from_json
-from web import runtime
+from web import downloads, runtime
 from web.admin import role_label
 from web.auth import require_roles
 from web.i18n import say
@@ -250,7 +250,7 @@ def version_diagram(key, version):
 def download(key):
     info = editor.source(runtime(), key, current_user.login)
     return Response(info["bpmn_xml"], mimetype="application/xml",
-                    headers={"Content-Disposition": f'attachment; filename="{key}.bpmn"'})
+                    headers={"Content-Disposition": downloads.attachment(f"{key}.bpmn")})
 
 
 def spoken(info: dict) -> dict:

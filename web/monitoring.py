@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import quote
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_decimal, format_percent
@@ -12,7 +11,7 @@ from flask_login import current_user, login_required
 from engine import accounts, monitoring
 from engine.errors import InvalidData
 from process.numbers import whole_number
-from web import EVENT_LABELS, runtime
+from web import EVENT_LABELS, downloads, runtime
 from web import recap as recap_files
 from web.auth import require_roles
 
@@ -143,15 +142,10 @@ def _recap_file(data: dict, extension: str) -> str:
 
 
 def attachment(prefix: str, key: str, start: date, end: date, bidang: str | None, extension: str) -> str:
-    """A download's Content-Disposition: what it is, of which SOP, period and Bidang, so files of
-    several SOPs or periods saved side by side keep their own names."""
+    """A period download's Content-Disposition: what it is, of which SOP, period and Bidang, so
+    files of several SOPs or periods saved side by side keep their own names."""
     name = f"{prefix}-{key}-{start.isoformat()}_{end.isoformat()}" + (f"-{bidang}" if bidang else "")
-    name = "".join(c if c.isprintable() else "_" for c in f"{name}.{extension}")
-    # Quoted: a key is a process id, which may hold a quote. A header is sent as Latin-1 (gunicorn
-    # refuses anything else), so a name beyond ASCII goes in UTF-8 too, as RFC 6266 says.
-    plain = name.encode("ascii", "replace").decode().replace("?", "_")
-    header = 'attachment; filename="%s"' % plain.replace("\\", "\\\\").replace('"', '\\"')
-    return header if plain == name else f"{header}; filename*=UTF-8''{quote(name, safe='')}"
+    return downloads.attachment(f"{name}.{extension}")
 
 
 # -- the archive search ---------------------------------------------------------

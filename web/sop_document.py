@@ -19,7 +19,7 @@ from engine import definitions
 from engine.editor import EDITOR_ROLES, may_edit
 from engine.errors import InvalidData
 from process import sop_document
-from web import runtime
+from web import downloads, runtime
 from web.auth import require_roles
 
 bp = Blueprint("sop_document", __name__, url_prefix="/sop")
@@ -47,7 +47,7 @@ def pdf(key, version):
     with force_locale("id"):
         html = render_template("sop_print.html", found=found, **_context(found))
     response = Response(render_pdf(html), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="SOP-{key}-v{version}.pdf"'
+    response.headers["Content-Disposition"] = downloads.attachment(f"SOP-{key}-v{version}.pdf")
     return response
 
 

@@ -111,7 +111,7 @@ def test_the_pdf_is_the_a4_landscape_sop_with_the_header_row_on_every_table_page
     client = signed_in(app, "aptika.implementasi")
     response = client.get(f"/sop/{KEY}/v1.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert response.headers["Content-Disposition"] == f'attachment; filename="SOP-{KEY}-v1.pdf"'
+    assert response.headers["Content-Disposition"] == f"attachment; filename=SOP-{KEY}-v1.pdf"
     data = response.data
     reader = pypdf.PdfReader(io.BytesIO(data))
     assert len(reader.pages) == EXPECTED_PAGES

@@ -186,6 +186,14 @@ def test_downloads_of_an_sop_whose_key_is_not_ascii_have_a_header_servers_can_se
         kind, options = parse_options_header(header)
         assert kind == "attachment"
         assert options["filename"] == f"rekap-monev-{key}-2026-01-01_2026-03-31.{url.rsplit('.', 1)[1]}"
+    # The SOP document and the editor's draft are named by the same helper.
+    client.post("/keluar")
+    assert client.post("/masuk", data={"login": OWNER, "password": bootstrap.DEMO_PASSWORD}).status_code == 302
+    for url, name in ((f"/sop/{key}/v1.pdf", f"SOP-{key}-v1.pdf"), (f"/editor/{key}/draf.bpmn", f"{key}.bpmn")):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        response.headers["Content-Disposition"].encode("ascii")
+        assert parse_options_header(response.headers["Content-Disposition"]) == ("attachment", {"filename": name})
 
 
 def test_a_saved_sop_form_keeps_its_answers_on_their_steps_after_a_version_inserts_one(rt):

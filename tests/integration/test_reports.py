@@ -172,7 +172,7 @@ def test_the_report_pdf_carries_the_figures_problems_and_conclusions(office, cli
     monkeypatch.setattr(web_reports, "render_pdf", lambda html: pages.append(html) or real(html))
     response = client_for("sekretaris").get(f"/monitoring/laporan.pdf?{period}")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert 'filename="laporan-evaluasi-monev_kegiatan_bidang-2026-02-01_2026-08-31.pdf"' in response.headers["Content-Disposition"]
+    assert 'filename=laporan-evaluasi-monev_kegiatan_bidang-2026-02-01_2026-08-31.pdf' in response.headers["Content-Disposition"]
     reader = pypdf.PdfReader(io.BytesIO(response.data))
     width, height = float(reader.pages[0].mediabox.width), float(reader.pages[0].mediabox.height)
     assert (width, height) == pytest.approx((595.28, 841.89), abs=0.5)  # A4 portrait
@@ -374,7 +374,7 @@ def test_the_assessor_completes_the_sop_form_and_prints_it(office, client_for):
     pdf = sekretaris.get(f"/monitoring/formulir-sop.pdf?{PERIOD}")
     assert pdf.status_code == 200
     assert pdf.headers["Content-Disposition"] == \
-        'attachment; filename="formulir-monitoring-sop-monev_kegiatan_bidang-2026-01-01_2026-09-30.pdf"'
+        'attachment; filename=formulir-monitoring-sop-monev_kegiatan_bidang-2026-01-01_2026-09-30.pdf'
     reader = pypdf.PdfReader(io.BytesIO(pdf.data))
     width, height = float(reader.pages[0].mediabox.width), float(reader.pages[0].mediabox.height)
     assert width > height  # A4 landscape
