@@ -670,6 +670,8 @@ def _overlaps(session: Session, scope: Scope) -> dict[str, Any]:
         "count": similar_count + date_count - both_count,
         "similar_titles": similar_count, "dates_overlap": date_count, "both": both_count,
         "jaccard_threshold": JACCARD_THRESHOLD, "ratio_threshold": RATIO_THRESHOLD,
+        # Where the planned dates are read, as the newest version numbers it (None: no step asks).
+        "plan_step": scope.roles[-1].plan if scope.roles else None,
     }
 
 

@@ -163,6 +163,17 @@ def test_planned_dates_are_read_from_the_step_that_asks_for_them(rt):
             services.complete(rt, task["id"], performer(step, bidang), data)
     overlaps = monitoring.figures(rt, "kadis")["overlaps"]
     assert overlaps["dates_overlap"] == 1 and overlaps["similar_titles"] == 0
+    assert overlaps["plan_step"] == 2
+    # The page says where the dates come from, in either language.
+    app = create_app(runtime=rt, testing=True)
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    assert client.post("/masuk", data={"login": "kadis", "password": bootstrap.DEMO_PASSWORD}).status_code == 302
+    page = html.unescape(client.get("/monitoring").get_data(as_text=True))
+    assert "atau dengan jadwal pelaksanaan (langkah 2) yang beririsan" in page and "(langkah 1)" not in page
+    client.post("/bahasa", data={"language": "en"}, headers={"Referer": "/"})
+    page = html.unescape(client.get("/monitoring").get_data(as_text=True))
+    assert "or with overlapping implementation schedules (step 2)." in page
 
 
 def test_downloads_of_an_sop_whose_key_is_not_ascii_have_a_header_servers_can_send(rt, tmp_path):
