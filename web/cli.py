@@ -7,6 +7,7 @@ import math
 import os
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -182,15 +183,16 @@ def start(bidang: str, title: str, key: str, login: str | None, as_json: bool) -
 @friendly
 def tasks(login: str | None, instance_id: int | None, as_json: bool) -> None:
     """Open tasks, for one user or everyone."""
-    emit(worklist.tasks(runtime(), login, instance_id), as_json, _print_tasks)
+    rt = runtime()
+    emit(worklist.tasks(rt, login, instance_id), as_json, lambda rows: _print_tasks(rows, rt.calendar.tz))
 
 
-def _print_tasks(rows) -> None:
+def _print_tasks(rows, tz) -> None:
     for t in rows:
         flag = " TERLAMBAT" if t["overdue"] else ""
         who = t["assignee"] or "-"
         click.echo(f"{t['id']}  #{t['instance_id']} langkah {t['step']:>2} {t['lane']:<13} {t['bidang']:<20} "
-                   f"{who:<28} batas {t['due_at']}{flag}  {t['name']}")
+                   f"{who:<28} batas {_local(t['due_at'], tz)}{flag}  {t['name']}")
 
 
 @main.command()
@@ -235,6 +237,13 @@ def complete(task_id: str, login: str, data_json: str, files: tuple[str, ...]) -
     click.echo(f"tugas {task_id} selesai; kegiatan {result['instance_id']} {_state(result['instance_state'])}")
 
 
+def _local(moment: str | None, tz) -> str:
+    """A stored time (ISO, UTC) as the office's clock reads it, as the pages show it; --json keeps ISO."""
+    if not moment:
+        return "-"
+    return datetime.fromisoformat(moment).astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def _state(state: str) -> str:
     """An instance's state as the CLI says it."""
     return {"running": "berjalan", "completed": "selesai"}.get(state, state)
@@ -246,20 +255,21 @@ def _state(state: str) -> str:
 @friendly
 def show(instance_id: int, as_json: bool) -> None:
     """An instance: state, current steps and history."""
-    emit(services.show(runtime(), instance_id), as_json, _print_instance)
+    rt = runtime()
+    emit(services.show(rt, instance_id), as_json, lambda info: _print_instance(info, rt.calendar.tz))
 
 
-def _print_instance(info) -> None:
+def _print_instance(info, tz) -> None:
     click.echo(f"#{info['id']} {info['title']} ({info['bidang']}) — {_state(info['state'])}, "
                f"{info['definition']} v{info['definition_version']}")
     click.echo("Langkah saat ini:")
     for t in info["current_steps"]:
-        click.echo(f"  {t['step']:>2}. {t['name']} [{t['lane']}] oleh {t['assignee'] or '-'}, batas {t['due_at']}"
+        click.echo(f"  {t['step']:>2}. {t['name']} [{t['lane']}] oleh {t['assignee'] or '-'}, batas {_local(t['due_at'], tz)}"
                    + (" TERLAMBAT" if t["overdue"] else ""))
     click.echo("Riwayat:")
     for e in info["history"]:
         step = f" langkah {e['step']}" if e["step"] else ""
-        click.echo(f"  {e['at']} {e['kind']}{step} {e['actor'] or ''} {json.dumps(e['data'], ensure_ascii=False) if e['data'] else ''}")
+        click.echo(f"  {_local(e['at'], tz)} {e['kind']}{step} {e['actor'] or ''} {json.dumps(e['data'], ensure_ascii=False) if e['data'] else ''}")
 
 
 # -- timers, escalation and alerts ------------------------------------------------
@@ -326,8 +336,6 @@ def _stop_without(server_pid: int, worker) -> None:
 @friendly
 def tick(at: str) -> None:
     """Run one scheduler pass as if the clock read --at (demo databases only)."""
-    from datetime import datetime
-
     from engine.clock import ManualClock
     from engine.errors import InvalidData
     from engine.scheduler import Scheduler
@@ -362,17 +370,18 @@ def alerts(login: str | None, as_json: bool) -> None:
     """Escalation alerts, newest first."""
     from engine import alerts as alert_service
 
-    emit(alert_service.alerts(runtime(), login), as_json, _print_alerts)
+    rt = runtime()
+    emit(alert_service.alerts(rt, login), as_json, lambda rows: _print_alerts(rows, rt.calendar.tz))
 
 
-def _print_alerts(rows) -> None:
+def _print_alerts(rows, tz) -> None:
     if not rows:
         click.echo("tidak ada peringatan")
     for a in rows:
         state = "dibatalkan" if a["cancelled_at"] else ("terkirim" if a["sent_at"] else "belum terkirim")
         read = "sudah dibaca" if a["acknowledged_at"] else "belum dibaca"
         click.echo(f"{a['id']:>5}  tingkat {a['level']}  {a['recipient']:<18} #{a['instance_id']} {a['title']} "
-                   f"({a['bidang']}) langkah {a['step']}  {a['created_at']}  {state}, {read}")
+                   f"({a['bidang']}) langkah {a['step']}  {_local(a['created_at'], tz)}  {state}, {read}")
 
 
 @main.command()

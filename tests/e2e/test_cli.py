@@ -12,7 +12,9 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -177,6 +179,12 @@ def test_claim_complete_and_show(alur, opened, tmp_path):
     assert " — berjalan, monev_kegiatan_bidang v1\n" in alur("show", str(instance_id)).stdout
     shown = alur.json("show", str(instance_id))
     assert shown["state"] == "running"
+    # Text output reads times on the office's clock, as the pages do; --json keeps them ISO, in UTC.
+    due = datetime.fromisoformat(shown["current_steps"][0]["due_at"])
+    assert due.utcoffset() == timedelta(0)
+    wib = due.astimezone(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m-%d %H:%M WIB")
+    assert f", batas {wib}" in alur("show", str(instance_id)).stdout
+    assert f" batas {wib} " in alur("tasks", "--instance", str(instance_id)).stdout
     assert [(s["step"], s["lane"]) for s in shown["current_steps"]] == [(2, "implementasi")]
     kinds = [e["kind"] for e in shown["history"]]
     assert kinds[:4] == ["started", "step_ready", "claimed", "step_completed"]

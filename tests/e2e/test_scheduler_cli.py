@@ -10,6 +10,7 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -70,6 +71,9 @@ def test_tick_escalates_mails_and_the_recipient_acknowledges(tmp_path):
     assert alert["title"] == "Layanan email dinas" and alert["task_id"] == task["id"]
     assert alert["sent_at"] and alert["acknowledged_at"] is None
     assert json.loads(alur(env, "alerts", "--user", "kadis", "--json").stdout) == []
+    # The text list reads the alert's time on the office's clock.
+    raised = datetime.fromisoformat(alert["created_at"]).astimezone(ZoneInfo("Asia/Jakarta"))
+    assert f"  {raised:%Y-%m-%d %H:%M} WIB  terkirim, belum dibaca" in alur(env, "alerts", "--user", "kepala.aptika").stdout
 
     refused = alur(env, "ack", str(alert["id"]), "--user", "kadis", ok=False)
     assert refused.returncode == 4 and "bukan ditujukan kepada kadis" in refused.stderr
