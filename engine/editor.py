@@ -46,7 +46,7 @@ MAX_SOURCE_BYTES = sop_import.MAX_SOURCE_BYTES
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,119}$")
 _STEP_PATH = re.compile(r"^steps\.(\d+)(?:\.|$)")
 STEP_KEYS = ("kelengkapan", "output", "counting", "form")
-FIELD_KEYS = ("name", "label", "type", "required", "choices", "help", "not_before")
+FIELD_KEYS = ("name", "label", "type", "required", "choices", "help", "not_before", "min")
 
 
 # -- permissions ----------------------------------------------------------------
@@ -631,7 +631,7 @@ def _ordered_field(field: Any) -> Any:
         return field
     cleaned = {k: field[k] for k in FIELD_KEYS if k in field}
     cleaned.update({k: v for k, v in field.items() if k not in FIELD_KEYS})
-    for optional in ("help", "choices", "not_before"):
+    for optional in ("help", "choices", "not_before", "min"):
         if cleaned.get(optional) in ("", [], None):
             cleaned.pop(optional, None)
     if cleaned.get("required") is False:

@@ -29,6 +29,8 @@ class FormField:
     help: str = ""
     # A date field that may not be earlier than another date field of the form (an end and its start).
     not_before: str = ""
+    # The smallest a number field takes (a count of people is never negative); None: any number.
+    min: int | float | None = None
 
     def json_schema(self) -> dict:
         schema: dict[str, Any] = {"title": self.label}
@@ -36,6 +38,8 @@ class FormField:
             schema["type"] = "string"
         elif self.type == "number":
             schema["type"] = "number"
+            if self.min is not None:
+                schema["minimum"] = self.min
         elif self.type == "date":
             schema.update(type="string", format="date")
         elif self.type == "boolean":
@@ -64,7 +68,10 @@ class FormField:
                 raise ValueError(Text("memuat karakter kendali yang tidak diizinkan"))
             return value.strip()
         if self.type == "number":
-            return _number(value, language)
+            number = _number(value, language)
+            if self.min is not None and number < self.min:
+                raise ValueError(Text("tidak boleh kurang dari %(min)s", min=self.min))
+            return number
         if self.type == "date":
             if isinstance(value, date):
                 return value.isoformat()

@@ -6,6 +6,7 @@ diagram in one pass.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -303,17 +304,29 @@ class _Loader:
             if kind == "choice" and (not isinstance(choices, list) or not choices):
                 self.yaml_problem(where, Text("isian choice memerlukan daftar 'choices' yang tidak kosong"))
                 continue
-            unknown = set(item) - {"name", "label", "type", "required", "choices", "help", "not_before"}
+            unknown = set(item) - {"name", "label", "type", "required", "choices", "help", "not_before", "min"}
             if unknown:
                 self.yaml_problem(where, Text("kunci tidak dikenal: %(keys)s", keys=", ".join(sorted(map(str, unknown)))))
             fields.append(FormField(
                 name=name, label=str(item.get("label") or name), type=kind,
                 required=bool(item.get("required", False)),
                 choices=tuple(str(c) for c in choices), help=str(item.get("help") or ""),
-                not_before=str(item.get("not_before") or ""),
+                not_before=str(item.get("not_before") or ""), min=self._minimum(item, kind, where),
             ))
         self._check_not_before(fields, path)
         return Form(tuple(fields))
+
+    def _minimum(self, item: dict, kind: str, where: str) -> int | float | None:
+        """`min` of a number field: a finite number, or absent."""
+        value = item.get("min")
+        if value is None:
+            return None
+        if kind != "number" or isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not math.isfinite(value):
+            self.yaml_problem(where, Text("min hanya untuk isian number, dan harus berupa angka (tertulis %(value)s)",
+                                          value=repr(value)))
+            return None
+        return value
 
     def _check_not_before(self, fields: list[FormField], path: str) -> None:
         """`not_before` names another date field of the same form (an end date's start date)."""

@@ -168,6 +168,13 @@ def test_the_side_panel_edits_lanes_conditions_forms_and_creates_a_missing_timer
     select_element(owner, "Step_01")
     assert owner.input_value("#panel .form-field[data-index='2'] select[name=field_not_before]") == "tanggal_mulai"
     assert owner.locator("#panel .form-field[data-index='0'] select[name=field_not_before]").count() == 0
+    # A number field may say the smallest number it takes (step 3: people served, never negative).
+    select_element(owner, "Step_03")
+    served = owner.locator("#panel .form-field[data-index='1'] input[name=field_min]")
+    assert served.input_value() == "0"
+    assert owner.locator("#panel .form-field[data-index='0'] input[name=field_min]").count() == 0
+    served.fill("1")
+    served.press("Tab")
 
     # A lane: its name, role and scope.
     select_element(owner, "Lane_Teknis")
@@ -222,6 +229,8 @@ def test_the_side_panel_edits_lanes_conditions_forms_and_creates_a_missing_timer
     assert owner.locator("#deploy").is_enabled()
     shot(owner, "editor-side-panel")
 
+    assert source["steps"]["3"]["form"][1] == {"name": "jumlah_penerima_manfaat", "label": "Jumlah penerima layanan",
+                                               "type": "number", "min": 1}
     step9 = source["steps"]["9"]
     assert step9["output"] == "Data diterima" and step9["counting"] == {"days": "kalender"}
     assert step9["form"][-1] == {"name": "cara_terima", "label": "Cara menerima data", "type": "choice",
@@ -238,6 +247,7 @@ def test_the_side_panel_edits_lanes_conditions_forms_and_creates_a_missing_timer
     assert (step.mutu_baku, step.counting["days"], step.form.fields[-1].choices) == (
         MutuBaku.parse("2 Hari"), "kalender", ("Surel", "Google Drive"))
     assert deployed.step(5).lane.scope == "office"
+    assert [f.min for f in deployed.step(3).form.fields] == [None, 1, None]
 
 
 def test_a_camunda_modeler_file_is_uploaded_and_opened_in_the_editor(playwright_browser, server, tmp_path):

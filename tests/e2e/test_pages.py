@@ -470,6 +470,8 @@ def test_a_number_typed_on_the_page_reads_as_in_the_pages_language(rt, browser, 
     ("id", "1,000", "tidak jelas: 1 atau 1.000? Tulis ribuan dengan titik (1.250) dan desimal dengan koma (1,5)"),
     ("id", "1.5", "harus berupa angka, mis. 1.250 atau 1,5"),
     ("en", "1.000", "ambiguous: 1 or 1,000? Write thousands with a comma (1,250) and decimals with a point (1.5)"),
+    ("id", "-5", "tidak boleh kurang dari 0"),  # people served: the field's min
+    ("en", "-5", "may not be less than 0"),
 ])
 def test_a_number_the_page_cannot_read_for_sure_comes_back_with_how_to_write_it(rt, browser, language, typed,
                                                                                message):

@@ -238,3 +238,18 @@ def test_an_end_date_before_its_start_is_refused_naming_the_start():
     with pytest.raises(FormError) as err:  # a start that is itself wrong is reported once, at the start
         PERIOD.clean({"mulai": "kemarin", "selesai": "2026-03-01"})
     assert list(err.value.errors) == ["mulai"]
+
+
+COUNT = Form((FormField("peserta", "Jumlah peserta", "number", min=0),))
+
+
+def test_a_number_below_the_fields_min_is_refused_naming_the_min():
+    with pytest.raises(FormError) as err:
+        COUNT.clean({"peserta": -3})
+    assert err.value.errors == {"peserta": "tidak boleh kurang dari 0"}
+    with pytest.raises(FormError):
+        COUNT.clean({"peserta": "-0,5"}, "id")
+    assert COUNT.clean({"peserta": 0}) == {"peserta": 0}
+    assert COUNT.clean({"peserta": "1.250"}, "id") == {"peserta": 1250}
+    assert COUNT.json_schema()["properties"]["peserta"]["minimum"] == 0
+    assert "minimum" not in FORM.json_schema()["properties"]["jumlah"]  # no min: any number

@@ -336,6 +336,11 @@
           f.type === 'date' ? field(L.field_not_before, Object.assign(select('field_not_before',
             [['', '—'], ...fields.filter((o) => o !== f && o.type === 'date' && o.name).map((o) => [o.name, o.label || o.name])],
             f.not_before || '', (e) => { if (e.target.value) update('not_before', e.target.value); else { delete f.not_before; markDirty(); } }), { disabled })) : null,
+          // A count is never negative: the smallest number the form takes, or none.
+          f.type === 'number' ? field(L.field_min, el('input', {
+            name: 'field_min', type: 'number', step: 'any', value: f.min ?? '', disabled,
+            onchange: (e) => { if (e.target.value === '') { delete f.min; markDirty(); } else update('min', Number(e.target.value)); },
+          })) : null,
           el('div', { class: 'field-buttons' },
             el('button', { type: 'button', class: 'secondary', disabled: disabled || i === 0, text: L.up, onclick: () => move(fields, i, -1) }),
             el('button', { type: 'button', class: 'secondary', disabled: disabled || i === fields.length - 1, text: L.down, onclick: () => move(fields, i, 1) }),
