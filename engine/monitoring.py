@@ -375,16 +375,30 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
     def bidang_row(code: str) -> dict[str, Any]:
         return by_bidang.setdefault(code, {"bidang": code, "name": names.get(code, code), "total": 0,
                                            "running": 0, "completed": 0, "other": 0, "overdue": 0,
-                                           "at_step": {}, "overdue_at_step": {}})
+                                           "at_step": {}, "overdue_at_step": {}, "at_removed_step": []})
     for code, state, count in states:
         row = bidang_row(code)
         row["total"] += count
         row[state if state in ("running", "completed") else "other"] += count
+    removed_at: dict[tuple[str, str], dict[str, Any]] = {}
     for code, element, step, count, late in at_step:
         number = scope.number_of(element, step)
         row = bidang_row(code)
+        if element not in diagram:
+            # An older version's step the newest one removed (its activities stay on their version):
+            # its own chip, so it is never added to the newest version's step of the same number.
+            chip = removed_at.get((code, element))
+            if chip is None:
+                chip = removed_at[(code, element)] = {"step": number, "name": step_names.get(element, ""),
+                                                      "element_id": element, "count": 0, "overdue": 0}
+                row["at_removed_step"].append(chip)
+            chip["count"] += count
+            chip["overdue"] += late
+            continue
         row["at_step"][number] = row["at_step"].get(number, 0) + count
         row["overdue_at_step"][number] = row["overdue_at_step"].get(number, 0) + late
+    for row in by_bidang.values():
+        row["at_removed_step"].sort(key=lambda c: (c["step"], c["element_id"]))
     for code, count in overdue_instances.items():
         bidang_row(code)["overdue"] = count
 
@@ -763,6 +777,7 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
     sent_back = {i: (int(b or 0), int(p or 0)) for i, b, p in decisions}
     per_instance: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
     current: dict[int, list[int]] = defaultdict(list)
+    removed: dict[int, list[int]] = defaultdict(list)
     done: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # completions, with a due time, on time
     columns = {s.element_id for s in scope.definition.steps}
     for t in tasks:
@@ -781,7 +796,8 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
             cell["performer"] = t.assignee
             late = t.overdue or (t.due_at is not None and t.due_at < now)
             cell["on_time"] = False if late else (None if cell["on_time"] else False)
-            current[t.instance_id].append(scope.number_of(t.element_id, t.step))
+            # A removed step's number may be a newer step's too: listed apart, as an earlier version's.
+            (current if number is not None else removed)[t.instance_id].append(scope.number_of(t.element_id, t.step))
         else:
             cell["end"], cell["performer"] = t.completed_at, t.completed_by
             cell["minutes"] += work.minutes(t.created_at, t.completed_at)
@@ -801,7 +817,8 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
             "no": number, "id": inst.id, "bidang": inst.bidang_code, "bidang_name": names.get(inst.bidang_code, ""),
             "title": inst.title, "period": inst.period, "state": inst.state, "created_at": inst.created_at,
             "completed_at": inst.completed_at, "created_by": inst.created_by, "archived_at": inst.archived_at,
-            "current_steps": sorted(current.get(inst.id, [])), "overdue": overdue, "sent_back": back,
+            "current_steps": sorted(current.get(inst.id, [])), "removed_steps": sorted(removed.get(inst.id, [])),
+            "overdue": overdue, "sent_back": back,
             "problems": problems, "steps": {n: c for n, c in cells.items() if n is not None},
             "steps_done": done[inst.id][0],
             "steps_with_due": done[inst.id][1], "steps_on_time": done[inst.id][2],

@@ -42,12 +42,18 @@ def columns(data: dict) -> list[str]:
     return heads
 
 
+def _current_steps(row: dict) -> str:
+    """Where the activity is: the newest version's step numbers, then steps that version removed."""
+    return ", ".join([str(n) for n in row["current_steps"]] +
+                     [_("%(s)d (versi lama)", s=n) for n in row["removed_steps"]])
+
+
 def _rows(data: dict, when):
     """The activity rows as lists of cells; `when` renders a datetime (a cell value or text)."""
     for row in data["rows"]:
         cells = [row["no"], row["id"], row["bidang"], row["bidang_name"], row["title"], row["period"],
                  _state(row["state"]), when(row["created_at"]), when(row["completed_at"]), row["created_by"] or "",
-                 ", ".join(str(s) for s in row["current_steps"]), _yes_no(row["overdue"]),
+                 _current_steps(row), _yes_no(row["overdue"]),
                  row["sent_back"], _yes_no(bool(row["problems"])), when(row["archived_at"])]
         for step in data["steps"]:
             cell = row["steps"].get(step["number"])

@@ -228,3 +228,32 @@ def test_a_saved_sop_form_keeps_its_answers_on_their_steps_after_a_version_inser
     assert rows[5]["berjalan_baik"] == "" and not rows[5]["saved"]  # the inserted step: not assessed yet
     assert rows[16]["catatan"] == "catatan 15" and rows[16]["saved"]
     assert rows[4]["catatan"] == "catatan 4"
+
+
+def test_an_activity_at_a_step_the_newest_version_removed_is_shown_apart_from_that_number(rt):
+    """Version 2 replaces step 1's element by another: an activity still at the old step stays on
+    version 1, and its position is never added to the new step that has the same number."""
+    from tests.integration.test_definitions import step_renamed
+    old = start(rt, "Masih di langkah lama")
+    deploy_v2(rt, step_renamed(BPMN, "Step_01", "Step_01_baru"))
+    new = start(rt, "Di langkah baru")
+    [aptika] = monitoring.figures(rt, "kadis")["by_bidang"]
+    assert aptika["at_step"] == {1: 1}
+    assert [(c["step"], c["element_id"], c["count"], c["overdue"]) for c in aptika["at_removed_step"]] == \
+        [(1, "Step_01", 1, 0)]
+    rows = {r["id"]: r for r in monitoring.recap(rt, "kadis")["rows"]}
+    assert (rows[old]["current_steps"], rows[old]["removed_steps"]) == ([], [1])
+    assert (rows[new]["current_steps"], rows[new]["removed_steps"]) == ([1], [])
+
+    app = create_app(runtime=rt, testing=True)
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    assert client.post("/masuk", data={"login": "kadis", "password": bootstrap.DEMO_PASSWORD}).status_code == 302
+    page = html.unescape(client.get("/monitoring").get_data(as_text=True))
+    assert ">1: 1</span>" in page and ">1 (versi lama): 1</span>" in page
+    csv_text = client.get("/monitoring/rekap.csv").get_data().decode("utf-8-sig")
+    [old_line] = [line for line in csv_text.splitlines() if "Masih di langkah lama" in line]
+    assert "1 (versi lama)" in old_line
+    client.post("/bahasa", data={"language": "en"}, headers={"Referer": "/"})
+    page = html.unescape(client.get("/monitoring").get_data(as_text=True))
+    assert ">1 (earlier version): 1</span>" in page
