@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from decimal import Decimal
 
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol
 from flask import g, session
 from flask_babel import format_date, format_datetime, get_locale, get_translations, gettext
 from flask_login import current_user
 
 from process.messages import Text, speak
+from process.numbers import parse_number
 from web import timefmt
 from web.catalogues import LANGUAGES, compile_catalogs  # noqa: F401 (used by the app factory and auth)
 
@@ -53,7 +55,11 @@ def form_value(value, kind: str) -> str:
     """A step's stored answer as people write it in their language: 1.000,5; Ya; 10 Mar 2026."""
     if kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
         # Every digit kept: a draft's number is typed back into its field.
-        return format_decimal(value, locale=get_locale(), decimal_quantization=False)
+        language = str(get_locale())
+        text = format_decimal(value, locale=language, decimal_quantization=False)
+        if get_decimal_symbol(language) in text and not _reads_back(text, value, language):
+            text += "0"
+        return text
     if kind == "boolean" and isinstance(value, bool):
         return gettext("Ya") if value else gettext("Tidak")
     if kind == "date" and isinstance(value, str):
@@ -62,6 +68,15 @@ def form_value(value, kind: str) -> str:
         except ValueError:
             return value
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _reads_back(text: str, value: int | float, language: str) -> bool:
+    """Whether the page reads `text` as `value` again. 1.125 shown in Indonesian is "1,125", which
+    the page refuses as ambiguous (1,125 or 1.125?); a trailing zero, "1,1250", can only be 1.125."""
+    try:
+        return parse_number(text, language) == Decimal(str(value))
+    except ValueError:
+        return False
 
 
 def init_app(app, rt) -> None:

@@ -486,6 +486,8 @@ def test_a_number_the_page_cannot_read_for_sure_comes_back_with_how_to_write_it(
 @pytest.mark.parametrize("saved_in,typed,shown_in,shown,number", [
     ("id", "12,5", "en", "12.5", 12.5), ("id", "12.500", "en", "12,500", 12500),
     ("en", "1,250.75", "id", "1.250,75", 1250.75),
+    # "1,125" would be refused as ambiguous (1,125 or 1.125?): shown with a trailing zero, it is not.
+    ("en", "1.1250", "id", "1,1250", 1.125), ("id", "2,5000", "en", "2.5", 2.5), ("id", "1.234,125", "id", "1.234,125", 1234.125),
 ])
 def test_a_drafts_number_keeps_its_meaning_when_the_page_language_changes(rt, browser, saved_in, typed, shown_in,
                                                                          shown, number):
