@@ -53,6 +53,15 @@ def run(rt, instance_id: int, version: int, steps: list[int | str], verdicts: li
         services.complete(rt, task["id"], login, data, files=STEP_FILES.get(step))
 
 
+def signed_in(rt, login: str):
+    """A test client of the app over `rt`, signed in as `login`."""
+    app = create_app(runtime=rt, testing=True)
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    assert client.post("/masuk", data={"login": login, "password": bootstrap.DEMO_PASSWORD}).status_code == 302
+    return client
+
+
 def start(rt, title: str) -> int:
     return services.start(rt, KEY, "aptika", title, "aptika.implementasi")
 
@@ -122,10 +131,7 @@ def test_send_backs_and_problems_are_counted_at_each_versions_own_steps(rt, monk
     assert (rows[5]["done"], rows[6]["done"]) == (4, 9)
 
     # The headings name the newest version's steps.
-    app = create_app(runtime=rt, testing=True)
-    app.config["WTF_CSRF_ENABLED"] = False
-    client = app.test_client()
-    assert client.post("/masuk", data={"login": "sekretaris", "password": bootstrap.DEMO_PASSWORD}).status_code == 302
+    client = signed_in(rt, "sekretaris")
     page = html.unescape(client.get("/monitoring").get_data(as_text=True))
     assert "Hasil verifikasi (langkah 6)" in page and "Kendala dan solusinya (langkah 13–15)" in page
     report = html.unescape(client.get("/monitoring/laporan").get_data(as_text=True))
@@ -165,10 +171,7 @@ def test_planned_dates_are_read_from_the_step_that_asks_for_them(rt):
     assert overlaps["dates_overlap"] == 1 and overlaps["similar_titles"] == 0
     assert overlaps["plan_step"] == 2
     # The page says where the dates come from, in either language.
-    app = create_app(runtime=rt, testing=True)
-    app.config["WTF_CSRF_ENABLED"] = False
-    client = app.test_client()
-    assert client.post("/masuk", data={"login": "kadis", "password": bootstrap.DEMO_PASSWORD}).status_code == 302
+    client = signed_in(rt, "kadis")
     page = html.unescape(client.get("/monitoring").get_data(as_text=True))
     assert "atau dengan jadwal pelaksanaan (langkah 2) yang beririsan" in page and "(langkah 1)" not in page
     client.post("/bahasa", data={"language": "en"}, headers={"Referer": "/"})
@@ -185,10 +188,7 @@ def test_downloads_of_an_sop_whose_key_is_not_ascii_have_a_header_servers_can_se
     (tmp_path / "sop.bpmn").write_text(BPMN.replace(f'"{KEY}"', '"monev_kegiatan_ş&quot;x"'), encoding="utf-8")
     (tmp_path / "sop.yaml").write_text(YAML, encoding="utf-8")
     assert services.deploy(rt, load_file(str(tmp_path / "sop.bpmn")), OWNER).key == key
-    app = create_app(runtime=rt, testing=True)
-    app.config["WTF_CSRF_ENABLED"] = False
-    client = app.test_client()
-    assert client.post("/masuk", data={"login": "kadis", "password": bootstrap.DEMO_PASSWORD}).status_code == 302
+    client = signed_in(rt, "kadis")
     for url in ("/monitoring/rekap.csv", "/monitoring/rekap.xlsx"):
         response = client.get(url, query_string={"sop": key, "dari": "2026-01-01", "sampai": "2026-03-31"})
         assert response.status_code == 200
@@ -198,8 +198,7 @@ def test_downloads_of_an_sop_whose_key_is_not_ascii_have_a_header_servers_can_se
         assert kind == "attachment"
         assert options["filename"] == f"rekap-monev-{key}-2026-01-01_2026-03-31.{url.rsplit('.', 1)[1]}"
     # The SOP document and the editor's draft are named by the same helper.
-    client.post("/keluar")
-    assert client.post("/masuk", data={"login": OWNER, "password": bootstrap.DEMO_PASSWORD}).status_code == 302
+    client = signed_in(rt, OWNER)
     for url, name in ((f"/sop/{key}/v1.pdf", f"SOP-{key}-v1.pdf"), (f"/editor/{key}/draf.bpmn", f"{key}.bpmn")):
         response = client.get(url)
         assert response.status_code == 200, url
@@ -245,10 +244,7 @@ def test_an_activity_at_a_step_the_newest_version_removed_is_shown_apart_from_th
     assert (rows[old]["current_steps"], rows[old]["removed_steps"]) == ([], [1])
     assert (rows[new]["current_steps"], rows[new]["removed_steps"]) == ([1], [])
 
-    app = create_app(runtime=rt, testing=True)
-    app.config["WTF_CSRF_ENABLED"] = False
-    client = app.test_client()
-    assert client.post("/masuk", data={"login": "kadis", "password": bootstrap.DEMO_PASSWORD}).status_code == 302
+    client = signed_in(rt, "kadis")
     page = html.unescape(client.get("/monitoring").get_data(as_text=True))
     assert ">1: 1</span>" in page and ">1 (versi lama): 1</span>" in page
     csv_text = client.get("/monitoring/rekap.csv").get_data().decode("utf-8-sig")
