@@ -15,11 +15,10 @@ from flask_login import current_user
 from engine import editor
 from engine.db import MAX_INTEGER
 from engine.errors import AlurError, Conflict, InvalidData
-from process.messages import from_json
 from web import downloads, runtime
 from web.admin import role_label
 from web.auth import require_roles
-from web.i18n import say
+from web.i18n import problem_message, say
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 EDITOR_ROLES = editor.EDITOR_ROLES
@@ -263,7 +262,7 @@ def spoken(info: dict) -> dict:
 
 
 def _spoken_problem(problem: dict) -> dict:
-    return {**problem, "message": say(from_json(problem))} if problem.get("template") else problem
+    return {**problem, "message": problem_message(problem)}
 
 
 def _spoken_question(question: dict) -> dict:

@@ -10,7 +10,7 @@ from flask import g, session
 from flask_babel import format_date, format_datetime, get_locale, get_translations, gettext
 from flask_login import current_user
 
-from process.messages import Text, speak
+from process.messages import Text, from_json, speak
 from process.numbers import parse_number
 from web import timefmt
 from web.catalogues import LANGUAGES, compile_catalogs  # noqa: F401 (used by the app factory and auth)
@@ -31,6 +31,12 @@ def select_locale() -> str:
 def say(message):
     """An engine message in the signed-in user's language (see `process.messages.speak`)."""
     return speak(message, get_translations())
+
+
+def problem_message(problem: dict) -> str:
+    """A draft's problem (engine.editor) in the reader's language, where the validator's message is
+    translatable (a problem stored before messages were, keeps its text)."""
+    return say(from_json(problem)) if problem.get("template") else problem["message"]
 
 
 # Names of the fields the engine refuses, as the forms label them; a field not

@@ -153,6 +153,12 @@ def test_saving_a_draft_returns_its_problems(rt, owner):
 
     source = ok(owner.get(f"/definitions/{KEY}/draft"))
     assert source["origin"] == "draft" and source["problems"] == saved["problems"]
+    # Problems speak the token owner's language, as the editor's pages do.
+    accounts.set_language(rt, user_id(rt, OWNER), "en")
+    for answer in (ok(owner.get(f"/definitions/{KEY}/draft")), ok(owner.get("/definitions"))["definitions"][0]["draft"]):
+        assert any(p["element_id"] == "Step_07" and p["message"] == "the step has no SOP number (attribute alur:step)"
+                   for p in answer["problems"]), answer["problems"]
+    accounts.set_language(rt, user_id(rt, OWNER), "id")
     assert source["yaml_text"] == YAML  # no yaml_text and no steps: the YAML stays as it was
     assert instance_version(rt, instance_id) == 1  # running work is not touched
 
@@ -378,6 +384,13 @@ def test_migration_refused_is_409_with_the_reason(rt, owner):
     [result] = ok(owner.post(f"/definitions/{KEY}/migrations", json={}))["results"]
     assert (result["id"], result["migrated"]) == (instance_id, False) and "Step_01" in result["reason"]
     assert "from" not in result
+    # Reasons speak the token owner's language, as the API's errors do.
+    accounts.set_language(rt, user_id(rt, OWNER), "en")
+    [row] = ok(owner.get(f"/definitions/{KEY}/migrations"))["instances"]
+    [result] = ok(owner.post(f"/definitions/{KEY}/migrations", json={}))["results"]
+    for reason in (row["reason"], result["reason"]):
+        assert "Step_01" in reason and "step 1" in reason and "langkah" not in reason, reason
+    accounts.set_language(rt, user_id(rt, OWNER), "id")
     body = error(owner.post(f"/instances/{instance_id}/migrate", json={"target": 1}), 409, "conflict")
     assert "sudah memakai versi 1" in body["message"]
     assert instance_version(rt, instance_id) == 1

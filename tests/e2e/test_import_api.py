@@ -28,8 +28,15 @@ def test_import_answer_resolve_and_deploy(rt, as_user):
         next(q for q in body["questions"] if q["id"] == "Gateway_12.tidak").items()
     assert owner.post(f"/definitions/{KEY}/draft/deploy").status_code == 422
 
+    # Questions speak the token owner's language.
+    accounts.set_language(rt, user_id(rt, "pemilik.proses"), "en")
     response = owner.post(f"/definitions/{KEY}/draft/questions/Gateway_12.tidak/resolved", json={"revision": 1})
     assert response.status_code == 200 and len(response.get_json()["questions"]) == 13
+    indonesian = {q["id"]: q["text"] for q in body["questions"]}
+    english = {q["id"]: q["text"] for q in response.get_json()["questions"]}
+    assert all(text != indonesian[id_] for id_, text in english.items()), english
+    assert english["Step_01.pelaksana"].startswith("In step 1 ("), english["Step_01.pelaksana"]
+    accounts.set_language(rt, user_id(rt, "pemilik.proses"), "id")
     answers = yaml.safe_load(SEED_ANSWERS.read_text(encoding="utf-8"))
     response = owner.post(f"/definitions/{KEY}/draft/answers", json={"answers": answers, "revision": 2})
     body = response.get_json()

@@ -13,6 +13,7 @@ from flask import current_app, url_for
 from marshmallow import Schema, ValidationError, validate, validates_schema
 
 from engine import editor
+from web.i18n import problem_message, say
 from web.api.base import (
     NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested, Query, Str, Upload, _runtime, endpoint, login,
 )
@@ -96,10 +97,24 @@ class MigrateBodySchema(In):
 
 # -- response schemas ------------------------------------------------------------------
 
+class ProblemMessage(Str):
+    """A draft's problem in the token owner's language, as the editor's pages say it."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(problem_message(obj), attr, obj, **kwargs)
+
+
+class Spoken(Str):
+    """An engine message (an import's question, a migration's reason) in the token owner's language."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(say(value), attr, obj, **kwargs)
+
+
 class ProblemSchema(Schema):
     file = Str()
     element = Str(metadata={"description": "Elemen BPMN atau jalur YAML (mis. steps.7.form.x); '-' bila umum"})
-    message = Str()
+    message = ProblemMessage()
     element_id = Str(allow_none=True, metadata={"description": "Elemen diagram tempat masalah ditandai, bila ada"})
     severity = Str(metadata={"enum": ["error", "warning"],
                              "description": "error menghalangi deploy; warning hanya peringatan"})
@@ -134,7 +149,7 @@ class QuestionSchema(Schema):
     id = Str(metadata={"description": "ELEMEN.ISIAN, mis. Gateway_12.tidak"})
     element = Str(metadata={"description": "Elemen diagram tempat pertanyaan ditandai"})
     field = Str(metadata={"enum": ["pelaksana", "waktu", "ya", "tidak", "peran"]})
-    text = Str()
+    text = Spoken()
     options = List(Str(), metadata={"description": "Jawaban yang mungkin, bila terbatas"})
 
 
@@ -200,7 +215,7 @@ class MigrationCandidateSchema(Schema):
     version = Int(metadata={"description": "Versi yang dipakai kegiatan sekarang"})
     current_steps = List(Int())
     eligible = Bool(metadata={"description": "Dapat dipindah ke versi tujuan"})
-    reason = Str(allow_none=True, metadata={"description": "Alasan tidak dapat dipindah"})
+    reason = Spoken(allow_none=True, metadata={"description": "Alasan tidak dapat dipindah"})
 
 
 class MigrationCandidatesSchema(Schema):
@@ -227,7 +242,7 @@ class MigrationOutcomeSchema(Schema):
     id = Int()
     title = Str()
     migrated = Bool()
-    reason = Str(allow_none=True, metadata={"description": "Alasan penolakan"})
+    reason = Spoken(allow_none=True, metadata={"description": "Alasan penolakan"})
     from_ = Int(attribute="from", data_key="from")
     to = Int()
 
