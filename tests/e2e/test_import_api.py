@@ -27,6 +27,8 @@ def test_import_answer_resolve_and_deploy(rt, as_user):
     assert {"id": "Gateway_12.tidak", "element": "Gateway_12", "field": "tidak"}.items() <= \
         next(q for q in body["questions"] if q["id"] == "Gateway_12.tidak").items()
     assert owner.post(f"/definitions/{KEY}/draft/deploy").status_code == 422
+    # The draft, opened again, lists them too: what an API client needs to answer them later.
+    assert owner.get(f"/definitions/{KEY}/draft").get_json()["questions"] == body["questions"]
 
     # Questions speak the token owner's language.
     accounts.set_language(rt, user_id(rt, "pemilik.proses"), "en")

@@ -134,17 +134,6 @@ class DraftSchema(DraftStateSchema):
     origin = Str(metadata={"enum": ["draft", "version"], "description": "Draf, atau versi terbaru bila tanpa draf"})
 
 
-class DefinitionSourceSchema(DraftSchema):
-    bpmn_xml = Str()
-    yaml_text = Str()
-    steps = Dict(allow_none=True, metadata={"description": "Bagian steps YAML sebagai JSON; null bila YAML "
-                                                           "tidak terbaca"})
-    latest_version = Int(allow_none=True)
-    roles = List(Str(), metadata={"description": "Peran lajur yang dikenal"})
-    scopes = List(Str())
-    field_types = List(Str())
-
-
 class QuestionSchema(Schema):
     id = Str(metadata={"description": "ELEMEN.ISIAN, mis. Gateway_12.tidak"})
     element = Str(metadata={"description": "Elemen diagram tempat pertanyaan ditandai"})
@@ -156,6 +145,17 @@ class QuestionSchema(Schema):
 class ImportedDraftSchema(DraftSchema):
     questions = List(Nested(QuestionSchema), metadata={"description": "Pertanyaan terbuka dari impor; draf tidak "
                                                                        "dapat di-deploy selama masih ada"})
+
+
+class DefinitionSourceSchema(ImportedDraftSchema):
+    bpmn_xml = Str()
+    yaml_text = Str()
+    steps = Dict(allow_none=True, metadata={"description": "Bagian steps YAML sebagai JSON; null bila YAML "
+                                                           "tidak terbaca"})
+    latest_version = Int(allow_none=True)
+    roles = List(Str(), metadata={"description": "Peran lajur yang dikenal"})
+    scopes = List(Str())
+    field_types = List(Str())
 
 
 class DefinitionEntrySchema(Schema):
