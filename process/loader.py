@@ -160,6 +160,15 @@ def _read_text(path: Path) -> str:
         return path.read_bytes().decode("latin-1")
 
 
+def _finite(value: int | float) -> bool:
+    """Whether a YAML number is one a form can compare with: an integer past any float (400 digits)
+    is not, and math.isfinite raises on it."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 class _Loader:
     """One pass over one definition; collects problems instead of stopping."""
 
@@ -322,7 +331,7 @@ class _Loader:
         if value is None:
             return None
         if kind != "number" or isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not math.isfinite(value):
+                or not _finite(value):
             self.yaml_problem(where, Text("min hanya untuk isian number, dan harus berupa angka (tertulis %(value)s)",
                                           value=repr(value)))
             return None

@@ -873,7 +873,8 @@ def test_validate_paths_lists_warnings_after_errors(tmp_path):
     assert (warning.element, warning.severity) == ("Gateway_05", "warning")
 
 
-@pytest.mark.parametrize("bad", ["min: nol", "min: .nan", "min: true", "type: text, min: 0"])
+@pytest.mark.parametrize("bad", ["min: nol", "min: .nan", "min: true", "type: text, min: 0",
+                                 "min: " + "9" * 400])  # an integer past any float
 def test_min_is_a_number_on_a_number_field(bad):
     yaml_text = replace_once(SEED_YAML, "type: number, min: 0}", f"type: number, {bad}}}".replace(
         "type: number, type: text", "type: text"))
