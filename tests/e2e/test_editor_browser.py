@@ -297,3 +297,24 @@ def test_the_editor_opens_with_the_whole_diagram_clear_of_the_palette(playwright
         box = owner.locator(f'.djs-element.djs-shape[data-element-id="{element_id}"]').bounding_box()
         assert box["x"] >= palette["x"] + palette["width"], element_id  # not under the palette
         assert box["x"] + box["width"] <= modeler["x"] + modeler["width"] + 1, element_id  # nor cut off on the right
+
+
+def test_a_fields_new_type_drops_the_settings_only_its_old_type_had(playwright_browser, server):
+    """A number's min and a date's not_before have no input once the field is another type: kept, they
+    were problems the panel could not clear (the draft could not be deployed). So was an end date's
+    not_before naming a start that is no longer a date."""
+    rt, base = server
+    owner = sign_in(playwright_browser, base, "pemilik.proses")
+    owner.goto(f"{base}/editor/{KEY}")
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    select_element(owner, "Step_03")
+    owner.select_option("#panel .form-field[data-index='1'] select[name=field_type]", "text")
+    select_element(owner, "Step_01")
+    owner.select_option("#panel .form-field[data-index='1'] select[name=field_type]", "text")  # the start
+    source = save(owner)
+    assert source["problems"] == []
+    assert source["steps"]["3"]["form"][1] == {"name": "jumlah_penerima_manfaat", "label": "Jumlah penerima layanan",
+                                               "type": "text"}
+    assert source["steps"]["1"]["form"][1]["type"] == "text"
+    assert source["steps"]["1"]["form"][2] == {"name": "tanggal_selesai", "label": "Tanggal selesai pelaksanaan",
+                                               "type": "date", "required": True}

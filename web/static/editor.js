@@ -316,6 +316,17 @@
       }
     }
 
+    // A field's settings only one type has (and the panel shows only for it): kept after the type
+    // changed, they were problems the panel gave no way to clear. So was another date's not_before
+    // naming a field that is no longer a date.
+    const TYPE_ONLY = { min: 'number', not_before: 'date' };
+
+    function changeType(fields, f, type) {
+      f.type = type;
+      Object.entries(TYPE_ONLY).forEach(([key, own]) => { if (type !== own) delete f[key]; });
+      if (type !== 'date') fields.forEach((o) => { if (o.not_before && o.not_before === f.name) delete o.not_before; });
+    }
+
     function formEditor(number, disabled) {
       const box = el('div', { class: 'form-editor' }, el('h4', { text: L.form }));
       const model = stepModel(number, false);
@@ -325,7 +336,7 @@
         const row = el('fieldset', { class: 'form-field', 'data-index': i },
           field(L.field_name, el('input', { name: 'field_name', value: f.name || '', disabled, onchange: (e) => update('name', e.target.value.trim()) })),
           field(L.field_label, el('input', { name: 'field_label', value: f.label || '', disabled, onchange: (e) => update('label', e.target.value) })),
-          field(L.field_type, Object.assign(select('field_type', FIELD_TYPES.map((t) => [t, t]), f.type || 'text', (e) => { update('type', e.target.value); renderPanel(); }), { disabled })),
+          field(L.field_type, Object.assign(select('field_type', FIELD_TYPES.map((t) => [t, t]), f.type || 'text', (e) => { changeType(fields, f, e.target.value); markDirty(); renderPanel(); }), { disabled })),
           el('label', {}, el('input', { type: 'checkbox', name: 'field_required', checked: !!f.required, disabled, onchange: (e) => update('required', e.target.checked) }), document.createTextNode(' ' + L.field_required)),
           f.type === 'choice' ? field(L.field_choices, el('input', {
             name: 'field_choices', value: (f.choices || []).join(', '), disabled,
