@@ -47,9 +47,8 @@ def show(task_id):
         flash(_("Draf disimpan."), "success")
         chosen = uploaded_files(view["step"])
         if chosen:  # a draft keeps text only: say so, or an optional document is lost without a word
-            labels = ", ".join(f["label"] for f in view["step"]["fields"] if f["name"] in chosen)
             flash(_("Berkas tidak disimpan bersama draf (%(files)s); pilih lagi saat menyelesaikan langkah.",
-                    files=labels), "error")
+                    files=_labels(view["step"], chosen)), "error")
         return redirect(url_for(".show", task_id=task_id))
     chosen = uploaded_files(view["step"])
     try:
@@ -72,6 +71,7 @@ def show(task_id):
 
 
 def _labels(step: dict, names) -> str:
+    """The labels of a step's fields named in `names`, in the form's order: files not kept, to choose again."""
     return ", ".join(f["label"] for f in step["fields"] if f["name"] in names)
 
 
