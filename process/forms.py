@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from process.messages import Text
-from process.numbers import parse_number
+from process.numbers import parse_number, shown
 
 FIELD_TYPES = ("text", "number", "date", "boolean", "choice", "file")
 # A few pages of typing: a step's answer, not a document (those are uploaded as files).
@@ -70,7 +70,8 @@ class FormField:
         if self.type == "number":
             number = _number(value, language)
             if self.min is not None and number < self.min:
-                raise ValueError(Text("tidak boleh kurang dari %(min)s", min=self.min))
+                # As the number is typed where it was: 0,5 on an Indonesian page (0.5 there is no number).
+                raise ValueError(Text("tidak boleh kurang dari %(min)s", min=shown(self.min, language)))
             return number
         if self.type == "date":
             if isinstance(value, date):

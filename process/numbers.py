@@ -74,6 +74,13 @@ def _agreed(text: str, readings: dict[str, Decimal]) -> Decimal:
     return values[0]
 
 
+def shown(value: int | float | Decimal, language: str | None) -> str:
+    """A number as `language` writes it (1.250,5 on an Indonesian page), or as a machine does for
+    text without a language (the API and the CLI: 1250.5)."""
+    value = value if isinstance(value, Decimal) else Decimal(str(value))
+    return _plain(value) if language is None else _shown(value, language)
+
+
 def _shown(value: Decimal, language: str) -> str:
     return format_decimal(value, locale=language, decimal_quantization=False)
 

@@ -253,3 +253,17 @@ def test_a_number_below_the_fields_min_is_refused_naming_the_min():
     assert COUNT.clean({"peserta": "1.250"}, "id") == {"peserta": 1250}
     assert COUNT.json_schema()["properties"]["peserta"]["minimum"] == 0
     assert "minimum" not in FORM.json_schema()["properties"]["jumlah"]  # no min: any number
+
+
+def test_the_min_a_number_falls_below_is_written_as_where_it_was_typed():
+    """0.5 cannot be typed on an Indonesian page (it is refused as no number): the message says 0,5."""
+    half = Form((FormField("jam", "Jam", "number", min=0.5), FormField("peserta", "Peserta", "number", min=1000)))
+    with pytest.raises(FormError) as err:
+        half.clean({"jam": "0,25", "peserta": "999"}, "id")
+    assert err.value.errors == {"jam": "tidak boleh kurang dari 0,5", "peserta": "tidak boleh kurang dari 1.000"}
+    with pytest.raises(FormError) as err:
+        half.clean({"jam": "0.25", "peserta": "999"}, "en")
+    assert err.value.errors == {"jam": "tidak boleh kurang dari 0.5", "peserta": "tidak boleh kurang dari 1,000"}
+    with pytest.raises(FormError) as err:  # the API and the CLI: as a JSON number
+        half.clean({"jam": 0.25, "peserta": 999})
+    assert err.value.errors == {"jam": "tidak boleh kurang dari 0.5", "peserta": "tidak boleh kurang dari 1000"}
