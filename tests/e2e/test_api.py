@@ -209,6 +209,14 @@ def test_get_task_includes_form_as_json_schema_and_guidance(rt, as_user):
     assert set(form["required"]) == {"rencana_kegiatan", "tanggal_mulai", "tanggal_selesai"}
     assert "dokumen_rencana" in form["properties"]
     assert view["may_claim"] is True and view["may_complete"] is False
+    assert [f.get("min", "absent") for f in step["fields"]] == [None, None, None, None]
+    # A number field's min is listed with its fields, as its JSON Schema's minimum.
+    for step in (1, 2):
+        do_step(rt, instance_id, step)
+    view = api.get(f"/tasks/{open_task_id(api, instance_id)}").get_json()
+    served = next(f for f in view["step"]["fields"] if f["name"] == "jumlah_penerima_manfaat")
+    assert (served["type"], served["min"]) == ("number", 0)
+    assert view["step"]["form"]["properties"]["jumlah_penerima_manfaat"]["minimum"] == 0
 
 
 def test_task_of_another_bidang_is_403(rt, as_user):

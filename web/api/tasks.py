@@ -90,6 +90,9 @@ class FormFieldSchema(Schema):
     required = Bool()
     choices = List(Str())
     help = Str()
+    # As the YAML wrote it (0 stays 0, not 0.0); the form's JSON Schema says it as `minimum` too.
+    min = fields.Raw(allow_none=True, metadata={"type": "number", "description": "Angka terkecil isian number; "
+                                                                               "null bila tanpa batas"})
 
 
 class StepSchema(Schema):
