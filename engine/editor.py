@@ -33,7 +33,7 @@ from engine.workflow import Run, _boundary_timer
 from process import bpmn, changes, sop_import
 from process.sop_import import answering
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Definition
-from process.forms import FIELD_TYPES
+from process.forms import FIELD_KEYS, FIELD_TYPES
 from process.loader import ERROR, LANE_ROLES, MAX_YAML_BYTES, Problem, load, problems_of, user_yaml
 from process.messages import Text, as_json, from_json
 from process.numbers import whole_number
@@ -46,7 +46,6 @@ MAX_SOURCE_BYTES = sop_import.MAX_SOURCE_BYTES
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,119}$")
 _STEP_PATH = re.compile(r"^steps\.(\d+)(?:\.|$)")
 STEP_KEYS = ("kelengkapan", "output", "counting", "form")
-FIELD_KEYS = ("name", "label", "type", "required", "choices", "help", "not_before", "min")
 
 
 # -- permissions ----------------------------------------------------------------

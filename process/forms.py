@@ -11,6 +11,8 @@ from process.messages import Text
 from process.numbers import parse_number, shown
 
 FIELD_TYPES = ("text", "number", "date", "boolean", "choice", "file")
+# The keys a form field may have in the YAML, in the order the editor writes them.
+FIELD_KEYS = ("name", "label", "type", "required", "choices", "help", "not_before", "min")
 # A few pages of typing: a step's answer, not a document (those are uploaded as files).
 MAX_TEXT_LENGTH = 20_000
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -18,7 +18,7 @@ from process import bpmn
 from process.calendar import CalendarConfigError, CountingRule
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Decision, Definition, Lane, Overrides, Step
 from process.expressions import ExpressionError, check, names_used
-from process.forms import FIELD_TYPES, Form, FormField
+from process.forms import FIELD_KEYS, FIELD_TYPES, Form, FormField
 from process.gateways import gateway_warnings
 from process.messages import Text, text_from_json
 from process.sop_document import MAX_LANES
@@ -313,7 +313,7 @@ class _Loader:
             if kind == "choice" and (not isinstance(choices, list) or not choices):
                 self.yaml_problem(where, Text("isian choice memerlukan daftar 'choices' yang tidak kosong"))
                 continue
-            unknown = set(item) - {"name", "label", "type", "required", "choices", "help", "not_before", "min"}
+            unknown = set(item) - set(FIELD_KEYS)
             if unknown:
                 self.yaml_problem(where, Text("kunci tidak dikenal: %(keys)s", keys=", ".join(sorted(map(str, unknown)))))
             fields.append(FormField(
