@@ -14,17 +14,37 @@ from process.messages import Text, as_json, from_json, is_stored_text
 
 
 def change_summary(previous: Definition | None, current: Definition) -> list[Text]:
+    """Steps are matched by their diagram element, as the engine and monitoring match them: a step
+    inserted before step 5 is one step added and the later ones renumbered, not every later step
+    renamed, moved and given another form."""
     if previous is None:
         return [Text("Versi pertama")]
-    before = {s.number: s for s in previous.steps}
-    after = {s.number: s for s in current.steps}
-    lines = [Text("Langkah %(n)d ditambahkan: %(name)s", n=n, name=after[n].name)
-             for n in sorted(after.keys() - before.keys())]
-    lines += [Text("Langkah %(n)d dihapus: %(name)s", n=n, name=before[n].name)
-              for n in sorted(before.keys() - after.keys())]
-    for n in sorted(after.keys() & before.keys()):
-        lines += _step_changes(n, before[n], after[n])
+    before = {s.element_id: s for s in previous.steps}
+    after = {s.element_id: s for s in current.steps}
+    lines = [Text("Langkah %(n)d ditambahkan: %(name)s", n=after[e].number, name=after[e].name)
+             for e in sorted(after.keys() - before.keys(), key=lambda e: after[e].number)]
+    lines += [Text("Langkah %(n)d dihapus: %(name)s", n=before[e].number, name=before[e].name)
+              for e in sorted(before.keys() - after.keys(), key=lambda e: before[e].number)]
+    kept = sorted(after.keys() & before.keys(), key=lambda e: after[e].number)
+    lines += _renumbered([(before[e].number, after[e].number) for e in kept if before[e].number != after[e].number])
+    for e in kept:
+        lines += _step_changes(after[e].number, before[e], after[e])
     return lines or [Text("Perubahan tanpa perubahan langkah (tata letak atau kop SOP)")]
+
+
+def _renumbered(moves: list[tuple[int, int]]) -> list[Text]:
+    """Steps given another number, a run of them shifted alike in one line ("Langkah 5–15 menjadi 6–16")."""
+    runs: list[list[tuple[int, int]]] = []
+    for old, new in sorted(moves):
+        last = runs[-1][-1] if runs else None
+        if last and old == last[0] + 1 and new == last[1] + 1:
+            runs[-1].append((old, new))
+        else:
+            runs.append([(old, new)])
+    return [Text("Langkah %(old)d menjadi langkah %(n)d", old=run[0][0], n=run[0][1]) if len(run) == 1 else
+            Text("Langkah %(first)d–%(last)d menjadi langkah %(new_first)d–%(new_last)d", first=run[0][0],
+                 last=run[-1][0], new_first=run[0][1], new_last=run[-1][1])
+            for run in runs]
 
 
 def _step_changes(n: int, old, new) -> list[Text]:

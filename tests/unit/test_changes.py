@@ -42,3 +42,25 @@ def test_a_summary_kept_before_as_plain_lines_reads_as_it_was():
     assert changes.read("") == []
     assert changes.read("[1, 2]") == ["[1, 2]"]  # JSON, but not a kept summary
     assert changes.read('{"lines": ["plain", {"template": "Versi pertama"}]}') == ["plain", "Versi pertama"]
+
+
+def test_a_step_inserted_is_one_step_added_and_the_later_ones_renumbered():
+    # Matched by number, every later step read as moved, renamed and given another form (40 lines).
+    from tests.integration.test_definitions import step_inserted_before_verification, step_renamed
+    from process.loader import load
+
+    bpmn, yaml_text = step_inserted_before_verification()
+    previous = load_file(SOP)
+    assert changes.change_summary(previous, load(bpmn, yaml_text)) == [
+        "Langkah 5 ditambahkan: Memeriksa kelengkapan dokumen hasil kegiatan",
+        "Langkah 5–15 menjadi langkah 6–16",
+    ]
+    # An element given another id is, to the engine, a step removed and one added.
+    renamed = load(step_renamed(bpmn, "Step_07", "Step_07x"), yaml_text)
+    assert changes.change_summary(previous, renamed) == [
+        "Langkah 5 ditambahkan: Memeriksa kelengkapan dokumen hasil kegiatan",
+        "Langkah 8 ditambahkan: Memberikan Data Kegiatan dan Layanan yang diperlukan",
+        "Langkah 7 dihapus: Memberikan Data Kegiatan dan Layanan yang diperlukan",
+        "Langkah 5–6 menjadi langkah 6–7",
+        "Langkah 8–15 menjadi langkah 9–16",
+    ]
