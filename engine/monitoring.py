@@ -466,6 +466,7 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
         worst = sorted(cases.get(element, []), key=lambda c: (-c["minutes"], c["instance_id"]))[:WORST_CASES]
         entry = {
             "step": numbers[element], "name": step_names.get(element, ""), "element_id": element,
+            "removed": element not in diagram,  # an earlier version's step: its number may be a newer step's
             "mutu_baku": mutu.get(element, ""), "done": done, "with_due": with_due, "on_time": on_time,
             "on_time_rate": rate(on_time, with_due), "median_minutes": median(values),
             "p90_minutes": percentile(values, 0.9), "standard_minutes": standard,

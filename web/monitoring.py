@@ -54,9 +54,15 @@ def short_work_time(minutes) -> str:
     return _("%(h)s jam", h=format_decimal(round(hours) if hours >= 10 else round(hours, 1)))
 
 
+def step_label(step: dict) -> str:
+    """A step table's row: its number, and "(versi lama)" for a step the newest version removed, whose
+    number may be a newer step's too (as the activities' position chips and the recap say it)."""
+    return _("%(s)d (versi lama)", s=step["step"]) if step.get("removed") else str(step["step"])
+
+
 @bp.context_processor
 def helpers():
-    return {"percent": percent, "work_time": work_time}
+    return {"percent": percent, "work_time": work_time, "step_label": step_label}
 
 
 def _date(name: str) -> date | None:
@@ -93,7 +99,7 @@ def index():
         year_, month_ = (int(part) for part in month["month"].split("-"))
         month["label"] = format_date(date(year_, month_, 1), "MMM yyyy")
     charts = {
-        "steps": {"labels": [str(s["step"]) for s in data["steps"]],
+        "steps": {"labels": [step_label(s) for s in data["steps"]],
                   "values": [_pct(s["on_time_rate"]) for s in data["steps"]],
                   "label": _("Tepat waktu (%)")},
         "bidang": {"labels": [b["name"] for b in data["bidang_on_time"]],

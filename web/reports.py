@@ -22,7 +22,7 @@ from process.numbers import whole_number
 from process import charts, sop_document
 from web import runtime
 from web.auth import require_roles
-from web.monitoring import _date, _pct, attachment, percent, work_time
+from web.monitoring import _date, _pct, attachment, percent, step_label, work_time
 from web.sop_document import render_pdf
 
 bp = Blueprint("reports", __name__)
@@ -55,7 +55,8 @@ def _revision(value: str | None) -> int | None:
 
 @bp.context_processor
 def helpers():
-    return {"percent": percent, "work_time": work_time, "tanggal": tanggal, "threshold": reports.ON_TIME_THRESHOLD}
+    return {"percent": percent, "work_time": work_time, "step_label": step_label, "tanggal": tanggal,
+            "threshold": reports.ON_TIME_THRESHOLD}
 
 
 def tanggal(value) -> str:
@@ -124,7 +125,8 @@ def _charts(f: dict) -> dict[str, Markup]:
         month["print_label"] = format_date(date(year_, month_, 1), "MMMM yyyy")
     return {
         "steps": Markup(charts.bar_chart(
-            [str(s["step"]) for s in steps], [_pct(s["on_time_rate"]) for s in steps],
+            # Room for about 7 letters under each bar: a removed step's "(versi lama)" said short.
+            [_("%(s)d lama", s=s["step"]) if s["removed"] else str(s["step"]) for s in steps], [_pct(s["on_time_rate"]) for s in steps],
             value_labels=[percent(s["on_time_rate"]) for s in steps], title=_("Ketepatan waktu per langkah"))),
         "bidang": Markup(charts.hbar_chart(
             [b["name"] for b in f["bidang_on_time"]], [_pct(b["on_time_rate"]) for b in f["bidang_on_time"]],

@@ -253,3 +253,26 @@ def test_an_activity_at_a_step_the_newest_version_removed_is_shown_apart_from_th
     client.post("/bahasa", data={"language": "en"}, headers={"Referer": "/"})
     page = html.unescape(client.get("/monitoring").get_data(as_text=True))
     assert ">1 (earlier version): 1</span>" in page
+
+
+def test_a_step_the_newest_version_removed_is_marked_in_the_step_tables_not_a_second_row_of_its_number(rt):
+    """Step 7's element replaced by another: the step table had two rows "7" (the new step and the
+    old one) told apart only by a tooltip, though the position chips said "7 (versi lama)"."""
+    from tests.integration.test_definitions import step_renamed
+    done = start(rt, "Selesai di versi 1")
+    run(rt, done, 1, path(1, [True], False), [True], False)
+    deploy_v2(rt, step_renamed(BPMN, "Step_07", "Step_07_baru"))
+    sevens = [(s["element_id"], s["removed"]) for s in monitoring.figures(rt, "kadis")["steps"] if s["step"] == 7]
+    assert sevens == [("Step_07_baru", False), ("Step_07", True)]
+
+    client = signed_in(rt, "kadis")
+    page = html.unescape(client.get("/monitoring").get_data(as_text=True))
+    table = page[page.index('id="table-steps"'):page.index('id="per-bidang-waktu"')]
+    assert table.count("<b>7</b>") == 1 and table.count("<b>7 (versi lama)</b>") == 1
+    grid = page[page.index('id="table-step-bidang"'):page.index('id="terlama"')]
+    assert grid.count("<b>7</b>") == 1 and grid.count("<b>7 (versi lama)</b>") == 1
+    assert "<summary><b>7 (versi lama)</b>. Memberikan Data" in page
+    assert '"7 (versi lama)"' in page  # the chart's label
+    with create_app(runtime=rt, testing=True).test_request_context():
+        labels = web_reports._charts(monitoring.figures(rt, "kadis"))["steps"]
+    assert ">7 lama<" in labels  # the report's chart: a few letters under each bar
