@@ -20,6 +20,7 @@ from engine.errors import AlurError, Conflict, Forbidden
 from engine.runtime import Runtime, load_escalation
 from process import sop_import
 from process.loader import ERROR, DefinitionError, load_file, user_yaml, validate_paths
+from web import EVENT_LABELS
 from web.catalogues import catalogue
 
 EXIT_CODES = {Conflict: 3, Forbidden: 4}
@@ -268,8 +269,13 @@ def _print_instance(info, tz) -> None:
                    + (" TERLAMBAT" if t["overdue"] else ""))
     click.echo("Riwayat:")
     for e in info["history"]:
-        step = f" langkah {e['step']}" if e["step"] else ""
-        click.echo(f"  {_local(e['at'], tz)} {e['kind']}{step} {e['actor'] or ''} {json.dumps(e['data'], ensure_ascii=False) if e['data'] else ''}")
+        # The event in words, as the activity page names it ("langkah selesai", not "step_completed").
+        label = EVENT_LABELS.get(e["kind"])
+        words = [_local(e["at"], tz), label() if label else e["kind"]]
+        words += [f"langkah {e['step']}"] if e["step"] else []
+        words += [e["actor"]] if e["actor"] else []
+        words += [json.dumps(e["data"], ensure_ascii=False)] if e["data"] else []
+        click.echo("  " + " ".join(words))
 
 
 # -- timers, escalation and alerts ------------------------------------------------

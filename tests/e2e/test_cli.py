@@ -187,8 +187,14 @@ def test_claim_complete_and_show(alur, opened, tmp_path):
     assert f" batas {wib} " in alur("tasks", "--instance", str(instance_id)).stdout
     assert [(s["step"], s["lane"]) for s in shown["current_steps"]] == [(2, "implementasi")]
     kinds = [e["kind"] for e in shown["history"]]
-    assert kinds[:4] == ["started", "step_ready", "claimed", "step_completed"]
     completed = next(e for e in shown["history"] if e["kind"] == "step_completed")
+    assert kinds[:4] == ["started", "step_ready", "claimed", "step_completed"]
+    # The text output names events in Indonesian, as the activity page does, not by their codes.
+    history = alur("show", str(instance_id)).stdout.split("Riwayat:\n")[1].splitlines()
+    assert [line.split(" WIB ")[1] for line in history[1:4]] == [
+        "langkah siap langkah 1", "diklaim langkah 1 aptika.implementasi",
+        f"langkah selesai langkah 1 aptika.implementasi {json.dumps(completed['data'], ensure_ascii=False)}"]
+    assert " dimulai " in history[0] and not any(line.endswith(" ") for line in history)
     assert completed["step"] == 1 and completed["actor"] == "aptika.implementasi"
     assert {k: completed["data"][k] for k in STEP_1_DATA} == STEP_1_DATA
     assert completed["data"]["dokumen_rencana"]  # the stored document's id
