@@ -66,6 +66,11 @@ def friendly(command):
             sys.exit(1)
         except (click.ClickException, click.exceptions.Exit, SystemExit):
             raise
+        except BrokenPipeError:  # `alur tasks | head`: the reader has what it wanted, no error to report
+            # What is left in stdout's buffer goes nowhere, not into a second error at exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
         except Exception as err:  # the last guard: one line, not a traceback
             if os.environ.get("ALUR_DEBUG"):
                 raise

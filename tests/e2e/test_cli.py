@@ -249,3 +249,15 @@ def test_exit_codes_follow_the_kind_of_error_subclasses_included(error, code):
 
     result = CliRunner().invoke(failing)
     assert result.exit_code == code, result.output
+
+
+def test_output_cut_short_by_its_reader_is_no_error(alur, opened):
+    """`alur show 3 | head -1`: the reader stops reading; that printed "galat: BrokenPipeError"."""
+    instance_id, _ = opened
+    for args in (("show", str(instance_id)), ("tasks",), ("alerts",)):
+        process = subprocess.Popen([str(ALUR), *args], env=alur.env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        process.stdout.close()  # gone before the first line is written
+        assert process.stderr.read() == b"", args
+        process.wait(timeout=60)
+        process.stderr.close()
