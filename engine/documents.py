@@ -35,6 +35,8 @@ def store_all(rt, session: Session, instance: Instance, row: TaskRow, form: Form
             filename, content = _read(source, rt.settings.max_upload_bytes)
         except TooLarge as err:
             raise TooLarge(err.message, {field: err.message}) from None  # the form shows it at its field
+        except InvalidData as err:  # a name refused (checked_name): at its field too, not under "_"
+            raise InvalidData(err.message, {field: next(iter(err.errors.values()), err.message)}) from None
         try:
             content_type = sniff(filename, content)
         except ValueError as err:

@@ -315,7 +315,9 @@ def test_uploads_that_lie_or_climb_out_are_refused_and_nothing_changes(app, rt, 
             response = performer("POST", f"/tasks/{task_id}/complete", data=form,
                                  content_type="multipart/form-data")
             # The limit in the message as the office reads it (4 KB, not "0 MB").
-            clear_error(response, status, "4 KB" if name == "too-large" else "", what=name)
+            body = clear_error(response, status, "4 KB" if name == "too-large" else "", what=name)
+            if name != "good-file-bad-data":  # the file's problem, named by its field (not "_")
+                assert list(body["fields"]) == ["dokumen_rencana"], (name, body)
             differ = changes(before, stored(rt))
             assert not differ, f"{name}: stored data changed: {differ}"
         assert not Path("/tmp/alur-naik.pdf").exists() and not Path("/etc/alur-naik.pdf").exists()
@@ -332,6 +334,10 @@ def test_uploads_that_lie_or_climb_out_are_refused_and_nothing_changes(app, rt, 
             form = {**{k: str(v) for k, v in data.items()}, "dokumen_rencana": (io.BytesIO(content), filename)}
             response = browser.post(f"/tugas/{task_id}", data=form, content_type="multipart/form-data")
             assert response.status_code == 422, (name, response.status_code)
+            if name != "good-file-bad-data":  # at the file's field, not as "_: …" under the form
+                html = response.get_data(as_text=True)
+                assert re.search(r'data-field="dokumen_rencana">(?:(?!</div>).)*class="field-error"', html, re.S), name
+                assert ">_: " not in html, name
             assert_unchanged(before, rt, f"page {name}")
         # A file over the limit brings the form back too, with what was typed: nothing to type again.
         small_app.config["WTF_CSRF_ENABLED"] = False
