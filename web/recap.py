@@ -66,13 +66,23 @@ def _rows(data: dict, when):
         yield cells
 
 
+# Text a spreadsheet reads as a formula: a title typed as "=HYPERLINK(…)" or "+62 812…".
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(value):
+    """A CSV cell Excel (which the BOM and the ";" are for) takes as text, not a formula: typed text
+    that starts like one gets a leading apostrophe, as Excel itself marks text."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
 def csv_text(data: dict) -> str:
     tz = data["tz"]
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(columns(data))
     for cells in _rows(data, lambda m: m.astimezone(tz).strftime(CSV_DATE) if m else ""):
-        writer.writerow(cells)
+        writer.writerow([_as_text(cell) for cell in cells])
     return out.getvalue()
 
 
@@ -116,6 +126,13 @@ def xlsx(data: dict) -> bytes:
     steps.column_dimensions["B"].width = 90
     steps.column_dimensions["C"].width = 18
 
+    # openpyxl stores any text starting with "=" as a formula: an activity titled "=HYPERLINK(…)" was a
+    # live link in the recap. The recap writes no formula of its own, so every such cell is text.
+    for worksheet in book.worksheets:
+        for row in worksheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
