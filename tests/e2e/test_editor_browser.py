@@ -299,22 +299,44 @@ def test_the_editor_opens_with_the_whole_diagram_clear_of_the_palette(playwright
         assert box["x"] + box["width"] <= modeler["x"] + modeler["width"] + 1, element_id  # nor cut off on the right
 
 
-def test_a_fields_new_type_drops_the_settings_only_its_old_type_had(playwright_browser, server):
-    """A number's min and a date's not_before have no input once the field is another type: kept, they
-    were problems the panel could not clear (the draft could not be deployed). So was an end date's
-    not_before naming a start that is no longer a date."""
+def test_a_field_given_another_type_or_name_in_the_side_panel_keeps_no_hidden_key(playwright_browser, server):
+    """min and not_before are shown for number and date fields only: kept past a change of type they were
+    errors the panel gave no way to clear (its input was gone)."""
     rt, base = server
     owner = sign_in(playwright_browser, base, "pemilik.proses")
     owner.goto(f"{base}/editor/{KEY}")
     owner.wait_for_selector("#modeler[data-ready=true]")
+    # Step 3's count of people served becomes a text: its min goes with the number type.
     select_element(owner, "Step_03")
-    owner.select_option("#panel .form-field[data-index='1'] select[name=field_type]", "text")
+    owner.locator("#panel .form-field[data-index='1'] select[name=field_type]").select_option("text")
+    assert owner.locator("#panel input[name=field_min]").count() == 0
+    # Step 1's end date becomes a text: its not_before goes with the date type.
     select_element(owner, "Step_01")
-    owner.select_option("#panel .form-field[data-index='1'] select[name=field_type]", "text")  # the start
+    owner.locator("#panel .form-field[data-index='2'] select[name=field_type]").select_option("text")
     source = save(owner)
     assert source["problems"] == []
     assert source["steps"]["3"]["form"][1] == {"name": "jumlah_penerima_manfaat", "label": "Jumlah penerima layanan",
                                                "type": "text"}
-    assert source["steps"]["1"]["form"][1]["type"] == "text"
-    assert source["steps"]["1"]["form"][2] == {"name": "tanggal_selesai", "label": "Tanggal selesai pelaksanaan",
-                                               "type": "date", "required": True}
+    assert "not_before" not in source["steps"]["1"]["form"][2]
+
+    # Back to a date naming its start; the start renamed: the end follows it ...
+    select_element(owner, "Step_01")
+    owner.locator("#panel .form-field[data-index='2'] select[name=field_type]").select_option("date")
+    owner.locator("#panel .form-field[data-index='2'] select[name=field_not_before]").select_option("tanggal_mulai")
+    start_name = owner.locator("#panel .form-field[data-index='1'] input[name=field_name]")
+    start_name.fill("mulai")
+    start_name.press("Tab")
+    assert owner.input_value("#panel .form-field[data-index='2'] select[name=field_not_before]") == "mulai"
+    source = save(owner)
+    assert source["problems"] == [] and source["steps"]["1"]["form"][2]["not_before"] == "mulai"
+    # ... and the start removed, or made a text, leaves the end without it.
+    owner.locator("#panel .form-field[data-index='1'] select[name=field_type]").select_option("text")
+    source = save(owner)
+    assert source["problems"] == [] and "not_before" not in source["steps"]["1"]["form"][2]
+    owner.locator("#panel .form-field[data-index='1'] select[name=field_type]").select_option("date")
+    owner.locator("#panel .form-field[data-index='2'] select[name=field_not_before]").select_option("mulai")
+    owner.locator("#panel .form-field[data-index='1'] button", has_text="Hapus").click()
+    source = save(owner)
+    assert source["problems"] == []
+    assert [f["name"] for f in source["steps"]["1"]["form"]] == ["rencana_kegiatan", "tanggal_selesai", "dokumen_rencana"]
+    assert "not_before" not in source["steps"]["1"]["form"][1]

@@ -316,17 +316,6 @@
       }
     }
 
-    // A field's settings only one type has (and the panel shows only for it): kept after the type
-    // changed, they were problems the panel gave no way to clear. So was another date's not_before
-    // naming a field that is no longer a date.
-    const TYPE_ONLY = { min: 'number', not_before: 'date' };
-
-    function changeType(fields, f, type) {
-      f.type = type;
-      Object.entries(TYPE_ONLY).forEach(([key, own]) => { if (type !== own) delete f[key]; });
-      if (type !== 'date') fields.forEach((o) => { if (o.not_before && o.not_before === f.name) delete o.not_before; });
-    }
-
     function formEditor(number, disabled) {
       const box = el('div', { class: 'form-editor' }, el('h4', { text: L.form }));
       const model = stepModel(number, false);
@@ -334,9 +323,9 @@
       fields.forEach((f, i) => {
         const update = (key, value) => { f[key] = value; markDirty(); };
         const row = el('fieldset', { class: 'form-field', 'data-index': i },
-          field(L.field_name, el('input', { name: 'field_name', value: f.name || '', disabled, onchange: (e) => update('name', e.target.value.trim()) })),
+          field(L.field_name, el('input', { name: 'field_name', value: f.name || '', disabled, onchange: (e) => rename(fields, f, e.target.value.trim()) })),
           field(L.field_label, el('input', { name: 'field_label', value: f.label || '', disabled, onchange: (e) => update('label', e.target.value) })),
-          field(L.field_type, Object.assign(select('field_type', FIELD_TYPES.map((t) => [t, t]), f.type || 'text', (e) => { changeType(fields, f, e.target.value); markDirty(); renderPanel(); }), { disabled })),
+          field(L.field_type, Object.assign(select('field_type', FIELD_TYPES.map((t) => [t, t]), f.type || 'text', (e) => { retype(fields, f, e.target.value); renderPanel(); }), { disabled })),
           el('label', {}, el('input', { type: 'checkbox', name: 'field_required', checked: !!f.required, disabled, onchange: (e) => update('required', e.target.checked) }), document.createTextNode(' ' + L.field_required)),
           f.type === 'choice' ? field(L.field_choices, el('input', {
             name: 'field_choices', value: (f.choices || []).join(', '), disabled,
@@ -355,7 +344,7 @@
           el('div', { class: 'field-buttons' },
             el('button', { type: 'button', class: 'secondary', disabled: disabled || i === 0, text: L.up, onclick: () => move(fields, i, -1) }),
             el('button', { type: 'button', class: 'secondary', disabled: disabled || i === fields.length - 1, text: L.down, onclick: () => move(fields, i, 1) }),
-            el('button', { type: 'button', class: 'secondary', disabled, text: L.remove, onclick: () => { fields.splice(i, 1); markDirty(); renderPanel(); } })));
+            el('button', { type: 'button', class: 'secondary', disabled, text: L.remove, onclick: () => { fields.splice(i, 1); forget(fields, f); markDirty(); renderPanel(); } })));
         box.append(row);
       });
       box.append(el('button', {
@@ -369,6 +358,31 @@
         },
       }));
       return box;
+    }
+
+    // A field's keys that only some types take (min: number; not_before: date) are shown only for those
+    // types, so they go with the type: kept hidden, they were errors the panel offered no way to clear.
+    function retype(fields, f, type) {
+      f.type = type;
+      if (type !== 'number') delete f.min;
+      if (type !== 'date') { delete f.not_before; forget(fields, f); }
+      markDirty();
+    }
+
+    // Another date field's not_before follows a date field renamed ...
+    function rename(fields, f, name) {
+      const old = f.name;
+      f.name = name;
+      const following = fields.filter((o) => o !== f && old && o.not_before === old);
+      following.forEach((o) => { if (name) o.not_before = name; else delete o.not_before; });
+      markDirty();
+      if (following.length) renderPanel();
+    }
+
+    // ... and is dropped with a date field removed or no longer a date.
+    function forget(fields, f) {
+      if (!f.name || fields.some((o) => o !== f && o.name === f.name && o.type === 'date')) return;
+      fields.forEach((o) => { if (o !== f && o.not_before === f.name) delete o.not_before; });
     }
 
     function move(list, i, delta) {
