@@ -456,8 +456,10 @@ def restore(archive: str, force: bool) -> None:
     """Restore an archive from `alur backup` into an empty database and the data directory."""
     from engine import backup as backups
 
-    manifest = backups.restore(runtime(), Path(archive), force=force)
-    click.echo(f"dipulihkan dari {archive} (dibuat {manifest['created_at']}): {_summary(manifest)}")
+    rt = runtime()
+    manifest = backups.restore(rt, Path(archive), force=force)
+    made = _local(manifest["created_at"], rt.calendar.tz)
+    click.echo(f"dipulihkan dari {archive} (dibuat {made}): {_summary(manifest)}")
     if manifest["previous"]:
         click.echo(f"basis data yang ditimpa disimpan di {manifest['previous']}")
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tarfile
 from contextlib import contextmanager
 
@@ -86,6 +87,7 @@ def test_a_backup_restored_into_an_empty_database_has_everything(source_kind, ta
     try:
         out = _cli(monkeypatch, target, ["restore", str(archive)])
         assert "3 kegiatan" in out and "1 dokumen (1 berkas)" in out
+        assert re.search(r"\(dibuat \d{4}-\d\d-\d\d \d\d:\d\d WIB\)", out), out  # on the office's clock
         after = contents(target)
         for name, rows in before.items():
             assert after[name] == rows, name
