@@ -212,7 +212,7 @@ def suggest(figures: dict[str, Any], definition, assessor_name: str = "") -> lis
         if s["open_now"]:
             notes.append(f"{s['open_now']} kegiatan sedang di langkah ini ({s['overdue_now']} terlambat)")
         rows.append({
-            "step": step.number, "name": step.name, "mutu_baku": str(step.mutu_baku),
+            "step": step.number, "element_id": step.element_id, "name": step.name, "mutu_baku": str(step.mutu_baku),
             "suggested": suggested, "berjalan_baik": suggested or "", "catatan": "; ".join(notes) + ".",
             "tindakan": "", "penilai": assessor_name,
             "done": s["done"], "on_time_rate": rate, "sent_back": back, "problems": raised,
@@ -222,8 +222,11 @@ def suggest(figures: dict[str, Any], definition, assessor_name: str = "") -> lis
 
 def save_sop_form(rt: Runtime, login: str, start: date, end: date, bidang: str | None, key: str | None,
                   answers: dict[int, dict[str, str]], assessed_on: date | None = None,
-                  expected_revision: int | None = None) -> dict[str, Any]:
-    """Store the assessor's answers: every step Ya or Tidak, and an action for each Tidak."""
+                  expected_revision: int | None = None, numbered_by: int | None = None) -> dict[str, Any]:
+    """Store the assessor's answers: every step Ya or Tidak, and an action for each Tidak.
+
+    `answers` are keyed by the step numbers of the version `numbered_by` (default: the newest); a
+    newer version deployed since may number the steps otherwise, so the save is refused (409)."""
     with rt.uow() as session:
         account = user(session, login)
         scope = _scope(session, start, end, bidang, key)
@@ -231,6 +234,10 @@ def save_sop_form(rt: Runtime, login: str, start: date, end: date, bidang: str |
             raise Forbidden(Text("Anda tidak berwenang mengisi formulir monitoring pelaksanaan SOP ini"))
         version = session.scalars(select(DefinitionVersion).where(DefinitionVersion.key == scope["key"])
                                   .order_by(DefinitionVersion.version.desc()).limit(1)).first()
+        if numbered_by is not None and numbered_by != version.version:
+            raise Conflict(Text("SOP ini di-deploy sebagai versi %(version)d sejak formulir dibuka; nomor langkahnya "
+                                "dapat berubah. Periksa jawaban pada setiap langkah, lalu simpan lagi.",
+                                version=version.version))
         definition = rt.definition(version)[0]
         steps, errors = [], {}
         for step in sorted(definition.steps, key=lambda s: s.number):

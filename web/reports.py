@@ -8,6 +8,7 @@ Indonesia, like the SOP document.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, format_date
@@ -146,14 +147,10 @@ def sop_form():
     filters = _filters()
     errors: dict[str, str] = {}
     posted = None
-    conflict = False
+    conflict: Any = False
     if request.method == "POST":
-        posted = {}
-        for name, value in request.form.items():
-            field, _sep, number = name.rpartition("-")
-            step = whole_number(number)
-            if field in ("berjalan_baik", "catatan", "tindakan", "penilai") and step is not None:
-                posted.setdefault(step, {})[field] = value
+        data = reports.sop_form(runtime(), current_user.login, **filters)
+        posted = _posted_answers()
         try:
             assessed_on = date.fromisoformat(request.form["tanggal"]) if request.form.get("tanggal") else None
         except ValueError:
@@ -161,24 +158,53 @@ def sop_form():
         if not errors:
             try:
                 reports.save_sop_form(runtime(), current_user.login, filters["start"], filters["end"],
-                                      filters["bidang"], filters["key"], posted, assessed_on,
-                                      _revision(request.form.get("revision")))
+                                      filters["bidang"], filters["key"], _numbered(posted, data["rows"]),
+                                      assessed_on, _revision(request.form.get("revision")), data["sop"]["version"])
             except InvalidData as err:
                 errors = err.errors or {"": err.message}
-            except Conflict:
-                conflict = True  # the form again with what was typed, over the revision saved meanwhile
+            except Conflict as err:
+                # The form again with what was typed: over the revision someone saved meanwhile (True),
+                # or over a version deployed between reading and saving it (the engine's message).
+                conflict = err.message
             else:
                 flash(_("Formulir monitoring pelaksanaan SOP disimpan."), "success")
                 return redirect(url_for(".sop_form", **request.args))
+        version = data["sop"]["version"]
     data = reports.sop_form(runtime(), current_user.login, **filters)
     if posted is not None:
+        if conflict and data["sop"]["version"] == version:
+            conflict = True
         for row in data["rows"]:
-            row.update({k: v for k, v in posted.get(row["step"], {}).items()})
+            row.update(posted.get(row["element_id"], posted.get(row["step"], {})))
         data["assessed_on"] = request.form.get("tanggal") or data["assessed_on"]
     return render_template("sop_form.html", data=data, f=data["figures"], args=_args(data["scope"]),
                            errors=errors, conflict=conflict,
                            may_choose_bidang=current_user.sees_every_bidang), \
         409 if conflict else 422 if errors else 200
+
+
+def _posted_answers() -> dict[str | int, dict[str, str]]:
+    """The typed answers by step element. Each row of the page names its step's diagram element
+    (`langkah-N`): a version deployed while the page was open may number the steps otherwise, and an
+    answer stays with its step. (By number where a form names no element.)"""
+    answers: dict[str | int, dict[str, str]] = {}
+    for name, value in request.form.items():
+        field, _sep, number = name.rpartition("-")
+        step = whole_number(number)
+        if field in ("berjalan_baik", "catatan", "tindakan", "penilai") and step is not None:
+            answers.setdefault(request.form.get(f"langkah-{step}") or step, {})[field] = value
+    return answers
+
+
+def _numbered(answers: dict[str | int, dict[str, str]], rows: list[dict]) -> dict[int, dict[str, str]]:
+    """The answers by the step numbers of the rows' version (a step it no longer has is dropped)."""
+    number_of = {row["element_id"]: row["step"] for row in rows}
+    numbered = {}
+    for step, answer in answers.items():
+        number = step if isinstance(step, int) else number_of.get(step)
+        if number is not None:
+            numbered[number] = answer
+    return numbered
 
 
 @bp.get("/monitoring/formulir-sop/cetak")

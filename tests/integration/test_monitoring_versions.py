@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import html
 
+import pytest
+
 from engine import bootstrap, editor, monitoring, reports, services
 from tests.integration.sop import STEP_DATA, STEP_FILES, open_task, performer
 from tests.integration.test_definitions import (BPMN, INSERTED_FORM, KEY, OWNER, YAML, deploy_v2,
@@ -276,3 +278,49 @@ def test_a_step_the_newest_version_removed_is_marked_in_the_step_tables_not_a_se
     with create_app(runtime=rt, testing=True).test_request_context():
         labels = web_reports._charts(monitoring.figures(rt, "kadis"))["steps"]
     assert ">7 lama<" in labels  # the report's chart: a few letters under each bar
+
+
+def test_answers_typed_on_a_form_opened_before_a_deploy_stay_on_their_steps(rt):
+    """The form page names each row's diagram element. Answers typed on version 1's page (step 5 the
+    verification) land on version 2's step 6 after a deploy inserted a step before it, and the new
+    step asks for its own answer: nothing is saved on the wrong step."""
+    import re
+    from engine.errors import Conflict
+    client = signed_in(rt, "kadis")
+    page = client.get("/monitoring/formulir-sop").get_data(as_text=True)
+
+    def typed_on(page: str) -> dict[str, str]:
+        elements = dict(re.findall(r'name="langkah-(\d+)" value="([^"]+)"', page))
+        data = {"tanggal": "2026-10-14", "revision": ""}
+        for n, element in elements.items():
+            data.update({f"langkah-{n}": element, f"berjalan_baik-{n}": "ya", f"catatan-{n}": f"catatan {element}",
+                         f"tindakan-{n}": "", f"penilai-{n}": "Kadis"})
+            if element == "Step_05":  # the verification
+                data.update({f"berjalan_baik-{n}": "tidak", f"tindakan-{n}": "Perjelas juknis"})
+        return data
+
+    typed = typed_on(page)
+    assert typed["langkah-5"] == "Step_05" and len([k for k in typed if k.startswith("langkah-")]) == 15
+    action = html.unescape(re.search(r'<form method="post" action="([^"]+)"[^>]*id="sop-form"', page)[1])
+    deploy_v2(rt, *step_inserted_before_verification())
+    response = client.post(action, data=typed)
+    assert response.status_code == 422  # the inserted step has no answer yet
+    assert re.findall(r'class="field-error">([^<]*)', response.get_data(as_text=True)) == ["pilih Ya atau Tidak"]
+    assert not reports.sop_form(rt, "kadis")["saved"]
+    page = html.unescape(response.get_data(as_text=True))
+    assert re.search(r'name="berjalan_baik-6" value="tidak"[^>]*checked', page)
+    assert ">Perjelas juknis</textarea>" in page and ">catatan Step_06</textarea>" in page
+    assert not re.search(r'name="berjalan_baik-5" value="\w+"[^>]*checked', page)
+
+    assert client.post(action, data=typed_on(page)).status_code == 302
+    rows = {r["step"]: r for r in reports.sop_form(rt, "kadis")["rows"]}
+    assert (rows[6]["berjalan_baik"], rows[6]["tindakan"], rows[6]["catatan"]) == ("tidak", "Perjelas juknis",
+                                                                                   "catatan Step_05")
+    assert rows[7]["catatan"] == "catatan Step_06" and rows[5]["berjalan_baik"] == "ya"
+
+    # Answers numbered by an older version are refused, not saved on other steps.
+    form = reports.sop_form(rt, "kadis")
+    period = (form["scope"]["start"], form["scope"]["end"])
+    answers = {r["step"]: {"berjalan_baik": "ya"} for r in form["rows"]}
+    with pytest.raises(Conflict):
+        reports.save_sop_form(rt, "kadis", *period, None, None, answers, numbered_by=1)
