@@ -15,6 +15,7 @@ def attachment(name: str) -> str:
     name = "".join(c if c.isprintable() else "_" for c in name)
     plain = name.encode("ascii", "replace").decode().replace("?", "_")
     options = {"filename": plain}
-    if plain != name:
+    # Beside the quoted name, the exact one: browsers differ in undoing a quoted name's backslashes.
+    if plain != name or '"' in name or "\\" in name:
         options["filename*"] = "UTF-8''" + quote(name, safe="")
     return dump_options_header("attachment", options)
