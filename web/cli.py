@@ -194,6 +194,8 @@ def tasks(login: str | None, instance_id: int | None, as_json: bool) -> None:
 
 
 def _print_tasks(rows, tz) -> None:
+    if not rows:
+        click.echo("tidak ada tugas terbuka")
     for t in rows:
         flag = " TERLAMBAT" if t["overdue"] else ""
         who = t["assignee"] or "-"

@@ -91,6 +91,12 @@ def test_tasks_json_shape(opened):
     assert form["properties"]["tanggal_mulai"]["format"] == "date"
 
 
+def test_an_empty_task_list_says_so(alur):
+    """As `alur alerts` says it has none: an empty output read as a failure."""
+    assert alur("tasks", "--user", "kadis").stdout == "tidak ada tugas terbuka\n"
+    assert alur.json("tasks", "--user", "kadis") == []
+
+
 def test_unknown_task_id(alur):
     result = alur("claim", "tidak-ada", "--user", "aptika.implementasi", ok=False)
     assert error_lines(result) == ["galat: tugas tidak-ada tidak ditemukan"]
