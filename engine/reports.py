@@ -221,12 +221,13 @@ def suggest(figures: dict[str, Any], definition, assessor_name: str = "") -> lis
 
 
 def save_sop_form(rt: Runtime, login: str, start: date, end: date, bidang: str | None, key: str | None,
-                  answers: dict[int, dict[str, str]], assessed_on: date | None = None,
+                  answers: dict[int | str, dict[str, str]], assessed_on: date | None = None,
                   expected_revision: int | None = None, numbered_by: int | None = None) -> dict[str, Any]:
     """Store the assessor's answers: every step Ya or Tidak, and an action for each Tidak.
 
-    `answers` are keyed by the step numbers of the version `numbered_by` (default: the newest); a
-    newer version deployed since may number the steps otherwise, so the save is refused (409)."""
+    `answers` are keyed by step element (as the form page names its rows: a version deployed while
+    it was open may number the steps otherwise, and an answer stays on its step), or by the step
+    numbers of the version `numbered_by` (default: the newest; another one is refused, 409)."""
     with rt.uow() as session:
         account = user(session, login)
         scope = _scope(session, start, end, bidang, key)
@@ -241,7 +242,7 @@ def save_sop_form(rt: Runtime, login: str, start: date, end: date, bidang: str |
         definition = rt.definition(version)[0]
         steps, errors = [], {}
         for step in sorted(definition.steps, key=lambda s: s.number):
-            given = answers.get(step.number) or {}
+            given = answers.get(step.element_id) or answers.get(step.number) or {}
             entry = {"step": step.number, "name": step.name}
             for field in ("berjalan_baik", "catatan", "tindakan", "penilai"):
                 entry[field] = " ".join(str(given.get(field) or "").split()) if field != "catatan" \

@@ -8,7 +8,6 @@ Indonesia, like the SOP document.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, format_date
@@ -147,9 +146,8 @@ def sop_form():
     filters = _filters()
     errors: dict[str, str] = {}
     posted = None
-    conflict: Any = False
+    conflict = False
     if request.method == "POST":
-        data = reports.sop_form(runtime(), current_user.login, **filters)
         posted = _posted_answers()
         try:
             assessed_on = date.fromisoformat(request.form["tanggal"]) if request.form.get("tanggal") else None
@@ -158,22 +156,17 @@ def sop_form():
         if not errors:
             try:
                 reports.save_sop_form(runtime(), current_user.login, filters["start"], filters["end"],
-                                      filters["bidang"], filters["key"], _numbered(posted, data["rows"]),
-                                      assessed_on, _revision(request.form.get("revision")), data["sop"]["version"])
+                                      filters["bidang"], filters["key"], posted, assessed_on,
+                                      _revision(request.form.get("revision")))
             except InvalidData as err:
                 errors = err.errors or {"": err.message}
-            except Conflict as err:
-                # The form again with what was typed: over the revision someone saved meanwhile (True),
-                # or over a version deployed between reading and saving it (the engine's message).
-                conflict = err.message
+            except Conflict:
+                conflict = True  # the form again with what was typed, over the revision saved meanwhile
             else:
                 flash(_("Formulir monitoring pelaksanaan SOP disimpan."), "success")
                 return redirect(url_for(".sop_form", **request.args))
-        version = data["sop"]["version"]
     data = reports.sop_form(runtime(), current_user.login, **filters)
     if posted is not None:
-        if conflict and data["sop"]["version"] == version:
-            conflict = True
         for row in data["rows"]:
             row.update(posted.get(row["element_id"], posted.get(row["step"], {})))
         data["assessed_on"] = request.form.get("tanggal") or data["assessed_on"]
@@ -194,17 +187,6 @@ def _posted_answers() -> dict[str | int, dict[str, str]]:
         if field in ("berjalan_baik", "catatan", "tindakan", "penilai") and step is not None:
             answers.setdefault(request.form.get(f"langkah-{step}") or step, {})[field] = value
     return answers
-
-
-def _numbered(answers: dict[str | int, dict[str, str]], rows: list[dict]) -> dict[int, dict[str, str]]:
-    """The answers by the step numbers of the rows' version (a step it no longer has is dropped)."""
-    number_of = {row["element_id"]: row["step"] for row in rows}
-    numbered = {}
-    for step, answer in answers.items():
-        number = step if isinstance(step, int) else number_of.get(step)
-        if number is not None:
-            numbered[number] = answer
-    return numbered
 
 
 @bp.get("/monitoring/formulir-sop/cetak")
