@@ -157,6 +157,25 @@ def actor_join(table, on_login):
     return table.outerjoin(_WITH_ROLES, _users.c.login == on_login)
 
 
+_HOLD = select(_users.c.id).where(_users.c.login == bindparam("login")).with_for_update(read=True)
+
+
+def hold(connection: Connection, login: str) -> None:
+    """Keep the user's row from being saved until this transaction ends (PostgreSQL).
+
+    A claim or a reassign checks that the user is active and in the lane,
+    then writes; a save that deactivates the user or moves them out of the
+    lane gives back what they hold (`save_user`). Without a lock the two can
+    pass each other, and the claim lands after the save looked. This share
+    lock and the save's update lock make one wait for the other. Take it
+    before reading the user: in its own statement, so that the read, a later
+    statement, sees a save that committed meanwhile. SQLite takes one writer
+    at a time and needs none.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(_HOLD, {"login": login})
+
+
 def actor_from(rows) -> Account | None:
     """The active account read through ACTOR_COLUMNS, or None."""
     return _account(rows, "actor_")
@@ -268,7 +287,8 @@ def save_user(rt: Runtime, actor: str, login: str, name: str, bidang: str | None
     login = (login or "").strip().lower()
     with rt.uow() as session:
         _require_admin(session, actor)
-        account = session.scalars(select(User).where(User.login == login)).first()
+        # Locked until the commit: a claim by this user waits, or is waited for (see `hold`).
+        account = session.scalars(select(User).where(User.login == login).with_for_update()).first()
         errors = _user_errors(session, login, name, bidang, roles, email, password, new=account is None)
         if errors:
             raise InvalidData(Text("data pengguna tidak valid"), errors)
@@ -307,11 +327,11 @@ def _release_claims(rt: Runtime, session: Session, account: User, actor: str) ->
 def release_stranded_claims(rt: Runtime) -> list[str]:
     """Every open task held by someone who may no longer take it goes back to its lane; their ids.
 
-    Saving a user does this for that user at once (`_release_claims`). This
-    catches what the save cannot see: on PostgreSQL a claim made in the same
-    instant as the save that deactivates or moves its claimant lands after
-    the save looked. The scheduler runs it once an hour, off every command's
-    path. It reads first, and writes only when it finds such a task; the log
+    Saving a user does this for that user at once (`_release_claims`), and a
+    claim in the same instant waits for the save or is waited for (`hold`).
+    This catches what no save saw: an account changed in the database by
+    hand, or by an older Alur. The scheduler runs it once an hour, off every
+    command's path. It reads first, and writes only when it finds such a task; the log
     names no actor (the system let it go) and says from whom.
     """
     with rt.uow(read_first=True) as session:

@@ -164,6 +164,7 @@ def claim(rt: Runtime, task_id: str, login: str, expected_version: int | None = 
         # Read and written as plain rows: claiming is the most frequent command,
         # and no other row moves with it. The task and its claimant come in one query.
         connection = session.connection()
+        accounts.hold(connection, login)
         rows = connection.execute(_READ_TASK, {"task": task_id, "login": login}).all()
         account = _actor_of(session, rows, login)
         row = _still_open(rows[0] if rows else None, task_id, expected_version)

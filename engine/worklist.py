@@ -175,6 +175,7 @@ def reassign(rt: Runtime, task_id: str, actor: str, to_login: str) -> dict[str, 
         if not (to_login or "").strip():
             raise InvalidData(Text("pilih kepada siapa tugas ini dialihkan"), {"assignee": Text("wajib diisi")})
         try:
+            accounts.hold(session.connection(), to_login)
             target = user(session, to_login)
         except NotFound as err:  # a mistake in the form, not a missing task
             raise InvalidData(err.message, {"assignee": Text("pengguna tidak dikenal")}) from None

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from engine import services, worklist
 from engine.db import Document, Event, Instance
-from engine.errors import Conflict, Forbidden, InvalidData
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.runtime import Runtime
 from process import changes
 from process.loader import load_file
@@ -314,41 +314,21 @@ def test_drafts_of_closed_tasks_are_removed_by_the_scheduler_and_open_ones_kept(
     assert drafts() == [(still_open["id"], {"rencana_kegiatan": "belum"})]
 
 
-def test_a_claim_landing_after_its_claimant_was_deactivated_goes_back_within_the_hour(rt, settings, clock,
-                                                                                      instance_id, monkeypatch):
-    """On PostgreSQL a claim made in the same instant as the save that deactivates its claimant can land
-    after the save gave back that user's tasks. The scheduler's hourly tidy-up gives such a task back.
-    (SQLite takes one writer at a time: the claim finishes before the save begins.)"""
-    from engine import accounts, services as service_module
+def test_a_task_held_by_a_deactivated_user_goes_back_within_the_hour(rt, clock, instance_id):
+    """A task can be left held by someone who may no longer take it without `save_user` seeing it
+    (an account changed in the database by hand, say). The scheduler's hourly tidy-up gives it back."""
+    from engine import accounts
+    from engine.db import User
     from engine.scheduler import TIDY_EVERY, Scheduler
 
     _save(rt, "aptika.implementasi2", "aptika", ["implementasi"])
     kept = open_task(rt, services.start(rt, KEY, "aptika", "Tetap diklaim", "aptika.implementasi"))
     services.claim(rt, kept["id"], "aptika.implementasi")  # a claim that stays right
     task = open_task(rt, instance_id)
-    if rt.engine.dialect.name == "postgresql":
-        claimed, go_on, real_log = threading.Event(), threading.Event(), service_module.log
-
-        def claim_waits_before_commit(session, *args, **kwargs):
-            real_log(session, *args, **kwargs)
-            claimed.set()
-            go_on.wait(10)
-        monkeypatch.setattr(service_module, "log", claim_waits_before_commit)
-        claimant = Runtime(settings, clock=clock)
-        claim = threading.Thread(target=services.claim, args=(claimant, task["id"], "aptika.implementasi2"))
-        claim.start()
-        assert claimed.wait(10)
-        saved = _save(rt, "aptika.implementasi2", "aptika", ["implementasi"], active=False)
-        go_on.set()
-        claim.join(10)
-        claimant.dispose()
-        assert saved["released"] == []  # the save could not see the claim...
-    else:  # ...which leaves this: a task held by a deactivated user
-        services.claim(rt, task["id"], "aptika.implementasi2")
-        from engine.db import User
-        with rt.uow() as session:
-            session.scalars(select(User).where(User.login == "aptika.implementasi2")).one().active = False
-            session.commit()
+    services.claim(rt, task["id"], "aptika.implementasi2")
+    with rt.uow() as session:
+        session.scalars(select(User).where(User.login == "aptika.implementasi2")).one().active = False
+        session.commit()
     assert open_task(rt, instance_id)["assignee"] == "aptika.implementasi2"
 
     scheduler = Scheduler(rt, deliver=False)
@@ -363,6 +343,102 @@ def test_a_claim_landing_after_its_claimant_was_deactivated_goes_back_within_the
             Event.instance_id == instance_id, Event.kind == "unclaimed")).all()
     assert given_back == [(None, {"from": "aptika.implementasi2"})]
     assert accounts.release_stranded_claims(rt) == []  # nothing twice
+
+
+def _paused(monkeypatch, module, name):
+    """`module.name` made to stop after it ran, inside its caller's transaction, until let go:
+    (reached, go_on) events."""
+    reached, go_on, real = threading.Event(), threading.Event(), getattr(module, name)
+
+    def run_then_wait(*args, **kwargs):
+        result = real(*args, **kwargs)
+        reached.set()
+        go_on.wait(10)
+        return result
+    monkeypatch.setattr(module, name, run_then_wait)
+    return reached, go_on
+
+
+def _in_thread(target, *args):
+    """target(*args) started in a thread: (thread, outcome), outcome holding its result or error."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["result"] = target(*args)
+        except Exception as err:  # noqa: BLE001 - handed to the test
+            outcome["error"] = err
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def test_a_claim_in_the_instant_its_claimant_is_deactivated_is_given_back_by_the_save(rt, settings, clock,
+                                                                                     instance_id, monkeypatch):
+    """The claim holds its claimant's row until it commits, so the save that deactivates them waits
+    and then sees the claim, and gives the task back at once. (On SQLite the claim holds the
+    write lock, which the save waits for just the same.)"""
+    from engine import services as service_module
+
+    _save(rt, "aptika.implementasi2", "aptika", ["implementasi"])
+    task = open_task(rt, instance_id)
+    claimed, go_on = _paused(monkeypatch, service_module, "log")  # the claim's last write before its commit
+    claimant = Runtime(settings, clock=clock)
+    try:
+        claim, claim_outcome = _in_thread(services.claim, claimant, task["id"], "aptika.implementasi2")
+        assert claimed.wait(10)
+        save, save_outcome = _in_thread(_save, rt, "aptika.implementasi2", "aptika", ["implementasi"], False)
+        save.join(0.5)
+        assert save.is_alive()  # waiting for the claim
+        go_on.set()
+        claim.join(15)
+        save.join(15)
+    finally:
+        go_on.set()
+        claimant.dispose()
+    assert claim_outcome["result"]["assignee"] == "aptika.implementasi2"
+    assert save_outcome["result"]["released"] == [task["id"]]
+    assert open_task(rt, instance_id)["assignee"] is None
+
+
+def _reassign_to(rt, task_id, login):
+    return worklist.reassign(rt, task_id, "kepala.aptika", login)
+
+
+@pytest.mark.parametrize("command", [services.claim, _reassign_to], ids=["claim", "reassign"])
+@pytest.mark.parametrize("change", [
+    {"active": False},
+    {"roles": ["teknis"]},  # moved out of the lane
+    {"bidang": "ikp"},  # moved out of the Bidang
+])
+def test_a_claim_in_the_instant_its_claimant_is_moved_out_waits_and_is_refused(rt, settings, clock, instance_id,
+                                                                               monkeypatch, change, command):
+    """The save holds the user's row until it commits; a claim (or a supervisor's reassign to that
+    user) made meanwhile waits, then reads the user as saved and is refused: the task is never held
+    by someone who may not take it."""
+    from engine import accounts
+
+    _save(rt, "aptika.implementasi2", "aptika", ["implementasi"])
+    task = open_task(rt, instance_id)
+    saved, go_on = _paused(monkeypatch, accounts, "_release_claims")  # the save's last step before its commit
+    claimant = Runtime(settings, clock=clock)
+    try:
+        wanted = {"bidang": "aptika", "roles": ["implementasi"], "active": True, **change}
+        save, save_outcome = _in_thread(_save, rt, "aptika.implementasi2", wanted["bidang"], wanted["roles"],
+                                        wanted["active"])
+        assert saved.wait(10)
+        claim, claim_outcome = _in_thread(command, claimant, task["id"], "aptika.implementasi2")
+        claim.join(0.5)
+        assert claim.is_alive()  # waiting for the save
+        go_on.set()
+        save.join(15)
+        claim.join(15)
+    finally:
+        go_on.set()
+        claimant.dispose()
+    assert "error" not in save_outcome
+    assert isinstance(claim_outcome.get("error"), (NotFound, Forbidden, InvalidData)), claim_outcome
+    assert open_task(rt, instance_id)["assignee"] is None
 
 
 def test_a_claim_given_up_while_the_user_is_saved_leaves_the_save_standing(rt, settings, clock, instance_id,
