@@ -633,8 +633,9 @@ def _ordered_field(field: Any) -> Any:
     for optional in ("help", "choices", "not_before", "min"):
         if cleaned.get(optional) in ("", [], None):
             cleaned.pop(optional, None)
-    if cleaned.get("required") is False:
-        cleaned.pop("required")
+    for flag in ("required", "whole"):
+        if cleaned.get(flag) is False:
+            cleaned.pop(flag)
     return cleaned
 
 

@@ -25,7 +25,8 @@ def _step_dict(step: Step) -> dict[str, Any]:
         "number": step.number, "name": step.name, "lane": step.lane.name, "role": step.lane.role,
         "mutu_baku": str(step.mutu_baku), "kelengkapan": step.kelengkapan, "output": step.output,
         "fields": [{"name": f.name, "label": f.label, "type": f.type, "required": f.required,
-                    "choices": list(f.choices), "help": f.help, "min": f.min} for f in step.form.fields],
+                    "choices": list(f.choices), "help": f.help, "min": f.min,
+                    "whole": f.whole} for f in step.form.fields],
         "decision": step.is_decision,
         "form": step.form.json_schema(),
     }

@@ -12,7 +12,7 @@ from process.numbers import parse_number, shown
 
 FIELD_TYPES = ("text", "number", "date", "boolean", "choice", "file")
 # The keys a form field may have in the YAML, in the order the editor writes them.
-FIELD_KEYS = ("name", "label", "type", "required", "choices", "help", "not_before", "min")
+FIELD_KEYS = ("name", "label", "type", "required", "choices", "help", "not_before", "min", "whole")
 # A few pages of typing: a step's answer, not a document (those are uploaded as files).
 MAX_TEXT_LENGTH = 20_000
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -33,13 +33,15 @@ class FormField:
     not_before: str = ""
     # The smallest a number field takes (a count of people is never negative); None: any number.
     min: int | float | None = None
+    # A number field that takes whole numbers only (a count of people): 12,5 is refused.
+    whole: bool = False
 
     def json_schema(self) -> dict:
         schema: dict[str, Any] = {"title": self.label}
         if self.type == "text":
             schema["type"] = "string"
         elif self.type == "number":
-            schema["type"] = "number"
+            schema["type"] = "integer" if self.whole else "number"
             if self.min is not None:
                 schema["minimum"] = self.min
         elif self.type == "date":
@@ -71,6 +73,8 @@ class FormField:
             return value.strip()
         if self.type == "number":
             number = _number(value, language)
+            if self.whole and not isinstance(number, int):
+                raise ValueError(Text("harus bilangan bulat"))
             if self.min is not None and number < self.min:
                 # As the number is typed where it was: 0,5 on an Indonesian page (0.5 there is no number).
                 raise ValueError(Text("tidak boleh kurang dari %(min)s", min=shown(self.min, language)))

@@ -321,6 +321,7 @@ class _Loader:
                 required=bool(item.get("required", False)),
                 choices=tuple(str(c) for c in choices), help=str(item.get("help") or ""),
                 not_before=str(item.get("not_before") or ""), min=self._minimum(item, kind, where),
+                whole=self._whole(item, kind, where),
             ))
         self._check_not_before(fields, path)
         return Form(tuple(fields))
@@ -336,6 +337,17 @@ class _Loader:
                                           value=repr(value)))
             return None
         return value
+
+    def _whole(self, item: dict, kind: str, where: str) -> bool:
+        """`whole` of a number field: true or false, or absent (false)."""
+        value = item.get("whole", False)
+        if value is False:
+            return False
+        if kind != "number" or value is not True:
+            self.yaml_problem(where, Text("whole hanya untuk isian number, dan harus true atau false (tertulis %(value)s)",
+                                          value=repr(value)))
+            return False
+        return True
 
     def _check_not_before(self, fields: list[FormField], path: str) -> None:
         """`not_before` names another date field of the same form (an end date's start date)."""

@@ -282,6 +282,7 @@ def _labels() -> dict[str, str]:
         "field_name": _("Nama isian"), "field_label": _("Label"), "field_type": _("Jenis"),
         "field_required": _("Wajib"), "field_choices": _("Pilihan (pisahkan dengan koma)"),
         "field_help": _("Bantuan"), "field_not_before": _("Tidak sebelum"), "field_min": _("Paling kecil"),
+        "field_whole": _("Bilangan bulat"),
         "add_field": _("Tambah isian"), "remove": _("Hapus"),
         "up": _("Naik"), "down": _("Turun"),
         "flow": _("Alur"), "condition": _("Kondisi"), "condition_hint": _("mis. terverifikasi == True"),

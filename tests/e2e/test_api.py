@@ -215,8 +215,16 @@ def test_get_task_includes_form_as_json_schema_and_guidance(rt, as_user):
         do_step(rt, instance_id, step)
     view = api.get(f"/tasks/{open_task_id(api, instance_id)}").get_json()
     served = next(f for f in view["step"]["fields"] if f["name"] == "jumlah_penerima_manfaat")
-    assert (served["type"], served["min"]) == ("number", 0)
-    assert view["step"]["form"]["properties"]["jumlah_penerima_manfaat"]["minimum"] == 0
+    assert (served["type"], served["min"], served["whole"]) == ("number", 0, True)
+    assert view["step"]["form"]["properties"]["jumlah_penerima_manfaat"] == {
+        "title": "Jumlah penerima layanan", "type": "integer", "minimum": 0}
+    assert [f["whole"] for f in view["step"]["fields"]] == [False, True, False]
+    # A fraction sent as a JSON number is refused on that field.
+    task_id = open_task_id(api, instance_id)
+    api.post(f"/tasks/{task_id}/claim")
+    refused = error(api.post(f"/tasks/{task_id}/complete",
+                             json={"data": {**STEP_DATA[3], "jumlah_penerima_manfaat": 12.5}}), 422, "invalid_data")
+    assert refused["fields"] == {"jumlah_penerima_manfaat": "harus bilangan bulat"}
 
 
 def test_task_of_another_bidang_is_403(rt, as_user):

@@ -175,6 +175,11 @@ def test_the_side_panel_edits_lanes_conditions_forms_and_creates_a_missing_timer
     assert owner.locator("#panel .form-field[data-index='0'] input[name=field_min]").count() == 0
     served.fill("1")
     served.press("Tab")
+    # ... and whether it takes whole numbers only (people served: yes); unticked here, it takes 12,5.
+    whole = owner.locator("#panel .form-field[data-index='1'] input[name=field_whole]")
+    assert whole.is_checked()
+    assert owner.locator("#panel .form-field[data-index='0'] input[name=field_whole]").count() == 0
+    whole.uncheck()
 
     # A lane: its name, role and scope.
     select_element(owner, "Lane_Teknis")
@@ -308,8 +313,10 @@ def test_a_field_given_another_type_or_name_in_the_side_panel_keeps_no_hidden_ke
     owner.wait_for_selector("#modeler[data-ready=true]")
     # Step 3's count of people served becomes a text: its min goes with the number type.
     select_element(owner, "Step_03")
+    owner.locator("#panel .form-field[data-index='1'] input[name=field_whole]").check()
     owner.locator("#panel .form-field[data-index='1'] select[name=field_type]").select_option("text")
     assert owner.locator("#panel input[name=field_min]").count() == 0
+    assert owner.locator("#panel input[name=field_whole]").count() == 0
     # Step 1's end date becomes a text: its not_before goes with the date type.
     select_element(owner, "Step_01")
     owner.locator("#panel .form-field[data-index='2'] select[name=field_type]").select_option("text")

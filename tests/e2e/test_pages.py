@@ -21,7 +21,7 @@ from engine.runtime import Runtime
 from engine.scheduler import Scheduler
 from tests.conftest import MONDAY_MORNING
 from tests.integration.sop import STEP_DATA, do_step
-from tests.integration.test_definitions import (OWNER, deploy_v2, gateway_without_a_path,
+from tests.integration.test_definitions import (BPMN, OWNER, YAML, deploy_v2, gateway_without_a_path,
                                                 step_inserted_before_verification)
 from web import create_app
 
@@ -433,8 +433,15 @@ def test_invalid_data_is_shown_inline_and_changes_nothing(rt, browser):
     assert task_of(rt, instance_id)["id"] == task_id
 
 
-def at_step_three(rt, browser, language: str = "id"):
-    """An aptika instance at step 3 (the number field), claimed, and its performer's browser in that language."""
+def at_step_three(rt, browser, language: str = "id", decimals: bool = False):
+    """An aptika instance at step 3 (the number field), claimed, and its performer's browser in that language.
+
+    `decimals`: under a version whose count takes fractions (the SOP's takes whole numbers only),
+    for the tests of how a page reads and shows decimals."""
+    if decimals:
+        fractions = YAML.replace("type: number, min: 0, whole: true}", "type: number, min: 0}")
+        assert fractions != YAML
+        deploy_v2(rt, BPMN, fractions)
     instance_id = start(rt)
     for step in (1, 2):
         do_step(rt, instance_id, step)
@@ -457,10 +464,26 @@ def completed_data(rt, instance_id: int, step: int) -> dict:
     ("id", "1.250", 1250), ("id", "12,5", 12.5), ("id", "1.000", 1000), ("en", "1,250", 1250), ("en", "12.5", 12.5),
 ])
 def test_a_number_typed_on_the_page_reads_as_in_the_pages_language(rt, browser, language, typed, number):
-    instance_id, task_id, b = at_step_three(rt, browser, language)
+    instance_id, task_id, b = at_step_three(rt, browser, language, decimals=True)
     html = text(b.get(f"/tugas/{task_id}"))
     # Text, not type="number": the browser would drop or remap what it cannot read as 1.5 before we see it.
     assert '<input type="text" inputmode="decimal" name="jumlah_penerima_manfaat"' in html
+    response = b.post(f"/tugas/{task_id}", {**STEP_DATA[3], "jumlah_penerima_manfaat": typed, "action": "complete"})
+    assert response.status_code == 302, text(response)
+    assert completed_data(rt, instance_id, 3)["jumlah_penerima_manfaat"] == number
+
+
+@pytest.mark.parametrize("language,typed,number", [("id", "1.250", 1250), ("en", "1,250", 1250), ("id", "40", 40)])
+def test_a_count_of_people_takes_whole_numbers_only(rt, browser, language, typed, number):
+    """The SOP's count of people served is whole: 12,5 is refused, and phones offer digits to type it."""
+    instance_id, task_id, b = at_step_three(rt, browser, language)
+    html = text(b.get(f"/tugas/{task_id}"))
+    assert '<input type="text" inputmode="numeric" name="jumlah_penerima_manfaat"' in html
+    fraction = "12,5" if language == "id" else "12.5"
+    response = b.post(f"/tugas/{task_id}", {**STEP_DATA[3], "jumlah_penerima_manfaat": fraction, "action": "complete"})
+    assert response.status_code == 422
+    message = "harus bilangan bulat" if language == "id" else "must be a whole number"
+    assert f'<p class="field-error">{message}</p>' in field_block(text(response), "jumlah_penerima_manfaat")
     response = b.post(f"/tugas/{task_id}", {**STEP_DATA[3], "jumlah_penerima_manfaat": typed, "action": "complete"})
     assert response.status_code == 302, text(response)
     assert completed_data(rt, instance_id, 3)["jumlah_penerima_manfaat"] == number
@@ -493,7 +516,7 @@ def test_a_drafts_number_keeps_its_meaning_when_the_page_language_changes(rt, br
                                                                          shown, number):
     """A number is kept in a draft as the number it was on the page it was typed on, and shown in the
     language of the page that opens it: "12,5" saved in Indonesian is 12.5 in English, not 125."""
-    instance_id, task_id, b = at_step_three(rt, browser, saved_in)
+    instance_id, task_id, b = at_step_three(rt, browser, saved_in, decimals=True)
     b.get(f"/tugas/{task_id}")
     response = b.post(f"/tugas/{task_id}", {**STEP_DATA[3], "jumlah_penerima_manfaat": typed, "action": "draft"})
     assert response.status_code == 302
@@ -978,14 +1001,14 @@ def test_standard_times_read_in_the_readers_language(rt, browser):
 def test_the_history_shows_a_steps_answers_by_their_labels_in_the_readers_language(rt, browser):
     instance_id, document_id = complete_step_one_with_upload(rt, browser)
     do_step(rt, instance_id, 2)
-    do_step(rt, instance_id, 3, {**STEP_DATA[3], "jumlah_penerima_manfaat": 1250.5})
+    do_step(rt, instance_id, 3, {**STEP_DATA[3], "jumlah_penerima_manfaat": 1250})
     do_step(rt, instance_id, 4)
     do_step(rt, instance_id, 5, {"terverifikasi": True})
     b = browser("aptika.teknis")
     html = text(b.get(f"/kegiatan/{instance_id}"))
     history = section(html, "history")
     assert "<dt>Tanggal mulai pelaksanaan</dt><dd>2 Mar 2026</dd>" in history
-    assert "<dt>Jumlah penerima layanan</dt><dd>1.250,5</dd>" in history
+    assert "<dt>Jumlah penerima layanan</dt><dd>1.250</dd>" in history
     assert "<dt>Hasil kegiatan dan layanan terverifikasi?</dt><dd>Ya</dd>" in history
     assert f'<dt>Dokumen kegiatan atau layanan</dt><dd><a href="/dokumen/{document_id}">rencana.pdf</a></dd>' in history
     assert "jumlah_penerima_manfaat" not in history and '"terverifikasi"' not in history
@@ -993,7 +1016,7 @@ def test_the_history_shows_a_steps_answers_by_their_labels_in_the_readers_langua
 
     b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
     history = section(text(b.get(f"/kegiatan/{instance_id}")), "history")
-    assert "<dd>1,250.5</dd>" in history, history
+    assert "<dd>1,250</dd>" in history, history
     assert "<dd>Yes</dd>" in history
     assert "<dd>2 Mar 2026</dd>" in history
 

@@ -267,3 +267,26 @@ def test_the_min_a_number_falls_below_is_written_as_where_it_was_typed():
     with pytest.raises(FormError) as err:  # the API and the CLI: as a JSON number
         half.clean({"jam": 0.25, "peserta": 999})
     assert err.value.errors == {"jam": "tidak boleh kurang dari 0.5", "peserta": "tidak boleh kurang dari 1000"}
+
+
+PEOPLE = Form((FormField("peserta", "Jumlah peserta", "number", min=0, whole=True),))
+
+
+@pytest.mark.parametrize("typed,language", [("12,5", "id"), ("12.5", "en"), (12.5, None), ("1.000,5", "id")])
+def test_a_whole_number_field_refuses_a_fraction(typed, language):
+    with pytest.raises(FormError) as err:
+        PEOPLE.clean({"peserta": typed}, language)
+    assert err.value.errors == {"peserta": "harus bilangan bulat"}
+
+
+@pytest.mark.parametrize("typed,language,number", [("1.250", "id", 1250), ("1,250", "en", 1250), (12.0, None, 12),
+                                                   ("40", None, 40)])
+def test_a_whole_number_field_takes_whole_numbers_however_written(typed, language, number):
+    cleaned = PEOPLE.clean({"peserta": typed}, language)["peserta"]
+    assert cleaned == number and isinstance(cleaned, int)
+
+
+def test_a_whole_number_fields_schema_says_integer():
+    assert PEOPLE.json_schema()["properties"]["peserta"] == {"title": "Jumlah peserta", "type": "integer",
+                                                             "minimum": 0}
+    assert COUNT.json_schema()["properties"]["peserta"]["type"] == "number"

@@ -238,7 +238,7 @@ BROKEN = {
          (BPMN, "Timer_13", "boundaryEvent '1 Hari' tidak dapat dicapai dari start event")],
         True),
     "form field of unknown type": (
-        _yaml(lambda t: replace_once(t, "label: Jumlah penerima layanan, type: number, min: 0}",
+        _yaml(lambda t: replace_once(t, "label: Jumlah penerima layanan, type: number, min: 0, whole: true}",
                                      "label: Jumlah penerima layanan, type: angka}")),
         [(YAML, "steps.3.form.jumlah_penerima_manfaat", "jenis isian 'angka' tidak dikenal",
           "yang dikenal: text, number, date, boolean, choice, file")],
@@ -491,7 +491,7 @@ def test_several_problems_are_all_reported():
     text = replace_once(text, '<bpmn:endEvent id="Selesai"',
                         '<bpmn:scriptTask id="Script_1"><bpmn:script>1</bpmn:script></bpmn:scriptTask>'
                         '<bpmn:endEvent id="Selesai"')
-    yaml_text = replace_once(SEED_YAML, "type: number, min: 0}", "type: angka}") + "  16:\n    output: x\n"
+    yaml_text = replace_once(SEED_YAML, "type: number, min: 0, whole: true}", "type: angka}") + "  16:\n    output: x\n"
     with pytest.raises(DefinitionError) as caught:
         load_texts(text, yaml_text)
     found = caught.value.problems
@@ -876,12 +876,20 @@ def test_validate_paths_lists_warnings_after_errors(tmp_path):
 @pytest.mark.parametrize("bad", ["min: nol", "min: .nan", "min: true", "type: text, min: 0",
                                  "min: " + "9" * 400])  # an integer past any float
 def test_min_is_a_number_on_a_number_field(bad):
-    yaml_text = replace_once(SEED_YAML, "type: number, min: 0}", f"type: number, {bad}}}".replace(
+    yaml_text = replace_once(SEED_YAML, "type: number, min: 0, whole: true}", f"type: number, {bad}}}".replace(
         "type: number, type: text", "type: text"))
     find(problems_of(yaml_text=yaml_text), "sop.yaml", "steps.3.form.jumlah_penerima_manfaat",
          "min hanya untuk isian number")
 
 
-def test_the_seed_refuses_a_negative_count_of_people_served(seed):
+@pytest.mark.parametrize("bad", ["whole: ya", "whole: 1", "whole: null", "type: text, whole: true"])
+def test_whole_is_true_or_false_on_a_number_field(bad):
+    yaml_text = replace_once(SEED_YAML, "type: number, min: 0, whole: true}", f"type: number, {bad}}}".replace(
+        "type: number, type: text", "type: text"))
+    find(problems_of(yaml_text=yaml_text), "sop.yaml", "steps.3.form.jumlah_penerima_manfaat",
+         "whole hanya untuk isian number")
+
+
+def test_the_seed_refuses_a_negative_or_fractional_count_of_people_served(seed):
     [served] = [f for f in seed.step(3).form.fields if f.name == "jumlah_penerima_manfaat"]
-    assert served.min == 0
+    assert served.min == 0 and served.whole

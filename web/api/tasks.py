@@ -93,6 +93,7 @@ class FormFieldSchema(Schema):
     # As the YAML wrote it (0 stays 0, not 0.0); the form's JSON Schema says it as `minimum` too.
     min = fields.Raw(allow_none=True, metadata={"type": "number", "description": "Angka terkecil isian number; "
                                                                                "null bila tanpa batas"})
+    whole = Bool(metadata={"description": "Isian number yang hanya menerima bilangan bulat"})
 
 
 class StepSchema(Schema):

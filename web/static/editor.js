@@ -341,6 +341,11 @@
             name: 'field_min', type: 'number', step: 'any', value: f.min ?? '', disabled,
             onchange: (e) => { if (e.target.value === '') { delete f.min; markDirty(); } else update('min', Number(e.target.value)); },
           })) : null,
+          // A count of people is whole: the form then refuses 12,5.
+          f.type === 'number' ? el('label', {}, el('input', {
+            type: 'checkbox', name: 'field_whole', checked: !!f.whole, disabled,
+            onchange: (e) => { if (e.target.checked) update('whole', true); else { delete f.whole; markDirty(); } },
+          }), document.createTextNode(' ' + L.field_whole)) : null,
           el('div', { class: 'field-buttons' },
             el('button', { type: 'button', class: 'secondary', disabled: disabled || i === 0, text: L.up, onclick: () => move(fields, i, -1) }),
             el('button', { type: 'button', class: 'secondary', disabled: disabled || i === fields.length - 1, text: L.down, onclick: () => move(fields, i, 1) }),
@@ -360,11 +365,11 @@
       return box;
     }
 
-    // A field's keys that only some types take (min: number; not_before: date) are shown only for those
-    // types, so they go with the type: kept hidden, they were errors the panel offered no way to clear.
+    // A field's keys that only some types take (min, whole: number; not_before: date) are shown only for
+    // those types, so they go with the type: kept hidden, they were errors the panel offered no way to clear.
     function retype(fields, f, type) {
       f.type = type;
-      if (type !== 'number') delete f.min;
+      if (type !== 'number') { delete f.min; delete f.whole; }
       if (type !== 'date') { delete f.not_before; forget(fields, f); }
       markDirty();
     }
