@@ -312,10 +312,12 @@ def scheduler(interval: float, once: bool, batch: int, lease: float, server_pid:
     from engine.scheduler import Scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    from web.companion import heartbeat
+    from web.companion import heartbeat, systemd_watchdog
 
-    beat = heartbeat(heartbeat_fd) if heartbeat_fd is not None else (lambda: None)
-    worker = Scheduler(runtime(), batch=batch, lease=timedelta(seconds=lease), heartbeat=beat)
+    rt = runtime()
+    # Who watches for a hang: the server that started this scheduler, or systemd's watchdog.
+    beat = heartbeat(heartbeat_fd) if heartbeat_fd is not None else systemd_watchdog() or (lambda: None)
+    worker = Scheduler(rt, batch=batch, lease=timedelta(seconds=lease), heartbeat=beat)
     if once:
         _print_pass(worker.run_pass())
         return

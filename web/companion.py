@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
-from typing import Callable
+from typing import Callable, Mapping
 
 FIRST_DELAY = 1.0  # seconds from noticing a death to the restart
 MAX_DELAY = 60.0
@@ -47,6 +48,42 @@ def heartbeat(fd: int) -> Callable[[], None]:
             os.write(fd, b".")
         except (BlockingIOError, BrokenPipeError):
             pass  # full: the server has not read yet, and has beats enough; gone: the server is too
+    return beat
+
+
+def systemd_watchdog(environ: Mapping[str, str] = os.environ,
+                     clock: Callable[[], float] = time.monotonic) -> Callable[[], None] | None:
+    """A standalone `alur scheduler` under systemd: the same beats, told to systemd's watchdog.
+
+    With `Type=notify` systemd hands the service NOTIFY_SOCKET, and with
+    `WatchdogSec=` also WATCHDOG_USEC: a service that does not send WATCHDOG=1
+    within that time is killed and (with `Restart=`) started again, as
+    `alur serve --scheduler` does with its own child. READY=1 goes at once;
+    then a beat sends WATCHDOG=1 at most four times per watchdog period, since
+    a busy pass beats for every instance. None when there is no watchdog to tell.
+    """
+    address = environ.get("NOTIFY_SOCKET", "")
+    if not address:
+        return None
+    if address.startswith("@"):  # an abstract socket
+        address = "\0" + address[1:]
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.connect(address)
+    sock.send(b"READY=1")
+    period = int(environ.get("WATCHDOG_USEC", "0") or 0) / 1_000_000
+    if period <= 0 or environ.get("WATCHDOG_PID", str(os.getpid())) != str(os.getpid()):
+        sock.close()
+        return None
+    last = [float("-inf")]
+
+    def beat() -> None:
+        now = clock()
+        if now - last[0] >= period / 4:
+            last[0] = now
+            try:
+                sock.send(b"WATCHDOG=1")
+            except OSError:
+                pass  # systemd restarting: the next beat tries again
     return beat
 
 

@@ -136,6 +136,54 @@ def test_the_scheduler_runs_until_it_is_told_to_stop(tmp_path):
         process.kill()
 
 
+def test_a_scheduler_under_systemd_tells_its_watchdog_it_is_alive_and_falls_silent_when_hung(tmp_path):
+    """`Type=notify` and `WatchdogSec=`: READY=1, then WATCHDOG=1 from the loop itself, so a hung
+    scheduler stops sending and systemd kills and restarts it."""
+    import socket
+
+    env = environment(tmp_path)
+    alur(env, "init", "--demo")
+    address = str(tmp_path / "notify.sock")
+    systemd = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    systemd.bind(address)
+    systemd.settimeout(0.1)
+
+    def received(seconds: float) -> list[bytes]:
+        messages, until = [], time.monotonic() + seconds
+        while time.monotonic() < until:
+            try:
+                messages.append(systemd.recv(100))
+            except socket.timeout:
+                pass
+        return messages
+
+    # A period of 0.8 s: a beat at most every 0.2 s, while passes run every 0.1 s.
+    process = subprocess.Popen([ALUR, "scheduler", "--interval", "0.1"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, env={**env, "NOTIFY_SOCKET": address,
+                                                               "WATCHDOG_USEC": "800000"})
+    try:
+        first = systemd.recv(100) if _wait_readable(systemd, 30) else b""
+        assert first == b"READY=1"
+        beats = received(1.5)
+        assert set(beats) == {b"WATCHDOG=1"} and 3 <= len(beats) <= 9, beats
+        process.send_signal(signal.SIGSTOP)  # hung
+        time.sleep(0.3)
+        received(0.1)  # a beat sent just before the stop
+        assert received(1.0) == []
+        process.send_signal(signal.SIGCONT)
+        assert b"WATCHDOG=1" in received(1.0)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
+        systemd.close()
+
+
+def _wait_readable(sock, seconds: float) -> bool:
+    import select as selector
+    return bool(selector.select([sock], [], [], seconds)[0])
+
+
 @pytest.mark.postgres
 def test_a_scheduler_killed_in_the_middle_of_a_batch_loses_and_repeats_nothing(tmp_path):
     url = fresh_database("postgresql", tmp_path)

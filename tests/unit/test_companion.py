@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 
 import pytest
 
-from web.companion import FIRST_DELAY, HEARTBEAT_OPTION, MAX_DELAY, STABLE_AFTER, STALL_AFTER, Companion
+from web.companion import (FIRST_DELAY, HEARTBEAT_OPTION, MAX_DELAY, STABLE_AFTER, STALL_AFTER, Companion,
+                           systemd_watchdog)
 
 
 class FakeProcess:
@@ -216,3 +218,52 @@ def test_the_stall_time_must_outlast_an_alerts_delivery(monkeypatch, value, long
             stall_seconds(longest_try)
     else:
         assert stall_seconds(longest_try) == float(value or STALL_AFTER)
+
+
+def _notify_socket(address: str):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(address)
+    sock.setblocking(False)
+    return sock
+
+
+def _messages(sock) -> list[bytes]:
+    out = []
+    while True:
+        try:
+            out.append(sock.recv(100))
+        except BlockingIOError:
+            return out
+
+
+def test_without_systemd_there_is_no_watchdog_to_tell():
+    assert systemd_watchdog({}) is None
+
+
+def test_the_watchdog_hears_at_most_four_beats_a_period(tmp_path):
+    sock = _notify_socket(str(tmp_path / "n.sock"))
+    now = [100.0]
+    beat = systemd_watchdog({"NOTIFY_SOCKET": str(tmp_path / "n.sock"), "WATCHDOG_USEC": "2000000",
+                             "WATCHDOG_PID": str(os.getpid())}, clock=lambda: now[0])
+    assert _messages(sock) == [b"READY=1"]
+    for _ in range(10):  # a busy pass: a beat per instance, all at once
+        beat()
+    assert _messages(sock) == [b"WATCHDOG=1"]
+    now[0] += 0.4
+    beat()
+    assert _messages(sock) == []
+    now[0] += 0.1
+    beat()
+    assert _messages(sock) == [b"WATCHDOG=1"]
+    sock.close()
+
+
+def test_an_abstract_notify_socket_is_reached_and_a_watchdog_for_another_process_is_not_fed():
+    name = f"alur-test-{os.getpid()}"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind("\0" + name)
+    sock.setblocking(False)
+    # WATCHDOG_PID names another process (a parent's): only readiness is told.
+    assert systemd_watchdog({"NOTIFY_SOCKET": "@" + name, "WATCHDOG_USEC": "2000000", "WATCHDOG_PID": "1"}) is None
+    assert _messages(sock) == [b"READY=1"]
+    sock.close()
