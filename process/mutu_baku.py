@@ -8,6 +8,7 @@ timer. This module converts both ways without losing the SOP's own notation
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
@@ -55,7 +56,8 @@ class MutuBaku:
         if not match:
             raise MutuBakuError(Text("mutu baku waktu %(text)s tidak terbaca: tulis '<angka> Menit|Jam|Hari', "
                                      "mis. '30 Menit'", text=repr(text)))
-        amount, unit = int(match["amount"]), Unit(match["unit"].capitalize())
+        unit = Unit(match["unit"].capitalize())
+        amount = _amount(match["amount"], unit, text)
         if amount <= 0:
             raise MutuBakuError(Text("mutu baku waktu %(text)s harus lebih dari nol", text=repr(text)))
         _check_length(amount, unit, text)
@@ -67,14 +69,15 @@ class MutuBaku:
     def from_iso(cls, iso: str) -> "MutuBaku":
         """Read an ISO 8601 duration with exactly one component (P7D, PT30M, PT2H)."""
         match = _ISO.match((iso or "").strip().strip("'\"").upper())
-        parts = {k: int(v) for k, v in (match.groupdict().items() if match else ()) if v}
+        parts = {k: v for k, v in (match.groupdict().items() if match else ()) if v}
         if len(parts) != 1:
             raise MutuBakuError(Text("durasi %(iso)s tidak terbaca: tulis satu komponen ISO 8601 seperti P7D, "
                                      "PT2H atau PT30M", iso=repr(iso)))
-        (name, amount), = parts.items()
+        (name, digits), = parts.items()
+        unit = {"days": Unit.HARI, "hours": Unit.JAM, "minutes": Unit.MENIT}[name]
+        amount = _amount(digits, unit, iso)
         if amount <= 0:
             raise MutuBakuError(Text("durasi %(iso)s harus lebih dari nol", iso=repr(iso)))
-        unit = {"days": Unit.HARI, "hours": Unit.JAM, "minutes": Unit.MENIT}[name]
         _check_length(amount, unit, iso)
         return cls(amount, unit)
 
@@ -96,6 +99,16 @@ class MutuBaku:
     def __str__(self) -> str:
         suffix = {None: "", True: " Kerja", False: " Kalender"}[self.working]
         return f"{self.amount} {self.unit.value}{suffix}"
+
+
+def _amount(digits: str, unit: Unit, written: str) -> int:
+    """The number the digits write. Python refuses to read more than 4,300 digits (a ValueError that
+    is no MutuBakuError); a number that long is far over the limit anyway, and refused as such."""
+    # Leading zeros are skipped in any script (the patterns match any decimal digit; int() reads them).
+    significant = digits[next((i for i, c in enumerate(digits) if unicodedata.decimal(c) != 0), len(digits)):]
+    if len(significant) > len(str(MAX_AMOUNT[unit])):
+        _check_length(MAX_AMOUNT[unit] + 1, unit, written)
+    return int(significant or "0")
 
 
 def _check_length(amount: int, unit: Unit, written: str) -> None:

@@ -259,6 +259,10 @@ BROKEN = {
         _bpmn(lambda t: replace_once(t, ">PT120M<", ">PT1H60M<")),
         [(BPMN, "Timer_06", "durasi 'PT1H60M' tidak terbaca")],
         True),
+    "duration of thousands of digits": (  # past Python's 4,300-digit int limit: was a ValueError crash
+        _bpmn(lambda t: replace_once(t, ">PT120M<", f">PT{'9' * 5000}M<")),
+        [(BPMN, "Timer_06", "lebih dari sepuluh tahun")],
+        True),
     "missing alur:step": (
         _bpmn(lambda t: replace_once(t, ' alur:step="7"', "")),
         [(BPMN, "Step_07", "langkah belum memiliki nomor SOP (atribut alur:step)")],

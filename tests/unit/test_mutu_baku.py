@@ -121,3 +121,24 @@ def test_bad_iso_is_refused_with_a_clear_message(iso):
 def test_mutu_baku_error_is_a_value_error():
     # callers that only know ValueError (forms, the CLI's last guard) still catch it
     assert issubclass(MutuBakuError, ValueError)
+
+
+# How each reader writes a number of minutes.
+WRITTEN = {"parse": "{} Menit", "from_iso": "PT{}M"}
+
+
+@pytest.mark.parametrize("reader", WRITTEN)
+@pytest.mark.parametrize("digits", ["9" * 5000, "12" * 2200])
+def test_thousands_of_digits_are_refused_as_too_long(reader, digits):
+    # Python reads at most 4,300 digits into an int and raises a plain ValueError past that:
+    # a 5,000-digit duration on a diagram's timer crashed the loader instead of being a finding.
+    with pytest.raises(MutuBakuError, match="lebih dari sepuluh tahun"):
+        getattr(MutuBaku, reader)(WRITTEN[reader].format(digits))
+
+
+@pytest.mark.parametrize("reader", WRITTEN)
+def test_thousands_of_leading_zeros_still_read_as_the_number(reader):
+    read, zeros = getattr(MutuBaku, reader), "0" * 5000
+    assert read(WRITTEN[reader].format(zeros + "30")) == MutuBaku(30, Unit.MENIT)
+    with pytest.raises(MutuBakuError, match="harus lebih dari nol"):
+        read(WRITTEN[reader].format(zeros))
