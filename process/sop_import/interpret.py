@@ -23,7 +23,7 @@ from process.sop_import.table import RawRow, RawTable
 _LABEL = re.compile(r"^\s*(ya|tidak)\s*[.:]?\s*$", re.IGNORECASE)
 _BRANCH = re.compile(
     r"\b(?P<label>ya|tidak)\b\s*[:=,]?\s*(?:->|→|⇒|>|-)?\s*(?:maka\s+)?(?:(?:kembali|lanjut)\s+)?(?:ke\s+)?"
-    r"(?:langkah|no\.?|nomor|step|baris|kegiatan)?\s*(?P<target>\d+|selesai)\b",
+    r"(?:langkah|no\.?|nomor|step|baris|kegiatan)?\s*(?P<target>\d{1,9}|selesai)\b",
     re.IGNORECASE)
 
 
