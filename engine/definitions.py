@@ -83,7 +83,9 @@ def update_header(rt: Runtime, key: str, header: dict[str, Any], actor: str,
                           yaml_name=f"{key}@v{current.version + 1}.yaml")
     except DefinitionError as err:
         raise InvalidData(Text("kop SOP tidak dapat disimpan: %(err)s", err=err)) from err
-    return services.deploy(rt, definition, actor)
+    # Built on `current`: a version deployed since (a diagram change, another header edit) is a
+    # Conflict in the deploy's own transaction, not overwritten.
+    return services.deploy(rt, definition, actor, based_on=current.version)
 
 
 def clean_header(header: dict[str, Any]) -> dict[str, Any]:

@@ -382,6 +382,7 @@ def deploy_draft(rt: Runtime, key: str, login: str, revision: int | None = None)
             yaml_text = _rebase(yaml_text, base, latest)
             draft.yaml_text, draft.base_version = yaml_text, latest.version
             session.commit()
+        based_on = latest.version if latest is not None else None
     problems = validate(key, bpmn_xml, yaml_text)
     if errors(problems):
         with rt.uow() as session:
@@ -393,7 +394,8 @@ def deploy_draft(rt: Runtime, key: str, login: str, revision: int | None = None)
             Text("draf masih memiliki %(n)d masalah; perbaiki sebelum deploy", n=len(errors(problems))),
             {f"{p['element']}" if p["element"] != "-" else p["file"]: _message(p) for p in errors(problems)[:50]})
     definition = load(bpmn_xml, yaml_text, bpmn_name=f"{key}.bpmn", yaml_name=f"{key}.yaml")
-    deployed = services.deploy(rt, definition, actor)
+    # A version deployed while this one was checked is a Conflict there (deploy again to rebase on it).
+    deployed = services.deploy(rt, definition, actor, based_on=based_on)
     with rt.uow() as session:
         draft = session.get(DefinitionDraft, key)
         if draft is not None and draft.revision == revision:  # not saved again meanwhile

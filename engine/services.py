@@ -36,12 +36,25 @@ class Deployed:
     created: bool
 
 
-def deploy(rt: Runtime, definition: Definition, actor: str | None = None) -> Deployed:
-    """Store a definition as a new version, unless it equals the newest one."""
+# `deploy`'s based_on when the caller made the definition from no particular version (a file).
+ANY_VERSION = object()
+
+
+def deploy(rt: Runtime, definition: Definition, actor: str | None = None,
+           based_on: int | None | object = ANY_VERSION) -> Deployed:
+    """Store a definition as a new version, unless it equals the newest one.
+
+    `based_on`: the version the definition was made from (None: made while
+    none was deployed). A newer one deployed meanwhile is a Conflict, checked
+    in the transaction that writes: it would otherwise be undone unseen.
+    """
     with rt.uow() as session:
         latest = _latest_version(session, definition.key)
         if latest is not None and latest.content_hash == definition.content_hash:
             return Deployed(definition.key, latest.version, False)
+        if based_on is not ANY_VERSION and latest is not None and latest.version != based_on:
+            raise Conflict(Text("SOP %(key)r sudah diubah menjadi versi %(version)s; muat ulang dan coba lagi",
+                                key=definition.key, version=latest.version))
         previous = rt.definition(latest)[0] if latest is not None else None
         version = DefinitionVersion(
             key=definition.key, version=(latest.version + 1) if latest else 1, name=definition.name,

@@ -328,6 +328,44 @@ def test_a_header_deployed_meanwhile_is_carried_into_the_draft(rt):
     assert "Langkah 7 dipindah" in result["summary"]
 
 
+def test_a_version_deployed_while_a_draft_is_checked_is_not_undone(rt, monkeypatch):
+    """deploy_draft compared the draft's base with the newest version in one transaction and deployed in
+    another, after validating the draft: a header edit deployed in between was silently undone."""
+    editor.save_draft(rt, KEY, OWNER, step7_to_administrasi(), yaml_text=YAML, revision=0)
+    checked = editor.validate
+
+    def validate_while_the_header_is_edited(*args, **kwargs):
+        monkeypatch.setattr(editor, "validate", checked)
+        services.deploy(rt, load(BPMN, YAML.replace('nomor: "000.8.3.3/327"', 'nomor: "000.8.3.3/400"')), "admin")
+        return checked(*args, **kwargs)
+
+    monkeypatch.setattr(editor, "validate", validate_while_the_header_is_edited)
+    with pytest.raises(Conflict, match="sudah diubah menjadi versi 2"):
+        editor.deploy_draft(rt, KEY, OWNER)
+    assert [v["version"] for v in editor.versions(rt, KEY, OWNER)] == [2, 1]
+    deployed = editor.deploy_draft(rt, KEY, OWNER)  # deployed again, the draft carries the new header
+    assert editor.definition_of(rt, KEY, deployed["version"]).header["nomor"] == "000.8.3.3/400"
+
+
+def test_a_version_deployed_while_a_header_edit_is_checked_is_not_undone(rt, monkeypatch):
+    """update_header checked the expected version, built the new version on it, and deployed in another
+    transaction: a diagram change deployed meanwhile was reverted by the header edit."""
+    from engine import definitions
+    loads = definitions.load
+
+    def load_while_the_diagram_changes(*args, **kwargs):
+        monkeypatch.setattr(definitions, "load", loads)
+        services.deploy(rt, load(step7_to_administrasi(), YAML), "admin")
+        return loads(*args, **kwargs)
+
+    monkeypatch.setattr(definitions, "load", load_while_the_diagram_changes)
+    header = {**definitions.get_version(rt, KEY).definition.header, "nomor": "A/1"}
+    with pytest.raises(Conflict, match="sudah diubah menjadi versi 2"):
+        definitions.update_header(rt, KEY, header, OWNER, expected_version=1)
+    latest = definitions.get_version(rt, KEY)
+    assert latest.version == 2 and latest.definition.step(7).lane.role == "administrasi"
+
+
 def test_a_draft_older_than_another_diagram_change_is_not_deployed_over_it(rt):
     editor.save_draft(rt, KEY, OWNER, step7_to_administrasi(), yaml_text=YAML, revision=0)
     services.deploy(rt, load(step7_to_administrasi(minutes=45), YAML), "admin")
