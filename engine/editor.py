@@ -306,7 +306,7 @@ def questions(yaml_text: str) -> list[dict[str, Any]]:
 def answer_questions(rt: Runtime, key: str, login: str, answers: dict[str, dict[str, Any]],
                      revision: int | None = None) -> dict[str, Any]:
     """Apply answers (element id -> {field: value}) to an imported draft: the diagram is redrawn."""
-    bpmn_xml, yaml_text = _own_draft(rt, key, login, revision)
+    bpmn_xml, yaml_text, revision = _own_draft(rt, key, login, revision)
     try:
         result = answering.answer(bpmn_xml, yaml_text, answers)
     except (sop_import.SourceError, sop_import.AnswerError) as err:
@@ -325,7 +325,7 @@ def answer_questions(rt: Runtime, key: str, login: str, answers: dict[str, dict[
 def resolve_question(rt: Runtime, key: str, login: str, question_id: str,
                      revision: int | None = None) -> dict[str, Any]:
     """Mark a question answered (the owner answered it in the diagram): it leaves the YAML."""
-    bpmn_xml, yaml_text = _own_draft(rt, key, login, revision)
+    bpmn_xml, yaml_text, revision = _own_draft(rt, key, login, revision)
     if question_id not in {q["id"] for q in answering.questions_in(yaml_text)}:
         raise NotFound(Text("tidak ada pertanyaan terbuka %(question_id)r pada draf %(key)r",
                             question_id=question_id, key=key))
@@ -334,15 +334,18 @@ def resolve_question(rt: Runtime, key: str, login: str, question_id: str,
     return {**draft, "questions": questions(yaml_text)}
 
 
-def _own_draft(rt: Runtime, key: str, login: str, revision: int | None = None) -> tuple[str, str]:
-    """The key's draft (BPMN, YAML), read by an editor; with `revision`, the one the editor loaded."""
+def _own_draft(rt: Runtime, key: str, login: str, revision: int | None = None) -> tuple[str, str, int]:
+    """The key's draft (BPMN, YAML, revision), read by an editor; with `revision`, the one the editor loaded.
+
+    The caller saves what it makes of it at that revision: a save in between (another answer) is then a
+    Conflict, not overwritten with a copy that lacks it, even when the caller named no revision."""
     with rt.uow() as session:
         _editor(session, login)
         draft = session.get(DefinitionDraft, key)
         _expect(draft, revision)  # deployed or discarded meanwhile: a Conflict, as a save would be
         if draft is None:
             raise NotFound(Text("tidak ada draf untuk %(key)r", key=key))
-        return draft.bpmn_xml, draft.yaml_text
+        return draft.bpmn_xml, draft.yaml_text, draft.revision
 
 
 def discard_draft(rt: Runtime, key: str, login: str, revision: int | None = None) -> None:

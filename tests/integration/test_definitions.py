@@ -663,3 +663,23 @@ def test_an_engine_fault_is_not_passed_off_as_a_blocked_gateway(rt, monkeypatch)
         services.complete(rt, row.id, "aptika.implementasi", STEP_DATA[1])
     assert not isinstance(fault.value, StepBlocked)
     assert open_row(rt, instance_id).id == row.id
+
+
+def test_two_answers_without_a_revision_do_not_undo_each_other(rt, monkeypatch):
+    """Answering read the draft in one transaction and saved it in another; without a revision (the API
+    allows none) the save overwrote whatever was saved in between: a colleague's answer came undone."""
+    from process.sop_import import answering
+    from tests.integration.sop import SEED_TEXT
+    editor.import_source(rt, OWNER, "sop.txt", SEED_TEXT.read_bytes(), key="impor")
+    without = answering.without_questions
+
+    def while_a_colleague_answers(yaml_text, answered):
+        monkeypatch.setattr(answering, "without_questions", without)
+        editor.resolve_question(rt, "impor", "admin", "Gateway_12.tidak")
+        return without(yaml_text, answered)
+
+    monkeypatch.setattr(answering, "without_questions", while_a_colleague_answers)
+    with pytest.raises(Conflict):
+        editor.resolve_question(rt, "impor", OWNER, "Step_01.pelaksana")
+    left = {q["id"] for q in editor.questions(editor.source(rt, "impor", OWNER)["yaml_text"])}
+    assert "Gateway_12.tidak" not in left and "Step_01.pelaksana" in left
