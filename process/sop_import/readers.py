@@ -73,14 +73,17 @@ def read_xlsx(data: bytes) -> Sop:
     from openpyxl import load_workbook
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # Read-only: the sheet itself is parsed only here, so a broken sheet (malformed XML, a number
+        # of thousands of digits, which Python will not read) fails here, not in load_workbook.
+        try:
+            sheet = book.worksheets[0]
+            lines = [(row(i), [_xlsx_cell(v) for v in cells])
+                     for i, cells in enumerate(sheet.iter_rows(values_only=True), start=1)]
+        finally:
+            book.close()
     except Exception as err:  # openpyxl raises several kinds for a file that is not a workbook
         raise SourceError(Text("bukan buku kerja XLSX yang dapat dibaca (%(kind)s)",
                                kind=type(err).__name__)) from None
-    sheet = book.worksheets[0]
-    lines = []
-    for i, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-        lines.append((row(i), [_xlsx_cell(v) for v in cells]))
-    book.close()
     return _from_lines(lines)
 
 

@@ -483,3 +483,26 @@ def test_a_branch_target_of_thousands_of_digits_is_asked_about_not_a_crash():
     result = import_sop("x.csv", _csv(rows))
     assert result.sop.step(2).ya == 3 and result.sop.step(2).tidak is None
     assert [q.id for q in result.questions] == ["Gateway_02.tidak"]
+
+
+def _sheet_edited(rows, edit) -> bytes:
+    """An XLSX of the rows whose sheet XML `edit` changed (what openpyxl itself would not write)."""
+    import zipfile
+    made, out = zipfile.ZipFile(io.BytesIO(_xlsx(rows))), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as edited:
+        for item in made.infolist():
+            data = made.read(item.filename)
+            edited.writestr(item, edit(data) if item.filename == "xl/worksheets/sheet1.xml" else data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("edit", [
+    lambda xml: xml.replace(b"<v>1</v>", b"<v>" + b"9" * 5000 + b"</v>", 1),  # past Python's 4,300-digit int
+    lambda xml: xml.replace(b"</sheetData>", b""),                            # malformed sheet XML
+], ids=["number of thousands of digits", "malformed sheet"])
+def test_a_workbook_whose_sheet_cannot_be_read_is_refused_not_a_crash(edit):
+    # A read-only workbook parses its sheet only while the rows are read: those errors escaped the reader.
+    source = _sheet_edited([HEADER_TOP, HEADER_SUB, _row(1, "A", "Tim Teknis")], edit)
+    assert source != _xlsx([HEADER_TOP, HEADER_SUB, _row(1, "A", "Tim Teknis")])
+    with pytest.raises(SourceError, match=r"x.xlsx: bukan buku kerja XLSX yang dapat dibaca"):
+        import_sop("x.xlsx", source)
