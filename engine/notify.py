@@ -153,14 +153,17 @@ class Deliverer:
     def _facts(self, session: Session, alert: Alert) -> AlertFacts:
         instance = session.get(Instance, alert.instance_id)
         row = session.get(TaskRow, alert.task_id)
-        step = self.rt.definition_of(instance)[0].step(alert.step)
+        # By the step's element: an instance moved to a version that renumbers its steps keeps the
+        # alert's number, which may then be another step's (or none).
+        definition = self.rt.definition_of(instance)[0]
+        step = (row and definition.step_for_element(row.element_id)) or definition.step(alert.step)
         bidang = session.get(Bidang, instance.bidang_code)
         person = session.scalars(select(User).where(User.login == alert.recipient)).first()
         return AlertFacts(
             alert_id=alert.id, level=alert.level, recipient=alert.recipient,
             recipient_name=person.name if person else alert.recipient, instance_id=instance.id,
             title=instance.title, bidang=instance.bidang_code, bidang_name=bidang.name if bidang else "",
-            step=alert.step, step_name=row.name if row else step.name, lane_name=step.lane.name,
+            step=row.step if row else alert.step, step_name=row.name if row else step.name, lane_name=step.lane.name,
             assignee=row.assignee if row else None, mutu_baku=str(step.mutu_baku),
             due_at=row.due_at if row else None, created_at=alert.created_at,
             last_resort=escalation.reached_last_resort(session, alert.task_id, alert.level),

@@ -146,3 +146,33 @@ def test_a_pass_beats_after_each_instance_and_each_alert_so_a_slow_one_is_not_ta
         tick(rt, clock, open_row(rt, ids[0]).due_at + ONE_MINUTE, heartbeat=lambda: beats.append(1))
     assert len(sink.messages) == 3
     assert len(beats) == 3 + 3  # three instances' timers fired, three alerts mailed
+
+
+def test_an_alert_of_an_activity_moved_to_a_version_that_renumbers_its_steps_names_its_own_step(rt, clock):
+    """The mail took the lane and standard time of the step with the alert's number in the activity's
+    version: after a migration to a version inserting a step before it, the inserted step's. It names
+    the step by its number in that version, as the pages do."""
+    import re
+
+    from engine import editor
+    from tests.integration.test_definitions import OWNER, deploy_v2, step_inserted_before_verification
+    port = free_port()
+    configure(rt, smtp_port=port)
+    instance_id = start(rt)
+    for step in range(1, 5):
+        do_step(rt, instance_id, step)
+    assert open_row(rt, instance_id).step == 5
+    clock.advance(hours=3)                                  # the verification's 30 minutes have passed
+    Scheduler(rt, deliver=False).run_pass()
+    assert [a.step for a in alert_rows(rt)] == [5]
+    bpmn, yaml_text = step_inserted_before_verification()
+    bpmn = re.sub(r'(id="Timer_04b" name=")30 Menit(".*?)PT30M<', r"\g<1>4 Jam\g<2>PT4H<", bpmn, flags=re.S)
+    deploy_v2(rt, bpmn, yaml_text)
+    editor.migrate(rt, instance_id, OWNER)                  # the verification is step 6 now; step 5 is 4 Jam
+
+    with SmtpSink(port) as sink:
+        assert deliver(rt).sent == 1
+    [(_to, message)] = sink.messages
+    body = message.get_payload(decode=True).decode()
+    assert "30 Menit" in body and "4 Jam" not in body, body
+    assert "Langkah 6 pada kegiatan" in body and "6. Apakah hasil kegiatan" in body, body  # its number now

@@ -479,7 +479,8 @@ def test_every_message_of_the_import_has_an_english_translation():
 def test_a_branch_target_of_thousands_of_digits_is_asked_about_not_a_crash():
     # "Tidak: 999…" past Python's 4,300-digit int limit raised a plain ValueError (a 500 in the app's import).
     rows = [HEADER_TOP, HEADER_SUB, _row(1, "A", "Tim Teknis"),
-            _row(2, "Apakah lengkap?", "Tim Teknis", keterangan="Ya: 3; Tidak: " + "9" * 5000), _row(3, "C", "Tim Teknis")]
+            _row(2, "Apakah lengkap?", "Tim Teknis", keterangan="Ya: 3; Tidak: " + "9" * 5000),
+            _row(3, "C", "Tim Teknis")]
     result = import_sop("x.csv", _csv(rows))
     assert result.sop.step(2).ya == 3 and result.sop.step(2).tidak is None
     assert [q.id for q in result.questions] == ["Gateway_02.tidak"]
