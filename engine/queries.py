@@ -17,6 +17,7 @@ from engine.permissions import may_start, may_take, not_in_lane
 from engine.runtime import Runtime
 from engine.services import iso, show, task_dict, user
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Step
+from process.forms import MAX_TEXT_LENGTH
 from process.messages import Text
 
 
@@ -73,9 +74,14 @@ def save_draft(rt: Runtime, task_id: str, login: str, data: dict[str, Any], lang
     (the page's, as for completing), so the draft means the same on a page
     in another language ("12,5" typed in Indonesian is 12.5, shown "12.5" in
     English). Text that does not read as a number is kept as it was typed.
+    Only the step's fields are kept, each no longer than a completion takes.
     """
     if not isinstance(data, dict):
         raise InvalidData(Text("data harus berupa objek"))
+    too_long = {str(k): Text("paling panjang %(n)d karakter", n=MAX_TEXT_LENGTH)
+                for k, v in data.items() if isinstance(v, str) and len(v) > MAX_TEXT_LENGTH}
+    if too_long:
+        raise InvalidData(Text("draf tidak disimpan"), too_long)
     with rt.uow() as session:
         account = user(session, login)
         row = session.get(TaskRow, task_id)
@@ -89,8 +95,10 @@ def save_draft(rt: Runtime, task_id: str, login: str, data: dict[str, Any], lang
         if draft is None:
             draft = TaskDraft(task_id=task_id, login=login, data={}, saved_at=rt.now())
             session.add(draft)
-        kept = {str(k): v for k, v in data.items() if isinstance(v, (str, int, float, bool)) or v is None}
         form = rt.definition_by_id(session, row.definition_version_id)[0].step(row.step).form
+        fields = {f.name for f in form.fields if f.type != "file"}
+        kept = {k: v for k, v in data.items()
+                if k in fields and (isinstance(v, (str, int, float, bool)) or v is None)}
         numbers = {f.name: f for f in form.fields if f.type == "number"}
         draft.data = {name: _as_number(numbers.get(name), value, language) for name, value in kept.items()}
         draft.saved_at = rt.now()

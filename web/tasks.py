@@ -43,7 +43,11 @@ def show(task_id):
         return render_template("task.html", view=view, errors={})
     data = form_data(view["step"])
     if request.form.get("action") == "draft":
-        queries.save_draft(runtime(), task_id, current_user.login, data, language=str(get_locale()))
+        try:
+            queries.save_draft(runtime(), task_id, current_user.login, data, language=str(get_locale()))
+        except InvalidData as err:  # a text too long to keep: the form again, nothing else changed
+            view["draft"] = data
+            return render_template("task.html", view=view, errors=err.errors), err.status
         flash(_("Draf disimpan."), "success")
         chosen = uploaded_files(view["step"])
         if chosen:  # a draft keeps text only: say so, or an optional document is lost without a word

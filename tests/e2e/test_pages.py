@@ -552,6 +552,35 @@ def test_a_draft_is_saved_and_resumed_in_a_new_session(app, rt, browser):
     assert snapshot(rt, instance_id) == before  # a draft does not move the instance
 
 
+def test_a_draft_longer_than_a_step_takes_is_refused_and_the_saved_one_kept(rt, browser):
+    """A draft holds no more than a completion takes (20,000 characters a text), so a task's holder
+    cannot park megabytes in the database; the form comes back with the text and the reason."""
+    from process.forms import MAX_TEXT_LENGTH
+
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    b.get(f"/tugas/{task_id}")
+    b.post(f"/tugas/{task_id}", {"action": "draft", "rencana_kegiatan": "Rencana pertama"})
+    response = b.post(f"/tugas/{task_id}", {"action": "draft", "rencana_kegiatan": "x" * (MAX_TEXT_LENGTH + 1)})
+    assert response.status_code == 422
+    block = field_block(text(response), "rencana_kegiatan")
+    assert '<p class="field-error">paling panjang 20000 karakter</p>' in block and "x" * 100 in block
+    with rt.uow() as session:
+        assert session.scalars(select(TaskDraft.data).where(TaskDraft.task_id == task_id)).all() == [
+            {"rencana_kegiatan": "Rencana pertama", "tanggal_mulai": "", "tanggal_selesai": ""}]
+
+
+def test_a_draft_keeps_only_the_steps_own_fields(rt):
+    from engine import queries
+    instance_id = start(rt)
+    task_id = task_of(rt, instance_id)["id"]
+    services.claim(rt, task_id, "aptika.implementasi")
+    queries.save_draft(rt, task_id, "aptika.implementasi", {"rencana_kegiatan": "Rencana", "lain": "x" * 100,
+                                                            "dokumen_rencana": "bukan dokumen"})
+    with rt.uow() as session:
+        assert session.scalars(select(TaskDraft.data).where(TaskDraft.task_id == task_id)).one() == {
+            "rencana_kegiatan": "Rencana"}
+
+
 def test_a_draft_says_the_files_chosen_were_not_kept(rt, browser):
     """A draft keeps what was typed, not the files: the holder is told, or an optional document is
     lost without a word when the step is completed later."""
