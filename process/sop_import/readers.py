@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from process.sop_import.model import END, SourceError, Sop, SopStep, at, row, sh
 from process.sop_import.table import read_rows, text_lines
 
 MAX_SOURCE_BYTES = 5 * 1024 * 1024
+# What an XLSX of at most MAX_SOURCE_BYTES may unpack to: a real SOP table is well under 1 MiB.
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 FORMATS = ("csv", "xlsx", "txt", "yaml")
 
 
@@ -71,6 +74,7 @@ def read_csv(text: str) -> Sop:
 
 def read_xlsx(data: bytes) -> Sop:
     from openpyxl import load_workbook
+    _check_unpacked_size(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         # Read-only: the sheet itself is parsed only here, so a broken sheet (malformed XML, a number
@@ -85,6 +89,20 @@ def read_xlsx(data: bytes) -> Sop:
         raise SourceError(Text("bukan buku kerja XLSX yang dapat dibaca (%(kind)s)",
                                kind=type(err).__name__)) from None
     return _from_lines(lines)
+
+
+def _check_unpacked_size(data: bytes) -> None:
+    """An XLSX is a zip: a few MiB of it can unpack to gigabytes of sheet XML (a zip bomb), all of
+    which openpyxl would parse. Refused by the sizes its members declare; Python's zipfile stops a
+    member at its declared size, so the declaration cannot understate what is read."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip at all: openpyxl says what it is not
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise SourceError(Text("isi buku kerja XLSX lebih dari %(n)d MiB setelah dibuka",
+                               n=MAX_UNPACKED_BYTES // (1024 * 1024)))
 
 
 def _xlsx_cell(value: Any) -> str:

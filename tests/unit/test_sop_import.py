@@ -507,3 +507,14 @@ def test_a_workbook_whose_sheet_cannot_be_read_is_refused_not_a_crash(edit):
     assert source != _xlsx([HEADER_TOP, HEADER_SUB, _row(1, "A", "Tim Teknis")])
     with pytest.raises(SourceError, match=r"x.xlsx: bukan buku kerja XLSX yang dapat dibaca"):
         import_sop("x.xlsx", source)
+
+
+def test_a_workbook_that_unpacks_to_more_than_50_mib_is_refused_before_it_is_parsed():
+    """A zip bomb: 60 MiB of sheet XML packs into well under the 5 MiB a source may have."""
+    from process.sop_import.readers import MAX_SOURCE_BYTES, MAX_UNPACKED_BYTES
+    padding = b" " * (MAX_UNPACKED_BYTES + 10 * 1024 * 1024)
+    source = _sheet_edited([HEADER_TOP, HEADER_SUB, _row(1, "A", "Tim Teknis")],
+                           lambda xml: xml.replace(b"<sheetData>", b"<sheetData>" + padding, 1))
+    assert len(source) < MAX_SOURCE_BYTES
+    with pytest.raises(SourceError, match=r"x.xlsx: isi buku kerja XLSX lebih dari 50 MiB setelah dibuka"):
+        import_sop("x.xlsx", source)
