@@ -18,7 +18,7 @@ from process.messages import Text
 def alerts(rt: Runtime, login: str | None = None, unacknowledged: bool = False) -> list[dict[str, Any]]:
     """Alerts of one recipient (newest first), or every alert, webhook deliveries included."""
     with rt.uow() as session:
-        query = select(Alert, Instance.title, Instance.bidang_code, TaskRow.name) \
+        query = select(Alert, Instance.title, Instance.bidang_code, TaskRow.name, TaskRow.step) \
             .join(Instance, Instance.id == Alert.instance_id) \
             .outerjoin(TaskRow, TaskRow.id == Alert.task_id)
         if login is not None:
@@ -27,7 +27,7 @@ def alerts(rt: Runtime, login: str | None = None, unacknowledged: bool = False) 
         if unacknowledged:
             query = query.where(Alert.acknowledged_at.is_(None), Alert.recipient != WEBHOOK)
         rows = session.execute(query.order_by(Alert.created_at.desc(), Alert.id.desc())).all()
-        return [_alert_dict(alert, title, bidang, step_name) for alert, title, bidang, step_name in rows]
+        return [_alert_dict(alert, title, bidang, step_name, step) for alert, title, bidang, step_name, step in rows]
 
 
 def acknowledge(rt: Runtime, alert_id: int, login: str) -> dict[str, Any]:
@@ -48,12 +48,16 @@ def acknowledge(rt: Runtime, alert_id: int, login: str) -> dict[str, Any]:
             session.commit()
         instance = session.get(Instance, alert.instance_id)
         row = session.get(TaskRow, alert.task_id)
-        return _alert_dict(alert, instance.title, instance.bidang_code, row.name if row else None)
+        return _alert_dict(alert, instance.title, instance.bidang_code, row.name if row else None,
+                           row.step if row else None)
 
 
-def _alert_dict(alert: Alert, title: str, bidang: str, step_name: str | None) -> dict[str, Any]:
+def _alert_dict(alert: Alert, title: str, bidang: str, step_name: str | None, step: int | None) -> dict[str, Any]:
+    # The step's number is its task's, beside its name: an activity migrated to a version that
+    # renumbers its steps keeps alerts written under the old number.
     return {
-        "id": alert.id, "level": alert.level, "recipient": alert.recipient, "step": alert.step,
+        "id": alert.id, "level": alert.level, "recipient": alert.recipient,
+        "step": step if step is not None else alert.step,
         "step_name": step_name, "task_id": alert.task_id, "instance_id": alert.instance_id,
         "title": title, "bidang": bidang, "created_at": _iso(alert.created_at), "sent_at": _iso(alert.sent_at),
         "cancelled_at": _iso(alert.cancelled_at), "acknowledged_at": _iso(alert.acknowledged_at),

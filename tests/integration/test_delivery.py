@@ -176,3 +176,8 @@ def test_an_alert_of_an_activity_moved_to_a_version_that_renumbers_its_steps_nam
     body = message.get_payload(decode=True).decode()
     assert "30 Menit" in body and "4 Jam" not in body, body
     assert "Langkah 6 pada kegiatan" in body and "6. Apakah hasil kegiatan" in body, body  # its number now
+    # The alert lists (Pengawasan, `alur alerts`, the API) number it as its task is now, beside its name.
+    from engine import alerts
+    [listed] = alerts.alerts(rt)
+    assert (listed["step"], listed["step_name"]) == (6, open_row(rt, instance_id).name)
+    assert alerts.acknowledge(rt, listed["id"], listed["recipient"])["step"] == 6
