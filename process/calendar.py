@@ -210,9 +210,22 @@ def _local_holidays(value: Any, key: str) -> tuple[dict[date, str], frozenset[da
 
 def _zone(value: Any, key: str) -> ZoneInfo:
     try:
-        return ZoneInfo(str(value))
+        zone = ZoneInfo(str(value))
     except (ZoneInfoNotFoundError, ValueError):
         raise CalendarConfigError(key, f"unknown time zone {value!r}, e.g. 'Asia/Jakarta'") from None
+    if _changes_its_clocks(zone):
+        # Local midnight plus a working offset (`_at`) is only right where a day has 24 hours.
+        raise CalendarConfigError(key, f"time zone {value!r} has daylight saving time, which the working-time "
+                                       "arithmetic does not handle; Indonesian zones (Asia/Jakarta, Asia/Makassar, "
+                                       "Asia/Jayapura) have none")
+    return zone
+
+
+def _changes_its_clocks(zone: ZoneInfo) -> bool:
+    """Whether the zone's offset from UTC moves within the years Alur will run in (sampled monthly)."""
+    offsets = {datetime(year, month, 15, 12, tzinfo=zone).utcoffset()
+               for year in range(2020, 2041) for month in range(1, 13)}
+    return len(offsets) > 1
 
 
 def _since_midnight(local: datetime) -> timedelta:

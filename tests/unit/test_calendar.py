@@ -87,6 +87,7 @@ def test_missing_top_level_keys_fall_back_to_default():
         ("hours: {mon: {start: '07:30', end: '16:00'}}", "hours: unknown key"),
         ("hours: {saturday: null}", "hours: at least one day"),
         ("timezone: Asia/Bandung", "timezone"),
+        ("timezone: Europe/Amsterdam", "timezone: time zone 'Europe/Amsterdam' has daylight saving time"),
         ("ramadan: {hours: {}}", "ramadan.hours"),
         ("ramadan: {periods: []}", "ramadan.hours"),
         ("ramadan: {hours: {monday: {start: '08:00', end: '15:00'}}, periods: [{from: 2026-03-19, to: 2026-02-18}]}",
@@ -104,6 +105,11 @@ def test_missing_top_level_keys_fall_back_to_default():
 def test_bad_config_names_the_key(text, key):
     with pytest.raises(CalendarConfigError, match=key):
         WorkingCalendar.from_yaml(text)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "UTC"])
+def test_zones_without_daylight_saving_time_are_taken(zone):
+    assert str(WorkingCalendar.from_yaml(f"timezone: {zone}").tz) == zone
 
 
 def test_counting_rule_values():
