@@ -156,6 +156,26 @@ def test_api_messages_speak_the_token_owners_language(rt, as_user):
     assert refused["message"] == "aptika.teknis is not a member of Implementation team for this task"
 
 
+def test_the_apis_own_refusals_speak_the_token_owners_language_too(rt, as_user):
+    """Not only the engine's messages: a body the schema refuses, or one that is not JSON, was
+    answered to an English token owner in Indonesian."""
+    task_id = open_task_id(as_user("aptika.implementasi"), start(rt))
+    accounts.set_language(rt, user_id(rt, "aptika.implementasi"), "en")
+    api = as_user("aptika.implementasi")
+
+    refused = error(api.post(f"/tasks/{task_id}/complete", json={"data": {}, "version": "x", "dat": 1}),
+                    422, "invalid_data")
+    assert refused == {"code": "invalid_data", "message": "the request's data is not valid",
+                       "fields": {"version": "must be a whole number", "dat": "unknown field"}}
+    assert error(api.get("/tasks?sort=acak"), 422, "invalid_data")["fields"]["sort"].startswith("must be one of: ")
+    assert error(api.post("/instances", json={}), 422, "invalid_data")["fields"]["bidang"] == "required"
+    assert error(api.get("/instances?limit=0"), 422, "invalid_data")["fields"]["limit"] == "between 1 and 500"
+    assert error(api.post(f"/tasks/{task_id}/complete", data="x", content_type="text/plain"),
+                 400, "bad_request")["message"] == "send the request body as JSON (Content-Type: application/json)"
+    # An address that is no endpoint is answered before any token is read: in Indonesian, as before.
+    assert error(api.get("/nothing"), 404, "not_found")["message"] == "alamat tidak ditemukan"
+
+
 def test_bearer_requests_need_no_csrf_token(rt, as_user):
     instance_id = start(rt)
     api = as_user("aptika.implementasi")

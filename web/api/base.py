@@ -23,6 +23,7 @@ from engine import accounts
 from engine.db import MAX_INTEGER
 from engine.documents import size_text
 from engine.errors import AlurError, InvalidData
+from process.messages import Text
 from web.i18n import say
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -34,14 +35,14 @@ CODES = {400: "invalid_data", 401: "unauthorized", 403: "forbidden", 404: "not_f
          409: "conflict", 413: "too_large", 422: "invalid_data", 429: "too_many_requests", 500: "internal_error"}
 HTTP_CODES = {**CODES, 400: "bad_request"}
 HTTP_MESSAGES = {
-    400: "permintaan tidak dapat diproses",
-    401: "autentikasi diperlukan",
-    403: "akses ditolak",
-    404: "alamat tidak ditemukan",
-    405: "metode HTTP ini tidak diizinkan untuk alamat ini",
-    413: "permintaan terlalu besar",
-    429: "terlalu banyak permintaan; coba lagi nanti",
-    500: "terjadi kesalahan pada server",
+    400: Text("permintaan tidak dapat diproses"),
+    401: Text("autentikasi diperlukan"),
+    403: Text("akses ditolak"),
+    404: Text("alamat tidak ditemukan"),
+    405: Text("metode HTTP ini tidak diizinkan untuk alamat ini"),
+    413: Text("permintaan terlalu besar"),
+    429: Text("terlalu banyak permintaan; coba lagi nanti"),
+    500: Text("terjadi kesalahan pada server"),
 }
 
 
@@ -78,10 +79,11 @@ def error_response(err: AlurError):
 
 def http_error_response(err):
     status = err.code or 500
-    message = HTTP_MESSAGES.get(status, "permintaan gagal")
+    message = HTTP_MESSAGES.get(status, Text("permintaan gagal"))
     if status == 413:
-        message = f"permintaan terlalu besar; batas unggahan {size_text(_runtime().settings.max_upload_bytes)}"
-    response = jsonify({"error": {"code": HTTP_CODES.get(status, "error"), "message": message}})
+        message = Text("permintaan terlalu besar; batas unggahan %(limit)s",
+                       limit=size_text(_runtime().settings.max_upload_bytes))
+    response = jsonify({"error": {"code": HTTP_CODES.get(status, "error"), "message": say(message)}})
     response.status_code = status
     if getattr(err, "valid_methods", None):  # 405
         response.headers["Allow"] = ", ".join(err.valid_methods)
@@ -91,19 +93,22 @@ def http_error_response(err):
 
 
 # -- marshmallow fields with Indonesian messages -------------------------------------
+# Each message is marked Text, so that `pybabel extract -k Text` collects it: marshmallow hands it
+# back as plain text (str.format), and `flatten` makes it a Text again for the reader's catalogue.
 
 class _Indonesian:
-    default_error_messages = {"required": "wajib diisi", "null": "tidak boleh kosong",
-                              "validator_failed": "nilai tidak valid"}
+    default_error_messages = {"required": Text("wajib diisi"), "null": Text("tidak boleh kosong"),
+                              "validator_failed": Text("nilai tidak valid")}
 
 
 class Str(_Indonesian, fields.String):
-    default_error_messages = {"invalid": "harus berupa teks", "invalid_utf8": "bukan teks UTF-8 yang valid"}
+    default_error_messages = {"invalid": Text("harus berupa teks"),
+                              "invalid_utf8": Text("bukan teks UTF-8 yang valid")}
 
 
 class Int(_Indonesian, fields.Integer):
     """An integer that fits the database's Integer columns (a bigger one is invalid data, not a crash)."""
-    default_error_messages = {"invalid": "harus berupa bilangan bulat", "too_large": "angka terlalu besar"}
+    default_error_messages = {"invalid": Text("harus berupa bilangan bulat"), "too_large": Text("angka terlalu besar")}
 
     def __init__(self, **kwargs):
         validators = kwargs.pop("validate", None)
@@ -119,24 +124,24 @@ class Int(_Indonesian, fields.Integer):
 
 
 class Bool(_Indonesian, fields.Boolean):
-    default_error_messages = {"invalid": "harus true atau false"}
+    default_error_messages = {"invalid": Text("harus true atau false")}
     truthy = fields.Boolean.truthy | {"ya"}
     falsy = fields.Boolean.falsy | {"tidak"}
 
 
 class Dict(_Indonesian, fields.Dict):
-    default_error_messages = {"invalid": "harus berupa objek JSON"}
+    default_error_messages = {"invalid": Text("harus berupa objek JSON")}
 
 
 class List(_Indonesian, fields.List):
-    default_error_messages = {"invalid": "harus berupa daftar"}
+    default_error_messages = {"invalid": Text("harus berupa daftar")}
 
 
 class Nested(_Indonesian, fields.Nested):
-    default_error_messages = {"type": "harus berupa objek JSON"}
+    default_error_messages = {"type": Text("harus berupa objek JSON")}
 
 
-INTEGER_RANGE = validate.Range(min=-MAX_INTEGER, max=MAX_INTEGER, error="angka terlalu besar")
+INTEGER_RANGE = validate.Range(min=-MAX_INTEGER, max=MAX_INTEGER, error=Text("angka terlalu besar"))
 
 
 def Moment(**kwargs) -> Str:
@@ -144,13 +149,26 @@ def Moment(**kwargs) -> Str:
     return Str(allow_none=True, metadata={"format": "date-time", **kwargs.pop("metadata", {})}, **kwargs)
 
 
+class Range(validate.Range):
+    """validate.Range whose message is a Text with %(min)s and %(max)s filled in: marshmallow's own
+    str.format would leave plain text, which the reader's catalogue cannot look up."""
+
+    def _format_error(self, value, message: str) -> str:
+        return Text(self.error or message, min=self.min, max=self.max)
+
+
+class _OneOf(validate.OneOf):
+    def _format_error(self, value) -> str:  # a Text, as Range's
+        return Text("harus salah satu dari: %(choices)s", choices=self.choices_text)
+
+
 def one_of(choices) -> validate.OneOf:
-    return validate.OneOf(list(choices), error="harus salah satu dari: {choices}")
+    return _OneOf(list(choices))
 
 
 class In(Schema):
     """A request body: unknown keys are refused, so a typo is not silently ignored."""
-    error_messages = {"unknown": "isian tidak dikenal", "type": "harus berupa objek JSON"}
+    error_messages = {"unknown": Text("isian tidak dikenal"), "type": Text("harus berupa objek JSON")}
 
     class Meta:
         unknown = RAISE
@@ -158,7 +176,7 @@ class In(Schema):
 
 class Query(Schema):
     """Query-string parameters: unknown ones (cache busters and the like) are ignored."""
-    error_messages = {"unknown": "parameter tidak dikenal", "type": "parameter tidak valid"}
+    error_messages = {"unknown": Text("parameter tidak dikenal"), "type": Text("parameter tidak valid")}
 
     class Meta:
         unknown = EXCLUDE
@@ -166,7 +184,7 @@ class Query(Schema):
 
 class Upload(_Indonesian, fields.Field):
     """A file part of a multipart/form-data request (a werkzeug FileStorage)."""
-    default_error_messages = {"invalid": "harus berupa berkas"}
+    default_error_messages = {"invalid": Text("harus berupa berkas")}
 
     def __init__(self, **kwargs):
         metadata = {"type": "string", "format": "binary", **kwargs.pop("metadata", {})}
@@ -277,19 +295,20 @@ def authenticate():
     if header is not None:
         scheme, _, token = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("gunakan header Authorization: Bearer <token>")
+            raise Unauthorized(Text("gunakan header Authorization: Bearer <token>"))
         account = accounts.user_for_token(_runtime(), token.strip())
         if account is None:
-            raise Unauthorized("token API tidak valid atau sudah dicabut")
+            raise Unauthorized(Text("token API tidak valid atau sudah dicabut"))
         return Principal(account)
     if current_user.is_authenticated:
         if request.method not in SAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
             try:
                 validate_csrf(request.headers.get(CSRF_HEADER))
             except CsrfValidationError:
-                raise CsrfFailed(f"token CSRF tidak ada atau tidak valid; kirim header {CSRF_HEADER}") from None
+                raise CsrfFailed(Text("token CSRF tidak ada atau tidak valid; kirim header %(header)s",
+                                     header=CSRF_HEADER)) from None
         return current_user._get_current_object()
-    raise Unauthorized("masuk terlebih dahulu atau kirim token API (Authorization: Bearer <token>)")
+    raise Unauthorized(Text("masuk terlebih dahulu atau kirim token API (Authorization: Bearer <token>)"))
 
 
 def login() -> str:
@@ -315,7 +334,7 @@ def load(schema: type[Schema], data: Any) -> dict[str, Any]:
     try:
         return instance_of(schema).load(data)
     except ValidationError as err:
-        raise InvalidData("data permintaan tidak valid", flatten(err.messages)) from None
+        raise InvalidData(Text("data permintaan tidak valid"), flatten(err.messages)) from None
 
 
 def flatten(messages: Any, prefix: str = "") -> dict[str, str]:
@@ -333,7 +352,19 @@ def flatten(messages: Any, prefix: str = "") -> dict[str, str]:
 
 
 def _join(value: Any) -> str:
-    return "; ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    """One field's messages as one Text (each looked up in the reader's catalogue when spoken)."""
+    if not isinstance(value, list):
+        return _text(value)
+    if len(value) == 1:
+        return _text(value[0])
+    joined = "; ".join(f"%(m{i})s" for i in range(len(value)))  # no words of its own to translate
+    return Text(joined, **{f"m{i}": _text(v) for i, v in enumerate(value)})
+
+
+def _text(message: Any) -> str:
+    """A message marshmallow gave back as plain text (one of ours, marked Text above), as a Text again."""
+    message = message if isinstance(message, str) else str(message)
+    return message if isinstance(message, Text) or not message else Text(message)
 
 
 def json_body() -> Any:
@@ -343,21 +374,22 @@ def json_body() -> Any:
     if not request.get_data(cache=True) and not request.form and not request.files:
         return {}
     if not request.is_json:
-        raise BadBody("kirim badan permintaan sebagai JSON (Content-Type: application/json)",
-                      {"_": "bukan JSON"})
+        raise BadBody(Text("kirim badan permintaan sebagai JSON (Content-Type: application/json)"),
+                      {"_": Text("bukan JSON")})
     try:
         data = request.get_json(silent=True)
     except RecursionError:  # nested deeper than the JSON parser goes
         data = None
     if data is None and request.get_data(cache=True).strip() != b"null":  # `null` is JSON, only not an object
-        raise BadBody("badan permintaan bukan JSON yang valid", {"_": "bukan JSON yang valid"})
+        raise BadBody(Text("badan permintaan bukan JSON yang valid"), {"_": Text("bukan JSON yang valid")})
     return data
 
 
 def form_body() -> dict[str, Any]:
     """A multipart/form-data body as one dict: text parts as strings, file parts (with a name) as files."""
     if request.mimetype != "multipart/form-data":
-        raise BadBody("kirim badan permintaan sebagai multipart/form-data", {"_": "bukan multipart/form-data"})
+        raise BadBody(Text("kirim badan permintaan sebagai multipart/form-data"),
+                      {"_": Text("bukan multipart/form-data")})
     data: dict[str, Any] = one_each(request.form)
     data.update({name: upload for name, upload in one_each(request.files).items() if upload.filename})
     return data
@@ -368,6 +400,6 @@ def one_each(parts) -> dict[str, Any]:
     meant is a guess, and a second document would be dropped without a word."""
     repeated = sorted(name for name, values in parts.lists() if len(values) > 1)
     if repeated:
-        raise InvalidData("bagian permintaan dikirim lebih dari sekali: " + ", ".join(repeated),
-                          {name: "dikirim lebih dari sekali" for name in repeated})
+        raise InvalidData(Text("bagian permintaan dikirim lebih dari sekali: %(names)s", names=", ".join(repeated)),
+                          {name: Text("dikirim lebih dari sekali") for name in repeated})
     return parts.to_dict()

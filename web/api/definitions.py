@@ -13,9 +13,10 @@ from flask import current_app, url_for
 from marshmallow import Schema, ValidationError, validate, validates_schema
 
 from engine import editor
+from process.messages import Text
 from web.i18n import problem_message, say
 from web.api.base import (
-    NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested, Query, Str, Upload, _runtime, endpoint, login,
+    NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested, Query, Range, Str, Upload, _runtime, endpoint, login,
 )
 
 # -- request schemas -------------------------------------------------------------------
@@ -39,20 +40,20 @@ class DraftBodySchema(In):
                  metadata={"description": "Pengganti bagian steps YAML (nomor langkah -> isinya, seperti "
                                           "`steps` pada GET draft); bagian YAML lainnya tetap"})
     revision = Int(allow_none=True, load_default=None,
-                   validate=validate.Range(min=0, error="harus 0 atau lebih"),
+                   validate=Range(min=0, error=Text("harus 0 atau lebih")),
                    metadata={"description": REVISION_HELP})
 
     @validates_schema
     def _yaml_or_steps(self, data, **kwargs):
         if data.get("yaml_text") is not None and data.get("steps") is not None:
-            raise ValidationError({"steps": ["kirim yaml_text atau steps, tidak keduanya"]})
+            raise ValidationError({"steps": [Text("kirim yaml_text atau steps, tidak keduanya")]})
 
 
 class UploadFormSchema(In):
     bpmn = Upload(required=True, metadata={"description": "Berkas .bpmn (mis. dari Camunda Modeler); "
                                                           "id prosesnya menjadi kunci definisi"})
     yaml = Upload(metadata={"description": "Berkas .yaml definisi (opsional)"})
-    revision = Int(allow_none=True, load_default=None, validate=validate.Range(min=0, error="harus 0 atau lebih"),
+    revision = Int(allow_none=True, load_default=None, validate=Range(min=0, error=Text("harus 0 atau lebih")),
                    metadata={"description": "Revisi draf yang akan diganti. Tanpa revision, draf yang terakhir "
                                             "disimpan orang lain tidak diganti (409); draf sendiri diganti."})
 
@@ -60,7 +61,8 @@ class UploadFormSchema(In):
 class ImportFormSchema(In):
     source = Upload(required=True, metadata={"description": "Tabel SOP format nasional: .xlsx, .csv, .txt (teks "
                                                             "PDF SOP) atau .yaml (format SOP Alur)"})
-    key = Str(validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_.-]{0,119}$", error="huruf, angka, _ . -; diawali huruf"),
+    key = Str(validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_.-]{0,119}$",
+                                       error=Text("huruf, angka, _ . -; diawali huruf")),
               metadata={"description": "Kunci definisi baru; bawaan: dari nama berkas"})
 
 
@@ -69,29 +71,29 @@ class AnswersBodySchema(In):
                    metadata={"description": "Jawaban per elemen: id elemen -> {pelaksana|waktu|ya|tidak|peran: "
                                             "nilai}, mis. {\"Step_04\": {\"pelaksana\": \"Tim Teknis\"}}"})
     revision = Int(allow_none=True, load_default=None,
-                   validate=validate.Range(min=0, error="harus 0 atau lebih"),
+                   validate=Range(min=0, error=Text("harus 0 atau lebih")),
                    metadata={"description": REVISION_HELP})
 
 
 class RevisionQuerySchema(Query):
-    revision = Int(validate=validate.Range(min=0, error="harus 0 atau lebih"),
+    revision = Int(validate=Range(min=0, error=Text("harus 0 atau lebih")),
                    metadata={"description": REVISION_HELP})
 
 
 class RevisionBodySchema(In):
     revision = Int(allow_none=True, load_default=None,
-                   validate=validate.Range(min=0, error="harus 0 atau lebih"),
+                   validate=Range(min=0, error=Text("harus 0 atau lebih")),
                    metadata={"description": REVISION_HELP})
 
 
 class MigrationQuerySchema(Query):
-    target = Int(validate=validate.Range(min=1, error="harus nomor versi (1 atau lebih)"),
+    target = Int(validate=Range(min=1, error=Text("harus nomor versi (1 atau lebih)")),
                  metadata={"description": TARGET_HELP})
 
 
 class MigrateBodySchema(In):
     target = Int(allow_none=True, load_default=None,
-                 validate=validate.Range(min=1, error="harus nomor versi (1 atau lebih)"),
+                 validate=Range(min=1, error=Text("harus nomor versi (1 atau lebih)")),
                  metadata={"description": TARGET_HELP})
 
 

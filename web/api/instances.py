@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from flask import send_file, url_for
-from marshmallow import Schema, validate
+from marshmallow import Schema
 
 from engine import queries, services
+from process.messages import Text
 from web.api.base import (
-    NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested, Query, Str, _runtime, endpoint, login, one_of,
+    NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested, Query, Range, Str, _runtime, endpoint, login, one_of,
 )
 from web.api.tasks import DocumentSchema, TaskSchema
 
@@ -21,7 +22,7 @@ class StartBodySchema(In):
 
 class InstanceQuerySchema(Query):
     state = Str(validate=one_of(("running", "completed")), metadata={"description": "Status kegiatan"})
-    limit = Int(load_default=200, validate=validate.Range(min=1, max=500, error="antara {min} dan {max}"))
+    limit = Int(load_default=200, validate=Range(min=1, max=500, error=Text("antara %(min)s dan %(max)s")))
 
 
 # -- response schemas ------------------------------------------------------------------

@@ -9,16 +9,17 @@ from marshmallow import INCLUDE, Schema, fields, validate
 
 from engine import queries, services, worklist
 from engine.errors import InvalidData
+from process.messages import Text
 from web.api.base import (
-    NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested, Query, Str, _runtime, endpoint, json_body, load, login,
-    one_each, one_of,
+    NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested, Query, Range, Str, _runtime, endpoint, json_body, load,
+    login, one_each, one_of,
 )
 
 # -- request schemas -------------------------------------------------------------------
 
 class TaskQuerySchema(Query):
     bidang = Str(metadata={"description": "Kode Bidang kegiatan"})
-    step = Int(validate=validate.Range(min=1, error="harus nomor langkah (1 atau lebih)"),
+    step = Int(validate=Range(min=1, error=Text("harus nomor langkah (1 atau lebih)")),
                metadata={"description": "Nomor langkah SOP"})
     overdue = Bool(metadata={"description": "Hanya yang melewati (true) / belum melewati (false) mutu baku waktu"})
     sort = Str(validate=one_of(worklist.SORTS), metadata={"description": "Urutan"})
@@ -47,7 +48,7 @@ class CompleteMultipartSchema(Schema):
 
 
 class ReassignBodySchema(In):
-    assignee = Str(required=True, validate=validate.Length(min=1, error="wajib diisi"),
+    assignee = Str(required=True, validate=validate.Length(min=1, error=Text("wajib diisi")),
                    metadata={"description": "Login pengguna yang menerima tugas"})
 
 
@@ -149,7 +150,7 @@ def completion_request() -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
         try:
             raw["data"] = json.loads(raw["data"])
         except (ValueError, RecursionError):
-            raise InvalidData("data permintaan tidak valid", {"data": "bukan teks JSON yang valid"}) from None
+            raise InvalidData(Text("data permintaan tidak valid"), {"data": Text("bukan teks JSON yang valid")}) from None
     else:
         raw.pop("data", None)
     body = load(CompleteBodySchema, raw)
