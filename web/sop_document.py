@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from engine import definitions
 from engine.editor import EDITOR_ROLES, may_edit
-from engine.errors import InvalidData
+from engine.errors import Conflict, InvalidData
 from process import sop_document
 from web import downloads, runtime
 from web.auth import require_roles
@@ -56,6 +56,7 @@ def pdf(key, version):
 def edit_header(key):
     found = definitions.get_version(runtime(), key)
     errors: dict[str, str] = {}
+    conflict = False
     values = header_form_values(found.definition.header)
     if request.method == "POST":
         values = request.form.to_dict()
@@ -65,13 +66,19 @@ def edit_header(key):
                                                  expected_version=int(base) if base.isascii() and base.isdigit() else None)
         except InvalidData as err:
             errors = err.errors or {"": err.message}
+        except Conflict:
+            # A version deployed meanwhile (a colleague's header, a new diagram): the form again with what
+            # was typed, standing on that version, so nothing typed is lost and one more press saves it.
+            found = definitions.get_version(runtime(), key)
+            conflict = True
         else:
             if deployed.created:
                 flash(_("Kop SOP disimpan sebagai versi %(version)s.", version=deployed.version), "success")
             else:
                 flash(_("Tidak ada perubahan pada kop SOP."), "success")
             return redirect(url_for(".show", key=key, version=deployed.version))
-    return render_template("sop_kop.html", found=found, values=values, errors=errors), 422 if errors else 200
+    return render_template("sop_kop.html", found=found, values=values, errors=errors, conflict=conflict), \
+        409 if conflict else 422 if errors else 200
 
 
 # -- helpers -------------------------------------------------------------------------

@@ -342,9 +342,20 @@ def test_a_header_saved_over_a_newer_version_is_a_conflict(app, rt):
     fields = form_of(client.get(f"/sop/{KEY}/kop").get_data(as_text=True))
     definitions.update_header(rt, KEY, {**definitions.get_version(rt, KEY).definition.header, "nomor": "A/1"},
                               "admin")
-    response = client.post(f"/sop/{KEY}/kop", data={**fields, "nomor": "B/2"})
+    typed = {**fields, "nomor": "B/2", "dasar_hukum": fields["dasar_hukum"] + "\nPeraturan baru ñ"}
+    response = client.post(f"/sop/{KEY}/kop", data=typed)
     assert response.status_code == 409
     assert definitions.get_version(rt, KEY).definition.header["nomor"] == "A/1"
+    # The form comes back with what was typed (it was a bare error page, and all of it was lost),
+    # says who deployed which version meanwhile, and stands on that version: one more press saves.
+    page = response.get_data(as_text=True)
+    again = form_of(page)
+    assert again["nomor"] == "B/2" and again["dasar_hukum"].endswith("Peraturan baru ñ")
+    assert again["base_version"] == "2"
+    assert 'id="changed-meanwhile"' in page and "admin men-deploy versi 2" in text_of(response)
+    response = client.post(f"/sop/{KEY}/kop", data=again)
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/sop/{KEY}/v3")
+    assert definitions.get_version(rt, KEY).definition.header["nomor"] == "B/2"
 
 
 def test_the_service_checks_the_role_too(rt):
