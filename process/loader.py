@@ -316,9 +316,13 @@ class _Loader:
             unknown = set(item) - set(FIELD_KEYS)
             if unknown:
                 self.yaml_problem(where, Text("kunci tidak dikenal: %(keys)s", keys=", ".join(sorted(map(str, unknown)))))
+            required = item.get("required")
+            if required is not None and not isinstance(required, bool):  # "false" and "tidak" read as true
+                self.yaml_problem(where, Text("required harus true atau false (tertulis %(value)s)",
+                                              value=repr(required)))
             fields.append(FormField(
                 name=name, label=str(item.get("label") or name), type=kind,
-                required=bool(item.get("required", False)),
+                required=required is True,
                 choices=tuple(str(c) for c in choices), help=str(item.get("help") or ""),
                 not_before=str(item.get("not_before") or ""), min=self._minimum(item, kind, where),
                 whole=self._whole(item, kind, where),
@@ -340,8 +344,8 @@ class _Loader:
 
     def _whole(self, item: dict, kind: str, where: str) -> bool:
         """`whole` of a number field: true or false, or absent (false)."""
-        value = item.get("whole", False)
-        if value is False:
+        value = item.get("whole")
+        if value is None or value is False:
             return False
         if kind != "number" or value is not True:
             self.yaml_problem(where, Text("whole hanya untuk isian number, dan harus true atau false (tertulis %(value)s)",

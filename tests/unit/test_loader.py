@@ -886,7 +886,7 @@ def test_min_is_a_number_on_a_number_field(bad):
          "min hanya untuk isian number")
 
 
-@pytest.mark.parametrize("bad", ["whole: ya", "whole: 1", "whole: null", "type: text, whole: true"])
+@pytest.mark.parametrize("bad", ["whole: ya", "whole: 1", "type: text, whole: true"])
 def test_whole_is_true_or_false_on_a_number_field(bad):
     yaml_text = replace_once(SEED_YAML, "type: number, min: 0, whole: true}", f"type: number, {bad}}}".replace(
         "type: number, type: text", "type: text"))
@@ -897,3 +897,12 @@ def test_whole_is_true_or_false_on_a_number_field(bad):
 def test_the_seed_refuses_a_negative_or_fractional_count_of_people_served(seed):
     [served] = [f for f in seed.step(3).form.fields if f.name == "jumlah_penerima_manfaat"]
     assert served.min == 0 and served.whole
+
+
+@pytest.mark.parametrize("written", ['"false"', '"tidak"', "0", '"ya"'])
+def test_required_is_true_or_false(written):
+    """A step's `required` written as text or a number was read by its truth: "false" and "tidak" made
+    the field required, without a word."""
+    yaml_text = replace_once(SEED_YAML, "type: text, required: true}\n      - {name: jumlah_penerima_manfaat",
+                             f"type: text, required: {written}}}\n      - {{name: jumlah_penerima_manfaat")
+    find(problems_of(yaml_text=yaml_text), "sop.yaml", "steps.3.form.hasil_kegiatan", "required harus true atau false")
