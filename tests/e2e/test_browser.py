@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -193,3 +194,35 @@ def test_a_file_over_the_upload_limit_is_said_at_its_field_before_anything_typed
     staff.click("button[value=complete]")
     staff.wait_for_url(f"{base}/")
     assert [t["step"] for t in worklist.tasks(rt, instance_id=instance_id)] == [2]
+
+
+def test_a_double_click_on_start_starts_one_activity(playwright_browser, server, monkeypatch):
+    """A double click on the start page's button sent the form twice while the first answer was on its
+    way: two activities of the same title, both counted in monitoring. A form already sent is not sent
+    again."""
+    import time
+
+    from engine import queries, services
+    rt, base = server
+    start = services.start
+    monkeypatch.setattr(services, "start", lambda *a, **k: (time.sleep(0.4), start(*a, **k))[1])  # a busy server
+    staff = sign_in(playwright_browser, base, "aptika.implementasi")
+    staff.goto(f"{base}/kegiatan/baru")
+    staff.fill("input[name=title]", "Layanan email dinas")
+    # The second click 100 ms after the first, as a person's double click, while the first is being answered.
+    staff.evaluate("""() => {
+        const button = document.querySelector('form:has(input[name=title]) button[type=submit]');
+        button.click();
+        setTimeout(() => button.click(), 100);
+    }""")
+    staff.wait_for_timeout(1500)  # both answered, if both were sent
+    assert re.search(r"/kegiatan/\d+$", staff.url)
+    assert [i["title"] for i in queries.instances(rt, "aptika.implementasi")] == ["Layanan email dinas"]
+
+    # A form sent, and come back to (the back button, from the page cache), can be sent again.
+    staff.go_back()
+    staff.fill("input[name=title]", "Layanan web dinas")
+    staff.click("form:has(input[name=title]) button[type=submit]")
+    staff.wait_for_url(re.compile(r".*/kegiatan/\d+$"))
+    assert sorted(i["title"] for i in queries.instances(rt, "aptika.implementasi")) == \
+        ["Layanan email dinas", "Layanan web dinas"]

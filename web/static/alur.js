@@ -37,3 +37,20 @@ document.addEventListener("submit", (event) => {
     large[0].focus();
   }
 });
+
+// A form is sent once. A double click, or a second press while the first answer was on its way, sent
+// it twice: two activities started instead of one. (Runs after the check above, on the window.)
+window.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (event.defaultPrevented || (form.getAttribute("method") || "").toLowerCase() !== "post") return;
+  if (form.dataset.sent) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.sent = "1";
+});
+
+// A page come back to from the browser's cache (the back button) may send its forms again.
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) document.querySelectorAll("form[data-sent]").forEach((form) => delete form.dataset.sent);
+});
