@@ -23,7 +23,7 @@ from engine.runtime import Runtime
 from engine.workflow import Run
 from process import changes
 from process.definition import Definition
-from process.forms import FormError
+from process.forms import CONTROL_CHARACTERS, FormError, has_control_characters
 from process.messages import Text
 
 
@@ -104,6 +104,10 @@ def start_in(rt: Runtime, session: Session, key: str, bidang: str, title: str, a
     if len(title) > 300 or len(period) > 40:
         raise InvalidData(Text("isian terlalu panjang"),
                           {"title" if len(title) > 300 else "period": Text("terlalu panjang")})
+    controlled = [name for name, text in (("title", title), ("period", period)) if has_control_characters(text)]
+    if controlled:  # as a step's text: one broke the XLSX recap, and the title is in the alert mail's subject
+        raise InvalidData(Text("isian memuat karakter kendali yang tidak diizinkan"),
+                          {name: CONTROL_CHARACTERS for name in controlled})
     # An unknown definition or Bidang is a mistake in what was sent, named by its field, not a
     # missing resource (404 reads as "no such URL").
     version = _latest_version(session, key)

@@ -19,6 +19,12 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Control characters other than tab and line breaks: never typed, and NUL cannot be stored by PostgreSQL.
 # Nor a lone UTF-16 surrogate (JSON's "\ud800"), which no database and no UTF-8 text can hold.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+CONTROL_CHARACTERS = Text("memuat karakter kendali yang tidak diizinkan")
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether typed text holds characters no form takes (tabs and line breaks are taken)."""
+    return bool(_CONTROL.search(text))
 
 
 @dataclass(frozen=True)
@@ -68,8 +74,8 @@ class FormField:
                 raise ValueError(Text("harus berupa teks"))
             if len(value) > MAX_TEXT_LENGTH:
                 raise ValueError(Text("paling panjang %(n)d karakter", n=MAX_TEXT_LENGTH))
-            if _CONTROL.search(value):
-                raise ValueError(Text("memuat karakter kendali yang tidak diizinkan"))
+            if has_control_characters(value):
+                raise ValueError(CONTROL_CHARACTERS)
             return value.strip()
         if self.type == "number":
             number = _number(value, language)

@@ -475,3 +475,17 @@ def test_reassigning_a_task_to_its_holder_changes_and_logs_nothing(rt, instance_
     again = worklist.reassign(rt, task["id"], "kepala.aptika", "aptika.implementasi")
     assert again["assignee"] == "aptika.implementasi" and again["version"] == open_task(rt, instance_id)["version"]
     assert snapshot(rt, instance_id) == before  # no "reassigned" entry from a holder to the same holder
+
+
+@pytest.mark.parametrize("title, period, field",
+                         [("Rapat\x0bkoordinasi", "", "title"), ("Rapat", "Triwulan\x1bI", "period")])
+def test_a_title_or_period_with_a_control_character_is_refused_as_step_text_is(rt, title, period, field):
+    """A step's text refused control characters, the activity's title and period took them: one broke
+    the XLSX recap of the whole office, and they reach the alert mail's subject."""
+    with pytest.raises(InvalidData) as err:
+        services.start(rt, KEY, "aptika", title, "aptika.implementasi", period)
+    assert err.value.errors == {field: "memuat karakter kendali yang tidak diizinkan"}
+    with rt.uow() as session:
+        assert session.scalars(select(Instance)).all() == []
+    # A line break or tab typed in a title is no control character the forms refuse either.
+    assert services.start(rt, KEY, "aptika", "Rapat\tkoordinasi", "aptika.implementasi")
