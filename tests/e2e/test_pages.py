@@ -1746,3 +1746,20 @@ def test_a_step_late_only_after_working_hours_is_not_late_by_0_minutes(rt, clock
     step_4 = cases[cases.index("<b>4</b>"):cases.index("<b>5</b>")]
     assert "0 menit</span>" not in step_4 and '<span class="badge late">Terlambat</span>' in step_4
     assert '<span class="badge late">terlambat 30 menit</span>' in cases[cases.index("<b>5</b>"):]
+
+
+def test_english_monitoring_counts_one_as_one(rt, browser):
+    """"1 activities" and "1 pairs": the dashboard's counts read the English plural whatever the count."""
+    email = services.start(rt, KEY, "aptika", "Layanan email dinas", "aptika.implementasi")
+    press = services.start(rt, KEY, "ikp", "Siaran pers bulanan", "ikp.implementasi")
+    do_step(rt, email, 1)
+    do_step(rt, press, 1, bidang="ikp")  # the same planned dates: one pair overlapping by schedule only
+    head = browser("kadis")
+    head.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    page = head.get("/monitoring").get_data(as_text=True)
+    assert "Overlapping schedules only: 1 pair<" in page
+    assert 'title="Step 2: 1 activity, 0 overdue"' in page
+    assert "1 pairs" not in page and "1 activities" not in page
+    # Indonesian has one form for both.
+    head.post("/bahasa", {"language": "id"}, headers={"Referer": "/"})
+    assert "Hanya jadwal yang beririsan: 1 pasangan<" in head.get("/monitoring").get_data(as_text=True)
