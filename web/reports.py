@@ -60,11 +60,15 @@ def helpers():
 
 
 def tanggal(value) -> str:
-    """A date as the papers write it ("25 November 2026"); a moment is taken in the office's time zone."""
+    """A date as the papers write it ("25 November 2026"); a moment is taken in the office's time zone.
+    Text that reads as no date (the assessment date as typed, sent back with its error) is shown as it is."""
     if not value:
         return "—"
     if isinstance(value, str):
-        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+        try:
+            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, datetime):
         value = value.astimezone(runtime().calendar.tz).date()
     return format_date(value, "d MMMM yyyy")

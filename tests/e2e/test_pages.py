@@ -1763,3 +1763,16 @@ def test_english_monitoring_counts_one_as_one(rt, browser):
     # Indonesian has one form for both.
     head.post("/bahasa", {"language": "id"}, headers={"Referer": "/"})
     assert "Hanya jadwal yang beririsan: 1 pasangan<" in head.get("/monitoring").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("typed", ["2026-13-40", "27/11/2026"])
+def test_an_unreadable_assessment_date_on_the_sop_form_is_said_at_its_field(rt, browser, typed):
+    """The SOP monitoring form sent back with a date it could not read was a 500: the page wrote the
+    typed date in its heading as a date."""
+    services.start(rt, KEY, "aptika", "Layanan email dinas", "aptika.implementasi")
+    sekretaris = browser("sekretaris")
+    sekretaris.get("/monitoring/formulir-sop")
+    response = sekretaris.post("/monitoring/formulir-sop", {"tanggal": typed, "berjalan_baik-1": "ya"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'name="tanggal" value="{typed}"' in page and "harus berupa tanggal (YYYY-MM-DD)" in page
