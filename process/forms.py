@@ -91,9 +91,12 @@ class FormField:
             if not isinstance(value, str) or not _DATE.match(value.strip()):  # not 20260302, nor a number
                 raise ValueError(Text("harus berupa tanggal (YYYY-MM-DD)"))
             try:
-                return date.fromisoformat(value.strip()).isoformat()
+                day = date.fromisoformat(value.strip())
             except ValueError:
                 raise ValueError(Text("harus berupa tanggal (YYYY-MM-DD)")) from None
+            if not plausible_year(day):  # 0001-01-01 to 9999-12-31 would overlap every activity
+                raise ValueError(Text("tahun antara 1900 dan 2999"))
+            return day.isoformat()
         if self.type == "boolean":
             if isinstance(value, bool):
                 return value
@@ -105,6 +108,11 @@ class FormField:
                 raise ValueError(Text("harus salah satu dari: %(choices)s", choices=", ".join(self.choices)))
             return value
         raise ValueError(Text("jenis isian tidak dikenal: %(kind)s", kind=self.type))
+
+
+def plausible_year(day: date) -> bool:
+    """Whether a typed date's year is one an office's work can have (a mistyped 0202 or 9999 is not)."""
+    return 1900 <= day.year <= 2999
 
 
 def _number(value: Any, language: str | None) -> int | float:

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from engine import accounts, monitoring
 from engine.errors import InvalidData
+from process.forms import plausible_year
 from process.numbers import whole_number
 from web import EVENT_LABELS, downloads, runtime
 from web import recap as recap_files
@@ -74,7 +75,7 @@ def _date(name: str) -> date | None:
     except ValueError:
         raise InvalidData(_("Tanggal tidak valid."), {name: _("harus berupa tanggal (YYYY-MM-DD)")}) from None
     # Year 1 or 9999 cannot be turned into a moment in the office's time zone and back (a 500).
-    if not 1900 <= day.year <= 2999:
+    if not plausible_year(day):
         raise InvalidData(_("Tanggal tidak valid."), {name: _("tahun antara 1900 dan 2999")})
     return day
 

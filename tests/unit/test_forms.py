@@ -290,3 +290,16 @@ def test_a_whole_number_fields_schema_says_integer():
     assert PEOPLE.json_schema()["properties"]["peserta"] == {"title": "Jumlah peserta", "type": "integer",
                                                              "minimum": 0}
     assert COUNT.json_schema()["properties"]["peserta"]["type"] == "number"
+
+
+@pytest.mark.parametrize("typed", ["0001-01-01", "9999-12-31", "1899-12-31", "3000-01-01"])
+def test_a_date_of_a_year_no_office_works_in_is_refused(typed):
+    """A mistyped year (0202, 9999) made an activity's schedule overlap every other one."""
+    with pytest.raises(FormError) as err:
+        PERIOD.clean({"mulai": typed})
+    assert err.value.errors == {"mulai": "tahun antara 1900 dan 2999"}
+
+
+def test_dates_of_the_years_an_office_works_in_are_taken():
+    assert PERIOD.clean({"mulai": "1900-01-01", "selesai": "2999-12-31"}) == {"mulai": "1900-01-01",
+                                                                              "selesai": "2999-12-31"}
