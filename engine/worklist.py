@@ -164,7 +164,8 @@ def delete_filter(rt: Runtime, login: str, filter_id: int) -> None:
 
 
 def reassign(rt: Runtime, task_id: str, actor: str, to_login: str) -> dict[str, Any]:
-    """A supervisor gives an open task to another member of the lane's role."""
+    """A supervisor gives an open task to another member of the lane's role; `moved` says whether it
+    changed hands (giving it to its holder changes nothing)."""
     with rt.uow() as session:
         supervisor = user(session, actor)
         row = open_task(session, task_id, None)
@@ -183,12 +184,12 @@ def reassign(rt: Runtime, task_id: str, actor: str, to_login: str) -> dict[str, 
             raise InvalidData(not_in_lane(to_login, row),
                               {"assignee": Text("bukan anggota peran ini")})
         if row.assignee == target.login:  # the Pengawasan list preselects the holder: nothing moves
-            return task_dict(row)
+            return {**task_dict(row), "moved": False}
         previous, row.assignee = row.assignee, to_login
         log(session, row.instance_id, rt.now(), "reassigned", actor, row.step, row.id,
             {"from": previous, "to": to_login})
         session.commit()
-        return task_dict(row)
+        return {**task_dict(row), "moved": True}
 
 
 def candidates(rt: Runtime, task_ids: list[str]) -> dict[str, list[dict[str, str]]]:

@@ -28,8 +28,11 @@ def index():
 @bp.post("/pengawasan/tugas/<task_id>/alihkan")
 @require_supervisor
 def reassign(task_id):
-    worklist.reassign(runtime(), task_id, current_user.login, request.form.get("assignee", ""))
-    flash(_("Tugas dialihkan."), "success")
+    task = worklist.reassign(runtime(), task_id, current_user.login, request.form.get("assignee", ""))
+    if task["moved"]:
+        flash(_("Tugas dialihkan."), "success")
+    else:
+        flash(_("Tugas sudah dipegang %(who)s; tidak ada yang berubah.", who=task["assignee"]), "info")
     return redirect(url_for(".index"))
 
 

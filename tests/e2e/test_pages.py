@@ -1253,6 +1253,27 @@ def test_a_kepala_of_another_bidang_is_told_whose_task_it_is_to_reassign(rt, bro
     assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi"
 
 
+def test_reassigning_a_task_to_its_holder_says_nothing_changed(rt, browser):
+    """The list preselects the holder: pressing its button moves nothing, and must not say it did."""
+    instance_id, task_id, _ = claimed_step_one(rt, browser)
+    head = browser("kepala.aptika")
+    head.get("/pengawasan")
+    response = head.post(f"/pengawasan/tugas/{task_id}/alihkan", {"assignee": "aptika.implementasi"})
+    assert response.status_code == 302
+    html = text(head.get("/pengawasan"))
+    assert "Tugas sudah dipegang aptika.implementasi; tidak ada yang berubah." in html
+    assert "Tugas dialihkan." not in html
+    _save_colleague(rt)
+    head.post(f"/pengawasan/tugas/{task_id}/alihkan", {"assignee": "aptika.implementasi2"})
+    assert "Tugas dialihkan." in text(head.get("/pengawasan"))
+    assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi2"
+
+
+def _save_colleague(rt):
+    accounts.save_user(rt, "admin", "aptika.implementasi2", "Rekan", "aptika", ["implementasi"],
+                       password="rahasia-123")
+
+
 def test_reassigning_to_nobody_asks_whom_to(rt, browser):
     instance_id, task_id, _ = claimed_step_one(rt, browser)
     head = browser("kepala.aptika")
