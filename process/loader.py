@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -313,6 +314,10 @@ class _Loader:
             if kind == "choice" and (not isinstance(choices, list) or not choices):
                 self.yaml_problem(where, Text("isian choice memerlukan daftar 'choices' yang tidak kosong"))
                 continue
+            repeated = sorted(c for c, n in Counter(map(str, choices)).items() if n > 1)
+            if repeated:  # the form would offer the same answer twice
+                self.yaml_problem(where, Text("pilihan tertulis lebih dari sekali: %(choices)s",
+                                              choices=", ".join(repeated)))
             unknown = set(item) - set(FIELD_KEYS)
             if unknown:
                 self.yaml_problem(where, Text("kunci tidak dikenal: %(keys)s", keys=", ".join(sorted(map(str, unknown)))))

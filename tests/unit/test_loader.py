@@ -906,3 +906,11 @@ def test_required_is_true_or_false(written):
     yaml_text = replace_once(SEED_YAML, "type: text, required: true}\n      - {name: jumlah_penerima_manfaat",
                              f"type: text, required: {written}}}\n      - {{name: jumlah_penerima_manfaat")
     find(problems_of(yaml_text=yaml_text), "sop.yaml", "steps.3.form.hasil_kegiatan", "required harus true atau false")
+
+
+def test_a_choice_written_twice_is_refused():
+    """The form would offer the same answer twice (and the editor's comma list makes that easy)."""
+    yaml_text = replace_once(SEED_YAML, "choices: [Sesuai rencana, Sebagian, Tidak tercapai]",
+                             "choices: [Sesuai rencana, Sebagian, Sesuai rencana, 1, '1']")
+    find(problems_of(yaml_text=yaml_text), "sop.yaml", "steps.10.form.capaian",
+         "pilihan tertulis lebih dari sekali: 1, Sesuai rencana")
