@@ -84,3 +84,29 @@ def test_questions_can_be_answered_after_saving_the_diagram_on_the_same_page(pla
     owner.wait_for_selector("#modeler[data-ready=true]")
     assert "Jawaban disimpan" in owner.inner_text("main .flash")
     assert editor.source(rt, "permohonan_data", "pemilik.proses")["questions"] == []
+
+
+def test_a_form_whose_leaving_was_called_off_can_be_sent_again(playwright_browser, server, tmp_path):
+    """With unsaved changes in the diagram, sending the answers asks first whether to leave the page.
+    The owner stays (to save the diagram): the answers were not sent, and the button sends them later."""
+    rt, base = server
+    owner = imported(playwright_browser, base, tmp_path)
+    owner.evaluate("""() => { const m = window.alurModeler;
+        m.get('modeling').updateLabel(m.get('elementRegistry').get('Step_01'), 'Menerima surat permohonan'); }""")
+    asked = []
+
+    def stay(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()
+    owner.once("dialog", stay)
+    owner.select_option('select[name="jawaban-Step_02.pelaksana"]', "Tim Teknis")
+    owner.click("#answer-submit")
+    owner.wait_for_timeout(500)
+    assert asked == ["beforeunload"] and owner.url == f"{base}/editor/permohonan_data"
+    owner.click("#save-draft")
+    owner.wait_for_function("() => document.getElementById('modeler').dataset.revision === '2'")
+    with owner.expect_navigation(timeout=5000):
+        owner.click("#answer-submit")
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    assert "Jawaban disimpan" in owner.inner_text("main .flash")
+    assert editor.source(rt, "permohonan_data", "pemilik.proses")["revision"] == 3

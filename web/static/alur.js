@@ -48,6 +48,11 @@ window.addEventListener("submit", (event) => {
     return;
   }
   form.dataset.sent = "1";
+  // A page that asks before it is left (the editor with unsaved changes) may be stayed on: then the form
+  // was not sent, and its button must send it later. (Added now, this runs after the page's own asking.)
+  window.addEventListener("beforeunload", (leaving) => {
+    if (leaving.defaultPrevented || leaving.returnValue) delete form.dataset.sent;
+  }, { once: true });
 });
 
 // A page come back to from the browser's cache (the back button) may send its forms again.
