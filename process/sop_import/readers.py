@@ -18,6 +18,11 @@ from process.sop_import.table import read_rows, text_lines
 MAX_SOURCE_BYTES = 5 * 1024 * 1024
 # What an XLSX of at most MAX_SOURCE_BYTES may unpack to: a real SOP table is well under 1 MiB.
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+# How much of a sheet is read: an SOP table is a few dozen rows and columns. openpyxl fills in every
+# row up to the sheet's declared last row, each as wide as its last column, so one cell at XFD1048576
+# in a file of a few KiB was 17 billion empty cells; the unpacked size does not bound that.
+MAX_XLSX_ROWS = 10_000
+MAX_XLSX_COLUMNS = 200
 FORMATS = ("csv", "xlsx", "txt", "yaml")
 
 
@@ -81,13 +86,21 @@ def read_xlsx(data: bytes) -> Sop:
         # of thousands of digits, which Python will not read) fails here, not in load_workbook.
         try:
             sheet = book.worksheets[0]
-            lines = [(row(i), [_xlsx_cell(v) for v in cells])
-                     for i, cells in enumerate(sheet.iter_rows(values_only=True), start=1)]
+            # The size the sheet declares (Excel and LibreOffice write it); without one, rows are read
+            # only within the bounds below.
+            too_large = (sheet.max_row or 0) > MAX_XLSX_ROWS or (sheet.max_column or 0) > MAX_XLSX_COLUMNS
+            lines = [] if too_large else [
+                (row(i), [_xlsx_cell(v) for v in cells])
+                for i, cells in enumerate(sheet.iter_rows(max_row=MAX_XLSX_ROWS, max_col=MAX_XLSX_COLUMNS,
+                                                          values_only=True), start=1)]
         finally:
             book.close()
     except Exception as err:  # openpyxl raises several kinds for a file that is not a workbook
         raise SourceError(Text("bukan buku kerja XLSX yang dapat dibaca (%(kind)s)",
                                kind=type(err).__name__)) from None
+    if too_large:
+        raise SourceError(Text("lembar pertama buku kerja XLSX lebih dari %(rows)d baris atau %(columns)d kolom",
+                               rows=MAX_XLSX_ROWS, columns=MAX_XLSX_COLUMNS))
     return _from_lines(lines)
 
 

@@ -518,3 +518,53 @@ def test_a_workbook_that_unpacks_to_more_than_50_mib_is_refused_before_it_is_par
     assert len(source) < MAX_SOURCE_BYTES
     with pytest.raises(SourceError, match=r"x.xlsx: isi buku kerja XLSX lebih dari 50 MiB setelah dibuka"):
         import_sop("x.xlsx", source)
+
+
+def _within(seconds: int, work):
+    """work(), failed as TimeoutError if it runs longer than `seconds` (the import's own guard takes
+    any error for an unreadable workbook, so the outcome is returned, not raised)."""
+    import signal
+
+    def late(*_):
+        raise TimeoutError(f"more than {seconds} s")
+    previous = signal.signal(signal.SIGALRM, late)
+    signal.alarm(seconds)
+    try:
+        return work()
+    except Exception as err:  # noqa: BLE001 - handed to the test
+        return err
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+FAR_CELL = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+
+
+def test_a_workbook_declaring_a_sheet_of_a_million_rows_is_refused_at_once():
+    """openpyxl gives every row of the sheet's declared size, each as wide as its last column: one cell
+    at XFD1048576, in a file of a few KiB, was 17 billion empty cells to read (the unpacked size is no
+    guard against that)."""
+    import re
+    rows = [HEADER_TOP, HEADER_SUB, _row(1, "A", "Tim Teknis")]
+    source = _sheet_edited(rows, lambda xml: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>',
+                                                    xml).replace(b"</sheetData>", FAR_CELL))
+    assert len(source) < 10_000
+    outcome = _within(10, lambda: import_sop("x.xlsx", source))
+    assert isinstance(outcome, SourceError), outcome
+    assert "lebih dari 10000 baris atau 200 kolom" in str(outcome)
+
+
+def test_a_sheet_with_far_cells_and_no_declared_size_is_read_only_as_wide_as_a_table():
+    """Without a declared size each row is as wide as its own last cell: a few thousand rows with a cell
+    at column XFD (a few hundred KiB) were tens of millions of empty cells, and a 5 MiB file gigabytes.
+    Only a table's width is read."""
+    import re
+    rows = [*KOP, HEADER_TOP, HEADER_SUB, _row(1, "Menerima", "Tim Teknis"), _row(2, "Memeriksa", "Tim Teknis")]
+    far = b"".join(b'<row r="%d"><c r="XFD%d" t="inlineStr"><is><t>x</t></is></c></row>' % (r, r)
+                   for r in range(100, 3100))
+    source = _sheet_edited(rows, lambda xml: re.sub(rb'<dimension ref="[^"]*"/>', b"", xml)
+                           .replace(b"</sheetData>", far + b"</sheetData>"))
+    outcome = _within(2, lambda: import_sop("x.xlsx", source))
+    assert not isinstance(outcome, Exception), outcome
+    assert [s.uraian for s in outcome.sop.steps] == ["Menerima", "Memeriksa"]
