@@ -18,12 +18,15 @@ Driven by gunicorn's master loop (web/serve.py, Master).
 """
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
 import subprocess
 import time
 from typing import Callable, Mapping
+
+log = logging.getLogger("alur.scheduler")
 
 FIRST_DELAY = 1.0  # seconds from noticing a death to the restart
 MAX_DELAY = 60.0
@@ -68,9 +71,15 @@ def systemd_watchdog(environ: Mapping[str, str] = os.environ,
     if address.startswith("@"):  # an abstract socket
         address = "\0" + address[1:]
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.connect(address)
-    sock.send(b"READY=1")
-    period = int(environ.get("WATCHDOG_USEC", "0") or 0) / 1_000_000
+    try:
+        sock.connect(address)
+        sock.send(b"READY=1")
+    except OSError as err:  # no systemd there after all: the timers matter more than telling it
+        log.warning("NOTIFY_SOCKET %r cannot be reached (%s): systemd is not told", address, err)
+        sock.close()
+        return None
+    usec = environ.get("WATCHDOG_USEC", "")
+    period = int(usec) / 1_000_000 if usec.isdigit() else 0
     if period <= 0 or environ.get("WATCHDOG_PID", str(os.getpid())) != str(os.getpid()):
         sock.close()
         return None

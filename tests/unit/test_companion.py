@@ -267,3 +267,12 @@ def test_an_abstract_notify_socket_is_reached_and_a_watchdog_for_another_process
     assert systemd_watchdog({"NOTIFY_SOCKET": "@" + name, "WATCHDOG_USEC": "2000000", "WATCHDOG_PID": "1"}) is None
     assert _messages(sock) == [b"READY=1"]
     sock.close()
+
+
+def test_a_notify_socket_that_cannot_be_reached_or_a_bad_period_does_not_stop_the_scheduler(tmp_path):
+    """The timers matter more than telling systemd: the scheduler runs on, untold."""
+    assert systemd_watchdog({"NOTIFY_SOCKET": str(tmp_path / "nobody.sock"), "WATCHDOG_USEC": "2000000"}) is None
+    sock = _notify_socket(str(tmp_path / "n.sock"))
+    assert systemd_watchdog({"NOTIFY_SOCKET": str(tmp_path / "n.sock"), "WATCHDOG_USEC": "dua detik"}) is None
+    assert _messages(sock) == [b"READY=1"]
+    sock.close()
