@@ -167,6 +167,9 @@ def reassign(rt: Runtime, task_id: str, actor: str, to_login: str) -> dict[str, 
     """A supervisor gives an open task to another member of the lane's role; `moved` says whether it
     changed hands (giving it to its holder changes nothing)."""
     with rt.uow() as session:
+        # Before any user is read: the target may be the supervisor, whose row read now would be the
+        # one this session keeps, not re-read after waiting for a save of that user (see `hold`).
+        accounts.hold(session.connection(), (to_login or "").strip())
         supervisor = user(session, actor)
         row = open_task(session, task_id, None)
         if not escalation.oversees(rt, supervisor, row):
@@ -176,7 +179,6 @@ def reassign(rt: Runtime, task_id: str, actor: str, to_login: str) -> dict[str, 
         if not (to_login or "").strip():
             raise InvalidData(Text("pilih kepada siapa tugas ini dialihkan"), {"assignee": Text("wajib diisi")})
         try:
-            accounts.hold(session.connection(), to_login)
             target = user(session, to_login)
         except NotFound as err:  # a mistake in the form, not a missing task
             raise InvalidData(err.message, {"assignee": Text("pengguna tidak dikenal")}) from None
