@@ -7,7 +7,7 @@ Indonesia, like the SOP document.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, format_date
@@ -22,7 +22,7 @@ from process.numbers import whole_number
 from process import charts, sop_document
 from web import runtime
 from web.auth import require_roles
-from web.monitoring import _date, _pct, attachment, percent, step_label, work_time
+from web.monitoring import _date, _pct, attachment, percent, step_label, tanggal, work_time
 from web.sop_document import render_pdf
 
 bp = Blueprint("reports", __name__)
@@ -57,21 +57,6 @@ def _revision(value: str | None) -> int | None:
 def helpers():
     return {"percent": percent, "work_time": work_time, "step_label": step_label, "tanggal": tanggal,
             "threshold": reports.ON_TIME_THRESHOLD}
-
-
-def tanggal(value) -> str:
-    """A date as the papers write it ("25 November 2026"); a moment is taken in the office's time zone.
-    Text that reads as no date (the assessment date as typed, sent back with its error) is shown as it is."""
-    if not value:
-        return "—"
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, datetime):
-        value = value.astimezone(runtime().calendar.tz).date()
-    return format_date(value, "d MMMM yyyy")
 
 
 # -- the evaluation report -----------------------------------------------------------

@@ -464,6 +464,30 @@ def test_dashboard_pages_and_permissions(year, client_for):
     assert client_for("sekretaris").get("/monitoring").status_code == 200
 
 
+
+def test_the_dashboard_writes_dates_as_the_report_does(year, client_for):
+    """The heading's period and the overlaps' planned dates read "1 Januari 2026", as the report and the
+    SOP form write them, not ISO dates."""
+    pair = next(p for p in monitoring.figures(year.rt, "kadis", *WHOLE_YEAR)["overlaps"]["pairs"] if p["a"]["start"])
+    start, end = date.fromisoformat(pair["a"]["start"]), date.fromisoformat(pair["a"]["end"])
+    english = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+               "November", "December"]
+    kadis = client_for("kadis")
+    for language, months in (("id", MONTHS), ("en", english)):
+        kadis.post("/bahasa", data={"language": language})
+        try:
+            html = kadis.get("/monitoring?dari=2026-01-01&sampai=2026-12-31").get_data(as_text=True)
+        finally:
+            kadis.post("/bahasa", data={"language": "id"})
+        heading = re.search(r'<p class="muted">(.*?)</p>', html, re.S).group(1)
+        assert f"1 {months[0]} 2026 – 31 {months[11]} 2026" in heading, language
+        assert "2026-01-01" not in heading
+        overlaps = html[html.index('id="table-overlaps"'):]
+        written = lambda day: f"{day.day} {months[day.month - 1]} {day.year}"  # noqa: E731
+        assert f"{written(start)} – {written(end)}" in overlaps, language
+        assert pair["a"]["start"] not in overlaps
+
+
 # -- exports -------------------------------------------------------------------------
 
 def _expected_recap_rows(year: Year, bidang: str | None = None) -> list[dict]:
