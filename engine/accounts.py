@@ -43,6 +43,7 @@ _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 # What the columns hold, read from the schema (PostgreSQL refuses longer text; SQLite would keep it).
 MAX_NAME, MAX_EMAIL = User.__table__.c.name.type.length, User.__table__.c.email.type.length
 MAX_BIDANG_CODE, MAX_BIDANG_NAME = Bidang.__table__.c.code.type.length, Bidang.__table__.c.name.type.length
+MAX_TOKEN_NAME = ApiToken.__table__.c.name.type.length
 # An address mail can be sent to: something, one @, a domain with a dot; no spaces.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
@@ -107,9 +108,12 @@ def _digest(token: str) -> str:
 
 def create_token(rt: Runtime, user_id: int, name: str) -> tuple[int, str]:
     """Create a token; the plain value is returned once and never stored."""
-    name = (name or "").strip()[:120]
+    name = (name or "").strip()
     if not name:
         raise InvalidData(Text("nama token wajib diisi"), {"name": Text("wajib diisi")})
+    if len(name) > MAX_TOKEN_NAME:  # it was cut to fit, silently
+        raise InvalidData(Text("nama token terlalu panjang"),
+                          {"name": Text("paling panjang %(n)d karakter", n=MAX_TOKEN_NAME)})
     token = "alur_" + secrets.token_urlsafe(32)
     with rt.uow() as session:
         row = ApiToken(user_id=user_id, name=name, token_hash=_digest(token), created_at=rt.now())

@@ -27,6 +27,7 @@ SORTS = {
 # Sorts that read the Bidang's name: only they join the Bidang (one row each, by its key).
 BY_BIDANG_NAME = ("bidang", "-bidang")
 FILTER_KEYS = ("bidang", "step", "overdue", "sort")
+MAX_FILTER_NAME = SavedFilter.__table__.c.name.type.length
 
 
 def offered_to(account: User):
@@ -129,9 +130,12 @@ def clean_filters(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def save_filter(rt: Runtime, login: str, name: str, params: dict[str, Any], shared: bool) -> int:
-    name = (name or "").strip()[:120]
+    name = (name or "").strip()
     if not name:
         raise InvalidData(Text("nama filter wajib diisi"), {"name": Text("wajib diisi")})
+    if len(name) > MAX_FILTER_NAME:  # it was cut to fit, silently
+        raise InvalidData(Text("nama filter terlalu panjang"),
+                          {"name": Text("paling panjang %(n)d karakter", n=MAX_FILTER_NAME)})
     with rt.uow() as session:
         row = SavedFilter(owner=login, name=name, params=clean_filters(params), shared=shared, created_at=rt.now())
         session.add(row)

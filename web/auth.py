@@ -9,7 +9,7 @@ from flask_login import UserMixin, current_user, login_required, login_user, log
 
 from engine import accounts, escalation
 from engine.db import MAX_INTEGER
-from engine.errors import NotFound
+from engine.errors import InvalidData, NotFound
 from web import i18n, runtime
 
 bp = Blueprint("auth", __name__)
@@ -103,7 +103,7 @@ def language():
 @bp.route("/token", methods=["GET", "POST"])
 @login_required
 def tokens():
-    created = None
+    created, errors, status = None, {}, 200
     if request.method == "POST":
         if request.form.get("revoke"):
             token_id = request.form.get("revoke", type=int)
@@ -112,5 +112,10 @@ def tokens():
             accounts.revoke_token(runtime(), current_user.id, token_id)
             flash(_("Token dicabut."), "success")
         else:
-            _token_id, created = accounts.create_token(runtime(), current_user.id, request.form.get("name", ""))
-    return render_template("tokens.html", tokens=accounts.tokens(runtime(), current_user.id), created=created)
+            try:
+                _token_id, created = accounts.create_token(runtime(), current_user.id, request.form.get("name", ""))
+            except InvalidData as err:  # the form comes back with the name as typed and the error at it
+                errors, status = err.errors, err.status
+    return render_template("tokens.html", tokens=accounts.tokens(runtime(), current_user.id), created=created,
+                           errors=errors, name=request.form.get("name", "") if errors else "",
+                           max_name=accounts.MAX_TOKEN_NAME), status

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import services, worklist
+from engine.errors import InvalidData
 from web import bidang_names_known, runtime, timefmt
 
 bp = Blueprint("worklist", __name__)
@@ -14,7 +15,11 @@ bp = Blueprint("worklist", __name__)
 @bp.get("/")
 @login_required
 def index():
-    filters = worklist.clean_filters(request.args.to_dict())
+    return _page(worklist.clean_filters(request.args.to_dict()))
+
+
+def _page(filters: dict, errors: dict | None = None, name: str = "", shared: bool = False):
+    """The worklist with `filters`; `errors`, `name` and `shared`: the save-filter form sent back."""
     shown = worklist.page(runtime(), current_user.account, filters)
     rows = shown["tasks"]
     left = timefmt.Remaining(runtime().calendar, runtime().now())
@@ -26,6 +31,7 @@ def index():
         mine=[r for r in rows if r["assignee"] == current_user.login],
         team=[r for r in rows if r["assignee"] is None],
         filters=filters, saved=shown["saved"], bidang=shown["bidang"],
+        errors=errors or {}, name=name, shared=shared, max_name=worklist.MAX_FILTER_NAME,
     )
 
 
@@ -51,8 +57,12 @@ def unclaim(task_id):
 @login_required
 def save_filter():
     params = {k: request.form.get(k, "") for k in worklist.FILTER_KEYS}
-    worklist.save_filter(runtime(), current_user.login, request.form.get("name", ""), params,
-                         shared=bool(request.form.get("shared")))
+    filters, name = worklist.clean_filters(params), request.form.get("name", "")
+    shared = bool(request.form.get("shared"))
+    try:
+        worklist.save_filter(runtime(), current_user.login, name, params, shared=shared)
+    except InvalidData as err:  # the worklist comes back with the name as typed and the error at it
+        return _page(filters, err.errors, name, shared), err.status
     flash(_("Filter disimpan."), "success")
     return redirect(url_for(".index", **{k: v for k, v in params.items() if v}))
 

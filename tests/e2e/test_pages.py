@@ -393,6 +393,33 @@ def test_saved_filters_are_shared_with_colleagues_and_only_the_owner_deletes(rt,
     assert owner.post("/filter", {"name": "  "}).status_code == 422
 
 
+def test_a_filter_or_token_name_too_long_comes_back_with_the_error_not_cut(rt, browser):
+    """A name longer than its column was cut to 120 characters without a word; the form comes back
+    with the name as typed and the error at its field, and nothing is saved."""
+    b = browser("aptika.implementasi")
+    b.get("/")
+    long = "Filter " + "x" * 5000
+    response = b.post("/filter", {"name": long, "step": "2", "shared": "1"})
+    html = text(response)
+    assert response.status_code == 422
+    assert 'field-error">paling panjang 120 karakter<' in html and f'value="{long}"' in html
+    assert 'name="shared" value="1" checked' in html and 'name="step" value="2"' in html
+    assert worklist.saved_filters(rt, "aptika.implementasi") == []
+    assert b.post("/filter", {"name": "y" * 120}).status_code == 302
+    assert [f["name"] for f in worklist.saved_filters(rt, "aptika.implementasi")] == ["y" * 120]
+
+    b.get("/token")
+    response = b.post("/token", {"name": "Skrip " + "x" * 5000})
+    html = text(response)
+    assert response.status_code == 422 and 'field-error">paling panjang 120 karakter<' in html
+    assert 'id="new-token"' not in html
+    with rt.uow() as session:
+        uid = session.scalar(select(User.id).where(User.login == "aptika.implementasi"))
+    assert accounts.tokens(rt, uid) == []
+    response = b.post("/token", {"name": "z" * 120})
+    assert response.status_code == 200 and 'id="new-token"' in text(response) and "z" * 120 + "</td>" in text(response)
+
+
 # -- the task page --------------------------------------------------------------------------
 
 def test_task_page_shows_guidance_and_the_form(rt, browser):
