@@ -23,6 +23,7 @@ from engine.runtime import Runtime
 from process.definition import Definition
 from process.loader import HEADER_KEYS, DefinitionError, load
 from process.messages import Text
+from process.sop_document import header_date_problems
 from process.yaml_blocks import replace_block
 
 HEADER_DATES = ("tanggal_pembuatan", "tanggal_revisi", "tanggal_efektif")
@@ -128,6 +129,8 @@ def clean_header(header: dict[str, Any]) -> dict[str, Any]:
                 errors[key] = Text("terlalu panjang")
             elif text:
                 clean[key] = text
+    for key, message in header_date_problems(clean).items():
+        errors.setdefault(key, message)
     if errors:
         raise InvalidData(Text("kop SOP belum benar"), errors)
     return clean

@@ -22,7 +22,7 @@ from process.expressions import ExpressionError, check, names_used
 from process.forms import FIELD_KEYS, FIELD_TYPES, Form, FormField
 from process.gateways import gateway_warnings
 from process.messages import Text, text_from_json
-from process.sop_document import MAX_LANES
+from process.sop_document import MAX_LANES, header_date_problems
 from process.mutu_baku import MutuBaku, MutuBakuError
 
 LANE_ROLES = ("administrasi", "teknis", "implementasi", "sekretaris")
@@ -193,6 +193,9 @@ class _Loader:
     def bpmn_warning(self, element: str, message: str) -> None:
         self.warnings.append(Problem(self.bpmn_name, element or "-", message, WARNING))
 
+    def yaml_warning(self, path: str, message: str) -> None:
+        self.warnings.append(Problem(self.yaml_name, path or "-", message, WARNING))
+
     def run(self) -> Definition:
         try:
             graph = bpmn.read_graph(self.bpmn_text)
@@ -273,7 +276,11 @@ class _Loader:
             if key not in HEADER_KEYS:
                 self.yaml_problem(f"sop.{key}", Text("isian kop SOP tidak dikenal (yang dikenal: %(keys)s)",
                                                     keys=", ".join(HEADER_KEYS)))
-        return {k: _plain(v) for k, v in sop.items() if k in HEADER_KEYS}
+        header = {k: _plain(v) for k, v in sop.items() if k in HEADER_KEYS}
+        # A warning, not an error: a file (or a stored version) written so still loads; the header editor refuses it.
+        for key, message in header_date_problems(header).items():
+            self.yaml_warning(f"sop.{key}", message)
+        return header
 
     def _counting(self, raw: Any, path: str, base: Overrides) -> Overrides:
         if raw is None:

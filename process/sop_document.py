@@ -29,6 +29,7 @@ from typing import Any
 from process import bpmn
 from process.calendar import CountingRule
 from process.definition import Definition, Step
+from process.messages import Text
 from process.mutu_baku import Unit
 
 # Symbol kinds
@@ -93,6 +94,15 @@ class Header:
     peralatan_perlengkapan: tuple[str, ...]
     peringatan: tuple[str, ...]
     pencatatan_pendataan: tuple[str, ...]
+
+
+def header_date_problems(header: dict[str, Any]) -> dict[str, Text]:
+    """The header's dates that contradict each other, by field: a revision dated before the SOP was made
+    (Tanggal Revisi before Tanggal Pembuatan). Dates are `date`s or ISO text; others are not judged here."""
+    made, revised = _date(header.get("tanggal_pembuatan")), _date(header.get("tanggal_revisi"))
+    if isinstance(made, date) and isinstance(revised, date) and revised < made:
+        return {"tanggal_revisi": Text("tidak boleh sebelum tanggal pembuatan")}
+    return {}
 
 
 @dataclass(frozen=True)

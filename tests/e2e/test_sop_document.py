@@ -337,6 +337,18 @@ def test_an_invalid_header_is_refused_with_the_field_marked(app, rt):
     assert definitions.get_version(rt, KEY).version == 1
 
 
+def test_a_revision_date_before_the_date_the_sop_was_made_is_refused_at_its_field(app, rt):
+    client = signed_in(app, "pemilik.proses")
+    fields = form_of(client.get(f"/sop/{KEY}/kop").get_data(as_text=True))
+    assert fields["tanggal_pembuatan"] == "2025-05-21"
+    response = client.post(f"/sop/{KEY}/kop", data={**fields, "tanggal_revisi": "2025-05-20"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    field = page[page.index('name="tanggal_revisi"'):page.index('name="tanggal_efektif"')]
+    assert 'value="2025-05-20"' in field and 'field-error">tidak boleh sebelum tanggal pembuatan<' in field
+    assert definitions.get_version(rt, KEY).version == 1
+
+
 def test_a_header_saved_over_a_newer_version_is_a_conflict(app, rt):
     client = signed_in(app, "pemilik.proses")
     fields = form_of(client.get(f"/sop/{KEY}/kop").get_data(as_text=True))

@@ -877,6 +877,16 @@ def test_validate_paths_lists_warnings_after_errors(tmp_path):
     assert (warning.element, warning.severity) == ("Gateway_05", "warning")
 
 
+@pytest.mark.parametrize("revised,warned", [("2025-05-20", True), ("2025-05-21", False), ("2025-05-22", False)])
+def test_a_revision_dated_before_the_sop_was_made_is_warned(revised, warned):
+    """A file still loads (a stored version so written must), but `alur validate` and the editor say it;
+    the header editor refuses it (tests/unit/test_sop_document.py)."""
+    yaml_text = replace_once(SEED_YAML, "tanggal_revisi: 2025-05-22", f"tanggal_revisi: {revised}")
+    assert load_texts(SEED_BPMN, yaml_text).header["tanggal_revisi"] == revised
+    found = [(w.file, w.element, w.message) for w in warnings_of(SEED_BPMN, yaml_text)]
+    assert found == ([(YAML, "sop.tanggal_revisi", "tidak boleh sebelum tanggal pembuatan")] if warned else [])
+
+
 @pytest.mark.parametrize("bad", ["min: nol", "min: .nan", "min: true", "type: text, min: 0",
                                  "min: " + "9" * 400])  # an integer past any float
 def test_min_is_a_number_on_a_number_field(bad):

@@ -392,6 +392,19 @@ def test_bad_header_fields_are_named():
     assert set(err.value.errors) == {"tanggal_efektif", "disahkan_oleh.nip", "judul"}
 
 
+def test_a_revision_date_before_the_date_the_sop_was_made_is_refused_at_the_revision_date():
+    with pytest.raises(InvalidData) as err:
+        clean_header({"tanggal_pembuatan": "2025-05-21", "tanggal_revisi": "2025-05-20"})
+    assert err.value.errors == {"tanggal_revisi": "tidak boleh sebelum tanggal pembuatan"}
+    # The same day or later is a revision; a date that cannot be read keeps its own error.
+    assert clean_header({"tanggal_pembuatan": "2025-05-21", "tanggal_revisi": "2025-05-21"})["tanggal_revisi"] \
+        == date(2025, 5, 21)
+    with pytest.raises(InvalidData) as err:
+        clean_header({"tanggal_pembuatan": "2025-05-21", "tanggal_revisi": "20-05-2025"})
+    assert err.value.errors == {"tanggal_revisi": "tanggal tidak valid (TTTT-BB-HH)"}
+    assert clean_header({"tanggal_revisi": "2020-01-01"}) == {"tanggal_revisi": date(2020, 1, 1)}
+
+
 def test_header_lists_drop_empty_lines_and_numbering():
     clean = clean_header({"peringatan": "1. Satu\n\n  2) Dua  \n- Tiga\nEmpat", "tanggal_revisi": "",
                           "disahkan_oleh": {"jabatan": " Kepala  Dinas ", "nip": "1967 0715"}})
