@@ -1266,11 +1266,17 @@ def test_starting_for_another_bidang_is_refused_naming_the_bidang_not_its_code(r
     assert "statistik-persandian" not in html
 
 
+def on_pengawasan(rt, browser, head_login: str):
+    """Step 1 claimed by its performer, and a supervisor's browser on the Pengawasan page."""
+    instance_id, task_id, _ = claimed_step_one(rt, browser)
+    head = browser(head_login)
+    head.get("/pengawasan")
+    return instance_id, task_id, head
+
+
 def test_a_kepala_of_another_bidang_is_told_whose_task_it_is_to_reassign(rt, browser):
     """A Kepala Bidang refused for another Bidang's task must not read "only a Kepala Bidang may"."""
-    instance_id, task_id, _ = claimed_step_one(rt, browser)
-    head = browser("kepala.ikp")
-    head.get("/pengawasan")
+    instance_id, task_id, head = on_pengawasan(rt, browser, "kepala.ikp")
     response = head.post(f"/pengawasan/tugas/{task_id}/alihkan", {"assignee": "aptika.implementasi"})
     assert response.status_code == 403
     assert "hanya Kepala Bidang (Bidang Aplikasi Informatika) atau Kepala Dinas yang boleh mengalihkan tugas ini" in text(response)
@@ -1282,9 +1288,7 @@ def test_a_kepala_of_another_bidang_is_told_whose_task_it_is_to_reassign(rt, bro
 
 def test_reassigning_a_task_to_its_holder_says_nothing_changed(rt, browser):
     """The list preselects the holder: pressing its button moves nothing, and must not say it did."""
-    instance_id, task_id, _ = claimed_step_one(rt, browser)
-    head = browser("kepala.aptika")
-    head.get("/pengawasan")
+    instance_id, task_id, head = on_pengawasan(rt, browser, "kepala.aptika")
     response = head.post(f"/pengawasan/tugas/{task_id}/alihkan", {"assignee": "aptika.implementasi"})
     assert response.status_code == 302
     html = text(head.get("/pengawasan"))
@@ -1302,9 +1306,7 @@ def _save_colleague(rt):
 
 
 def test_reassigning_to_nobody_asks_whom_to(rt, browser):
-    instance_id, task_id, _ = claimed_step_one(rt, browser)
-    head = browser("kepala.aptika")
-    head.get("/pengawasan")
+    instance_id, task_id, head = on_pengawasan(rt, browser, "kepala.aptika")
     response = head.post(f"/pengawasan/tugas/{task_id}/alihkan", {"assignee": ""})
     assert response.status_code == 422
     html = text(response)
