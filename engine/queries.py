@@ -17,7 +17,7 @@ from engine.permissions import may_start, may_take, not_in_lane
 from engine.runtime import Runtime
 from engine.services import iso, show, task_dict, user
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Step
-from process.forms import MAX_TEXT_LENGTH
+from process.forms import MAX_TEXT_LENGTH, TOO_LONG
 from process.messages import Text
 
 
@@ -78,8 +78,7 @@ def save_draft(rt: Runtime, task_id: str, login: str, data: dict[str, Any], lang
     """
     if not isinstance(data, dict):
         raise InvalidData(Text("data harus berupa objek"))
-    too_long = {str(k): Text("paling panjang %(n)d karakter", n=MAX_TEXT_LENGTH)
-                for k, v in data.items() if isinstance(v, str) and len(v) > MAX_TEXT_LENGTH}
+    too_long = {str(k): TOO_LONG for k, v in data.items() if isinstance(v, str) and len(v) > MAX_TEXT_LENGTH}
     if too_long:
         raise InvalidData(Text("draf tidak disimpan"), too_long)
     with rt.uow() as session:

@@ -173,7 +173,7 @@ def reassign(rt: Runtime, task_id: str, actor: str, to_login: str) -> dict[str, 
     with rt.uow() as session:
         # Before any user is read: the target may be the supervisor, whose row read now would be the
         # one this session keeps, not re-read after waiting for a save of that user (see `hold`).
-        accounts.hold(session.connection(), (to_login or "").strip())
+        accounts.hold(session.connection(), to_login)
         supervisor = user(session, actor)
         row = open_task(session, task_id, None)
         if not escalation.oversees(rt, supervisor, row):

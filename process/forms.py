@@ -20,6 +20,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Nor a lone UTF-16 surrogate (JSON's "\ud800"), which no database and no UTF-8 text can hold.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 CONTROL_CHARACTERS = Text("memuat karakter kendali yang tidak diizinkan")
+TOO_LONG = Text("paling panjang %(n)d karakter", n=MAX_TEXT_LENGTH)
 
 
 def has_control_characters(text: str) -> bool:
@@ -73,7 +74,7 @@ class FormField:
             if not isinstance(value, str):
                 raise ValueError(Text("harus berupa teks"))
             if len(value) > MAX_TEXT_LENGTH:
-                raise ValueError(Text("paling panjang %(n)d karakter", n=MAX_TEXT_LENGTH))
+                raise ValueError(TOO_LONG)
             if has_control_characters(value):
                 raise ValueError(CONTROL_CHARACTERS)
             return value.strip()
