@@ -57,7 +57,7 @@ def show(task_id):
     chosen = uploaded_files(view["step"])
     try:
         result = services.complete(runtime(), task_id, current_user.login, data, files=chosen,
-                                   expected_version=request.form.get("version", type=int),
+                                   expected_version=_version_sent(),
                                    language=str(get_locale()))  # how a number typed on this page reads
     except StepBlocked as err:
         view["draft"] = data
@@ -72,6 +72,15 @@ def show(task_id):
         return changed_meanwhile(task_id, data, err)
     flash(_("Langkah %(n)d selesai.", n=result["step"]), "success")
     return redirect(url_for("worklist.index"))
+
+
+def _version_sent() -> int | None:
+    """The task version the page showed. One that is not a number cannot match any version, so it
+    is taken as stale (-1) rather than skipping the check; none at all is a client that asks for none."""
+    sent = request.form.get("version")
+    if sent is None:
+        return None
+    return int(sent) if sent.isascii() and sent.isdigit() else -1
 
 
 def _labels(step: dict, names) -> str:

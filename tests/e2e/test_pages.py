@@ -724,6 +724,18 @@ def test_a_form_sent_after_its_task_changed_comes_back_with_what_was_typed(rt, b
     assert task_of(rt, instance_id)["step"] == 2
 
 
+def test_a_form_with_a_version_that_is_not_a_number_is_treated_as_stale(rt, browser):
+    """A forged or mangled version skipped the check: the page's version is read as a number or
+    taken as stale, so the form comes back with what was typed and the version it must send."""
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    before = snapshot(rt, instance_id)
+    form = {**step_one_form(0, "Rencana"), "version": "satu"}
+    response = b.post(f"/tugas/{task_id}", form, content_type="multipart/form-data")
+    html = text(response)
+    assert response.status_code == 409 and 'id="changed-meanwhile"' in html
+    assert ">Rencana</textarea>" in html and snapshot(rt, instance_id) == before
+
+
 def test_a_form_sent_as_its_deadline_fires_goes_through_late(rt, browser, clock, monkeypatch):
     """The scheduler fires the step's deadline between the completion's read and its writes: the
     instance's version moves, the task's does not. The completion runs again and goes through."""
