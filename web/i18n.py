@@ -94,6 +94,21 @@ def init_app(app, rt) -> None:
     def standard_time(text: str) -> str:
         return timefmt.standard_time(text, str(get_locale()))
 
+    @app.template_global()
+    def tanggal(value) -> str:
+        """A date as the papers write it ("25 November 2026"); a moment is taken in the office's time
+        zone. Text that reads as no date (a date as typed, sent back with its error) is shown as it is."""
+        if not value:
+            return "—"
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+            except ValueError:
+                return value
+        if isinstance(value, datetime):
+            value = value.astimezone(rt.calendar.tz).date()
+        return format_date(value, "d MMMM yyyy")
+
     @app.template_filter("local")
     def local_time(moment, fmt="d MMM yyyy HH:mm"):
         if not moment:

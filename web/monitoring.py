@@ -1,7 +1,7 @@
 """Monitoring and evaluation: the dashboard with its heat map, the recap exports, and the archive search."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_decimal, format_percent
@@ -61,24 +61,9 @@ def step_label(step: dict) -> str:
     return _("%(s)d (versi lama)", s=step["step"]) if step.get("removed") else str(step["step"])
 
 
-def tanggal(value) -> str:
-    """A date as the papers write it ("25 November 2026"); a moment is taken in the office's time zone.
-    Text that reads as no date (the assessment date as typed, sent back with its error) is shown as it is."""
-    if not value:
-        return "—"
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, datetime):
-        value = value.astimezone(runtime().calendar.tz).date()
-    return format_date(value, "d MMMM yyyy")
-
-
 @bp.context_processor
 def helpers():
-    return {"percent": percent, "work_time": work_time, "step_label": step_label, "tanggal": tanggal}
+    return {"percent": percent, "work_time": work_time, "step_label": step_label}
 
 
 def _date(name: str) -> date | None:

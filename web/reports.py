@@ -22,7 +22,7 @@ from process.numbers import whole_number
 from process import charts, sop_document
 from web import runtime
 from web.auth import require_roles
-from web.monitoring import _date, _pct, attachment, percent, step_label, tanggal, work_time
+from web.monitoring import _date, _pct, attachment, percent, step_label, work_time
 from web.sop_document import render_pdf
 
 bp = Blueprint("reports", __name__)
@@ -55,7 +55,7 @@ def _revision(value: str | None) -> int | None:
 
 @bp.context_processor
 def helpers():
-    return {"percent": percent, "work_time": work_time, "step_label": step_label, "tanggal": tanggal,
+    return {"percent": percent, "work_time": work_time, "step_label": step_label,
             "threshold": reports.ON_TIME_THRESHOLD}
 
 

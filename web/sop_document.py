@@ -7,10 +7,8 @@ by WeasyPrint from HTML that never refers to anything outside itself.
 """
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -85,15 +83,8 @@ def edit_header(key):
 
 def _context(found: definitions.Version) -> dict:
     doc = sop_document.build(found.definition, runtime().calendar.rule())
-    return {"doc": doc, "tanggal": tanggal,
+    return {"doc": doc,
             "cell_svg": lambda row, column: Markup(sop_document.cell_svg(doc, row, column))}
-
-
-def tanggal(value) -> str:
-    """A header date as the SOP writes it ("21 Mei 2025"), in the current language."""
-    if isinstance(value, date):
-        return format_date(value, "d MMMM yyyy")
-    return value or "–"
 
 
 def render_pdf(html: str) -> bytes:
