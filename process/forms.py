@@ -28,6 +28,12 @@ def has_control_characters(text: str) -> bool:
     return bool(_CONTROL.search(text))
 
 
+def printable(text: str) -> str:
+    """Text with each control character shown as U+FFFD: stored text read out on a terminal, where an
+    escape sequence kept from before forms refused them could rewrite what the screen shows."""
+    return _CONTROL.sub("\ufffd", text)
+
+
 @dataclass(frozen=True)
 class FormField:
     name: str

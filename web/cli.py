@@ -19,6 +19,7 @@ from engine.db import MAX_INTEGER
 from engine.errors import AlurError, Conflict, Forbidden
 from engine.runtime import Runtime, load_escalation
 from process import sop_import
+from process.forms import printable
 from process.loader import ERROR, DefinitionError, load_file, user_yaml, validate_paths
 from web import EVENT_LABELS
 from web.catalogues import catalogue
@@ -84,6 +85,12 @@ def emit(value, as_json: bool, text) -> None:
         click.echo(json.dumps(value, ensure_ascii=False, indent=2))
     else:
         text(value)
+
+
+def _echo(line: str) -> None:
+    """A line that holds stored text (a title, a step's name, history): its control characters are
+    shown, not sent to the terminal (JSON output escapes them anyway)."""
+    click.echo(printable(line))
 
 
 @click.group()
@@ -199,7 +206,7 @@ def _print_tasks(rows, tz) -> None:
     for t in rows:
         flag = " TERLAMBAT" if t["overdue"] else ""
         who = t["assignee"] or "-"
-        click.echo(f"{t['id']}  #{t['instance_id']} langkah {t['step']:>2} {t['lane']:<13} {t['bidang']:<20} "
+        _echo(f"{t['id']}  #{t['instance_id']} langkah {t['step']:>2} {t['lane']:<13} {t['bidang']:<20} "
                    f"{who:<28} batas {_local(t['due_at'], tz)}{flag}  {t['name']}")
 
 
@@ -268,11 +275,11 @@ def show(instance_id: int, as_json: bool) -> None:
 
 
 def _print_instance(info, tz) -> None:
-    click.echo(f"#{info['id']} {info['title']} ({info['bidang']}) — {_state(info['state'])}, "
+    _echo(f"#{info['id']} {info['title']} ({info['bidang']}) — {_state(info['state'])}, "
                f"{info['definition']} v{info['definition_version']}")
     click.echo("Langkah saat ini:")
     for t in info["current_steps"]:
-        click.echo(f"  {t['step']:>2}. {t['name']} [{t['lane']}] oleh {t['assignee'] or '-'}, batas {_local(t['due_at'], tz)}"
+        _echo(f"  {t['step']:>2}. {t['name']} [{t['lane']}] oleh {t['assignee'] or '-'}, batas {_local(t['due_at'], tz)}"
                    + (" TERLAMBAT" if t["overdue"] else ""))
     click.echo("Riwayat:")
     for e in info["history"]:
@@ -282,7 +289,7 @@ def _print_instance(info, tz) -> None:
         words += [f"langkah {e['step']}"] if e["step"] else []
         words += [e["actor"]] if e["actor"] else []
         words += [json.dumps(e["data"], ensure_ascii=False)] if e["data"] else []
-        click.echo("  " + " ".join(words))
+        _echo("  " + " ".join(words))
 
 
 # -- timers, escalation and alerts ------------------------------------------------
@@ -395,7 +402,7 @@ def _print_alerts(rows, tz) -> None:
     for a in rows:
         state = "dibatalkan" if a["cancelled_at"] else ("terkirim" if a["sent_at"] else "belum terkirim")
         read = "sudah dibaca" if a["acknowledged_at"] else "belum dibaca"
-        click.echo(f"{a['id']:>5}  tingkat {a['level']}  {a['recipient']:<18} #{a['instance_id']} {a['title']} "
+        _echo(f"{a['id']:>5}  tingkat {a['level']}  {a['recipient']:<18} #{a['instance_id']} {a['title']} "
                    f"({a['bidang']}) langkah {a['step']}  {_local(a['created_at'], tz)}  {state}, {read}")
 
 

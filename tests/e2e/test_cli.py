@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -95,6 +96,17 @@ def test_an_empty_task_list_says_so(alur):
     """As `alur alerts` says it has none: an empty output read as a failure."""
     assert alur("tasks", "--user", "kadis").stdout == "tidak ada tugas terbuka\n"
     assert alur.json("tasks", "--user", "kadis") == []
+
+
+def test_stored_text_with_an_escape_sequence_is_not_sent_to_the_terminal(alur):
+    """A title stored before forms refused control characters: `alur show` (and `alur alerts`) printed
+    its escape sequence raw, which a terminal obeys (here: clear the screen)."""
+    instance_id, _ = start(alur, "Layanan biasa")
+    with sqlite3.connect(alur.data_dir / "alur.db") as db:
+        db.execute("UPDATE instance SET title = ? WHERE id = ?", ("Layanan \x1b[2J palsu", instance_id))
+    shown = alur("show", str(instance_id)).stdout
+    assert "\x1b" not in shown and "Layanan \ufffd[2J palsu" in shown
+    assert alur.json("show", str(instance_id))["title"] == "Layanan \x1b[2J palsu"  # JSON escapes it itself
 
 
 def test_unknown_task_id(alur):
