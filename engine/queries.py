@@ -78,9 +78,6 @@ def save_draft(rt: Runtime, task_id: str, login: str, data: dict[str, Any], lang
     """
     if not isinstance(data, dict):
         raise InvalidData(Text("data harus berupa objek"))
-    too_long = {str(k): TOO_LONG for k, v in data.items() if isinstance(v, str) and len(v) > MAX_TEXT_LENGTH}
-    if too_long:
-        raise InvalidData(Text("draf tidak disimpan"), too_long)
     with rt.uow() as session:
         account = user(session, login)
         row = session.get(TaskRow, task_id)
@@ -90,14 +87,17 @@ def save_draft(rt: Runtime, task_id: str, login: str, data: dict[str, Any], lang
             raise Forbidden(not_in_lane(login, row))
         if row.state != "open" or row.assignee != login:
             raise Conflict(Text("hanya pemegang tugas yang terbuka yang dapat menyimpan draf"))
-        draft = session.get(TaskDraft, (task_id, login))
-        if draft is None:
-            draft = TaskDraft(task_id=task_id, login=login, data={}, saved_at=rt.now())
-            session.add(draft)
         form = rt.definition_by_id(session, row.definition_version_id)[0].step(row.step).form
         fields = {f.name for f in form.fields if f.type != "file"}
         kept = {k: v for k, v in data.items()
                 if k in fields and (isinstance(v, (str, int, float, bool)) or v is None)}
+        too_long = {k: TOO_LONG for k, v in kept.items() if isinstance(v, str) and len(v) > MAX_TEXT_LENGTH}
+        if too_long:
+            raise InvalidData(Text("draf tidak disimpan"), too_long)
+        draft = session.get(TaskDraft, (task_id, login))
+        if draft is None:
+            draft = TaskDraft(task_id=task_id, login=login, data={}, saved_at=rt.now())
+            session.add(draft)
         numbers = {f.name: f for f in form.fields if f.type == "number"}
         draft.data = {name: _as_number(numbers.get(name), value, language) for name, value in kept.items()}
         draft.saved_at = rt.now()

@@ -314,6 +314,23 @@ def test_drafts_of_closed_tasks_are_removed_by_the_scheduler_and_open_ones_kept(
     assert drafts() == [(still_open["id"], {"rencana_kegiatan": "belum"})]
 
 
+def test_a_draft_drops_what_is_not_the_steps_before_measuring_it(rt, instance_id):
+    """A long value under a name the step does not have was refused with the draft; it is dropped
+    like any other unknown name, and the step's own fields are kept (or measured)."""
+    from engine import queries
+    from process.forms import MAX_TEXT_LENGTH
+
+    task = open_task(rt, instance_id)
+    services.claim(rt, task["id"], "aptika.implementasi")
+    queries.save_draft(rt, task["id"], "aptika.implementasi",
+                       {"rencana_kegiatan": "separuh", "bukan_isian": "x" * (MAX_TEXT_LENGTH + 1)})
+    assert queries.task_view(rt, task["id"], "aptika.implementasi")["draft"] == {"rencana_kegiatan": "separuh"}
+    with pytest.raises(InvalidData) as refused:
+        queries.save_draft(rt, task["id"], "aptika.implementasi", {"rencana_kegiatan": "x" * (MAX_TEXT_LENGTH + 1)})
+    assert set(refused.value.errors) == {"rencana_kegiatan"}
+    assert queries.task_view(rt, task["id"], "aptika.implementasi")["draft"] == {"rencana_kegiatan": "separuh"}
+
+
 def test_a_task_held_by_a_deactivated_user_goes_back_within_the_hour(rt, clock, instance_id):
     """A task can be left held by someone who may no longer take it without `save_user` seeing it
     (an account changed in the database by hand, say). The scheduler's hourly tidy-up gives it back."""
