@@ -172,8 +172,12 @@ def test_the_apis_own_refusals_speak_the_token_owners_language_too(rt, as_user):
     assert error(api.get("/instances?limit=0"), 422, "invalid_data")["fields"]["limit"] == "between 1 and 500"
     assert error(api.post(f"/tasks/{task_id}/complete", data="x", content_type="text/plain"),
                  400, "bad_request")["message"] == "send the request body as JSON (Content-Type: application/json)"
-    # An address that is no endpoint is answered before any token is read: in Indonesian, as before.
-    assert error(api.get("/nothing"), 404, "not_found")["message"] == "alamat tidak ditemukan"
+    # An address that is no endpoint, or not for this method, is refused in the token owner's language too.
+    assert error(api.get("/nothing"), 404, "not_found")["message"] == "address not found"
+    assert error(api.client.delete("/api/v1/tasks", headers=api._headers(None)), 405,
+                 "method_not_allowed")["message"] == "this HTTP method is not allowed for this address"
+    assert error(api.get("/nothing", headers={"Authorization": "Bearer salah"}), 404, "not_found")["message"] == \
+        "alamat tidak ditemukan"  # a token that names nobody: the refusal is still a 404, in Indonesian
 
 
 def test_bearer_requests_need_no_csrf_token(rt, as_user):

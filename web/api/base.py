@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import refresh
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
@@ -79,6 +80,8 @@ def error_response(err: AlurError):
 
 def http_error_response(err):
     status = err.code or 500
+    if status in (404, 405):
+        _read_the_token_for_its_language()
     message = HTTP_MESSAGES.get(status, Text("permintaan gagal"))
     if status == 413:
         message = Text("permintaan terlalu besar; batas unggahan %(limit)s",
@@ -90,6 +93,18 @@ def http_error_response(err):
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="alur"'
     return response
+
+
+def _read_the_token_for_its_language() -> None:
+    """An address that is no endpoint, or not for this method, is refused before any token is read;
+    the token still tells whose language the refusal speaks. One that names nobody changes nothing."""
+    if g.get("api_principal") is not None or not request.headers.get("Authorization"):
+        return
+    try:
+        g.api_principal = authenticate()
+    except AlurError:
+        return
+    refresh()  # a language already chosen for this request is chosen again
 
 
 # -- marshmallow fields with Indonesian messages -------------------------------------
