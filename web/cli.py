@@ -323,7 +323,14 @@ def scheduler(interval: float, once: bool, batch: int, lease: float, server_pid:
 
     rt = runtime()
     # Who watches for a hang: the server that started this scheduler, or systemd's watchdog.
-    beat = heartbeat(heartbeat_fd) if heartbeat_fd is not None else systemd_watchdog() or (lambda: None)
+    watchdog = systemd_watchdog() if heartbeat_fd is None else None
+    beat = heartbeat(heartbeat_fd) if heartbeat_fd is not None else watchdog or (lambda: None)
+    if watchdog is not None and interval > watchdog.period / 2:
+        # A scheduler that waits longer than the watchdog's period is killed as hung while it waits.
+        logging.getLogger("alur.scheduler").warning(
+            "--interval %g s is longer than half of WatchdogSec (%g s): waiting %g s instead",
+            interval, watchdog.period, watchdog.period / 2)
+        interval = watchdog.period / 2
     worker = Scheduler(rt, batch=batch, lease=timedelta(seconds=lease), heartbeat=beat)
     if once:
         _print_pass(worker.run_pass())

@@ -55,7 +55,7 @@ def heartbeat(fd: int) -> Callable[[], None]:
 
 
 def systemd_watchdog(environ: Mapping[str, str] = os.environ,
-                     clock: Callable[[], float] = time.monotonic) -> Callable[[], None] | None:
+                     clock: Callable[[], float] = time.monotonic) -> Watchdog | None:
     """A standalone `alur scheduler` under systemd: the same beats, told to systemd's watchdog.
 
     With `Type=notify` systemd hands the service NOTIFY_SOCKET, and with
@@ -83,17 +83,24 @@ def systemd_watchdog(environ: Mapping[str, str] = os.environ,
     if period <= 0 or environ.get("WATCHDOG_PID", str(os.getpid())) != str(os.getpid()):
         sock.close()
         return None
-    last = [float("-inf")]
+    return Watchdog(sock, period, clock)
 
-    def beat() -> None:
-        now = clock()
-        if now - last[0] >= period / 4:
-            last[0] = now
+
+class Watchdog:
+    """Beats told to systemd's watchdog, at most four times in its `period` (seconds)."""
+
+    def __init__(self, sock: socket.socket, period: float, clock: Callable[[], float]):
+        self.sock, self.period, self.clock = sock, period, clock
+        self.last = float("-inf")
+
+    def __call__(self) -> None:
+        now = self.clock()
+        if now - self.last >= self.period / 4:
+            self.last = now
             try:
-                sock.send(b"WATCHDOG=1")
+                self.sock.send(b"WATCHDOG=1")
             except OSError:
                 pass  # systemd restarting: the next beat tries again
-    return beat
 
 
 class Companion:

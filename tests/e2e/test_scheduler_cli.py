@@ -136,47 +136,73 @@ def test_the_scheduler_runs_until_it_is_told_to_stop(tmp_path):
         process.kill()
 
 
-def test_a_scheduler_under_systemd_tells_its_watchdog_it_is_alive_and_falls_silent_when_hung(tmp_path):
-    """`Type=notify` and `WatchdogSec=`: READY=1, then WATCHDOG=1 from the loop itself, so a hung
-    scheduler stops sending and systemd kills and restarts it."""
-    import socket
+class Systemd:
+    """The notify socket systemd hands a `Type=notify` service, and what the service told it."""
 
-    env = environment(tmp_path)
-    alur(env, "init", "--demo")
-    address = str(tmp_path / "notify.sock")
-    systemd = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    systemd.bind(address)
-    systemd.settimeout(0.1)
+    def __init__(self, tmp_path):
+        import socket
+        self.address = str(tmp_path / "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.address)
+        self.sock.settimeout(0.1)
 
-    def received(seconds: float) -> list[bytes]:
+    def start(self, env: dict, interval: str, watchdog_usec: str) -> subprocess.Popen:
+        process = subprocess.Popen([ALUR, "scheduler", "--interval", interval], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, env={**env, "NOTIFY_SOCKET": self.address,
+                                                                   "WATCHDOG_USEC": watchdog_usec})
+        first = self.sock.recv(100) if _wait_readable(self.sock, 30) else b""
+        assert first == b"READY=1"
+        return process
+
+    def received(self, seconds: float) -> list[bytes]:
+        import socket
         messages, until = [], time.monotonic() + seconds
         while time.monotonic() < until:
             try:
-                messages.append(systemd.recv(100))
+                messages.append(self.sock.recv(100))
             except socket.timeout:
                 pass
         return messages
 
+
+def test_a_scheduler_under_systemd_tells_its_watchdog_it_is_alive_and_falls_silent_when_hung(tmp_path):
+    """`Type=notify` and `WatchdogSec=`: READY=1, then WATCHDOG=1 from the loop itself, so a hung
+    scheduler stops sending and systemd kills and restarts it."""
+    env = environment(tmp_path)
+    alur(env, "init", "--demo")
+    systemd = Systemd(tmp_path)
     # A period of 0.8 s: a beat at most every 0.2 s, while passes run every 0.1 s.
-    process = subprocess.Popen([ALUR, "scheduler", "--interval", "0.1"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, env={**env, "NOTIFY_SOCKET": address,
-                                                               "WATCHDOG_USEC": "800000"})
+    process = systemd.start(env, interval="0.1", watchdog_usec="800000")
     try:
-        first = systemd.recv(100) if _wait_readable(systemd, 30) else b""
-        assert first == b"READY=1"
-        beats = received(1.5)
+        beats = systemd.received(1.5)
         assert set(beats) == {b"WATCHDOG=1"} and 3 <= len(beats) <= 9, beats
         process.send_signal(signal.SIGSTOP)  # hung
         time.sleep(0.3)
-        received(0.1)  # a beat sent just before the stop
-        assert received(1.0) == []
+        systemd.received(0.1)  # a beat sent just before the stop
+        assert systemd.received(1.0) == []
         process.send_signal(signal.SIGCONT)
-        assert b"WATCHDOG=1" in received(1.0)
+        assert b"WATCHDOG=1" in systemd.received(1.0)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:
         process.kill()
-        systemd.close()
+        systemd.sock.close()
+
+
+def test_a_scheduler_waiting_longer_than_its_watchdog_period_waits_less(tmp_path):
+    """--interval 60 under WatchdogSec=0.8s: the scheduler waited a minute between beats and systemd
+    killed it as hung, over and over. While nothing is due it now waits at most half the period."""
+    env = environment(tmp_path)
+    alur(env, "init", "--demo")
+    systemd = Systemd(tmp_path)
+    process = systemd.start(env, interval="60", watchdog_usec="800000")
+    try:
+        assert len(systemd.received(1.5)) >= 2
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
+        systemd.sock.close()
 
 
 def _wait_readable(sock, seconds: float) -> bool:
