@@ -142,7 +142,7 @@ class Runtime:
                 cached = self._specs.get(version.id)
                 if cached is None:
                     definition = load(version.bpmn_xml, version.yaml_text,
-                                      bpmn_name=f"{version.key}@v{version.version}")
+                                      bpmn_name=f"{version.key}@v{version.version}", stored=True)
                     cached = (definition, spiff.parse_spec(definition))
                     self._specs[version.id] = cached
         return cached

@@ -60,9 +60,15 @@ class DefinitionError(ValueError):
 
 
 def load(bpmn_text: str, yaml_text: str = "", *, bpmn_name: str = "definition.bpmn",
-         yaml_name: str = "definition.yaml", known_roles: Iterable[str] = LANE_ROLES) -> Definition:
-    """Build a Definition, or raise DefinitionError listing every problem."""
-    return _Loader(bpmn_text, yaml_text, bpmn_name, yaml_name, tuple(known_roles)).run()
+         yaml_name: str = "definition.yaml", known_roles: Iterable[str] = LANE_ROLES,
+         stored: bool = False) -> Definition:
+    """Build a Definition, or raise DefinitionError listing every problem.
+
+    `stored`: a version already deployed, perhaps by an older Alur. What the
+    loader has refused only since (a choice listed twice, `required` written
+    as text) is then a warning, read as that Alur read it: its running
+    activities go on."""
+    return _Loader(bpmn_text, yaml_text, bpmn_name, yaml_name, tuple(known_roles), stored).run()
 
 
 def problems_of(bpmn_text: str, yaml_text: str = "", *, bpmn_name: str = "definition.bpmn",
@@ -173,8 +179,9 @@ def _finite(value: int | float) -> bool:
 class _Loader:
     """One pass over one definition; collects problems instead of stopping."""
 
-    def __init__(self, bpmn_text, yaml_text, bpmn_name, yaml_name, known_roles):
+    def __init__(self, bpmn_text, yaml_text, bpmn_name, yaml_name, known_roles, stored=False):
         self.bpmn_text, self.yaml_text = bpmn_text, yaml_text or ""
+        self.stored = stored
         self.bpmn_name, self.yaml_name = bpmn_name, yaml_name
         self.known_roles = known_roles
         self.problems: list[Problem] = []
@@ -195,6 +202,10 @@ class _Loader:
 
     def yaml_warning(self, path: str, message: str) -> None:
         self.warnings.append(Problem(self.yaml_name, path or "-", message, WARNING))
+
+    def yaml_problem_since(self, path: str, message: str) -> None:
+        """A problem an older Alur deployed without a word: a warning in a stored version (see `load`)."""
+        (self.yaml_warning if self.stored else self.yaml_problem)(path, message)
 
     def run(self) -> Definition:
         try:
@@ -323,19 +334,20 @@ class _Loader:
                 continue
             repeated = sorted(c for c, n in Counter(map(str, choices)).items() if n > 1)
             if repeated:  # the form would offer the same answer twice
-                self.yaml_problem(where, Text("pilihan tertulis lebih dari sekali: %(choices)s",
+                self.yaml_problem_since(where, Text("pilihan tertulis lebih dari sekali: %(choices)s",
                                               choices=", ".join(repeated)))
             unknown = set(item) - set(FIELD_KEYS)
             if unknown:
                 self.yaml_problem(where, Text("kunci tidak dikenal: %(keys)s", keys=", ".join(sorted(map(str, unknown)))))
             required = item.get("required")
             if required is not None and not isinstance(required, bool):  # "false" and "tidak" read as true
-                self.yaml_problem(where, Text("required harus true atau false (tertulis %(value)s)",
-                                              value=repr(required)))
+                self.yaml_problem_since(where, Text("required harus true atau false (tertulis %(value)s)",
+                                                    value=repr(required)))
             fields.append(FormField(
                 name=name, label=str(item.get("label") or name), type=kind,
-                required=required is True,
-                choices=tuple(str(c) for c in choices), help=str(item.get("help") or ""),
+                # A stored version runs as it was deployed: an older Alur read `required` by its truth.
+                required=bool(required) if self.stored else required is True,
+                choices=tuple(dict.fromkeys(str(c) for c in choices)), help=str(item.get("help") or ""),
                 not_before=str(item.get("not_before") or ""), min=self._minimum(item, kind, where),
                 whole=self._whole(item, kind, where),
             ))

@@ -683,3 +683,27 @@ def test_two_answers_without_a_revision_do_not_undo_each_other(rt, monkeypatch):
         editor.resolve_question(rt, "impor", OWNER, "Step_01.pelaksana")
     left = {q["id"] for q in editor.questions(editor.source(rt, "impor", OWNER)["yaml_text"])}
     assert "Gateway_12.tidak" not in left and "Step_01.pelaksana" in left
+
+
+def test_a_version_deployed_before_the_loader_refused_its_form_still_runs(rt):
+    """A version stored by an older Alur may list a choice twice (the editor's comma list made it easy)
+    or write `required: "false"`, which the loader now refuses. Its running activities must still load."""
+    instance_id = start(rt)
+    with rt.uow() as session:
+        version = session.get(Instance, instance_id).definition
+        version.yaml_text = version.yaml_text.replace(
+            "choices: [Sesuai rencana, Sebagian, Tidak tercapai]",
+            "choices: [Sesuai rencana, Sebagian, Sesuai rencana]").replace(
+            "type: text, required: true}\n      - {name: jumlah_penerima_manfaat",
+            "type: text, required: 'false'}\n      - {name: jumlah_penerima_manfaat")
+        assert "Sebagian, Sesuai rencana]" in version.yaml_text and "required: 'false'" in version.yaml_text
+        session.commit()
+    fresh = type(rt)(rt.settings, clock=rt.clock)  # a process that has not parsed the version yet
+    try:
+        do_step(fresh, instance_id, 1)
+        with fresh.uow() as session:
+            definition = fresh.definition_of(session.get(Instance, instance_id))[0]
+        [capaian] = [f for f in definition.step(10).form.fields if f.name == "capaian"]
+        assert capaian.choices == ("Sesuai rencana", "Sebagian")  # offered once each
+    finally:
+        fresh.dispose()
