@@ -55,10 +55,12 @@ def when(moment: datetime | None, tz: tzinfo, language: str, say: Speak) -> str:
 
 
 def subject(facts: AlertFacts, say: Speak) -> str:
+    # One line: a title may hold a line break (the API takes one), which no mail header can.
+    title = " ".join(facts.title.split())
     if facts.level == 1:
-        return say(Text("[Alur] Langkah %(step)s terlambat: %(title)s", step=facts.step, title=facts.title))
+        return say(Text("[Alur] Langkah %(step)s terlambat: %(title)s", step=facts.step, title=title))
     return say(Text("[Alur] Eskalasi tingkat %(level)s: Langkah %(step)s masih terlambat: %(title)s",
-                    level=facts.level, step=facts.step, title=facts.title))
+                    level=facts.level, step=facts.step, title=title))
 
 
 def body(facts: AlertFacts, tz: tzinfo, say: Speak) -> str:

@@ -181,3 +181,19 @@ def test_an_alert_of_an_activity_moved_to_a_version_that_renumbers_its_steps_nam
     [listed] = alerts.alerts(rt)
     assert (listed["step"], listed["step_name"]) == (6, open_row(rt, instance_id).name)
     assert alerts.acknowledge(rt, listed["id"], listed["recipient"])["step"] == 6
+
+
+def test_an_activity_titled_over_two_lines_is_mailed_with_its_title_on_one(rt, clock):
+    """A title may hold a line break (the API takes one; the title's control-character check leaves
+    line breaks be, as in a step's text). The mail's subject cannot: the message was never built, and
+    every alert of the activity failed on each try."""
+    port = free_port()
+    configure(rt, smtp_port=port)
+    instance_id = start(rt, title="Rapat koordinasi\r\nTriwulan I")
+    clock.set(open_row(rt, instance_id).due_at + ONE_MINUTE)
+    Scheduler(rt, deliver=False).run_pass()
+    with SmtpSink(port) as sink:
+        report = deliver(rt)
+    assert (report.sent, report.failed) == (1, 0)
+    [(_to, mail)] = sink.messages
+    assert mail["Subject"] == "[Alur] Langkah 1 terlambat: Rapat koordinasi Triwulan I"
