@@ -332,8 +332,10 @@ class _Loader:
             if kind == "choice" and (not isinstance(choices, list) or not choices):
                 self.yaml_problem(where, Text("isian choice memerlukan daftar 'choices' yang tidak kosong"))
                 continue
+            if kind != "choice":  # unused: left by the editor when the field was retyped, where it hides them
+                choices = choices if isinstance(choices, list) else ()
             repeated = sorted(c for c, n in Counter(map(str, choices)).items() if n > 1)
-            if repeated:  # the form would offer the same answer twice
+            if repeated and kind == "choice":  # the form would offer the same answer twice
                 self.yaml_problem_since(where, Text("pilihan tertulis lebih dari sekali: %(choices)s",
                                               choices=", ".join(repeated)))
             unknown = set(item) - set(FIELD_KEYS)

@@ -924,3 +924,14 @@ def test_a_choice_written_twice_is_refused():
                              "choices: [Sesuai rencana, Sebagian, Sesuai rencana, 1, '1']")
     find(problems_of(yaml_text=yaml_text), "sop.yaml", "steps.10.form.capaian",
          "pilihan tertulis lebih dari sekali: 1, Sesuai rencana")
+
+
+@pytest.mark.parametrize("written", ["[Ya, Ya]", "abca", "5"])
+def test_choices_left_on_a_field_of_another_type_are_no_problem(written):
+    """The editor shows a field's choices only while it is a choice field, and keeps them when it is
+    retyped: a text field's leftover choices, unused, were refused as listed twice with no way to
+    clear them in the panel (text was read letter by letter), and a number there was a crash."""
+    yaml_text = replace_once(SEED_YAML, "type: text, required: true}\n      - {name: jumlah_penerima_manfaat",
+                             f"type: text, required: true, choices: {written}}}\n"
+                             "      - {name: jumlah_penerima_manfaat")
+    assert [p for p in loader_problems_of(SEED_BPMN, yaml_text) if p.severity == "error"] == []
