@@ -21,6 +21,7 @@ from engine.editor import may_edit
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.runtime import Runtime
 from process.definition import Definition
+from process.forms import IMPLAUSIBLE_YEAR, plausible_year
 from process.loader import HEADER_KEYS, DefinitionError, load
 from process.messages import Text
 from process.sop_document import header_date_problems
@@ -102,6 +103,8 @@ def clean_header(header: dict[str, Any]) -> dict[str, Any]:
             parsed = _date(value)
             if parsed is False:
                 errors[key] = Text("tanggal tidak valid (TTTT-BB-HH)")
+            elif parsed is not None and not plausible_year(parsed):  # a mistyped 0202 on the official sheet
+                errors[key] = IMPLAUSIBLE_YEAR
             elif parsed is not None:
                 clean[key] = parsed
         elif key in HEADER_LISTS:

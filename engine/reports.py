@@ -45,6 +45,7 @@ from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.runtime import Runtime
 from engine.services import iso, user
 from process import monev
+from process.forms import IMPLAUSIBLE_YEAR, plausible_year
 from process.messages import Text
 
 REPORT_WRITERS = ("sekretaris", "kadis")
@@ -255,6 +256,8 @@ def save_sop_form(rt: Runtime, login: str, start: date, end: date, bidang: str |
                 errors[f"tindakan-{step.number}"] = Text("tindakan wajib diisi bila langkah tidak berjalan dengan baik")
             entry["penilai"] = entry["penilai"] or account.name
             steps.append(entry)
+        if assessed_on is not None and not plausible_year(assessed_on):
+            errors["tanggal"] = IMPLAUSIBLE_YEAR
         if errors:
             raise InvalidData(Text("formulir monitoring belum lengkap"), errors)
         row = _find(session, SopMonitoringForm, scope)

@@ -21,6 +21,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 CONTROL_CHARACTERS = Text("memuat karakter kendali yang tidak diizinkan")
 TOO_LONG = Text("paling panjang %(n)d karakter", n=MAX_TEXT_LENGTH)
+IMPLAUSIBLE_YEAR = Text("tahun antara 1900 dan 2999")
 
 
 def has_control_characters(text: str) -> bool:
@@ -102,7 +103,7 @@ class FormField:
             except ValueError:
                 raise ValueError(Text("harus berupa tanggal (YYYY-MM-DD)")) from None
             if not plausible_year(day):  # 0001-01-01 to 9999-12-31 would overlap every activity
-                raise ValueError(Text("tahun antara 1900 dan 2999"))
+                raise ValueError(IMPLAUSIBLE_YEAR)
             return day.isoformat()
         if self.type == "boolean":
             if isinstance(value, bool):

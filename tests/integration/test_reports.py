@@ -341,6 +341,8 @@ def test_the_assessor_completes_the_sop_form_and_prints_it(office, client_for):
     assert response.status_code == 422 and "pilih Ya atau Tidak" in response.get_data(as_text=True)
     no_action = _answers(form, **{"berjalan_baik-1": "tidak", "tindakan-1": ""})
     assert sekretaris.post(url, data=no_action).status_code == 422
+    year_one = sekretaris.post(url, data={**_answers(form), "tanggal": "0001-10-14"})  # a mistyped year
+    assert year_one.status_code == 422 and "tahun antara 1900 dan 2999" in year_one.get_data(as_text=True)
     with rt.uow() as session:
         assert session.scalar(select(func.count()).select_from(SopMonitoringForm)) == 0
 

@@ -392,6 +392,13 @@ def test_bad_header_fields_are_named():
     assert set(err.value.errors) == {"tanggal_efektif", "disahkan_oleh.nip", "judul"}
 
 
+def test_a_header_date_of_an_implausible_year_is_refused():
+    """The official sheet printed "1 Januari 0001" for a mistyped year, as step dates no longer can."""
+    with pytest.raises(InvalidData) as err:
+        clean_header({"tanggal_efektif": "0001-01-01", "tanggal_pembuatan": "2025-05-21"})
+    assert err.value.errors == {"tanggal_efektif": "tahun antara 1900 dan 2999"}
+
+
 def test_a_revision_date_before_the_date_the_sop_was_made_is_refused_at_the_revision_date():
     with pytest.raises(InvalidData) as err:
         clean_header({"tanggal_pembuatan": "2025-05-21", "tanggal_revisi": "2025-05-20"})
