@@ -465,7 +465,9 @@ def test_reassign_by_supervisor(rt, as_user):
 
     moved = as_user("kepala.aptika").post(f"/tasks/{task_id}/reassign", json={"assignee": colleague})
     assert moved.status_code == 200, moved.get_json()
-    assert moved.get_json()["assignee"] == colleague
+    assert moved.get_json()["assignee"] == colleague and moved.get_json()["moved"] is True
+    again = as_user("kepala.aptika").post(f"/tasks/{task_id}/reassign", json={"assignee": colleague})
+    assert again.status_code == 200 and again.get_json()["moved"] is False  # already theirs: nothing changed
     assert as_user("kadis").post(f"/tasks/{task_id}/reassign",
                                  json={"assignee": "aptika.implementasi"}).get_json()["assignee"] \
         == "aptika.implementasi"

@@ -76,6 +76,10 @@ class WorklistTaskSchema(TaskSchema):
     instance_title = Str()
 
 
+class ReassignedTaskSchema(TaskSchema):
+    moved = Bool(metadata={"description": "false bila tugas sudah dipegang orang yang dituju: tidak ada yang berubah"})
+
+
 class TaskListSchema(Schema):
     tasks = List(Nested(WorklistTaskSchema))
 
@@ -211,7 +215,7 @@ def complete_task(task_id):
 
 
 @endpoint("POST", "/tasks/<task_id>/reassign", "Alihkan tugas (kepala bidang / kepala dinas)",
-          body=ReassignBodySchema, response=TaskSchema, errors=NOT_YOURS + (409, 422))
+          body=ReassignBodySchema, response=ReassignedTaskSchema, errors=NOT_YOURS + (409, 422))
 def reassign_task(task_id, body):
     return worklist.reassign(_runtime(), task_id, login(), body["assignee"])
 
