@@ -780,6 +780,7 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
     current: dict[int, list[int]] = defaultdict(list)
     removed: dict[int, list[int]] = defaultdict(list)
     done: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # completions, with a due time, on time
+    overdue_now: set[int] = set()
     columns = {s.element_id for s in scope.definition.steps}
     for t in tasks:
         # Each step in the newest version's column for it (versions may renumber steps); a step a
@@ -797,6 +798,8 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
             cell["performer"] = t.assignee
             late = t.overdue or (t.due_at is not None and t.due_at < now)
             cell["on_time"] = False if late else (None if cell["on_time"] else False)
+            if late:  # overdue now; an earlier late pass leaves the cell not on time, not the activity overdue
+                overdue_now.add(t.instance_id)
             # A removed step's number may be a newer step's too: listed apart, as an earlier version's.
             (current if number is not None else removed)[t.instance_id].append(scope.number_of(t.element_id, t.step))
         else:
@@ -812,7 +815,7 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
     rows = []
     for number, inst in enumerate(instances, 1):
         cells = per_instance.get(inst.id, {})
-        overdue = any(c["open"] and c["on_time"] is False for c in cells.values())
+        overdue = inst.id in overdue_now
         back, problems = sent_back.get(inst.id, (0, 0))
         rows.append({
             "no": number, "id": inst.id, "bidang": inst.bidang_code, "bidang_name": names.get(inst.bidang_code, ""),
