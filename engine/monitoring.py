@@ -893,8 +893,8 @@ def search(rt: Runtime, login: str, *, bidang: str | None = None, period: str | 
             clauses.append(Instance.definition_version_id.in_(
                 select(DefinitionVersion.id).where(DefinitionVersion.key == sop)))
         if step is not None:
-            clauses.append(Instance.id.in_(select(TaskRow.instance_id).where(TaskRow.state == "open",
-                                                                             TaskRow.step == step)))
+            clauses.append(Instance.id.in_(select(TaskRow.instance_id).where(
+                TaskRow.state == "open", _at_step(rt, session, sop, step))))
         if performer:
             clauses.append(Instance.id.in_(select(TaskRow.instance_id).where(TaskRow.completed_by == performer,
                                                                              TaskRow.state == "completed")))
@@ -923,6 +923,20 @@ def search(rt: Runtime, login: str, *, bidang: str | None = None, period: str | 
              "overdue": any(s["overdue"] for s in open_steps.get(r.id, []))} for r in found]
     return {"rows": rows, "total": total, "page": page, "per_page": per_page,
             "pages": max(1, math.ceil(total / per_page)), "may_archive": is_admin(account)}
+
+
+def _at_step(rt: Runtime, session: Session, sop: str | None, number: int):
+    """An open task at step `number` as the newest version of the SOP (`sop`, or the only one deployed)
+    numbers it, as the search offers its steps: by the step's element, since an activity still on an
+    older version may know the same step by another number. A number the newest version lacks, or
+    with several SOPs and none chosen, is matched as it is."""
+    sops = [choice["key"] for choice in sop_choices(session)]
+    key = sop or (sops[0] if len(sops) == 1 else None)
+    if key in sops:
+        step = next((s for s in rt.definition(_versions(session, key)[-1])[0].steps if s.number == number), None)
+        if step is not None:
+            return TaskRow.element_id == step.element_id
+    return TaskRow.step == number
 
 
 def _contains(text: str) -> str:

@@ -32,3 +32,29 @@ def test_an_activity_is_overdue_in_the_recap_only_while_a_step_is_overdue_now(rt
     assert row["current_steps"] == [3] and row["steps"][3]["on_time"] is False
     assert row["overdue"] is False
     assert [s["overdue"] for s in recap["summary"]] == [0]
+
+
+def test_the_search_by_step_finds_the_step_under_the_number_the_newest_version_gives_it(rt):
+    """The search offers the newest version's steps. Version 2 inserts a step before the verification
+    (step 5 of version 1 is step 6 of version 2): "step 6" found the version-1 activities at their own
+    step 6 (collecting data) and missed those waiting at the verification."""
+    from tests.integration.test_definitions import INSERTED_FORM, deploy_v2, step_inserted_before_verification
+
+    at_verification, at_collection = (services.start(rt, KEY, "aptika", title, "aptika.implementasi")
+                                      for title in ("Layanan email dinas", "Pemeliharaan jaringan"))
+    for step in (1, 2, 3, 4):
+        do_step(rt, at_verification, step)
+        do_step(rt, at_collection, step)
+    do_step(rt, at_collection, 5, {"terverifikasi": True})
+    deploy_v2(rt, *step_inserted_before_verification())
+    newer = services.start(rt, KEY, "aptika", "Pengembangan aplikasi", "aptika.implementasi")
+    for step in (1, 2, 3, 4):
+        do_step(rt, newer, step)
+    do_step(rt, newer, 5, {INSERTED_FORM: "Lengkap"})
+
+    def found(step: int, **filters) -> set[int]:
+        return {r["id"] for r in monitoring.search(rt, "kadis", step=step, **filters)["rows"]}
+    assert found(6, sop=KEY) == {at_verification, newer}
+    assert found(6) == {at_verification, newer}  # the only SOP deployed: its steps
+    assert found(7, sop=KEY) == {at_collection}
+    assert found(5, sop=KEY) == set()  # the inserted step: nobody waits there
