@@ -1,7 +1,8 @@
 """Monitoring figures on a handful of activities whose every figure is worked out by hand."""
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 
 from engine import monitoring, services
 from tests.integration.sop import do_step
@@ -58,3 +59,28 @@ def test_the_search_by_step_finds_the_step_under_the_number_the_newest_version_g
     assert found(6) == {at_verification, newer}  # the only SOP deployed: its steps
     assert found(7, sop=KEY) == {at_collection}
     assert found(5, sop=KEY) == set()  # the inserted step: nobody waits there
+
+
+def test_a_step_done_exactly_at_its_deadline_is_on_time_on_the_activity_page_too(rt, clock):
+    """The scheduler marks a step overdue at its deadline (and alerts); done at that very moment it is
+    on time by the figures' rule (done at the latest at the deadline). The activity's page said
+    "Terlambat" for it from the overdue mark, while the monitoring counted it on time."""
+    from engine.scheduler import Scheduler
+    from tests.integration.sop import open_task
+    from tests.integration.test_monitoring_versions import signed_in
+
+    instance_id = services.start(rt, KEY, "aptika", "Layanan email dinas", "aptika.implementasi")
+    for step in (1, 2):
+        clock.advance(minutes=10)
+        do_step(rt, instance_id, step)
+    clock.set(datetime.fromisoformat(open_task(rt, instance_id)["due_at"]))
+    Scheduler(rt, deliver=False).run_pass()
+    assert open_task(rt, instance_id)["overdue"] is True  # escalated at the deadline
+    do_step(rt, instance_id, 3)
+
+    today = clock.now().astimezone(rt.calendar.tz).date()
+    step_3 = monitoring.figures(rt, "kadis", date(today.year, 1, 1), today)["steps"][2]
+    assert (step_3["step"], step_3["done"], step_3["on_time"]) == (3, 1, 1)
+    page = signed_in(rt, "kadis").get(f"/kegiatan/{instance_id}").get_data(as_text=True)
+    row = re.search(r'<tr class="step-row" data-step="3">.*?</tr>', page, re.S)[0]
+    assert "Tepat waktu" in row and "Terlambat" not in row
