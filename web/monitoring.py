@@ -49,7 +49,7 @@ def short_work_time(minutes) -> str:
     """A compact working time for the diagram's badges ("183 jam", "7,5 jam", "45 mnt")."""
     if minutes is None:
         return "—"
-    if minutes < 60:
+    if round(minutes) < 60:  # 59.6 minutes is "1 jam", not "60 mnt"
         return _("%(m)d mnt", m=round(minutes))
     hours = minutes / 60
     return _("%(h)s jam", h=format_decimal(round(hours) if hours >= 10 else round(hours, 1)))

@@ -1789,6 +1789,16 @@ def test_an_on_time_rate_is_written_to_a_tenth_and_never_rounded_to_all_or_nothi
     assert (_pct(1999 / 2000), _pct(1.0), _pct(None)) == (99.9, 100.0, None)
 
 
+def test_a_badge_time_of_almost_an_hour_is_an_hour_not_60_minutes(app):
+    from flask_babel import force_locale
+
+    from web.monitoring import short_work_time
+
+    with app.test_request_context(), force_locale("id"):
+        assert [short_work_time(m) for m in (45, 59.4, 59.6, 90, 600)] == \
+            ["45 mnt", "59 mnt", "1 jam", "1,5 jam", "10 jam"]
+
+
 def test_a_step_late_only_after_working_hours_is_not_late_by_0_minutes(rt, clock, browser):
     """The longest cases give lateness in working time. A step due at the end of the working day and done
     after it was late by no working time at all, and its badge read "terlambat 0 menit"."""
