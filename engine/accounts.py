@@ -18,6 +18,7 @@ from engine.errors import AlurError, Conflict, Forbidden, InvalidData, NotFound
 from engine.events import log
 from engine.permissions import ROLE_NAMES, is_admin, may_take
 from engine.runtime import Runtime
+from process.forms import at_most
 from process.messages import Text
 
 MAX_FAILURES = 5
@@ -113,7 +114,7 @@ def create_token(rt: Runtime, user_id: int, name: str) -> tuple[int, str]:
         raise InvalidData(Text("nama token wajib diisi"), {"name": Text("wajib diisi")})
     if len(name) > MAX_TOKEN_NAME:  # it was cut to fit, silently
         raise InvalidData(Text("nama token terlalu panjang"),
-                          {"name": Text("paling panjang %(n)d karakter", n=MAX_TOKEN_NAME)})
+                          {"name": at_most(MAX_TOKEN_NAME)})
     token = "alur_" + secrets.token_urlsafe(32)
     with rt.uow() as session:
         row = ApiToken(user_id=user_id, name=name, token_hash=_digest(token), created_at=rt.now())
@@ -270,11 +271,11 @@ def save_bidang(rt: Runtime, actor: str, code: str, name: str) -> None:
         if not _LOGIN.match(code):
             errors["code"] = Text("kode hanya huruf kecil, angka, titik, garis bawah atau tanda hubung")
         elif len(code) > MAX_BIDANG_CODE:
-            errors["code"] = Text("paling panjang %(n)d karakter", n=MAX_BIDANG_CODE)
+            errors["code"] = at_most(MAX_BIDANG_CODE)
         if not name:
             errors["name"] = Text("wajib diisi")
         elif len(name) > MAX_BIDANG_NAME:
-            errors["name"] = Text("paling panjang %(n)d karakter", n=MAX_BIDANG_NAME)
+            errors["name"] = at_most(MAX_BIDANG_NAME)
         if errors:
             raise InvalidData(Text("data bidang tidak valid"), errors)
         existing = session.get(Bidang, code)
@@ -386,7 +387,7 @@ def _user_errors(session: Session, login: str, name: str, bidang: str | None, ro
     if not (name or "").strip():
         errors["name"] = Text("wajib diisi")
     elif len(name.strip()) > MAX_NAME:
-        errors["name"] = Text("paling panjang %(n)d karakter", n=MAX_NAME)
+        errors["name"] = at_most(MAX_NAME)
     if bidang and session.get(Bidang, bidang) is None:
         errors["bidang"] = Text("bidang tidak dikenal")
     elif not bidang and set(roles) & BIDANG_ROLES:
@@ -403,7 +404,7 @@ def _user_errors(session: Session, login: str, name: str, bidang: str | None, ro
         # Escalations are mailed: a mistyped address would fail at the worst moment, unseen.
         errors["email"] = Text("bukan alamat surel (nama@domain)")
     elif email and len(email.strip()) > MAX_EMAIL:
-        errors["email"] = Text("paling panjang %(n)d karakter", n=MAX_EMAIL)
+        errors["email"] = at_most(MAX_EMAIL)
     return errors
 
 

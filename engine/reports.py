@@ -45,7 +45,7 @@ from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.runtime import Runtime
 from engine.services import iso, user
 from process import monev
-from process.forms import IMPLAUSIBLE_YEAR, plausible_year
+from process.forms import IMPLAUSIBLE_YEAR, at_most, plausible_year
 from process.messages import Text
 
 REPORT_WRITERS = ("sekretaris", "kadis")
@@ -96,7 +96,7 @@ def save_report(rt: Runtime, login: str, start: date, end: date, bidang: str | N
         errors["kesimpulan"] = Text("wajib diisi")
     for name, text in (("kesimpulan", conclusions), ("rekomendasi", recommendations)):
         if len(text) > MAX_TEXT:
-            errors[name] = Text("paling panjang %(n)d karakter", n=MAX_TEXT)
+            errors[name] = at_most(MAX_TEXT)
     with rt.uow() as session:
         account = user(session, login)
         if not may_write_report(account):
@@ -249,7 +249,7 @@ def save_sop_form(rt: Runtime, login: str, start: date, end: date, bidang: str |
                 entry[field] = " ".join(str(given.get(field) or "").split()) if field != "catatan" \
                     else str(given.get(field) or "").strip()
                 if len(entry[field]) > MAX_NOTE:
-                    errors[f"{field}-{step.number}"] = Text("paling panjang %(n)d karakter", n=MAX_NOTE)
+                    errors[f"{field}-{step.number}"] = at_most(MAX_NOTE)
             if entry["berjalan_baik"] not in ANSWERS:
                 errors[f"berjalan_baik-{step.number}"] = Text("pilih Ya atau Tidak")
             elif entry["berjalan_baik"] == "tidak" and not entry["tindakan"]:

@@ -12,6 +12,7 @@ from engine.events import log
 from engine.permissions import may_take, not_in_lane
 from engine.runtime import Runtime
 from engine.services import open_task, task_dict, user
+from process.forms import at_most
 from process.messages import Text
 
 # The Bidang by the name the page shows (its code if the Bidang row were missing).
@@ -135,7 +136,7 @@ def save_filter(rt: Runtime, login: str, name: str, params: dict[str, Any], shar
         raise InvalidData(Text("nama filter wajib diisi"), {"name": Text("wajib diisi")})
     if len(name) > MAX_FILTER_NAME:  # it was cut to fit, silently
         raise InvalidData(Text("nama filter terlalu panjang"),
-                          {"name": Text("paling panjang %(n)d karakter", n=MAX_FILTER_NAME)})
+                          {"name": at_most(MAX_FILTER_NAME)})
     with rt.uow() as session:
         row = SavedFilter(owner=login, name=name, params=clean_filters(params), shared=shared, created_at=rt.now())
         session.add(row)

@@ -20,7 +20,14 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Nor a lone UTF-16 surrogate (JSON's "\ud800"), which no database and no UTF-8 text can hold.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 CONTROL_CHARACTERS = Text("memuat karakter kendali yang tidak diizinkan")
-TOO_LONG = Text("paling panjang %(n)d karakter", n=MAX_TEXT_LENGTH)
+
+
+def at_most(n: int) -> Text:
+    """The message for a text longer than `n` characters, wherever a length is limited."""
+    return Text("paling panjang %(n)d karakter", n=n)
+
+
+TOO_LONG = at_most(MAX_TEXT_LENGTH)
 IMPLAUSIBLE_YEAR = Text("tahun antara 1900 dan 2999")
 
 
