@@ -27,20 +27,13 @@ def store_all(rt, session: Session, instance: Instance, row: TaskRow, form: Form
     file_fields = {f.name for f in form.fields if f.type == "file"}
     values: dict[str, str] = {}
     pending: list[Pending] = []
+    refused: list[InvalidData | TooLarge] = []  # every file is checked: one answer names each one refused
     for field, source in files.items():
-        if field not in file_fields:
-            raise InvalidData(Text("langkah ini tidak punya isian berkas %(field)r",
-                                   field=field), {field: Text("bukan isian berkas")})
         try:
-            filename, content = _read(source, rt.settings.max_upload_bytes)
-        except TooLarge as err:
-            raise TooLarge(err.message, {field: err.message}) from None  # the form shows it at its field
-        except InvalidData as err:  # a name refused (checked_name): at its field too, not under "_"
-            raise InvalidData(err.message, {field: next(iter(err.errors.values()), err.message)}) from None
-        try:
-            content_type = sniff(filename, content)
-        except ValueError as err:
-            raise InvalidData(Text("berkas %(name)s ditolak", name=filename), {field: err.args[0]}) from None
+            filename, content, content_type = _checked(rt, field, source, file_fields)
+        except (InvalidData, TooLarge) as err:
+            refused.append(err)
+            continue
         digest = hashlib.sha256(content).hexdigest()
         pending.append((digest, content))
         document = Document(
@@ -51,7 +44,27 @@ def store_all(rt, session: Session, instance: Instance, row: TaskRow, form: Form
         session.add(document)
         session.flush()
         values[field] = str(document.id)
+    if refused:  # as the first refusal (413 for a file too large), with the fields of them all
+        first = refused[0]
+        raise type(first)(first.message, {k: v for err in refused for k, v in err.errors.items()})
     return values, pending
+
+
+def _checked(rt, field: str, source: Path | tuple[str, bytes], file_fields: set[str]) -> tuple[str, bytes, str]:
+    """A file sent for `field`: its name, bytes and type, or the refusal with the message at its field."""
+    if field not in file_fields:
+        raise InvalidData(Text("langkah ini tidak punya isian berkas %(field)r",
+                               field=field), {field: Text("bukan isian berkas")})
+    try:
+        filename, content = _read(source, rt.settings.max_upload_bytes)
+    except TooLarge as err:
+        raise TooLarge(err.message, {field: err.message}) from None  # the form shows it at its field
+    except InvalidData as err:  # a name refused (checked_name): at its field too, not under "_"
+        raise InvalidData(err.message, {field: next(iter(err.errors.values()), err.message)}) from None
+    try:
+        return filename, content, sniff(filename, content)
+    except ValueError as err:
+        raise InvalidData(Text("berkas %(name)s ditolak", name=filename), {field: err.args[0]}) from None
 
 
 Pending = tuple[str, bytes]  # (sha256, content)

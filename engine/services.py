@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 from engine import accounts, documents
 from engine.accounts import Account, account
 from engine.db import Bidang, DefinitionVersion, Event, Instance, TaskRow, User
-from engine.errors import Conflict, Forbidden, InvalidData, LostRace, NotFound
+from engine.errors import Conflict, Forbidden, InvalidData, LostRace, NotFound, TooLarge
 from engine.events import log
 from engine.permissions import may_start, may_take, not_in_lane
 from engine.runtime import Runtime
@@ -289,7 +289,13 @@ def _complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         documents.check_references(session, instance, step.form, submitted)
         if files:
             rt.begin_writes(session)  # an upload's row needs its id before the form is checked
-        uploaded, pending = documents.store_all(rt, session, instance, row, step.form, files or {}, login)
+        try:
+            uploaded, pending = documents.store_all(rt, session, instance, row, step.form, files or {}, login)
+        except (InvalidData, TooLarge) as err:
+            # The rest of the form is checked too: a mistake told only once the file is fixed would
+            # mean choosing every file again (a page cannot keep them) once more.
+            err.errors = {**_other_mistakes(step.form, submitted, files or {}, language), **err.errors}
+            raise
         submitted.update(uploaded)
         try:
             cleaned = step.form.clean(submitted, language)
@@ -304,6 +310,16 @@ def _complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         run.save(login)
         session.commit()
         return {**task_dict(row), "instance_state": instance.state}
+
+
+def _other_mistakes(form, submitted: dict[str, Any], files: dict[str, Any], language: str | None) -> dict:
+    """The form's mistakes besides its files: each file sent counts as an answer (checked by itself)."""
+    sent = {name: "0" for name in files}
+    try:
+        form.clean({**submitted, **sent}, language)
+    except FormError as err:
+        return {name: message for name, message in err.errors.items() if name not in sent}
+    return {}
 
 
 _TASK_AND_INSTANCE = (select(TaskRow, Instance, *accounts.ACTOR_COLUMNS)

@@ -61,6 +61,22 @@ def test_a_file_field_with_a_file_of_the_wrong_field_is_refused(rt, instance_id)
     assert "rencana_kegiatan" in err.value.errors
 
 
+def test_a_refused_file_does_not_hide_the_forms_other_mistakes(rt, instance_id):
+    """One answer names every mistake: a page cannot keep a chosen file, so a mistake told only after
+    the file was fixed means choosing every file again once more."""
+    task = open_task(rt, instance_id)
+    services.claim(rt, task["id"], "aptika.implementasi")
+    wrong_dates = {**STEP_DATA[1], "tanggal_selesai": "2026-03-01"}  # before tanggal_mulai
+    with pytest.raises(InvalidData) as err:
+        services.complete(rt, task["id"], "aptika.implementasi", wrong_dates,
+                          files={"dokumen_rencana": ("rencana.exe", b"MZ\x90\x00\x03\x00" * 20)})
+    assert set(err.value.errors) == {"dokumen_rencana", "tanggal_selesai"}
+    # Nothing was kept of the refused attempt.
+    with rt.uow() as session:
+        assert session.scalars(select(Document)).all() == []
+    assert open_task(rt, instance_id)["id"] == task["id"]
+
+
 def test_uploaded_document_is_stored_and_referenced(rt, instance_id):
     task = open_task(rt, instance_id)
     services.claim(rt, task["id"], "aptika.implementasi")
