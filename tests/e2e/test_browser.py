@@ -226,3 +226,24 @@ def test_a_double_click_on_start_starts_one_activity(playwright_browser, server,
     staff.wait_for_url(re.compile(r".*/kegiatan/\d+$"))
     assert sorted(i["title"] for i in queries.instances(rt, "aptika.implementasi")) == \
         ["Layanan email dinas", "Layanan web dinas"]
+
+
+def test_a_title_or_answer_without_spaces_does_not_widen_the_page(playwright_browser, server):
+    """A name written as files are named, with underscores (no place to wrap at), as a title, an answer
+    or a document's file name made the activity, list, search and task pages wider than the window,
+    the table's other columns pushed off the screen."""
+    from engine import services, worklist
+    rt, base = server
+    name = "Laporan_Monitoring_dan_Evaluasi_Kegiatan_Layanan_Bidang_Aplikasi_Informatika_Triwulan_I_2026_final"
+    instance_id = services.start(rt, "monev_kegiatan_bidang", "aptika", name * 2, "aptika.implementasi")
+    [task] = worklist.tasks(rt, instance_id=instance_id)
+    services.claim(rt, task["id"], "aptika.implementasi")
+    services.complete(rt, task["id"], "aptika.implementasi",
+                      {"rencana_kegiatan": name * 2, "tanggal_mulai": "2026-03-02", "tanggal_selesai": "2026-03-31"},
+                      files={"dokumen_rencana": (name + ".pdf", b"%PDF-1.4 rencana")})
+    [task] = worklist.tasks(rt, instance_id=instance_id)
+    staff = sign_in(playwright_browser, base, "aptika.implementasi")
+    for path in (f"/kegiatan/{instance_id}", "/kegiatan", "/kegiatan/cari", "/", f"/tugas/{task['id']}"):
+        staff.goto(base + path)
+        widths = staff.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert widths[0] <= widths[1], path
