@@ -84,7 +84,7 @@ def save_draft(rt: Runtime, task_id: str, login: str, data: dict[str, Any], lang
         if row is None:
             raise NotFound(Text("tugas %(task_id)s tidak ditemukan", task_id=task_id))
         if not may_take(account, row):
-            raise Forbidden(not_in_lane(login, row))
+            raise Forbidden(not_in_lane(session, login, account, row))
         if row.state != "open" or row.assignee != login:
             raise Conflict(Text("hanya pemegang tugas yang terbuka yang dapat menyimpan draf"))
         form = rt.definition_by_id(session, row.definition_version_id)[0].step(row.step).form

@@ -186,7 +186,7 @@ def claim(rt: Runtime, task_id: str, login: str, expected_version: int | None = 
         account = _actor_of(session, rows, login)
         row = _still_open(rows[0] if rows else None, task_id, expected_version)
         if not may_take(account, row):
-            raise Forbidden(not_in_lane(login, row))
+            raise Forbidden(not_in_lane(session, login, account, row))
         if row.assignee == login:
             return task_dict(row)
         if row.assignee is not None:
@@ -223,7 +223,7 @@ def unclaim(rt: Runtime, task_id: str, login: str, expected_version: int | None 
         account = user(session, login)
         row = open_task(session, task_id, expected_version)
         if not may_take(account, row):  # as for claim: outside the lane is forbidden, not a conflict
-            raise Forbidden(not_in_lane(login, row))
+            raise Forbidden(not_in_lane(session, login, account, row))
         if row.assignee != login:
             raise Conflict(Text("tugas ini tidak sedang Anda klaim"))
         row.assignee = None
@@ -273,7 +273,7 @@ def _complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         row = _still_open(rows[0][0] if rows else None, task_id, expected_version)
         instance = rows[0][1]
         if not may_take(account, row):
-            raise Forbidden(not_in_lane(login, row))
+            raise Forbidden(not_in_lane(session, login, account, row))
         if row.assignee != login:
             raise Conflict(Text("klaim tugas ini terlebih dahulu") if row.assignee is None
                            else Text("tugas sedang diklaim oleh %(who)s", who=row.assignee))

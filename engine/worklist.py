@@ -188,7 +188,7 @@ def reassign(rt: Runtime, task_id: str, actor: str, to_login: str) -> dict[str, 
         except NotFound as err:  # a mistake in the form, not a missing task
             raise InvalidData(err.message, {"assignee": Text("pengguna tidak dikenal")}) from None
         if not may_take(target, row):
-            raise InvalidData(not_in_lane(to_login, row),
+            raise InvalidData(not_in_lane(session, to_login, target, row),
                               {"assignee": Text("bukan anggota peran ini")})
         if row.assignee == target.login:  # the Pengawasan list preselects the holder: nothing moves
             return {**task_dict(row), "moved": False}

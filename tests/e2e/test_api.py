@@ -156,6 +156,19 @@ def test_api_messages_speak_the_token_owners_language(rt, as_user):
     assert refused["message"] == "aptika.teknis is not a member of Implementation team for this task"
 
 
+def test_a_member_of_the_role_in_another_bidang_is_told_it_is_the_bidang(rt, as_user):
+    """"not a member of Implementation team" read as wrong to a member of the Implementation team of
+    another Bidang: the refusal names the task's Bidang."""
+    task_id = open_task_id(as_user("aptika.implementasi"), start(rt))
+    api = as_user("ikp.implementasi")
+    refused = error(api.post(f"/tasks/{task_id}/claim"), 403, "forbidden")
+    assert refused["message"] == "ikp.implementasi bukan anggota Tim Implementasi Bidang Aplikasi Informatika"
+    accounts.set_language(rt, user_id(rt, "ikp.implementasi"), "en")
+    refused = error(api.post(f"/tasks/{task_id}/claim"), 403, "forbidden")
+    assert refused["message"] == \
+        "ikp.implementasi is not a member of Implementation team of Bidang Aplikasi Informatika"
+
+
 def test_the_apis_own_refusals_speak_the_token_owners_language_too(rt, as_user):
     """Not only the engine's messages: a body the schema refuses, or one that is not JSON, was
     answered to an English token owner in Indonesian."""

@@ -166,9 +166,10 @@ def test_claim_complete_and_show(alur, opened, tmp_path):
     instance_id, task = opened
     task_id = task["id"]
 
-    # Someone of the same role in another Bidang may not take it.
+    # Someone of the same role in another Bidang may not take it, and is told it is the Bidang
+    # ("not a member of Tim Implementasi" read as wrong to a member of Tim Implementasi).
     refused = alur("claim", task_id, "--user", "ikp.implementasi", ok=False)
-    assert error_lines(refused) == ["galat: ikp.implementasi bukan anggota Tim Implementasi untuk tugas ini"]
+    assert error_lines(refused) == ["galat: ikp.implementasi bukan anggota Tim Implementasi Bidang Aplikasi Informatika"]
     assert refused.returncode == 4  # Forbidden
 
     assert alur("claim", task_id, "--user", "aptika.implementasi").stdout.strip() == f"tugas {task_id} diklaim"
