@@ -1,6 +1,8 @@
 """The worklist: "Tugas Saya" and "Tugas Tim", with filters saved on the server."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -50,7 +52,10 @@ def claim(task_id):
 def unclaim(task_id):
     services.unclaim(runtime(), task_id, current_user.login)
     flash(_("Tugas dikembalikan ke tim."), "success")
-    return redirect(url_for(".index"))
+    # Back to the worklist as it was filtered and sorted; from the task page (no longer theirs), to the worklist.
+    came_from = urlsplit(request.referrer or "")
+    return redirect(url_for(".index") + (f"?{came_from.query}" if came_from.path == url_for(".index") and
+                                         came_from.query else ""))
 
 
 @bp.post("/filter")
