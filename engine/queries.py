@@ -212,8 +212,14 @@ def diagram(rt: Runtime, instance_id: int, login: str) -> str:
         return rt.definition_of(instance)[0].bpmn_xml
 
 
+INSTANCE_STATES = ("running", "completed")
+
+
 def instances(rt: Runtime, login: str, state: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """Instances the user may see, newest first; archived ones only through the search (engine.monitoring)."""
+    if state is not None and state not in INSTANCE_STATES:  # not an empty list, as if there were none
+        raise InvalidData(Text("filter tidak valid"),
+                          {"state": Text("pilih salah satu: %(choices)s", choices=", ".join(INSTANCE_STATES))})
     with rt.uow() as session:
         account = user(session, login)
         query = select(Instance.id, Instance.title, Instance.bidang_code, Instance.period, Instance.state,

@@ -108,6 +108,9 @@ def visible_to(account: User):
     )
 
 
+YES, NO = ("1", "true", "ya", "yes", "on"), ("0", "false", "tidak", "no", "off")
+
+
 def clean_filters(raw: dict[str, Any]) -> dict[str, Any]:
     """Keep the known filter keys, typed; empty values mean 'no filter'."""
     filters: dict[str, Any] = {}
@@ -118,10 +121,14 @@ def clean_filters(raw: dict[str, Any]) -> dict[str, Any]:
             filters["step"] = int(raw["step"])
         except (TypeError, ValueError):
             raise InvalidData(Text("filter tidak valid"), {"step": Text("harus berupa nomor langkah")}) from None
-        if abs(filters["step"]) > MAX_INTEGER:  # no task row has it, and the database would refuse to look
+        # No step is numbered below 1; past the database's integers it would refuse to look.
+        if not 1 <= filters["step"] <= MAX_INTEGER:
             raise InvalidData(Text("filter tidak valid"), {"step": Text("harus berupa nomor langkah")})
     if raw.get("overdue") not in (None, ""):
-        filters["overdue"] = str(raw["overdue"]).lower() in ("1", "true", "ya", "yes", "on")
+        said = str(raw["overdue"]).lower()
+        if said not in YES + NO:  # "maybe" read as "on time"
+            raise InvalidData(Text("filter tidak valid"), {"overdue": Text("harus ya atau tidak (true/false)")})
+        filters["overdue"] = said in YES
     if raw.get("sort"):
         if raw["sort"] not in SORTS:
             raise InvalidData(Text("filter tidak valid"),

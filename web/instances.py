@@ -20,11 +20,15 @@ VENDOR = {
 }
 
 
+LISTED = 200  # the newest; older ones are found with the search, which pages
+
+
 @bp.get("/kegiatan")
 @login_required
 def index():
     state = request.args.get("state") or None
-    return render_template("instances.html", rows=queries.instances(runtime(), current_user.login, state), state=state)
+    rows = queries.instances(runtime(), current_user.login, state, limit=LISTED)
+    return render_template("instances.html", rows=rows, state=state, cut=len(rows) == LISTED)
 
 
 @bp.route("/kegiatan/baru", methods=["GET", "POST"])

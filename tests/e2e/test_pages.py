@@ -344,6 +344,8 @@ def test_worklist_filters_and_sorting(rt, browser):
     assert team(text(b.get("/?overdue=1"))) == [aptika_task]
     assert team(text(b.get("/?overdue=0"))) == [ikp_task]
     assert team(text(b.get("/?bidang=aptika&overdue=0"))) == []
+    # A value the filter cannot read is refused, not read as "on time" or as a step no task is at.
+    assert b.get("/?overdue=mungkin").status_code == 422 and b.get("/?step=-1").status_code == 422
     assert team(text(b.get("/"))) == [ikp_task, aptika_task]  # soonest due first
     assert team(text(b.get("/?sort=due"))) == [ikp_task, aptika_task]
     assert team(text(b.get("/?sort=-due"))) == [aptika_task, ikp_task]
@@ -956,6 +958,21 @@ def test_instance_page_lists_steps_history_documents_and_its_diagram(rt, browser
     assert other.get(f"/kegiatan/{instance_id}/diagram.bpmn").status_code == 403
     assert "Layanan email dinas" not in text(other.get("/kegiatan"))
     assert "Layanan email dinas" in text(b.get("/kegiatan"))
+
+
+def test_the_activity_list_refuses_an_unknown_state_and_says_when_it_shows_only_the_newest(rt, browser, monkeypatch):
+    """`?state=xyz` showed "Belum ada kegiatan." as if there were none, and the list stopped at its
+    200 newest without a word."""
+    import web.instances
+    b = browser("aptika.implementasi")
+    first, second = start(rt), start(rt)
+    assert b.get("/kegiatan?state=xyz").status_code == 422
+    html = text(b.get("/kegiatan?state=running"))
+    assert f'href="/kegiatan/{second}"' in html and 'id="listed-newest"' not in html
+    monkeypatch.setattr(web.instances, "LISTED", 1)
+    html = text(b.get("/kegiatan"))
+    assert f'href="/kegiatan/{second}"' in html and f'href="/kegiatan/{first}"' not in html
+    assert 'id="listed-newest"' in html and "Ditampilkan 1 kegiatan terbaru" in html
 
 
 def step_row(html: str, step: int) -> str:

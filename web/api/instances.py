@@ -21,7 +21,7 @@ class StartBodySchema(In):
 
 
 class InstanceQuerySchema(Query):
-    state = Str(validate=one_of(("running", "completed")), metadata={"description": "Status kegiatan"})
+    state = Str(validate=one_of(queries.INSTANCE_STATES), metadata={"description": "Status kegiatan"})
     limit = Int(load_default=200, validate=Range(min=1, max=500, error=Text("antara %(min)s dan %(max)s")))
 
 
