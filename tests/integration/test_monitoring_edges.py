@@ -84,3 +84,13 @@ def test_a_step_done_exactly_at_its_deadline_is_on_time_on_the_activity_page_too
     page = signed_in(rt, "kadis").get(f"/kegiatan/{instance_id}").get_data(as_text=True)
     row = re.search(r'<tr class="step-row" data-step="3">.*?</tr>', page, re.S)[0]
     assert "Tepat waktu" in row and "Terlambat" not in row
+
+
+def test_the_search_by_title_ignores_case_beyond_ascii_on_every_database(rt):
+    """SQLite's own lower() folds only A-Z: "évaluasi" missed "ÉVALUASI" there, not on PostgreSQL."""
+    wanted = services.start(rt, KEY, "aptika", "ÉVALUASI Layanan Ğ", "aptika.implementasi")
+    services.start(rt, KEY, "aptika", "Layanan lain", "aptika.implementasi")
+
+    def found(title: str) -> list[int]:
+        return [r["id"] for r in monitoring.search(rt, "kadis", title=title)["rows"]]
+    assert found("évaluasi layanan ğ") == [wanted] == found("Évaluasi")
