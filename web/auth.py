@@ -77,8 +77,16 @@ def login():
         session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME without a request
         login_user(Principal(accounts.load_user(runtime(), user_id)))
         target = request.args.get("next", "")
-        return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("worklist.index"))
+        return redirect(target if _on_this_site(target) else url_for("worklist.index"))
     return render_template("login.html")
+
+
+def _on_this_site(target: str) -> bool:
+    """Whether a sign-in's "next" is a path on this site. Browsers drop tabs and line breaks from a
+    URL and read a backslash as a slash ("/<tab>/evil" and "/\\evil" are "//evil", another site),
+    and so does Werkzeug's Location header for the former: such a target is not taken at all."""
+    return target.startswith("/") and not target.startswith("//") and \
+        not any(c == "\\" or c <= " " or c == "\x7f" for c in target)
 
 
 @bp.post("/keluar")

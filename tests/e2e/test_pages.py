@@ -171,6 +171,18 @@ def test_sign_in_sets_a_safe_session_cookie_and_opens_the_worklist(app):
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
+@pytest.mark.parametrize("target", ["/\t/evil.example/", "/\n/evil.example/", "/\r\n/evil.example/",
+                                    "/\\evil.example/", "\t//evil.example/", " /evil.example/"])
+def test_a_next_that_a_browser_reads_as_another_site_is_ignored(app, target):
+    """Browsers drop tabs and line breaks from a URL and read a backslash as a slash: "/<tab>/evil"
+    is "//evil", another site. Werkzeug drops them from the Location header too."""
+    from urllib.parse import quote
+    b = Browser(app)
+    b.get("/masuk")
+    response = b.post("/masuk?next=" + quote(target), {"login": "aptika.teknis", "password": DEMO_PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
 def test_wrong_password_is_refused_in_indonesian(app):
     b = Browser(app)
     b.get("/masuk")
