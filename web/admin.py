@@ -53,14 +53,15 @@ def users():
 @bp.route("/bidang", methods=["GET", "POST"])
 @require_roles("admin")
 def bidang():
-    errors = {}
+    errors, values = {}, {}
     if request.method == "POST":
+        values = {"code": request.form.get("code", ""), "name": request.form.get("name", "")}
         try:
-            accounts.save_bidang(runtime(), current_user.login, request.form.get("code", ""), request.form.get("name", ""))
-        except InvalidData as err:
+            accounts.save_bidang(runtime(), current_user.login, values["code"], values["name"])
+        except InvalidData as err:  # the form comes back as it was sent, with the errors at it
             errors = err.errors
         else:
             flash(_("Bidang disimpan."), "success")
             return redirect(url_for(".bidang"))
-    return render_template("admin_bidang.html", rows=accounts.list_bidang(runtime()), errors=errors), \
-        422 if errors else 200
+    return render_template("admin_bidang.html", rows=accounts.list_bidang(runtime()), errors=errors,
+                           values=values), 422 if errors else 200

@@ -1249,6 +1249,16 @@ def test_the_user_form_comes_back_as_it_was_sent(browser):
     assert not re.search(r'name="active" value="1" checked', html)
 
 
+def test_the_bidang_form_comes_back_as_it_was_sent(browser):
+    admin = browser("admin")
+    admin.get("/admin/bidang")
+    response = admin.post("/admin/bidang", {"code": "Bidang Baru!", "name": "Bidang Kebudayaan & \"Pariwisata\""})
+    html = text(response)
+    assert response.status_code == 422 and "Kode: kode hanya huruf kecil" in html
+    assert 'name="code" value="Bidang Baru!"' in html
+    assert 'name="name" value="Bidang Kebudayaan &amp; &#34;Pariwisata&#34;"' in html
+
+
 def test_the_user_form_shows_every_problem_at_once_by_its_label(browser):
     admin = browser("admin")
     admin.get("/admin/pengguna")
