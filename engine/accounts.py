@@ -287,14 +287,22 @@ def save_bidang(rt: Runtime, actor: str, code: str, name: str) -> None:
 
 
 def save_user(rt: Runtime, actor: str, login: str, name: str, bidang: str | None, roles: list[str],
-              email: str | None = None, password: str | None = None, active: bool = True) -> dict[str, Any]:
-    """Create a user or update one: Bidang, roles, name, e-mail, password, active."""
+              email: str | None = None, password: str | None = None, active: bool = True,
+              new: bool = False) -> dict[str, Any]:
+    """Create a user or update one: Bidang, roles, name, e-mail, password, active.
+
+    `new`: only create (the administration page's empty form). A login already taken is then
+    refused at its field: saved, it would hand a colleague's account to the newcomer.
+    """
     login = (login or "").strip().lower()
     with rt.uow() as session:
         _require_admin(session, actor)
         # Locked until the commit: a claim by this user waits, or is waited for (see `hold`).
         account = session.scalars(select(User).where(User.login == login).with_for_update()).first()
         errors = _user_errors(session, login, name, bidang, roles, email, password, new=account is None)
+        if new and account is not None:
+            errors["login"] = Text("nama pengguna %(login)s sudah dipakai; pilih pengguna itu dari daftar untuk "
+                                   "mengubahnya", login=login)
         if errors:
             raise InvalidData(Text("data pengguna tidak valid"), errors)
         if account is None:

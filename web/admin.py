@@ -31,7 +31,7 @@ def users():
             saved = accounts.save_user(runtime(), current_user.login, values.get("login", ""), values.get("name", ""),
                                        values.get("bidang") or None, values["roles"],
                                        email=values.get("email") or None, password=values.get("password") or None,
-                                       active=values["active"])
+                                       active=values["active"], new=bool(values.get("new")))
         except InvalidData as err:
             errors, status = err.errors, err.status
         except accounts.OwnAdminRole as err:  # said at its field; any other conflict is the error page

@@ -1222,6 +1222,39 @@ def test_admin_creates_a_user_who_can_sign_in(app, rt, browser):
     assert Browser(app).sign_in("budi.aptika", "rahasia-baru-1").status_code == 302  # password kept
 
 
+def test_adding_a_user_under_a_login_already_taken_is_refused_not_an_overwrite(app, rt, browser):
+    """The empty form adds a user. A login that is someone else's must not quietly become the
+    newcomer's: the colleague would lose their password, Bidang, roles and claimed steps, and the
+    newcomer would sign in to their account, tokens and alerts included."""
+    admin = browser("admin")
+    page = text(admin.get("/admin/pengguna"))
+    assert re.search(r'name="login" value=""', page)
+    sent = {"login": "Aptika.Teknis", "name": "Budi Baru", "bidang": "ikp", "roles": ["implementasi"],
+            "password": "rahasia-baru-1", "active": "1"}
+    sent.update(re.findall(r'<input type="hidden" name="(new)" value="([^"]*)"', page))  # as the form sends it
+    response = admin.post("/admin/pengguna", sent)
+    html = text(response)
+    assert response.status_code == 422
+    assert "Nama pengguna: nama pengguna aptika.teknis sudah dipakai" in html
+    assert 'value="Budi Baru"' in html and 'name="new" value="1"' in html  # still the form that adds
+    with rt.uow() as session:
+        teknis = session.scalars(select(User).where(User.login == "aptika.teknis")).one()
+        assert teknis.name != "Budi Baru" and teknis.bidang_code == "aptika" and teknis.role_names == {"teknis"}
+    assert Browser(app).sign_in("aptika.teknis", "rahasia-baru-1").status_code == 401
+
+    admin.post("/bahasa", {"language": "en"}, headers={"Referer": "/admin/pengguna"})
+    assert "User name: the user name aptika.teknis is taken" in text(admin.post("/admin/pengguna", sent))
+
+    # Opened from the list, the same login is the user being changed; its name cannot be edited there.
+    page = text(admin.get("/admin/pengguna?login=aptika.teknis"))
+    assert 'name="new"' not in page and re.search(r'name="login" value="aptika.teknis" readonly', page)
+    response = admin.post("/admin/pengguna?login=aptika.teknis", {**{k: v for k, v in sent.items() if k != "new"},
+                                                                  "login": "aptika.teknis", "bidang": "aptika"})
+    assert response.status_code == 302
+    with rt.uow() as session:
+        assert session.scalars(select(User.name).where(User.login == "aptika.teknis")).one() == "Budi Baru"
+
+
 def test_an_e_mail_address_that_mail_cannot_reach_is_refused(rt, browser):
     admin = browser("admin")
     admin.get("/admin/pengguna")
