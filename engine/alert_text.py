@@ -13,6 +13,7 @@ from typing import Any, Callable
 from babel.dates import format_date
 
 from process.messages import Text, speak
+from process.mutu_baku import worded
 
 Speak = Callable[[Text], str]
 
@@ -40,9 +41,22 @@ class AlertFacts:
     language: str = "id"  # the recipient's
 
 
-def speaker(catalogue: Callable[[str], Any], language: str) -> Speak:
-    translations = catalogue(language)
-    return lambda message: speak(message, translations)
+class Speaker:
+    """Speaks a `Text` in one language (a `Speak`), and keeps that language's catalogue for the
+    words that are no `Text` (a standard time, worded with plurals)."""
+
+    def __init__(self, translations: Any, language: str):
+        self.translations, self.language = translations, language
+
+    def __call__(self, message: Text) -> str:
+        return speak(message, self.translations)
+
+    def standard_time(self, text: str) -> str:
+        return worded(text, self.language, self.translations)
+
+
+def speaker(catalogue: Callable[[str], Any], language: str) -> Speaker:
+    return Speaker(catalogue(language), language)
 
 
 def when(moment: datetime | None, tz: tzinfo, language: str, say: Speak) -> str:
@@ -83,7 +97,8 @@ def body(facts: AlertFacts, tz: tzinfo, say: Speak) -> str:
         Text("  Bidang      : %(bidang)s", bidang=facts.bidang_name),
         Text("  Langkah     : %(step)s. %(name)s", step=facts.step, name=facts.step_name),
         Text("  Pelaksana   : %(performer)s", performer=performer),
-        Text("  Waktu baku  : %(mutu_baku)s", mutu_baku=facts.mutu_baku),
+        Text("  Waktu baku  : %(mutu_baku)s",
+             mutu_baku=say.standard_time(facts.mutu_baku) if isinstance(say, Speaker) else facts.mutu_baku),
         Text("  Batas waktu : %(due)s", due=when(facts.due_at, tz, language, say)),
         Text("  Peringatan  : tingkat %(level)s, %(at)s", level=facts.level,
              at=when(facts.created_at, tz, language, say)),

@@ -115,3 +115,26 @@ def _check_length(amount: int, unit: Unit, written: str) -> None:
     if amount > MAX_AMOUNT[unit]:
         raise MutuBakuError(Text("mutu baku waktu %(text)s lebih dari sepuluh tahun (paling lama %(most)d %(unit)s)",
                                  text=repr(written), most=MAX_AMOUNT[unit], unit=unit.value))
+
+
+def worded(text: str, language: str, t) -> str:
+    """A standard time as the SOP writes it ("30 Menit", "7 Hari Kerja"), worded in `language` with
+    the translations `t` (anything with gettext and ngettext): Indonesian keeps the SOP's own
+    notation; others say "30 min", "7 working days". A notation this cannot word (hours counted as
+    "Kerja", say) is given as written. For the web's pages and the alert mail alike."""
+    try:
+        mutu = MutuBaku.parse(text)
+    except MutuBakuError:
+        return text
+    if language == "id" or (mutu.unit is not Unit.HARI and mutu.working is not None):
+        return text
+    n = mutu.amount
+    if mutu.unit is Unit.MENIT:
+        return t.gettext("%(m)d menit") % {"m": n}
+    if mutu.unit is Unit.JAM:
+        return t.gettext("%(h)d jam") % {"h": n}
+    if mutu.working is None:
+        return t.ngettext("%(n)d hari", "%(n)d hari", n) % {"n": n}
+    if mutu.working:
+        return t.ngettext("%(n)d hari kerja", "%(n)d hari kerja", n) % {"n": n}
+    return t.ngettext("%(n)d hari kalender", "%(n)d hari kalender", n) % {"n": n}

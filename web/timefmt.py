@@ -11,29 +11,15 @@ from datetime import date, datetime, timedelta
 from flask_babel import get_translations
 
 from process.calendar import WorkingCalendar
-from process.mutu_baku import MutuBaku, MutuBakuError, Unit
+from process.mutu_baku import worded
 
 
 def standard_time(text: str, language: str, t=None) -> str:
-    """A step's standard time as the SOP writes it ("30 Menit", "7 Hari Kerja"), worded for a page in
-    `language`: Indonesian pages keep the SOP's own notation; others say "30 min", "7 working days".
-    A notation this cannot word (hours counted as "Kerja", say) is shown as written."""
-    try:
-        mutu = MutuBaku.parse(text)
-    except MutuBakuError:
+    """A step's standard time worded for a page in `language` (process.mutu_baku.worded): Indonesian
+    pages keep the SOP's own notation ("30 Menit"); others say "30 min", "7 working days"."""
+    if language == "id":
         return text
-    if language == "id" or (mutu.unit is not Unit.HARI and mutu.working is not None):
-        return text
-    t, n = t or words(), mutu.amount
-    if mutu.unit is Unit.MENIT:
-        return t.gettext("%(m)d menit") % {"m": n}
-    if mutu.unit is Unit.JAM:
-        return t.gettext("%(h)d jam") % {"h": n}
-    if mutu.working is None:
-        return t.ngettext("%(n)d hari", "%(n)d hari", n) % {"n": n}
-    if mutu.working:
-        return t.ngettext("%(n)d hari kerja", "%(n)d hari kerja", n) % {"n": n}
-    return t.ngettext("%(n)d hari kalender", "%(n)d hari kalender", n) % {"n": n}
+    return worded(text, language, t or words())
 
 
 def words():

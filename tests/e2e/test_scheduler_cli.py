@@ -109,6 +109,7 @@ def test_an_english_speaking_supervisor_is_mailed_in_english(tmp_path):
     assert "has passed its standard time and is not finished" in text
     assert re.search(r"Deadline +: (Monday|Tuesday|Wednesday|Thursday|Friday), \d+ [A-Z][a-z]+ 20\d\d at \d\d:\d\d", text)
     assert "Mohon" not in text and "Yth." not in text and "pukul" not in text
+    assert "Standard time : 30 days\r\n" in text  # as English pages word it, not the SOP's "30 Hari"
 
 
 def test_tick_is_refused_unless_the_database_is_a_demo_or_the_override_is_set(tmp_path):
