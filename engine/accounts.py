@@ -93,6 +93,12 @@ def load_user(rt: Runtime, user_id: int) -> User | None:
         return account
 
 
+def session_mark(account: User) -> str:
+    """A digest of the account's password hash, kept in each session signed in with it: a new
+    password (an administrator's reset after a lost phone, say) ends the sessions of the old one."""
+    return hashlib.sha256((account.password_hash or "").encode()).hexdigest()[:16]
+
+
 def set_language(rt: Runtime, user_id: int, language: str) -> None:
     if language not in LANGUAGES:
         raise InvalidData(Text("bahasa tidak dikenal"), {"language": Text("pilih id atau en")})

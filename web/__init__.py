@@ -4,6 +4,7 @@ Views are thin: parse the request, call a service in `engine`, render.
 """
 from __future__ import annotations
 
+import hmac
 import os
 import secrets
 from datetime import timedelta
@@ -97,10 +98,14 @@ def runtime() -> Runtime:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
+def _load_user(session_id: str):
+    """The session's user, unless their password changed since it was signed in (or it predates marks)."""
     from web.auth import Principal
+    user_id, _, mark = session_id.partition(":")
     account = accounts.load_user(runtime(), int(user_id))
-    return Principal(account) if account else None
+    if account is None or not hmac.compare_digest(mark, accounts.session_mark(account)):
+        return None
+    return Principal(account)
 
 
 # What the pages need and no more: our own scripts and the npm bundles served from /vendor (no

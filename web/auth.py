@@ -27,6 +27,10 @@ class Principal(UserMixin):
         self.roles = account.role_names
         self.language = account.language or "id"
 
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session: the id, and the mark of the password signed in with."""
+        return f"{self.id}:{accounts.session_mark(self.account)}"
+
     def has(self, *roles: str) -> bool:
         return bool(self.roles & set(roles))
 

@@ -16,6 +16,7 @@ from engine.runtime import Runtime
 from engine.scheduler import Scheduler
 from tests.integration.sop import STEP_DATA, STEP_FILES, do_step, performer
 from tests.integration.test_definitions import deploy_v2, gateway_without_a_path
+from tests.sessions import session_id
 from web import create_app
 
 KEY = "monev_kegiatan_bidang"
@@ -122,7 +123,7 @@ def test_token_of_a_deactivated_user_is_401(rt, client):
 def _sign_in(rt, client, login: str) -> str:
     """A browser session for `login`; returns the CSRF token a page of the app hands out."""
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id(rt, login))
+        session["_user_id"] = session_id(rt, user_id(rt, login))
         session["_fresh"] = True
     page = client.get("/token")
     assert page.status_code == 200

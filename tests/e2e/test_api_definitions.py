@@ -18,6 +18,7 @@ from engine.db import DefinitionDraft, Event, User
 from tests.integration.test_definitions import (
     BILLION_LAUGHS, BPMN, CAMUNDA_BPMN, KEY, YAML, step7_to_administrasi, step_renamed, without_step_number,
 )
+from tests.sessions import session_id
 from web import create_app
 
 OWNER = "pemilik.proses"
@@ -470,7 +471,7 @@ def test_no_token_is_401(client):
 
 def test_browser_session_needs_the_csrf_header_to_change_a_draft(rt, client):
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id(rt, OWNER))
+        session["_user_id"] = session_id(rt, user_id(rt, OWNER))
         session["_fresh"] = True
     page = client.get("/token")
     csrf_token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)

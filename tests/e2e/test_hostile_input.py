@@ -32,6 +32,7 @@ from engine.db import User
 from engine.runtime import Runtime
 from tests.integration.sop import STEP_DATA
 from tests.live import token_for
+from tests.sessions import session_id
 from tests.stored import assert_unchanged, changes, stored
 from web import create_app
 
@@ -135,7 +136,7 @@ def signed_in(app, rt, login: str):
     with rt.uow() as session:
         user_id = session.scalars(select(User.id).where(User.login == login)).one()
     with client.session_transaction() as cookie_session:
-        cookie_session["_user_id"] = str(user_id)
+        cookie_session["_user_id"] = session_id(rt, user_id)
     return client
 
 

@@ -183,6 +183,23 @@ def test_a_next_that_a_browser_reads_as_another_site_is_ignored(app, target):
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
+def test_a_new_password_signs_out_the_sessions_signed_in_with_the_old_one(rt, browser):
+    """An administrator resetting a password (a phone lost, a password seen) left every session signed
+    in with the old one working until it expired: only deactivating the account ended them."""
+    stolen, other = browser("aptika.teknis"), browser("aptika.implementasi")
+    assert stolen.get("/").status_code == 200
+    accounts.save_user(rt, "admin", "aptika.teknis", "Tim Teknis Aptika", "aptika", ["teknis"],
+                       password="sandi-baru-yang-panjang")
+    response = stolen.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/masuk")
+    assert other.get("/").status_code == 200  # everyone else stays signed in
+    assert Browser(stolen.client.application).sign_in("aptika.teknis", "sandi-baru-yang-panjang").status_code == 302
+    # A save that leaves the password as it is (a new role, say) signs nobody out.
+    kept = browser("ikp.teknis")
+    accounts.save_user(rt, "admin", "ikp.teknis", "Tim Teknis IKP", "ikp", ["teknis", "administrasi"])
+    assert kept.get("/").status_code == 200
+
+
 def test_wrong_password_is_refused_in_indonesian(app):
     b = Browser(app)
     b.get("/masuk")

@@ -39,6 +39,7 @@ from engine.scheduler import Scheduler
 from tests.conftest import MONDAY_MORNING
 from tests.integration.sop import STEP_DATA
 from tests.live import token_for
+from tests.sessions import session_id
 from tests.stored import changes, stored
 from tests.unit.test_sop_import import HEADER_SUB, HEADER_TOP, _csv, _row
 from web import create_app
@@ -261,7 +262,7 @@ class World:
                 headers["Authorization"] = f"Bearer {self.tokens[column]}"
             else:
                 with client.session_transaction() as session:
-                    session["_user_id"] = str(self.user_ids[column])
+                    session["_user_id"] = session_id(self.rt, self.user_ids[column])
                     session["_fresh"] = True
         kwargs: dict[str, Any] = {"headers": headers}
         if row.json is not None:
