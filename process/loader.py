@@ -207,6 +207,10 @@ class _Loader:
         """A problem an older Alur deployed without a word: a warning in a stored version (see `load`)."""
         (self.yaml_warning if self.stored else self.yaml_problem)(path, message)
 
+    def bpmn_problem_since(self, element: str, message: str) -> None:
+        """As `yaml_problem_since`, in the diagram."""
+        (self.bpmn_warning if self.stored else self.bpmn_problem)(element, message)
+
     def run(self) -> Definition:
         try:
             graph = bpmn.read_graph(self.bpmn_text)
@@ -449,6 +453,12 @@ class _Loader:
     def _check_flows(self, graph: bpmn.Graph) -> None:
         for flow in graph.flows.values():
             elements = set(graph.nodes) | {n.id for n in graph.unsupported}
+            # A timer marks its step's standard time; the engine follows a flow from it when the step is
+            # overdue, so such a flow ended the activity or started another step beside the late one.
+            if any(graph.nodes.get(ref) is not None and graph.nodes[ref].kind == "boundaryEvent"
+                   for ref in (flow.source, flow.target)):
+                self.bpmn_problem_since(flow.id, Text("timer mutu baku waktu tidak boleh memiliki alur: timer hanya "
+                                                      "menandai batas waktu langkah (eskalasi); hapus alur ini"))
             if flow.source not in elements:
                 self.bpmn_problem(flow.id, Text("source %(ref)s bukan elemen proses ini", ref=repr(flow.source)))
             if flow.target not in elements:

@@ -337,6 +337,19 @@ BROKEN = {
                                      'id="Timer_09" name="5 Menit"')),
         [(BPMN, "Timer_09", "harus non-interrupting")],
         True),
+    "flow from a step's timer": (  # followed when the step is overdue: it ended the activity, or ran a step
+        _bpmn(lambda t: replace_once(t, '<bpmn:sequenceFlow id="Flow_13_14"',
+                                     '<bpmn:sequenceFlow id="Flow_T" sourceRef="Timer_01" targetRef="Selesai" />'
+                                     '<bpmn:sequenceFlow id="Flow_13_14"')),
+        [(BPMN, "Flow_T", "timer mutu baku waktu tidak boleh memiliki alur")],
+        True),
+    "flow into a step's timer": (
+        _bpmn(lambda t: replace_once(t, '<bpmn:sequenceFlow id="Flow_13_14"',
+                                     '<bpmn:sequenceFlow id="Flow_T" sourceRef="Step_01" targetRef="Timer_01" />'
+                                     '<bpmn:sequenceFlow id="Flow_13_14"')),
+        [(BPMN, "Flow_T", "timer mutu baku waktu tidak boleh memiliki alur"),
+         (BPMN, "Step_01", "langkah hanya boleh memiliki satu alur keluar")],
+        True),
     "script task": (
         _bpmn(lambda t: replace_once(
             t, '<bpmn:endEvent id="Selesai"',
@@ -935,3 +948,11 @@ def test_choices_left_on_a_field_of_another_type_are_no_problem(written):
                              f"type: text, required: true, choices: {written}}}\n"
                              "      - {name: jumlah_penerima_manfaat")
     assert [p for p in loader_problems_of(SEED_BPMN, yaml_text) if p.severity == "error"] == []
+
+
+def test_a_stored_version_with_a_flow_from_a_timer_still_loads():
+    """Refused since; a version an older Alur deployed so still loads for its running activities."""
+    text = replace_once(SEED_BPMN, '<bpmn:sequenceFlow id="Flow_13_14"',
+                        '<bpmn:sequenceFlow id="Flow_T" sourceRef="Timer_01" targetRef="Selesai" />'
+                        '<bpmn:sequenceFlow id="Flow_13_14"')
+    assert load(text, SEED_YAML, stored=True).step(1).element_id == "Step_01"
