@@ -515,7 +515,17 @@ class _Loader:
             self.yaml_problem("steps", Text("harus berupa mapping dari nomor langkah SOP ke rincian langkahnya"))
             yaml_steps = {}
         lane_of = {ref: lane_id for info in graph.lanes for ref in info.nodes for lane_id in [info.id]}
-        timers = {n.attrs.get("attachedToRef"): n for n in graph.nodes.values() if n.kind == "boundaryEvent"}
+        timers: dict[str, bpmn.Node] = {}
+        for timer in (n for n in graph.nodes.values() if n.kind == "boundaryEvent"):
+            host = timer.attrs.get("attachedToRef", "")
+            if host in timers and getattr(graph.nodes.get(host), "kind", None) == "userTask":
+                # The engine would ask for the deadline of a timer that is no step's: starting failed.
+                self.bpmn_problem_since(timer.id, Text("langkah %(name)s sudah memiliki timer mutu baku waktu "
+                                                       "%(other)s; satu langkah hanya memiliki satu timer",
+                                                       name=repr(graph.nodes[host].name or host),
+                                                       other=repr(timers[host].id)))
+                continue
+            timers[host] = timer
         steps: list[Step] = []
         numbers: dict[int, str] = {}
         for node in (n for n in graph.nodes.values() if n.kind == "userTask"):

@@ -350,6 +350,14 @@ BROKEN = {
         [(BPMN, "Flow_T", "timer mutu baku waktu tidak boleh memiliki alur"),
          (BPMN, "Step_01", "langkah hanya boleh memiliki satu alur keluar")],
         True),
+    "a second timer on a step": (  # deployed, then starting an activity failed (no step has its deadline)
+        _bpmn(lambda t: replace_once(
+            t, '<bpmn:userTask id="Step_02"',
+            '<bpmn:boundaryEvent id="Timer_01b" cancelActivity="false" attachedToRef="Step_01">'
+            '<bpmn:timerEventDefinition><bpmn:timeDuration>P1D</bpmn:timeDuration></bpmn:timerEventDefinition>'
+            '</bpmn:boundaryEvent><bpmn:userTask id="Step_02"')),
+        [(BPMN, "Timer_01b", "sudah memiliki timer mutu baku waktu 'Timer_01'; satu langkah hanya memiliki satu timer")],
+        True),
     "script task": (
         _bpmn(lambda t: replace_once(
             t, '<bpmn:endEvent id="Selesai"',
