@@ -239,6 +239,7 @@ def upload(rt: Runtime, login: str, bpmn_data: bytes, yaml_data: bytes | None = 
         raise TooLarge(Text("berkas YAML lebih dari %(n)d KiB", n=MAX_YAML_BYTES // 1024))
     try:
         graph = bpmn.read_graph(bpmn_data)
+        bpmn_xml = bpmn.text_of(bpmn_data)
     except bpmn.BpmnReadError as err:
         raise InvalidData(Text("berkas %(filename)s tidak dapat dibaca sebagai BPMN: %(err)s",
                                filename=filename, err=err.args[0]), {"bpmn": err.args[0]}) from None
@@ -246,7 +247,6 @@ def upload(rt: Runtime, login: str, bpmn_data: bytes, yaml_data: bytes | None = 
     if not _KEY.match(key or ""):
         raise InvalidData(Text("id proses %(key)r tidak dapat dipakai sebagai kunci definisi", key=key),
                           {"bpmn": Text("id proses: huruf, angka, _ . -; diawali huruf; paling panjang 120")})
-    bpmn_xml = _decode(bpmn_data, "bpmn")
     yaml_text = _decode(yaml_data, "yaml") if yaml_data else ""
     if revision is None:
         revision = _replaceable_revision(rt, key, login)

@@ -6,6 +6,8 @@ here knows about SOP steps; `process.loader` gives the graph its meaning.
 """
 from __future__ import annotations
 
+import codecs
+import re
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element, ParseError
 
@@ -95,6 +97,30 @@ def parse_xml(text: str | bytes) -> Element:
         raise BpmnReadError(Text("deklarasi tipe dokumen (DTD) dan entity tidak diizinkan")) from None
     except ParseError as err:
         raise BpmnReadError(Text("XML rusak: %(reason)s", reason=str(err))) from None
+
+
+_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
+_DECLARATION = re.compile(r"""^(\s*<\?xml[^>]*?\bencoding\s*=\s*["'])[^"']*(["'])""")
+
+
+def text_of(data: bytes) -> str:
+    """A BPMN file's text, decoded as its byte-order mark or XML declaration says (else UTF-8).
+
+    The text is stored and parsed again as UTF-8, so its declaration then says UTF-8: a file that
+    declared UTF-16 or ISO-8859-1 read as broken XML afterwards, or its names as mojibake."""
+    if data.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        encoding = "utf-16"
+    else:
+        declared = _DECLARED.match(data)
+        encoding = declared[1].decode("ascii") if declared else "utf-8"
+    try:
+        text = data.decode(encoding)
+    except (LookupError, UnicodeDecodeError):
+        raise BpmnReadError(Text("berkas bukan teks %(encoding)s yang sah (pengodean menurut deklarasi XML-nya, "
+                                 "atau UTF-8)", encoding=encoding.upper().removesuffix("-SIG"))) from None
+    return _DECLARATION.sub(r"\1UTF-8\2", text, count=1)
 
 
 def read_graph(text: str | bytes) -> Graph:

@@ -96,9 +96,15 @@ def load_file(bpmn_path: str | Path, **kwargs: Any) -> Definition:
 
 
 def _read_definition(path: Path) -> tuple[str, str, dict[str, str]]:
-    """A definition file's BPMN and YAML texts, and the names its problems give the two files."""
+    """A definition file's BPMN and YAML texts, and the names its problems give the two files.
+
+    The BPMN is read in the encoding its XML declaration names; DefinitionError if it is not."""
     yaml_path = yaml_path_for(path)
-    return (_read_text(path), _read_text(yaml_path) if yaml_path else "",
+    try:
+        bpmn_text = bpmn.text_of(path.read_bytes())
+    except bpmn.BpmnReadError as err:
+        raise DefinitionError([Problem(str(path), "-", err.args[0])]) from None
+    return (bpmn_text, _read_text(yaml_path) if yaml_path else "",
             {"bpmn_name": str(path), "yaml_name": str(yaml_path or path.with_suffix(".yaml"))})
 
 
@@ -121,6 +127,9 @@ def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
         except OSError as err:  # a directory, no permission, ...
             problems.append(Problem(str(raw), "-", Text("berkas tidak dapat dibaca: %(reason)s",
                                                          reason=err.strerror or str(err))))
+            continue
+        except DefinitionError as err:  # not text in the encoding it declares
+            problems.extend(err.problems)
             continue
         problems.extend(problems_of(bpmn_text, yaml_text, **names))
     return problems

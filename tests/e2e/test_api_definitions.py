@@ -255,6 +255,18 @@ def test_upload_with_its_yaml_can_be_deployed(owner):
     assert deployed["summary"] == "Versi pertama"
 
 
+@pytest.mark.parametrize("encoding", ["UTF-16", "ISO-8859-1"])
+def test_an_upload_in_the_encoding_its_xml_declares_can_be_deployed(owner, encoding):
+    """The text is stored and parsed as UTF-8: a UTF-16 file was taken, then its draft read as broken XML
+    ('encoding specified in XML declaration is incorrect'); an ISO-8859-1 one was refused as not UTF-8."""
+    text = COPY_BPMN.replace('encoding="UTF-8"', f'encoding="{encoding}"').replace(
+        'name="Mulai">', 'name="Mulai \xe9">', 1)
+    draft = ok(upload(owner, text.encode(encoding), YAML.encode()), 201)
+    assert (draft["key"], draft["problems"], draft["deployable"]) == ("monev_salinan", [], True)
+    assert 'name="Mulai \xe9"' in ok(owner.get("/definitions/monev_salinan/draft"))["bpmn_xml"]
+    assert ok(owner.post("/definitions/monev_salinan/draft/deploy"), 201)["version"] == 1
+
+
 def test_a_billion_laughs_upload_is_refused_quickly(rt, owner):
     began = time.perf_counter()
     body = error(upload(owner, BILLION_LAUGHS, filename="lol.bpmn"), 422, "invalid_data")

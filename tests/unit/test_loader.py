@@ -621,7 +621,29 @@ def test_load_file_reads_latin1(copy):
     text = SEED_BPMN.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').replace(
         'name="Mulai">', 'name="Mulai \xe9">', 1)
     bpmn_path.write_bytes(text.encode("latin-1"))
-    assert load_file(bpmn_path).key == "monev_kegiatan_bidang"
+    definition = load_file(bpmn_path)
+    assert definition.key == "monev_kegiatan_bidang"
+    # The text is stored and parsed again as UTF-8: its names stay as written, not mojibake ('Mulai Ã©').
+    assert bpmn_module.read_graph(definition.bpmn_xml).nodes["Mulai"].name == "Mulai \xe9"
+    assert definition.name == load(definition.bpmn_xml, definition.yaml_text).name
+
+
+@pytest.mark.parametrize("encoding", ["UTF-16", "UTF-8"])
+def test_load_file_reads_the_encoding_the_file_declares_with_its_byte_order_mark(copy, encoding):
+    bpmn_path, _ = copy
+    text = SEED_BPMN.replace('encoding="UTF-8"', f'encoding="{encoding}"').replace(
+        'name="Mulai">', 'name="Mulai \u2013 \xe9">', 1)
+    bpmn_path.write_bytes(text.encode(encoding.lower().replace("utf-8", "utf-8-sig")))
+    definition = load_file(bpmn_path)
+    assert bpmn_module.read_graph(definition.bpmn_xml).nodes["Mulai"].name == "Mulai \u2013 \xe9"
+
+
+def test_a_file_that_is_not_text_in_its_declared_encoding_is_a_problem(copy):
+    bpmn_path, _ = copy
+    bpmn_path.write_bytes(SEED_BPMN.replace('name="Mulai">', 'name="Mulai \xe9">', 1).encode("latin-1"))
+    [problem] = validate_paths([bpmn_path])
+    assert (problem.file, problem.element) == (str(bpmn_path), "-")
+    assert "berkas bukan teks UTF-8 yang sah" in problem.message
 
 
 # ---------------------------------------------------------------------------------
