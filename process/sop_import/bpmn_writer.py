@@ -14,8 +14,9 @@ stands. Loops back and forward jumps both take that corridor.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax import saxutils
 
 from process.bpmn import ALUR_NS, BPMN_NS
 from process.mutu_baku import MutuBaku, MutuBakuError
@@ -29,6 +30,17 @@ TASK_W, TASK_H, GATE, EVENT, TIMER = 110, 80, 50, 36, 36
 TASK_PITCH, GATE_AFTER_TASK, AFTER_GATE = 150, 180, 120
 CORRIDOR, CORRIDOR_STEP, CORRIDOR_SLOTS = 22, 8, 3
 UNASSIGNED_NAME = "Pelaksana belum ditentukan"
+# What XML 1.0 cannot hold (control characters, lone surrogates, U+FFFE/U+FFFF): a table's cell may have
+# them (copied from a PDF, or a NUL in a CSV), and one in a step's name made the whole diagram unreadable.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def escape(text: str) -> str:
+    return saxutils.escape(_NOT_XML.sub("", text))
+
+
+def quoteattr(text: str) -> str:
+    return saxutils.quoteattr(_NOT_XML.sub("", text))
 
 
 @dataclass

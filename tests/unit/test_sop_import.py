@@ -173,6 +173,17 @@ def test_answered_table_validates_and_keeps_hari_kerja():
         import_sop("permohonan.csv", _csv(KOP + TABLE), answers={"Gateway_06": {"tidak": "\u00b2"}})
 
 
+def test_characters_xml_cannot_hold_are_left_out_of_the_diagram():
+    """A NUL or another control character in a cell (a CSV from another tool, text copied from a PDF) made
+    the imported diagram unreadable ('XML rusak'), and the draft could not be opened in the editor."""
+    kop = [[*row[:1], row[1].replace("Pelayanan", "Pelayanan\x01")] if row[:1] == ["Nama SOP"] else row for row in KOP]
+    table = [[c.replace("Menerima surat", "Menerima\x00 surat\ufffe") for c in row] for row in TABLE]
+    result = import_sop("permohonan.csv", _csv(kop + table), answers={"Gateway_06": {"tidak": "selesai"}})
+    definition = load(result.bpmn_xml, result.yaml_text)
+    assert definition.step(1).name == "Menerima surat permohonan data"
+    assert definition.name == "Pelayanan Permohonan Data"
+
+
 def test_unmarked_actor_and_unreadable_time_are_questions_and_answers_fix_them():
     rows = [HEADER_TOP, HEADER_SUB, _row(1, "Menerima berkas", None), _row(2, "Memproses", "Tim Teknis", waktu="segera"),
             _row(3, "Menyerahkan hasil", "Tim Teknis", extra={"Sekretaris": "X"})]
