@@ -202,6 +202,9 @@ def _yaml_step(number: int, raw: Any, actors: list[str], count: int) -> SopStep:
     uraian = " ".join(str(raw.get("uraian") or "").split())
     if not uraian:
         raise refused(Text("langkah tidak memiliki 'uraian'"))
+    decision = raw.get("keputusan", is_question(uraian))
+    if not isinstance(decision, bool):  # "tidak" read by its truth made the step a decision
+        raise refused(Text("'keputusan' harus true atau false (tertulis %(value)r)", value=decision))
     actor = raw.get("pelaksana")
     if actor is not None and " ".join(str(actor).split()) not in actors:
         raise refused(Text("pelaksana %(actor)r tidak ada dalam daftar 'pelaksana'", actor=actor))
@@ -209,7 +212,7 @@ def _yaml_step(number: int, raw: Any, actors: list[str], count: int) -> SopStep:
         number=number, uraian=uraian, pelaksana=" ".join(str(actor).split()) if actor is not None else None,
         waktu=str(raw.get("waktu") or ""), kelengkapan=str(raw.get("kelengkapan") or ""),
         output=str(raw.get("output") or ""), keterangan=str(raw.get("keterangan") or ""),
-        decision=bool(raw.get("keputusan", is_question(uraian))), where=where,
+        decision=decision, where=where,
     )
     for label in ("ya", "tidak"):
         value = raw.get(label)

@@ -233,6 +233,14 @@ def test_yaml_source_by_hand():
         import_sop("surat.yaml", superscript.encode())
     assert {o[1]: o[3] for o in definition.step(2).decision.outcomes} == {"Ya": "Step_03", "Tidak": "Step_01"}
     assert str(definition.step(3).mutu_baku) == "7 Hari"
+    # "keputusan: tidak" was read by its truth, and made step 1 a decision with questions to answer.
+    said_no = YAML_EXAMPLE.replace("    pelaksana: Tim Administrasi\n", "    pelaksana: Tim Administrasi\n    keputusan: tidak\n", 1)
+    assert said_no != YAML_EXAMPLE
+    with pytest.raises(SourceError, match=r"surat.yaml: langkah 1: 'keputusan' harus true atau false \(tertulis 'tidak'\)"):
+        import_sop("surat.yaml", said_no.encode())
+    result = import_sop("surat.yaml", said_no.replace("keputusan: tidak", "keputusan: false").encode())
+    plain = load(result.bpmn_xml, result.yaml_text)
+    assert plain.step(1).decision is None
 
 
 # -- malformed input names the row ------------------------------------------------------------
