@@ -170,10 +170,12 @@ def user_yaml(text: str) -> Any:
 
 
 def _read_text(path: Path) -> str:
+    """A YAML file's text. YAML says nothing of its encoding: one that is not UTF-8 (the editor's
+    upload refuses it too) is a problem, not guessed as Latin-1 with its quotes and names garbled."""
     try:
-        return path.read_bytes().decode("utf-8")
+        return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
-        return path.read_bytes().decode("latin-1")
+        raise DefinitionError([Problem(str(path), "-", Text("berkas harus berupa teks UTF-8"))]) from None
 
 
 def _finite(value: int | float) -> bool:

@@ -646,6 +646,18 @@ def test_a_file_that_is_not_text_in_its_declared_encoding_is_a_problem(copy):
     assert "berkas bukan teks UTF-8 yang sah" in problem.message
 
 
+def test_a_yaml_that_is_not_utf8_is_a_problem_not_read_as_latin1(copy):
+    """YAML declares no encoding: a Windows-1252 file was read as Latin-1, its curly quotes garbled
+    without a word, where the editor's upload refuses it."""
+    bpmn_path, yaml_path = copy
+    yaml_path.write_bytes(yaml_path.read_bytes() + b"\n# \x93kutipan\x94 dari Word\n")
+    [problem] = validate_paths([bpmn_path])
+    assert (problem.file, problem.element) == (str(yaml_path), "-")
+    assert "berkas harus berupa teks UTF-8" in problem.message
+    with pytest.raises(DefinitionError):
+        load_file(bpmn_path)
+
+
 # ---------------------------------------------------------------------------------
 # Robustness: exotic input is loaded or refused with DefinitionError, nothing else
 # ---------------------------------------------------------------------------------
