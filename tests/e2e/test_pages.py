@@ -1405,6 +1405,20 @@ def test_reassigning_a_task_to_its_holder_says_nothing_changed(rt, browser):
     assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi2"
 
 
+def test_an_alert_whose_step_was_done_before_it_was_sent_says_so_on_pengawasan(rt, browser, clock):
+    """With the mail off (or not yet sent), completing the step cancels the alert: it stayed among the
+    open alerts with "sent: —", as if the step still waited for someone."""
+    instance_id = start(rt)
+    clock.set(datetime.fromisoformat(task_of(rt, instance_id)["due_at"]) + timedelta(minutes=1))
+    Scheduler(rt, deliver=False).run_pass()
+    head = browser("kepala.aptika")
+    row = text(head.get("/pengawasan")).split('class="alert-row"')[1].split("</tr>")[0]
+    assert "dibatalkan" not in row
+    do_step(rt, instance_id, 1)
+    row = text(head.get("/pengawasan")).split('class="alert-row"')[1].split("</tr>")[0]
+    assert "tidak dikirim: langkah sudah selesai" in row and "Tandai dibaca" in row
+
+
 def _save_colleague(rt):
     accounts.save_user(rt, "admin", "aptika.implementasi2", "Rekan", "aptika", ["implementasi"],
                        password="rahasia-123")
