@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user
+from flask_login import current_user, login_user
 
 from engine import accounts
 from engine.errors import InvalidData
 from engine.permissions import role_name
 from web import runtime
-from web.auth import require_roles
+from web.auth import Principal, require_roles
 from web.i18n import say
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -37,6 +37,10 @@ def users():
         except accounts.OwnAdminRole as err:  # said at its field; any other conflict is the error page
             errors, status = {err.field: err.message}, err.status
         else:
+            own = accounts.load_user(runtime(), current_user.id) \
+                if saved["login"] == current_user.login and values.get("password") else None
+            if own is not None:  # their own new password: this session, which set it, goes on under its
+                login_user(Principal(own))  # mark (web.auth.Principal.get_id); those of the old one end
             flash(_("Pengguna %(login)s disimpan.", login=values.get("login")), "success")
             if saved["released"]:  # the admin should know the steps are back in their colleagues' worklists
                 flash(ngettext("%(num)d tugas yang diklaimnya dikembalikan ke daftar kerja lajurnya.",

@@ -200,6 +200,20 @@ def test_a_new_password_signs_out_the_sessions_signed_in_with_the_old_one(rt, br
     assert kept.get("/").status_code == 200
 
 
+def test_an_administrator_who_sets_their_own_new_password_stays_signed_in(app, rt, browser):
+    """The session that sets the new password is the person who knows it: signed out by their own
+    save, the administrator met the sign-in page instead of "Pengguna admin disimpan"."""
+    admin, elsewhere = browser("admin"), browser("admin")
+    admin.get("/admin/pengguna?login=admin")
+    response = admin.post("/admin/pengguna?login=admin", {
+        "login": "admin", "name": "Administrator Alur", "bidang": "sekretariat", "roles": ["admin"],
+        "password": "sandi-admin-yang-baru", "active": "1"})
+    assert response.status_code == 302
+    page = admin.get("/admin/pengguna")
+    assert page.status_code == 200 and "Pengguna admin disimpan." in text(page)
+    assert elsewhere.get("/").status_code == 302  # a session signed in with the old password ends
+
+
 def test_wrong_password_is_refused_in_indonesian(app):
     b = Browser(app)
     b.get("/masuk")
