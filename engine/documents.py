@@ -44,8 +44,8 @@ def store_all(rt, session: Session, instance: Instance, row: TaskRow, form: Form
         session.add(document)
         session.flush()
         values[field] = str(document.id)
-    if refused:  # as the first refusal (413 for a file too large), with the fields of them all
-        first = refused[0]
+    if refused:  # with the fields of them all; 413 when a file is too large, wherever it was in the request
+        first = next((err for err in refused if isinstance(err, TooLarge)), refused[0])
         raise type(first)(first.message, {k: v for err in refused for k, v in err.errors.items()})
     return values, pending
 

@@ -77,6 +77,22 @@ def test_a_refused_file_does_not_hide_the_forms_other_mistakes(rt, instance_id):
     assert open_task(rt, instance_id)["id"] == task["id"]
 
 
+@pytest.mark.parametrize("order", ["too_large_first", "too_large_last"])
+def test_a_file_too_large_is_413_whatever_else_is_refused_and_in_whatever_order(rt, instance_id, monkeypatch, order):
+    """Every refused file is named in one answer; one too large makes it 413, as it would alone, not
+    422 because a part refused otherwise happened to come first in the request."""
+    from dataclasses import replace
+    from engine.errors import TooLarge
+    monkeypatch.setattr(rt, "settings", replace(rt.settings, max_upload_bytes=64))
+    task = open_task(rt, instance_id)
+    services.claim(rt, task["id"], "aptika.implementasi")
+    parts = [("dokumen_rencana", ("rencana.pdf", b"%PDF-1.4 " + b"x" * 200)), ("bukan_berkas", ("a.pdf", b"%PDF-1.4"))]
+    files = dict(parts if order == "too_large_first" else parts[::-1])
+    with pytest.raises(TooLarge) as err:
+        services.complete(rt, task["id"], "aptika.implementasi", STEP_DATA[1], files=files)
+    assert err.value.status == 413 and set(err.value.errors) == {"dokumen_rencana", "bukan_berkas"}
+
+
 def test_uploaded_document_is_stored_and_referenced(rt, instance_id):
     task = open_task(rt, instance_id)
     services.claim(rt, task["id"], "aptika.implementasi")
