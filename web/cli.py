@@ -5,6 +5,7 @@ import functools
 import json
 import math
 import os
+import re
 import sys
 import time
 from datetime import datetime
@@ -89,8 +90,12 @@ def emit(value, as_json: bool, text) -> None:
 
 def _echo(line: str) -> None:
     """A line that holds stored text (a title, a step's name, history): its control characters are
-    shown, not sent to the terminal (JSON output escapes them anyway)."""
-    click.echo(printable(line))
+    shown, not sent to the terminal (JSON output escapes them anyway). A line break in it (a title
+    may hold one) is a space: "\r" would write over the line, "\n" begin one that reads as another row."""
+    click.echo(_LINE_BREAK.sub(" ", printable(line)))
+
+
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 @click.group()

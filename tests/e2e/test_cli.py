@@ -109,6 +109,16 @@ def test_stored_text_with_an_escape_sequence_is_not_sent_to_the_terminal(alur):
     assert alur.json("show", str(instance_id))["title"] == "Layanan \x1b[2J palsu"  # JSON escapes it itself
 
 
+def test_a_line_break_in_a_title_does_not_make_or_overwrite_a_line_on_the_terminal(alur):
+    """A title may hold a line break (the API takes one): printed raw, "\r" wrote over the line shown
+    and "\n" began a line of its own, one that reads as another activity's or alert's."""
+    instance_id, _ = start(alur, "Layanan biasa")
+    with sqlite3.connect(alur.data_dir / "alur.db") as db:
+        db.execute("UPDATE instance SET title = ? WHERE id = ?", ("Layanan\r#99 Palsu\nbaris", instance_id))
+    shown = alur("show", str(instance_id)).stdout
+    assert "\r" not in shown and f"#{instance_id} Layanan #99 Palsu baris (" in shown
+
+
 def test_unknown_task_id(alur):
     result = alur("claim", "tidak-ada", "--user", "aptika.implementasi", ok=False)
     assert error_lines(result) == ["galat: tugas tidak-ada tidak ditemukan"]
