@@ -58,13 +58,13 @@ def friendly(command):
         try:
             return command(*args, **kwargs)
         except AlurError as err:
-            click.echo(f"galat: {err}", err=True)
+            _echo(f"galat: {err}", err=True)
             for field, message in getattr(err, "errors", {}).items():
-                click.echo(f"  {field}: {message}", err=True)
+                _echo(f"  {field}: {message}", err=True)
             sys.exit(next((code for kind, code in EXIT_CODES.items() if isinstance(err, kind)), 1))
         except DefinitionError as err:
             for problem in err.problems:
-                click.echo(str(problem), err=True)
+                _echo(str(problem), err=True)
             sys.exit(1)
         except (click.ClickException, click.exceptions.Exit, SystemExit):
             raise
@@ -88,11 +88,12 @@ def emit(value, as_json: bool, text) -> None:
         text(value)
 
 
-def _echo(line: str) -> None:
-    """A line that holds stored text (a title, a step's name, history): its control characters are
-    shown, not sent to the terminal (JSON output escapes them anyway). A line break in it (a title
-    may hold one) is a space: "\r" would write over the line, "\n" begin one that reads as another row."""
-    click.echo(_LINE_BREAK.sub(" ", printable(line)))
+def _echo(line: str, err: bool = False) -> None:
+    """A line that holds stored or sent text (a title, a step's name, history, a table's cell in a
+    question or an error): its control characters are shown, not sent to the terminal (JSON output
+    escapes them anyway). A line break in it (a title may hold one) is a space: "\r" would write over
+    the line, "\n" begin one that reads as another row."""
+    click.echo(_LINE_BREAK.sub(" ", printable(line)), err=err)
 
 
 _LINE_BREAK = re.compile(r"\r\n?|\n")
@@ -153,7 +154,7 @@ def import_(source: str, out_dir: str, key: str | None, answers_path: str | None
     try:
         result = sop_import.import_sop(source, Path(source).read_bytes(), key=key, answers=answers)
     except (sop_import.SourceError, sop_import.AnswerError) as err:
-        click.echo(f"galat: {err}", err=True)
+        _echo(f"galat: {err}", err=True)
         sys.exit(1)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -167,7 +168,7 @@ def import_(source: str, out_dir: str, key: str | None, answers_path: str | None
         return
     click.echo(f"{len(result.questions)} pertanyaan terbuka, juga tercantum di 'questions' dalam {yaml_path}:")
     for question in result.questions:
-        click.echo(f"  {question.id}: {question.text}")
+        _echo(f"  {question.id}: {question.text}")
     click.echo("jawab di editor, atau dalam berkas YAML untuk --answers (mis. Step_04: {pelaksana: Tim Teknis})")
 
 

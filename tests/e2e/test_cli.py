@@ -119,6 +119,12 @@ def test_a_line_break_in_a_title_does_not_make_or_overwrite_a_line_on_the_termin
     assert "\r" not in shown and f"#{instance_id} Layanan #99 Palsu baris (" in shown
 
 
+def test_an_error_naming_what_was_typed_shows_its_control_characters(alur):
+    """An error line repeats what was typed: its escape sequence reached a terminal as it was."""
+    refused = alur("claim", "zz\x1b[2J", "--user", "aptika.teknis", ok=False)
+    assert error_lines(refused) == ["galat: tugas zz\ufffd[2J tidak ditemukan"]
+
+
 def test_unknown_task_id(alur):
     result = alur("claim", "tidak-ada", "--user", "aptika.implementasi", ok=False)
     assert error_lines(result) == ["galat: tugas tidak-ada tidak ditemukan"]
