@@ -96,7 +96,8 @@ def load_user(rt: Runtime, user_id: int) -> User | None:
 def session_mark(account: User) -> str:
     """A digest of the account's password hash, kept in each session signed in with it: a new
     password (an administrator's reset after a lost phone, say) ends the sessions of the old one."""
-    return hashlib.sha256((account.password_hash or "").encode()).hexdigest()[:16]
+    # An Account read for an API token holds no hash: its mark is never a session's, and must not crash.
+    return hashlib.sha256((getattr(account, "password_hash", None) or "").encode()).hexdigest()[:16]
 
 
 def set_language(rt: Runtime, user_id: int, language: str) -> None:

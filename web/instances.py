@@ -27,8 +27,8 @@ LISTED = 200  # the newest; older ones are found with the search, which pages
 @login_required
 def index():
     state = request.args.get("state") or None
-    rows = queries.instances(runtime(), current_user.login, state, limit=LISTED)
-    return render_template("instances.html", rows=rows, state=state, cut=len(rows) == LISTED)
+    rows = queries.instances(runtime(), current_user.login, state, limit=LISTED + 1)  # one more: any left off?
+    return render_template("instances.html", rows=rows[:LISTED], state=state, cut=len(rows) > LISTED)
 
 
 @bp.route("/kegiatan/baru", methods=["GET", "POST"])

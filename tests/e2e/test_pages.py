@@ -214,6 +214,15 @@ def test_an_administrator_who_sets_their_own_new_password_stays_signed_in(app, r
     assert elsewhere.get("/").status_code == 302  # a session signed in with the old password ends
 
 
+def test_a_user_signed_in_by_api_token_has_an_id_too(rt):
+    """Flask-Login compares users by get_id(); an API token's Account holds no password hash, and
+    the session mark read it."""
+    from web.auth import Principal
+    with rt.engine.connect() as connection:
+        token_user = Principal(accounts.account(connection, "aptika.teknis"))
+    assert token_user.get_id().startswith(f"{token_user.id}:") and token_user == token_user
+
+
 def test_wrong_password_is_refused_in_indonesian(app):
     b = Browser(app)
     b.get("/masuk")
@@ -1012,6 +1021,8 @@ def test_the_activity_list_refuses_an_unknown_state_and_says_when_it_shows_only_
     assert b.get("/kegiatan?state=xyz").status_code == 422
     html = text(b.get("/kegiatan?state=running"))
     assert f'href="/kegiatan/{second}"' in html and 'id="listed-newest"' not in html
+    monkeypatch.setattr(web.instances, "LISTED", 2)  # exactly as many as listed: none left off
+    assert 'id="listed-newest"' not in text(b.get("/kegiatan"))
     monkeypatch.setattr(web.instances, "LISTED", 1)
     html = text(b.get("/kegiatan"))
     assert f'href="/kegiatan/{second}"' in html and f'href="/kegiatan/{first}"' not in html
