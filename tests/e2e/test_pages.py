@@ -1980,3 +1980,18 @@ def test_an_unreadable_assessment_date_on_the_sop_form_is_said_at_its_field(rt, 
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert f'name="tanggal" value="{typed}"' in page and "harus berupa tanggal (YYYY-MM-DD)" in page
+
+
+def test_flash_messages_and_page_errors_are_announced(rt, browser):
+    """A flash message ("Tugas diklaim.", an error) was a bare paragraph: a screen reader did not say it
+    when the page came back. A message is a status, an error an alert."""
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    b.get("/")
+    b.post(f"/tugas/{task_id}/lepas", headers={"Referer": "/"})
+    assert '<p class="flash success" role="status">Tugas dikembalikan ke tim.</p>' in text(b.get("/"))
+    b.post(f"/tugas/{task_id}/klaim", {"open": "1"})
+    page = text(b.post(f"/tugas/{task_id}", {"action": "complete"}))
+    assert re.search(r'<p class="flash error" role="alert">Periksa kembali isian', page)
+    created = text(b.post("/token", {"name": "laptop"}))
+    assert re.search(r'<p class="flash success" role="status">Token baru', created)
+    assert 'class="flash' not in re.sub(r'<p class="flash [^"]+" role="(status|alert)"', "", page + created)
