@@ -247,3 +247,32 @@ def test_a_title_or_answer_without_spaces_does_not_widen_the_page(playwright_bro
         staff.goto(base + path)
         widths = staff.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         assert widths[0] <= widths[1], path
+
+
+def test_a_fields_error_is_tied_to_its_control_and_the_first_takes_the_focus(playwright_browser, server):
+    """A step sent with a required field empty came back with 'wajib diisi' under the field, but the
+    field was not marked invalid nor described by the message, and the focus stayed at the top of the
+    page: a screen reader or keyboard user had to hunt for what was wrong."""
+    from engine import services
+    rt, base = server
+    services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
+    staff = sign_in(playwright_browser, base, "aptika.implementasi")
+    claim_and_open_first(staff, 1)
+    staff.fill("input[name=tanggal_mulai]", "2026-03-02")
+    staff.click("button[value=complete]")
+    staff.wait_for_selector(".field-error")
+    first = staff.locator("textarea[name=rencana_kegiatan]")
+    assert first.get_attribute("aria-invalid") == "true"
+    described = first.get_attribute("aria-describedby")
+    assert described and "wajib diisi" in staff.inner_text(f"#{described}")
+    assert staff.evaluate("document.activeElement.name") == "rencana_kegiatan"
+    assert staff.locator("input[name=tanggal_mulai]").get_attribute("aria-invalid") is None
+    # The start page's errors too (a field outside a .field block: the label before the message).
+    staff.goto(f"{base}/kegiatan/baru")
+    staff.fill("input[name=title]", "   ")
+    staff.click("form:has(input[name=title]) button[type=submit]")
+    staff.wait_for_selector(".field-error")
+    title = staff.locator("input[name=title]")
+    assert title.get_attribute("aria-invalid") == "true"
+    assert staff.inner_text(f"#{title.get_attribute('aria-describedby')}")
+    assert staff.evaluate("document.activeElement.name") == "title"

@@ -25,6 +25,7 @@ function sayIfTooLarge(input) {
     note = document.createElement("p");
     note.className = "field-error too-large";
     field.appendChild(note);
+    tie(note, [input]);
   }
   note.textContent = input.dataset.tooLarge;
 }
@@ -58,4 +59,32 @@ window.addEventListener("submit", (event) => {
 // A page come back to from the browser's cache (the back button) may send its forms again.
 window.addEventListener("pageshow", (event) => {
   if (event.persisted) document.querySelectorAll("form[data-sent]").forEach((form) => delete form.dataset.sent);
+});
+
+// A field's error (.field-error) is tied to its control: the control is marked invalid and described by
+// the message, and the first such control takes the focus, so a form sent back lands on what was wrong.
+// The control is the one of the label just before the message, else those of its .field block or cell.
+let errorCount = 0;
+
+function tie(error, controls) {
+  if (!error.id) error.id = `field-error-${++errorCount}`;
+  controls.forEach((control) => {
+    control.setAttribute("aria-invalid", "true");
+    const described = (control.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    if (!described.includes(error.id)) control.setAttribute("aria-describedby", described.concat(error.id).join(" "));
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  let first = null;
+  document.querySelectorAll(".field-error").forEach((error) => {
+    const before = error.previousElementSibling;
+    const scope = before && before.matches("label") ? null : error.closest(".field, td");
+    const controls = scope ? Array.from(scope.querySelectorAll("input:not([type=hidden]), select, textarea"))
+      : [before && before.control].filter(Boolean);
+    if (!controls.length) return;
+    tie(error, controls);
+    first = first || controls[0];
+  });
+  if (first) first.focus();
 });
