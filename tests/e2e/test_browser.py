@@ -276,3 +276,34 @@ def test_a_fields_error_is_tied_to_its_control_and_the_first_takes_the_focus(pla
     assert title.get_attribute("aria-invalid") == "true"
     assert staff.inner_text(f"#{title.get_attribute('aria-describedby')}")
     assert staff.evaluate("document.activeElement.name") == "title"
+
+
+def test_on_a_phone_a_wide_table_scrolls_in_its_box_not_the_page(playwright_browser, server, clock):
+    """At a phone's width (390 px) the worklist, activity, search, supervision and monitoring tables, and
+    the top bar with the user's name, were wider than the screen: the whole page scrolled sideways and
+    the top bar's 'Keluar' stood outside it. A wide table now scrolls within its own box; the top bar
+    wraps."""
+    from engine import services
+    rt, base = server
+    instance_id = services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
+    clock.advance(hours=30)
+    Scheduler(rt, deliver=False).run_pass()
+    for login, paths in (("aptika.implementasi", ["/", "/kegiatan", "/kegiatan/cari", f"/kegiatan/{instance_id}"]),
+                         ("kepala.aptika", ["/pengawasan", "/monitoring"])):
+        page = sign_in(playwright_browser, base, login)
+        page.set_viewport_size({"width": 390, "height": 844})
+        for path in paths:
+            page.goto(base + path)
+            widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            assert widths[0] <= widths[1], (login, path, widths)
+            topbar = page.evaluate("(e => [e.scrollWidth, e.clientWidth])(document.querySelector('.topbar'))")
+            assert topbar[0] <= topbar[1], (login, path, topbar)
+        # The table keeps its meaning for a screen reader, and its words whole (not "Merenca-nakan").
+        page.goto(base + paths[0])
+        assert page.get_by_role("table").count() >= 1
+        page.close()
+    staff = sign_in(playwright_browser, base, "aptika.implementasi")
+    staff.set_viewport_size({"width": 390, "height": 844})
+    cell = staff.locator("#team ~ table tr.task-row td").first
+    assert staff.evaluate("c => c.scrollWidth <= c.clientWidth && getComputedStyle(c).overflowWrap !== 'anywhere'",
+                          cell.element_handle())
