@@ -1995,3 +1995,24 @@ def test_flash_messages_and_page_errors_are_announced(rt, browser):
     created = text(b.post("/token", {"name": "laptop"}))
     assert re.search(r'<p class="flash success" role="status">Token baru', created)
     assert 'class="flash' not in re.sub(r'<p class="flash [^"]+" role="(status|alert)"', "", page + created)
+
+
+def test_english_list_pages_are_named_in_the_plural(rt, browser):
+    """In English the activity list (and its menu item), an SOP's versions and the admin's Bidang page
+    were titled 'Activity', 'Version' and 'Division': Indonesian has one word for both, English does not."""
+    staff = browser("aptika.implementasi")
+    staff.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    page = text(staff.get("/kegiatan"))
+    assert "<title>Activities · Alur</title>" in page and "<h1>Activities</h1>" in page
+    assert '<a href="/kegiatan">Activities</a>' in page
+    owner = browser("pemilik.proses")
+    owner.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    assert f"<title>Versions · {KEY} · Alur</title>" in text(owner.get(f"/editor/{KEY}/versi"))
+    assert f'/editor/{KEY}/versi">Versions</a>' in text(owner.get("/editor/"))
+    admin = browser("admin")
+    admin.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    page = text(admin.get("/admin/bidang"))
+    assert "<title>Divisions · Alur</title>" in page and '<a href="/admin/bidang">Divisions</a>' in page
+    # Indonesian stays as it was.
+    admin.post("/bahasa", {"language": "id"}, headers={"Referer": "/"})
+    assert "<title>Bidang · Alur</title>" in text(admin.get("/admin/bidang"))
