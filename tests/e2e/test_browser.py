@@ -307,3 +307,40 @@ def test_on_a_phone_a_wide_table_scrolls_in_its_box_not_the_page(playwright_brow
     cell = staff.locator("#team ~ table tr.task-row td").first
     assert staff.evaluate("c => c.scrollWidth <= c.clientWidth && getComputedStyle(c).overflowWrap !== 'anywhere'",
                           cell.element_handle())
+
+
+def test_a_keyboard_user_skips_the_menu_to_claim_and_complete_a_step(playwright_browser, server):
+    """Every page began with the menu, the language choice and 'Keluar': a keyboard user tabbed through
+    them on each page before reaching the task. The first Tab now offers 'Langsung ke isi', which leads
+    into the page's content; a step is then claimed and completed with the keyboard alone."""
+    from engine import services, worklist
+    rt, base = server
+    instance_id = services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
+    staff = sign_in(playwright_browser, base, "aptika.implementasi")
+    staff.keyboard.press("Tab")
+    assert staff.evaluate("document.activeElement.innerText") == "Langsung ke isi"
+    staff.keyboard.press("Enter")
+    staff.keyboard.press("Tab")
+    assert staff.evaluate("document.activeElement.name") == "bidang"  # the worklist's first filter
+    for _ in range(40):
+        if staff.evaluate("document.activeElement.innerText") == "Klaim & buka":
+            break
+        staff.keyboard.press("Tab")
+    staff.keyboard.press("Enter")
+    staff.wait_for_selector("#step-form")
+    staff.keyboard.press("Tab")
+    staff.keyboard.press("Enter")
+    staff.keyboard.press("Tab")   # the activity's link above the heading
+    staff.keyboard.press("Tab")
+    assert staff.evaluate("document.activeElement.name") == "rencana_kegiatan"
+    staff.keyboard.type("Rencana diketik")
+    staff.fill("input[name=tanggal_mulai]", "2026-03-02")   # (a date's parts each take a Tab)
+    staff.fill("input[name=tanggal_selesai]", "2026-03-31")
+    staff.set_input_files("input[name=dokumen_rencana]", {"name": "rencana.pdf", "mimeType": "application/pdf",
+                                                          "buffer": b"%PDF-1.4 rencana"})
+    staff.focus("input[name=dokumen_rencana]")
+    staff.keyboard.press("Tab")
+    assert staff.evaluate("document.activeElement.value") == "complete"
+    staff.keyboard.press("Enter")
+    staff.wait_for_url(re.compile(re.escape(base) + r"/(#isi)?$"))  # the page's #isi is kept through the redirect
+    assert [t["step"] for t in worklist.tasks(rt, instance_id=instance_id)] == [2]
