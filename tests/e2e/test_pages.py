@@ -2016,3 +2016,10 @@ def test_english_list_pages_are_named_in_the_plural(rt, browser):
     # Indonesian stays as it was.
     admin.post("/bahasa", {"language": "id"}, headers={"Referer": "/"})
     assert "<title>Bidang · Alur</title>" in text(admin.get("/admin/bidang"))
+
+
+def test_a_task_pages_title_names_its_activity(rt, browser):
+    """Two tasks of step 1 in two tabs were both titled 'Langkah 1 · Alur': the tab and the browser's
+    history did not say which activity each was. The title names the activity too."""
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    assert "<title>Langkah 1 · Layanan email dinas · Alur</title>" in text(b.get(f"/tugas/{task_id}"))
