@@ -23,8 +23,8 @@ from engine.clock import Clock
 from engine.config import Settings
 from engine.db import READ_ONLY, DefinitionVersion, make_engine, make_sessionmaker, sqlite_begin_writes
 from engine.errors import Conflict, LostRace
-from engine.escalation_config import EscalationConfig
-from process.calendar import WorkingCalendar
+from engine.escalation_config import EscalationConfig, EscalationConfigError
+from process.calendar import CalendarConfigError, WorkingCalendar
 from process.definition import Definition
 from process.loader import load
 from process.messages import Text
@@ -174,10 +174,16 @@ def _writes_begun(session: Session, *_) -> None:
         raise RuntimeError("a read-first unit of work writes only after Runtime.begin_writes")
 
 
+# Without ALUR_CALENDAR_FILE / ALUR_ESCALATION_FILE, a definitions folder without the file gets the
+# built-in default (the shipped file). A file named by the variable must be there: a misspelt name
+# would otherwise run the office on the defaults without a word.
+
 def _load_calendar(settings: Settings) -> WorkingCalendar:
     path = settings.calendar_file or settings.definitions_dir / "calendar.yaml"
     if path.exists():
         return WorkingCalendar.from_yaml(path.read_text(encoding="utf-8"))
+    if settings.calendar_file is not None:
+        raise CalendarConfigError("ALUR_CALENDAR_FILE", f"{path} does not exist")
     return WorkingCalendar.default()
 
 
@@ -185,4 +191,6 @@ def load_escalation(settings: Settings) -> EscalationConfig:
     path = settings.escalation_file or settings.definitions_dir / "escalation.yaml"
     if path.exists():
         return EscalationConfig.from_yaml(path.read_text(encoding="utf-8"))
+    if settings.escalation_file is not None:
+        raise EscalationConfigError(f"ALUR_ESCALATION_FILE: {path} does not exist")
     return EscalationConfig()
