@@ -370,7 +370,7 @@ def _stop_without(server_pid: int, worker) -> None:
               help="The time the clock should read, e.g. 2026-04-22T09:00 (office time zone unless given).")
 @friendly
 def tick(at: str) -> None:
-    """Run one scheduler pass as if the clock read --at (demo databases only)."""
+    """Run one scheduler pass as if the clock read --at (demo databases, or ALUR_ALLOW_CLOCK_OVERRIDE=1)."""
     from engine.clock import ManualClock
     from engine.errors import InvalidData
     from engine.scheduler import Scheduler

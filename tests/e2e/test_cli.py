@@ -286,6 +286,18 @@ def test_exit_codes_follow_the_kind_of_error_subclasses_included(error, code):
     assert result.exit_code == code, result.output
 
 
+def test_tick_help_names_the_override_for_non_demo_databases():
+    """`alur tick` runs on a non-demo database with ALUR_ALLOW_CLOCK_OVERRIDE=1 (README, and the
+    refusal says so); its --help said "demo databases only"."""
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    result = CliRunner().invoke(main, ["tick", "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "ALUR_ALLOW_CLOCK_OVERRIDE=1" in " ".join(result.output.split())
+
+
 def test_output_cut_short_by_its_reader_is_no_error(alur, opened):
     """`alur show 3 | head -1`: the reader stops reading; that printed "galat: BrokenPipeError"."""
     instance_id, _ = opened
