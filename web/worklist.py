@@ -24,12 +24,19 @@ def _page(filters: dict, errors: dict | None = None, name: str = "", shared: boo
     """The worklist with `filters`; `errors`, `name` and `shared`: the save-filter form sent back."""
     shown = worklist.page(runtime(), current_user.account, filters)
     rows = shown["tasks"]
-    left = timefmt.Remaining(runtime().calendar, runtime().now())
+    t = timefmt.words()
+    left = timefmt.Remaining(runtime().calendar, runtime().now(), t)
     for row in rows:
         row["time_left"] = left.of(row["due_at"])
     bidang_names_known(shown["bidang"])
+    # What a row's buttons are called for a screen reader: its step and activity too, or every row's would
+    # be alike. Translated once per page; the template fills each row in.
+    names = {"open": t.gettext("Buka langkah %(step)s · %(title)s"),
+             "release": t.gettext("Lepas langkah %(step)s · %(title)s"),
+             "claim_open": t.gettext("Klaim & buka langkah %(step)s · %(title)s"),
+             "claim": t.gettext("Klaim langkah %(step)s · %(title)s")}
     return render_template(
-        "worklist.html",
+        "worklist.html", names=names,
         mine=[r for r in rows if r["assignee"] == current_user.login],
         team=[r for r in rows if r["assignee"] is None],
         filters=filters, saved=shown["saved"], bidang=shown["bidang"],

@@ -368,6 +368,30 @@ def test_claim_and_unclaim_from_the_worklist(rt, browser):
     assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi"
 
 
+def test_each_rows_buttons_name_their_step_and_activity(rt, browser):
+    """Every row's buttons were named alike ("Klaim & buka", "Klaim", "Buka", "Lepas"): a screen reader
+    listing the page's buttons could not tell one row's from another's. Each now names its step and
+    activity; what is shown stays the same."""
+    start(rt, title="Layanan email dinas")
+    claimed = task_of(rt, start(rt, title="Rapat koordinasi"))
+    services.claim(rt, claimed["id"], "aptika.implementasi")
+    b = browser("aptika.implementasi")
+    html = text(b.get("/"))
+    mine_part, team_part = section(html, "mine", "team"), section(html, "team")
+    assert 'aria-label="Buka langkah 1 · Rapat koordinasi">Buka</a>' in mine_part
+    assert 'aria-label="Lepas langkah 1 · Rapat koordinasi">Lepas</button>' in mine_part
+    assert 'aria-label="Klaim &amp; buka langkah 1 · Layanan email dinas">Klaim & buka</button>' in team_part
+    assert 'aria-label="Klaim langkah 1 · Layanan email dinas">Klaim</button>' in team_part
+
+    b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    html = text(b.get("/"))
+    for named in ('aria-label="Open step 1 · Rapat koordinasi">Open</a>',
+                  'aria-label="Release step 1 · Rapat koordinasi">Release</button>',
+                  'aria-label="Claim &amp; open step 1 · Layanan email dinas">Claim & open</button>',
+                  'aria-label="Claim step 1 · Layanan email dinas">Claim</button>'):
+        assert named in html, named
+
+
 def walk_to_secretary(rt, bidang: str, title: str) -> int:
     """An instance of a Bidang walked up to step 9 (the sekretaris' first step)."""
     instance_id = services.start(rt, KEY, bidang, title, "sekretaris")
