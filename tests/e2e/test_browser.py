@@ -278,6 +278,25 @@ def test_a_fields_error_is_tied_to_its_control_and_the_first_takes_the_focus(pla
     assert staff.evaluate("document.activeElement.name") == "title"
 
 
+def test_a_field_with_help_is_described_by_the_help_and_its_error(playwright_browser, server):
+    """The page ties a field's help to its control; the error said when the form comes back is added to
+    that description, not put in its place."""
+    from engine import services
+    from tests.integration.test_definitions import BPMN, YAML, deploy_v2
+    rt, base = server
+    helped = YAML.replace("type: text, required: true}", "type: text, required: true, help: Tulis per butir}", 1)
+    deploy_v2(rt, BPMN, helped)
+    services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
+    staff = sign_in(playwright_browser, base, "aptika.implementasi")
+    claim_and_open_first(staff, 1)
+    staff.click("button[value=complete]")
+    staff.wait_for_selector(".field-error")
+    described = staff.locator("textarea[name=rencana_kegiatan]").get_attribute("aria-describedby").split()
+    assert described[0] == "help-rencana_kegiatan" and len(described) == 2
+    assert staff.inner_text(f"#{described[0]}") == "Tulis per butir"
+    assert staff.inner_text(f"#{described[1]}") == "wajib diisi"
+
+
 def test_on_a_phone_a_wide_table_scrolls_in_its_box_not_the_page(playwright_browser, server, clock):
     """At a phone's width (390 px) the worklist, activity, search, supervision and monitoring tables, and
     the top bar with the user's name, were wider than the screen: the whole page scrolled sideways and

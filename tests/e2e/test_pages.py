@@ -542,6 +542,23 @@ def test_invalid_data_is_shown_inline_and_changes_nothing(rt, browser):
     assert task_of(rt, instance_id)["id"] == task_id
 
 
+def test_a_fields_help_text_describes_its_control(rt, browser):
+    """A field's help (the SOP's `help:`, shown under it) was not tied to its control: a screen reader
+    user in the field never heard it. The control is now described by it (aria-describedby)."""
+    helped = YAML.replace("type: text, required: true}", "type: text, required: true, help: Tulis per butir}", 1)
+    helped = helped.replace("type: date, required: true}", "type: date, required: true, help: Hari pertama}", 1)
+    assert helped.count("help: ") == 2
+    deploy_v2(rt, BPMN, helped)
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    html = text(b.get(f"/tugas/{task_id}"))
+    block = field_block(html, "rencana_kegiatan")
+    assert '<small class="muted" id="help-rencana_kegiatan">Tulis per butir</small>' in block
+    assert re.search(r'<textarea name="rencana_kegiatan" [^>]*aria-describedby="help-rencana_kegiatan"', block)
+    assert re.search(r'<input type="date" name="tanggal_mulai" [^>]*aria-describedby="help-tanggal_mulai"',
+                     field_block(html, "tanggal_mulai"))
+    assert "aria-describedby" not in field_block(html, "tanggal_selesai")  # no help, nothing to describe it
+
+
 def at_step_three(rt, browser, language: str = "id", decimals: bool = False):
     """An aptika instance at step 3 (the number field), claimed, and its performer's browser in that language.
 
