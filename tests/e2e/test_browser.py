@@ -297,6 +297,36 @@ def test_a_field_with_help_is_described_by_the_help_and_its_error(playwright_bro
     assert staff.inner_text(f"#{described[1]}") == "wajib diisi"
 
 
+def test_the_user_forms_errors_are_tied_to_their_fields(playwright_browser, server):
+    """The user form listed its errors above the fields, tied to none: now each is under its field, the
+    field marked invalid and described by it, and the first takes the focus."""
+    rt, base = server
+    admin = sign_in(playwright_browser, base, "admin")
+    admin.goto(f"{base}/admin/pengguna")
+    admin.fill("input[name=login]", "Budi Baru")
+    admin.fill("input[name=name]", "Budi")
+    admin.check("input[name=roles][value=implementasi]")  # a lane's role, and no Bidang
+    admin.click("#user-form button[type=submit]")
+    admin.wait_for_selector(".field-error")
+    for name, said in (("login", "nama pengguna hanya huruf kecil"), ("bidang", "wajib diisi untuk peran ini"),
+                       ("password", "wajib diisi untuk pengguna baru")):
+        control = admin.locator(f"#user-form [name={name}]")
+        assert control.get_attribute("aria-invalid") == "true", name
+        assert said in admin.inner_text(f"#{control.get_attribute('aria-describedby')}"), name
+    assert admin.locator("input[name=name]").get_attribute("aria-invalid") is None
+    assert admin.evaluate("document.activeElement.name") == "login"
+    # The roles' error (their own admin role taken away) is tied to every role's box.
+    admin.goto(f"{base}/admin/pengguna?login=admin")
+    admin.uncheck("input[name=roles][value=admin]")
+    admin.click("#user-form button[type=submit]")
+    admin.wait_for_selector(".field-error")
+    boxes = admin.locator("input[name=roles]")
+    assert boxes.count() > 1 and all(boxes.nth(i).get_attribute("aria-invalid") == "true" for i in range(boxes.count()))
+    assert "peran administratornya" in admin.inner_text(f"#{boxes.first.get_attribute('aria-describedby')}")
+    assert admin.evaluate("[document.activeElement.name, document.activeElement.value]") == \
+        ["roles", boxes.first.get_attribute("value")]
+
+
 def test_on_a_phone_a_wide_table_scrolls_in_its_box_not_the_page(playwright_browser, server, clock):
     """At a phone's width (390 px) the worklist, activity, search, supervision and monitoring tables, and
     the top bar with the user's name, were wider than the screen: the whole page scrolled sideways and

@@ -17,8 +17,10 @@ from sqlalchemy import event, func, select
 from engine import accounts, alerts, bootstrap, services, worklist
 from engine.bootstrap import DEMO_PASSWORD
 from engine.db import Document, Event, Instance, TaskDraft, TaskRow, User
+from engine.errors import InvalidData
 from engine.runtime import Runtime
 from engine.scheduler import Scheduler
+from process.messages import Text
 from tests.conftest import MONDAY_MORNING
 from tests.integration.sop import STEP_DATA, do_step
 from tests.integration.test_definitions import (BPMN, OWNER, YAML, deploy_v2, gateway_without_a_path,
@@ -118,6 +120,14 @@ def team(html: str) -> list[str]:
 def field_block(html: str, name: str) -> str:
     start_at = html.index(f'data-field="{name}"')
     return html[start_at:html.index("</div>", start_at)]
+
+
+def at_field(html: str, name: str) -> str:
+    """The error said at the user form's control `name` (just after its label, or the roles' fieldset), or ''."""
+    end = "</fieldset>" if name == "roles" else "</label>"
+    at = html.index(f'name="{name}"')
+    found = re.match(r'\s*<p class="field-error">([^<]*)</p>', html[html.index(end, at) + len(end):])
+    return found.group(1) if found else ""
 
 
 def snapshot(rt, instance_id: int):
@@ -1318,7 +1328,7 @@ def test_adding_a_user_under_a_login_already_taken_is_refused_not_an_overwrite(a
     response = admin.post("/admin/pengguna", sent)
     html = text(response)
     assert response.status_code == 422
-    assert "Nama pengguna: nama pengguna aptika.teknis sudah dipakai" in html
+    assert at_field(html, "login").startswith("nama pengguna aptika.teknis sudah dipakai")
     assert 'value="Budi Baru"' in html and 'name="new" value="1"' in html  # still the form that adds
     with rt.uow() as session:
         teknis = session.scalars(select(User).where(User.login == "aptika.teknis")).one()
@@ -1326,7 +1336,8 @@ def test_adding_a_user_under_a_login_already_taken_is_refused_not_an_overwrite(a
     assert Browser(app).sign_in("aptika.teknis", "rahasia-baru-1").status_code == 401
 
     admin.post("/bahasa", {"language": "en"}, headers={"Referer": "/admin/pengguna"})
-    assert "User name: the user name aptika.teknis is taken" in text(admin.post("/admin/pengguna", sent))
+    html = text(admin.post("/admin/pengguna", sent))
+    assert at_field(html, "login").startswith("the user name aptika.teknis is taken")
 
     # Opened from the list, the same login is the user being changed; its name cannot be edited there.
     page = text(admin.get("/admin/pengguna?login=aptika.teknis"))
@@ -1375,22 +1386,36 @@ def test_the_bidang_form_comes_back_as_it_was_sent(browser):
     assert 'name="name" value="Bidang Kebudayaan &amp; &#34;Pariwisata&#34;"' in html
 
 
-def test_the_user_form_shows_every_problem_at_once_by_its_label(browser):
+def test_the_user_form_shows_every_problem_at_once_at_its_field(browser, monkeypatch):
+    """The errors were listed above the form ("Nama: wajib diisi"), tied to no control: alur.js could not
+    mark the fields invalid nor take the focus to the first. Each is now said under its field, as on the
+    other forms; only an error that belongs to no field of the form is said above it."""
     admin = browser("admin")
     admin.get("/admin/pengguna")
     bad = {"login": "Budi Baru", "name": "", "bidang": "tidak-ada", "email": "bukan-email", "active": "1"}
     html = text(admin.post("/admin/pengguna", bad))
-    for shown in ("Nama pengguna: nama pengguna hanya huruf kecil", "Nama: wajib diisi",
-                  "Bidang: bidang tidak dikenal", "Kata sandi: wajib diisi untuk pengguna baru",
-                  "Surel: bukan alamat surel"):
-        assert shown in html, shown
+    fields = ("login", "name", "email", "bidang", "roles", "password", "active")
+    assert {name: at_field(html, name) for name in fields} == {
+            "login": "nama pengguna hanya huruf kecil, angka, titik, garis bawah atau tanda hubung",
+            "name": "wajib diisi", "email": "bukan alamat surel (nama@domain)", "bidang": "bidang tidak dikenal",
+            "roles": "", "password": "wajib diisi untuk pengguna baru", "active": ""}
+    assert "Nama pengguna:" not in html and "data-error" not in html  # no list above the form
 
     admin.post("/bahasa", {"language": "en"}, headers={"Referer": "/admin/pengguna"})
     html = text(admin.post("/admin/pengguna", bad))
-    for shown in ("User name: the user name may hold only lower-case letters", "Name: required",
-                  "Division: unknown division", "Password: required for a new user"):
-        assert shown in html, shown
+    assert at_field(html, "login").startswith("the user name may hold only lower-case letters")
+    assert (at_field(html, "name"), at_field(html, "bidang"), at_field(html, "password")) == \
+        ("required", "unknown division", "required for a new user")
     assert "wajib diisi" not in html and "tidak dikenal" not in html
+
+    # An error that belongs to no field of the form is said above it, with the field's name.
+    def refused(*_args, **_kwargs):
+        raise InvalidData(Text("data pengguna tidak valid"),
+                          {"language": Text("pilih id atau en"), "name": Text("wajib diisi")})
+    monkeypatch.setattr(accounts, "save_user", refused)
+    html = text(admin.post("/admin/pengguna", {**bad, "name": "Budi"}))
+    assert '<p class="flash error" role="alert" data-error="language">Language: choose id or en</p>' in html
+    assert at_field(html, "name") == "required" and html.count("data-error") == 1
 
 
 def test_text_longer_than_its_column_is_refused_at_its_field_not_a_500(rt, browser):
@@ -1710,7 +1735,7 @@ def test_admin_cannot_remove_their_own_admin_role(rt, browser):
                                               "bidang": "sekretariat", "roles": ["kadis"], "active": "1"})
     assert response.status_code == 409
     html = text(response)
-    assert "administrator tidak boleh mencabut peran administratornya sendiri" in html
+    assert at_field(html, "roles") == "administrator tidak boleh mencabut peran administratornya sendiri"
     assert 'id="user-form"' in html and 'value="kadis" checked' in html  # the form again, as sent
     with rt.uow() as session:
         assert session.scalars(select(User).where(User.login == "admin")).one().role_names == {"admin"}
@@ -1726,7 +1751,7 @@ def test_admin_cannot_deactivate_their_own_account(rt, browser):
                                               "roles": ["admin"]})  # "active" not ticked
     assert response.status_code == 409
     html = text(response)
-    assert "Aktif: administrator tidak boleh menonaktifkan akunnya sendiri" in html
+    assert at_field(html, "active") == "administrator tidak boleh menonaktifkan akunnya sendiri"
     assert re.search(r'name="active" value="1"\s*>', html)  # unticked, as sent
     with rt.uow() as session:
         assert session.scalars(select(User).where(User.login == "admin")).one().active
@@ -1734,7 +1759,7 @@ def test_admin_cannot_deactivate_their_own_account(rt, browser):
 
     admin.post("/bahasa", {"language": "en"}, headers={"Referer": "/admin/pengguna"})
     html = text(admin.post("/admin/pengguna", {"login": "admin", "name": "Administrator Alur", "roles": ["admin"]}))
-    assert "Active: an administrator may not deactivate their own account" in html
+    assert at_field(html, "active") == "an administrator may not deactivate their own account"
 
 
 def test_deactivating_a_user_tells_the_admin_their_claimed_tasks_went_back(rt, browser):
@@ -1759,14 +1784,14 @@ def test_admin_form_asks_for_the_bidang_of_a_role_that_works_within_one(rt, brow
     response = admin.post("/admin/pengguna", {"login": "budi.baru", "name": "Budi", "bidang": "", "roles": [role],
                                               "password": "rahasia-baru-1", "active": "1"})
     assert response.status_code == 422
-    assert "Bidang: wajib diisi untuk peran ini" in text(response)
+    assert at_field(text(response), "bidang") == "wajib diisi untuk peran ini"
     with rt.uow() as session:
         assert session.scalar(select(func.count()).select_from(User).where(User.login == "budi.baru")) == 0
 
     admin.post("/bahasa", {"language": "en"}, headers={"Referer": "/admin/pengguna"})
     html = text(admin.post("/admin/pengguna", {"login": "budi.baru", "name": "Budi", "roles": [role],
                                                "password": "rahasia-baru-1", "active": "1"}))
-    assert "Division: required for this role" in html
+    assert at_field(html, "bidang") == "required for this role"
 
 
 def test_admin_form_takes_office_roles_without_a_bidang(rt, browser):
