@@ -77,7 +77,7 @@ def subject(facts: AlertFacts, say: Speak) -> str:
                     level=facts.level, step=facts.step, title=title))
 
 
-def body(facts: AlertFacts, tz: tzinfo, say: Speak) -> str:
+def body(facts: AlertFacts, tz: tzinfo, say: Speaker) -> str:
     if facts.level == 1:
         opening = Text("Langkah %(step)s pada kegiatan \"%(title)s\" telah melewati batas waktu bakunya dan "
                        "belum selesai.", step=facts.step, title=facts.title)
@@ -97,8 +97,7 @@ def body(facts: AlertFacts, tz: tzinfo, say: Speak) -> str:
         Text("  Bidang      : %(bidang)s", bidang=facts.bidang_name),
         Text("  Langkah     : %(step)s. %(name)s", step=facts.step, name=facts.step_name),
         Text("  Pelaksana   : %(performer)s", performer=performer),
-        Text("  Waktu baku  : %(mutu_baku)s",
-             mutu_baku=say.standard_time(facts.mutu_baku) if isinstance(say, Speaker) else facts.mutu_baku),
+        Text("  Waktu baku  : %(mutu_baku)s", mutu_baku=say.standard_time(facts.mutu_baku)),
         Text("  Batas waktu : %(due)s", due=when(facts.due_at, tz, language, say)),
         Text("  Peringatan  : tingkat %(level)s, %(at)s", level=facts.level,
              at=when(facts.created_at, tz, language, say)),

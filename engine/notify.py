@@ -197,7 +197,7 @@ def _level_recipients(session: Session, alert: Alert) -> list[str]:
         Alert.task_id == alert.task_id, Alert.level == alert.level, Alert.recipient != WEBHOOK)))
 
 
-def mail(facts: AlertFacts, email: str, smtp: Smtp, tz, say: alert_text.Speak) -> EmailMessage:
+def mail(facts: AlertFacts, email: str, smtp: Smtp, tz, say: alert_text.Speaker) -> EmailMessage:
     message = EmailMessage()
     message["From"] = smtp.sender
     message["To"] = formataddr((facts.recipient_name, email))
