@@ -360,6 +360,14 @@ def discard_draft(rt: Runtime, key: str, login: str, revision: int | None = None
         session.commit()
 
 
+def deploy_as(rt: Runtime, login: str, definition: Definition) -> services.Deployed:
+    """A definition file deployed in an editor's name (`alur deploy --user`): the version
+    records who deployed it, so that must be an account allowed to, as in the editor."""
+    with rt.uow() as session:
+        _editor(session, login)
+    return services.deploy(rt, definition, login)
+
+
 def deploy_draft(rt: Runtime, key: str, login: str, revision: int | None = None) -> dict[str, Any]:
     """Deploy the key's draft as a new version; refused while the draft has problems. With
     `revision`, only the draft the editor loaded: a colleague's later save is not deployed unseen.

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 import yaml
 
-from engine import bootstrap, services, worklist
+from engine import bootstrap, editor, services, worklist
 from engine.config import Settings
 from engine.db import MAX_INTEGER
 from engine.errors import AlurError, Conflict, Forbidden
@@ -178,7 +178,8 @@ def import_(source: str, out_dir: str, key: str | None, answers_path: str | None
 @friendly
 def deploy(path: str, login: str | None) -> None:
     """Deploy one definition file (with its YAML beside it)."""
-    deployed = services.deploy(runtime(), load_file(path), login)
+    rt, definition = runtime(), load_file(path)
+    deployed = editor.deploy_as(rt, login, definition) if login else services.deploy(rt, definition)
     click.echo(_deployed(deployed))
 
 

@@ -308,3 +308,22 @@ def test_output_cut_short_by_its_reader_is_no_error(alur, opened):
         assert process.stderr.read() == b"", args
         process.wait(timeout=60)
         process.stderr.close()
+
+
+def test_deploy_as_an_unknown_user_is_refused_and_deploys_nothing(alur, tmp_path):
+    """`alur deploy --user` recorded any name typed as the deployer, even a login nobody has or a
+    staff member's who may not change the SOP."""
+    bpmn_path, yaml_path = tmp_path / "monev_kegiatan_bidang.bpmn", tmp_path / "monev_kegiatan_bidang.yaml"
+    shutil.copyfile(SEED_BPMN, bpmn_path)
+    yaml_path.write_text(SEED_YAML.read_text(encoding="utf-8").replace("Teliti, sistematis", "Teliti dan sistematis"),
+                         encoding="utf-8")
+
+    result = alur("deploy", "--user", "pemilik.prosess", str(bpmn_path), ok=False)
+    assert "pengguna 'pemilik.prosess' tidak dikenal" in result.stderr
+    staff = alur("deploy", "--user", "aptika.teknis", str(bpmn_path), ok=False)
+    assert staff.returncode == 4 and "tidak berwenang mengubah SOP" in staff.stderr
+    deployed = alur("deploy", "--user", "pemilik.proses", str(bpmn_path)).stdout
+    with sqlite3.connect(alur.data_dir / "alur.db") as db:
+        deployers = [row[0] for row in db.execute("SELECT deployed_by FROM definition_version ORDER BY id")]
+    assert "(di-deploy)" in deployed and deployers[-1] == "pemilik.proses"
+    assert "pemilik.prosess" not in deployers
