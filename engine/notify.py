@@ -143,9 +143,13 @@ class Deliverer:
             if not config.smtp.enabled:
                 raise Undeliverable("pengiriman e-mail tidak diaktifkan")
             facts = self._facts(session, alert)
-            email = session.scalars(select(User.email).where(User.login == alert.recipient)).first()
-        if not email:
+            person = session.execute(select(User.email, User.active).where(User.login == alert.recipient)).first()
+        # Deactivated after the alert was written (they left the office): not theirs to read any more.
+        if person is not None and not person.active:
+            raise Undeliverable(f"akun {alert.recipient} sudah nonaktif")
+        if person is None or not person.email:
             raise Undeliverable(f"{alert.recipient} tidak punya alamat e-mail")
+        email = person.email
         say = alert_text.speaker(self.rt.catalogue, facts.language)
         message = mail(facts, email, config.smtp, self.rt.calendar.tz, say)
         return lambda mailer: mailer.send(message)

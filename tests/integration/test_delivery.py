@@ -197,3 +197,18 @@ def test_an_activity_titled_over_two_lines_is_mailed_with_its_title_on_one(rt, c
     assert (report.sent, report.failed) == (1, 0)
     [(_to, mail)] = sink.messages
     assert mail["Subject"] == "[Alur] Langkah 1 terlambat: Rapat koordinasi Triwulan I"
+
+
+def test_an_alert_whose_recipient_was_deactivated_before_delivery_is_not_mailed(rt, clock):
+    """The alert was written while the kepala was active; deactivated before the mail went out (they
+    left the office), the mail still went to them."""
+    port = free_port()
+    configure(rt, smtp_port=port)
+    overdue_instances(rt, clock, 1)
+    accounts.save_user(rt, "admin", "kepala.aptika", "Kepala Aptika", "aptika", ["kepala"],
+                       email="kepala.aptika@demo.alur.local", active=False)
+    with SmtpSink(port) as sink:
+        report = deliver(rt)
+    assert sink.messages == [] and (report.sent, report.skipped) == (0, 1)
+    [alert] = alert_rows(rt)
+    assert alert.sent_at is None and alert.next_attempt_at is None and "nonaktif" in alert.last_error
