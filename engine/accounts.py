@@ -270,7 +270,9 @@ def bidang_name(session: Session, code: str) -> str:
     return session.scalar(select(Bidang.name).where(Bidang.code == code)) or code
 
 
-def save_bidang(rt: Runtime, actor: str, code: str, name: str) -> None:
+def save_bidang(rt: Runtime, actor: str, code: str, name: str, new: bool = False) -> None:
+    """Add a Bidang, or rename one. `new`: only add (the empty form); a code already taken is
+    refused at its field, since renaming another Bidang there would pass unseen."""
     code, name = (code or "").strip().lower(), (name or "").strip()
     with rt.uow() as session:
         _require_admin(session, actor)  # before the checks: a non-admin learns nothing about the form
@@ -283,9 +285,12 @@ def save_bidang(rt: Runtime, actor: str, code: str, name: str) -> None:
             errors["name"] = Text("wajib diisi")
         elif len(name) > MAX_BIDANG_NAME:
             errors["name"] = at_most(MAX_BIDANG_NAME)
+        existing = session.get(Bidang, code) if "code" not in errors else None
+        if new and existing is not None:
+            errors["code"] = Text("kode %(code)s sudah dipakai %(name)s; pilih bidang itu dari daftar untuk "
+                                  "mengubah namanya", code=code, name=existing.name)
         if errors:
             raise InvalidData(Text("data bidang tidak valid"), errors)
-        existing = session.get(Bidang, code)
         if existing is None:
             session.add(Bidang(code=code, name=name))
         else:

@@ -61,11 +61,14 @@ def bidang():
     if request.method == "POST":
         values = {"code": request.form.get("code", ""), "name": request.form.get("name", "")}
         try:
-            accounts.save_bidang(runtime(), current_user.login, values["code"], values["name"])
+            accounts.save_bidang(runtime(), current_user.login, values["code"], values["name"],
+                                 new=bool(request.form.get("new")))
         except InvalidData as err:  # the form comes back as it was sent, with the errors at it
             errors = err.errors
         else:
             flash(_("Bidang disimpan."), "success")
             return redirect(url_for(".bidang"))
-    return render_template("admin_bidang.html", rows=accounts.list_bidang(runtime()), errors=errors,
-                           values=values), 422 if errors else 200
+    rows = accounts.list_bidang(runtime())
+    return render_template("admin_bidang.html", rows=rows, errors=errors, values=values,
+                           editing=next((b for b in rows if b["code"] == request.args.get("code")), None)), \
+        422 if errors else 200

@@ -16,7 +16,7 @@ from sqlalchemy import event, func, select
 
 from engine import accounts, alerts, bootstrap, services, worklist
 from engine.bootstrap import DEMO_PASSWORD
-from engine.db import Document, Event, Instance, TaskDraft, TaskRow, User
+from engine.db import Bidang, Document, Event, Instance, TaskDraft, TaskRow, User
 from engine.errors import InvalidData
 from engine.runtime import Runtime
 from engine.scheduler import Scheduler
@@ -1385,6 +1385,31 @@ def test_the_bidang_form_comes_back_as_it_was_sent(browser):
     assert re.search(r'name="code" value="Bidang Baru!"[^>]*></label>\s*<p class="field-error">kode hanya huruf kecil',
                      html)
     assert 'name="name" value="Bidang Kebudayaan &amp; &#34;Pariwisata&#34;"' in html
+
+
+def test_adding_a_bidang_under_a_code_already_taken_is_refused_not_a_rename(rt, browser):
+    """The empty form adds a Bidang. An existing code typed there renamed that Bidang without a
+    word, on every page, report and alert; renaming is done by opening the Bidang from the list."""
+    admin = browser("admin")
+    page = text(admin.get("/admin/bidang"))
+    sent = {"code": "Aptika", "name": "Bidang Pariwisata"}
+    sent.update(re.findall(r'<input type="hidden" name="(new)" value="([^"]*)"', page))  # as the form sends it
+    response = admin.post("/admin/bidang", sent)
+    html = text(response)
+    assert response.status_code == 422
+    assert at_field(html, "code").startswith("kode aptika sudah dipakai")
+    assert 'value="Bidang Pariwisata"' in html and 'name="new" value="1"' in html
+    with rt.uow() as session:
+        assert session.get(Bidang, "aptika").name != "Bidang Pariwisata"
+
+    # Opened from the list, the same code is the Bidang being renamed; the code itself cannot be edited.
+    assert 'href="/admin/bidang?code=aptika"' in page
+    page = text(admin.get("/admin/bidang?code=aptika"))
+    assert 'name="new"' not in page and re.search(r'name="code" value="aptika" readonly', page)
+    response = admin.post("/admin/bidang?code=aptika", {"code": "aptika", "name": "Bidang Aplikasi Baru"})
+    assert response.status_code == 302
+    with rt.uow() as session:
+        assert session.get(Bidang, "aptika").name == "Bidang Aplikasi Baru"
 
 
 def test_the_user_form_shows_every_problem_at_once_at_its_field(browser, monkeypatch):
