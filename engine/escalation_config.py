@@ -67,8 +67,9 @@ class Retry:
     max_delay: float = 3600.0
 
     def delay(self, attempts: int) -> float:
-        """Seconds to wait after the `attempts`-th failure: doubling, capped."""
-        return min(self.max_delay, self.first_delay * 2 ** max(0, attempts - 1))
+        """Seconds to wait after the `attempts`-th failure: doubling, capped. (The doubling stops at
+        2**64, long past any cap: 2**1024 is beyond a float, 17 hours of failures a minute apart.)"""
+        return min(self.max_delay, self.first_delay * 2 ** min(max(0, attempts - 1), 64))
 
 
 def _default_levels() -> dict[int, Level]:

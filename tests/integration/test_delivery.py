@@ -51,6 +51,28 @@ def test_a_dead_mail_server_delays_the_mail_then_each_alert_is_mailed_exactly_on
     assert f"#{ids[0]} Kegiatan 0" in text and "WIB" in text
 
 
+def test_a_mail_server_down_for_a_thousand_tries_still_gets_the_alert_once_it_is_back(rt, clock):
+    """A retry delay of 2**attempts seconds overflowed a float after 1,024 failures (17 hours of a
+    dead server at one try a minute): the outcome could not be recorded, and the alert, taken out
+    of the outbox while it was sent, was never tried again."""
+    from sqlalchemy import update
+
+    from engine.db import Alert
+    port = free_port()
+    configure(rt, smtp_port=port, first_delay=60.0)  # as escalation.yaml gives it: a float
+    overdue_instances(rt, clock, 1)
+    with rt.uow() as session:
+        session.execute(update(Alert).values(attempts=1100))
+        session.commit()
+    assert deliver(rt).failed == 1  # nothing listens on the port
+    [alert] = alert_rows(rt)
+    assert alert.attempts == 1101 and alert.next_attempt_at == clock.now() + timedelta(seconds=3600)
+    with SmtpSink(port) as sink:
+        clock.advance(hours=1, seconds=1)
+        assert deliver(rt).sent == 1
+    assert len(sink.messages) == 1
+
+
 def test_an_alert_whose_step_was_completed_before_delivery_is_never_sent(rt, clock):
     port = free_port()
     configure(rt, smtp_port=port)

@@ -83,6 +83,8 @@ def test_the_second_level_delay_scales_the_standard_time_in_whole_units():
 
 def test_retry_delays_double_up_to_the_cap():
     assert [Retry(60, 3600).delay(n) for n in (1, 2, 7, 8, 30)] == [60, 120, 3600, 3600, 3600]
+    # However long the mail server stays down: 2**1024 is beyond any float.
+    assert Retry(60.0, 3600.0).delay(5000) == 3600.0
 
 
 @pytest.mark.parametrize("text,seconds", [
