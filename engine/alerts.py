@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine.db import Alert, Instance, TaskRow
 from engine.errors import Forbidden, NotFound
@@ -40,9 +40,8 @@ def acknowledge(rt: Runtime, alert_id: int, login: str) -> dict[str, Any]:
         if alert.recipient != login:
             raise Forbidden(Text("peringatan %(alert_id)s bukan ditujukan kepada %(login)s",
                                  alert_id=alert_id, login=login))
-        if alert.acknowledged_at is None:
-            now = rt.now()
-            alert.acknowledged_at = now
+        now = rt.now()
+        if alert.acknowledged_at is None and _mark_read(session, alert, now):
             log(session, alert.instance_id, now, "alert_acknowledged", login, alert.step, alert.task_id,
                 {"alert_id": alert.id, "level": alert.level})
             session.commit()
@@ -50,6 +49,15 @@ def acknowledge(rt: Runtime, alert_id: int, login: str) -> dict[str, Any]:
         row = session.get(TaskRow, alert.task_id)
         return _alert_dict(alert, instance.title, instance.bidang_code, row.name if row else None,
                            row.step if row else None)
+
+
+def _mark_read(session, alert: Alert, now: datetime) -> bool:
+    """Mark the alert read unless someone did meanwhile (two tabs at once: on PostgreSQL the second
+    waits for the first, then matches nothing); either way `alert` then holds the stored time."""
+    marked = session.execute(update(Alert).where(Alert.id == alert.id, Alert.acknowledged_at.is_(None))
+                             .values(acknowledged_at=now)).rowcount == 1
+    session.refresh(alert)
+    return marked
 
 
 def _alert_dict(alert: Alert, title: str, bidang: str, step_name: str | None, step: int | None) -> dict[str, Any]:

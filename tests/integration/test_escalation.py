@@ -343,3 +343,35 @@ def test_a_completion_whose_deadline_fires_while_it_runs_goes_through_late(rt, c
     [alert] = alert_rows(rt)
     assert alert.cancelled_at is not None  # written by the firing, cancelled by the completion
     assert event_count(rt, "overdue") == 1 and event_count(rt, "step_completed") == 1
+
+
+def test_an_alert_acknowledged_twice_at_once_is_acknowledged_once(rt, clock, monkeypatch):
+    """Two tabs (or the page and an API client) marking one alert read in the same instant: on
+    PostgreSQL both read it unread, and both logged the reading, the second moving its time."""
+    import threading
+
+    import engine.alerts
+    from engine import alerts
+    tick(rt, clock, open_row(rt, start(rt)).due_at)
+    [alert] = alerts.alerts(rt, "kepala.aptika")
+    both_read = threading.Barrier(2, timeout=1)
+    logged = engine.alerts.log
+
+    def log_when_both_have_read(*args, **kwargs):
+        try:
+            both_read.wait()
+        except threading.BrokenBarrierError:  # the other one waits on this one's row lock
+            pass
+        return logged(*args, **kwargs)
+
+    monkeypatch.setattr(engine.alerts, "log", log_when_both_have_read)
+    answers = []
+    readers = [threading.Thread(target=lambda: answers.append(alerts.acknowledge(rt, alert["id"], "kepala.aptika")))
+               for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    assert event_count(rt, "alert_acknowledged") == 1
+    [stored] = alert_rows(rt, id=alert["id"])
+    assert [a["acknowledged_at"] for a in answers] == [stored.acknowledged_at.isoformat()] * 2
