@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import smtplib
+import ssl
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -242,7 +243,8 @@ class Mailer:
             try:
                 conn = smtplib.SMTP(self.config.host, self.config.port, timeout=self.config.timeout)
                 if self.config.starttls:
-                    conn.starttls()
+                    # smtplib's own default checks no certificate: the password would go to anyone between.
+                    conn.starttls(context=ssl.create_default_context())
                 if self.config.username:
                     conn.login(self.config.username, self.config.password or "")
             except Exception as err:

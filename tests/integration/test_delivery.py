@@ -73,6 +73,42 @@ def test_a_mail_server_down_for_a_thousand_tries_still_gets_the_alert_once_it_is
     assert len(sink.messages) == 1
 
 
+def test_starttls_to_a_mail_server_whose_certificate_cannot_be_verified_sends_nothing(rt, clock, tmp_path,
+                                                                                      monkeypatch):
+    """STARTTLS took any certificate (smtplib's default context checks none), so whoever sat between
+    Alur and the mail server read the SMTP password and every alert. An unverifiable certificate is
+    now a failed try, retried as a dead server is (a private CA goes in SSL_CERT_FILE)."""
+    import shutil
+    import ssl
+    import subprocess
+    from dataclasses import replace
+
+    import pytest
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    port = free_port()
+    configure(rt, smtp_port=port)
+    rt.escalation = replace(rt.escalation, smtp=replace(rt.escalation.smtp, starttls=True))
+    overdue_instances(rt, clock, 1)
+    with SmtpSink(port, tls_context=tls, require_starttls=True) as sink:
+        report = deliver(rt)
+    assert (report.sent, report.failed, sink.messages) == (0, 1, [])
+    [alert] = alert_rows(rt)
+    assert "CERTIFICATE_VERIFY_FAILED" in alert.last_error and alert.next_attempt_at is not None
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the office trusts its own mail server's certificate
+    clock.advance(minutes=2)
+    with SmtpSink(port, tls_context=tls, require_starttls=True) as sink:
+        assert deliver(rt).sent == 1
+    assert len(sink.messages) == 1
+
+
 def test_an_alert_whose_step_was_completed_before_delivery_is_never_sent(rt, clock):
     port = free_port()
     configure(rt, smtp_port=port)

@@ -93,12 +93,13 @@ def events_per_instance(rt, kind: str) -> dict[int, int]:
 class SmtpSink:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it receives."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, **smtp_options):
+        """`smtp_options`: aiosmtpd's, e.g. tls_context and require_starttls."""
         from aiosmtpd.controller import Controller
 
         self.messages: list = []
         self._lock = threading.Lock()
-        self.controller = Controller(self, hostname="127.0.0.1", port=port)
+        self.controller = Controller(self, hostname="127.0.0.1", port=port, **smtp_options)
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
         with self._lock:
