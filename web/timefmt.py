@@ -46,8 +46,11 @@ class Remaining:
         due = datetime.fromisoformat(due_at)
         start, end = sorted((self.now, due))
         days = self._working_days(*sorted((self.today, due.astimezone(self.calendar.tz).date())))
-        span = self._days_words(days) if days >= 2 else self._hours_words(
-            int(self.calendar.working_time_between(start, end).total_seconds() // 60))
+        minutes = 0 if days >= 2 else int(self.calendar.working_time_between(start, end).total_seconds() // 60)
+        if due < self.now and days < 2 and minutes == 0:
+            # Due at closing time and read that evening or over the weekend: "0 minutes late" reads as on time.
+            return self.t.gettext("lewat batas waktu")
+        span = self._days_words(days) if days >= 2 else self._hours_words(minutes)
         return (self.t.gettext("sisa %(d)s") if due >= self.now else self.t.gettext("terlambat %(d)s")) % {"d": span}
 
     def _working_days(self, first: date, last: date) -> int:

@@ -72,3 +72,14 @@ def test_a_standard_time_is_worded_for_the_page_and_kept_as_the_sop_writes_it_in
     assert standard_time("7 Hari Kerja", "id", en) == "7 Hari Kerja"
     assert standard_time("2 Jam Kerja", "en", en) == "2 Jam Kerja"  # no wording for it: as the SOP writes it
     assert standard_time("sebentar", "en", en) == "sebentar"
+
+
+def test_a_step_due_at_closing_time_read_that_evening_or_over_the_weekend_is_past_its_deadline():
+    """Late by no working time yet, it read "terlambat 0 menit" beside its overdue badge: as if on time."""
+    due_friday_closing = datetime(2026, 4, 10, 16, 30, tzinfo=WIB).isoformat()
+    for now in (datetime(2026, 4, 10, 19, 0, tzinfo=WIB), datetime(2026, 4, 12, 10, 0, tzinfo=WIB),
+                datetime(2026, 4, 13, 7, 0, tzinfo=WIB)):
+        assert remaining(now).of(due_friday_closing) == "lewat batas waktu"
+    assert remaining(datetime(2026, 4, 13, 8, 0, tzinfo=WIB)).of(due_friday_closing) == "terlambat 30 menit"
+    saturday = datetime(2026, 4, 11, 9, 0, tzinfo=WIB)
+    assert Remaining(CALENDAR, saturday, english()).of(due_friday_closing) == "past its deadline"
