@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -38,6 +38,10 @@ WEBHOOK = "#webhook"
 LAST_RESORT = Recipient("admin", SCOPE_OFFICE)
 
 logger = logging.getLogger("alur.escalation")
+
+# The last error of an alert whose send began and whose outcome is not recorded (yet, or ever: the
+# sender stopped; engine.notify). Such an alert may have reached its recipient: it is not cancelled.
+SEND_BEGUN = "pengiriman dimulai tetapi hasilnya tidak tercatat (proses pengirim berhenti); tidak dikirim ulang"
 
 
 def step_overdue(rt, session: Session, instance: Instance, row: TaskRow, step: Step, now: datetime) -> None:
@@ -223,10 +227,12 @@ def recipients(session: Session, rules: tuple[Recipient, ...], bidang: str) -> l
 
 
 def cancel_pending_alerts(session: Session, task_id: str, now: datetime) -> None:
-    """A step completed in the meantime: its unsent alerts are not sent (and the log says so)."""
+    """A step completed in the meantime: its unsent alerts are not sent (and the log says so). One
+    on its way to the mail server is left to its outcome (engine.notify cancels it if it fails)."""
     cancelled = session.execute(
         update(Alert)
-        .where(Alert.task_id == task_id, Alert.sent_at.is_(None), Alert.cancelled_at.is_(None))
+        .where(Alert.task_id == task_id, Alert.sent_at.is_(None), Alert.cancelled_at.is_(None),
+               or_(Alert.last_error.is_(None), Alert.last_error != SEND_BEGUN))
         # No next attempt: the row also leaves the outbox index range.
         .values(cancelled_at=now, next_attempt_at=None)
         .returning(Alert.id, Alert.instance_id, Alert.step)

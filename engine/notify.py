@@ -49,7 +49,7 @@ from engine.escalation_config import Smtp
 log = logging.getLogger("alur.notify")
 
 # The last error of a row whose send began but whose outcome was never recorded (see above).
-SEND_BEGUN = "pengiriman dimulai tetapi hasilnya tidak tercatat (proses pengirim berhenti); tidak dikirim ulang"
+SEND_BEGUN = escalation.SEND_BEGUN
 DEFAULT_BATCH = 20
 # Covers one send (SMTP timeout 10 s by default): the claim is renewed before each.
 DEFAULT_LEASE = timedelta(seconds=120)
@@ -192,6 +192,9 @@ class Deliverer:
                 else:
                     alert.next_attempt_at = \
                         now + timedelta(seconds=self.rt.escalation.retry.delay(alert.attempts)) if retry else None
+                    if session.get(TaskRow, alert.task_id).state != "open":  # done while this try was on its way
+                        session.flush()
+                        escalation.cancel_pending_alerts(session, alert.task_id, now)
                 session.commit()
         except Exception:  # the claim expires and the row is tried again; never lost
             log.exception("alert %s: outcome not recorded", alert_id)

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from engine import accounts
+from engine.db import Event
 from engine.notify import SEND_BEGUN, Deliverer
 from engine.scheduler import Scheduler
 from tests.integration.sop import do_step
@@ -119,6 +122,38 @@ def test_an_alert_whose_step_was_completed_before_delivery_is_never_sent(rt, clo
     assert sink.messages == []
     [alert] = alert_rows(rt)
     assert alert.cancelled_at is not None and alert.sent_at is None and alert.attempts == 0
+
+
+def test_an_alert_mailed_while_its_step_is_completed_is_listed_as_sent_and_a_failed_one_is_not_retried(rt, clock,
+                                                                                                         monkeypatch):
+    """A step completed while its alert was on its way to the mail server: the completion marked the
+    alert cancelled, then the delivery marked it sent. Pengawasan and `alur alerts` said it was not
+    sent because the step was done, and the history listed it as cancelled, though the supervisor had
+    the mail. A try that fails meanwhile is cancelled then: a retry would mail a step already done."""
+    from engine import notify
+    port = free_port()
+    configure(rt, smtp_port=port)
+    sent_id, failed_id = overdue_instances(rt, clock, 2)
+    mailer_send = notify.Mailer.send
+
+    def send_as_the_step_is_done(self, message):
+        instance_id = sent_id if "Kegiatan 0" in message["Subject"] else failed_id
+        do_step(rt, instance_id, 1)
+        if instance_id == failed_id:
+            raise ConnectionResetError("connection reset by the mail server")
+        return mailer_send(self, message)
+
+    monkeypatch.setattr(notify.Mailer, "send", send_as_the_step_is_done)
+    with SmtpSink(port) as sink:
+        assert (deliver(rt).sent, len(sink.messages)) == (1, 1)
+        clock.advance(hours=2)
+        assert deliver(rt).sent == 0
+    sent, failed = (alert_rows(rt, instance_id=i)[0] for i in (sent_id, failed_id))
+    assert sent.sent_at is not None and sent.cancelled_at is None
+    assert failed.sent_at is None and failed.cancelled_at is not None and failed.next_attempt_at is None
+    with rt.uow() as session:
+        cancelled = session.scalars(select(Event.data).where(Event.kind == "alerts_cancelled")).all()
+    assert [data["alerts"] for data in cancelled] == [[failed.id]]
 
 
 def test_the_second_level_mail_goes_to_the_kadis(rt, clock):
