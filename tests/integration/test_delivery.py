@@ -86,9 +86,8 @@ def test_starttls_to_a_mail_server_whose_certificate_cannot_be_verified_sends_no
     import subprocess
     from dataclasses import replace
 
-    import pytest
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a certificate")
+    from tests.conftest import require_service
+    require_service("openssl", shutil.which("openssl") is not None, "apt-get install openssl (makes the certificate)")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
                     "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
