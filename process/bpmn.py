@@ -19,6 +19,8 @@ from process.messages import Text
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 ALUR_NS = "https://alur.id/schema/bpmn/1.0"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+DI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
+DC_NS = "http://www.omg.org/spec/DD/20100524/DC"
 MAX_BPMN_BYTES = 2 * 1024 * 1024
 
 
@@ -132,7 +134,7 @@ def read_graph(text: str | bytes) -> Graph:
         process_id=process.get("id", ""),
         process_name=(process.get("name") or "").strip(),
         nodes={}, flows={}, lanes=[], unsupported=[],
-        has_diagram=root.find("{http://www.omg.org/spec/BPMN/20100524/DI}BPMNDiagram") is not None,
+        has_diagram=root.find(f"{{{DI_NS}}}BPMNDiagram") is not None,
     )
     for child in process:
         _read_child(graph, child)
@@ -145,7 +147,26 @@ def read_graph(text: str | bytes) -> Graph:
             # Only direct refs: a nested lane claims its own nodes.
             nodes=[(r.text or "").strip() for r in lane.findall(f"{{{BPMN_NS}}}flowNodeRef")],
         ))
+    _in_drawn_order(graph.lanes, root)
     return graph
+
+
+def _in_drawn_order(lanes: list[LaneInfo], root: Element) -> None:
+    """Lanes top to bottom (left to right if upright) as drawn, when every lane is drawn.
+
+    bpmn-js (the editor, Camunda Modeler) appends a lane added above the others to the end of the
+    file, while the SOP document's actor columns must follow the diagram."""
+    places = {}
+    for shape in root.iter(f"{{{DI_NS}}}BPMNShape"):
+        bounds = shape.find(f"{{{DC_NS}}}Bounds")
+        if bounds is not None:
+            try:
+                x, y = float(bounds.get("x", "")), float(bounds.get("y", ""))
+            except ValueError:
+                continue
+            places[shape.get("bpmnElement")] = (y, x) if shape.get("isHorizontal", "true") != "false" else (x, y)
+    if all(lane.id in places for lane in lanes):
+        lanes.sort(key=lambda lane: places[lane.id])
 
 
 def _choose_process(root: Element) -> Element:

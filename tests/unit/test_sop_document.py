@@ -176,6 +176,17 @@ def test_columns_are_the_lanes_in_the_diagrams_order(doc, seed_text):
     assert doc.total_width == pytest.approx(sop_document.PAGE_WIDTH)
 
 
+
+def test_columns_follow_the_lanes_on_the_diagram_not_their_order_in_the_file():
+    """bpmn-js (the editor, Camunda Modeler) appends a lane added "above" to the end of the laneSet."""
+    text = BPMN.read_text(encoding="utf-8")
+    administrasi = re.search(r'\s*<bpmn:lane id="Lane_Administrasi".*?</bpmn:lane>', text, re.S).group(0)
+    moved = text.replace(administrasi, "").replace("</bpmn:laneSet>", administrasi + "\n    </bpmn:laneSet>")
+    assert moved.index('id="Lane_Administrasi"') > moved.index('id="Lane_Sekretaris"')
+    doc = sop_document.build(load(moved, BPMN.with_suffix(".yaml").read_text(encoding="utf-8")))
+    assert [c.name for c in doc.columns] == ["Tim Administrasi", "Tim Teknis", "Tim Implementasi", "Sekretaris"]
+    assert [doc.columns[r.column].name for r in doc.rows] == [LANES[n] for n in range(1, 16)]
+
 # -- the flowchart -----------------------------------------------------------------------
 
 def test_each_step_is_drawn_in_its_actors_column_with_its_symbol(doc):
