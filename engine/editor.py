@@ -222,6 +222,8 @@ def upload(rt: Runtime, login: str, bpmn_data: bytes, yaml_data: bytes | None = 
            filename: str = "upload.bpmn", revision: int | None = None) -> dict[str, Any]:
     """A BPMN file from Camunda Modeler or another tool (and its YAML, if any) as a new draft.
 
+    Without a YAML, the draft keeps the YAML of the key's draft or newest version, if any.
+
     The draft's key is the file's process id. A file that is not a BPMN
     document at all (malformed XML, a DTD or entities, too large) is refused
     with InvalidData and nothing is stored; everything else becomes a draft
@@ -247,7 +249,9 @@ def upload(rt: Runtime, login: str, bpmn_data: bytes, yaml_data: bytes | None = 
     if not _KEY.match(key or ""):
         raise InvalidData(Text("id proses %(key)r tidak dapat dipakai sebagai kunci definisi", key=key),
                           {"bpmn": Text("id proses: huruf, angka, _ . -; diawali huruf; paling panjang 120")})
-    yaml_text = _decode(yaml_data, "yaml") if yaml_data else ""
+    # Without a YAML the draft keeps the key's (its draft's, else its newest version's): a diagram
+    # changed in another tool holds no header sheet, Kelengkapan, Output or forms.
+    yaml_text = _decode(yaml_data, "yaml") if yaml_data else None
     if revision is None:
         revision = _replaceable_revision(rt, key, login)
     # save_draft checks the revision again in its own transaction: a save meanwhile is a Conflict there.

@@ -400,6 +400,20 @@ def test_an_upload_with_its_yaml_can_be_deployed(rt):
     assert editor.deploy_draft(rt, "monev_salinan", OWNER)["summary"] == "Versi pertama"
 
 
+
+def test_an_upload_of_the_diagram_alone_keeps_the_sops_yaml(rt):
+    """A diagram downloaded, changed in Camunda Modeler and uploaded alone keeps its header sheet,
+    Kelengkapan, Output and forms: they are not in the BPMN file."""
+    changed = re.sub(r'(<bpmn:boundaryEvent id="Timer_03" name=")30 Menit(".*?<bpmn:timeDuration[^>]*>)PT30M<',
+                     r"\g<1>45 Menit\g<2>PT45M<", BPMN, count=1, flags=re.S)
+    draft = editor.upload(rt, OWNER, changed.encode(), None, filename="monev.bpmn")
+    assert (draft["key"], draft["problems"]) == (KEY, [])
+    assert editor.source(rt, KEY, OWNER)["yaml_text"] == YAML
+    editor.deploy_draft(rt, KEY, OWNER)
+    deployed = editor.definition_of(rt, KEY, 2)
+    assert deployed.header["nomor"] == "000.8.3.3/327"
+    assert deployed.step(3).mutu_baku == MutuBaku.parse("45 Menit") and deployed.step(3).form.fields
+
 def test_a_billion_laughs_upload_is_refused_quickly(rt):
     began = time.perf_counter()
     with pytest.raises(InvalidData) as refused:
