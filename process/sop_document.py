@@ -195,6 +195,11 @@ class Row:
         return self.kind == DECISION
 
     @property
+    def note(self) -> Text | None:
+        """The Keterangan: how the step's time is counted, when it differs from the whole SOP's rule."""
+        return COUNTING_NOTES.get(self.counting_note or "")
+
+    @property
     def symbol(self) -> Symbol:
         """The step's own symbol (rectangle or diamond)."""
         return next(s for s in self.symbols if s.element_id == self.element_id)
@@ -269,7 +274,9 @@ def build(definition: Definition, office_rule: CountingRule | None = None) -> So
                           graph.nodes[node_id].name))
         sizes = [_size(k, widths.lane) for _, k, _, _ in stack]
         stack_height = sum(h for _, h in sizes) + STACK_GAP * (len(stack) - 1)
-        height = max(MIN_ROW_HEIGHT, stack_height + 2 * ROW_MARGIN, _text_height(step, widths))
+        note = _counting_note(step, base_rule, sop_rule)
+        height = max(MIN_ROW_HEIGHT, stack_height + 2 * ROW_MARGIN,
+                     _text_height(step, widths, COUNTING_NOTES.get(note or "")))
         y = top + (height - stack_height) / 2
         symbols = []
         for (element_id, sym_kind, col, label), (w, h) in zip(stack, sizes):
@@ -278,7 +285,7 @@ def build(definition: Definition, office_rule: CountingRule | None = None) -> So
         rows.append(Row(
             number=step.number, element_id=step.element_id, uraian=step.name, column=column, kind=kind,
             kelengkapan=step.kelengkapan, waktu=str(step.mutu_baku), output=step.output,
-            counting_note=_counting_note(step, base_rule, sop_rule),
+            counting_note=note,
             branches=_branches(step, edges, row_of, steps), symbols=tuple(symbols), top=top, height=height,
         ))
         top += height
@@ -334,10 +341,18 @@ def wrapped_lines(text: str, width_mm: float) -> int:
     return lines
 
 
-def _text_height(step: Step, widths: Widths) -> float:
+def _text_height(step: Step, widths: Widths, note: str | None) -> float:
     cells = ((step.name, widths.uraian), (step.kelengkapan, widths.kelengkapan), (step.output, widths.output),
-             (str(step.mutu_baku), widths.waktu))
+             (str(step.mutu_baku), widths.waktu), (note or "", widths.keterangan))
     return max(wrapped_lines(text, width) for text, width in cells) * LINE_MM + 2 * CELL_PAD_MM + 1.0
+
+
+# The Keterangan of a step counted otherwise than the whole SOP (in the reader's language on the page; the
+# height is reserved for the Indonesian, which is no shorter than the English).
+COUNTING_NOTES = {
+    "hari_kerja": Text("Dihitung dalam hari kerja"), "hari_kalender": Text("Dihitung dalam hari kalender"),
+    "jam_kerja": Text("Dihitung dalam jam kerja"), "jam": Text("Dihitung dalam waktu jam (24 jam sehari)"),
+}
 
 
 def _counting_note(step: Step, base: CountingRule, sop_rule: CountingRule) -> str | None:

@@ -358,6 +358,23 @@ def test_row_height_grows_with_long_text():
     assert doc.rows[1].top == pytest.approx(doc.rows[0].height)
 
 
+def test_row_height_makes_room_for_the_keterangan_note():
+    """A short step counted in clock time: its note in Keterangan takes more lines than its Uraian, and a
+    row taller on paper than drawn left a gap in the flowchart's line to the next step."""
+    definition = load_file(BPMN)
+    step9 = definition.step(9)
+    clock = replace(definition, steps=tuple(replace(s, counting={"time": "jam"}) if s is step9 else s
+                                            for s in definition.steps))
+    doc = sop_document.build(clock)
+    row = doc.rows[8]
+    note = sop_document.COUNTING_NOTES[row.counting_note]
+    assert (row.counting_note, row.note) == ("jam", note) and note == "Dihitung dalam waktu jam (24 jam sehari)"
+    lines = sop_document.wrapped_lines(note, doc.widths.keterangan)
+    assert lines * sop_document.LINE_MM + 2 * sop_document.CELL_PAD_MM > sop_document.MIN_ROW_HEIGHT
+    assert row.height >= lines * sop_document.LINE_MM + 2 * sop_document.CELL_PAD_MM
+    assert doc.rows[9].top == pytest.approx(row.top + row.height)
+
+
 def test_instansi_lines():
     assert sop_document.instansi_lines("Dinas Komunikasi dan Informatika Kota Salatiga") == (
         "PEMERINTAH KOTA SALATIGA", "DINAS KOMUNIKASI DAN INFORMATIKA")
