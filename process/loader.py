@@ -23,7 +23,7 @@ from process.forms import FIELD_KEYS, FIELD_TYPES, Form, FormField
 from process.gateways import gateway_warnings
 from process.messages import Text, text_from_json
 from process.sop_document import MAX_LANES, header_date_problems
-from process.mutu_baku import MutuBaku, MutuBakuError
+from process.mutu_baku import MutuBaku, MutuBakuError, Unit
 
 LANE_ROLES = ("administrasi", "teknis", "implementasi", "sekretaris")
 MAX_YAML_BYTES = 512 * 1024
@@ -606,10 +606,24 @@ class _Loader:
         if text is None:
             return None  # reported by _check_boundary
         try:
-            return MutuBaku.from_iso(text)
+            mutu = MutuBaku.from_iso(text)
         except MutuBakuError as err:
             self.bpmn_problem(timer.id, err.args[0])
             return None
+        self._check_timer_name(timer, mutu)
+        return mutu
+
+    def _check_timer_name(self, timer: bpmn.Node, mutu: MutuBaku) -> None:
+        """A timer named as another standard time than its duration (a duration changed in another tool):
+        the diagrams show the name, the engine and the SOP document the duration."""
+        try:
+            named = MutuBaku.parse(timer.name)
+        except MutuBakuError:
+            return  # no standard time ("Batas waktu", or none)
+        if (named.unit is Unit.HARI, named.minutes) != (mutu.unit is Unit.HARI, mutu.minutes):
+            self.bpmn_warning(timer.id, Text("timer ini bernama %(name)s, tetapi durasinya %(duration)s: diagram "
+                                             "menampilkan nama itu; samakan namanya dengan mutu baku waktunya",
+                                             name=repr(timer.name), duration=str(mutu)))
 
     def _decision(self, graph: bpmn.Graph, node: bpmn.Node) -> Decision | None:
         outgoing = graph.outgoing(node.id)

@@ -863,6 +863,21 @@ def test_a_gateway_without_a_default_whose_conditions_may_all_be_false_is_warned
     assert str(warning) == f"{BPMN}: Gateway_05: peringatan: {warning.message}"
 
 
+
+def test_a_timer_named_as_another_standard_time_than_its_duration_is_warned():
+    """Camunda Modeler changes a timer's duration and leaves its name: the diagrams (editor, activity page)
+    then show "30 Menit" beside a step that runs, and is documented, with 45."""
+    changed = replace_once(SEED_BPMN, '"TimerDef_03">\n        <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT30M',
+                           '"TimerDef_03">\n        <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT45M')
+    [warning] = warnings_of(changed)
+    assert (warning.file, warning.element) == (BPMN, "Timer_03")
+    assert warning.message == ("timer ini bernama '30 Menit', tetapi durasinya 45 Menit: diagram menampilkan nama "
+                               "itu; samakan namanya dengan mutu baku waktunya")
+    # The same length written otherwise, or a name that is no standard time, is not warned about.
+    assert warnings_of(replace_once(SEED_BPMN, 'name="120 Menit"', 'name="2 Jam"')) == []
+    assert warnings_of(replace_once(SEED_BPMN, '"Timer_15" name="7 Hari"', '"Timer_15" name="7 Hari Kerja"')) == []
+    assert warnings_of(replace_once(SEED_BPMN, '"Timer_03" name="30 Menit"', '"Timer_03" name="Batas waktu"')) == []
+
 @pytest.mark.parametrize("field,choices,conditions,warned", [
     # A required choice: each choice routed, or one of them left out.
     ("capaian", "[Sesuai rencana, Sebagian]", ("capaian == 'Sesuai rencana'", "capaian != 'Sesuai rencana'"), False),
