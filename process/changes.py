@@ -29,6 +29,9 @@ def change_summary(previous: Definition | None, current: Definition) -> list[Tex
     lines += _renumbered([(before[e].number, after[e].number) for e in kept if before[e].number != after[e].number])
     for e in kept:
         lines += _step_changes(after[e].number, before[e], after[e])
+    named = {lane.id: lane.name for lane in previous.lanes}  # a lane's name heads its column in the SOP document
+    lines += [Text("Lane %(old)s diganti nama menjadi %(new)s", old=named[lane.id], new=lane.name)
+              for lane in current.lanes if named.get(lane.id, lane.name) != lane.name]
     return lines or [Text("Perubahan tanpa perubahan langkah (tata letak atau kop SOP)")]
 
 

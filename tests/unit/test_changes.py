@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from process import changes
@@ -64,3 +65,12 @@ def test_a_step_inserted_is_one_step_added_and_the_later_ones_renumbered():
         "Langkah 5–6 menjadi langkah 6–7",
         "Langkah 8–15 menjadi langkah 9–16",
     ]
+
+
+def test_a_lane_renamed_is_named_in_the_summary():
+    """The lane's name heads its actor column in the SOP document: a rename is a change the office reads."""
+    before = load_file(SOP)
+    lanes = tuple(replace(lane, name="Tim Verifikasi") if lane.id == "Lane_Teknis" else lane for lane in before.lanes)
+    after = replace(before, lanes=lanes, steps=tuple(
+        replace(s, lane=next(l for l in lanes if l.id == s.lane.id)) for s in before.steps))
+    assert changes.change_summary(before, after) == ["Lane Tim Teknis diganti nama menjadi Tim Verifikasi"]
