@@ -38,20 +38,28 @@ class Remaining:
 
     def __init__(self, calendar: WorkingCalendar, now: datetime, t=None):
         self.calendar, self.now, self.t = calendar, now, t or words()
-        self.today = now.astimezone(calendar.tz).date()
 
     def of(self, due_at: str | None) -> str:
         if not due_at:
             return "—"
         due = datetime.fromisoformat(due_at)
         start, end = sorted((self.now, due))
-        days = self._working_days(*sorted((self.today, due.astimezone(self.calendar.tz).date())))
+        days = self._working_days(self._day_of(start), self._day_of(end))
         minutes = 0 if days >= 2 else int(self.calendar.working_time_between(start, end).total_seconds() // 60)
         if due < self.now and days < 2 and minutes == 0:
             # Due at closing time and read that evening or over the weekend: "0 minutes late" reads as on time.
             return self.t.gettext("lewat batas waktu")
         span = self._days_words(days) if days >= 2 else self._hours_words(minutes)
         return (self.t.gettext("sisa %(d)s") if due >= self.now else self.t.gettext("terlambat %(d)s")) % {"d": span}
+
+    def _day_of(self, moment: datetime) -> date:
+        """The day `moment` counts in; one before the opening of its day (or on a day off) counts in the
+        day before, as no working time of its own day lies behind it. A 30-day step started on Friday
+        evening is due at the opening of its 31st working day: 30 days are left, not 31."""
+        local = moment.astimezone(self.calendar.tz)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        day = local.date()
+        return day if self.calendar.working_time_between(midnight, local) else day - timedelta(days=1)
 
     def _working_days(self, first: date, last: date) -> int:
         """Working days after `first`, up to and including `last`."""

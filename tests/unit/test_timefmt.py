@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from process.calendar import WorkingCalendar
+from process.mutu_baku import MutuBaku
 from web.timefmt import Remaining, standard_time
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -33,6 +34,21 @@ def test_a_due_day_two_or_more_working_days_away_is_worded_in_working_days():
     # Over a weekend: Friday 6 to Tuesday 10 March is two working days on.
     friday = datetime(2026, 3, 6, 9, 0, tzinfo=WIB)
     assert remaining(friday).of(datetime(2026, 3, 10, 9, 0, tzinfo=WIB).isoformat()) == "sisa 2 hari kerja"
+
+
+def test_a_step_started_after_closing_has_its_standard_time_left_not_a_day_more():
+    """A 30-day step started on Friday evening counts from Monday's opening and is due at the opening
+    of its 31st working day: Monday to the 30th working day are left, not 31 days."""
+    friday_evening = datetime(2026, 11, 27, 17, 28, tzinfo=WIB)
+    due = CALENDAR.due(friday_evening, MutuBaku.parse("30 Hari"))
+    assert remaining(friday_evening).of(due.isoformat()) == "sisa 30 hari kerja"
+    saturday = datetime(2026, 11, 28, 9, 0, tzinfo=WIB)  # a cycle's start on the 1st may be a weekend
+    assert remaining(saturday).of(CALENDAR.due(saturday, MutuBaku.parse("30 Hari")).isoformat()) \
+        == "sisa 30 hari kerja"
+    # Due at Tuesday's opening, seen on Friday evening: one working day (Monday) is left.
+    tuesday_opening = datetime(2026, 4, 21, 7, 30, tzinfo=WIB)
+    assert remaining(datetime(2026, 4, 17, 17, 0, tzinfo=WIB)).of(tuesday_opening.isoformat()) \
+        == "sisa 7 jam 30 menit"
 
 
 def test_lateness_is_counted_the_same_way():
