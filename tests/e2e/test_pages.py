@@ -534,6 +534,21 @@ def test_task_page_shows_guidance_and_the_form(rt, browser):
     assert browser("ikp.implementasi").get(f"/tugas/{task_id}").status_code == 403
 
 
+def test_an_unclaimed_step_seen_from_outside_its_lane_says_nobody_holds_it(rt, browser):
+    """Tim Teknis opening step 1 of their Bidang (Tim Implementasi's, not yet claimed) read "Tugas ini
+    sedang dikerjakan oleh —.": nobody works on it yet. It says so, and whose step it is."""
+    task_id = task_of(rt, start(rt))["id"]
+    b = browser("aptika.teknis")
+    html = text(b.get(f"/tugas/{task_id}"))
+    assert "dikerjakan oleh —" not in html
+    assert "Tugas ini belum diklaim; yang dapat mengerjakannya: Tim Implementasi." in html
+    b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    assert "Nobody has claimed this task yet; it is for: Tim Implementasi." in text(b.get(f"/tugas/{task_id}"))
+
+    services.claim(rt, task_id, "aptika.implementasi")
+    assert "This task is being worked on by aptika.implementasi." in text(b.get(f"/tugas/{task_id}"))
+
+
 def test_invalid_data_is_shown_inline_and_changes_nothing(rt, browser):
     instance_id, task_id, b = claimed_step_one(rt, browser)
     b.get(f"/tugas/{task_id}")
