@@ -10,6 +10,7 @@ from flask_login import UserMixin, current_user, login_required, login_user, log
 from engine import accounts, escalation
 from engine.db import MAX_INTEGER
 from engine.errors import InvalidData, NotFound
+from engine.permissions import may_start
 from web import i18n, runtime
 
 bp = Blueprint("auth", __name__)
@@ -38,6 +39,11 @@ class Principal(UserMixin):
     def sees_every_bidang(self) -> bool:
         """Whether the user may look at every Bidang's activities (engine.escalation.sees_every_bidang)."""
         return escalation.sees_every_bidang(runtime(), self.account)
+
+    @property
+    def starts_activities(self) -> bool:
+        """Whether the user may start an activity for some Bidang (the menu's "Mulai kegiatan")."""
+        return may_start(self.account, self.bidang or "")
 
     @property
     def supervises(self) -> bool:

@@ -1264,6 +1264,15 @@ def test_start_form_offers_only_permitted_bidang(browser):
     assert "Anda tidak berwenang memulai kegiatan." in html and 'name="title"' not in html
 
 
+def test_the_menu_offers_to_start_an_activity_only_to_who_may(browser):
+    """Kepala Bidang, Kepala Dinas and the process owner had "Mulai kegiatan" in the menu, which led
+    only to "Anda tidak berwenang memulai kegiatan."."""
+    for login in ("aptika.implementasi", "aptika.administrasi", "sekretaris", "admin"):
+        assert 'href="/kegiatan/baru"' in text(browser(login).get("/")), login
+    for login in ("kepala.aptika", "kadis", "pemilik.proses"):
+        assert 'href="/kegiatan/baru"' not in text(browser(login).get("/kegiatan")), login
+
+
 def test_starting_work_checks_bidang_and_title(rt, browser):
     b = browser("aptika.implementasi")
     b.get("/kegiatan/baru")
