@@ -82,7 +82,7 @@ def login():
         except (accounts.SignInRefused, accounts.Throttled) as err:
             flash(_("Nama pengguna atau kata sandi salah.") if isinstance(err, accounts.SignInRefused)
                   else _("Terlalu banyak percobaan gagal. Coba lagi beberapa menit lagi."), "error")
-            return render_template("login.html"), err.status
+            return render_template("login.html", login=request.form.get("login", "")), err.status
         session.clear()  # a fresh session on sign-in: no fixation
         session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME without a request
         login_user(Principal(accounts.load_user(runtime(), user_id)))

@@ -243,6 +243,16 @@ def test_wrong_password_is_refused_in_indonesian(app):
     assert b.get("/").status_code == 302  # still not signed in
 
 
+def test_a_refused_sign_in_keeps_the_user_name_and_puts_the_cursor_on_the_password(app):
+    """After a mistyped password the user name was gone too and had to be typed again."""
+    b = Browser(app)
+    b.get("/masuk")
+    html = text(b.post("/masuk", {"login": "aptika.implementasi", "password": "salah-sekali"}))
+    assert re.search(r'<input name="login" value="aptika.implementasi"[^>]*>', html)
+    assert re.search(r'<input name="password"[^>]* autofocus>', html)
+    assert not re.search(r'<input name="login"[^>]* autofocus', html)
+
+
 def test_sign_in_is_throttled_after_five_failures_until_the_lock_expires(app, clock):
     b = Browser(app)
     b.get("/masuk")
