@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from babel.dates import format_date
 
+from engine.permissions import role_name
 from process.messages import Text, speak
 from process.mutu_baku import worded
 
@@ -38,6 +39,8 @@ class AlertFacts:
     created_at: datetime
     # An administrator told because no level found an active supervisor (engine.escalation.last_resort).
     last_resort: bool = False
+    # Then: the roles the level (and the levels it fell back to) found nobody active in.
+    vacant: tuple[str, ...] = ()
     language: str = "id"  # the recipient's
 
 
@@ -116,9 +119,20 @@ def follow_up(facts: AlertFacts) -> list[Text]:
         return [Text("Mohon ditindaklanjuti. Tandai peringatan ini sudah dibaca di halaman Pengawasan Alur, "
                      "atau dengan:")]
     # One message over three lines, so a translation keeps the sentence whole.
-    return [Text("Peringatan ini dikirim kepada Anda sebagai administrator Alur karena tidak ada Kepala Bidang maupun\n"
-                 "Kepala Dinas yang aktif untuk menerimanya. Mohon aktifkan pejabatnya atau tetapkan pelaksana tugas\n"
-                 "di halaman Administrasi Alur, lalu tandai peringatan ini sudah dibaca dengan:")]
+    return [Text("Peringatan ini dikirim kepada Anda sebagai administrator Alur karena tidak ada %(posts)s\n"
+                 "yang aktif untuk menerimanya. Mohon aktifkan pejabatnya atau tetapkan pelaksana tugas\n"
+                 "di halaman Administrasi Alur, lalu tandai peringatan ini sudah dibaca dengan:",
+                 posts=_posts(facts.vacant))]
+
+
+def _posts(roles: tuple[str, ...]) -> Text | str:
+    """"Kepala Bidang maupun Kepala Dinas": the posts nobody active holds."""
+    if not roles:  # levels left empty in escalation.yaml
+        return Text("pengawas")
+    said = role_name(roles[-1])
+    for role in reversed(roles[:-1]):
+        said = Text("%(one)s maupun %(other)s", one=role_name(role), other=said)
+    return said
 
 
 def webhook_payload(facts: AlertFacts, recipients: list[str]) -> dict[str, Any]:

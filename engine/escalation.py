@@ -192,6 +192,15 @@ def supervisors(rt, session: Session, instance: Instance, row: TaskRow, level: i
     return logins, data
 
 
+def roles_sought(rt, row: TaskRow, level: int) -> tuple[str, ...]:
+    """The roles a level looks for (with the levels it falls back to), each once: the posts found
+    empty when that level reached the last resort (`supervisors`)."""
+    roles: list[str] = []
+    for higher in range(level, max(LEVELS) + 1):
+        roles += [rule.role for rule in rt.escalation.recipients(higher, _scope(row)) if rule.role not in roles]
+    return tuple(roles)
+
+
 def last_resort(session: Session, instance: Instance, row: TaskRow) -> list[str]:
     """The active administrators, for a late step that no level's rules find anyone for.
 

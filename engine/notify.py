@@ -164,6 +164,7 @@ class Deliverer:
         step = (row and definition.step_for_element(row.element_id)) or definition.step(alert.step)
         bidang = session.get(Bidang, instance.bidang_code)
         person = session.scalars(select(User).where(User.login == alert.recipient)).first()
+        last_resort = escalation.reached_last_resort(session, alert.task_id, alert.level)
         return AlertFacts(
             alert_id=alert.id, level=alert.level, recipient=alert.recipient,
             recipient_name=person.name if person else alert.recipient, instance_id=instance.id,
@@ -171,7 +172,8 @@ class Deliverer:
             step=row.step if row else alert.step, step_name=row.name if row else step.name, lane_name=step.lane.name,
             assignee=row.assignee if row else None, mutu_baku=str(step.mutu_baku),
             due_at=row.due_at if row else None, created_at=alert.created_at,
-            last_resort=escalation.reached_last_resort(session, alert.task_id, alert.level),
+            last_resort=last_resort,
+            vacant=escalation.roles_sought(self.rt, row, alert.level) if last_resort and row else (),
             language=(person.language if person else None) or "id",
         )
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from engine import accounts
-from engine.db import Event
+from engine.db import Event, User
 from engine.notify import SEND_BEGUN, Deliverer
 from engine.scheduler import Scheduler
 from tests.integration.sop import do_step
@@ -182,6 +182,33 @@ def test_an_administrator_alerted_as_the_last_resort_is_told_why_and_what_to_men
     assert to == ["admin@demo.alur.local"] and message["Subject"] == "[Alur] Langkah 1 terlambat: Kegiatan 0"
     assert "tidak ada Kepala Bidang maupun Kepala Dinas yang aktif" in body
     assert "halaman Administrasi" in body and "Pengawasan" not in body  # a page an administrator cannot open
+
+
+def test_the_last_resort_mail_at_level_2_names_only_the_post_level_2_found_empty(rt, clock):
+    """Level 1 reached the active Kepala Bidang; level 2 looks for the Kepala Dinas only. The
+    administrators' mail blamed both posts, in either language."""
+    from web.catalogues import catalogue
+
+    rt.catalogue = catalogue
+    accounts.save_user(rt, "admin", "kadis", "kadis", "sekretariat", ["kadis"], active=False)
+    accounts.save_user(rt, "admin", "admin.en", "Admin", None, ["admin"], email="admin.en@dinas.test",
+                       password="rahasia-panjang-sekali", new=True)
+    with rt.uow() as session:
+        english = session.scalars(select(User).where(User.login == "admin.en")).one()
+    accounts.set_language(rt, english.id, "en")
+    port = free_port()
+    configure(rt, smtp_port=port)
+    overdue_instances(rt, clock, 1)
+    with SmtpSink(port) as sink:
+        deliver(rt)
+        [second] = timer_rows(rt, kind="second_level")
+        tick(rt, clock, second.due_at)
+    mails = {to[0]: " ".join(m.get_payload(decode=True).decode().split()) for to, m in sink.messages}
+    assert sorted(mails) == ["admin.en@dinas.test", "admin@demo.alur.local", "kepala.aptika@demo.alur.local"]
+    assert "karena tidak ada Kepala Dinas yang aktif untuk menerimanya" in mails["admin@demo.alur.local"]
+    assert "Kepala Bidang" not in mails["admin@demo.alur.local"]
+    assert "because no Head of Agency is active to receive it" in mails["admin.en@dinas.test"]
+    assert "Head of Division" not in mails["admin.en@dinas.test"]
 
 
 def test_the_webhook_gets_one_post_per_escalation_and_is_retried_after_a_failure(rt, clock):
