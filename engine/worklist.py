@@ -82,14 +82,20 @@ def _tasks(rt: Runtime, session, account, instance_id: int | None,
         query = query.outerjoin(Bidang, Bidang.code == TaskRow.instance_bidang)
     rows = session.execute(query.order_by(*SORTS[sort])).all()
     result = []
-    forms: dict[tuple[int, int], dict] = {}  # one JSON Schema per version and step, not one per row
+    steps: dict[tuple[int, int], dict] = {}  # one JSON Schema per version and step, not one per row
     for row, title in rows:
         key = (row.definition_version_id, row.step)
-        if key not in forms:
-            definition = rt.definition_by_id(session, row.definition_version_id)[0]
-            forms[key] = definition.step(row.step).form.json_schema()
-        result.append({**task_dict(row), "instance_title": title, "form": forms[key]})
+        if key not in steps:
+            steps[key] = _step_facts(rt, rt.definition_by_id(session, row.definition_version_id)[0].step(row.step))
+        result.append({**task_dict(row), "instance_title": title, **steps[key]})
     return result
+
+
+def _step_facts(rt: Runtime, step) -> dict[str, Any]:
+    """What a row says of its step: the form, and whether its deadline counts working time (or
+    calendar days, clock time), which the time left follows."""
+    rule = rt.calendar.rule(step.counting)
+    return {"form": step.form.json_schema(), "working_time": rt.calendar.counts_working_time(step.mutu_baku, rule)}
 
 
 def visible_to(account: User):

@@ -339,18 +339,24 @@ class WorkingCalendar:
         default if None. An explicit "Kerja"/"Kalender" in the standard time
         itself (mutu.working) wins over the rule.
         """
-        rule = rule or self.counting
         local = self._local(start)
+        working = self.counts_working_time(mutu, rule)
         if mutu.unit is Unit.HARI:
-            working = rule.days == "kerja" if mutu.working is None else mutu.working
             if working:
                 return self._add_working_days(local, mutu.amount)
             # Wall-clock days in the office's zone (Indonesia has no DST anyway).
             return (local + timedelta(days=mutu.amount)).astimezone(timezone.utc)
-        working = rule.time == "kerja" if mutu.working is None else mutu.working
         if working:
             return self._add_working_time(local, mutu.clock_delta)
         return start.astimezone(timezone.utc) + mutu.clock_delta
+
+    def counts_working_time(self, mutu: MutuBaku, rule: CountingRule | None = None) -> bool:
+        """Whether `due` counts the standard time in working days or working time (True), or in
+        calendar days or clock time (False): its own "Kerja"/"Kalender", else the rule."""
+        if mutu.working is not None:
+            return mutu.working
+        rule = rule or self.counting
+        return (rule.days if mutu.unit is Unit.HARI else rule.time) == "kerja"
 
     def _add_working_time(self, local: datetime, amount: timedelta) -> datetime:
         # Time outside the working periods (nights, breaks, holidays) is skipped;

@@ -27,7 +27,7 @@ def _page(filters: dict, errors: dict | None = None, name: str = "", shared: boo
     t = timefmt.words()
     left = timefmt.Remaining(runtime().calendar, runtime().now(), t)
     for row in rows:
-        row["time_left"] = left.of(row["due_at"])
+        row["time_left"] = left.of(row["due_at"], row["working_time"])
     bidang_names_known(shown["bidang"])
     # What a row's buttons are called for a screen reader: its step and activity too, or every row's would
     # be alike. Translated once per page; the template fills each row in.

@@ -341,6 +341,14 @@ def test_worklist_shows_my_tasks_and_team_tasks_per_user(rt, browser):
     assert mine(html) == [task_id] and team(html) == []
 
 
+def test_the_worklist_counts_time_left_as_the_step_counts_its_standard_time(rt, browser):
+    """Time left was working time even for a step counted in calendar days."""
+    deploy_v2(rt, BPMN, YAML.replace("counting:\n  days: kerja", "counting:\n  days: kalender"))
+    start(rt)  # step 1: "30 Hari", now 30 calendar days
+    html = text(browser("aptika.implementasi").get("/"))
+    assert "<td>sisa 30 hari kalender" in html and "hari kerja" not in html
+
+
 def test_the_worklist_page_reads_the_signed_in_user_once(rt, browser):
     """The request has loaded the user with roles already; the worklist uses that, not a second read."""
     start(rt)

@@ -311,3 +311,13 @@ def test_working_time_between_inverts_due(cal):
         for mutu in (MINUTES_30, MutuBaku(3, Unit.JAM), MutuBaku(600, Unit.MENIT)):
             due = cal.due(start, mutu, WORKING)
             assert cal.working_time_between(start, due) == mutu.clock_delta
+
+
+def test_whether_a_standard_time_counts_working_time_follows_its_own_words_then_the_rule(cal):
+    office, calendar_days, clock = CountingRule(), CountingRule(days="kalender"), CountingRule(time="jam")
+    counts = cal.counts_working_time
+    assert counts(MutuBaku.parse("3 Hari"), office) and counts(MutuBaku.parse("30 Menit"), office)
+    assert not counts(MutuBaku.parse("3 Hari"), calendar_days) and counts(MutuBaku.parse("2 Jam"), calendar_days)
+    assert not counts(MutuBaku.parse("2 Jam"), clock) and counts(MutuBaku.parse("3 Hari"), clock)
+    assert counts(MutuBaku.parse("3 Hari Kerja"), calendar_days)
+    assert not counts(MutuBaku.parse("3 Hari Kalender"), office)

@@ -99,3 +99,26 @@ def test_a_step_due_at_closing_time_read_that_evening_or_over_the_weekend_is_pas
     assert remaining(datetime(2026, 4, 13, 8, 0, tzinfo=WIB)).of(due_friday_closing) == "terlambat 30 menit"
     saturday = datetime(2026, 4, 11, 9, 0, tzinfo=WIB)
     assert Remaining(CALENDAR, saturday, english()).of(due_friday_closing) == "past its deadline"
+
+
+def test_a_step_counted_in_calendar_days_or_clock_time_has_clock_time_left():
+    """A "Hari Kalender" step due Sunday 10:00 read "sisa 0 menit" on Saturday: no working time
+    lies before it, yet it is not due for another day."""
+    saturday = datetime(2026, 4, 11, 9, 0, tzinfo=WIB)
+    due_sunday = CALENDAR.due(datetime(2026, 4, 10, 10, 0, tzinfo=WIB), MutuBaku.parse("2 Hari Kalender"))
+    assert due_sunday == datetime(2026, 4, 12, 10, 0, tzinfo=WIB)
+    assert remaining(saturday).of(due_sunday.isoformat(), working=False) == "sisa 25 jam"
+    friday = datetime(2026, 4, 10, 10, 0, tzinfo=WIB)
+    assert remaining(friday).of(due_sunday.isoformat(), working=False) == "sisa 2 hari kalender"
+    assert remaining(datetime(2026, 4, 12, 9, 59, 30, tzinfo=WIB)).of(due_sunday.isoformat(), working=False) \
+        == "sisa 0 menit"
+    # Late the same way: by the clock, on Sunday afternoon as on any other day.
+    assert remaining(datetime(2026, 4, 12, 15, 45, tzinfo=WIB)).of(due_sunday.isoformat(), working=False) \
+        == "terlambat 5 jam 45 menit"
+    assert remaining(datetime(2026, 4, 15, 8, 0, tzinfo=WIB)).of(due_sunday.isoformat(), working=False) \
+        == "terlambat 3 hari kalender"
+    assert Remaining(CALENDAR, friday, english()).of(due_sunday.isoformat(), working=False) \
+        == "2 calendar days left"
+    # Counted in working time (the default), the same due time is a working moment away.
+    assert remaining(saturday).of(due_sunday.isoformat()) == "sisa 0 menit"
+
