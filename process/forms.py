@@ -93,7 +93,7 @@ class FormField:
                 raise ValueError(CONTROL_CHARACTERS)
             return value.strip()
         if self.type == "number":
-            number = _number(value, language)
+            number = _number(value, language, self.whole)
             if self.whole and not isinstance(number, int):
                 raise ValueError(Text("harus bilangan bulat"))
             if self.min is not None and number < self.min:
@@ -130,12 +130,14 @@ def plausible_year(day: date) -> bool:
     return 1900 <= day.year <= 2999
 
 
-def _number(value: Any, language: str | None) -> int | float:
-    """A JSON number as it is; text read as people write numbers; a whole number as an int."""
+def _number(value: Any, language: str | None, whole: bool = False) -> int | float:
+    """A JSON number as it is; text read as people write numbers; a whole number as an int.
+
+    `whole`: the field takes whole numbers only (its reasons give whole examples)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError(Text("harus berupa angka"))
     try:
-        number = float(parse_number(value, language) if isinstance(value, str) else value)
+        number = float(parse_number(value, language, whole) if isinstance(value, str) else value)
     except OverflowError:  # an integer beyond any float
         raise ValueError(Text("harus berupa angka")) from None
     if not math.isfinite(number):  # "1e999", a float nan: not JSON, refused by PostgreSQL

@@ -34,20 +34,26 @@ def whole_number(text: str | None, maximum: int = MAX_WHOLE) -> int | None:
     return number if number <= maximum else None
 
 
-def parse_number(text: str, language: str | None = None) -> Decimal:
-    """The number in `text`, or ValueError with a Text saying why not."""
+def parse_number(text: str, language: str | None = None, whole: bool = False) -> Decimal:
+    """The number in `text`, or ValueError with a Text saying why not.
+
+    `whole`: the field takes whole numbers only, so the examples in the reason are whole too.
+    """
     text = text.strip()
     readings = _readings(text, LANGUAGES if language is None else (language, *LANGUAGES))
     if language is None:
         return _agreed(text, readings)
     mine = readings.get(language)
     if mine is None:
-        raise ValueError(Text("harus berupa angka, mis. 1.250 atau 1,5"))
+        raise ValueError(Text("harus berupa bilangan bulat, mis. 40 atau 1.250") if whole
+                         else Text("harus berupa angka, mis. 1.250 atau 1,5"))
     other = next((v for v in readings.values() if v != mine), None)
     if other is not None and get_group_symbol(language) not in text:
-        raise ValueError(Text("tidak jelas: %(one)s atau %(other)s? Tulis ribuan dengan titik (1.250) "
-                              "dan desimal dengan koma (1,5)",
-                              one=_shown(mine, language), other=_shown(other, language)))
+        one, other = _shown(mine, language), _shown(other, language)
+        raise ValueError(Text("tidak jelas: %(one)s atau %(other)s? Tulis ribuan dengan titik (1.250)",
+                              one=one, other=other) if whole
+                         else Text("tidak jelas: %(one)s atau %(other)s? Tulis ribuan dengan titik (1.250) "
+                                   "dan desimal dengan koma (1,5)", one=one, other=other))
     return mine
 
 

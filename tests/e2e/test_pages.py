@@ -658,16 +658,22 @@ def test_a_count_of_people_takes_whole_numbers_only(rt, browser, language, typed
     assert completed_data(rt, instance_id, 3)["jumlah_penerima_manfaat"] == number
 
 
-@pytest.mark.parametrize("language,typed,message", [
-    ("id", "1,000", "tidak jelas: 1 atau 1.000? Tulis ribuan dengan titik (1.250) dan desimal dengan koma (1,5)"),
-    ("id", "1.5", "harus berupa angka, mis. 1.250 atau 1,5"),
-    ("en", "1.000", "ambiguous: 1 or 1,000? Write thousands with a comma (1,250) and decimals with a point (1.5)"),
-    ("id", "-5", "tidak boleh kurang dari 0"),  # people served: the field's min
-    ("en", "-5", "may not be less than 0"),
+@pytest.mark.parametrize("decimals,language,typed,message", [
+    (True, "id", "1,000", "tidak jelas: 1 atau 1.000? Tulis ribuan dengan titik (1.250) dan desimal dengan koma (1,5)"),
+    (True, "id", "1.5", "harus berupa angka, mis. 1.250 atau 1,5"),
+    (True, "en", "1.000", "ambiguous: 1 or 1,000? Write thousands with a comma (1,250) and decimals with a point (1.5)"),
+    (True, "en", "abc", "must be a number, e.g. 1,250 or 1.5"),
+    # The SOP's count of people takes whole numbers only: its examples are whole too.
+    (False, "id", "1,000", "tidak jelas: 1 atau 1.000? Tulis ribuan dengan titik (1.250)"),
+    (False, "en", "1.000", "ambiguous: 1 or 1,000? Write thousands with a comma (1,250)"),
+    (False, "id", "abc", "harus berupa bilangan bulat, mis. 40 atau 1.250"),
+    (False, "en", "abc", "must be a whole number, e.g. 40 or 1,250"),
+    (False, "id", "-5", "tidak boleh kurang dari 0"),  # people served: the field's min
+    (False, "en", "-5", "may not be less than 0"),
 ])
-def test_a_number_the_page_cannot_read_for_sure_comes_back_with_how_to_write_it(rt, browser, language, typed,
-                                                                               message):
-    instance_id, task_id, b = at_step_three(rt, browser, language)
+def test_a_number_the_page_cannot_read_for_sure_comes_back_with_how_to_write_it(rt, browser, decimals, language,
+                                                                               typed, message):
+    instance_id, task_id, b = at_step_three(rt, browser, language, decimals=decimals)
     response = b.post(f"/tugas/{task_id}", {**STEP_DATA[3], "jumlah_penerima_manfaat": typed, "action": "complete"})
     assert response.status_code == 422
     block = field_block(text(response), "jumlah_penerima_manfaat")

@@ -286,6 +286,19 @@ def test_a_whole_number_field_takes_whole_numbers_however_written(typed, languag
     assert cleaned == number and isinstance(cleaned, int)
 
 
+@pytest.mark.parametrize("typed,language,message", [
+    ("abc", "id", "harus berupa bilangan bulat, mis. 40 atau 1.250"),
+    ("abc", "en", "harus berupa bilangan bulat, mis. 40 atau 1.250"),  # the page shows it as English writes it
+    ("1,000", "id", "tidak jelas: 1 atau 1.000? Tulis ribuan dengan titik (1.250)"),
+])
+def test_a_whole_number_field_explains_itself_with_a_whole_number(typed, language, message):
+    """Text that reads as no number on a whole-number field was told "mis. 1.250 atau 1,5": a fraction
+    the field then refuses."""
+    with pytest.raises(FormError) as err:
+        PEOPLE.clean({"peserta": typed}, language)
+    assert err.value.errors == {"peserta": message}
+
+
 def test_a_whole_number_fields_schema_says_integer():
     assert PEOPLE.json_schema()["properties"]["peserta"] == {"title": "Jumlah peserta", "type": "integer",
                                                              "minimum": 0}
