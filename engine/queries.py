@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, exists, or_, select
 
 from engine import documents, escalation
-from engine.db import Bidang, DefinitionVersion, Document, Instance, TaskDraft, TaskRow
+from engine.db import Bidang, DefinitionVersion, Document, Event, Instance, TaskDraft, TaskRow
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.permissions import may_start, may_take, not_in_lane
 from engine.runtime import Runtime
@@ -41,7 +41,8 @@ def _may_see(rt: Runtime, account, bidang: str) -> bool:
 
 
 def task_view(rt: Runtime, task_id: str, login: str) -> dict[str, Any]:
-    """A task with its step's form and guidance, the user's draft, and what the user may do."""
+    """A task with its step's form and guidance, the user's draft, and what the user may do; for a
+    step a decision sent back, who did so and why, and what was sent for it last time."""
     with rt.uow() as session:
         account = user(session, login)
         row = session.get(TaskRow, task_id)
@@ -53,15 +54,52 @@ def task_view(rt: Runtime, task_id: str, login: str) -> dict[str, Any]:
         definition = rt.definition_of(instance)[0]
         draft = session.get(TaskDraft, (task_id, login))
         docs = session.scalars(select(Document).where(Document.task_id == task_id)).all()
+        step = definition.step(row.step)
+        earlier = _last_completion(session, row)  # None on the step's first pass in this activity
+        sent_back = _sent_back(rt, session, row) if earlier is not None else None
         return {
-            "task": task_dict(row), "step": _step_dict(definition.step(row.step)),
+            "task": task_dict(row), "step": _step_dict(step),
             "instance": {"id": instance.id, "title": instance.title, "bidang": instance.bidang_code,
                          "period": instance.period},
             "draft": draft.data if draft else {}, "draft_saved_at": iso(draft.saved_at) if draft else None,
+            "sent_back": sent_back,
+            # What the form starts from when there is no draft: the step's last submission, when it was
+            # sent back to be corrected (its documents aside: a page cannot put a file in a field).
+            "previous": {f.name: earlier[f.name] for f in step.form.fields
+                         if f.type != "file" and f.name in earlier} if sent_back else {},
             "documents": [_document_dict(d) for d in docs],
             "may_claim": row.state == "open" and row.assignee is None and may_take(account, row),
             "may_complete": row.state == "open" and row.assignee == login,
         }
+
+
+def _sent_back(rt: Runtime, session, row: TaskRow) -> dict[str, Any] | None:
+    """Who sent an open step back to its lane, when, from which decision and with what answers (the
+    verifier's note); None unless a decision opened it (for a step done before: see task_view)."""
+    ready = select(Event.seq).where(Event.instance_id == row.instance_id, Event.task_id == row.id,
+                                    Event.kind == "step_ready").scalar_subquery()
+    found = session.execute(select(Event, TaskRow).join(TaskRow, TaskRow.id == Event.task_id)
+                            .where(Event.instance_id == row.instance_id, Event.kind == "step_completed",
+                                   Event.seq < ready)
+                            .order_by(Event.seq.desc()).limit(1)).first()
+    if found is None:
+        return None
+    event, sender = found
+    ran_under = rt.definition_by_id(session, sender.definition_version_id)[0]
+    if not ran_under.step(sender.step).is_decision:
+        return None
+    answers = _form_values(ran_under, {"kind": event.kind, "step": event.step, "data": event.data}) or []
+    return {"by": event.actor, "at": iso(event.at), "step": sender.step, "name": sender.name,
+            "answers": [a for a in answers if a["type"] != "file"]}
+
+
+def _last_completion(session, row: TaskRow) -> dict[str, Any] | None:
+    """The data the task's step (its diagram element) was last completed with in its activity, by
+    another task than this one (a step done once was never sent back)."""
+    return session.scalars(select(Event.data).join(TaskRow, TaskRow.id == Event.task_id)
+                           .where(Event.instance_id == row.instance_id, Event.kind == "step_completed",
+                                  TaskRow.element_id == row.element_id, TaskRow.id != row.id)
+                           .order_by(Event.seq.desc()).limit(1)).first()
 
 
 def save_draft(rt: Runtime, task_id: str, login: str, data: dict[str, Any], language: str | None = None) -> None:

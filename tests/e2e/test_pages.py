@@ -801,6 +801,41 @@ def test_a_form_that_comes_back_with_errors_names_the_files_to_choose_again(rt, 
     assert response.status_code == 422 and "files-dropped" not in text(response)  # none chosen, nothing to say
 
 
+def test_a_step_sent_back_says_why_and_starts_from_what_was_sent(rt, clock, browser):
+    """Verification answering "no" opened step 3 again with an empty form and no word of why (the
+    note was only in the history). The page says who sent it back, when and with what note, and the
+    form starts from what was sent last time; a draft saved since wins."""
+    from tests.integration.test_tasks import sent_back_to_step_three
+
+    instance_id = start(rt)
+    task_id = sent_back_to_step_three(rt, clock, instance_id, note="Lampirkan daftar hadir")["id"]
+    b = browser("aptika.implementasi")
+    html = text(b.get(f"/tugas/{task_id}"))  # before claiming: why it is back is said already
+    note = section(html, "sent-back", "step-form" if 'id="step-form"' in html else None)
+    assert ("Langkah ini dikembalikan oleh aptika.teknis pada 2 Mar 2026 11:00 dari langkah 5 (Apakah hasil "
+            "kegiatan dan layanan bidang terverifikasi?).") in note
+    assert "<dt>Catatan verifikasi</dt><dd>Lampirkan daftar hadir</dd>" in note
+    assert "<dd>Tidak</dd>" in note
+
+    services.claim(rt, task_id, "aptika.implementasi")
+    html = text(b.get(f"/tugas/{task_id}"))
+    assert ">120 akun email dibuat</textarea>" in field_block(html, "hasil_kegiatan")
+    assert 'value="120"' in field_block(html, "jumlah_penerima_manfaat")
+    assert "Formulir berisi isian yang dikirim sebelumnya untuk langkah ini" in html
+    assert "Berkas tidak ikut diisikan" in html  # the report's document is not in its field
+
+    b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    html = text(b.get(f"/tugas/{task_id}"))
+    assert ("This step was sent back by aptika.teknis on 2 Mar 2026 11:00 from step 5 (Apakah hasil kegiatan dan "
+            "layanan bidang terverifikasi?).") in html
+    assert "<dd>No</dd>" in html and "The form holds what was sent for this step last time" in html
+
+    b.post(f"/tugas/{task_id}", {"action": "draft", "hasil_kegiatan": "Diperbaiki", "jumlah_penerima_manfaat": ""})
+    html = text(b.get(f"/tugas/{task_id}"))
+    assert ">Diperbaiki</textarea>" in html and 'value="120"' not in html
+    assert "The form holds what was sent" not in html and 'id="sent-back"' in html
+
+
 def test_a_draft_of_a_task_held_by_someone_else_is_refused_like_completing_it(rt, browser):
     """A lane colleague must claim first (409); someone outside the lane may not at all (403)."""
     accounts.save_user(rt, "admin", "aptika.implementasi2", "Rekan", "aptika", ["implementasi"],

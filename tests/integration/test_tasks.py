@@ -363,6 +363,59 @@ def test_a_draft_drops_what_is_not_the_steps_before_measuring_it(rt, instance_id
     assert queries.task_view(rt, task["id"], "aptika.implementasi")["draft"] == {"rencana_kegiatan": "separuh"}
 
 
+def sent_back_to_step_three(rt, clock, instance_id, note: str = "Jumlah penerima belum sesuai daftar hadir"):
+    """Run the activity to verification with a report at step 3, and answer "not verified" with a note."""
+    for step in (1, 2):
+        do_step(rt, instance_id, step)
+    task = open_task(rt, instance_id)
+    services.claim(rt, task["id"], "aptika.implementasi")
+    services.complete(rt, task["id"], "aptika.implementasi", STEP_DATA[3],
+                      files={"laporan_kegiatan": ("laporan.pdf", b"%PDF-1.4 laporan")})
+    do_step(rt, instance_id, 4)
+    clock.advance(hours=2)
+    do_step(rt, instance_id, 5, {"terverifikasi": False, "catatan": note})
+    return open_task(rt, instance_id)
+
+
+def test_a_step_sent_back_says_who_sent_it_back_why_and_what_was_sent_before(rt, clock, instance_id):
+    """The verification sending the report back opened step 3 again with an empty form and no word of
+    why: the note was only in the activity's history. The task says who sent it back, when, from
+    which step and with what answers, and what was submitted the last time (documents aside)."""
+    from engine import queries
+
+    first = queries.task_view(rt, open_task(rt, instance_id)["id"], "aptika.implementasi")
+    assert first["sent_back"] is None and first["previous"] == {}  # a first pass: nothing to say
+
+    task = sent_back_to_step_three(rt, clock, instance_id)
+    assert task["step"] == 3
+    view = queries.task_view(rt, task["id"], "aptika.implementasi")
+    assert view["sent_back"] == {
+        "by": "aptika.teknis", "at": (clock.now()).isoformat(), "step": 5,
+        "name": "Apakah hasil kegiatan dan layanan bidang terverifikasi?",
+        "answers": [{"name": "terverifikasi", "label": "Hasil kegiatan dan layanan terverifikasi?",
+                     "type": "boolean", "value": False},
+                    {"name": "catatan", "label": "Catatan verifikasi", "type": "text",
+                     "value": "Jumlah penerima belum sesuai daftar hadir"}]}
+    assert view["previous"] == STEP_DATA[3]  # the report's document is not put back in the form
+    assert view["draft"] == {}
+
+    services.claim(rt, task["id"], "aptika.implementasi")  # a draft is kept apart: the page prefers it
+    queries.save_draft(rt, task["id"], "aptika.implementasi", {"hasil_kegiatan": "Diperbaiki"})
+    view = queries.task_view(rt, task["id"], "aptika.implementasi")
+    assert view["draft"] == {"hasil_kegiatan": "Diperbaiki"} and view["previous"] == STEP_DATA[3]
+
+    # The steps after it run again in their turn, not sent back: they start empty (the verifier's
+    # earlier "no" is not offered again to be sent by mistake).
+    do_step(rt, instance_id, 3, {"hasil_kegiatan": "Diperbaiki", "jumlah_penerima_manfaat": 118})
+    for step in (4, 5):
+        again = queries.task_view(rt, open_task(rt, instance_id)["id"], "aptika.teknis")
+        assert again["task"]["step"] == step and again["sent_back"] is None and again["previous"] == {}
+        do_step(rt, instance_id, step, {"terverifikasi": True} if step == 5 else None)
+    six = open_task(rt, instance_id)  # opened by the decision, done once: never sent back, open or done
+    do_step(rt, instance_id, 6)
+    assert queries.task_view(rt, six["id"], "aptika.administrasi")["sent_back"] is None
+
+
 def test_a_task_held_by_a_deactivated_user_goes_back_within_the_hour(rt, clock, instance_id):
     """A task can be left held by someone who may no longer take it without `save_user` seeing it
     (an account changed in the database by hand, say). The scheduler's hourly tidy-up gives it back."""
