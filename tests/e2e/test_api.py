@@ -230,6 +230,26 @@ def test_list_tasks_with_filters(rt, as_user):
     error(api.get("/tasks?overdue=mungkin"), 422, "invalid_data")
 
 
+def test_a_step_sent_back_says_over_the_api_who_sent_it_back_why_and_what_was_sent(rt, clock, as_user):
+    """The task page says why a step came back and starts from the last submission; the API's task
+    left both out, so a client could not show the verifier's note."""
+    from tests.integration.test_tasks import sent_back_to_step_three
+
+    instance_id = start(rt)
+    api = as_user("aptika.implementasi")
+    first = api.get(f"/tasks/{open_task_id(api, instance_id)}").get_json()
+    assert first["sent_back"] is None and first["previous"] == {}
+    task_id = sent_back_to_step_three(rt, clock, instance_id, note="Lampirkan daftar hadir")["id"]
+    view = api.get(f"/tasks/{task_id}").get_json()
+    back = view["sent_back"]
+    assert (back["by"], back["step"], back["at"]) == ("aptika.teknis", 5, clock.now().isoformat())
+    assert {"name": "catatan", "label": "Catatan verifikasi", "type": "text",
+            "value": "Lampirkan daftar hadir"} in back["answers"]
+    assert view["previous"] == {k: v for k, v in STEP_DATA[3].items() if k != "laporan_kegiatan"}
+    spec = api.get("/openapi.json").get_json()["components"]["schemas"]
+    assert {"sent_back", "previous"} <= set(spec["TaskDetail"]["properties"])
+
+
 def test_get_task_includes_form_as_json_schema_and_guidance(rt, as_user):
     instance_id = start(rt)
     api = as_user("aptika.implementasi")

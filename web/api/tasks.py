@@ -133,12 +133,32 @@ class DocumentSchema(Schema):
     sha256 = Str()
 
 
+class AnswerSchema(Schema):
+    name = Str()
+    label = Str()
+    type = Str()
+    value = fields.Raw(metadata={"description": "Isian seperti yang dikirim"})
+
+
+class SentBackSchema(Schema):
+    by = Str(metadata={"description": "Yang mengembalikan langkah"})
+    at = Moment()
+    step = Int(metadata={"description": "Langkah keputusan yang mengembalikannya"})
+    name = Str()
+    answers = List(Nested(AnswerSchema), metadata={"description": "Jawaban langkah itu (catatan verifikasi)"})
+
+
 class TaskDetailSchema(Schema):
     task = Nested(TaskSchema)
     step = Nested(StepSchema)
     instance = Nested(InstanceRefSchema)
     draft = Dict()
     draft_saved_at = Moment()
+    sent_back = Nested(SentBackSchema, allow_none=True,
+                       metadata={"description": "Bila sebuah keputusan mengembalikan langkah ini: siapa, kapan, "
+                                                "mengapa; null bila tidak"})
+    previous = Dict(metadata={"description": "Isian (tanpa berkas) yang terakhir dikirim untuk langkah yang "
+                                             "dikembalikan; {} bila tidak dikembalikan"})
     documents = List(Nested(DocumentSchema))
     may_claim = Bool()
     may_complete = Bool()
