@@ -786,6 +786,15 @@ def _step_label(definition: Definition, element: str, otherwise: Text | str) -> 
     return Text("langkah %(n)s (%(name)s)", n=step.number, name=step.name) if step else otherwise
 
 
+def _element_label(definition: Definition, task) -> Text | str:
+    """A task's element as the office names it: its step, or the step whose timer it is."""
+    element = task.task_spec.bpmn_id or ""
+    step = definition.step_for_timer(element)
+    if step is not None:
+        return Text("batas waktu langkah %(n)s (%(name)s)", n=step.number, name=step.name)
+    return _step_label(definition, element, Text("elemen %(name)s", name=task.task_spec.name))
+
+
 def _target(session: Session, key: str, target: int | None) -> DefinitionVersion:
     if target is None:
         found = services._latest_version(session, key)
@@ -838,23 +847,22 @@ def _plan(rt: Runtime, session: Session, instance: Instance,
             raise _Refused(Text("%(what)s yang sedang berjalan tidak ada di versi %(version)s (elemen %(element)s "
                                 "dihapus atau diganti)", what=_step_label(old_definition, element, element),
                                 version=version.version, element=element))
-    waiting = {t.task_spec.name for t in workflow.get_tasks(state=TaskState.WAITING | TaskState.STARTED)}
-    for name in sorted(waiting - set(new_spec.task_specs)):
-        raise _Refused(Text("elemen %(name)s yang sedang menunggu tidak ada di versi %(version)s",
-                            name=name, version=version.version))
-
+    # SpiffWorkflow matches an element by id, else by its place: a step's timer deleted and
+    # drawn again (a new id) is matched through the step it is attached to.
     diff, _sub = diff_workflow(rt.serializer._serializer.registry, workflow, new_spec, {})
+    for task in diff.removed:
+        if task.state & (TaskState.WAITING | TaskState.STARTED):
+            raise _Refused(Text("%(what)s yang sedang menunggu tidak ada di versi %(version)s",
+                                what=_element_label(old_definition, task), version=version.version))
     started = {str(t.id): _ready_since(session, t) for t in ready}
+    engine = rt.script_engine(new_definition)
+    workflow.script_engine = engine  # a timer re-armed below is planned by the new version
     migrate_workflow(diff, workflow, new_spec)
     for task in workflow.tasks.values():
         if new_spec.task_specs.get(task.task_spec.name) is not task.task_spec:
-            what = _step_label(old_definition, task.task_spec.bpmn_id or "",
-                               Text("elemen %(name)s", name=task.task_spec.name))
             raise _Refused(Text("%(what)s yang sudah dilalui kegiatan ini tidak ada di versi %(version)s",
-                                what=what, version=version.version))
+                                what=_element_label(old_definition, task), version=version.version))
 
-    engine = rt.script_engine(new_definition)
-    workflow.script_engine = engine
     instance.definition_version_id = version.id
     instance.definition = version
     run = Run(rt, session, instance, workflow, new_definition)

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from SpiffWorkflow.bpmn.util.diff import diff_workflow
 from sqlalchemy import select
 
 from engine import bootstrap, editor, services, worklist
@@ -548,6 +550,64 @@ def test_migration_is_refused_when_a_step_already_done_was_removed(rt):
     with pytest.raises(Conflict) as refused:
         editor.migrate(rt, instance_id, OWNER)
     assert "sudah dilalui" in str(refused.value)
+    assert instance_version(rt, instance_id) == 1
+
+
+def timer_drawn_again(bpmn: str, timer: str, standard_time: str, duration: str) -> str:
+    """A step's timer deleted and drawn again in bpmn-js: a new element id, maybe another duration."""
+    bpmn = re.sub(rf'(<bpmn:boundaryEvent id="{timer}" name=")[^"]*(".*?<bpmn:timeDuration[^>]*>)\w+<',
+                  rf"\g<1>{standard_time}\g<2>{duration}<", bpmn, count=1, flags=re.S)
+    return step_renamed(bpmn, timer, "Event_0t8k2xq")
+
+
+def test_a_steps_timer_drawn_again_does_not_stop_migration(rt, clock):
+    from engine.scheduler import Scheduler
+    waiting = start(rt, "Di langkah 1")
+    past = start(rt, "Di langkah 3")
+    do_step(rt, past, 1)
+    do_step(rt, past, 2)
+    begun = open_row(rt, waiting)
+    clock.advance(minutes=10)
+    deploy_v2(rt, timer_drawn_again(BPMN, "Timer_01", "20 Hari", "P20D"))
+
+    listing = editor.migration_candidates(rt, KEY, OWNER)["instances"]
+    assert [(r["eligible"], r["reason"]) for r in listing] == [(True, None), (True, None)]
+    editor.migrate(rt, waiting, OWNER)
+    editor.migrate(rt, past, OWNER)
+
+    # The step's timer is the new one, re-planned per the new standard time from when the step began.
+    row = open_row(rt, waiting)
+    assert row.due_at == rt.calendar.due(begun.created_at, MutuBaku.parse("20 Hari")) != begun.due_at
+    with rt.uow() as session:
+        [timer] = session.scalars(select(Timer).where(Timer.task_id == row.id)).all()
+        assert (timer.due_at, timer.fired_at) == (row.due_at, None)
+    clock.set(row.due_at - timedelta(minutes=1))
+    Scheduler(rt, deliver=False).run_pass()
+    assert not open_row(rt, waiting).overdue
+    clock.set(row.due_at + timedelta(minutes=1))
+    Scheduler(rt, deliver=False).run_pass()
+    assert open_row(rt, waiting).overdue and len(events(rt, waiting, "overdue")) == 1
+    do_step(rt, waiting, 1)
+    do_step(rt, past, 3)
+    assert (open_row(rt, waiting).step, open_row(rt, past).step) == (2, 4)
+
+
+def test_a_waiting_timer_that_cannot_be_matched_is_named_by_its_step(rt, monkeypatch):
+    # Every step has its one timer, so SpiffWorkflow matches a timer drawn again by its step;
+    # should it ever not, the refusal names the step, not the timer's element id.
+    def timer_01_unmatched(*args):
+        diff, subprocesses = diff_workflow(*args)
+        for task in [t for t in diff.alignment if t.task_spec.name == "Timer_01"]:
+            diff.alignment[task] = None
+            diff.removed.append(task)
+        return diff, subprocesses
+    monkeypatch.setattr(editor, "diff_workflow", timer_01_unmatched)
+    instance_id = start(rt)
+    deploy_v2(rt, timer_drawn_again(BPMN, "Timer_01", "30 Hari", "P30D"))
+
+    [row] = editor.migration_candidates(rt, KEY, OWNER)["instances"]
+    assert row["reason"] == ("batas waktu langkah 1 (Merencanakan kegiatan dan layanan Bidang berpedoman pada "
+                             "petunjuk pelaksanaan dan petunjuk teknis) yang sedang menunggu tidak ada di versi 2")
     assert instance_version(rt, instance_id) == 1
 
 
