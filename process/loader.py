@@ -24,6 +24,7 @@ from process.gateways import gateway_warnings
 from process.messages import Text, text_from_json
 from process.sop_document import MAX_LANES, header_date_problems
 from process.mutu_baku import MutuBaku, MutuBakuError, Unit
+from process.step_order import numbering_warnings
 
 LANE_ROLES = ("administrasi", "teknis", "implementasi", "sekretaris")
 MAX_YAML_BYTES = 512 * 1024
@@ -201,6 +202,7 @@ class _Loader:
         # for a diagram problem, so a condition is not blamed for it.
         self.provided: set[str] = set()
         self.yaml_unreadable = False
+        self.step_numbers: dict[int, str] = {}  # each step number to its element
 
     def bpmn_problem(self, element: str, message: str) -> None:
         self.problems.append(Problem(self.bpmn_name, element or "-", message))
@@ -237,6 +239,8 @@ class _Loader:
         self._check_flows(graph)
         self._check_reachability(graph)
         steps = self._steps(graph, lanes, config.get("steps") or {}, counting)
+        for element, message in numbering_warnings(graph, self.step_numbers):
+            self.bpmn_warning(element, message)
         self._check_conditions_have_data(graph, steps)
         if not self.yaml_unreadable:  # the forms are unknown; the YAML problem is reported
             for element, message in gateway_warnings(graph, steps):
@@ -538,7 +542,7 @@ class _Loader:
                 continue
             timers[host] = timer
         steps: list[Step] = []
-        numbers: dict[int, str] = {}
+        numbers = self.step_numbers
         for node in (n for n in graph.nodes.values() if n.kind == "userTask"):
             number = self._step_number(node, numbers)
             lane_id = lane_of.get(node.id)

@@ -1013,3 +1013,59 @@ def test_a_stored_version_with_a_flow_from_a_timer_still_loads():
                         '<bpmn:sequenceFlow id="Flow_T" sourceRef="Timer_01" targetRef="Selesai" />'
                         '<bpmn:sequenceFlow id="Flow_13_14"')
     assert load(text, SEED_YAML, stored=True).step(1).element_id == "Step_01"
+
+
+# -- warnings: step numbers that skip or do not follow the flow ----------------------------------
+
+def renumbered(numbers: dict[int, int], bpmn_text: str = SEED_BPMN, yaml_text: str = SEED_YAML) -> tuple[str, str]:
+    """The seed with steps given other numbers ({old: new}), in the diagram and in the YAML's keys."""
+    bpmn_text = re.sub(r'alur:step="(\d+)"', lambda m: f'alur:step="{numbers.get(int(m[1]), int(m[1]))}"', bpmn_text)
+    steps_at = yaml_text.index("\nsteps:\n")
+    steps = re.sub(r"(?m)^  (\d+):$", lambda m: f"  {numbers.get(int(m[1]), int(m[1]))}:", yaml_text[steps_at:])
+    return bpmn_text, yaml_text[:steps_at] + steps
+
+
+def with_step_between_4_and_5(number: int, text: str = SEED_BPMN) -> str:
+    """A step drawn between steps 4 and 5 (Tim Teknis) and numbered `number`."""
+    text = replace_once(text, "        <bpmn:flowNodeRef>Step_05</bpmn:flowNodeRef>\n",
+                        "        <bpmn:flowNodeRef>Step_04b</bpmn:flowNodeRef>\n"
+                        "        <bpmn:flowNodeRef>Timer_04b</bpmn:flowNodeRef>\n"
+                        "        <bpmn:flowNodeRef>Step_05</bpmn:flowNodeRef>\n")
+    text = replace_once(text, '<bpmn:sequenceFlow id="Flow_04_05" sourceRef="Step_04" targetRef="Step_05" />',
+                        '<bpmn:sequenceFlow id="Flow_04_05" sourceRef="Step_04" targetRef="Step_04b" />\n'
+                        '    <bpmn:sequenceFlow id="Flow_04b_05" sourceRef="Step_04b" targetRef="Step_05" />')
+    return replace_once(text, '    <bpmn:userTask id="Step_05"',
+                        f'    <bpmn:userTask id="Step_04b" name="Memeriksa dokumen" alur:step="{number}">\n'
+                        '      <bpmn:incoming>Flow_04_05</bpmn:incoming><bpmn:outgoing>Flow_04b_05</bpmn:outgoing>\n'
+                        '    </bpmn:userTask>\n'
+                        '    <bpmn:boundaryEvent id="Timer_04b" name="30 Menit" cancelActivity="false" '
+                        'attachedToRef="Step_04b">\n'
+                        '      <bpmn:timerEventDefinition><bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT30M'
+                        '</bpmn:timeDuration></bpmn:timerEventDefinition>\n'
+                        '    </bpmn:boundaryEvent>\n'
+                        '    <bpmn:userTask id="Step_05"')
+
+
+def test_a_gap_in_the_step_numbers_is_warned_at_the_step_after_it():
+    """Step 15 removed and 16 left as it was: the SOP document numbered its rows 1…14, 16."""
+    [warning] = warnings_of(*renumbered({15: 16}))
+    assert (warning.file, warning.element, warning.severity) == (BPMN, "Step_15", "warning")
+    assert warning.message == "nomor SOP 16 melompati nomor 15: nomor langkah mestinya 1 sampai 15 tanpa celah"
+    [first] = warnings_of(*renumbered({n: n + 2 for n in range(1, 16)}))
+    assert (first.element, first.message.values["missing"]) == ("Step_01", "1–2")
+
+
+def test_a_step_numbered_out_of_the_flows_order_is_warned():
+    """A step drawn between steps 4 and 5 and numbered 16 was printed last in the SOP document."""
+    [warning] = warnings_of(with_step_between_4_and_5(16))
+    assert (warning.element, warning.severity) == ("Step_04b", "warning")
+    assert warning.message == ("nomor SOP 16 tidak mengikuti urutan alur: menurut alur dari start event, langkah ini "
+                               "adalah langkah ke-5")
+    swapped = warnings_of(*renumbered({7: 8, 8: 7}))
+    assert [(w.element, w.message.values["position"]) for w in swapped] == [("Step_07", 7)]
+
+
+def test_numbers_following_the_flow_past_its_loops_and_branches_are_not_warned():
+    # The verification sends back to step 3 and "Ada kendala?" skips 13 and 14: neither is out of order.
+    text, yaml_text = renumbered({n: n + 1 for n in range(5, 16)})
+    assert warnings_of(with_step_between_4_and_5(5, text), yaml_text) == []
