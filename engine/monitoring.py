@@ -209,6 +209,22 @@ def bidang_names(session: Session) -> dict[str, str]:
     return {b.code: b.name for b in session.scalars(select(Bidang).order_by(Bidang.code))}
 
 
+def bidang_choices(names: dict[str, str], account: User, every_bidang: bool) -> list[dict[str, str]]:
+    """The Bidang the filters offer a viewer: every one to those who see every Bidang, else their own."""
+    return [{"code": c, "name": n} for c, n in names.items() if every_bidang or c == account.bidang_code]
+
+
+def filter_choices(rt: Runtime, login: str) -> dict[str, list[dict[str, str]]]:
+    """What the filters offer when no figures could be read (a period running backwards): the
+    Bidang the viewer may look at and every deployed SOP."""
+    with rt.uow() as session:
+        account = user(session, login)
+        monitored_bidang(rt, account, None)
+        return {"bidang_choices": bidang_choices(bidang_names(session), account,
+                                                 escalation.sees_every_bidang(rt, account)),
+                "sop_choices": sop_choices(session)}
+
+
 # -- working time, fast ---------------------------------------------------------
 
 class WorkTime:
@@ -501,8 +517,7 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
     return {
         "period": {"start": scope.start.isoformat(), "end": scope.end.isoformat()},
         "bidang": scope.bidang, "now": iso(now),
-        "bidang_choices": [{"code": c, "name": n} for c, n in names.items()
-                           if every_bidang or c == account.bidang_code],
+        "bidang_choices": bidang_choices(names, account, every_bidang),
         "sop": {"key": scope.key, "name": definition.name}, "sop_choices": sops,
         "by_bidang": [by_bidang[c] for c in sorted(by_bidang)],
         "totals": {k: sum(r[k] for r in by_bidang.values())

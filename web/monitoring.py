@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import wraps
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_decimal, format_percent
@@ -85,8 +86,28 @@ def _filters() -> dict:
             "key": request.args.get("sop") or None}
 
 
+def period_comes_back(heading, form_id: str):
+    """A monitoring page whose period cannot be read, runs backwards or is too long comes back with its
+    filters as sent and the error at the date (a bare error page lost them). `heading()`: the page's title."""
+    def decorator(view):
+        @wraps(view)
+        def page(*args, **kwargs):
+            try:
+                return view(*args, **kwargs)
+            except InvalidData as err:
+                if not err.errors.keys() & {"dari", "sampai"}:
+                    raise
+                return render_template("monitoring_period.html", heading=heading(), form_id=form_id,
+                                       message=err.message, errors=err.errors,
+                                       choices=monitoring.filter_choices(runtime(), current_user.login),
+                                       may_choose_bidang=current_user.sees_every_bidang), err.status
+        return page
+    return decorator
+
+
 @bp.get("/monitoring")
 @require_roles(*ROLES)
+@period_comes_back(lambda: _("Monitoring dan evaluasi"), "monitoring-filter")
 def index():
     data = monitoring.figures(runtime(), current_user.login, **_filters())
     for entry in data["heatmap"].values():

@@ -22,7 +22,7 @@ from process.numbers import whole_number
 from process import charts, sop_document
 from web import runtime
 from web.auth import require_roles
-from web.monitoring import _date, _pct, attachment, percent, step_label, work_time
+from web.monitoring import _date, _pct, attachment, percent, period_comes_back, step_label, work_time
 from web.sop_document import render_pdf
 
 bp = Blueprint("reports", __name__)
@@ -63,6 +63,7 @@ def helpers():
 
 @bp.route("/monitoring/laporan", methods=["GET", "POST"])
 @require_roles(*ROLES)
+@period_comes_back(lambda: _("Laporan Hasil Evaluasi"), "report-filter")
 def report():
     filters = _filters()
     errors: dict[str, str] = {}
@@ -131,6 +132,7 @@ def _charts(f: dict) -> dict[str, Markup]:
 
 @bp.route("/monitoring/formulir-sop", methods=["GET", "POST"])
 @require_roles(*ROLES)
+@period_comes_back(lambda: _("Formulir monitoring pelaksanaan SOP"), "sop-form-filter")
 def sop_form():
     filters = _filters()
     errors: dict[str, str] = {}

@@ -2198,3 +2198,31 @@ def test_a_task_pages_title_names_its_activity(rt, browser):
     history did not say which activity each was. The title names the activity too."""
     instance_id, task_id, b = claimed_step_one(rt, browser)
     assert "<title>Langkah 1 · Layanan email dinas · Alur</title>" in text(b.get(f"/tugas/{task_id}"))
+
+
+def filter_form(page: str, form: str) -> str:
+    start_at = page.index(f'id="{form}"')
+    return page[start_at:page.index("</form>", start_at)]
+
+
+@pytest.mark.parametrize("url, form", [("/monitoring", "monitoring-filter"), ("/monitoring/laporan", "report-filter"),
+                                       ("/monitoring/formulir-sop", "sop-form-filter")])
+def test_a_reversed_or_too_long_period_comes_back_with_the_filters_and_the_error_at_its_date(rt, browser, url, form):
+    """A "from" date after the "until" date gave a bare error page: the filters were gone and its only link
+    led to the task list. The page comes back with the filters as sent and the error at the date."""
+    start(rt)
+    kadis = browser("kadis")
+    response = kadis.get(f"{url}?dari=2026-03-01&sampai=2026-02-01&bidang=aptika")
+    assert response.status_code == 422
+    page = text(response)
+    filters = filter_form(page, form)
+    assert 'name="dari" value="2026-03-01"' in filters and 'name="sampai" value="2026-02-01"' in filters
+    assert 'value="aptika" selected' in filters
+    assert re.search(r'name="dari"[^>]*></label>\s*<p class="field-error">setelah tanggal akhir</p>', filters)
+    assert "Kembali ke daftar tugas" not in page
+    page = text(kadis.get(f"{url}?dari=2000-01-01&sampai=2026-02-01"))
+    assert re.search(r'name="sampai"[^>]*></label>\s*<p class="field-error">periode paling lama 10 tahun</p>',
+                     filter_form(page, form))
+    page = text(kadis.get(f"{url}?dari=kemarin"))
+    assert re.search(r'name="dari"[^>]*></label>\s*<p class="field-error">harus berupa tanggal', filter_form(page, form))
+
