@@ -172,8 +172,7 @@ def _scope(rt: Runtime, session: Session, login: str, start: date | None, end: d
         raise NotFound(Text("bidang %(bidang)r tidak dikenal", bidang=bidang))
     default_start, default_end = default_period(rt)
     start, end = start or default_start, end or default_end
-    if start > end:
-        raise InvalidData(Text("tanggal awal periode setelah tanggal akhir"), {"dari": Text("setelah tanggal akhir")})
+    check_order(start, end)
     if (end - start).days > MAX_PERIOD_YEARS * 366:
         too_long = Text("periode paling lama %(years)d tahun", years=MAX_PERIOD_YEARS)
         raise InvalidData(too_long, {"sampai": too_long})
@@ -182,6 +181,12 @@ def _scope(rt: Runtime, session: Session, login: str, start: date | None, end: d
     by_element = {s.element_id: s for d in definitions for s in d.steps}  # the newest version having it wins
     return Scope(start, end, bidang, versions[-1].key, tuple(v.id for v in versions), definitions[-1],
                  rt.calendar.tz, tuple(monev.roles(d) for d in definitions), by_element), account
+
+
+def check_order(start: date | None, end: date | None) -> None:
+    """A period (or the search's range) that starts after it ends is refused at its start."""
+    if start and end and start > end:
+        raise InvalidData(Text("tanggal awal periode setelah tanggal akhir"), {"dari": Text("setelah tanggal akhir")})
 
 
 def _versions(session: Session, key: str | None) -> list[DefinitionVersion]:
@@ -877,6 +882,7 @@ def search(rt: Runtime, login: str, *, bidang: str | None = None, period: str | 
         raise InvalidData(Text("pilihan arsip tidak dikenal"), {"arsip": Text("tidak dikenal")})
     if state and state not in SEARCH_STATES:
         raise InvalidData(Text("status tidak dikenal"), {"status": Text("tidak dikenal")})
+    check_order(start, end)
     page, per_page = max(1, int(page)), min(max(1, int(per_page)), 200)
     now = rt.now()
     tz = rt.calendar.tz

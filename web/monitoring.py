@@ -182,23 +182,29 @@ def attachment(prefix: str, key: str, start: date, end: date, bidang: str | None
 @login_required
 def search():
     args = request.args
-    step = args.get("langkah", "").strip()
-    overdue = {"ya": True, "tidak": False}.get(args.get("terlambat", ""))
-    filters = {
-        "bidang": args.get("bidang") or None, "period": args.get("periode") or None,
-        "title": args.get("judul") or None, "state": args.get("status") or None,
-        "step": whole_number(step), "performer": args.get("pelaksana", "").strip() or None,
-        "overdue": overdue, "archived": args.get("arsip") or "tidak",
-        "start": _date("dari"), "end": _date("sampai"), "sop": args.get("sop") or None,
-    }
-    page = args.get("halaman", "1")
-    result = monitoring.search(runtime(), current_user.login, **filters,
-                               page=whole_number(page) or 1)
+    errors = {}
+    try:
+        result = monitoring.search(runtime(), current_user.login, **_search_filters(),
+                                   page=whole_number(args.get("halaman", "1")) or 1)
+    except InvalidData as err:  # the form comes back as sent, with the error at its field and no results
+        result, errors = None, err.errors or {"": err.message}
     bidang = accounts.list_bidang(runtime())
     if not current_user.sees_every_bidang:
         bidang = [b for b in bidang if b["code"] == current_user.bidang]
-    sops, steps = monitoring.search_choices(runtime(), filters["sop"])
-    return render_template("search.html", result=result, args=args, bidang=bidang, sops=sops, steps=steps)
+    sops, steps = monitoring.search_choices(runtime(), args.get("sop") or None)
+    return render_template("search.html", result=result, errors=errors, args=args, bidang=bidang, sops=sops,
+                           steps=steps), 422 if errors else 200
+
+
+def _search_filters() -> dict:
+    args = request.args
+    return {
+        "bidang": args.get("bidang") or None, "period": args.get("periode") or None,
+        "title": args.get("judul") or None, "state": args.get("status") or None,
+        "step": whole_number(args.get("langkah", "").strip()), "performer": args.get("pelaksana", "").strip() or None,
+        "overdue": {"ya": True, "tidak": False}.get(args.get("terlambat", "")), "archived": args.get("arsip") or "tidak",
+        "start": _date("dari"), "end": _date("sampai"), "sop": args.get("sop") or None,
+    }
 
 
 @bp.post("/kegiatan/<int:instance_id>/arsip")

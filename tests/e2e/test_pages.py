@@ -2226,3 +2226,16 @@ def test_a_reversed_or_too_long_period_comes_back_with_the_filters_and_the_error
     page = text(kadis.get(f"{url}?dari=kemarin"))
     assert re.search(r'name="dari"[^>]*></label>\s*<p class="field-error">harus berupa tanggal', filter_form(page, form))
 
+
+def test_a_reversed_range_on_the_archive_search_is_said_at_its_field(rt, browser):
+    """A search from a date after its "until" date quietly found nothing ("0 kegiatan ditemukan")."""
+    start(rt)
+    kadis = browser("kadis")
+    response = kadis.get("/kegiatan/cari?judul=email&dari=2026-03-01&sampai=2026-02-01")
+    assert response.status_code == 422
+    page = text(response)
+    form = filter_form(page, "search-form")
+    assert 'name="judul" value="email"' in form and 'name="sampai" value="2026-02-01"' in form
+    assert re.search(r'name="dari"[^>]*></label>\s*<p class="field-error">setelah tanggal akhir</p>', form)
+    assert "kegiatan ditemukan" not in page and 'class="result"' not in page
+    assert "1 kegiatan ditemukan" in text(kadis.get("/kegiatan/cari?judul=email&dari=2026-03-02&sampai=2026-03-02"))
