@@ -402,3 +402,31 @@ def skip_to_content(page) -> None:
     assert page.evaluate("document.activeElement.getAttribute('href')") == "#isi"
     page.keyboard.press("Enter")
     page.wait_for_function("location.hash === '#isi'")
+
+
+def test_on_a_phone_the_heat_maps_badges_stay_readable_and_apart(playwright_browser, server, clock):
+    """At 375 px the diagram was shrunk to fit the screen (about a ninth of its size) while its badges kept
+    their full size: fifteen badges were drawn over one another. The diagram now keeps a size its badges
+    fit in, and its box scrolls sideways."""
+    from engine import services
+    from tests.integration.sop import do_step
+    rt, base = server
+    for title in ("Layanan email dinas", "Pengembangan aplikasi", "Sosialisasi keamanan informasi"):
+        instance_id = services.start(rt, "monev_kegiatan_bidang", "aptika", title, "sekretaris")
+        clock.advance(hours=3)
+        do_step(rt, instance_id, 1)
+        do_step(rt, instance_id, 2)
+    page = sign_in(playwright_browser, base, "kadis")
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto(base + "/monitoring")
+    page.wait_for_selector("#heatmap[data-ready]")
+    badges = page.evaluate("""Array.from(document.querySelectorAll('.heat-badge')).map(b => {
+        const r = b.getBoundingClientRect(); return [b.dataset.step, r.left, r.top, r.right, r.bottom]; })""")
+    assert len(badges) >= 15
+    for i, (step, left, top, right, bottom) in enumerate(badges):
+        assert bottom - top >= 20, (step, bottom - top)  # two lines of at least 10 px: not shrunk
+        for other, l2, t2, r2, b2 in badges[i + 1:]:
+            assert right <= l2 or r2 <= left or bottom <= t2 or b2 <= top, (step, other)
+    shot(page, "monitoring-phone-heatmap")
+    widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], widths  # the diagram's box scrolls, not the page

@@ -43,6 +43,23 @@
     }
   }
 
+  // Below this zoom the badges, never drawn smaller than their size, cover one another (steps are about
+  // 150 diagram units apart). A desktop's width fits the SOP above it.
+  const MIN_ZOOM = 0.4;
+
+  // The whole diagram in its box; on a screen too narrow for that (a phone), the diagram at MIN_ZOOM in a
+  // box as large, scrolled sideways by the page's .scroll wrapper.
+  function fitReadable(canvas, container) {
+    if (canvas.zoom('fit-viewport') >= MIN_ZOOM) return;
+    const inner = canvas.viewbox().inner;
+    const pad = 12;
+    container.style.width = Math.ceil(inner.width * MIN_ZOOM + 2 * pad) + 'px';
+    container.style.height = Math.max(container.clientHeight, Math.ceil(inner.height * MIN_ZOOM + 2 * pad)) + 'px';
+    canvas.resized();
+    canvas.viewbox({ x: inner.x - pad / MIN_ZOOM, y: inner.y - pad / MIN_ZOOM,
+                     width: container.clientWidth / MIN_ZOOM, height: container.clientHeight / MIN_ZOOM });
+  }
+
   (async function heatmap() {
     const container = document.getElementById('heatmap');
     if (!container || !window.BpmnJS) return;
@@ -58,7 +75,7 @@
     const canvas = viewer.get('canvas');
     const overlays = viewer.get('overlays');
     const registry = viewer.get('elementRegistry');
-    canvas.zoom('fit-viewport');
+    fitReadable(canvas, container);
     for (const [id, entry] of Object.entries(heat)) {
       if (!registry.get(id)) continue;
       canvas.addMarker(id, 'heat-' + entry.level);
