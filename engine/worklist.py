@@ -56,7 +56,19 @@ def page(rt: Runtime, account, filters: dict[str, Any] | None = None) -> dict[st
     """
     with rt.uow() as session:
         return {"tasks": _tasks(rt, session, account, None, filters),
-                "saved": _saved_filters(session, account.login), "bidang": accounts.bidang_list(session)}
+                "saved": _saved_filters(session, account.login),
+                "bidang": _bidang_offered(session, account, (filters or {}).get("bidang") or None)}
+
+
+def _bidang_offered(session, account, chosen: str | None) -> list[dict[str, str]]:
+    """The Bidang to filter the worklist by, by name: the user's own, those of the tasks on their list
+    (the Sekretaris serves every Bidang), and the one chosen. Every Bidang was offered to staff who
+    only ever see their own."""
+    seen = select(TaskRow.instance_bidang).where(TaskRow.id.in_(visible_to(account)))
+    return [{"code": code, "name": name} for code, name in session.execute(
+        select(Bidang.code, Bidang.name)
+        .where(or_(Bidang.code.in_(seen), Bidang.code == account.bidang_code, Bidang.code == chosen))
+        .order_by(Bidang.name, Bidang.code))]
 
 
 def _tasks(rt: Runtime, session, account, instance_id: int | None,

@@ -1323,6 +1323,18 @@ def test_start_form_offers_only_permitted_bidang(browser):
     assert "Anda tidak berwenang memulai kegiatan." in html and 'name="title"' not in html
 
 
+def test_the_worklist_offers_only_the_bidang_whose_tasks_the_user_sees(rt, browser):
+    """Staff of one Bidang, who see only their Bidang's tasks, were offered every Bidang to filter by."""
+    start(rt, "aptika"), start(rt, "ikp")
+    assert bidang_options(text(browser("aptika.implementasi").get("/"))) == ["", "aptika"]
+    assert bidang_options(text(browser("ikp.teknis").get("/"))) == ["", "ikp"]  # their own, with no task yet
+    chosen = text(browser("aptika.implementasi").get("/?bidang=ikp"))  # the filter as chosen stays said
+    assert bidang_options(chosen) == ["", "aptika", "ikp"] and 'value="ikp" selected' in chosen
+    # The Sekretaris serves every Bidang: the Bidang of their tasks, by name, and their own.
+    walk_to_secretary(rt, "aptika", "Kegiatan aptika"), walk_to_secretary(rt, "ikp", "Kegiatan ikp")
+    assert bidang_options(text(browser("sekretaris").get("/"))) == ["", "aptika", "ikp", "sekretariat"]
+
+
 def test_the_menu_offers_to_start_an_activity_only_to_who_may(browser):
     """Kepala Bidang, Kepala Dinas and the process owner had "Mulai kegiatan" in the menu, which led
     only to "Anda tidak berwenang memulai kegiatan."."""
