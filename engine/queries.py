@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import delete, exists, func, or_, select
 
 from engine import documents, escalation
 from engine.db import Bidang, DefinitionVersion, Document, Event, Instance, TaskDraft, TaskRow
@@ -309,8 +309,13 @@ def overdue_steps(rt: Runtime, login: str) -> dict[str, Any]:
     """Overdue open steps a supervisor oversees, listed and counted by Bidang and step."""
     with rt.uow() as session:
         account = user(session, login)
+        # By the Bidang's name, as the page shows it (its code if the row were missing), then by due time;
+        # the counts follow the same Bidang order.
+        name = func.coalesce(Bidang.name, TaskRow.instance_bidang)
         query = select(TaskRow, Instance.title).join(Instance, Instance.id == TaskRow.instance_id) \
-            .where(TaskRow.state == "open", TaskRow.overdue.is_(True)).order_by(TaskRow.due_at)
+            .outerjoin(Bidang, Bidang.code == TaskRow.instance_bidang) \
+            .where(TaskRow.state == "open", TaskRow.overdue.is_(True)) \
+            .order_by(name, TaskRow.instance_bidang, TaskRow.due_at)
         # The lanes a rule gives the viewer office-wide, in every Bidang; the rest of the lanes in
         # their own Bidang's activities. So a Kepala Bidang sees the Sekretaris's late steps of the
         # Bidang's activities too, but may not reassign them: that is the Kepala Dinas's (see
@@ -324,7 +329,9 @@ def overdue_steps(rt: Runtime, login: str) -> dict[str, Any]:
                 seen.append(TaskRow.bidang_code.is_(None))
             query = query.where(or_(*seen))
         rows = []
+        order: dict[str, int] = {}  # a Bidang's place in the rows
         for row, title in session.execute(query):
+            order.setdefault(row.instance_bidang, len(order))
             may = escalation.oversees(rt, account, row)
             # Who may instead is said only where the viewer may not (it can cost a query a row).
             rows.append({**task_dict(row), "instance_title": title, "may_reassign": may,
@@ -334,5 +341,6 @@ def overdue_steps(rt: Runtime, login: str) -> dict[str, Any]:
     for row in rows:
         key = (row["bidang"], row["step"], row["name"])
         counts[key] = counts.get(key, 0) + 1
+    ordered = sorted(counts.items(), key=lambda count: (order[count[0][0]], count[0]))
     return {"rows": rows, "counts": [{"bidang": b, "step": s, "name": name, "count": n}
-                                     for (b, s, name), n in sorted(counts.items())]}
+                                     for (b, s, name), n in ordered]}

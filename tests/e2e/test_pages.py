@@ -1658,6 +1658,22 @@ def test_pengawasan_offers_a_kepala_bidang_no_reassigning_of_a_late_sekretaris_s
     assert 'name="assignee"' in rows and "yang dapat mengalihkannya" not in rows
 
 
+def test_pengawasan_lists_the_bidang_in_one_order_by_name_in_both_tables(rt, clock, browser):
+    """The count table listed the Bidang by code and the table below by due time: the two read in
+    different orders. Both go by the Bidang's name, as the page shows it."""
+    for bidang in ("sekretariat", "statistik-persandian", "ikp", "aptika"):  # due in this order
+        start(rt, bidang, f"Kegiatan {bidang}")
+        clock.advance(hours=1)
+    clock.advance(days=60)
+    Scheduler(rt, deliver=False).run_pass()
+    html = text(browser("kadis").get("/pengawasan"))
+    counts = re.findall(r"<tr><td>([^<]+)</td>", html[html.index('class="counts"'):html.index('id="overdue-steps"')])
+    listed = re.findall(r"</a></td>\s*<td>([^<]+)</td>", section(html, "overdue-steps"))
+    names = ["Bidang Aplikasi Informatika", "Bidang Informasi dan Komunikasi Publik",
+             "Bidang Statistik dan Persandian", "Sekretariat"]
+    assert counts == names and listed == names
+
+
 # An office whose Sekretaris is told of every late step of the Bidang's lanes, beside the Kepala Bidang.
 SEKRETARIS_OVERSEES = """
 levels:
