@@ -262,7 +262,7 @@ def list_bidang(rt: Runtime) -> list[dict[str, str]]:
 
 def bidang_list(session: Session) -> list[dict[str, str]]:
     """As `list_bidang`, inside a caller's transaction."""
-    return [{"code": b.code, "name": b.name} for b in session.scalars(select(Bidang).order_by(Bidang.code))]
+    return [{"code": b.code, "name": b.name} for b in session.scalars(select(Bidang).order_by(Bidang.name, Bidang.code))]
 
 
 def bidang_name(session: Session, code: str) -> str:

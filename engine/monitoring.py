@@ -211,7 +211,14 @@ def sop_choices(session: Session) -> list[dict[str, str]]:
 
 
 def bidang_names(session: Session) -> dict[str, str]:
-    return {b.code: b.name for b in session.scalars(select(Bidang).order_by(Bidang.code))}
+    """Each Bidang's name by its code, in the order of the names (as every page lists the Bidang)."""
+    return {b.code: b.name for b in session.scalars(select(Bidang).order_by(Bidang.name, Bidang.code))}
+
+
+def by_name(codes, names: dict[str, str]) -> list[str]:
+    """`codes` in the order of `bidang_names`; a code without a Bidang row last."""
+    place = {code: i for i, code in enumerate(names)}
+    return sorted(codes, key=lambda c: (place.get(c, len(place)), c))
 
 
 def bidang_choices(names: dict[str, str], account: User, every_bidang: bool) -> list[dict[str, str]]:
@@ -470,7 +477,8 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
 
     # The newest version's steps in their order; a removed step after the step that took its number.
     all_steps = sorted(numbers, key=lambda e: (numbers[e], e not in diagram, e))
-    bidang_codes = sorted({c for _, c in counts} | set(by_bidang) | ({scope.bidang} if scope.bidang else set()))
+    bidang_codes = by_name({c for _, c in counts} | set(by_bidang) | ({scope.bidang} if scope.bidang else set()),
+                           names)
     steps = []
     heatmap = {}
     for element in all_steps:
@@ -524,7 +532,7 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
         "bidang": scope.bidang, "now": iso(now),
         "bidang_choices": bidang_choices(names, account, every_bidang),
         "sop": {"key": scope.key, "name": definition.name}, "sop_choices": sops,
-        "by_bidang": [by_bidang[c] for c in sorted(by_bidang)],
+        "by_bidang": [by_bidang[c] for c in by_name(by_bidang, names)],
         "totals": {k: sum(r[k] for r in by_bidang.values())
                    for k in ("total", "running", "completed", "other", "overdue")},
         "steps": steps, "bidang_on_time": bidang_on_time, "bidang_codes": bidang_codes,
@@ -848,7 +856,7 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
             "steps_with_due": done[inst.id][1], "steps_on_time": done[inst.id][2],
         })
     summary = []
-    for code in sorted({r["bidang"] for r in rows} | ({scope.bidang} if scope.bidang else set())):
+    for code in by_name({r["bidang"] for r in rows} | ({scope.bidang} if scope.bidang else set()), names):
         mine = [r for r in rows if r["bidang"] == code]
         on_time = sum(r["steps_on_time"] for r in mine)
         summary.append({

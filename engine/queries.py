@@ -276,7 +276,7 @@ def start_choices(rt: Runtime, login: str) -> dict[str, Any]:
     """The Bidang a user may start work for, and the deployed definitions."""
     with rt.uow() as session:
         account = user(session, login)
-        bidang = [{"code": b.code, "name": b.name} for b in session.scalars(select(Bidang).order_by(Bidang.code))
+        bidang = [{"code": b.code, "name": b.name} for b in session.scalars(select(Bidang).order_by(Bidang.name, Bidang.code))
                   if may_start(account, b.code)]
         latest: dict[str, DefinitionVersion] = {}
         for version in session.scalars(select(DefinitionVersion).order_by(DefinitionVersion.version)):

@@ -427,6 +427,19 @@ def test_who_may_see_the_figures(year):
             monitoring.recap(rt, login)
 
 
+def test_every_bidang_list_of_the_figures_goes_by_name(year):
+    """The pengawasan page lists the Bidang by name; the dashboard's filter, its activities per
+    Bidang and on-time tables and the recap's summary went by code, so "Sekretariat" came before
+    "Bidang Statistik dan Persandian" on one page and after it on the next."""
+    rt = year.rt
+    by_name = ["aptika", "ikp", "statistik-persandian", "sekretariat"]
+    figures = monitoring.figures(rt, "kadis", *WHOLE_YEAR)
+    assert [b["code"] for b in figures["bidang_choices"]] == by_name
+    assert [b["bidang"] for b in figures["by_bidang"]] == by_name
+    assert [b["bidang"] for b in figures["bidang_on_time"]] == by_name
+    assert [b["bidang"] for b in monitoring.recap(rt, "kadis", *WHOLE_YEAR)["summary"]] == by_name
+
+
 def test_dashboard_pages_and_permissions(year, client_for):
     staff = client_for("aptika.implementasi")
     for url in ("/monitoring", "/monitoring/rekap.xlsx", "/monitoring/rekap.csv", "/monitoring/diagram.bpmn"):
