@@ -174,7 +174,7 @@ class Form:
         cleaned: dict[str, Any] = {}
         for f in self.fields:
             value = data.get(f.name)
-            if value is None or value == "":
+            if value is None or (isinstance(value, str) and not value.strip()):  # only spaces: no answer either
                 if f.required:
                     errors[f.name] = Text("wajib diisi")
                 continue

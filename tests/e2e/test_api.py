@@ -412,6 +412,9 @@ def test_invalid_data_is_422_with_field_errors(rt, as_user):
                  422, "invalid_data")
     assert body["fields"] == {"tanggal_mulai": "harus berupa tanggal (YYYY-MM-DD)", "tanggal_selesai": "wajib diisi",
                               "asal": "isian tidak dikenal pada langkah ini"}
+    body = error(api.post(f"/tasks/{task_id}/complete", json={"data": {**STEP_DATA[1], "rencana_kegiatan": " \n "}}),
+                 422, "invalid_data")
+    assert body["fields"] == {"rencana_kegiatan": "wajib diisi"}
     body = error(api.post(f"/tasks/{task_id}/complete", json={"data": [1, 2]}), 422, "invalid_data")
     assert body["fields"] == {"data": "harus berupa objek JSON"}
     body = error(api.post(f"/tasks/{task_id}/complete", json={"data": {}, "extra": True}), 422, "invalid_data")

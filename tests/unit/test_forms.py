@@ -132,8 +132,9 @@ def test_a_number_that_could_be_read_two_ways_or_not_at_all_is_refused(language,
 
 # -- required, missing and unknown fields --------------------------------------------
 
-@pytest.mark.parametrize("missing", [None, ""])
+@pytest.mark.parametrize("missing", [None, "", "   ", " \n\t "])
 def test_required_field_missing_or_empty(missing):
+    # Only spaces are no answer: they were taken, and stored as an empty text.
     errors = errors_of({"uraian": missing, "lengkap": True})
     assert errors == {"uraian": "wajib diisi"}
 
@@ -143,7 +144,7 @@ def test_required_boolean_false_is_an_answer_not_a_missing_value():
 
 
 def test_optional_fields_left_out_are_left_out():
-    assert FORM.clean({"uraian": "x", "lengkap": "ya", "jumlah": "", "tanggal": None}) == \
+    assert FORM.clean({"uraian": "x", "lengkap": "ya", "jumlah": "", "tanggal": None, "capaian": "  "}) == \
         {"uraian": "x", "lengkap": True}
 
 
