@@ -16,9 +16,10 @@ from typing import Any
 from flask import Flask, abort, request
 
 from engine.errors import InvalidData
+from process.messages import Text
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-_MESSAGE = "memuat karakter yang tidak dapat disimpan (NUL atau surrogate)"
+_MESSAGE = Text("memuat karakter yang tidak dapat disimpan (NUL atau surrogate)")
 
 
 def init_app(app: Flask) -> None:
@@ -66,4 +67,5 @@ def unstorable_in(value: Any) -> str | None:
 
 def _refuse(where: str) -> None:
     field = UNSTORABLE.sub("?", where)  # a key may itself hold the bad character
-    raise InvalidData(f"isian {field} {_MESSAGE}", {field: _MESSAGE})
+    raise InvalidData(Text("isian %(field)s memuat karakter yang tidak dapat disimpan (NUL atau surrogate)",
+                           field=field), {field: _MESSAGE})

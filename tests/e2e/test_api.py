@@ -192,6 +192,13 @@ def test_the_apis_own_refusals_speak_the_token_owners_language_too(rt, as_user):
                  "method_not_allowed")["message"] == "this HTTP method is not allowed for this address"
     assert error(api.get("/nothing", headers={"Authorization": "Bearer salah"}), 404, "not_found")["message"] == \
         "alamat tidak ditemukan"  # a token that names nobody: the refusal is still a 404, in Indonesian
+    # Text no database can hold is refused before the view reads the token; in its owner's language too.
+    assert error(api.post("/instances", json={"definition": KEY, "bidang": "aptika", "title": "a\x00b"}),
+                 422, "invalid_data") == {
+        "code": "invalid_data", "message": "the field title contains characters that cannot be stored (NUL or surrogate)",
+        "fields": {"title": "contains characters that cannot be stored (NUL or surrogate)"}}
+    assert error(api.get("/tasks?bidang=a%00b"), 422, "invalid_data")["fields"]["bidang"] == \
+        "contains characters that cannot be stored (NUL or surrogate)"
 
 
 def test_bearer_requests_need_no_csrf_token(rt, as_user):

@@ -67,6 +67,8 @@ class BadBody(InvalidData):
 
 def error_response(err: AlurError):
     status = err.status
+    if status != 401:  # refused before the view read the token (web.input_guard): still in its owner's language
+        _read_the_token_for_its_language()
     body: dict[str, Any] = {"code": getattr(err, "code", None) or CODES.get(status, "error"),
                             "message": say(err.message)}
     if getattr(err, "errors", None):
@@ -96,8 +98,9 @@ def http_error_response(err):
 
 
 def _read_the_token_for_its_language() -> None:
-    """An address that is no endpoint, or not for this method, is refused before any token is read;
-    the token still tells whose language the refusal speaks. One that names nobody changes nothing."""
+    """An address that is no endpoint, or not for this method, or text no field can hold, is refused
+    before any token is read; the token still tells whose language the refusal speaks. One that names
+    nobody changes nothing."""
     if g.get("api_principal") is not None or not request.headers.get("Authorization"):
         return
     try:
