@@ -564,6 +564,10 @@ def test_start_instance(rt, as_user):
     body = error(api.post("/instances", json={"definition": KEY, "bidang": "aptika", "title": "   "}),
                  422, "invalid_data")
     assert body["fields"] == {"title": "wajib diisi"}
+    # An empty Bidang was refused as "may not start activities for " (403), an empty definition as
+    # "definition '' not deployed": both are fields left empty.
+    body = error(api.post("/instances", json={"definition": "", "bidang": "", "title": "X"}), 422, "invalid_data")
+    assert body["fields"] == {"definition": "wajib diisi", "bidang": "wajib diisi"}
     body = error(api.post("/instances", json=["bukan", "objek"]), 422, "invalid_data")
     assert body["fields"] == {"_": "harus berupa objek JSON"}
     body = error(api.post("/instances", data="null", content_type="application/json"), 422, "invalid_data")

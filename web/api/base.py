@@ -160,6 +160,8 @@ class Nested(_Indonesian, fields.Nested):
 
 
 INTEGER_RANGE = validate.Range(min=-MAX_INTEGER, max=MAX_INTEGER, error=Text("angka terlalu besar"))
+# A text field that must be given may not be given empty either.
+NOT_EMPTY = validate.Length(min=1, error=Text("wajib diisi"))
 
 
 def Moment(**kwargs) -> Str:

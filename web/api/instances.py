@@ -7,15 +7,17 @@ from marshmallow import Schema
 from engine import queries, services
 from process.messages import Text
 from web.api.base import (
-    NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested, Query, Range, Str, _runtime, endpoint, login, one_of,
+    NOT_EMPTY, NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested, Query, Range, Str, _runtime, endpoint, login,
+    one_of,
 )
 from web.api.tasks import DocumentSchema, TaskSchema
 
 # -- request schemas -------------------------------------------------------------------
 
 class StartBodySchema(In):
-    definition = Str(required=True, metadata={"description": "Kunci definisi SOP, mis. monev_kegiatan_bidang"})
-    bidang = Str(required=True, metadata={"description": "Kode Bidang"})
+    definition = Str(required=True, validate=NOT_EMPTY,
+                     metadata={"description": "Kunci definisi SOP, mis. monev_kegiatan_bidang"})
+    bidang = Str(required=True, validate=NOT_EMPTY, metadata={"description": "Kode Bidang"})
     title = Str(required=True, metadata={"description": "Judul kegiatan"})
     period = Str(load_default="", metadata={"description": "Periode, mis. 2026-Q1"})
 

@@ -5,14 +5,14 @@ import json
 from typing import Any
 
 from flask import request
-from marshmallow import INCLUDE, Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields
 
 from engine import queries, services, worklist
 from engine.errors import InvalidData
 from process.messages import Text
 from web.api.base import (
-    NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested, Query, Range, Str, _runtime, endpoint, json_body, load,
-    login, one_each, one_of,
+    NOT_EMPTY, NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested, Query, Range, Str, _runtime, endpoint,
+    json_body, load, login, one_each, one_of,
 )
 
 # -- request schemas -------------------------------------------------------------------
@@ -48,7 +48,7 @@ class CompleteMultipartSchema(Schema):
 
 
 class ReassignBodySchema(In):
-    assignee = Str(required=True, validate=validate.Length(min=1, error=Text("wajib diisi")),
+    assignee = Str(required=True, validate=NOT_EMPTY,
                    metadata={"description": "Login pengguna yang menerima tugas"})
 
 
