@@ -235,6 +235,10 @@ def test_list_tasks_with_filters(rt, as_user):
     assert set(body["fields"]) == {"sort", "step"}
     assert "harus" in body["fields"]["step"]
     error(api.get("/tasks?overdue=mungkin"), 422, "invalid_data")
+    # A filter given twice (both Bidang wanted?) was read as its first value alone, without a word.
+    body = error(api.get("/tasks?bidang=aptika&bidang=ikp&_=1&_=2"), 422, "invalid_data")
+    assert body["fields"] == {"bidang": "dikirim lebih dari sekali"}  # an unknown one is ignored, as ever
+    error(as_user("kadis").get("/instances?state=running&state=completed"), 422, "invalid_data")
 
 
 def test_a_step_sent_back_says_over_the_api_who_sent_it_back_why_and_what_was_sent(rt, clock, as_user):

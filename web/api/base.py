@@ -17,7 +17,7 @@ from flask_babel import refresh
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
-from werkzeug.datastructures import FileStorage
+from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms.validators import ValidationError as CsrfValidationError
 
 from engine import accounts
@@ -288,7 +288,7 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
             if guard is not None:
                 guard(g.api_principal)
             if query is not None:
-                kwargs["query"] = load(query, request.args.to_dict())
+                kwargs["query"] = load(query, query_args(query))
             if body is not None:
                 kwargs["body"] = load(body, json_body())
             if form is not None:
@@ -415,9 +415,15 @@ def form_body() -> dict[str, Any]:
     return data
 
 
+def query_args(schema: type[Schema]) -> dict[str, str]:
+    """The query string's parameters the schema knows, each once (others are ignored, see Query)."""
+    known = {field.data_key or name for name, field in instance_of(schema).fields.items()}
+    return one_each(MultiDict([(name, value) for name, value in request.args.items(multi=True) if name in known]))
+
+
 def one_each(parts) -> dict[str, Any]:
-    """A multipart body's text or file parts by name. A name sent twice is refused: which one was
-    meant is a guess, and a second document would be dropped without a word."""
+    """A multipart body's text or file parts (or query parameters) by name. A name sent twice is
+    refused: which one was meant is a guess, and a second document would be dropped without a word."""
     repeated = sorted(name for name, values in parts.lists() if len(values) > 1)
     if repeated:
         raise InvalidData(Text("bagian permintaan dikirim lebih dari sekali: %(names)s", names=", ".join(repeated)),
