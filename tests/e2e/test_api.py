@@ -721,6 +721,9 @@ def test_openapi_document_lists_every_route(app, client):
     for name in ("Task", "TaskDetail", "InstanceDetail", "Alert", "Error", "StartBody", "CompleteBody"):
         assert schemas[name]["type"] == "object"
     assert set(doc["components"]["securitySchemes"]) == {"bearerAuth", "sessionCookie"}
+    # The description told integrators every message is Indonesian; they follow the token owner's language.
+    description = " ".join(doc["info"]["description"].split())
+    assert "Indonesian ``message``" not in description and "the token owner's language" in description
 
     routes = [r for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/")]
     assert len(routes) >= 14

@@ -30,10 +30,12 @@ The blueprint is therefore exempt from CSRFProtect's form-field check
 Errors
 ------
 Always ``{"error": {"code": ..., "message": ..., "fields": {...}}}`` with a
-stable ``code`` and an Indonesian ``message``; ``fields`` (field -> message)
-only for invalid data. 400 bad_request/invalid_data, 401 unauthorized,
+stable ``code`` (what a program should read) and a ``message`` in the token
+owner's language (Indonesian or English, chosen on their account; Indonesian
+when the request names nobody); ``fields`` (field -> message, in that language
+too) only for data that could not be taken. 400 bad_request, 401 unauthorized,
 403 forbidden/csrf_failed, 404 not_found, 405 method_not_allowed,
-409 conflict, 413 too_large, 422 invalid_data.
+409 conflict, 413 too_large, 422 invalid_data/step_blocked.
 """
 from __future__ import annotations
 
