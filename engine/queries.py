@@ -253,8 +253,10 @@ def diagram(rt: Runtime, instance_id: int, login: str) -> str:
 INSTANCE_STATES = ("running", "completed")
 
 
-def instances(rt: Runtime, login: str, state: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-    """Instances the user may see, newest first; archived ones only through the search (engine.monitoring)."""
+def instances(rt: Runtime, login: str, state: str | None = None, limit: int = 200,
+              before: int | None = None) -> list[dict[str, Any]]:
+    """Instances the user may see, newest first (with `before`, only those with a smaller id: the next
+    page); archived ones only through the search (engine.monitoring)."""
     if state is not None and state not in INSTANCE_STATES:  # not an empty list, as if there were none
         raise InvalidData(Text("filter tidak valid"),
                           {"state": Text("pilih salah satu: %(choices)s", choices=", ".join(INSTANCE_STATES))})
@@ -267,6 +269,8 @@ def instances(rt: Runtime, login: str, state: str | None = None, limit: int = 20
             query = query.where(Instance.bidang_code == account.bidang_code)
         if state:
             query = query.where(Instance.state == state)
+        if before is not None:
+            query = query.where(Instance.id < before)
         return [{"id": r.id, "title": r.title, "bidang": r.bidang_code, "period": r.period, "state": r.state,
                  "created_at": iso(r.created_at), "completed_at": iso(r.completed_at)}
                 for r in session.execute(query)]

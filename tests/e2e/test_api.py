@@ -596,6 +596,14 @@ def test_list_and_show_instances(rt, as_user):
     assert {i["id"] for i in as_user("sekretaris").get("/instances").get_json()["instances"]} == {aptika, ikp}
     assert api.get("/instances?state=completed").get_json()["instances"] == []
     assert len(as_user("kadis").get("/instances?limit=1").get_json()["instances"]) == 1
+    # At most 500 a page, newest first: the rest was out of a client's reach. `before` pages back by id.
+    third = start(rt, title="Aplikasi Sidela")
+    kadis = as_user("kadis")
+    assert [i["id"] for i in kadis.get("/instances?limit=2").get_json()["instances"]] == [third, ikp]
+    assert [i["id"] for i in kadis.get(f"/instances?limit=2&before={ikp}").get_json()["instances"]] == [aptika]
+    assert [i["id"] for i in api.get(f"/instances?before={third}").get_json()["instances"]] == [aptika]
+    assert kadis.get(f"/instances?before={aptika}").get_json()["instances"] == []
+    assert error(api.get("/instances?before=0"), 422, "invalid_data")["fields"] == {"before": "harus 1 atau lebih"}
     body = error(api.get("/instances?state=hilang&limit=0"), 422, "invalid_data")
     assert set(body["fields"]) == {"state", "limit"}
 

@@ -25,6 +25,9 @@ class StartBodySchema(In):
 class InstanceQuerySchema(Query):
     state = Str(validate=one_of(queries.INSTANCE_STATES), metadata={"description": "Status kegiatan"})
     limit = Int(load_default=200, validate=Range(min=1, max=500, error=Text("antara %(min)s dan %(max)s")))
+    before = Int(validate=Range(min=1, error=Text("harus 1 atau lebih")),
+                 metadata={"description": "Hanya kegiatan dengan id lebih kecil: untuk halaman berikutnya, kirim id "
+                                          "terakhir yang diterima"})
 
 
 # -- response schemas ------------------------------------------------------------------
@@ -97,7 +100,8 @@ class StartChoicesSchema(Schema):
 @endpoint("GET", "/instances", "Kegiatan yang boleh saya lihat", query=InstanceQuerySchema,
           response=InstanceListSchema, errors=(422,))
 def list_instances(query):
-    return {"instances": queries.instances(_runtime(), login(), query.get("state"), query["limit"])}
+    return {"instances": queries.instances(_runtime(), login(), query.get("state"), query["limit"],
+                                           query.get("before"))}
 
 
 @endpoint("POST", "/instances", "Mulai kegiatan baru", body=StartBodySchema, response=InstanceDetailSchema,
