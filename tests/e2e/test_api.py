@@ -646,6 +646,10 @@ def test_alerts_list_and_acknowledge(rt, clock, as_user):
     assert as_user("aptika.implementasi").get("/tasks?overdue=true").get_json()["tasks"][0]["overdue"] is True
 
     error(as_user("kepala.ikp").post(f"/alerts/{alert['id']}/ack"), 403, "forbidden")
+    # The endpoint takes no body: what one holds is refused, not ignored ({} or nothing is fine).
+    body = error(kepala.post(f"/alerts/{alert['id']}/ack", json={"acknowledged": False}), 422, "invalid_data")
+    assert body["fields"] == {"acknowledged": "isian tidak dikenal"}
+    assert kepala.get("/alerts?unacknowledged=true").get_json()["alerts"] != []
     error(kepala.post("/alerts/999999/ack"), 404, "not_found")
     error(kepala.get("/alerts?unacknowledged=barangkali"), 422, "invalid_data")
 

@@ -214,8 +214,11 @@ def test_deploy_or_discard_naming_a_stale_revision_is_409(rt, owner, as_user):
     body = error(owner.post(f"/definitions/{KEY}/draft/deploy", json={"revision": loaded}), 409, "conflict")
     assert "disimpan oleh admin" in body["message"]
     error(owner.delete(f"/definitions/{KEY}/draft?revision={loaded}"), 409, "conflict")
+    # The revision sent in a body, as deploy takes it, was ignored: the colleague's draft went unseen.
+    body = error(owner.delete(f"/definitions/{KEY}/draft", json={"revision": loaded}), 422, "invalid_data")
+    assert body["fields"] == {"revision": "isian tidak dikenal"}
     assert draft_row(rt).revision == loaded + 1
-    assert owner.delete(f"/definitions/{KEY}/draft?revision={loaded + 1}").status_code == 204
+    assert owner.delete(f"/definitions/{KEY}/draft?revision={loaded + 1}", json={}).status_code == 204
 
 
 def test_deploy_or_discard_of_a_revision_a_colleague_deployed_meanwhile_is_409_not_404(rt, owner, as_user):

@@ -194,6 +194,11 @@ class In(Schema):
         unknown = RAISE
 
 
+class NoBody(In):
+    """The body of a POST or DELETE that takes none: nothing, or {}. A key sent ({"revision": 3} to a
+    discard, which takes it in the query) is refused, not ignored while the request goes through."""
+
+
 class Query(Schema):
     """Query-string parameters: unknown ones (cache busters and the like) are ignored."""
     error_messages = {"unknown": Text("parameter tidak dikenal"), "type": Text("parameter tidak valid")}
@@ -263,7 +268,8 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
 
     The wrapper authenticates (unless public), loads `query` from the query
     string, `body` from the JSON body and `form` from a multipart/form-data
-    body (passed to the view as `query`, `body` and `form`), and dumps the
+    body (passed to the view as `query`, `body` and `form`; a POST, PUT or
+    DELETE with none of them takes no body: `NoBody`), and dumps the
     view's return value with `response`. A view may return (value, headers),
     or (value, headers, status) for one of the other success statuses listed
     in `also`. Without `response` the view returns a Response. `guard` checks
@@ -271,11 +277,13 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
     may not call the endpoint at all gets 403 whatever they send.
     """
     def decorator(view: Callable) -> Callable:
+        no_body = body is None and form is None and request_doc is None and method not in SAFE_METHODS
+        read = NoBody if no_body else body
         # Any request body may be unreadable (400) or over the size limit (413).
-        body_errors = BODY_ERRORS if body is not None or form is not None or request_doc is not None else ()
+        body_errors = BODY_ERRORS if read is not None or form is not None or request_doc is not None else ()
         # Whatever a schema loads (query, body or form) may fail its validation (422).
-        invalid = (422,) if query is not None or body is not None or form is not None else ()
-        op = Operation(method, rule, view.__name__, summary, query, body, response, status,
+        invalid = (422,) if query is not None or read is not None or form is not None else ()
+        op = Operation(method, rule, view.__name__, summary, query, read, response, status,
                        tuple(sorted({*(() if public else AUTH_ERRORS), *errors, *body_errors, *invalid})), public,
                        request_doc, response_doc,
                        description or inspect.cleandoc(view.__doc__ or ""), form, tuple(also))
@@ -289,8 +297,10 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
                 guard(g.api_principal)
             if query is not None:
                 kwargs["query"] = load(query, query_args(query))
-            if body is not None:
-                kwargs["body"] = load(body, json_body())
+            if read is not None:
+                loaded = load(read, json_body())
+                if not no_body:
+                    kwargs["body"] = loaded
             if form is not None:
                 kwargs["form"] = load(form, form_body())
             result = view(**kwargs)
