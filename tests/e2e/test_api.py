@@ -369,6 +369,11 @@ def test_a_form_encoded_body_is_refused_not_read_as_empty(rt, as_user):
         body = error(api.post(f"/tasks/{task_id}/claim", data={"version": str(stale)}, content_type=content_type),
                      400, "bad_request")
         assert "JSON" in body["message"]
+    # A multipart body whose parts cannot be read (a wrong boundary, cut short) was read as empty too.
+    unreadable = f'--XYZ\r\nContent-Disposition: form-data; name="version"\r\n\r\n{stale}\r\n--XYZ--\r\n'
+    for content_type in ("multipart/form-data; boundary=ANDERS", "multipart/form-data; boundary=XYZ"):
+        sent = unreadable if "ANDERS" in content_type else unreadable[:40]
+        error(api.post(f"/tasks/{task_id}/claim", data=sent, content_type=content_type), 400, "bad_request")
     assert api.get(f"/tasks/{task_id}").get_json()["task"]["assignee"] is None
     error(as_user("kepala.aptika").post(f"/tasks/{task_id}/reassign", data={"assignee": "aptika.implementasi"},
                                         content_type="application/x-www-form-urlencoded"), 400, "bad_request")
@@ -435,6 +440,12 @@ def test_invalid_data_is_422_with_field_errors(rt, as_user):
     body = error(api.post(f"/tasks/{task_id}/complete", data={"data": "{bukan json"},
                           content_type="multipart/form-data"), 422, "invalid_data")
     assert body["fields"] == {"data": "bukan teks JSON yang valid"}
+    # Parts that cannot be read (a wrong boundary) were an empty form: a step whose fields are all
+    # optional was completed with nothing, its document lost without a word.
+    parts = f'--XYZ\r\nContent-Disposition: form-data; name="data"\r\n\r\n{json.dumps(STEP_DATA[1])}\r\n--XYZ--\r\n'
+    body = error(api.post(f"/tasks/{task_id}/complete", data=parts, content_type="multipart/form-data; boundary=ABC"),
+                 400, "bad_request")
+    assert body["fields"] == {"_": "bukan multipart/form-data yang dapat dibaca"}
     assert api.get(f"/tasks/{task_id}").get_json()["task"]["state"] == "open"
 
 

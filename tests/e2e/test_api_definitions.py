@@ -287,6 +287,9 @@ def test_uploads_that_are_missing_not_bpmn_or_too_large_are_refused(owner):
                  422, "invalid_data")
     assert body["fields"] == {"bpmn": "harus berupa berkas"}
     error(owner.post("/definitions/uploads", json={"bpmn": CAMUNDA_BPMN}), 400, "bad_request")
+    cut_short = '--XYZ\r\nContent-Disposition: form-data; name="bpmn"; filename="a.bpmn"\r\n\r\n<bpmn:defin'
+    error(owner.post("/definitions/uploads", data=cut_short, content_type="multipart/form-data; boundary=XYZ"),
+          400, "bad_request")  # not "bpmn: required": it was sent, and could not be read
     body = error(upload(owner, b"<html><body>bukan bpmn</body></html>"), 422, "invalid_data")
     assert "bpmn" in body["fields"]
     error(upload(owner, b" " * (editor.MAX_BPMN_BYTES + 1)), 413, "too_large")

@@ -49,7 +49,7 @@ from __future__ import annotations
 #   openapi      /openapi.json, built on first request from every `endpoint` declaration
 # Importing a resource module registers its endpoints on `bp`.
 from web.api import alerts, definitions, instances, tasks  # noqa: F401  (registers the endpoints)
-from web.api.base import OPERATIONS, PREFIX, bp, endpoint, error_response, http_error_response
+from web.api.base import OPERATIONS, PREFIX, ApiRequest, bp, endpoint, error_response, http_error_response
 from web.api.openapi import openapi_document
 
 __all__ = ["OPERATIONS", "PREFIX", "bp", "endpoint", "error_response", "http_error_response", "init_app",
@@ -59,4 +59,5 @@ __all__ = ["OPERATIONS", "PREFIX", "bp", "endpoint", "error_response", "http_err
 def init_app(app) -> None:
     from web import csrf
     csrf.exempt(bp)  # see the module docstring: the API enforces CSRF itself for session requests
+    app.request_class = ApiRequest  # notes a multipart body it cannot read (base.FormParser)
     app.register_blueprint(bp)

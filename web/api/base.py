@@ -12,12 +12,13 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, Request, current_app, g, jsonify, request
 from flask_babel import refresh
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.formparser import FormDataParser
 from wtforms.validators import ValidationError as CsrfValidationError
 
 from engine import accounts
@@ -400,8 +401,10 @@ def _text(message: Any) -> str:
 def json_body() -> Any:
     """The JSON body; an empty body counts as {} so optional bodies may be left out."""
     # A form body (urlencoded or multipart) has already been read into request.form by then (see
-    # web.input_guard), and get_data() is empty: it is not an empty body, and not JSON.
-    if not request.get_data(cache=True) and not request.form and not request.files:
+    # web.input_guard), and get_data() is empty: it is not an empty body, and not JSON. Nor is a
+    # multipart body whose parts could not be read (FormParser).
+    if not request.get_data(cache=True) and not request.form and not request.files \
+            and not g.get("unreadable_form"):
         return {}
     if not request.is_json:
         raise BadBody(Text("kirim badan permintaan sebagai JSON (Content-Type: application/json)"),
@@ -420,9 +423,40 @@ def form_body() -> dict[str, Any]:
     if request.mimetype != "multipart/form-data":
         raise BadBody(Text("kirim badan permintaan sebagai multipart/form-data"),
                       {"_": Text("bukan multipart/form-data")})
-    data: dict[str, Any] = one_each(request.form)
-    data.update({name: upload for name, upload in one_each(request.files).items() if upload.filename})
-    return data
+    texts, files = multipart_parts()
+    return {**texts, **{name: upload for name, upload in files.items() if upload.filename}}
+
+
+def multipart_parts() -> tuple[dict[str, Any], dict[str, Any]]:
+    """A multipart/form-data body's text and file parts, each name once; one that could not be read
+    (FormParser) is refused, not taken as an empty form."""
+    if g.get("unreadable_form"):
+        raise BadBody(Text("badan multipart/form-data tidak dapat dibaca (periksa boundary-nya)"),
+                      {"_": Text("bukan multipart/form-data yang dapat dibaca")})
+    return one_each(request.form), one_each(request.files)
+
+
+class FormParser(FormDataParser):
+    """werkzeug's form parser, which drops every part of a multipart body it cannot read (no boundary
+    or a wrong one, cut short) as if nothing had been sent. This one notes it too (g.unreadable_form):
+    a completion whose fields are all optional went through empty, its document lost without a word,
+    and a claim's stale version went unchecked."""
+
+    def parse(self, stream, mimetype, content_length, options=None):
+        silent, self.silent = self.silent, False
+        try:
+            return super().parse(stream, mimetype, content_length, options)
+        except ValueError:
+            if not silent:
+                raise
+            g.unreadable_form = True
+            return stream, self.cls(), self.cls()
+        finally:
+            self.silent = silent
+
+
+class ApiRequest(Request):
+    form_data_parser_class = FormParser
 
 
 def query_args(schema: type[Schema]) -> dict[str, str]:

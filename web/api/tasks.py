@@ -12,7 +12,7 @@ from engine.errors import InvalidData
 from process.messages import Text
 from web.api.base import (
     NOT_EMPTY, NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested, Query, Range, Str, _runtime, endpoint,
-    json_body, load, login, one_each, one_of,
+    json_body, load, login, multipart_parts, one_of,
 )
 
 # -- request schemas -------------------------------------------------------------------
@@ -169,7 +169,7 @@ def completion_request() -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
     """The body of POST /tasks/{id}/complete: JSON, or multipart with a `data` part and file parts."""
     if request.mimetype != "multipart/form-data":
         return load(CompleteBodySchema, json_body()), {}
-    raw: dict[str, Any] = one_each(request.form)
+    raw, uploads = multipart_parts()
     if raw.get("data", "").strip():
         try:
             raw["data"] = json.loads(raw["data"])
@@ -178,8 +178,7 @@ def completion_request() -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
     else:
         raw.pop("data", None)
     body = load(CompleteBodySchema, raw)
-    files = {name: (upload.filename, upload.read()) for name, upload in one_each(request.files).items()
-             if upload.filename}
+    files = {name: (upload.filename, upload.read()) for name, upload in uploads.items() if upload.filename}
     return body, files
 
 
