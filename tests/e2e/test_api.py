@@ -374,6 +374,10 @@ def test_a_form_encoded_body_is_refused_not_read_as_empty(rt, as_user):
     for content_type in ("multipart/form-data; boundary=ANDERS", "multipart/form-data; boundary=XYZ"):
         sent = unreadable if "ANDERS" in content_type else unreadable[:40]
         error(api.post(f"/tasks/{task_id}/claim", data=sent, content_type=content_type), 400, "bad_request")
+    # A version sent in the address was ignored too, and the stale task claimed.
+    body = error(api.post(f"/tasks/{task_id}/claim?version={stale}"), 422, "invalid_data")
+    assert body["fields"] == {"version": "parameter alamat tidak diterima di sini; kirim di badan permintaan"}
+    error(api.post(f"/tasks/{task_id}/complete?version={stale}", json={"data": STEP_DATA[1]}), 422, "invalid_data")
     assert api.get(f"/tasks/{task_id}").get_json()["task"]["assignee"] is None
     error(as_user("kepala.aptika").post(f"/tasks/{task_id}/reassign", data={"assignee": "aptika.implementasi"},
                                         content_type="application/x-www-form-urlencoded"), 400, "bad_request")

@@ -298,6 +298,8 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
                 guard(g.api_principal)
             if query is not None:
                 kwargs["query"] = load(query, query_args(query))
+            elif method not in SAFE_METHODS:
+                refuse_query_args()
             if read is not None:
                 loaded = load(read, json_body())
                 if not no_body:
@@ -463,6 +465,15 @@ def query_args(schema: type[Schema]) -> dict[str, str]:
     """The query string's parameters the schema knows, each once (others are ignored, see Query)."""
     known = {field.data_key or name for name, field in instance_of(schema).fields.items()}
     return one_each(MultiDict([(name, value) for name, value in request.args.items(multi=True) if name in known]))
+
+
+def refuse_query_args() -> None:
+    """A POST, PUT or DELETE that takes nothing in its address: a parameter there (?version=3 to a
+    claim) was ignored while the request went through, its stale check skipped."""
+    if request.args:
+        raise InvalidData(Text("data permintaan tidak valid"),
+                          {name: Text("parameter alamat tidak diterima di sini; kirim di badan permintaan")
+                           for name in request.args})
 
 
 def one_each(parts) -> dict[str, Any]:
