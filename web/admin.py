@@ -48,8 +48,9 @@ def users():
                                len(saved["released"])), "info")
             return redirect(url_for(".users"))
     edit = request.args.get("login")
-    rows = accounts.list_users(runtime())
-    return render_template("admin_users.html", rows=rows, bidang=accounts.list_bidang(runtime()),
+    rows, bidang = accounts.list_users(runtime()), accounts.list_bidang(runtime())
+    return render_template("admin_users.html", rows=rows, bidang=bidang,
+                           bidang_names={b["code"]: b["name"] for b in bidang},
                            roles=accounts.ROLES, role_label=role_label, errors=errors, values=values,
                            editing=next((u for u in rows if u["login"] == edit), None)), status
 

@@ -1393,7 +1393,7 @@ def test_admin_creates_a_user_who_can_sign_in(app, rt, browser):
     assert response.status_code == 302
     html = text(admin.get("/admin/pengguna"))
     assert "Pengguna budi.aptika disimpan." in html
-    assert "<td>Budi Santoso</td><td>aptika</td><td>Tim Implementasi, Tim Teknis</td>" in html
+    assert "<td>Budi Santoso</td><td>Bidang Aplikasi Informatika</td><td>Tim Implementasi, Tim Teknis</td>" in html
 
     newcomer = Browser(app)
     assert newcomer.sign_in("budi.aptika", "rahasia-baru-1").status_code == 302
@@ -1829,6 +1829,9 @@ def test_pages_name_the_bidang_not_its_code(rt, browser):
         assert "Bidang Aplikasi dan Informatika" in text(staff.get(url)), url
     found = re.search(r'<tr class="result".*?</tr>', text(staff.get("/kegiatan/cari")), re.S).group(0)
     assert "<td>Bidang Aplikasi dan Informatika</td>" in found  # the archive search, not only its filter
+    users = text(browser("admin").get("/admin/pengguna"))
+    row = re.search(r'<tr><td><a href="/admin/pengguna\?login=aptika.teknis">.*?</tr>', users, re.S).group(0)
+    assert "<td>Bidang Aplikasi dan Informatika</td>" in row  # the administrator's list of users too
 
 
 def test_pengawasan_reads_the_users_once_however_many_steps_are_late(rt, clock, browser):
