@@ -60,7 +60,7 @@ from typing import Any
 from sqlalchemy import and_, case, distinct, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from engine import escalation
+from engine import accounts, escalation
 from engine.db import Bidang, DefinitionVersion, Document, Event, Instance, TaskRow, User
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.events import log
@@ -212,7 +212,7 @@ def sop_choices(session: Session) -> list[dict[str, str]]:
 
 def bidang_names(session: Session) -> dict[str, str]:
     """Each Bidang's name by its code, in the order of the names (as every page lists the Bidang)."""
-    return {b.code: b.name for b in session.scalars(select(Bidang).order_by(Bidang.name, Bidang.code))}
+    return {b["code"]: b["name"] for b in accounts.bidang_list(session)}
 
 
 def by_name(codes, names: dict[str, str]) -> list[str]:

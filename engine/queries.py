@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, exists, func, or_, select
 
-from engine import documents, escalation
+from engine import accounts, documents, escalation
 from engine.db import Bidang, DefinitionVersion, Document, Event, Instance, TaskDraft, TaskRow
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.permissions import may_start, may_take, not_in_lane
@@ -280,8 +280,7 @@ def start_choices(rt: Runtime, login: str) -> dict[str, Any]:
     """The Bidang a user may start work for, and the deployed definitions."""
     with rt.uow() as session:
         account = user(session, login)
-        bidang = [{"code": b.code, "name": b.name} for b in session.scalars(select(Bidang).order_by(Bidang.name, Bidang.code))
-                  if may_start(account, b.code)]
+        bidang = [b for b in accounts.bidang_list(session) if may_start(account, b["code"])]
         latest: dict[str, DefinitionVersion] = {}
         for version in session.scalars(select(DefinitionVersion).order_by(DefinitionVersion.version)):
             latest[version.key] = version
