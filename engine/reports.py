@@ -303,8 +303,7 @@ def _scope(session: Session, start: date | None, end: date | None, bidang: str |
     """A period to write for: both dates given, a known Bidang (or the whole office), a deployed SOP."""
     if start is None or end is None:
         raise InvalidData(Text("periode wajib diisi"), {"dari" if start is None else "sampai": Text("wajib diisi")})
-    if start > end:
-        raise InvalidData(Text("tanggal awal periode setelah tanggal akhir"), {"dari": Text("setelah tanggal akhir")})
+    monitoring.check_order(start, end)
     if bidang and session.get(Bidang, bidang) is None:
         raise NotFound(Text("bidang %(bidang)r tidak dikenal", bidang=bidang))
     if not key:  # the same default SOP as the monitoring figures
