@@ -155,7 +155,8 @@ def test_an_alert_mailed_while_its_step_is_completed_is_listed_as_sent_and_a_fai
     assert [data["alerts"] for data in cancelled] == [[failed.id]]
 
 
-def test_the_second_level_mail_goes_to_the_kadis(rt, clock):
+def mails_of_both_levels(rt, clock) -> list:
+    """One late step's mails: level 1's, then level 2's when its time comes."""
     port = free_port()
     configure(rt, smtp_port=port)
     overdue_instances(rt, clock, 1)
@@ -163,7 +164,11 @@ def test_the_second_level_mail_goes_to_the_kadis(rt, clock):
         deliver(rt)
         [second] = timer_rows(rt, kind="second_level")
         tick(rt, clock, second.due_at)
-    assert [(m[0], m[1]["Subject"]) for m in sink.messages] == [
+    return sink.messages
+
+
+def test_the_second_level_mail_goes_to_the_kadis(rt, clock):
+    assert [(m[0], m[1]["Subject"]) for m in mails_of_both_levels(rt, clock)] == [
         (["kepala.aptika@demo.alur.local"], "[Alur] Langkah 1 terlambat: Kegiatan 0"),
         (["kadis@demo.alur.local"], "[Alur] Eskalasi tingkat 2: Langkah 1 masih terlambat: Kegiatan 0"),
     ]
@@ -196,14 +201,7 @@ def test_the_last_resort_mail_at_level_2_names_only_the_post_level_2_found_empty
     with rt.uow() as session:
         english = session.scalars(select(User).where(User.login == "admin.en")).one()
     accounts.set_language(rt, english.id, "en")
-    port = free_port()
-    configure(rt, smtp_port=port)
-    overdue_instances(rt, clock, 1)
-    with SmtpSink(port) as sink:
-        deliver(rt)
-        [second] = timer_rows(rt, kind="second_level")
-        tick(rt, clock, second.due_at)
-    mails = {to[0]: " ".join(m.get_payload(decode=True).decode().split()) for to, m in sink.messages}
+    mails = {to[0]: " ".join(m.get_payload(decode=True).decode().split()) for to, m in mails_of_both_levels(rt, clock)}
     assert sorted(mails) == ["admin.en@dinas.test", "admin@demo.alur.local", "kepala.aptika@demo.alur.local"]
     assert "karena tidak ada Kepala Dinas yang aktif untuk menerimanya" in mails["admin@demo.alur.local"]
     assert "Kepala Bidang" not in mails["admin@demo.alur.local"]
