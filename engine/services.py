@@ -82,6 +82,8 @@ def start(rt: Runtime, key: str, bidang: str, title: str, actor: str | None = No
     With an actor, the actor must be allowed to start work for that Bidang;
     without one (the command line run by an operator) it is not checked.
     """
+    if not (bidang or "").strip():  # before the permission: "may not start for (nothing)" says nothing
+        raise InvalidData(Text("bidang kegiatan wajib diisi"), {"bidang": Text("wajib diisi")})
     with rt.uow() as session:
         if actor is not None and not may_start(user(session, actor), bidang):
             raise Forbidden(Text("%(actor)s tidak boleh memulai kegiatan untuk %(bidang)s",

@@ -1351,6 +1351,12 @@ def test_starting_work_checks_bidang_and_title(rt, browser):
     assert refused.status_code == 403
     empty = b.post("/kegiatan/baru", {"definition": KEY, "bidang": "aptika", "title": "   "})
     assert empty.status_code == 422 and '<p class="field-error">wajib diisi</p>' in text(empty)
+    # No Bidang chosen (a crafted request: the list has no empty choice) was a 403 naming no Bidang.
+    for blank in ("", "  "):
+        no_bidang = b.post("/kegiatan/baru", {"definition": KEY, "bidang": blank, "title": "Layanan"})
+        assert no_bidang.status_code == 422, blank
+        assert re.search(r'name="bidang".*?</select></label>\s*<p class="field-error">wajib diisi</p>',
+                         text(no_bidang), re.S)
     # A definition withdrawn while the form was open: said under its own field, the form kept.
     gone = b.post("/kegiatan/baru", {"definition": "tidak_ada", "bidang": "aptika", "title": "Layanan"})
     html = text(gone)
