@@ -221,17 +221,21 @@ _TAKE = (update(_tasks)
 
 
 def unclaim(rt: Runtime, task_id: str, login: str, expected_version: int | None = None) -> dict[str, Any]:
+    """Give a task back to its lane; `released` says whether it was held (a repeated unclaim, a client
+    retrying after a lost answer, changes nothing, as a repeated claim does not)."""
     with rt.uow() as session:
         account = user(session, login)
         row = open_task(session, task_id, expected_version)
         if not may_take(account, row):  # as for claim: outside the lane is forbidden, not a conflict
             raise Forbidden(not_in_lane(session, login, account, row))
+        if row.assignee is None:
+            return {**task_dict(row), "released": False}
         if row.assignee != login:
-            raise Conflict(Text("tugas ini tidak sedang Anda klaim"))
+            raise Conflict(Text("tugas sedang diklaim oleh %(who)s", who=row.assignee))
         row.assignee = None
         log(session, row.instance_id, rt.now(), "unclaimed", login, row.step, row.id)
         session.commit()
-        return task_dict(row)
+        return {**task_dict(row), "released": True}
 
 
 # How often a completion is run in all when it keeps losing its race (see `complete`).

@@ -233,8 +233,8 @@ def claim(task_id: str, login: str) -> None:
 @friendly
 def unclaim(task_id: str, login: str) -> None:
     """Give a claimed task back to the team."""
-    services.unclaim(runtime(), task_id, login)
-    click.echo(f"tugas {task_id} dilepas")
+    released = services.unclaim(runtime(), task_id, login)["released"]
+    click.echo(f"tugas {task_id} dilepas" if released else f"tugas {task_id} tidak sedang diklaim; tidak ada yang berubah")
 
 
 @main.command()

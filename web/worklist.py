@@ -57,8 +57,10 @@ def claim(task_id):
 @bp.post("/tugas/<task_id>/lepas")
 @login_required
 def unclaim(task_id):
-    services.unclaim(runtime(), task_id, current_user.login)
-    flash(_("Tugas dikembalikan ke tim."), "success")
+    if services.unclaim(runtime(), task_id, current_user.login)["released"]:
+        flash(_("Tugas dikembalikan ke tim."), "success")
+    else:
+        flash(_("Tugas tidak sedang diklaim; tidak ada yang berubah."), "info")
     # Back to the worklist as it was filtered and sorted; from the task page (no longer theirs), to the worklist.
     came_from = urlsplit(request.referrer or "")
     return redirect(url_for(".index") + (f"?{came_from.query}" if came_from.path == url_for(".index") and

@@ -341,6 +341,28 @@ def test_claim_and_unclaim(rt, as_user):
     assert colleague.post(f"/tasks/{task_id}/claim").get_json()["assignee"] == "aptika.implementasi2"
 
 
+def test_unclaim_repeated_changes_nothing_and_a_colleagues_hold_is_named(rt, as_user):
+    """A repeated unclaim (a client retrying after a lost answer) was 409 "not claimed by you", as when
+    a colleague holds the task: the client could not tell the two apart."""
+    instance_id = start(rt)
+    api = as_user("aptika.implementasi")
+    task_id = open_task_id(api, instance_id)
+    api.post(f"/tasks/{task_id}/claim")
+    first = api.post(f"/tasks/{task_id}/unclaim")
+    assert first.status_code == 200 and first.get_json()["released"] is True
+    again = api.post(f"/tasks/{task_id}/unclaim")
+    assert again.status_code == 200, again.get_json()
+    assert again.get_json()["released"] is False and again.get_json()["assignee"] is None
+    assert again.get_json()["version"] == first.get_json()["version"]
+    kinds = [e["kind"] for e in api.get(f"/instances/{instance_id}").get_json()["history"]]
+    assert kinds.count("unclaimed") == 1
+
+    colleague = as_user(second_implementer(rt))
+    colleague.post(f"/tasks/{task_id}/claim")
+    body = error(api.post(f"/tasks/{task_id}/unclaim"), 409, "conflict")
+    assert "aptika.implementasi2" in body["message"]
+
+
 def test_claim_with_a_stale_version_is_409(rt, as_user):
     instance_id = start(rt)
     api = as_user("aptika.implementasi")

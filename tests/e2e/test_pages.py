@@ -387,6 +387,10 @@ def test_claim_and_unclaim_from_the_worklist(rt, browser):
     services.claim(rt, task_id, "aptika.implementasi")
     response = b.post(f"/tugas/{task_id}/lepas", headers={"Referer": f"http://localhost/tugas/{task_id}"})
     assert response.headers["Location"] == "/"
+    b.get("/")
+    b.post(f"/tugas/{task_id}/lepas")  # sent twice (a double press, a page left open): nothing to let go
+    html = text(b.get("/"))
+    assert "Tugas tidak sedang diklaim; tidak ada yang berubah." in html and "dikembalikan" not in html
 
     response = b.post(f"/tugas/{task_id}/klaim", {"open": "1"})
     assert response.status_code == 302 and response.headers["Location"] == f"/tugas/{task_id}"

@@ -80,6 +80,10 @@ class ReassignedTaskSchema(TaskSchema):
     moved = Bool(metadata={"description": "false bila tugas sudah dipegang orang yang dituju: tidak ada yang berubah"})
 
 
+class UnclaimedTaskSchema(TaskSchema):
+    released = Bool(metadata={"description": "false bila tugas tidak sedang diklaim siapa pun: tidak ada yang berubah"})
+
+
 class TaskListSchema(Schema):
     tasks = List(Nested(WorklistTaskSchema))
 
@@ -206,7 +210,7 @@ def claim_task(task_id, body):
 
 
 @endpoint("POST", "/tasks/<task_id>/unclaim", "Lepas klaim tugas (kembali ke tim)", body=VersionBodySchema,
-          response=TaskSchema, errors=NOT_YOURS + (409, 422))
+          response=UnclaimedTaskSchema, errors=NOT_YOURS + (409, 422))
 def unclaim_task(task_id, body):
     return services.unclaim(_runtime(), task_id, login(), body["version"])
 
