@@ -193,15 +193,17 @@ def delete_filter(rt: Runtime, login: str, filter_id: int) -> None:
         session.commit()
 
 
-def reassign(rt: Runtime, task_id: str, actor: str, to_login: str) -> dict[str, Any]:
+def reassign(rt: Runtime, task_id: str, actor: str, to_login: str,
+             expected_version: int | None = None) -> dict[str, Any]:
     """A supervisor gives an open task to another member of the lane's role; `moved` says whether it
-    changed hands (giving it to its holder changes nothing)."""
+    changed hands (giving it to its holder changes nothing). `expected_version`: the task's version
+    the supervisor saw (a Conflict if it changed since, a claim say)."""
     with rt.uow() as session:
         # Before any user is read: the target may be the supervisor, whose row read now would be the
         # one this session keeps, not re-read after waiting for a save of that user (see `hold`).
         accounts.hold(session.connection(), to_login)
         supervisor = user(session, actor)
-        row = open_task(session, task_id, None)
+        row = open_task(session, task_id, expected_version)
         if not escalation.oversees(rt, supervisor, row):
             # Named: a Kepala Bidang of another Bidang would not see why "only a Kepala Bidang" excludes them.
             raise Forbidden(Text("hanya %(who)s yang boleh mengalihkan tugas ini",

@@ -10,6 +10,7 @@ from flask_login import current_user
 from engine import alerts, queries, worklist
 from web import runtime
 from web.auth import require_supervisor
+from web.tasks import version_sent
 
 bp = Blueprint("supervisor", __name__)
 
@@ -28,7 +29,9 @@ def index():
 @bp.post("/pengawasan/tugas/<task_id>/alihkan")
 @require_supervisor
 def reassign(task_id):
-    task = worklist.reassign(runtime(), task_id, current_user.login, request.form.get("assignee", ""))
+    # The version the page showed: a claim made since is not overridden.
+    task = worklist.reassign(runtime(), task_id, current_user.login, request.form.get("assignee", ""),
+                             version_sent())
     if task["moved"]:
         flash(_("Tugas dialihkan."), "success")
     else:

@@ -57,7 +57,7 @@ def show(task_id):
     chosen = uploaded_files(view["step"])
     try:
         result = services.complete(runtime(), task_id, current_user.login, data, files=chosen,
-                                   expected_version=_version_sent(),
+                                   expected_version=version_sent(),
                                    language=str(get_locale()))  # how a number typed on this page reads
     except StepBlocked as err:
         view["draft"] = data
@@ -74,7 +74,7 @@ def show(task_id):
     return redirect(url_for("worklist.index"))
 
 
-def _version_sent() -> int | None:
+def version_sent() -> int | None:
     """The task version the page showed. One that is not a number cannot match any version, so it
     is taken as stale (-1) rather than skipping the check; none at all is a client that asks for none."""
     sent = request.form.get("version")

@@ -572,6 +572,30 @@ def test_reassign_by_supervisor(rt, as_user):
     assert body["fields"] == {"assignee": "pengguna tidak dikenal"}
 
 
+def test_reassign_with_a_stale_version_is_409(rt, as_user):
+    """A reassign took no version: a supervisor working from an old view silently overrode a claim
+    made meanwhile."""
+    instance_id = start(rt)
+    api = as_user("aptika.implementasi")
+    task_id = open_task_id(api, instance_id)
+    head = as_user("kepala.aptika")
+    seen = head.get(f"/tasks/{task_id}").get_json()["task"]["version"]
+    colleague = second_implementer(rt)
+    api.post(f"/tasks/{task_id}/claim")  # meanwhile
+    body = error(head.post(f"/tasks/{task_id}/reassign", json={"assignee": colleague, "version": seen}),
+                 409, "conflict")
+    assert "berubah" in body["message"]
+    assert api.get(f"/tasks/{task_id}").get_json()["task"]["assignee"] == "aptika.implementasi"
+    body = error(head.post(f"/tasks/{task_id}/reassign", json={"assignee": colleague, "version": "baru"}),
+                 422, "invalid_data")
+    assert "version" in body["fields"]
+    current = api.get(f"/tasks/{task_id}").get_json()["task"]["version"]
+    moved = head.post(f"/tasks/{task_id}/reassign", json={"assignee": colleague, "version": current})
+    assert moved.status_code == 200 and moved.get_json()["assignee"] == colleague
+    spec = head.get("/openapi.json").get_json()["components"]["schemas"]
+    assert "version" in spec["ReassignBody"]["properties"]
+
+
 # -- instances -----------------------------------------------------------------------------------
 
 def test_start_instance(rt, as_user):

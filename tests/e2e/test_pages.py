@@ -1627,6 +1627,22 @@ def test_reassigning_a_task_to_its_holder_says_nothing_changed(rt, browser):
     assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi2"
 
 
+def test_reassigning_from_a_stale_pengawasan_page_is_refused(rt, clock, browser):
+    """The form sends the version of the task it showed: a claim made since is not overridden."""
+    instance_id, task_id, head = on_pengawasan(rt, browser, "kepala.aptika")
+    clock.set(datetime.fromisoformat(task_of(rt, instance_id)["due_at"]) + timedelta(minutes=1))
+    Scheduler(rt, deliver=False).run_pass()
+    form = section(text(head.get("/pengawasan")), "overdue-steps").split(f"/pengawasan/tugas/{task_id}/alihkan")[1]
+    version = re.search(r'name="version" value="(\d+)"', form.split("</form>")[0]).group(1)
+    _save_colleague(rt)
+    services.unclaim(rt, task_id, "aptika.implementasi")  # meanwhile, in another office
+    services.claim(rt, task_id, "aptika.implementasi2")
+    response = head.post(f"/pengawasan/tugas/{task_id}/alihkan", {"assignee": "aptika.implementasi", "version": version})
+    assert response.status_code == 409
+    assert "tugas sudah berubah sejak Anda membukanya" in text(response)
+    assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi2"
+
+
 def test_an_alert_whose_step_was_done_before_it_was_sent_says_so_on_pengawasan(rt, browser, clock):
     """With the mail off (or not yet sent), completing the step cancels the alert: it stayed among the
     open alerts with "sent: —", as if the step still waited for someone."""

@@ -50,6 +50,8 @@ class CompleteMultipartSchema(Schema):
 class ReassignBodySchema(In):
     assignee = Str(required=True, validate=NOT_EMPTY,
                    metadata={"description": "Login pengguna yang menerima tugas"})
+    version = Int(allow_none=True, load_default=None,
+                  metadata={"description": "Versi tugas yang dilihat klien; 409 bila sudah berubah"})
 
 
 # -- response schemas ------------------------------------------------------------------
@@ -240,5 +242,5 @@ def complete_task(task_id):
 @endpoint("POST", "/tasks/<task_id>/reassign", "Alihkan tugas (kepala bidang / kepala dinas)",
           body=ReassignBodySchema, response=ReassignedTaskSchema, errors=NOT_YOURS + (409, 422))
 def reassign_task(task_id, body):
-    return worklist.reassign(_runtime(), task_id, login(), body["assignee"])
+    return worklist.reassign(_runtime(), task_id, login(), body["assignee"], body["version"])
 
