@@ -210,10 +210,7 @@ def reassign(rt: Runtime, task_id: str, actor: str, to_login: str,
                                  who=escalation.overseers(rt, session, row)))
         if not (to_login or "").strip():
             raise InvalidData(Text("pilih kepada siapa tugas ini dialihkan"), {"assignee": Text("wajib diisi")})
-        try:
-            target = user(session, to_login)
-        except NotFound as err:  # a mistake in the form, not a missing task
-            raise InvalidData(err.message, {"assignee": Text("pengguna tidak dikenal")}) from None
+        target = _assignee(session, to_login)
         if not may_take(target, row):
             raise InvalidData(not_in_lane(session, to_login, target, row),
                               {"assignee": Text("bukan anggota peran ini")})
@@ -224,6 +221,17 @@ def reassign(rt: Runtime, task_id: str, actor: str, to_login: str,
             {"from": previous, "to": to_login})
         session.commit()
         return {**task_dict(row), "moved": True}
+
+
+def _assignee(session, login: str) -> User:
+    """The user a task is reassigned to; one missing or deactivated is a mistake in the form, named as such."""
+    try:
+        return user(session, login)
+    except NotFound as err:  # not a missing task
+        if session.scalar(select(User.active).where(User.login == login)) is False:
+            raise InvalidData(Text("akun pengguna %(login)r tidak aktif", login=login),
+                              {"assignee": Text("akun pengguna tidak aktif")}) from None
+        raise InvalidData(err.message, {"assignee": Text("pengguna tidak dikenal")}) from None
 
 
 def candidates(rt: Runtime, task_ids: list[str]) -> dict[str, list[dict[str, str]]]:

@@ -596,6 +596,23 @@ def test_reassign_with_a_stale_version_is_409(rt, as_user):
     assert "version" in spec["ReassignBody"]["properties"]
 
 
+def test_reassigning_to_a_deactivated_user_says_the_account_is_inactive(rt, as_user):
+    """The user exists: "unknown user" sent the supervisor looking for a typo."""
+    instance_id = start(rt)
+    task_id = open_task_id(as_user("aptika.implementasi"), instance_id)
+    colleague = second_implementer(rt)
+    accounts.save_user(rt, "admin", colleague, "Tim Implementasi Dua", "aptika", ["implementasi"], active=False)
+    head = as_user("kepala.aptika")
+    body = error(head.post(f"/tasks/{task_id}/reassign", json={"assignee": colleague}), 422, "invalid_data")
+    assert body["message"] == "akun pengguna 'aptika.implementasi2' tidak aktif"
+    assert body["fields"] == {"assignee": "akun pengguna tidak aktif"}
+    accounts.set_language(rt, user_id(rt, "kepala.aptika"), "en")
+    body = error(head.post(f"/tasks/{task_id}/reassign", json={"assignee": colleague}), 422, "invalid_data")
+    assert body["message"] == "the account of user 'aptika.implementasi2' is inactive"
+    assert body["fields"] == {"assignee": "the user's account is inactive"}
+    assert head.get(f"/tasks/{task_id}").get_json()["task"]["assignee"] is None
+
+
 # -- instances -----------------------------------------------------------------------------------
 
 def test_start_instance(rt, as_user):
