@@ -13,6 +13,7 @@ from engine.permissions import may_take, not_in_lane
 from engine.runtime import Runtime
 from engine.services import open_task, task_dict, user
 from process.forms import at_most
+from process.numbers import whole_number
 from process.messages import Text
 
 # The Bidang by the name the page shows (its code if the Bidang row were missing).
@@ -73,7 +74,7 @@ def _bidang_offered(session, account, chosen: str | None) -> list[dict[str, str]
 
 def _tasks(rt: Runtime, session, account, instance_id: int | None,
            filters: dict[str, Any] | None) -> list[dict[str, Any]]:
-    filters = clean_filters(filters or {})
+    filters = _known_bidang(session, clean_filters(filters or {}))
     query = select(TaskRow, Instance.title).join(Instance, Instance.id == TaskRow.instance_id)
     if account is not None:
         # Open tasks only, through the ids: with a condition on the state
@@ -135,12 +136,10 @@ def clean_filters(raw: dict[str, Any]) -> dict[str, Any]:
     if raw.get("bidang"):
         filters["bidang"] = str(raw["bidang"])
     if raw.get("step") not in (None, ""):
-        try:
-            filters["step"] = int(raw["step"])
-        except (TypeError, ValueError):
-            raise InvalidData(Text("filter tidak valid"), {"step": Text("harus berupa nomor langkah")}) from None
-        # No step is numbered below 1; past the database's integers it would refuse to look.
-        if not 1 <= filters["step"] <= MAX_INTEGER:
+        # Digits 0-9 only (int() reads "１" and "1_0"); no step is numbered below 1, and past the
+        # database's integers it would refuse to look.
+        filters["step"] = whole_number(str(raw["step"]), MAX_INTEGER)
+        if not filters["step"]:
             raise InvalidData(Text("filter tidak valid"), {"step": Text("harus berupa nomor langkah")})
     if raw.get("overdue") not in (None, ""):
         said = str(raw["overdue"]).lower()
@@ -155,6 +154,13 @@ def clean_filters(raw: dict[str, Any]) -> dict[str, Any]:
     return filters
 
 
+def _known_bidang(session, filters: dict[str, Any]) -> dict[str, Any]:
+    """The filters, if the Bidang they name exists: one that does not matched nothing, without a word."""
+    if "bidang" in filters and session.get(Bidang, filters["bidang"]) is None:
+        raise InvalidData(Text("filter tidak valid"), {"bidang": Text("tidak dikenal")})
+    return filters
+
+
 def save_filter(rt: Runtime, login: str, name: str, params: dict[str, Any], shared: bool) -> int:
     name = (name or "").strip()
     if not name:
@@ -163,7 +169,8 @@ def save_filter(rt: Runtime, login: str, name: str, params: dict[str, Any], shar
         raise InvalidData(Text("nama filter terlalu panjang"),
                           {"name": at_most(MAX_FILTER_NAME)})
     with rt.uow() as session:
-        row = SavedFilter(owner=login, name=name, params=clean_filters(params), shared=shared, created_at=rt.now())
+        row = SavedFilter(owner=login, name=name, params=_known_bidang(session, clean_filters(params)), shared=shared,
+                          created_at=rt.now())
         session.add(row)
         session.commit()
         return row.id

@@ -321,6 +321,22 @@ def test_unknown_task_is_404(as_user):
     error(api.post("/tasks/tidak-ada/complete", json={"data": {}}), 404, "not_found")
 
 
+def test_a_worklist_filter_naming_no_bidang_or_in_other_digits_is_refused(rt, as_user):
+    """`?bidang=XYZ` answered [] as if the Bidang had no task, and `?step=１` (a full-width digit) or
+    `?step=1_0` were read as steps 1 and 10 by int()."""
+    start(rt)
+    api = as_user("aptika.implementasi")
+    body = error(api.get("/tasks?bidang=XYZ"), 422, "invalid_data")
+    assert body["fields"] == {"bidang": "tidak dikenal"}
+    for bad in ("\uff11", "1_0", "\u0661"):  # full-width 1, an underscore, Arabic-Indic 1
+        body = error(api.get(f"/tasks?step={bad}"), 422, "invalid_data")
+        assert set(body["fields"]) == {"step"}, bad
+        error(api.get(f"/tasks?instance={bad}"), 422, "invalid_data")
+        error(api.post("/tasks/tidak-ada/claim", json={"version": bad}), 422, "invalid_data")
+    assert len(api.get("/tasks?step=1&bidang=aptika").get_json()["tasks"]) == 1
+    assert len(api.get("/tasks?step=+1").get_json()["tasks"]) == 1
+
+
 def test_claim_and_unclaim(rt, as_user):
     instance_id = start(rt)
     api = as_user("aptika.implementasi")

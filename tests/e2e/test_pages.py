@@ -465,6 +465,14 @@ def test_worklist_filters_and_sorting(rt, browser):
 
     assert b.get("/?sort=acak").status_code == 422
     assert b.get("/?step=dua").status_code == 422
+    # A Bidang that does not exist matched nothing without a word; a full-width digit was read as 1.
+    response = b.get("/?bidang=XYZ")
+    assert response.status_code == 422 and "<b>Bidang</b>: tidak dikenal" in text(response)
+    response = b.get("/?step=\uff11\uff10")
+    assert response.status_code == 422 and "<b>Langkah</b>: harus berupa nomor langkah" in text(response)
+    assert b.post("/filter", {"name": "Tidak ada", "bidang": "XYZ"}).status_code == 422
+    assert b.post("/filter", {"name": "Lebar", "step": "\uff11"}).status_code == 422
+    assert worklist.saved_filters(rt, "sekretaris") == []
 
 
 def test_the_worklist_sorts_the_bidang_column_by_the_names_it_shows(rt, browser):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -139,6 +140,9 @@ class Int(_Indonesian, fields.Integer):
         # Not cut down to an integer: a version of 1.7 read as 1 could pass a stale-version check.
         if isinstance(value, float) and not value.is_integer():
             raise self.make_error("invalid", input=value)
+        # Text in digits 0-9 only: int() also reads other scripts' digits ("１") and underscores ("1_0").
+        if isinstance(value, str) and not _WHOLE_TEXT.fullmatch(value):
+            raise self.make_error("invalid", input=value)
         return super()._validated(value)
 
 
@@ -160,6 +164,7 @@ class Nested(_Indonesian, fields.Nested):
     default_error_messages = {"type": Text("harus berupa objek JSON")}
 
 
+_WHOLE_TEXT = re.compile(r"\s*[+-]?[0-9]+\s*", re.ASCII)
 INTEGER_RANGE = validate.Range(min=-MAX_INTEGER, max=MAX_INTEGER, error=Text("angka terlalu besar"))
 # A text field that must be given may not be given empty either.
 NOT_EMPTY = validate.Length(min=1, error=Text("wajib diisi"))
