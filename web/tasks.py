@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from engine import queries, services
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound, StepBlocked, TooLarge
+from process.numbers import whole_number
 from web import runtime
 
 bp = Blueprint("tasks", __name__)
@@ -80,7 +81,8 @@ def version_sent() -> int | None:
     sent = request.form.get("version")
     if sent is None:
         return None
-    return int(sent) if sent.isascii() and sent.isdigit() else -1
+    number = whole_number(sent)
+    return -1 if number is None else number
 
 
 def _labels(step: dict, names) -> str:

@@ -924,11 +924,12 @@ def test_a_form_with_a_version_that_is_not_a_number_is_treated_as_stale(rt, brow
     taken as stale, so the form comes back with what was typed and the version it must send."""
     instance_id, task_id, b = claimed_step_one(rt, browser)
     before = snapshot(rt, instance_id)
-    form = {**step_one_form(0, "Rencana"), "version": "satu"}
-    response = b.post(f"/tugas/{task_id}", form, content_type="multipart/form-data")
-    html = text(response)
-    assert response.status_code == 409 and 'id="changed-meanwhile"' in html
-    assert ">Rencana</textarea>" in html and snapshot(rt, instance_id) == before
+    for version in ("satu", "1" * 5000):  # 5,000 digits were a 500: int() reads at most 4,300
+        form = {**step_one_form(0, "Rencana"), "version": version}
+        response = b.post(f"/tugas/{task_id}", form, content_type="multipart/form-data")
+        html = text(response)
+        assert response.status_code == 409 and 'id="changed-meanwhile"' in html, version[:10]
+        assert ">Rencana</textarea>" in html and snapshot(rt, instance_id) == before
 
 
 def test_a_form_sent_as_its_deadline_fires_goes_through_late(rt, browser, clock, monkeypatch):
