@@ -15,7 +15,7 @@ from flask_login import current_user
 from engine import editor
 from engine.db import MAX_INTEGER
 from engine.errors import AlurError, Conflict, InvalidData
-from web import downloads, runtime
+from web import downloads, runtime, sent
 from web.admin import role_label
 from web.auth import require_roles
 from web.i18n import problem_message, say
@@ -86,7 +86,7 @@ def import_table():
 @require_roles(*EDITOR_ROLES)
 def answer(key):
     """The question form: `jawaban-<question id>` fields; empty ones stay open. The diagram is redrawn."""
-    revision = request.form.get("revision", type=int)
+    revision = sent.seen("revision")
     answers: dict[str, dict[str, str]] = {}
     for name, value in request.form.items():
         if name.startswith("jawaban-") and value.strip():
@@ -103,7 +103,7 @@ def answer(key):
 @require_roles(*EDITOR_ROLES)
 def resolve(key):
     """The owner answered a question in the diagram itself: it leaves the list."""
-    revision = request.form.get("revision", type=int)
+    revision = sent.seen("revision")
     question = request.form.get("question") or ""
     return _question_change(key, lambda: editor.resolve_question(
         runtime(), key, current_user.login, question, revision=revision))
@@ -158,7 +158,7 @@ def save(key):
 def deploy(key):
     try:
         result = editor.deploy_draft(runtime(), key, current_user.login,
-                                     revision=request.form.get("revision", type=int))
+                                     revision=sent.seen("revision"))
     except (InvalidData, Conflict) as err:
         flash(_("Deploy ditolak: %(reason)s", reason=say(err.message)), "error")
         return _editor_page(key, err.status)
@@ -173,7 +173,7 @@ def deploy(key):
 @require_roles(*EDITOR_ROLES)
 def discard(key):
     try:
-        editor.discard_draft(runtime(), key, current_user.login, revision=request.form.get("revision", type=int))
+        editor.discard_draft(runtime(), key, current_user.login, revision=sent.seen("revision"))
     except Conflict as err:  # a colleague saved it meanwhile: the page shows what is there now
         flash(_("Draf tidak dibuang: %(reason)s", reason=say(err.message)), "error")
         return _editor_page(key, err.status)

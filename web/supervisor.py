@@ -8,9 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine import alerts, queries, worklist
-from web import runtime
+from web import runtime, sent
 from web.auth import require_supervisor
-from web.tasks import version_sent
 
 bp = Blueprint("supervisor", __name__)
 
@@ -31,7 +30,7 @@ def index():
 def reassign(task_id):
     # The version the page showed: a claim made since is not overridden.
     task = worklist.reassign(runtime(), task_id, current_user.login, request.form.get("assignee", ""),
-                             version_sent())
+                             sent.seen())
     if task["moved"]:
         flash(_("Tugas dialihkan."), "success")
     else:

@@ -7,8 +7,7 @@ from flask_login import current_user, login_required
 
 from engine import queries, services
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound, StepBlocked, TooLarge
-from process.numbers import whole_number
-from web import runtime
+from web import runtime, sent
 
 bp = Blueprint("tasks", __name__)
 
@@ -58,7 +57,7 @@ def show(task_id):
     chosen = uploaded_files(view["step"])
     try:
         result = services.complete(runtime(), task_id, current_user.login, data, files=chosen,
-                                   expected_version=version_sent(),
+                                   expected_version=sent.seen(),
                                    language=str(get_locale()))  # how a number typed on this page reads
     except StepBlocked as err:
         view["draft"] = data
@@ -73,16 +72,6 @@ def show(task_id):
         return changed_meanwhile(task_id, data, err)
     flash(_("Langkah %(n)d selesai.", n=result["step"]), "success")
     return redirect(url_for("worklist.index"))
-
-
-def version_sent() -> int | None:
-    """The task version the page showed. One that is not a number cannot match any version, so it
-    is taken as stale (-1) rather than skipping the check; none at all is a client that asks for none."""
-    sent = request.form.get("version")
-    if sent is None:
-        return None
-    number = whole_number(sent)
-    return -1 if number is None else number
 
 
 def _labels(step: dict, names) -> str:

@@ -269,6 +269,21 @@ def test_deploy_and_discard_act_only_on_the_draft_the_page_loaded(rt, browser):
     assert [v["version"] for v in editor.versions(rt, KEY, "pemilik.proses")] == [1]
 
 
+def test_a_revision_that_is_not_a_number_is_stale_not_a_skipped_check(rt, browser):
+    """`revision=abc` (or "１", other digits) was read as no revision, and the deploy went over a
+    colleague's save unchecked; it cannot match any revision, so it is refused as stale."""
+    editor.save_draft(rt, KEY, "pemilik.proses", BPMN, yaml_text=YAML)
+    owner = browser("pemilik.proses")
+    owner.get(f"/editor/{KEY}")
+    editor.save_draft(rt, KEY, "admin", BPMN, yaml_text=YAML + "\n")  # a colleague saves meanwhile
+    for sent in ("abc", "\uff11", "9" * 5000):
+        for action, refusal in (("deploy", "Deploy ditolak"), ("buang", "Draf tidak dibuang")):
+            response = owner.post(f"/editor/{KEY}/{action}", {"revision": sent})
+            assert response.status_code == 409, (action, sent[:5])
+            assert refusal in text(response)
+    assert [v["version"] for v in editor.versions(rt, KEY, "pemilik.proses")] == [1]
+
+
 def test_deploy_or_discard_after_a_colleague_deployed_the_draft_shows_the_editor_with_a_conflict(rt, browser):
     editor.save_draft(rt, KEY, "pemilik.proses", BPMN, yaml_text=YAML + "\n")
     owner = browser("pemilik.proses")
