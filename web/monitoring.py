@@ -81,6 +81,17 @@ def _date(name: str) -> date | None:
     return day
 
 
+def _step(name: str) -> int | None:
+    """A step number from the address; one that is no number was dropped as "every step"."""
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    number = whole_number(value)
+    if not number:
+        raise InvalidData(_("Langkah tidak valid."), {name: _("harus berupa nomor langkah")})
+    return number
+
+
 def _filters() -> dict:
     return {"start": _date("dari"), "end": _date("sampai"), "bidang": request.args.get("bidang") or None,
             "key": request.args.get("sop") or None}
@@ -201,7 +212,7 @@ def _search_filters() -> dict:
     return {
         "bidang": args.get("bidang") or None, "period": args.get("periode") or None,
         "title": args.get("judul") or None, "state": args.get("status") or None,
-        "step": whole_number(args.get("langkah", "").strip()), "performer": args.get("pelaksana", "").strip() or None,
+        "step": _step("langkah"), "performer": args.get("pelaksana", "").strip() or None,
         "overdue": {"ya": True, "tidak": False}.get(args.get("terlambat", "")), "archived": args.get("arsip") or "tidak",
         "start": _date("dari"), "end": _date("sampai"), "sop": args.get("sop") or None,
     }
