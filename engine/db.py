@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
-    create_engine, event,
+    create_engine, event, false,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
@@ -173,6 +173,8 @@ class TaskRow(Base):
     completed_by: Mapped[str | None] = mapped_column(String(80))
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # 0009: opened by a decision sending its step back (done before in the activity); the worklist marks it.
+    sent_back: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __mapper_args__ = {"version_id_col": row_version}
 

@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -133,19 +133,22 @@ class Run:
             # Their unfired timers (deadline or a later escalation level) can never fire now.
             # (No command holds them as objects.)
             self.session.connection().execute(_DROP_UNFIRED, {"instance": self.instance.id, "tasks": list(closing)})
+        decided = False  # whether this command completed a decision step (which may send a step back)
         for task_id in sorted(closing):
             row = self.session.get(TaskRow, task_id)
             if row is not None and row.state == "open":
                 self._close(row, now, actor)
+                decided = decided or (row.state == "completed" and self.definition.step(row.step).is_decision)
         for task_id, task in ready.items():
             if task_id not in self._ready_before:
-                self._open(task, now)
+                self._open(task, now, decided)
         for timer in spiff.deadline_timers(self.workflow):
             if timer.state == TaskState.COMPLETED and timer.id not in self._fired_before:
                 self._deadline_passed(timer, now)
 
-    def _open(self, task: Task, now: datetime) -> None:
+    def _open(self, task: Task, now: datetime, decided: bool) -> None:
         """A step became ready: its row, and the timer row the scheduler watches for its standard time.
+        A step done before in the activity and opened by a decision (`decided`) was sent back.
 
         Inserted as plain rows: nothing else in the command edits them.
         """
@@ -160,7 +163,7 @@ class Run:
             bidang_code=None if office else self.instance.bidang_code,
             instance_bidang=self.instance.bidang_code, state="open", assignee=None, created_at=now,
             due_at=datetime.fromisoformat(due) if due else None, completed_at=None, completed_by=None,
-            overdue=False, row_version=1,
+            overdue=False, row_version=1, sent_back=decided and self._done_before(step.element_id),
         )
         connection = self.session.connection()
         connection.execute(_INSERT_TASK, row)
@@ -170,6 +173,11 @@ class Run:
                                                    due_at=row["due_at"], fired_at=None, lock_owner=None,
                                                    lock_expires=None))
         log(self.session, self.instance.id, now, "step_ready", step=step.number, task_id=row["id"])
+
+    def _done_before(self, element_id: str) -> bool:
+        return self.session.scalar(select(exists().where(
+            TaskRow.instance_id == self.instance.id, TaskRow.state == "completed",
+            TaskRow.element_id == element_id)))
 
     def _close(self, row: TaskRow, now: datetime, actor: str | None) -> None:
         task = self.workflow.get_task_from_id(_uuid(row.id))

@@ -100,7 +100,7 @@ def _tasks(rt: Runtime, session, account, instance_id: int | None,
         key = (row.definition_version_id, row.step)
         if key not in steps:
             steps[key] = _step_facts(rt, rt.definition_by_id(session, row.definition_version_id)[0].step(row.step))
-        result.append({**task_dict(row), "instance_title": title, **steps[key]})
+        result.append({**task_dict(row), "instance_title": title, "sent_back": row.sent_back, **steps[key]})
     return result
 
 

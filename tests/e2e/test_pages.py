@@ -848,6 +848,28 @@ def test_a_step_sent_back_says_why_and_starts_from_what_was_sent(rt, clock, brow
     assert "The form holds what was sent" not in html and 'id="sent-back"' in html
 
 
+def test_the_worklist_marks_a_step_sent_back(rt, clock, browser):
+    """A step sent back at verification looked like any other task on the worklist until opened: its
+    row says "dikembalikan", in Tugas Tim and, once claimed, in Tugas Saya; other rows do not."""
+    from tests.integration.test_tasks import sent_back_to_step_three
+
+    other = task_of(rt, start(rt, title="Kegiatan lain"))["id"]
+    task_id = sent_back_to_step_three(rt, clock, start(rt))["id"]
+    b = browser("aptika.implementasi")
+
+    def badge(html: str, task: str) -> bool:
+        row = html[html.index(f'data-task="{task}"'):]
+        return 'class="badge sent-back"' in row[:row.index("</tr>")]
+
+    html = text(b.get("/"))
+    assert task_id in team(html) and badge(html, task_id) and not badge(html, other)
+    assert ">Dikembalikan</span>" in html
+    services.claim(rt, task_id, "aptika.implementasi")
+    b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    html = text(b.get("/"))
+    assert task_id in mine(html) and badge(html, task_id) and ">Sent back</span>" in html
+
+
 def test_a_draft_of_a_task_held_by_someone_else_is_refused_like_completing_it(rt, browser):
     """A lane colleague must claim first (409); someone outside the lane may not at all (403)."""
     accounts.save_user(rt, "admin", "aptika.implementasi2", "Rekan", "aptika", ["implementasi"],

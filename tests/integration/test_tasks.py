@@ -416,6 +416,21 @@ def test_a_step_sent_back_says_who_sent_it_back_why_and_what_was_sent_before(rt,
     assert queries.task_view(rt, six["id"], "aptika.administrasi")["sent_back"] is None
 
 
+def test_the_worklist_says_which_steps_were_sent_back(rt, clock, instance_id):
+    """A step sent back at verification looked like any other open task on the worklist. Its row says
+    so (`sent_back`); a first pass and the steps after it that run again in their turn do not."""
+    def row(login: str) -> dict:
+        [task] = worklist.tasks(rt, login, instance_id=instance_id)
+        return task
+
+    assert row("aptika.implementasi")["sent_back"] is False
+    sent_back_to_step_three(rt, clock, instance_id)
+    assert row("aptika.implementasi")["sent_back"] is True
+    clock.advance(hours=1)
+    do_step(rt, instance_id, 3, {"hasil_kegiatan": "Diperbaiki", "jumlah_penerima_manfaat": 118})
+    assert row("aptika.teknis")["step"] == 4 and row("aptika.teknis")["sent_back"] is False
+
+
 def test_a_task_held_by_a_deactivated_user_goes_back_within_the_hour(rt, clock, instance_id):
     """A task can be left held by someone who may no longer take it without `save_user` seeing it
     (an account changed in the database by hand, say). The scheduler's hourly tidy-up gives it back."""
