@@ -430,3 +430,55 @@ def test_on_a_phone_the_heat_maps_badges_stay_readable_and_apart(playwright_brow
     shot(page, "monitoring-phone-heatmap")
     widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert widths[0] <= widths[1], widths  # the diagram's box scrolls, not the page
+
+
+def boxes_outside(page, container: str, items: str) -> list[str]:
+    """The `items` whose box reaches past the `container`'s box (cut off, out of reach of its scrolling)."""
+    return page.evaluate("""([container, items]) => {
+        const c = document.querySelector(container).getBoundingClientRect();
+        return Array.from(document.querySelectorAll(items)).filter(e => {
+            const r = e.getBoundingClientRect();
+            return r.left < c.left - 1 || r.right > c.right + 1 || r.top < c.top - 1 || r.bottom > c.bottom + 1;
+        }).map(e => e.dataset.step || e.dataset.elementId); }""", [container, items])
+
+
+def test_the_diagrams_fit_again_when_the_window_is_resized(playwright_browser, server, clock):
+    """The heat map and the activity's diagram were fitted once, on loading: a window narrowed (a phone
+    rotated) cut off the right of the diagram, and widened again, the heat map kept a phone's size."""
+    from engine import services
+    from tests.integration.sop import do_step
+    rt, base = server
+    instance_id = services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
+    clock.advance(hours=3)
+    do_step(rt, instance_id, 1)
+    page = sign_in(playwright_browser, base, "kadis")
+    page.goto(base + "/monitoring")
+    page.wait_for_selector("#heatmap[data-ready]")
+    assert boxes_outside(page, "#heatmap", ".heat-badge") == []
+    first_badge = "(() => { const r = document.querySelector('.heat-badge').getBoundingClientRect(); return [r.x, r.y]; })()"
+    page.mouse.move(*page.evaluate("(() => { const r = document.getElementById('heatmap').getBoundingClientRect();"
+                                   " return [r.x + r.width / 2, r.y + r.height / 2]; })()"))
+    page.mouse.wheel(0, 60)  # the user pans the diagram
+    page.wait_for_timeout(200)
+    panned = page.evaluate(first_badge)
+    page.set_viewport_size({"width": 1400, "height": 900})  # a phone's address bar: the height alone
+    page.wait_for_timeout(300)
+    assert page.evaluate(first_badge) == panned
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.wait_for_timeout(300)
+    assert boxes_outside(page, "#heatmap", ".heat-badge") == []  # the whole diagram, in its scrolling box
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.wait_for_timeout(300)
+    width, page_width = page.evaluate("[document.getElementById('heatmap').offsetWidth,"
+                                      " document.getElementById('heatmap').parentElement.clientWidth]")
+    assert width == page_width  # the page's width again, not the phone's scrolling box
+    assert boxes_outside(page, "#heatmap", ".heat-badge") == []
+
+    page.goto(f"{base}/kegiatan/{instance_id}")
+    page.wait_for_selector("#diagram[data-ready]")
+    steps = "#diagram .djs-shape[data-element-id^=Step_]"
+    assert boxes_outside(page, "#diagram", steps) == []
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.wait_for_timeout(300)
+    assert boxes_outside(page, "#diagram", steps) == []
+

@@ -48,8 +48,11 @@
   const MIN_ZOOM = 0.4;
 
   // The whole diagram in its box; on a screen too narrow for that (a phone), the diagram at MIN_ZOOM in a
-  // box as large, scrolled sideways by the page's .scroll wrapper.
+  // box as large, scrolled sideways by the page's .scroll wrapper. Again whenever the window is resized
+  // (a phone rotated): the box first goes back to the page's width and height.
   function fitReadable(canvas, container) {
+    container.style.width = container.style.height = '';
+    canvas.resized();
     if (canvas.zoom('fit-viewport') >= MIN_ZOOM) return;
     const inner = canvas.viewbox().inner;
     const pad = 12;
@@ -76,6 +79,16 @@
     const overlays = viewer.get('overlays');
     const registry = viewer.get('elementRegistry');
     fitReadable(canvas, container);
+    // Only a new width: the box's height is the page's own, and a phone's address bar showing or hiding
+    // as the page scrolls changes the window's height, which must not undo where the user panned or zoomed.
+    let refit = 0;
+    let fitted = window.innerWidth;
+    window.addEventListener('resize', () => {
+      if (window.innerWidth === fitted) return;
+      fitted = window.innerWidth;
+      cancelAnimationFrame(refit);
+      refit = requestAnimationFrame(() => fitReadable(canvas, container));
+    });
     for (const [id, entry] of Object.entries(heat)) {
       if (!registry.get(id)) continue;
       canvas.addMarker(id, 'heat-' + entry.level);
