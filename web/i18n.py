@@ -33,6 +33,15 @@ def say(message):
     return speak(message, get_translations())
 
 
+def sentence(message) -> str:
+    """An engine message shown alone as a sentence (an alert at the top of a page): its first letter a
+    capital. The messages are lower case, as they also follow a field's name ("Kode: wajib diisi"); one
+    that starts with a value (a login: "aptika.teknis bukan anggota …") keeps it as it is."""
+    text = say(message)
+    opening = get_translations().gettext(message.template) if isinstance(message, Text) else text
+    return text[:1].upper() + text[1:] if opening[:1].isalpha() else text
+
+
 def problem_message(problem: dict) -> str:
     """A draft's problem (engine.editor) in the reader's language, where the validator's message is
     translatable (a problem stored before messages were, keeps its text)."""
@@ -87,6 +96,7 @@ def _reads_back(text: str, value: int | float, language: str) -> bool:
 
 def init_app(app, rt) -> None:
     app.add_template_filter(say)
+    app.add_template_filter(sentence)
     app.add_template_filter(field_label)
     app.add_template_filter(form_value)
 

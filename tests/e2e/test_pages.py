@@ -1052,7 +1052,7 @@ def test_engine_messages_speak_the_users_language(rt, browser):
     other.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
     response = other.post(f"/tugas/{task_id}/klaim")
     assert response.status_code == 409
-    assert "the task has already been claimed by aptika.implementasi" in text(response)
+    assert "The task has already been claimed by aptika.implementasi" in text(response)
 
 
 def test_a_refusal_names_the_lane_as_staff_call_it(rt, browser):
@@ -1602,11 +1602,11 @@ def test_engine_refusals_on_other_pages_speak_english_too(rt, browser):
     b = browser("aptika.implementasi")
     b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
     response = b.get("/kegiatan/999999")
-    assert response.status_code == 404 and "activity 999999 not found" in text(response)
+    assert response.status_code == 404 and "Activity 999999 not found" in text(response)
     head = browser("kepala.aptika")
     head.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
     response = head.get("/monitoring?bidang=sekretariat")
-    assert response.status_code == 403 and "the monitoring of your own division only" in text(response)
+    assert response.status_code == 403 and "You may see the monitoring of your own division only" in text(response)
 
 
 def test_starting_for_another_bidang_is_refused_naming_the_bidang_not_its_code(rt, browser):
@@ -1637,10 +1637,10 @@ def test_a_kepala_of_another_bidang_is_told_whose_task_it_is_to_reassign(rt, bro
     instance_id, task_id, head = on_pengawasan(rt, browser, "kepala.ikp")
     response = head.post(f"/pengawasan/tugas/{task_id}/alihkan", {"assignee": "aptika.implementasi"})
     assert response.status_code == 403
-    assert "hanya Kepala Bidang (Bidang Aplikasi Informatika) atau Kepala Dinas yang boleh mengalihkan tugas ini" in text(response)
+    assert "Hanya Kepala Bidang (Bidang Aplikasi Informatika) atau Kepala Dinas yang boleh mengalihkan tugas ini" in text(response)
     head.post("/bahasa", {"language": "en"}, headers={"Referer": "/pengawasan"})
     response = head.post(f"/pengawasan/tugas/{task_id}/alihkan", {"assignee": "aptika.implementasi"})
-    assert "only Head of Division (Bidang Aplikasi Informatika) or Head of Agency may reassign this task" in text(response)
+    assert "Only Head of Division (Bidang Aplikasi Informatika) or Head of Agency may reassign this task" in text(response)
     assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi"
 
 
@@ -1698,7 +1698,7 @@ def test_reassigning_to_nobody_asks_whom_to(rt, browser):
     response = head.post(f"/pengawasan/tugas/{task_id}/alihkan", {"assignee": ""})
     assert response.status_code == 422
     html = text(response)
-    assert "pilih kepada siapa tugas ini dialihkan" in html and "Pemegang tugas" in html
+    assert "Pilih kepada siapa tugas ini dialihkan" in html and "Pemegang tugas" in html
     assert "tidak dikenal" not in html
     assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi"
 
@@ -2314,6 +2314,22 @@ def test_a_reversed_or_too_long_period_comes_back_with_the_filters_and_the_error
                      filter_form(page, form))
     page = text(kadis.get(f"{url}?dari=kemarin"))
     assert re.search(r'name="dari"[^>]*></label>\s*<p class="field-error">harus berupa tanggal', filter_form(page, form))
+
+
+def test_an_error_shown_alone_at_the_top_of_a_page_starts_with_a_capital(rt, browser):
+    """Engine messages are lower case, as they also follow a field's name; shown alone as a page's alert
+    ("tanggal awal periode setelah tanggal akhir") they read as a sentence cut off. There they start
+    with a capital, in both languages; after a field's name they stay as they are."""
+    start(rt)
+    kadis = browser("kadis")
+    page = text(kadis.get("/monitoring?dari=2026-03-01&sampai=2026-02-01"))
+    assert '<p class="flash error" role="alert">Tanggal awal periode setelah tanggal akhir</p>' in page
+    assert '<p class="field-error">setelah tanggal akhir</p>' in page
+    assert "<p>Tugas tidak-ada tidak ditemukan</p>" in text(kadis.get("/tugas/tidak-ada"))
+    kadis.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    page = text(kadis.get("/monitoring/laporan?dari=2026-03-01&sampai=2026-02-01"))
+    assert '<p class="flash error" role="alert">The period starts after it ends</p>' in page
+    assert "<p>Task tidak-ada not found</p>" in text(kadis.get("/tugas/tidak-ada"))
 
 
 def test_a_reversed_range_on_the_archive_search_is_said_at_its_field(rt, browser):
