@@ -482,3 +482,29 @@ def test_the_diagrams_fit_again_when_the_window_is_resized(playwright_browser, s
     page.wait_for_timeout(300)
     assert boxes_outside(page, "#diagram", steps) == []
 
+
+@pytest.mark.parametrize("width", [1400, 375])
+def test_the_heat_maps_badges_leave_each_steps_name_readable(playwright_browser, server, clock, width):
+    """The badges were drawn in each step's top-left corner, over the start of its name (on a phone,
+    over most of it). They sit above the step's top edge, inside the diagram's box."""
+    from engine import services
+    from tests.integration.sop import do_step
+    rt, base = server
+    instance_id = services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
+    clock.advance(hours=3)
+    do_step(rt, instance_id, 1)
+    page = sign_in(playwright_browser, base, "kadis")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(base + "/monitoring")
+    page.wait_for_selector("#heatmap[data-ready]")
+    covered = page.evaluate("""Array.from(document.querySelectorAll('.heat-badge')).map(badge => {
+        const id = badge.closest('.djs-overlays').dataset.containerId;
+        const b = badge.getBoundingClientRect();
+        const texts = Array.from(document.querySelectorAll(
+            `.djs-element[data-element-id="${id}"] .djs-visual text`)).map(t => t.getBoundingClientRect());
+        return [id, texts.length, texts.some(t => b.left < t.right && t.left < b.right &&
+                                                  b.top < t.bottom && t.top < b.bottom)]; })""")
+    assert len(covered) >= 15
+    assert [id for id, labels, over in covered if labels != 1 or over] == []
+    assert boxes_outside(page, "#heatmap", ".heat-badge") == []
+    shot(page, f"monitoring-heatmap-{width}")

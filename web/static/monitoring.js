@@ -47,20 +47,32 @@
   // 150 diagram units apart). A desktop's width fits the SOP above it.
   const MIN_ZOOM = 0.4;
 
+  // Screen pixels around the diagram, and above it for the badges drawn over the top lane's steps.
+  const PAD = 12;
+  const BADGE_ROOM = 36;
+
   // The whole diagram in its box; on a screen too narrow for that (a phone), the diagram at MIN_ZOOM in a
   // box as large, scrolled sideways by the page's .scroll wrapper. Again whenever the window is resized
   // (a phone rotated): the box first goes back to the page's width and height.
   function fitReadable(canvas, container) {
     container.style.width = container.style.height = '';
     canvas.resized();
-    if (canvas.zoom('fit-viewport') >= MIN_ZOOM) return;
     const inner = canvas.viewbox().inner;
-    const pad = 12;
-    container.style.width = Math.ceil(inner.width * MIN_ZOOM + 2 * pad) + 'px';
-    container.style.height = Math.max(container.clientHeight, Math.ceil(inner.height * MIN_ZOOM + 2 * pad)) + 'px';
-    canvas.resized();
-    canvas.viewbox({ x: inner.x - pad / MIN_ZOOM, y: inner.y - pad / MIN_ZOOM,
-                     width: container.clientWidth / MIN_ZOOM, height: container.clientHeight / MIN_ZOOM });
+    let zoom = Math.min((container.clientWidth - 2 * PAD) / inner.width,
+                        (container.clientHeight - 2 * PAD - BADGE_ROOM) / inner.height);
+    if (zoom < MIN_ZOOM) {
+      zoom = MIN_ZOOM;
+      const wide = Math.ceil(inner.width * zoom + 2 * PAD);
+      const high = Math.ceil(inner.height * zoom + 2 * PAD + BADGE_ROOM);
+      if (container.clientWidth < wide) container.style.width = wide + 'px';
+      if (container.clientHeight < high) container.style.height = high + 'px';
+      canvas.resized();
+    }
+    // Centred, the room for the badges above the diagram included.
+    const width = container.clientWidth / zoom;
+    const height = container.clientHeight / zoom;
+    canvas.viewbox({ x: inner.x + inner.width / 2 - width / 2,
+                     y: inner.y + inner.height / 2 - BADGE_ROOM / zoom / 2 - height / 2, width, height });
   }
 
   (async function heatmap() {
@@ -97,8 +109,10 @@
       badge.dataset.step = entry.step;
       badge.textContent = entry.label;
       badge.title = entry.title;
-      // Never drawn smaller than screen size, so the numbers stay readable on the whole diagram.
-      overlays.add(id, 'heat', { position: { top: 4, left: 4 }, scale: { min: 1, max: 1.5 }, html: badge });
+      // Never drawn smaller than screen size, so the numbers stay readable on the whole diagram; above the
+      // step's top edge (.heat-badge lifts it by its own height), off the step's name, which a long name
+      // writes a little past that edge.
+      overlays.add(id, 'heat', { position: { top: -12, left: 0 }, scale: { min: 1, max: 1.5 }, html: badge });
     }
     container.dataset.ready = 'true';
   })();
