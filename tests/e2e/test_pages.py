@@ -1670,7 +1670,7 @@ def test_reassigning_from_a_stale_pengawasan_page_is_refused(rt, clock, browser)
     services.claim(rt, task_id, "aptika.implementasi2")
     response = head.post(f"/pengawasan/tugas/{task_id}/alihkan", {"assignee": "aptika.implementasi", "version": version})
     assert response.status_code == 409
-    assert "tugas sudah berubah sejak Anda membukanya" in text(response)
+    assert "Tugas sudah berubah sejak Anda membukanya" in text(response)
     assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi2"
 
 
