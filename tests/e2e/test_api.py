@@ -154,7 +154,7 @@ def test_api_messages_speak_the_token_owners_language(rt, as_user):
     accounts.set_language(rt, user_id(rt, "aptika.teknis"), "en")
     refused = api.post(f"/tasks/{task_id}/claim").get_json()["error"]
     assert refused["code"] == "forbidden"  # what a program reads does not change
-    assert refused["message"] == "aptika.teknis is not a member of Implementation team for this task"
+    assert refused["message"] == "aptika.teknis may not take this task: it is for the Implementation team"
 
 
 def test_a_member_of_the_role_in_another_bidang_is_told_it_is_the_bidang(rt, as_user):
@@ -167,7 +167,7 @@ def test_a_member_of_the_role_in_another_bidang_is_told_it_is_the_bidang(rt, as_
     accounts.set_language(rt, user_id(rt, "ikp.implementasi"), "en")
     refused = error(api.post(f"/tasks/{task_id}/claim"), 403, "forbidden")
     assert refused["message"] == \
-        "ikp.implementasi is not a member of Implementation team of Bidang Aplikasi Informatika"
+        "ikp.implementasi may not take this task: it is for the Implementation team of Bidang Aplikasi Informatika"
 
 
 def test_the_apis_own_refusals_speak_the_token_owners_language_too(rt, as_user):

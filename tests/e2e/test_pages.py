@@ -1063,7 +1063,10 @@ def test_a_refusal_names_the_lane_as_staff_call_it(rt, browser):
     html = text(b.post(f"/tugas/{task_id}/klaim"))
     assert "aptika.teknis bukan anggota Tim Implementasi untuk tugas ini" in html
     b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
-    assert "aptika.teknis is not a member of Implementation team" in text(b.post(f"/tugas/{task_id}/klaim"))
+    # English said "is not a member of Implementation team", which reads as broken English (and as
+    # "a member of the Secretary" for the Sekretaris' steps).
+    assert "aptika.teknis may not take this task: it is for the Implementation team" in \
+        text(b.post(f"/tugas/{task_id}/klaim"))
 
 
 def test_a_form_sent_after_its_task_went_to_someone_else_gets_the_conflict_page(rt, browser):
