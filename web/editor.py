@@ -15,6 +15,7 @@ from flask_login import current_user
 from engine import editor
 from engine.db import MAX_INTEGER
 from engine.errors import AlurError, Conflict, InvalidData
+from process.sop_import.model import END
 from web import downloads, runtime, sent
 from web.admin import role_label
 from web.auth import require_roles
@@ -183,7 +184,7 @@ def discard(key):
 
 def _editor_page(key: str, status: int = 200):
     info = spoken(editor.source(runtime(), key, current_user.login))
-    return render_template("editor.html", info=info, labels=_labels(),
+    return render_template("editor.html", info=info, labels=_labels(), end=END,
                            roles=[(r, role_label(r)) for r in info["roles"]]), status
 
 

@@ -105,6 +105,7 @@ def test_the_questions_speak_the_owners_language(rt, browser):
     html = text(owner.get(f"/editor/{KEY}"))
     assert (f"<b>Gateway_12</b>: Keputusan pada langkah 12 {DECISION_12}: tabel tidak menyebut ke mana cabang "
             "&#39;Tidak&#39; berlanjut.") in html
+    assert '<option value="selesai">selesai (proses berakhir)</option>' in html
 
     owner.post("/bahasa", {"language": "en"}, headers={"Referer": f"/editor/{KEY}"})
     html = text(owner.get(f"/editor/{KEY}"))
@@ -113,6 +114,8 @@ def test_the_questions_speak_the_owners_language(rt, browser):
     assert "<b>Step_04</b>: In step 4 (&#39;Melakukan verifikasi hasil kegiatan dan layanan bidang&#39;) no " \
            "Pelaksana column is marked: who carries it out?" in html
     assert "Keputusan pada langkah" not in html and "tidak ada kolom Pelaksana" not in html
+    # The answer that ends the process is the table's word 'selesai'; its choice says what it means.
+    assert '<option value="selesai">selesai (the process ends)</option>' in html
     source = owner.get(f"/editor/{KEY}/sumber.json").get_json()  # what the diagram's pins show
     asked = {q["id"]: q["text"] for q in source["questions"]}
     assert asked["Step_04.pelaksana"].startswith("In step 4 ('Melakukan verifikasi") and len(asked) == 14
