@@ -5,7 +5,7 @@ from datetime import date
 from functools import wraps
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_decimal, format_percent
+from flask_babel import format_date, format_decimal, format_percent, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -123,11 +123,13 @@ def index():
     data = monitoring.figures(runtime(), current_user.login, **_filters())
     for entry in data["heatmap"].values():
         entry["label"] = f"{entry['open_now']} · {percent(entry['on_time_rate'])}\n{short_work_time(entry['median_minutes'])}"
-        entry["title"] = _("Langkah %(step)d: %(open)d kegiatan di langkah ini (%(late)d terlambat); "
-                           "tepat waktu %(rate)s; median %(median)s, standar %(standard)s",
-                           step=entry["step"], open=entry["open_now"], late=entry["overdue_now"],
-                           rate=percent(entry["on_time_rate"]), median=work_time(entry["median_minutes"]),
-                           standard=work_time(entry["standard_minutes"]))
+        entry["title"] = ngettext("Langkah %(step)d: %(num)d kegiatan di langkah ini (%(late)d terlambat); "
+                                  "tepat waktu %(rate)s; median %(median)s, standar %(standard)s",
+                                  "Langkah %(step)d: %(num)d kegiatan di langkah ini (%(late)d terlambat); "
+                                  "tepat waktu %(rate)s; median %(median)s, standar %(standard)s",
+                                  entry["open_now"], step=entry["step"], late=entry["overdue_now"],
+                                  rate=percent(entry["on_time_rate"]), median=work_time(entry["median_minutes"]),
+                                  standard=work_time(entry["standard_minutes"]))
     for month in data["trend"]:
         year_, month_ = (int(part) for part in month["month"].split("-"))
         month["label"] = format_date(date(year_, month_, 1), "MMM yyyy")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import re
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -2231,6 +2232,12 @@ def test_english_monitoring_counts_one_as_one(rt, browser):
     assert "Overlapping schedules only: 1 pair<" in page
     assert 'title="Step 2: 1 activity, 0 overdue"' in page
     assert "1 pairs" not in page and "1 activities" not in page
+    # The heat map's tooltips too ("Step 3: 1 activities at this step").
+    start(rt, "aptika", "Di langkah 1")
+    page = head.get("/monitoring").get_data(as_text=True)
+    heatmap = json.loads(re.search(r'id="heatmap-data">(.*?)</script>', page, re.S).group(1))
+    assert heatmap["Step_01"]["title"].startswith("Step 1: 1 activity at this step (0 overdue);")
+    assert heatmap["Step_02"]["title"].startswith("Step 2: 2 activities at this step (0 overdue);")
     # Indonesian has one form for both.
     head.post("/bahasa", {"language": "id"}, headers={"Referer": "/"})
     assert "Hanya jadwal yang beririsan: 1 pasangan<" in head.get("/monitoring").get_data(as_text=True)
