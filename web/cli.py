@@ -507,8 +507,9 @@ def _summary(manifest: dict) -> str:
 def serve(host: str, port: int, workers: int, threads: int, with_scheduler: bool) -> None:
     """Serve the web app with gunicorn."""
     from web import letterhead
+    from web.serve import check_before_serving, stall_seconds
     from web.serve import serve as run_server
-    from web.serve import stall_seconds
+    check_before_serving(Settings.from_env())
     # Checked here, once: in the app factory alone a bad logo would fail every worker after "Listening".
     letterhead.data_uri(Settings.from_env().logo_file)
     # Read before "Listening": a stall time shorter than an alert's delivery is refused here.

@@ -67,6 +67,50 @@ class Master(Arbiter):
         self.companion.stop()
 
 
+def check_before_serving(settings) -> None:
+    """Meet once, before "Listening", what every worker meets at its start or at its first request.
+
+    In the workers alone, a missing calendar or escalation file and a database URL that cannot be read
+    gave one traceback per worker and gunicorn's "Worker failed to boot"; a database that cannot be
+    reached, or was never prepared with `alur init`, gave a server that listened and answered with 500s.
+    Raises `InvalidData` with one sentence naming the setting; the password of the URL is never shown.
+    """
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+    from engine import schema
+    from engine.db import make_engine
+    from engine.errors import InvalidData
+    from engine.runtime import _load_calendar, load_escalation
+    from process.calendar import CalendarConfigError
+
+    try:
+        _load_calendar(settings)
+        load_escalation(settings)
+    except (CalendarConfigError, ValueError) as err:
+        raise InvalidData(str(err)) from err
+    try:
+        engine = make_engine(settings.database_url)
+    except (ArgumentError, NoSuchModuleError, ImportError) as err:
+        raise InvalidData("ALUR_DATABASE_URL bukan alamat basis data yang dapat dipakai "
+                          "(contoh: postgresql+psycopg://pengguna:sandi@host/alur)") from err
+    try:
+        with engine.connect() as connection:
+            tables = engine.dialect.get_table_names(connection)
+            revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar() \
+                if "alembic_version" in tables else None
+    except SQLAlchemyError as err:
+        reason = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
+        raise InvalidData(f"basis data ALUR_DATABASE_URL tidak dapat dibuka: {reason}") from err
+    finally:
+        engine.dispose()  # no connection of the master's is forked into the workers
+    head = ScriptDirectory.from_config(schema.alembic_config(settings.database_url)).get_current_head()
+    if revision != head:
+        raise InvalidData(f"basis data ALUR_DATABASE_URL belum disiapkan atau skemanya bukan skema Alur ini "
+                          f"({revision or 'kosong'}, seharusnya {head}): jalankan `alur init` dahulu")
+
+
 def stall_seconds(longest_try: float = 0.0) -> float:
     """How long the scheduler may stay silent before it counts as hung (ALUR_SCHEDULER_STALL_SECONDS).
 

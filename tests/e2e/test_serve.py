@@ -262,3 +262,28 @@ def _sign_in(port: int, login: str) -> int:
         return opener.open(f"http://127.0.0.1:{port}/masuk", data=form, timeout=60).status
     except urllib.error.HTTPError as err:
         return err.code
+
+
+@pytest.mark.parametrize("setting, expected", [
+    ({"ALUR_CALENDAR_FILE": "/nonexistent/kalender.yaml"}, "ALUR_CALENDAR_FILE: /nonexistent/kalender.yaml"),
+    ({"ALUR_ESCALATION_FILE": "/nonexistent/eskalasi.yaml"}, "ALUR_ESCALATION_FILE: /nonexistent/eskalasi.yaml"),
+    ({"ALUR_DATABASE_URL": "bukan-url"}, "ALUR_DATABASE_URL"),
+    ({"ALUR_DATABASE_URL": "postgresql+psycopg://alur:rahasia@127.0.0.1:1/alur"}, "ALUR_DATABASE_URL"),
+    ({"ALUR_DATABASE_URL": "sqlite:///{data}/kosong.db"}, "alur init"),
+])
+def test_a_configuration_no_worker_could_serve_is_refused_before_serving(tmp_path, setting, expected):
+    """A missing calendar, a database URL that cannot be read or reached, a database never prepared:
+    one sentence and exit 1 before listening, not a traceback per worker after "Listening" (or a server
+    that listens and answers every sign-in with a 500)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALUR_")}
+    env.update(ALUR_DATA_DIR=str(tmp_path), ALUR_SECRET_KEY="test-serve")
+    subprocess.run([str(ALUR), "init", "--demo"], env=env, check=True, capture_output=True, timeout=120)
+    env.update({key: value.format(data=tmp_path) for key, value in setting.items()})
+    refused = subprocess.run([str(ALUR), "serve", "--port", str(free_port()), "--workers", "1"],
+                             env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1, refused.stderr
+    line = refused.stderr.strip()
+    assert line.startswith("galat: ") and expected in line and "\n" not in line, refused.stderr
+    assert "rahasia" not in line
+    assert "Listening" not in refused.stderr and "Traceback" not in refused.stderr
+    assert "Alur: http" not in refused.stdout
