@@ -15,7 +15,7 @@ from sqlalchemy import (
     create_engine, event, false,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -302,6 +302,17 @@ class ApiToken(Base):
 
 
 READ_ONLY = "alur_read_only"  # execution option: the transaction begins as a read (see Runtime.reading, uow)
+
+
+def database_problem(err: SQLAlchemyError) -> str:
+    """One sentence for a database error a command cannot go on from (the driver's first line, without
+    the SQL statement, its parameters or the URL's password), saying what to do where it is known."""
+    reason = (str(getattr(err, "orig", None) or err).strip().splitlines() or [type(err).__name__])[0]
+    if type(getattr(err, "orig", None)).__name__ == "UndefinedTable" or "no such table" in reason:
+        return f"basis data belum disiapkan ({reason}): jalankan `alur init` dahulu"
+    if isinstance(err, (OperationalError, InterfaceError)):
+        return f"basis data ALUR_DATABASE_URL tidak dapat dibuka: {reason}"
+    return f"basis data: {reason}"
 
 
 def make_engine(url: str) -> Engine:

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import click
 import yaml
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine import bootstrap, editor, services, worklist
 from engine.config import Settings
-from engine.db import MAX_INTEGER
+from engine.db import MAX_INTEGER, database_problem
 from engine.errors import AlurError, Conflict, Forbidden
 from engine.runtime import Runtime, load_escalation
 from process import sop_import
@@ -72,6 +73,11 @@ def friendly(command):
             # What is left in stdout's buffer goes nowhere, not into a second error at exit.
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
+        except SQLAlchemyError as err:  # a database never prepared or not reachable: not the SQL sent
+            if os.environ.get("ALUR_DEBUG"):
+                raise
+            _echo(f"galat: {database_problem(err)}", err=True)
             sys.exit(1)
         except Exception as err:  # the last guard: one line, not a traceback
             if os.environ.get("ALUR_DEBUG"):

@@ -80,7 +80,7 @@ def check_before_serving(settings) -> None:
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
     from engine import schema
-    from engine.db import make_engine
+    from engine.db import database_problem, make_engine
     from engine.errors import InvalidData
     from engine.runtime import _load_calendar, load_escalation
     from process.calendar import CalendarConfigError
@@ -101,8 +101,7 @@ def check_before_serving(settings) -> None:
             revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar() \
                 if "alembic_version" in tables else None
     except SQLAlchemyError as err:
-        reason = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
-        raise InvalidData(f"basis data ALUR_DATABASE_URL tidak dapat dibuka: {reason}") from err
+        raise InvalidData(database_problem(err)) from err
     finally:
         engine.dispose()  # no connection of the master's is forked into the workers
     head = ScriptDirectory.from_config(schema.alembic_config(settings.database_url)).get_current_head()

@@ -327,3 +327,20 @@ def test_deploy_as_an_unknown_user_is_refused_and_deploys_nothing(alur, tmp_path
         deployers = [row[0] for row in db.execute("SELECT deployed_by FROM definition_version ORDER BY id")]
     assert "(di-deploy)" in deployed and deployers[-1] == "pemilik.proses"
     assert "pemilik.prosess" not in deployers
+
+
+@pytest.mark.parametrize("args", [("tasks",), ("scheduler", "--once"), ("audit", "verify"), ("backup", "x.tar.gz")])
+def test_a_database_never_prepared_or_unreachable_is_one_sentence(tmp_path, args):
+    """Before `alur init` (or with a database that cannot be reached) every command printed the
+    driver's error with the SQL statement and its parameters over several lines."""
+    cli = Alur(tmp_path)
+    result = cli(*args, ok=False)
+    assert result.returncode == 1
+    assert error_lines(result) == [error_lines(result)[0]] and "[SQL:" not in result.stderr, result.stderr
+    assert error_lines(result)[0].startswith("galat: basis data") and "alur init" in result.stderr, result.stderr
+    cli.env["ALUR_DATABASE_URL"] = "postgresql+psycopg://alur:rahasia@127.0.0.1:1/alur"
+    result = cli(*args, ok=False)
+    assert result.returncode == 1
+    assert len(error_lines(result)) == 1 and "sqlalche.me" not in result.stderr, result.stderr
+    assert error_lines(result)[0].startswith("galat: basis data ALUR_DATABASE_URL tidak dapat dibuka: ")
+    assert "rahasia" not in result.stderr
