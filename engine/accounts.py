@@ -336,6 +336,31 @@ def save_user(rt: Runtime, actor: str, login: str, name: str, bidang: str | None
         return {**_user_dict(account), "released": released}
 
 
+def ensure_admin(rt: Runtime, login: str, name: str | None, password: str) -> bool:
+    """An administrator made from the command line (`alur admin`): the office's first, since `alur init`
+    makes no account and only an administrator can make one, or one whose password is lost or who is
+    locked out. Creates the account or sets its password; either way it is active and holds the admin
+    role. Returns whether it was created."""
+    login = (login or "").strip().lower()
+    with rt.uow() as session:
+        account = session.scalars(select(User).where(User.login == login).with_for_update()).first()
+        name = (name or "").strip() or (account.name if account is not None else "")
+        errors = _user_errors(session, login, name, None, ["admin"], None, password, new=True)
+        if errors:
+            raise InvalidData(Text("data pengguna tidak valid"), errors)
+        created = account is None
+        if created:
+            account = User(login=login, name="", failed_logins=0, language="id")
+            session.add(account)
+        account.name, account.active = name, True
+        account.password_hash = generate_password_hash(password)
+        account.failed_logins, account.locked_until = 0, None
+        if "admin" not in account.role_names:
+            account.roles.append(Membership(role="admin"))
+        session.commit()
+        return created
+
+
 def _release_claims(rt: Runtime, session: Session, account: User, actor: str) -> list[str]:
     """The open tasks the user holds but may no longer take (deactivated, or moved out of the
     lane or the Bidang) go back to their lane's worklist; their ids, in order.

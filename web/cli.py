@@ -501,6 +501,22 @@ def _summary(manifest: dict) -> str:
             f"{tables['document']} dokumen ({len(manifest['documents'])} berkas)")
 
 
+@main.command("admin")
+@click.argument("login")
+@click.option("--name", help="The administrator's full name (required for a new account).")
+@click.password_option("--password", help="Asked twice when not given (better than on the command line).")
+@friendly
+def admin_account(login: str, name: str | None, password: str) -> None:
+    """Make an administrator (the first one), or give one a new password and unlock it."""
+    from engine import accounts
+    rt = Runtime(Settings.from_env())
+    created = accounts.ensure_admin(rt, login, name, password)
+    if created:
+        _echo(f"administrator {login.strip().lower()} dibuat; masuk di halaman web lalu tambahkan bidang dan pengguna")
+    else:
+        _echo(f"administrator {login.strip().lower()}: kata sandi baru, aktif, berperan admin")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))

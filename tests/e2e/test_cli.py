@@ -344,3 +344,37 @@ def test_a_database_never_prepared_or_unreachable_is_one_sentence(tmp_path, args
     assert len(error_lines(result)) == 1 and "sqlalche.me" not in result.stderr, result.stderr
     assert error_lines(result)[0].startswith("galat: basis data ALUR_DATABASE_URL tidak dapat dibuka: ")
     assert "rahasia" not in result.stderr
+
+
+def test_the_first_administrator_of_a_production_database_is_made_from_the_command_line(tmp_path):
+    """`alur init` without --demo (the README's production set-up) makes no account, and only an
+    administrator can make one: nobody could sign in. `alur admin` makes the first one, asking for
+    the password twice, and gives a locked-out administrator a new password."""
+    from engine import accounts
+    from engine.config import Settings
+    from engine.runtime import Runtime
+
+    cli = Alur(tmp_path)
+    cli("init")
+
+    def admin(*args: str, typed: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(ALUR), "admin", *args], env=cli.env, input=typed, capture_output=True,
+                              text=True, timeout=60)
+
+    short = admin("kantor.admin", "--name", "Admin Kantor", typed="pendek\npendek\n")
+    assert short.returncode == 1 and "minimal 8 karakter" in short.stderr, short.stderr
+    made = admin("kantor.admin", "--name", "Admin Kantor", typed="sandi-kantor-1\nsandi-kantor-1\n")
+    assert made.returncode == 0, made.stderr
+    assert "sandi-kantor-1" not in made.stdout + made.stderr
+    rt = Runtime(Settings.from_env(database_url=f"sqlite:///{tmp_path / 'alur.db'}", data_dir=tmp_path))
+    try:
+        user_id = accounts.authenticate(rt, "kantor.admin", "sandi-kantor-1")
+        assert [u["roles"] for u in accounts.list_users(rt) if u["id"] == user_id] == [["admin"]]
+        reset = admin("kantor.admin", typed="sandi-kantor-2\nsandi-kantor-2\n")
+        assert reset.returncode == 0, reset.stderr
+        assert accounts.authenticate(rt, "kantor.admin", "sandi-kantor-2") == user_id
+        assert [u["name"] for u in accounts.list_users(rt)] == ["Admin Kantor"]
+    finally:
+        rt.engine.dispose()
+    missing = admin("orang.baru", typed="sandi-kantor-3\nsandi-kantor-3\n")
+    assert missing.returncode == 1 and "name" in missing.stderr, missing.stderr
