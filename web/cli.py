@@ -529,13 +529,14 @@ def admin_account(login: str, name: str | None, password: str) -> None:
 def serve(host: str, port: int, workers: int, threads: int, with_scheduler: bool) -> None:
     """Serve the web app with gunicorn."""
     from web import letterhead
-    from web.serve import check_before_serving, stall_seconds
+    from web.serve import check_address, check_before_serving, stall_seconds
     from web.serve import serve as run_server
     check_before_serving(Settings.from_env())
     # Checked here, once: in the app factory alone a bad logo would fail every worker after "Listening".
     letterhead.data_uri(Settings.from_env().logo_file)
     # Read before "Listening": a stall time shorter than an alert's delivery is refused here.
     stall_after = stall_seconds(load_escalation(Settings.from_env()).longest_try_seconds if with_scheduler else 0.0)
+    check_address(host, port)
     click.echo(f"Alur: http://{host}:{port}/")
     # The scheduler is a process of its own (`alur scheduler`), started and stopped with the server,
     # and started again if it dies (web/companion.py).

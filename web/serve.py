@@ -110,6 +110,28 @@ def check_before_serving(settings) -> None:
                           f"({revision or 'kosong'}, seharusnya {head}): jalankan `alur init` dahulu")
 
 
+def check_address(host: str, port: int) -> None:
+    """The address is free, checked before "Alur: http://…": gunicorn itself retries a taken port for
+    five seconds and ends with "Can't connect to" (English, after the address was announced)."""
+    import errno
+    import socket
+
+    from engine.errors import InvalidData
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as err:
+        raise InvalidData(f"--host {host} tidak dikenal: {err.strerror}") from err
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind(address)
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                raise InvalidData(f"alamat {host}:{port} sudah dipakai proses lain: pilih --port lain, "
+                                  "atau hentikan proses itu") from err
+            raise InvalidData(f"alamat {host}:{port} tidak dapat dipakai: {err.strerror}") from err
+
+
 def stall_seconds(longest_try: float = 0.0) -> float:
     """How long the scheduler may stay silent before it counts as hung (ALUR_SCHEDULER_STALL_SECONDS).
 

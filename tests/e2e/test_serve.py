@@ -287,3 +287,22 @@ def test_a_configuration_no_worker_could_serve_is_refused_before_serving(tmp_pat
     assert "rahasia" not in line
     assert "Listening" not in refused.stderr and "Traceback" not in refused.stderr
     assert "Alur: http" not in refused.stdout
+
+
+def test_a_port_in_use_is_refused_in_one_sentence_before_serving(tmp_path):
+    """gunicorn tried five times over five seconds, after "Alur: http://…" had been printed, and ended
+    with "Can't connect to" in English; the administrator is told the port is taken, at once."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALUR_")}
+    env.update(ALUR_DATA_DIR=str(tmp_path), ALUR_SECRET_KEY="test-serve")
+    subprocess.run([str(ALUR), "init"], env=env, check=True, capture_output=True, timeout=120)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        began = time.monotonic()
+        refused = subprocess.run([str(ALUR), "serve", "--port", str(port), "--workers", "1"],
+                                 env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1, refused.stderr
+    assert refused.stderr.strip() == f"galat: alamat 127.0.0.1:{port} sudah dipakai proses lain: " \
+        "pilih --port lain, atau hentikan proses itu", refused.stderr
+    assert "Alur: http" not in refused.stdout and time.monotonic() - began < 4.5
