@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.pool import NullPool
 from werkzeug.security import generate_password_hash
 
 from engine import schema, services
@@ -21,7 +22,27 @@ DEMO_BIDANG = {
 LANE_ROLES = ("implementasi", "teknis", "administrasi")
 
 
+# pg_advisory_lock key held by `alur init` (any number other locks do not use; "alur" in ASCII).
+INIT_LOCK = 0x616C7572
+
+
 def init(rt: Runtime, demo: bool = False) -> list[services.Deployed]:
+    # One at a time on PostgreSQL: each web host's deployment may run `alur init`, and two creating
+    # the same tables at once failed (a duplicate in pg_type), as could two deploying one file.
+    # SQLite's single writer already takes them in turn. The lock's connection is none of the pool's.
+    if rt.engine.dialect.name != "postgresql":
+        return _init(rt, demo)
+    locker = create_engine(rt.engine.url, poolclass=NullPool)
+    try:
+        with locker.connect() as lock:
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": INIT_LOCK})
+            lock.commit()
+            return _init(rt, demo)  # the lock goes with its connection
+    finally:
+        locker.dispose()
+
+
+def _init(rt: Runtime, demo: bool) -> list[services.Deployed]:
     schema.upgrade(rt.engine)
     if demo:
         seed_demo(rt)
