@@ -19,8 +19,10 @@ from engine import bootstrap, editor, services, worklist
 from engine.config import Settings
 from engine.db import MAX_INTEGER, database_problem
 from engine.errors import AlurError, Conflict, Forbidden
+from engine.escalation_config import EscalationConfigError
 from engine.runtime import Runtime, load_escalation
 from process import sop_import
+from process.calendar import CalendarConfigError
 from process.forms import printable
 from process.loader import ERROR, DefinitionError, load_file, user_yaml, validate_paths
 from web import EVENT_LABELS
@@ -73,6 +75,9 @@ def friendly(command):
             # What is left in stdout's buffer goes nowhere, not into a second error at exit.
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
+        except (CalendarConfigError, EscalationConfigError) as err:  # the setting or key it names, one line
+            _echo(f"galat: {err}", err=True)
             sys.exit(1)
         except SQLAlchemyError as err:  # a database never prepared or not reachable: not the SQL sent
             if os.environ.get("ALUR_DEBUG"):

@@ -378,3 +378,23 @@ def test_the_first_administrator_of_a_production_database_is_made_from_the_comma
         rt.engine.dispose()
     missing = admin("orang.baru", typed="sandi-kantor-3\nsandi-kantor-3\n")
     assert missing.returncode == 1 and "name" in missing.stderr, missing.stderr
+
+
+@pytest.mark.parametrize("variable, content, begins", [
+    ("ALUR_CALENDAR_FILE", None, "galat: ALUR_CALENDAR_FILE: "),
+    ("ALUR_CALENDAR_FILE", "hours: [tidak ditutup\n", "galat: calendar YAML cannot be read: "),
+    ("ALUR_ESCALATION_FILE", "levels: [tidak ditutup\n", "galat: escalation YAML cannot be read: "),
+])
+def test_a_calendar_or_escalation_file_that_cannot_be_used_is_one_line(alur, tmp_path, variable, content, begins):
+    """The scheduler and every other command printed the error's class name and, for a YAML
+    error, the parser's message over five lines."""
+    path = tmp_path / "berkas.yaml"
+    if content is not None:
+        path.write_text(content)
+    alur.env[variable] = str(path)
+    try:
+        result = alur("scheduler", "--once", ok=False)
+    finally:
+        del alur.env[variable]
+    assert result.returncode == 1
+    assert len(error_lines(result)) == 1 and error_lines(result)[0].startswith(begins), result.stderr
