@@ -182,8 +182,12 @@ def _add_bytes(archive: tarfile.TarFile, name: str, content: bytes) -> None:
 
 def restore(rt: Runtime, source: Path, force: bool = False) -> dict[str, Any]:
     """Load an archive into this runtime's database and data directory; return the manifest."""
-    with tarfile.open(source, "r:gz") as archive:
+    try:
+        archive = tarfile.open(source, "r:gz")
         manifest = _manifest(archive)
+    except (tarfile.TarError, EOFError, OSError) as err:  # a PDF picked by mistake, a cut download
+        raise InvalidData(f"{source} bukan arsip cadangan Alur (.tar.gz yang utuh)") from err
+    with archive:
         head = ScriptDirectory.from_config(schema.alembic_config(rt.settings.database_url)).get_current_head()
         if manifest["revision"] != head:
             raise InvalidData(f"cadangan ini dari skema {manifest['revision']}, Alur ini skema {head}: "

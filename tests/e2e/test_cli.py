@@ -398,3 +398,17 @@ def test_a_calendar_or_escalation_file_that_cannot_be_used_is_one_line(alur, tmp
         del alur.env[variable]
     assert result.returncode == 1
     assert len(error_lines(result)) == 1 and error_lines(result)[0].startswith(begins), result.stderr
+
+
+@pytest.mark.parametrize("content", [b"%PDF-1.4 bukan arsip\n", b"\x1f\x8b\x08\x00potong", "gzip-bukan-tar"])
+def test_restoring_a_file_that_is_no_backup_names_it_in_indonesian(alur, tmp_path, content):
+    """A PDF picked by mistake, a cut download, a gzip holding no tar: the tarfile and gzip modules'
+    errors came out as "galat: ReadError: not a gzip file" or "galat: EOFError: Compressed file ended…"."""
+    import gzip
+    kept, _task = start(alur, "Sebelum pemulihan yang ditolak")
+    archive = tmp_path / "cadangan.tar.gz"
+    archive.write_bytes(gzip.compress(b"halo\n") if content == "gzip-bukan-tar" else content)
+    result = alur("restore", str(archive), "--force", ok=False)
+    assert result.returncode == 1
+    assert error_lines(result) == [f"galat: {archive} bukan arsip cadangan Alur (.tar.gz yang utuh)"], result.stderr
+    assert alur.json("show", str(kept))["id"] == kept  # nothing was dropped
