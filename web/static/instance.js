@@ -13,16 +13,7 @@
   }
   const canvas = viewer.get('canvas');
   canvas.zoom('fit-viewport');
-  // A window resized, a phone rotated: the whole diagram again. Only on a new width: the box's height is
-  // the page's own, and a phone's address bar changes the window's height as the page scrolls.
-  let refit = 0;
-  let fitted = window.innerWidth;
-  window.addEventListener('resize', () => {
-    if (window.innerWidth === fitted) return;
-    fitted = window.innerWidth;
-    cancelAnimationFrame(refit);
-    refit = requestAnimationFrame(() => { canvas.resized(); canvas.zoom('fit-viewport'); });
-  });
+  window.alurOnNewWidth(() => { canvas.resized(); canvas.zoom('fit-viewport'); });
   for (const id of markers.completed) canvas.addMarker(id, 'step-completed');
   for (const id of markers.current) canvas.addMarker(id, 'step-current');
   for (const id of markers.overdue) canvas.addMarker(id, 'step-overdue');

@@ -91,16 +91,7 @@
     const overlays = viewer.get('overlays');
     const registry = viewer.get('elementRegistry');
     fitReadable(canvas, container);
-    // Only a new width: the box's height is the page's own, and a phone's address bar showing or hiding
-    // as the page scrolls changes the window's height, which must not undo where the user panned or zoomed.
-    let refit = 0;
-    let fitted = window.innerWidth;
-    window.addEventListener('resize', () => {
-      if (window.innerWidth === fitted) return;
-      fitted = window.innerWidth;
-      cancelAnimationFrame(refit);
-      refit = requestAnimationFrame(() => fitReadable(canvas, container));
-    });
+    window.alurOnNewWidth(() => fitReadable(canvas, container));
     for (const [id, entry] of Object.entries(heat)) {
       if (!registry.get(id)) continue;
       canvas.addMarker(id, 'heat-' + entry.level);
