@@ -20,7 +20,7 @@ from engine import reports
 from engine.errors import Conflict, InvalidData
 from process.numbers import whole_number
 from process import charts, sop_document
-from web import runtime
+from web import runtime, sent
 from web.auth import require_roles
 from web.monitoring import _date, _pct, attachment, percent, period_comes_back, step_label, work_time
 from web.sop_document import render_pdf
@@ -44,15 +44,6 @@ def _args(scope: dict) -> dict:
     return args
 
 
-def _revision(value: str | None) -> int | None:
-    """The revision the form was loaded with: 0 when it had none yet (someone saving first is then a
-    conflict too), None when the field is missing (no check)."""
-    if value is None:
-        return None
-    number = whole_number(value)
-    return 0 if number is None else number
-
-
 @bp.context_processor
 def helpers():
     return {"percent": percent, "work_time": work_time, "step_label": step_label,
@@ -74,7 +65,7 @@ def report():
         try:
             reports.save_report(runtime(), current_user.login, filters["start"], filters["end"], filters["bidang"],
                                 filters["key"], values["kesimpulan"], values["rekomendasi"],
-                                _revision(request.form.get("revision")))
+                                sent.seen("revision"))
         except InvalidData as err:
             errors = err.errors or {"": err.message}
         except Conflict:
@@ -148,7 +139,7 @@ def sop_form():
             try:
                 reports.save_sop_form(runtime(), current_user.login, filters["start"], filters["end"],
                                       filters["bidang"], filters["key"], posted, assessed_on,
-                                      _revision(request.form.get("revision")))
+                                      sent.seen("revision"))
             except InvalidData as err:
                 errors = err.errors or {"": err.message}
             except Conflict:

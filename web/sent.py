@@ -1,4 +1,5 @@
-"""What a page's form sends for its stale check: the version or revision the page showed."""
+"""What a page's form sends for its stale check: the version or revision the page showed (a task,
+a draft in the editor, the evaluation report, the SOP monitoring form)."""
 from __future__ import annotations
 
 from flask import request
