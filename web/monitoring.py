@@ -97,28 +97,33 @@ def _filters() -> dict:
             "key": request.args.get("sop") or None}
 
 
-def period_comes_back(heading, form_id: str):
+def period_comes_back(heading, form_id: str, page: str):
     """A monitoring page whose period cannot be read, runs backwards or is too long comes back with its
-    filters as sent and the error at the date (a bare error page lost them). `heading()`: the page's title."""
+    filters as sent and the error at the date (a bare error page lost them). `heading()`: the page's title;
+    `page`: its endpoint, which the filters are sent to. A download of the page's figures (its recap, its
+    PDF) comes back as the page too."""
     def decorator(view):
         @wraps(view)
-        def page(*args, **kwargs):
+        def shown(*args, **kwargs):
             try:
                 return view(*args, **kwargs)
             except InvalidData as err:
                 if not err.errors.keys() & {"dari", "sampai"}:
                     raise
-                return render_template("monitoring_period.html", heading=heading(), form_id=form_id,
+                return render_template("monitoring_period.html", heading=heading(), form_id=form_id, page=page,
                                        message=err.message, errors=err.errors,
                                        choices=monitoring.filter_choices(runtime(), current_user.login),
                                        may_choose_bidang=current_user.sees_every_bidang), err.status
-        return page
+        return shown
     return decorator
+
+
+dashboard_period = period_comes_back(lambda: _("Monitoring dan evaluasi"), "monitoring-filter", "monitoring.index")
 
 
 @bp.get("/monitoring")
 @require_roles(*ROLES)
-@period_comes_back(lambda: _("Monitoring dan evaluasi"), "monitoring-filter")
+@dashboard_period
 def index():
     data = monitoring.figures(runtime(), current_user.login, **_filters())
     for entry in data["heatmap"].values():
@@ -163,6 +168,7 @@ def diagram():
 
 @bp.get("/monitoring/rekap.xlsx")
 @require_roles(*ROLES)
+@dashboard_period
 def recap_xlsx():
     data = monitoring.recap(runtime(), current_user.login, **_filters())
     return Response(recap_files.xlsx(data), headers={"Content-Disposition": _recap_file(data, "xlsx")},
@@ -171,6 +177,7 @@ def recap_xlsx():
 
 @bp.get("/monitoring/rekap.csv")
 @require_roles(*ROLES)
+@dashboard_period
 def recap_csv():
     data = monitoring.recap(runtime(), current_user.login, **_filters())
     return Response(recap_files.csv_text(data).encode("utf-8-sig"),

@@ -52,9 +52,14 @@ def helpers():
 
 # -- the evaluation report -----------------------------------------------------------
 
+report_period = period_comes_back(lambda: _("Laporan Hasil Evaluasi"), "report-filter", "reports.report")
+sop_form_period = period_comes_back(lambda: _("Formulir monitoring pelaksanaan SOP"), "sop-form-filter",
+                                    "reports.sop_form")
+
+
 @bp.route("/monitoring/laporan", methods=["GET", "POST"])
 @require_roles(*ROLES)
-@period_comes_back(lambda: _("Laporan Hasil Evaluasi"), "report-filter")
+@report_period
 def report():
     filters = _filters()
     errors: dict[str, str] = {}
@@ -85,6 +90,7 @@ def report():
 
 @bp.get("/monitoring/laporan.pdf")
 @require_roles(*ROLES)
+@report_period
 def report_pdf():
     data = reports.evaluation_report(runtime(), current_user.login, **_filters())
     with force_locale("id"):
@@ -123,7 +129,7 @@ def _charts(f: dict) -> dict[str, Markup]:
 
 @bp.route("/monitoring/formulir-sop", methods=["GET", "POST"])
 @require_roles(*ROLES)
-@period_comes_back(lambda: _("Formulir monitoring pelaksanaan SOP"), "sop-form-filter")
+@sop_form_period
 def sop_form():
     filters = _filters()
     errors: dict[str, str] = {}
@@ -173,12 +179,14 @@ def _posted_answers() -> dict[str | int, dict[str, str]]:
 
 @bp.get("/monitoring/formulir-sop/cetak")
 @require_roles(*ROLES)
+@sop_form_period
 def sop_form_print():
     return _sop_form_print()[0]
 
 
 @bp.get("/monitoring/formulir-sop.pdf")
 @require_roles(*ROLES)
+@sop_form_period
 def sop_form_pdf():
     html, data = _sop_form_print()
     response = Response(render_pdf(html), mimetype="application/pdf")

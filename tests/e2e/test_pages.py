@@ -2326,6 +2326,31 @@ def test_a_reversed_or_too_long_period_comes_back_with_the_filters_and_the_error
     assert re.search(r'name="dari"[^>]*></label>\s*<p class="field-error">harus berupa tanggal', filter_form(page, form))
 
 
+@pytest.mark.parametrize("url, form, page", [
+    ("/monitoring/rekap.xlsx", "monitoring-filter", "/monitoring"),
+    ("/monitoring/rekap.csv", "monitoring-filter", "/monitoring"),
+    ("/monitoring/laporan.pdf", "report-filter", "/monitoring/laporan"),
+    ("/monitoring/formulir-sop.pdf", "sop-form-filter", "/monitoring/formulir-sop"),
+    ("/monitoring/formulir-sop/cetak", "sop-form-filter", "/monitoring/formulir-sop")])
+def test_a_download_with_a_reversed_or_too_long_period_comes_back_as_its_page_with_the_error(
+        rt, browser, url, form, page):
+    """A download's address with a reversed or too long period gave a bare error page, while its page
+    came back with the filters and the error at the date. The download does so too, and its form
+    shows the page (not the download) again."""
+    start(rt)
+    kadis = browser("kadis")
+    response = kadis.get(f"{url}?dari=2026-03-01&sampai=2026-02-01&bidang=aptika")
+    assert response.status_code == 422 and response.mimetype == "text/html"
+    assert f'action="{page}" class="filters card" id="{form}"' in text(response)
+    filters = filter_form(text(response), form)
+    assert 'name="dari" value="2026-03-01"' in filters and 'value="aptika" selected' in filters
+    assert re.search(r'name="dari"[^>]*></label>\s*<p class="field-error">setelah tanggal akhir</p>', filters)
+    assert "Kembali ke daftar tugas" not in text(response)
+    response = kadis.get(f"{url}?dari=2000-01-01&sampai=2026-02-01")
+    assert re.search(r'name="sampai"[^>]*></label>\s*<p class="field-error">periode paling lama 10 tahun</p>',
+                     filter_form(text(response), form))
+
+
 def test_an_error_shown_alone_at_the_top_of_a_page_starts_with_a_capital(rt, browser):
     """Engine messages are lower case, as they also follow a field's name; shown alone as a page's alert
     ("tanggal awal periode setelah tanggal akhir") they read as a sentence cut off. There they start
