@@ -14,6 +14,12 @@ from web.auth import require_supervisor
 bp = Blueprint("supervisor", __name__)
 
 
+@bp.context_processor
+def error_back():
+    """An error on this page's actions (a stale reassign) leads back to Pengawasan, where the supervisor was."""
+    return {"error_back": (url_for("supervisor.index"), _("Kembali ke Pengawasan"))}
+
+
 @bp.get("/pengawasan")
 @require_supervisor
 def index():

@@ -1676,6 +1676,12 @@ def test_reassigning_from_a_stale_pengawasan_page_is_refused(rt, clock, browser)
     assert response.status_code == 409
     assert "Tugas sudah berubah sejak Anda membukanya" in text(response)
     assert task_of(rt, instance_id)["assignee"] == "aptika.implementasi2"
+    # The error leads back to Pengawasan, where the supervisor was, not to a worklist they have no tasks on.
+    assert '<a href="/pengawasan">Kembali ke Pengawasan</a>' in text(response)
+    assert "Kembali ke daftar tugas" not in text(response)
+    head.post("/bahasa", {"language": "en"}, headers={"Referer": "/pengawasan"})
+    response = head.post(f"/pengawasan/tugas/{task_id}/alihkan", {"assignee": "aptika.implementasi", "version": version})
+    assert response.status_code == 409 and '<a href="/pengawasan">Back to Supervision</a>' in text(response)
 
 
 def test_an_alert_whose_step_was_done_before_it_was_sent_says_so_on_pengawasan(rt, browser, clock):
