@@ -406,7 +406,7 @@ def deploy_draft(rt: Runtime, key: str, login: str, revision: int | None = None)
                 draft.problems = problems
                 session.commit()
         raise InvalidData(
-            Text("draf masih memiliki %(n)d masalah; perbaiki sebelum deploy", n=len(errors(problems))),
+            Text("draf masih bermasalah; perbaiki dulu sebelum deploy"),  # its problems follow, one at each element
             {f"{p['element']}" if p["element"] != "-" else p["file"]: _message(p) for p in errors(problems)[:50]})
     definition = load(bpmn_xml, yaml_text, bpmn_name=f"{key}.bpmn", yaml_name=f"{key}.yaml")
     # A version deployed while this one was checked is a Conflict there (deploy again to rebase on it).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from engine import editor
@@ -48,11 +49,14 @@ def upload():
         return render_template("editor_index.html",
                                rows=editor.definitions(runtime(), current_user.login)), err.status
     if editor.errors(draft["problems"]):
-        flash(_("Berkas diunggah sebagai draf %(key)s dengan %(count)d masalah yang harus diperbaiki sebelum deploy.",
-                key=draft["key"], count=len(editor.errors(draft["problems"]))), "error")
+        flash(ngettext("Berkas diunggah sebagai draf %(key)s dengan %(num)d masalah yang harus diperbaiki "
+                       "sebelum deploy.",
+                       "Berkas diunggah sebagai draf %(key)s dengan %(num)d masalah yang harus diperbaiki "
+                       "sebelum deploy.", len(editor.errors(draft["problems"])), key=draft["key"]), "error")
     elif draft["problems"]:  # warnings only: listed in the editor, and they do not stop a deploy
-        flash(_("Berkas diunggah sebagai draf %(key)s dengan %(count)d peringatan; draf tetap dapat di-deploy.",
-                key=draft["key"], count=len(draft["problems"])), "success")
+        flash(ngettext("Berkas diunggah sebagai draf %(key)s dengan %(num)d peringatan; draf tetap dapat di-deploy.",
+                       "Berkas diunggah sebagai draf %(key)s dengan %(num)d peringatan; draf tetap dapat di-deploy.",
+                       len(draft["problems"]), key=draft["key"]), "success")
     else:
         flash(_("Berkas diunggah sebagai draf %(key)s tanpa masalah.", key=draft["key"]), "success")
     return redirect(url_for(".edit", key=draft["key"]))
@@ -293,9 +297,12 @@ def _labels() -> dict[str, str]:
         "number_invalid": _("Nomor SOP harus bilangan bulat positif."),
         "saving": _("Menyimpan…"), "saved": _("Draf disimpan."), "save_failed": _("Gagal menyimpan:"),
         "problems_none": _("Tidak ada masalah. Draf siap di-deploy."),
-        "problems_some": _("masalah harus diperbaiki sebelum deploy."),
+        # A count's forms for one and for more ("{n}": the count), which the script picks from.
+        "problems_some": [ngettext("%(n)s masalah harus diperbaiki sebelum deploy.",
+                                   "%(n)s masalah harus diperbaiki sebelum deploy.", count, n="{n}") for count in (1, 2)],
         "warning": _("peringatan"),
-        "warnings_only": _("peringatan; draf tetap dapat di-deploy."),
+        "warnings_only": [ngettext("%(n)s peringatan; draf tetap dapat di-deploy.",
+                                   "%(n)s peringatan; draf tetap dapat di-deploy.", count, n="{n}") for count in (1, 2)],
         "unsaved": _("Ada perubahan yang belum disimpan."),
         "leave": _("Perubahan belum disimpan. Tinggalkan halaman?"),
         "load_failed": _("Diagram tidak dapat dibuka:"),

@@ -347,3 +347,24 @@ def test_a_field_given_another_type_or_name_in_the_side_panel_keeps_no_hidden_ke
     assert source["problems"] == []
     assert [f["name"] for f in source["steps"]["1"]["form"]] == ["rencana_kegiatan", "tanggal_selesai", "dokumen_rencana"]
     assert "not_before" not in source["steps"]["1"]["form"][1]
+
+
+def test_the_editors_summary_counts_one_warning_and_several_problems_in_english(playwright_browser, server):
+    """The summary read "1 warning(s); …" and "3 problem(s) must be fixed …": the script picks the form
+    for the count the server gives it."""
+    rt, _ = server
+    from tests.integration.test_definitions import BPMN, CAMUNDA_BPMN
+    no_way_on = BPMN.replace(">terverifikasi == False<", ">terverifikasi == False and 1 == 2<", 1)
+    editor.save_draft(rt, KEY, "pemilik.proses", no_way_on)
+    editor.upload(rt, "pemilik.proses", CAMUNDA_BPMN.encode(), None)
+    errors = len(editor.errors(editor.source(rt, "Process_surat_masuk", "pemilik.proses")["problems"]))
+    assert errors > 1
+    base = server[1]
+    owner = sign_in(playwright_browser, base, "pemilik.proses")
+    with owner.expect_navigation():
+        owner.select_option("select[name=language]", "en")
+    for key, summary in ((KEY, "1 warning; the draft can still be deployed."),
+                         ("Process_surat_masuk", f"{errors} problems must be fixed before deploying.")):
+        owner.goto(f"{base}/editor/{key}")
+        owner.wait_for_selector("#modeler[data-ready=true]")
+        assert owner.inner_text("#problem-summary") == summary

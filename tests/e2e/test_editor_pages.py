@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pytest
@@ -324,8 +325,37 @@ def test_upload_with_warnings_only_says_so_not_that_there_is_no_problem(rt, brow
     owner.get("/editor/")
     owner.post("/editor/unggah", {"bpmn": (io.BytesIO(no_way_on.encode()), "monev.bpmn"),
                                   "yaml": (io.BytesIO(YAML.encode()), "monev.yaml")}, content_type="multipart/form-data")
-    assert (f"File uploaded as draft {KEY} with 1 warning(s); the draft can still be deployed."
+    assert (f"File uploaded as draft {KEY} with 1 warning; the draft can still be deployed."
             in text(owner.get(f"/editor/{KEY}")))
+
+
+def test_the_editors_counts_of_problems_and_warnings_follow_the_number(rt, browser):
+    """English read "1 warning(s)", "3 problem(s)": the upload's message, the list's badge and the editor's
+    summary (its script picks the form for the count) say "1 warning", "3 problems"."""
+    owner = browser("pemilik.proses")
+    owner.post("/bahasa", {"language": "en"}, headers={"Referer": "/editor/"})
+    owner.get("/editor/")
+    owner.post("/editor/unggah", {"bpmn": (io.BytesIO(CAMUNDA_BPMN.encode()), "surat.bpmn")},
+               content_type="multipart/form-data")
+    count = len(editor.errors(editor.source(rt, "Process_surat_masuk", "pemilik.proses")["problems"]))
+    assert count > 1
+    page = text(owner.get("/editor/Process_surat_masuk"))
+    assert f"File uploaded as draft Process_surat_masuk with {count} problems to fix before deploying." in page
+    labels = json.loads(re.search(r'id="editor-labels">(.*?)</script>', page).group(1))
+    assert labels["problems_some"] == ["{n} problem must be fixed before deploying.",
+                                       "{n} problems must be fixed before deploying."]
+    assert labels["warnings_only"] == ["{n} warning; the draft can still be deployed.",
+                                       "{n} warnings; the draft can still be deployed."]
+    problems = len(editor.source(rt, "Process_surat_masuk", "pemilik.proses")["problems"])
+    assert f">{problems} problems</span>" in text(owner.get("/editor/"))
+    refused = text(owner.post("/editor/Process_surat_masuk/deploy"))
+    assert "Deploy refused: the draft still needs fixing before it can be deployed" in refused and "(s)" not in refused
+    # Indonesian has one form.
+    owner.post("/bahasa", {"language": "id"}, headers={"Referer": "/editor/"})
+    page = text(owner.get("/editor/Process_surat_masuk"))
+    labels = json.loads(re.search(r'id="editor-labels">(.*?)</script>', page).group(1))
+    assert labels["problems_some"] == ["{n} masalah harus diperbaiki sebelum deploy."] * 2
+    assert f">{problems} masalah</span>" in text(owner.get("/editor/"))
 
 
 def test_billion_laughs_and_missing_files_are_refused(rt, browser):

@@ -507,8 +507,11 @@
       }
       document.getElementById('problem-count').textContent = String(state.problems.length);
       const errors = errorCount(), warnings = state.problems.length - errors;
-      document.getElementById('problem-summary').textContent = errors ? errors + ' ' + L.problems_some
-        : warnings ? warnings + ' ' + L.warnings_only : (state.hasDraft ? L.problems_none : '');
+      document.getElementById('problem-summary').textContent = errors ? counted(L.problems_some, errors)
+        : warnings ? counted(L.warnings_only, warnings) : (state.hasDraft ? L.problems_none : '');
     }
+
+    // A count in words: `forms` are the catalogue's for one and for more (the UI's languages have no other).
+    function counted(forms, n) { return forms[n === 1 ? 0 : 1].replace('{n}', String(n)); }
   }
 })();
