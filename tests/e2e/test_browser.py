@@ -432,6 +432,25 @@ def test_on_a_phone_the_heat_maps_badges_stay_readable_and_apart(playwright_brow
     assert widths[0] <= widths[1], widths  # the diagram's box scrolls, not the page
 
 
+def test_on_a_phone_the_activitys_diagram_keeps_a_readable_size_and_scrolls(playwright_browser, server):
+    """At 375 px the activity's diagram was shrunk to fit the screen (its steps a few pixels high, their
+    names unreadable). It keeps the heat map's smallest zoom, in a box that scrolls sideways, not the page."""
+    from engine import services
+    rt, base = server
+    instance_id = services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
+    page = sign_in(playwright_browser, base, "aptika.implementasi")
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto(f"{base}/kegiatan/{instance_id}")
+    page.wait_for_selector("#diagram[data-ready]")
+    step = page.locator('#diagram .djs-shape[data-element-id="Step_01"]').bounding_box()
+    assert step["width"] >= 0.4 * 100 - 1, step  # a task is 100 units wide; at the smallest zoom, 40 px
+    steps = "#diagram .djs-shape[data-element-id^=Step_]"
+    assert boxes_outside(page, "#diagram", steps) == []  # the whole diagram, in its scrolling box
+    widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], widths  # the diagram's box scrolls, not the page
+    shot(page, "activity-phone-diagram")
+
+
 def boxes_outside(page, container: str, items: str) -> list[str]:
     """The `items` whose box reaches past the `container`'s box (cut off, out of reach of its scrolling)."""
     return page.evaluate("""([container, items]) => {

@@ -12,8 +12,7 @@
     return;
   }
   const canvas = viewer.get('canvas');
-  canvas.zoom('fit-viewport');
-  window.alurOnNewWidth(() => { canvas.resized(); canvas.zoom('fit-viewport'); });
+  window.alurFitReadable(canvas, container);
   for (const id of markers.completed) canvas.addMarker(id, 'step-completed');
   for (const id of markers.current) canvas.addMarker(id, 'step-current');
   for (const id of markers.overdue) canvas.addMarker(id, 'step-overdue');

@@ -43,37 +43,8 @@
     }
   }
 
-  // Below this zoom the badges, never drawn smaller than their size, cover one another (steps are about
-  // 150 diagram units apart). A desktop's width fits the SOP above it.
-  const MIN_ZOOM = 0.4;
-
-  // Screen pixels around the diagram, and above it for the badges drawn over the top lane's steps.
-  const PAD = 12;
+  // Screen pixels above the diagram for the badges drawn over the top lane's steps.
   const BADGE_ROOM = 36;
-
-  // The whole diagram in its box; on a screen too narrow for that (a phone), the diagram at MIN_ZOOM in a
-  // box as large, scrolled sideways by the page's .scroll wrapper. Again whenever the window is resized
-  // (a phone rotated): the box first goes back to the page's width and height.
-  function fitReadable(canvas, container) {
-    container.style.width = container.style.height = '';
-    canvas.resized();
-    const inner = canvas.viewbox().inner;
-    let zoom = Math.min((container.clientWidth - 2 * PAD) / inner.width,
-                        (container.clientHeight - 2 * PAD - BADGE_ROOM) / inner.height);
-    if (zoom < MIN_ZOOM) {
-      zoom = MIN_ZOOM;
-      const wide = Math.ceil(inner.width * zoom + 2 * PAD);
-      const high = Math.ceil(inner.height * zoom + 2 * PAD + BADGE_ROOM);
-      if (container.clientWidth < wide) container.style.width = wide + 'px';
-      if (container.clientHeight < high) container.style.height = high + 'px';
-      canvas.resized();
-    }
-    // Centred, the room for the badges above the diagram included.
-    const width = container.clientWidth / zoom;
-    const height = container.clientHeight / zoom;
-    canvas.viewbox({ x: inner.x + inner.width / 2 - width / 2,
-                     y: inner.y + inner.height / 2 - BADGE_ROOM / zoom / 2 - height / 2, width, height });
-  }
 
   (async function heatmap() {
     const container = document.getElementById('heatmap');
@@ -90,8 +61,7 @@
     const canvas = viewer.get('canvas');
     const overlays = viewer.get('overlays');
     const registry = viewer.get('elementRegistry');
-    fitReadable(canvas, container);
-    window.alurOnNewWidth(() => fitReadable(canvas, container));
+    window.alurFitReadable(canvas, container, BADGE_ROOM);
     for (const [id, entry] of Object.entries(heat)) {
       if (!registry.get(id)) continue;
       canvas.addMarker(id, 'heat-' + entry.level);
