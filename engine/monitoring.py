@@ -395,6 +395,8 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
     # newest version's number; a step a newer version removed keeps its last number and name.
     step_names = {e: s.name for e, s in scope.by_element.items()}
     mutu = {e: str(s.mutu_baku) for e, s in scope.by_element.items()}
+    # The heat map's standard as the SOP states it, its days counted by the step's rule ("30 Hari Kerja").
+    stated = {e: str(s.mutu_baku.counted(rt.calendar.step_counts_working_time(s))) for e, s in scope.by_element.items()}
     diagram = {s.element_id for s in definition.steps}
 
     # Activities by state per Bidang.
@@ -504,9 +506,9 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
         }
         steps.append(entry)
         if element in diagram:  # the heat map is drawn on the newest version's diagram
-            heatmap[element] = {k: entry[k] for k in (
+            heatmap[element] = {**{k: entry[k] for k in (
                 "step", "open_now", "overdue_now", "on_time_rate", "median_minutes", "standard_minutes",
-                "level", "done")}
+                "level", "done")}, "standard": stated[element]}
 
     bidang_on_time = []
     for code in bidang_codes:

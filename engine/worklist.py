@@ -107,8 +107,7 @@ def _tasks(rt: Runtime, session, account, instance_id: int | None,
 def _step_facts(rt: Runtime, step) -> dict[str, Any]:
     """What a row says of its step: the form, and whether its deadline counts working time (or
     calendar days, clock time), which the time left follows."""
-    rule = rt.calendar.rule(step.counting)
-    return {"form": step.form.json_schema(), "working_time": rt.calendar.counts_working_time(step.mutu_baku, rule)}
+    return {"form": step.form.json_schema(), "working_time": rt.calendar.step_counts_working_time(step)}
 
 
 def visible_to(account: User):

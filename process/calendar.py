@@ -350,6 +350,11 @@ class WorkingCalendar:
             return self._add_working_time(local, mutu.clock_delta)
         return start.astimezone(timezone.utc) + mutu.clock_delta
 
+    def step_counts_working_time(self, step) -> bool:
+        """`counts_working_time` for a definition's step: its standard time by its counting rule (the
+        calendar's, with the definition's and the step's overrides)."""
+        return self.counts_working_time(step.mutu_baku, self.rule(step.counting))
+
     def counts_working_time(self, mutu: MutuBaku, rule: CountingRule | None = None) -> bool:
         """Whether `due` counts the standard time in working days or working time (True), or in
         calendar days or clock time (False): its own "Kerja"/"Kalender", else the rule."""

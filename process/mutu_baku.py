@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import Enum
 
@@ -95,6 +95,12 @@ class MutuBaku:
     @property
     def clock_delta(self) -> timedelta:
         return timedelta(minutes=self.minutes)
+
+    def counted(self, working: bool) -> "MutuBaku":
+        """The standard with how its days count said, as the counting rule decides it (`working`:
+        `WorkingCalendar.counts_working_time`): "30 Hari" is "30 Hari Kerja" or "30 Hari Kalender".
+        Minutes and hours stay as written."""
+        return replace(self, working=working) if self.unit is Unit.HARI and self.working is None else self
 
     def __str__(self) -> str:
         suffix = {None: "", True: " Kerja", False: " Kalender"}[self.working]

@@ -2226,6 +2226,26 @@ def test_a_step_late_only_after_working_hours_is_not_late_by_0_minutes(rt, clock
     assert '<span class="badge late">terlambat 30 menit</span>' in cases[cases.index("<b>5</b>"):]
 
 
+def heat_title(head, element: str) -> str:
+    page = head.get("/monitoring").get_data(as_text=True)
+    return json.loads(re.search(r'id="heatmap-data">(.*?)</script>', page, re.S).group(1))[element]["title"]
+
+
+def test_the_heat_maps_tooltip_states_the_standard_as_the_sop_does_by_its_counting_rule(rt, browser):
+    """A 30-day step's tooltip gave its standard as working hours ("standar 213 jam 30 menit"), as if the SOP
+    said so. It states it in the SOP's unit, with the days counted as the step's rule counts them."""
+    do_step(rt, start(rt), 1)
+    head = browser("kadis")
+    assert heat_title(head, "Step_01").endswith("standar 30 Hari Kerja")
+    assert heat_title(head, "Step_03").endswith("standar 30 Menit")
+    deploy_v2(rt, BPMN, YAML.replace("\n  days: kerja", "\n  days: kalender", 1))
+    do_step(rt, start(rt), 1)
+    assert heat_title(head, "Step_01").endswith("standar 30 Hari Kalender")
+    head.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    assert heat_title(head, "Step_01").endswith("standard 30 calendar days")
+    assert heat_title(head, "Step_03").endswith("standard 30 min")
+
+
 def test_english_monitoring_counts_one_as_one(rt, browser):
     """"1 activities" and "1 pairs": the dashboard's counts read the English plural whatever the count."""
     email = services.start(rt, KEY, "aptika", "Layanan email dinas", "aptika.implementasi")
