@@ -198,6 +198,10 @@ def instance_view(rt: Runtime, instance_id: int, login: str) -> dict[str, Any]:
         step["mutu_baku"] = str(standard.mutu_baku)
         end = step["completed_at"] or now.isoformat()
         step["working_minutes"] = _working_minutes(rt, step["created_at"], end)
+        # Whether its standard counts working time, or calendar days or clock time: its time taken is
+        # shown so too (`clock_minutes`).
+        step["working_time"] = rt.calendar.step_counts_working_time(standard)
+        step["clock_minutes"] = _clock_minutes(step["created_at"], end)
         step["on_time"] = None if not step["due_at"] else end <= step["due_at"]
     labels: dict[str, str] = {}
     for version in {id(d): d for d in (definition, *ran_under.values())}.values():
@@ -231,6 +235,11 @@ def _form_values(definition, event: dict[str, Any]) -> list[dict[str, Any]] | No
     names = {f.name for f in step.form.fields}
     extra = [{"name": k, "label": k, "type": "text", "value": v} for k, v in event["data"].items() if k not in names]
     return known + extra
+
+
+def _clock_minutes(start: str, end: str) -> int:
+    from datetime import datetime
+    return int((datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() // 60)
 
 
 def _working_minutes(rt: Runtime, start: str, end: str) -> int:

@@ -9,7 +9,7 @@ from engine import queries, services
 from engine.config import ROOT
 from engine.errors import InvalidData
 from web import runtime
-from web.monitoring import work_time
+from web.monitoring import clock_time, work_time
 
 bp = Blueprint("instances", __name__)
 BPMN_JS = ROOT / "node_modules" / "bpmn-js" / "dist"
@@ -55,9 +55,13 @@ def start():
 def show(instance_id):
     info = queries.instance_view(runtime(), instance_id, current_user.login)
     for step in info["steps"]:
-        # Working time in hours and minutes, as monitoring words it: a working day is not 24 hours.
-        step["took"] = work_time(step["working_minutes"])
-    return render_template("instance.html", info=info)
+        # Working time in hours and minutes, as monitoring words it: a working day is not 24 hours. A step
+        # counted in calendar days or clock time, by the clock.
+        step["took"] = work_time(step["working_minutes"]) if step["working_time"] else clock_time(step["clock_minutes"])
+    # The column's heading says how its times are counted; where the steps differ, each time says it.
+    counted = {step["working_time"] for step in info["steps"]}
+    took_heading = _("Waktu kerja") if counted <= {True} else _("Waktu kalender") if counted == {False} else None
+    return render_template("instance.html", info=info, took_heading=took_heading)
 
 
 @bp.get("/kegiatan/<int:instance_id>/diagram.bpmn")

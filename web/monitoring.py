@@ -47,6 +47,16 @@ def work_time(minutes) -> str:
     return _("%(m)d menit", m=mins)
 
 
+def clock_time(minutes: int) -> str:
+    """Time by the clock, for a step counted in calendar days or clock time: days and hours ("8 hari 2 jam")
+    as its standard counts them; under a day as `work_time` words it."""
+    days, rest = divmod(minutes, 24 * 60)
+    if not days:
+        return work_time(rest)
+    words = ngettext("%(n)d hari", "%(n)d hari", days, n=days)
+    return f"{words} {_('%(h)d jam', h=rest // 60)}" if rest >= 60 else words
+
+
 def short_work_time(minutes) -> str:
     """A compact working time for the diagram's badges ("183 jam", "7,5 jam", "45 mnt")."""
     if minutes is None:

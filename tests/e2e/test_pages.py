@@ -1212,6 +1212,35 @@ def test_the_instance_page_words_working_time_in_hours_not_24_hour_days(rt, brow
     assert "<td>39 h</td>" in step_row(text(b.get(f"/kegiatan/{instance_id}")), 2)
 
 
+def steps_head(html: str) -> str:
+    table = section(html, "steps")
+    return table[table.index("<thead>"):table.index("</thead>")]
+
+
+def test_the_instance_pages_time_taken_follows_each_steps_counting_rule(rt, browser, clock):
+    """A step counted in calendar days showed its working time under "Waktu kerja" beside "30 Hari" (which
+    it counts by the calendar): the time and its heading follow each step's counting rule."""
+    deploy_v2(rt, BPMN, YAML.replace("\n  days: kerja\n  time: kerja", "\n  days: kalender\n  time: jam", 1))
+    instance_id = start(rt)
+    clock.advance(days=8, hours=2)  # Monday 2 March 09:00 WIB -> Tuesday 10 March 11:00
+    do_step(rt, instance_id, 1)
+    b = browser("aptika.teknis")
+    html = text(b.get(f"/kegiatan/{instance_id}"))
+    assert "<th>Waktu kalender</th>" in steps_head(html) and "Waktu kerja" not in steps_head(html)
+    assert "<td>8 hari 2 jam</td>" in step_row(html, 1)
+    b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    html = text(b.get(f"/kegiatan/{instance_id}"))
+    assert "<th>Calendar time</th>" in steps_head(html) and "<td>8 days 2 h</td>" in step_row(html, 1)
+    # Days by the calendar, minutes and hours in working time: each step says how it is counted.
+    deploy_v2(rt, BPMN, YAML.replace("\n  days: kerja", "\n  days: kalender", 1))
+    mixed = start(rt)
+    do_step(rt, mixed, 1)
+    do_step(rt, mixed, 2)
+    html = text(b.get(f"/kegiatan/{mixed}"))
+    assert "<th>Time taken</th>" in steps_head(html)
+    assert '(calendar)' in step_row(html, 2) and '(working)' in step_row(html, 3)
+
+
 def history_rows(html: str) -> dict[str, list[str]]:
     """The history table's data cells, by the event's label."""
     rows = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>[^<]*</td><td>[^<]*</td>\s*<td>(.*?)</td></tr>",
