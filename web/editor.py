@@ -80,8 +80,10 @@ def import_table():
                                rows=editor.definitions(runtime(), current_user.login)), err.status
     asked = len(editor.source(runtime(), draft["key"], current_user.login)["questions"])
     if asked:
-        flash(_("Tabel SOP diimpor sebagai draf %(key)s. Jawab %(count)d pertanyaan yang ditandai pada diagram "
-                "sebelum deploy.", key=draft["key"], count=asked), "success")
+        flash(ngettext("Tabel SOP diimpor sebagai draf %(key)s. Jawab %(num)d pertanyaan yang ditandai pada "
+                       "diagram sebelum deploy.",
+                       "Tabel SOP diimpor sebagai draf %(key)s. Jawab %(num)d pertanyaan yang ditandai pada "
+                       "diagram sebelum deploy.", asked, key=draft["key"]), "success")
     else:
         flash(_("Tabel SOP diimpor sebagai draf %(key)s tanpa pertanyaan terbuka.", key=draft["key"]), "success")
     return redirect(url_for(".edit", key=draft["key"]))

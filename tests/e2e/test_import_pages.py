@@ -32,6 +32,15 @@ def test_the_editor_index_offers_the_import_once(browser):
     assert "<form" not in title and "Editor SOP" in title
 
 
+def test_the_imports_count_of_questions_reads_as_english(browser):
+    """The English message after an import read "Answer the 14 question(s) marked on the diagram"."""
+    owner = browser("pemilik.proses")
+    owner.post("/bahasa", {"language": "en"}, headers={"Referer": "/editor/"})
+    upload(owner, SEED_TEXT.read_bytes(), "sop-monev.txt")
+    html = text(owner.get(f"/editor/{KEY}"))
+    assert "Answer the 14 questions marked on the diagram before deploying." in html and "(s)" not in html
+
+
 def test_upload_answer_and_deploy_the_seed_table(rt, browser):
     owner = browser("pemilik.proses")
     response = upload(owner, SEED_TEXT.read_bytes(), "sop-monev.txt")
