@@ -2255,6 +2255,20 @@ def test_a_step_late_only_after_working_hours_is_not_late_by_0_minutes(rt, clock
     assert '<span class="badge late">terlambat 30 menit</span>' in cases[cases.index("<b>5</b>"):]
 
 
+def test_an_overlap_of_one_day_reads_one_day_in_english(rt, browser):
+    """The overlaps' badge read "schedules overlap by 1 day(s)"."""
+    email = services.start(rt, KEY, "aptika", "Layanan email dinas", "aptika.implementasi")
+    press = services.start(rt, KEY, "ikp", "Siaran pers bulanan", "ikp.implementasi")
+    do_step(rt, email, 1)  # 2 to 31 March
+    do_step(rt, press, 1, {**STEP_DATA[1], "tanggal_mulai": "2026-03-31", "tanggal_selesai": "2026-04-03"},
+            bidang="ikp")
+    head = browser("kadis")
+    assert "jadwal beririsan 1 hari<" in text(head.get("/monitoring"))
+    head.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    page = text(head.get("/monitoring"))
+    assert "schedules overlap by 1 day<" in page and "day(s)" not in page
+
+
 def heat_title(head, element: str) -> str:
     page = head.get("/monitoring").get_data(as_text=True)
     return json.loads(re.search(r'id="heatmap-data">(.*?)</script>', page, re.S).group(1))[element]["title"]
