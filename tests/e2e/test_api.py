@@ -261,6 +261,19 @@ def test_a_step_sent_back_says_over_the_api_who_sent_it_back_why_and_what_was_se
     assert {"sent_back", "previous"} <= set(spec["TaskDetail"]["properties"])
 
 
+def test_the_task_list_says_which_step_was_sent_back(rt, clock, as_user):
+    """The worklist page marks a step sent back ("Dikembalikan"); the API's list left it out."""
+    from tests.integration.test_tasks import sent_back_to_step_three
+
+    fresh, back = start(rt), start(rt, title="Layanan domain")
+    sent_back_to_step_three(rt, clock, back)
+    listed = {t["instance_id"]: t for t in as_user("aptika.implementasi").get("/tasks").get_json()["tasks"]}
+    assert (listed[back]["step"], listed[back]["sent_back"]) == (3, True)
+    assert (listed[fresh]["step"], listed[fresh]["sent_back"]) == (1, False)
+    spec = as_user("aptika.implementasi").get("/openapi.json").get_json()["components"]["schemas"]
+    assert spec["WorklistTask"]["properties"]["sent_back"]["type"] == "boolean"
+
+
 def test_get_task_includes_form_as_json_schema_and_guidance(rt, as_user):
     instance_id = start(rt)
     api = as_user("aptika.implementasi")

@@ -76,6 +76,8 @@ class TaskSchema(Schema):
 
 class WorklistTaskSchema(TaskSchema):
     instance_title = Str()
+    sent_back = Bool(metadata={"description": "true bila sebuah keputusan mengembalikan langkah ini "
+                                              "(rinciannya di GET /tasks/{id})"})
 
 
 class ReassignedTaskSchema(TaskSchema):
