@@ -237,8 +237,20 @@ def test_list_tasks_with_filters(rt, as_user):
     error(api.get("/tasks?overdue=mungkin"), 422, "invalid_data")
     # A filter given twice (both Bidang wanted?) was read as its first value alone, without a word.
     body = error(api.get("/tasks?bidang=aptika&bidang=ikp&_=1&_=2"), 422, "invalid_data")
-    assert body["fields"] == {"bidang": "dikirim lebih dari sekali"}  # an unknown one is ignored, as ever
+    assert body["fields"] == {"bidang": "dikirim lebih dari sekali"}  # `_`, a cache buster, is ignored
     error(as_user("kadis").get("/instances?state=running&state=completed"), 422, "invalid_data")
+
+
+def test_a_list_refuses_a_query_parameter_it_does_not_know(rt, as_user):
+    """`?stepp=3` (a typo) or `?limit=abc` (the task list has no limit) gave the whole list, as if
+    nothing had been asked; they are named. `_`, the cache buster some clients add, is still ignored."""
+    start(rt)
+    api = as_user("aptika.implementasi")
+    body = error(api.get("/tasks?stepp=3&limit=abc&step=1"), 422, "invalid_data")
+    assert body["fields"] == {"stepp": "parameter tidak dikenal", "limit": "parameter tidak dikenal"}
+    assert len(api.get("/tasks?_=1700000000&step=1").get_json()["tasks"]) == 1
+    for path, name in (("/instances?stat=running", "stat"), ("/alerts?unread=true", "unread")):
+        assert error(as_user("kadis").get(path), 422, "invalid_data")["fields"] == {name: "parameter tidak dikenal"}
 
 
 def test_a_step_sent_back_says_over_the_api_who_sent_it_back_why_and_what_was_sent(rt, clock, as_user):

@@ -17,7 +17,7 @@ from flask import Blueprint, Request, current_app, g, jsonify, request
 from flask_babel import refresh
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.formparser import FormDataParser
 from wtforms.validators import ValidationError as CsrfValidationError
@@ -206,11 +206,12 @@ class NoBody(In):
 
 
 class Query(Schema):
-    """Query-string parameters: unknown ones (cache busters and the like) are ignored."""
+    """Query-string parameters: an unknown one is refused (`?stepp=3`, a typo, gave the whole list as if
+    nothing had been asked), except the cache buster `_` (see query_args)."""
     error_messages = {"unknown": Text("parameter tidak dikenal"), "type": Text("parameter tidak valid")}
 
     class Meta:
-        unknown = EXCLUDE
+        unknown = RAISE
 
 
 class Upload(_Indonesian, fields.Field):
@@ -302,7 +303,7 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
             if guard is not None:
                 guard(g.api_principal)
             if query is not None:
-                kwargs["query"] = load(query, query_args(query))
+                kwargs["query"] = load(query, query_args())
             elif method not in SAFE_METHODS:
                 refuse_query_args()
             if read is not None:
@@ -466,10 +467,13 @@ class ApiRequest(Request):
     form_data_parser_class = FormParser
 
 
-def query_args(schema: type[Schema]) -> dict[str, str]:
-    """The query string's parameters the schema knows, each once (others are ignored, see Query)."""
-    known = {field.data_key or name for name, field in instance_of(schema).fields.items()}
-    return one_each(MultiDict([(name, value) for name, value in request.args.items(multi=True) if name in known]))
+CACHE_BUSTER = "_"  # added by jQuery's `cache: false` and the like, to defeat caches: no question asked
+
+
+def query_args() -> dict[str, str]:
+    """The query string's parameters, each once, but the cache buster (the schema refuses other unknown ones)."""
+    return one_each(MultiDict([(name, value) for name, value in request.args.items(multi=True)
+                               if name != CACHE_BUSTER]))
 
 
 def refuse_query_args() -> None:
