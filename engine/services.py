@@ -186,7 +186,9 @@ def claim(rt: Runtime, task_id: str, login: str, expected_version: int | None = 
         accounts.hold(connection, login)
         rows = connection.execute(_READ_TASK, {"task": task_id, "login": login}).all()
         account = _actor_of(session, rows, login)
-        row = _still_open(rows[0] if rows else None, task_id, expected_version)
+        row = rows[0] if rows else None
+        # A claim retried after its answer was lost carries the version it moved: it stands, as it is.
+        row = _still_open(row, task_id, None if row is not None and row.assignee == login else expected_version)
         if not may_take(account, row):
             raise Forbidden(not_in_lane(session, login, account, row))
         if row.assignee == login:

@@ -382,6 +382,20 @@ def test_claim_and_unclaim(rt, as_user):
     assert colleague.post(f"/tasks/{task_id}/claim").get_json()["assignee"] == "aptika.implementasi2"
 
 
+def test_a_claim_retried_after_its_answer_was_lost_is_the_same_success(rt, as_user):
+    """The retry carries the version the first claim was sent with, which that claim moved: it was 409."""
+    instance_id = start(rt)
+    api = as_user("aptika.implementasi")
+    task_id = open_task_id(api, instance_id)
+    version = api.get(f"/tasks/{task_id}").get_json()["task"]["version"]
+    first = api.post(f"/tasks/{task_id}/claim", json={"version": version})
+    again = api.post(f"/tasks/{task_id}/claim", json={"version": version})
+    assert (first.status_code, again.status_code) == (200, 200), again.get_json()
+    assert again.get_json() == first.get_json() and first.get_json()["version"] == version + 1
+    history = as_user("kadis").get(f"/instances/{instance_id}").get_json()["history"]
+    assert [e["kind"] for e in history].count("claimed") == 1
+
+
 def test_unclaim_repeated_changes_nothing_and_a_colleagues_hold_is_named(rt, as_user):
     """A repeated unclaim (a client retrying after a lost answer) was 409 "not claimed by you", as when
     a colleague holds the task: the client could not tell the two apart."""

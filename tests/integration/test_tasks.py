@@ -142,6 +142,23 @@ def test_a_stale_version_is_a_conflict(rt, instance_id):
     services.complete(rt, task["id"], "aptika.implementasi", STEP_DATA[1], expected_version=fresh["version"])
 
 
+def test_a_claim_retried_with_the_version_it_was_sent_with_stands(rt, instance_id):
+    """A client whose claim's answer was lost sends it again, with the version it had: that was 409,
+    as if someone else had moved the task. Its own claim stands: the same answer, nothing written."""
+    task = open_task(rt, instance_id)
+    first = services.claim(rt, task["id"], "aptika.implementasi", task["version"])
+    assert services.claim(rt, task["id"], "aptika.implementasi", task["version"]) == first
+    assert snapshot(rt, instance_id)[3].count("claimed") == 1
+    assert open_task(rt, instance_id)["version"] == first["version"] == task["version"] + 1
+    with rt.uow() as session:
+        from engine.db import Membership, User
+        session.add(User(login="aptika.implementasi2", name="Rekan", bidang_code="aptika",
+                         roles=[Membership(role="implementasi")]))
+        session.commit()
+    with pytest.raises(Conflict, match="sudah diklaim oleh aptika.implementasi"):  # a colleague's: still refused
+        services.claim(rt, task["id"], "aptika.implementasi2", first["version"])
+
+
 def test_completing_without_claiming_is_refused(rt, instance_id):
     task = open_task(rt, instance_id)
     with pytest.raises(Conflict, match="klaim"):
