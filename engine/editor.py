@@ -729,13 +729,17 @@ def migrate(rt: Runtime, instance_id: int, login: str, target: int | None = None
     Allowed when every step the instance is waiting on exists in the target
     version under the same element id, and the rest of its history can be
     carried over. A refusal is logged as "migration_refused" and raised as
-    Conflict with the reason; a success is logged as "migrated".
+    Conflict with the reason; a success is logged as "migrated". An instance
+    on the target version already (a retry whose answer was lost) is left
+    as it is, with nothing logged: `migrated` says which.
     """
     with rt.uow() as session:
         actor = _editor(session, login)
         instance = services._instance(session, instance_id)
         old = instance.definition
         version = _target(session, old.key, target)
+        if instance.state == "running" and old.id == version.id:
+            return {"id": instance_id, "from": old.version, "to": version.version, "steps": [], "migrated": False}
         try:
             run, moved = _plan(rt, session, instance, version)
         except _Refused as refused:
@@ -754,7 +758,7 @@ def migrate(rt: Runtime, instance_id: int, login: str, target: int | None = None
         log(session, instance.id, now, "migrated", actor,
             data={"definition": old.key, "from": old.version, "to": version.version, "steps": moved})
         session.commit()
-        return {"id": instance_id, "from": old.version, "to": version.version, "steps": moved}
+        return {"id": instance_id, "from": old.version, "to": version.version, "steps": moved, "migrated": True}
 
 
 def migrate_all(rt: Runtime, key: str, login: str, target: int | None = None) -> list[dict[str, Any]]:

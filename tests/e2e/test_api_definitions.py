@@ -386,6 +386,23 @@ def test_migration_allowed(rt, owner):
     assert ok(owner.get(f"/definitions/{KEY}/migrations"))["instances"] == []
 
 
+def test_a_migration_retried_after_it_was_done_changes_nothing_and_logs_nothing(rt, owner):
+    """A retry (its answer lost) was 409 "already on version 2" and wrote another migration_refused
+    to the activity's history each time; it answers what is, with `migrated` false."""
+    instance_id = start(rt)
+    deploy_v2(owner, step7_to_administrasi())
+    moved = ok(owner.post(f"/instances/{instance_id}/migrate", json={"target": 2}))
+    assert (moved["from"], moved["to"], moved["migrated"]) == (1, 2, True)
+    for body in ({"target": 2}, {}):
+        again = ok(owner.post(f"/instances/{instance_id}/migrate", json=body))
+        assert (again["id"], again["from"], again["to"], again["steps"], again["migrated"]) == (instance_id, 2, 2, [],
+                                                                                               False)
+    with rt.uow() as session:
+        kinds = session.scalars(select(Event.kind).where(Event.instance_id == instance_id,
+                                                         Event.kind.like("migrat%"))).all()
+    assert kinds == ["migrated"] and instance_version(rt, instance_id) == 2
+
+
 def test_migration_refused_is_409_with_the_reason(rt, owner):
     instance_id = start(rt)
     deploy_v2(owner, step_renamed(BPMN, "Step_01", "Step_01_baru"))
@@ -410,8 +427,8 @@ def test_migration_refused_is_409_with_the_reason(rt, owner):
     for reason in (row["reason"], result["reason"]):
         assert "Step_01" in reason and "step 1" in reason and "langkah" not in reason, reason
     accounts.set_language(rt, user_id(rt, OWNER), "id")
-    body = error(owner.post(f"/instances/{instance_id}/migrate", json={"target": 1}), 409, "conflict")
-    assert "sudah memakai versi 1" in body["message"]
+    body = error(owner.post(f"/instances/{instance_id}/migrate", json={"target": 2}), 409, "conflict")
+    assert "langkah 1" in body["message"]
     assert instance_version(rt, instance_id) == 1
 
 
@@ -545,7 +562,7 @@ def test_openapi_documents_the_definition_endpoints(client):
     assert {"version", "summary", "created"} <= set(schemas["DeployResult"]["properties"])
     migrate = paths["/instances/{instance_id}/migrate"]["post"]
     assert "409" in migrate["responses"] and migrate["requestBody"]["required"] is False
-    assert set(schemas["Migration"]["properties"]) == {"id", "from", "to", "steps"}
+    assert set(schemas["Migration"]["properties"]) == {"id", "from", "to", "steps", "migrated"}
     assert [p["name"] for p in paths["/definitions/{key}/migrations"]["get"]["parameters"]] == ["key", "target"]
 
 

@@ -238,6 +238,7 @@ class MigrationSchema(Schema):
     from_ = Int(attribute="from", data_key="from")
     to = Int()
     steps = List(Nested(MovedStepSchema))
+    migrated = Bool(metadata={"description": "false bila kegiatan sudah memakai versi tujuan: tidak ada yang berubah"})
 
 
 class MigrationOutcomeSchema(Schema):
@@ -371,5 +372,6 @@ def migrate_definition(key, body):
           body=MigrateBodySchema, response=MigrationSchema, errors=NOT_YOURS + (400, 409, 422), guard=editors_only)
 def migrate_instance(instance_id, body):
     """Allowed when every step the instance is waiting on exists in the target version under the same
-    element id; otherwise 409 with the reason (and the refusal is logged in the instance's history)."""
+    element id; otherwise 409 with the reason (and the refusal is logged in the instance's history).
+    An instance on the target version already (a retry) is left as it is: `migrated` false."""
     return editor.migrate(_runtime(), instance_id, login(), body["target"])
