@@ -186,9 +186,7 @@ def claim(rt: Runtime, task_id: str, login: str, expected_version: int | None = 
         accounts.hold(connection, login)
         rows = connection.execute(_READ_TASK, {"task": task_id, "login": login}).all()
         account = _actor_of(session, rows, login)
-        row = rows[0] if rows else None
-        # A claim retried after its answer was lost carries the version it moved: it stands, as it is.
-        row = _still_open(row, task_id, None if row is not None and row.assignee == login else expected_version)
+        row = open_unless_held_by(rows[0] if rows else None, task_id, expected_version, login)
         if not may_take(account, row):
             raise Forbidden(not_in_lane(session, login, account, row))
         if row.assignee == login:
@@ -227,7 +225,7 @@ def unclaim(rt: Runtime, task_id: str, login: str, expected_version: int | None 
     retrying after a lost answer, changes nothing, as a repeated claim does not)."""
     with rt.uow() as session:
         account = user(session, login)
-        row = open_task(session, task_id, expected_version)
+        row = open_unless_held_by(session.get(TaskRow, task_id), task_id, expected_version, None)
         if not may_take(account, row):  # as for claim: outside the lane is forbidden, not a conflict
             raise Forbidden(not_in_lane(session, login, account, row))
         if row.assignee is None:
@@ -337,8 +335,11 @@ _TASK_AND_INSTANCE = (select(TaskRow, Instance, *accounts.ACTOR_COLUMNS)
                       .where(TaskRow.id == bindparam("task")))
 
 
-def open_task(session: Session, task_id: str, expected_version: int | None) -> TaskRow:
-    return _still_open(session.get(TaskRow, task_id), task_id, expected_version)
+def open_unless_held_by(row, task_id: str, expected_version: int | None, holder: str | None):
+    """The task's row as `_still_open` checks it, but the version when it is already held as asked
+    (by `holder`; None: by nobody): a claim, unclaim or reassign retried after its answer was lost
+    carries the version the first call moved, and the answer is that nothing needs to change."""
+    return _still_open(row, task_id, None if row is not None and row.assignee == holder else expected_version)
 
 
 def _ended(row) -> Text:

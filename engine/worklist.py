@@ -11,7 +11,7 @@ from engine.errors import Forbidden, InvalidData, NotFound
 from engine.events import log
 from engine.permissions import may_take, not_in_lane
 from engine.runtime import Runtime
-from engine.services import open_task, task_dict, user
+from engine.services import open_unless_held_by, task_dict, user
 from process.forms import at_most
 from process.numbers import whole_number
 from process.messages import Text
@@ -203,13 +203,13 @@ def reassign(rt: Runtime, task_id: str, actor: str, to_login: str,
              expected_version: int | None = None) -> dict[str, Any]:
     """A supervisor gives an open task to another member of the lane's role; `moved` says whether it
     changed hands (giving it to its holder changes nothing). `expected_version`: the task's version
-    the supervisor saw (a Conflict if it changed since, a claim say)."""
+    the supervisor saw (a Conflict if it changed since, a claim say, unless `to_login` holds it now)."""
     with rt.uow() as session:
         # Before any user is read: the target may be the supervisor, whose row read now would be the
         # one this session keeps, not re-read after waiting for a save of that user (see `hold`).
         accounts.hold(session.connection(), to_login)
         supervisor = user(session, actor)
-        row = open_task(session, task_id, expected_version)
+        row = open_unless_held_by(session.get(TaskRow, task_id), task_id, expected_version, to_login)
         if not escalation.oversees(rt, supervisor, row):
             # Named: a Kepala Bidang of another Bidang would not see why "only a Kepala Bidang" excludes them.
             raise Forbidden(Text("hanya %(who)s yang boleh mengalihkan tugas ini",

@@ -598,6 +598,18 @@ def test_oversized_upload_is_413(rt, settings, clock, as_user):
         small.dispose()
 
 
+def test_an_unclaim_retried_after_its_answer_was_lost_is_the_same_success(rt, as_user):
+    """The retry carries the version the first unclaim was sent with, which that unclaim moved: it was 409."""
+    instance_id = start(rt)
+    api = as_user("aptika.implementasi")
+    task_id = open_task_id(api, instance_id)
+    version = api.post(f"/tasks/{task_id}/claim").get_json()["version"]
+    first = api.post(f"/tasks/{task_id}/unclaim", json={"version": version})
+    again = api.post(f"/tasks/{task_id}/unclaim", json={"version": version})
+    assert (first.status_code, again.status_code) == (200, 200), again.get_json()
+    assert again.get_json() == {**first.get_json(), "released": False}
+
+
 def test_reassign_by_supervisor(rt, as_user):
     instance_id = start(rt)
     task_id = open_task_id(as_user("aptika.implementasi"), instance_id)

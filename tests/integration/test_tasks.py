@@ -611,6 +611,19 @@ def test_reassigning_a_task_to_its_holder_changes_and_logs_nothing(rt, instance_
     assert snapshot(rt, instance_id) == before  # no "reassigned" entry from a holder to the same holder
 
 
+def test_an_unclaim_or_reassign_retried_with_the_version_it_was_sent_with_changes_nothing(rt, instance_id):
+    """As a retried claim: the first call moved the version, so its retry (the answer lost) was 409."""
+    task = open_task(rt, instance_id)
+    held = services.claim(rt, task["id"], "aptika.implementasi")
+    released = services.unclaim(rt, task["id"], "aptika.implementasi", held["version"])
+    again = services.unclaim(rt, task["id"], "aptika.implementasi", held["version"])
+    assert again == {**released, "released": False}
+    moved = worklist.reassign(rt, task["id"], "kepala.aptika", "aptika.implementasi", released["version"])
+    again = worklist.reassign(rt, task["id"], "kepala.aptika", "aptika.implementasi", released["version"])
+    assert again == {**moved, "moved": False}
+    assert snapshot(rt, instance_id)[3][-3:] == ["claimed", "unclaimed", "reassigned"]
+
+
 @pytest.mark.parametrize("title, period, field",
                          [("Rapat\x0bkoordinasi", "", "title"), ("Rapat", "Triwulan\x1bI", "period")])
 def test_a_title_or_period_with_a_control_character_is_refused_as_step_text_is(rt, title, period, field):
