@@ -253,6 +253,17 @@ def test_a_list_refuses_a_query_parameter_it_does_not_know(rt, as_user):
         assert error(as_user("kadis").get(path), 422, "invalid_data")["fields"] == {name: "parameter tidak dikenal"}
 
 
+def test_a_get_that_takes_no_parameter_refuses_one(rt, as_user):
+    """`/start-choices?bidang=ikp` answered for every Bidang, `/tasks/<id>?version=3` checked nothing."""
+    api = as_user("aptika.implementasi")
+    task_id = open_task_id(api, start(rt))
+    for path, name in ((f"/tasks/{task_id}?version=3", "version"), ("/start-choices?bidang=ikp", "bidang")):
+        assert error(api.get(path), 422, "invalid_data")["fields"] == {name: "parameter tidak dikenal"}
+    assert api.get(f"/tasks/{task_id}?_=1700000000").status_code == 200
+    assert api.get("/openapi.json?_=1").status_code == 200
+    assert "422" in api.get("/openapi.json").get_json()["paths"]["/start-choices"]["get"]["responses"]
+
+
 def test_a_step_sent_back_says_over_the_api_who_sent_it_back_why_and_what_was_sent(rt, clock, as_user):
     """The task page says why a step came back and starts from the last submission; the API's task
     left both out, so a client could not show the verifier's note."""

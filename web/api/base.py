@@ -275,8 +275,9 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
 
     The wrapper authenticates (unless public), loads `query` from the query
     string, `body` from the JSON body and `form` from a multipart/form-data
-    body (passed to the view as `query`, `body` and `form`; a POST, PUT or
-    DELETE with none of them takes no body: `NoBody`), and dumps the
+    body (passed to the view as `query`, `body` and `form`; a GET without
+    `query` takes no parameter, a POST, PUT or DELETE with none of them takes
+    no body: `NoBody`), and dumps the
     view's return value with `response`. A view may return (value, headers),
     or (value, headers, status) for one of the other success statuses listed
     in `also`. Without `response` the view returns a Response. `guard` checks
@@ -286,11 +287,13 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
     def decorator(view: Callable) -> Callable:
         no_body = body is None and form is None and request_doc is None and method not in SAFE_METHODS
         read = NoBody if no_body else body
+        # A GET takes no parameter its query schema does not name: one without takes none but `_`.
+        ask = Query if query is None and method in SAFE_METHODS else query
         # Any request body may be unreadable (400) or over the size limit (413).
         body_errors = BODY_ERRORS if read is not None or form is not None or request_doc is not None else ()
         # Whatever a schema loads (query, body or form) may fail its validation (422).
-        invalid = (422,) if query is not None or read is not None or form is not None else ()
-        op = Operation(method, rule, view.__name__, summary, query, read, response, status,
+        invalid = (422,) if ask is not None or read is not None or form is not None else ()
+        op = Operation(method, rule, view.__name__, summary, ask, read, response, status,
                        tuple(sorted({*(() if public else AUTH_ERRORS), *errors, *body_errors, *invalid})), public,
                        request_doc, response_doc,
                        description or inspect.cleandoc(view.__doc__ or ""), form, tuple(also))
@@ -302,9 +305,11 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
                 g.api_principal = authenticate()
             if guard is not None:
                 guard(g.api_principal)
-            if query is not None:
-                kwargs["query"] = load(query, query_args())
-            elif method not in SAFE_METHODS:
+            if ask is not None:
+                asked = load(ask, query_args())
+                if query is not None:
+                    kwargs["query"] = asked
+            else:
                 refuse_query_args()
             if read is not None:
                 loaded = load(read, json_body())

@@ -11,7 +11,7 @@ from flask import jsonify
 from marshmallow import Schema
 
 from engine.db import MAX_INTEGER
-from web.api.base import OPERATIONS, PREFIX, ErrorSchema, Operation, endpoint
+from web.api.base import OPERATIONS, PREFIX, ErrorSchema, Operation, endpoint, instance_of
 from web.api.tasks import CompleteMultipartSchema
 
 OPENAPI_RESPONSE = {"description": "Dokumen OpenAPI 3", "content": {"application/json": {"schema": {"type": "object"}}}}
@@ -59,7 +59,7 @@ def openapi_document() -> dict[str, Any]:
             operation["description"] = op.description
         operation["security"] = [] if op.public else [{"bearerAuth": []}, {"sessionCookie": []}]
         params = list(parameters)
-        if op.query is not None:
+        if op.query is not None and instance_of(op.query).fields:  # not the empty Query of a GET without
             params.append({"in": "query", "schema": op.query})
         if params:
             operation["parameters"] = params
