@@ -63,8 +63,10 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 # -- backup ---------------------------------------------------------------------------
 
-def backup(rt: Runtime, target: Path, skip_missing_files: bool = False) -> dict[str, Any]:
+def backup(rt: Runtime, target: Path, skip_missing_files: bool = False, overwrite: bool = False) -> dict[str, Any]:
     """Write the archive to `target` (through a temporary file, renamed at the end); return the manifest.
+
+    An existing `target` (yesterday's archive, its name typed again) is refused unless `overwrite`.
 
     A document whose file is not on disk, or does not hold the bytes its hash names (damaged),
     stops the backup: an archive with damaged bytes would be refused by every restore. With
@@ -73,6 +75,8 @@ def backup(rt: Runtime, target: Path, skip_missing_files: bool = False) -> dict[
     files may be what was lost).
     """
     target = Path(target)
+    if target.exists() and not overwrite:
+        raise InvalidData(f"{target} sudah ada; pakai --overwrite untuk menimpanya")
     target.parent.mkdir(parents=True, exist_ok=True)
     reader = _snapshot_engine(rt.settings.database_url)
     try:

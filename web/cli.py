@@ -475,12 +475,13 @@ def verify(as_json: bool) -> None:
 
 @main.command()
 @click.argument("archive", type=click.Path(dir_okay=False))
+@click.option("--overwrite", is_flag=True, help="Replace ARCHIVE if it exists (refused otherwise).")
 @friendly
-def backup(archive: str) -> None:
+def backup(archive: str, overwrite: bool) -> None:
     """Write the database and the uploaded documents to one archive file (.tar.gz)."""
     from engine import backup as backups
 
-    manifest = backups.backup(runtime(), Path(archive))
+    manifest = backups.backup(runtime(), Path(archive), overwrite=overwrite)
     click.echo(f"cadangan ditulis ke {archive}: {_summary(manifest)}")
 
 

@@ -126,6 +126,25 @@ def test_restore_refuses_a_database_that_is_not_empty_unless_forced(tmp_path, mo
         source.dispose()
 
 
+def test_a_backup_does_not_overwrite_an_existing_file_unless_told_to(tmp_path, monkeypatch):
+    """`alur backup` given yesterday's archive name replaced that archive without a word."""
+    source = office("sqlite", tmp_path / "source")
+    try:
+        bootstrap.init(source, demo=True)
+        archive = tmp_path / "kemarin.tar.gz"
+        archive.write_bytes(b"arsip kemarin")
+        result = _invoke(monkeypatch, source, ["backup", str(archive)])
+        assert result.exit_code == 1
+        assert result.output == f"galat: {archive} sudah ada; pakai --overwrite untuk menimpanya\n"
+        assert archive.read_bytes() == b"arsip kemarin" and list(tmp_path.glob("kemarin*")) == [archive]
+        assert "cadangan ditulis" in _cli(monkeypatch, source, ["backup", "--overwrite", str(archive)])
+        with tarfile.open(archive) as written:
+            assert json.load(written.extractfile("manifest.json"))["tables"]["user_account"] > 0
+        assert list(tmp_path.glob("kemarin*")) == [archive]
+    finally:
+        source.dispose()
+
+
 def test_a_damaged_or_foreign_archive_is_refused_and_nothing_is_written(tmp_path, monkeypatch):
     source = office("sqlite", tmp_path / "source")
     try:
