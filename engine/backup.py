@@ -31,7 +31,9 @@ code, leaving out and naming document files already lost): dropping the
 tables, creating the schema and loading the rows are not one transaction
 on every database, so a load the database refuses half-way is answered by
 loading that archive back. It is kept afterwards, as the way back from
-restoring the wrong archive.
+restoring the wrong archive. Once the load succeeded, document files that no
+restored row names (the replaced database's) are moved beside it, to
+`<data dir>/cadangan/sebelum-pemulihan-<time>-berkas/`.
 """
 from __future__ import annotations
 
@@ -202,7 +204,8 @@ def restore(rt: Runtime, source: Path, force: bool = False) -> dict[str, Any]:
         # All of it is read before anything is written or dropped: with --force, damage found after
         # the drop left neither the database that was there nor the one in the backup.
         _check_archive(archive, manifest)
-        previous = None if empty else _keep_previous(rt)
+        stamp = f"sebelum-pemulihan-{rt.now():%Y%m%dT%H%M%S%f}"
+        previous = None if empty else _keep_previous(rt, stamp)
         if previous is not None:
             _drop_everything(rt.engine)
         try:
@@ -223,19 +226,34 @@ def restore(rt: Runtime, source: Path, force: bool = False) -> dict[str, Any]:
                                   f"alur restore --force {previous}") from err
             raise InvalidData(f"cadangan tidak dapat dimuat: {reason}; basis data semula dikembalikan "
                               f"dari salinannya, {previous}") from err
-    return {**manifest, "previous": str(previous) if previous else None}
+    aside = _set_aside_other_files(rt, manifest, rt.settings.data_dir / "cadangan" / f"{stamp}-berkas")
+    return {**manifest, "previous": str(previous) if previous else None,
+            "previous_files": str(aside) if aside else None}
 
 
-def _keep_previous(rt: Runtime) -> Path:
+def _keep_previous(rt: Runtime, stamp: str) -> Path:
     """Archive the database a forced restore replaces, beside the documents: put back if the load
     fails, and kept afterwards as the way back from a restore of the wrong archive."""
-    target = rt.settings.data_dir / "cadangan" / f"sebelum-pemulihan-{rt.now():%Y%m%dT%H%M%S%f}.tar.gz"
+    target = rt.settings.data_dir / "cadangan" / f"{stamp}.tar.gz"
     try:
         backup(rt, target, skip_missing_files=True)  # lost files may be why the restore is run
     except Exception as err:
         raise Conflict(f"basis data yang akan ditimpa tidak dapat dicadangkan lebih dulu ({_reason(err)}); "
                        "tidak ada yang diubah") from err
     return target
+
+
+def _set_aside_other_files(rt: Runtime, manifest: dict[str, Any], aside: Path) -> Path | None:
+    """Move the document files no row of the restored database names (the replaced database's, whose
+    bytes its archive also holds) to `aside`, in the same layout; `aside`, or None if there were none."""
+    restored = {d["sha256"] for d in manifest["documents"]} | set(manifest.get("missing_documents", []))
+    moved = None
+    for path in sorted((rt.settings.data_dir / "files").glob("*/*")):
+        if path.name not in restored and path.is_file():
+            moved = aside / path.parent.name / path.name
+            moved.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, moved)
+    return aside if moved else None
 
 
 def _load(rt: Runtime, archive: tarfile.TarFile, manifest: dict[str, Any]) -> None:

@@ -499,6 +499,8 @@ def restore(archive: str, force: bool) -> None:
     click.echo(f"dipulihkan dari {archive} (dibuat {made}): {_summary(manifest)}")
     if manifest["previous"]:
         click.echo(f"basis data yang ditimpa disimpan di {manifest['previous']}")
+    if manifest["previous_files"]:
+        click.echo(f"berkas dokumen yang tidak termasuk cadangan ini dipindahkan ke {manifest['previous_files']}")
 
 
 def _summary(manifest: dict) -> str:

@@ -24,6 +24,7 @@ from web.cli import main
 
 KEY = "monev_kegiatan_bidang"
 PLAN = ("rencana.pdf", b"%PDF-1.4 rencana kegiatan")
+LATER_PLAN = ("rencana-baru.pdf", b"%PDF-1.4 rencana yang ditulis sesudah cadangan")
 
 
 def office(kind: str, directory) -> Runtime:
@@ -143,6 +144,27 @@ def test_a_backup_does_not_overwrite_an_existing_file_unless_told_to(tmp_path, m
         assert list(tmp_path.glob("kemarin*")) == [archive]
     finally:
         source.dispose()
+
+
+def test_a_forced_restore_moves_the_replaced_databases_document_files_aside(tmp_path, monkeypatch):
+    """The documents of the replaced database stayed under files/, mixed with the restored ones,
+    though no row of the restored database names them."""
+    with _written_after_backup("sqlite", tmp_path, monkeypatch) as (source, good, before):
+        later = before["instances"][-1]["id"]
+        task = open_row(source, later)
+        services.claim(source, task.id, "aptika.implementasi")
+        services.complete(source, task.id, "aptika.implementasi",
+                          {"rencana_kegiatan": "Nanti", "tanggal_mulai": "2026-03-02",
+                           "tanggal_selesai": "2026-03-31"}, files={"dokumen_rencana": LATER_PLAN})
+        [replaced] = [r["sha256"] for r in contents(source)["documents"] if r["instance_id"] == later]
+        output = _cli(monkeypatch, source, ["restore", "--force", str(good)])
+        [kept] = [r["sha256"] for r in before["documents"]]
+        files = source.settings.data_dir / "files"
+        assert [p.name for p in files.glob("*/*")] == [kept]  # only the restored database's documents
+        [aside] = (source.settings.data_dir / "cadangan").glob("sebelum-pemulihan-*-berkas")
+        assert (aside / replaced[:2] / replaced).read_bytes() == LATER_PLAN[1]
+        assert f"berkas dokumen yang tidak termasuk cadangan ini dipindahkan ke {aside}" in output, output
+        assert documents.file_path(source, kept).read_bytes() == PLAN[1]
 
 
 def test_a_damaged_or_foreign_archive_is_refused_and_nothing_is_written(tmp_path, monkeypatch):
