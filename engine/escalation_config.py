@@ -13,6 +13,7 @@ import yaml
 
 from engine.permissions import ROLE_NAMES
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE
+from process.messages import Text
 
 SCOPES = (SCOPE_BIDANG, SCOPE_OFFICE)
 LEVELS = (1, 2)
@@ -109,7 +110,7 @@ class EscalationConfig:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as err:
-            raise EscalationConfigError(f"escalation YAML cannot be read: {err}") from None
+            raise EscalationConfigError(Text("YAML eskalasi tidak dapat dibaca: %(reason)s", reason=str(err))) from None
         return cls.from_dict({} if data is None else data)
 
     @classmethod
@@ -127,11 +128,11 @@ def _mapping(value: Any, key: str, allowed: set) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise EscalationConfigError(f"{key}: expected a mapping, got {value!r}")
+        raise EscalationConfigError(Text("%(key)s: harus berupa mapping, bukan %(value)s", key=key, value=repr(value)))
     unknown = sorted(str(k) for k in value if k not in allowed)
     if unknown:
-        raise EscalationConfigError(f"{key}: unknown key(s) {', '.join(unknown)}; "
-                                    f"allowed: {', '.join(sorted(map(str, allowed)))}")
+        raise EscalationConfigError(Text("%(key)s: kunci tidak dikenal: %(keys)s; yang dikenal: %(allowed)s", key=key,
+                                         keys=", ".join(unknown), allowed=", ".join(sorted(map(str, allowed)))))
     return value
 
 
@@ -139,7 +140,8 @@ def _number(value: Any, key: str, default: float, minimum: float = 0.0) -> float
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= minimum:
-        raise EscalationConfigError(f"{key}: expected a number above {minimum:g}, got {value!r}")
+        raise EscalationConfigError(Text("%(key)s: harus bilangan di atas %(minimum)s, bukan %(value)s", key=key,
+                                         minimum=f"{minimum:g}", value=repr(value)))
     return float(value)
 
 
@@ -166,20 +168,23 @@ def _recipients(value: Any, key: str) -> tuple[Recipient, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise EscalationConfigError(f"{key}: expected a list such as [{{role: kepala, within: bidang}}]")
+        raise EscalationConfigError(Text("%(key)s: harus berupa daftar seperti [{role: kepala, within: bidang}]",
+                                         key=key))
     result = []
     for i, item in enumerate(value):
         item = _mapping(item, f"{key}[{i}]", {"role", "within"})
         if not item.get("role"):
-            raise EscalationConfigError(f"{key}[{i}].role: missing")
+            raise EscalationConfigError(Text("%(key)s: wajib ada", key=f"{key}[{i}].role"))
         # A role no user can hold (a typo, "kepala_bidang") would find nobody: that level's alerts
         # would go on to the next level, and its supervisors would lose the Pengawasan page.
         if str(item["role"]) not in ROLE_NAMES:
-            raise EscalationConfigError(f"{key}[{i}].role: unknown role {item['role']!r}; "
-                                        f"the roles are {', '.join(ROLE_NAMES)}")
+            raise EscalationConfigError(Text("%(key)s: peran %(role)s tidak dikenal; perannya: %(roles)s",
+                                             key=f"{key}[{i}].role", role=repr(item["role"]),
+                                             roles=", ".join(ROLE_NAMES)))
         within = item.get("within", SCOPE_BIDANG)
         if within not in SCOPES:
-            raise EscalationConfigError(f"{key}[{i}].within: expected bidang or office, got {within!r}")
+            raise EscalationConfigError(Text("%(key)s: harus bidang atau office, bukan %(value)s",
+                                             key=f"{key}[{i}].within", value=repr(within)))
         result.append(Recipient(str(item["role"]), within))
     return tuple(result)
 
@@ -190,7 +195,7 @@ def _smtp(value: Any) -> Smtp:
     default = Smtp()
     port = value.get("port", default.port)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise EscalationConfigError(f"smtp.port: expected a port number, got {port!r}")
+        raise EscalationConfigError(Text("smtp.port: harus nomor port, bukan %(value)s", value=repr(port)))
     return Smtp(
         host=value.get("host", default.host) or None, port=port,
         sender=str(value.get("from") or default.sender), starttls=bool(value.get("starttls", False)),
@@ -203,7 +208,8 @@ def _webhook(value: Any) -> Webhook:
     value = _mapping(value, "webhook", {"url", "timeout_seconds"})
     url = value.get("url") or None
     if url is not None and not str(url).startswith(("http://", "https://")):
-        raise EscalationConfigError(f"webhook.url: expected an http:// or https:// URL, got {url!r}")
+        raise EscalationConfigError(Text("webhook.url: harus alamat http:// atau https://, bukan %(value)s",
+                                         value=repr(url)))
     return Webhook(url, _number(value.get("timeout_seconds"), "webhook.timeout_seconds", Webhook.timeout))
 
 
@@ -212,5 +218,5 @@ def _retry(value: Any) -> Retry:
     first = _number(value.get("first_delay_seconds"), "retry.first_delay_seconds", Retry.first_delay)
     most = _number(value.get("max_delay_seconds"), "retry.max_delay_seconds", Retry.max_delay)
     if most < first:
-        raise EscalationConfigError("retry.max_delay_seconds must not be below retry.first_delay_seconds")
+        raise EscalationConfigError(Text("retry.max_delay_seconds tidak boleh kurang dari retry.first_delay_seconds"))
     return Retry(first, most)

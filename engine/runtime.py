@@ -183,7 +183,7 @@ def _load_calendar(settings: Settings) -> WorkingCalendar:
     if path.exists():
         return WorkingCalendar.from_yaml(path.read_text(encoding="utf-8"))
     if settings.calendar_file is not None:
-        raise CalendarConfigError("ALUR_CALENDAR_FILE", f"{path} does not exist")
+        raise CalendarConfigError("ALUR_CALENDAR_FILE", Text("berkas %(path)s tidak ada", path=str(path)))
     return WorkingCalendar.default()
 
 
@@ -192,5 +192,5 @@ def load_escalation(settings: Settings) -> EscalationConfig:
     if path.exists():
         return EscalationConfig.from_yaml(path.read_text(encoding="utf-8"))
     if settings.escalation_file is not None:
-        raise EscalationConfigError(f"ALUR_ESCALATION_FILE: {path} does not exist")
+        raise EscalationConfigError(Text("ALUR_ESCALATION_FILE: berkas %(path)s tidak ada", path=str(path)))
     return EscalationConfig()

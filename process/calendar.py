@@ -108,10 +108,11 @@ class CountingRule:
 
 def _mapping(value: Any, key: str, allowed: set[str]) -> dict:
     if not isinstance(value, dict):
-        raise CalendarConfigError(key, f"expected a mapping, got {value!r}")
+        raise CalendarConfigError(key, Text("harus berupa mapping, bukan %(value)s", value=repr(value)))
     unknown = sorted(str(k) for k in value if k not in allowed)
     if unknown:
-        raise CalendarConfigError(key, f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+        raise CalendarConfigError(key, Text("kunci tidak dikenal: %(keys)s; yang dikenal: %(allowed)s",
+                                            keys=", ".join(unknown), allowed=", ".join(sorted(allowed))))
     return value
 
 
@@ -119,18 +120,19 @@ def _list(value: Any, key: str) -> list:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise CalendarConfigError(key, f"expected a list, got {value!r}")
+        raise CalendarConfigError(key, Text("harus berupa daftar, bukan %(value)s", value=repr(value)))
     return value
 
 
 def _clock(value: Any, key: str) -> timedelta:
     if isinstance(value, int) and not isinstance(value, bool):
         # YAML 1.1 reads an unquoted 16:00 as the sexagesimal number 960.
-        raise CalendarConfigError(key, f"expected a quoted time such as \"07:30\", got the number {value}")
+        raise CalendarConfigError(key, Text("harus jam dalam tanda kutip seperti \"07:30\", bukan bilangan %(value)s",
+                                            value=value))
     try:
         parsed = time.fromisoformat(str(value))
     except ValueError:
-        raise CalendarConfigError(key, f"expected a time 'HH:MM', got {value!r}") from None
+        raise CalendarConfigError(key, Text("harus jam 'HH:MM', bukan %(value)s", value=repr(value))) from None
     return timedelta(hours=parsed.hour, minutes=parsed.minute)
 
 
@@ -140,7 +142,7 @@ def _date(value: Any, key: str) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise CalendarConfigError(key, f"expected a date 'YYYY-MM-DD', got {value!r}") from None
+        raise CalendarConfigError(key, Text("harus tanggal 'YYYY-MM-DD', bukan %(value)s", value=repr(value))) from None
 
 
 def _day(value: Any, key: str) -> tuple[Period, ...]:
@@ -150,18 +152,21 @@ def _day(value: Any, key: str) -> tuple[Period, ...]:
     value = _mapping(value, key, {"start", "end", "break"})
     for required in ("start", "end"):
         if required not in value:
-            raise CalendarConfigError(f"{key}.{required}", "missing")
+            raise CalendarConfigError(f"{key}.{required}", Text("wajib ada"))
     start, end = _clock(value["start"], f"{key}.start"), _clock(value["end"], f"{key}.end")
     if start >= end:
-        raise CalendarConfigError(key, f"start {value['start']} must be before end {value['end']}")
+        raise CalendarConfigError(key, Text("start %(start)s harus sebelum end %(end)s",
+                                            start=value["start"], end=value["end"]))
     if value.get("break") is None:
         return ((start, end),)
     parts = str(value["break"]).split("-")
     if len(parts) != 2:
-        raise CalendarConfigError(f"{key}.break", f"expected 'HH:MM-HH:MM', got {value['break']!r}")
+        raise CalendarConfigError(f"{key}.break", Text("harus 'HH:MM-HH:MM', bukan %(value)s",
+                                                     value=repr(value["break"])))
     pause, resume = (_clock(p.strip(), f"{key}.break") for p in parts)
     if not start < pause < resume < end:
-        raise CalendarConfigError(f"{key}.break", f"{value['break']} must lie within {value['start']}-{value['end']}")
+        raise CalendarConfigError(f"{key}.break", Text("%(pause)s harus di dalam %(start)s-%(end)s", pause=value["break"],
+                                                     start=value["start"], end=value["end"]))
     return ((start, pause), (resume, end))
 
 
@@ -170,7 +175,7 @@ def _week(value: Any, key: str) -> Week:
     week = tuple(_day(value.get(name), f"{key}.{name}") for name in WEEKDAYS)
     if not any(week):
         # Without a working day no due time could ever be found.
-        raise CalendarConfigError(key, "at least one day must have working hours")
+        raise CalendarConfigError(key, Text("setidaknya satu hari harus punya jam kerja"))
     return week
 
 
@@ -179,14 +184,14 @@ def _ramadan(value: Any, key: str) -> tuple[Week | None, tuple[tuple[date, date]
         return None, ()
     value = _mapping(value, key, {"hours", "periods"})
     if "hours" not in value:
-        raise CalendarConfigError(f"{key}.hours", "missing")
+        raise CalendarConfigError(f"{key}.hours", Text("wajib ada"))
     periods = []
     for i, item in enumerate(_list(value.get("periods"), f"{key}.periods")):
         item_key = f"{key}.periods[{i}]"
         item = _mapping(item, item_key, {"from", "to"})
         first, last = _date(item.get("from"), f"{item_key}.from"), _date(item.get("to"), f"{item_key}.to")
         if first > last:
-            raise CalendarConfigError(item_key, f"from {first} is after to {last}")
+            raise CalendarConfigError(item_key, Text("from %(first)s jatuh sesudah to %(last)s", first=first, last=last))
         periods.append((first, last))
     return _week(value["hours"], f"{key}.hours"), tuple(periods)
 
@@ -200,7 +205,7 @@ def _local_holidays(value: Any, key: str) -> tuple[dict[date, str], frozenset[da
         item_key = f"{key}.add[{i}]"
         item = _mapping(item, item_key, {"date", "name"})
         if not item.get("name"):
-            raise CalendarConfigError(f"{item_key}.name", "missing")
+            raise CalendarConfigError(f"{item_key}.name", Text("wajib ada"))
         added[_date(item.get("date"), f"{item_key}.date")] = str(item["name"])
     removed = frozenset(
         _date(d, f"{key}.remove[{i}]") for i, d in enumerate(_list(value.get("remove"), f"{key}.remove"))
@@ -212,12 +217,13 @@ def _zone(value: Any, key: str) -> ZoneInfo:
     try:
         zone = ZoneInfo(str(value))
     except (ZoneInfoNotFoundError, ValueError):
-        raise CalendarConfigError(key, f"unknown time zone {value!r}, e.g. 'Asia/Jakarta'") from None
+        raise CalendarConfigError(key, Text("zona waktu %(value)s tidak dikenal, mis. 'Asia/Jakarta'",
+                                            value=repr(value))) from None
     if _changes_its_clocks(zone):
         # Local midnight plus a working offset (`_at`) is only right where a day has 24 hours.
-        raise CalendarConfigError(key, f"time zone {value!r} has daylight saving time, which the working-time "
-                                       "arithmetic does not handle; Indonesian zones (Asia/Jakarta, Asia/Makassar, "
-                                       "Asia/Jayapura) have none")
+        raise CalendarConfigError(key, Text("zona waktu %(value)s memakai waktu musim panas, yang tidak dapat dihitung "
+                                            "sebagai waktu kerja; zona Indonesia (Asia/Jakarta, Asia/Makassar, "
+                                            "Asia/Jayapura) tidak memakainya", value=repr(value)))
     return zone
 
 
@@ -259,7 +265,7 @@ class WorkingCalendar:
         try:
             data = yaml.safe_load(text)
         except (yaml.YAMLError, ValueError) as error:  # ValueError: e.g. date 2026-13-01
-            raise CalendarConfigError("calendar YAML cannot be read", str(error)) from None
+            raise CalendarConfigError(Text("YAML kalender tidak dapat dibaca"), str(error)) from None
         return cls({} if data is None else data)
 
     @classmethod

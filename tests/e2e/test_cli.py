@@ -381,14 +381,19 @@ def test_the_first_administrator_of_a_production_database_is_made_from_the_comma
 
 
 @pytest.mark.parametrize("variable, content, begins", [
-    ("ALUR_CALENDAR_FILE", None, "galat: ALUR_CALENDAR_FILE: "),
-    ("ALUR_CALENDAR_FILE", "hours: [tidak ditutup\n", "galat: calendar YAML cannot be read: "),
-    ("ALUR_ESCALATION_FILE", "levels: [tidak ditutup\n", "galat: escalation YAML cannot be read: "),
+    ("ALUR_CALENDAR_FILE", None, "galat: ALUR_CALENDAR_FILE: berkas {path} tidak ada"),
+    ("ALUR_ESCALATION_FILE", None, "galat: ALUR_ESCALATION_FILE: berkas {path} tidak ada"),
+    ("ALUR_CALENDAR_FILE", "hours: [tidak ditutup\n", "galat: YAML kalender tidak dapat dibaca: "),
+    ("ALUR_ESCALATION_FILE", "levels: [tidak ditutup\n", "galat: YAML eskalasi tidak dapat dibaca: "),
+    ("ALUR_CALENDAR_FILE", "hours: {saturday: null}\n", "galat: hours: setidaknya satu hari harus punya jam kerja"),
+    ("ALUR_ESCALATION_FILE", "smtp: {port: 70000}\n", "galat: smtp.port: harus nomor port, bukan 70000"),
 ])
 def test_a_calendar_or_escalation_file_that_cannot_be_used_is_one_line(alur, tmp_path, variable, content, begins):
     """The scheduler and every other command printed the error's class name and, for a YAML
-    error, the parser's message over five lines."""
+    error, the parser's message over five lines; and the messages were English in the
+    Indonesian command line ("ALUR_CALENDAR_FILE: … does not exist")."""
     path = tmp_path / "berkas.yaml"
+    begins = begins.format(path=path)
     if content is not None:
         path.write_text(content)
     alur.env[variable] = str(path)
