@@ -165,6 +165,9 @@ def serve(host: str, port: int, workers: int, threads: int, companion: list[str]
     # instances' workflows in memory (engine/workflow_cache.py).
     # gunicorn's control socket (for `gunicornc`) is off: its default path is
     # one per user, so a second server on the host would take it over.
+    # sendfile() is off: gunicorn does not count the bytes it sends that way, so
+    # the access log showed every document download as 0 bytes. Documents are
+    # at most ALUR_MAX_UPLOAD_BYTES; copying them through the worker costs little.
     AlurServer({"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread", "threads": threads,
                 "keepalive": 5, "accesslog": "-", "timeout": 60, "worker_tmp_dir": "/dev/shm",
-                "control_socket_disable": True}, companion, stall_after).run()
+                "control_socket_disable": True, "sendfile": False}, companion, stall_after).run()

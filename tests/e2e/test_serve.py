@@ -113,6 +113,20 @@ def test_no_control_socket_is_shared_with_other_servers_on_the_host(server):
     assert "Using worker: gthread" in log and "Control socket" not in log
 
 
+def test_a_file_sent_from_disk_is_logged_with_its_size(server):
+    """gunicorn hands a file (a document download, a static file) to sendfile() without counting its
+    bytes: the access log showed every download as 0 bytes."""
+    port, log = server
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/alur.js", timeout=10) as response:
+        size = len(response.read())
+        assert int(response.headers["Content-Length"]) == size > 0
+    deadline = time.monotonic() + 10
+    while not (lines := [line for line in log.read_text().splitlines() if "GET /static/alur.js " in line]):
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+    assert f'" 200 {size} "' in lines[-1], lines[-1]
+
+
 def test_the_scheduler_beside_the_server_is_a_process_of_its_own_and_every_worker_can_write(tmp_path):
     """`make run` serves with --scheduler. A scheduler thread in gunicorn's master was forked into the
     workers, sometimes in the middle of a transaction: those workers could not write (sign-in was a 500)."""
