@@ -5,6 +5,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from process.messages import Text
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -37,9 +39,31 @@ class Settings:
             calendar_file=Path(calendar) if calendar else None,
             escalation_file=Path(escalation) if escalation else None,
             logo_file=Path(logo) if logo else None,
-            max_upload_bytes=int(os.environ.get("ALUR_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
-            workflow_cache_size=int(os.environ.get("ALUR_WORKFLOW_CACHE_SIZE", 512)),
+            max_upload_bytes=whole_number("ALUR_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1),
+            workflow_cache_size=whole_number("ALUR_WORKFLOW_CACHE_SIZE", 512, minimum=0),
             allow_clock_override=os.environ.get("ALUR_ALLOW_CLOCK_OVERRIDE", "") in ("1", "true", "yes"),
         )
         values.update(overrides)
         return cls(**values)
+
+
+class SettingError(ValueError):
+    """An environment variable that cannot be used; the message names it."""
+
+
+def whole_number(name: str, default: int, minimum: int) -> int:
+    """The environment variable `name` as a whole number of at least `minimum`; `default` when unset.
+
+    ASCII digits only (int() takes "２０" and other scripts' digits), at most 18 of them."""
+    value = os.environ.get(name, "")
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit() and len(value) <= 18) or int(value) < minimum:
+        raise SettingError(Text("%(name)s harus bilangan bulat, paling sedikit %(minimum)d, bukan %(value)s",
+                                name=name, minimum=minimum, value=repr(value)))
+    return int(value)
+
+
+def session_idle_minutes() -> int:
+    """ALUR_SESSION_IDLE_MINUTES: a session with no request for this long is signed out."""
+    return whole_number("ALUR_SESSION_IDLE_MINUTES", 60, minimum=1)

@@ -20,7 +20,7 @@ from werkzeug.routing import IntegerConverter
 
 from engine import accounts
 from engine.clock import Clock
-from engine.config import Settings
+from engine.config import Settings, session_idle_minutes
 from engine.db import MAX_INTEGER
 from engine.errors import AlurError
 from engine.runtime import Runtime
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None,
         SESSION_COOKIE_SECURE=secure,
         # Idle expiry: the session is permanent (set at sign-in) and re-signed on every request; a
         # cookie signed longer ago than this is refused by the server, whatever the browser keeps.
-        PERMANENT_SESSION_LIFETIME=timedelta(minutes=_session_idle_minutes()),
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=session_idle_minutes()),
         SESSION_REFRESH_EACH_REQUEST=True,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=secure,
@@ -135,13 +135,6 @@ def _security_headers(app: Flask, hsts: bool) -> None:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
-
-
-def _session_idle_minutes() -> int:
-    value = os.environ.get("ALUR_SESSION_IDLE_MINUTES", "60")
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"ALUR_SESSION_IDLE_MINUTES must be a whole number of minutes, not {value!r}")
-    return int(value)
 
 
 def _secret_key(data_dir: Path) -> str:

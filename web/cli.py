@@ -16,7 +16,7 @@ import yaml
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine import bootstrap, editor, services, worklist
-from engine.config import Settings
+from engine.config import Settings, SettingError
 from engine.db import MAX_INTEGER, database_problem
 from engine.errors import AlurError, Conflict, Forbidden
 from engine.escalation_config import EscalationConfigError
@@ -76,7 +76,7 @@ def friendly(command):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(1)
-        except (CalendarConfigError, EscalationConfigError) as err:  # the setting or key it names, one line
+        except (CalendarConfigError, EscalationConfigError, SettingError) as err:  # the setting or key it names
             _echo(f"galat: {err}", err=True)
             sys.exit(1)
         except SQLAlchemyError as err:  # a database never prepared or not reachable: not the SQL sent

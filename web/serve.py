@@ -80,6 +80,7 @@ def check_before_serving(settings) -> None:
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
     from engine import schema
+    from engine.config import session_idle_minutes
     from engine.db import database_problem, make_engine
     from engine.errors import InvalidData
     from engine.runtime import _load_calendar, load_escalation
@@ -88,6 +89,7 @@ def check_before_serving(settings) -> None:
     try:
         _load_calendar(settings)
         load_escalation(settings)
+        session_idle_minutes()  # read by each worker's app
     except (CalendarConfigError, ValueError) as err:
         raise InvalidData(str(err)) from err
     try:

@@ -417,3 +417,18 @@ def test_restoring_a_file_that_is_no_backup_names_it_in_indonesian(alur, tmp_pat
     assert result.returncode == 1
     assert error_lines(result) == [f"galat: {archive} bukan arsip cadangan Alur (.tar.gz yang utuh)"], result.stderr
     assert alur.json("show", str(kept))["id"] == kept  # nothing was dropped
+
+
+@pytest.mark.parametrize("variable, value", [("ALUR_MAX_UPLOAD_BYTES", "20M"), ("ALUR_WORKFLOW_CACHE_SIZE", "-1"),
+                                             ("ALUR_MAX_UPLOAD_BYTES", "２０")])
+def test_a_number_setting_that_is_no_number_is_named_in_one_sentence(alur, variable, value):
+    """Every command said "galat: ValueError: invalid literal for int() with base 10: '20M'",
+    naming neither the setting nor what it takes."""
+    alur.env[variable] = value
+    try:
+        result = alur("tasks", ok=False)
+    finally:
+        del alur.env[variable]
+    assert result.returncode == 1
+    assert error_lines(result) == [f"galat: {variable} harus bilangan bulat, paling sedikit "
+                                   f"{0 if variable == 'ALUR_WORKFLOW_CACHE_SIZE' else 1}, bukan {value!r}"], result.stderr

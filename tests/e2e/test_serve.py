@@ -282,6 +282,8 @@ def _sign_in(port: int, login: str) -> int:
     ({"ALUR_CALENDAR_FILE": "/nonexistent/kalender.yaml"}, "ALUR_CALENDAR_FILE: berkas /nonexistent/kalender.yaml tidak ada"),
     ({"ALUR_ESCALATION_FILE": "/nonexistent/eskalasi.yaml"}, "ALUR_ESCALATION_FILE: berkas /nonexistent/eskalasi.yaml tidak ada"),
     ({"ALUR_DATABASE_URL": "bukan-url"}, "ALUR_DATABASE_URL"),
+    ({"ALUR_SESSION_IDLE_MINUTES": "sejam"}, "ALUR_SESSION_IDLE_MINUTES harus bilangan bulat"),
+    ({"ALUR_MAX_UPLOAD_BYTES": "20M"}, "ALUR_MAX_UPLOAD_BYTES harus bilangan bulat"),
     ({"ALUR_DATABASE_URL": "postgresql+psycopg://alur:rahasia@127.0.0.1:1/alur"}, "ALUR_DATABASE_URL"),
     ({"ALUR_DATABASE_URL": "sqlite:///{data}/kosong.db"}, "alur init"),
 ])
