@@ -20,13 +20,16 @@ from pathlib import Path
 from flask import Flask
 from PIL import Image, ImageFile
 
+from engine.config import SettingError
+from process.messages import Text
+
 MAX_LOGO_BYTES = 1024 * 1024
 MAX_LOGO_SIDE = 2000
 # Pillow's formats: a camera's JPEG with extra frames reads as MPO, still a JPEG to a PDF.
 IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "MPO": "image/jpeg"}
 
 
-class LogoError(ValueError):
+class LogoError(SettingError):
     """ALUR_LOGO_FILE names a file that cannot be printed as the logo."""
 
 
@@ -37,9 +40,11 @@ def data_uri(path: Path | None) -> str | None:
     try:
         content = path.read_bytes()
     except OSError as err:
-        raise LogoError(f"ALUR_LOGO_FILE: cannot read {path}: {err.strerror or err}") from None
+        raise LogoError(Text("ALUR_LOGO_FILE: %(path)s tidak dapat dibaca: %(reason)s", path=str(path),
+                             reason=err.strerror or str(err))) from None
     if len(content) > MAX_LOGO_BYTES:
-        raise LogoError(f"ALUR_LOGO_FILE: {path} is larger than {MAX_LOGO_BYTES // 1024} KB")
+        raise LogoError(Text("ALUR_LOGO_FILE: %(path)s lebih besar dari %(limit)d KB", path=str(path),
+                             limit=MAX_LOGO_BYTES // 1024))
     mime = _checked_image(path, content)
     return f"data:{mime};base64,{base64.b64encode(content).decode('ascii')}"
 
@@ -51,15 +56,17 @@ def _checked_image(path: Path, content: bytes) -> str:
         with _truncated_refused(), Image.open(io.BytesIO(content), formats=["PNG", "JPEG"]) as image:
             kind, (width, height) = image.format, image.size
             if max(width, height) > MAX_LOGO_SIDE:
-                raise LogoError(f"ALUR_LOGO_FILE: {path} is {width}x{height} pixels; "
-                                f"at most {MAX_LOGO_SIDE} a side is printed")
+                raise LogoError(Text("ALUR_LOGO_FILE: %(path)s berukuran %(width)dx%(height)d piksel; yang dicetak "
+                                     "paling besar %(side)d piksel per sisi", path=str(path), width=width,
+                                     height=height, side=MAX_LOGO_SIDE))
             image.load()  # after the size check: decoding is what a huge image costs
     except LogoError:
         raise
     except Image.UnidentifiedImageError:
-        raise LogoError(f"ALUR_LOGO_FILE: {path} is not a PNG or JPEG image") from None
+        raise LogoError(Text("ALUR_LOGO_FILE: %(path)s bukan gambar PNG atau JPEG", path=str(path))) from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
-        raise LogoError(f"ALUR_LOGO_FILE: {path} is a damaged image ({err})") from None
+        raise LogoError(Text("ALUR_LOGO_FILE: gambar %(path)s rusak (%(reason)s)", path=str(path),
+                             reason=str(err))) from None
     return IMAGE_TYPES[kind]
 
 

@@ -167,6 +167,7 @@ def test_a_number_out_of_range_is_a_usage_error_naming_it(alur, args, option):
 
 
 def test_serve_with_a_logo_it_cannot_use_stops_before_listening(alur, tmp_path):
+    """It also said so in English, after the error's class name ("galat: LogoError: … is not a PNG")."""
     bad = tmp_path / "lambang.png"
     bad.write_text("bukan gambar")
     alur.env["ALUR_LOGO_FILE"] = str(bad)
@@ -174,7 +175,7 @@ def test_serve_with_a_logo_it_cannot_use_stops_before_listening(alur, tmp_path):
         result = alur("serve", "--port", "1", ok=False)  # it must stop before it listens
     finally:
         del alur.env["ALUR_LOGO_FILE"]
-    assert error_lines(result) == [f"galat: LogoError: ALUR_LOGO_FILE: {bad} is not a PNG or JPEG image"]
+    assert error_lines(result) == [f"galat: ALUR_LOGO_FILE: {bad} bukan gambar PNG atau JPEG"]
     assert "Listening" not in result.stderr + result.stdout
 
 

@@ -248,7 +248,7 @@ def test_a_logo_file_that_cannot_be_used_stops_the_start_with_its_name(rt, tmp_p
     bad = tmp_path / "logo.png"
     bad.write_text("bukan gambar")
     rt.settings = replace(rt.settings, logo_file=bad)
-    with pytest.raises(LogoError, match="ALUR_LOGO_FILE: .*logo.png is not a PNG or JPEG image"):
+    with pytest.raises(LogoError, match="ALUR_LOGO_FILE: .*logo.png bukan gambar PNG atau JPEG"):
         create_app(runtime=rt, testing=True)
 
 

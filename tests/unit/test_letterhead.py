@@ -50,13 +50,13 @@ def image_of(size: tuple[int, int], kind: str = "PNG") -> bytes:
 
 
 @pytest.mark.parametrize("content, message", [
-    (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "not a PNG or JPEG"),
-    (image_of((20, 20), "GIF"), "not a PNG or JPEG"),
-    (b"bukan gambar", "not a PNG or JPEG"),
-    (b"\x89PNG\r\n\x1a\n" + bytes(64), "not a PNG or JPEG"),   # the magic, no image
-    (image_of((300, 300))[:-200], "is a damaged image"),          # cut short
-    (image_of((MAX_LOGO_SIDE + 1, 10)), f"is {MAX_LOGO_SIDE + 1}x10 pixels"),
-    (b"\x89PNG\r\n\x1a\n" + bytes(MAX_LOGO_BYTES), "larger than 1024 KB"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "bukan gambar PNG atau JPEG"),
+    (image_of((20, 20), "GIF"), "bukan gambar PNG atau JPEG"),
+    (b"bukan gambar", "bukan gambar PNG atau JPEG"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(64), "bukan gambar PNG atau JPEG"),   # the magic, no image
+    (image_of((300, 300))[:-200], "gambar .*logo.png rusak"),   # cut short
+    (image_of((MAX_LOGO_SIDE + 1, 10)), f"berukuran {MAX_LOGO_SIDE + 1}x10 piksel"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(MAX_LOGO_BYTES), "lebih besar dari 1024 KB"),
 ])
 def test_a_file_that_cannot_be_the_logo_is_refused_naming_it(tmp_path, content, message):
     path = tmp_path / "logo.png"
@@ -67,5 +67,5 @@ def test_a_file_that_cannot_be_the_logo_is_refused_naming_it(tmp_path, content, 
 
 
 def test_a_missing_file_is_refused_naming_it(tmp_path):
-    with pytest.raises(LogoError, match="ALUR_LOGO_FILE: cannot read .*tidak-ada.png"):
+    with pytest.raises(LogoError, match="ALUR_LOGO_FILE: .*tidak-ada.png tidak dapat dibaca"):
         data_uri(tmp_path / "tidak-ada.png")
