@@ -79,7 +79,10 @@ def backup(rt: Runtime, target: Path, skip_missing_files: bool = False, overwrit
     target = Path(target)
     if target.exists() and not overwrite:
         raise InvalidData(f"{target} sudah ada; pakai --overwrite untuk menimpanya")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise _unwritable(target, err) from err
     reader = _snapshot_engine(rt.settings.database_url)
     try:
         with tempfile.TemporaryDirectory() as scratch, reader.connect() as conn:
@@ -101,21 +104,33 @@ def backup(rt: Runtime, target: Path, skip_missing_files: bool = False, overwrit
                         "documents": [{"sha256": sha, "size": _file(rt, sha).stat().st_size} for sha in shas]}
             if missing:
                 manifest["missing_documents"] = missing
-            fd, partial = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".partial")
-            os.close(fd)
             try:
-                with tarfile.open(partial, "w:gz") as archive:
-                    _add_bytes(archive, "manifest.json", json.dumps(manifest, indent=2).encode())
-                    for name in counts:
-                        archive.add(Path(scratch) / f"{name}.jsonl", arcname=f"tables/{name}.jsonl")
-                    for sha in shas:
-                        archive.add(_file(rt, sha), arcname=f"files/{sha}")
-                os.replace(partial, target)
-            finally:
-                Path(partial).unlink(missing_ok=True)
+                _write(rt, target, manifest, Path(scratch))
+            except OSError as err:  # a folder not writable, a full disk
+                raise _unwritable(target, err) from err
     finally:
         reader.dispose()
     return manifest
+
+
+def _write(rt: Runtime, target: Path, manifest: dict[str, Any], scratch: Path) -> None:
+    """The archive, through a temporary file beside `target` that is renamed to it at the end."""
+    fd, partial = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".partial")
+    os.close(fd)
+    try:
+        with tarfile.open(partial, "w:gz") as archive:
+            _add_bytes(archive, "manifest.json", json.dumps(manifest, indent=2).encode())
+            for name in manifest["tables"]:
+                archive.add(scratch / f"{name}.jsonl", arcname=f"tables/{name}.jsonl")
+            for document in manifest["documents"]:
+                archive.add(_file(rt, document["sha256"]), arcname=f"files/{document['sha256']}")
+        os.replace(partial, target)
+    finally:
+        Path(partial).unlink(missing_ok=True)
+
+
+def _unwritable(target: Path, err: OSError) -> InvalidData:
+    return InvalidData(f"cadangan tidak dapat ditulis ke {target}: {err.strerror or err}")
 
 
 def _snapshot_engine(url: str) -> Engine:

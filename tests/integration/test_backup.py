@@ -146,6 +146,25 @@ def test_a_backup_does_not_overwrite_an_existing_file_unless_told_to(tmp_path, m
         source.dispose()
 
 
+def test_a_backup_that_cannot_be_written_names_the_archive_not_a_temporary_file(tmp_path, monkeypatch):
+    """"galat: FileExistsError: [Errno 17] File exists: …" or "PermissionError: … x.tar.gza_bwc_2e.partial":
+    the error's class and a temporary file's name the operator never typed."""
+    source = office("sqlite", tmp_path / "source")
+    try:
+        bootstrap.init(source, demo=False)
+        (tmp_path / "bukan-folder").write_text("sebuah berkas")
+        unwritable = tmp_path / "readonly"
+        unwritable.mkdir()
+        monkeypatch.setattr("tempfile.mkstemp", lambda **_: (_ for _ in ()).throw(PermissionError(13, "Permission denied")))
+        for archive in (tmp_path / "bukan-folder" / "x.tar.gz", unwritable / "x.tar.gz"):
+            result = _invoke(monkeypatch, source, ["backup", str(archive)])
+            assert result.exit_code == 1
+            assert result.output.startswith(f"galat: cadangan tidak dapat ditulis ke {archive}: "), result.output
+            assert "Error" not in result.output and ".partial" not in result.output
+    finally:
+        source.dispose()
+
+
 def test_a_forced_restore_moves_the_replaced_databases_document_files_aside(tmp_path, monkeypatch):
     """The documents of the replaced database stayed under files/, mixed with the restored ones,
     though no row of the restored database names them."""
