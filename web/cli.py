@@ -517,8 +517,7 @@ def _summary(manifest: dict) -> str:
 def admin_account(login: str, name: str | None, password: str) -> None:
     """Make an administrator (the first one), or give one a new password and unlock it."""
     from engine import accounts
-    rt = Runtime(Settings.from_env())
-    created = accounts.ensure_admin(rt, login, name, password)
+    created = accounts.ensure_admin(runtime(), login, name, password)
     if created:
         _echo(f"administrator {login.strip().lower()} dibuat; masuk di halaman web lalu tambahkan bidang dan pengguna")
     else:

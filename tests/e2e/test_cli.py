@@ -381,6 +381,16 @@ def test_the_first_administrator_of_a_production_database_is_made_from_the_comma
     assert missing.returncode == 1 and "name" in missing.stderr, missing.stderr
 
 
+def test_an_administrator_made_before_alur_init_is_told_to_run_it(tmp_path):
+    """On a new machine (no data directory yet) `alur admin` said the database of ALUR_DATABASE_URL
+    could not be opened, a setting the operator had not set, instead of asking for `alur init`."""
+    cli = Alur(tmp_path / "belum-ada")
+    result = cli("admin", "kantor.admin", "--name", "Admin Kantor", "--password", "sandi-kantor-1", ok=False)
+    assert result.returncode == 1
+    assert error_lines(result) == [error_lines(result)[0]] and "jalankan `alur init` dahulu" in result.stderr, \
+        result.stderr
+
+
 @pytest.mark.parametrize("variable, content, begins", [
     ("ALUR_CALENDAR_FILE", None, "galat: ALUR_CALENDAR_FILE: berkas {path} tidak ada"),
     ("ALUR_ESCALATION_FILE", None, "galat: ALUR_ESCALATION_FILE: berkas {path} tidak ada"),
