@@ -764,16 +764,19 @@ def migrate(rt: Runtime, instance_id: int, login: str, target: int | None = None
 def migrate_all(rt: Runtime, key: str, login: str, target: int | None = None) -> list[dict[str, Any]]:
     """Migrate every running instance of older versions; one result per instance, refusals included."""
     listing = migration_candidates(rt, key, login, target)
-    results = []
-    for row in listing["instances"]:
-        try:
-            done = migrate(rt, row["id"], login, listing["target"])
-        except (Conflict, InvalidData) as err:
-            results.append({"id": row["id"], "title": row["title"], "migrated": False, "reason": err.message})
-        else:
-            results.append({"id": row["id"], "title": row["title"], "migrated": True, "reason": None,
-                            "from": done["from"], "to": done["to"]})
-    return results
+    return [migration_result(rt, row["id"], login, listing["target"], row["title"])
+            for row in listing["instances"]]
+
+
+def migration_result(rt: Runtime, instance_id: int, login: str, target: int | None,
+                     title: str | None = None) -> dict[str, Any]:
+    """One instance's migration as a result line: moved, already there (nothing done), or refused and why."""
+    try:
+        done = migrate(rt, instance_id, login, target)
+    except (Conflict, InvalidData) as err:
+        return {"id": instance_id, "title": title, "migrated": False, "reason": err.message}
+    return {"id": instance_id, "title": title, "migrated": done["migrated"], "reason": None,
+            "from": done["from"], "to": done["to"]}
 
 
 class _Refused(Exception):

@@ -209,12 +209,7 @@ def migrate(key):
         instance_id = _form_int("instance")
         if instance_id is None:
             abort(400)
-        try:
-            done = editor.migrate(rt, instance_id, login, target)
-        except AlurError as err:
-            results = [{"id": instance_id, "migrated": False, "reason": err.message}]
-        else:
-            results = [{"id": instance_id, "migrated": True, "reason": None, "from": done["from"], "to": done["to"]}]
+        results = [editor.migration_result(rt, instance_id, login, target)]
     else:
         results = editor.migrate_all(rt, key, login, target)
     return _versions_page(key, results)

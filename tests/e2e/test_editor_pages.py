@@ -203,6 +203,9 @@ def test_save_deploy_view_versions_and_migrate(rt, browser):
     assert services.show(rt, at_step_1)["definition_version"] == 2
     history = text(owner.get(f"/kegiatan/{at_step_1}"))
     assert "dipindah ke versi SOP baru" in history
+    # The form sent again (the back button, a second tab) moves nothing and says so.
+    again = text(owner.post(f"/editor/{KEY}/migrasi", {"instance": str(at_step_1), "target": "2"}))
+    assert "sudah memakai versi 2" in again and "dipindah ke versi 2" not in again
 
 
 def test_migrate_all_shows_refusals_with_reasons(rt, browser):
