@@ -20,10 +20,12 @@ from process.sop_import.model import END
 from web import downloads, runtime, sent
 from web.admin import role_label
 from web.auth import require_roles
+from web.back import errors_lead_back
 from web.i18n import problem_message, say
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 EDITOR_ROLES = editor.EDITOR_ROLES
+errors_lead_back(bp, "editor.index", lambda: _("Kembali ke Editor SOP"), lambda: current_user.has(*EDITOR_ROLES))
 
 
 @bp.get("/")

@@ -22,11 +22,13 @@ from process.numbers import whole_number
 from process import charts, sop_document
 from web import runtime, sent
 from web.auth import require_roles
+from web.back import errors_lead_back
 from web.monitoring import _date, _pct, attachment, percent, period_comes_back, step_label, work_time
 from web.sop_document import render_pdf
 
 bp = Blueprint("reports", __name__)
 ROLES = monitoring_figures.MONITORING_ROLES
+errors_lead_back(bp, "monitoring.index", lambda: _("Kembali ke Monitoring"), lambda: current_user.has(*ROLES))
 
 
 def _filters() -> dict:

@@ -10,14 +10,13 @@ from flask_login import current_user
 from engine import alerts, queries, worklist
 from web import runtime, sent
 from web.auth import require_supervisor
+from web.back import errors_lead_back
 
 bp = Blueprint("supervisor", __name__)
 
 
-@bp.context_processor
-def error_back():
-    """An error on this page's actions (a stale reassign) leads back to Pengawasan, where the supervisor was."""
-    return {"error_back": (url_for("supervisor.index"), _("Kembali ke Pengawasan"))}
+# An error on this page's actions (a stale reassign) leads back to Pengawasan, where the supervisor was.
+errors_lead_back(bp, "supervisor.index", lambda: _("Kembali ke Pengawasan"), lambda: current_user.supervises)
 
 
 @bp.get("/pengawasan")

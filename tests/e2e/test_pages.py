@@ -1713,6 +1713,23 @@ def test_reassigning_from_a_stale_pengawasan_page_is_refused(rt, clock, browser)
     assert response.status_code == 409 and '<a href="/pengawasan">Back to Supervision</a>' in text(response)
 
 
+def test_an_error_leads_back_to_the_page_it_came_from_when_the_user_may_open_it(rt, browser):
+    """Monitoring, the report and the editor lead back to themselves, as Pengawasan does; a page the
+    user may not open leads to the worklist, not back to the refusal."""
+    head = browser("kepala.aptika")
+    refused = head.get("/monitoring/rekap.csv?bidang=ikp")            # another Bidang's figures
+    assert refused.status_code == 403 and '<a href="/monitoring">Kembali ke Monitoring</a>' in text(refused)
+    missing = head.get("/monitoring/laporan?sop=nope")
+    assert missing.status_code == 404 and '<a href="/monitoring">Kembali ke Monitoring</a>' in text(missing)
+    owner = browser("pemilik.proses")
+    missing = owner.get("/editor/nope/versi")
+    assert missing.status_code == 404 and '<a href="/editor/">Kembali ke Editor SOP</a>' in text(missing)
+    staff = browser("aptika.teknis")
+    for page in ("/pengawasan", "/monitoring", "/editor/"):
+        refused = staff.get(page)
+        assert refused.status_code == 403 and '<a href="/">Kembali ke daftar tugas</a>' in text(refused), page
+
+
 def test_an_alert_whose_step_was_done_before_it_was_sent_says_so_on_pengawasan(rt, browser, clock):
     """With the mail off (or not yet sent), completing the step cancels the alert: it stayed among the
     open alerts with "sent: —", as if the step still waited for someone."""
