@@ -65,7 +65,7 @@ def sign_in(browser, base: str, login: str):
     page.goto(f"{base}/masuk")
     page.fill("input[name=login]", login)
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(f"{base}/")
     return page
 
@@ -394,6 +394,29 @@ def test_a_keyboard_user_skips_the_menu_to_claim_and_complete_a_step(playwright_
     staff.keyboard.press("Enter")
     staff.wait_for_url(re.compile(re.escape(base) + r"/(#isi)?$"))  # the page's #isi is kept through the redirect
     assert [t["step"] for t in worklist.tasks(rt, instance_id=instance_id)] == [2]
+
+
+def test_browsing_the_language_choice_with_the_keyboard_does_not_switch_the_page(playwright_browser, server):
+    """The language choice sent itself on every change: a keyboard user pressing the arrow key on it to
+    hear the other language was thrown onto a reloaded page in English, what was typed into the sign-in
+    form lost and the focus at its first field. The choice now takes effect by its own button."""
+    rt, base = server
+    context = playwright_browser.new_context(locale="id-ID")
+    page = context.new_page()
+    page.goto(f"{base}/masuk")
+    page.fill("input[name=login]", "aptika.implementasi")
+    page.focus("select[name=language]")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(500)
+    assert page.evaluate("document.documentElement.lang") == "id"
+    assert page.evaluate("document.activeElement.name") == "language"
+    assert page.input_value("input[name=login]") == "aptika.implementasi"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.innerText") == "Ganti bahasa"
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert page.inner_text("h1") == "Sign in to Alur"
+    context.close()
 
 
 def skip_to_content(page) -> None:

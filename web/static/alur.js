@@ -1,8 +1,5 @@
 // Behaviour every page shares. A file, not inline handlers: the Content-Security-Policy allows no inline script.
 document.addEventListener("change", (event) => {
-  if (event.target.matches("select[data-submit-on-change]")) {
-    event.target.form.submit();
-  }
   if (event.target.matches("input[type=file][data-max-bytes]")) {
     sayIfTooLarge(event.target);
   }
