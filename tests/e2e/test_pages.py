@@ -1744,6 +1744,26 @@ def test_an_alert_whose_step_was_done_before_it_was_sent_says_so_on_pengawasan(r
     assert "tidak dikirim: langkah sudah selesai" in row and "Tandai dibaca" in row
 
 
+def test_pengawasans_buttons_and_choices_name_their_step_and_activity(rt, browser, clock):
+    """Each alert's 'Tandai dibaca', and each overdue step's 'Alihkan ke' choice and 'Alihkan' button, were
+    called alike on every row: a screen reader listing the page's controls heard the same names over and
+    over, with nothing saying which step of which activity each one acts on (the worklist's do)."""
+    for title in ("Layanan email dinas", "Rapat koordinasi"):
+        instance_id = start(rt, title=title)
+    clock.set(datetime.fromisoformat(task_of(rt, instance_id)["due_at"]) + timedelta(minutes=1))
+    Scheduler(rt, deliver=False).run_pass()
+    head = browser("kepala.aptika")
+    html = text(head.get("/pengawasan"))
+    for title in ("Layanan email dinas", "Rapat koordinasi"):
+        assert f'aria-label="Tandai dibaca: langkah 1 · {title}">Tandai dibaca</button>' in html
+        assert f'aria-label="Alihkan langkah 1 · {title} ke"' in html
+        assert f'aria-label="Alihkan langkah 1 · {title}">Alihkan</button>' in html
+    head.post("/bahasa", {"language": "en"}, headers={"Referer": "/pengawasan"})
+    html = text(head.get("/pengawasan"))
+    assert 'aria-label="Mark as read: step 1 · Rapat koordinasi">Mark as read</button>' in html
+    assert 'aria-label="Reassign step 1 · Rapat koordinasi to"' in html
+
+
 def _save_colleague(rt):
     accounts.save_user(rt, "admin", "aptika.implementasi2", "Rekan", "aptika", ["implementasi"],
                        password="rahasia-123")
