@@ -1176,6 +1176,18 @@ def test_instance_page_lists_steps_history_documents_and_its_diagram(rt, browser
     assert "Layanan email dinas" in text(b.get("/kegiatan"))
 
 
+def test_the_diagrams_are_named_and_say_where_their_facts_are_written(rt, browser):
+    """The activity's diagram and the heat map had no accessible name: a screen reader met a nameless
+    graphic reading out every label of the SOP, and was not told that the steps' states (shown by colour
+    only) and the heat map's figures are written in the tables below."""
+    instance_id = start(rt)
+    html = text(browser("aptika.implementasi").get(f"/kegiatan/{instance_id}"))
+    assert re.search(r'<div id="diagram" role="figure" aria-label="Diagram SOP kegiatan ini: [^"]*tabel Langkah', html)
+    html = text(browser("kadis").get("/monitoring"))
+    assert re.search(r'<div id="heatmap" role="figure" aria-label="Peta panas [^"]*'
+                     r'tabel Ketepatan waktu per langkah', html)
+
+
 def test_the_activity_list_refuses_an_unknown_state_and_says_when_it_shows_only_the_newest(rt, browser, monkeypatch):
     """`?state=xyz` showed "Belum ada kegiatan." as if there were none, and the list stopped at its
     200 newest without a word."""
