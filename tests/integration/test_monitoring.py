@@ -440,6 +440,15 @@ def test_every_bidang_list_of_the_figures_goes_by_name(year):
     assert [b["bidang"] for b in monitoring.recap(rt, "kadis", *WHOLE_YEAR)["summary"]] == by_name
 
 
+def test_the_dashboards_charts_are_images_with_a_name(year, client_for):
+    """The charts' canvases carried a name but no role: a browser does not expose a canvas's name, so a
+    screen reader skipped each chart as if it were not there."""
+    html = client_for("kadis").get("/monitoring?dari=2026-01-01&sampai=2026-12-31").get_data(as_text=True)
+    for chart, name in (("chart-steps", "Ketepatan waktu per langkah"), ("chart-bidang", "Ketepatan waktu per Bidang"),
+                        ("chart-trend", "Tren per bulan")):
+        assert f'<canvas id="{chart}" role="img" aria-label="{name}' in html, chart
+
+
 def test_dashboard_pages_and_permissions(year, client_for):
     staff = client_for("aptika.implementasi")
     for url in ("/monitoring", "/monitoring/rekap.xlsx", "/monitoring/rekap.csv", "/monitoring/diagram.bpmn"):
