@@ -425,6 +425,16 @@ def test_each_rows_buttons_name_their_step_and_activity(rt, browser):
         assert named in html, named
 
 
+def test_the_worklist_has_a_first_level_heading(rt, browser):
+    """Every page had a first-level heading but the worklist, the page staff land on: its headings began at
+    'Tugas Saya' (level 2), so a screen reader's list of headings, or its jump to the main heading,
+    found no name for the page."""
+    html = text(browser("aptika.implementasi").get("/"))
+    levels = re.findall(r"<h([1-6])[ >]", section(html, "isi"))
+    assert levels[0] == "1" and levels.count("1") == 1, levels
+    assert "<h1>Daftar tugas</h1>" in html
+
+
 def walk_to_secretary(rt, bidang: str, title: str) -> int:
     """An instance of a Bidang walked up to step 9 (the sekretaris' first step)."""
     instance_id = services.start(rt, KEY, bidang, title, "sekretaris")
