@@ -2427,6 +2427,16 @@ def test_a_task_pages_title_names_its_activity(rt, browser):
     assert "<title>Langkah 1 · Layanan email dinas · Alur</title>" in text(b.get(f"/tugas/{task_id}"))
 
 
+def test_an_error_pages_title_says_what_went_wrong(rt, browser):
+    """An error page was titled by its status code alone ('404 · Alur', '403 · Alur'): a screen reader,
+    which reads the title first, and the browser's tab said a number, not what went wrong. The title
+    says what the page's heading says."""
+    b = browser("aptika.implementasi")
+    page = text(b.get("/kegiatan/999"))
+    assert "<title>Tidak ditemukan (404) · Alur</title>" in page and "<h1>Tidak ditemukan (404)</h1>" in page
+    assert "<title>Tidak diizinkan (403) · Alur</title>" in text(b.get("/admin/pengguna"))
+
+
 def filter_form(page: str, form: str) -> str:
     start_at = page.index(f'id="{form}"')
     return page[start_at:page.index("</form>", start_at)]
