@@ -425,6 +425,21 @@ def test_each_rows_buttons_name_their_step_and_activity(rt, browser):
         assert named in html, named
 
 
+def test_the_worklists_sorted_column_says_so(rt, browser):
+    """The worklist's column headings sort it, but none said which one the list was sorted by, nor which
+    way: a screen reader announced every column alike. The sorted column now carries aria-sort."""
+    start(rt)
+    b = browser("aptika.implementasi")
+    def sorted_columns(query=""):
+        head = section(text(b.get("/" + query)), "team").split("</thead>")[0]
+        return re.findall(r'<th aria-sort="(\w+)"><a [^>]*>([^<]+)</a>', head)
+    assert sorted_columns() == [("ascending", "Batas waktu")]  # the list's own order
+    assert sorted_columns("?sort=-due") == [("descending", "Batas waktu")]
+    assert sorted_columns("?sort=-bidang") == [("descending", "Bidang")]
+    assert sorted_columns("?sort=step") == [("ascending", "Langkah")]
+    assert sorted_columns("?sort=created") == []
+
+
 def test_the_worklist_has_a_first_level_heading(rt, browser):
     """Every page had a first-level heading but the worklist, the page staff land on: its headings began at
     'Tugas Saya' (level 2), so a screen reader's list of headings, or its jump to the main heading,
