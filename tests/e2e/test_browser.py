@@ -419,6 +419,40 @@ def test_browsing_the_language_choice_with_the_keyboard_does_not_switch_the_page
     context.close()
 
 
+CONTRAST = """selector => Array.from(document.querySelectorAll(selector)).filter(e => e.innerText.trim()).map(e => {
+    const luminance = color => {
+        const [r, g, b] = color.match(/[\\d.]+/g).slice(0, 3).map(v => v / 255)
+            .map(c => c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+    const style = getComputedStyle(e);
+    const [light, dark] = [luminance(style.color), luminance(style.backgroundColor)].sort((a, b) => b - a);
+    return [e.className, e.innerText.trim(), Math.round((light + 0.05) / (dark + 0.05) * 100) / 100]; })"""
+
+
+def test_the_badges_words_contrast_enough_with_their_colour(playwright_browser, server, clock):
+    """The orange 'Terlambat' badge (and the monitoring's orange chips) had white text at 4.3:1, and the heat
+    map's amber and grey badges and legend at 2.9:1 and 2.5:1: under the 4.5:1 that small text needs, so
+    staff with low vision could not read the very words that say a step is late."""
+    from engine import services
+    from tests.integration.sop import do_step
+    rt, base = server
+    instance_id = services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
+    for step in (1, 2):
+        do_step(rt, instance_id, step)
+    clock.advance(hours=3)
+    Scheduler(rt, deliver=False).run_pass()
+    for login, path, ready in (("aptika.implementasi", "/", None), ("aptika.implementasi", f"/kegiatan/{instance_id}", None),
+                               ("kadis", "/monitoring", "#heatmap[data-ready]")):
+        page = sign_in(playwright_browser, base, login)
+        page.goto(base + path)
+        if ready:
+            page.wait_for_selector(ready)
+        badges = page.evaluate(CONTRAST, ".badge, .chip, .heat, .heat-badge")
+        assert any("overdue" in kind for kind, _, _ in badges), (path, badges)
+        assert [b for b in badges if b[2] < 4.5] == [], path
+        page.close()
+
+
 def skip_to_content(page) -> None:
     """Enter on the focused 'Langsung ke isi' link; the next Tab starts from the content only once the
     browser has followed the link, which it does after the key press returns."""
