@@ -453,6 +453,32 @@ def test_the_badges_words_contrast_enough_with_their_colour(playwright_browser, 
         page.close()
 
 
+def test_a_text_fields_edge_stands_out_from_the_page(playwright_browser, server):
+    """Text fields, lists and text areas were edged in a pale grey at 1.35:1 against the white card: staff
+    with low vision could not see where to type (a component's edge needs 3:1)."""
+    from engine import services
+    rt, base = server
+    services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
+    staff = sign_in(playwright_browser, base, "aptika.implementasi")
+    claim_and_open_first(staff, 1)
+    edges = staff.evaluate("""Array.from(document.querySelectorAll('#step-form :is(textarea, input[type=date])'))
+        .map(e => { const card = getComputedStyle(e.closest('.card')).backgroundColor;
+                    return [e.name, getComputedStyle(e).borderTopColor, card]; })""")
+    assert len(edges) == 3
+    for name, edge, card in edges:
+        assert contrast(edge, card) >= 3, (name, edge, card)
+
+
+def contrast(*colors: str) -> float:
+    """The contrast ratio of two CSS rgb() colours."""
+    def luminance(color: str) -> float:
+        r, g, b = (int(v) / 255 for v in re.findall(r"[\d.]+", color)[:3])
+        return sum(w * (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4)
+                   for w, c in zip((0.2126, 0.7152, 0.0722), (r, g, b)))
+    light, dark = sorted(map(luminance, colors), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
 def skip_to_content(page) -> None:
     """Enter on the focused 'Langsung ke isi' link; the next Tab starts from the content only once the
     browser has followed the link, which it does after the key press returns."""
