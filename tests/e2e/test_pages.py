@@ -1059,6 +1059,19 @@ def test_the_language_chosen_before_signing_in_becomes_the_accounts(app, rt):
     assert '<html lang="en">' in text(later.get("/"))  # kept with the account for the next sign-in
 
 
+def test_each_language_is_offered_in_its_own_language(app):
+    """The language choice names each language in itself ('English' on an Indonesian page, 'Bahasa
+    Indonesia' on an English one), but did not say so: a screen reader read 'English' with Indonesian
+    sounds. Each choice carries its language."""
+    visitor = Browser(app)
+    visitor.get("/masuk")
+    for language in ("id", "en"):
+        visitor.post("/bahasa", {"language": language}, headers={"Referer": "/masuk"})
+        page = text(visitor.get("/masuk"))
+        assert re.search(r'<option value="id" lang="id"[^>]*>Bahasa Indonesia</option>', page), language
+        assert re.search(r'<option value="en" lang="en"[^>]*>English</option>', page), language
+
+
 def test_engine_messages_speak_the_users_language(rt, browser):
     """Form checks and task conflicts come from the engine in Indonesian; an English user reads English."""
     accounts.save_user(rt, "admin", "aptika.implementasi2", "Rekan", "aptika", ["implementasi"],
