@@ -449,6 +449,20 @@ def test_the_dashboards_charts_are_images_with_a_name(year, client_for):
         assert f'<canvas id="{chart}" role="img" aria-label="{name}' in html, chart
 
 
+def test_each_steps_heat_dot_says_its_level_in_words(year, client_for):
+    """The step table's coloured dot (green, amber, red, grey: the heat map's level) was colour alone, with
+    no words: a screen reader skipped it, and a colour-blind reader could not tell the levels apart.
+    Each dot now says its level as the legend words it."""
+    html = client_for("kadis").get("/monitoring?dari=2026-01-01&sampai=2026-12-31").get_data(as_text=True)
+    steps = html[html.index('id="table-steps"'):html.index('id="per-bidang-waktu"')]
+    dots = re.findall(r'<span class="heat heat-(\w+) dot" role="img" aria-label="([^"]+)" title="\2"></span>', steps)
+    assert len(dots) == len(re.findall(r'class="heat heat-\w+ dot"', steps)) == steps.count("<tr data-step=")
+    words = {"green": "median dalam standar", "amber": "sampai 2× standar", "red": "lebih dari 2× standar",
+             "none": "belum ada data"}
+    assert {level for level, _ in dots} >= {"green", "red"}
+    assert all(words[level] == said for level, said in dots), dots
+
+
 def test_dashboard_pages_and_permissions(year, client_for):
     staff = client_for("aptika.implementasi")
     for url in ("/monitoring", "/monitoring/rekap.xlsx", "/monitoring/rekap.csv", "/monitoring/diagram.bpmn"):
