@@ -463,6 +463,15 @@ def test_each_steps_heat_dot_says_its_level_in_words(year, client_for):
     assert all(words[level] == said for level, said in dots), dots
 
 
+def test_the_step_tables_overdue_count_says_it_is_overdue(year, client_for):
+    """The step table's 'Kini' cell read '3 2': the open steps, then the overdue ones in an orange badge
+    that only its colour told apart. A screen reader, and a colour-blind reader, met two bare numbers."""
+    html = client_for("kadis").get("/monitoring?dari=2026-01-01&sampai=2026-12-31").get_data(as_text=True)
+    steps = html[html.index('id="table-steps"'):html.index('id="per-bidang-waktu"')]
+    badges = re.findall(r'<span class="badge overdue">([^<]*)</span>', steps)
+    assert badges and all(re.fullmatch(r"\d+ terlambat", badge) for badge in badges), badges
+
+
 def test_dashboard_pages_and_permissions(year, client_for):
     staff = client_for("aptika.implementasi")
     for url in ("/monitoring", "/monitoring/rekap.xlsx", "/monitoring/rekap.csv", "/monitoring/diagram.bpmn"):
