@@ -1226,6 +1226,15 @@ def test_the_diagrams_are_named_and_say_where_their_facts_are_written(rt, browse
                      r'tabel Ketepatan waktu per langkah', html)
 
 
+def test_the_activity_pages_step_states_have_a_column_heading(rt, browser):
+    """The activity's step table gave each step's state ('Berjalan', 'Tepat waktu', 'Terlambat') in a
+    column without a heading: a screen reader moving along a row heard the state with no name for it."""
+    instance_id = start(rt)
+    html = text(browser("aptika.implementasi").get(f"/kegiatan/{instance_id}"))
+    head = section(html, "steps", "history").split("</thead>")[0]
+    assert re.findall(r"<th>([^<]*)</th>", head)[-1] == "Status"
+
+
 def test_the_activity_list_refuses_an_unknown_state_and_says_when_it_shows_only_the_newest(rt, browser, monkeypatch):
     """`?state=xyz` showed "Belum ada kegiatan." as if there were none, and the list stopped at its
     200 newest without a word."""
