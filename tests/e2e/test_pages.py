@@ -2457,6 +2457,17 @@ def test_english_list_pages_are_named_in_the_plural(rt, browser):
     assert "<title>Bidang · Alur</title>" in text(admin.get("/admin/bidang"))
 
 
+def test_a_step_form_says_what_its_star_means(rt, browser):
+    """The step form marked its required fields with '*' and said nowhere what the star means: a reader
+    new to the form (or using a screen reader, which reads 'star') had to guess. The form says it first."""
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    form = section(text(b.get(f"/tugas/{task_id}")), "step-form")
+    assert form.index('<p class="muted" id="required-note">Isian bertanda * wajib diisi.</p>') \
+        < form.index('class="field"')
+    b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    assert "Fields marked * are required." in text(b.get(f"/tugas/{task_id}"))
+
+
 def test_a_task_pages_title_names_its_activity(rt, browser):
     """Two tasks of step 1 in two tabs were both titled 'Langkah 1 · Alur': the tab and the browser's
     history did not say which activity each was. The title names the activity too."""
