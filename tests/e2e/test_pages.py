@@ -2468,6 +2468,19 @@ def test_a_step_form_says_what_its_star_means(rt, browser):
     assert "Fields marked * are required." in text(b.get(f"/tugas/{task_id}"))
 
 
+def test_a_required_yes_or_no_question_is_marked_required_for_a_screen_reader(rt, browser):
+    """A required text, date or choice field carried `required`, but a required yes/no question's two
+    choices did not: a screen reader announced the others as required and this one not (its '*' aside)."""
+    instance_id = start(rt)
+    for step in (1, 2, 3, 4):
+        do_step(rt, instance_id, step)
+    task = task_of(rt, instance_id)
+    services.claim(rt, task["id"], "aptika.teknis")
+    form = section(text(browser("aptika.teknis").get(f"/tugas/{task['id']}")), "step-form")
+    choices = re.findall(r'<input type="radio" name="terverifikasi"[^>]*>', form)
+    assert len(choices) == 2 and all(" required" in choice for choice in choices), choices
+
+
 def test_a_task_pages_title_names_its_activity(rt, browser):
     """Two tasks of step 1 in two tabs were both titled 'Langkah 1 · Alur': the tab and the browser's
     history did not say which activity each was. The title names the activity too."""
