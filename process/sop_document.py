@@ -648,12 +648,14 @@ def _items(value: Any) -> tuple[str, ...]:
 # -- drawing ---------------------------------------------------------------------------
 
 def cell_svg(doc: SopDocument, row: Row, column: int) -> str:
-    """The SVG of one lane cell: a window onto the whole flowchart."""
+    """The SVG of one lane cell: a window onto the whole flowchart. For a screen reader the performer's
+    cell is an image named by its lane (who does the step); the other cells' lines are hidden."""
     col = doc.columns[column]
     x0, y0, w, h = col.x, row.top, col.width, row.height
+    said = f'aria-label="{escape(col.name)}"' if column == row.column else 'aria-hidden="true"'
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="sop-cell" width="{_n(w)}mm" height="{_n(h)}mm" '
-        f'viewBox="{_n(x0)} {_n(y0)} {_n(w)} {_n(h)}" overflow="hidden" role="img" aria-hidden="true">',
+        f'viewBox="{_n(x0)} {_n(y0)} {_n(w)} {_n(h)}" overflow="hidden" role="img" {said}>',
         f'<clipPath id="clip-{row.number}-{column}"><rect x="{_n(x0)}" y="{_n(y0)}" width="{_n(w)}" '
         f'height="{_n(h)}"/></clipPath>',
         f'<g clip-path="url(#clip-{row.number}-{column})">',

@@ -259,6 +259,19 @@ def test_connectors_are_orthogonal_end_on_their_target_and_cross_no_symbol(doc):
     assert_well_drawn(doc)
 
 
+def test_the_performers_cell_names_its_lane_for_a_screen_reader(doc):
+    """Every lane cell's drawing was hidden from a screen reader, the performer's symbol too: read row by
+    row, the flowchart table said what each step is but not who does it. The performer's cell is now an
+    image named by its lane; the others (lines passing through) stay hidden."""
+    for row in doc.rows:
+        for column, lane in enumerate(doc.columns):
+            svg = ElementTree.fromstring(sop_document.cell_svg(doc, row, column))
+            if column == row.column:
+                assert (svg.get("role"), svg.get("aria-label"), svg.get("aria-hidden")) == ("img", lane.name, None)
+            else:
+                assert svg.get("aria-hidden") == "true" and svg.get("aria-label") is None
+
+
 def _move(xml: str, ref: str, lane: str) -> str:
     xml = xml.replace(f"<bpmn:flowNodeRef>{ref}</bpmn:flowNodeRef>", "", 1)
     start = xml.index(f'<bpmn:lane id="{lane}"')
