@@ -196,6 +196,20 @@ def test_a_file_over_the_upload_limit_is_said_at_its_field_before_anything_typed
     assert [t["step"] for t in worklist.tasks(rt, instance_id=instance_id)] == [2]
 
 
+@pytest.mark.parametrize("server", [4096], indirect=True)
+def test_a_file_too_large_is_announced_when_chosen(playwright_browser, server):
+    """The note that a chosen file is over the limit appeared under the field while the focus stayed on the
+    file button: nothing told a screen reader, whose user learnt of it only on sending. It is an alert."""
+    from engine import services
+    rt, base = server
+    services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
+    staff = sign_in(playwright_browser, base, "aptika.implementasi")
+    claim_and_open_first(staff, 1)
+    staff.set_input_files("input[name=dokumen_rencana]", {"name": "pindaian.pdf", "mimeType": "application/pdf",
+                                                          "buffer": b"%PDF-1.4 " + b"x" * 8192})
+    assert staff.get_by_role("alert").inner_text() == "Berkas ini lebih besar dari 4 KB; pilih berkas yang lebih kecil."
+
+
 def test_a_double_click_on_start_starts_one_activity(playwright_browser, server, monkeypatch):
     """A double click on the start page's button sent the form twice while the first answer was on its
     way: two activities of the same title, both counted in monitoring. A form already sent is not sent

@@ -21,6 +21,7 @@ function sayIfTooLarge(input) {
   if (!note) {
     note = document.createElement("p");
     note.className = "field-error too-large";
+    note.setAttribute("role", "alert");  // said when the file is chosen: the focus stays on the file button
     field.appendChild(note);
     tie(note, [input]);
   }
