@@ -472,6 +472,17 @@ def test_the_step_tables_overdue_count_says_it_is_overdue(year, client_for):
     assert badges and all(re.fullmatch(r"\d+ terlambat", badge) for badge in badges), badges
 
 
+def test_a_position_chip_with_late_activities_says_so_in_words(year, client_for):
+    """A position chip ('3: 2', two activities at step 3) turned orange when some of them were late, and only
+    its tooltip said how many: a colour-blind reader, or one using the keyboard, could not tell."""
+    html = client_for("kadis").get("/monitoring?dari=2026-01-01&sampai=2026-12-31").get_data(as_text=True)
+    table = html[html.index('id="table-bidang-state"'):html.index('id="peta-panas"')]
+    late = re.findall(r'<span class="chip late"[^>]*>([^<]*)</span>', table)
+    assert late and all(re.fullmatch(r"\d+: \d+ \(\d+ terlambat\)", chip) for chip in late), late
+    calm = re.findall(r'<span class="chip"[^>]*>([^<]*)</span>', table)
+    assert calm and all(re.fullmatch(r"\d+: \d+", chip) for chip in calm), calm
+
+
 def test_dashboard_pages_and_permissions(year, client_for):
     staff = client_for("aptika.implementasi")
     for url in ("/monitoring", "/monitoring/rekap.xlsx", "/monitoring/rekap.csv", "/monitoring/diagram.bpmn"):
