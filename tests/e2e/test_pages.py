@@ -440,6 +440,15 @@ def test_the_worklists_sorted_column_says_so(rt, browser):
     assert sorted_columns("?sort=created") == []
 
 
+def test_the_worklists_two_tables_are_named_by_their_headings(rt, browser):
+    """'Tugas Saya' and 'Tugas Tim' are two tables with the same columns: a screen reader jumping from table
+    to table heard two nameless tables alike. Each is named by its heading."""
+    html = text(browser("aptika.implementasi").get("/"))
+    for heading in ("mine", "team"):
+        assert section(html, heading).split("</h2>")[1].lstrip().startswith(
+            f'<table class="tasks" aria-labelledby="{heading}">'), heading
+
+
 def test_the_worklist_has_a_first_level_heading(rt, browser):
     """Every page had a first-level heading but the worklist, the page staff land on: its headings began at
     'Tugas Saya' (level 2), so a screen reader's list of headings, or its jump to the main heading,
