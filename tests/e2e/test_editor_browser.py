@@ -361,8 +361,9 @@ def test_the_editors_summary_counts_one_warning_and_several_problems_in_english(
     assert errors > 1
     base = server[1]
     owner = sign_in(playwright_browser, base, "pemilik.proses")
+    owner.select_option("select[name=language]", "en")
     with owner.expect_navigation():
-        owner.select_option("select[name=language]", "en")
+        owner.click("form:has(select[name=language]) button[type=submit]")
     for key, summary in ((KEY, "1 warning; the draft can still be deployed."),
                          ("Process_surat_masuk", f"{errors} problems must be fixed before deploying.")):
         owner.goto(f"{base}/editor/{key}")
