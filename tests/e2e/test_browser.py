@@ -564,6 +564,41 @@ def test_on_a_phone_the_activitys_diagram_keeps_a_readable_size_and_scrolls(play
     shot(page, "activity-phone-diagram")
 
 
+# One step between a start and an end event: a small SOP's diagram.
+SMALL_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
+    id="Definitions_kecil" targetNamespace="http://alur.test">
+  <bpmn:process id="kecil" isExecutable="true">
+    <bpmn:startEvent id="Mulai"/><bpmn:task id="Step_01" name="Satu langkah"/><bpmn:endEvent id="Selesai"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="Mulai" targetRef="Step_01"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="Step_01" targetRef="Selesai"/>
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="gambar"><bpmndi:BPMNPlane id="bidang" bpmnElement="kecil">
+    <bpmndi:BPMNShape id="Mulai_di" bpmnElement="Mulai"><dc:Bounds x="100" y="100" width="36" height="36"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="Step_01_di" bpmnElement="Step_01"><dc:Bounds x="200" y="78" width="100" height="80"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="Selesai_di" bpmnElement="Selesai"><dc:Bounds x="360" y="100" width="36" height="36"/></bpmndi:BPMNShape>
+  </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
+</bpmn:definitions>"""
+
+
+@pytest.mark.parametrize("login, address, box", [("aptika.implementasi", "/kegiatan/{id}", "#diagram"),
+                                                 ("kadis", "/monitoring", "#heatmap")])
+def test_a_small_sops_diagram_is_not_blown_up_on_a_desktop(playwright_browser, server, login, address, box):
+    """The activity's diagram was fitted as bpmn-js fits one, never above its own size; fitted for phones
+    (refit.js), a one-step SOP filled the box, its step drawn almost five times its size."""
+    from engine import services
+    rt, base = server
+    instance_id = services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
+    page = sign_in(playwright_browser, base, login)
+    page.route("**/diagram.bpmn*", lambda route: route.fulfill(content_type="application/xml", body=SMALL_BPMN))
+    page.goto(base + address.format(id=instance_id))
+    page.wait_for_selector(f"{box}[data-ready]")
+    step = page.locator(f'{box} .djs-shape[data-element-id="Step_01"] .djs-visual > rect').bounding_box()
+    assert 100 <= step["width"] <= 106, step  # a task is 100 units wide (and its line): at its own size
+    assert boxes_outside(page, box, f"{box} .djs-shape[data-element-id]") == []
+
+
 def boxes_outside(page, container: str, items: str) -> list[str]:
     """The `items` whose box reaches past the `container`'s box (cut off, out of reach of its scrolling)."""
     return page.evaluate("""([container, items]) => {

@@ -25,7 +25,8 @@ window.alurFitReadable = function (canvas, container, room = 0) {
     container.style.width = container.style.height = '';
     canvas.resized();
     const inner = canvas.viewbox().inner;
-    let zoom = Math.min((container.clientWidth - 2 * PAD) / inner.width,
+    // Never above its own size (as bpmn-js fits one): a small SOP is not blown up to fill the box.
+    let zoom = Math.min(1, (container.clientWidth - 2 * PAD) / inner.width,
                         (container.clientHeight - 2 * PAD - room) / inner.height);
     if (zoom < MIN_ZOOM) {
       zoom = MIN_ZOOM;
