@@ -30,7 +30,8 @@ A forced restore first archives the database it replaces
 code, leaving out and naming document files already lost): dropping the
 tables, creating the schema and loading the rows are not one transaction
 on every database, so a load the database refuses half-way is answered by
-loading that archive back. It is kept afterwards, as the way back from
+loading that archive back and removing the document files the failed
+load copied in (but those the put-back database names). It is kept afterwards, as the way back from
 restoring the wrong archive. Once the load succeeded, document files that no
 restored row names (the replaced database's) are moved beside it, to
 `<data dir>/cadangan/sebelum-pemulihan-<time>-berkas/`.
@@ -223,6 +224,7 @@ def restore(rt: Runtime, source: Path, force: bool = False) -> dict[str, Any]:
         previous = None if empty else _keep_previous(rt, stamp)
         if previous is not None:
             _drop_everything(rt.engine)
+        stored = _stored_files(rt)
         try:
             _load(rt, archive, manifest)
         except (Exception, KeyboardInterrupt) as err:
@@ -230,11 +232,10 @@ def restore(rt: Runtime, source: Path, force: bool = False) -> dict[str, Any]:
             # and an operator may interrupt a long load (Ctrl-C).
             reason = "dihentikan (Ctrl-C)" if isinstance(err, KeyboardInterrupt) else _reason(err)
             if previous is None:
+                _discard_new_files(rt, stored, set())
                 raise InvalidData(f"cadangan tidak dapat dimuat: {reason}; basis data tetap kosong") from err
             try:
-                _drop_everything(rt.engine)
-                with tarfile.open(previous, "r:gz") as kept:
-                    _load(rt, kept, _manifest(kept))
+                _put_back(rt, previous, stored)
             except (Exception, KeyboardInterrupt) as again:  # the copy is still there: say how to use it
                 raise InvalidData(f"cadangan tidak dapat dimuat: {reason}; basis data semula juga tidak dapat "
                                   f"dikembalikan ({_reason(again)}); pulihkan dengan "
@@ -258,10 +259,36 @@ def _keep_previous(rt: Runtime, stamp: str) -> Path:
     return target
 
 
+def _put_back(rt: Runtime, previous: Path, stored: set[Path]) -> None:
+    """Load the replaced database's archive again, after a failed load; remove the document files that
+    load added (not in `stored`) unless the put-back database names them (files it had lost)."""
+    _drop_everything(rt.engine)
+    with tarfile.open(previous, "r:gz") as kept:
+        manifest = _manifest(kept)
+        _load(rt, kept, manifest)
+    _discard_new_files(rt, stored, _named(manifest))
+
+
+def _stored_files(rt: Runtime) -> set[Path]:
+    return {path for path in (rt.settings.data_dir / "files").glob("*/*") if path.is_file()}
+
+
+def _discard_new_files(rt: Runtime, stored: set[Path], keep: set[str]) -> None:
+    """Delete the document files a failed load copied in (not in `stored`), but those in `keep`."""
+    for path in _stored_files(rt) - stored:
+        if path.name not in keep:
+            path.unlink(missing_ok=True)
+
+
+def _named(manifest: dict[str, Any]) -> set[str]:
+    """The documents a backup's rows name: those it holds and those it left out as missing."""
+    return {d["sha256"] for d in manifest["documents"]} | set(manifest.get("missing_documents", []))
+
+
 def _set_aside_other_files(rt: Runtime, manifest: dict[str, Any], aside: Path) -> Path | None:
     """Move the document files no row of the restored database names (the replaced database's, whose
     bytes its archive also holds) to `aside`, in the same layout; `aside`, or None if there were none."""
-    restored = {d["sha256"] for d in manifest["documents"]} | set(manifest.get("missing_documents", []))
+    restored = _named(manifest)
     moved = None
     for path in sorted((rt.settings.data_dir / "files").glob("*/*")):
         if path.name not in restored and path.is_file():

@@ -275,6 +275,38 @@ def test_a_forced_restore_that_fails_while_loading_puts_the_database_back(kind, 
         services.start(source, KEY, "aptika", "Masih berjalan", "aptika.implementasi")  # ids and sequences fine
 
 
+def test_a_restore_that_fails_while_loading_leaves_the_document_files_as_they_were(tmp_path, monkeypatch):
+    """The failed archive's documents stayed under files/ beside the put-back database's (or in the
+    data directory of a database left empty), though no row names them."""
+    with _written_after_backup("sqlite", tmp_path, monkeypatch) as (source, good, before):
+        later = before["instances"][-1]["id"]
+        task = open_row(source, later)
+        services.claim(source, task.id, "aptika.implementasi")
+        services.complete(source, task.id, "aptika.implementasi",
+                          {"rencana_kegiatan": "Nanti", "tanggal_mulai": "2026-03-02",
+                           "tanggal_selesai": "2026-03-31"}, files={"dokumen_rencana": LATER_PLAN})
+        newer = tmp_path / "newer.tar.gz"
+        _cli(monkeypatch, source, ["backup", str(newer)])
+        _cli(monkeypatch, source, ["restore", "--force", str(good)])  # only PLAN's file under files/ now
+        orphan = tmp_path / "orphan.tar.gz"
+        _damaged(newer, orphan, "tables/task.jsonl",
+                 lambda data: data.replace(b'"instance_id": 1,', b'"instance_id": 999,'))
+        files = source.settings.data_dir / "files"
+        stored = sorted(p.relative_to(files) for p in files.rglob("*") if p.is_file())
+        restored = contents(source)
+        result = _invoke(monkeypatch, source, ["restore", "--force", str(orphan)])
+        assert result.exit_code == 1 and "dikembalikan" in result.output, result.output
+        assert sorted(p.relative_to(files) for p in files.rglob("*") if p.is_file()) == stored
+        assert contents(source) == restored
+    empty = office("sqlite", tmp_path / "empty")
+    try:
+        result = _invoke(monkeypatch, empty, ["restore", str(orphan)])
+        assert result.exit_code == 1 and "tetap kosong" in result.output, result.output
+        assert not [p for p in (empty.settings.data_dir / "files").rglob("*") if p.is_file()]
+    finally:
+        empty.dispose()
+
+
 def _invoke(monkeypatch, rt, args):
     monkeypatch.setenv("ALUR_DATABASE_URL", rt.settings.database_url)
     monkeypatch.setenv("ALUR_DATA_DIR", str(rt.settings.data_dir))
