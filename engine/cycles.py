@@ -30,6 +30,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from engine import services
+from engine.config import Settings
 from engine.db import Bidang, CycleRun
 from engine.errors import Conflict
 from engine.runtime import Runtime
@@ -62,15 +63,16 @@ class Failed:
     error: str
 
 
-def config_path(rt: Runtime) -> Path:
+def config_path(settings: Settings) -> Path:
     """settings.extra["cycles_file"], else $ALUR_CYCLES_FILE, else cycles.yaml beside the definitions."""
-    chosen = rt.settings.extra.get("cycles_file") or os.environ.get("ALUR_CYCLES_FILE")
-    return Path(chosen) if chosen else rt.settings.definitions_dir / CONFIG_NAME
+    chosen = settings.extra.get("cycles_file") or os.environ.get("ALUR_CYCLES_FILE")
+    return Path(chosen) if chosen else settings.definitions_dir / CONFIG_NAME
 
 
-def load_config(rt: Runtime) -> tuple[Cycle, ...]:
-    """The office's schedules; none when the file does not exist. Read again only when the file changes."""
-    path = config_path(rt)
+def load_config(settings: Settings) -> tuple[Cycle, ...]:
+    """The office's schedules; none when the file does not exist. Read again only when the file changes.
+    `alur scheduler` and `alur serve --scheduler` read it once before they start (CycleConfigError)."""
+    path = config_path(settings)
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -90,7 +92,7 @@ def run_due_cycles(rt: Runtime, cycles: tuple[Cycle, ...] | None = None,
     `cycles` replaces the configuration file; failed starts are appended to
     `failures` when a list is given (they are logged either way).
     """
-    cycles = load_config(rt) if cycles is None else cycles
+    cycles = load_config(rt.settings) if cycles is None else cycles
     today = rt.now().astimezone(rt.calendar.tz).date()
     started: list[Started] = []
     for cycle in cycles:

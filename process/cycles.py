@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+from process.messages import Text
+
 MONTHLY, QUARTERLY = "monthly", "quarterly"
 SCHEDULES = (MONTHLY, QUARTERLY)
 ALL = "all"
@@ -44,7 +46,7 @@ _QUARTER_KEY = re.compile(r"^(\d{4})-[Qq]([1-4])$")
 
 
 class CycleConfigError(ValueError):
-    """A cycles configuration that cannot be used; the message names the key."""
+    """A cycles configuration that cannot be used; the message (a `Text`) names the key."""
 
 
 @dataclass(frozen=True, order=True)
@@ -98,11 +100,13 @@ def parse_period(text: Any, schedule: str = MONTHLY) -> Period:
     match = _QUARTER_KEY.match(value)
     if match:
         if schedule != QUARTERLY:
-            raise ValueError(f"{value!r} is a quarter; a monthly schedule needs YYYY-MM")
+            raise ValueError(Text("%(value)s adalah triwulan; jadwal bulanan memakai YYYY-MM", value=repr(value)))
         return Period(int(match[1]), (int(match[2]) - 1) * 3 + 1, 3)
     match = _MONTH_KEY.match(value)
     if not match or not 1 <= int(match[2]) <= 12:
-        raise ValueError(f"{value!r} is not a period (YYYY-MM{' or YYYY-Qn' if schedule == QUARTERLY else ''})")
+        if schedule == QUARTERLY:
+            raise ValueError(Text("%(value)s bukan periode (YYYY-MM atau YYYY-Qn)", value=repr(value)))
+        raise ValueError(Text("%(value)s bukan periode (YYYY-MM)", value=repr(value)))
     return period_of(date(int(match[1]), int(match[2]), 1), schedule)
 
 
@@ -154,55 +158,59 @@ def parse(text: str | None) -> tuple[Cycle, ...]:
     """The cycles of a YAML text; an empty text or file has none."""
     try:
         data = yaml.safe_load(text or "") or {}
-    except yaml.YAMLError as err:
-        raise CycleConfigError(f"cycles: not valid YAML: {err}") from err
+    except (yaml.YAMLError, ValueError) as err:  # ValueError: a date such as 2026-13-01
+        raise CycleConfigError(Text("YAML siklus tidak dapat dibaca: %(reason)s", reason=str(err))) from None
     if not isinstance(data, dict) or set(data) - {"cycles"}:
-        raise CycleConfigError("cycles: the file holds one key, `cycles`, a list")
+        raise CycleConfigError(Text("cycles: berkas ini berisi satu kunci, `cycles`, berupa daftar"))
     items = data.get("cycles") or []
     if not isinstance(items, list):
-        raise CycleConfigError("cycles: must be a list")
+        raise CycleConfigError(Text("cycles: harus berupa daftar"))
     cycles = [_cycle(item, f"cycles[{n}]") for n, item in enumerate(items)]
     seen: set[str] = set()
     for n, cycle in enumerate(cycles):
         if cycle.definition in seen:
-            raise CycleConfigError(f"cycles[{n}].definition: {cycle.definition!r} has two schedules")
+            raise CycleConfigError(Text("%(key)s: %(definition)s punya dua jadwal", key=f"cycles[{n}].definition",
+                                        definition=repr(cycle.definition)))
         seen.add(cycle.definition)
     return tuple(cycles)
 
 
 def _cycle(item: Any, where: str) -> Cycle:
     if not isinstance(item, dict):
-        raise CycleConfigError(f"{where}: must be a mapping")
+        raise CycleConfigError(Text("%(key)s: harus berupa mapping, bukan %(value)s", key=where, value=repr(item)))
     unknown = set(item) - KEYS
     if unknown:
-        raise CycleConfigError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
+        raise CycleConfigError(Text("%(key)s: kunci tidak dikenal: %(keys)s; yang dikenal: %(allowed)s", key=where,
+                                    keys=", ".join(sorted(map(str, unknown))), allowed=", ".join(sorted(KEYS))))
     definition = item.get("definition")
     if not isinstance(definition, str) or not definition.strip():
-        raise CycleConfigError(f"{where}.definition: the SOP's definition key is required")
+        raise CycleConfigError(Text("%(key)s: kunci definisi SOP wajib ada", key=f"{where}.definition"))
     schedule = item.get("schedule", MONTHLY)
     if schedule not in SCHEDULES:
-        raise CycleConfigError(f"{where}.schedule: {schedule!r} is not one of {', '.join(SCHEDULES)}")
+        raise CycleConfigError(Text("%(key)s: %(value)s bukan salah satu dari %(allowed)s", key=f"{where}.schedule",
+                                    value=repr(schedule), allowed=", ".join(SCHEDULES)))
     if "start" not in item:
-        raise CycleConfigError(f"{where}.start: the first period is required (YYYY-MM)")
+        raise CycleConfigError(Text("%(key)s: periode pertama wajib ada (YYYY-MM)", key=f"{where}.start"))
     try:
         start = parse_period(item["start"], schedule)
     except ValueError as err:
-        raise CycleConfigError(f"{where}.start: {err}") from None
+        raise CycleConfigError(Text("%(key)s: %(reason)s", key=f"{where}.start", reason=err.args[0])) from None
     day = item.get("day", 1)
     if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= MAX_DAY:
-        raise CycleConfigError(f"{where}.day: a day of the month from 1 to {MAX_DAY}")
+        raise CycleConfigError(Text("%(key)s: hari dalam bulan, dari 1 sampai %(last)s", key=f"{where}.day",
+                                    last=MAX_DAY))
     bidang = item.get("bidang", ALL)
     if bidang != ALL:
         if not isinstance(bidang, list) or not bidang or not all(isinstance(b, str) and b.strip() for b in bidang):
-            raise CycleConfigError(f"{where}.bidang: `{ALL}` or a list of Bidang codes")
+            raise CycleConfigError(Text("%(key)s: `all` atau daftar kode Bidang", key=f"{where}.bidang"))
         bidang = tuple(b.strip() for b in bidang)
     exclude = item.get("exclude", list(DEFAULT_EXCLUDE) if bidang == ALL else [])
     if not isinstance(exclude, list) or not all(isinstance(b, str) for b in exclude):
-        raise CycleConfigError(f"{where}.exclude: a list of Bidang codes")
+        raise CycleConfigError(Text("%(key)s: daftar kode Bidang", key=f"{where}.exclude"))
     template = item.get("title", DEFAULT_TITLE)
     if not isinstance(template, str) or "{bidang}" not in template or "{period}" not in template:
-        raise CycleConfigError(f"{where}.title: must contain {{bidang}} and {{period}}")
+        raise CycleConfigError(Text("%(key)s: harus memuat {bidang} dan {period}", key=f"{where}.title"))
     enabled = item.get("enabled", True)
     if not isinstance(enabled, bool):
-        raise CycleConfigError(f"{where}.enabled: true or false")
+        raise CycleConfigError(Text("%(key)s: true atau false", key=f"{where}.enabled"))
     return Cycle(definition.strip(), schedule, start, day, bidang, tuple(exclude), template, enabled)

@@ -15,7 +15,7 @@ import click
 import yaml
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import bootstrap, editor, services, worklist
+from engine import bootstrap, cycles, editor, services, worklist
 from engine.config import Settings, SettingError
 from engine.db import MAX_INTEGER, database_problem
 from engine.errors import AlurError, Conflict, Forbidden
@@ -23,6 +23,7 @@ from engine.escalation_config import EscalationConfigError
 from engine.runtime import Runtime, load_escalation
 from process import sop_import
 from process.calendar import CalendarConfigError
+from process.cycles import CycleConfigError
 from process.forms import printable
 from process.loader import ERROR, DefinitionError, load_file, user_yaml, validate_paths
 from web import EVENT_LABELS
@@ -76,7 +77,7 @@ def friendly(command):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(1)
-        except (CalendarConfigError, EscalationConfigError, SettingError) as err:  # the setting or key it names
+        except (CalendarConfigError, EscalationConfigError, CycleConfigError, SettingError) as err:  # the key it names
             _echo(f"galat: {err}", err=True)
             sys.exit(1)
         except SQLAlchemyError as err:  # a database never prepared or not reachable: not the SQL sent
@@ -340,6 +341,7 @@ def scheduler(interval: float, once: bool, batch: int, lease: float, server_pid:
     from web.companion import heartbeat, systemd_watchdog
 
     rt = runtime()
+    cycles.load_config(rt.settings)  # a broken schedule is refused here, not logged once a minute
     # Who watches for a hang: the server that started this scheduler, or systemd's watchdog.
     watchdog = systemd_watchdog() if heartbeat_fd is None else None
     beat = heartbeat(heartbeat_fd) if heartbeat_fd is not None else watchdog or (lambda: None)
@@ -543,6 +545,8 @@ def serve(host: str, port: int, workers: int, threads: int, with_scheduler: bool
     letterhead.data_uri(Settings.from_env().logo_file)
     # Read before "Listening": a stall time shorter than an alert's delivery is refused here.
     stall_after = stall_seconds(load_escalation(Settings.from_env()).longest_try_seconds if with_scheduler else 0.0)
+    if with_scheduler:
+        cycles.load_config(Settings.from_env())  # read by the scheduler alone
     check_address(host, port)
     click.echo(f"Alur: http://{host}:{port}/")
     # The scheduler is a process of its own (`alur scheduler`), started and stopped with the server,

@@ -398,11 +398,14 @@ def test_an_administrator_made_before_alur_init_is_told_to_run_it(tmp_path):
     ("ALUR_ESCALATION_FILE", "levels: [tidak ditutup\n", "galat: YAML eskalasi tidak dapat dibaca: "),
     ("ALUR_CALENDAR_FILE", "hours: {saturday: null}\n", "galat: hours: setidaknya satu hari harus punya jam kerja"),
     ("ALUR_ESCALATION_FILE", "smtp: {port: 70000}\n", "galat: smtp.port: harus nomor port, bukan 70000"),
+    ("ALUR_CYCLES_FILE", "cycles: {definition: x}\n", "galat: cycles: harus berupa daftar"),
 ])
-def test_a_calendar_or_escalation_file_that_cannot_be_used_is_one_line(alur, tmp_path, variable, content, begins):
+def test_a_calendar_escalation_or_cycles_file_that_cannot_be_used_is_one_line(alur, tmp_path, variable, content,
+                                                                              begins):
     """The scheduler and every other command printed the error's class name and, for a YAML
     error, the parser's message over five lines; and the messages were English in the
-    Indonesian command line ("ALUR_CALENDAR_FILE: … does not exist")."""
+    Indonesian command line ("ALUR_CALENDAR_FILE: … does not exist"). A cycles file that cannot be
+    used let the scheduler start, and it logged an English traceback once a minute."""
     path = tmp_path / "berkas.yaml"
     begins = begins.format(path=path)
     if content is not None:

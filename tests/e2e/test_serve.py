@@ -286,6 +286,7 @@ def _sign_in(port: int, login: str) -> int:
     ({"ALUR_MAX_UPLOAD_BYTES": "20M"}, "ALUR_MAX_UPLOAD_BYTES harus bilangan bulat"),
     ({"ALUR_DATABASE_URL": "postgresql+psycopg://alur:rahasia@127.0.0.1:1/alur"}, "ALUR_DATABASE_URL"),
     ({"ALUR_DATABASE_URL": "sqlite:///{data}/kosong.db"}, "alur init"),
+    ({"ALUR_CYCLES_FILE": "{data}/siklus.yaml"}, "cycles: harus berupa daftar"),  # with --scheduler, below
 ])
 def test_a_configuration_no_worker_could_serve_is_refused_before_serving(tmp_path, setting, expected):
     """A missing calendar, a database URL that cannot be read or reached, a database never prepared:
@@ -295,7 +296,9 @@ def test_a_configuration_no_worker_could_serve_is_refused_before_serving(tmp_pat
     env.update(ALUR_DATA_DIR=str(tmp_path), ALUR_SECRET_KEY="test-serve")
     subprocess.run([str(ALUR), "init", "--demo"], env=env, check=True, capture_output=True, timeout=120)
     env.update({key: value.format(data=tmp_path) for key, value in setting.items()})
-    refused = subprocess.run([str(ALUR), "serve", "--port", str(free_port()), "--workers", "1"],
+    (tmp_path / "siklus.yaml").write_text("cycles: {definition: x}\n")  # read by the scheduler alone
+    scheduler = ["--scheduler"] if "ALUR_CYCLES_FILE" in setting else []
+    refused = subprocess.run([str(ALUR), "serve", "--port", str(free_port()), "--workers", "1", *scheduler],
                              env=env, capture_output=True, text=True, timeout=60)
     assert refused.returncode == 1, refused.stderr
     line = refused.stderr.strip()

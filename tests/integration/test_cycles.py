@@ -100,7 +100,7 @@ def test_a_schedule_read_from_its_file_starts_past_periods_from_its_start(rt, cl
                     "    title: 'Monev {bidang} {period}'\n", encoding="utf-8")
     configured = Runtime(dataclasses.replace(settings, extra={"cycles_file": str(path)}), clock=clock)
     try:
-        assert cycles.load_config(configured)[0].schedule == QUARTERLY
+        assert cycles.load_config(configured.settings)[0].schedule == QUARTERLY
         started = cycles.run_due_cycles(configured)
         assert sorted((s.period, s.bidang, s.title) for s in started) == [
             ("2025-Q4", "ikp", "Monev Bidang Informasi dan Komunikasi Publik Triwulan IV 2025"),
@@ -110,13 +110,13 @@ def test_a_schedule_read_from_its_file_starts_past_periods_from_its_start(rt, cl
         assert cycles.run_due_cycles(configured) == []
         # The office edits the file: the next pass reads it again.
         path.write_text(path.read_text(encoding="utf-8") + "    enabled: false\n", encoding="utf-8")
-        assert cycles.load_config(configured)[0].enabled is False
+        assert cycles.load_config(configured.settings)[0].enabled is False
     finally:
         configured.dispose()
     # No file, no schedules.
     missing = Runtime(dataclasses.replace(settings, extra={"cycles_file": str(tmp_path / "none.yaml")}), clock=clock)
     try:
-        assert cycles.load_config(missing) == () and cycles.run_due_cycles(missing) == []
+        assert cycles.load_config(missing.settings) == () and cycles.run_due_cycles(missing) == []
     finally:
         missing.dispose()
 

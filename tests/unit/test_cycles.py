@@ -9,6 +9,7 @@ import pytest
 
 from process import cycles
 from process.cycles import Cycle, CycleConfigError, Period, parse, parse_period, period_of, periods_between
+from process.messages import Text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,19 +100,29 @@ def test_the_shipped_configuration_is_valid():
 
 
 @pytest.mark.parametrize("text, where", [
-    ("- a", "one key"),
-    ("cycles: {definition: x}", "must be a list"),
-    ("cycles:\n  - {start: 2026-11}", "cycles[0].definition"),
-    ("cycles:\n  - {definition: x}", "cycles[0].start"),
-    ("cycles:\n  - {definition: x, start: 2026-11, schedule: weekly}", "cycles[0].schedule"),
-    ("cycles:\n  - {definition: x, start: 2026-11, day: 29}", "cycles[0].day"),
+    ("- a", "cycles: berkas ini berisi satu kunci"),
+    ("cycles: {definition: x}", "cycles: harus berupa daftar"),
+    ("cycles: [a]", "cycles[0]: harus berupa mapping"),
+    ("cycles:\n  - {start: 2026-11}", "cycles[0].definition: kunci definisi SOP wajib ada"),
+    ("cycles:\n  - {definition: x}", "cycles[0].start: periode pertama wajib ada"),
+    ("cycles:\n  - {definition: x, start: 2026-Q1}", "cycles[0].start: '2026-Q1' adalah triwulan"),
+    ("cycles:\n  - {definition: x, start: 2026-13}", "cycles[0].start: '2026-13' bukan periode (YYYY-MM)"),
+    ("cycles:\n  - {definition: x, start: 2026-11, schedule: weekly}", "cycles[0].schedule: 'weekly' bukan"),
+    ("cycles:\n  - {definition: x, start: 2026-11, day: 29}", "cycles[0].day: hari dalam bulan"),
     ("cycles:\n  - {definition: x, start: 2026-11, day: 0}", "cycles[0].day"),
-    ("cycles:\n  - {definition: x, start: 2026-11, bidang: []}", "cycles[0].bidang"),
-    ("cycles:\n  - {definition: x, start: 2026-11, title: 'Monev {bidang}'}", "cycles[0].title"),
-    ("cycles:\n  - {definition: x, start: 2026-11, every: month}", "unknown key"),
-    ("cycles:\n  - {definition: x, start: 2026-11}\n  - {definition: x, start: 2026-12}", "cycles[1].definition"),
-    ("cycles: [", "not valid YAML"),
+    ("cycles:\n  - {definition: x, start: 2026-11, bidang: []}", "cycles[0].bidang: `all` atau daftar"),
+    ("cycles:\n  - {definition: x, start: 2026-11, exclude: ikp}", "cycles[0].exclude: daftar kode Bidang"),
+    ("cycles:\n  - {definition: x, start: 2026-11, title: 'Monev {bidang}'}", "cycles[0].title: harus memuat"),
+    ("cycles:\n  - {definition: x, start: 2026-11, enabled: ya}", "cycles[0].enabled: true atau false"),
+    ("cycles:\n  - {definition: x, start: 2026-11, every: month}", "cycles[0]: kunci tidak dikenal: every"),
+    ("cycles:\n  - {definition: x, start: 2026-11}\n  - {definition: x, start: 2026-12}",
+     "cycles[1].definition: 'x' punya dua jadwal"),
+    ("cycles: [", "YAML siklus tidak dapat dibaca"),
+    ("cycles:\n  - {definition: x, start: 2026-13-01}", "YAML siklus tidak dapat dibaca"),
 ])
 def test_configuration_mistakes_name_their_key(text, where):
-    with pytest.raises(CycleConfigError, match=re.escape(where)):
+    """In Indonesian, as the calendar's and the escalation file's: the command line speaks Indonesian,
+    and the messages are `Text` (translatable)."""
+    with pytest.raises(CycleConfigError, match=re.escape(where)) as raised:
         parse(text)
+    assert isinstance(raised.value.args[0], Text)
