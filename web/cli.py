@@ -39,13 +39,23 @@ RECORD_ID = click.IntRange(1, MAX_INTEGER)
 
 
 class Seconds(click.FloatRange):
-    """Seconds within a range. "nan", which float() reads and every comparison lets through, is refused."""
+    """Seconds above 0 and at most `most`, refused in Indonesian (click's FloatRange says "inf is not
+    in the range 0<x<=3600"). "nan", which float() reads and every comparison lets through, and "inf"
+    are no number of seconds."""
     name = "seconds"
 
+    def __init__(self, most: float):
+        super().__init__(0, most, min_open=True)  # the range --help shows
+
     def convert(self, value, param, ctx):
-        seconds = super().convert(value, param, ctx)
-        if math.isnan(seconds):
-            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} bukan bilangan detik", param, ctx)
+        if not 0 < seconds <= self.max:
+            self.fail(f"harus lebih dari 0 dan paling lama {self.max:g} detik, bukan {value}", param, ctx)
         return seconds
 
 
@@ -316,12 +326,12 @@ def _print_instance(info, tz) -> None:
 
 
 @main.command()
-@click.option("--interval", type=Seconds(0, 3600, min_open=True), default=1.0, show_default=True,
+@click.option("--interval", type=Seconds(3600), default=1.0, show_default=True,
               help="Seconds between passes while nothing is due.")
 @click.option("--once", is_flag=True, help="Run one pass, then exit.")
 @click.option("--batch", type=click.IntRange(1, 100_000), default=100, show_default=True,
               help="Timer rows claimed per pass.")
-@click.option("--lease", type=Seconds(0, 86_400, min_open=True), default=60.0, show_default=True,
+@click.option("--lease", type=Seconds(86_400), default=60.0, show_default=True,
               help="Seconds a claim lasts; rows of a scheduler that died are taken over after it.")
 @click.option("--server-pid", type=int, hidden=True,
               help="Stop when this process (`alur serve --scheduler`, which started this one) is gone.")

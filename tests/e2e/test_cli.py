@@ -166,6 +166,22 @@ def test_a_number_out_of_range_is_a_usage_error_naming_it(alur, args, option):
     assert f"Invalid value for '{option}'" in result.stderr
 
 
+@pytest.mark.parametrize("option, value, says", [
+    ("--interval", "nan", "'nan' bukan bilangan detik"),
+    ("--interval", "inf", "'inf' bukan bilangan detik"),
+    ("--interval", "sejam", "'sejam' bukan bilangan detik"),
+    ("--interval", "0", "harus lebih dari 0 dan paling lama 3600 detik, bukan 0"),
+    ("--interval", "-1", "harus lebih dari 0 dan paling lama 3600 detik, bukan -1"),
+    ("--lease", "86401", "harus lebih dari 0 dan paling lama 86400 detik, bukan 86401"),
+])
+def test_seconds_that_cannot_be_used_are_refused_in_indonesian(alur, option, value, says):
+    """Alur's own option type answered in English ("'nan' is not a number of seconds", "inf is not in
+    the range 0<x<=3600", "'sejam' is not a valid seconds") in the Indonesian command line."""
+    result = alur("scheduler", "--once", f"{option}={value}", ok=False)
+    assert result.returncode == 2, result.stderr
+    assert f"Invalid value for '{option}': {says}" in result.stderr, result.stderr
+
+
 def test_serve_with_a_logo_it_cannot_use_stops_before_listening(alur, tmp_path):
     """It also said so in English, after the error's class name ("galat: LogoError: … is not a PNG")."""
     bad = tmp_path / "lambang.png"
