@@ -26,8 +26,9 @@ transaction, moves PostgreSQL's id sequences past the restored ids, and
 checks the row counts.
 
 A forced restore first archives the database it replaces
-(`<data dir>/cadangan/sebelum-pemulihan-<time>.tar.gz`, with this same
-code, leaving out and naming document files already lost): dropping the
+(`<data dir>/cadangan/sebelum-pemulihan-<time>.tar.gz`, in the office's
+time, with this same code, leaving out and naming document files already
+lost): dropping the
 tables, creating the schema and loading the rows are not one transaction
 on every database, so a load the database refuses half-way is answered by
 loading that archive back and removing the document files the failed
@@ -220,7 +221,8 @@ def restore(rt: Runtime, source: Path, force: bool = False) -> dict[str, Any]:
         # All of it is read before anything is written or dropped: with --force, damage found after
         # the drop left neither the database that was there nor the one in the backup.
         _check_archive(archive, manifest)
-        stamp = f"sebelum-pemulihan-{rt.now():%Y%m%dT%H%M%S%f}"
+        # The office's time, as the command line prints it; sortable, and without ':' for Windows copies.
+        stamp = f"sebelum-pemulihan-{rt.now().astimezone(rt.calendar.tz):%Y%m%dT%H%M%S%f}"
         previous = None if empty else _keep_previous(rt, stamp)
         if previous is not None:
             _drop_everything(rt.engine)

@@ -6,6 +6,8 @@ import json
 import re
 import tarfile
 from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -184,6 +186,16 @@ def test_a_forced_restore_moves_the_replaced_databases_document_files_aside(tmp_
         assert (aside / replaced[:2] / replaced).read_bytes() == LATER_PLAN[1]
         assert f"berkas dokumen yang tidak termasuk cadangan ini dipindahkan ke {aside}" in output, output
         assert documents.file_path(source, kept).read_bytes() == PLAN[1]
+
+
+def test_the_copies_of_the_replaced_database_are_named_by_the_offices_time(tmp_path, monkeypatch):
+    """Their names gave the time in UTC (20260401T173000…, at half past midnight WIB on 2 April)
+    while the command line prints times in the office's time zone."""
+    from engine import backup as backups
+    with _written_after_backup("sqlite", tmp_path, monkeypatch) as (source, good, _before):
+        source.clock.set(datetime(2026, 4, 1, 17, 30, tzinfo=timezone.utc))
+        result = backups.restore(source, good, force=True)
+        assert Path(result["previous"]).name == "sebelum-pemulihan-20260402T003000000000.tar.gz"
 
 
 def test_a_damaged_or_foreign_archive_is_refused_and_nothing_is_written(tmp_path, monkeypatch):
