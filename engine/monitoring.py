@@ -396,7 +396,7 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
     step_names = {e: s.name for e, s in scope.by_element.items()}
     mutu = {e: str(s.mutu_baku) for e, s in scope.by_element.items()}
     # The heat map's standard as the SOP states it, its days counted by the step's rule ("30 Hari Kerja").
-    stated = {e: str(s.mutu_baku.counted(rt.calendar.step_counts_working_time(s))) for e, s in scope.by_element.items()}
+    stated = {e: str(rt.calendar.step_standard(s)) for e, s in scope.by_element.items()}
     diagram = {s.element_id for s in definition.steps}
 
     # Activities by state per Bidang.

@@ -195,7 +195,8 @@ def instance_view(rt: Runtime, instance_id: int, login: str) -> dict[str, Any]:
     for step in info["steps"]:
         own = ran_under.get(step["id"], definition)
         standard = own.step_for_element(step["element_id"]) or definition.step(step["step"])
-        step["mutu_baku"] = str(standard.mutu_baku)
+        # As the heat map states it: its days counted by the step's rule ("30 Hari Kalender").
+        step["mutu_baku"] = str(rt.calendar.step_standard(standard))
         end = step["completed_at"] or now.isoformat()
         step["working_minutes"] = _working_minutes(rt, step["created_at"], end)
         # Whether its standard counts working time, or calendar days or clock time: its time taken is

@@ -361,6 +361,10 @@ class WorkingCalendar:
         calendar's, with the definition's and the step's overrides)."""
         return self.counts_working_time(step.mutu_baku, self.rule(step.counting))
 
+    def step_standard(self, step) -> MutuBaku:
+        """A definition's step's standard as pages state it: its days counted by its rule ("30 Hari Kerja")."""
+        return step.mutu_baku.counted(self.step_counts_working_time(step))
+
     def counts_working_time(self, mutu: MutuBaku, rule: CountingRule | None = None) -> bool:
         """Whether `due` counts the standard time in working days or working time (True), or in
         calendar days or clock time (False): its own "Kerja"/"Kalender", else the rule."""

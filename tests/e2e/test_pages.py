@@ -1309,6 +1309,20 @@ def test_the_instance_pages_time_taken_follows_each_steps_counting_rule(rt, brow
     assert '(calendar)' in step_row(html, 2) and '(working)' in step_row(html, 3)
 
 
+def test_the_instance_pages_standard_says_how_its_days_are_counted_as_the_heat_map_does(rt, browser, clock):
+    """The activity page's "Mutu baku" read "30 Hari" where the heat map read "30 Hari Kalender" for the same
+    step: both state the standard with its days counted by the step's rule."""
+    instance_id = start(rt)
+    b = browser("aptika.teknis")
+    assert "<td>30 Hari Kerja</td>" in step_row(text(b.get(f"/kegiatan/{instance_id}")), 1)
+    deploy_v2(rt, BPMN, YAML.replace("\n  days: kerja", "\n  days: kalender", 1))
+    calendar_days = start(rt)
+    do_step(rt, calendar_days, 1)
+    do_step(rt, calendar_days, 2)
+    html = text(b.get(f"/kegiatan/{calendar_days}"))
+    assert "<td>30 Hari Kalender</td>" in step_row(html, 1) and "<td>30 Menit</td>" in step_row(html, 3)
+
+
 def history_rows(html: str) -> dict[str, list[str]]:
     """The history table's data cells, by the event's label."""
     rows = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>[^<]*</td><td>[^<]*</td>\s*<td>(.*?)</td></tr>",
