@@ -14,16 +14,18 @@ What is counted, precisely:
   (or that the scheduler already marked overdue).
 - A completed step is *on time* when `completed_at <= due_at`. Steps without a
   due time count as done but are left out of the on-time rate.
-- *Time taken* is working time (`calendar.working_time_between(created_at,
-  completed_at)`), in minutes. The *median* is `statistics.median`; the *90th
-  percentile* is the nearest-rank value: the ceil(0.9 n)-th smallest.
-- A step's *standard* in working minutes is the median of the working time each
+- *Time taken* is measured by the rule that judges the step on time (`StepTime`):
+  working time (`calendar.working_time_between(created_at, completed_at)`), or
+  for a step counted in calendar days or clock time, by the clock; in minutes.
+  The *median* is `statistics.median`; the *90th percentile* is the
+  nearest-rank value: the ceil(0.9 n)-th smallest.
+- A step's *standard* in minutes is the median of the time (measured so) each
   completion was allowed (`created_at` to `due_at`): that way the calendar and
   the counting rule (working or calendar days) are taken into account. The heat
   map compares the median time taken against it: green within, amber up to 2x,
   red beyond.
-- *Worst cases* of a step: its five completions that took the most working
-  time (ties: lower instance id first).
+- *Worst cases* of a step: its five completions that took the most time
+  (ties: lower instance id first).
 - *Sent back* at verification: completions of the verification step with
   `terverifikasi` false.
 - *Problems*: completions of the problem step with `ada_kendala` true, with
@@ -284,6 +286,22 @@ class WorkTime:
         return self.between(a, b) / timedelta(minutes=1)
 
 
+class StepTime:
+    """Time taken at a step in minutes, measured by the rule that judges it on time (`counts_working_time`
+    of its standard, as the newest version having the step counts it): working time, or by the clock for a
+    step counted in calendar days or clock time."""
+
+    def __init__(self, calendar, scope: Scope):
+        self.work = WorkTime(calendar)
+        self.working = {e: calendar.step_counts_working_time(s) for e, s in scope.by_element.items()}
+
+    def counts_working_time(self, element: str) -> bool:
+        return self.working.get(element, True)
+
+    def minutes(self, element: str, a: datetime, b: datetime) -> float:
+        return self.work.minutes(a, b) if self.counts_working_time(element) else (b - a) / timedelta(minutes=1)
+
+
 # -- small statistics -------------------------------------------------------------
 
 def median(values: list[float]) -> float | None:
@@ -389,7 +407,7 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
         overlaps = _overlaps(session, scope)
         started = session.execute(select(Instance.created_at, Instance.completed_at).where(*where)).all()
 
-    work = WorkTime(rt.calendar)
+    took = StepTime(rt.calendar, scope)
     definition = scope.definition
     # Steps are counted by their diagram element (versions may renumber them) and shown under the
     # newest version's number; a step a newer version removed keeps its last number and name.
@@ -448,17 +466,17 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
         element = r.element_id
         numbers[element] = scope.number_of(element, r.step)
         step_names.setdefault(element, r.name)
-        minutes = work.minutes(r.created_at, r.completed_at)
+        minutes = took.minutes(element, r.created_at, r.completed_at)
         taken[element].append(minutes)
         taken_bidang[(element, r.instance_bidang)].append(minutes)
         late = r.due_at is not None and r.completed_at > r.due_at
         if r.due_at is not None:
-            allowed[element].append(work.minutes(r.created_at, r.due_at))
+            allowed[element].append(took.minutes(element, r.created_at, r.due_at))
         cases[element].append({
             "instance_id": r.instance_id, "title": r.title, "bidang": r.instance_bidang,
             "performer": r.completed_by, "minutes": minutes, "created_at": iso(r.created_at),
             "completed_at": iso(r.completed_at), "due_at": iso(r.due_at), "late": late,
-            "late_minutes": work.minutes(r.due_at, r.completed_at) if late else 0.0,
+            "late_minutes": took.minutes(element, r.due_at, r.completed_at) if late else 0.0,
         })
         month = trend[_month(r.completed_at, scope.tz)]
         month[0] += 1
@@ -501,6 +519,7 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
             "mutu_baku": mutu.get(element, ""), "done": done, "with_due": with_due, "on_time": on_time,
             "on_time_rate": rate(on_time, with_due), "median_minutes": median(values),
             "p90_minutes": percentile(values, 0.9), "standard_minutes": standard,
+            "working_time": took.counts_working_time(element),  # how its times are measured (`StepTime`)
             "open_now": open_now[element][0], "overdue_now": open_now[element][1],
             "level": heat_level(median(values), standard), "worst": worst, "by_bidang": per_bidang,
         }
@@ -508,7 +527,7 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
         if element in diagram:  # the heat map is drawn on the newest version's diagram
             heatmap[element] = {**{k: entry[k] for k in (
                 "step", "open_now", "overdue_now", "on_time_rate", "median_minutes", "standard_minutes",
-                "level", "done")}, "standard": stated[element]}
+                "level", "done", "working_time")}, "standard": stated[element]}
 
     bidang_on_time = []
     for code in bidang_codes:
@@ -771,8 +790,8 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
     """One row per activity with every step's dates, performer, time taken and on-time flag.
 
     A step done more than once (sent back at verification) shows its first
-    start, its last completion and performer, the working time of all passes
-    added up, and is on time only if every pass was. An open step shows its
+    start, its last completion and performer, the time of all passes added up
+    (measured as the figures measure it: `StepTime`), and is on time only if every pass was. An open step shows its
     start; it is not on time once overdue. Plus a summary per Bidang, whose
     step counts (every completion, as on the dashboard) match the figures.
     """
@@ -802,8 +821,9 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
                    or_(rejected, problem), *where)
             .group_by(Event.instance_id)).all()
 
-    work = WorkTime(rt.calendar)
-    steps = [{"number": s.number, "name": s.name, "mutu_baku": str(s.mutu_baku)}
+    took = StepTime(rt.calendar, scope)
+    steps = [{"number": s.number, "name": s.name, "mutu_baku": str(s.mutu_baku),
+              "working_time": took.counts_working_time(s.element_id)}
              for s in sorted(scope.definition.steps, key=lambda s: s.number)]
     sent_back = {i: (int(b or 0), int(p or 0)) for i, b, p in decisions}
     per_instance: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
@@ -834,7 +854,7 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
             (current if number is not None else removed)[t.instance_id].append(scope.number_of(t.element_id, t.step))
         else:
             cell["end"], cell["performer"] = t.completed_at, t.completed_by
-            cell["minutes"] += work.minutes(t.created_at, t.completed_at)
+            cell["minutes"] += took.minutes(t.element_id, t.created_at, t.completed_at)
             counter = done[t.instance_id]
             counter[0] += 1
             if t.due_at is not None:

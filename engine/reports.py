@@ -203,7 +203,7 @@ def suggest(figures: dict[str, Any], definition, assessor_name: str = "") -> lis
             if s["with_due"]:
                 notes.append(f"tepat waktu {s['on_time']} dari {s['with_due']} ({percent_text(rate)})")
             if s["median_minutes"] is not None:
-                notes.append(f"median waktu kerja {duration_text(s['median_minutes'])} (standar {step.mutu_baku})")
+                notes.append(median_text(s["median_minutes"], s["working_time"], step.mutu_baku))
         else:
             notes.append("Belum ada penyelesaian langkah ini pada periode ini")
         if step.number == roles.verify and decisions:
@@ -284,6 +284,16 @@ def percent_text(rate: float | None) -> str:
         return "—"
     text = f"{monitoring.shown_rate(rate) * 100:.1f}".replace(".", ",")
     return (text[:-2] if text.endswith(",0") else text) + "%"
+
+
+def median_text(minutes: float, working: bool, standard) -> str:
+    """The note on a step's median, measured as the figures measure the step (`monitoring.StepTime`): working
+    time, or by the clock in days and hours; its standard with its days counted so ("30 Hari Kalender")."""
+    if working:
+        return f"median waktu kerja {duration_text(minutes)} (standar {standard.counted(True)})"
+    days, rest = divmod(int(round(minutes)), 24 * 60)
+    taken = " ".join(([f"{days} hari"] if days else []) + ([duration_text(rest)] if rest or not days else []))
+    return f"median waktu kalender {taken} (standar {standard.counted(False)})"
 
 
 def duration_text(minutes: float) -> str:

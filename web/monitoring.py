@@ -59,6 +59,13 @@ def clock_time(minutes: int) -> str:
     return f"{words} {_('%(h)d jam', h=rest // 60)}" if rest >= 60 else words
 
 
+def time_taken(minutes, working: bool) -> str:
+    """A step's time taken as its figures measure it (`working_time`): working time, or by the clock."""
+    if minutes is None:
+        return "—"
+    return work_time(minutes) if working else clock_time(int(round(minutes)))
+
+
 def short_work_time(minutes) -> str:
     """A compact working time for the diagram's badges ("183 jam", "7,5 jam", "45 mnt")."""
     if minutes is None:
@@ -77,7 +84,7 @@ def step_label(step: dict) -> str:
 
 @bp.context_processor
 def helpers():
-    return {"percent": percent, "work_time": work_time, "step_label": step_label}
+    return {"percent": percent, "work_time": work_time, "time_taken": time_taken, "step_label": step_label}
 
 
 def _date(name: str) -> date | None:
@@ -146,7 +153,7 @@ def index():
                                   "Langkah %(step)d: %(num)d kegiatan di langkah ini (%(late)d terlambat); "
                                   "tepat waktu %(rate)s; median %(median)s, standar %(standard)s",
                                   entry["open_now"], step=entry["step"], late=entry["overdue_now"],
-                                  rate=percent(entry["on_time_rate"]), median=work_time(entry["median_minutes"]),
+                                  rate=percent(entry["on_time_rate"]), median=time_taken(entry["median_minutes"], entry.pop("working_time")),
                                   # (popped: the page's heat map data carries the SOP's notation no further)
                                   standard=standard_time(entry.pop("standard"), str(get_locale())))
     for month in data["trend"]:

@@ -23,7 +23,7 @@ from process import charts, sop_document
 from web import runtime, sent
 from web.auth import require_roles
 from web.back import errors_lead_back
-from web.monitoring import _date, _pct, attachment, percent, period_comes_back, step_label, work_time
+from web.monitoring import _date, _pct, attachment, percent, period_comes_back, step_label, time_taken
 from web.sop_document import render_pdf
 
 bp = Blueprint("reports", __name__)
@@ -48,7 +48,7 @@ def _args(scope: dict) -> dict:
 
 @bp.context_processor
 def helpers():
-    return {"percent": percent, "work_time": work_time, "step_label": step_label,
+    return {"percent": percent, "time_taken": time_taken, "step_label": step_label,
             "threshold": reports.ON_TIME_THRESHOLD}
 
 

@@ -2408,6 +2408,33 @@ def test_the_heat_maps_tooltip_states_the_standard_as_the_sop_does_by_its_counti
     assert heat_title(head, "Step_03").endswith("standard 30 min")
 
 
+def test_monitoring_measures_a_calendar_day_steps_time_taken_by_the_clock_as_its_activity_page_does(
+        rt, browser, clock):
+    """A "30 Hari Kalender" step finished after 8 days 2 hours read "8 hari 2 jam" on its activity page but
+    "median 39 jam" (working time) on the heat map and in the step tables, while its on-time rate judged it
+    by the calendar. Its time taken is measured by the rule that judges it, and said so."""
+    deploy_v2(rt, BPMN, YAML.replace("\n  days: kerja", "\n  days: kalender", 1))
+    instance_id = start(rt)
+    clock.advance(days=8, hours=2)
+    do_step(rt, instance_id, 1)
+    do_step(rt, instance_id, 2)
+    head = browser("kadis")
+    assert "median 8 hari 2 jam, standar 30 Hari Kalender" in heat_title(head, "Step_01")
+    assert heat_title(head, "Step_02").endswith("median 0 menit, standar 30 Hari Kalender")
+    page = text(head.get("/monitoring"))
+    steps = page[page.index('id="table-steps"'):]
+    row = steps[steps.index('data-step="1"'):]
+    assert "<td>8 hari 2 jam</td><td>8 hari 2 jam</td>" in row[:row.index("</tr>")]
+    worst = page[page.index('id="terlama"'):]
+    assert "<th>Waktu kalender</th>" in worst[:worst.index("</table>")]
+    assert "<td>8 hari 2 jam</td>" in worst[:worst.index("</table>")]
+    # The recap's minutes and the SOP form's suggested note measure it so too.
+    recap = head.get("/monitoring/rekap.csv").get_data(as_text=True)
+    assert "Langkah 1 waktu kalender (menit)" in recap and "Langkah 3 waktu kerja (menit)" in recap
+    assert ";11640;" in recap or ",11640," in recap
+    assert "median waktu kalender 8 hari 2 jam (standar 30 Hari Kalender)" in text(head.get("/monitoring/formulir-sop"))
+
+
 def test_english_monitoring_counts_one_as_one(rt, browser):
     """"1 activities" and "1 pairs": the dashboard's counts read the English plural whatever the count."""
     email = services.start(rt, KEY, "aptika", "Layanan email dinas", "aptika.implementasi")

@@ -289,7 +289,7 @@ def test_the_suggestion_rule_at_its_edges():
     def step(n: int, on_time: int, with_due: int) -> dict:
         return {"step": n, "element_id": definition.step(n).element_id, "done": with_due, "with_due": with_due,
                 "on_time": on_time, "on_time_rate": on_time / with_due if with_due else None,
-                "median_minutes": 30.0, "open_now": 0, "overdue_now": 0}
+                "median_minutes": 30.0, "working_time": True, "open_now": 0, "overdue_now": 0}
     figures = {"steps": [step(1, 4, 5), step(2, 79, 100), step(3, 0, 0), step(4, 5, 5), step(5, 5, 5),
                          step(12, 3, 3)],
                "verification": [{"sent_back": 1, "decisions": 6}], "problems": [{"uraian_kendala": "x"}]}
