@@ -76,6 +76,14 @@ def short_work_time(minutes) -> str:
     return _("%(h)s jam", h=format_decimal(round(hours) if hours >= 10 else round(hours, 1)))
 
 
+def short_time_taken(minutes, working: bool) -> str:
+    """A badge's time taken as its figures measure it: working hours, or by the clock in days ("8,1 hari")
+    from a day on, as its standard counts them."""
+    if working or minutes is None or minutes < 24 * 60:
+        return short_work_time(minutes)
+    return _("%(d)s hari", d=format_decimal(round(minutes / (24 * 60), 1)))
+
+
 def step_label(step: dict) -> str:
     """A step table's row: its number, and "(versi lama)" for a step the newest version removed, whose
     number may be a newer step's too (as the activities' position chips and the recap say it)."""
@@ -147,13 +155,15 @@ dashboard_period = period_comes_back(lambda: _("Monitoring dan evaluasi"), "moni
 def index():
     data = monitoring.figures(runtime(), current_user.login, **_filters())
     for entry in data["heatmap"].values():
-        entry["label"] = f"{entry['open_now']} · {percent(entry['on_time_rate'])}\n{short_work_time(entry['median_minutes'])}"
+        working = entry.pop("working_time")
+        entry["label"] = (f"{entry['open_now']} · {percent(entry['on_time_rate'])}\n"
+                          f"{short_time_taken(entry['median_minutes'], working)}")
         entry["title"] = ngettext("Langkah %(step)d: %(num)d kegiatan di langkah ini (%(late)d terlambat); "
                                   "tepat waktu %(rate)s; median %(median)s, standar %(standard)s",
                                   "Langkah %(step)d: %(num)d kegiatan di langkah ini (%(late)d terlambat); "
                                   "tepat waktu %(rate)s; median %(median)s, standar %(standard)s",
                                   entry["open_now"], step=entry["step"], late=entry["overdue_now"],
-                                  rate=percent(entry["on_time_rate"]), median=time_taken(entry["median_minutes"], entry.pop("working_time")),
+                                  rate=percent(entry["on_time_rate"]), median=time_taken(entry["median_minutes"], working),
                                   # (popped: the page's heat map data carries the SOP's notation no further)
                                   standard=standard_time(entry.pop("standard"), str(get_locale())))
     for month in data["trend"]:

@@ -2353,6 +2353,18 @@ def test_a_badge_time_of_almost_an_hour_is_an_hour_not_60_minutes(app):
             ["45 mnt", "59 mnt", "1 jam", "1,5 jam", "10 jam"]
 
 
+def test_a_calendar_day_steps_badge_time_is_in_days_from_a_day_on(app):
+    from flask_babel import force_locale
+
+    from web.monitoring import short_time_taken
+
+    with app.test_request_context(), force_locale("id"):
+        assert [short_time_taken(m, False) for m in (45, 1439, 1440, 11640)] == ["45 mnt", "24 jam", "1 hari", "8,1 hari"]
+        assert short_time_taken(11640, True) == "194 jam"
+    with app.test_request_context(), force_locale("en"):
+        assert short_time_taken(11640, False) == "8.1 d"
+
+
 def test_a_step_late_only_after_working_hours_is_not_late_by_0_minutes(rt, clock, browser):
     """The longest cases give lateness in working time. A step due at the end of the working day and done
     after it was late by no working time at all, and its badge read "terlambat 0 menit"."""
@@ -2421,6 +2433,9 @@ def test_monitoring_measures_a_calendar_day_steps_time_taken_by_the_clock_as_its
     head = browser("kadis")
     assert "median 8 hari 2 jam, standar 30 Hari Kalender" in heat_title(head, "Step_01")
     assert heat_title(head, "Step_02").endswith("median 0 menit, standar 30 Hari Kalender")
+    page = head.get("/monitoring").get_data(as_text=True)
+    badges = json.loads(re.search(r'id="heatmap-data">(.*?)</script>', page, re.S).group(1))
+    assert badges["Step_01"]["label"].endswith("\n8,1 hari")  # its badge too: not "194 jam" (clock hours)
     page = text(head.get("/monitoring"))
     steps = page[page.index('id="table-steps"'):]
     row = steps[steps.index('data-step="1"'):]
