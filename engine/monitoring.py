@@ -412,8 +412,7 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
     # Steps are counted by their diagram element (versions may renumber them) and shown under the
     # newest version's number; a step a newer version removed keeps its last number and name.
     step_names = {e: s.name for e, s in scope.by_element.items()}
-    mutu = {e: str(s.mutu_baku) for e, s in scope.by_element.items()}
-    # The heat map's standard as the SOP states it, its days counted by the step's rule ("30 Hari Kerja").
+    # Each step's standard as the SOP states it, its days counted by the step's rule ("30 Hari Kerja").
     stated = {e: str(rt.calendar.step_standard(s)) for e, s in scope.by_element.items()}
     diagram = {s.element_id for s in definition.steps}
 
@@ -516,7 +515,7 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
         entry = {
             "step": numbers[element], "name": step_names.get(element, ""), "element_id": element,
             "removed": element not in diagram,  # an earlier version's step: its number may be a newer step's
-            "mutu_baku": mutu.get(element, ""), "done": done, "with_due": with_due, "on_time": on_time,
+            "mutu_baku": stated.get(element, ""), "done": done, "with_due": with_due, "on_time": on_time,
             "on_time_rate": rate(on_time, with_due), "median_minutes": median(values),
             "p90_minutes": percentile(values, 0.9), "standard_minutes": standard,
             "working_time": took.counts_working_time(element),  # how its times are measured (`StepTime`)
@@ -527,7 +526,7 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
         if element in diagram:  # the heat map is drawn on the newest version's diagram
             heatmap[element] = {**{k: entry[k] for k in (
                 "step", "open_now", "overdue_now", "on_time_rate", "median_minutes", "standard_minutes",
-                "level", "done", "working_time")}, "standard": stated[element]}
+                "level", "done", "working_time")}, "standard": entry["mutu_baku"]}
 
     bidang_on_time = []
     for code in bidang_codes:
@@ -822,7 +821,7 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
             .group_by(Event.instance_id)).all()
 
     took = StepTime(rt.calendar, scope)
-    steps = [{"number": s.number, "name": s.name, "mutu_baku": str(s.mutu_baku),
+    steps = [{"number": s.number, "name": s.name, "mutu_baku": str(rt.calendar.step_standard(s)),
               "working_time": took.counts_working_time(s.element_id)}
              for s in sorted(scope.definition.steps, key=lambda s: s.number)]
     sent_back = {i: (int(b or 0), int(p or 0)) for i, b, p in decisions}

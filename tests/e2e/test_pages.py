@@ -2440,6 +2440,7 @@ def test_monitoring_measures_a_calendar_day_steps_time_taken_by_the_clock_as_its
     steps = page[page.index('id="table-steps"'):]
     row = steps[steps.index('data-step="1"'):]
     assert "<td>8 hari 2 jam</td><td>8 hari 2 jam</td>" in row[:row.index("</tr>")]
+    assert ">30 Hari Kalender</td>" in row[:row.index("</tr>")]  # its standard as the heat map states it
     worst = page[page.index('id="terlama"'):]
     assert "<th>Waktu kalender</th>" in worst[:worst.index("</table>")]
     assert "<td>8 hari 2 jam</td>" in worst[:worst.index("</table>")]
@@ -2447,6 +2448,9 @@ def test_monitoring_measures_a_calendar_day_steps_time_taken_by_the_clock_as_its
     recap = head.get("/monitoring/rekap.csv").get_data(as_text=True)
     assert "Langkah 1 waktu kalender (menit)" in recap and "Langkah 3 waktu kerja (menit)" in recap
     assert ";11640;" in recap or ",11640," in recap
+    from openpyxl import load_workbook
+    book = load_workbook(io.BytesIO(head.get("/monitoring/rekap.xlsx").get_data()))
+    assert [1, "30 Hari Kalender"] in [[r[0], r[2]] for r in book["Langkah SOP"].iter_rows(values_only=True)]
     assert "median waktu kalender 8 hari 2 jam (standar 30 Hari Kalender)" in text(head.get("/monitoring/formulir-sop"))
 
 
