@@ -251,6 +251,9 @@ def test_a_list_refuses_a_query_parameter_it_does_not_know(rt, as_user):
     assert len(api.get("/tasks?_=1700000000&step=1").get_json()["tasks"]) == 1
     for path, name in (("/instances?stat=running", "stat"), ("/alerts?unread=true", "unread")):
         assert error(as_user("kadis").get(path), 422, "invalid_data")["fields"] == {name: "parameter tidak dikenal"}
+    # Sent twice, an unknown one was "sent more than once", as if it were known.
+    body = error(api.get("/tasks?foo=1&foo=2&step=1"), 422, "invalid_data")
+    assert body["fields"] == {"foo": "parameter tidak dikenal"}
 
 
 def test_a_get_that_takes_no_parameter_refuses_one(rt, as_user):

@@ -306,7 +306,7 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
             if guard is not None:
                 guard(g.api_principal)
             if ask is not None:
-                asked = load(ask, query_args())
+                asked = load(ask, query_args(ask))
                 if query is not None:
                     kwargs["query"] = asked
             else:
@@ -475,10 +475,13 @@ class ApiRequest(Request):
 CACHE_BUSTER = "_"  # added by jQuery's `cache: false` and the like, to defeat caches: no question asked
 
 
-def query_args() -> dict[str, str]:
-    """The query string's parameters, each once, but the cache buster (the schema refuses other unknown ones)."""
-    return one_each(MultiDict([(name, value) for name, value in request.args.items(multi=True)
-                               if name != CACHE_BUSTER]))
+def query_args(schema: type[Schema]) -> dict[str, str]:
+    """The query string's parameters, each once, but the cache buster. One the schema does not know
+    is left to it, to be refused as unknown, not as sent twice."""
+    known = {field.data_key or name for name, field in instance_of(schema).load_fields.items()}
+    args = MultiDict([(name, value) for name, value in request.args.items(multi=True) if name != CACHE_BUSTER])
+    one_each(MultiDict([(name, value) for name, value in args.items(multi=True) if name in known]))
+    return args.to_dict()
 
 
 def refuse_query_args() -> None:
