@@ -524,12 +524,17 @@ def _summary(manifest: dict) -> str:
 @main.command("admin")
 @click.argument("login")
 @click.option("--name", help="The administrator's full name (required for a new account).")
-@click.password_option("--password", help="Asked twice when not given (better than on the command line).")
+@click.option("--password", help="Asked twice when not given (better than on the command line).")
 @friendly
-def admin_account(login: str, name: str | None, password: str) -> None:
+def admin_account(login: str, name: str | None, password: str | None) -> None:
     """Make an administrator (the first one), or give one a new password and unlock it."""
     from engine import accounts
-    created = accounts.ensure_admin(runtime(), login, name, password)
+    rt = runtime()
+    with rt.engine.connect() as connection:  # a database never prepared is said before the password is typed
+        accounts.account(connection, login)
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    created = accounts.ensure_admin(rt, login, name, password)
     if created:
         _echo(f"administrator {login.strip().lower()} dibuat; masuk di halaman web lalu tambahkan bidang dan pengguna")
     else:

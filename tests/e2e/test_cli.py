@@ -407,6 +407,20 @@ def test_an_administrator_made_before_alur_init_is_told_to_run_it(tmp_path):
         result.stderr
 
 
+def test_an_administrator_is_told_of_a_bad_setting_before_typing_the_password(tmp_path):
+    """With a setting that cannot be read, or no database, `alur admin` asked for the password twice
+    and only then said so; it says so first, asking nothing."""
+    cli = Alur(tmp_path)
+    cli("init")
+    bad_setting = dict(cli.env, ALUR_MAX_UPLOAD_BYTES="20M")
+    for env, says in ((bad_setting, "galat: ALUR_MAX_UPLOAD_BYTES harus bilangan bulat"),
+                      (dict(cli.env, ALUR_DATA_DIR=str(tmp_path / "belum-ada")), "jalankan `alur init` dahulu")):
+        result = subprocess.run([str(ALUR), "admin", "kantor.admin", "--name", "Admin Kantor"], env=env,
+                                input="sandi-kantor-1\nsandi-kantor-1\n", capture_output=True, text=True, timeout=60)
+        assert result.returncode == 1 and "Password" not in result.stdout + result.stderr, result.stdout
+        assert error_lines(result)[0].startswith("galat: ") and says in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize("variable, content, begins", [
     ("ALUR_CALENDAR_FILE", None, "galat: ALUR_CALENDAR_FILE: berkas {path} tidak ada"),
     ("ALUR_ESCALATION_FILE", None, "galat: ALUR_ESCALATION_FILE: berkas {path} tidak ada"),
