@@ -35,7 +35,9 @@ loading that archive back and removing the document files the failed
 load copied in (but those the put-back database names). It is kept afterwards, as the way back from
 restoring the wrong archive. Once the load succeeded, document files that no
 restored row names (the replaced database's) are moved beside it, to
-`<data dir>/cadangan/sebelum-pemulihan-<time>-berkas/`.
+`<data dir>/cadangan/sebelum-pemulihan-<time>-berkas/`; so are, in a restore
+into an empty database, the files no database names (left by one dropped by
+hand, say): `files/` holds the restored database's documents alone.
 """
 from __future__ import annotations
 

@@ -511,8 +511,10 @@ def restore(archive: str, force: bool) -> None:
     click.echo(f"dipulihkan dari {archive} (dibuat {made}): {_summary(manifest)}")
     if manifest["previous"]:
         click.echo(f"basis data yang ditimpa disimpan di {manifest['previous']}")
-    if manifest["previous_files"]:
-        click.echo(f"berkas dokumen yang tidak termasuk cadangan ini dipindahkan ke {manifest['previous_files']}")
+    if manifest["previous_files"]:  # into an empty database: files left by none, moved all the same
+        which = "yang tidak termasuk cadangan ini" if manifest["previous"] else \
+            "sisa yang tidak disebut basis data mana pun (basis data tujuan kosong)"
+        click.echo(f"berkas dokumen {which} dipindahkan ke {manifest['previous_files']}")
 
 
 def _summary(manifest: dict) -> str:

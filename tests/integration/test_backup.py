@@ -188,6 +188,33 @@ def test_a_forced_restore_moves_the_replaced_databases_document_files_aside(tmp_
         assert documents.file_path(source, kept).read_bytes() == PLAN[1]
 
 
+def test_a_restore_into_an_empty_database_says_the_stray_document_files_it_moves_aside_belong_to_no_database(
+        tmp_path, monkeypatch):
+    """Without --force there is no replaced database: the files no row names were moved into a
+    sebelum-pemulihan-…-berkas folder with no database copy beside it, said as if "not in this backup"."""
+    source = office("sqlite", tmp_path / "source")
+    try:
+        populate(source)
+        archive = tmp_path / "alur.tar.gz"
+        _cli(monkeypatch, source, ["backup", str(archive)])
+    finally:
+        source.dispose()
+    target = office("sqlite", tmp_path / "target")
+    try:
+        stray = target.settings.data_dir / "files" / "ab" / ("ab" + "0" * 62)
+        stray.parent.mkdir(parents=True)
+        stray.write_bytes(b"sisa")
+        output = _cli(monkeypatch, target, ["restore", str(archive)])
+        [aside] = (target.settings.data_dir / "cadangan").glob("sebelum-pemulihan-*-berkas")
+        assert (aside / "ab" / stray.name).read_bytes() == b"sisa" and not stray.exists()
+        assert not list((target.settings.data_dir / "cadangan").glob("*.tar.gz"))
+        assert (f"berkas dokumen sisa yang tidak disebut basis data mana pun (basis data tujuan kosong) "
+                f"dipindahkan ke {aside}") in output, output
+        assert "tidak termasuk cadangan ini" not in output
+    finally:
+        target.dispose()
+
+
 def test_the_copies_of_the_replaced_database_are_named_by_the_offices_time(tmp_path, monkeypatch):
     """Their names gave the time in UTC (20260401T173000…, at half past midnight WIB on 2 April)
     while the command line prints times in the office's time zone."""
