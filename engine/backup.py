@@ -246,9 +246,16 @@ def restore(rt: Runtime, source: Path, force: bool = False) -> dict[str, Any]:
                                   f"alur restore --force {previous}") from err
             raise InvalidData(f"cadangan tidak dapat dimuat: {reason}; basis data semula dikembalikan "
                               f"dari salinannya, {previous}") from err
-    aside = _set_aside_other_files(rt, manifest, rt.settings.data_dir / "cadangan" / f"{stamp}-berkas")
+    aside = rt.settings.data_dir / "cadangan" / f"{stamp}-berkas"
+    try:
+        moved = _set_aside_other_files(rt, manifest, aside)
+    except OSError as err:  # the database is restored all the same: say so, and what is left to move
+        kept = f" (basis data yang ditimpa disimpan di {previous})" if previous else ""
+        raise InvalidData(f"dipulihkan dari {source}{kept}, tetapi berkas dokumen yang tidak disebut basis data "
+                          f"yang dipulihkan tidak dapat dipindahkan dari {rt.settings.data_dir / 'files'} ke "
+                          f"{aside}: {_reason(err)}") from err
     return {**manifest, "previous": str(previous) if previous else None,
-            "previous_files": str(aside) if aside else None}
+            "previous_files": str(moved) if moved else None}
 
 
 def _keep_previous(rt: Runtime, stamp: str) -> Path:

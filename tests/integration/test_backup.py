@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import tarfile
 from contextlib import contextmanager
@@ -213,6 +214,34 @@ def test_a_restore_into_an_empty_database_says_the_stray_document_files_it_moves
         assert "tidak termasuk cadangan ini" not in output
     finally:
         target.dispose()
+
+
+def test_a_document_file_that_cannot_be_moved_aside_is_one_sentence_after_the_restore(tmp_path, monkeypatch):
+    """A file the restore could not move out of files/ (permissions) gave a bare PermissionError
+    after the database had been restored, as if nothing had been."""
+    with _written_after_backup("sqlite", tmp_path, monkeypatch) as (source, good, before):
+        later = before["instances"][-1]["id"]
+        task = open_row(source, later)
+        services.claim(source, task.id, "aptika.implementasi")
+        services.complete(source, task.id, "aptika.implementasi",
+                          {"rencana_kegiatan": "Nanti", "tanggal_mulai": "2026-03-02",
+                           "tanggal_selesai": "2026-03-31"}, files={"dokumen_rencana": LATER_PLAN})
+        move = os.replace
+
+        def refused(path, to):  # moving a document file aside; the backup's own rename goes through
+            if "-berkas" in str(to):
+                raise PermissionError(13, "Permission denied")
+            move(path, to)
+        monkeypatch.setattr("engine.backup.os.replace", refused)
+        result = _invoke(monkeypatch, source, ["restore", "--force", str(good)])
+        [previous] = (source.settings.data_dir / "cadangan").glob("sebelum-pemulihan-*.tar.gz")
+        aside = previous.with_name(previous.name.removesuffix(".tar.gz") + "-berkas")
+        assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
+        assert result.output.startswith(
+            f"galat: dipulihkan dari {good} (basis data yang ditimpa disimpan di {previous}), tetapi berkas "
+            f"dokumen yang tidak disebut basis data yang dipulihkan tidak dapat dipindahkan dari "
+            f"{source.settings.data_dir / 'files'} ke {aside}: PermissionError: "), result.output
+        assert [r["id"] for r in contents(source)["instances"]] == [r["id"] for r in before["instances"][:-1]]
 
 
 def test_the_copies_of_the_replaced_database_are_named_by_the_offices_time(tmp_path, monkeypatch):
