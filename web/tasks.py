@@ -39,7 +39,7 @@ def uploaded_files(step: dict) -> dict:
 @login_required
 def show(task_id):
     view = queries.task_view(runtime(), task_id, current_user.login)
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD: never a sending of the form
         return render_template("task.html", view=view, errors={})
     data = form_data(view["step"])
     if request.form.get("action") == "draft":

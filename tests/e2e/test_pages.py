@@ -757,6 +757,17 @@ def test_a_draft_keeps_a_number_it_cannot_read_as_it_was_typed(rt, browser):
     assert 'value="sekitar 40"' in field_block(text(b.get(f"/tugas/{task_id}")), "jumlah_penerima_manfaat")
 
 
+def test_a_head_request_of_a_task_page_only_reads_it(rt, browser):
+    """A HEAD of a task page (a link checker, or a page renewing its session) was taken as sending the
+    form, unchecked by CSRF (HEAD is a safe method): a 422, and a step whose fields are all optional
+    completed. It is answered as a GET is, and nothing changes."""
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    before = snapshot(rt, instance_id)
+    response = b.client.head(f"/tugas/{task_id}")
+    assert response.status_code == 200
+    assert snapshot(rt, instance_id) == before
+
+
 def test_a_draft_is_saved_and_resumed_in_a_new_session(app, rt, browser):
     instance_id, task_id, b = claimed_step_one(rt, browser)
     b.get(f"/tugas/{task_id}")
