@@ -675,3 +675,95 @@ def test_the_heat_maps_badges_leave_each_steps_name_readable(playwright_browser,
     assert [id for id, labels, over in covered if labels != 1 or over] == []
     assert boxes_outside(page, "#heatmap", ".heat-badge") == []
     shot(page, f"monitoring-heatmap-{width}")
+
+
+def typed_kept(page) -> list[str]:
+    """The keys of the typed text the task page keeps in this tab's sessionStorage."""
+    return page.evaluate("Object.keys(sessionStorage).filter((key) => key.startsWith('alur:typed:'))")
+
+
+def test_what_was_typed_comes_back_after_the_session_ran_out(playwright_browser, server):
+    """A session that ran out while a step's form was being filled lost everything typed: sending
+    answered with an error page, and after signing in again the form was empty. The page keeps the
+    text fields in the tab's sessionStorage and puts them back; a completion (or a draft) drops them."""
+    from engine import services, worklist
+    rt, base = server
+    instance_id = services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
+    staff = sign_in(playwright_browser, base, "aptika.implementasi")
+    claim_and_open_first(staff, 1)
+    task_url = staff.url
+    staff.fill("textarea[name=rencana_kegiatan]", "Rencana yang panjang diketik")
+    staff.fill("input[name=tanggal_mulai]", "2026-03-02")
+    staff.context.clear_cookies()  # the session ran out: the browser drops the expired cookie
+    staff.click("button[value=complete]")
+    staff.wait_for_load_state()
+    assert [t["step"] for t in worklist.tasks(rt, instance_id=instance_id)] == [1]  # nothing was sent
+    staff.goto(task_url)
+    assert "/masuk" in staff.url
+    staff.fill("input[name=login]", "aptika.implementasi")
+    staff.fill("input[name=password]", PASSWORD)
+    staff.click("main button[type=submit]")
+    staff.wait_for_selector("#step-form")
+    assert staff.url == task_url
+    assert staff.input_value("textarea[name=rencana_kegiatan]") == "Rencana yang panjang diketik"
+    assert staff.input_value("input[name=tanggal_mulai]") == "2026-03-02"
+    assert staff.locator("#typed-restored").is_visible()
+
+    # Another user in this tab never gets it; nor does a form whose task moved on meanwhile.
+    assert typed_kept(staff) and all("aptika.implementasi" in key for key in typed_kept(staff))
+    staff.fill("input[name=tanggal_selesai]", "2026-03-01")  # before the start: refused, kept
+    staff.click("button[value=complete]")
+    staff.wait_for_selector(".field-error")
+    staff.fill("input[name=tanggal_selesai]", "2026-03-31")
+    staff.click("button[value=complete]")
+    staff.wait_for_url(f"{base}/")
+    assert [t["step"] for t in worklist.tasks(rt, instance_id=instance_id)] == [2]
+    assert typed_kept(staff) == []
+
+
+def test_a_newer_draft_wins_over_what_the_tab_kept(playwright_browser, server):
+    """Text kept in the tab is not put back over a draft saved since (in another tab, or by the draft
+    button), and saving a draft or signing out drops what the tab kept."""
+    from engine import queries, services, worklist
+    rt, base = server
+    instance_id = services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
+    staff = sign_in(playwright_browser, base, "aptika.implementasi")
+    claim_and_open_first(staff, 1)
+    staff.fill("textarea[name=rencana_kegiatan]", "Diketik di tab ini")
+    [task] = worklist.tasks(rt, instance_id=instance_id)
+    queries.save_draft(rt, task["id"], "aptika.implementasi", {"rencana_kegiatan": "Draf dari tab lain"})
+    staff.reload()
+    assert staff.input_value("textarea[name=rencana_kegiatan]") == "Draf dari tab lain"
+    assert typed_kept(staff) == []
+    staff.fill("textarea[name=rencana_kegiatan]", "Lalu disimpan sebagai draf")
+    staff.click("button[value=draft]")
+    staff.wait_for_selector("text=Draf disimpan.")
+    assert typed_kept(staff) == []
+    staff.fill("textarea[name=rencana_kegiatan]", "Diketik lalu keluar")  # a shared computer: signing out drops it
+    assert typed_kept(staff)
+    staff.click("text=Keluar")
+    staff.wait_for_url(re.compile(r".*/masuk$"))
+    assert typed_kept(staff) == []
+
+
+def test_a_notice_before_the_session_runs_out_keeps_it(playwright_browser, server):
+    """Nothing warned that the session was about to run out (WCAG 2.2.1): shortly before, the task page
+    says so and offers to stay signed in, which keeps the session alive."""
+    from engine import services
+    rt, base = server
+    services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
+    staff = sign_in(playwright_browser, base, "aptika.implementasi")
+    staff.clock.install()
+    claim_and_open_first(staff, 1)
+    notice = staff.locator("#session-ending")
+    assert not notice.is_visible()
+    staff.clock.fast_forward("57:00")
+    assert not notice.is_visible()
+    staff.clock.fast_forward("01:30")  # two minutes before the 60 idle minutes end
+    assert notice.is_visible() and notice.get_attribute("role") == "alert"
+    with staff.expect_response(lambda response: response.request.method == "HEAD") as pinged:
+        notice.locator("button").click()
+    assert pinged.value.ok
+    assert not notice.is_visible()
+    staff.clock.fast_forward("57:00")  # counted again from the ping
+    assert not notice.is_visible()
