@@ -233,7 +233,26 @@ def _error_handlers(app: Flask) -> None:
         if request.path.startswith("/api/"):
             from web.api import http_error_response
             return http_error_response(err)
+        if _session_ran_out(err):
+            return _sign_in_again()
         return render_template("error.html", status=err.code, message=_http_message(err), errors={}), err.code
+
+
+def _session_ran_out(err) -> bool:
+    """A page's form sent with the token of a session that is gone (it ran out while the page was open)."""
+    from flask import current_app, session
+    from flask_wtf.csrf import CSRFError
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    return isinstance(err, CSRFError) and field not in session and bool(request.form.get(field))
+
+
+def _sign_in_again():
+    """Nothing was done: the sign-in page says why, and leads back to the form's page when it is one to open."""
+    from flask import flash, redirect, url_for
+    flash(_("Sesi Anda telah berakhir karena lama tidak ada aktivitas. Masuk lagi untuk melanjutkan."), "info")
+    rule = request.url_rule
+    back = request.path if rule is not None and "GET" in rule.methods else None
+    return redirect(url_for("auth.login", next=back))
 
 
 def _http_message(err) -> str:

@@ -286,6 +286,27 @@ def test_a_post_without_the_csrf_token_is_refused(app, rt, browser):
     assert task_of(rt, instance_id)["assignee"] is None
 
 
+def test_a_form_sent_after_the_session_ran_out_leads_to_signing_in_and_back(app, rt, browser):
+    """A step's form sent after the session ran out answered 400, "the form has expired, reload the page"
+    (and reloading sent it again): the user had to find their way back to the task. Now the sign-in page
+    says the session ended and leads back to the page; nothing was done."""
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    b.get(f"/tugas/{task_id}")
+    before = snapshot(rt, instance_id)
+    b.client.delete_cookie("session")  # the browser dropped the expired cookie
+    response = b.post(f"/tugas/{task_id}", {**STEP_DATA[1], "action": "complete"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/masuk?next=/tugas/{task_id}"
+    assert snapshot(rt, instance_id) == before
+    page = text(b.get(response.headers["Location"]))
+    assert "Sesi Anda telah berakhir" in page
+    response = b.post(f"/masuk?next=%2Ftugas%2F{task_id}", {"login": "aptika.implementasi", "password": DEMO_PASSWORD})
+    assert response.headers["Location"] == f"/tugas/{task_id}"
+    b.client.delete_cookie("session")  # a form that is only sent (claim): back to signing in, no next
+    response = b.post(f"/tugas/{task_id}/lepas", {})
+    assert response.status_code == 302 and response.headers["Location"] == "/masuk"
+
+
 def test_sign_out_is_a_post(browser):
     b = browser("aptika.implementasi")
     assert b.get("/keluar").status_code == 405
