@@ -758,8 +758,12 @@ def test_a_notice_before_the_session_runs_out_keeps_it(playwright_browser, serve
     assert not notice.is_visible()
     staff.clock.fast_forward("57:00")
     assert not notice.is_visible()
+    staff.set_viewport_size({"width": 1400, "height": 400})
+    staff.locator("button[value=complete]").scroll_into_view_if_needed()  # typing at the bottom of the form
     staff.clock.fast_forward("01:30")  # two minutes before the 60 idle minutes end
     assert notice.is_visible() and notice.get_attribute("role") == "alert"
+    box = notice.bounding_box()
+    assert 0 <= box["y"] and box["y"] + box["height"] <= 400  # in sight, wherever the page was scrolled to
     with staff.expect_response(lambda response: response.request.method == "HEAD") as pinged:
         notice.locator("button").click()
     assert pinged.value.ok
