@@ -770,3 +770,16 @@ def test_a_notice_before_the_session_runs_out_keeps_it(playwright_browser, serve
     assert not notice.is_visible()
     staff.clock.fast_forward("57:00")  # counted again from the ping
     assert not notice.is_visible()
+
+    # Too late (the computer slept): the button leads to signing in, and back to the task.
+    staff.fill("textarea[name=rencana_kegiatan]", "Diketik sebelum tidur")
+    staff.clock.fast_forward("01:30")
+    staff.context.clear_cookies()
+    task_url = staff.url
+    notice.locator("button").click()
+    staff.wait_for_url(re.compile(r".*/masuk\?next="))
+    staff.fill("input[name=login]", "aptika.implementasi")
+    staff.fill("input[name=password]", PASSWORD)
+    staff.click("main button[type=submit]")
+    staff.wait_for_url(task_url)
+    assert staff.input_value("textarea[name=rencana_kegiatan]") == "Diketik sebelum tidur"

@@ -58,7 +58,9 @@ function warnBeforeTimeout(form, notice) {
   };
   notice.querySelector("button").addEventListener("click", () => {
     fetch(window.location.href, { method: "HEAD", credentials: "same-origin" }).then((response) => {
-      if (response.ok && !response.redirected) {
+      if (response.redirected) {
+        window.location.assign(response.url);  // already run out: sign in again, what was typed is kept
+      } else if (response.ok) {
         notice.hidden = true;
         arm();
       }
