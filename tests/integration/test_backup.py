@@ -172,12 +172,7 @@ def test_a_forced_restore_moves_the_replaced_databases_document_files_aside(tmp_
     """The documents of the replaced database stayed under files/, mixed with the restored ones,
     though no row of the restored database names them."""
     with _written_after_backup("sqlite", tmp_path, monkeypatch) as (source, good, before):
-        later = before["instances"][-1]["id"]
-        task = open_row(source, later)
-        services.claim(source, task.id, "aptika.implementasi")
-        services.complete(source, task.id, "aptika.implementasi",
-                          {"rencana_kegiatan": "Nanti", "tanggal_mulai": "2026-03-02",
-                           "tanggal_selesai": "2026-03-31"}, files={"dokumen_rencana": LATER_PLAN})
+        later = _plan_written_later(source, before)
         [replaced] = [r["sha256"] for r in contents(source)["documents"] if r["instance_id"] == later]
         output = _cli(monkeypatch, source, ["restore", "--force", str(good)])
         [kept] = [r["sha256"] for r in before["documents"]]
@@ -193,13 +188,7 @@ def test_a_restore_into_an_empty_database_says_the_stray_document_files_it_moves
         tmp_path, monkeypatch):
     """Without --force there is no replaced database: the files no row names were moved into a
     sebelum-pemulihan-…-berkas folder with no database copy beside it, said as if "not in this backup"."""
-    source = office("sqlite", tmp_path / "source")
-    try:
-        populate(source)
-        archive = tmp_path / "alur.tar.gz"
-        _cli(monkeypatch, source, ["backup", str(archive)])
-    finally:
-        source.dispose()
+    archive = _backup_of_an_office(tmp_path, monkeypatch)
     target = office("sqlite", tmp_path / "target")
     try:
         stray = target.settings.data_dir / "files" / "ab" / ("ab" + "0" * 62)
@@ -220,12 +209,7 @@ def test_a_document_file_that_cannot_be_moved_aside_is_one_sentence_after_the_re
     """A file the restore could not move out of files/ (permissions) gave a bare PermissionError
     after the database had been restored, as if nothing had been."""
     with _written_after_backup("sqlite", tmp_path, monkeypatch) as (source, good, before):
-        later = before["instances"][-1]["id"]
-        task = open_row(source, later)
-        services.claim(source, task.id, "aptika.implementasi")
-        services.complete(source, task.id, "aptika.implementasi",
-                          {"rencana_kegiatan": "Nanti", "tanggal_mulai": "2026-03-02",
-                           "tanggal_selesai": "2026-03-31"}, files={"dokumen_rencana": LATER_PLAN})
+        later = _plan_written_later(source, before)
         move = os.replace
 
         def refused(path, to):  # moving a document file aside; the backup's own rename goes through
@@ -255,13 +239,7 @@ def test_the_copies_of_the_replaced_database_are_named_by_the_offices_time(tmp_p
 
 
 def test_a_damaged_or_foreign_archive_is_refused_and_nothing_is_written(tmp_path, monkeypatch):
-    source = office("sqlite", tmp_path / "source")
-    try:
-        populate(source)
-        good = tmp_path / "alur.tar.gz"
-        _cli(monkeypatch, source, ["backup", str(good)])
-    finally:
-        source.dispose()
+    good = _backup_of_an_office(tmp_path, monkeypatch)
     damaged = tmp_path / "damaged.tar.gz"
     with tarfile.open(good) as archive, tarfile.open(damaged, "w:gz") as out:
         for member in archive.getmembers():
@@ -294,6 +272,29 @@ def _damaged(good, out_path, member_name: str, change) -> None:
                 data = change(data)
             member.size = len(data)
             out.addfile(member, io.BytesIO(data))
+
+
+def _backup_of_an_office(tmp_path, monkeypatch) -> Path:
+    """`alur backup` of a populated office, closed afterwards: the archive's path."""
+    source = office("sqlite", tmp_path / "source")
+    try:
+        populate(source)
+        archive = tmp_path / "alur.tar.gz"
+        _cli(monkeypatch, source, ["backup", str(archive)])
+    finally:
+        source.dispose()
+    return archive
+
+
+def _plan_written_later(source, before) -> int:
+    """Complete the newest activity's first step with a document the backup does not hold; its id."""
+    later = before["instances"][-1]["id"]
+    task = open_row(source, later)
+    services.claim(source, task.id, "aptika.implementasi")
+    services.complete(source, task.id, "aptika.implementasi",
+                      {"rencana_kegiatan": "Nanti", "tanggal_mulai": "2026-03-02",
+                       "tanggal_selesai": "2026-03-31"}, files={"dokumen_rencana": LATER_PLAN})
+    return later
 
 
 @contextmanager
@@ -347,12 +348,7 @@ def test_a_restore_that_fails_while_loading_leaves_the_document_files_as_they_we
     """The failed archive's documents stayed under files/ beside the put-back database's (or in the
     data directory of a database left empty), though no row names them."""
     with _written_after_backup("sqlite", tmp_path, monkeypatch) as (source, good, before):
-        later = before["instances"][-1]["id"]
-        task = open_row(source, later)
-        services.claim(source, task.id, "aptika.implementasi")
-        services.complete(source, task.id, "aptika.implementasi",
-                          {"rencana_kegiatan": "Nanti", "tanggal_mulai": "2026-03-02",
-                           "tanggal_selesai": "2026-03-31"}, files={"dokumen_rencana": LATER_PLAN})
+        later = _plan_written_later(source, before)
         newer = tmp_path / "newer.tar.gz"
         _cli(monkeypatch, source, ["backup", str(newer)])
         _cli(monkeypatch, source, ["restore", "--force", str(good)])  # only PLAN's file under files/ now
