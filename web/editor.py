@@ -295,6 +295,8 @@ def _labels() -> dict[str, str]:
         "number_taken": _("Nomor ini sudah dipakai langkah lain."),
         "number_invalid": _("Nomor SOP harus bilangan bulat positif."),
         "saving": _("Menyimpan…"), "saved": _("Draf disimpan."), "save_failed": _("Gagal menyimpan:"),
+        "session_ended": _("Sesi Anda telah berakhir: draf belum tersimpan. Masuk lagi di tab lain, lalu simpan "
+                           "lagi; diagram tetap di halaman ini."),
         "problems_none": _("Tidak ada masalah. Draf siap di-deploy."),
         # A count's forms for one and for more ("{n}": the count), which the script picks from.
         "problems_some": [ngettext("%(n)s masalah harus diperbaiki sebelum deploy.",

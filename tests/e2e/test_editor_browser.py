@@ -369,3 +369,26 @@ def test_the_editors_summary_counts_one_warning_and_several_problems_in_english(
         owner.goto(f"{base}/editor/{key}")
         owner.wait_for_selector("#modeler[data-ready=true]")
         assert owner.inner_text("#problem-summary") == summary
+
+
+def test_a_save_after_the_session_ran_out_says_to_sign_in_again_and_keeps_the_diagram(playwright_browser, server):
+    """The save got the sign-in page (or a 400 page) instead of JSON: the status read "save failed" and an
+    English JSON parse error, with no word of the session."""
+    base = server[1]
+    owner = sign_in(playwright_browser, base, "pemilik.proses")
+    owner.goto(f"{base}/editor/{KEY}")
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    owner.context.clear_cookies()
+    owner.click("#save-draft")
+    owner.wait_for_function("() => !document.getElementById('status').textContent.includes('Menyimpan')")
+    status = owner.inner_text("#status")
+    assert "Sesi Anda telah berakhir" in status and "JSON" not in status, status
+    assert owner.locator("#modeler .djs-element").count() > 10  # the diagram is still on the page
+    again = owner.context.new_page()  # signed in again in another tab: a new session, a new form token
+    again.goto(f"{base}/masuk")
+    again.fill("input[name=login]", "pemilik.proses")
+    again.fill("input[name=password]", "alur-demo")
+    again.click("main button[type=submit]")
+    again.wait_for_url(f"{base}/")
+    owner.click("#save-draft")
+    owner.wait_for_function("() => document.getElementById('status').textContent.includes('Draf disimpan')")

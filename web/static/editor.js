@@ -85,7 +85,7 @@
   async function startEditor(container) {
     const L = JSON.parse(document.getElementById('editor-labels').textContent);
     const ROLES = JSON.parse(document.getElementById('editor-roles').textContent);
-    const token = document.querySelector('meta[name=csrf-token]').content;
+    let token = document.querySelector('meta[name=csrf-token]').content;
     const panel = document.getElementById('panel');
     const statusEl = document.getElementById('status');
     const deployButton = document.getElementById('deploy');
@@ -420,16 +420,41 @@
 
     // -- saving and problems ----------------------------------------------------
 
+    // After a session ran out, signing in (in another tab) made a new session with a new form token:
+    // read it from this page served again, for the save and for the page's own forms.
+    async function renewToken() {
+      const page = await fetch(window.location.href, { credentials: 'same-origin' });
+      const fresh = new DOMParser().parseFromString(await page.text(), 'text/html')
+        .querySelector('meta[name=csrf-token]');
+      if (page.redirected || !fresh) return false;
+      token = fresh.content;
+      document.querySelectorAll('input[name=csrf_token]').forEach((input) => { input.value = token; });
+      return true;
+    }
+
     async function save() {
       statusEl.textContent = L.saving;
       let response, body;
       try {
+        if (state.sessionEnded) {
+          state.sessionEnded = !(await renewToken());
+          if (state.sessionEnded) {
+            statusEl.textContent = L.session_ended;
+            return;
+          }
+        }
         const { xml } = await modeler.saveXML({ format: true });
         response = await fetch(container.dataset.save, {
           method: 'POST', credentials: 'same-origin',
           headers: { 'Content-Type': 'application/json', 'X-CSRFToken': token },
           body: JSON.stringify({ bpmn_xml: xml, steps: state.steps, revision: state.revision }),
         });
+        // A page instead of JSON: the session ran out (the sign-in page, or the form check's 400).
+        if (!(response.headers.get('Content-Type') || '').includes('application/json')) {
+          state.sessionEnded = response.redirected || response.status === 400;
+          statusEl.textContent = state.sessionEnded ? L.session_ended : L.save_failed + ' ' + response.status;
+          return;
+        }
         body = await response.json();
       } catch (err) {
         statusEl.textContent = L.save_failed + ' ' + err.message;
