@@ -21,10 +21,11 @@ from process.forms import MAX_TEXT_LENGTH, TOO_LONG
 from process.messages import Text
 
 
-def _step_dict(step: Step) -> dict[str, Any]:
+def _step_dict(rt: Runtime, step: Step) -> dict[str, Any]:
     return {
         "number": step.number, "name": step.name, "lane": step.lane.name, "role": step.lane.role,
-        "mutu_baku": str(step.mutu_baku), "kelengkapan": step.kelengkapan, "output": step.output,
+        # As every page states it: its days counted by the step's rule ("30 Hari Kalender").
+        "mutu_baku": str(rt.calendar.step_standard(step)), "kelengkapan": step.kelengkapan, "output": step.output,
         "fields": [{"name": f.name, "label": f.label, "type": f.type, "required": f.required,
                     "choices": list(f.choices), "help": f.help, "min": f.min,
                     "whole": f.whole} for f in step.form.fields],
@@ -58,7 +59,7 @@ def task_view(rt: Runtime, task_id: str, login: str) -> dict[str, Any]:
         earlier = _last_completion(session, row)  # None on the step's first pass in this activity
         sent_back = _sent_back(rt, session, row) if earlier is not None else None
         return {
-            "task": task_dict(row), "step": _step_dict(step),
+            "task": task_dict(row), "step": _step_dict(rt, step),
             "instance": {"id": instance.id, "title": instance.title, "bidang": instance.bidang_code,
                          "period": instance.period},
             "draft": draft.data if draft else {}, "draft_saved_at": iso(draft.saved_at) if draft else None,

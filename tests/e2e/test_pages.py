@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-from engine import accounts, alerts, bootstrap, services, worklist
+from engine import accounts, alerts, bootstrap, queries, services, worklist
 from engine.bootstrap import DEMO_PASSWORD
 from engine.db import Bidang, Document, Event, Instance, TaskDraft, TaskRow, User
 from engine.errors import InvalidData
@@ -1353,6 +1353,12 @@ def test_the_instance_pages_standard_says_how_its_days_are_counted_as_the_heat_m
     do_step(rt, calendar_days, 2)
     html = text(b.get(f"/kegiatan/{calendar_days}"))
     assert "<td>30 Hari Kalender</td>" in step_row(html, 1) and "<td>30 Menit</td>" in step_row(html, 3)
+    # The task page and the API's task say it the same way, for the staff who do the step.
+    later = start(rt)
+    task_id = task_of(rt, later)["id"]
+    staff = browser("aptika.implementasi")
+    assert "<b>Waktu:</b> 30 Hari Kalender ·" in text(staff.get(f"/tugas/{task_id}"))
+    assert queries.task_view(rt, task_id, "aptika.implementasi")["step"]["mutu_baku"] == "30 Hari Kalender"
 
 
 def history_rows(html: str) -> dict[str, list[str]]:
