@@ -463,6 +463,21 @@ def test_each_steps_heat_dot_says_its_level_in_words(year, client_for):
     assert all(words[level] == said for level, said in dots), dots
 
 
+def test_the_step_tables_show_each_steps_name_as_text_not_only_a_tooltip(year, client_for):
+    """The step tables showed only the step's number; its name was in a title attribute alone, which a
+    keyboard or touch user cannot reach."""
+    import html as markup
+    page = markup.unescape(client_for("kadis").get("/monitoring?dari=2026-01-01&sampai=2026-12-31")
+                           .get_data(as_text=True))
+    for start, end in (('id="table-steps"', 'id="per-bidang-waktu"'), ('id="table-step-bidang"', 'id="terlama"')):
+        table = page[page.index(start):page.index(end)]
+        cells = re.findall(r'<td class="step-name"[^>]*>(.*?)</td>', table)
+        assert cells and len(cells) == table.count("<tr data-step="), start
+        for cell in cells:
+            number, name = re.fullmatch(r'.*<b>([^<]+)</b> · (.+)', cell).groups()
+            assert name.strip() and not name.startswith("<"), cell
+
+
 def test_the_step_tables_overdue_count_says_it_is_overdue(year, client_for):
     """The step table's 'Kini' cell read '3 2': the open steps, then the overdue ones in an orange badge
     that only its colour told apart. A screen reader, and a colour-blind reader, met two bare numbers."""
