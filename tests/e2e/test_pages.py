@@ -480,6 +480,20 @@ def test_the_worklist_has_a_first_level_heading(rt, browser):
     assert "<h1>Daftar tugas</h1>" in html
 
 
+def test_the_menu_and_the_activity_tabs_mark_the_current_page(rt, browser):
+    """Neither the top menu nor the activity list's Semua / Berjalan / Selesai tabs marked the page shown:
+    nothing told a screen reader, or the eye, where one was."""
+    b = browser("kadis")
+    current = re.compile(r'<a href="([^"]*)" aria-current="page">')
+    assert current.findall(text(b.get("/"))) == ["/"]
+    assert current.findall(text(b.get("/monitoring"))) == ["/monitoring"]
+    for query, tab in (("", "/kegiatan"), ("?state=running", "/kegiatan?state=running"),
+                       ("?state=completed", "/kegiatan?state=completed")):
+        assert current.findall(text(b.get("/kegiatan" + query))) == ["/kegiatan", tab], query
+    css = text(b.get("/static/alur.css"))
+    assert ".topbar nav a[aria-current=page]" in css and ".tabs a[aria-current=page]" in css
+
+
 def walk_to_secretary(rt, bidang: str, title: str) -> int:
     """An instance of a Bidang walked up to step 9 (the sekretaris' first step)."""
     instance_id = services.start(rt, KEY, bidang, title, "sekretaris")
@@ -2550,7 +2564,7 @@ def test_english_list_pages_are_named_in_the_plural(rt, browser):
     staff.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
     page = text(staff.get("/kegiatan"))
     assert "<title>Activities · Alur</title>" in page and "<h1>Activities</h1>" in page
-    assert '<a href="/kegiatan">Activities</a>' in page
+    assert '<a href="/kegiatan" aria-current="page">Activities</a>' in page
     owner = browser("pemilik.proses")
     owner.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
     assert f"<title>Versions · {KEY} · Alur</title>" in text(owner.get(f"/editor/{KEY}/versi"))
