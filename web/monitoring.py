@@ -96,7 +96,7 @@ def helpers():
 
 
 def _date(name: str) -> date | None:
-    value = request.args.get(name, "").strip()
+    value = request.values.get(name, "").strip()  # the period page sends a form's period back in its body
     if not value:
         return None
     try:
@@ -125,6 +125,9 @@ def _filters() -> dict:
             "key": request.args.get("sop") or None}
 
 
+SHOW_AGAIN = "tampilkan"  # a form sent back by the period page: shown again with what was typed, not saved
+
+
 def period_comes_back(heading, form_id: str, page: str):
     """A monitoring page whose period cannot be read, runs backwards or is too long comes back with its
     filters as sent and the error at the date (a bare error page lost them). `heading()`: the page's title;
@@ -139,6 +142,7 @@ def period_comes_back(heading, form_id: str, page: str):
                 if not err.errors.keys() & {"dari", "sampai"}:
                     raise
                 return render_template("monitoring_period.html", heading=heading(), form_id=form_id, page=page,
+                                       show_again=SHOW_AGAIN,
                                        message=err.message, errors=err.errors,
                                        choices=monitoring.filter_choices(runtime(), current_user.login),
                                        may_choose_bidang=current_user.sees_every_bidang), err.status

@@ -23,7 +23,7 @@ from process import charts, sop_document
 from web import runtime, sent
 from web.auth import require_roles
 from web.back import errors_lead_back
-from web.monitoring import _date, _pct, attachment, percent, period_comes_back, step_label, time_taken
+from web.monitoring import SHOW_AGAIN, _date, _pct, attachment, percent, period_comes_back, step_label, time_taken
 from web.sop_document import render_pdf
 
 bp = Blueprint("reports", __name__)
@@ -32,8 +32,8 @@ errors_lead_back(bp, "monitoring.index", lambda: _("Kembali ke Monitoring"), lam
 
 
 def _filters() -> dict:
-    return {"start": _date("dari"), "end": _date("sampai"), "bidang": request.args.get("bidang") or None,
-            "key": request.args.get("sop") or None}
+    return {"start": _date("dari"), "end": _date("sampai"), "bidang": request.values.get("bidang") or None,
+            "key": request.values.get("sop") or None}
 
 
 def _args(scope: dict) -> dict:
@@ -41,8 +41,8 @@ def _args(scope: dict) -> dict:
     args = {"dari": scope["start"].isoformat(), "sampai": scope["end"].isoformat()}
     if scope["bidang"]:
         args["bidang"] = scope["bidang"]
-    if request.args.get("sop"):
-        args["sop"] = request.args["sop"]
+    if request.values.get("sop"):
+        args["sop"] = request.values["sop"]
     return args
 
 
@@ -53,6 +53,11 @@ def helpers():
 
 
 # -- the evaluation report -----------------------------------------------------------
+
+def _saving() -> bool:
+    """A form sent to be saved; not one the period page sent back with its period corrected."""
+    return request.method == "POST" and SHOW_AGAIN not in request.form
+
 
 report_period = period_comes_back(lambda: _("Laporan Hasil Evaluasi"), "report-filter", "reports.report")
 sop_form_period = period_comes_back(lambda: _("Formulir monitoring pelaksanaan SOP"), "sop-form-filter",
@@ -69,6 +74,7 @@ def report():
     conflict = False
     if request.method == "POST":
         values = {"kesimpulan": request.form.get("kesimpulan", ""), "rekomendasi": request.form.get("rekomendasi", "")}
+    if _saving():
         try:
             reports.save_report(runtime(), current_user.login, filters["start"], filters["end"], filters["bidang"],
                                 filters["key"], values["kesimpulan"], values["rekomendasi"],
@@ -139,6 +145,7 @@ def sop_form():
     conflict = False
     if request.method == "POST":
         posted = _posted_answers()
+    if _saving():
         try:
             assessed_on = date.fromisoformat(request.form["tanggal"]) if request.form.get("tanggal") else None
         except ValueError:

@@ -2671,6 +2671,32 @@ def test_a_download_with_a_reversed_or_too_long_period_comes_back_as_its_page_wi
                      filter_form(text(response), form))
 
 
+@pytest.mark.parametrize("url, form, typed", [
+    ("/monitoring/laporan", "report-filter", {"kesimpulan": "Kesimpulan saya", "rekomendasi": "Rekomendasi saya"}),
+    ("/monitoring/formulir-sop", "sop-form-filter", {"catatan-1": "Catatan saya", "tindakan-1": "Tindakan saya"})])
+def test_a_period_error_after_sending_a_form_keeps_what_was_typed(rt, browser, url, form, typed):
+    """The report or SOP form sent with a reversed period came back as the period page, and what had been
+    typed was gone. The period page carries it, and its corrected period shows the form again with it,
+    saving nothing yet."""
+    start(rt)
+    sekretaris = browser("sekretaris")
+    sekretaris.get(url)
+    response = sekretaris.post(f"{url}?dari=2026-03-01&sampai=2026-02-01&bidang=aptika", typed)
+    assert response.status_code == 422
+    filters = filter_form(text(response), form)
+    assert f'<form method="post" action="{url}"' in text(response)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', filters))
+    assert {name: fields.get(name) for name in typed} == typed
+    fields.update(dari="2026-02-01", sampai="2026-03-01", bidang="aptika")
+    response = sekretaris.post(url, fields)
+    assert response.status_code == 200
+    page = text(response)
+    assert "disimpan" not in page and 'name="dari" value="2026-02-01"' in page
+    for name, value in typed.items():
+        assert re.search(rf'<textarea name="{name}"[^>]*>{value}</textarea>', page), name
+    assert f'action="{url}?dari=2026-02-01&amp;sampai=2026-03-01&amp;bidang=aptika"' in page
+
+
 def test_an_error_shown_alone_at_the_top_of_a_page_starts_with_a_capital(rt, browser):
     """Engine messages are lower case, as they also follow a field's name; shown alone as a page's alert
     ("tanggal awal periode setelah tanggal akhir") they read as a sentence cut off. There they start
