@@ -564,6 +564,22 @@ def test_on_a_phone_the_activitys_diagram_keeps_a_readable_size_and_scrolls(play
     shot(page, "activity-phone-diagram")
 
 
+def test_on_a_phone_the_activitys_diagram_box_is_as_high_as_the_diagram(playwright_browser, server):
+    """At 375 px the diagram at its smallest zoom is about 200 px high, but its box kept the desktop's
+    520 px: white bands above and below it, and the page's content pushed a screen down."""
+    from engine import services
+    rt, base = server
+    instance_id = services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
+    page = sign_in(playwright_browser, base, "aptika.implementasi")
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto(f"{base}/kegiatan/{instance_id}")
+    page.wait_for_selector("#diagram[data-ready]")
+    box, drawn = page.evaluate("""[document.getElementById('diagram').clientHeight,
+                                   document.querySelector('#diagram .viewport').getBoundingClientRect().height]""")
+    assert drawn <= box <= drawn + 2 * 12 + 4, (box, drawn)  # the diagram and its padding
+    assert boxes_outside(page, "#diagram", "#diagram .djs-shape[data-element-id^=Step_]") == []
+
+
 # One step between a start and an end event: a small SOP's diagram.
 SMALL_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"

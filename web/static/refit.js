@@ -14,7 +14,7 @@ window.alurOnNewWidth = function (refit) {
 
 // The whole diagram in its box, with `room` screen pixels more above it (for the heat map's badges over
 // the top lane's steps); on a screen too narrow for that (a phone), the diagram at MIN_ZOOM in a box as
-// large, scrolled sideways by the page's .scroll wrapper. Again when the window gets a new width (a phone
+// wide and exactly as high, scrolled sideways by the page's .scroll wrapper. Again when the window gets a new width (a phone
 // rotated): the box first goes back to the page's width and height.
 window.alurFitReadable = function (canvas, container, room = 0) {
   // Below this zoom a diagram's words and the heat map's badges (never drawn smaller than their size, and
@@ -33,7 +33,8 @@ window.alurFitReadable = function (canvas, container, room = 0) {
       const wide = Math.ceil(inner.width * zoom + 2 * PAD);
       const high = Math.ceil(inner.height * zoom + 2 * PAD + room);
       if (container.clientWidth < wide) container.style.width = wide + 'px';
-      if (container.clientHeight < high) container.style.height = high + 'px';
+      // As high as the diagram drawn (a desktop's box left white bands above and below it on a phone).
+      container.style.height = high + 'px';
       canvas.resized();
     }
     // Centred, the room above the diagram included.
