@@ -1453,18 +1453,19 @@ def local(rt, moment: datetime, language: str) -> str:
 
 
 def test_standard_times_read_in_the_readers_language(rt, browser):
-    """The SOP writes "30 Hari" and "30 Menit": Indonesian pages keep its notation, English ones word it."""
+    """The SOP writes "30 Hari" and "30 Menit": Indonesian pages keep its notation (with the days' counting
+    rule: "30 Hari Kerja"), English ones word it."""
     instance_id, task_id, b = claimed_step_one(rt, browser)
-    assert "30 Hari" in step_row(text(b.get(f"/kegiatan/{instance_id}")), 1)
+    assert "<td>30 Hari Kerja</td>" in step_row(text(b.get(f"/kegiatan/{instance_id}")), 1)
     b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
     page = text(b.get(f"/kegiatan/{instance_id}"))
-    assert "<td>30 days</td>" in step_row(page, 1)
+    assert "<td>30 working days</td>" in step_row(page, 1)
     assert "Hari" not in page and "Menit" not in page
-    assert "<b>Time:</b> 30 days ·" in text(b.get(f"/tugas/{task_id}"))
+    assert "<b>Time:</b> 30 working days ·" in text(b.get(f"/tugas/{task_id}"))
     kadis = browser("kadis")
     kadis.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
     page = text(kadis.get("/monitoring"))
-    assert '<td title="Standard time: 30 min">30 min</td>' in page and ">30 days</td>" in page
+    assert '<td title="Standard time: 30 min">30 min</td>' in page and ">30 working days</td>" in page
     assert "Menit" not in page and "Hari" not in page
 
 
