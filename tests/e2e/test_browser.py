@@ -736,6 +736,26 @@ def test_what_was_typed_comes_back_after_the_session_ran_out(playwright_browser,
     assert typed_kept(staff) == []
 
 
+def test_another_user_signing_in_in_the_tab_drops_what_the_last_one_kept(playwright_browser, server):
+    """On a shared office computer the text one user typed stayed in the tab's sessionStorage when their
+    session ran out and someone else signed in there (readable in the browser's tools); signing in as
+    another user drops it."""
+    from engine import services
+    rt, base = server
+    services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
+    staff = sign_in(playwright_browser, base, "aptika.implementasi")
+    claim_and_open_first(staff, 1)
+    staff.fill("textarea[name=rencana_kegiatan]", "Rahasia yang diketik")
+    staff.context.clear_cookies()  # the session ran out; the next person uses the same tab
+    staff.goto(f"{base}/masuk")
+    assert typed_kept(staff)  # kept for its user signing in again
+    staff.fill("input[name=login]", "aptika.teknis")
+    staff.fill("input[name=password]", PASSWORD)
+    staff.click("main button[type=submit]")
+    staff.wait_for_url(f"{base}/")
+    assert typed_kept(staff) == []
+
+
 def test_a_newer_draft_wins_over_what_the_tab_kept(playwright_browser, server):
     """Text kept in the tab is not put back over a draft saved since (in another tab, or by the draft
     button), and saving a draft or signing out drops what the tab kept."""

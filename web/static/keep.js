@@ -70,6 +70,12 @@ function warnBeforeTimeout(form, notice) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  // Someone else signed in in this tab (a shared computer): what the last user kept is not theirs to hold.
+  const user = document.body.dataset.user;
+  if (user !== undefined) {
+    Object.keys(sessionStorage).filter((key) => key.startsWith(TYPED) && !key.startsWith(`${TYPED}${user}:`))
+      .forEach((key) => sessionStorage.removeItem(key));
+  }
   const sent = sessionStorage.getItem(SENT);
   sessionStorage.removeItem(SENT);
   if (sent && document.querySelector(".flash.success")) sessionStorage.removeItem(sent);
