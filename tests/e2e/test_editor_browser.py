@@ -392,3 +392,24 @@ def test_a_save_after_the_session_ran_out_says_to_sign_in_again_and_keeps_the_di
     again.wait_for_url(f"{base}/")
     owner.click("#save-draft")
     owner.wait_for_function("() => document.getElementById('status').textContent.includes('Draf disimpan')")
+
+
+def test_a_save_after_someone_else_signed_in_in_another_tab_is_not_saved_as_them(playwright_browser, server):
+    """After one owner's session ran out, another user signing in on the same computer gave the open editor
+    their new session's form token: the next save stored the first owner's diagram under the other's name."""
+    base = server[1]
+    owner = sign_in(playwright_browser, base, "pemilik.proses")
+    owner.goto(f"{base}/editor/{KEY}")
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    owner.context.clear_cookies()
+    owner.click("#save-draft")
+    owner.wait_for_function("() => !document.getElementById('status').textContent.includes('Menyimpan')")
+    again = owner.context.new_page()
+    again.goto(f"{base}/masuk")
+    again.fill("input[name=login]", "admin")
+    again.fill("input[name=password]", "alur-demo")
+    again.click("main button[type=submit]")
+    again.wait_for_url(f"{base}/")
+    owner.click("#save-draft")
+    owner.wait_for_function("() => !document.getElementById('status').textContent.includes('Menyimpan')")
+    assert "Sesi Anda telah berakhir" in owner.inner_text("#status")

@@ -421,12 +421,13 @@
     // -- saving and problems ----------------------------------------------------
 
     // After a session ran out, signing in (in another tab) made a new session with a new form token:
-    // read it from this page served again, for the save and for the page's own forms.
+    // read it from this page served again, for the save and for the page's own forms. Only the same
+    // user's session (someone else signing in on this computer must not save this diagram as theirs).
     async function renewToken() {
       const page = await fetch(window.location.href, { credentials: 'same-origin' });
-      const fresh = new DOMParser().parseFromString(await page.text(), 'text/html')
-        .querySelector('meta[name=csrf-token]');
-      if (page.redirected || !fresh) return false;
+      const served = new DOMParser().parseFromString(await page.text(), 'text/html');
+      const fresh = served.querySelector('meta[name=csrf-token]');
+      if (page.redirected || !page.ok || !fresh || served.body.dataset.user !== document.body.dataset.user) return false;
       token = fresh.content;
       document.querySelectorAll('input[name=csrf_token]').forEach((input) => { input.value = token; });
       return true;
