@@ -59,6 +59,13 @@ def _saving() -> bool:
     return request.method == "POST" and SHOW_AGAIN not in request.form
 
 
+def _shown_over_another(saved_revision: int | None) -> bool:
+    """Answers shown again after a period error were typed over the revision their first page showed; if
+    the corrected period has another saved, it is a conflict: the next save would replace it unseen."""
+    return (request.method == "POST" and not _saving() and saved_revision is not None
+            and sent.seen("revision") != saved_revision)
+
+
 report_period = period_comes_back(lambda: _("Laporan Hasil Evaluasi"), "report-filter", "reports.report")
 sop_form_period = period_comes_back(lambda: _("Formulir monitoring pelaksanaan SOP"), "sop-form-filter",
                                     "reports.sop_form")
@@ -88,6 +95,7 @@ def report():
             return redirect(url_for(".report", **request.args))
     data = reports.evaluation_report(runtime(), current_user.login, **filters)
     stored = data["report"] or {}
+    conflict = conflict or _shown_over_another(stored.get("revision"))
     if values is None:
         values = {"kesimpulan": stored.get("conclusions", ""), "rekomendasi": stored.get("recommendations", "")}
     return render_template("report.html", data=data, f=data["figures"], args=_args(data["scope"]), values=values,
@@ -163,6 +171,7 @@ def sop_form():
                 flash(_("Formulir monitoring pelaksanaan SOP disimpan."), "success")
                 return redirect(url_for(".sop_form", **request.args))
     data = reports.sop_form(runtime(), current_user.login, **filters)
+    conflict = conflict or _shown_over_another(data["revision"])
     if posted is not None:
         for row in data["rows"]:
             row.update(posted.get(row["element_id"], posted.get(row["step"], {})))

@@ -10,7 +10,7 @@ import io
 import json
 import re
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, func, select
@@ -2696,6 +2696,24 @@ def test_a_period_error_after_sending_a_form_keeps_what_was_typed(rt, browser, u
     for name, value in typed.items():
         assert re.search(rf'<textarea name="{name}"[^>]*>{value}</textarea>', page), name
     assert f'action="{url}?dari=2026-02-01&amp;sampai=2026-03-01&amp;bidang=aptika"' in page
+
+
+def test_answers_shown_again_over_a_conclusion_saved_for_the_corrected_period_say_so(rt, browser):
+    """Typed on a page with no conclusion yet, sent with a reversed period and shown again for a period
+    that has one: the form carried that conclusion's revision, so saving replaced it unseen."""
+    from engine import reports
+    start(rt)
+    reports.save_report(rt, "sekretaris", date(2026, 2, 1), date(2026, 3, 1), "aptika", None,
+                        "Kesimpulan rekan", "Rekomendasi rekan")
+    sekretaris = browser("sekretaris")
+    typed = {"kesimpulan": "Kesimpulan saya", "rekomendasi": "Rekomendasi saya", "revision": ""}
+    response = sekretaris.post("/monitoring/laporan?dari=2026-03-01&sampai=2026-02-01&bidang=aptika", typed)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"',
+                             filter_form(text(response), "report-filter")))
+    fields.update(dari="2026-02-01", sampai="2026-03-01", bidang="aptika")
+    page = text(sekretaris.post("/monitoring/laporan", fields))
+    assert 'id="changed-meanwhile"' in page and "Kesimpulan rekan" in page
+    assert re.search(r'<textarea name="kesimpulan"[^>]*>Kesimpulan saya</textarea>', page)
 
 
 def test_an_error_shown_alone_at_the_top_of_a_page_starts_with_a_capital(rt, browser):
