@@ -251,7 +251,11 @@ def _sign_in_again():
     from flask import flash, redirect, url_for
     flash(_("Sesi Anda telah berakhir karena lama tidak ada aktivitas. Masuk lagi untuk melanjutkan."), "info")
     rule = request.url_rule
-    back = request.path if rule is not None and "GET" in rule.methods else None
+    # With its query string: a monitoring page's period and Bidang (or the sign-in page's own `next`,
+    # when it was left open that long) are in its address.
+    back = request.full_path.rstrip("?") if rule is not None and "GET" in rule.methods else None
+    if request.endpoint == "auth.login":
+        return redirect(back)
     return redirect(url_for("auth.login", next=back))
 
 

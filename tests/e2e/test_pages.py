@@ -305,6 +305,18 @@ def test_a_form_sent_after_the_session_ran_out_leads_to_signing_in_and_back(app,
     b.client.delete_cookie("session")  # a form that is only sent (claim): back to signing in, no next
     response = b.post(f"/tugas/{task_id}/lepas", {})
     assert response.status_code == 302 and response.headers["Location"] == "/masuk"
+    # A page with filters in its address (the report of a period) comes back with them.
+    b.client.delete_cookie("session")
+    report = "/monitoring/laporan?dari=2026-02-01&sampai=2026-03-01&bidang=aptika"
+    response = b.post(report, {"kesimpulan": "x", "rekomendasi": "y", "revision": ""})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/masuk?next=")
+    sign_in = response.headers["Location"]
+    b.client.delete_cookie("session")  # the sign-in page, too, left open past the idle time: itself again
+    response = b.post(sign_in, {"login": "sekretaris", "password": DEMO_PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == sign_in
+    b.get(sign_in)
+    response = b.post(sign_in, {"login": "sekretaris", "password": DEMO_PASSWORD})
+    assert response.headers["Location"] == report
 
 
 def test_sign_out_is_a_post(browser):
