@@ -545,9 +545,8 @@ def test_on_a_phone_the_heat_maps_badges_stay_readable_and_apart(playwright_brow
     assert widths[0] <= widths[1], widths  # the diagram's box scrolls, not the page
 
 
-def test_on_a_phone_the_activitys_diagram_keeps_a_readable_size_and_scrolls(playwright_browser, server):
-    """At 375 px the activity's diagram was shrunk to fit the screen (its steps a few pixels high, their
-    names unreadable). It keeps the heat map's smallest zoom, in a box that scrolls sideways, not the page."""
+def _an_activity_on_a_phone(playwright_browser, server):
+    """A new activity's page at 375 × 812, its diagram drawn: the page."""
     from engine import services
     rt, base = server
     instance_id = services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
@@ -555,6 +554,13 @@ def test_on_a_phone_the_activitys_diagram_keeps_a_readable_size_and_scrolls(play
     page.set_viewport_size({"width": 375, "height": 812})
     page.goto(f"{base}/kegiatan/{instance_id}")
     page.wait_for_selector("#diagram[data-ready]")
+    return page
+
+
+def test_on_a_phone_the_activitys_diagram_keeps_a_readable_size_and_scrolls(playwright_browser, server):
+    """At 375 px the activity's diagram was shrunk to fit the screen (its steps a few pixels high, their
+    names unreadable). It keeps the heat map's smallest zoom, in a box that scrolls sideways, not the page."""
+    page = _an_activity_on_a_phone(playwright_browser, server)
     step = page.locator('#diagram .djs-shape[data-element-id="Step_01"]').bounding_box()
     assert step["width"] >= 0.4 * 100 - 1, step  # a task is 100 units wide; at the smallest zoom, 40 px
     steps = "#diagram .djs-shape[data-element-id^=Step_]"
@@ -567,13 +573,7 @@ def test_on_a_phone_the_activitys_diagram_keeps_a_readable_size_and_scrolls(play
 def test_on_a_phone_the_activitys_diagram_box_is_as_high_as_the_diagram(playwright_browser, server):
     """At 375 px the diagram at its smallest zoom is about 200 px high, but its box kept the desktop's
     520 px: white bands above and below it, and the page's content pushed a screen down."""
-    from engine import services
-    rt, base = server
-    instance_id = services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
-    page = sign_in(playwright_browser, base, "aptika.implementasi")
-    page.set_viewport_size({"width": 375, "height": 812})
-    page.goto(f"{base}/kegiatan/{instance_id}")
-    page.wait_for_selector("#diagram[data-ready]")
+    page = _an_activity_on_a_phone(playwright_browser, server)
     box, drawn = page.evaluate("""[document.getElementById('diagram').clientHeight,
                                    document.querySelector('#diagram .viewport').getBoundingClientRect().height]""")
     assert drawn <= box <= drawn + 2 * 12 + 4, (box, drawn)  # the diagram and its padding

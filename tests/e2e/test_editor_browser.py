@@ -371,25 +371,35 @@ def test_the_editors_summary_counts_one_warning_and_several_problems_in_english(
         assert owner.inner_text("#problem-summary") == summary
 
 
-def test_a_save_after_the_session_ran_out_says_to_sign_in_again_and_keeps_the_diagram(playwright_browser, server):
-    """The save got the sign-in page (or a 400 page) instead of JSON: the status read "save failed" and an
-    English JSON parse error, with no word of the session."""
-    base = server[1]
+def _a_save_after_the_session_ran_out(playwright_browser, base: str):
+    """The owner's editor, open, saved after the session's cookie went: the page."""
     owner = sign_in(playwright_browser, base, "pemilik.proses")
     owner.goto(f"{base}/editor/{KEY}")
     owner.wait_for_selector("#modeler[data-ready=true]")
     owner.context.clear_cookies()
     owner.click("#save-draft")
     owner.wait_for_function("() => !document.getElementById('status').textContent.includes('Menyimpan')")
-    status = owner.inner_text("#status")
-    assert "Sesi Anda telah berakhir" in status and "JSON" not in status, status
-    assert owner.locator("#modeler .djs-element").count() > 10  # the diagram is still on the page
-    again = owner.context.new_page()  # signed in again in another tab: a new session, a new form token
+    return owner
+
+
+def _signed_in_in_another_tab(page, base: str, login: str) -> None:
+    again = page.context.new_page()  # a new session, with a new form token
     again.goto(f"{base}/masuk")
-    again.fill("input[name=login]", "pemilik.proses")
+    again.fill("input[name=login]", login)
     again.fill("input[name=password]", "alur-demo")
     again.click("main button[type=submit]")
     again.wait_for_url(f"{base}/")
+
+
+def test_a_save_after_the_session_ran_out_says_to_sign_in_again_and_keeps_the_diagram(playwright_browser, server):
+    """The save got the sign-in page (or a 400 page) instead of JSON: the status read "save failed" and an
+    English JSON parse error, with no word of the session."""
+    base = server[1]
+    owner = _a_save_after_the_session_ran_out(playwright_browser, base)
+    status = owner.inner_text("#status")
+    assert "Sesi Anda telah berakhir" in status and "JSON" not in status, status
+    assert owner.locator("#modeler .djs-element").count() > 10  # the diagram is still on the page
+    _signed_in_in_another_tab(owner, base, "pemilik.proses")
     owner.click("#save-draft")
     owner.wait_for_function("() => document.getElementById('status').textContent.includes('Draf disimpan')")
 
@@ -398,18 +408,8 @@ def test_a_save_after_someone_else_signed_in_in_another_tab_is_not_saved_as_them
     """After one owner's session ran out, another user signing in on the same computer gave the open editor
     their new session's form token: the next save stored the first owner's diagram under the other's name."""
     base = server[1]
-    owner = sign_in(playwright_browser, base, "pemilik.proses")
-    owner.goto(f"{base}/editor/{KEY}")
-    owner.wait_for_selector("#modeler[data-ready=true]")
-    owner.context.clear_cookies()
-    owner.click("#save-draft")
-    owner.wait_for_function("() => !document.getElementById('status').textContent.includes('Menyimpan')")
-    again = owner.context.new_page()
-    again.goto(f"{base}/masuk")
-    again.fill("input[name=login]", "admin")
-    again.fill("input[name=password]", "alur-demo")
-    again.click("main button[type=submit]")
-    again.wait_for_url(f"{base}/")
+    owner = _a_save_after_the_session_ran_out(playwright_browser, base)
+    _signed_in_in_another_tab(owner, base, "admin")
     owner.click("#save-draft")
     owner.wait_for_function("() => !document.getElementById('status').textContent.includes('Menyimpan')")
     assert "Sesi Anda telah berakhir" in owner.inner_text("#status")
