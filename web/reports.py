@@ -59,11 +59,15 @@ def _saving() -> bool:
     return request.method == "POST" and SHOW_AGAIN not in request.form
 
 
+def _shown_again() -> bool:
+    """A form the period page sent back: shown with what was typed, saved not yet."""
+    return request.method == "POST" and not _saving()
+
+
 def _shown_over_another(saved_revision: int | None) -> bool:
     """Answers shown again after a period error were typed over the revision their first page showed; if
     the corrected period has another saved, it is a conflict: the next save would replace it unseen."""
-    return (request.method == "POST" and not _saving() and saved_revision is not None
-            and sent.seen("revision") != saved_revision)
+    return _shown_again() and saved_revision is not None and sent.seen("revision") != saved_revision
 
 
 report_period = period_comes_back(lambda: _("Laporan Hasil Evaluasi"), "report-filter", "reports.report")
@@ -99,6 +103,7 @@ def report():
     if values is None:
         values = {"kesimpulan": stored.get("conclusions", ""), "rekomendasi": stored.get("recommendations", "")}
     return render_template("report.html", data=data, f=data["figures"], args=_args(data["scope"]), values=values,
+                           shown_again=_shown_again(),
                            errors=errors, conflict=conflict,
                            may_choose_bidang=current_user.sees_every_bidang), \
         409 if conflict else 422 if errors else 200
@@ -177,6 +182,7 @@ def sop_form():
             row.update(posted.get(row["element_id"], posted.get(row["step"], {})))
         data["assessed_on"] = request.form.get("tanggal") or data["assessed_on"]
     return render_template("sop_form.html", data=data, f=data["figures"], args=_args(data["scope"]),
+                           shown_again=_shown_again(),
                            errors=errors, conflict=conflict,
                            may_choose_bidang=current_user.sees_every_bidang), \
         409 if conflict else 422 if errors else 200

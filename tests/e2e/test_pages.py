@@ -2704,7 +2704,9 @@ def test_a_period_error_after_sending_a_form_keeps_what_was_typed(rt, browser, u
     response = sekretaris.post(url, fields)
     assert response.status_code == 200
     page = text(response)
-    assert "disimpan" not in page and 'name="dari" value="2026-02-01"' in page
+    assert 'class="flash success"' not in page and 'name="dari" value="2026-02-01"' in page
+    # It says the answers are not saved yet: the page looks like any other form page otherwise.
+    assert '<p class="flash info" role="status" id="shown-again">Isian Anda belum disimpan' in page
     for name, value in typed.items():
         assert re.search(rf'<textarea name="{name}"[^>]*>{value}</textarea>', page), name
     assert f'action="{url}?dari=2026-02-01&amp;sampai=2026-03-01&amp;bidang=aptika"' in page
