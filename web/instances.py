@@ -9,7 +9,7 @@ from engine import queries, services
 from engine.config import ROOT
 from engine.errors import InvalidData
 from web import runtime
-from web.monitoring import clock_time, work_time
+from web.monitoring import time_taken
 
 bp = Blueprint("instances", __name__)
 BPMN_JS = ROOT / "node_modules" / "bpmn-js" / "dist"
@@ -57,7 +57,8 @@ def show(instance_id):
     for step in info["steps"]:
         # Working time in hours and minutes, as monitoring words it: a working day is not 24 hours. A step
         # counted in calendar days or clock time, by the clock.
-        step["took"] = work_time(step["working_minutes"]) if step["working_time"] else clock_time(step["clock_minutes"])
+        taken = step["working_minutes"] if step["working_time"] else step["clock_minutes"]
+        step["took"] = time_taken(taken, step["working_time"])
     # The column's heading says how its times are counted; where the steps differ, each time says it.
     counted = {step["working_time"] for step in info["steps"]}
     took_heading = _("Waktu kerja") if counted <= {True} else _("Waktu kalender") if counted == {False} else None
