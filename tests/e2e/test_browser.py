@@ -698,6 +698,13 @@ def typed_kept(page) -> list[str]:
     return page.evaluate("Object.keys(sessionStorage).filter((key) => key.startsWith('alur:typed:'))")
 
 
+def sign_in_again(page, login: str) -> None:
+    """On the sign-in page (a session that ran out led there): signing in, which leads back."""
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+
+
 def test_what_was_typed_comes_back_after_the_session_ran_out(playwright_browser, server):
     """A session that ran out while a step's form was being filled lost everything typed: sending
     answered with an error page, and after signing in again the form was empty. The page keeps the
@@ -715,9 +722,7 @@ def test_what_was_typed_comes_back_after_the_session_ran_out(playwright_browser,
     staff.wait_for_url(re.compile(r".*/masuk\?next="))  # the sign-in page, leading back to the task
     assert "Sesi Anda telah berakhir" in staff.inner_text("main")
     assert [t["step"] for t in worklist.tasks(rt, instance_id=instance_id)] == [1]  # nothing was sent
-    staff.fill("input[name=login]", "aptika.implementasi")
-    staff.fill("input[name=password]", PASSWORD)
-    staff.click("main button[type=submit]")
+    sign_in_again(staff, "aptika.implementasi")
     staff.wait_for_selector("#step-form")
     assert staff.url == task_url
     assert staff.input_value("textarea[name=rencana_kegiatan]") == "Rencana yang panjang diketik"
@@ -749,9 +754,7 @@ def test_another_user_signing_in_in_the_tab_drops_what_the_last_one_kept(playwri
     staff.context.clear_cookies()  # the session ran out; the next person uses the same tab
     staff.goto(f"{base}/masuk")
     assert typed_kept(staff)  # kept for its user signing in again
-    staff.fill("input[name=login]", "aptika.teknis")
-    staff.fill("input[name=password]", PASSWORD)
-    staff.click("main button[type=submit]")
+    sign_in_again(staff, "aptika.teknis")
     staff.wait_for_url(f"{base}/")
     assert typed_kept(staff) == []
 
@@ -814,8 +817,82 @@ def test_a_notice_before_the_session_runs_out_keeps_it(playwright_browser, serve
     task_url = staff.url
     notice.locator("button").click()
     staff.wait_for_url(re.compile(r".*/masuk\?next="))
-    staff.fill("input[name=login]", "aptika.implementasi")
-    staff.fill("input[name=password]", PASSWORD)
-    staff.click("main button[type=submit]")
+    sign_in_again(staff, "aptika.implementasi")
     staff.wait_for_url(task_url)
     assert staff.input_value("textarea[name=rencana_kegiatan]") == "Diketik sebelum tidur"
+
+
+REPORT = "/monitoring/laporan?dari=2026-02-01&sampai=2026-03-01&bidang=aptika"
+
+
+@pytest.mark.parametrize("login, address, typed, send", [
+    pytest.param("aptika.implementasi", "/kegiatan/baru",
+                 {"input[name=title]": "Judul kegiatan yang panjang", "input[name=period]": "Maret 2026"},
+                 "main form button[type=submit]", id="start"),
+    pytest.param("sekretaris", REPORT,
+                 {"textarea[name=kesimpulan]": "Kesimpulan yang panjang\ndua baris", "textarea[name=rekomendasi]": "Saran"},
+                 "#report-form button[type=submit]", id="report"),
+    pytest.param("sekretaris", "/monitoring/formulir-sop?dari=2026-02-01&sampai=2026-03-01&bidang=aptika",
+                 {"textarea[name=catatan-1]": "Catatan langkah satu", "input[name=penilai-2]": "Penilai dua",
+                  "input[name=berjalan_baik-1][value=tidak]": True, "textarea[name=tindakan-1]": "Diperbaiki"},
+                 "#sop-form button[type=submit]", id="sop-form"),
+    pytest.param("pemilik.proses", "/sop/monev_kegiatan_bidang/kop",
+                 {"textarea[name=dasar_hukum]": "Peraturan Menteri A\nPeraturan Daerah B", "input[name=nomor]": "800/1"},
+                 ".kop-form button[type=submit]", id="sop-header"),
+    pytest.param("admin", "/admin/pengguna?login=aptika.teknis",
+                 {"input[name=name]": "Nama Baru Teknis", "input[name=email]": "teknis@contoh.go.id",
+                  "input[name=active]": False},
+                 "#user-form button[type=submit]", id="user"),
+    pytest.param("admin", "/admin/bidang?code=ikp", {"input[name=name]": "Informasi dan Komunikasi Publik"},
+                 "main form.card button[type=submit]", id="bidang"),
+    pytest.param("aptika.implementasi", "/token", {"input[name=name]": "skrip laporan bulanan"},
+                 "main form.card button[type=submit]", id="token"),
+])
+def test_what_was_typed_on_any_form_comes_back_after_the_session_ran_out(playwright_browser, server, login,
+                                                                         address, typed, send):
+    """Only the task page kept typed text: a session that ran out on the start page, the SOP header, a
+    report's conclusion, the SOP form, the admin forms or the token form led, after signing in again, to
+    an empty form. Each keeps it (text and ticks) in the tab, warns before the idle time ends, and drops it
+    once sent."""
+    base = server[1]
+    page = sign_in(playwright_browser, base, login)
+    page.goto(base + address)
+    for answer in page.locator("input[type=radio][value=ya]").all():  # the SOP form's steps, answered first
+        answer.check()
+    for field, value in typed.items():
+        page.set_checked(field, value) if isinstance(value, bool) else page.fill(field, value)
+    if page.locator("input[name=password]").count():  # a password is never kept in the tab
+        page.fill("input[name=password]", "Rahasia-baru-99")
+    kept = page.evaluate("JSON.stringify(sessionStorage)")
+    token = page.get_attribute("meta[name=csrf-token]", "content")
+    assert typed_kept(page) and "Rahasia" not in kept and token not in kept
+    assert page.locator("#session-ending").count() == 1
+    page.context.clear_cookies()  # the session ran out
+    page.click(send)
+    page.wait_for_url(re.compile(r".*/masuk\?next="))
+    sign_in_again(page, login)
+    page.wait_for_url(base + address)  # the same page, with its query string
+    for field, value in typed.items():
+        assert (page.is_checked(field) if isinstance(value, bool) else page.input_value(field)) == value
+    assert page.locator("#typed-restored").is_visible()
+    if page.locator("input[name=password]").count():
+        assert page.input_value("input[name=password]") == ""
+    page.click(send)
+    page.wait_for_selector(".flash.success")
+    page.wait_for_load_state()  # keep.js has read the page
+    assert typed_kept(page) == []
+
+
+def test_a_conclusion_saved_meanwhile_wins_over_what_the_tab_kept(playwright_browser, server):
+    """Text kept in the tab is not put back over a conclusion saved since (by a colleague)."""
+    from datetime import date
+    from engine import reports
+    rt, base = server
+    page = sign_in(playwright_browser, base, "sekretaris")
+    page.goto(base + REPORT)
+    page.fill("textarea[name=kesimpulan]", "Diketik di tab ini")
+    reports.save_report(rt, "kadis", date(2026, 2, 1), date(2026, 3, 1), "aptika", None, "Disimpan rekan", "")
+    page.reload()
+    assert page.input_value("textarea[name=kesimpulan]") == "Disimpan rekan"
+    assert not page.locator("#typed-restored").is_visible()
+    assert typed_kept(page) == []

@@ -319,6 +319,38 @@ def test_a_form_sent_after_the_session_ran_out_leads_to_signing_in_and_back(app,
     assert response.headers["Location"] == report
 
 
+@pytest.mark.parametrize("login, address", [
+    ("aptika.implementasi", "/kegiatan/baru"),
+    ("pemilik.proses", "/sop/monev_kegiatan_bidang/kop"),
+    ("sekretaris", "/monitoring/laporan?dari=2026-02-01&sampai=2026-03-01&bidang=aptika"),
+    ("sekretaris", "/monitoring/formulir-sop?dari=2026-02-01&sampai=2026-03-01&bidang=aptika"),
+    ("admin", "/admin/pengguna?login=aptika.teknis"),
+    ("admin", "/admin/bidang?code=ikp"),
+    ("aptika.implementasi", "/token"),
+])
+def test_every_form_people_type_in_is_kept_and_leads_back_after_the_session_ran_out(browser, login, address):
+    """Only the task page kept what was typed against a session running out. Each form people type in
+    opts in to keep.js, with the warning before the idle time ends, and sent after the session ran out
+    leads to signing in and back to its page, with its query string."""
+    from urllib.parse import parse_qs, urlsplit
+    b = browser(login)
+    page = text(b.get(address))
+    assert page.count("data-typed-key=") == 1 and 'id="session-ending"' in page and "data-typed-echoed" not in page
+    b.client.delete_cookie("session")
+    response = b.post(address, {"name": "x"})
+    assert response.status_code == 302
+    assert parse_qs(urlsplit(response.headers["Location"]).query)["next"] == [address]
+
+
+def test_a_new_tokens_page_keeps_no_echo_of_its_form(browser):
+    """The page showing a new token answers a POST, but its form is empty: nothing of it is kept."""
+    b = browser("aptika.implementasi")
+    b.get("/token")
+    page = text(b.post("/token", {"name": "skrip"}))
+    assert 'id="new-token"' in page and "data-typed-echoed" not in page
+    assert "data-typed-echoed" in text(b.post("/token", {"name": ""}))  # refused: what was sent comes back
+
+
 def test_sign_out_is_a_post(browser):
     b = browser("aptika.implementasi")
     assert b.get("/keluar").status_code == 405

@@ -1,18 +1,26 @@
-// What is typed into a step's form is kept in the tab (sessionStorage) while typing, so a session that
-// runs out meanwhile loses nothing: after signing in again the page puts it back. An entry is keyed by
-// user and task and holds the task's version and the draft the page showed; it is put back only into
-// that same version and draft (a newer draft wins), and only when the server did not echo the form.
-// Files are not kept. A completion or a draft (the next page says success), or signing out, drops it.
+// What is typed into a form that opts in is kept in the tab (sessionStorage) while typing, so a session
+// that runs out meanwhile loses nothing: after signing in again the page puts it back. The form names
+// its page and record (`data-typed-key`: a task, a report's period, a user…), kept per signed-in user,
+// and what was saved when the page was shown (`data-typed-stamp`: a version, a revision, a draft); it is
+// put back only under the same stamp (newer saved text wins), and only when the server did not echo the
+// form (`data-typed-echoed`). Passwords, hidden fields (the form's token) and files are never kept. A
+// send whose next page says success, signing out, or another user signing in drops it.
 const TYPED = "alur:typed:";
 const SENT = "alur:typed-sent";
 
+const kept = (control) => !["hidden", "file", "password"].includes(control.type);
+
+// A radio group is its checked value; ticked boxes of one name, the list of their values.
 function typedValues(form) {
   const values = {};
   form.querySelectorAll("input[name], textarea[name], select[name]").forEach((control) => {
-    if (control.type === "hidden" || control.type === "file") return;
+    if (!kept(control)) return;
     if (control.type === "radio") {
       if (!(control.name in values)) values[control.name] = "";
       if (control.checked) values[control.name] = control.value;
+    } else if (control.type === "checkbox") {
+      if (!(control.name in values)) values[control.name] = [];
+      if (control.checked) values[control.name].push(control.value);
     } else {
       values[control.name] = control.value;
     }
@@ -24,21 +32,24 @@ function putBack(form, values) {
   Object.entries(values).forEach(([name, value]) => {
     form.querySelectorAll(`[name="${CSS.escape(name)}"]`).forEach((control) => {
       if (control.type === "radio") control.checked = control.value === value;
-      else if (control.type !== "file" && control.type !== "hidden") control.value = value;
+      else if (control.type === "checkbox") control.checked = value.includes(control.value);
+      else if (kept(control)) control.value = value;
     });
   });
 }
 
-function keepTyped(form) {
-  const key = TYPED + form.dataset.typedKey;
-  const stamp = { version: form.elements.version.value, draft: form.dataset.draft };
-  const save = () => sessionStorage.setItem(key, JSON.stringify({ ...stamp, values: typedValues(form) }));
-  const kept = JSON.parse(sessionStorage.getItem(key) || "null");
+function keepTyped(form, user) {
+  const key = `${TYPED}${user}:${form.dataset.typedKey}`;
+  const stamp = form.dataset.typedStamp || "";
+  const save = () => sessionStorage.setItem(key, JSON.stringify({ stamp, values: typedValues(form) }));
+  const keptHere = JSON.parse(sessionStorage.getItem(key) || "null");
   if (form.hasAttribute("data-typed-echoed")) {
     save();  // the form came back from the server with what was sent: that is what to keep now
-  } else if (kept && kept.version === stamp.version && kept.draft === stamp.draft) {
-    putBack(form, kept.values);
-    document.getElementById("typed-restored").hidden = false;
+  } else if (keptHere && keptHere.stamp === stamp) {
+    if (JSON.stringify(typedValues(form)) !== JSON.stringify(keptHere.values)) {
+      putBack(form, keptHere.values);
+      document.getElementById("typed-restored").hidden = false;
+    }
   } else {
     sessionStorage.removeItem(key);
   }
@@ -49,8 +60,8 @@ function keepTyped(form) {
 
 // Shortly before the idle time ends (two minutes, or half of it when shorter), the page says so and
 // offers to stay signed in: any request renews the session, and a HEAD of this page changes nothing.
-function warnBeforeTimeout(form, notice) {
-  const idle = Number(form.dataset.idleMinutes) * 60 * 1000;
+function warnBeforeTimeout(notice) {
+  const idle = Number(document.body.dataset.idleMinutes) * 60 * 1000;
   let timer;
   const arm = () => {
     clearTimeout(timer);
@@ -80,9 +91,9 @@ document.addEventListener("DOMContentLoaded", () => {
   sessionStorage.removeItem(SENT);
   if (sent && document.querySelector(".flash.success")) sessionStorage.removeItem(sent);
   const form = document.querySelector("form[data-typed-key]");
-  if (form) {
-    keepTyped(form);
-    warnBeforeTimeout(form, document.getElementById("session-ending"));
+  if (form && user !== undefined) {
+    keepTyped(form, user);
+    warnBeforeTimeout(document.getElementById("session-ending"));
   }
 });
 
