@@ -64,9 +64,10 @@ class Graph:
     process_name: str
     nodes: dict[str, Node]
     flows: dict[str, Flow]
-    lanes: list[LaneInfo]
+    lanes: list[LaneInfo]          # the actors: lanes without child lanes
     unsupported: list[Node]
     has_diagram: bool
+    parent_lanes: list[LaneInfo] = field(default_factory=list)  # lanes holding child lanes: titles only
 
     def outgoing(self, node_id: str) -> list[Flow]:
         return [f for f in self.flows.values() if f.source == node_id]
@@ -139,14 +140,17 @@ def read_graph(text: str | bytes) -> Graph:
     for child in process:
         _read_child(graph, child)
     for lane in process.iter(f"{{{BPMN_NS}}}lane"):
-        graph.lanes.append(LaneInfo(
+        info = LaneInfo(
             id=lane.get("id", ""),
             name=(lane.get("name") or "").strip(),
             role=lane.get(f"{{{ALUR_NS}}}role"),
             scope=lane.get(f"{{{ALUR_NS}}}scope"),
             # Only direct refs: a nested lane claims its own nodes.
             nodes=[(r.text or "").strip() for r in lane.findall(f"{{{BPMN_NS}}}flowNodeRef")],
-        ))
+        )
+        # Camunda Modeler's and bpmn-js's child lanes: the leaves are the actors, a parent only groups them.
+        is_parent = lane.find(f"{{{BPMN_NS}}}childLaneSet/{{{BPMN_NS}}}lane") is not None
+        (graph.parent_lanes if is_parent else graph.lanes).append(info)
     _in_drawn_order(graph.lanes, root)
     return graph
 

@@ -530,6 +530,7 @@ class _Loader:
             self.yaml_problem("steps", Text("harus berupa mapping dari nomor langkah SOP ke rincian langkahnya"))
             yaml_steps = {}
         lane_of = {ref: lane_id for info in graph.lanes for ref in info.nodes for lane_id in [info.id]}
+        only_in_parent = self._check_parent_lanes(graph, lane_of)
         timers: dict[str, bpmn.Node] = {}
         for timer in (n for n in graph.nodes.values() if n.kind == "boundaryEvent"):
             host = timer.attrs.get("attachedToRef", "")
@@ -546,7 +547,7 @@ class _Loader:
         for node in (n for n in graph.nodes.values() if n.kind == "userTask"):
             number = self._step_number(node, numbers)
             lane_id = lane_of.get(node.id)
-            if lane_id is None:
+            if lane_id is None and node.id not in only_in_parent:
                 self.bpmn_problem(node.id, Text("user task %(name)s tidak berada di lane mana pun",
                                                 name=repr(node.name or node.id)))
             timer = timers.get(node.id)
@@ -578,6 +579,20 @@ class _Loader:
             if key not in numbers:
                 self.yaml_problem(f"steps.{key}", Text("tidak ada langkah %(step)s pada diagram", step=str(key)))
         return steps
+
+    def _check_parent_lanes(self, graph: bpmn.Graph, lane_of: dict[str, str]) -> set[str]:
+        """A node a parent lane lists must be in one of its child lanes too: the child lanes are the actors.
+
+        Returns the nodes found only in a parent lane."""
+        nodes = {**{n.id: n for n in graph.unsupported}, **graph.nodes}
+        parent_of = {ref: info for info in graph.parent_lanes for ref in info.nodes
+                     if ref in nodes and ref not in lane_of}
+        for ref, parent in parent_of.items():
+            node = nodes[ref]
+            self.bpmn_problem(ref, Text("%(kind)s %(name)s hanya tercantum di lane induk %(lane)s, tidak di salah "
+                                        "satu lane di dalamnya; letakkan di lane pelaksananya", kind=node.kind,
+                                        name=repr(node.name or node.id), lane=repr(parent.name or parent.id)))
+        return set(parent_of)
 
     def _step_number(self, node: bpmn.Node, numbers: dict[int, str]) -> int | None:
         raw = node.alur("step")

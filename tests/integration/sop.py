@@ -8,6 +8,7 @@ its Kelengkapan names), so each variant has its own step data.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -85,3 +86,26 @@ def do_step(rt, instance_id: int, step: int, data: dict | None = None, bidang: s
     step_data, step_files = (IMPORTED_STEP_DATA, IMPORTED_STEP_FILES) if imported else (STEP_DATA, STEP_FILES)
     return services.complete(rt, task["id"], login, step_data.get(step, {}) if data is None else data,
                              files=step_files.get(step))
+
+
+def nested_lanes(bpmn: str, parent: str = "Diskominfo") -> str:
+    """The seed's four lanes as child lanes of one parent lane, as Camunda Modeler and bpmn-js draw them.
+
+    The parent lists every node its children list (bpmn-js does so) and has its own shape, 30 units
+    wide on the left, where the children's shapes begin."""
+    head, rest = bpmn.split('<bpmn:laneSet id="LaneSet_monev">\n', 1)
+    lanes, tail = rest.split("    </bpmn:laneSet>\n", 1)
+    refs = "".join(f"        <bpmn:flowNodeRef>{ref}</bpmn:flowNodeRef>\n"
+                   for ref in re.findall(r"<bpmn:flowNodeRef>([^<]+)</bpmn:flowNodeRef>", lanes))
+    children = "".join(f"    {line}\n" for line in lanes.splitlines())
+    wrapped = (f'<bpmn:laneSet id="LaneSet_monev">\n      <bpmn:lane id="Lane_{parent}" name="{parent}">\n{refs}'
+               f'        <bpmn:childLaneSet id="LaneSet_{parent}">\n{children}        </bpmn:childLaneSet>\n'
+               f"      </bpmn:lane>\n    </bpmn:laneSet>\n")
+    shape = re.compile(r'(<bpmndi:BPMNShape id="Lane_\w+_di" bpmnElement="Lane_\w+" isHorizontal="true">\s*'
+                       r'<dc:Bounds) x="190" (y="\d+") width="2940"')
+    diagram, n = shape.subn(r'\1 x="220" \2 width="2910"', tail)
+    assert n == 4, "the seed's lanes are drawn elsewhere now"
+    first = diagram.index('      <bpmndi:BPMNShape id="Lane_')
+    parent_shape = (f'      <bpmndi:BPMNShape id="Lane_{parent}_di" bpmnElement="Lane_{parent}" isHorizontal="true">\n'
+                    f'        <dc:Bounds x="190" y="80" width="2940" height="680" />\n      </bpmndi:BPMNShape>\n')
+    return head + wrapped + diagram[:first] + parent_shape + diagram[first:]

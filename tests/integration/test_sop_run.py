@@ -1,7 +1,9 @@
 """The whole seed SOP, both branches of both decisions, state reloaded from SQL each step.
 
-Run on the hand-made definition and on the one imported from the seed's
-PDF text (issue 9's round trip): both must take the same paths.
+Run on the hand-made definition, on the one imported from the seed's PDF
+text (issue 9's round trip), and on the hand-made one with its lanes as
+child lanes of one parent lane: all must take the same paths, each step
+offered to its actor's role.
 """
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ import pytest
 
 from engine import services, worklist
 from engine.runtime import Runtime
-from tests.integration.sop import deploy_imported_seed, do_step
+from tests.integration.sop import deploy_imported_seed, do_step, nested_lanes
+from tests.integration.test_definitions import BPMN, deploy_v2
 
 PATHS = {
     # terverifikasi answers at step 5, ada_kendala at step 12
@@ -18,11 +21,14 @@ PATHS = {
 }
 
 
-@pytest.fixture(params=["hand-made", "imported"])
+@pytest.fixture(params=["hand-made", "imported", "nested lanes"])
 def imported(request, rt) -> bool:
-    """Which seed definition new instances run: the hand-made one, or the import deployed over it."""
+    """Which seed definition new instances run: the hand-made one, the import deployed over it, or the
+    hand-made one with its lanes as child lanes of one parent lane, deployed from the editor."""
     if request.param == "imported":
         deploy_imported_seed(rt)
+    if request.param == "nested lanes":
+        assert deploy_v2(rt, nested_lanes(BPMN))["version"] == 2
     return request.param == "imported"
 
 

@@ -25,6 +25,7 @@ from process.expressions import evaluate
 from process.loader import HEADER_KEYS, LANE_ROLES, DefinitionError, Problem, load, load_file, validate_paths
 from process.loader import problems_of as loader_problems_of
 from process.mutu_baku import MutuBaku
+from tests.integration.sop import nested_lanes
 
 DEFINITIONS = Path(__file__).resolve().parents[2] / "definitions"
 SEED_BPMN_PATH = DEFINITIONS / "monev_kegiatan_bidang.bpmn"
@@ -106,6 +107,15 @@ def test_seed_lanes_follow_the_default_assignment(seed):
     assert scopes == {"administrasi": SCOPE_BIDANG, "teknis": SCOPE_BIDANG,
                       "implementasi": SCOPE_BIDANG, "sekretaris": SCOPE_OFFICE}
     assert {lane.name for lane in seed.lanes} == {"Tim Administrasi", "Tim Teknis", "Tim Implementasi", "Sekretaris"}
+
+
+def test_child_lanes_are_the_actors_and_their_parent_lane_only_groups_them(seed):
+    """Camunda Modeler's and bpmn-js's child lanes: the parent ("Diskominfo", no role) was refused as an unknown
+    lane, though the actors are its children. The leaf lanes are the SOP's lanes, in the diagram's order."""
+    nested = load_texts(nested_lanes(SEED_BPMN))
+    assert [(lane.id, lane.name, lane.role, lane.scope) for lane in nested.lanes] == [
+        (lane.id, lane.name, lane.role, lane.scope) for lane in seed.lanes]
+    assert {s.number: s.lane.role for s in nested.steps} == EXPECTED_ROLE
 
 
 @pytest.mark.parametrize("number", sorted(EXPECTED_TIME))
@@ -213,6 +223,14 @@ BROKEN = {
         _bpmn(lambda t: replace_once(t, 'alur:role="teknis" alur:scope="bidang"',
                                      'alur:role="teknis" alur:scope="kota"')),
         [(BPMN, "Lane_Teknis", "cakupan lane harus bidang atau office, bukan 'kota'")],
+        True),
+    "nodes listed only in a parent lane": (
+        _bpmn(lambda t: replace_once(replace_once(
+            nested_lanes(t), "            <bpmn:flowNodeRef>Step_04</bpmn:flowNodeRef>\n", ""),
+            "            <bpmn:flowNodeRef>Gateway_05</bpmn:flowNodeRef>\n", "")),
+        [(BPMN, "Step_04", "userTask 'Melakukan verifikasi hasil kegiatan dan layanan bidang' hanya tercantum di "
+                           "lane induk 'Diskominfo'", "tidak di salah satu lane di dalamnya"),
+         (BPMN, "Gateway_05", "exclusiveGateway 'Terverifikasi?' hanya tercantum di lane induk 'Diskominfo'")],
         True),
     "user task outside any lane": (
         _bpmn(lambda t: replace_once(t, "<bpmn:flowNodeRef>Step_04</bpmn:flowNodeRef>", "")),

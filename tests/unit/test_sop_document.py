@@ -33,6 +33,7 @@ from engine.errors import InvalidData
 from process import sop_document
 from process.loader import load, load_file, problems_of
 from process.mutu_baku import MutuBaku
+from tests.integration.sop import nested_lanes
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = Path("/work/shared/seed/000_d61214d800a13c48.txt")
@@ -186,6 +187,15 @@ def test_columns_follow_the_lanes_on_the_diagram_not_their_order_in_the_file():
     doc = sop_document.build(load(moved, BPMN.with_suffix(".yaml").read_text(encoding="utf-8")))
     assert [c.name for c in doc.columns] == ["Tim Administrasi", "Tim Teknis", "Tim Implementasi", "Sekretaris"]
     assert [doc.columns[r.column].name for r in doc.rows] == [LANES[n] for n in range(1, 16)]
+
+
+def test_child_lanes_are_the_columns_and_their_parent_lane_is_none():
+    """A diagram whose four lanes are child lanes of "Diskominfo" has the same four actor columns."""
+    definition = load_file(BPMN)
+    doc = sop_document.build(load(nested_lanes(definition.bpmn_xml), definition.yaml_text))
+    assert [c.name for c in doc.columns] == ["Tim Administrasi", "Tim Teknis", "Tim Implementasi", "Sekretaris"]
+    assert [doc.columns[r.column].name for r in doc.rows] == [LANES[n] for n in range(1, 16)]
+    assert_well_drawn(doc)
 
 # -- the flowchart -----------------------------------------------------------------------
 
