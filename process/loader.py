@@ -413,6 +413,10 @@ class _Loader:
         lanes: dict[str, Lane] = {}
         for info in graph.lanes:
             role = info.role or _role_from_name(info.name)
+            if not role:  # bpmn-js adds a lane, or divides one, without a name
+                self.bpmn_problem(info.id, Text("lane belum memiliki nama maupun peran; pilih perannya, salah satu "
+                                                "peran kantor (%(roles)s)", roles=", ".join(self.known_roles)))
+                continue
             if role not in self.known_roles:
                 self.bpmn_problem(info.id, Text("lane %(name)s tidak dikenal: perannya %(role)s bukan salah satu "
                                                 "peran kantor (%(roles)s)", name=repr(info.name), role=repr(role),

@@ -219,6 +219,11 @@ BROKEN = {
         _bpmn(lambda t: replace_once(t, 'name="Tim Teknis" alur:role="teknis"', 'name="Tim Keuangan"')),
         [(BPMN, "Lane_Teknis", "lane 'Tim Keuangan' tidak dikenal", "perannya 'keuangan'")],
         True),
+    "lane without a name or a role (a new lane, a lane divided in two)": (
+        _bpmn(lambda t: replace_once(t, 'name="Tim Teknis" alur:role="teknis"', 'name=""')),
+        [(BPMN, "Lane_Teknis", "lane belum memiliki nama maupun peran; pilih perannya, salah satu peran kantor "
+                               "(administrasi, teknis, implementasi, sekretaris)")],
+        True),
     "bad lane scope": (
         _bpmn(lambda t: replace_once(t, 'alur:role="teknis" alur:scope="bidang"',
                                      'alur:role="teknis" alur:scope="kota"')),
