@@ -279,6 +279,8 @@ def _labels() -> dict[str, str]:
         "nothing": _("Pilih lane, langkah atau alur pada diagram untuk mengubah isinya."),
         "name": _("Nama"), "lane": _("Lane"), "role": _("Peran"), "scope": _("Cakupan"),
         "scope_bidang": _("Per bidang"), "scope_office": _("Seluruh kantor"),
+        "parent_lane": _("Lane ini dibagi: namanya hanya judul. Pelaksananya lane di dalamnya; pilih peran "
+                         "masing-masing di sana."),
         "step": _("Langkah SOP"), "number": _("Nomor SOP (alur:step)"),
         "mutu_baku": _("Mutu baku waktu"), "mutu_hint": _("mis. 30 Menit, 2 Jam, 7 Hari, 7 Hari Kerja"),
         "mutu_invalid": _("Tidak terbaca: tulis angka lalu Menit, Jam atau Hari."),

@@ -12,7 +12,7 @@ from engine.db import Instance, TaskRow
 from process.mutu_baku import MutuBaku
 from sqlalchemy import select
 from tests.e2e.test_browser import playwright_browser, server, shot, sign_in  # noqa: F401 (fixtures)
-from tests.integration.sop import do_step
+from tests.integration.sop import do_step, nested_lanes
 
 KEY = "monev_kegiatan_bidang"
 
@@ -413,3 +413,82 @@ def test_a_save_after_someone_else_signed_in_in_another_tab_is_not_saved_as_them
     owner.click("#save-draft")
     owner.wait_for_function("() => !document.getElementById('status').textContent.includes('Menyimpan')")
     assert "Sesi Anda telah berakhir" in owner.inner_text("#status")
+
+
+def child_lanes(page, parent: str) -> list[str]:
+    """The ids of a lane's child lanes, top to bottom."""
+    return page.evaluate("""(id) => window.alurModeler.get('elementRegistry').filter((e) => e.type === 'bpmn:Lane'
+        && e.businessObject.$parent.$parent && e.businessObject.$parent.$parent.id === id)
+        .sort((a, b) => a.y - b.y).map((e) => e.id)""", parent)
+
+
+def test_a_lane_divided_in_two_is_two_actors_each_needing_its_role(playwright_browser, server):
+    """bpmn-js's lane menu divides a lane into child lanes; Alur refused the diagram whatever was done next."""
+    rt, base = server
+    owner = sign_in(playwright_browser, base, "pemilik.proses")
+    owner.goto(f"{base}/editor/{KEY}")
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    select_element(owner, "Lane_Teknis")
+    owner.click('.djs-context-pad .entry[data-action="lane-divide-two"]')
+    upper, lower = child_lanes(owner, "Lane_Teknis")
+    select_element(owner, "Lane_Teknis")  # the parent is a title only: no role to choose
+    assert owner.locator("#panel select[name=role]").count() == 0
+    assert "lane di dalamnya" in owner.inner_text("#panel")
+
+    # Each new lane needs a role; steps 4 and 5 lay on the line between them, so bpmn-js listed them in neither.
+    source = save(owner)
+    errors = {p["element_id"]: p["message"] for p in source["problems"] if p["severity"] == "error"}
+    assert set(errors) == {upper, lower, "Step_04", "Step_05"}, errors
+    assert all("belum memiliki nama maupun peran" in errors[lane] for lane in (upper, lower))
+    assert "hanya tercantum di lane induk 'Tim Teknis'" in errors["Step_04"]
+    shot(owner, "editor-lane-divided")
+
+    for lane, role in ((upper, "teknis"), (lower, "administrasi")):
+        select_element(owner, lane)
+        owner.select_option("#panel select[name=role]", role)
+    owner.evaluate("""(lane) => { const m = window.alurModeler, registry = m.get('elementRegistry');
+        m.get('modeling').moveElements(['Step_04', 'Step_05'].map((id) => registry.get(id)), {x: 0, y: -25},
+                                       registry.get(lane)); }""", upper)
+    source = save(owner)
+    assert [p for p in source["problems"] if p["severity"] == "error"] == []
+    assert re.search(r'<bpmn:lane id="Lane_Teknis" name="Tim Teknis"[^>]*>.*?<bpmn:childLaneSet', source["bpmn_xml"],
+                     re.S)
+    owner.click("#deploy")
+    owner.wait_for_url(f"{base}/editor/{KEY}/versi")
+    deployed = editor.definition_of(rt, KEY, 2)
+    assert [lane.role for lane in deployed.lanes] == ["administrasi", "teknis", "administrasi", "implementasi",
+                                                      "sekretaris"]
+    assert deployed.step(4).lane.id == deployed.step(5).lane.id == upper
+
+    instance_id = services.start(rt, KEY, "aptika", "Sesudah lane dibagi", "aptika.implementasi")
+    for step in (1, 2, 3):
+        do_step(rt, instance_id, step)
+    [task] = worklist.tasks(rt, "aptika.teknis")
+    assert (task["instance_id"], task["step"]) == (instance_id, 4)
+
+
+def test_a_diagram_with_child_lanes_opens_saves_and_deploys_from_the_editor(playwright_browser, server):
+    """Camunda Modeler's child lanes, round trip: bpmn-js writes them back and the leaf lanes are the actors."""
+    rt, base = server
+    from tests.integration.test_definitions import BPMN
+    editor.save_draft(rt, KEY, "pemilik.proses", nested_lanes(BPMN))
+    owner = sign_in(playwright_browser, base, "pemilik.proses")
+    owner.goto(f"{base}/editor/{KEY}")
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    assert owner.locator("#problem-list li").count() == 0
+    assert child_lanes(owner, "Lane_Diskominfo") == ["Lane_Administrasi", "Lane_Teknis", "Lane_Implementasi",
+                                                     "Lane_Sekretaris"]
+    select_element(owner, "Lane_Sekretaris")
+    change(owner, "input[name=name]", "Sekretaris Dinas")
+    source = save(owner)
+    assert source["problems"] == []
+    xml = source["bpmn_xml"]
+    assert xml.count("<bpmn:childLaneSet") == 1 and len(re.findall(r'<bpmn:lane [^>]*alur:role="', xml)) == 4
+    owner.click("#deploy")
+    owner.wait_for_url(f"{base}/editor/{KEY}/versi")
+    deployed = editor.definition_of(rt, KEY, 2)
+    assert [lane.name for lane in deployed.lanes] == ["Tim Administrasi", "Tim Teknis", "Tim Implementasi",
+                                                      "Sekretaris Dinas"]
+    owner.goto(f"{base}/sop/{KEY}")
+    assert owner.locator("table.flow thead tr:nth-child(2) th").all_inner_texts()[:4] == [
+        "Tim Administrasi", "Tim Teknis", "Tim Implementasi", "Sekretaris Dinas"]

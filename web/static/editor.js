@@ -236,6 +236,11 @@
     function laneForm(element, bo) {
       panel.append(el('h3', { text: L.lane + ' · ' + element.id }));
       panel.append(nameField(element, bo));
+      // A lane divided into child lanes only groups them: they are the actors, with the roles.
+      if (bo.childLaneSet && (bo.childLaneSet.lanes || []).length) {
+        panel.append(el('p', { class: 'muted', text: L.parent_lane }));
+        return;
+      }
       panel.append(field(L.role, select('role', ROLES, bo.get('alur:role') || '',
         (e) => modeling.updateProperties(element, { 'alur:role': e.target.value }))));
       panel.append(field(L.scope, select('scope', [['bidang', L.scope_bidang], ['office', L.scope_office]],
