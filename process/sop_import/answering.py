@@ -100,6 +100,9 @@ def read_back(bpmn_xml: str) -> tuple[Sop, str, str]:
     if graph.unsupported:
         raise reshaped(Text("%(element)s bukan langkah, percabangan atau event",
                             element=graph.unsupported[0].id))
+    if graph.parent_lanes:  # the diagram is drawn anew from the SOP model, which has no place for it
+        parent = graph.parent_lanes[0]
+        raise reshaped(Text("lane %(lane)s dibagi menjadi beberapa lane", lane=repr(parent.name or parent.id)))
     lane_of = {ref: lane for lane in graph.lanes for ref in lane.nodes}
     actors = [lane.name for lane in graph.lanes if lane.id != UNASSIGNED_LANE]
     roles = {lane.name: lane.role for lane in graph.lanes if lane.id != UNASSIGNED_LANE and lane.role}

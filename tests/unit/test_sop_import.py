@@ -390,6 +390,18 @@ def test_a_draft_reshaped_by_hand_is_answered_in_the_diagram_instead():
         answer(reshaped, plain.yaml_text, {"Step_01": {"pelaksana": "Tim Teknis"}})
 
 
+def test_a_draft_with_a_lane_divided_into_child_lanes_is_answered_in_the_diagram_instead():
+    """Redrawn from the SOP model, the draft lost its parent lane (a title the owner drew) without a word."""
+    from process.sop_import.answering import answer
+    plain = import_sop(SEED_TEXT.name, SEED_TEXT.read_bytes(), key=SEED_KEY)
+    first, end = plain.bpmn_xml.index("<bpmn:lane "), plain.bpmn_xml.index("</bpmn:laneSet>")
+    nested = (plain.bpmn_xml[:first] + '<bpmn:lane id="Lane_Dinas" name="Diskominfo"><bpmn:childLaneSet id="Inner">'
+              + plain.bpmn_xml[first:end] + "</bpmn:childLaneSet></bpmn:lane>" + plain.bpmn_xml[end:])
+    with pytest.raises(SourceError, match=r"tidak lagi berbentuk seperti hasil impor \(lane 'Diskominfo' dibagi "
+                                          r"menjadi beberapa lane\)"):
+        answer(nested, plain.yaml_text, {"Step_01": {"pelaksana": "Tim Teknis"}})
+
+
 def test_open_questions_are_not_read_from_yaml_with_aliases():
     """A few lines of aliases expand to gigabytes when the questions are written out as JSON."""
     from process.sop_import.answering import questions_in
