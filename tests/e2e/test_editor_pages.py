@@ -12,7 +12,8 @@ from engine import editor, services
 from engine.bootstrap import DEMO_PASSWORD
 from engine.db import DefinitionVersion, Event
 from tests.integration.test_definitions import (
-    BILLION_LAUGHS, BPMN, CAMUNDA_BPMN, KEY, YAML, step7_to_administrasi, step_renamed, without_step_number,
+    BILLION_LAUGHS, BPMN, CAMUNDA_BPMN, KEY, YAML, deploy_v2, step7_to_administrasi, step_renamed,
+    without_step_number,
 )
 from web import create_app
 
@@ -162,6 +163,17 @@ def test_the_validators_errors_speak_the_process_owners_language(rt, browser):
     assert english["Step_07"] == "the step has no SOP number (attribute alur:step)"
     # The reason inside the message is translated too, although it was stored as a value of its own.
     assert english["Flow_05_Tidak"].startswith("condition \"__import__('os')\" refused: only these functions may be called")
+
+
+def test_the_editor_leads_to_each_versions_sop_document(rt, browser):
+    """The process owner, who starts no activity, reaches the official SOP document (and from it the header
+    editor) from the editor's list and from each version."""
+    owner = browser("pemilik.proses")
+    assert f'href="/sop/{KEY}/v1"' in text(owner.get("/editor/"))
+    deploy_v2(rt, step7_to_administrasi())
+    assert f'href="/sop/{KEY}/v2"' in text(owner.get("/editor/"))
+    versions = text(owner.get(f"/editor/{KEY}/versi"))
+    assert f'href="/sop/{KEY}/v1"' in versions and f'href="/sop/{KEY}/v2"' in versions
 
 
 def test_save_deploy_view_versions_and_migrate(rt, browser):
