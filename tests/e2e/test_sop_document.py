@@ -162,6 +162,25 @@ def test_the_pdf_is_the_a4_landscape_sop_with_the_header_row_on_every_table_page
     assert (ARTIFACTS / "sop_document_page1.png").stat().st_size > 10_000
 
 
+def test_the_pdf_of_a_replaced_version_says_so_with_each_versions_date(app, rt, clock):
+    """A PDF names its version and the day it was deployed; one of a version a newer one replaced (an
+    activity's page links the version it runs on) says which replaced it, so the paper is not taken for
+    the valid SOP."""
+    pypdf = pytest.importorskip("pypdf")
+    header = dict(definitions.get_version(rt, KEY).definition.header, tanggal_revisi="2026-03-09")
+    clock.advance(days=7)
+    definitions.update_header(rt, KEY, header, "pemilik.proses")
+    client = signed_in(app, "aptika.implementasi")
+
+    def footer(version: int) -> str:
+        reader = pypdf.PdfReader(io.BytesIO(client.get(f"/sop/{KEY}/v{version}.pdf").data))
+        return flat(reader.pages[-1].extract_text())
+
+    old, new = footer(1), footer(2)
+    assert f"{KEY} · versi 1, 2 Maret 2026 · diganti versi 2" in old
+    assert f"{KEY} · versi 2, 9 Maret 2026" in new and "diganti" not in new
+
+
 def test_the_pdf_is_indonesian_whatever_the_readers_language(app):
     pypdf = pytest.importorskip("pypdf")
     client = signed_in(app, "aptika.implementasi")
