@@ -20,11 +20,11 @@ from engine.db import DefinitionVersion
 from engine.editor import may_edit
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.runtime import Runtime
+from process import sop_document
 from process.definition import Definition
 from process.forms import IMPLAUSIBLE_YEAR, plausible_year
 from process.loader import HEADER_KEYS, DefinitionError, load
 from process.messages import Text
-from process.sop_document import header_date_problems
 from process.yaml_blocks import replace_block
 
 HEADER_DATES = ("tanggal_pembuatan", "tanggal_revisi", "tanggal_efektif")
@@ -56,6 +56,24 @@ def get_version(rt: Runtime, key: str, version: int | None = None) -> Version:
             raise NotFound(Text("SOP %(key)r versi %(version)s tidak ditemukan", key=key, version=version) if version
                            else Text("SOP %(key)r tidak ditemukan", key=key))
         return Version(key, row.version, latest, row.deployed_at, row.deployed_by, rt.definition(row)[0])
+
+
+def revision_behind(rt: Runtime, found: Version) -> Version | None:
+    """The version that last changed the SOP's table (steps, performers, standard times, flow), when the
+    header's Tanggal Revisi has not changed since: printed, `found` would claim the revision date of a
+    procedure it no longer shows. None when the revision date followed the change, or the table is the
+    first version's."""
+    def content(version: Version) -> tuple:
+        return sop_document.table_content(sop_document.build(version.definition, rt.calendar.rule()))
+
+    table, revised = content(found), found.definition.header.get("tanggal_revisi")
+    changed_in = found
+    for number in range(found.version - 1, 0, -1):
+        older = get_version(rt, found.key, number)
+        if content(older) != table:
+            return changed_in if older.definition.header.get("tanggal_revisi") == revised else None
+        changed_in = older
+    return None
 
 
 def update_header(rt: Runtime, key: str, header: dict[str, Any], actor: str,
@@ -132,7 +150,7 @@ def clean_header(header: dict[str, Any]) -> dict[str, Any]:
                 errors[key] = Text("terlalu panjang")
             elif text:
                 clean[key] = text
-    for key, message in header_date_problems(clean).items():
+    for key, message in sop_document.header_date_problems(clean).items():
         errors.setdefault(key, message)
     if errors:
         raise InvalidData(Text("kop SOP belum benar"), errors)

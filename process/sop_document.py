@@ -297,6 +297,15 @@ def build(definition: Definition, office_rule: CountingRule | None = None) -> So
     )
 
 
+def table_content(doc: SopDocument) -> tuple:
+    """What the flowchart table says, without the drawing's geometry: two versions alike here print the
+    same procedure (whatever their header sheets say)."""
+    rows = tuple((r.number, r.uraian, doc.columns[r.column].name, r.kind, r.kelengkapan, r.waktu, r.output,
+                  r.counting_note) for r in doc.rows)
+    flows = tuple(sorted((c.source, c.target, c.label) for c in doc.connectors))
+    return tuple(c.name for c in doc.columns), doc.counting, rows, flows
+
+
 def _widths(lanes: int) -> Widths:
     lanes = max(lanes, 1)
     text = KELENGKAPAN_WIDTH + OUTPUT_WIDTH + KETERANGAN_WIDTH

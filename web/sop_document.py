@@ -35,7 +35,7 @@ def latest(key):
 def show(key, version):
     found = definitions.get_version(runtime(), key, version)
     return render_template("sop_document.html", found=found, may_edit=may_edit(current_user.roles),
-                           **_context(found))
+                           revision_behind=definitions.revision_behind(runtime(), found), **_context(found))
 
 
 @bp.get("/<key>/v<int:version>.pdf")

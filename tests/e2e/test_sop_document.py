@@ -344,6 +344,28 @@ def test_saving_the_header_deploys_version_2_and_running_work_stays_on_version_1
     assert definitions.get_version(rt, KEY).version == 2
 
 
+def test_a_table_changed_without_a_new_revision_date_is_pointed_out_until_the_header_gets_one(app, rt, clock):
+    """A version that changes the SOP's table (here step 7's performer and standard time) keeps the header
+    of the version before, revision date and all: printed as it is, the paper would claim the revision of
+    22 Mei 2025 for a procedure it no longer shows. The page says so until the header gets a new date;
+    a version changing only the header (the NIP) does not end it."""
+    from tests.integration.test_definitions import deploy_v2, step7_to_administrasi
+    clock.advance(days=7)
+    deploy_v2(rt, step7_to_administrasi())
+    owner = signed_in(app, "pemilik.proses")
+    notice = "Tabel SOP ini diubah pada versi 2 (9 Maret 2026), tetapi Tanggal Revisi di kop belum diubah sejak itu"
+    assert notice in text_of(owner.get(f"/sop/{KEY}/v2"))
+    assert "Tanggal Revisi di kop belum diubah" not in text_of(owner.get(f"/sop/{KEY}/v1"))
+
+    header = definitions.get_version(rt, KEY).definition.header
+    signer = dict(header["disahkan_oleh"], nip="196707151993091002")
+    definitions.update_header(rt, KEY, dict(header, disahkan_oleh=signer), "pemilik.proses")
+    assert notice in text_of(owner.get(f"/sop/{KEY}/v3"))
+    definitions.update_header(rt, KEY, dict(header, disahkan_oleh=signer, tanggal_revisi="2026-03-09"),
+                              "pemilik.proses")
+    assert "Tanggal Revisi di kop belum diubah" not in text_of(owner.get(f"/sop/{KEY}/v4"))
+
+
 def test_an_invalid_header_is_refused_with_the_field_marked(app, rt):
     client = signed_in(app, "pemilik.proses")
     fields = form_of(client.get(f"/sop/{KEY}/kop").get_data(as_text=True))
