@@ -6,6 +6,7 @@ standard time and run one scheduler pass instead of waiting.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import re
 import shutil
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from engine import bootstrap
+from engine import bootstrap, definitions
 from engine.config import Settings
 from engine.runtime import Runtime
 from engine.scheduler import Scheduler
@@ -896,3 +897,22 @@ def test_a_conclusion_saved_meanwhile_wins_over_what_the_tab_kept(playwright_bro
     assert page.input_value("textarea[name=kesimpulan]") == "Disimpan rekan"
     assert not page.locator("#typed-restored").is_visible()
     assert typed_kept(page) == []
+
+
+def test_the_sop_pages_own_print_names_its_version_and_its_pages(playwright_browser, server, clock):
+    """Printed from the browser, the SOP document's page is the PDF's paper: A4 landscape with its page
+    numbers and its version, the day deployed and, for a replaced one, which version replaced it."""
+    pypdf = pytest.importorskip("pypdf")
+    rt, base = server
+    key = "monev_kegiatan_bidang"
+    clock.advance(days=7)
+    definitions.update_header(rt, key, dict(definitions.get_version(rt, key).definition.header,
+                                            tanggal_revisi="2026-03-09"), "pemilik.proses")
+    page = sign_in(playwright_browser, base, "aptika.implementasi")
+    page.goto(f"{base}/sop/{key}/v1")
+    reader = pypdf.PdfReader(io.BytesIO(page.pdf(prefer_css_page_size=True)))
+    pages = [" ".join(p.extract_text().split()) for p in reader.pages]
+    assert len(pages) == 3
+    assert float(reader.pages[0].mediabox.width) > float(reader.pages[0].mediabox.height)
+    assert f"{key} · versi 1, 2 Maret 2026 · diganti versi 2" in pages[-1] and "Halaman 3 dari 3" in pages[-1]
+    assert "Halaman 1 dari 3" in pages[0] and "Unduh PDF" not in pages[0]
