@@ -104,6 +104,50 @@ def test_an_english_reader_gets_english_labels_around_the_indonesian_text(app):
     assert "Merencanakan kegiatan dan layanan Bidang" in text and "21 May 2025" in text
 
 
+def languages_of(page: str) -> dict[str, str]:
+    """Each text of a page with the language its nearest `lang` attribute gives it (the first time seen)."""
+    from html.parser import HTMLParser
+    void = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+
+    class Reader(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.open: list[tuple[str, str]] = []
+            self.found: dict[str, str] = {}
+
+        def handle_starttag(self, tag, attrs):
+            if tag not in void:
+                self.open.append((tag, dict(attrs).get("lang") or (self.open[-1][1] if self.open else "")))
+
+        def handle_endtag(self, tag):
+            while self.open and self.open.pop()[0] != tag:
+                pass
+
+        def handle_data(self, data):
+            if flat(data) and self.open:
+                self.found.setdefault(flat(data), self.open[-1][1])
+
+    reader = Reader()
+    reader.feed(page)
+    return reader.found
+
+
+def test_on_an_english_page_the_sheets_labels_are_english_and_the_sops_text_indonesian(app):
+    """A screen reader reads each text in its language: the labels and dates in the reader's, the SOP's
+    own text (steps, lanes, Kelengkapan, the header's lists) in Indonesian."""
+    client = signed_in(app, "aptika.implementasi")
+    client.post("/bahasa", data={"language": "en", "csrf_token": csrf_token(client.get(f"/sop/{KEY}/v1").data)})
+    found = languages_of(client.get(f"/sop/{KEY}/v1").get_data(as_text=True))
+    for english in ("SOP number", "Date of issue", "21 May 2025", "Approved by", "Legal basis:", "Warnings:",
+                    "Procedure description", "Performer", "Standards", "Requirements", "Time", "Notes"):
+        assert found[english] == "en", english
+    assert next(lang for text, lang in found.items() if text.startswith("Time: “Hari”")) == "en"
+    for indonesian in ("Merencanakan kegiatan dan layanan Bidang berpedoman pada petunjuk pelaksanaan dan petunjuk "
+                       "teknis", "Tim Teknis", "Dokumen kegiatan atau layanan", "30 Hari", "Pembina Utama Muda",
+                       "Undang-undang Nomor 25 Tahun 2009 tentang Pelayanan Publik"):
+        assert found[indonesian] == "id", indonesian
+
+
 # -- the PDF -------------------------------------------------------------------------------
 
 def test_the_pdf_is_the_a4_landscape_sop_with_the_header_row_on_every_table_page(app, seed):
