@@ -225,6 +225,21 @@ def test_the_pdf_of_a_replaced_version_says_so_with_each_versions_date(app, rt, 
     assert f"{KEY} · versi 2, 9 Maret 2026" in new and "diganti" not in new
 
 
+def test_a_header_sheet_over_a_page_keeps_each_headings_with_its_list(app, rt):
+    """A long Dasar Hukum pushes the header sheet onto a second page: a heading row ("Keterkaitan: …")
+    is never left at the foot of a page with its list on the next."""
+    pypdf = pytest.importorskip("pypdf")
+    header = definitions.get_version(rt, KEY).definition.header
+    definitions.update_header(rt, KEY, dict(header, dasar_hukum=list(header["dasar_hukum"]) * 3), "pemilik.proses")
+    data = signed_in(app, "aptika.implementasi").get(f"/sop/{KEY}/v2.pdf").data
+    pages = [flat(p.extract_text()) for p in pypdf.PdfReader(io.BytesIO(data)).pages]
+    for heading, first_item in (("Dasar Hukum:", "Undang-undang Nomor 11 Tahun 2008"),
+                                ("Keterkaitan:", "SOP Alur Layanan Sistem Informasi"),
+                                ("Peringatan:", "Meningkatnya risiko tumpang tindih")):
+        page = next(p for p in pages if heading in p)
+        assert first_item in page, heading
+
+
 def test_the_pdf_is_indonesian_whatever_the_readers_language(app):
     pypdf = pytest.importorskip("pypdf")
     client = signed_in(app, "aptika.implementasi")
