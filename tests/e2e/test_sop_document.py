@@ -240,6 +240,35 @@ def test_a_header_sheet_over_a_page_keeps_each_headings_with_its_list(app, rt):
         assert first_item in page, heading
 
 
+def test_a_long_address_in_a_cell_wraps_inside_its_column(app, rt):
+    """A Kelengkapan naming a spreadsheet's address (no space in 80 characters) wraps inside its column
+    in the PDF instead of running over the Waktu beside it."""
+    pdfium = pytest.importorskip("pypdfium2")
+    from process.loader import load
+    address = "https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789/edit"
+    old = definitions.get_version(rt, KEY).definition
+    yaml_text = old.yaml_text.replace("  8:\n    kelengkapan: Platform Google Workspace\n",
+                                      f"  8:\n    kelengkapan: Platform Google Workspace {address}\n")
+    services.deploy(rt, load(old.bpmn_xml, yaml_text, bpmn_name="v2.bpmn", yaml_name="v2.yaml"), "pemilik.proses")
+    doc = sop_document.build(definitions.get_version(rt, KEY, 2).definition, rt.calendar.rule())
+    w = doc.widths
+    right_edge_pt = (10 + w.no + w.uraian + doc.lanes_width + w.kelengkapan) * 72 / 25.4
+    pdf = pdfium.PdfDocument(signed_in(app, "aptika.implementasi").get(f"/sop/{KEY}/v2.pdf").data)
+    try:
+        for number in range(len(pdf)):
+            chars = pdf[number].get_textpage()
+            text = chars.get_text_range(0, chars.count_chars())
+            if "1AbCdEf" in text:
+                start = text.index("1AbCdEf")
+                rights = [chars.get_charbox(i)[2] for i in range(start, start + len("1AbCdEfGhIjKlMnOpQrStUvWxYz"))]
+                assert max(rights) <= right_edge_pt, (max(rights), right_edge_pt)
+                break
+        else:
+            pytest.fail("the address is not in the PDF")
+    finally:
+        pdf.close()
+
+
 def test_the_pdf_is_indonesian_whatever_the_readers_language(app):
     pypdf = pytest.importorskip("pypdf")
     client = signed_in(app, "aptika.implementasi")
