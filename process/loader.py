@@ -242,6 +242,7 @@ class _Loader:
         for element, message in numbering_warnings(graph, self.step_numbers):
             self.bpmn_warning(element, message)
         self._check_conditions_have_data(graph, steps)
+        self._check_branch_names(steps)
         if not self.yaml_unreadable:  # the forms are unknown; the YAML problem is reported
             for element, message in gateway_warnings(graph, steps):
                 self.bpmn_warning(element, message)
@@ -658,6 +659,17 @@ class _Loader:
             (f.id, f.name, None if f.id == default else f.condition, f.target) for f in graph.outgoing(gateway.id)
         )
         return Decision(gateway.id, gateway.name or node.name, outcomes)
+
+    def _check_branch_names(self, steps: list[Step]) -> None:
+        """The SOP document labels a decision's arrows with their flows' names ("Ya", "Tidak")."""
+        for step in steps:
+            if step.decision is None or len(step.decision.outcomes) < 2:
+                continue
+            for flow_id, name, _condition, _target in step.decision.outcomes:
+                if not (name or "").strip():
+                    self.bpmn_warning(flow_id, Text("cabang keputusan langkah %(n)d belum bernama: dokumen SOP "
+                                                    "menggambar panahnya tanpa label; beri nama Ya atau Tidak",
+                                                    n=step.number))
 
     def _check_conditions_have_data(self, graph: bpmn.Graph, steps: list[Step]) -> None:
         if self.yaml_unreadable:

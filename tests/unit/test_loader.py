@@ -901,6 +901,15 @@ def test_a_timer_named_as_another_standard_time_than_its_duration_is_warned():
     assert warnings_of(replace_once(SEED_BPMN, '"Timer_15" name="7 Hari"', '"Timer_15" name="7 Hari Kerja"')) == []
     assert warnings_of(replace_once(SEED_BPMN, '"Timer_03" name="30 Menit"', '"Timer_03" name="Batas waktu"')) == []
 
+def test_a_decisions_branch_without_a_name_is_warned():
+    """The SOP document labels a decision's arrows with their flows' names ("Ya", "Tidak"): a branch drawn
+    without one is an arrow nobody can read on paper."""
+    [warning] = warnings_of(replace_once(SEED_BPMN, 'id="Flow_05_Tidak" name="Tidak"', 'id="Flow_05_Tidak"'))
+    assert (warning.file, warning.element) == (BPMN, "Flow_05_Tidak")
+    assert warning.message == ("cabang keputusan langkah 5 belum bernama: dokumen SOP menggambar panahnya tanpa "
+                               "label; beri nama Ya atau Tidak")
+
+
 @pytest.mark.parametrize("field,choices,conditions,warned", [
     # A required choice: each choice routed, or one of them left out.
     ("capaian", "[Sesuai rencana, Sebagian]", ("capaian == 'Sesuai rencana'", "capaian != 'Sesuai rencana'"), False),
