@@ -60,9 +60,9 @@ def get_version(rt: Runtime, key: str, version: int | None = None) -> Version:
 
 def revision_behind(rt: Runtime, found: Version) -> Version | None:
     """The version that last changed the SOP's table (steps, performers, standard times, flow), when the
-    header's Tanggal Revisi has not changed since: printed, `found` would claim the revision date of a
-    procedure it no longer shows. None when the revision date followed the change, or the table is the
-    first version's."""
+    header's Tanggal Revisi has not changed since and is older than that day: printed, `found` would claim
+    the revision date of a procedure it no longer shows. None when the revision date followed the change,
+    or the table is the first version's."""
     def content(version: Version) -> tuple:
         return sop_document.table_content(sop_document.build(version.definition, rt.calendar.rule()))
 
@@ -71,9 +71,16 @@ def revision_behind(rt: Runtime, found: Version) -> Version | None:
     for number in range(found.version - 1, 0, -1):
         older = get_version(rt, found.key, number)
         if content(older) != table:
-            return changed_in if older.definition.header.get("tanggal_revisi") == revised else None
+            kept = older.definition.header.get("tanggal_revisi") == revised
+            return changed_in if kept and not _dated_since(rt, revised, changed_in) else None
         changed_in = older
     return None
+
+
+def _dated_since(rt: Runtime, revised: Any, version: Version) -> bool:
+    """A revision date on or after the day `version` was deployed (as the office's clock reads it)."""
+    day = _date(revised)
+    return isinstance(day, date) and day >= version.deployed_at.astimezone(rt.calendar.tz).date()
 
 
 def update_header(rt: Runtime, key: str, header: dict[str, Any], actor: str,

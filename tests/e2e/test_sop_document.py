@@ -452,6 +452,10 @@ def test_a_table_changed_without_a_new_revision_date_is_pointed_out_until_the_he
     definitions.update_header(rt, KEY, dict(header, disahkan_oleh=signer, tanggal_revisi="2026-03-09"),
                               "pemilik.proses")
     assert "Tanggal Revisi di kop belum diubah" not in text_of(owner.get(f"/sop/{KEY}/v4"))
+    # Changed again the day of that revision date: the date still holds.
+    deploy_v2(rt, step7_to_administrasi(minutes=90), definitions.get_version(rt, KEY).definition.yaml_text)
+    assert "90 Menit" in text_of(owner.get(f"/sop/{KEY}/v5"))
+    assert "Tanggal Revisi di kop belum diubah" not in text_of(owner.get(f"/sop/{KEY}/v5"))
 
 
 def test_an_invalid_header_is_refused_with_the_field_marked(app, rt):
