@@ -13,7 +13,6 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,9 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # No recurring schedules (definitions/cycles.yaml): a scheduler pass would
 # start instances for every Bidang of the benchmark's database. Inherited by
 # the `alur` subprocesses.
-_NO_CYCLES = Path(tempfile.gettempdir()) / "alur-bench-no-cycles.yaml"
-_NO_CYCLES.write_text("")
-os.environ["ALUR_CYCLES_FILE"] = str(_NO_CYCLES)
+os.environ["ALUR_CYCLES_FILE"] = "off"
 # E-mail off: alerts are written and their delivery skipped. Also given to
 # subprocesses (`alur serve`, `alur scheduler`) through ALUR_ESCALATION_FILE.
 NO_MAIL_YAML = "smtp:\n  host: null\nwebhook:\n  url: null\n"

@@ -34,7 +34,8 @@ from engine.config import Settings
 from engine.db import Bidang, CycleRun
 from engine.errors import Conflict
 from engine.runtime import Runtime
-from process.cycles import Cycle, Period, parse
+from process.cycles import Cycle, CycleConfigError, Period, parse
+from process.messages import Text
 
 logger = logging.getLogger("alur.cycles")
 
@@ -63,19 +64,36 @@ class Failed:
     error: str
 
 
-def config_path(settings: Settings) -> Path:
-    """settings.extra["cycles_file"], else $ALUR_CYCLES_FILE, else cycles.yaml beside the definitions."""
-    chosen = settings.extra.get("cycles_file") or os.environ.get("ALUR_CYCLES_FILE")
+OFF = "off"   # ALUR_CYCLES_FILE=off: no recurring starts
+
+
+def config_path(settings: Settings) -> Path | None:
+    """settings.extra["cycles_file"], else $ALUR_CYCLES_FILE, else cycles.yaml beside the definitions;
+    None when set to `off`."""
+    chosen = _chosen(settings)
+    if chosen == OFF:
+        return None
     return Path(chosen) if chosen else settings.definitions_dir / CONFIG_NAME
 
 
+def _chosen(settings: Settings) -> str | None:
+    return settings.extra.get("cycles_file") or os.environ.get("ALUR_CYCLES_FILE")
+
+
 def load_config(settings: Settings) -> tuple[Cycle, ...]:
-    """The office's schedules; none when the file does not exist. Read again only when the file changes.
+    """The office's schedules; none when turned off or when the definitions have no cycles.yaml.
+    A file named by the setting must be there. Read again only when the file changes.
     `alur scheduler` and `alur serve --scheduler` read it once before they start (CycleConfigError)."""
     path = config_path(settings)
+    if path is None:
+        return ()
     try:
         info = path.stat()
     except FileNotFoundError:
+        if _chosen(settings):  # a misspelt name must not mean no recurring starts without a word
+            raise CycleConfigError(
+                Text("ALUR_CYCLES_FILE: berkas %(path)s tidak ada; isi off bila tanpa mulai berulang", path=str(path))
+            ) from None
         return ()
     stamp = (info.st_mtime_ns, info.st_size)
     with _lock:

@@ -7,7 +7,6 @@ missing server is a broken set-up, not a reason to test less.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from datetime import datetime, timezone
 
@@ -22,9 +21,7 @@ from engine.runtime import Runtime
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # The shipped recurring schedule would start instances whenever a test's
 # scheduler pass lands in a new month; tests that want cycles pass their own.
-_NO_CYCLES = Path(tempfile.gettempdir()) / "alur-tests-no-cycles.yaml"
-_NO_CYCLES.write_text("")
-os.environ.setdefault("ALUR_CYCLES_FILE", str(_NO_CYCLES))
+os.environ.setdefault("ALUR_CYCLES_FILE", "off")
 
 
 def _worker_database(url: str | None) -> str | None:

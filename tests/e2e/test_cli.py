@@ -424,6 +424,7 @@ def test_an_administrator_is_told_of_a_bad_setting_before_typing_the_password(tm
 @pytest.mark.parametrize("variable, content, begins", [
     ("ALUR_CALENDAR_FILE", None, "galat: ALUR_CALENDAR_FILE: berkas {path} tidak ada"),
     ("ALUR_ESCALATION_FILE", None, "galat: ALUR_ESCALATION_FILE: berkas {path} tidak ada"),
+    ("ALUR_CYCLES_FILE", None, "galat: ALUR_CYCLES_FILE: berkas {path} tidak ada; isi off"),
     ("ALUR_CALENDAR_FILE", "hours: [tidak ditutup\n", "galat: YAML kalender tidak dapat dibaca: "),
     ("ALUR_ESCALATION_FILE", "levels: [tidak ditutup\n", "galat: YAML eskalasi tidak dapat dibaca: "),
     ("ALUR_CALENDAR_FILE", "hours: {saturday: null}\n", "galat: hours: setidaknya satu hari harus punya jam kerja"),

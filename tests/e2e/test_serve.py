@@ -287,6 +287,7 @@ def _sign_in(port: int, login: str) -> int:
     ({"ALUR_DATABASE_URL": "postgresql+psycopg://alur:rahasia@127.0.0.1:1/alur"}, "ALUR_DATABASE_URL"),
     ({"ALUR_DATABASE_URL": "sqlite:///{data}/kosong.db"}, "alur init"),
     ({"ALUR_CYCLES_FILE": "{data}/siklus.yaml"}, "cycles: harus berupa daftar"),  # with --scheduler, below
+    ({"ALUR_CYCLES_FILE": "/nonexistent/siklus.yaml"}, "ALUR_CYCLES_FILE: berkas /nonexistent/siklus.yaml tidak ada"),
 ])
 def test_a_configuration_no_worker_could_serve_is_refused_before_serving(tmp_path, setting, expected):
     """A missing calendar, a database URL that cannot be read or reached, a database never prepared:

@@ -17,7 +17,7 @@ from engine import cycles, services
 from engine.db import Bidang, CycleRun, Instance
 from engine.errors import InvalidData
 from engine.runtime import Runtime
-from process.cycles import QUARTERLY, Cycle, Period
+from process.cycles import QUARTERLY, Cycle, CycleConfigError, Period
 
 KEY = "monev_kegiatan_bidang"
 BIDANG = ("aptika", "ikp", "statistik-persandian")   # every Bidang but the Sekretariat
@@ -113,12 +113,22 @@ def test_a_schedule_read_from_its_file_starts_past_periods_from_its_start(rt, cl
         assert cycles.load_config(configured.settings)[0].enabled is False
     finally:
         configured.dispose()
-    # No file, no schedules.
-    missing = Runtime(dataclasses.replace(settings, extra={"cycles_file": str(tmp_path / "none.yaml")}), clock=clock)
-    try:
-        assert cycles.load_config(missing.settings) == () and cycles.run_due_cycles(missing) == []
-    finally:
-        missing.dispose()
+
+
+def test_a_named_cycles_file_that_is_missing_is_refused_and_off_turns_cycles_off(settings, tmp_path, monkeypatch):
+    """A misspelt ALUR_CYCLES_FILE meant no recurring starts without a word, unlike a missing calendar
+    or escalation file. Now it is refused with the setting's name; `off` says no recurring starts."""
+    missing = tmp_path / "none.yaml"
+    monkeypatch.setenv("ALUR_CYCLES_FILE", str(missing))
+    with pytest.raises(CycleConfigError, match=f"^ALUR_CYCLES_FILE: berkas {missing} tidak ada"):
+        cycles.load_config(settings)
+    with pytest.raises(CycleConfigError, match="^ALUR_CYCLES_FILE: "):
+        cycles.load_config(dataclasses.replace(settings, extra={"cycles_file": str(missing)}))
+    monkeypatch.setenv("ALUR_CYCLES_FILE", "off")
+    assert cycles.load_config(settings) == ()
+    # Not named: a definitions folder without cycles.yaml has no recurring starts.
+    monkeypatch.delenv("ALUR_CYCLES_FILE")
+    assert cycles.load_config(dataclasses.replace(settings, definitions_dir=tmp_path)) == ()
 
 
 def test_a_failed_start_holds_up_no_other_and_is_tried_again(rt, monkeypatch):
