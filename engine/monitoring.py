@@ -70,6 +70,7 @@ from engine.permissions import is_admin
 from engine.runtime import Runtime
 from engine.services import iso, user
 from process import monev
+from process.calendar import past_due
 from process.definition import Definition, Step
 from process.messages import Text
 
@@ -375,7 +376,7 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
         names = bidang_names(session)
         sops = sop_choices(session)
         where = scope.instance_filter()
-        overdue_now = or_(TaskRow.overdue.is_(True), TaskRow.due_at < now)
+        overdue_now = or_(TaskRow.overdue.is_(True), past_due(TaskRow.due_at, now))
 
         states = session.execute(
             select(Instance.bidang_code, Instance.state, func.count())
@@ -390,7 +391,7 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
             select(Instance.bidang_code, func.count(distinct(Instance.id)))
             .join(TaskRow, TaskRow.instance_id == Instance.id)
             .where(TaskRow.state == "open", overdue_now, *where).group_by(Instance.bidang_code)).all())
-        on_time_sql = and_(TaskRow.due_at.is_not(None), TaskRow.completed_at <= TaskRow.due_at)
+        on_time_sql = and_(TaskRow.due_at.is_not(None), ~past_due(TaskRow.due_at, TaskRow.completed_at))
         done_counts = session.execute(
             select(TaskRow.element_id, TaskRow.step, TaskRow.instance_bidang, func.count(),
                    func.count(TaskRow.due_at), func.sum(case((on_time_sql, 1), else_=0)))
@@ -468,7 +469,7 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
         minutes = took.minutes(element, r.created_at, r.completed_at)
         taken[element].append(minutes)
         taken_bidang[(element, r.instance_bidang)].append(minutes)
-        late = r.due_at is not None and r.completed_at > r.due_at
+        late = r.due_at is not None and past_due(r.due_at, r.completed_at)
         if r.due_at is not None:
             allowed[element].append(took.minutes(element, r.created_at, r.due_at))
         cases[element].append({
@@ -845,7 +846,7 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
             cell["open"] = True
             cell["end"] = None
             cell["performer"] = t.assignee
-            late = t.overdue or (t.due_at is not None and t.due_at < now)
+            late = t.overdue or (t.due_at is not None and past_due(t.due_at, now))
             cell["on_time"] = False if late else (None if cell["on_time"] else False)
             if late:  # overdue now; an earlier late pass leaves the cell not on time, not the activity overdue
                 overdue_now.add(t.instance_id)
@@ -858,8 +859,9 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
             counter[0] += 1
             if t.due_at is not None:
                 counter[1] += 1
-                counter[2] += t.completed_at <= t.due_at
-                if t.completed_at > t.due_at:
+                late = past_due(t.due_at, t.completed_at)
+                counter[2] += not late
+                if late:
                     cell["on_time"] = False
     rows = []
     for number, inst in enumerate(instances, 1):
@@ -950,7 +952,7 @@ def search(rt: Runtime, login: str, *, bidang: str | None = None, period: str | 
                                                                              TaskRow.state == "completed")))
         if overdue is not None:
             late = exists().where(TaskRow.instance_id == Instance.id, TaskRow.state == "open",
-                                  or_(TaskRow.overdue.is_(True), TaskRow.due_at < now))
+                                  or_(TaskRow.overdue.is_(True), past_due(TaskRow.due_at, now)))
             clauses.append(late if overdue else ~late)
         total = session.scalar(select(func.count()).select_from(Instance).where(*clauses))
         found = session.execute(
@@ -966,7 +968,7 @@ def search(rt: Runtime, login: str, *, bidang: str | None = None, period: str | 
                                      .order_by(TaskRow.step)):
                 open_steps[t.instance_id].append({
                     "step": t.step, "name": t.name, "due_at": iso(t.due_at), "assignee": t.assignee,
-                    "overdue": bool(t.overdue or (t.due_at is not None and t.due_at < now))})
+                    "overdue": bool(t.overdue or (t.due_at is not None and past_due(t.due_at, now)))})
     rows = [{"id": r.id, "title": r.title, "bidang": r.bidang_code, "period": r.period, "state": r.state,
              "created_at": iso(r.created_at), "completed_at": iso(r.completed_at), "archived_at": iso(r.archived_at),
              "current_steps": open_steps.get(r.id, []),

@@ -16,6 +16,7 @@ from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.permissions import may_start, may_take, not_in_lane
 from engine.runtime import Runtime
 from engine.services import iso, show, task_dict, user
+from process.calendar import past_due
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Step
 from process.forms import MAX_TEXT_LENGTH, TOO_LONG
 from process.messages import Text
@@ -204,7 +205,7 @@ def instance_view(rt: Runtime, instance_id: int, login: str) -> dict[str, Any]:
         # shown so too (`clock_minutes`).
         step["working_time"] = rt.calendar.step_counts_working_time(standard)
         step["clock_minutes"] = _clock_minutes(step["created_at"], end)
-        step["on_time"] = None if not step["due_at"] else end <= step["due_at"]
+        step["on_time"] = None if not step["due_at"] else not past_due(step["due_at"], end)
     labels: dict[str, str] = {}
     for version in {id(d): d for d in (definition, *ran_under.values())}.values():
         for step in version.steps:

@@ -3,7 +3,7 @@
 One pass:
 
 1. Claim due timer rows in one short transaction: `fired_at IS NULL AND
-   due_at <= now`, oldest first, at most `batch`, skipping rows another
+   due_at < now` (process.calendar.past_due), oldest first, at most `batch`, skipping rows another
    scheduler holds (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite writers
    are serialized anyway). A claim is a lock owner plus an expiry, so the rows
    of a scheduler that died mid-batch are claimed again once it expires.
@@ -42,6 +42,7 @@ from engine.errors import Conflict
 from engine.notify import Deliverer, DeliveryReport
 from engine.runtime import Runtime
 from engine.workflow import Run
+from process.calendar import past_due
 
 log = logging.getLogger("alur.scheduler")
 
@@ -159,7 +160,7 @@ class Scheduler:
             now = self.rt.now()
             rows = session.execute(
                 select(Timer.id, Timer.instance_id, Timer.kind)
-                .where(Timer.fired_at.is_(None), Timer.due_at <= now,
+                .where(Timer.fired_at.is_(None), past_due(Timer.due_at, now),
                        or_(Timer.lock_owner.is_(None), Timer.lock_expires < now))
                 .order_by(Timer.due_at)
                 .limit(self.batch)

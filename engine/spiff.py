@@ -31,6 +31,7 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from process.calendar import past_due
 from process.definition import Definition
 from process.expressions import ExpressionError, ExpressionRefused, evaluate
 
@@ -84,7 +85,7 @@ class DeadlineTimer(DurationTimerEventDefinition):
             due = engine.deadline(my_task.task_spec.bpmn_id, engine.now()).isoformat()
             my_task._set_internal_data(event_value=due)
         if not my_task._get_internal_data("event_fired", False) and \
-                datetime.fromisoformat(due) <= engine.now():
+                past_due(datetime.fromisoformat(due), engine.now()):
             my_task._set_internal_data(event_fired=True)
         return my_task._get_internal_data("event_fired", False)
 

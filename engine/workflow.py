@@ -26,6 +26,7 @@ from engine.errors import StepBlocked
 from engine.events import log
 from engine.runtime import Runtime
 from engine.workflow_cache import after_commit
+from process.calendar import past_due
 from process.definition import SCOPE_OFFICE, Definition
 from process.expressions import ExpressionError
 from process.messages import Text
@@ -184,7 +185,7 @@ class Run:
         done = task is not None and task.state == TaskState.COMPLETED
         values = {"state": "completed" if done else "cancelled", "completed_at": row.completed_at or now,
                   "completed_by": actor if done else row.completed_by, "overdue": row.overdue}
-        if row.due_at is not None and values["completed_at"] > row.due_at:
+        if row.due_at is not None and past_due(row.due_at, values["completed_at"]):
             # Finished late before any scheduler pass noticed: still overdue.
             values["overdue"] = True
         _checked(self.session.connection().execute(

@@ -29,6 +29,13 @@ HOLIDAY_LANGUAGE = "id"
 ZERO = timedelta(0)
 ONE_DAY = timedelta(days=1)
 
+
+def past_due(due_at, at):
+    """Whether a step due at `due_at` is overdue at `at`: only once `at` is past it, so a step done at
+    its due moment is on time and not escalated. The one rule for the scheduler, completions,
+    monitoring and the pages; takes datetimes, ISO strings of one zone, or SQL columns alike."""
+    return due_at < at
+
 # A working period within a day, as offsets from midnight: [start, end).
 Period = tuple[timedelta, timedelta]
 Week = tuple[tuple[Period, ...], ...]  # indexed by date.weekday()

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import get_translations
 
-from process.calendar import WorkingCalendar
+from process.calendar import WorkingCalendar, past_due
 from process.mutu_baku import worded
 
 
@@ -48,11 +48,11 @@ class Remaining:
         due = datetime.fromisoformat(due_at)
         start, end = sorted((self.now, due))
         days, minutes = self._working_span(start, end) if working else self._clock_span(start, end)
-        if due < self.now and days < 2 and minutes == 0:
+        if past_due(due, self.now) and days < 2 and minutes == 0:
             # Due at closing time and read that evening or over the weekend: "0 minutes late" reads as on time.
             return self.t.gettext("lewat batas waktu")
         span = self._days_words(days, working) if days >= 2 else self._hours_words(minutes)
-        return (self.t.gettext("sisa %(d)s") if due >= self.now else self.t.gettext("terlambat %(d)s")) % {"d": span}
+        return (self.t.gettext("sisa %(d)s") if not past_due(due, self.now) else self.t.gettext("terlambat %(d)s")) % {"d": span}
 
     def _working_span(self, start: datetime, end: datetime) -> tuple[int, int]:
         """Working days from `start` to `end`, and under two of them the working minutes."""

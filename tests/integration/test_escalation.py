@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import event, select
 
-from engine import accounts, services
+from engine import accounts, queries, services
 from engine.db import User
 from engine.escalation import SECOND_LEVEL
 from engine.scheduler import PassReport, Scheduler
@@ -110,10 +110,25 @@ def test_past_the_deadline_the_step_is_overdue_and_the_kepala_of_its_bidang_is_a
     assert len(alert_rows(rt)) == 2 and event_count(rt, "escalated") == 2
 
 
+def test_at_the_very_moment_a_step_is_due_it_is_neither_escalated_nor_late(rt, clock):
+    """The scheduler escalated a step once the clock reached its due time, while a completion at that
+    very moment counted as on time: a step done at its due minute was both escalated and on time."""
+    instance_id, other = start(rt), start(rt, "ikp", "Siaran pers")
+    row = open_row(rt, instance_id)
+    report = tick(rt, clock, row.due_at)
+    assert report.claimed == 0 and alert_rows(rt) == [] and not open_row(rt, instance_id).overdue
+    do_step(rt, instance_id, 1)
+    [done] = [s for s in queries.instance_view(rt, instance_id, "kepala.aptika")["steps"] if s["step"] == 1]
+    assert done["on_time"] is True and not done["overdue"] and alert_rows(rt) == []
+    # Past the due time, the step still open is escalated.
+    assert tick(rt, clock, row.due_at + timedelta(microseconds=1)).fired == 1
+    assert open_row(rt, other).overdue and [a.recipient for a in alert_rows(rt)] == ["kepala.ikp"]
+
+
 def test_still_open_after_the_second_period_the_kadis_is_alerted(rt, clock):
     instance_id = start(rt)
     row = open_row(rt, instance_id)
-    tick(rt, clock, row.due_at)
+    tick(rt, clock, row.due_at + ONE_MINUTE)
     [second] = timer_rows(rt, task_id=row.id, kind=SECOND_LEVEL)
     # Once more the standard time (30 working days), counted from the deadline.
     assert second.due_at == rt.calendar.due(row.due_at, MutuBaku.parse("30 Hari"), SOP_COUNTING)
@@ -121,10 +136,10 @@ def test_still_open_after_the_second_period_the_kadis_is_alerted(rt, clock):
     tick(rt, clock, second.due_at - ONE_MINUTE)
     assert [a.level for a in alert_rows(rt)] == [1]
 
-    report = tick(rt, clock, second.due_at)
+    report = tick(rt, clock, second.due_at + ONE_MINUTE)
     assert report.fired == 1
     assert [(a.level, a.recipient) for a in alert_rows(rt)] == [(1, "kepala.aptika"), (2, "kadis")]
-    assert timer_rows(rt, task_id=row.id, kind=SECOND_LEVEL)[0].fired_at == second.due_at
+    assert timer_rows(rt, task_id=row.id, kind=SECOND_LEVEL)[0].fired_at == second.due_at + ONE_MINUTE
     levels = [e["data"]["level"] for e in services.show(rt, instance_id)["history"] if e["kind"] == "escalated"]
     assert levels == [1, 2]
 
@@ -142,11 +157,11 @@ def test_a_late_step_of_the_sekretaris_lane_goes_to_the_kadis_at_level_one(rt, c
     row = open_row(rt, instance_id)
     assert row.step == 9 and row.bidang_code is None  # the Sekretaris serves the whole office
 
-    tick(rt, clock, row.due_at)
+    tick(rt, clock, row.due_at + ONE_MINUTE)
     assert [(a.level, a.recipient, a.step) for a in alert_rows(rt)] == [(1, "kadis", 9)]
     # Level 2 goes to the kadis too: the step is now late by a further period.
     [second] = timer_rows(rt, task_id=row.id, kind=SECOND_LEVEL)
-    assert tick(rt, clock, second.due_at).fired == 1
+    assert tick(rt, clock, second.due_at + ONE_MINUTE).fired == 1
     assert [(a.level, a.recipient) for a in alert_rows(rt)] == [(1, "kadis"), (2, "kadis")]
 
 
@@ -176,7 +191,7 @@ def test_a_kadis_alerted_at_level_one_by_fallback_gets_level_two_as_a_second_ale
     tick(rt, clock, row.due_at + ONE_MINUTE)
     [second] = timer_rows(rt, task_id=row.id, kind=SECOND_LEVEL)
 
-    assert tick(rt, clock, second.due_at).fired == 1
+    assert tick(rt, clock, second.due_at + ONE_MINUTE).fired == 1
 
     assert [(a.level, a.recipient) for a in alert_rows(rt)] == [(1, "kadis"), (2, "kadis")]
     escalated = [e["data"] for e in services.show(rt, instance_id)["history"] if e["kind"] == "escalated"]
@@ -200,7 +215,7 @@ def test_with_nobody_to_tell_at_any_level_the_administrators_are_alerted(rt, clo
     assert escalated["data"]["last_resort"] == "admin"
 
     [second] = timer_rows(rt, task_id=row.id, kind=SECOND_LEVEL)
-    tick(rt, clock, second.due_at)
+    tick(rt, clock, second.due_at + ONE_MINUTE)
     assert [(a.level, a.recipient) for a in alert_rows(rt)] == [(1, "admin"), (2, "admin")]
     level_2 = [e["data"] for e in services.show(rt, instance_id)["history"] if e["kind"] == "escalated"][1]
     assert level_2["last_resort"] == "admin" and level_2["recipients"] == ["admin"]
@@ -352,7 +367,7 @@ def test_an_alert_acknowledged_twice_at_once_is_acknowledged_once(rt, clock, mon
 
     import engine.alerts
     from engine import alerts
-    tick(rt, clock, open_row(rt, start(rt)).due_at)
+    tick(rt, clock, open_row(rt, start(rt)).due_at + ONE_MINUTE)
     [alert] = alerts.alerts(rt, "kepala.aptika")
     both_read = threading.Barrier(2, timeout=1)
     logged = engine.alerts.log
