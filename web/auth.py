@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
@@ -82,13 +82,20 @@ def login():
         except (accounts.SignInRefused, accounts.Throttled) as err:
             flash(_("Nama pengguna atau kata sandi salah.") if isinstance(err, accounts.SignInRefused)
                   else _("Terlalu banyak percobaan gagal. Coba lagi beberapa menit lagi."), "error")
-            return render_template("login.html", login=request.form.get("login", "")), err.status
+            return _sign_in_page(login=request.form.get("login", "")), err.status
         session.clear()  # a fresh session on sign-in: no fixation
         session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME without a request
         login_user(Principal(accounts.load_user(runtime(), user_id)))
         target = request.args.get("next", "")
         return redirect(target if _on_this_site(target) else url_for("worklist.index"))
-    return render_template("login.html")
+    return _sign_in_page()
+
+
+def _sign_in_page(**values):
+    """The sign-in form; over plain HTTP with secure cookies on (ALUR_SECURE_COOKIES) it says that the
+    browser keeps no session there: signing in would only lead back here, without a word."""
+    needs_https = current_app.config["SESSION_COOKIE_SECURE"] and not request.is_secure
+    return render_template("login.html", needs_https=needs_https, **values)
 
 
 def _on_this_site(target: str) -> bool:

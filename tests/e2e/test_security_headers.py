@@ -91,6 +91,21 @@ def test_behind_https_the_cookie_is_secure_and_hsts_is_sent(rt, monkeypatch):
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
 
 
+HTTPS_HINT = "Alur menyimpan sesi masuk hanya lewat HTTPS"
+
+
+def test_secure_cookies_over_plain_http_the_sign_in_page_says_https_is_needed(rt, monkeypatch):
+    """With ALUR_SECURE_COOKIES on, a browser on a plain http:// address drops the session cookie:
+    signing in led back to the sign-in page without a word, again and again."""
+    monkeypatch.setenv("ALUR_SECURE_COOKIES", "1")
+    app = create_app(runtime=rt, testing=True)
+    page = app.test_client().get("/masuk").get_data(as_text=True)
+    assert HTTPS_HINT in page and 'role="alert"' in page
+    assert HTTPS_HINT not in app.test_client().get("/masuk", base_url="https://localhost").get_data(as_text=True)
+    monkeypatch.delenv("ALUR_SECURE_COOKIES")
+    assert HTTPS_HINT not in create_app(runtime=rt, testing=True).test_client().get("/masuk").get_data(as_text=True)
+
+
 def test_an_idle_session_expires_and_an_active_one_does_not(rt, monkeypatch):
     """Signed-cookie age is wall-clock time; the signer's clock is moved instead of waiting."""
     monkeypatch.setenv("ALUR_SESSION_IDLE_MINUTES", "30")
