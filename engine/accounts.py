@@ -343,11 +343,7 @@ def ensure_admin(rt: Runtime, login: str, name: str | None, password: str) -> bo
     role. Returns whether it was created."""
     login = (login or "").strip().lower()
     with rt.uow() as session:
-        account = session.scalars(select(User).where(User.login == login).with_for_update()).first()
-        name = (name or "").strip() or (account.name if account is not None else "")
-        errors = _user_errors(session, login, name, None, ["admin"], None, password, new=True)
-        if errors:
-            raise InvalidData(Text("data pengguna tidak valid"), errors)
+        account, name = _admin_to_be(session, login, name, password)
         created = account is None
         if created:
             account = User(login=login, name="", failed_logins=0, language="id")
@@ -359,6 +355,24 @@ def ensure_admin(rt: Runtime, login: str, name: str | None, password: str) -> bo
             account.roles.append(Membership(role="admin"))
         session.commit()
         return created
+
+
+def check_admin(rt: Runtime, login: str, name: str | None) -> None:
+    """What `ensure_admin` would refuse but the password (a missing name, a bad login), said before
+    anyone types the password."""
+    with rt.uow() as session:
+        _admin_to_be(session, (login or "").strip().lower(), name, None)
+
+
+def _admin_to_be(session: Session, login: str, name: str | None, password: str | None) -> tuple[User | None, str]:
+    """The account of `login` (None when new) and the name it is to have; InvalidData for what cannot be
+    used. `password` None: not checked."""
+    account = session.scalars(select(User).where(User.login == login).with_for_update()).first()
+    name = (name or "").strip() or (account.name if account is not None else "")
+    errors = _user_errors(session, login, name, None, ["admin"], None, password, new=password is not None)
+    if errors:
+        raise InvalidData(Text("data pengguna tidak valid"), errors)
+    return account, name
 
 
 def _release_claims(rt: Runtime, session: Session, account: User, actor: str) -> list[str]:

@@ -532,8 +532,8 @@ def admin_account(login: str, name: str | None, password: str | None) -> None:
     """Make an administrator (the first one), or give one a new password and unlock it."""
     from engine import accounts
     rt = runtime()
-    with rt.engine.connect() as connection:  # a database never prepared is said before the password is typed
-        accounts.account(connection, login)
+    # A database never prepared, a bad login or a new account's missing name: said before the password is typed.
+    accounts.check_admin(rt, login, name)
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     created = accounts.ensure_admin(rt, login, name, password)

@@ -397,6 +397,28 @@ def test_the_first_administrator_of_a_production_database_is_made_from_the_comma
     assert missing.returncode == 1 and "name" in missing.stderr, missing.stderr
 
 
+@pytest.mark.parametrize("args, says", [
+    (["orang.baru"], "name: wajib diisi"),                         # a new account needs --name
+    (["Orang Baru!", "--name", "Orang Baru"], "login: nama pengguna hanya huruf kecil"),
+    (["orang.baru", "--name", "x" * 500], "name: paling panjang"),
+])
+def test_an_administrator_is_told_of_a_missing_name_or_a_bad_login_before_typing_the_password(
+        rt, monkeypatch, args, says):
+    """`alur admin NEW` without --name asked for the password twice and only then said the name was
+    missing: the typing was wasted. The password is asked for once the rest is known to be usable."""
+    from click.testing import CliRunner
+
+    from web.cli import main
+    monkeypatch.setenv("ALUR_DATABASE_URL", rt.settings.database_url)
+    monkeypatch.setenv("ALUR_DATA_DIR", str(rt.settings.data_dir))
+    result = CliRunner().invoke(main, ["admin", *args], input="sandi-kantor-1\nsandi-kantor-1\n")
+    assert result.exit_code == 1 and "Password" not in result.output, result.output
+    assert says in result.output
+    # An account that exists keeps its name: only the password is asked for.
+    reset = CliRunner().invoke(main, ["admin", "admin"], input="sandi-kantor-1\nsandi-kantor-1\n")
+    assert reset.exit_code == 0 and "Password" in reset.output, reset.output
+
+
 def test_an_administrator_made_before_alur_init_is_told_to_run_it(tmp_path):
     """On a new machine (no data directory yet) `alur admin` said the database of ALUR_DATABASE_URL
     could not be opened, a setting the operator had not set, instead of asking for `alur init`."""
