@@ -498,3 +498,20 @@ class CycleRun(Base):
     period: Mapped[str] = mapped_column(String(20))  # "2026-11" (monthly) or "2026-Q4" (quarterly)
     instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
     started_at: Mapped[datetime]
+
+
+class StartKey(Base):
+    """A start's retry key (the API's Idempotency-Key, the start page's hidden field) (migration 0010).
+
+    One per user and key: the same key sent again answers `instance_id` instead of starting another
+    (engine.services.start_once). `request_hash` is what that start asked, so the key sent with another
+    request is refused. Written in the start's transaction.
+    """
+    __tablename__ = "start_key"
+    __table_args__ = (UniqueConstraint("login", "key", name="uq_start_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(80))  # "" for a start without an actor
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
+    created_at: Mapped[datetime]

@@ -44,6 +44,12 @@ class StepBlocked(InvalidData):
     code = "step_blocked"
 
 
+class KeyReused(InvalidData):
+    """A start's retry key (the API's Idempotency-Key) sent again with another request: the key names
+    the start it was first sent with, so this one is neither that start again nor a new one."""
+    code = "idempotency_key_reused"
+
+
 class TooLarge(AlurError):
     """An upload over its limit; `errors` names the field it was sent for, when there is one."""
     status = 413

@@ -5,8 +5,11 @@ changes state, and commits once at the end. Reads return plain dicts.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +18,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from engine import accounts, documents
 from engine.accounts import Account, account
-from engine.db import Bidang, DefinitionVersion, Event, Instance, TaskRow, User
-from engine.errors import Conflict, Forbidden, InvalidData, LostRace, NotFound, TooLarge
+from engine.db import Bidang, DefinitionVersion, Event, Instance, StartKey, TaskRow, User
+from engine.errors import Conflict, Forbidden, InvalidData, KeyReused, LostRace, NotFound, TooLarge
 from engine.events import log
 from engine.permissions import may_start, may_take, not_in_lane
 from engine.runtime import Runtime
@@ -77,20 +80,99 @@ def _latest_version(session: Session, key: str) -> DefinitionVersion | None:
 # -- instances ------------------------------------------------------------------
 
 def start(rt: Runtime, key: str, bidang: str, title: str, actor: str | None = None, period: str = "") -> int:
+    """Start an instance of the newest version of a definition for one Bidang (`start_once` without a key)."""
+    return start_once(rt, key, bidang, title, actor, period).instance_id
+
+
+@dataclass(frozen=True)
+class Started:
+    instance_id: int
+    again: bool  # answered from the retry key's earlier start: this call started nothing
+
+
+RETRY_KEY_LIFE = timedelta(hours=24)
+RETRY_KEY_LENGTH = 255
+RETRY_KEY_FIELD = "Idempotency-Key"  # the field its refusals name: the API's header, where keys come from
+_RETRY_KEY_CHARACTERS = re.compile(r"[!-~]+")  # visible ASCII
+
+
+def start_once(rt: Runtime, key: str, bidang: str, title: str, actor: str | None = None, period: str = "",
+               retry_key: str | None = None) -> Started:
     """Start an instance of the newest version of a definition for one Bidang.
 
     With an actor, the actor must be allowed to start work for that Bidang;
     without one (the command line run by an operator) it is not checked.
+    `retry_key` (the API's Idempotency-Key, the start page's hidden field):
+    the same actor's same key again within RETRY_KEY_LIFE answers the
+    instance its first start made, and writes nothing; the key with another
+    request is KeyReused. The key is stored in the start's transaction.
     """
+    if retry_key is not None:
+        _check_retry_key(retry_key)
     if not (bidang or "").strip():  # before the permission: "may not start for (nothing)" says nothing
         raise InvalidData(Text("bidang kegiatan wajib diisi"), {"bidang": Text("wajib diisi")})
+    try:
+        return _start(rt, key, bidang, title, actor, period, retry_key)
+    except Conflict:
+        if retry_key is None:
+            raise
+        # The same key sent twice at once: this one waited for the other's key row and lost to it.
+        return _start(rt, key, bidang, title, actor, period, retry_key)
+
+
+def _start(rt: Runtime, key: str, bidang: str, title: str, actor: str | None, period: str,
+           retry_key: str | None) -> Started:
     with rt.uow() as session:
         if actor is not None and not may_start(user(session, actor), bidang):
             raise Forbidden(Text("%(actor)s tidak boleh memulai kegiatan untuk %(bidang)s",
                                  actor=actor, bidang=accounts.bidang_name(session, bidang)))
-        instance_id = start_in(rt, session, key, bidang, title, actor, period)
+        keep = None
+        if retry_key is not None:
+            asked = start_request_hash(key, bidang, title, period)
+            earlier = _earlier_start(rt, session, actor or "", retry_key, asked)
+            if earlier is not None:
+                return Started(earlier, again=True)
+
+            def keep(instance: Instance) -> None:  # before the workflow runs: a twin start waits here
+                session.add(StartKey(login=actor or "", key=retry_key, request_hash=asked,
+                                     instance_id=instance.id, created_at=instance.created_at))
+                session.flush()
+        instance_id = start_in(rt, session, key, bidang, title, actor, period, before_run=keep)
         session.commit()
-        return instance_id
+        return Started(instance_id, again=False)
+
+
+def start_request_hash(key: str, bidang: str, title: str, period: str) -> str:
+    """What a start asks, as a SHA-256 in hex: a retry key sent with another request is refused."""
+    return hashlib.sha256(json.dumps([key, bidang, title, period]).encode()).hexdigest()
+
+
+def _check_retry_key(retry_key: str) -> None:
+    if not retry_key.strip():
+        raise InvalidData(Text("Idempotency-Key kosong"), {RETRY_KEY_FIELD: Text("wajib diisi")})
+    if len(retry_key) > RETRY_KEY_LENGTH:
+        raise InvalidData(Text("Idempotency-Key terlalu panjang"),
+                          {RETRY_KEY_FIELD: Text("terlalu panjang (paling banyak %(max)s karakter)",
+                                                 max=RETRY_KEY_LENGTH)})
+    if not _RETRY_KEY_CHARACTERS.fullmatch(retry_key):
+        raise InvalidData(Text("Idempotency-Key tidak valid"),
+                          {RETRY_KEY_FIELD: Text("hanya huruf, angka dan tanda baca ASCII")})
+
+
+def _earlier_start(rt: Runtime, session: Session, login: str, retry_key: str, asked: str) -> int | None:
+    """The instance the key started, if it is younger than RETRY_KEY_LIFE; an older key is free again."""
+    row = session.scalars(select(StartKey).where(StartKey.login == login, StartKey.key == retry_key)).first()
+    if row is None:
+        return None
+    if row.created_at <= rt.now() - RETRY_KEY_LIFE:
+        session.delete(row)
+        session.flush()  # before the new row: one flush would insert it first, and meet the unique key
+        return None
+    if row.request_hash != asked:
+        raise KeyReused(Text("Idempotency-Key ini sudah dipakai untuk memulai kegiatan %(id)s dengan isian lain",
+                             id=row.instance_id),
+                        {RETRY_KEY_FIELD: Text("sudah dipakai untuk kegiatan %(id)s", id=row.instance_id)})
+    return row.instance_id
 
 
 def start_in(rt: Runtime, session: Session, key: str, bidang: str, title: str, actor: str | None,

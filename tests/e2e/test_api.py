@@ -745,6 +745,38 @@ def test_start_instance(rt, as_user):
     assert body["fields"] == {"bidang": "tidak dikenal"}
 
 
+def test_a_start_sent_again_with_its_idempotency_key_answers_the_first_activity(rt, as_user):
+    api = as_user("aptika.implementasi")
+    body = {"definition": KEY, "bidang": "aptika", "title": "Aplikasi Matur", "period": "2026-03"}
+    first = api.post("/instances", json=body, headers={"Idempotency-Key": "req-1"})
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    again = api.post("/instances", json=body, headers={"Idempotency-Key": "req-1"})
+    assert again.status_code == 201, again.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["Location"] == first.headers["Location"] and again.get_json() == first.get_json()
+    instance_id = first.get_json()["id"]
+    assert [i["id"] for i in api.get("/instances").get_json()["instances"]] == [instance_id]
+    # The key with another body: refused, nothing started.
+    refused = error(api.post("/instances", json={**body, "title": "Lain"}, headers={"Idempotency-Key": "req-1"}),
+                    422, "idempotency_key_reused")
+    assert refused["fields"] == {"Idempotency-Key": f"sudah dipakai untuk kegiatan {instance_id}"}
+    # Another user's same key is their own.
+    other = as_user("aptika.teknis").post("/instances", json=body, headers={"Idempotency-Key": "req-1"})
+    assert other.status_code == 201 and other.get_json()["id"] != instance_id
+    for key, message in (("", "wajib diisi"), ("k" * 256, "terlalu panjang (paling banyak 255 karakter)")):
+        refused = error(api.post("/instances", json=body, headers={"Idempotency-Key": key}), 422, "invalid_data")
+        assert refused["fields"] == {"Idempotency-Key": message}
+    assert len(as_user("kadis").get("/instances").get_json()["instances"]) == 2
+    accounts.set_language(rt, user_id(rt, "aptika.implementasi"), "en")
+    refused = error(api.post("/instances", json={**body, "title": "Lain"}, headers={"Idempotency-Key": "req-1"}),
+                    422, "idempotency_key_reused")
+    assert refused == {"code": "idempotency_key_reused",
+                       "message": f"this Idempotency-Key was already used to start activity {instance_id} with other data",
+                       "fields": {"Idempotency-Key": f"already used for activity {instance_id}"}}
+    header = as_user("kadis").get("/openapi.json").get_json()["paths"]["/instances"]["post"]["parameters"]
+    assert [(p["in"], p["name"]) for p in header] == [("header", "Idempotency-Key")]
+
+
 def test_list_and_show_instances(rt, as_user):
     aptika = start(rt, title="Layanan email dinas")
     ikp = start(rt, bidang="ikp", title="Siaran pers")

@@ -35,7 +35,14 @@ owner's language (Indonesian or English, chosen on their account; Indonesian
 when the request names nobody); ``fields`` (field -> message, in that language
 too) only for data that could not be taken. 400 bad_request, 401 unauthorized,
 403 forbidden/csrf_failed, 404 not_found, 405 method_not_allowed,
-409 conflict, 413 too_large, 422 invalid_data/step_blocked.
+409 conflict, 413 too_large, 422 invalid_data/step_blocked/idempotency_key_reused.
+
+Retrying
+--------
+``POST /instances`` takes an ``Idempotency-Key`` header: the same user's same
+key again within 24 hours answers 201 with the activity the first request
+started (``Idempotent-Replayed: true``) and starts nothing; the key with
+another body is 422 ``idempotency_key_reused``.
 """
 from __future__ import annotations
 

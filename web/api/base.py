@@ -257,6 +257,7 @@ class Operation:
     description: str = ""
     form: type[Schema] | None = None
     also: tuple[int, ...] = ()
+    headers: tuple[dict, ...] = ()  # request headers the operation reads, as OpenAPI parameters
 
 
 OPERATIONS: list[Operation] = []
@@ -270,7 +271,7 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
              response: type[Schema] | None = None, status: int = 200, also: tuple[int, ...] = (),
              errors: tuple[int, ...] = (), public: bool = False, request_doc: dict | None = None,
              response_doc: dict | None = None, description: str = "",
-             guard: Callable[[Any], None] | None = None) -> Callable:
+             guard: Callable[[Any], None] | None = None, headers: tuple[dict, ...] = ()) -> Callable:
     """Register a view on the blueprint and its operation in the OpenAPI document.
 
     The wrapper authenticates (unless public), loads `query` from the query
@@ -282,7 +283,8 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
     or (value, headers, status) for one of the other success statuses listed
     in `also`. Without `response` the view returns a Response. `guard` checks
     the caller (raising Forbidden) before any input is read, so someone who
-    may not call the endpoint at all gets 403 whatever they send.
+    may not call the endpoint at all gets 403 whatever they send. `headers`
+    documents the request headers the view reads (OpenAPI parameters).
     """
     def decorator(view: Callable) -> Callable:
         no_body = body is None and form is None and request_doc is None and method not in SAFE_METHODS
@@ -296,7 +298,7 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
         op = Operation(method, rule, view.__name__, summary, ask, read, response, status,
                        tuple(sorted({*(() if public else AUTH_ERRORS), *errors, *body_errors, *invalid})), public,
                        request_doc, response_doc,
-                       description or inspect.cleandoc(view.__doc__ or ""), form, tuple(also))
+                       description or inspect.cleandoc(view.__doc__ or ""), form, tuple(also), tuple(headers))
         OPERATIONS.append(op)
 
         @functools.wraps(view)

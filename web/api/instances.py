@@ -1,7 +1,7 @@
 """API resource: instances (kegiatan), what the caller may start, and document downloads."""
 from __future__ import annotations
 
-from flask import send_file, url_for
+from flask import request, send_file, url_for
 from marshmallow import Schema
 
 from engine import queries, services
@@ -104,13 +104,28 @@ def list_instances(query):
                                            query.get("before"))}
 
 
+IDEMPOTENCY_KEY = services.RETRY_KEY_FIELD
+IDEMPOTENCY_KEY_PARAMETER = {
+    "in": "header", "name": IDEMPOTENCY_KEY, "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": services.RETRY_KEY_LENGTH, "pattern": "^[!-~]+$"},
+    "description": "Kunci pilihan klien (mis. UUID) agar permintaan ini aman diulang; lihat deskripsi operasi",
+}
+
+
 @endpoint("POST", "/instances", "Mulai kegiatan baru", body=StartBodySchema, response=InstanceDetailSchema,
-          status=201, errors=NOT_YOURS + (400, 422))
+          status=201, errors=NOT_YOURS + (400, 422), headers=(IDEMPOTENCY_KEY_PARAMETER,))
 def start_instance(body):
+    """Starts an activity. With an `Idempotency-Key` header, the same key sent again by the same user
+    within 24 hours answers 201 with the activity its first request started (as it is now), with
+    `Idempotent-Replayed: true`, and starts or logs nothing; the key with another body is 422
+    `idempotency_key_reused`."""
     rt = _runtime()
-    instance_id = services.start(rt, body["definition"], body["bidang"], body["title"], login(), body["period"])
-    return queries.instance_view(rt, instance_id, login()), \
-        {"Location": url_for(".show_instance", instance_id=instance_id)}
+    started = services.start_once(rt, body["definition"], body["bidang"], body["title"], login(), body["period"],
+                                  retry_key=request.headers.get(IDEMPOTENCY_KEY))
+    headers = {"Location": url_for(".show_instance", instance_id=started.instance_id)}
+    if started.again:
+        headers["Idempotent-Replayed"] = "true"
+    return queries.instance_view(rt, started.instance_id, login()), headers
 
 
 @endpoint("GET", "/instances/<int:instance_id>", "Satu kegiatan: langkah, riwayat, dokumen",

@@ -30,8 +30,9 @@ ERROR_DESCRIPTIONS = {
     409: ("Konflik: sudah diklaim, sudah selesai, versi atau revisi draf usang, "
           "atau kegiatan tidak dapat dipindah versi (conflict)"),
     413: "Berkas atau permintaan terlalu besar (too_large)",
-    422: ("Data tidak valid; error.fields memuat pesan per isian (invalid_data), atau gerbang sesudah "
-          "langkah tidak dapat dilalui dengan data itu (step_blocked)"),
+    422: ("Data tidak valid; error.fields memuat pesan per isian (invalid_data), gerbang sesudah "
+          "langkah tidak dapat dilalui dengan data itu (step_blocked), atau Idempotency-Key sudah dipakai "
+          "untuk permintaan lain (idempotency_key_reused)"),
 }
 
 
@@ -58,7 +59,7 @@ def openapi_document() -> dict[str, Any]:
         if op.description:
             operation["description"] = op.description
         operation["security"] = [] if op.public else [{"bearerAuth": []}, {"sessionCookie": []}]
-        params = list(parameters)
+        params = [*parameters, *op.headers]
         if op.query is not None and instance_of(op.query).fields:  # not the empty Query of a GET without
             params.append({"in": "query", "schema": op.query})
         if params:

@@ -1,0 +1,104 @@
+"""Starting an activity is safe to retry: a start sent again with its retry key (the API's
+Idempotency-Key, the start page's hidden field) answers the activity the first one started.
+
+Runs on SQLite and PostgreSQL (the `database_url` fixture).
+"""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import services
+from engine.db import Event, Instance, StartKey
+from engine.errors import InvalidData, KeyReused
+from engine.runtime import Runtime
+
+KEY = "monev_kegiatan_bidang"
+WHO = "aptika.implementasi"
+
+
+def counts(rt) -> tuple[int, int, int]:
+    with rt.uow() as session:
+        return tuple(session.scalar(select(func.count()).select_from(table)) for table in (Instance, Event, StartKey))
+
+
+def start(rt, retry_key, title="Layanan email dinas", actor=WHO, period="2026-Q1") -> services.Started:
+    return services.start_once(rt, KEY, "aptika", title, actor, period, retry_key=retry_key)
+
+
+def test_the_same_key_again_answers_the_first_activity_and_writes_nothing(rt):
+    first = start(rt, "kunci-1")
+    assert first == services.Started(first.instance_id, again=False)
+    written = counts(rt)
+    assert written[0] == 1 and written[2] == 1
+    assert start(rt, "kunci-1") == services.Started(first.instance_id, again=True)
+    assert counts(rt) == written
+
+
+def test_the_same_key_for_another_start_is_refused_and_nothing_is_written(rt):
+    first = start(rt, "kunci-1")
+    written = counts(rt)
+    with pytest.raises(KeyReused) as err:
+        start(rt, "kunci-1", title="Kegiatan lain")
+    assert err.value.status == 422 and err.value.code == "idempotency_key_reused"
+    assert err.value.errors == {"Idempotency-Key": f"sudah dipakai untuk kegiatan {first.instance_id}"}
+    assert counts(rt) == written
+
+
+def test_keys_are_each_users_own_and_no_key_starts_every_time(rt):
+    mine = start(rt, "kunci-1")
+    theirs = start(rt, "kunci-1", actor="aptika.teknis")
+    assert theirs.instance_id != mine.instance_id and not theirs.again
+    assert start(rt, None).instance_id != start(rt, None).instance_id
+    assert counts(rt)[0] == 4
+
+
+def test_a_key_older_than_a_day_starts_a_new_activity(rt, clock):
+    first = start(rt, "kunci-1")
+    clock.advance(hours=23, minutes=59)
+    assert start(rt, "kunci-1").again
+    clock.advance(minutes=2)
+    later = start(rt, "kunci-1", title="Kegiatan bulan depan")
+    assert later.instance_id != first.instance_id and not later.again
+    assert counts(rt)[0] == 2 and counts(rt)[2] == 1
+
+
+@pytest.mark.parametrize("key, message", [("", "wajib diisi"), ("   ", "wajib diisi"),
+                                          ("k" * 256, "terlalu panjang (paling banyak 255 karakter)"),
+                                          ("kunci\u00e9", "hanya huruf, angka dan tanda baca ASCII"),
+                                          ("kun\tci", "hanya huruf, angka dan tanda baca ASCII")])
+def test_an_empty_or_unusable_key_is_refused(rt, key, message):
+    with pytest.raises(InvalidData) as err:
+        start(rt, key)
+    assert err.value.errors == {"Idempotency-Key": message}
+    assert counts(rt) == (0, 0, 0)
+    assert not start(rt, "k" * 255).again  # the longest key is taken
+
+
+def test_two_starts_with_the_same_key_at_once_start_one_activity(rt, settings, clock):
+    runtimes = [Runtime(settings, clock=clock) for _ in range(2)]
+    barrier = threading.Barrier(len(runtimes))
+    results: list[services.Started] = []
+    errors: list[BaseException] = []
+
+    def attempt(runtime) -> None:
+        try:
+            barrier.wait()
+            results.append(start(runtime, "kunci-1"))
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=attempt, args=(runtime,)) for runtime in runtimes]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        for runtime in runtimes:
+            runtime.dispose()
+    assert not errors
+    assert len({r.instance_id for r in results}) == 1 and sorted(r.again for r in results) == [False, True]
+    assert counts(rt)[0] == 1 and counts(rt)[2] == 1
