@@ -1,6 +1,8 @@
 """Starting work, listing instances, and an instance's page with its diagram."""
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -39,15 +41,33 @@ def start():
     if request.method == "POST":
         values = request.form.to_dict()
         try:
-            instance_id = services.start(runtime(), values.get("definition", ""), values.get("bidang", ""),
-                                         values.get("title", ""), current_user.login, values.get("period", ""))
+            started = services.start_once(runtime(), values.get("definition", ""), values.get("bidang", ""),
+                                          values.get("title", ""), current_user.login, values.get("period", ""),
+                                          retry_key=_retry_key(values))
         except InvalidData as err:
             # A field's problem at the field; one without a field (a gateway that cannot be passed) on top.
             errors = err.errors or {"_": err.message}
         else:
-            flash(_("Kegiatan dimulai."), "success")
-            return redirect(url_for(".show", instance_id=instance_id))
-    return render_template("start.html", choices=choices, errors=errors, values=values), 422 if errors else 200
+            if started.again:
+                flash(_("Kegiatan ini sudah dimulai dari formulir yang sama; tidak dimulai lagi."), "info")
+            else:
+                flash(_("Kegiatan dimulai."), "success")
+            return redirect(url_for(".show", instance_id=started.instance_id))
+    start_key = values.get("idempotency_key") or secrets.token_urlsafe(18)
+    return render_template("start.html", choices=choices, errors=errors, values=values, start_key=start_key), \
+        422 if errors else 200
+
+
+def _retry_key(values: dict[str, str]) -> str | None:
+    """The start's retry key: the form's one-time key with what it asks. The same form sent again (a
+    double click, the back button) is its first activity again; sent with other answers (back, and
+    the title changed), another activity."""
+    form_key = values.get("idempotency_key")
+    if not form_key:
+        return None
+    asked = services.start_request_hash(values.get("definition", ""), values.get("bidang", ""),
+                                        values.get("title", ""), values.get("period", ""))
+    return f"{form_key}.{asked}"
 
 
 @bp.get("/kegiatan/<int:instance_id>")

@@ -219,8 +219,8 @@ def test_a_double_click_on_start_starts_one_activity(playwright_browser, server,
 
     from engine import queries, services
     rt, base = server
-    start = services.start
-    monkeypatch.setattr(services, "start", lambda *a, **k: (time.sleep(0.4), start(*a, **k))[1])  # a busy server
+    start = services.start_once
+    monkeypatch.setattr(services, "start_once", lambda *a, **k: (time.sleep(0.4), start(*a, **k))[1])  # a busy server
     staff = sign_in(playwright_browser, base, "aptika.implementasi")
     staff.goto(f"{base}/kegiatan/baru")
     staff.fill("input[name=title]", "Layanan email dinas")

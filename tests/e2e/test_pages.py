@@ -1022,7 +1022,7 @@ def test_a_start_the_definition_cannot_take_says_why_on_the_start_page(rt, brows
 
     def blocked(*args, **kwargs):
         raise StepBlocked("langkah tidak dapat diteruskan pada 'Siap?' (Gateway_00): tidak ada jalur")
-    monkeypatch.setattr(services, "start", blocked)
+    monkeypatch.setattr(services, "start_once", blocked)
     b = browser("aptika.implementasi")
     b.get("/kegiatan/baru")
     response = b.post("/kegiatan/baru", {"definition": KEY, "bidang": "aptika", "title": "Layanan"})
@@ -1620,6 +1620,30 @@ def test_starting_work_checks_bidang_and_title(rt, browser):
     html = text(b.get(started.headers["Location"]))
     assert "Kegiatan dimulai." in html and "Layanan SPBE" in html and "Triwulan I 2026" in html
     assert task_of(rt, instance_id)["step"] == 1
+
+
+START_KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
+
+
+def test_the_start_form_sent_twice_starts_one_activity(rt, browser):
+    """A double click, or the form sent again after the browser's back button, started a second activity."""
+    b = browser("aptika.implementasi")
+    key = START_KEY.search(text(b.get("/kegiatan/baru"))).group(1)
+    assert key != START_KEY.search(text(b.get("/kegiatan/baru"))).group(1)  # one per page shown
+    sent = {"definition": KEY, "bidang": "aptika", "title": "Layanan SPBE", "idempotency_key": key}
+    first, again = b.post("/kegiatan/baru", sent), b.post("/kegiatan/baru", sent)
+    assert first.status_code == again.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]
+    assert "Kegiatan ini sudah dimulai dari formulir yang sama" in text(b.get(again.headers["Location"]))
+    with rt.uow() as session:
+        assert session.scalar(select(func.count()).select_from(Instance)) == 1
+    # Sent again with another title (back, and the title changed): another activity, once.
+    other = {**sent, "title": "Layanan lain"}
+    second, again = b.post("/kegiatan/baru", other), b.post("/kegiatan/baru", other)
+    assert second.status_code == again.status_code == 302
+    assert second.headers["Location"] == again.headers["Location"] != first.headers["Location"]
+    with rt.uow() as session:
+        assert session.scalar(select(func.count()).select_from(Instance)) == 2
 
 
 # -- administration --------------------------------------------------------------------------
