@@ -534,7 +534,7 @@ class _Loader:
         if not isinstance(yaml_steps, dict):
             self.yaml_problem("steps", Text("harus berupa mapping dari nomor langkah SOP ke rincian langkahnya"))
             yaml_steps = {}
-        lane_of = {ref: lane_id for info in graph.lanes for ref in info.nodes for lane_id in [info.id]}
+        lane_of = self._lane_of(graph)
         only_in_parent = self._check_parent_lanes(graph, lane_of)
         timers: dict[str, bpmn.Node] = {}
         for timer in (n for n in graph.nodes.values() if n.kind == "boundaryEvent"):
@@ -584,6 +584,24 @@ class _Loader:
             if key not in numbers:
                 self.yaml_problem(f"steps.{key}", Text("tidak ada langkah %(step)s pada diagram", step=str(key)))
         return steps
+
+    def _lane_of(self, graph: bpmn.Graph) -> dict[str, str]:
+        """Each node's (leaf) lane; a node two lanes list is a problem: its step would be offered to one of them.
+
+        Not a timer: it goes with its step, and bpmn-js leaves it in the old lane too when its step is moved."""
+        nodes = {ref: node for ref, node in {**{n.id: n for n in graph.unsupported}, **graph.nodes}.items()
+                 if node.kind != "boundaryEvent"}
+        lane_of: dict[str, bpmn.LaneInfo] = {}
+        for info in graph.lanes:
+            for ref in info.nodes:
+                first = lane_of.setdefault(ref, info)
+                if first is not info and ref in nodes:
+                    node = nodes[ref]
+                    self.bpmn_problem(ref, Text("%(kind)s %(name)s tercantum di dua lane, %(lane)s dan %(other)s; "
+                                                "letakkan di satu lane saja", kind=node.kind,
+                                                name=repr(node.name or node.id), lane=repr(first.name or first.id),
+                                                other=repr(info.name or info.id)))
+        return {ref: info.id for ref, info in lane_of.items()}
 
     def _check_parent_lanes(self, graph: bpmn.Graph, lane_of: dict[str, str]) -> set[str]:
         """A node a parent lane lists must be in one of its child lanes too: the child lanes are the actors.

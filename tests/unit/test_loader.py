@@ -237,6 +237,19 @@ BROKEN = {
                            "lane induk 'Diskominfo'", "tidak di salah satu lane di dalamnya"),
          (BPMN, "Gateway_05", "exclusiveGateway 'Terverifikasi?' hanya tercantum di lane induk 'Diskominfo'")],
         True),
+    "node listed in two lanes": (
+        _bpmn(lambda t: replace_once(t, "        <bpmn:flowNodeRef>Step_06</bpmn:flowNodeRef>\n",
+                                     "        <bpmn:flowNodeRef>Step_06</bpmn:flowNodeRef>\n"
+                                     "        <bpmn:flowNodeRef>Step_04</bpmn:flowNodeRef>\n")),
+        [(BPMN, "Step_04", "userTask 'Melakukan verifikasi hasil kegiatan dan layanan bidang' tercantum di dua lane, "
+                           "'Tim Administrasi' dan 'Tim Teknis'", "letakkan di satu lane saja")],
+        True),
+    "node listed in two child lanes of a parent lane": (
+        _bpmn(lambda t: replace_once(nested_lanes(t), "            <bpmn:flowNodeRef>Gateway_05</bpmn:flowNodeRef>\n",
+                                     "            <bpmn:flowNodeRef>Gateway_05</bpmn:flowNodeRef>\n"
+                                     "            <bpmn:flowNodeRef>Step_01</bpmn:flowNodeRef>\n")),
+        [(BPMN, "Step_01", "tercantum di dua lane, 'Tim Teknis' dan 'Tim Implementasi'")],
+        True),
     "user task outside any lane": (
         _bpmn(lambda t: replace_once(t, "<bpmn:flowNodeRef>Step_04</bpmn:flowNodeRef>", "")),
         [(BPMN, "Step_04", "user task 'Melakukan verifikasi hasil kegiatan dan layanan bidang' tidak berada di lane mana pun")],
@@ -486,6 +499,14 @@ def test_broken_definition(case):
         find(found, file, element, *fragments)
     if only:
         assert len(found) == len(expected), "unexpected extra problems:\n" + "\n".join(map(str, found))
+
+
+def test_a_timer_left_in_its_steps_old_lane_too_is_not_a_problem():
+    """bpmn-js lists a step's timer in the lane the step was moved out of as well: the timer goes with its step."""
+    text = replace_once(SEED_BPMN, "        <bpmn:flowNodeRef>Step_06</bpmn:flowNodeRef>\n",
+                        "        <bpmn:flowNodeRef>Step_06</bpmn:flowNodeRef>\n"
+                        "        <bpmn:flowNodeRef>Timer_04</bpmn:flowNodeRef>\n")
+    assert load_texts(text).step(4).lane.role == "teknis"
 
 
 def test_default_flow_needs_no_condition():
