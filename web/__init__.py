@@ -247,13 +247,19 @@ def _session_ran_out(err) -> bool:
 
 
 def _sign_in_again():
-    """Nothing was done: the sign-in page says why, and leads back to the form's page when it is one to open."""
+    """Nothing was done: the sign-in page says why, and leads back to the form's page when it is one to open,
+    or to the page a form sent to a POST-only address names in its `next` field."""
     from flask import flash, redirect, url_for
+    from web.auth import on_this_site
     flash(_("Sesi Anda telah berakhir karena lama tidak ada aktivitas. Masuk lagi untuk melanjutkan."), "info")
     rule = request.url_rule
     # With its query string: a monitoring page's period and Bidang (or the sign-in page's own `next`,
     # when it was left open that long) are in its address.
-    back = request.full_path.rstrip("?") if rule is not None and "GET" in rule.methods else None
+    if rule is not None and "GET" in rule.methods:
+        back = request.full_path.rstrip("?")
+    else:
+        back = request.form.get("next", "")
+        back = back if on_this_site(back) else None
     if request.endpoint == "auth.login":
         return redirect(back)
     return redirect(url_for("auth.login", next=back))

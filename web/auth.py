@@ -87,7 +87,7 @@ def login():
         session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME without a request
         login_user(Principal(accounts.load_user(runtime(), user_id)))
         target = request.args.get("next", "")
-        return redirect(target if _on_this_site(target) else url_for("worklist.index"))
+        return redirect(target if on_this_site(target) else url_for("worklist.index"))
     return _sign_in_page()
 
 
@@ -98,7 +98,7 @@ def _sign_in_page(**values):
     return render_template("login.html", needs_https=needs_https, **values)
 
 
-def _on_this_site(target: str) -> bool:
+def on_this_site(target: str) -> bool:
     """Whether a sign-in's "next" is a path on this site. Browsers drop tabs and line breaks from a
     URL and read a backslash as a slash ("/<tab>/evil" and "/\\evil" are "//evil", another site),
     and so does Werkzeug's Location header for the former: such a target is not taken at all."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from engine import editor
-from tests.e2e.test_browser import playwright_browser, server, shot, sign_in  # noqa: F401 (fixtures)
+from tests.e2e.test_browser import playwright_browser, server, shot, sign_in, sign_in_again  # noqa: F401 (fixtures)
 from tests.unit.test_sop_import import HEADER_SUB, HEADER_TOP, KOP, _row, _xlsx
 
 ROWS = [
@@ -110,3 +110,35 @@ def test_a_form_whose_leaving_was_called_off_can_be_sent_again(playwright_browse
     owner.wait_for_selector("#modeler[data-ready=true]")
     assert "Jawaban disimpan" in owner.inner_text("main .flash")
     assert editor.source(rt, "permohonan_data", "pemilik.proses")["revision"] == 3
+
+
+def test_answers_typed_when_the_session_ran_out_come_back_on_the_editor(playwright_browser, server, tmp_path):
+    """Sending the answers after the session ran out led, once signed in again, to the worklist with the
+    answers gone. The sign-in leads back to the editor and puts them back (not over a newer revision;
+    a save of the diagram on the same page is the page's own)."""
+    rt, base = server
+    owner = imported(playwright_browser, base, tmp_path)
+    owner.click("#save-draft")
+    owner.wait_for_function("() => document.getElementById('modeler').dataset.revision === '2'")
+    owner.select_option('select[name="jawaban-Step_02.pelaksana"]', "Tim Teknis")
+    owner.select_option('select[name="jawaban-Gateway_03.tidak"]', "1")
+    owner.context.clear_cookies()  # the session ran out
+    owner.click("#answer-submit")
+    owner.wait_for_url(f"{base}/masuk?next=/editor/permohonan_data")
+    sign_in_again(owner, "pemilik.proses")
+    owner.wait_for_url(f"{base}/editor/permohonan_data")
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    assert owner.input_value('select[name="jawaban-Step_02.pelaksana"]') == "Tim Teknis"
+    assert owner.input_value('select[name="jawaban-Gateway_03.tidak"]') == "1"
+    assert owner.locator("#typed-restored").is_visible()
+    assert editor.source(rt, "permohonan_data", "pemilik.proses")["revision"] == 2  # nothing was sent
+
+    # A revision saved meanwhile (here: the diagram, in another tab) wins over the kept answers.
+    owner.select_option('select[name="jawaban-Step_02.pelaksana"]', "Sekretaris")
+    draft = editor.source(rt, "permohonan_data", "pemilik.proses")
+    editor.save_draft(rt, "permohonan_data", "pemilik.proses", draft["bpmn_xml"], yaml_text=draft["yaml_text"],
+                      revision=2)
+    owner.reload()
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    assert owner.input_value('select[name="jawaban-Step_02.pelaksana"]') == ""
+    assert not owner.locator("#typed-restored").is_visible()

@@ -319,6 +319,20 @@ def test_a_form_sent_after_the_session_ran_out_leads_to_signing_in_and_back(app,
     assert response.headers["Location"] == report
 
 
+def test_a_post_only_form_sent_after_the_session_ran_out_leads_back_to_the_page_it_names(browser):
+    """A form sent to an address that is only sent to (answering an import's questions, archiving) led,
+    once signed in again, to the worklist. The page the form names in `next` is where signing in leads,
+    when it is on this site."""
+    b = browser("admin")
+    b.get("/kegiatan/cari")
+    b.client.delete_cookie("session")
+    response = b.post("/kegiatan/1/arsip", {"next": "/kegiatan/cari?judul=email"})
+    assert response.status_code == 302 and response.headers["Location"] == "/masuk?next=/kegiatan/cari?judul%3Demail"
+    for elsewhere in ("//evil.example/", "https://evil.example/", "/\\evil.example/"):
+        response = b.post("/kegiatan/1/arsip", {"next": elsewhere})
+        assert response.status_code == 302 and response.headers["Location"] == "/masuk"
+
+
 @pytest.mark.parametrize("login, address", [
     ("aptika.implementasi", "/kegiatan/baru"),
     ("pemilik.proses", "/sop/monev_kegiatan_bidang/kop"),

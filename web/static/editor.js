@@ -482,6 +482,9 @@
       // not on a colleague's later save.
       document.querySelectorAll('form input[type=hidden][name=revision]')
         .forEach((input) => { input.value = String(body.revision); });
+      // What is typed in the question form is kept against this revision now (keep.js).
+      document.querySelectorAll('form[data-typed-stamp]')
+        .forEach((form) => { form.dataset.typedStamp = String(body.revision); });
       showProblems();
       updateButtons();
     }

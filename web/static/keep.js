@@ -41,7 +41,9 @@ function putBack(form, values) {
 function keepTyped(form, user) {
   const key = `${TYPED}${user}:${form.dataset.typedKey}`;
   const stamp = form.dataset.typedStamp || "";
-  const save = () => sessionStorage.setItem(key, JSON.stringify({ stamp, values: typedValues(form) }));
+  // Read when saving: a page that saves its record itself (the editor's diagram) moves the stamp on.
+  const save = () => sessionStorage.setItem(key, JSON.stringify({
+    stamp: form.dataset.typedStamp || "", values: typedValues(form) }));
   const keptHere = JSON.parse(sessionStorage.getItem(key) || "null");
   if (form.hasAttribute("data-typed-echoed")) {
     save();  // the form came back from the server with what was sent: that is what to keep now
@@ -55,7 +57,7 @@ function keepTyped(form, user) {
   }
   form.addEventListener("input", save);
   form.addEventListener("change", save);
-  form.addEventListener("submit", () => sessionStorage.setItem(SENT, key));
+  form.addEventListener("submit", () => { save(); sessionStorage.setItem(SENT, key); });
 }
 
 // Shortly before the idle time ends (two minutes, or half of it when shorter), the page says so and
