@@ -492,3 +492,25 @@ def test_a_diagram_with_child_lanes_opens_saves_and_deploys_from_the_editor(play
     owner.goto(f"{base}/sop/{KEY}")
     assert owner.locator("table.flow thead tr:nth-child(2) th").all_inner_texts()[:4] == [
         "Tim Administrasi", "Tim Teknis", "Tim Implementasi", "Sekretaris Dinas"]
+
+
+def test_a_lanes_problem_badge_lies_inside_the_canvas_at_the_opening_zoom(playwright_browser, server):
+    """A lane's badge was drawn on its top-right corner, which at the opening zoom is the canvas's right
+    edge: the badge was half cut off. A lane's badge sits inside its top-left corner, on its title band."""
+    rt, base = server
+    owner = sign_in(playwright_browser, base, "pemilik.proses")
+    owner.goto(f"{base}/editor/{KEY}")
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    select_element(owner, "Lane_Teknis")
+    owner.click('.djs-context-pad .entry[data-action="lane-divide-two"]')
+    save(owner)
+    owner.reload()
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    canvas = owner.locator("#modeler").bounding_box()
+    for lane in child_lanes(owner, "Lane_Teknis"):
+        badge = owner.locator(f'.djs-overlays[data-container-id="{lane}"] .problem-badge').bounding_box()
+        shape = owner.locator(f'.djs-element.djs-shape[data-element-id="{lane}"]').bounding_box()
+        right = canvas["x"] + canvas["width"]
+        assert canvas["x"] <= badge["x"] and badge["x"] + badge["width"] <= right, (badge, canvas)
+        assert shape["x"] <= badge["x"] and badge["y"] >= shape["y"], (badge, shape)  # inside the lane it belongs to
+    shot(owner, "editor-lane-badges")

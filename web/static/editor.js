@@ -519,6 +519,13 @@
       }
     }
 
+    // On a shape's top-right corner; a lane's reaches the canvas's right edge at the opening zoom, so
+    // its badge sits inside its top-left corner, on its title band.
+    function badgePlace(element) {
+      return element.type === 'bpmn:Lane' || element.type === 'bpmn:Participant'
+        ? { top: 4, left: 4 } : { top: -10, right: 10 };
+    }
+
     function showProblems() {
       overlays.remove({ type: 'problem' });
       const list = document.getElementById('problem-list');
@@ -537,7 +544,7 @@
       }
       for (const [id, messages] of byElement) {
         const badge = el('div', { class: 'problem-badge', title: messages.join('\n'), text: String(messages.length) });
-        overlays.add(id, 'problem', { position: { top: -10, right: 10 }, html: badge, scale: false });
+        overlays.add(id, 'problem', { position: badgePlace(registry.get(id)), html: badge, scale: false });
       }
       document.getElementById('problem-count').textContent = String(state.problems.length);
       const errors = errorCount(), warnings = state.problems.length - errors;
