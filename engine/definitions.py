@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 from sqlalchemy import func, select
+from sqlalchemy.orm import undefer
 
 from engine import services
 from engine.db import DefinitionVersion
@@ -62,19 +63,37 @@ def revision_behind(rt: Runtime, found: Version) -> Version | None:
     """The version that last changed the SOP's table (steps, performers, standard times, flow), when the
     header's Tanggal Revisi has not changed since and is older than that day: printed, `found` would claim
     the revision date of a procedure it no longer shows. None when the revision date followed the change,
-    or the table is the first version's."""
-    def content(version: Version) -> tuple:
-        return sop_document.table_content(sop_document.build(version.definition, rt.calendar.rule()))
+    or the table is the first version's.
 
-    table, revised = content(found), found.definition.header.get("tanggal_revisi")
-    changed_in = found
-    for number in range(found.version - 1, 0, -1):
-        older = get_version(rt, found.key, number)
-        if content(older) != table:
-            kept = older.definition.header.get("tanggal_revisi") == revised
-            return changed_in if kept and not _dated_since(rt, revised, changed_in) else None
-        changed_in = older
+    Read on every view of the SOP page: an older version is built as a document only when its diagram or
+    steps differ as text from the newer one's (a header edit changes neither)."""
+    with rt.uow() as session:
+        older_rows = session.scalars(select(DefinitionVersion).where(
+            DefinitionVersion.key == found.key, DefinitionVersion.version < found.version)
+            .order_by(DefinitionVersion.version.desc())
+            .options(undefer(DefinitionVersion.bpmn_xml), undefer(DefinitionVersion.yaml_text))).all()
+    revised, procedure, table = found.definition.header.get("tanggal_revisi"), _procedure(found.definition), None
+    changed_in = found.version
+    for row in older_rows:
+        if _procedure(row) != procedure:
+            older = rt.definition(row)[0]
+            table = table or _table(rt, found.definition)
+            if _table(rt, older) != table:
+                since = get_version(rt, found.key, changed_in)
+                kept = older.header.get("tanggal_revisi") == revised
+                return since if kept and not _dated_since(rt, revised, since) else None
+            procedure = _procedure(row)
+        changed_in = row.version
     return None
+
+
+def _procedure(version: Definition | DefinitionVersion) -> tuple[str, str]:
+    """A version's texts without its header sheet: two versions alike here print the same table."""
+    return version.bpmn_xml, replace_block(version.yaml_text, "sop", "")
+
+
+def _table(rt: Runtime, definition: Definition) -> tuple:
+    return sop_document.table_content(sop_document.build(definition, rt.calendar.rule()))
 
 
 def _dated_since(rt: Runtime, revised: Any, version: Version) -> bool:

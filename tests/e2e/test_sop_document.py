@@ -458,6 +458,27 @@ def test_a_table_changed_without_a_new_revision_date_is_pointed_out_until_the_he
     assert "Tanggal Revisi di kop belum diubah" not in text_of(owner.get(f"/sop/{KEY}/v5"))
 
 
+def test_the_revision_check_builds_no_document_for_versions_that_changed_only_the_header(rt, clock, monkeypatch):
+    """The SOP page built every older version's document on each view to find where the table last
+    changed: 30 header edits cost a third of a second a view, and more with each version. Versions whose
+    diagram and steps are the same text print the same table: only a version whose text differs is built."""
+    from tests.integration.test_definitions import deploy_v2, step7_to_administrasi
+    clock.advance(days=7)
+    deploy_v2(rt, step7_to_administrasi())
+    header = definitions.get_version(rt, KEY).definition.header
+    for i in range(8):
+        signer = dict(header["disahkan_oleh"], nip=f"1967071519930910{i:02d}")
+        definitions.update_header(rt, KEY, dict(header, disahkan_oleh=signer), "pemilik.proses")
+    found = definitions.get_version(rt, KEY)
+    assert found.version == 10
+    built = []
+    build = sop_document.build
+    monkeypatch.setattr(sop_document, "build", lambda *a, **k: built.append(1) or build(*a, **k))
+    behind = definitions.revision_behind(rt, found)
+    assert behind is not None and behind.version == 2
+    assert len(built) <= 2  # v1, where the table changed, and the table it is compared with
+
+
 def test_an_invalid_header_is_refused_with_the_field_marked(app, rt):
     client = signed_in(app, "pemilik.proses")
     fields = form_of(client.get(f"/sop/{KEY}/kop").get_data(as_text=True))
