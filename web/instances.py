@@ -48,10 +48,9 @@ def start():
             # A field's problem at the field; one without a field (a gateway that cannot be passed) on top.
             errors = err.errors or {"_": err.message}
         else:
-            if started.again:
-                flash(_("Kegiatan ini sudah dimulai dari formulir yang sama; tidak dimulai lagi."), "info")
-            else:
-                flash(_("Kegiatan dimulai."), "success")
+            # Sent again or not, the activity exists: a success, so keep.js drops what the tab kept of the form.
+            flash(_("Kegiatan ini sudah dimulai dari formulir yang sama; tidak dimulai lagi.") if started.again
+                  else _("Kegiatan dimulai."), "success")
             return redirect(url_for(".show", instance_id=started.instance_id))
     start_key = values.get("idempotency_key") or secrets.token_urlsafe(18)
     return render_template("start.html", choices=choices, errors=errors, values=values, start_key=start_key), \

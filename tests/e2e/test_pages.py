@@ -1660,6 +1660,20 @@ def test_the_start_form_sent_twice_starts_one_activity(rt, browser):
         assert session.scalar(select(func.count()).select_from(Instance)) == 2
 
 
+def test_the_start_form_sent_again_ends_what_the_tab_kept_of_it(rt, browser):
+    """The start form sent again (back, the title typed again) showed the answer, "already started", as a mere
+    note: keep.js, which drops the typed text once a send's next page says success, kept the title, and
+    the next start page filled it in again as "restored", inviting the very duplicate the key prevents."""
+    b = browser("aptika.implementasi")
+    key = START_KEY.search(text(b.get("/kegiatan/baru"))).group(1)
+    sent = {"definition": KEY, "bidang": "aptika", "title": "Layanan SPBE", "idempotency_key": key}
+    b.post("/kegiatan/baru", sent)
+    b.get("/kegiatan")  # the first answer's page, and its flash, were seen before going back
+    again = b.post("/kegiatan/baru", sent)
+    page = b.get(again.headers["Location"]).get_data(as_text=True)
+    assert re.search(r'<p class="flash success"[^>]*>Kegiatan ini sudah dimulai dari formulir yang sama', page)
+
+
 # -- administration --------------------------------------------------------------------------
 
 def test_admin_pages_are_forbidden_for_non_admins(browser):
