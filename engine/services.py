@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from engine import accounts, documents
@@ -165,8 +165,9 @@ def _earlier_start(rt: Runtime, session: Session, login: str, retry_key: str, as
     if row is None:
         return None
     if row.created_at <= rt.now() - RETRY_KEY_LIFE:
-        session.delete(row)
-        session.flush()  # before the new row: one flush would insert it first, and meet the unique key
+        # Before the new row (one flush would insert it first, and meet the unique key), and as a statement:
+        # a twin start waiting on the row deletes nothing once it may, and goes on to lose on the key.
+        session.execute(delete(StartKey).where(StartKey.id == row.id))
         return None
     if row.request_hash != asked:
         raise KeyReused(Text("Idempotency-Key ini sudah dipakai untuk memulai kegiatan %(id)s dengan isian lain",

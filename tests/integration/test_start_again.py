@@ -6,6 +6,7 @@ Runs on SQLite and PostgreSQL (the `database_url` fixture).
 from __future__ import annotations
 
 import threading
+import warnings
 
 import pytest
 from sqlalchemy import func, select
@@ -102,3 +103,33 @@ def test_two_starts_with_the_same_key_at_once_start_one_activity(rt, settings, c
     assert not errors
     assert len({r.instance_id for r in results}) == 1 and sorted(r.again for r in results) == [False, True]
     assert counts(rt)[0] == 1 and counts(rt)[2] == 1
+
+
+def test_two_starts_at_once_with_a_key_older_than_a_day_start_one_activity_quietly(rt, settings, clock):
+    """Both found the old key row and deleted it; on PostgreSQL the second delete, waiting for the first,
+    then matched nothing, and each such race logged SQLAlchemy's "DELETE statement on table 'start_key'
+    expected to delete 1 row(s); 0 were matched" warning: a row gone meanwhile is no matter here."""
+    first = start(rt, "kunci-1")
+    clock.advance(hours=24)
+    runtimes = [Runtime(settings, clock=clock) for _ in range(2)]
+    barrier = threading.Barrier(len(runtimes))
+    results: list[services.Started] = []
+
+    def attempt(runtime) -> None:
+        barrier.wait()
+        results.append(start(runtime, "kunci-1"))
+
+    threads = [threading.Thread(target=attempt, args=(runtime,)) for runtime in runtimes]
+    try:
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+    finally:
+        for runtime in runtimes:
+            runtime.dispose()
+    assert [str(w.message) for w in warned] == []
+    assert len({r.instance_id for r in results}) == 1 and sorted(r.again for r in results) == [False, True]
+    assert results[0].instance_id != first.instance_id and counts(rt)[2] == 1
