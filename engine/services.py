@@ -143,8 +143,10 @@ def _start(rt: Runtime, key: str, bidang: str, title: str, actor: str | None, pe
 
 
 def start_request_hash(key: str, bidang: str, title: str, period: str) -> str:
-    """What a start asks, as a SHA-256 in hex: a retry key sent with another request is refused."""
-    return hashlib.sha256(json.dumps([key, bidang, title, period]).encode()).hexdigest()
+    """What a start asks, as a SHA-256 in hex: a retry key sent with another request is refused. Title
+    and period as the activity keeps them (trimmed): spaces around them ask for the same activity."""
+    asked = [key, bidang, (title or "").strip(), (period or "").strip()]
+    return hashlib.sha256(json.dumps(asked).encode()).hexdigest()
 
 
 def _check_retry_key(retry_key: str) -> None:

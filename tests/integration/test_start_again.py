@@ -48,6 +48,16 @@ def test_the_same_key_for_another_start_is_refused_and_nothing_is_written(rt):
     assert counts(rt) == written
 
 
+def test_the_same_start_with_other_spaces_around_its_title_is_the_same_start(rt):
+    """The activity keeps its title and period trimmed: a retry that differs only by spaces around them
+    asks for the same activity (it was refused as another request, and on the start page started a twin)."""
+    first = start(rt, "kunci-1")
+    written = counts(rt)
+    again = start(rt, "kunci-1", title="  Layanan email dinas ", period=" 2026-Q1")
+    assert again == services.Started(first.instance_id, again=True)
+    assert counts(rt) == written
+
+
 def test_keys_are_each_users_own_and_no_key_starts_every_time(rt):
     mine = start(rt, "kunci-1")
     theirs = start(rt, "kunci-1", actor="aptika.teknis")
