@@ -88,7 +88,8 @@ def test_an_empty_or_unusable_key_is_refused(rt, key, message):
     assert not start(rt, "k" * 255).again  # the longest key is taken
 
 
-def test_two_starts_with_the_same_key_at_once_start_one_activity(rt, settings, clock):
+def starts_at_once(settings, clock, retry_key: str) -> tuple[list[services.Started], list[BaseException]]:
+    """Two starts with one key from two runtimes (each its own connections), released together."""
     runtimes = [Runtime(settings, clock=clock) for _ in range(2)]
     barrier = threading.Barrier(len(runtimes))
     results: list[services.Started] = []
@@ -97,8 +98,8 @@ def test_two_starts_with_the_same_key_at_once_start_one_activity(rt, settings, c
     def attempt(runtime) -> None:
         try:
             barrier.wait()
-            results.append(start(runtime, "kunci-1"))
-        except BaseException as err:  # noqa: BLE001 - reported below
+            results.append(start(runtime, retry_key))
+        except BaseException as err:  # noqa: BLE001 - reported by the caller
             errors.append(err)
 
     threads = [threading.Thread(target=attempt, args=(runtime,)) for runtime in runtimes]
@@ -110,6 +111,11 @@ def test_two_starts_with_the_same_key_at_once_start_one_activity(rt, settings, c
     finally:
         for runtime in runtimes:
             runtime.dispose()
+    return results, errors
+
+
+def test_two_starts_with_the_same_key_at_once_start_one_activity(rt, settings, clock):
+    results, errors = starts_at_once(settings, clock, "kunci-1")
     assert not errors
     assert len({r.instance_id for r in results}) == 1 and sorted(r.again for r in results) == [False, True]
     assert counts(rt)[0] == 1 and counts(rt)[2] == 1
@@ -121,25 +127,10 @@ def test_two_starts_at_once_with_a_key_older_than_a_day_start_one_activity_quiet
     expected to delete 1 row(s); 0 were matched" warning: a row gone meanwhile is no matter here."""
     first = start(rt, "kunci-1")
     clock.advance(hours=24)
-    runtimes = [Runtime(settings, clock=clock) for _ in range(2)]
-    barrier = threading.Barrier(len(runtimes))
-    results: list[services.Started] = []
-
-    def attempt(runtime) -> None:
-        barrier.wait()
-        results.append(start(runtime, "kunci-1"))
-
-    threads = [threading.Thread(target=attempt, args=(runtime,)) for runtime in runtimes]
-    try:
-        with warnings.catch_warnings(record=True) as warned:
-            warnings.simplefilter("always")
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=60)
-    finally:
-        for runtime in runtimes:
-            runtime.dispose()
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        results, errors = starts_at_once(settings, clock, "kunci-1")
+    assert not errors
     assert [str(w.message) for w in warned] == []
     assert len({r.instance_id for r in results}) == 1 and sorted(r.again for r in results) == [False, True]
     assert results[0].instance_id != first.instance_id and counts(rt)[2] == 1
