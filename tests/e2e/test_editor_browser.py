@@ -56,6 +56,13 @@ def drag_step7_into_administrasi(page) -> None:
         }""")
 
 
+def open_editor(page, base: str, key: str = KEY):
+    """The editor of `key`, once bpmn-js has drawn the diagram; returns the page."""
+    page.goto(f"{base}/editor/{key}")
+    page.wait_for_selector("#modeler[data-ready=true]")
+    return page
+
+
 def test_the_process_owner_moves_step_7_and_changes_its_standard_time(playwright_browser, server, clock):
     rt, base = server
     before = services.start(rt, KEY, "aptika", "Dimulai sebelum perubahan", "sekretaris")
@@ -106,8 +113,7 @@ def test_the_process_owner_moves_step_7_and_changes_its_standard_time(playwright
     shot(owner, "editor-versions")
 
     # A problem is pinned to its element: a draft without step 7's SOP number.
-    owner.goto(f"{base}/editor/{KEY}")
-    owner.wait_for_selector("#modeler[data-ready=true]")
+    open_editor(owner, base, KEY)
     owner.evaluate("""() => { const m = window.alurModeler;
         m.get('modeling').updateProperties(m.get('elementRegistry').get('Step_07'), {'alur:step': undefined}); }""")
     owner.click("#save-draft")
@@ -160,8 +166,7 @@ def test_the_side_panel_edits_lanes_conditions_forms_and_creates_a_missing_timer
     owner = sign_in(playwright_browser, base, "pemilik.proses")
     console: list[str] = []
     owner.on("console", lambda message: console.append(message.text))
-    owner.goto(f"{base}/editor/{KEY}")
-    owner.wait_for_selector("#modeler[data-ready=true]")
+    open_editor(owner, base, KEY)
     assert not [m for m in console if "unsupported configuration" in m], console
 
     # A date field may name the date it cannot be before (step 1: the end of implementation, its start).
@@ -289,9 +294,7 @@ def test_a_camunda_modeler_file_is_uploaded_and_opened_in_the_editor(playwright_
 
 def test_the_editor_opens_with_the_whole_diagram_clear_of_the_palette(playwright_browser, server):
     _, base = server
-    owner = sign_in(playwright_browser, base, "pemilik.proses")
-    owner.goto(f"{base}/editor/{KEY}")
-    owner.wait_for_selector("#modeler[data-ready=true]")
+    owner = open_editor(sign_in(playwright_browser, base, "pemilik.proses"), base)
     shot(owner, "editor-opened-beside-palette")
     palette = owner.locator("#modeler .djs-palette").bounding_box()
     modeler = owner.locator("#modeler").bounding_box()
@@ -308,9 +311,7 @@ def test_a_field_given_another_type_or_name_in_the_side_panel_keeps_no_hidden_ke
     """min and not_before are shown for number and date fields only: kept past a change of type they were
     errors the panel gave no way to clear (its input was gone)."""
     rt, base = server
-    owner = sign_in(playwright_browser, base, "pemilik.proses")
-    owner.goto(f"{base}/editor/{KEY}")
-    owner.wait_for_selector("#modeler[data-ready=true]")
+    owner = open_editor(sign_in(playwright_browser, base, "pemilik.proses"), base)
     # Step 3's count of people served becomes a text: its min goes with the number type.
     select_element(owner, "Step_03")
     owner.locator("#panel .form-field[data-index='1'] input[name=field_whole]").check()
@@ -366,16 +367,13 @@ def test_the_editors_summary_counts_one_warning_and_several_problems_in_english(
         owner.click("form:has(select[name=language]) button[type=submit]")
     for key, summary in ((KEY, "1 warning; the draft can still be deployed."),
                          ("Process_surat_masuk", f"{errors} problems must be fixed before deploying.")):
-        owner.goto(f"{base}/editor/{key}")
-        owner.wait_for_selector("#modeler[data-ready=true]")
+        open_editor(owner, base, key)
         assert owner.inner_text("#problem-summary") == summary
 
 
 def _a_save_after_the_session_ran_out(playwright_browser, base: str):
     """The owner's editor, open, saved after the session's cookie went: the page."""
-    owner = sign_in(playwright_browser, base, "pemilik.proses")
-    owner.goto(f"{base}/editor/{KEY}")
-    owner.wait_for_selector("#modeler[data-ready=true]")
+    owner = open_editor(sign_in(playwright_browser, base, "pemilik.proses"), base)
     owner.context.clear_cookies()
     owner.click("#save-draft")
     owner.wait_for_function("() => !document.getElementById('status').textContent.includes('Menyimpan')")
@@ -425,9 +423,7 @@ def child_lanes(page, parent: str) -> list[str]:
 def test_a_lane_divided_in_two_is_two_actors_each_needing_its_role(playwright_browser, server):
     """bpmn-js's lane menu divides a lane into child lanes; Alur refused the diagram whatever was done next."""
     rt, base = server
-    owner = sign_in(playwright_browser, base, "pemilik.proses")
-    owner.goto(f"{base}/editor/{KEY}")
-    owner.wait_for_selector("#modeler[data-ready=true]")
+    owner = open_editor(sign_in(playwright_browser, base, "pemilik.proses"), base)
     select_element(owner, "Lane_Teknis")
     owner.click('.djs-context-pad .entry[data-action="lane-divide-two"]')
     upper, lower = child_lanes(owner, "Lane_Teknis")
@@ -472,9 +468,7 @@ def test_a_diagram_with_child_lanes_opens_saves_and_deploys_from_the_editor(play
     rt, base = server
     from tests.integration.test_definitions import BPMN
     editor.save_draft(rt, KEY, "pemilik.proses", nested_lanes(BPMN))
-    owner = sign_in(playwright_browser, base, "pemilik.proses")
-    owner.goto(f"{base}/editor/{KEY}")
-    owner.wait_for_selector("#modeler[data-ready=true]")
+    owner = open_editor(sign_in(playwright_browser, base, "pemilik.proses"), base)
     assert owner.locator("#problem-list li").count() == 0
     assert child_lanes(owner, "Lane_Diskominfo") == ["Lane_Administrasi", "Lane_Teknis", "Lane_Implementasi",
                                                      "Lane_Sekretaris"]
@@ -498,9 +492,7 @@ def test_a_lanes_problem_badge_lies_inside_the_canvas_at_the_opening_zoom(playwr
     """A lane's badge was drawn on its top-right corner, which at the opening zoom is the canvas's right
     edge: the badge was half cut off. A lane's badge sits inside its top-left corner, on its title band."""
     rt, base = server
-    owner = sign_in(playwright_browser, base, "pemilik.proses")
-    owner.goto(f"{base}/editor/{KEY}")
-    owner.wait_for_selector("#modeler[data-ready=true]")
+    owner = open_editor(sign_in(playwright_browser, base, "pemilik.proses"), base)
     select_element(owner, "Lane_Teknis")
     owner.click('.djs-context-pad .entry[data-action="lane-divide-two"]')
     save(owner)
