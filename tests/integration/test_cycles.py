@@ -6,7 +6,6 @@ on Monday 2 March 2026, 09:00 WIB.
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections import Counter
 from datetime import datetime, timezone
 
@@ -18,6 +17,7 @@ from engine.db import Bidang, CycleRun, Instance
 from engine.errors import InvalidData
 from engine.runtime import Runtime
 from process.cycles import QUARTERLY, Cycle, CycleConfigError, Period
+from tests.integration.together import at_once
 
 KEY = "monev_kegiatan_bidang"
 BIDANG = ("aptika", "ikp", "statistik-persandian")   # every Bidang but the Sekretariat
@@ -180,27 +180,8 @@ def test_a_missing_definition_or_bidang_fails_alone_and_is_retried(rt):
 
 def test_concurrent_schedulers_start_each_instance_once(rt, settings, clock):
     schedule = monthly(Period(2025, 10))                       # October 2025 to March 2026: 6 periods
-    runners = [Runtime(settings, clock=clock) for _ in range(4)]
-    barrier = threading.Barrier(len(runners))
-    results: list[list[cycles.Started]] = [[] for _ in runners]
     failures: list[cycles.Failed] = []
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = cycles.run_due_cycles(runners[index], schedule, failures)
-        except BaseException as err:  # noqa: BLE001 - reported below
-            errors.append(err)
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(runners))]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-    finally:
-        for runner in runners:
-            runner.dispose()
+    results, errors = at_once(settings, clock, 4, lambda runner: cycles.run_due_cycles(runner, schedule, failures))
     assert not errors and not failures
     everything = [(s.bidang, s.period) for result in results for s in result]
     assert len(everything) == 18 and len(set(everything)) == 18

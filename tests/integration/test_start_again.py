@@ -5,7 +5,6 @@ Runs on SQLite and PostgreSQL (the `database_url` fixture).
 """
 from __future__ import annotations
 
-import threading
 import warnings
 
 import pytest
@@ -14,7 +13,7 @@ from sqlalchemy import func, select
 from engine import services
 from engine.db import Event, Instance, StartKey
 from engine.errors import InvalidData, KeyReused
-from engine.runtime import Runtime
+from tests.integration.together import at_once
 
 KEY = "monev_kegiatan_bidang"
 WHO = "aptika.implementasi"
@@ -90,28 +89,7 @@ def test_an_empty_or_unusable_key_is_refused(rt, key, message):
 
 def starts_at_once(settings, clock, retry_key: str) -> tuple[list[services.Started], list[BaseException]]:
     """Two starts with one key from two runtimes (each its own connections), released together."""
-    runtimes = [Runtime(settings, clock=clock) for _ in range(2)]
-    barrier = threading.Barrier(len(runtimes))
-    results: list[services.Started] = []
-    errors: list[BaseException] = []
-
-    def attempt(runtime) -> None:
-        try:
-            barrier.wait()
-            results.append(start(runtime, retry_key))
-        except BaseException as err:  # noqa: BLE001 - reported by the caller
-            errors.append(err)
-
-    threads = [threading.Thread(target=attempt, args=(runtime,)) for runtime in runtimes]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-    finally:
-        for runtime in runtimes:
-            runtime.dispose()
-    return results, errors
+    return at_once(settings, clock, 2, lambda runtime: start(runtime, retry_key), timeout=60)
 
 
 def test_two_starts_with_the_same_key_at_once_start_one_activity(rt, settings, clock):
