@@ -914,5 +914,5 @@ def test_the_sop_pages_own_print_names_its_version_and_its_pages(playwright_brow
     pages = [" ".join(p.extract_text().split()) for p in reader.pages]
     assert len(pages) == 3
     assert float(reader.pages[0].mediabox.width) > float(reader.pages[0].mediabox.height)
-    assert f"{key} · versi 1, 2 Maret 2026 · diganti versi 2" in pages[-1] and "Halaman 3 dari 3" in pages[-1]
+    assert "SOP 000.8.3.3/327 · versi 1, 2 Maret 2026 · diganti versi 2" in pages[-1] and "Halaman 3 dari 3" in pages[-1]
     assert "Halaman 1 dari 3" in pages[0] and "Unduh PDF" not in pages[0]

@@ -221,8 +221,26 @@ def test_the_pdf_of_a_replaced_version_says_so_with_each_versions_date(app, rt, 
         return flat(reader.pages[-1].extract_text())
 
     old, new = footer(1), footer(2)
-    assert f"{KEY} · versi 1, 2 Maret 2026 · diganti versi 2" in old
-    assert f"{KEY} · versi 2, 9 Maret 2026" in new and "diganti" not in new
+    assert "SOP 000.8.3.3/327 · versi 1, 2 Maret 2026 · diganti versi 2" in old
+    assert "SOP 000.8.3.3/327 · versi 2, 9 Maret 2026" in new and "diganti" not in new
+
+
+def test_the_pdf_footer_names_the_sop_by_its_number_and_by_its_key_without_one(app, rt):
+    """The paper names the SOP as the office does, by its Nomor SOP, not by Alur's internal key; an SOP
+    without a number yet is named by its key. The number is typed text: it prints as typed."""
+    pypdf = pytest.importorskip("pypdf")
+    client = signed_in(app, "aptika.implementasi")
+
+    def footer(version: int) -> str:
+        reader = pypdf.PdfReader(io.BytesIO(client.get(f"/sop/{KEY}/v{version}.pdf").data))
+        return flat(reader.pages[-1].extract_text())
+
+    assert "SOP 000.8.3.3/327 · versi 1," in footer(1) and KEY not in footer(1)
+    header = dict(definitions.get_version(rt, KEY).definition.header)
+    definitions.update_header(rt, KEY, dict(header, nomor='100/"A" & <B>'), "pemilik.proses")
+    assert 'SOP 100/"A" & <B> · versi 2,' in footer(2)
+    definitions.update_header(rt, KEY, {k: v for k, v in header.items() if k != "nomor"}, "pemilik.proses")
+    assert f"{KEY} · versi 3," in footer(3)
 
 
 def test_a_header_sheet_over_a_page_keeps_each_headings_with_its_list(app, rt):
