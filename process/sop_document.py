@@ -97,12 +97,15 @@ class Header:
 
 
 def header_date_problems(header: dict[str, Any]) -> dict[str, Text]:
-    """The header's dates that contradict each other, by field: a revision dated before the SOP was made
-    (Tanggal Revisi before Tanggal Pembuatan). Dates are `date`s or ISO text; others are not judged here."""
-    made, revised = _date(header.get("tanggal_pembuatan")), _date(header.get("tanggal_revisi"))
-    if isinstance(made, date) and isinstance(revised, date) and revised < made:
-        return {"tanggal_revisi": Text("tidak boleh sebelum tanggal pembuatan")}
-    return {}
+    """The header's dates that contradict each other, by field: a revision dated, or an effective date,
+    before the SOP was made (Tanggal Revisi or Tanggal Efektif before Tanggal Pembuatan). Dates are `date`s
+    or ISO text; others are not judged here."""
+    made = _date(header.get("tanggal_pembuatan"))
+    if not isinstance(made, date):
+        return {}
+    later = ("tanggal_revisi", "tanggal_efektif")
+    return {key: Text("tidak boleh sebelum tanggal pembuatan") for key in later
+            if isinstance(day := _date(header.get(key)), date) and day < made}
 
 
 @dataclass(frozen=True)

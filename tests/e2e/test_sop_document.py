@@ -521,6 +521,17 @@ def test_a_revision_date_before_the_date_the_sop_was_made_is_refused_at_its_fiel
     assert definitions.get_version(rt, KEY).version == 1
 
 
+def test_an_effective_date_before_the_date_the_sop_was_made_is_refused_at_its_field(app, rt):
+    client = signed_in(app, "pemilik.proses")
+    fields = form_of(client.get(f"/sop/{KEY}/kop").get_data(as_text=True))
+    response = client.post(f"/sop/{KEY}/kop", data={**fields, "tanggal_efektif": "2020-01-01"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    field = page[page.index('name="tanggal_efektif"'):page.index('name="disahkan_oleh.jabatan"')]
+    assert 'value="2020-01-01"' in field and 'field-error">tidak boleh sebelum tanggal pembuatan<' in field
+    assert definitions.get_version(rt, KEY).version == 1
+
+
 def test_a_header_saved_over_a_newer_version_is_a_conflict(app, rt):
     client = signed_in(app, "pemilik.proses")
     fields = form_of(client.get(f"/sop/{KEY}/kop").get_data(as_text=True))

@@ -1010,6 +1010,14 @@ def test_a_revision_dated_before_the_sop_was_made_is_warned(revised, warned):
     assert found == ([(YAML, "sop.tanggal_revisi", "tidak boleh sebelum tanggal pembuatan")] if warned else [])
 
 
+@pytest.mark.parametrize("effective,warned", [("2020-01-01", True), ("2025-05-21", False)])
+def test_an_effective_date_before_the_sop_was_made_is_warned(effective, warned):
+    """The header editor's rule (process.sop_document.header_date_problems), said by `alur validate`."""
+    yaml_text = replace_once(SEED_YAML, "tanggal_efektif: 2025-05-22", f"tanggal_efektif: {effective}")
+    found = [(w.file, w.element, w.message) for w in warnings_of(SEED_BPMN, yaml_text)]
+    assert found == ([(YAML, "sop.tanggal_efektif", "tidak boleh sebelum tanggal pembuatan")] if warned else [])
+
+
 @pytest.mark.parametrize("bad", ["min: nol", "min: .nan", "min: true", "type: text, min: 0",
                                  "min: " + "9" * 400])  # an integer past any float
 def test_min_is_a_number_on_a_number_field(bad):

@@ -463,6 +463,22 @@ def test_a_revision_date_before_the_date_the_sop_was_made_is_refused_at_the_revi
     assert clean_header({"tanggal_revisi": "2020-01-01"}) == {"tanggal_revisi": date(2020, 1, 1)}
 
 
+
+def test_an_effective_date_before_the_date_the_sop_was_made_is_refused_at_the_effective_date():
+    """An SOP cannot take effect before it was made (2020-01-01 against 21 Mei 2025)."""
+    with pytest.raises(InvalidData) as err:
+        clean_header({"tanggal_pembuatan": "2025-05-21", "tanggal_efektif": "2020-01-01"})
+    assert err.value.errors == {"tanggal_efektif": "tidak boleh sebelum tanggal pembuatan"}
+    with pytest.raises(InvalidData) as err:
+        clean_header({"tanggal_pembuatan": "2025-05-21", "tanggal_revisi": "2025-05-20",
+                      "tanggal_efektif": "2025-05-20"})
+    assert err.value.errors == {"tanggal_revisi": "tidak boleh sebelum tanggal pembuatan",
+                                "tanggal_efektif": "tidak boleh sebelum tanggal pembuatan"}
+    # The same day or later takes effect; without a date the SOP was made, nothing is judged.
+    assert clean_header({"tanggal_pembuatan": "2025-05-21", "tanggal_efektif": "2025-05-21"})["tanggal_efektif"] \
+        == date(2025, 5, 21)
+    assert clean_header({"tanggal_efektif": "2020-01-01"}) == {"tanggal_efektif": date(2020, 1, 1)}
+
 def test_header_lists_drop_empty_lines_and_numbering():
     clean = clean_header({"peringatan": "1. Satu\n\n  2) Dua  \n- Tiga\nEmpat", "tanggal_revisi": "",
                           "disahkan_oleh": {"jabatan": " Kepala  Dinas ", "nip": "1967 0715"}})
