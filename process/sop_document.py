@@ -11,8 +11,10 @@ millimetres, in one coordinate system spanning every lane column and every row
 (x = 0 at the left edge of the first lane column, y = 0 at the top of the first
 step row). Each lane cell of the table is drawn as an SVG window onto that one
 drawing (`cell_svg`), so a connector that crosses rows and lanes is a single
-polyline in the model and stays continuous on paper, also where the table is
-split over pages.
+polyline in the model and stays continuous on paper. Where the table breaks
+over pages is decided here too (`_paginate`): a connector crossing a break is
+drawn up to an off-page connector at the page's foot and on from its twin at
+the next page's top.
 
 Row heights are estimated here from the text (conservatively: a sans-serif
 font at 8 pt with wide glyphs), because the drawing must know each row's height
@@ -65,6 +67,18 @@ BYPASS_STEP = 1.4                      # ... and this much further in for each o
 STROKE = 0.3
 ARROW_LEN, ARROW_HALF = 1.7, 0.75
 LABEL_SIZE, TERMINATOR_LABEL_SIZE = 2.2, 2.1
+
+# Pages, mm: the table's part of an A4 landscape page (210 mm less the 10 mm margins), what each row adds
+# for its rules (0.7 pt) and a margin on the estimated heading rows.
+PAGE_HEIGHT = 190.0
+ROW_RULE = 0.3
+HEAD_SAFETY = 2.0
+NUMBERS_ROW_MM = 7.0 * 0.3528 * 1.2 + 0.8     # the row of column numbers: 7 pt, 0.4 mm padding
+LONGEST_HEAD_LABEL = "Requirements"           # the longest Mutu Baku label, in either language
+# The off-page connector: a pentagon pointing down, with its letter; the room it takes at a page's foot and
+# at the next page's top.
+OFFPAGE_W, OFFPAGE_H, OFFPAGE_POINT, OFFPAGE_GAP = 4.0, 4.2, 1.6, 0.8
+OFFPAGE_ROOM = OFFPAGE_H + 2 * OFFPAGE_GAP
 
 
 # -- the model ------------------------------------------------------------------------
@@ -173,6 +187,23 @@ class Connector:
     label: str
     points: tuple[tuple[float, float], ...]     # the polyline; the last point is the arrow's tip
     label_at: tuple[float, float, str] | None = None  # x, y, text-anchor
+    # The polyline as drawn, when a page break cuts it: up to an off-page connector, and on from its twin.
+    pieces: tuple[tuple[tuple[float, float], ...], ...] = ()
+
+    @property
+    def drawn(self) -> tuple[tuple[tuple[float, float], ...], ...]:
+        """The lines drawn, each ending in an arrowhead (at the target, or into an off-page connector)."""
+        return self.pieces or (self.points,)
+
+
+@dataclass(frozen=True)
+class OffPage:
+    """Where a flow crosses a page break: an off-page connector at the foot of the page before it (its top at
+    `top`) and one at the top of the next page (its point at `bottom`), both at `x` with the same label."""
+    label: str
+    x: float
+    top: float
+    bottom: float
 
 
 @dataclass(frozen=True)
@@ -192,6 +223,9 @@ class Row:
     symbols: tuple[Symbol, ...]        # drawn in this row, top to bottom
     top: float
     height: float
+    page: int = 1                      # the table's page the row is printed on
+    pad_top: float = 0.0               # room for off-page connectors at the top of a page ...
+    pad_bottom: float = 0.0            # ... and at its foot
 
     @property
     def is_decision(self) -> bool:
@@ -217,6 +251,7 @@ class SopDocument:
     connectors: tuple[Connector, ...]
     widths: Widths
     counting: CountingRule              # the SOP's own rule for counting Waktu
+    off_page: tuple[OffPage, ...] = ()
 
     @property
     def lanes_width(self) -> float:
@@ -293,11 +328,85 @@ def build(definition: Definition, office_rule: CountingRule | None = None) -> So
         ))
         top += height
 
-    connectors = _Router(rows, columns).route(edges)
+    rows = _paginate(rows, _head_height(columns, widths))
+    connectors, off_page = _off_page(_Router(rows, columns).route(edges), rows)
     return SopDocument(
         key=definition.key, header=_header(definition, graph), columns=columns, rows=tuple(rows),
-        connectors=connectors, widths=widths, counting=sop_rule,
+        connectors=connectors, widths=widths, counting=sop_rule, off_page=off_page,
     )
+
+
+def head_height(doc: SopDocument) -> float:
+    """The table's heading rows, repeated on each of its pages (an upper estimate)."""
+    return _head_height(doc.columns, doc.widths)
+
+
+def _head_height(columns: tuple[Column, ...], widths: Widths) -> float:
+    names = max([wrapped_lines(c.name, c.width) for c in columns] +
+                [wrapped_lines(LONGEST_HEAD_LABEL, widths.kelengkapan)])
+    return (1 + names) * LINE_MM + 4 * CELL_PAD_MM + NUMBERS_ROW_MM + 3 * ROW_RULE + HEAD_SAFETY
+
+
+def _paginate(rows: list[Row], head: float) -> list[Row]:
+    """The rows with their pages. Where the table breaks is decided here, from the rows' heights (the paper
+    breaks before each page's first row), so that off-page connectors can be drawn at the breaks: the last
+    row of a page gets room for them at its foot, the next page's first row at its top. A row taller than a
+    page has one of its own."""
+    room, used, starts = PAGE_HEIGHT - head, 0.0, set()
+    for i, row in enumerate(rows):
+        reserve = OFFPAGE_ROOM if i + 1 < len(rows) else 0.0
+        if used and used + row.height + ROW_RULE + reserve > room:
+            starts.add(i)
+            used = OFFPAGE_ROOM
+        used += row.height + ROW_RULE
+    paged, shift, page = [], 0.0, 1
+    for i, row in enumerate(rows):
+        pad_top, pad_bottom = OFFPAGE_ROOM * (i in starts), OFFPAGE_ROOM * (i + 1 in starts)
+        page += i in starts
+        symbols = tuple(replace(s, cy=s.cy + shift + pad_top) for s in row.symbols)
+        paged.append(replace(row, top=row.top + shift, height=row.height + pad_top + pad_bottom, page=page,
+                             pad_top=pad_top, pad_bottom=pad_bottom, symbols=symbols))
+        shift += pad_top + pad_bottom
+    return paged
+
+
+def _off_page(connectors: tuple[Connector, ...], rows: list[Row]) -> tuple[tuple[Connector, ...], tuple[OffPage, ...]]:
+    """The connectors cut where they cross a page break, and the off-page connectors there, labelled A, B, …
+    left to right, page by page. Only vertical segments cross a break: every turn is inside a row."""
+    pieces = {id(c): [c.points] for c in connectors}
+    marks: list[OffPage] = []
+    for upper, lower in zip(rows, rows[1:]):
+        if not lower.pad_top:
+            continue
+        top = upper.top + upper.height - upper.pad_bottom + OFFPAGE_GAP
+        bottom = lower.top + lower.pad_top - OFFPAGE_GAP
+        at: dict[float, OffPage] = {}
+        for x in sorted({a[0] for c in connectors for piece in pieces[id(c)]
+                         for a, b in zip(piece, piece[1:]) if _crosses(a, b, top, bottom)}):
+            at[x] = OffPage(_letters(len(marks)), x, top, bottom)
+            marks.append(at[x])
+        for c in connectors:
+            pieces[id(c)] = [part for piece in pieces[id(c)] for part in _cut(piece, top, bottom)]
+    cut = tuple(replace(c, pieces=tuple(pieces[id(c)])) if len(pieces[id(c)]) > 1 else c for c in connectors)
+    return cut, tuple(marks)
+
+
+def _crosses(a: tuple[float, float], b: tuple[float, float], top: float, bottom: float) -> bool:
+    return a[0] == b[0] and min(a[1], b[1]) < top and max(a[1], b[1]) > bottom
+
+
+def _cut(points: tuple[tuple[float, float], ...], top: float, bottom: float) -> list[tuple[tuple[float, float], ...]]:
+    """The polyline without its part between `top` and `bottom` (the band between two off-page connectors)."""
+    for i, (a, b) in enumerate(zip(points, points[1:])):
+        if _crosses(a, b, top, bottom):
+            leave, back = (top, bottom) if b[1] > a[1] else (bottom, top)
+            return [points[:i + 1] + ((a[0], leave),), ((a[0], back),) + points[i + 1:]]
+    return [points]
+
+
+def _letters(index: int) -> str:
+    """A, B, …, Z, AA, AB, …"""
+    return (_letters(index // 26 - 1) if index >= 26 else "") + chr(ord("A") + index % 26)
 
 
 def table_content(doc: SopDocument) -> tuple:
@@ -515,7 +624,7 @@ class _Router:
 
     def _room_below(self, s: Symbol) -> float:
         row = self.rows[s.row]
-        return max(1.0, row.top + row.height - s.bottom)
+        return max(1.0, row.top + row.height - row.pad_bottom - s.bottom)
 
     def _bypass_route(self, edge: _Edge) -> Connector:
         s, t = self.symbols[edge.source], self.symbols[edge.target]
@@ -676,13 +785,17 @@ def cell_svg(doc: SopDocument, row: Row, column: int) -> str:
     near = [c for c in doc.connectors if _meets(window, _polyline_boxes(c.points))]
     symbols = [s for r in doc.rows for s in r.symbols
                if _meets(window, [(s.cx - s.w / 2, s.top, s.cx + s.w / 2, s.bottom)])]
-    for c in near:
-        points = " ".join(f"{_n(x)},{_n(y)}" for x, y in c.points)
+    for line in (line for c in near for line in c.drawn if _meets(window, _polyline_boxes(line))):
+        points = " ".join(f"{_n(x)},{_n(y)}" for x, y in line)
         parts.append(f'<polyline points="{points}" fill="none" stroke="#000" stroke-width="{STROKE}" '
                      f'stroke-linejoin="miter"/>')
-        parts.append(_arrowhead(c.points[-2], c.points[-1]))
+        parts.append(_arrowhead(line[-2], line[-1]))
     for s in symbols:
         parts.append(_symbol(s, with_label=_owns(window, s.cx, s.cy)))
+    for mark in doc.off_page:
+        for top in (mark.top, mark.bottom - OFFPAGE_H):
+            if _owns(window, mark.x, top + OFFPAGE_H / 2):
+                parts.append(_off_page_symbol(mark.x, top, mark.label))
     for c in near:
         if c.label_at:
             x, y, anchor = c.label_at
@@ -733,6 +846,17 @@ def _symbol(s: Symbol, with_label: bool = True) -> str:
                   f'font-size="{TERMINATOR_LABEL_SIZE}" text-anchor="middle" '
                   f'font-family="Liberation Sans, Arial, DejaVu Sans, sans-serif" fill="#000">{escape(s.label)}</text>')
     return shape
+
+
+def _off_page_symbol(x: float, top: float, label: str) -> str:
+    """The off-page connector: a pentagon pointing down (a "home plate"), its letter inside."""
+    half, shoulder = OFFPAGE_W / 2, top + OFFPAGE_H - OFFPAGE_POINT
+    points = " ".join(f"{_n(px)},{_n(py)}" for px, py in (
+        (x - half, top), (x + half, top), (x + half, shoulder), (x, top + OFFPAGE_H), (x - half, shoulder)))
+    return (f'<g class="off-page"><polygon points="{points}" fill="#fff" stroke="#000" stroke-width="{STROKE}"/>'
+            f'<text x="{_n(x)}" y="{_n(top + (OFFPAGE_H - OFFPAGE_POINT) / 2 + LABEL_SIZE * 0.4)}" '
+            f'font-size="{LABEL_SIZE}" text-anchor="middle" '
+            f'font-family="Liberation Sans, Arial, DejaVu Sans, sans-serif" fill="#000">{escape(label)}</text></g>')
 
 
 def _arrowhead(before: tuple[float, float], tip: tuple[float, float]) -> str:

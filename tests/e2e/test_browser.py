@@ -20,6 +20,7 @@ from engine import bootstrap, definitions
 from engine.config import Settings
 from engine.runtime import Runtime
 from engine.scheduler import Scheduler
+from process import sop_document
 from tests.conftest import require_service
 from web import create_app
 
@@ -916,3 +917,8 @@ def test_the_sop_pages_own_print_names_its_version_and_its_pages(playwright_brow
     assert float(reader.pages[0].mediabox.width) > float(reader.pages[0].mediabox.height)
     assert "SOP 000.8.3.3/327 · versi 1, 2 Maret 2026 · diganti versi 2" in pages[-1] and "Halaman 3 dari 3" in pages[-1]
     assert "Halaman 1 dari 3" in pages[0] and "Unduh PDF" not in pages[0]
+    # The table breaks where the document planned it, at its off-page connectors ("A", row 10 to row 11).
+    doc = sop_document.build(definitions.get_version(rt, key, 1).definition, rt.calendar.rule())
+    assert [m.label for m in doc.off_page] == ["A"]
+    for row in doc.rows:
+        assert f"{row.number} {' '.join(row.uraian.split())}" in pages[row.page], row.number

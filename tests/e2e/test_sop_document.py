@@ -73,9 +73,10 @@ def test_any_signed_in_user_reads_the_sop_page_with_its_header_and_15_rows(app, 
                      "Uraian Prosedur", "Pelaksana", "Mutu Baku", "Kelengkapan", "Waktu", "Output", "Keterangan",
                      "Tim Administrasi", "Tim Teknis", "Tim Implementasi", "Sekretaris"):
         assert expected in text, expected
-    rows = re.findall(r'<tr class="step( decision)?" id="langkah-(\d+)"', page)
-    assert [int(n) for _, n in rows] == list(range(1, 16))
-    assert [int(n) for d, n in rows if d] == [5, 12]
+    rows = re.findall(r'<tr class="step( decision)?( page-start)?" id="langkah-(\d+)"', page)
+    assert [int(n) for _, _, n in rows] == list(range(1, 16))
+    assert [int(n) for d, _, n in rows if d] == [5, 12]
+    assert [int(n) for _, start, n in rows if start] == [11]     # the table's second page
     assert page.count('<svg xmlns="http://www.w3.org/2000/svg" class="sop-cell"') == 15 * 4
     for row in seed.rows:
         assert flat(row.uraian) in text and row.waktu in text
@@ -205,6 +206,37 @@ def test_the_pdf_is_the_a4_landscape_sop_with_the_header_row_on_every_table_page
         document.close()
     assert (ARTIFACTS / "sop_document_page1.png").stat().st_size > 10_000
 
+
+def lane_letters(data: bytes, doc) -> list[str]:
+    """Per page of a PDF of `doc`, the capital letters printed in the Pelaksana columns (where only the
+    off-page connectors' letters are: Ya, Tidak, Mulai and Selesai have one capital, followed by lower case)."""
+    pdfium = pytest.importorskip("pypdfium2")
+    left = (10 + doc.widths.no + doc.widths.uraian) * 72 / 25.4
+    right = left + doc.lanes_width * 72 / 25.4
+    pdf = pdfium.PdfDocument(data)
+    try:
+        pages = []
+        for number in range(len(pdf)):
+            chars = pdf[number].get_textpage()
+            text = chars.get_text_range(0, chars.count_chars())
+            pages.append("".join(c for i, c in enumerate(text) if c.isupper() and left < chars.get_charbox(i)[0] < right
+                                 and not text[i + 1:i + 2].islower()))
+        return pages
+    finally:
+        pdf.close()
+
+
+def test_a_flow_over_a_page_break_ends_and_resumes_at_off_page_connectors_in_the_pdf(app, seed):
+    """Where the table goes on over the next page, the flow crossing the break ends at an off-page connector
+    at the page's foot ("A") and resumes at its twin at the next page's top; the PDF breaks where the
+    document planned it."""
+    pypdf = pytest.importorskip("pypdf")
+    data = signed_in(app, "aptika.implementasi").get(f"/sop/{KEY}/v1.pdf").data
+    pages = [flat(p.extract_text()) for p in pypdf.PdfReader(io.BytesIO(data)).pages]
+    for row in seed.rows:
+        assert f"{row.number} {flat(row.uraian)}" in pages[row.page], row.number
+    assert [m.label for m in seed.off_page] == ["A"]
+    assert lane_letters(data, seed)[1:] == ["A", "A"]      # page 1 is the header sheet
 
 def test_the_pdf_of_a_replaced_version_says_so_with_each_versions_date(app, rt, clock):
     """A PDF names its version and the day it was deployed; one of a version a newer one replaced (an

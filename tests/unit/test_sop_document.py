@@ -343,6 +343,80 @@ def test_each_cell_is_a_window_onto_one_drawing(doc):
     assert everything.count(">Tidak</text>") == 2 and everything.count(">Mulai</text>") == 1
 
 
+def _page_starts(doc) -> list[int]:
+    return [r.number for r, before in zip(doc.rows[1:], doc.rows) if r.page != before.page]
+
+
+def _offpage_cells(doc) -> dict[tuple[int, int], str]:
+    """The off-page connectors' labels by (row number, column), read from the cells' drawings."""
+    found = {}
+    for row in doc.rows:
+        for column in range(len(doc.columns)):
+            svg = ElementTree.fromstring(sop_document.cell_svg(doc, row, column))
+            for mark in svg.iter("{http://www.w3.org/2000/svg}g"):
+                if mark.get("class") == "off-page":
+                    found.setdefault((row.number, column), []).append(
+                        "".join(t.text for t in mark.iter("{http://www.w3.org/2000/svg}text")))
+    return found
+
+
+def test_the_tables_pages_are_planned_so_that_each_holds_its_rows(doc):
+    """Where the table breaks over pages is decided when the document is built (the paper is made to break
+    there), each page holding its heading rows and its rows."""
+    assert _page_starts(doc) == [11]
+    head = sop_document.head_height(doc)
+    for page in {r.page for r in doc.rows}:
+        rows = [r for r in doc.rows if r.page == page]
+        assert head + sum(r.height + sop_document.ROW_RULE for r in rows) <= sop_document.PAGE_HEIGHT
+    # The last row of a page has room at its foot for the off-page connector, the next page's first row at
+    # its top: the symbols keep their place within the row as before.
+    row10, row11 = doc.rows[9], doc.rows[10]
+    assert row10.pad_bottom == row11.pad_top == sop_document.OFFPAGE_ROOM and row10.pad_top == 0
+    assert row11.symbol.top - row11.top == pytest.approx(row11.pad_top + (doc.rows[8].symbol.top - doc.rows[8].top))
+    assert_well_drawn(doc)
+
+
+def test_a_flow_over_a_page_break_ends_and_resumes_at_off_page_connectors(doc):
+    """The national format draws an off-page connector (a pentagon with a letter) at the foot of the page a
+    flow leaves and at the top of the page it comes back on; the line does not run off the page."""
+    [mark] = doc.off_page
+    sekretaris = doc.columns[3]
+    assert (mark.label, mark.x) == ("A", sekretaris.center)
+    row10, row11 = doc.rows[9], doc.rows[10]
+    assert row10.top + row10.height - row10.pad_bottom < mark.top < mark.bottom < row11.top + row11.pad_top
+    assert _offpage_cells(doc) == {(10, 3): ["A"], (11, 3): ["A"]}
+    flow = next(c for c in doc.connectors if (c.source, c.target) == ("Step_10", "Step_11"))
+    first, second = flow.drawn
+    assert first[0] == flow.points[0] and first[-1] == (mark.x, mark.top)
+    assert second[0] == (mark.x, mark.bottom) and second[-1] == flow.points[-1]
+    assert all(len(c.drawn) == 1 for c in doc.connectors if c is not flow)
+    # No line in the cut: the cells on either side of the break draw the flow up to its connector only.
+    svg10 = sop_document.cell_svg(doc, row10, 3)
+    assert f"{sop_document._n(mark.x)},{sop_document._n(mark.top)}\"" in svg10
+
+
+def test_flows_going_back_over_a_page_break_get_their_own_connectors():
+    """A long Kelengkapan makes row 4 fill a page: the flows 3 → 4 (down) and "Tidak" 5 → 3 (back up)
+    cross the break before it, "Ya" 5 → 6 the break after it; each crossing has its own letter, left to
+    right, page by page, and a flow going up stops at the connector at the top of its page."""
+    definition = load_file(BPMN)
+    long = " ".join(["Dokumen"] * 80)
+    changed = load(definition.bpmn_xml, definition.yaml_text.replace(
+        "  4:\n    kelengkapan: Dokumen kegiatan atau layanan\n", f"  4:\n    kelengkapan: {long}\n", 1))
+    doc = sop_document.build(changed)
+    assert _page_starts(doc)[:2] == [4, 6]
+    marks = {m.label: m for m in doc.off_page}
+    teknis, implementasi, administrasi = doc.columns[1], doc.columns[2], doc.columns[0]
+    assert marks["A"].x == teknis.center and marks["C"].x == administrasi.center
+    assert implementasi.center < marks["B"].x < implementasi.x + implementasi.width
+    cells = _offpage_cells(doc)
+    assert {k: v for k, v in cells.items() if k[0] in (3, 4, 5, 6)} == {
+        (3, 1): ["A"], (4, 1): ["A"], (3, 2): ["B"], (4, 2): ["B"], (5, 0): ["C"], (6, 0): ["C"]}
+    back = next(c for c in doc.connectors_from("Step_05") if c.label == "Tidak")
+    up, down_again = back.drawn
+    assert up[-1] == (marks["B"].x, marks["B"].bottom) and down_again[0] == (marks["B"].x, marks["B"].top)
+    assert_well_drawn(doc)
+
 def _with_empty_lanes(bpmn_xml: str, count: int) -> str:
     """The SOP with `count` more lanes of Tim Teknis (an SOP table may have many Pelaksana columns)."""
     extra = "".join(f'<bpmn:lane id="Lane_Extra_{i}" name="Kasi {i}" alur:role="teknis" alur:scope="bidang"/>'
