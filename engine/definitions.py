@@ -28,6 +28,7 @@ from process.loader import HEADER_KEYS, DefinitionError, load
 from process.messages import Text
 from process.yaml_blocks import replace_block
 
+HEADER_TEXTS = ("nomor", "judul_pencatatan")
 HEADER_DATES = ("tanggal_pembuatan", "tanggal_revisi", "tanggal_efektif")
 HEADER_LISTS = ("dasar_hukum", "kualifikasi_pelaksana", "keterkaitan", "peralatan_perlengkapan",
                 "peringatan", "pencatatan_pendataan")

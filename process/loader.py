@@ -34,6 +34,7 @@ HEADER_KEYS = (
     "nomor", "tanggal_pembuatan", "tanggal_revisi", "tanggal_efektif", "disahkan_oleh",
     "dasar_hukum", "kualifikasi_pelaksana", "keterkaitan", "peralatan_perlengkapan",
     "peringatan", "pencatatan_pendataan",
+    "judul_pencatatan",     # the records field's title as the SOP writes it, when not the national one
 )
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 

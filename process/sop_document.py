@@ -108,6 +108,7 @@ class Header:
     peralatan_perlengkapan: tuple[str, ...]
     peringatan: tuple[str, ...]
     pencatatan_pendataan: tuple[str, ...]
+    judul_pencatatan: str = ""     # the SOP's own title for Pencatatan dan Pendataan, if it has one
 
 
 def header_date_problems(header: dict[str, Any]) -> dict[str, Text]:
@@ -721,6 +722,7 @@ def _header(definition: Definition, graph: bpmn.Graph) -> Header:
         dasar_hukum=_items(raw.get("dasar_hukum")), kualifikasi_pelaksana=_items(raw.get("kualifikasi_pelaksana")),
         keterkaitan=_items(raw.get("keterkaitan")), peralatan_perlengkapan=_items(raw.get("peralatan_perlengkapan")),
         peringatan=_items(raw.get("peringatan")), pencatatan_pendataan=_items(raw.get("pencatatan_pendataan")),
+        judul_pencatatan=_text(raw.get("judul_pencatatan")),
     )
 
 

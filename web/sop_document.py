@@ -105,15 +105,14 @@ def render_pdf(html: str) -> bytes:
     return HTML(string=html, base_url=None, url_fetcher=RefuseFetch()).write_pdf()
 
 
+TEXT_FIELDS = definitions.HEADER_TEXTS
 LIST_FIELDS = definitions.HEADER_LISTS
 DATE_FIELDS = definitions.HEADER_DATES
 
 
 def header_form_values(header: dict) -> dict[str, str]:
     """The header as the form shows it: one text per field, lists one item per line."""
-    values = {"nomor": str(header.get("nomor") or "")}
-    for key in DATE_FIELDS:
-        values[key] = str(header.get(key) or "")
+    values = {key: str(header.get(key) or "") for key in TEXT_FIELDS + DATE_FIELDS}
     signer = header.get("disahkan_oleh")
     signer = signer if isinstance(signer, dict) else {"jabatan": signer or ""}
     for part in definitions.SIGNER_KEYS:
@@ -125,9 +124,7 @@ def header_form_values(header: dict) -> dict[str, str]:
 
 
 def header_from_form(form) -> dict:
-    header = {"nomor": form.get("nomor", "")}
-    for key in DATE_FIELDS:
-        header[key] = form.get(key, "")
+    header = {key: form.get(key, "") for key in TEXT_FIELDS + DATE_FIELDS}
     header["disahkan_oleh"] = {part: form.get(f"disahkan_oleh.{part}", "") for part in definitions.SIGNER_KEYS}
     for key in LIST_FIELDS:
         header[key] = form.get(key, "").splitlines()

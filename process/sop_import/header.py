@@ -24,6 +24,8 @@ LABELS = {
     "pencatatan dan pendataan": "pencatatan_pendataan", "pencatatan/pendataan": "pencatatan_pendataan",
     "pengumpulan dan input data": "pencatatan_pendataan",
 }
+# The records field's national titles; another (the seed's "Pengumpulan dan Input Data") is kept as its own.
+NATIONAL_RECORDS_TITLES = ("pencatatan dan pendataan", "pencatatan/pendataan")
 LISTS = ("dasar_hukum", "kualifikasi_pelaksana", "keterkaitan", "peralatan_perlengkapan", "peringatan",
          "pencatatan_pendataan")
 DATES = ("tanggal_pembuatan", "tanggal_revisi", "tanggal_efektif")
@@ -40,8 +42,17 @@ _NIP = re.compile(r"\bNIP\.?\s*:?\s*(?P<nip>[\d ]{8,})\s*$", re.IGNORECASE)
 
 
 def _label(cell: str) -> str | None:
-    text = " ".join(cell.replace("*", "").split()).strip().rstrip(":").strip().lower()
-    return LABELS.get(text)
+    return LABELS.get(_label_text(cell).lower())
+
+
+def _label_text(cell: str) -> str:
+    return " ".join(cell.replace("*", "").split()).strip().rstrip(":").strip()
+
+
+def _records_title(cells: list[str]) -> str | None:
+    """The records field's title among a line's labels, when the SOP writes it otherwise than nationally."""
+    titles = [_label_text(c) for c in cells if _label(c) == "pencatatan_pendataan"]
+    return next((t for t in titles if t.lower() not in NATIONAL_RECORDS_TITLES), None)
 
 
 def read_header(lines: list[tuple[str, Cells]]) -> dict[str, Any]:
@@ -55,6 +66,10 @@ def read_header(lines: list[tuple[str, Cells]]) -> dict[str, Any]:
         if not filled:
             continue
         keys = [_label(v) for v in filled]
+        if keys[0] or all(keys):
+            title = _records_title(filled)
+            if title:
+                raw["judul_pencatatan"] = [title]
         if len(filled) >= 2 and all(keys):
             current = keys               # labels side by side; their values follow, column by column
             for key in keys:

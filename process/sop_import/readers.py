@@ -234,7 +234,7 @@ def _yaml_step(number: int, raw: Any, actors: list[str], count: int) -> SopStep:
 def _yaml_header(raw: Any) -> dict:
     if not isinstance(raw, dict):
         raise SourceError(Text("'sop' harus berupa mapping isian kop SOP"))
-    known = set(LABELS.values()) | {"instansi"}
+    known = set(LABELS.values()) | {"instansi", "judul_pencatatan"}
     unknown = set(raw) - known
     if unknown:
         raise SourceError(at("sop", Text("isian kop SOP tidak dikenal: %(keys)s", keys=_listed(unknown))))

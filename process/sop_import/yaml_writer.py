@@ -20,7 +20,7 @@ from process.sop_import.questions import Question
 
 HEADER_ORDER = ("nomor", "tanggal_pembuatan", "tanggal_revisi", "tanggal_efektif", "disahkan_oleh", "dasar_hukum",
                 "kualifikasi_pelaksana", "keterkaitan", "peralatan_perlengkapan", "peringatan",
-                "pencatatan_pendataan")
+                "pencatatan_pendataan", "judul_pencatatan")
 PREAMBLE = """\
 # Imported from {source} by `alur import`. What the BPMN diagram beside this
 # file cannot hold: the SOP's header sheet and, per SOP step, its

@@ -173,6 +173,7 @@ def test_the_pdf_is_the_a4_landscape_sop_with_the_header_row_on_every_table_page
                      "NIP. 196707151993091001", h.nama, *h.dasar_hukum, *h.peringatan):
         assert flat(expected) in pages[0], expected
     assert "Uraian Prosedur" not in pages[0]
+    assert "Pengumpulan dan Input Data:" in pages[0] and "Pencatatan dan Pendataan" not in pages[0]
 
     # Every step's Uraian Prosedur and Waktu, in SOP order.
     position = 0
@@ -442,6 +443,7 @@ def test_the_header_editor_shows_every_field(app, login):
     for key in ("tanggal_pembuatan", "tanggal_revisi", "disahkan_oleh.jabatan", "disahkan_oleh.nama",
                 "keterkaitan", "peralatan_perlengkapan", "peringatan", "pencatatan_pendataan", "base_version"):
         assert key in fields, key
+    assert fields["judul_pencatatan"] == "Pengumpulan dan Input Data"
     assert f"/sop/{KEY}/kop" in signed_in(app, login).get(f"/sop/{KEY}/v1").get_data(as_text=True)
 
 
@@ -562,6 +564,23 @@ def test_an_effective_date_before_the_date_the_sop_was_made_is_refused_at_its_fi
     field = page[page.index('name="tanggal_efektif"'):page.index('name="disahkan_oleh.jabatan"')]
     assert 'value="2020-01-01"' in field and 'field-error">tidak boleh sebelum tanggal pembuatan<' in field
     assert definitions.get_version(rt, KEY).version == 1
+
+
+def test_the_records_field_keeps_the_sops_own_title_until_it_is_cleared(app, rt):
+    """The seed SOP titles its records field "Pengumpulan dan Input Data"; the sheet prints it so, also on
+    an English page (the SOP's own words), and a saved header keeps it. Cleared, the national title."""
+    client = signed_in(app, "pemilik.proses")
+    fields = form_of(client.get(f"/sop/{KEY}/kop").get_data(as_text=True))
+    assert client.post(f"/sop/{KEY}/kop", data={**fields, "nomor": "000.8.3.3/400"}).status_code == 302
+    assert definitions.get_version(rt, KEY).definition.header["judul_pencatatan"] == "Pengumpulan dan Input Data"
+    assert "Pengumpulan dan Input Data:" in text_of(client.get(f"/sop/{KEY}/v2"))
+    client.post("/bahasa", data={"language": "en", "csrf_token": csrf_token(client.get(f"/sop/{KEY}/v2").data)})
+    page = client.get(f"/sop/{KEY}/v2").get_data(as_text=True)
+    assert '<td class="section-title" colspan="2">Pengumpulan dan Input Data:</td>' in page
+    fields = form_of(client.get(f"/sop/{KEY}/kop").get_data(as_text=True))
+    assert client.post(f"/sop/{KEY}/kop", data={**fields, "judul_pencatatan": ""}).status_code == 302
+    assert "judul_pencatatan" not in definitions.get_version(rt, KEY).definition.header
+    assert "Records and data:" in text_of(client.get(f"/sop/{KEY}/v3"))
 
 
 def test_a_header_saved_over_a_newer_version_is_a_conflict(app, rt):

@@ -166,6 +166,10 @@ def test_the_header_sheet_is_the_seeds(doc, seed_text):
                 "pencatatan_pendataan"):
         assert [item(x) for x in getattr(h, key)] == expected[key], key
     assert h.instansi == tuple(norm(l) for l in seed_text.split("**")[1].splitlines())
+    # The records field under the title the SOP gives it, where the national format says "Pencatatan dan
+    # Pendataan".
+    assert "Peringatan\tPengumpulan dan Input Data" in seed_text
+    assert h.judul_pencatatan == "Pengumpulan dan Input Data"
 
 
 def test_columns_are_the_lanes_in_the_diagrams_order(doc, seed_text):
@@ -552,6 +556,18 @@ def test_an_effective_date_before_the_date_the_sop_was_made_is_refused_at_the_ef
     assert clean_header({"tanggal_pembuatan": "2025-05-21", "tanggal_efektif": "2025-05-21"})["tanggal_efektif"] \
         == date(2025, 5, 21)
     assert clean_header({"tanggal_efektif": "2020-01-01"}) == {"tanggal_efektif": date(2020, 1, 1)}
+
+def test_the_records_fields_own_title_is_one_line_of_text_and_may_be_left_out():
+    assert clean_header({"judul_pencatatan": "  Pengumpulan dan\nInput Data "}) == {
+        "judul_pencatatan": "Pengumpulan dan Input Data"}
+    assert clean_header({"judul_pencatatan": ""}) == {}
+    with pytest.raises(InvalidData) as err:
+        clean_header({"judul_pencatatan": "x" * 1001})
+    assert err.value.errors == {"judul_pencatatan": "terlalu panjang"}
+    without = load(BPMN.read_text(encoding="utf-8"), replace_sop_section(
+        load_file(BPMN).yaml_text, {"nomor": "1/2"}))
+    assert sop_document.build(without).header.judul_pencatatan == ""
+
 
 def test_header_lists_drop_empty_lines_and_numbering():
     clean = clean_header({"peringatan": "1. Satu\n\n  2) Dua  \n- Tiga\nEmpat", "tanggal_revisi": "",

@@ -91,6 +91,8 @@ def test_seed_text_reads_header_sheet_and_every_row():
                                            "nip": "196707151993091001"}
     assert len(sop.header["dasar_hukum"]) == 7 and len(sop.header["peringatan"]) == 5
     assert sop.header["keterkaitan"][-1] == "SOP CSIRT (Computer Security Incident Response Team)"
+    # The records field's title as this SOP writes it; the national one is not written down.
+    assert sop.header["judul_pencatatan"] == "Pengumpulan dan Input Data"
     # The surviving arrow labels: "Tidak" beside row 3 is where decision 5's Tidak arrives,
     # and both mark their row's actor column.
     assert (sop.step(3).pelaksana, sop.step(5).pelaksana) == ("Tim Implementasi", "Tim Teknis")
