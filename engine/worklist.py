@@ -12,6 +12,7 @@ from engine.events import log
 from engine.permissions import may_take, not_in_lane
 from engine.runtime import Runtime
 from engine.services import open_unless_held_by, task_dict, user
+from process.calendar import past_due
 from process.forms import at_most
 from process.numbers import whole_number
 from process.messages import Text
@@ -45,18 +46,20 @@ def tasks(rt: Runtime, login: str | None = None, instance_id: int | None = None,
           filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Open tasks: a user's claimed ones and the unclaimed ones offered to them, or all."""
     with rt.uow() as session:
-        return _tasks(rt, session, user(session, login) if login is not None else None, instance_id, filters)
+        return _tasks(rt, session, user(session, login) if login is not None else None, instance_id, filters,
+                      rt.now())
 
 
 def page(rt: Runtime, account, filters: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the worklist page shows, read in one transaction (each costs round trips on PostgreSQL):
-    the user's tasks, the saved filters they see, and the Bidang to filter by.
+    the user's tasks, the saved filters they see, the Bidang to filter by, and the moment it was read.
 
     `account` is the signed-in user as the request already loaded it (login,
     Bidang and roles), so the page does not read the user a second time.
     """
+    now = rt.now()  # the moment a task is late by, and its time left is told from
     with rt.uow() as session:
-        return {"tasks": _tasks(rt, session, account, None, filters),
+        return {"tasks": _tasks(rt, session, account, None, filters, now), "now": now,
                 "saved": _saved_filters(session, account.login),
                 "bidang": _bidang_offered(session, account, (filters or {}).get("bidang") or None)}
 
@@ -73,7 +76,7 @@ def _bidang_offered(session, account, chosen: str | None) -> list[dict[str, str]
 
 
 def _tasks(rt: Runtime, session, account, instance_id: int | None,
-           filters: dict[str, Any] | None) -> list[dict[str, Any]]:
+           filters: dict[str, Any] | None, now) -> list[dict[str, Any]]:
     filters = _known_bidang(session, clean_filters(filters or {}))
     query = select(TaskRow, Instance.title).join(Instance, Instance.id == TaskRow.instance_id)
     if account is not None:
@@ -89,7 +92,7 @@ def _tasks(rt: Runtime, session, account, instance_id: int | None,
     if "step" in filters:
         query = query.where(TaskRow.step == filters["step"])
     if "overdue" in filters:
-        query = query.where(TaskRow.overdue.is_(filters["overdue"]))
+        query = query.where(late(now) if filters["overdue"] else not_late(now))
     sort = filters.get("sort", "due")
     if sort in BY_BIDANG_NAME:
         query = query.outerjoin(Bidang, Bidang.code == TaskRow.instance_bidang)
@@ -100,8 +103,25 @@ def _tasks(rt: Runtime, session, account, instance_id: int | None,
         key = (row.definition_version_id, row.step)
         if key not in steps:
             steps[key] = _step_facts(rt, rt.definition_by_id(session, row.definition_version_id)[0].step(row.step))
-        result.append({**task_dict(row), "instance_title": title, "sent_back": row.sent_back, **steps[key]})
+        result.append({**task_dict(row), "overdue": is_late(row, now), "instance_title": title,
+                       "sent_back": row.sent_back, **steps[key]})
     return result
+
+
+def late(now):
+    """SQL: the task is late at `now`: the scheduler marked it when escalating, or its due time has passed
+    (the scheduler may lag behind). Monitoring and search count by the same rule."""
+    return or_(TaskRow.overdue.is_(True), past_due(TaskRow.due_at, now))
+
+
+def not_late(now):
+    """SQL: the task is on time at `now` (`late` negated; a task without a due time is never late)."""
+    return and_(TaskRow.overdue.is_(False), or_(TaskRow.due_at.is_(None), ~past_due(TaskRow.due_at, now)))
+
+
+def is_late(row: TaskRow, now) -> bool:
+    """`late`, for a task read."""
+    return bool(row.overdue or (row.due_at is not None and past_due(row.due_at, now)))
 
 
 def _step_facts(rt: Runtime, step) -> dict[str, Any]:

@@ -25,7 +25,7 @@ def _page(filters: dict, errors: dict | None = None, name: str = "", shared: boo
     shown = worklist.page(runtime(), current_user.account, filters)
     rows = shown["tasks"]
     t = timefmt.words()
-    left = timefmt.Remaining(runtime().calendar, runtime().now(), t)
+    left = timefmt.Remaining(runtime().calendar, shown["now"], t)
     for row in rows:
         row["time_left"] = left.of(row["due_at"], row["working_time"])
     bidang_names_known(shown["bidang"])

@@ -603,6 +603,26 @@ def test_worklist_filters_and_sorting(rt, browser):
     assert worklist.saved_filters(rt, "sekretaris") == []
 
 
+def test_a_step_past_due_is_late_on_the_worklist_before_the_scheduler_marks_it(rt, clock, browser):
+    """With the scheduler behind, a step past its due time said "terlambat ..." but had no Terlambat badge
+    and was missing from the late filter, while monitoring counted it overdue."""
+    late_task = task_of(rt, start(rt, title="Lewat batas"))["id"]
+    on_time = task_of(rt, start(rt, title="Masih sempat"))["id"]
+    with rt.uow() as session:
+        session.get(TaskRow, late_task).due_at = rt.now() + timedelta(hours=1)
+        session.get(TaskRow, on_time).due_at = rt.now() + timedelta(days=3)
+        session.commit()
+    clock.advance(hours=2)  # no scheduler runs: the `overdue` mark stays unset
+    b = browser("aptika.implementasi")
+    row = text(b.get("/")).split(f'data-task="{late_task}"')[1].split("</tr>")[0]
+    assert "terlambat" in row and 'class="badge overdue"' in row
+    assert team(text(b.get("/?overdue=1"))) == [late_task]
+    assert team(text(b.get("/?overdue=0"))) == [on_time]
+    listed = {t["id"]: t["overdue"] for t in worklist.tasks(rt, "aptika.implementasi")}
+    assert listed == {late_task: True, on_time: False}
+    assert [t["id"] for t in worklist.tasks(rt, "aptika.implementasi", filters={"overdue": "1"})] == [late_task]
+
+
 def test_the_worklist_sorts_the_bidang_column_by_the_names_it_shows(rt, browser):
     """By code, aptika < ikp; by the names on the page, "Bidang Informasi ..." < "Bidang Layanan ..."."""
     aptika = task_of(rt, walk_to_secretary(rt, "aptika", "Kegiatan aptika"))["id"]
