@@ -150,8 +150,17 @@ YES, NO = ("1", "true", "ya", "yes", "on"), ("0", "false", "tidak", "no", "off")
 
 
 def clean_filters(raw: dict[str, Any]) -> dict[str, Any]:
-    """Keep the known filter keys, typed; empty values mean 'no filter'."""
+    """Keep the known filter keys, typed; empty values mean 'no filter'. Every value refused is named."""
+    filters, errors = _read_filters(raw)
+    if errors:
+        raise InvalidData(Text("filter tidak valid"), errors)
+    return filters
+
+
+def _read_filters(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Text]]:
+    """The filters read from `raw`, and an error for each value that cannot be read."""
     filters: dict[str, Any] = {}
+    errors: dict[str, Text] = {}
     if raw.get("bidang"):
         filters["bidang"] = str(raw["bidang"])
     if raw.get("step") not in (None, ""):
@@ -159,37 +168,48 @@ def clean_filters(raw: dict[str, Any]) -> dict[str, Any]:
         # database's integers it would refuse to look.
         filters["step"] = whole_number(str(raw["step"]), MAX_INTEGER)
         if not filters["step"]:
-            raise InvalidData(Text("filter tidak valid"), {"step": Text("harus berupa nomor langkah")})
+            errors["step"] = Text("harus berupa nomor langkah")
     if raw.get("overdue") not in (None, ""):
         said = str(raw["overdue"]).lower()
         if said not in YES + NO:  # "maybe" read as "on time"
-            raise InvalidData(Text("filter tidak valid"), {"overdue": Text("harus ya atau tidak (true/false)")})
+            errors["overdue"] = Text("harus ya atau tidak (true/false)")
         filters["overdue"] = said in YES
     if raw.get("sort"):
         if raw["sort"] not in SORTS:
-            raise InvalidData(Text("filter tidak valid"),
-                              {"sort": Text("pilih salah satu: %(choices)s", choices=", ".join(SORTS))})
+            errors["sort"] = Text("pilih salah satu: %(choices)s", choices=", ".join(SORTS))
         filters["sort"] = raw["sort"]
-    return filters
+    return filters, errors
+
+
+def _unknown_bidang(session, filters: dict[str, Any]) -> dict[str, Text]:
+    """An error for the Bidang the filters name, if it does not exist: it matched nothing, without a word."""
+    if "bidang" in filters and session.get(Bidang, filters["bidang"]) is None:
+        return {"bidang": Text("tidak dikenal")}
+    return {}
 
 
 def _known_bidang(session, filters: dict[str, Any]) -> dict[str, Any]:
-    """The filters, if the Bidang they name exists: one that does not matched nothing, without a word."""
-    if "bidang" in filters and session.get(Bidang, filters["bidang"]) is None:
-        raise InvalidData(Text("filter tidak valid"), {"bidang": Text("tidak dikenal")})
+    """The filters, if the Bidang they name exists."""
+    if errors := _unknown_bidang(session, filters):
+        raise InvalidData(Text("filter tidak valid"), errors)
     return filters
 
 
 def save_filter(rt: Runtime, login: str, name: str, params: dict[str, Any], shared: bool) -> int:
+    """Save the filters `params` under `name`. Refused, every field in error is named (the name and
+    each filter value), so the page can show the rest."""
     name = (name or "").strip()
-    if not name:
-        raise InvalidData(Text("nama filter wajib diisi"), {"name": Text("wajib diisi")})
-    if len(name) > MAX_FILTER_NAME:  # it was cut to fit, silently
-        raise InvalidData(Text("nama filter terlalu panjang"),
-                          {"name": at_most(MAX_FILTER_NAME)})
     with rt.uow() as session:
-        row = SavedFilter(owner=login, name=name, params=_known_bidang(session, clean_filters(params)), shared=shared,
-                          created_at=rt.now())
+        filters, errors = _read_filters(params)
+        errors = errors or _unknown_bidang(session, filters)
+        message = Text("filter tidak valid")
+        if not name:
+            message, errors["name"] = Text("nama filter wajib diisi"), Text("wajib diisi")
+        elif len(name) > MAX_FILTER_NAME:  # it was cut to fit, silently
+            message, errors["name"] = Text("nama filter terlalu panjang"), at_most(MAX_FILTER_NAME)
+        if errors:
+            raise InvalidData(message, errors)
+        row = SavedFilter(owner=login, name=name, params=filters, shared=shared, created_at=rt.now())
         session.add(row)
         session.commit()
         return row.id

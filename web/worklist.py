@@ -71,14 +71,21 @@ def unclaim(task_id):
 @login_required
 def save_filter():
     params = {k: request.form.get(k, "") for k in worklist.FILTER_KEYS}
-    filters, name = worklist.clean_filters(params), request.form.get("name", "")
-    shared = bool(request.form.get("shared"))
+    name, shared = request.form.get("name", ""), bool(request.form.get("shared"))
     try:
         worklist.save_filter(runtime(), current_user.login, name, params, shared=shared)
-    except InvalidData as err:  # the worklist comes back with the name as typed and the error at it
-        return _page(filters, err.errors, name, shared), err.status
+    except InvalidData as err:  # the worklist comes back with the name as typed, the filters it can apply,
+        # and each error at its field
+        kept = worklist.clean_filters({k: v for k, v in params.items() if k not in err.errors})
+        return _page(kept, err.errors, name, shared), err.status
     flash(_("Filter disimpan."), "success")
-    return redirect(url_for(".index", **{k: v for k, v in params.items() if v}))
+    saved = worklist.clean_filters(params)  # as saved: " 3 " is 3
+    return redirect(url_for(".index", **{k: _in_address(v) for k, v in saved.items()}))
+
+
+def _in_address(value):
+    """A filter value as the worklist's address and filter form say it (yes or no as 1 or 0)."""
+    return int(value) if isinstance(value, bool) else value
 
 
 @bp.post("/filter/<int:filter_id>/hapus")

@@ -690,6 +690,28 @@ def test_a_filter_or_token_name_too_long_comes_back_with_the_error_not_cut(rt, b
     assert response.status_code == 200 and 'id="new-token"' in text(response) and "z" * 120 + "</td>" in text(response)
 
 
+
+def test_a_filter_saved_with_a_bad_value_comes_back_with_the_name_and_the_error_at_its_field(rt, browser):
+    """A step that is no step number gave a bare error page, losing the name typed (a too-long name came
+    back with the page); a step sent with spaces was saved cleaned but the page went to `?step=+3+`."""
+    task = task_of(rt, start(rt))["id"]
+    b = browser("aptika.implementasi")
+    b.get("/")
+    for sent, refused in (({"step": "0"}, {"step"}), ({"bidang": "XYZ", "overdue": "0"}, {"bidang"}),
+                          ({"step": "dua", "overdue": "mungkin", "sort": "due"}, {"step", "overdue"})):
+        response = b.post("/filter", {"name": "Filter F", **sent})
+        html = text(response)
+        assert response.status_code == 422 and 'value="Filter F"' in html and team(html) == [task], sent
+        assert html.count('class="field-error"') == len(refused), sent
+        for field in refused:  # under the filter's own field
+            assert 'class="field-error"' in html.split(f'name="{field}"', 1)[1].split("<label", 1)[0], sent
+    assert worklist.saved_filters(rt, "aptika.implementasi") == []
+    html = text(b.post("/filter", {"name": "", "step": "0"}))
+    assert html.count('class="field-error"') == 2 and team(html) == [task]
+    response = b.post("/filter", {"name": "Langkah tiga", "step": " 3 "})
+    assert response.status_code == 302 and response.headers["Location"] == "/?step=3"
+    assert [f["params"] for f in worklist.saved_filters(rt, "aptika.implementasi")] == [{"step": 3}]
+
 # -- the task page --------------------------------------------------------------------------
 
 def test_task_page_shows_guidance_and_the_form(rt, browser):
