@@ -149,6 +149,15 @@ def start_request_hash(key: str, bidang: str, title: str, period: str) -> str:
     return hashlib.sha256(json.dumps(asked).encode()).hexdigest()
 
 
+def usable_retry_key(retry_key: str) -> bool:
+    """Whether `retry_key` passes the rule a start holds it to (the start page's own keys always do)."""
+    try:
+        _check_retry_key(retry_key)
+    except InvalidData:
+        return False
+    return True
+
+
 def _check_retry_key(retry_key: str) -> None:
     if not retry_key.strip():
         raise InvalidData(Text("Idempotency-Key kosong"), {RETRY_KEY_FIELD: Text("wajib diisi")})

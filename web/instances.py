@@ -60,13 +60,17 @@ def start():
 def _retry_key(values: dict[str, str]) -> str | None:
     """The start's retry key: the form's one-time key with what it asks. The same form sent again (a
     double click, the back button) is its first activity again; sent with other answers (back, and
-    the title changed), another activity."""
+    the title changed), another activity. A form key no start could keep is dropped from `values`."""
     form_key = values.get("idempotency_key")
     if not form_key:
         return None
     asked = services.start_request_hash(values.get("definition", ""), values.get("bidang", ""),
                                         values.get("title", ""), values.get("period", ""))
-    return f"{form_key}.{asked}"
+    retry_key = f"{form_key}.{asked}"
+    if not services.usable_retry_key(retry_key):  # edited by hand: as if none came, and the page gets a fresh one
+        del values["idempotency_key"]
+        return None
+    return retry_key
 
 
 @bp.get("/kegiatan/<int:instance_id>")

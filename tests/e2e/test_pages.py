@@ -1716,6 +1716,22 @@ def test_the_start_form_sent_again_ends_what_the_tab_kept_of_it(rt, browser):
     assert re.search(r'<p class="flash success"[^>]*>Kegiatan ini sudah dimulai dari formulir yang sama', page)
 
 
+
+def test_a_start_form_with_an_unusable_key_is_sent_as_if_it_had_none(rt, browser):
+    """The hidden key edited by hand (too long, or with spaces) gave a 422 naming a field the page does not
+    show, and the page put the same key back: the form could never be sent."""
+    b = browser("aptika.implementasi")
+    b.get("/kegiatan/baru")
+    for bad in ("k" * 300, "kunci dengan spasi", " "):
+        refused = b.post("/kegiatan/baru", {"definition": KEY, "bidang": "aptika", "idempotency_key": bad})
+        html = text(refused)
+        assert refused.status_code == 422 and "Idempotency-Key" not in html, bad
+        assert START_KEY.search(html).group(1) not in (bad, bad.strip()), bad  # a fresh key, one that works
+        sent = {"definition": KEY, "bidang": "aptika", "title": f"Judul {len(bad)}", "idempotency_key": bad}
+        assert b.post("/kegiatan/baru", sent).status_code == 302, bad
+    with rt.uow() as session:
+        assert session.scalar(select(func.count()).select_from(Instance)) == 3
+
 # -- administration --------------------------------------------------------------------------
 
 def test_admin_pages_are_forbidden_for_non_admins(browser):
