@@ -15,7 +15,7 @@ from engine.db import Bidang, DefinitionVersion, Document, Event, Instance, Task
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.permissions import may_start, may_take, not_in_lane
 from engine.runtime import Runtime
-from engine.services import iso, show, task_dict, user
+from engine.services import iso, show, task_dict, task_dict_at, user
 from process.calendar import past_due
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Step
 from process.forms import MAX_TEXT_LENGTH, TOO_LONG
@@ -60,7 +60,7 @@ def task_view(rt: Runtime, task_id: str, login: str) -> dict[str, Any]:
         earlier = _last_completion(session, row)  # None on the step's first pass in this activity
         sent_back = _sent_back(rt, session, row) if earlier is not None else None
         return {
-            "task": task_dict(row), "step": _step_dict(rt, step),
+            "task": task_dict_at(row, rt.now()), "step": _step_dict(rt, step),
             "instance": {"id": instance.id, "title": instance.title, "bidang": instance.bidang_code,
                          "period": instance.period},
             "draft": draft.data if draft else {}, "draft_saved_at": iso(draft.saved_at) if draft else None,

@@ -25,6 +25,7 @@ from engine.permissions import may_start, may_take, not_in_lane
 from engine.runtime import Runtime
 from engine.workflow import Run
 from process import changes
+from process.calendar import past_due
 from process.definition import Definition
 from process.forms import CONTROL_CHARACTERS, FormError, has_control_characters
 from process.messages import Text
@@ -228,6 +229,7 @@ def start_in(rt: Runtime, session: Session, key: str, bidang: str, title: str, a
 
 
 def show(rt: Runtime, instance_id: int) -> dict[str, Any]:
+    now = rt.now()
     with rt.uow() as session:
         instance = _instance(session, instance_id)
         version = instance.definition
@@ -239,8 +241,8 @@ def show(rt: Runtime, instance_id: int) -> dict[str, Any]:
             "bidang": instance.bidang_code, "state": instance.state,
             "definition": version.key, "definition_version": version.version, "version": instance.version,
             "created_at": iso(instance.created_at), "completed_at": iso(instance.completed_at),
-            "current_steps": [task_dict(t) for t in tasks if t.state == "open"],
-            "steps": [task_dict(t) for t in tasks],
+            "current_steps": [task_dict_at(t, now) for t in tasks if t.state == "open"],
+            "steps": [task_dict_at(t, now) for t in tasks],
             "history": [{"at": iso(e.at), "actor": e.actor, "kind": e.kind, "step": e.step,
                          "task_id": e.task_id, "data": e.data} for e in events],
         }
@@ -465,6 +467,17 @@ def task_dict(row: TaskRow) -> dict[str, Any]:
         "completed_at": iso(row.completed_at), "completed_by": row.completed_by,
         "overdue": row.overdue, "version": row.row_version,
     }
+
+
+def task_dict_at(row: TaskRow, now: datetime) -> dict[str, Any]:
+    """`task_dict`, with `overdue` as the task is at `now` (`is_late`)."""
+    return {**task_dict(row), "overdue": is_late(row, now)}
+
+
+def is_late(row: TaskRow, now: datetime) -> bool:
+    """Whether a task is late at `now`: marked so (by the scheduler when escalating, or done past due), or
+    still open past its due time, which the scheduler may not have reached yet. Monitoring counts so too."""
+    return bool(row.overdue or (row.state == "open" and row.due_at is not None and past_due(row.due_at, now)))
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -11,7 +11,7 @@ from engine.errors import Forbidden, InvalidData, NotFound
 from engine.events import log
 from engine.permissions import may_take, not_in_lane
 from engine.runtime import Runtime
-from engine.services import open_unless_held_by, task_dict, user
+from engine.services import open_unless_held_by, task_dict, task_dict_at, user
 from process.calendar import past_due
 from process.forms import at_most
 from process.numbers import whole_number
@@ -103,25 +103,19 @@ def _tasks(rt: Runtime, session, account, instance_id: int | None,
         key = (row.definition_version_id, row.step)
         if key not in steps:
             steps[key] = _step_facts(rt, rt.definition_by_id(session, row.definition_version_id)[0].step(row.step))
-        result.append({**task_dict(row), "overdue": is_late(row, now), "instance_title": title,
+        result.append({**task_dict_at(row, now), "instance_title": title,
                        "sent_back": row.sent_back, **steps[key]})
     return result
 
 
 def late(now):
-    """SQL: the task is late at `now`: the scheduler marked it when escalating, or its due time has passed
-    (the scheduler may lag behind). Monitoring and search count by the same rule."""
+    """SQL: an open task is late at `now` (services.is_late, for the worklist's filter)."""
     return or_(TaskRow.overdue.is_(True), past_due(TaskRow.due_at, now))
 
 
 def not_late(now):
     """SQL: the task is on time at `now` (`late` negated; a task without a due time is never late)."""
     return and_(TaskRow.overdue.is_(False), or_(TaskRow.due_at.is_(None), ~past_due(TaskRow.due_at, now)))
-
-
-def is_late(row: TaskRow, now) -> bool:
-    """`late`, for a task read."""
-    return bool(row.overdue or (row.due_at is not None and past_due(row.due_at, now)))
 
 
 def _step_facts(rt: Runtime, step) -> dict[str, Any]:

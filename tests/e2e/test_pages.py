@@ -623,6 +623,23 @@ def test_a_step_past_due_is_late_on_the_worklist_before_the_scheduler_marks_it(r
     assert [t["id"] for t in worklist.tasks(rt, "aptika.implementasi", filters={"overdue": "1"})] == [late_task]
 
 
+
+def test_a_step_past_due_is_late_on_its_task_and_activity_pages_before_the_scheduler_marks_it(rt, clock, browser):
+    """The task page and the activity page showed a step past its due time without its Terlambat badge
+    (the activity page: "Berjalan", its diagram unmarked) until the scheduler marked it; monitoring said late."""
+    instance_id = start(rt, title="Lewat batas")
+    task_id = task_of(rt, instance_id)["id"]
+    with rt.uow() as session:
+        session.get(TaskRow, task_id).due_at = rt.now() + timedelta(hours=1)
+        session.commit()
+    b = browser("aptika.implementasi")
+    assert 'class="badge overdue"' not in text(b.get(f"/tugas/{task_id}"))
+    clock.advance(hours=2)  # no scheduler runs: the `overdue` mark stays unset
+    assert 'class="badge overdue"' in text(b.get(f"/tugas/{task_id}"))
+    assert queries.task_view(rt, task_id, "aptika.implementasi")["task"]["overdue"] is True
+    page = text(b.get(f"/kegiatan/{instance_id}"))
+    assert 'class="badge overdue"' in page and '"overdue": []' not in page  # the diagram marks it too
+
 def test_the_worklist_sorts_the_bidang_column_by_the_names_it_shows(rt, browser):
     """By code, aptika < ikp; by the names on the page, "Bidang Informasi ..." < "Bidang Layanan ..."."""
     aptika = task_of(rt, walk_to_secretary(rt, "aptika", "Kegiatan aptika"))["id"]
