@@ -15,7 +15,7 @@ from engine.db import Bidang, DefinitionVersion, Document, Event, Instance, Task
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.permissions import may_start, may_take, not_in_lane
 from engine.runtime import Runtime
-from engine.services import iso, show, task_dict, task_dict_at, user
+from engine.services import iso, late, show, task_dict, task_dict_at, user
 from process.calendar import past_due
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Step
 from process.forms import MAX_TEXT_LENGTH, TOO_LONG
@@ -329,7 +329,7 @@ def overdue_steps(rt: Runtime, login: str) -> dict[str, Any]:
         name = func.coalesce(Bidang.name, TaskRow.instance_bidang)
         query = select(TaskRow, Instance.title).join(Instance, Instance.id == TaskRow.instance_id) \
             .outerjoin(Bidang, Bidang.code == TaskRow.instance_bidang) \
-            .where(TaskRow.state == "open", TaskRow.overdue.is_(True)) \
+            .where(TaskRow.state == "open", late(rt.now())) \
             .order_by(name, TaskRow.instance_bidang, TaskRow.due_at)
         # The lanes a rule gives the viewer office-wide, in every Bidang; the rest of the lanes in
         # their own Bidang's activities. So a Kepala Bidang sees the Sekretaris's late steps of the

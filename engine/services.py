@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from engine import accounts, documents
@@ -478,6 +478,16 @@ def is_late(row: TaskRow, now: datetime) -> bool:
     """Whether a task is late at `now`: marked so (by the scheduler when escalating, or done past due), or
     still open past its due time, which the scheduler may not have reached yet. Monitoring counts so too."""
     return bool(row.overdue or (row.state == "open" and row.due_at is not None and past_due(row.due_at, now)))
+
+
+def late(now: datetime):
+    """SQL: an open task is late at `now` (`is_late`)."""
+    return or_(TaskRow.overdue.is_(True), past_due(TaskRow.due_at, now))
+
+
+def not_late(now: datetime):
+    """SQL: an open task is on time at `now` (`late` negated; a task without a due time is never late)."""
+    return and_(TaskRow.overdue.is_(False), or_(TaskRow.due_at.is_(None), ~past_due(TaskRow.due_at, now)))
 
 
 def iso(moment: datetime | None) -> str | None:

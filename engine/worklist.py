@@ -11,8 +11,7 @@ from engine.errors import Forbidden, InvalidData, NotFound
 from engine.events import log
 from engine.permissions import may_take, not_in_lane
 from engine.runtime import Runtime
-from engine.services import open_unless_held_by, task_dict, task_dict_at, user
-from process.calendar import past_due
+from engine.services import late, not_late, open_unless_held_by, task_dict, task_dict_at, user
 from process.forms import at_most
 from process.numbers import whole_number
 from process.messages import Text
@@ -106,16 +105,6 @@ def _tasks(rt: Runtime, session, account, instance_id: int | None,
         result.append({**task_dict_at(row, now), "instance_title": title,
                        "sent_back": row.sent_back, **steps[key]})
     return result
-
-
-def late(now):
-    """SQL: an open task is late at `now` (services.is_late, for the worklist's filter)."""
-    return or_(TaskRow.overdue.is_(True), past_due(TaskRow.due_at, now))
-
-
-def not_late(now):
-    """SQL: the task is on time at `now` (`late` negated; a task without a due time is never late)."""
-    return and_(TaskRow.overdue.is_(False), or_(TaskRow.due_at.is_(None), ~past_due(TaskRow.due_at, now)))
 
 
 def _step_facts(rt: Runtime, step) -> dict[str, Any]:

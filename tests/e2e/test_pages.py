@@ -2097,6 +2097,16 @@ def test_pengawasan_offers_a_kepala_bidang_no_reassigning_of_a_late_sekretaris_s
     assert 'name="assignee"' in rows and "yang dapat mengalihkannya" not in rows
 
 
+
+def test_pengawasan_lists_a_step_past_due_before_the_scheduler_marks_it(rt, clock, browser):
+    """"Langkah terlambat saat ini" listed only steps the scheduler had escalated: with it behind, a step past
+    its due time was missing there, while monitoring and the worklist counted it late."""
+    instance_id = start(rt, title="Lewat batas")
+    clock.set(datetime.fromisoformat(task_of(rt, instance_id)["due_at"]) + timedelta(minutes=1))  # no scheduler
+    rows = section(text(browser("kepala.aptika").get("/pengawasan")), "overdue-steps")
+    assert "Lewat batas" in rows and 'name="assignee"' in rows
+    assert [t["instance_id"] for t in queries.overdue_steps(rt, "kadis")["rows"]] == [instance_id]
+
 def test_pengawasan_lists_the_bidang_in_one_order_by_name_in_both_tables(rt, clock, browser):
     """The count table listed the Bidang by code and the table below by due time: the two read in
     different orders. Both go by the Bidang's name, as the page shows it."""
