@@ -92,6 +92,7 @@ def backup(rt: Runtime, target: Path, skip_missing_files: bool = False, overwrit
         with tempfile.TemporaryDirectory() as scratch, reader.connect() as conn:
             _begin_snapshot(conn)
             revision = MigrationContext.configure(conn).get_current_revision()
+            _check_revision(rt, revision)
             counts = {}
             for table in Base.metadata.sorted_tables:
                 with open(Path(scratch) / f"{table.name}.jsonl", "w", encoding="utf-8") as out:
@@ -115,6 +116,20 @@ def backup(rt: Runtime, target: Path, skip_missing_files: bool = False, overwrit
     finally:
         reader.dispose()
     return manifest
+
+
+def _check_revision(rt: Runtime, revision: str | None) -> None:
+    """The archive holds the tables this Alur knows, stamped with the database's revision: for a
+    database of another revision it would be stamped as complete and not be (a table a newer Alur
+    added left out). None: a database never prepared, which the dump names."""
+    head = schema.head_revision(rt.engine)
+    if revision is None or revision == head:
+        return
+    if schema.is_known(rt.engine, revision):
+        raise InvalidData(f"basis data ini masih skema {revision}, Alur ini skema {head}: cadangkan dengan "
+                          "versi Alur sebelumnya, atau tingkatkan dahulu dengan `alur init`")
+    raise InvalidData(f"basis data ini skema {revision}, lebih baru dari Alur ini (skema {head}): "
+                      "cadangkan dengan versi Alur yang meningkatkannya")
 
 
 def _write(rt: Runtime, target: Path, manifest: dict[str, Any], scratch: Path) -> None:

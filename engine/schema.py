@@ -5,6 +5,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -22,3 +23,17 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def head_revision(engine: Engine) -> str:
+    """The schema revision this Alur's migrations end at."""
+    return _scripts(engine).get_current_head()
+
+
+def is_known(engine: Engine, revision: str) -> bool:
+    """Whether `revision` is one of this Alur's migrations; if not, a newer Alur wrote it."""
+    return any(script.revision == revision for script in _scripts(engine).walk_revisions())
+
+
+def _scripts(engine: Engine) -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(hide_password=False)))

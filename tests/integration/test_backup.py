@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
-from engine import audit, bootstrap, documents, services
+from engine import audit, bootstrap, documents, schema, services
 from engine.clock import ManualClock
 from engine.config import Settings
 from engine.db import Alert, Document, Event, EventChain, Instance, TaskRow, Timer, User
@@ -145,6 +145,34 @@ def test_a_backup_does_not_overwrite_an_existing_file_unless_told_to(tmp_path, m
         with tarfile.open(archive) as written:
             assert json.load(written.extractfile("manifest.json"))["tables"]["user_account"] > 0
         assert list(tmp_path.glob("kemarin*")) == [archive]
+    finally:
+        source.dispose()
+
+
+def test_a_backup_of_a_database_a_newer_alur_upgraded_is_refused_not_written_without_its_tables(
+        tmp_path, monkeypatch):
+    """Code put back to an older Alur after an upgrade (a rollback) dumped only the tables it knows
+    and stamped the archive with the database's newer revision: restored with the newer Alur, the
+    archive passed every check and the newer tables' rows were silently gone."""
+    source = office("sqlite", tmp_path / "source")
+    try:
+        bootstrap.init(source, demo=True)
+        with source.engine.begin() as conn:
+            conn.execute(text("CREATE TABLE newer_thing (id INTEGER PRIMARY KEY)"))
+            conn.execute(text("INSERT INTO newer_thing VALUES (1)"))
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+        archive = tmp_path / "alur.tar.gz"
+        result = _invoke(monkeypatch, source, ["backup", str(archive)])
+        assert result.exit_code == 1, result.output
+        head = schema.head_revision(source.engine)
+        assert result.output == (f"galat: basis data ini skema 9999, lebih baru dari Alur ini (skema {head}): "
+                                 "cadangkan dengan versi Alur yang meningkatkannya\n")
+        assert not archive.exists()
+        with source.engine.begin() as conn:  # not yet upgraded (`git pull` done, `alur init` not)
+            conn.execute(text("UPDATE alembic_version SET version_num = '0009'"))
+        result = _invoke(monkeypatch, source, ["backup", str(archive)])
+        assert result.exit_code == 1 and "basis data ini masih skema 0009" in result.output, result.output
+        assert not archive.exists()
     finally:
         source.dispose()
 
