@@ -53,7 +53,6 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Date, MetaData, create_engine, event, func, insert, inspect, select, text
 from sqlalchemy.engine import Engine
 
@@ -228,10 +227,7 @@ def restore(rt: Runtime, source: Path, force: bool = False) -> dict[str, Any]:
     except (tarfile.TarError, EOFError, OSError) as err:  # a PDF picked by mistake, a cut download
         raise InvalidData(f"{source} bukan arsip cadangan Alur (.tar.gz yang utuh)") from err
     with archive:
-        head = ScriptDirectory.from_config(schema.alembic_config(rt.settings.database_url)).get_current_head()
-        if manifest["revision"] != head:
-            raise InvalidData(f"cadangan ini dari skema {manifest['revision']}, Alur ini skema {head}: "
-                              "pulihkan dengan versi Alur yang membuatnya, lalu tingkatkan")
+        _check_archive_revision(rt, manifest["revision"])
         empty = _is_empty(rt.engine)
         if not empty and not force:
             raise Conflict("basis data tujuan tidak kosong; pakai --force untuk menimpanya")
@@ -271,6 +267,19 @@ def restore(rt: Runtime, source: Path, force: bool = False) -> dict[str, Any]:
                           f"{aside}: {_reason(err)}") from err
     return {**manifest, "previous": str(previous) if previous else None,
             "previous_files": str(moved) if moved else None}
+
+
+def _check_archive_revision(rt: Runtime, revision: str) -> None:
+    """Rows load only into the schema that wrote them: an older archive into the Alur that made it
+    (upgraded afterwards by `alur init`), a newer one only into the newer Alur that made it."""
+    head = schema.head_revision(rt.engine)
+    if revision == head:
+        return
+    made_by = f"pulihkan dengan versi Alur yang membuatnya (migrasi terakhirnya {revision})"
+    if schema.is_known(rt.engine, revision):
+        raise InvalidData(f"cadangan ini dari skema {revision}, Alur ini skema {head}: {made_by}, "
+                          "lalu tingkatkan dengan `alur init`")
+    raise InvalidData(f"cadangan ini dari skema {revision}, lebih baru dari Alur ini (skema {head}): {made_by}")
 
 
 def _keep_previous(rt: Runtime, stamp: str) -> Path:

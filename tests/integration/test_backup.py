@@ -292,6 +292,28 @@ def test_a_damaged_or_foreign_archive_is_refused_and_nothing_is_written(tmp_path
         target.dispose()
 
 
+def test_a_backup_of_another_schema_revision_is_refused_saying_what_to_do(tmp_path, monkeypatch):
+    """A backup from a newer Alur (code rolled back after an upgrade) was told to be restored with the
+    Alur that made it "then upgraded", which is no way forward; an older one did not say how far."""
+    good = _backup_of_an_office(tmp_path, monkeypatch)
+    target = office("sqlite", tmp_path / "target")
+    try:
+        head = schema.head_revision(target.engine)
+        for revision, message in (
+                ("0009", f"galat: cadangan ini dari skema 0009, Alur ini skema {head}: pulihkan dengan versi Alur "
+                         "yang membuatnya (migrasi terakhirnya 0009), lalu tingkatkan dengan `alur init`\n"),
+                ("9999", f"galat: cadangan ini dari skema 9999, lebih baru dari Alur ini (skema {head}): "
+                         "pulihkan dengan versi Alur yang membuatnya (migrasi terakhirnya 9999)\n")):
+            archive = tmp_path / f"skema-{revision}.tar.gz"
+            _damaged(good, archive, "manifest.json",
+                     lambda data: data.replace(f'"revision": "{head}"'.encode(), f'"revision": "{revision}"'.encode()))
+            result = _invoke(monkeypatch, target, ["restore", str(archive)])
+            assert (result.exit_code, result.output) == (1, message)
+        assert "instance" not in inspect(target.engine).get_table_names()
+    finally:
+        target.dispose()
+
+
 def _damaged(good, out_path, member_name: str, change) -> None:
     with tarfile.open(good) as archive, tarfile.open(out_path, "w:gz") as out:
         for member in archive.getmembers():
