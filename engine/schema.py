@@ -5,8 +5,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
+
+from engine.errors import InvalidData
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -21,6 +24,7 @@ def alembic_config(url: str) -> Config:
 def upgrade(engine: Engine) -> None:
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        refuse_newer(engine, MigrationContext.configure(connection).get_current_revision())
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
@@ -33,6 +37,15 @@ def head_revision(engine: Engine) -> str:
 def is_known(engine: Engine, revision: str) -> bool:
     """Whether `revision` is one of this Alur's migrations; if not, a newer Alur wrote it."""
     return any(script.revision == revision for script in _scripts(engine).walk_revisions())
+
+
+def refuse_newer(engine: Engine, revision: str | None) -> None:
+    """A database a newer Alur upgraded (its code put back since): no migration of this one leads on
+    from it, and this code does not know its tables."""
+    if revision is not None and not is_known(engine, revision):
+        raise InvalidData(f"basis data ini skema {revision}, lebih baru dari Alur ini (skema "
+                          f"{head_revision(engine)}): jalankan versi Alur yang meningkatkannya, atau pulihkan "
+                          "dengan Alur ini cadangan yang dibuat sebelum peningkatan")
 
 
 def _scripts(engine: Engine) -> ScriptDirectory:

@@ -75,7 +75,6 @@ def check_before_serving(settings) -> None:
     reached, or was never prepared with `alur init`, gave a server that listened and answered with 500s.
     Raises `InvalidData` with one sentence naming the setting; the password of the URL is never shown.
     """
-    from alembic.script import ScriptDirectory
     from sqlalchemy import text
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
@@ -106,7 +105,8 @@ def check_before_serving(settings) -> None:
         raise InvalidData(database_problem(err)) from err
     finally:
         engine.dispose()  # no connection of the master's is forked into the workers
-    head = ScriptDirectory.from_config(schema.alembic_config(settings.database_url)).get_current_head()
+    schema.refuse_newer(engine, revision)
+    head = schema.head_revision(engine)
     if revision != head:
         raise InvalidData(f"basis data ALUR_DATABASE_URL belum disiapkan atau skemanya bukan skema Alur ini "
                           f"({revision or 'kosong'}, seharusnya {head}): jalankan `alur init` dahulu")

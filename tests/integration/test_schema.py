@@ -4,12 +4,17 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import inspect, text
 
 from engine import schema
 from engine.config import Settings
 from engine.db import Base
+from engine.errors import InvalidData
 from engine.runtime import Runtime
+from web.cli import main
+from web.serve import check_before_serving
 
 
 def test_the_migrations_make_the_declared_tables(database_url, tmp_path):
@@ -32,5 +37,28 @@ def test_migration_0010_goes_down_and_up(database_url, tmp_path):
         schema.upgrade(rt.engine)
         unique = inspect(rt.engine).get_unique_constraints("start_key")
         assert [c["column_names"] for c in unique] == [["login", "key"]]
+    finally:
+        rt.dispose()
+
+
+def test_a_database_a_newer_alur_upgraded_is_refused_by_init_and_serve_saying_so(database_url, tmp_path,
+                                                                                  monkeypatch):
+    """Code put back to an older Alur after an upgrade: `alur init` said "CommandError: Can't locate
+    revision identified by '0011'", and `alur serve` told the operator to run that `alur init`."""
+    rt = Runtime(Settings.from_env(database_url=database_url, data_dir=tmp_path / "data"))
+    try:
+        schema.upgrade(rt.engine)
+        with rt.engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+        says = (f"basis data ini skema 9999, lebih baru dari Alur ini (skema {schema.head_revision(rt.engine)}): "
+                "jalankan versi Alur yang meningkatkannya, atau pulihkan dengan Alur ini cadangan yang dibuat "
+                "sebelum peningkatan")
+        monkeypatch.setenv("ALUR_DATABASE_URL", database_url)
+        monkeypatch.setenv("ALUR_DATA_DIR", str(tmp_path / "data"))
+        result = CliRunner().invoke(main, ["init"])
+        assert (result.exit_code, result.output) == (1, f"galat: {says}\n")
+        with pytest.raises(InvalidData) as refused:
+            check_before_serving(rt.settings)
+        assert str(refused.value) == says
     finally:
         rt.dispose()
