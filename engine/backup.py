@@ -52,7 +52,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterator
 
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Date, MetaData, create_engine, event, func, insert, inspect, select, text
 from sqlalchemy.engine import Engine
 
@@ -90,7 +89,7 @@ def backup(rt: Runtime, target: Path, skip_missing_files: bool = False, overwrit
     try:
         with tempfile.TemporaryDirectory() as scratch, reader.connect() as conn:
             _begin_snapshot(conn)
-            revision = MigrationContext.configure(conn).get_current_revision()
+            revision = schema.current_revision(conn)
             _check_revision(rt, revision)
             counts = {}
             for table in Base.metadata.sorted_tables:

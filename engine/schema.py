@@ -7,7 +7,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from engine.errors import InvalidData
 
@@ -24,9 +24,14 @@ def alembic_config(url: str) -> Config:
 def upgrade(engine: Engine) -> None:
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
-        refuse_newer(engine, MigrationContext.configure(connection).get_current_revision())
+        refuse_newer(engine, current_revision(connection))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The revision the database was last upgraded to (None: never prepared)."""
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision(engine: Engine) -> str:

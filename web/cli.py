@@ -15,7 +15,7 @@ import click
 import yaml
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import bootstrap, cycles, editor, services, worklist
+from engine import bootstrap, cycles, editor, schema, services, worklist
 from engine.config import Settings, SettingError
 from engine.db import MAX_INTEGER, database_problem
 from engine.errors import AlurError, Conflict, Forbidden
@@ -347,11 +347,12 @@ def scheduler(interval: float, once: bool, batch: int, lease: float, server_pid:
 
     from engine.scheduler import Scheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     from web.companion import heartbeat, systemd_watchdog
 
     rt = runtime()
     cycles.load_config(rt.settings)  # a broken schedule is refused here, not logged once a minute
+    _refuse_newer_database(rt)  # before the logging: Alembic's reading of the revision logs at INFO
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # Who watches for a hang: the server that started this scheduler, or systemd's watchdog.
     watchdog = systemd_watchdog() if heartbeat_fd is None else None
     beat = heartbeat(heartbeat_fd) if heartbeat_fd is not None else watchdog or (lambda: None)
@@ -374,6 +375,16 @@ def scheduler(interval: float, once: bool, batch: int, lease: float, server_pid:
     except KeyboardInterrupt:
         worker.stop()
     click.echo("penjadwal berhenti")
+
+
+def _refuse_newer_database(rt: Runtime) -> None:
+    """Code put back after an upgrade must not fire the upgraded database's timers."""
+    try:
+        with rt.engine.connect() as connection:
+            revision = schema.current_revision(connection)
+    except SQLAlchemyError:  # the database is restarting: the scheduler's loop waits for it
+        return
+    schema.refuse_newer(rt.engine, revision)
 
 
 def _stop_without(server_pid: int, worker) -> None:

@@ -44,7 +44,7 @@ def test_migration_0010_goes_down_and_up(database_url, tmp_path):
 def test_a_database_a_newer_alur_upgraded_is_refused_by_init_and_serve_saying_so(database_url, tmp_path,
                                                                                   monkeypatch):
     """Code put back to an older Alur after an upgrade: `alur init` said "CommandError: Can't locate
-    revision identified by '0011'", and `alur serve` told the operator to run that `alur init`."""
+    revision identified by '0011'", and `alur serve` told the operator to run that `alur init`; `alur scheduler` ran on it."""
     rt = Runtime(Settings.from_env(database_url=database_url, data_dir=tmp_path / "data"))
     try:
         schema.upgrade(rt.engine)
@@ -60,5 +60,8 @@ def test_a_database_a_newer_alur_upgraded_is_refused_by_init_and_serve_saying_so
         with pytest.raises(InvalidData) as refused:
             check_before_serving(rt.settings)
         assert str(refused.value) == says
+        monkeypatch.setenv("ALUR_CYCLES_FILE", "off")  # the scheduler ran on, firing timers with the older code
+        result = CliRunner().invoke(main, ["scheduler", "--once"])
+        assert (result.exit_code, result.output) == (1, f"galat: {says}\n")
     finally:
         rt.dispose()
