@@ -53,5 +53,15 @@ def refuse_newer(engine: Engine, revision: str | None) -> None:
                           "dengan Alur ini cadangan yang dibuat sebelum peningkatan")
 
 
+def refuse_other(engine: Engine, revision: str | None) -> None:
+    """A database this Alur cannot run on: newer, never prepared, or not yet upgraded by `alur init`
+    (its code may expect tables the database does not have)."""
+    refuse_newer(engine, revision)
+    head = head_revision(engine)
+    if revision != head:
+        raise InvalidData(f"basis data ALUR_DATABASE_URL belum disiapkan atau skemanya bukan skema Alur ini "
+                          f"({revision or 'kosong'}, seharusnya {head}): jalankan `alur init` dahulu")
+
+
 def _scripts(engine: Engine) -> ScriptDirectory:
     return ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(hide_password=False)))

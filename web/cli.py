@@ -351,7 +351,7 @@ def scheduler(interval: float, once: bool, batch: int, lease: float, server_pid:
 
     rt = runtime()
     cycles.load_config(rt.settings)  # a broken schedule is refused here, not logged once a minute
-    _refuse_newer_database(rt)  # before the logging: Alembic's reading of the revision logs at INFO
+    _refuse_other_schema(rt)  # before the logging: Alembic's reading of the revision logs at INFO
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # Who watches for a hang: the server that started this scheduler, or systemd's watchdog.
     watchdog = systemd_watchdog() if heartbeat_fd is None else None
@@ -377,14 +377,15 @@ def scheduler(interval: float, once: bool, batch: int, lease: float, server_pid:
     click.echo("penjadwal berhenti")
 
 
-def _refuse_newer_database(rt: Runtime) -> None:
-    """Code put back after an upgrade must not fire the upgraded database's timers."""
+def _refuse_other_schema(rt: Runtime) -> None:
+    """Timers are fired only by the Alur the database's schema is of: not by code put back after an
+    upgrade, nor by newer code before `alur init` upgraded the database."""
     try:
         with rt.engine.connect() as connection:
             revision = schema.current_revision(connection)
     except SQLAlchemyError:  # the database is restarting: the scheduler's loop waits for it
         return
-    schema.refuse_newer(rt.engine, revision)
+    schema.refuse_other(rt.engine, revision)
 
 
 def _stop_without(server_pid: int, worker) -> None:

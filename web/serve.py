@@ -105,11 +105,7 @@ def check_before_serving(settings) -> None:
         raise InvalidData(database_problem(err)) from err
     finally:
         engine.dispose()  # no connection of the master's is forked into the workers
-    schema.refuse_newer(engine, revision)
-    head = schema.head_revision(engine)
-    if revision != head:
-        raise InvalidData(f"basis data ALUR_DATABASE_URL belum disiapkan atau skemanya bukan skema Alur ini "
-                          f"({revision or 'kosong'}, seharusnya {head}): jalankan `alur init` dahulu")
+    schema.refuse_other(engine, revision)
 
 
 def check_address(host: str, port: int) -> None:

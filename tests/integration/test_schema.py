@@ -65,3 +65,27 @@ def test_a_database_a_newer_alur_upgraded_is_refused_by_init_and_serve_saying_so
         assert (result.exit_code, result.output) == (1, f"galat: {says}\n")
     finally:
         rt.dispose()
+
+
+def test_a_database_not_yet_upgraded_is_refused_by_serve_and_the_scheduler_alike(database_url, tmp_path,
+                                                                                   monkeypatch):
+    """After `git pull`, before `alur init`: `alur serve` refused the older database, but `alur scheduler`
+    ran on it, firing timers with code that may expect tables not made yet."""
+    rt = Runtime(Settings.from_env(database_url=database_url, data_dir=tmp_path / "data"))
+    try:
+        schema.upgrade(rt.engine)
+        command.downgrade(schema.alembic_config(database_url), "-1")
+        with rt.engine.connect() as connection:
+            older = schema.current_revision(connection)
+        says = (f"basis data ALUR_DATABASE_URL belum disiapkan atau skemanya bukan skema Alur ini ({older}, "
+                f"seharusnya {schema.head_revision(rt.engine)}): jalankan `alur init` dahulu")
+        with pytest.raises(InvalidData) as refused:
+            check_before_serving(rt.settings)
+        assert str(refused.value) == says
+        monkeypatch.setenv("ALUR_DATABASE_URL", database_url)
+        monkeypatch.setenv("ALUR_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("ALUR_CYCLES_FILE", "off")
+        result = CliRunner().invoke(main, ["scheduler", "--once"])
+        assert (result.exit_code, result.output) == (1, f"galat: {says}\n")
+    finally:
+        rt.dispose()
