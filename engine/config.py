@@ -36,15 +36,21 @@ class Settings:
             database_url=url,
             data_dir=data_dir,
             definitions_dir=Path(os.environ.get("ALUR_DEFINITIONS_DIR", ROOT / "definitions")),
-            calendar_file=Path(calendar) if calendar else None,
-            escalation_file=Path(escalation) if escalation else None,
-            logo_file=Path(logo) if logo else None,
+            calendar_file=named_file(calendar),
+            escalation_file=named_file(escalation),
+            logo_file=named_file(logo),
             max_upload_bytes=whole_number("ALUR_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1),
             workflow_cache_size=whole_number("ALUR_WORKFLOW_CACHE_SIZE", 512, minimum=0),
             allow_clock_override=os.environ.get("ALUR_ALLOW_CLOCK_OVERRIDE", "") in ("1", "true", "yes"),
         )
         values.update(overrides)
         return cls(**values)
+
+
+def named_file(value: str | None) -> Path | None:
+    """A file a setting names, absolute: a relative name is read from the working directory (`/` under
+    systemd), and an error naming it as typed would not say where it was looked for."""
+    return Path(value).absolute() if value else None
 
 
 class SettingError(ValueError):

@@ -30,7 +30,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from engine import services
-from engine.config import Settings
+from engine.config import Settings, named_file
 from engine.db import Bidang, CycleRun
 from engine.errors import Conflict
 from engine.runtime import Runtime
@@ -73,7 +73,7 @@ def config_path(settings: Settings) -> Path | None:
     chosen = _chosen(settings)
     if chosen == OFF:
         return None
-    return Path(chosen) if chosen else settings.definitions_dir / CONFIG_NAME
+    return named_file(chosen) or settings.definitions_dir / CONFIG_NAME
 
 
 def _chosen(settings: Settings) -> str | None:

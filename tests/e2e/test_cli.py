@@ -472,6 +472,19 @@ def test_a_calendar_escalation_or_cycles_file_that_cannot_be_used_is_one_line(al
     assert len(error_lines(result)) == 1 and error_lines(result)[0].startswith(begins), result.stderr
 
 
+@pytest.mark.parametrize("variable, command", [("ALUR_CALENDAR_FILE", "scheduler"), ("ALUR_ESCALATION_FILE", "scheduler"),
+                                               ("ALUR_CYCLES_FILE", "scheduler"), ("ALUR_LOGO_FILE", "serve")])
+def test_a_file_setting_named_relatively_is_named_by_the_path_it_was_looked_for_at(alur, tmp_path, variable,
+                                                                                  command):
+    """ALUR_CYCLES_FILE=cycles.yaml said "berkas cycles.yaml tidak ada": under systemd the working
+    directory is /, and the operator looked for the file beside the definitions."""
+    args = [str(ALUR), command, *(("--once",) if command == "scheduler" else ("--port", "1"))]
+    result = subprocess.run(args, env={**alur.env, variable: "hilang.yaml"}, cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 1
+    assert len(error_lines(result)) == 1 and f" {tmp_path / 'hilang.yaml'} " in error_lines(result)[0], result.stderr
+
+
 @pytest.mark.parametrize("content", [b"%PDF-1.4 bukan arsip\n", b"\x1f\x8b\x08\x00potong", "gzip-bukan-tar"])
 def test_restoring_a_file_that_is_no_backup_names_it_in_indonesian(alur, tmp_path, content):
     """A PDF picked by mistake, a cut download, a gzip holding no tar: the tarfile and gzip modules'
