@@ -66,7 +66,7 @@ def deploy_directory(rt: Runtime, directory: Path, actor: str | None = "alur ini
             ).order_by(DefinitionVersion.version.desc())).first()
             latest = services._latest_version(session, definition.key)
         if known is not None and latest is not None and known.version != latest.version:
-            results.append(services.Deployed(definition.key, known.version, False))
+            results.append(services.Deployed(definition.key, known.version, False, latest.version))
             continue
         results.append(services.deploy(rt, definition, actor))
     return results

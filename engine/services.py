@@ -38,6 +38,7 @@ class Deployed:
     key: str
     version: int
     created: bool
+    newest: int | None = None  # a newer version deployed since, which stays the one in force
 
 
 # `deploy`'s based_on when the caller made the definition from no particular version (a file).

@@ -139,6 +139,9 @@ def init(demo: bool) -> None:
 
 
 def _deployed(deployed) -> str:
+    if deployed.newest is not None:  # not a rollback: the file is an older version's
+        return (f"{deployed.key} v{deployed.version} (berkas tidak berubah; versi terbaru v{deployed.newest} "
+                "tetap berlaku)")
     return f"{deployed.key} v{deployed.version} ({'di-deploy' if deployed.created else 'tidak berubah'})"
 
 

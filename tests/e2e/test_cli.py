@@ -346,6 +346,20 @@ def test_deploy_as_an_unknown_user_is_refused_and_deploys_nothing(alur, tmp_path
     assert "pemilik.prosess" not in deployers
 
 
+def test_init_after_a_newer_version_was_deployed_says_the_newer_one_stays(tmp_path):
+    """`alur init` after `alur deploy` made v2 said "monev_kegiatan_bidang v1 (tidak berubah)", which
+    reads as if v1 were put back; v2 is the one new activities start on."""
+    cli = Alur(tmp_path / "data")
+    cli("init", "--demo")
+    bpmn_path, yaml_path = tmp_path / "monev_kegiatan_bidang.bpmn", tmp_path / "monev_kegiatan_bidang.yaml"
+    shutil.copyfile(SEED_BPMN, bpmn_path)
+    yaml_path.write_text(SEED_YAML.read_text(encoding="utf-8").replace("Teliti, sistematis", "Teliti dan sistematis"),
+                         encoding="utf-8")
+    assert "monev_kegiatan_bidang v2 (di-deploy)" in cli("deploy", "--user", "pemilik.proses", str(bpmn_path)).stdout
+    assert cli("init").stdout.splitlines() == [
+        "monev_kegiatan_bidang v1 (berkas tidak berubah; versi terbaru v2 tetap berlaku)"]
+
+
 @pytest.mark.parametrize("args", [("tasks",), ("scheduler", "--once"), ("audit", "verify"), ("backup", "x.tar.gz")])
 def test_a_database_never_prepared_or_unreachable_is_one_sentence(tmp_path, args):
     """Before `alur init` (or with a database that cannot be reached) every command printed the
