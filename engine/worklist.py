@@ -144,16 +144,17 @@ def _read_filters(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Text]]
     """The filters read from `raw`, and an error for each value that cannot be read."""
     filters: dict[str, Any] = {}
     errors: dict[str, Text] = {}
+    raw = {key: str(value).strip() for key, value in raw.items() if value is not None}  # as " 3 " is step 3
     if raw.get("bidang"):
-        filters["bidang"] = str(raw["bidang"])
-    if raw.get("step") not in (None, ""):
+        filters["bidang"] = raw["bidang"]
+    if raw.get("step"):
         # Digits 0-9 only (int() reads "１" and "1_0"); no step is numbered below 1, and past the
         # database's integers it would refuse to look.
-        filters["step"] = whole_number(str(raw["step"]), MAX_INTEGER)
+        filters["step"] = whole_number(raw["step"], MAX_INTEGER)
         if not filters["step"]:
             errors["step"] = Text("harus berupa nomor langkah")
-    if raw.get("overdue") not in (None, ""):
-        said = str(raw["overdue"]).lower()
+    if raw.get("overdue"):
+        said = raw["overdue"].lower()
         if said not in YES + NO:  # "maybe" read as "on time"
             errors["overdue"] = Text("harus ya atau tidak (true/false)")
         filters["overdue"] = said in YES
