@@ -55,6 +55,9 @@ def deploy_directory(rt: Runtime, directory: Path, actor: str | None = "alur ini
     A file whose exact content is already one of the key's versions is
     skipped: once the process owner deployed a newer version from the
     editor, running `alur init` again must not bring the file back on top.
+    Nor is a changed file (an upgrade's) put over a newest version someone
+    else deployed: it would undo their change unseen (`alur deploy` does it
+    on purpose).
     """
     results = []
     for path in sorted(directory.glob("*.bpmn")):
@@ -67,6 +70,9 @@ def deploy_directory(rt: Runtime, directory: Path, actor: str | None = "alur ini
             latest = services._latest_version(session, definition.key)
         if known is not None and latest is not None and known.version != latest.version:
             results.append(services.Deployed(definition.key, known.version, False, latest.version))
+            continue
+        if known is None and latest is not None and latest.deployed_by != actor:
+            results.append(services.Deployed(definition.key, latest.version, False, latest.version, True))
             continue
         results.append(services.deploy(rt, definition, actor))
     return results

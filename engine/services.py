@@ -39,6 +39,7 @@ class Deployed:
     version: int
     created: bool
     newest: int | None = None  # a newer version deployed since, which stays the one in force
+    file_differs: bool = False  # `alur init`: the file is no version, and was not put over `newest`
 
 
 # `deploy`'s based_on when the caller made the definition from no particular version (a file).

@@ -139,6 +139,9 @@ def init(demo: bool) -> None:
 
 
 def _deployed(deployed) -> str:
+    if deployed.file_differs:  # an upgrade's file, not put over a version deployed since from the app
+        return (f"{deployed.key} v{deployed.version} tetap berlaku: berkasnya berbeda, tetapi versi terbaru "
+                "di-deploy dari aplikasi; deploy berkas dengan `alur deploy` bila memang dimaksud")
     if deployed.newest is not None:  # not a rollback: the file is an older version's
         return (f"{deployed.key} v{deployed.version} (berkas tidak berubah; versi terbaru v{deployed.newest} "
                 "tetap berlaku)")

@@ -317,6 +317,27 @@ def test_alur_init_does_not_bring_back_the_file_after_an_editor_deploy(rt):
     assert editor.versions(rt, KEY, OWNER)[0]["version"] == 2
 
 
+def test_alur_init_does_not_put_a_changed_file_over_an_editor_deploy(rt, tmp_path):
+    """After an upgrade changed the shipped file (`git pull`, then `alur init` as the README says), init
+    deployed it as the newest version, on top of the process owner's editor version: their change was
+    undone unseen. A file never deployed goes in only while the newest version is one init deployed."""
+    deploy_v2(rt, step7_to_administrasi())
+    (tmp_path / f"{KEY}.bpmn").write_text(BPMN, encoding="utf-8")
+    (tmp_path / f"{KEY}.yaml").write_text(YAML.replace('nomor: "000.8.3.3/327"', 'nomor: "000.8.3.3/999"'),
+                                          encoding="utf-8")
+    [result] = bootstrap.deploy_directory(rt, tmp_path)
+    assert (result.version, result.created, result.newest, result.file_differs) == (2, False, 2, True)
+    assert editor.versions(rt, KEY, OWNER)[0]["version"] == 2
+
+
+def test_alur_init_deploys_a_changed_file_while_init_deployed_the_newest_version(rt, tmp_path):
+    (tmp_path / f"{KEY}.bpmn").write_text(BPMN, encoding="utf-8")
+    (tmp_path / f"{KEY}.yaml").write_text(YAML.replace('nomor: "000.8.3.3/327"', 'nomor: "000.8.3.3/999"'),
+                                          encoding="utf-8")
+    [result] = bootstrap.deploy_directory(rt, tmp_path)
+    assert (result.version, result.created) == (2, True)
+
+
 def test_a_header_deployed_meanwhile_is_carried_into_the_draft(rt):
     editor.save_draft(rt, KEY, OWNER, step7_to_administrasi(), yaml_text=YAML, revision=0)
     # Meanwhile the SOP header is edited on its own page: version 2, header only.
