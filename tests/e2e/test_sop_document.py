@@ -543,26 +543,18 @@ def test_an_invalid_header_is_refused_with_the_field_marked(app, rt):
     assert definitions.get_version(rt, KEY).version == 1
 
 
-def test_a_revision_date_before_the_date_the_sop_was_made_is_refused_at_its_field(app, rt):
+@pytest.mark.parametrize("field, typed, next_field", [("tanggal_revisi", "2025-05-20", "tanggal_efektif"),
+                                                      ("tanggal_efektif", "2020-01-01", "disahkan_oleh.jabatan")])
+def test_a_revision_or_effective_date_before_the_date_the_sop_was_made_is_refused_at_its_field(app, rt, field,
+                                                                                             typed, next_field):
     client = signed_in(app, "pemilik.proses")
     fields = form_of(client.get(f"/sop/{KEY}/kop").get_data(as_text=True))
     assert fields["tanggal_pembuatan"] == "2025-05-21"
-    response = client.post(f"/sop/{KEY}/kop", data={**fields, "tanggal_revisi": "2025-05-20"})
+    response = client.post(f"/sop/{KEY}/kop", data={**fields, field: typed})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    field = page[page.index('name="tanggal_revisi"'):page.index('name="tanggal_efektif"')]
-    assert 'value="2025-05-20"' in field and 'field-error">tidak boleh sebelum tanggal pembuatan<' in field
-    assert definitions.get_version(rt, KEY).version == 1
-
-
-def test_an_effective_date_before_the_date_the_sop_was_made_is_refused_at_its_field(app, rt):
-    client = signed_in(app, "pemilik.proses")
-    fields = form_of(client.get(f"/sop/{KEY}/kop").get_data(as_text=True))
-    response = client.post(f"/sop/{KEY}/kop", data={**fields, "tanggal_efektif": "2020-01-01"})
-    assert response.status_code == 422
-    page = response.get_data(as_text=True)
-    field = page[page.index('name="tanggal_efektif"'):page.index('name="disahkan_oleh.jabatan"')]
-    assert 'value="2020-01-01"' in field and 'field-error">tidak boleh sebelum tanggal pembuatan<' in field
+    shown = page[page.index(f'name="{field}"'):page.index(f'name="{next_field}"')]
+    assert f'value="{typed}"' in shown and 'field-error">tidak boleh sebelum tanggal pembuatan<' in shown
     assert definitions.get_version(rt, KEY).version == 1
 
 
