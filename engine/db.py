@@ -500,18 +500,21 @@ class CycleRun(Base):
     started_at: Mapped[datetime]
 
 
-class StartKey(Base):
-    """A start's retry key (the API's Idempotency-Key, the start page's hidden field) (migration 0010).
+class RetryKey(Base):
+    """A command's retry key (the API's Idempotency-Key, a page's one-time hidden field): a start's
+    (migration 0010, as `start_key`) or a completion's (migration 0011).
 
-    One per user and key: the same key sent again answers `instance_id` instead of starting another
-    (engine.services.start_once). `request_hash` is what that start asked, so the key sent with another
-    request is refused. Written in the start's transaction.
+    One per user and key: the same key sent again answers what its first command did instead of doing
+    it again (engine.services.start_once, complete). `request_hash` is what that command asked, so the
+    key sent with another request is refused. Written in the command's transaction.
     """
-    __tablename__ = "start_key"
-    __table_args__ = (UniqueConstraint("login", "key", name="uq_start_key"),)
+    __tablename__ = "retry_key"
+    __table_args__ = (UniqueConstraint("login", "key", name="uq_retry_key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(80))  # "" for a start without an actor
     key: Mapped[str] = mapped_column(String(255))
+    command: Mapped[str] = mapped_column(String(20))  # "start" or "complete"
     request_hash: Mapped[str] = mapped_column(String(64))
-    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))  # started, or the completed task's
+    task_id: Mapped[str | None] = mapped_column(ForeignKey("task.id"))  # the completed task; None for a start
     created_at: Mapped[datetime]

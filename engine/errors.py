@@ -45,8 +45,8 @@ class StepBlocked(InvalidData):
 
 
 class KeyReused(InvalidData):
-    """A start's retry key (the API's Idempotency-Key) sent again with another request: the key names
-    the start it was first sent with, so this one is neither that start again nor a new one."""
+    """A command's retry key (the API's Idempotency-Key) sent again with another request: the key names
+    the start or completion it was first sent with, so this one is neither that command again nor a new one."""
     code = "idempotency_key_reused"
 
 

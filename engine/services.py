@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from engine import accounts, documents
 from engine.accounts import Account, account
-from engine.db import Bidang, DefinitionVersion, Event, Instance, StartKey, TaskRow, User
+from engine.db import Bidang, DefinitionVersion, Event, Instance, RetryKey, TaskRow, User
 from engine.errors import Conflict, Forbidden, InvalidData, KeyReused, LostRace, NotFound, TooLarge
 from engine.events import log
 from engine.permissions import may_start, may_take, not_in_lane
@@ -132,14 +133,14 @@ def _start(rt: Runtime, key: str, bidang: str, title: str, actor: str | None, pe
         keep = None
         if retry_key is not None:
             asked = start_request_hash(key, bidang, title, period)
-            earlier = _earlier_start(rt, session, actor or "", retry_key, asked)
-            if earlier is not None:
-                return Started(earlier, again=True)
+            sent = _sent_before(rt, session, actor or "", retry_key, asked)
+            if sent.earlier is not None:
+                return Started(sent.earlier.instance_id, again=True)
 
             def keep(instance: Instance) -> None:  # before the workflow runs: a twin start waits here
-                session.add(StartKey(login=actor or "", key=retry_key, request_hash=asked,
-                                     instance_id=instance.id, created_at=instance.created_at))
-                session.flush()
+                _keep_key(session, sent, RetryKey(login=actor or "", key=retry_key, command="start",
+                                                  request_hash=asked, instance_id=instance.id,
+                                                  created_at=instance.created_at))
         instance_id = start_in(rt, session, key, bidang, title, actor, period, before_run=keep)
         session.commit()
         return Started(instance_id, again=False)
@@ -153,7 +154,7 @@ def start_request_hash(key: str, bidang: str, title: str, period: str) -> str:
 
 
 def usable_retry_key(retry_key: str) -> bool:
-    """Whether `retry_key` passes the rule a start holds it to (the start page's own keys always do)."""
+    """Whether `retry_key` passes the rule a command holds it to (the pages' own keys always do)."""
     try:
         _check_retry_key(retry_key)
     except InvalidData:
@@ -173,21 +174,52 @@ def _check_retry_key(retry_key: str) -> None:
                           {RETRY_KEY_FIELD: Text("hanya huruf, angka dan tanda baca ASCII")})
 
 
-def _earlier_start(rt: Runtime, session: Session, login: str, retry_key: str, asked: str) -> int | None:
-    """The instance the key started, if it is younger than RETRY_KEY_LIFE; an older key is free again."""
-    row = session.scalars(select(StartKey).where(StartKey.login == login, StartKey.key == retry_key)).first()
+@dataclass(frozen=True)
+class _Sent:
+    """What a retry key was sent with before: `earlier`, this same command (to answer again); `stale`,
+    the id of its row older than RETRY_KEY_LIFE, which the key's new row replaces."""
+    earlier: RetryKey | None = None
+    stale: int | None = None
+
+
+def _sent_before(rt: Runtime, session: Session, login: str, retry_key: str, asked: str) -> _Sent:
+    """The user's key as sent before (one read). Younger than RETRY_KEY_LIFE with another request, it
+    is KeyReused; an older key is free again."""
+    row = session.scalars(select(RetryKey).where(RetryKey.login == login, RetryKey.key == retry_key)).first()
     if row is None:
-        return None
+        return _Sent()
     if row.created_at <= rt.now() - RETRY_KEY_LIFE:
-        # Before the new row (one flush would insert it first, and meet the unique key), and as a statement:
-        # a twin start waiting on the row deletes nothing once it may, and goes on to lose on the key.
-        session.execute(delete(StartKey).where(StartKey.id == row.id))
-        return None
+        return _Sent(stale=row.id)
     if row.request_hash != asked:
-        raise KeyReused(Text("Idempotency-Key ini sudah dipakai untuk memulai kegiatan %(id)s dengan isian lain",
-                             id=row.instance_id),
-                        {RETRY_KEY_FIELD: Text("sudah dipakai untuk kegiatan %(id)s", id=row.instance_id)})
-    return row.instance_id
+        raise _reused(row)
+    return _Sent(earlier=row)
+
+
+def _reused(row: RetryKey) -> KeyReused:
+    """The refusal of a key sent with another request, naming what it was first sent for."""
+    if row.command == "complete":
+        return KeyReused(Text("Idempotency-Key ini sudah dipakai untuk menyelesaikan tugas %(task)s dengan "
+                              "isian lain", task=row.task_id),
+                         {RETRY_KEY_FIELD: Text("sudah dipakai untuk tugas %(task)s", task=row.task_id)})
+    return KeyReused(Text("Idempotency-Key ini sudah dipakai untuk memulai kegiatan %(id)s dengan isian lain",
+                          id=row.instance_id),
+                     {RETRY_KEY_FIELD: Text("sudah dipakai untuk kegiatan %(id)s", id=row.instance_id)})
+
+
+def _keep_key(session: Session, sent: _Sent, row: RetryKey) -> None:
+    """Store a command's key in its transaction, first of its writes: a twin sent at once waits on it,
+    and then loses on the unique key (a Conflict caused by an IntegrityError: `_key_taken`)."""
+    if sent.stale is not None:
+        # Before the new row (one flush would insert it first, and meet the unique key), and as a statement:
+        # a twin waiting on the row deletes nothing once it may, and goes on to lose on the key.
+        session.execute(delete(RetryKey).where(RetryKey.id == sent.stale))
+    session.add(row)
+    session.flush()
+
+
+def _key_taken(err: Conflict) -> bool:
+    """Whether a Conflict is a unique key taken meanwhile (a twin's retry key, say), not a refusal."""
+    return isinstance(err.__cause__, IntegrityError)
 
 
 def start_in(rt: Runtime, session: Session, key: str, bidang: str, title: str, actor: str | None,
@@ -342,7 +374,8 @@ COMPLETE_ATTEMPTS = 3
 
 def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
              files: dict[str, Path | tuple[str, bytes]] | None = None,
-             expected_version: int | None = None, language: str | None = None) -> dict[str, Any]:
+             expected_version: int | None = None, language: str | None = None,
+             retry_key: str | None = None) -> dict[str, Any]:
     """Validate the step's form, run the step, and move the instance on.
 
     `language` is that of the page the data was typed on, which says how a
@@ -357,23 +390,54 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
     parallel step completed) changed nothing the user holds, so the
     completion then goes through; a task that was completed, taken over or
     changed meanwhile is refused by the checks as usual.
+
+    `retry_key` (the API's Idempotency-Key, the task page's hidden field):
+    the same user's same key with the same request again within
+    RETRY_KEY_LIFE answers the task as it is now, with `replayed: True`,
+    and writes nothing; the key with another request is KeyReused. The key
+    is stored in the completion's transaction (one read, one insert).
     """
+    asked = None
+    if retry_key is not None:
+        _check_retry_key(retry_key)
+        asked = completion_request_hash(task_id, data, files, expected_version, language)
     for attempt in range(1, COMPLETE_ATTEMPTS + 1):
         try:
-            return _complete(rt, task_id, login, data, files, expected_version, language)
+            return _complete(rt, task_id, login, data, files, expected_version, language, retry_key, asked)
         except LostRace:
             if attempt == COMPLETE_ATTEMPTS:
                 raise
+        except Conflict as err:
+            # The same key sent twice at once: this one met the other's key row, and now reads it.
+            if retry_key is None or not _key_taken(err) or attempt == COMPLETE_ATTEMPTS:
+                raise
+
+
+def completion_request_hash(task_id: str, data: Any, files: dict[str, Path | tuple[str, bytes]] | None,
+                            expected_version: int | None, language: str | None) -> str:
+    """What a completion asks, as a SHA-256 in hex: its task, answers (as sent), files (each field's
+    file name and bytes), the version it saw and the language its numbers were typed in."""
+    sent = {name: _file_digest(upload) for name, upload in sorted((files or {}).items())}
+    asked = ["complete", task_id, data, sent, expected_version, language]
+    return hashlib.sha256(json.dumps(asked, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _file_digest(upload: Path | tuple[str, bytes]) -> list[str]:
+    name, content = (upload.name, upload.read_bytes()) if isinstance(upload, Path) else upload
+    return [name, hashlib.sha256(content).hexdigest()]
 
 
 def _complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
               files: dict[str, Path | tuple[str, bytes]] | None, expected_version: int | None,
-              language: str | None) -> dict[str, Any]:
+              language: str | None, retry_key: str | None, asked: str | None) -> dict[str, Any]:
     with rt.uow(read_first=True) as session:
         # One query for the task, its instance and the actor; the workflow
         # state is read only when this process does not hold it already.
         rows = session.execute(_TASK_AND_INSTANCE, {"task": task_id, "login": login}).all()
         account = _actor_of(session, rows, login)
+        sent = _sent_before(rt, session, login, retry_key, asked) if retry_key is not None and rows else None
+        if sent is not None and sent.earlier is not None:  # done by this key's first request
+            return {**task_dict(rows[0][0]), "instance_state": rows[0][1].state, "replayed": True}
         row = _still_open(rows[0][0] if rows else None, task_id, expected_version)
         instance = rows[0][1]
         if not may_take(account, row):
@@ -410,6 +474,9 @@ def _complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         run.serialize()
         documents.write(rt, pending)  # only now: a form or a gateway that refuses the step leaves no file
         rt.begin_writes(session)
+        if sent is not None:
+            _keep_key(session, sent, RetryKey(login=login, key=retry_key, command="complete", request_hash=asked,
+                                              instance_id=instance.id, task_id=row.id, created_at=now))
         log(session, instance.id, now, "step_completed", login, step.number, row.id, cleaned)
         run.save(login)
         session.commit()

@@ -494,6 +494,46 @@ def test_complete_with_json(rt, as_user):
     assert "selesai" in body["message"]
 
 
+def test_a_completion_sent_again_with_its_idempotency_key_answers_the_task_as_it_is_now(rt, as_user):
+    """The answer to a completion lost (a dropped connection): sent again with its key, it is the task
+    the first request completed, not 409 "already done by" the same user; files count in the request."""
+    instance_id = start(rt)
+    api = as_user("aptika.implementasi")
+    task_id = open_task_id(api, instance_id)
+    version = api.post(f"/tasks/{task_id}/claim").get_json()["version"]
+
+    def send(key, pdf=PDF, name="rencana.pdf"):
+        return api.post(f"/tasks/{task_id}/complete", content_type="multipart/form-data",
+                        headers={"Idempotency-Key": key} if key else {},
+                        data={"data": json.dumps(STEP_DATA[1]), "version": str(version),
+                              "dokumen_rencana": (io.BytesIO(pdf), name)})
+
+    first = send("req-1")
+    assert first.status_code == 200 and "Idempotent-Replayed" not in first.headers, first.get_json()
+    again = send("req-1")
+    assert again.status_code == 200, again.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true" and again.get_json() == first.get_json()
+    history = api.get(f"/instances/{instance_id}").get_json()["history"]
+    assert [e["kind"] for e in history].count("step_completed") == 1
+    for other in ({"pdf": PDF + b" lain"}, {"name": "rencana-lain.pdf"}):  # the same key, another file
+        refused = error(send("req-1", **other), 422, "idempotency_key_reused")
+        assert refused["fields"] == {"Idempotency-Key": f"sudah dipakai untuk tugas {task_id}"}
+    assert "selesai oleh aptika.implementasi" in error(send(None), 409, "conflict")["message"]  # no key: as before
+    # A colleague is not answered by the key: the task is done by someone else.
+    other = as_user("aptika.teknis").post(f"/tasks/{task_id}/complete", json={"data": STEP_DATA[1]},
+                                          headers={"Idempotency-Key": "req-1"})
+    assert "selesai oleh aptika.implementasi" in error(other, 409, "conflict")["message"]
+    accounts.set_language(rt, user_id(rt, "aptika.implementasi"), "en")
+    refused = error(send("req-1", name="lain.pdf"), 422, "idempotency_key_reused")
+    assert refused == {"code": "idempotency_key_reused",
+                       "message": f"this Idempotency-Key was already used to complete task {task_id} with other data",
+                       "fields": {"Idempotency-Key": f"already used for task {task_id}"}}
+    operation = as_user("kadis").get("/openapi.json").get_json()["paths"]["/tasks/{task_id}/complete"]["post"]
+    assert [(p["in"], p["name"]) for p in operation["parameters"] if p["in"] == "header"] == \
+        [("header", "Idempotency-Key")]
+    assert "Idempotent-Replayed" in operation["description"]
+
+
 def test_complete_with_a_stale_version_is_409(rt, as_user):
     instance_id = start(rt)
     api = as_user("aptika.implementasi")

@@ -8,11 +8,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import inspect, text
 
-from engine import schema
+from engine import schema, services
 from engine.config import Settings
 from engine.db import Base
 from engine.errors import InvalidData
 from engine.runtime import Runtime
+from tests.integration.sop import STEP_DATA, open_task
 from web.cli import main
 from web.serve import check_before_serving
 
@@ -33,12 +34,38 @@ def test_migration_0010_goes_down_and_up(database_url, tmp_path):
     try:
         schema.upgrade(rt.engine)
         command.downgrade(config, "0009")
-        assert "start_key" not in inspect(rt.engine).get_table_names()
-        schema.upgrade(rt.engine)
+        assert not {"start_key", "retry_key"} & set(inspect(rt.engine).get_table_names())
+        command.upgrade(config, "0010")
+        # Read on new connections: a pooled SQLite connection's cached PRAGMA statement read the table
+        # made again as the one dropped before it (no unique key).
+        rt.engine.dispose()
         unique = inspect(rt.engine).get_unique_constraints("start_key")
         assert [c["column_names"] for c in unique] == [["login", "key"]]
     finally:
         rt.dispose()
+
+
+def test_migration_0011_keeps_the_start_keys_both_ways(rt, database_url):
+    """0011 makes `start_key` every command's `retry_key`: a start's key kept before the upgrade still
+    answers that start sent again after it; going down, the starts' keys are kept, the completions' not."""
+    config = schema.alembic_config(database_url)
+    first = services.start_once(rt, "monev_kegiatan_bidang", "aptika", "Layanan email", "aptika.implementasi",
+                                retry_key="kunci-1")
+    task = open_task(rt, first.instance_id)
+    services.claim(rt, task["id"], "aptika.implementasi")
+    services.complete(rt, task["id"], "aptika.implementasi", STEP_DATA[1], retry_key="kunci-2")
+    command.downgrade(config, "0010")
+    with rt.engine.connect() as connection:
+        kept = connection.execute(text("SELECT key, instance_id FROM start_key")).all()
+    assert kept == [("kunci-1", first.instance_id)]
+    command.upgrade(config, "0011")
+    rt.engine.dispose()  # as above: new connections read the tables made again
+    assert "start_key" not in inspect(rt.engine).get_table_names()
+    unique = inspect(rt.engine).get_unique_constraints("retry_key")
+    assert [(c["name"], c["column_names"]) for c in unique] == [("uq_retry_key", ["login", "key"])]
+    again = services.start_once(rt, "monev_kegiatan_bidang", "aptika", "Layanan email", "aptika.implementasi",
+                                retry_key="kunci-1")
+    assert again == services.Started(first.instance_id, again=True)
 
 
 def test_a_database_a_newer_alur_upgraded_is_refused_by_init_and_serve_saying_so(database_url, tmp_path,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import services
-from engine.db import Event, Instance, StartKey
+from engine.db import Event, Instance, RetryKey
 from engine.errors import InvalidData, KeyReused
 from tests.integration.together import at_once
 
@@ -21,7 +21,7 @@ WHO = "aptika.implementasi"
 
 def counts(rt) -> tuple[int, int, int]:
     with rt.uow() as session:
-        return tuple(session.scalar(select(func.count()).select_from(table)) for table in (Instance, Event, StartKey))
+        return tuple(session.scalar(select(func.count()).select_from(table)) for table in (Instance, Event, RetryKey))
 
 
 def start(rt, retry_key, title="Layanan email dinas", actor=WHO, period="2026-Q1") -> services.Started:

@@ -39,10 +39,12 @@ too) only for data that could not be taken. 400 bad_request, 401 unauthorized,
 
 Retrying
 --------
-``POST /instances`` takes an ``Idempotency-Key`` header: the same user's same
-key again within 24 hours answers 201 with the activity the first request
-started (``Idempotent-Replayed: true``) and starts nothing; the key with
-another body is 422 ``idempotency_key_reused``.
+``POST /instances`` and ``POST /tasks/{id}/complete`` take an
+``Idempotency-Key`` header: the same user's same key with the same request
+again within 24 hours answers as the first request did (201 with the
+activity it started; 200 with the task it completed, as it is now) with
+``Idempotent-Replayed: true``, and does nothing again; the key with another
+request (another body, or other files) is 422 ``idempotency_key_reused``.
 """
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.formparser import FormDataParser
 from wtforms.validators import ValidationError as CsrfValidationError
 
-from engine import accounts
+from engine import accounts, services
 from engine.db import MAX_INTEGER
 from engine.documents import size_text
 from engine.errors import AlurError, InvalidData
@@ -33,6 +33,19 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PREFIX = "/api/v1"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRFToken"
+
+IDEMPOTENCY_KEY = services.RETRY_KEY_FIELD
+IDEMPOTENCY_KEY_PARAMETER = {
+    "in": "header", "name": IDEMPOTENCY_KEY, "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": services.RETRY_KEY_LENGTH, "pattern": "^[!-~]+$"},
+    "description": "Kunci pilihan klien (mis. UUID) agar permintaan ini aman diulang; lihat deskripsi operasi",
+}
+
+
+def replayed(again: bool) -> dict[str, str]:
+    """The response header that says an Idempotency-Key's first outcome was answered again."""
+    return {"Idempotent-Replayed": "true"} if again else {}
+
 
 CODES = {400: "invalid_data", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
          409: "conflict", 413: "too_large", 422: "invalid_data", 429: "too_many_requests", 500: "internal_error"}

@@ -7,8 +7,8 @@ from marshmallow import Schema
 from engine import queries, services
 from process.messages import Text
 from web.api.base import (
-    NOT_EMPTY, NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested, Query, Range, Str, _runtime, endpoint, login,
-    one_of,
+    IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_PARAMETER, NOT_EMPTY, NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested,
+    Query, Range, Str, _runtime, endpoint, login, one_of, replayed,
 )
 from web.api.tasks import DocumentSchema, TaskSchema
 
@@ -104,14 +104,6 @@ def list_instances(query):
                                            query.get("before"))}
 
 
-IDEMPOTENCY_KEY = services.RETRY_KEY_FIELD
-IDEMPOTENCY_KEY_PARAMETER = {
-    "in": "header", "name": IDEMPOTENCY_KEY, "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": services.RETRY_KEY_LENGTH, "pattern": "^[!-~]+$"},
-    "description": "Kunci pilihan klien (mis. UUID) agar permintaan ini aman diulang; lihat deskripsi operasi",
-}
-
-
 @endpoint("POST", "/instances", "Mulai kegiatan baru", body=StartBodySchema, response=InstanceDetailSchema,
           status=201, errors=NOT_YOURS + (400, 422), headers=(IDEMPOTENCY_KEY_PARAMETER,))
 def start_instance(body):
@@ -122,9 +114,7 @@ def start_instance(body):
     rt = _runtime()
     started = services.start_once(rt, body["definition"], body["bidang"], body["title"], login(), body["period"],
                                   retry_key=request.headers.get(IDEMPOTENCY_KEY))
-    headers = {"Location": url_for(".show_instance", instance_id=started.instance_id)}
-    if started.again:
-        headers["Idempotent-Replayed"] = "true"
+    headers = {"Location": url_for(".show_instance", instance_id=started.instance_id), **replayed(started.again)}
     return queries.instance_view(rt, started.instance_id, login()), headers
 
 

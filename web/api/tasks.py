@@ -11,8 +11,8 @@ from engine import queries, services, worklist
 from engine.errors import InvalidData
 from process.messages import Text
 from web.api.base import (
-    NOT_EMPTY, NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested, Query, Range, Str, _runtime, endpoint,
-    json_body, load, login, multipart_parts, one_of,
+    IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_PARAMETER, NOT_EMPTY, NOT_YOURS, Bool, Dict, In, Int, List, Moment, Nested,
+    Query, Range, Str, _runtime, endpoint, json_body, load, login, multipart_parts, one_of, replayed,
 )
 
 # -- request schemas -------------------------------------------------------------------
@@ -232,13 +232,19 @@ COMPLETE_REQUEST = {
 
 
 @endpoint("POST", "/tasks/<task_id>/complete", "Selesaikan langkah dengan isian dan berkas",
-          response=CompletedTaskSchema, request_doc=COMPLETE_REQUEST, errors=NOT_YOURS + (400, 409, 413, 422))
+          response=CompletedTaskSchema, request_doc=COMPLETE_REQUEST, errors=NOT_YOURS + (400, 409, 413, 422),
+          headers=(IDEMPOTENCY_KEY_PARAMETER,))
 def complete_task(task_id):
     """JSON {"data": {...}, "version": n}, or multipart/form-data with a `data` part (JSON text),
-    an optional `version` part, and one part per file field of the step's form."""
+    an optional `version` part, and one part per file field of the step's form. With an
+    `Idempotency-Key` header, the same key sent again by the same user with the same request (data,
+    version, files' names and bytes) within 24 hours answers 200 with the task as it is now, with
+    `Idempotent-Replayed: true`, and writes nothing; the key with another request is 422
+    `idempotency_key_reused`. Without the header a completion sent again is 409 (already done)."""
     body, files = completion_request()
-    return services.complete(_runtime(), task_id, login(), body["data"], files=files,
-                             expected_version=body["version"])
+    done = services.complete(_runtime(), task_id, login(), body["data"], files=files,
+                             expected_version=body["version"], retry_key=request.headers.get(IDEMPOTENCY_KEY))
+    return done, replayed(done.pop("replayed", False))
 
 
 @endpoint("POST", "/tasks/<task_id>/reassign", "Alihkan tugas (kepala bidang / kepala dinas)",
