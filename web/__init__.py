@@ -191,6 +191,8 @@ def _template_helpers(app: Flask) -> None:
 
     from web.history import described
     app.jinja_env.globals["event_words"] = described
+    from web.sent import form_key
+    app.jinja_env.globals["form_key"] = form_key
 
     @app.template_global()
     def event_label(kind: str) -> str:

@@ -1,8 +1,6 @@
 """Starting work, listing instances, and an instance's page with its diagram."""
 from __future__ import annotations
 
-import secrets
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -10,7 +8,7 @@ from flask_login import current_user, login_required
 from engine import queries, services
 from engine.config import ROOT
 from engine.errors import InvalidData
-from web import runtime
+from web import runtime, sent
 from web.monitoring import time_taken
 
 bp = Blueprint("instances", __name__)
@@ -41,9 +39,11 @@ def start():
     if request.method == "POST":
         values = request.form.to_dict()
         try:
+            asked = services.start_request_hash(values.get("definition", ""), values.get("bidang", ""),
+                                                values.get("title", ""), values.get("period", ""))
             started = services.start_once(runtime(), values.get("definition", ""), values.get("bidang", ""),
                                           values.get("title", ""), current_user.login, values.get("period", ""),
-                                          retry_key=_retry_key(values))
+                                          retry_key=sent.retry_key(asked))
         except InvalidData as err:
             # A field's problem at the field; one without a field (a gateway that cannot be passed) on top.
             errors = err.errors or {"_": err.message}
@@ -52,25 +52,7 @@ def start():
             flash(_("Kegiatan ini sudah dimulai dari formulir yang sama; tidak dimulai lagi.") if started.again
                   else _("Kegiatan dimulai."), "success")
             return redirect(url_for(".show", instance_id=started.instance_id))
-    start_key = values.get("idempotency_key") or secrets.token_urlsafe(18)
-    return render_template("start.html", choices=choices, errors=errors, values=values, start_key=start_key), \
-        422 if errors else 200
-
-
-def _retry_key(values: dict[str, str]) -> str | None:
-    """The start's retry key: the form's one-time key with what it asks. The same form sent again (a
-    double click, the back button) is its first activity again; sent with other answers (back, and
-    the title changed), another activity. A form key no start could keep is dropped from `values`."""
-    form_key = values.get("idempotency_key")
-    if not form_key:
-        return None
-    asked = services.start_request_hash(values.get("definition", ""), values.get("bidang", ""),
-                                        values.get("title", ""), values.get("period", ""))
-    retry_key = f"{form_key}.{asked}"
-    if not services.usable_retry_key(retry_key):  # edited by hand: as if none came, and the page gets a fresh one
-        del values["idempotency_key"]
-        return None
-    return retry_key
+    return render_template("start.html", choices=choices, errors=errors, values=values), 422 if errors else 200
 
 
 @bp.get("/kegiatan/<int:instance_id>")

@@ -1,10 +1,16 @@
 """What a page's form sends for its stale check: the version or revision the page showed (a task,
-a draft in the editor, the evaluation report, the SOP monitoring form)."""
+a draft in the editor, the evaluation report, the SOP monitoring form); and for a retry, the one-time
+key of a form whose command is safe to send again (starting an activity, completing a step)."""
 from __future__ import annotations
+
+import secrets
 
 from flask import request
 
+from engine import services
 from process.numbers import whole_number
+
+RETRY_FIELD = "idempotency_key"
 
 
 def seen(field: str = "version") -> int | None:
@@ -16,3 +22,23 @@ def seen(field: str = "version") -> int | None:
         return None
     number = whole_number(sent)
     return -1 if number is None else number
+
+
+def retry_key(asked: str) -> str | None:
+    """A command's retry key from its form: the form's one-time key with what the command asks (the
+    service's request hash). The same form sent again (a double click, the back button, a reload)
+    is its first command again; sent with other answers (back, and an answer changed), another
+    command. None when no usable key came (none, or edited by hand)."""
+    key = request.form.get(RETRY_FIELD)
+    return _joined(key, asked) if key and services.usable_retry_key(_joined(key, asked)) else None
+
+
+def form_key() -> str:
+    """The one-time key a command's form carries (a template global): the one it sent, shown again
+    after a mistake, unless no retry key could be made of it; else a fresh one."""
+    key = request.form.get(RETRY_FIELD)
+    return key if key and services.usable_retry_key(_joined(key, "0" * 64)) else secrets.token_urlsafe(18)
+
+
+def _joined(key: str, asked: str) -> str:
+    return f"{key}.{asked}"

@@ -55,10 +55,11 @@ def show(task_id):
                     files=_labels(view["step"], chosen)), "error")
         return redirect(url_for(".show", task_id=task_id))
     chosen = uploaded_files(view["step"])
+    seen, language = sent.seen(), str(get_locale())  # how a number typed on this page reads
+    asked = services.completion_request_hash(task_id, data, chosen, seen, language)
     try:
         result = services.complete(runtime(), task_id, current_user.login, data, files=chosen,
-                                   expected_version=sent.seen(),
-                                   language=str(get_locale()))  # how a number typed on this page reads
+                                   expected_version=seen, language=language, retry_key=sent.retry_key(asked))
     except StepBlocked as err:
         view["draft"] = data
         return render_template("task.html", view=view, errors={}, blocked=err.message,
@@ -70,6 +71,10 @@ def show(task_id):
                                files_dropped=_labels(view["step"], set(chosen) - set(err.errors))), err.status
     except Conflict as err:
         return changed_meanwhile(task_id, data, err)
+    if result.get("replayed"):  # the form sent again after it went through (a reload, a double click)
+        flash(_("Langkah %(n)d sudah Anda selesaikan dengan formulir ini; tidak dikirim lagi.", n=result["step"]),
+              "success")
+        return redirect(url_for("instances.show", instance_id=result["instance_id"]))
     flash(_("Langkah %(n)d selesai.", n=result["step"]), "success")
     return redirect(url_for("worklist.index"))
 

@@ -1753,6 +1753,36 @@ def test_a_start_form_with_an_unusable_key_is_sent_as_if_it_had_none(rt, browser
     with rt.uow() as session:
         assert session.scalar(select(func.count()).select_from(Instance)) == 3
 
+def test_the_task_form_sent_again_after_it_went_through_leads_to_the_activity(rt, browser):
+    """A reload or a double click after a slow answer sent the completed form again: an error page
+    saying the task was already done, by the user themself."""
+    instance_id, task_id, b = claimed_step_one(rt, browser)
+    page = text(b.get(f"/tugas/{task_id}"))
+    key = START_KEY.search(page).group(1)
+    assert key != START_KEY.search(text(b.get(f"/tugas/{task_id}"))).group(1)  # one per page shown
+    version = int(re.search(r'name="version" value="(\d+)"', page).group(1))
+
+    def send(plan: str, **changed):
+        form = {**step_one_form(version, plan), "idempotency_key": key, **changed}
+        return b.post(f"/tugas/{task_id}", form, content_type="multipart/form-data")
+
+    mistaken = send("Rencana", tanggal_selesai="2026-03-01")  # before tanggal_mulai: the form again, same key
+    assert mistaken.status_code == 422 and START_KEY.search(text(mistaken)).group(1) == key
+    first = send("Rencana")
+    assert first.status_code == 302 and first.headers["Location"] == "/"
+    done = snapshot(rt, instance_id)
+    again = send("Rencana")
+    assert again.status_code == 302 and again.headers["Location"] == f"/kegiatan/{instance_id}"
+    page = text(b.get(again.headers["Location"]))
+    assert re.search(r'<p class="flash success"[^>]*>Langkah 1 sudah Anda selesaikan dengan formulir ini', page)
+    assert snapshot(rt, instance_id) == done
+    # Sent with another answer (back, and the plan changed), or without a key: done already, as before.
+    for refused in (send("Rencana lain"), b.post(f"/tugas/{task_id}", step_one_form(version, "Rencana"),
+                                                 content_type="multipart/form-data")):
+        assert refused.status_code == 409 and "Tugas sudah selesai oleh aptika.implementasi<" in text(refused)
+    assert snapshot(rt, instance_id) == done
+
+
 # -- administration --------------------------------------------------------------------------
 
 def test_admin_pages_are_forbidden_for_non_admins(browser):
