@@ -8,13 +8,17 @@ from pathlib import Path
 from process.messages import Text
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run from a checkout (an editable install), or installed from a wheel, which carries definitions/
+# inside the package (setup.py) and has no var/ of its own.
+SOURCE_TREE = (ROOT / "pyproject.toml").is_file()
+DEFINITIONS = ROOT / "definitions" if SOURCE_TREE else Path(__file__).resolve().parent / "shipped_definitions"
 
 
 @dataclass(frozen=True)
 class Settings:
     database_url: str
     data_dir: Path
-    definitions_dir: Path = ROOT / "definitions"
+    definitions_dir: Path = DEFINITIONS
     calendar_file: Path | None = None
     escalation_file: Path | None = None
     # The office's logo on official prints (web/letterhead.py); None prints none.
@@ -35,7 +39,7 @@ class Settings:
         values = dict(
             database_url=url,
             data_dir=data_dir,
-            definitions_dir=Path(os.environ.get("ALUR_DEFINITIONS_DIR", ROOT / "definitions")),
+            definitions_dir=Path(os.environ.get("ALUR_DEFINITIONS_DIR", DEFINITIONS)),
             calendar_file=named_file(calendar),
             escalation_file=named_file(escalation),
             logo_file=named_file(logo),

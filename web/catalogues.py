@@ -19,17 +19,22 @@ LANGUAGES = ("id", "en")
 
 
 def compile_catalogs() -> None:
-    """Compile each .po to .mo when it is newer, so no build output is committed."""
+    """Compile each .po to .mo when it is newer, so no build output is committed. An installed wheel has
+    no .po: it carries the .mo compiled when it was built (setup.py), as its folder may be read-only."""
     for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
         mo = po.with_suffix(".mo")
         if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue
-        with po.open("rb") as handle:
-            catalog = read_po(handle)
-        tmp = mo.with_suffix(f".mo.{os.getpid()}.tmp")  # gunicorn's master and the scheduler may both compile
-        with tmp.open("wb") as handle:
-            write_mo(handle, catalog)
-        tmp.replace(mo)
+        compile_catalog(po, mo)
+
+
+def compile_catalog(po: Path, mo: Path) -> None:
+    with po.open("rb") as handle:
+        catalog = read_po(handle)
+    tmp = mo.with_suffix(f".mo.{os.getpid()}.tmp")  # gunicorn's master and the scheduler may both compile
+    with tmp.open("wb") as handle:
+        write_mo(handle, catalog)
+    tmp.replace(mo)
 
 
 @functools.lru_cache(maxsize=None)

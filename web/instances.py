@@ -1,23 +1,28 @@
 """Starting work, listing instances, and an instance's page with its diagram."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import queries, services
-from engine.config import ROOT
+from engine.config import ROOT, SOURCE_TREE
 from engine.errors import InvalidData
 from web import runtime, sent
 from web.monitoring import time_taken
 
 bp = Blueprint("instances", __name__)
-BPMN_JS = ROOT / "node_modules" / "bpmn-js" / "dist"
+
+
+def _library(package: str) -> Path:
+    """A front-end library's dist folder: node_modules/ in a source tree, web/vendor/ in a wheel (setup.py)."""
+    return ROOT / "node_modules" / package / "dist" if SOURCE_TREE else Path(__file__).parent / "vendor" / package
+
+
 # Front-end libraries from npm (package.json), served from their dist folders: /vendor/<package>/<file>.
-VENDOR = {
-    "bpmn-js": BPMN_JS,
-    "chart.js": ROOT / "node_modules" / "chart.js" / "dist",
-}
+VENDOR = {package: _library(package) for package in ("bpmn-js", "chart.js")}
 
 
 LISTED = 200  # the newest; older ones are found with the search, which pages
