@@ -31,7 +31,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
-        data_dir = Path(os.environ.get("ALUR_DATA_DIR", ROOT / "var"))
+        data_dir = directory("ALUR_DATA_DIR", ROOT / "var" if SOURCE_TREE else None)
         url = os.environ.get("ALUR_DATABASE_URL") or f"sqlite:///{data_dir / 'alur.db'}"
         calendar = os.environ.get("ALUR_CALENDAR_FILE")
         escalation = os.environ.get("ALUR_ESCALATION_FILE")
@@ -39,7 +39,7 @@ class Settings:
         values = dict(
             database_url=url,
             data_dir=data_dir,
-            definitions_dir=Path(os.environ.get("ALUR_DEFINITIONS_DIR", DEFINITIONS)),
+            definitions_dir=directory("ALUR_DEFINITIONS_DIR", DEFINITIONS, existing=True),
             calendar_file=named_file(calendar),
             escalation_file=named_file(escalation),
             logo_file=named_file(logo),
@@ -59,6 +59,20 @@ def named_file(value: str | None) -> Path | None:
 
 class SettingError(ValueError):
     """An environment variable that cannot be used; the message names it."""
+
+
+def directory(name: str, default: Path | None, existing: bool = False) -> Path:
+    """The folder the environment variable `name` names, absolute as `named_file` makes it; `default` when
+    unset (None: it must be set). `existing`: a folder that is not there is refused, as a misspelt
+    ALUR_DEFINITIONS_DIR would silently mean the built-in calendar and escalation and no cycles (the data
+    folder is made by the commands that write there)."""
+    path = named_file(os.environ.get(name)) or default
+    if path is None:  # an Alur installed from a wheel: the default would be a var/ in site-packages
+        raise SettingError(Text("%(name)s harus diisi: Alur yang terpasang dari wheel tidak punya folder var/",
+                                name=name))
+    if existing and not path.is_dir():
+        raise SettingError(Text("%(name)s: folder %(path)s tidak ada", name=name, path=str(path)))
+    return path
 
 
 def whole_number(name: str, default: int, minimum: int) -> int:

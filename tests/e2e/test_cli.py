@@ -526,3 +526,13 @@ def test_a_number_setting_that_is_no_number_is_named_in_one_sentence(alur, varia
     assert result.returncode == 1
     assert error_lines(result) == [f"galat: {variable} harus bilangan bulat, paling sedikit "
                                    f"{0 if variable == 'ALUR_WORKFLOW_CACHE_SIZE' else 1}, bukan {value!r}"], result.stderr
+
+
+def test_a_definitions_folder_that_is_not_there_stops_a_command_naming_where_it_was_looked_for(tmp_path):
+    """Under systemd the working directory is `/`: a relative ALUR_DEFINITIONS_DIR was looked for there,
+    and a wrong one meant the built-in calendar and escalation and no cycles, without a word."""
+    cli = Alur(tmp_path)
+    result = subprocess.run([str(ALUR), "init"], env=dict(cli.env, ALUR_DEFINITIONS_DIR="definitions"), cwd="/",
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stdout
+    assert error_lines(result) == ["galat: ALUR_DEFINITIONS_DIR: folder /definitions tidak ada"], result.stderr
