@@ -506,7 +506,8 @@ class RetryKey(Base):
 
     One per user and key: the same key sent again answers what its first command did instead of doing
     it again (engine.services.start_once, complete). `request_hash` is what that command asked, so the
-    key sent with another request is refused. Written in the command's transaction.
+    key sent with another request is refused. Written in the command's transaction;
+    deleted a day old by the scheduler's tidy-up (engine.services.purge_expired_retry_keys).
     """
     __tablename__ = "retry_key"
     __table_args__ = (UniqueConstraint("login", "key", name="uq_retry_key"),)

@@ -36,7 +36,7 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
-from engine import accounts, cycles, escalation, queries
+from engine import accounts, cycles, escalation, queries, services
 from engine.db import Instance, Timer, checkpoint
 from engine.errors import Conflict
 from engine.notify import Deliverer, DeliveryReport
@@ -128,16 +128,18 @@ class Scheduler:
             log.exception("recurring starts failed")
 
     def _tidy_up(self) -> None:
-        """Once an hour (the first an hour after the start): the drafts of closed tasks go, and tasks
-        held by someone who may no longer take them go back to their lanes. Neither harms anyone for
-        that hour, and each reads first, so a pass with nothing to do stays a pass that reads."""
+        """Once an hour (the first an hour after the start): the drafts of closed tasks go, tasks
+        held by someone who may no longer take them go back to their lanes, and retry keys a day old
+        go. None harms anyone for that hour, and each reads first, so a pass with nothing to do
+        stays a pass that reads."""
         now = self.rt.now()
         if now - self._tidied_at < TIDY_EVERY:
             return
         self._tidied_at = now
         for what, job in (("removing the drafts of closed tasks", queries.purge_closed_drafts),
                           ("giving back tasks held by those who may no longer take them",
-                           accounts.release_stranded_claims)):
+                           accounts.release_stranded_claims),
+                          ("removing expired retry keys", services.purge_expired_retry_keys)):
             try:
                 job(self.rt)
             except Exception:  # noqa: BLE001 - nor must these stop the timers

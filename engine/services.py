@@ -146,6 +146,24 @@ def _start(rt: Runtime, key: str, bidang: str, title: str, actor: str | None, pe
         return Started(instance_id, again=False)
 
 
+def purge_expired_retry_keys(rt: Runtime) -> int:
+    """Remove the retry keys older than RETRY_KEY_LIFE, which answer nothing any more; how many.
+
+    The scheduler runs this with its hourly tidy-up, so the table holds about a day of keyed commands.
+    Keys are written with their command's time, so the oldest by id (the primary key's index) says
+    whether any is due; the delete then reads the day's rows. It writes only when there is something
+    to remove: on SQLite a write waits for every other writer."""
+    cutoff = rt.now() - RETRY_KEY_LIFE
+    with rt.uow(read_first=True) as session:
+        oldest = session.scalar(select(RetryKey.created_at).order_by(RetryKey.id).limit(1))
+        if oldest is None or oldest > cutoff:
+            return 0
+        rt.begin_writes(session)
+        removed = session.execute(delete(RetryKey).where(RetryKey.created_at <= cutoff)).rowcount
+        session.commit()
+        return removed
+
+
 def start_request_hash(key: str, bidang: str, title: str, period: str) -> str:
     """What a start asks, as a SHA-256 in hex: a retry key sent with another request is refused. Title
     and period as the activity keeps them (trimmed): spaces around them ask for the same activity."""

@@ -75,6 +75,28 @@ def test_a_key_older_than_a_day_starts_a_new_activity(rt, clock):
     assert counts(rt)[0] == 2 and counts(rt)[2] == 1
 
 
+def test_the_scheduler_purges_keys_older_than_a_day_and_keeps_younger_ones(rt, clock):
+    """Key rows were never deleted (one for every keyed start, forever); the hourly tidy-up purges the
+    ones a day old, which no longer answer anything."""
+    from engine.scheduler import TIDY_EVERY, Scheduler
+
+    scheduler = Scheduler(rt, deliver=False)
+    start(rt, "kunci-1")
+    start(rt, "kunci-2", actor="aptika.teknis")
+    clock.advance(hours=12)
+    younger = start(rt, "kunci-3", title="Kegiatan kedua")
+    clock.advance(hours=12, seconds=TIDY_EVERY.total_seconds())
+    scheduler.run_pass()
+    assert keys(rt) == [(WHO, "kunci-3", younger.instance_id)]
+    assert services.purge_expired_retry_keys(rt) == 0  # nothing twice
+    assert start(rt, "kunci-3", title="Kegiatan kedua").again  # a key within its day still answers
+
+
+def keys(rt) -> list[tuple[str, str, int]]:
+    with rt.uow() as session:
+        return [(row.login, row.key, row.instance_id) for row in session.scalars(select(RetryKey))]
+
+
 @pytest.mark.parametrize("key, message", [("", "wajib diisi"), ("   ", "wajib diisi"),
                                           ("k" * 256, "terlalu panjang (paling banyak 255 karakter)"),
                                           ("kunci\u00e9", "hanya huruf, angka dan tanda baca ASCII"),
