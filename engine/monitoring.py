@@ -17,6 +17,7 @@ What is counted, precisely:
 - *Time taken* is measured by the rule that judges the step on time (`StepTime`):
   working time (`calendar.working_time_between(created_at, completed_at)`), or
   for a step counted in calendar days or clock time, by the clock; in minutes.
+  Each completion by the counting rule of the version it ran under.
   The *median* is `statistics.median`; the *90th percentile* is the
   nearest-rank value: the ceil(0.9 n)-th smallest.
 - A step's *standard* in minutes is the median of the time (measured so) each
@@ -110,6 +111,8 @@ class Scope:
     # Versions may renumber steps; a step keeps its element (migration relies on it), so figures
     # count a step by its element under the newest number (`number_of`).
     by_element: dict[str, Step] = field(default_factory=dict)
+    # Each version's definition by its id: a step is measured by the version it ran under (`StepTime`).
+    by_version: dict[int, Definition] = field(default_factory=dict)
 
     def number_of(self, element_id: str, number: int) -> int:
         """The number a step run as `number` of its version has in the newest version having it."""
@@ -183,7 +186,8 @@ def _scope(rt: Runtime, session: Session, login: str, start: date | None, end: d
     definitions = [rt.definition(v)[0] for v in versions]
     by_element = {s.element_id: s for d in definitions for s in d.steps}  # the newest version having it wins
     return Scope(start, end, bidang, versions[-1].key, tuple(v.id for v in versions), definitions[-1],
-                 rt.calendar.tz, tuple(monev.roles(d) for d in definitions), by_element), account
+                 rt.calendar.tz, tuple(monev.roles(d) for d in definitions), by_element,
+                 {v.id: d for v, d in zip(versions, definitions)}), account
 
 
 def check_order(start: date | None, end: date | None) -> None:
@@ -288,19 +292,35 @@ class WorkTime:
 
 
 class StepTime:
-    """Time taken at a step in minutes, measured by the rule that judges it on time (`counts_working_time`
-    of its standard, as the newest version having the step counts it): working time, or by the clock for a
-    step counted in calendar days or clock time."""
+    """Time taken at a step in minutes, measured by the rule that judged it on time: the counting rule
+    (`counts_working_time`) of its standard in the version it ran under. Working time, or by the clock for a
+    step counted in calendar days or clock time. It keeps the rules it measured each step by, for the
+    words its figures are written in (`counts_working_time`, `one_rule`)."""
 
     def __init__(self, calendar, scope: Scope):
         self.work = WorkTime(calendar)
-        self.working = {e: calendar.step_counts_working_time(s) for e, s in scope.by_element.items()}
+        self.newest = {e: calendar.step_counts_working_time(s) for e, s in scope.by_element.items()}
+        self.ran_under = {(version, s.element_id): calendar.step_counts_working_time(s)
+                          for version, definition in scope.by_version.items() for s in definition.steps}
+        self.measured: dict[str, set[bool]] = defaultdict(set)
 
-    def counts_working_time(self, element: str) -> bool:
-        return self.working.get(element, True)
+    def counts_working_time(self, element: str, version: int | None = None) -> bool:
+        """How `version` counts the step. Without one (a figure over several completions): the rule they
+        were all measured by, else as the newest version having the step counts it."""
+        working = self.ran_under.get((version, element))
+        if working is not None:
+            return working
+        measured = self.measured.get(element, ())
+        return next(iter(measured)) if len(measured) == 1 else self.newest.get(element, True)
 
-    def minutes(self, element: str, a: datetime, b: datetime) -> float:
-        return self.work.minutes(a, b) if self.counts_working_time(element) else (b - a) / timedelta(minutes=1)
+    def one_rule(self, element: str) -> bool:
+        """Whether the step's completions were all measured by one rule (else its figures mix the two)."""
+        return len(self.measured.get(element, ())) <= 1
+
+    def minutes(self, version: int, element: str, a: datetime, b: datetime) -> float:
+        working = self.counts_working_time(element, version)
+        self.measured[element].add(working)
+        return self.work.minutes(a, b) if working else (b - a) / timedelta(minutes=1)
 
 
 # -- small statistics -------------------------------------------------------------
@@ -399,8 +419,9 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
             .where(TaskRow.state == "completed", *where)
             .group_by(TaskRow.element_id, TaskRow.step, TaskRow.instance_bidang)).all()
         completed = session.execute(
-            select(TaskRow.instance_id, TaskRow.element_id, TaskRow.step, TaskRow.name, TaskRow.instance_bidang,
-                   TaskRow.created_at, TaskRow.due_at, TaskRow.completed_at, TaskRow.completed_by, Instance.title)
+            select(TaskRow.instance_id, TaskRow.definition_version_id, TaskRow.element_id, TaskRow.step, TaskRow.name,
+                   TaskRow.instance_bidang, TaskRow.created_at, TaskRow.due_at, TaskRow.completed_at,
+                   TaskRow.completed_by, Instance.title)
             .join(Instance, Instance.id == TaskRow.instance_id)
             .where(TaskRow.state == "completed", TaskRow.completed_at.is_not(None), *where)).all()
         verification = _verification(session, scope, where)
@@ -466,17 +487,19 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
         element = r.element_id
         numbers[element] = scope.number_of(element, r.step)
         step_names.setdefault(element, r.name)
-        minutes = took.minutes(element, r.created_at, r.completed_at)
+        version = r.definition_version_id  # the version the step ran under measures it
+        minutes = took.minutes(version, element, r.created_at, r.completed_at)
         taken[element].append(minutes)
         taken_bidang[(element, r.instance_bidang)].append(minutes)
         late = r.due_at is not None and past_due(r.due_at, r.completed_at)
         if r.due_at is not None:
-            allowed[element].append(took.minutes(element, r.created_at, r.due_at))
+            allowed[element].append(took.minutes(version, element, r.created_at, r.due_at))
         cases[element].append({
             "instance_id": r.instance_id, "title": r.title, "bidang": r.instance_bidang,
-            "performer": r.completed_by, "minutes": minutes, "created_at": iso(r.created_at),
+            "performer": r.completed_by, "minutes": minutes, "working_time": took.counts_working_time(element, version),
+            "created_at": iso(r.created_at),
             "completed_at": iso(r.completed_at), "due_at": iso(r.due_at), "late": late,
-            "late_minutes": took.minutes(element, r.due_at, r.completed_at) if late else 0.0,
+            "late_minutes": took.minutes(version, element, r.due_at, r.completed_at) if late else 0.0,
         })
         month = trend[_month(r.completed_at, scope.tz)]
         month[0] += 1
@@ -519,7 +542,9 @@ def figures(rt: Runtime, login: str, start: date | None = None, end: date | None
             "mutu_baku": stated.get(element, ""), "done": done, "with_due": with_due, "on_time": on_time,
             "on_time_rate": rate(on_time, with_due), "median_minutes": median(values),
             "p90_minutes": percentile(values, 0.9), "standard_minutes": standard,
-            "working_time": took.counts_working_time(element),  # how its times are measured (`StepTime`)
+            # How its times are written (`StepTime`): its completions are measured each by its own version,
+            # which may count the step otherwise (`one_rule`).
+            "working_time": took.counts_working_time(element), "one_rule": took.one_rule(element),
             "open_now": open_now[element][0], "overdue_now": open_now[element][1],
             "level": heat_level(median(values), standard), "worst": worst, "by_bidang": per_bidang,
         }
@@ -805,9 +830,9 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
                    Instance.created_at, Instance.completed_at, Instance.created_by, Instance.archived_at)
             .where(*where).order_by(Instance.created_at, Instance.id)).all()
         tasks = session.execute(
-            select(TaskRow.instance_id, TaskRow.element_id, TaskRow.step, TaskRow.state, TaskRow.created_at,
-                   TaskRow.due_at,
-                   TaskRow.completed_at, TaskRow.completed_by, TaskRow.assignee, TaskRow.overdue)
+            select(TaskRow.instance_id, TaskRow.definition_version_id, TaskRow.element_id, TaskRow.step, TaskRow.state,
+                   TaskRow.created_at, TaskRow.due_at, TaskRow.completed_at, TaskRow.completed_by, TaskRow.assignee,
+                   TaskRow.overdue)
             .join(Instance, Instance.id == TaskRow.instance_id)
             .where(TaskRow.state != "cancelled", *where).order_by(TaskRow.created_at)).all()
         rejected = and_(Event.step.in_(scope.steps_of("verify")),
@@ -822,9 +847,6 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
             .group_by(Event.instance_id)).all()
 
     took = StepTime(rt.calendar, scope)
-    steps = [{"number": s.number, "name": s.name, "mutu_baku": str(rt.calendar.step_standard(s)),
-              "working_time": took.counts_working_time(s.element_id)}
-             for s in sorted(scope.definition.steps, key=lambda s: s.number)]
     sent_back = {i: (int(b or 0), int(p or 0)) for i, b, p in decisions}
     per_instance: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
     current: dict[int, list[int]] = defaultdict(list)
@@ -854,7 +876,7 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
             (current if number is not None else removed)[t.instance_id].append(scope.number_of(t.element_id, t.step))
         else:
             cell["end"], cell["performer"] = t.completed_at, t.completed_by
-            cell["minutes"] += took.minutes(t.element_id, t.created_at, t.completed_at)
+            cell["minutes"] += took.minutes(t.definition_version_id, t.element_id, t.created_at, t.completed_at)
             counter = done[t.instance_id]
             counter[0] += 1
             if t.due_at is not None:
@@ -863,6 +885,10 @@ def recap(rt: Runtime, login: str, start: date | None = None, end: date | None =
                 counter[2] += not late
                 if late:
                     cell["on_time"] = False
+    # Each column's minutes in the words of the rule they were measured by (known once measured).
+    steps = [{"number": s.number, "name": s.name, "mutu_baku": str(rt.calendar.step_standard(s)),
+              "working_time": took.counts_working_time(s.element_id), "one_rule": took.one_rule(s.element_id)}
+             for s in sorted(scope.definition.steps, key=lambda s: s.number)]
     rows = []
     for number, inst in enumerate(instances, 1):
         cells = per_instance.get(inst.id, {})

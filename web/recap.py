@@ -37,9 +37,14 @@ def columns(data: dict) -> list[str]:
              _("Dikembalikan saat verifikasi (kali)"), _("Ada kendala"), _("Diarsipkan")]
     for step in data["steps"]:
         n = step["number"]
-        # Minutes as the figures measure the step: working time, or by the clock (`monitoring.StepTime`).
-        took = _("Langkah %(n)d waktu kerja (menit)", n=n) if step["working_time"] \
-            else _("Langkah %(n)d waktu kalender (menit)", n=n)
+        # Minutes as the figures measure the step: working time, or by the clock (`monitoring.StepTime`), each
+        # activity's by the version it ran the step under, which may count it otherwise.
+        if not step["one_rule"]:
+            took = _("Langkah %(n)d waktu kerja atau kalender menurut versi kegiatan (menit)", n=n)
+        elif step["working_time"]:
+            took = _("Langkah %(n)d waktu kerja (menit)", n=n)
+        else:
+            took = _("Langkah %(n)d waktu kalender (menit)", n=n)
         heads += [_("Langkah %(n)d mulai", n=n), _("Langkah %(n)d selesai", n=n),
                   _("Langkah %(n)d pelaksana", n=n), took, _("Langkah %(n)d tepat waktu", n=n)]
     return heads

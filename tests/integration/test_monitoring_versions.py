@@ -324,3 +324,38 @@ def test_answers_typed_on_a_form_opened_before_a_deploy_stay_on_their_steps(rt):
     answers = {r["step"]: {"berjalan_baik": "ya"} for r in form["rows"]}
     with pytest.raises(Conflict):
         reports.save_sop_form(rt, "kadis", *period, None, None, answers, numbered_by=1)
+
+
+def test_each_completion_is_measured_by_the_counting_rule_of_the_version_it_ran_under(rt, clock):
+    """Version 1 counts step 1's 30 days as working days, version 2 as calendar days. A step 1 done under
+    version 1 in 8 days 2 hours was measured by the clock (version 2's rule) as 8 days 2 hours; it took
+    41 working hours, by the rule that judged it on time. Version 2's is measured by the clock."""
+    from datetime import timedelta
+    from tests.integration.sop import do_step
+    took = timedelta(days=8, hours=2)
+    old = start(rt, "Dikerjakan di versi 1")
+    begun = clock.now()
+    clock.advance(days=8, hours=2)
+    do_step(rt, old, 1)
+    deploy_v2(rt, BPMN, YAML.replace("\n  days: kerja", "\n  days: kalender", 1))
+    new = start(rt, "Dikerjakan di versi 2")
+    clock.advance(days=8, hours=2)
+    do_step(rt, new, 1)
+    working = rt.calendar.working_time_between(begun, begun + took) / timedelta(minutes=1)
+    assert working == 41 * 60  # in Ramadan's working hours
+
+    [step1] = [s for s in monitoring.figures(rt, "kadis")["steps"] if s["element_id"] == "Step_01"]
+    assert {w["instance_id"]: w["minutes"] for w in step1["worst"]} == {old: working, new: took / timedelta(minutes=1)}
+    assert {w["instance_id"]: w["working_time"] for w in step1["worst"]} == {old: True, new: False}
+    assert (step1["working_time"], step1["one_rule"]) == (False, False)
+    cells = {r["id"]: r["steps"][1]["minutes"] for r in monitoring.recap(rt, "kadis")["rows"]}
+    assert cells == {old: working, new: took / timedelta(minutes=1)}
+
+    client = signed_in(rt, "kadis")
+    page = html.unescape(client.get("/monitoring").get_data(as_text=True))
+    worst = page[page.index("<summary><b>1</b>"):]
+    worst = worst[:worst.index("</details>")]
+    assert "<th>Waktu</th>" in worst and "<td>41 jam</td>" in worst and "<td>8 hari 2 jam</td>" in worst
+    csv_text = client.get("/monitoring/rekap.csv").get_data().decode("utf-8-sig")
+    assert "Langkah 1 waktu kerja atau kalender menurut versi kegiatan (menit)" in csv_text
+    assert "Langkah 3 waktu kerja (menit)" in csv_text  # its minutes: both versions count working time
