@@ -84,15 +84,16 @@ def short_time_taken(minutes, working: bool) -> str:
     return _("%(d)s hari", d=format_decimal(round(minutes / (24 * 60), 1)))
 
 
-def step_label(step: dict) -> str:
-    """A step table's row: its number, and "(versi lama)" for a step the newest version removed, whose
-    number may be a newer step's too (as the activities' position chips and the recap say it)."""
-    return _("%(s)d (versi lama)", s=step["step"]) if step.get("removed") else str(step["step"])
+def step_label(step: dict, short: bool = False) -> str:
+    """A step table's row: its number, said as an earlier version's (`recap.old_step`) for a step the newest
+    version removed."""
+    return recap_files.old_step(step["step"], short) if step.get("removed") else str(step["step"])
 
 
 @bp.context_processor
 def helpers():
-    return {"percent": percent, "work_time": work_time, "time_taken": time_taken, "step_label": step_label}
+    return {"percent": percent, "work_time": work_time, "time_taken": time_taken, "step_label": step_label,
+            "old_step": recap_files.old_step}
 
 
 def _date(name: str) -> date | None:

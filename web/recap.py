@@ -23,6 +23,13 @@ CSV_DATE = "%Y-%m-%d %H:%M"
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 
 
+def old_step(number: int, short: bool = False) -> str:
+    """A step of an earlier version that the newest one removed, by its last number, which may be a newer
+    step's too: "7 (versi lama)" in the position chips, the recap's current steps and the step tables, or
+    "7 lama" where there is room for a few letters only (under a chart's bar)."""
+    return _("%(s)d lama", s=number) if short else _("%(s)d (versi lama)", s=number)
+
+
 def _state(state: str) -> str:
     return {"running": _("Berjalan"), "completed": _("Selesai")}.get(state, state)
 
@@ -53,7 +60,7 @@ def columns(data: dict) -> list[str]:
 def _current_steps(row: dict) -> str:
     """Where the activity is: the newest version's step numbers, then steps that version removed."""
     return ", ".join([str(n) for n in row["current_steps"]] +
-                     [_("%(s)d (versi lama)", s=n) for n in row["removed_steps"]])
+                     [old_step(n) for n in row["removed_steps"]])
 
 
 def _rows(data: dict, when):

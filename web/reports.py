@@ -134,7 +134,7 @@ def _charts(f: dict) -> dict[str, Markup]:
     return {
         "steps": Markup(charts.bar_chart(
             # Room for about 7 letters under each bar: a removed step's "(versi lama)" said short.
-            [_("%(s)d lama", s=s["step"]) if s["removed"] else str(s["step"]) for s in steps], [_pct(s["on_time_rate"]) for s in steps],
+            [step_label(s, short=True) for s in steps], [_pct(s["on_time_rate"]) for s in steps],
             value_labels=[percent(s["on_time_rate"]) for s in steps], title=_("Ketepatan waktu per langkah"))),
         "bidang": Markup(charts.hbar_chart(
             [b["name"] for b in f["bidang_on_time"]], [_pct(b["on_time_rate"]) for b in f["bidang_on_time"]],
