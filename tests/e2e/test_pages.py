@@ -1498,7 +1498,9 @@ def test_the_instance_pages_standard_says_how_its_days_are_counted_as_the_heat_m
 
 def history_rows(html: str) -> dict[str, list[str]]:
     """The history table's data cells, by the event's label."""
-    rows = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>[^<]*</td><td>[^<]*</td>\s*<td>(.*?)</td></tr>",
+    # The step's cell: its number, and its name in a span.
+    rows = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>[^<]*(?:<span[^>]*>[^<]*</span>)?</td><td>[^<]*</td>"
+                      r"\s*<td>(.*?)</td></tr>",
                       section(html, "history"), re.S)
     found: dict[str, list[str]] = {}
     for label, data in rows:
@@ -1632,6 +1634,33 @@ def test_steps_done_before_a_migration_keep_their_versions_form_and_standard_tim
     assert "<dt>Data kegiatan dan layanan yang dikumpulkan</dt><dd>Data akun</dd>" in history
     assert "<dt>terverifikasi</dt>" not in history and "<dt>data_dikumpulkan</dt>" not in history
     assert "<td>120 Menit</td>" in step_row(html, 6)  # version 1's step 6; version 2's is 30 Menit
+
+
+def test_the_history_names_each_step_and_the_version_whose_number_it_gives(rt, browser, clock):
+    """Step 7 went overdue and was escalated under version 1; version 2 inserted a step before the
+    verification and the activity moved with it, its open step now step 8 (version 2's step 7 is another
+    step). The history's step column said only "7" for the overdue and the escalation. Each entry names its
+    step, and a number an earlier version gave that the activity's version gives otherwise says its version."""
+    from engine import editor
+    instance_id = start(rt)
+    for step in (1, 2, 3, 4, 5, 6):
+        do_step(rt, instance_id, step, {"terverifikasi": True} if step == 5 else None)
+    clock.advance(hours=3)  # step 7's 30 working minutes have passed
+    Scheduler(rt, deliver=False).run_pass()
+    deploy_v2(rt, *step_inserted_before_verification())
+    editor.migrate(rt, instance_id, OWNER)
+
+    b = browser("kadis")
+    html = text(b.get(f"/kegiatan/{instance_id}"))
+    history = section(html, "history")
+    step7 = '<td>7 (versi 1) <span class="muted">· Memberikan Data Kegiatan dan Layanan yang diperlukan</span></td>'
+    assert history.count(step7) == 3  # reached, overdue, escalated: before the migration
+    assert '<td>4 <span class="muted">· Melakukan verifikasi hasil kegiatan dan layanan bidang</span></td>' in history
+    assert "<b>5 (versi 1)</b>. Apakah hasil" in step_row(html, 5)  # version 2's step 5 is the inserted one
+    assert "<b>4</b>. Melakukan verifikasi" in step_row(html, 4)
+    assert "<b>8</b>. " in step_row(html, 8)  # the open step, as its version numbers it
+    b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    assert '<td>7 (version 1) <span class="muted">' in section(text(b.get(f"/kegiatan/{instance_id}")), "history")
 
 
 def bidang_options(html: str) -> list[str]:
