@@ -540,6 +540,27 @@ def test_an_overdue_step_stays_overdue_after_migration(rt, clock):
     assert open_row(rt, instance_id).step == 4
 
 
+def test_a_step_whose_new_standard_has_already_passed_is_overdue_and_escalated_once_at_the_migration(rt, clock):
+    """Step 7 (30 minutes) open for 20; version 2 gives it 10 minutes. Its due time is the new version's,
+    counted from when the step began, so the migration finds it past due: overdue and escalated then, once,
+    not 10 minutes later at the old due time."""
+    from engine.scheduler import Scheduler
+    instance_id = start(rt)
+    drive_to_step7(rt, instance_id)
+    before = open_row(rt, instance_id)
+    clock.advance(minutes=20)
+    deploy_v2(rt, step7_to_administrasi(minutes=10))
+
+    editor.migrate(rt, instance_id, OWNER)
+    after = open_row(rt, instance_id)
+    assert after.due_at == rt.calendar.due(before.created_at, MutuBaku.parse("10 Menit")) < before.due_at
+    assert after.overdue
+    clock.advance(minutes=15)  # past the old due time too
+    Scheduler(rt, deliver=False).run_pass()
+    assert len(events(rt, instance_id, "overdue")) == 1
+    assert [e.data["level"] for e in events(rt, instance_id, "escalated")].count(1) == 1
+
+
 def test_migration_is_refused_when_the_current_step_was_removed(rt):
     instance_id = start(rt)
     deploy_v2(rt, step_renamed(BPMN, "Step_01", "Step_01_baru"))
