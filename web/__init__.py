@@ -159,8 +159,27 @@ EVENT_LABELS = {
 }
 
 
+# The menu item each page is under (by blueprint, or by endpoint where that differs): the menu marks
+# its section on a page it does not link itself (an activity under Kegiatan, a task under Tugas).
+MENU_SECTIONS = {
+    "worklist": "worklist.index", "tasks": "worklist.index",
+    "instances": "instances.index", "instances.start": "instances.start", "monitoring.search": "instances.index",
+    "supervisor": "supervisor.index", "monitoring": "monitoring.index", "reports": "monitoring.index",
+    "admin": "admin.users", "editor": "editor.index", "sop_document": "editor.index", "auth.tokens": "auth.tokens",
+}
+
+
+def menu_section(endpoint: str | None) -> str | None:
+    """The menu item `endpoint`'s page is under, if any."""
+    if not endpoint:
+        return None
+    return MENU_SECTIONS.get(endpoint) or MENU_SECTIONS.get(endpoint.partition(".")[0])
+
+
 def _template_helpers(app: Flask) -> None:
     from urllib.parse import urlencode
+
+    app.add_template_global(menu_section)
 
     @app.template_global()
     def query(**changes) -> str:

@@ -549,7 +549,26 @@ def test_the_menu_and_the_activity_tabs_mark_the_current_page(rt, browser):
                        ("?state=completed", "/kegiatan?state=completed")):
         assert current.findall(text(b.get("/kegiatan" + query))) == ["/kegiatan", tab], query
     css = text(b.get("/static/alur.css"))
-    assert ".topbar nav a[aria-current=page]" in css and ".tabs a[aria-current=page]" in css
+    assert ".topbar nav a[aria-current]" in css and ".tabs a[aria-current=page]" in css
+
+
+def test_the_menu_marks_the_section_of_a_page_under_it(rt, browser):
+    """The menu marked only the exact page it links: on an activity, a task, the archive search, the
+    evaluation report or an SOP's versions no menu item said where one was. The item of the section is
+    marked (aria-current="true": the page shown is not the one it links); an item's own page stays "page"."""
+    instance_id, task_id, staff = claimed_step_one(rt, browser)
+    current = re.compile(r'<a href="([^"]*)" aria-current="([^"]*)">')
+    for path, marked in ((f"/tugas/{task_id}", ("/", "true")), (f"/kegiatan/{instance_id}", ("/kegiatan", "true")),
+                         ("/kegiatan/cari", ("/kegiatan", "true")), ("/kegiatan/baru", ("/kegiatan/baru", "page"))):
+        assert current.findall(text(staff.get(path))) == [marked], path
+    kadis = browser("kadis")
+    assert current.findall(text(kadis.get("/monitoring/laporan"))) == [("/monitoring", "true")]
+    owner = browser("pemilik.proses")
+    for path in (f"/editor/{KEY}", f"/editor/{KEY}/versi", f"/editor/{KEY}/versi/1", f"/sop/{KEY}/v1"):
+        assert current.findall(text(owner.get(path))) == [("/editor/", "true")], path
+    admin = browser("admin")
+    assert current.findall(text(admin.get("/admin/bidang"))) == [("/admin/pengguna", "true")]
+    assert current.findall(text(admin.get("/tidak-ada"))) == []  # an error page is under no section
 
 
 def walk_to_secretary(rt, bidang: str, title: str) -> int:
