@@ -695,6 +695,24 @@ def test_the_heat_maps_badges_leave_each_steps_name_readable(playwright_browser,
     shot(page, f"monitoring-heatmap-{width}")
 
 
+@pytest.mark.parametrize("width", [1400, 390])
+def test_the_step_tables_show_each_steps_whole_name(playwright_browser, server, width):
+    """The monitoring step tables cut each step's name at 15rem with an ellipsis ("1 · Merencanakan keg…"):
+    the rest was only in a tooltip, out of reach of the keyboard and of touch. A long name wraps."""
+    rt, base = server
+    page = sign_in(playwright_browser, base, "kadis")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(base + "/monitoring")
+    cells = page.evaluate("""Array.from(document.querySelectorAll('td.step-name')).map(c => {
+        const style = getComputedStyle(c);
+        return [c.closest('table').id, c.parentElement.dataset.step, c.scrollWidth <= c.clientWidth,
+                style.textOverflow, style.overflowX]; })""")
+    assert len(cells) == 30
+    assert [c for c in cells if c[2:] != [True, "clip", "visible"]] == []
+    widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], widths  # the page does not scroll sideways for it
+
+
 def typed_kept(page) -> list[str]:
     """The keys of the typed text the task page keeps in this tab's sessionStorage."""
     return page.evaluate("Object.keys(sessionStorage).filter((key) => key.startsWith('alur:typed:'))")
