@@ -55,8 +55,7 @@ def _step_changes(n: int, old, new) -> list[Text]:
     if old.lane.role != new.lane.role:
         lines.append(Text("Langkah %(n)d dipindah dari %(old)s ke %(new)s", n=n, old=old.lane.name, new=new.lane.name))
     if old.mutu_baku != new.mutu_baku:
-        lines.append(Text("Langkah %(n)d: waktu baku %(old)s menjadi %(new)s",
-                          n=n, old=str(old.mutu_baku), new=str(new.mutu_baku)))
+        lines.append(_standard_time_changed(n, str(old.mutu_baku), str(new.mutu_baku)))
     if old.counting != new.counting and old.mutu_baku == new.mutu_baku:
         lines.append(Text("Langkah %(n)d: cara menghitung waktu baku diubah", n=n))
     if old.name != new.name:
@@ -68,6 +67,23 @@ def _step_changes(n: int, old, new) -> list[Text]:
     if old.decision != new.decision:
         lines.append(Text("Langkah %(n)d: percabangan keputusan diubah", n=n))
     return lines
+
+
+def _standard_time_changed(n: int, old: str, new: str) -> Text:
+    """Standard times in the SOP's notation ("30 Menit"), as kept with the version."""
+    return Text("Langkah %(n)d: waktu baku %(old)s menjadi %(new)s", n=n, old=old, new=new)
+
+
+_STANDARD_TIME_CHANGED = _standard_time_changed(0, "", "").template
+
+
+def worded(line: Text | str, word) -> Text | str:
+    """A summary line with the standard times it quotes worded by `word` (a page words them in its
+    language, as it does elsewhere); any other line, and one kept as plain text, as it is."""
+    if not (isinstance(line, Text) and line.template == _STANDARD_TIME_CHANGED):
+        return line
+    values = line.values
+    return _standard_time_changed(values["n"], word(values["old"]), word(values["new"]))
 
 
 def stored(lines: list[Text]) -> str:

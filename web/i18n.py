@@ -10,6 +10,7 @@ from flask import g, session
 from flask_babel import format_date, format_datetime, get_locale, get_translations, gettext
 from flask_login import current_user
 
+from process import changes
 from process.messages import Text, from_json, speak
 from process.numbers import parse_number
 from web import timefmt
@@ -103,6 +104,11 @@ def init_app(app, rt) -> None:
     @app.template_filter("standard_time")
     def standard_time(text: str) -> str:
         return timefmt.standard_time(text, str(get_locale()))
+
+    @app.template_filter("change_line")
+    def change_line(line) -> str:
+        """A line of a version's change summary in the reader's language, its standard times too."""
+        return say(changes.worded(line, standard_time))
 
     @app.template_global()
     def tanggal(value) -> str:
