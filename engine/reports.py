@@ -25,7 +25,8 @@ The form's suggestions (prefill) per SOP step, from the figures:
   problem step: the decision steps where they are recorded, found in the
   newest version by their forms (`process.monev`), whatever their numbers
   (5 and 12 in the office's SOP).
-- The notes quote the figures the suggestion rests on.
+- The notes quote the figures the suggestion rests on; the page words them in
+  its language (`web.reports.suggested_note`), and what is saved stays as written.
 
 Stored rows are keyed by (SOP, period start, period end, Bidang) with "" for
 the whole office, and carry a revision so two writers cannot overwrite each
@@ -178,7 +179,7 @@ def sop_form(rt: Runtime, login: str, start: date | None = None, end: date | Non
 
 
 def suggest(figures: dict[str, Any], definition, assessor_name: str = "") -> list[dict[str, Any]]:
-    """Per SOP step (the newest version's, in number order): the suggested answer and the notes."""
+    """Per SOP step (the newest version's, in number order): the suggested answer and what its note quotes."""
     by_element = {s["element_id"]: s for s in figures["steps"]}  # a number may be a removed step's too
     sent_back = sum(v["sent_back"] for v in figures["verification"])
     decisions = sum(v["decisions"] for v in figures["verification"])
@@ -197,26 +198,18 @@ def suggest(figures: dict[str, Any], definition, assessor_name: str = "") -> lis
             suggested = "tidak"
         else:
             suggested = "ya"
-        notes = []
-        if s["done"]:
-            notes.append(f"Selesai {s['done']} kali")
-            if s["with_due"]:
-                notes.append(f"tepat waktu {s['on_time']} dari {s['with_due']} ({percent_text(rate)})")
-            if s["median_minutes"] is not None:
-                notes.append(median_text(s["median_minutes"], s["working_time"], step.mutu_baku))
-        else:
-            notes.append("Belum ada penyelesaian langkah ini pada periode ini")
-        if step.number == roles.verify and decisions:
-            notes.append(f"dikembalikan {back} dari {decisions} keputusan verifikasi")
-        if step.number == roles.problem and s["done"]:
-            notes.append(f"{raised} kendala dilaporkan")
-        if s["open_now"]:
-            notes.append(f"{s['open_now']} kegiatan sedang di langkah ini ({s['overdue_now']} terlambat)")
+        working = s.get("working_time", True)
         rows.append({
             "step": step.number, "element_id": step.element_id, "name": step.name, "mutu_baku": str(step.mutu_baku),
-            "suggested": suggested, "berjalan_baik": suggested or "", "catatan": "; ".join(notes) + ".",
-            "tindakan": "", "penilai": assessor_name,
-            "done": s["done"], "on_time_rate": rate, "sent_back": back, "problems": raised,
+            "suggested": suggested, "berjalan_baik": suggested or "", "catatan": "", "tindakan": "",
+            "penilai": assessor_name,
+            # What the suggested note quotes (the page words it in its language: web.reports.suggested_note).
+            "done": s["done"], "with_due": s["with_due"], "on_time": s["on_time"], "on_time_rate": rate,
+            "median_minutes": s["median_minutes"], "working_time": working,
+            "standard": str(step.mutu_baku.counted(working)),
+            "decisions": decisions if step.number == roles.verify else 0, "sent_back": back,
+            "problems": raised, "problem_step": step.number == roles.problem,
+            "open_now": s["open_now"], "overdue_now": s["overdue_now"],
         })
     return rows
 
@@ -277,31 +270,6 @@ def save_sop_form(rt: Runtime, login: str, start: date, end: date, bidang: str |
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-def percent_text(rate: float | None) -> str:
-    """A rate as the form's notes write it: "83,3%" (Indonesian decimal comma)."""
-    if rate is None:
-        return "—"
-    text = f"{monitoring.shown_rate(rate) * 100:.1f}".replace(".", ",")
-    return (text[:-2] if text.endswith(",0") else text) + "%"
-
-
-def median_text(minutes: float, working: bool, standard) -> str:
-    """The note on a step's median, measured as the figures measure the step (`monitoring.StepTime`): working
-    time, or by the clock in days and hours; its standard with its days counted so ("30 Hari Kalender")."""
-    if working:
-        return f"median waktu kerja {duration_text(minutes)} (standar {standard.counted(True)})"
-    days, rest = divmod(int(round(minutes)), 24 * 60)
-    taken = " ".join(([f"{days} hari"] if days else []) + ([duration_text(rest)] if rest or not days else []))
-    return f"median waktu kalender {taken} (standar {standard.counted(False)})"
-
-
-def duration_text(minutes: float) -> str:
-    hours, mins = divmod(int(round(minutes)), 60)
-    if hours and mins:
-        return f"{hours} jam {mins} menit"
-    return f"{hours} jam" if hours else f"{mins} menit"
-
 
 def _resolved(figures: dict[str, Any]) -> dict[str, Any]:
     return {"key": figures["sop"]["key"], "start": date.fromisoformat(figures["period"]["start"]),

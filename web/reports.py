@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -20,7 +20,7 @@ from engine import reports
 from engine.errors import Conflict, InvalidData
 from process.numbers import whole_number
 from process import charts, sop_document
-from web import runtime, sent
+from web import runtime, sent, timefmt
 from web.auth import require_roles
 from web.back import errors_lead_back
 from web.monitoring import SHOW_AGAIN, _date, _pct, attachment, percent, period_comes_back, step_label, time_taken
@@ -175,7 +175,7 @@ def sop_form():
             else:
                 flash(_("Formulir monitoring pelaksanaan SOP disimpan."), "success")
                 return redirect(url_for(".sop_form", **request.args))
-    data = reports.sop_form(runtime(), current_user.login, **filters)
+    data = with_suggested_notes(reports.sop_form(runtime(), current_user.login, **filters))
     conflict = conflict or _shown_over_another(data["revision"])
     if posted is not None:
         for row in data["rows"]:
@@ -186,6 +186,40 @@ def sop_form():
                            errors=errors, conflict=conflict,
                            may_choose_bidang=current_user.sees_every_bidang), \
         409 if conflict else 422 if errors else 200
+
+
+def with_suggested_notes(data: dict) -> dict:
+    """The form with a suggested note, in the page's language, on each step not assessed yet."""
+    for row in data["rows"]:
+        if not row["saved"]:
+            row["catatan"] = suggested_note(row)
+    return data
+
+
+def suggested_note(row: dict) -> str:
+    """The figures a step's suggested answer rests on (`engine.reports.suggest`), as the note to start from."""
+    if not row["done"]:
+        notes = [_("Belum ada penyelesaian langkah ini pada periode ini")]
+    else:
+        notes = [ngettext("Selesai %(num)d kali", "Selesai %(num)d kali", row["done"])]
+        if row["with_due"]:
+            notes.append(_("tepat waktu %(on_time)d dari %(with_due)d (%(rate)s)", on_time=row["on_time"],
+                           with_due=row["with_due"], rate=percent(row["on_time_rate"])))
+        if row["median_minutes"] is not None:
+            median = {"taken": time_taken(row["median_minutes"], row["working_time"]),
+                      "standard": timefmt.standard_time(row["standard"], str(get_locale()))}
+            notes.append(_("median waktu kerja %(taken)s (standar %(standard)s)", **median) if row["working_time"]
+                         else _("median waktu kalender %(taken)s (standar %(standard)s)", **median))
+    if row["decisions"]:
+        notes.append(_("dikembalikan %(back)d dari %(decisions)d keputusan verifikasi", back=row["sent_back"],
+                       decisions=row["decisions"]))
+    if row["problem_step"] and row["done"]:
+        notes.append(ngettext("%(num)d kendala dilaporkan", "%(num)d kendala dilaporkan", row["problems"]))
+    if row["open_now"]:
+        notes.append(ngettext("%(num)d kegiatan sedang di langkah ini (%(late)d terlambat)",
+                              "%(num)d kegiatan sedang di langkah ini (%(late)d terlambat)", row["open_now"],
+                              late=row["overdue_now"]))
+    return "; ".join(notes) + "."
 
 
 def _posted_answers() -> dict[str | int, dict[str, str]]:
@@ -221,6 +255,7 @@ def sop_form_pdf():
 def _sop_form_print() -> tuple[str, dict]:
     data = reports.sop_form(runtime(), current_user.login, **_filters())
     with force_locale("id"):
+        with_suggested_notes(data)
         html = render_template("sop_form_print.html", data=data,
                                doc=sop_document.build(data["sop"]["definition"]).header)
     return html, data

@@ -2642,10 +2642,9 @@ def test_the_archive_search_offers_the_steps_of_the_sop_chosen(rt, browser):
 
 def test_an_on_time_rate_is_written_to_a_tenth_and_never_rounded_to_all_or_nothing(app):
     """Whole percents wrote 199 steps on time out of 200 as "100%" on the dashboard and the report, and 1 of
-    300 as "0%"; the SOP form's notes wrote the same rates to a tenth."""
+    300 as "0%"; the SOP form's notes wrote the same rates to a tenth (they are worded by `percent` too)."""
     from flask_babel import force_locale
 
-    from engine.reports import percent_text
     from web.monitoring import _pct, percent
 
     with app.test_request_context():
@@ -2655,7 +2654,6 @@ def test_an_on_time_rate_is_written_to_a_tenth_and_never_rounded_to_all_or_nothi
             assert (percent(1999 / 2000), percent(1 / 3000)) == ("99,9%", "0,1%")  # not 100% and 0%
         with force_locale("en"):
             assert (percent(2 / 3), percent(1999 / 2000)) == ("66.7%", "99.9%")
-    assert (percent_text(1999 / 2000), percent_text(1 / 3000), percent_text(2 / 3)) == ("99,9%", "0,1%", "66,7%")
     assert (_pct(1999 / 2000), _pct(1.0), _pct(None)) == (99.9, 100.0, None)
 
 

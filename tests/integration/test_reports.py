@@ -9,6 +9,7 @@ same figures and keep what the assessor saved.
 """
 from __future__ import annotations
 
+import html
 import io
 import random
 import re
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from babel.numbers import format_percent
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from engine import bootstrap, monitoring, reports, schema, services
 from engine.clock import ManualClock
@@ -269,20 +270,57 @@ def test_the_sop_form_is_prefilled_from_the_figures(office):
         assert row["suggested"] == expected, row["step"]
         assert row["berjalan_baik"] == (expected or "")
         assert row["penilai"] == "Sekretaris Dinas" and row["tindakan"] == ""
+    notes = suggested_notes(rt, form["rows"])
+    for row in form["rows"]:
+        s = by_step[row["step"]]
         if s["with_due"]:
-            quoted = f"tepat waktu {s['on_time']} dari {s['with_due']} ({reports.percent_text(s['on_time_rate'])})"
-            assert quoted in row["catatan"], row["catatan"]
+            quoted = f"tepat waktu {s['on_time']} dari {s['with_due']} ({shown(s['on_time_rate'])})"
+            assert quoted in notes[row["step"]], notes[row["step"]]
     assert {r["suggested"] for r in form["rows"]} >= {"ya", "tidak"}
-    assert f"dikembalikan {sent_back} dari" in form["rows"][4]["catatan"]
-    assert f"{len(figures['problems'])} kendala dilaporkan" in form["rows"][11]["catatan"]
+    assert f"dikembalikan {sent_back} dari" in notes[5]
+    assert f"{len(figures['problems'])} kendala dilaporkan" in notes[12]
     assert form["rows"][4]["suggested"] == form["rows"][11]["suggested"] == "tidak"
     # The rate the notes quote is the plain count of on-time completions.
     on_time, with_due = _plain_on_time(rt, START, END, 3)
     assert (by_step[3]["on_time"], by_step[3]["with_due"]) == (on_time, with_due)
-    assert f"tepat waktu {on_time} dari {with_due}" in form["rows"][2]["catatan"]
+    assert f"tepat waktu {on_time} dari {with_due}" in notes[3]
 
 
-def test_the_suggestion_rule_at_its_edges():
+def suggested_notes(rt, rows: list[dict]) -> dict[int, str]:
+    """The notes an Indonesian page suggests for the form's rows, by step number."""
+    with create_app(runtime=rt, testing=True).test_request_context():
+        return {row["step"]: web_reports.suggested_note(row) for row in rows}
+
+
+def test_the_sop_forms_suggested_notes_are_in_the_pages_language(office, client_for):
+    """On an English page the SOP form suggested its notes in Indonesian ("Selesai 12 kali; tepat waktu 10
+    dari 12 (83,3%); median waktu kerja ..."). They are worded in the page's language; what is saved stays
+    in the language it was written in, and the printed form (Indonesian) suggests them in Indonesian."""
+    url = f"/monitoring/formulir-sop?{PERIOD}&bidang=aptika"
+    kadis = client_for("kadis")
+    assert kadis.post("/bahasa", data={"language": "en"}, headers={"Referer": url}).status_code == 302
+    notes = dict(re.findall(r'<textarea name="catatan-(\d+)"[^>]*>([^<]*)</textarea>',
+                            html.unescape(kadis.get(url).get_data(as_text=True))))
+    assert len(notes) == 15
+    indonesian = re.compile(r"\b(Selesai|tepat waktu|median waktu|standar|kegiatan sedang|Belum ada|dikembalikan|"
+                            r"kendala|Menit|Hari|jam|menit)\b")
+    assert [n for n in notes.values() if indonesian.search(n)] == []
+    assert re.search(r"Completed \d+ times; on time \d+ of \d+ \(\d+(\.\d)?%\); median working time", notes["1"])
+    assert re.search(r"\d+ of \d+ verification decisions sent back", notes["5"])
+    form = reports.sop_form(office, "kadis", START, END, "aptika")
+    assert kadis.post(url, data=_answers(form, **{f"catatan-{n}": note for n, note in notes.items()})).status_code == 302
+    kadis.post("/bahasa", data={"language": "id"}, headers={"Referer": url})
+    saved = html.unescape(kadis.get(url).get_data(as_text=True))
+    with office.uow() as session:  # the module's other tests find no form saved
+        session.execute(delete(SopMonitoringForm).where(SopMonitoringForm.bidang == "aptika"))
+        session.commit()
+    assert f'name="catatan-1" maxlength="2000" aria-label="Catatan langkah 1">{notes["1"]}</textarea>' in saved
+    printed = html.unescape(client_for("sekretaris").get(f"/monitoring/formulir-sop/cetak?{PERIOD}")
+                            .get_data(as_text=True))
+    assert re.search(r"<td>Selesai \d+ kali; tepat waktu \d+ dari \d+ \(\d+(,\d)?%\); median waktu kerja", printed)
+
+
+def test_the_suggestion_rule_at_its_edges(office):
     from process.loader import load_file
     definition = load_file(Path(__file__).resolve().parents[2] / "definitions" / "monev_kegiatan_bidang.bpmn")
 
@@ -294,14 +332,15 @@ def test_the_suggestion_rule_at_its_edges():
                          step(12, 3, 3)],
                "verification": [{"sent_back": 1, "decisions": 6}], "problems": [{"uraian_kendala": "x"}]}
     rows = {r["step"]: r for r in reports.suggest(figures, definition, "Penilai Uji")}
+    notes = suggested_notes(office, rows.values())
     assert rows[1]["suggested"] == "ya"                 # exactly 80 %
     assert rows[2]["suggested"] == "tidak"              # 79 %
-    assert rows[3]["suggested"] is None and "Belum ada" in rows[3]["catatan"]
+    assert rows[3]["suggested"] is None and "Belum ada" in notes[3]
     assert rows[4]["suggested"] == "ya"
-    assert rows[5]["suggested"] == "tidak" and "dikembalikan 1 dari 6 keputusan verifikasi" in rows[5]["catatan"]
-    assert rows[12]["suggested"] == "tidak" and "1 kendala dilaporkan" in rows[12]["catatan"]
+    assert rows[5]["suggested"] == "tidak" and "dikembalikan 1 dari 6 keputusan verifikasi" in notes[5]
+    assert rows[12]["suggested"] == "tidak" and "1 kendala dilaporkan" in notes[12]
     assert rows[6]["suggested"] is None                 # no figures at all
-    assert "tepat waktu 4 dari 5 (80%)" in rows[1]["catatan"] and "(79%)" in rows[2]["catatan"]
+    assert "tepat waktu 4 dari 5 (80%)" in notes[1] and "(79%)" in notes[2]
     assert all(r["penilai"] == "Penilai Uji" for r in rows.values())
 
 
