@@ -294,6 +294,29 @@ def test_a_fields_error_is_tied_to_its_control_and_the_first_takes_the_focus(pla
     assert staff.evaluate("document.activeElement.name") == "title"
 
 
+def test_the_message_a_page_comes_back_with_takes_the_focus(playwright_browser, server):
+    """A flash message ("Draf disimpan.", "Tugas dikembalikan ke tim.") was a role=status region that already
+    held its text when the page loaded, which screen readers do not say: nothing told a blind user that
+    the draft was saved. The message takes the focus, so it is read; a field's error keeps it first, and a
+    page without a message leaves the focus where the browser puts it."""
+    from engine import services
+    rt, base = server
+    services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
+    staff = sign_in(playwright_browser, base, "aptika.implementasi")
+    focused = "document.activeElement.matches('.flash') ? document.activeElement.textContent.trim() : document.activeElement.tagName"
+    assert staff.evaluate(focused) == "BODY"
+    claim_and_open_first(staff, 1)
+    staff.fill("textarea[name=rencana_kegiatan]", "Rencana")
+    staff.click("button[value=draft]")
+    staff.wait_for_selector(".flash.success")
+    assert staff.evaluate(focused) == "Draf disimpan."
+    staff.press("body", "Tab")  # the keyboard goes on from the message, inside the page's content
+    assert staff.evaluate("document.querySelector('main').contains(document.activeElement)")
+    staff.click("button[value=complete]")  # required fields left empty: the first takes the focus
+    staff.wait_for_selector(".field-error")
+    assert staff.evaluate("document.activeElement.name") == "tanggal_mulai"
+
+
 def test_a_field_with_help_is_described_by_the_help_and_its_error(playwright_browser, server):
     """The page ties a field's help to its control; the error said when the form comes back is added to
     that description, not put in its place."""

@@ -85,4 +85,15 @@ document.addEventListener("DOMContentLoaded", () => {
     first = first || controls[0];
   });
   if (first) first.focus();
+  const message = document.querySelector("main .flash:not([hidden])");
+  if (message) announce(message);
 });
+
+// A message the page comes with ("Draf disimpan.", an error) takes the focus, so a screen reader reads it:
+// a live region that already holds its text when the page loads is not said. What has the focus already
+// (a field's error, above; an autofocus field) keeps it.
+function announce(message) {
+  if (document.activeElement && document.activeElement !== document.body) return;
+  message.tabIndex = -1;
+  message.focus();
+}

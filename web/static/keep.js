@@ -50,7 +50,9 @@ function keepTyped(form, user) {
   } else if (keptHere && keptHere.stamp === stamp) {
     if (JSON.stringify(typedValues(form)) !== JSON.stringify(keptHere.values)) {
       putBack(form, keptHere.values);
-      document.getElementById("typed-restored").hidden = false;
+      const restored = document.getElementById("typed-restored");
+      restored.hidden = false;
+      announce(restored);  // alur.js
     }
   } else {
     sessionStorage.removeItem(key);
