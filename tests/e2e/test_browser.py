@@ -865,6 +865,30 @@ def test_a_notice_before_the_session_runs_out_keeps_it(playwright_browser, serve
     assert staff.input_value("textarea[name=rencana_kegiatan]") == "Diketik sebelum tidur"
 
 
+def test_the_session_warning_counts_from_the_last_request_of_any_tab(playwright_browser, server):
+    """The warning was timed from the page's own loading: with the worklist used in another tab meanwhile
+    (every request renews the session), the task page still said the session was about to end. It
+    counts from the browser's last request, in any of its tabs, and goes when another tab renews it."""
+    from engine import services
+    rt, base = server
+    services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
+    staff = sign_in(playwright_browser, base, "aptika.implementasi")
+    staff.clock.install()
+    claim_and_open_first(staff, 1)
+    notice = staff.locator("#session-ending")
+    other = staff.context.new_page()
+    staff.clock.fast_forward("30:00")
+    other.goto(base + "/")  # work in another tab
+    staff.clock.fast_forward("29:00")  # 59 minutes after the task page loaded, 29 after the last request
+    assert not notice.is_visible()
+    staff.clock.fast_forward("28:30")
+    assert not notice.is_visible()
+    staff.clock.fast_forward("01:00")  # two minutes before the session ends
+    assert notice.is_visible()
+    other.goto(base + "/kegiatan")
+    notice.wait_for(state="hidden")
+
+
 REPORT = "/monitoring/laporan?dari=2026-02-01&sampai=2026-03-01&bidang=aptika"
 
 

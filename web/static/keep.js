@@ -62,20 +62,37 @@ function keepTyped(form, user) {
   form.addEventListener("submit", () => { save(); sessionStorage.setItem(SENT, key); });
 }
 
+// When this browser last reached the server, from any of its tabs (they share the session, and every
+// request renews it): the warning counts from there, not from this page's loading.
+const REACHED = "alur:reached";
+const lastReached = () => Number(localStorage.getItem(REACHED)) || Date.now();
+function markReached() { localStorage.setItem(REACHED, String(Date.now())); }
+
 // Shortly before the idle time ends (two minutes, or half of it when shorter), the page says so and
 // offers to stay signed in: any request renews the session, and a HEAD of this page changes nothing.
 function warnBeforeTimeout(notice) {
   const idle = Number(document.body.dataset.idleMinutes) * 60 * 1000;
+  const lead = Math.max(idle - 120000, idle / 2);  // from the last request to the warning
   let timer;
   const arm = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => { notice.hidden = false; }, Math.max(idle - 120000, idle / 2));
+    timer = setTimeout(() => {
+      if (Date.now() < lastReached() + lead) arm();  // another tab reached the server meanwhile
+      else notice.hidden = false;
+    }, Math.max(lastReached() + lead - Date.now(), 0));
   };
+  // Another tab renewed the session: a warning shown here no longer holds.
+  window.addEventListener("storage", (event) => {
+    if (event.key !== REACHED) return;
+    notice.hidden = true;
+    arm();
+  });
   notice.querySelector("button").addEventListener("click", () => {
     fetch(window.location.href, { method: "HEAD", credentials: "same-origin" }).then((response) => {
       if (response.redirected) {
         window.location.assign(response.url);  // already run out: sign in again, what was typed is kept
       } else if (response.ok) {
+        markReached();
         notice.hidden = true;
         arm();
       }
@@ -88,6 +105,7 @@ document.addEventListener("DOMContentLoaded", () => {
   // Someone else signed in in this tab (a shared computer): what the last user kept is not theirs to hold.
   const user = document.body.dataset.user;
   if (user !== undefined) {
+    markReached();  // this page's request renewed the session
     Object.keys(sessionStorage).filter((key) => key.startsWith(TYPED) && !key.startsWith(`${TYPED}${user}:`))
       .forEach((key) => sessionStorage.removeItem(key));
   }
