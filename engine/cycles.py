@@ -43,7 +43,8 @@ CONFIG_NAME = "cycles.yaml"
 MAX_TITLE = 300
 
 _lock = threading.Lock()
-_configs: dict[Path, tuple[tuple[int, int], tuple[Cycle, ...]]] = {}   # path -> ((mtime, size), schedules)
+# path -> ((mtime, size) or None when missing, the schedules or why they cannot be used)
+_configs: dict[Path, tuple[tuple[int, int] | None, tuple[Cycle, ...] | CycleConfigError]] = {}
 _reported: set[tuple[str, str, str, str]] = set()           # failures already logged as warnings
 
 
@@ -83,24 +84,40 @@ def _chosen(settings: Settings) -> str | None:
 def load_config(settings: Settings) -> tuple[Cycle, ...]:
     """The office's schedules; none when turned off or when the definitions have no cycles.yaml.
     A file named by the setting must be there. Read again only when the file changes.
-    `alur scheduler` and `alur serve --scheduler` read it once before they start (CycleConfigError)."""
+
+    A file that cannot be used raises CycleConfigError, the same error object until the file
+    changes (or appears): the scheduler reports it once per change, not once a minute."""
     path = config_path(settings)
     if path is None:
         return ()
     try:
         info = path.stat()
     except FileNotFoundError:
-        if _chosen(settings):  # a misspelt name must not mean no recurring starts without a word
-            raise CycleConfigError(
-                Text("ALUR_CYCLES_FILE: berkas %(path)s tidak ada; isi off bila tanpa mulai berulang", path=str(path))
-            ) from None
-        return ()
-    stamp = (info.st_mtime_ns, info.st_size)
+        if not _chosen(settings):
+            return ()
+        stamp = None  # a misspelt name must not mean no recurring starts without a word
+    else:
+        stamp = (info.st_mtime_ns, info.st_size)
     with _lock:
         cached = _configs.get(path)
         if cached is None or cached[0] != stamp:
-            cached = _configs[path] = (stamp, parse(path.read_text(encoding="utf-8")))
-        return cached[1]
+            cached = _configs[path] = (stamp, _read(path, stamp))
+    if isinstance(cached[1], CycleConfigError):
+        raise cached[1].with_traceback(None)  # raised again and again: its traceback must not grow
+    return cached[1]
+
+
+def _read(path: Path, stamp: tuple[int, int] | None) -> tuple[Cycle, ...] | CycleConfigError:
+    if stamp is None:
+        return CycleConfigError(
+            Text("ALUR_CYCLES_FILE: berkas %(path)s tidak ada; isi off bila tanpa mulai berulang", path=str(path)))
+    try:
+        return parse(path.read_text(encoding="utf-8"))
+    except CycleConfigError as err:
+        return err
+    except (OSError, UnicodeDecodeError) as err:  # a folder, no permission, not UTF-8
+        return CycleConfigError(Text("ALUR_CYCLES_FILE: berkas %(path)s tidak dapat dibaca: %(reason)s",
+                                     path=str(path), reason=getattr(err, "strerror", None) or str(err)))
 
 
 def run_due_cycles(rt: Runtime, cycles: tuple[Cycle, ...] | None = None,

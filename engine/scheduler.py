@@ -43,6 +43,7 @@ from engine.notify import Deliverer, DeliveryReport
 from engine.runtime import Runtime
 from engine.workflow import Run
 from process.calendar import past_due
+from process.cycles import CycleConfigError
 
 log = logging.getLogger("alur.scheduler")
 
@@ -90,6 +91,7 @@ class Scheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._cycles_checked_at = None
+        self._cycles_problem: CycleConfigError | None = None
         self._tidied_at = rt.now()
 
     # -- one pass -----------------------------------------------------------------
@@ -124,8 +126,24 @@ class Scheduler:
         self._cycles_checked_at = now
         try:
             cycles.run_due_cycles(self.rt)
+        except CycleConfigError as err:
+            self._cycles_unusable(err)
         except Exception:  # noqa: BLE001 - a broken schedule must not stop the timers
             log.exception("recurring starts failed")
+        else:
+            if self._cycles_problem is not None:
+                self._cycles_problem = None
+                log.info("the cycles file can be used again: recurring starts resume")
+
+    def _cycles_unusable(self, err: CycleConfigError) -> None:
+        """A cycles file that cannot be used costs the recurring starts alone: timers and escalation
+        go on. Said once per change of the file (cycles.load_config raises the same error until the
+        file changes), not once a minute; the file is read again as soon as it changes."""
+        if err is self._cycles_problem:
+            return
+        self._cycles_problem = err
+        log.error("no recurring starts until the cycles file (%s) is corrected; timers and escalation go on: %s",
+                  cycles.config_path(self.rt.settings), err)
 
     def _tidy_up(self) -> None:
         """Once an hour (the first an hour after the start): the drafts of closed tasks go, tasks

@@ -15,7 +15,7 @@ import click
 import yaml
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import bootstrap, cycles, editor, schema, services, worklist
+from engine import bootstrap, editor, schema, services, worklist
 from engine.config import Settings, SettingError
 from engine.db import MAX_INTEGER, database_problem
 from engine.errors import AlurError, Conflict, Forbidden
@@ -356,7 +356,11 @@ def scheduler(interval: float, once: bool, batch: int, lease: float, server_pid:
     from web.companion import heartbeat, systemd_watchdog
 
     rt = runtime()
-    cycles.load_config(rt.settings)  # a broken schedule is refused here, not logged once a minute
+    # A cycles file that cannot be used is not refused here: that stopped every timer and escalation.
+    # The scheduler logs it and goes on without recurring starts; the periods missed meanwhile are
+    # started once the file is corrected. A broken calendar or escalation file is still refused (by
+    # runtime() above): fired on the wrong working hours, or sent to the wrong people, a deadline or
+    # an alert cannot be taken back.
     _refuse_other_schema(rt)  # before the logging: Alembic's reading of the revision logs at INFO
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # Who watches for a hang: the server that started this scheduler, or systemd's watchdog.
@@ -580,8 +584,6 @@ def serve(host: str, port: int, workers: int, threads: int, with_scheduler: bool
     letterhead.data_uri(Settings.from_env().logo_file)
     # Read before "Listening": a stall time shorter than an alert's delivery is refused here.
     stall_after = stall_seconds(load_escalation(Settings.from_env()).longest_try_seconds if with_scheduler else 0.0)
-    if with_scheduler:
-        cycles.load_config(Settings.from_env())  # read by the scheduler alone
     check_address(host, port)
     click.echo(f"Alur: http://{host}:{port}/")
     # The scheduler is a process of its own (`alur scheduler`), started and stopped with the server,

@@ -460,19 +460,16 @@ def test_an_administrator_is_told_of_a_bad_setting_before_typing_the_password(tm
 @pytest.mark.parametrize("variable, content, begins", [
     ("ALUR_CALENDAR_FILE", None, "galat: ALUR_CALENDAR_FILE: berkas {path} tidak ada"),
     ("ALUR_ESCALATION_FILE", None, "galat: ALUR_ESCALATION_FILE: berkas {path} tidak ada"),
-    ("ALUR_CYCLES_FILE", None, "galat: ALUR_CYCLES_FILE: berkas {path} tidak ada; isi off"),
     ("ALUR_CALENDAR_FILE", "hours: [tidak ditutup\n", "galat: YAML kalender tidak dapat dibaca: "),
     ("ALUR_ESCALATION_FILE", "levels: [tidak ditutup\n", "galat: YAML eskalasi tidak dapat dibaca: "),
     ("ALUR_CALENDAR_FILE", "hours: {saturday: null}\n", "galat: hours: setidaknya satu hari harus punya jam kerja"),
     ("ALUR_ESCALATION_FILE", "smtp: {port: 70000}\n", "galat: smtp.port: harus nomor port, bukan 70000"),
-    ("ALUR_CYCLES_FILE", "cycles: {definition: x}\n", "galat: cycles: harus berupa daftar"),
 ])
-def test_a_calendar_escalation_or_cycles_file_that_cannot_be_used_is_one_line(alur, tmp_path, variable, content,
-                                                                              begins):
+def test_a_calendar_or_escalation_file_that_cannot_be_used_is_one_line(alur, tmp_path, variable, content, begins):
     """The scheduler and every other command printed the error's class name and, for a YAML
     error, the parser's message over five lines; and the messages were English in the
-    Indonesian command line ("ALUR_CALENDAR_FILE: … does not exist"). A cycles file that cannot be
-    used let the scheduler start, and it logged an English traceback once a minute."""
+    Indonesian command line ("ALUR_CALENDAR_FILE: … does not exist"). (A cycles file that cannot be
+    used no longer stops the scheduler: tests/e2e/test_scheduler_cli.py.)"""
     path = tmp_path / "berkas.yaml"
     begins = begins.format(path=path)
     if content is not None:
@@ -487,7 +484,7 @@ def test_a_calendar_escalation_or_cycles_file_that_cannot_be_used_is_one_line(al
 
 
 @pytest.mark.parametrize("variable, command", [("ALUR_CALENDAR_FILE", "scheduler"), ("ALUR_ESCALATION_FILE", "scheduler"),
-                                               ("ALUR_CYCLES_FILE", "scheduler"), ("ALUR_LOGO_FILE", "serve")])
+                                               ("ALUR_LOGO_FILE", "serve")])
 def test_a_file_setting_named_relatively_is_named_by_the_path_it_was_looked_for_at(alur, tmp_path, variable,
                                                                                   command):
     """ALUR_CYCLES_FILE=cycles.yaml said "berkas cycles.yaml tidak ada": under systemd the working

@@ -137,6 +137,41 @@ def test_the_scheduler_runs_until_it_is_told_to_stop(tmp_path):
         process.kill()
 
 
+@pytest.mark.parametrize("content, says", [
+    (None, "ALUR_CYCLES_FILE: berkas {path} tidak ada; isi off bila tanpa mulai berulang"),
+    ("cycles: {definition: x}\n", "cycles: harus berupa daftar"),
+])
+def test_a_cycles_file_that_cannot_be_used_stops_the_recurring_starts_alone(tmp_path, content, says):
+    """`alur scheduler` refused to start on a cycles file it could not use (or one ALUR_CYCLES_FILE named
+    that was not there): until it was corrected no timer fired and nothing escalated, for every
+    instance. The scheduler now fires the timers and says in one line what is wrong with the file,
+    naming it by the path it was looked for at (the name is relative here)."""
+    env = environment(tmp_path, ALUR_CYCLES_FILE="siklus.yaml")
+    path = tmp_path / "siklus.yaml"
+    if content is not None:
+        path.write_text(content)
+    alur(env, "init", "--demo")
+    _long_due_instance(tmp_path, env)
+    result = subprocess.run([ALUR, "scheduler", "--once"], env=env, cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "dijalankan: 1" in result.stdout
+    said = [line for line in result.stderr.splitlines() if "cycles file" in line]
+    assert len(said) == 1 and "ERROR" in said[0] and f"({path})" in said[0], result.stderr
+    assert said[0].endswith(says.format(path=path)) and "Traceback" not in result.stderr
+
+
+def _long_due_instance(tmp_path: Path, env: dict) -> None:
+    """An instance started in March 2026: by the real clock its first deadline is long due."""
+    settings = Settings.from_env(database_url=f"sqlite:///{tmp_path / 'data' / 'alur.db'}", data_dir=tmp_path / "data",
+                                 escalation_file=Path(env["ALUR_ESCALATION_FILE"]))
+    rt = Runtime(settings, clock=ManualClock(MONDAY_MORNING))
+    try:
+        start(rt)
+    finally:
+        rt.dispose()
+
+
 class Systemd:
     """The notify socket systemd hands a `Type=notify` service, and what the service told it."""
 

@@ -6,6 +6,7 @@ on Monday 2 March 2026, 09:00 WIB.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections import Counter
 from datetime import datetime, timezone
 
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import cycles, services
+from engine.config import Settings
 from engine.db import Bidang, CycleRun, Instance
 from engine.errors import InvalidData
 from engine.runtime import Runtime
@@ -131,6 +133,16 @@ def test_a_named_cycles_file_that_is_missing_is_refused_and_off_turns_cycles_off
     assert cycles.load_config(dataclasses.replace(settings, definitions_dir=tmp_path)) == ()
 
 
+def test_a_cycles_file_that_cannot_be_read_is_named_in_one_sentence(tmp_path):
+    """A folder, or a file that is not UTF-8, named as the cycles file: the scheduler logged
+    IsADirectoryError's or UnicodeDecodeError's traceback once a minute."""
+    undecodable = tmp_path / "siklus.yaml"
+    undecodable.write_bytes(b"cycles: [\xff]\n")
+    for path in (tmp_path, undecodable):
+        with pytest.raises(CycleConfigError, match=f"^ALUR_CYCLES_FILE: berkas {path} tidak dapat dibaca: "):
+            cycles.load_config(Settings(database_url="sqlite://", data_dir=tmp_path, extra={"cycles_file": str(path)}))
+
+
 def test_a_failed_start_holds_up_no_other_and_is_tried_again(rt, monkeypatch):
     from engine.workflow import Run
     real_new = Run.new
@@ -190,3 +202,51 @@ def test_concurrent_schedulers_start_each_instance_once(rt, settings, clock):
         assert session.scalar(select(func.count()).select_from(CycleRun)) == 18
     assert len(per_period) == 18 and set(per_period.values()) == {1}
     assert cycles.run_due_cycles(rt, schedule) == []
+
+
+def test_a_cycles_file_that_cannot_be_used_costs_the_recurring_starts_alone(rt, clock, settings, tmp_path, caplog):
+    """A cycles file that could not be used stopped `alur scheduler` from starting: until it was
+    corrected no timer fired and nothing escalated, for every instance; one that broke while the
+    scheduler ran was logged with a traceback once a minute. Now the timers fire and escalate, the
+    problem is logged once per change of the file, and the file is read again once corrected."""
+    from engine.scheduler import Scheduler
+    from tests.integration.timer_helpers import ONE_MINUTE, open_row, quiet, start
+
+    path = tmp_path / "cycles.yaml"
+    path.write_text("cycles: {definition: x}\n", encoding="utf-8")
+    configured = Runtime(dataclasses.replace(settings, extra={"cycles_file": str(path)}), clock=clock)
+    quiet(configured)
+    scheduler = Scheduler(configured)
+
+    def next_pass():
+        caplog.clear()
+        clock.advance(minutes=2)  # past the minute between two looks at the schedules
+        report = scheduler.run_pass()
+        return report, [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+    try:
+        late = start(rt)
+        clock.set(open_row(rt, late).due_at + ONE_MINUTE)
+        with caplog.at_level(logging.INFO, logger="alur"):
+            report, problems = next_pass()
+            assert report.fired == 1 and services.show(rt, late)["current_steps"][0]["overdue"]
+            [problem] = problems
+            assert problem.levelno == logging.ERROR and problem.exc_info is None
+            assert f"cycles file ({path})" in problem.getMessage()
+            assert problem.getMessage().endswith("timers and escalation go on: cycles: harus berupa daftar")
+            assert next_pass()[1] == []  # the same file: not said again
+            path.write_text("cycles: [{definition: x, schedule: weekly}]\n", encoding="utf-8")
+            [problem] = next_pass()[1]  # edited, and still not usable: said again, with its new fault
+            assert "cycles[0].schedule: " in problem.getMessage()
+            path.unlink()
+            [problem] = next_pass()[1]
+            assert f"ALUR_CYCLES_FILE: berkas {path} tidak ada" in problem.getMessage()
+            assert next_pass()[1] == []
+            assert runs(rt) == []
+
+            path.write_text(f"cycles:\n  - definition: {KEY}\n    start: 2026-03\n", encoding="utf-8")
+            assert next_pass()[1] == []
+            assert "recurring starts resume" in caplog.text
+            assert {(b, p) for b, p, _i in runs(rt)} >= {(b, "2026-03") for b in BIDANG}
+    finally:
+        configured.dispose()
