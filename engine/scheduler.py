@@ -36,7 +36,7 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
-from engine import accounts, cycles, escalation, queries, services
+from engine import accounts, cycles, escalation, queries, schema, services
 from engine.db import Instance, Timer, checkpoint
 from engine.errors import Conflict
 from engine.notify import Deliverer, DeliveryReport
@@ -76,6 +76,18 @@ def new_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def database_prepared(rt: Runtime) -> bool:
+    """Whether `alur init` has prepared the database for this Alur: False while it never was.
+    A database of another Alur's schema (newer, or not yet upgraded) raises schema.OtherSchema:
+    its tables may not be the ones this code writes."""
+    with rt.reading() as connection:
+        revision = schema.current_revision(connection)
+    if revision is None:
+        return False
+    schema.refuse_other(rt.engine, revision)
+    return True
+
+
 class Scheduler:
     def __init__(self, rt: Runtime, owner: str | None = None, batch: int = DEFAULT_BATCH,
                  lease: timedelta = DEFAULT_LEASE, deliver: bool = True,
@@ -93,6 +105,8 @@ class Scheduler:
         self._cycles_checked_at = None
         self._cycles_problem: CycleConfigError | None = None
         self._tidied_at = rt.now()
+        self._prepared = False  # by `alur init`, for this Alur's schema (database_prepared)
+        self._waiting_for_init = False
 
     # -- one pass -----------------------------------------------------------------
 
@@ -257,12 +271,33 @@ class Scheduler:
             self.heartbeat()
             began = time.monotonic()
             try:
-                busy = self.run_pass().busy
+                busy = self._pass_once_prepared()
+            except schema.OtherSchema:
+                raise  # no pass may run on it, and waiting will not change it
             except Exception:  # e.g. the database is restarting: wait, then try again
                 log.exception("scheduler pass failed")
                 busy = False
             if not busy:
                 self._stop.wait(max(0.0, interval - (time.monotonic() - began)))
+
+    def _pass_once_prepared(self) -> bool:
+        """A pass once `alur init` has prepared the database (whether it was busy); until then, a wait
+        said once. Under a service manager the scheduler may start before the first `alur init`: had
+        it stopped, the manager would have given up restarting it."""
+        if not self.database_prepared():
+            if not self._waiting_for_init:
+                log.warning("the database (ALUR_DATABASE_URL) has not been prepared: waiting for `alur init`")
+            self._waiting_for_init = True
+            return False
+        if self._waiting_for_init:
+            log.info("the database has been prepared: firing timers")
+            self._waiting_for_init = False
+        return self.run_pass().busy
+
+    def database_prepared(self) -> bool:
+        """database_prepared(rt), asked until it is."""
+        self._prepared = self._prepared or database_prepared(self.rt)
+        return self._prepared
 
     def start_thread(self, interval: float = 1.0) -> threading.Thread:
         """Run the loop in a daemon thread (the timer benchmark; `alur serve --scheduler` runs

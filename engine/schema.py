@@ -5,13 +5,18 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from engine.errors import InvalidData
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version"  # Alembic's default, where it keeps the revision
+
+
+class OtherSchema(InvalidData):
+    """The database is of another Alur's schema (newer, or not yet upgraded): refused, not waited for."""
 
 
 def alembic_config(url: str) -> Config:
@@ -30,8 +35,13 @@ def upgrade(engine: Engine) -> None:
 
 
 def current_revision(connection: Connection) -> str | None:
-    """The revision the database was last upgraded to (None: never prepared)."""
-    return MigrationContext.configure(connection).get_current_revision()
+    """The revision the database was last upgraded to (None: never prepared).
+
+    Read with a query of our own: Alembic's MigrationContext logs two INFO lines each time it is
+    made, and a scheduler waiting for `alur init` reads the revision every pass."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    return connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
 
 
 def head_revision(engine: Engine) -> str:
@@ -48,7 +58,7 @@ def refuse_newer(engine: Engine, revision: str | None) -> None:
     """A database a newer Alur upgraded (its code put back since): no migration of this one leads on
     from it, and this code does not know its tables."""
     if revision is not None and not is_known(engine, revision):
-        raise InvalidData(f"basis data ini skema {revision}, lebih baru dari Alur ini (skema "
+        raise OtherSchema(f"basis data ini skema {revision}, lebih baru dari Alur ini (skema "
                           f"{head_revision(engine)}): jalankan versi Alur yang meningkatkannya, atau pulihkan "
                           "dengan Alur ini cadangan yang dibuat sebelum peningkatan")
 
@@ -59,7 +69,8 @@ def refuse_other(engine: Engine, revision: str | None) -> None:
     refuse_newer(engine, revision)
     head = head_revision(engine)
     if revision != head:
-        raise InvalidData(f"basis data ALUR_DATABASE_URL belum disiapkan atau skemanya bukan skema Alur ini "
+        refusal = InvalidData if revision is None else OtherSchema  # never prepared: `alur init` prepares it
+        raise refusal(f"basis data ALUR_DATABASE_URL belum disiapkan atau skemanya bukan skema Alur ini "
                           f"({revision or 'kosong'}, seharusnya {head}): jalankan `alur init` dahulu")
 
 

@@ -361,7 +361,7 @@ def scheduler(interval: float, once: bool, batch: int, lease: float, server_pid:
     # started once the file is corrected. A broken calendar or escalation file is still refused (by
     # runtime() above): fired on the wrong working hours, or sent to the wrong people, a deadline or
     # an alert cannot be taken back.
-    _refuse_other_schema(rt)  # before the logging: Alembic's reading of the revision logs at INFO
+    prepared = _prepared(rt)  # a database of another Alur's schema is refused here, before systemd hears READY
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # Who watches for a hang: the server that started this scheduler, or systemd's watchdog.
     watchdog = systemd_watchdog() if heartbeat_fd is None else None
@@ -374,6 +374,8 @@ def scheduler(interval: float, once: bool, batch: int, lease: float, server_pid:
         interval = watchdog.period / 2
     worker = Scheduler(rt, batch=batch, lease=timedelta(seconds=lease), heartbeat=beat)
     if once:
+        if prepared is False:  # one pass on a database never prepared: refused in refuse_other's words
+            schema.refuse_other(rt.engine, None)
         _print_pass(worker.run_pass())
         return
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
@@ -387,15 +389,15 @@ def scheduler(interval: float, once: bool, batch: int, lease: float, server_pid:
     click.echo("penjadwal berhenti")
 
 
-def _refuse_other_schema(rt: Runtime) -> None:
+def _prepared(rt: Runtime) -> bool | None:
     """Timers are fired only by the Alur the database's schema is of: not by code put back after an
-    upgrade, nor by newer code before `alur init` upgraded the database."""
+    upgrade, nor by newer code before `alur init` upgraded the database (schema.OtherSchema). None:
+    the database cannot be reached; the scheduler's loop waits for it, as for a first `alur init`."""
+    from engine.scheduler import database_prepared
     try:
-        with rt.engine.connect() as connection:
-            revision = schema.current_revision(connection)
-    except SQLAlchemyError:  # the database is restarting: the scheduler's loop waits for it
-        return
-    schema.refuse_other(rt.engine, revision)
+        return database_prepared(rt)
+    except SQLAlchemyError:
+        return None
 
 
 def _stop_without(server_pid: int, worker) -> None:

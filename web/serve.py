@@ -75,7 +75,6 @@ def check_before_serving(settings) -> None:
     reached, or was never prepared with `alur init`, gave a server that listened and answered with 500s.
     Raises `InvalidData` with one sentence naming the setting; the password of the URL is never shown.
     """
-    from sqlalchemy import text
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
     from engine import schema
@@ -98,9 +97,7 @@ def check_before_serving(settings) -> None:
                           "(contoh: postgresql+psycopg://pengguna:sandi@host/alur)") from err
     try:
         with engine.connect() as connection:
-            tables = engine.dialect.get_table_names(connection)
-            revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar() \
-                if "alembic_version" in tables else None
+            revision = schema.current_revision(connection)
     except SQLAlchemyError as err:
         raise InvalidData(database_problem(err)) from err
     finally:

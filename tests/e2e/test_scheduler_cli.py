@@ -161,15 +161,56 @@ def test_a_cycles_file_that_cannot_be_used_stops_the_recurring_starts_alone(tmp_
     assert said[0].endswith(says.format(path=path)) and "Traceback" not in result.stderr
 
 
-def _long_due_instance(tmp_path: Path, env: dict) -> None:
-    """An instance started in March 2026: by the real clock its first deadline is long due."""
+def _long_due_instance(tmp_path: Path, env: dict) -> int:
+    """An instance started in March 2026: by the real clock its first deadline is long due. Its timer's id."""
     settings = Settings.from_env(database_url=f"sqlite:///{tmp_path / 'data' / 'alur.db'}", data_dir=tmp_path / "data",
                                  escalation_file=Path(env["ALUR_ESCALATION_FILE"]))
     rt = Runtime(settings, clock=ManualClock(MONDAY_MORNING))
     try:
-        start(rt)
+        instance_id = start(rt)
+        with rt.uow() as session:
+            return session.scalars(select(Timer.id).where(Timer.instance_id == instance_id)).one()
     finally:
         rt.dispose()
+
+
+def test_a_scheduler_started_before_the_first_alur_init_waits_for_it_then_fires_the_timers(tmp_path):
+    """Under systemd the scheduler may start before the first `alur init`: it stopped with "jalankan
+    `alur init` dahulu", and once systemd gave up restarting it no timer fired and nothing escalated.
+    It now says once what it waits for, and fires the timers once the database has been prepared."""
+    env = environment(tmp_path)
+    process = subprocess.Popen([ALUR, "scheduler", "--interval", "0.1"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert _wait_readable(process.stderr, 30), "the scheduler said nothing"
+        assert "WARNING the database (ALUR_DATABASE_URL) has not been prepared: waiting for `alur init`" \
+            in process.stderr.readline()
+        assert process.poll() is None
+        alur(env, "init", "--demo")
+        timer_id = _long_due_instance(tmp_path, env)
+        settings = Settings.from_env(database_url=f"sqlite:///{tmp_path / 'data' / 'alur.db'}",
+                                     data_dir=tmp_path / "data", escalation_file=Path(env["ALUR_ESCALATION_FILE"]))
+        rt = Runtime(settings)
+        try:
+            deadline = time.monotonic() + 30
+            while not _timer_fired(rt, timer_id):
+                assert time.monotonic() < deadline and process.poll() is None, "the timer did not fire"
+                time.sleep(0.1)
+        finally:
+            rt.dispose()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        said = process.stderr.read()
+        assert "INFO the database has been prepared: firing timers" in said
+        assert "waiting for" not in said and "Traceback" not in said, said  # the wait was said once
+    finally:
+        process.kill()
+        process.wait()
+
+
+def _timer_fired(rt: Runtime, timer_id: int) -> bool:
+    with rt.uow() as session:
+        return session.get(Timer, timer_id).fired_at is not None
 
 
 class Systemd:

@@ -88,8 +88,9 @@ def test_a_database_a_newer_alur_upgraded_is_refused_by_init_and_serve_saying_so
             check_before_serving(rt.settings)
         assert str(refused.value) == says
         monkeypatch.setenv("ALUR_CYCLES_FILE", "off")  # the scheduler ran on, firing timers with the older code
-        result = CliRunner().invoke(main, ["scheduler", "--once"])
-        assert (result.exit_code, result.output) == (1, f"galat: {says}\n")
+        for run in (["--once"], ["--interval", "0.1"]):  # a scheduler that waits for a first `alur init` too
+            result = CliRunner().invoke(main, ["scheduler", *run])
+            assert (result.exit_code, result.output) == (1, f"galat: {says}\n")
     finally:
         rt.dispose()
 
@@ -112,7 +113,8 @@ def test_a_database_not_yet_upgraded_is_refused_by_serve_and_the_scheduler_alike
         monkeypatch.setenv("ALUR_DATABASE_URL", database_url)
         monkeypatch.setenv("ALUR_DATA_DIR", str(tmp_path / "data"))
         monkeypatch.setenv("ALUR_CYCLES_FILE", "off")
-        result = CliRunner().invoke(main, ["scheduler", "--once"])
-        assert (result.exit_code, result.output) == (1, f"galat: {says}\n")
+        for run in (["--once"], ["--interval", "0.1"]):  # a scheduler that waits for a first `alur init` too
+            result = CliRunner().invoke(main, ["scheduler", *run])
+            assert (result.exit_code, result.output) == (1, f"galat: {says}\n")
     finally:
         rt.dispose()
