@@ -21,6 +21,7 @@ belongs to).
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -31,11 +32,11 @@ from sqlalchemy import select
 
 from engine import services
 from engine.config import Settings, named_file
-from engine.db import Bidang, CycleRun
+from engine.db import Bidang, CycleRun, Setting
 from engine.errors import Conflict
 from engine.runtime import Runtime
 from process.cycles import Cycle, CycleConfigError, Period, parse
-from process.messages import Text
+from process.messages import Text, as_json, from_json
 
 logger = logging.getLogger("alur.cycles")
 
@@ -66,6 +67,7 @@ class Failed:
 
 
 OFF = "off"   # ALUR_CYCLES_FILE=off: no recurring starts
+PROBLEM = "cycles_problem"   # the setting row that holds what the scheduler found wrong with the file
 
 
 def config_path(settings: Settings) -> Path | None:
@@ -118,6 +120,41 @@ def _read(path: Path, stamp: tuple[int, int] | None) -> tuple[Cycle, ...] | Cycl
     except (OSError, UnicodeDecodeError) as err:  # a folder, no permission, not UTF-8
         return CycleConfigError(Text("ALUR_CYCLES_FILE: berkas %(path)s tidak dapat dibaca: %(reason)s",
                                      path=str(path), reason=getattr(err, "strerror", None) or str(err)))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why the scheduler makes no recurring starts: the file, and what is wrong with it."""
+    path: str
+    message: Text
+
+
+def record_problem(rt: Runtime, error: CycleConfigError | None) -> None:
+    """What the scheduler found wrong with the cycles file, kept for the administration pages (which
+    run elsewhere, maybe on another host); None: nothing is, and what was kept goes."""
+    with rt.uow() as session:
+        row = session.get(Setting, PROBLEM)
+        if error is None:
+            if row is not None:
+                session.delete(row)
+        else:
+            message = error.args[0] if isinstance(error.args[0], Text) else Text(str(error))
+            value = json.dumps({"path": str(config_path(rt.settings)), "message": as_json(message)})
+            if row is None:
+                session.add(Setting(key=PROBLEM, value=value))
+            else:
+                row.value = value
+        session.commit()
+
+
+def recorded_problem(rt: Runtime) -> Problem | None:
+    """What record_problem kept, if anything (a read that waits for no writer)."""
+    with rt.reading() as connection:
+        value = connection.execute(select(Setting.value).where(Setting.key == PROBLEM)).scalar()
+    if value is None:
+        return None
+    stored = json.loads(value)
+    return Problem(stored["path"], from_json(stored["message"]))
 
 
 def run_due_cycles(rt: Runtime, cycles: tuple[Cycle, ...] | None = None,

@@ -51,6 +51,7 @@ DEFAULT_BATCH = 100
 DEFAULT_LEASE = timedelta(seconds=60)
 CYCLE_CHECK_EVERY = timedelta(minutes=1)
 TIDY_EVERY = timedelta(hours=1)
+_NOT_LOOKED = object()  # the cycles file, before a scheduler's first look at it
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ class Scheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._cycles_checked_at = None
-        self._cycles_problem: CycleConfigError | None = None
+        self._cycles_problem: CycleConfigError | None | object = _NOT_LOOKED
         self._tidied_at = rt.now()
         self._prepared = False  # by `alur init`, for this Alur's schema (database_prepared)
         self._waiting_for_init = False
@@ -141,23 +142,30 @@ class Scheduler:
         try:
             cycles.run_due_cycles(self.rt)
         except CycleConfigError as err:
-            self._cycles_unusable(err)
+            self._cycles_file_found(err)
         except Exception:  # noqa: BLE001 - a broken schedule must not stop the timers
             log.exception("recurring starts failed")
         else:
-            if self._cycles_problem is not None:
-                self._cycles_problem = None
-                log.info("the cycles file can be used again: recurring starts resume")
+            self._cycles_file_found(None)
 
-    def _cycles_unusable(self, err: CycleConfigError) -> None:
+    def _cycles_file_found(self, problem: CycleConfigError | None) -> None:
         """A cycles file that cannot be used costs the recurring starts alone: timers and escalation
         go on. Said once per change of the file (cycles.load_config raises the same error until the
-        file changes), not once a minute; the file is read again as soon as it changes."""
-        if err is self._cycles_problem:
+        file changes), not once a minute, in the log and on the administration pages; the file is read
+        again as soon as it changes. The first look clears what an earlier scheduler left there."""
+        if problem is self._cycles_problem:
             return
-        self._cycles_problem = err
-        log.error("no recurring starts until the cycles file (%s) is corrected; timers and escalation go on: %s",
-                  cycles.config_path(self.rt.settings), err)
+        if problem is not None:
+            log.error("no recurring starts until the cycles file (%s) is corrected; timers and escalation go on: %s",
+                      cycles.config_path(self.rt.settings), problem)
+        elif self._cycles_problem is not _NOT_LOOKED:
+            log.info("the cycles file can be used again: recurring starts resume")
+        try:
+            cycles.record_problem(self.rt, problem)
+        except Exception:  # noqa: BLE001 - the timers matter more; the next look records it
+            log.exception("recording the cycles file's state failed")
+            return
+        self._cycles_problem = problem
 
     def _tidy_up(self) -> None:
         """Once an hour (the first an hour after the start): the drafts of closed tasks go, tasks

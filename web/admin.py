@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user
 
-from engine import accounts
+from engine import accounts, cycles
 from engine.errors import InvalidData
 from engine.permissions import role_name
 from web import runtime
@@ -50,6 +50,7 @@ def users():
     edit = request.args.get("login")
     rows, bidang = accounts.list_users(runtime()), accounts.list_bidang(runtime())
     return render_template("admin_users.html", rows=rows, bidang=bidang,
+                           cycles_problem=cycles.recorded_problem(runtime()),
                            bidang_names={b["code"]: b["name"] for b in bidang},
                            roles=accounts.ROLES, role_label=role_label, errors=errors, values=values,
                            editing=next((u for u in rows if u["login"] == edit), None)), status
@@ -71,5 +72,6 @@ def bidang():
             return redirect(url_for(".bidang"))
     rows = accounts.list_bidang(runtime())
     return render_template("admin_bidang.html", rows=rows, errors=errors, values=values,
+                           cycles_problem=cycles.recorded_problem(runtime()),
                            editing=next((b for b in rows if b["code"] == request.args.get("code")), None)), \
         422 if errors else 200

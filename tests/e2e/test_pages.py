@@ -3013,3 +3013,28 @@ def test_a_reversed_range_on_the_archive_search_is_said_at_its_field(rt, browser
         assert response.status_code == 422, step
         form = filter_form(text(response), "search-form")
         assert re.search(r'</select></label>\s*<p class="field-error">harus berupa nomor langkah</p>', form), step
+
+
+def test_a_cycles_file_the_scheduler_cannot_use_is_shown_on_the_administration_pages(rt, clock, browser, tmp_path):
+    """A cycles file the scheduler could not use was said in the scheduler's log alone: the office saw
+    only that the month's activities did not start. The administration pages now say which file and
+    what is wrong with it, until a scheduler finds it corrected (one started since included)."""
+    path = tmp_path / "siklus.yaml"
+    path.write_text("cycles: {definition: x}\n", encoding="utf-8")
+    scheduling = Runtime(dataclasses.replace(rt.settings, extra={"cycles_file": str(path)}), clock=clock)
+    try:
+        Scheduler(scheduling, deliver=False).run_pass()
+        admin = browser("admin")
+        for page in ("/admin/pengguna", "/admin/bidang"):
+            [notice] = re.findall(r'<p class="flash error" role="alert" id="cycles-problem">([^<]*)</p>', text(admin.get(page)))
+            assert notice.startswith(f"Tidak ada kegiatan berulang yang dimulai: berkas jadwal {path} tidak dapat "
+                                     "dipakai (cycles: harus berupa daftar). Batas waktu dan eskalasi tetap berjalan"), notice
+        admin.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+        assert f"No recurring activities are started: the schedule file {path} cannot be used (cycles: must be a list)." \
+            in text(admin.get("/admin/bidang"))
+
+        path.write_text(f"cycles:\n  - definition: {KEY}\n    start: 2026-03\n", encoding="utf-8")
+        Scheduler(scheduling, deliver=False).run_pass()  # another scheduler, started since
+        assert 'id="cycles-problem"' not in text(admin.get("/admin/bidang"))
+    finally:
+        scheduling.dispose()

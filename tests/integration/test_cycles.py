@@ -234,6 +234,7 @@ def test_a_cycles_file_that_cannot_be_used_costs_the_recurring_starts_alone(rt, 
             assert problem.levelno == logging.ERROR and problem.exc_info is None
             assert f"cycles file ({path})" in problem.getMessage()
             assert problem.getMessage().endswith("timers and escalation go on: cycles: harus berupa daftar")
+            assert cycles.recorded_problem(rt) == cycles.Problem(str(path), "cycles: harus berupa daftar")  # for the pages
             assert next_pass()[1] == []  # the same file: not said again
             path.write_text("cycles: [{definition: x, schedule: weekly}]\n", encoding="utf-8")
             [problem] = next_pass()[1]  # edited, and still not usable: said again, with its new fault
@@ -246,7 +247,7 @@ def test_a_cycles_file_that_cannot_be_used_costs_the_recurring_starts_alone(rt, 
 
             path.write_text(f"cycles:\n  - definition: {KEY}\n    start: 2026-03\n", encoding="utf-8")
             assert next_pass()[1] == []
-            assert "recurring starts resume" in caplog.text
+            assert "recurring starts resume" in caplog.text and cycles.recorded_problem(rt) is None
             assert {(b, p) for b, p, _i in runs(rt)} >= {(b, "2026-03") for b in BIDANG}
     finally:
         configured.dispose()

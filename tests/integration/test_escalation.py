@@ -277,11 +277,13 @@ def test_an_idle_pass_is_one_query_per_table_and_loads_no_instance(rt, clock, mo
     for i in range(20):
         start(rt, title=f"Kegiatan {i}")
     monkeypatch.setattr(Run, "load", lambda *a, **k: pytest.fail("an idle pass loaded an instance"))
+    scheduler = Scheduler(rt)
+    scheduler.run_pass()  # the first reads, once, what an earlier scheduler found wrong with the cycles file
     statements = []
     listener = lambda conn, cursor, sql, *args: statements.append(sql)  # noqa: E731
     event.listen(rt.engine, "before_cursor_execute", listener)
     try:
-        report = Scheduler(rt).run_pass()
+        report = scheduler.run_pass()
     finally:
         event.remove(rt.engine, "before_cursor_execute", listener)
     queries = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
