@@ -55,7 +55,7 @@ def task_view(rt: Runtime, task_id: str, login: str) -> dict[str, Any]:
         instance = session.get(Instance, row.instance_id)
         definition = rt.definition_of(instance)[0]
         draft = session.get(TaskDraft, (task_id, login))
-        docs = session.scalars(select(Document).where(Document.task_id == task_id)).all()
+        docs = _documents(session, Document.task_id == task_id)
         step = definition.step(row.step)
         earlier = _last_completion(session, row)  # None on the step's first pass in this activity
         sent_back = _sent_back(rt, session, row) if earlier is not None else None
@@ -185,8 +185,7 @@ def instance_view(rt: Runtime, instance_id: int, login: str) -> dict[str, Any]:
         if not _may_see(rt, account, instance.bidang_code):
             raise Forbidden(Text("Anda tidak berwenang melihat kegiatan ini"))
         definition = rt.definition_of(instance)[0]
-        docs = [_document_dict(d) for d in
-                session.scalars(select(Document).where(Document.instance_id == instance_id))]
+        docs = [_document_dict(d) for d in _documents(session, Document.instance_id == instance_id)]
         # A step done before the instance moved to a newer version keeps the version it ran under
         # (its number, form and standard time are that version's); the open ones moved with it.
         task_versions = dict(session.execute(select(TaskRow.id, TaskRow.definition_version_id)
@@ -353,6 +352,12 @@ def document_file(rt: Runtime, document_id: int, login: str) -> tuple[Path, str,
         if not _may_see(rt, account, instance.bidang_code):
             raise Forbidden(Text("Anda tidak berwenang mengunduh dokumen ini"))
         return documents.path_of(rt, document), document.filename, document.content_type
+
+
+def _documents(session, where) -> list[Document]:
+    """The documents `where` picks, in the order they were uploaded: without an order the database
+    gives them as it keeps them (on PostgreSQL a row written again comes last), and lists reshuffled."""
+    return list(session.scalars(select(Document).where(where).order_by(Document.id)))
 
 
 def _document_dict(document: Document) -> dict[str, Any]:

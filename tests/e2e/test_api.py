@@ -8,13 +8,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 
 from engine import accounts, services
-from engine.db import User
+from engine.db import Document, User
 from engine.runtime import Runtime
 from engine.scheduler import Scheduler
-from tests.integration.sop import STEP_DATA, STEP_FILES, do_step, performer
+from tests.integration.sop import STEP_DATA, STEP_FILES, do_step, open_task, performer
 from tests.integration.test_definitions import deploy_v2, gateway_without_a_path
 from tests.sessions import session_id
 from web import create_app
@@ -650,6 +650,24 @@ def test_oversized_upload_is_413(rt, settings, clock, as_user):
             "data": json.dumps(STEP_DATA[1]), "dokumen_rencana": (io.BytesIO(PDF), "rencana.pdf")}).status_code == 200
     finally:
         small.dispose()
+
+
+def test_an_instances_documents_are_listed_in_upload_order(rt, as_user):
+    """Listed without an order, the documents came in whatever order the database keeps them in: on
+    PostgreSQL a row written again (as a restore writes it) came last, so a client saw the list reshuffled."""
+    instance_id = start(rt)
+    for step, field in ((1, "dokumen_rencana"), (2, "dokumen_pelaksanaan")):
+        task = open_task(rt, instance_id)
+        services.claim(rt, task["id"], performer(step, "aptika"))
+        services.complete(rt, task["id"], performer(step, "aptika"), STEP_DATA[step],
+                          files={field: (f"{field}.pdf", PDF)})
+    with rt.uow() as session:
+        first = session.execute(select(Document.__table__).order_by(Document.id).limit(1)).mappings().one()
+        session.execute(delete(Document).where(Document.id == first["id"]))
+        session.execute(insert(Document), [dict(first)])
+        session.commit()
+    documents = as_user("aptika.implementasi").get(f"/instances/{instance_id}").get_json()["documents"]
+    assert [d["field"] for d in documents] == ["dokumen_rencana", "dokumen_pelaksanaan"]
 
 
 def test_an_unclaim_retried_after_its_answer_was_lost_is_the_same_success(rt, as_user):
