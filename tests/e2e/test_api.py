@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import delete, insert, select
 
-from engine import accounts, services
+from engine import accounts, services, worklist
 from engine.db import Document, User
 from engine.runtime import Runtime
 from engine.scheduler import Scheduler
@@ -254,6 +254,10 @@ def test_a_list_refuses_a_query_parameter_it_does_not_know(rt, as_user):
     # Sent twice, an unknown one was "sent more than once", as if it were known.
     body = error(api.get("/tasks?foo=1&foo=2&step=1"), 422, "invalid_data")
     assert body["fields"] == {"foo": "parameter tidak dikenal"}
+    # A known one sent twice was answered alone, hiding the unknown one (and a bad value) beside it.
+    body = error(api.get("/tasks?step=1&step=2&stepp=3&sort=acak"), 422, "invalid_data")
+    assert body["fields"] == {"step": "dikirim lebih dari sekali", "stepp": "parameter tidak dikenal",
+                              "sort": "harus salah satu dari: " + ", ".join(worklist.SORTS)}
 
 
 def test_a_get_that_takes_no_parameter_refuses_one(rt, as_user):

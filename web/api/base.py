@@ -220,7 +220,7 @@ class NoBody(In):
 
 class Query(Schema):
     """Query-string parameters: an unknown one is refused (`?stepp=3`, a typo, gave the whole list as if
-    nothing had been asked), except the cache buster `_` (see query_args)."""
+    nothing had been asked), except the cache buster `_` (see load_query)."""
     error_messages = {"unknown": Text("parameter tidak dikenal"), "type": Text("parameter tidak valid")}
 
     class Meta:
@@ -321,7 +321,7 @@ def endpoint(method: str, rule: str, summary: str, *, query: type[Schema] | None
             if guard is not None:
                 guard(g.api_principal)
             if ask is not None:
-                asked = load(ask, query_args(ask))
+                asked = load_query(ask)
                 if query is not None:
                     kwargs["query"] = asked
             else:
@@ -490,13 +490,23 @@ class ApiRequest(Request):
 CACHE_BUSTER = "_"  # added by jQuery's `cache: false` and the like, to defeat caches: no question asked
 
 
-def query_args(schema: type[Schema]) -> dict[str, str]:
-    """The query string's parameters, each once, but the cache buster. One the schema does not know
-    is left to it, to be refused as unknown, not as sent twice."""
+def load_query(schema: type[Schema]) -> dict[str, Any]:
+    """The query string's parameters loaded by `schema`, but the cache buster. Every problem is named
+    at once: a known parameter sent twice beside an unknown one or a bad value (one answered alone hid
+    the others). One the schema does not know is refused as unknown, not as sent twice."""
     known = {field.data_key or name for name, field in instance_of(schema).load_fields.items()}
     args = MultiDict([(name, value) for name, value in request.args.items(multi=True) if name != CACHE_BUSTER])
-    one_each(MultiDict([(name, value) for name, value in args.items(multi=True) if name in known]))
-    return args.to_dict()
+    try:
+        one_each(MultiDict([(name, value) for name, value in args.items(multi=True) if name in known]))
+    except InvalidData as sent_twice:
+        problems = sent_twice
+    else:
+        return load(schema, args.to_dict())
+    try:  # the first of each value, only for what else is wrong
+        load(schema, args.to_dict())
+    except InvalidData as invalid:
+        problems = InvalidData(invalid.message, {**invalid.errors, **problems.errors})
+    raise problems
 
 
 def refuse_query_args() -> None:
