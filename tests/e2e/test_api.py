@@ -239,6 +239,9 @@ def test_list_tasks_with_filters(rt, as_user):
     body = error(api.get("/tasks?bidang=aptika&bidang=ikp&_=1&_=2"), 422, "invalid_data")
     assert body["fields"] == {"bidang": "dikirim lebih dari sekali"}  # `_`, a cache buster, is ignored
     error(as_user("kadis").get("/instances?state=running&state=completed"), 422, "invalid_data")
+    # Spaces around a value, which the worklist page trims ("/?sort=%20due"), were refused here.
+    assert len(api.get("/tasks?sort=%20due&overdue=false%20&bidang=%20aptika").get_json()["tasks"]) == 2
+    assert as_user("kadis").get("/instances?state=%20running").status_code == 200
 
 
 def test_a_list_refuses_a_query_parameter_it_does_not_know(rt, as_user):

@@ -491,11 +491,13 @@ CACHE_BUSTER = "_"  # added by jQuery's `cache: false` and the like, to defeat c
 
 
 def load_query(schema: type[Schema]) -> dict[str, Any]:
-    """The query string's parameters loaded by `schema`, but the cache buster. Every problem is named
-    at once: a known parameter sent twice beside an unknown one or a bad value (one answered alone hid
-    the others). One the schema does not know is refused as unknown, not as sent twice."""
+    """The query string's parameters, trimmed, loaded by `schema`, but the cache buster. Every problem
+    is named at once: a known parameter sent twice beside an unknown one or a bad value (one answered
+    alone hid the others). One the schema does not know is refused as unknown, not as sent twice."""
     known = {field.data_key or name for name, field in instance_of(schema).load_fields.items()}
-    args = MultiDict([(name, value) for name, value in request.args.items(multi=True) if name != CACHE_BUSTER])
+    # Each value trimmed, as the worklist page reads its filters (engine.worklist): "?sort=%20due" is "due".
+    args = MultiDict([(name, value.strip()) for name, value in request.args.items(multi=True)
+                      if name != CACHE_BUSTER])
     try:
         one_each(MultiDict([(name, value) for name, value in args.items(multi=True) if name in known]))
     except InvalidData as sent_twice:
