@@ -144,7 +144,7 @@ def _row(where: str, cells: Cells, cols: _Columns) -> RawRow:
     uraian = _cell(cells, cols.uraian)
     if not uraian:
         raise SourceError(at(where, Text("langkah %(number)s tidak memiliki Uraian Prosedur", number=number_text)))
-    if len(cells) <= cols.uraian + 1:
+    if len(cells) <= cols.uraian + 1:  # at least No and Uraian: always two columns or more
         raise SourceError(at(where, Text("langkah %(number)s hanya memiliki %(n)d kolom; kolom Pelaksana dan Mutu "
                                          "Baku juga diperlukan", number=number_text, n=len(cells))))
     marks = {name: _cell(cells, c) for c, name in cols.actors if _cell(cells, c)}

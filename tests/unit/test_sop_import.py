@@ -490,6 +490,12 @@ def test_import_errors_name_the_file_and_row_in_either_language():
     with pytest.raises(SourceError) as err:
         import_sop("x.csv", _csv([HEADER_TOP, HEADER_SUB, _row("", "A", "Tim Teknis")]))
     assert english(err.value.args[0]) == "x.csv: row 3: No (empty) is not a step number"
+    with pytest.raises(SourceError) as err:  # a step has its No and Uraian: two columns at least
+        import_sop("x.csv", _csv([HEADER_TOP, HEADER_SUB, ["1", "A"]]))
+    assert str(err.value) == ("x.csv: baris 3: langkah 1 hanya memiliki 2 kolom; kolom Pelaksana dan Mutu Baku "
+                              "juga diperlukan")
+    assert english(err.value.args[0]) == ("x.csv: row 3: step 1 has only 2 columns; the Pelaksana and Mutu Baku "
+                                          "columns are needed too")
     with pytest.raises(SourceError) as err:
         import_sop("x.yaml", b"pelaksana: [Tim Teknis]\nlangkah:\n  - {uraian: A, tidak: 1}\n")
     assert str(err.value) == "x.yaml: langkah 1: hanya pertanyaan (\"Apakah ...?\") yang memiliki 'tidak'"
