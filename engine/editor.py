@@ -31,6 +31,7 @@ from engine.events import log
 from engine.runtime import Runtime
 from engine.workflow import Run, _boundary_timer
 from process import bpmn, changes, sop_import
+from process.byte_order import marked_encoding
 from process.sop_import import answering
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Definition
 from process.forms import FIELD_KEYS, FIELD_TYPES
@@ -686,12 +687,11 @@ def _text(value: Any, name: str, limit: int) -> str:
 
 
 def _decode(data: bytes, name: str) -> str:
-    for encoding in ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InvalidData(Text("berkas %(name)s harus berupa teks UTF-8", name=name), {name: Text("bukan UTF-8")})
+    try:
+        return data.decode(marked_encoding(data) or "utf-8")
+    except UnicodeDecodeError:
+        raise InvalidData(Text("berkas %(name)s harus berupa teks UTF-8", name=name),
+                          {name: Text("bukan UTF-8")}) from None
 
 
 # -- migrating running instances --------------------------------------------------

@@ -6,7 +6,6 @@ here knows about SOP steps; `process.loader` gives the graph its meaning.
 """
 from __future__ import annotations
 
-import codecs
 import re
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element, ParseError
@@ -14,6 +13,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from process.byte_order import marked_encoding
 from process.messages import Text
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -111,11 +111,8 @@ def text_of(data: bytes) -> str:
 
     The text is stored and parsed again as UTF-8, so its declaration then says UTF-8: a file that
     declared UTF-16 or ISO-8859-1 read as broken XML afterwards, or its names as mojibake."""
-    if data.startswith(codecs.BOM_UTF8):
-        encoding = "utf-8-sig"
-    elif data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        encoding = "utf-16"
-    else:
+    encoding = marked_encoding(data)
+    if encoding is None:
         declared = _DECLARED.match(data)
         encoding = declared[1].decode("ascii") if declared else "utf-8"
     try:

@@ -21,6 +21,7 @@ from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Decision, Definition,
 from process.expressions import ExpressionError, check, names_used
 from process.forms import FIELD_KEYS, FIELD_TYPES, Form, FormField
 from process.gateways import gateway_warnings
+from process.byte_order import marked_encoding
 from process.messages import Text, text_from_json
 from process.sop_document import MAX_LANES, header_date_problems
 from process.mutu_baku import MutuBaku, MutuBakuError, Unit
@@ -173,9 +174,11 @@ def user_yaml(text: str) -> Any:
 
 def _read_text(path: Path) -> str:
     """A YAML file's text. YAML says nothing of its encoding: one that is not UTF-8 (the editor's
-    upload refuses it too) is a problem, not guessed as Latin-1 with its quotes and names garbled."""
+    upload refuses it too) is a problem, not guessed as Latin-1 with its quotes and names garbled.
+    A byte-order mark says it, as to the upload."""
+    data = path.read_bytes()
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        return data.decode(marked_encoding(data) or "utf-8")
     except UnicodeDecodeError:
         raise DefinitionError([Problem(str(path), "-", Text("berkas harus berupa teks UTF-8"))]) from None
 

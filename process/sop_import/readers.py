@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from process.byte_order import marked_encoding
 from process.messages import Text
 from process.sop_import.header import LABELS, items, read_date, read_header, signer
 from process.sop_import.interpret import apply_defaults, from_table, is_question
@@ -50,7 +51,7 @@ def read(name: str, data: bytes) -> Sop:
 
 def _decode(data: bytes) -> str:
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(marked_encoding(data) or "utf-8")  # Excel's "Unicode text" is UTF-16, marked
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace")
 

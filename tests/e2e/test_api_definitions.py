@@ -6,6 +6,7 @@ come out as the documented statuses and bodies.
 """
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import time
@@ -268,6 +269,17 @@ def test_an_upload_in_the_encoding_its_xml_declares_can_be_deployed(owner, encod
     assert (draft["key"], draft["problems"], draft["deployable"]) == ("monev_salinan", [], True)
     assert 'name="Mulai \xe9"' in ok(owner.get("/definitions/monev_salinan/draft"))["bpmn_xml"]
     assert ok(owner.post("/definitions/monev_salinan/draft/deploy"), 201)["version"] == 1
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-32-be"])
+def test_a_yaml_upload_with_a_byte_order_mark_is_read_in_the_encoding_it_marks(owner, encoding):
+    """A UTF-32 file's mark (FF FE 00 00) begins as UTF-16's does: it was read as UTF-16, each
+    character followed by a NUL, and refused as not UTF-8 (big-endian too)."""
+    marked = YAML.replace("Kelengkapan, Output", "Kelengkapan \u2013 \xe9, Output", 1)
+    data = (codecs.BOM_UTF32_BE if encoding == "utf-32-be" else b"") + marked.encode(encoding)
+    draft = ok(upload(owner, COPY_BPMN.encode(), data), 201)
+    assert (draft["key"], draft["problems"]) == ("monev_salinan", [])
+    assert ok(owner.get("/definitions/monev_salinan/draft"))["yaml_text"] == marked
 
 
 def test_a_billion_laughs_upload_is_refused_quickly(rt, owner):

@@ -672,7 +672,7 @@ def test_load_file_reads_latin1(copy):
     assert definition.name == load(definition.bpmn_xml, definition.yaml_text).name
 
 
-@pytest.mark.parametrize("encoding", ["UTF-16", "UTF-8"])
+@pytest.mark.parametrize("encoding", ["UTF-16", "UTF-8", "UTF-32"])  # UTF-32's mark begins as UTF-16's does
 def test_load_file_reads_the_encoding_the_file_declares_with_its_byte_order_mark(copy, encoding):
     bpmn_path, _ = copy
     text = SEED_BPMN.replace('encoding="UTF-8"', f'encoding="{encoding}"').replace(
@@ -690,9 +690,18 @@ def test_a_file_that_is_not_text_in_its_declared_encoding_is_a_problem(copy):
     assert "berkas bukan teks UTF-8 yang sah" in problem.message
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_a_yaml_file_with_a_byte_order_mark_is_read_as_the_editors_upload_reads_it(copy, encoding):
+    """Marked UTF-16 or UTF-32 (Notepad's "Unicode") was taken by the editor's upload and refused here."""
+    bpmn_path, yaml_path = copy
+    text = yaml_path.read_text(encoding="utf-8")
+    yaml_path.write_bytes(text.encode(encoding))
+    assert load_file(bpmn_path).yaml_text == text
+
+
 def test_a_yaml_that_is_not_utf8_is_a_problem_not_read_as_latin1(copy):
     """YAML declares no encoding: a Windows-1252 file was read as Latin-1, its curly quotes garbled
-    without a word, where the editor's upload refuses it."""
+    without a word, where the editor's upload refuses it. (A byte-order mark says its encoding.)"""
     bpmn_path, yaml_path = copy
     yaml_path.write_bytes(yaml_path.read_bytes() + b"\n# \x93kutipan\x94 dari Word\n")
     [problem] = validate_paths([bpmn_path])

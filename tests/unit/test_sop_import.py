@@ -1,6 +1,7 @@
 """Importing an SOP table: the readers, the interpretation, questions and answers, the layout, the round trip."""
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from datetime import date
@@ -184,6 +185,19 @@ def test_characters_xml_cannot_hold_are_left_out_of_the_diagram():
     definition = load(result.bpmn_xml, result.yaml_text)
     assert definition.step(1).name == "Menerima surat permohonan data"
     assert definition.name == "Pelayanan Permohonan Data"
+
+
+@pytest.mark.parametrize("mark, encoding", [
+    (b"", "utf-16"), (b"", "utf-32"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF16_BE, "utf-16-be")])
+def test_a_table_saved_as_utf16_or_utf32_is_read_as_its_byte_order_mark_says(mark, encoding):
+    """Excel's "Unicode text" is UTF-16 with a mark; UTF-32's mark begins as UTF-16's does. Such a file
+    was read as Windows-1252: its table header was not found, or its names garbled."""
+    kop = [[*row[:1], "Pelayanan Permohonan Data \u2013 Kecamatan"] if row[:1] == ["Nama SOP"] else row for row in KOP]
+    text = _csv(kop + TABLE).decode()
+    result = import_sop("permohonan.csv", mark + text.encode(encoding), answers={"Gateway_06": {"tidak": "selesai"}})
+    assert result.yaml_text == import_sop("permohonan.csv", text.encode(),
+                                          answers={"Gateway_06": {"tidak": "selesai"}}).yaml_text
+    assert result.sop.header["nama"] == "Pelayanan Permohonan Data \u2013 Kecamatan"
 
 
 def test_unmarked_actor_and_unreadable_time_are_questions_and_answers_fix_them():
