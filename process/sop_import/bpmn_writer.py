@@ -14,7 +14,6 @@ stands. Loops back and forward jumps both take that corridor.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from xml.sax import saxutils
 
@@ -22,7 +21,7 @@ from process.bpmn import ALUR_NS, BPMN_NS
 from process.mutu_baku import MutuBaku, MutuBakuError
 from process.sop_import.forms import decision_of, gateway_name, step_forms
 from process.sop_import.ids import UNASSIGNED_LANE, gateway_id, lane_id, role_of, step_id, timer_id
-from process.sop_import.model import END, Sop, SopStep
+from process.sop_import.model import END, Sop, SopStep, printable
 
 START, FINISH = "Mulai", "Selesai"
 POOL_X, LANE_X, TOP, LANE_H = 160, 190, 80, 170
@@ -30,17 +29,14 @@ TASK_W, TASK_H, GATE, EVENT, TIMER = 110, 80, 50, 36, 36
 TASK_PITCH, GATE_AFTER_TASK, AFTER_GATE = 150, 180, 120
 CORRIDOR, CORRIDOR_STEP, CORRIDOR_SLOTS = 22, 8, 3
 UNASSIGNED_NAME = "Pelaksana belum ditentukan"
-# What XML 1.0 cannot hold (control characters, lone surrogates, U+FFFE/U+FFFF): a table's cell may have
-# them (copied from a PDF, or a NUL in a CSV), and one in a step's name made the whole diagram unreadable.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
+# The readers leave out what XML cannot hold; an answer may bring one too, and one in a step's name made
+# the whole diagram unreadable.
 def escape(text: str) -> str:
-    return saxutils.escape(_NOT_XML.sub("", text))
+    return saxutils.escape(printable(text))
 
 
 def quoteattr(text: str) -> str:
-    return saxutils.quoteattr(_NOT_XML.sub("", text))
+    return saxutils.quoteattr(printable(text))
 
 
 @dataclass

@@ -13,7 +13,7 @@ from process.byte_order import marked_encoding
 from process.messages import Text
 from process.sop_import.header import LABELS, items, read_date, read_header, signer
 from process.sop_import.interpret import apply_defaults, from_table, is_question
-from process.sop_import.model import END, SourceError, Sop, SopStep, at, row, shown
+from process.sop_import.model import END, SourceError, Sop, SopStep, at, printable, row, shown
 from process.sop_import.table import read_rows, text_lines
 
 MAX_SOURCE_BYTES = 5 * 1024 * 1024
@@ -57,7 +57,7 @@ def _decode(data: bytes) -> str:
 
 
 def _from_lines(lines) -> Sop:
-    table = read_rows(lines)
+    table = read_rows([(where, [printable(cell) for cell in cells]) for where, cells in lines])
     return from_table(table, read_header(table.preamble))
 
 
@@ -160,7 +160,7 @@ _STEP_KEYS = {"no", "uraian", "pelaksana", "kelengkapan", "waktu", "output", "ke
 def read_yaml(text: str) -> Sop:
     from process.loader import user_yaml
     try:
-        data = user_yaml(text)
+        data = printable(user_yaml(printable(text)))  # raw, which the parser refuses, and escaped ("\e")
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         message = Text("YAML rusak: %(reason)s", reason=getattr(err, "problem", None) or str(err))
