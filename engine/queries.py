@@ -354,6 +354,17 @@ def document_file(rt: Runtime, document_id: int, login: str) -> tuple[Path, str,
         return documents.path_of(rt, document), document.filename, document.content_type
 
 
+def file_fields(rt: Runtime, task_id: str) -> int:
+    """How many files the step of a task takes (none for a task that is not there): what completing it
+    may upload. A count only, read before the caller is known, to size the request it may send."""
+    with rt.uow() as session:
+        row = session.get(TaskRow, task_id)
+        if row is None:
+            return 0
+        step = rt.definition_by_id(session, row.definition_version_id)[0].step(row.step)
+        return sum(1 for field in step.form.fields if field.type == "file")
+
+
 def _documents(session, where) -> list[Document]:
     """The documents `where` picks, in the order they were uploaded: without an order the database
     gives them as it keeps them (on PostgreSQL a row written again comes last), and lists reshuffled."""

@@ -22,9 +22,10 @@ from engine import accounts
 from engine.clock import Clock
 from engine.config import Settings, session_idle_minutes
 from engine.db import MAX_INTEGER
+from engine.documents import size_text
 from engine.errors import AlurError
 from engine.runtime import Runtime
-from web import catalogues, i18n, input_guard, letterhead
+from web import catalogues, i18n, input_guard, letterhead, request_size
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -50,7 +51,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=secure,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        MAX_CONTENT_LENGTH=rt.settings.max_upload_bytes + 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
         TESTING=testing,
         BABEL_DEFAULT_LOCALE="id",
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None,
     for day in (today, today.replace(year=today.year + 1, day=1)):
         rt.calendar.holiday_name(day)
     i18n.compile_catalogs()
+    request_size.init_app(app, rt.settings.max_upload_bytes)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -204,7 +205,6 @@ def _template_helpers(app: Flask) -> None:
     @app.template_global()
     def upload_limit() -> tuple[int, str]:
         """The upload limit in bytes and as people read it, for the pages' file fields."""
-        from engine.documents import size_text
         limit = app.extensions["alur"].settings.max_upload_bytes
         return limit, size_text(limit)
 
@@ -298,7 +298,8 @@ def _http_message(err) -> str:
         403: lambda: _("Anda tidak berwenang membuka halaman ini."),
         404: lambda: _("Halaman yang Anda cari tidak ditemukan."),
         405: lambda: _("Alamat ini tidak dapat dibuka dengan cara tersebut."),
-        413: lambda: _("Berkas yang diunggah terlalu besar."),
+        413: lambda: _("Berkas yang diunggah terlalu besar: paling besar %(limit)s per berkas.",
+                       limit=size_text(runtime().settings.max_upload_bytes)),
         429: lambda: _("Terlalu banyak permintaan. Coba lagi beberapa saat lagi."),
         500: lambda: _("Terjadi kesalahan pada server."),
     }

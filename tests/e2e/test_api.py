@@ -15,7 +15,7 @@ from engine.db import Document, User
 from engine.runtime import Runtime
 from engine.scheduler import Scheduler
 from tests.integration.sop import STEP_DATA, STEP_FILES, do_step, open_task, performer
-from tests.integration.test_definitions import deploy_v2, gateway_without_a_path
+from tests.integration.test_definitions import BPMN, YAML, deploy_v2, gateway_without_a_path
 from tests.sessions import session_id
 from web import create_app
 
@@ -675,6 +675,65 @@ def test_an_instances_documents_are_listed_in_upload_order(rt, as_user):
         session.commit()
     documents = as_user("aptika.implementasi").get(f"/instances/{instance_id}").get_json()["documents"]
     assert [d["field"] for d in documents] == ["dokumen_rencana", "dokumen_pelaksanaan"]
+
+
+def test_each_file_is_held_to_the_upload_limit_not_the_request_as_a_whole(rt, settings, clock, as_user):
+    """The limit is each file's, as the task page says at each file field. The request as a whole was
+    held to the limit and 1 MB more: two files of a step, each within the limit, were refused with a
+    bare 'too large' that named no file."""
+    limit = 1024 * 1024
+    deploy_v2(rt, BPMN, YAML.replace(
+        "      - {name: dokumen_rencana, label: Dokumen kegiatan atau layanan, type: file}\n",
+        "      - {name: dokumen_rencana, label: Dokumen kegiatan atau layanan, type: file}\n"
+        "      - {name: lampiran_rencana, label: Lampiran, type: file}\n", 1))
+    small = Runtime(replace(settings, max_upload_bytes=limit), clock=clock)
+    try:
+        small_app = create_app(runtime=small, testing=True)
+        api = as_user("aptika.implementasi")
+        api.client = small_app.test_client()
+        task_id = open_task_id(api, start(rt))
+        api.post(f"/tasks/{task_id}/claim")
+        at_the_limit = b"%PDF-1.4 " + b"x" * (limit - 9)
+
+        def complete(lampiran: bytes):
+            return api.post(f"/tasks/{task_id}/complete", data={
+                "data": json.dumps(STEP_DATA[1]), "dokumen_rencana": (io.BytesIO(at_the_limit), "rencana.pdf"),
+                "lampiran_rencana": (io.BytesIO(lampiran), "lampiran.pdf")})
+
+        # Looked up only for a body past one file's worth; an address no task can have is not looked up.
+        assert api.post("/tasks/a%00b/complete", data={
+            "dokumen_rencana": (io.BytesIO(at_the_limit), "rencana.pdf"),
+            "lampiran_rencana": (io.BytesIO(at_the_limit), "lampiran.pdf")}).status_code == 404
+        body = error(complete(at_the_limit + b"x"), 413, "too_large")
+        assert body["fields"] == {"lampiran_rencana": "berkas lampiran.pdf lebih besar dari 1 MB"}
+        assert complete(at_the_limit).status_code == 200
+        documents = api.get(f"/instances/{api.get(f'/tasks/{task_id}').get_json()['task']['instance_id']}")
+        assert [d["size"] for d in documents.get_json()["documents"]] == [limit, limit]
+
+        # The task page's form likewise.
+        instance_id = start(rt)
+        task_id = open_task_id(api, instance_id)
+        services.claim(rt, task_id, "aptika.implementasi")
+        small_app.config["WTF_CSRF_ENABLED"] = False
+        browser = small_app.test_client()
+        with browser.session_transaction() as cookie:
+            cookie["_user_id"] = session_id(rt, user_id(rt, "aptika.implementasi"))
+        response = browser.post(f"/tugas/{task_id}", content_type="multipart/form-data", data={
+            **STEP_DATA[1], "action": "complete", "dokumen_rencana": (io.BytesIO(at_the_limit), "rencana.pdf"),
+            "lampiran_rencana": (io.BytesIO(at_the_limit), "lampiran.pdf")})
+        assert response.status_code == 302, response.get_data(as_text=True)[:300]
+        assert open_task(rt, instance_id)["step"] == 2
+        # Past one file's worth per file field the body is not read: the answer names the limit, per file.
+        too_large = b"%PDF-1.4 " + b"x" * (2 * limit + 1024 * 1024)
+        body = error(api.post(f"/tasks/{task_id}/complete", data={
+            "data": "{}", "dokumen_rencana": (io.BytesIO(too_large), "besar.pdf")}), 413, "too_large")
+        assert body["message"] == "permintaan terlalu besar; batas unggahan 1 MB per berkas"
+        page = browser.post(f"/tugas/{task_id}", content_type="multipart/form-data", data={
+            "dokumen_rencana": (io.BytesIO(too_large), "besar.pdf")})
+        assert page.status_code == 413
+        assert "Berkas yang diunggah terlalu besar: paling besar 1 MB per berkas." in page.get_data(as_text=True)
+    finally:
+        small.dispose()
 
 
 def test_an_unclaim_retried_after_its_answer_was_lost_is_the_same_success(rt, as_user):

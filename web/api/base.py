@@ -101,7 +101,7 @@ def http_error_response(err):
         _read_the_token_for_its_language()
     message = HTTP_MESSAGES.get(status, Text("permintaan gagal"))
     if status == 413:
-        message = Text("permintaan terlalu besar; batas unggahan %(limit)s",
+        message = Text("permintaan terlalu besar; batas unggahan %(limit)s per berkas",
                        limit=size_text(_runtime().settings.max_upload_bytes))
     response = jsonify({"error": {"code": HTTP_CODES.get(status, "error"), "message": say(message)}})
     response.status_code = status
