@@ -827,16 +827,22 @@ def test_a_newer_draft_wins_over_what_the_tab_kept(playwright_browser, server):
     assert typed_kept(staff) == []
 
 
-def test_a_notice_before_the_session_runs_out_keeps_it(playwright_browser, server):
-    """Nothing warned that the session was about to run out (WCAG 2.2.1): shortly before, the task page
-    says so and offers to stay signed in, which keeps the session alive."""
+def task_page_on_a_clock(playwright_browser, server):
+    """Step 1's task page, claimed by aptika.implementasi, with the page's clock installed; and its
+    session warning."""
     from engine import services
     rt, base = server
     services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
     staff = sign_in(playwright_browser, base, "aptika.implementasi")
     staff.clock.install()
     claim_and_open_first(staff, 1)
-    notice = staff.locator("#session-ending")
+    return staff, staff.locator("#session-ending")
+
+
+def test_a_notice_before_the_session_runs_out_keeps_it(playwright_browser, server):
+    """Nothing warned that the session was about to run out (WCAG 2.2.1): shortly before, the task page
+    says so and offers to stay signed in, which keeps the session alive."""
+    staff, notice = task_page_on_a_clock(playwright_browser, server)
     assert not notice.is_visible()
     staff.clock.fast_forward("57:00")
     assert not notice.is_visible()
@@ -869,13 +875,8 @@ def test_the_session_warning_counts_from_the_last_request_of_any_tab(playwright_
     """The warning was timed from the page's own loading: with the worklist used in another tab meanwhile
     (every request renews the session), the task page still said the session was about to end. It
     counts from the browser's last request, in any of its tabs, and goes when another tab renews it."""
-    from engine import services
-    rt, base = server
-    services.start(rt, "monev_kegiatan_bidang", "aptika", "Layanan email dinas", "sekretaris")
-    staff = sign_in(playwright_browser, base, "aptika.implementasi")
-    staff.clock.install()
-    claim_and_open_first(staff, 1)
-    notice = staff.locator("#session-ending")
+    _rt, base = server
+    staff, notice = task_page_on_a_clock(playwright_browser, server)
     other = staff.context.new_page()
     staff.clock.fast_forward("30:00")
     other.goto(base + "/")  # work in another tab

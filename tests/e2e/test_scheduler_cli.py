@@ -23,7 +23,7 @@ from engine.db import Alert, Timer, User
 from engine.runtime import Runtime
 from engine.scheduler import Scheduler
 from tests.conftest import MONDAY_MORNING, fresh_database
-from tests.integration.timer_helpers import SmtpSink, events_per_instance, free_port, start
+from tests.integration.timer_helpers import SmtpSink, events_per_instance, free_port, long_due_timer, start
 
 ALUR = str(Path(sys.executable).parent / "alur")
 
@@ -151,7 +151,7 @@ def test_a_cycles_file_that_cannot_be_used_stops_the_recurring_starts_alone(tmp_
     if content is not None:
         path.write_text(content)
     alur(env, "init", "--demo")
-    _long_due_instance(tmp_path, env)
+    long_due_timer(tmp_path / "data", Path(env["ALUR_ESCALATION_FILE"]))
     result = subprocess.run([ALUR, "scheduler", "--once"], env=env, cwd=tmp_path, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr
@@ -159,19 +159,6 @@ def test_a_cycles_file_that_cannot_be_used_stops_the_recurring_starts_alone(tmp_
     said = [line for line in result.stderr.splitlines() if "cycles file" in line]
     assert len(said) == 1 and "ERROR" in said[0] and f"({path})" in said[0], result.stderr
     assert said[0].endswith(says.format(path=path)) and "Traceback" not in result.stderr
-
-
-def _long_due_instance(tmp_path: Path, env: dict) -> int:
-    """An instance started in March 2026: by the real clock its first deadline is long due. Its timer's id."""
-    settings = Settings.from_env(database_url=f"sqlite:///{tmp_path / 'data' / 'alur.db'}", data_dir=tmp_path / "data",
-                                 escalation_file=Path(env["ALUR_ESCALATION_FILE"]))
-    rt = Runtime(settings, clock=ManualClock(MONDAY_MORNING))
-    try:
-        instance_id = start(rt)
-        with rt.uow() as session:
-            return session.scalars(select(Timer.id).where(Timer.instance_id == instance_id)).one()
-    finally:
-        rt.dispose()
 
 
 def test_a_scheduler_started_before_the_first_alur_init_waits_for_it_then_fires_the_timers(tmp_path):
@@ -187,7 +174,7 @@ def test_a_scheduler_started_before_the_first_alur_init_waits_for_it_then_fires_
             in process.stderr.readline()
         assert process.poll() is None
         alur(env, "init", "--demo")
-        timer_id = _long_due_instance(tmp_path, env)
+        timer_id = long_due_timer(tmp_path / "data", Path(env["ALUR_ESCALATION_FILE"]))
         settings = Settings.from_env(database_url=f"sqlite:///{tmp_path / 'data' / 'alur.db'}",
                                      data_dir=tmp_path / "data", escalation_file=Path(env["ALUR_ESCALATION_FILE"]))
         rt = Runtime(settings)

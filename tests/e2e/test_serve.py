@@ -22,16 +22,13 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from sqlalchemy import select
 
 from benchmarks.common import children
 from engine.bootstrap import DEMO_PASSWORD
-from engine.clock import ManualClock
 from engine.config import Settings
 from engine.db import Timer
 from engine.runtime import Runtime
-from tests.conftest import MONDAY_MORNING
-from tests.integration.timer_helpers import free_port, start
+from tests.integration.timer_helpers import free_port, long_due_timer
 
 ALUR = Path(sys.executable).parent / "alur"
 
@@ -159,7 +156,7 @@ def test_a_scheduler_that_dies_is_started_again_and_fires_the_timers(tmp_path):
         second = _scheduler_of(proc.pid, other_than=first)
         assert _schedulers(proc.pid) == [second]  # one at a time
         assert f"scheduler (pid:{first}) was killed by SIGKILL" in log.read_text()
-        timer_id = _a_due_timer(tmp_path)
+        timer_id = long_due_timer(tmp_path)
         assert _fired(tmp_path, timer_id), log.read_text()[-3000:]
         assert _schedulers(proc.pid) == [second]
     assert _gone(second), "the new scheduler outlived its server"
@@ -185,7 +182,7 @@ def test_a_scheduler_that_hangs_is_killed_and_replaced(tmp_path):
         second = _scheduler_of(proc.pid, other_than=first)
         assert f"scheduler (pid:{first}) gave no sign of life for 5 s; killing it" in log.read_text()
         assert _schedulers(proc.pid) == [second]
-        timer_id = _a_due_timer(tmp_path)
+        timer_id = long_due_timer(tmp_path)
         assert _fired(tmp_path, timer_id), log.read_text()[-3000:]
     assert _gone(second), "the new scheduler outlived its server"
 
@@ -197,7 +194,7 @@ def test_a_cycles_file_that_cannot_be_used_leaves_the_scheduler_beside_the_serve
     cycles_file = tmp_path / "siklus.yaml"
     cycles_file.write_text("cycles: {definition: x}\n")
     with serving(tmp_path, "--workers", "1", "--scheduler", ALUR_CYCLES_FILE=str(cycles_file)) as (proc, _port, log):
-        timer_id = _a_due_timer(tmp_path)
+        timer_id = long_due_timer(tmp_path)
         assert _fired(tmp_path, timer_id), log.read_text()[-3000:]
         deadline = time.monotonic() + 20
         while "cycles file" not in log.read_text():  # said in the pass, after its timers were fired
@@ -220,18 +217,6 @@ def test_a_stall_time_shorter_than_an_alerts_delivery_is_refused_before_serving(
     assert "ALUR_SCHEDULER_STALL_SECONDS (5 detik) harus lebih lama dari satu pengiriman peringatan (10 detik" \
         in refused.stderr
     assert "Listening" not in refused.stderr and "Traceback" not in refused.stderr
-
-
-def _a_due_timer(data_dir: Path) -> int:
-    """An instance started in March 2026: by the real clock its first deadline is long due."""
-    settings = Settings.from_env(database_url=f"sqlite:///{data_dir / 'alur.db'}", data_dir=data_dir)
-    rt = Runtime(settings, clock=ManualClock(MONDAY_MORNING))
-    try:
-        instance_id = start(rt)
-        with rt.uow() as session:
-            return session.scalars(select(Timer.id).where(Timer.instance_id == instance_id)).one()
-    finally:
-        rt.dispose()
 
 
 def _fired(data_dir: Path, timer_id: int, seconds: float = 20) -> bool:

@@ -6,14 +6,18 @@ import socket
 import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from sqlalchemy import func, select
 
 from engine import services
+from engine.clock import ManualClock
+from engine.config import Settings
 from engine.db import Alert, Event, TaskRow, Timer
 from engine.escalation_config import Smtp, Webhook
+from engine.runtime import Runtime
 from engine.scheduler import Scheduler
 
 ONE_MINUTE = timedelta(minutes=1)
@@ -147,3 +151,17 @@ class WebhookSink:
         self.server.shutdown()
         self.server.server_close()
 
+
+def long_due_timer(data_dir: Path, escalation_file: Path | None = None) -> int:
+    """For a server or scheduler process on `data_dir`'s SQLite database: an instance started on
+    MONDAY_MORNING (March 2026), whose first deadline is long due by the real clock. Its timer's id."""
+    from tests.conftest import MONDAY_MORNING
+    settings = Settings.from_env(database_url=f"sqlite:///{data_dir / 'alur.db'}", data_dir=data_dir,
+                                 escalation_file=escalation_file)
+    rt = Runtime(settings, clock=ManualClock(MONDAY_MORNING))
+    try:
+        instance_id = start(rt)
+        with rt.uow() as session:
+            return session.scalars(select(Timer.id).where(Timer.instance_id == instance_id)).one()
+    finally:
+        rt.dispose()
