@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from engine import accounts, documents
@@ -226,18 +225,13 @@ def _reused(row: RetryKey) -> KeyReused:
 
 def _keep_key(session: Session, sent: _Sent, row: RetryKey) -> None:
     """Store a command's key in its transaction, first of its writes: a twin sent at once waits on it,
-    and then loses on the unique key (a Conflict caused by an IntegrityError: `_key_taken`)."""
+    and then loses on the unique key (a Conflict; its command runs again and finds the key)."""
     if sent.stale is not None:
         # Before the new row (one flush would insert it first, and meet the unique key), and as a statement:
         # a twin waiting on the row deletes nothing once it may, and goes on to lose on the key.
         session.execute(delete(RetryKey).where(RetryKey.id == sent.stale))
     session.add(row)
     session.flush()
-
-
-def _key_taken(err: Conflict) -> bool:
-    """Whether a Conflict is a unique key taken meanwhile (a twin's retry key, say), not a refusal."""
-    return isinstance(err.__cause__, IntegrityError)
 
 
 def start_in(rt: Runtime, session: Session, key: str, bidang: str, title: str, actor: str | None,
@@ -425,9 +419,12 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         except LostRace:
             if attempt == COMPLETE_ATTEMPTS:
                 raise
-        except Conflict as err:
-            # The same key sent twice at once: this one met the other's key row, and now reads it.
-            if retry_key is None or not _key_taken(err) or attempt == COMPLETE_ATTEMPTS:
+        except Conflict:
+            # The same key sent twice at once: the twin may have completed the step between this one's
+            # reads (its key row met on insert, or the step found done in the workflow read after its
+            # commit). The next attempt reads the twin's key and answers as a repeat; a refusal of
+            # another cause is met again and raised then.
+            if retry_key is None or attempt == COMPLETE_ATTEMPTS:
                 raise
 
 

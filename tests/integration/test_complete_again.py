@@ -138,6 +138,22 @@ def completions_at_once(settings, clock, task_id):
     return at_once(settings, clock, 2, lambda runtime: complete(runtime, task_id, "kunci-1", files=PLAN), timeout=60)
 
 
+def test_a_twin_that_completed_the_step_between_this_ones_reads_is_answered_as_a_repeat(rt, task_id,
+                                                                                        monkeypatch):
+    """Two sends at once on PostgreSQL: one read its key (none yet) before the twin committed, and its
+    task or workflow after, found the step done and was refused with 409 "langkah ini sudah tidak
+    menunggu dikerjakan" (CI, once in a while). It runs again and answers as a repeat."""
+    first = complete(rt, task_id, "kunci-1", files=PLAN)
+    real, stale = services._sent_before, [True]
+
+    def before_the_twin_committed(*args):  # this request's first look at its key came too early
+        return services._Sent() if stale and stale.pop() else real(*args)
+    monkeypatch.setattr(services, "_sent_before", before_the_twin_committed)
+    written = counts(rt)
+    assert complete(rt, task_id, "kunci-1", files=PLAN) == {**first, "replayed": True}
+    assert counts(rt) == written
+
+
 def test_two_completions_with_the_same_key_at_once_complete_once_and_replay_once(rt, settings, clock, task_id):
     before = counts(rt)
     results, errors = completions_at_once(settings, clock, task_id)
