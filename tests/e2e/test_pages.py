@@ -22,7 +22,7 @@ from engine.errors import InvalidData
 from engine.runtime import Runtime
 from engine.scheduler import Scheduler
 from process.messages import Text
-from tests.conftest import MONDAY_MORNING
+from tests.conftest import MONDAY_MORNING, cheap_password_hash
 from tests.integration.sop import STEP_DATA, do_step
 from tests.integration.test_definitions import (BPMN, OWNER, YAML, deploy_v2, gateway_without_a_path,
                                                 step_inserted_before_verification)
@@ -68,12 +68,8 @@ class Browser:
 @pytest.fixture(autouse=True)
 def quick_password_hashes(monkeypatch):
     """Scrypt costs 0.1 s a hash; the sign-in path is the same with a cheap method."""
-    from werkzeug import security
-
-    def cheap(password, *_args, **_kwargs):
-        return security.generate_password_hash(password, method="pbkdf2:sha256:1000")
-    monkeypatch.setattr("engine.bootstrap.generate_password_hash", cheap)
-    monkeypatch.setattr("engine.accounts.generate_password_hash", cheap)
+    monkeypatch.setattr("engine.bootstrap.generate_password_hash", cheap_password_hash)
+    monkeypatch.setattr("engine.accounts.generate_password_hash", cheap_password_hash)
 
 
 @pytest.fixture

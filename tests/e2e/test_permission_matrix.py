@@ -37,7 +37,7 @@ from engine.config import Settings
 from engine.db import Event, User
 from engine.runtime import Runtime
 from engine.scheduler import Scheduler
-from tests.conftest import MONDAY_MORNING
+from tests.conftest import MONDAY_MORNING, cheap_password_hash
 from tests.integration.sop import STEP_DATA
 from tests.live import token_for
 from tests.sessions import session_id
@@ -196,12 +196,8 @@ MATRIX = [
 
 @pytest.fixture(autouse=True)
 def cheap_hashes_and_pdfs(monkeypatch):
-    from werkzeug import security
-
-    def cheap(password, *_args, **_kwargs):
-        return security.generate_password_hash(password, method="pbkdf2:sha256:1000")
-    monkeypatch.setattr("engine.bootstrap.generate_password_hash", cheap)
-    monkeypatch.setattr("engine.accounts.generate_password_hash", cheap)
+    monkeypatch.setattr("engine.bootstrap.generate_password_hash", cheap_password_hash)
+    monkeypatch.setattr("engine.accounts.generate_password_hash", cheap_password_hash)
     monkeypatch.setattr("web.sop_document.render_pdf", lambda html: b"%PDF-stub")
     monkeypatch.setattr("web.reports.render_pdf", lambda html: b"%PDF-stub")
 

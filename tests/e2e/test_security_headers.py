@@ -7,6 +7,7 @@ import pytest
 from itsdangerous import TimestampSigner
 
 from engine.bootstrap import DEMO_PASSWORD
+from tests.conftest import cheap_password_hash
 from web import create_app
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -14,11 +15,7 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture(autouse=True)
 def quick_password_hashes(monkeypatch):
-    from werkzeug import security
-
-    def cheap(password, *_args, **_kwargs):
-        return security.generate_password_hash(password, method="pbkdf2:sha256:1000")
-    monkeypatch.setattr("engine.bootstrap.generate_password_hash", cheap)
+    monkeypatch.setattr("engine.bootstrap.generate_password_hash", cheap_password_hash)
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from engine import accounts, services
 from engine.db import Event, TaskRow
+from tests.conftest import cheap_password_hash
 from tests.integration.sop import STEP_DATA
 from tests.integration.test_multiprocess import Api
 from tests.live import serve, token_for
@@ -37,11 +38,7 @@ INSTANCES = 5
 
 @pytest.fixture
 def quick_hashes(monkeypatch):
-    from werkzeug import security
-
-    def cheap(password, *_args, **_kwargs):
-        return security.generate_password_hash(password, method="pbkdf2:sha256:1000")
-    monkeypatch.setattr("engine.accounts.generate_password_hash", cheap)
+    monkeypatch.setattr("engine.accounts.generate_password_hash", cheap_password_hash)
 
 
 def all_at_once(jobs) -> list:
