@@ -19,6 +19,9 @@ Benchmarks (all by default; choose with --only, e.g. --only engine,http):
   memory    peak RSS (VmHWM) of a gunicorn worker after the http run and of
             the `alur scheduler` process of the timers run (so it runs those
             two). Target: web worker < 200 MB.
+  monitoring
+            the dashboard's figures and the recap over a year of 1,200
+            activities (18,000 completed steps). No target: reported.
   growth    a step, a worklist query and an idle scheduler pass at each size
             of the timers run; must grow no faster than a logarithm. Plot:
             benchmarks/results/growth.png.
@@ -37,11 +40,11 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import api, growth, throughput, timers, worklist_latency
+from benchmarks import api, growth, monitoring_year, throughput, timers, worklist_latency
 from benchmarks.common import databases, machine
 
 RESULTS = Path(__file__).parent / "results"
-BENCHMARKS = ("engine", "http", "worklist", "timers", "memory", "growth")
+BENCHMARKS = ("engine", "http", "worklist", "monitoring", "timers", "memory", "growth")
 
 
 def main() -> None:
@@ -77,6 +80,12 @@ def main() -> None:
         for name, url in dbs:
             report.worklist += worklist_latency.run(name, url, config, log=report.say)
         report.table(*worklist_table(report.worklist))
+    if "monitoring" in selected:
+        report.section("monitoring")
+        config = monitoring_year.Config.quick() if args.quick else monitoring_year.Config()
+        for name, url in dbs:
+            report.monitoring += monitoring_year.run(name, url, config, log=report.say)
+        report.table(*monitoring_table(report.monitoring))
     if selected & {"timers", "memory", "growth"}:
         report.section("timers" if selected & {"timers", "memory"} else "growth")
         sizes = args.sizes or ([100, 1_000, 10_000] if args.quick else [1_000, 10_000, 100_000])
@@ -153,6 +162,7 @@ class Report:
         self.engine: list[throughput.Row] = []
         self.http: list[api.Result] = []
         self.worklist: list[worklist_latency.Row] = []
+        self.monitoring: list[monitoring_year.Row] = []
         self.timers: list[timers.Result] = []
         self.growth: list[growth.Point] = []
         self.growth_verdicts: list[dict] = []
@@ -181,6 +191,7 @@ class Report:
             "engine": [r.as_dict() for r in self.engine],
             "http": [r.as_dict() for r in self.http],
             "worklist": [r.as_dict() for r in self.worklist],
+            "monitoring": [r.as_dict() for r in self.monitoring],
             "timers": [r.as_dict() for r in self.timers],
             "growth": [p.as_dict() for p in self.growth],
             "growth_verdicts": self.growth_verdicts,
@@ -253,6 +264,12 @@ def worklist_table(rows: list[worklist_latency.Row]):
         for r in rows]
 
 
+def monitoring_table(rows: list[monitoring_year.Row]):
+    columns = ("database", "what", "activities", "completed steps", "p50 ms", "p95 ms", "max ms", "runs")
+    return columns, [(r.database, r.what, r.activities, r.task_rows, r.ms.median, r.ms.p95, r.ms.max, r.ms.n)
+                     for r in rows]
+
+
 def timers_table(rows: list[timers.Result]):
     columns = ("database", "instances", "setup s", "idle p50 ms", "idle p99 ms", "idle max ms", "late p50 s",
                "late p99 s", "late max s", "process late p50 s", "process late p99 s", "scheduler RSS MB",
@@ -320,6 +337,9 @@ def summary_table(report: Report):
     for r in report.worklist:
         rows.append(("worklist", r.database, f"{r.what}, {r.user} ({r.rows} rows)", r.ms.median, r.ms.p95,
                      f"p95 < {worklist_latency.TARGET_P95_MS} ms", _ok(r.ms.p95 < worklist_latency.TARGET_P95_MS)))
+    for r in report.monitoring:
+        rows.append(("monitoring", r.database, f"{r.what}, a year of {r.activities:,} activities", r.ms.median,
+                     r.ms.p95, "-", "-"))
     for r in report.timers:
         rows.append(("timers", r.database, f"idle pass ms, {r.instances:,} instances", r.idle_p50_ms, None,
                      "p50 < 10 ms", _ok(r.idle_p50_ms < 10)))

@@ -16,8 +16,6 @@ import math
 import random
 import re
 import statistics
-import time
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -25,13 +23,11 @@ from difflib import SequenceMatcher
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event, insert, select
+from sqlalchemy import event
 
 from engine import bootstrap, monitoring, queries, schema, services
 from engine.clock import ManualClock
 from engine.config import Settings
-from engine.db import DefinitionVersion, Event, EventChain, Instance, TaskRow
-from engine.events import chain_rows
 from engine.errors import Conflict, Forbidden
 from engine.runtime import Runtime
 from tests.conftest import DATABASES, fresh_database
@@ -785,56 +781,3 @@ def test_migration_0004_goes_down_and_up(tmp_path):
         rt.dispose()
 
 
-def test_a_year_of_twenty_thousand_task_rows_is_fast(tmp_path):
-    """Rows written straight to SQL (no workflow): the read side must stay quick."""
-    clock = ManualClock(datetime(2027, 1, 10, 3, 0, tzinfo=UTC))
-    rt = Runtime(Settings.from_env(database_url=f"sqlite:///{tmp_path / 'big.db'}", data_dir=tmp_path / "data"),
-                 clock=clock)
-    try:
-        bootstrap.init(rt, demo=True)
-        rng = random.Random(7)
-        with rt.uow() as session:
-            version = session.scalars(select(DefinitionVersion)).first()
-            definition = rt.definition(version)[0]
-            instances, tasks, events = [], [], []
-            for n in range(1200):
-                created = datetime(2026, 1, 2, 1, 0, tzinfo=UTC) + timedelta(hours=7 * n)
-                bidang = BIDANG[n % 4]
-                instances.append({"id": n + 1, "definition_version_id": version.id, "bidang_code": bidang,
-                                  "title": f"{rng.choice(sum(TITLES.values(), []))} {n}", "period": "",
-                                  "state": "completed", "workflow_json": "{}", "version": 1,
-                                  "created_at": created, "completed_at": created + timedelta(days=90)})
-                moment = created
-                for step in definition.steps:
-                    took = timedelta(hours=rng.choice((1, 5, 30, 200, 900)))
-                    tasks.append({"id": str(uuid.uuid4()), "instance_id": n + 1, "definition_version_id": version.id,
-                                  "step": step.number, "element_id": step.element_id, "name": step.name,
-                                  "lane_role": step.lane.role, "bidang_code": bidang, "instance_bidang": bidang,
-                                  "state": "completed", "created_at": moment,
-                                  "due_at": moment + timedelta(hours=rng.choice((2, 100, 600))),
-                                  "completed_at": moment + took, "completed_by": performer(step.number, bidang),
-                                  "overdue": False, "row_version": 1})
-                    if step.number in (1, 5, 12):
-                        data = {1: {"tanggal_mulai": "2026-03-01", "tanggal_selesai": "2026-03-20"},
-                                5: {"terverifikasi": rng.random() < 0.8},
-                                12: {"ada_kendala": rng.random() < 0.2, "uraian_kendala": "x"}}[step.number]
-                        events.append({"instance_id": n + 1, "at": moment + took, "actor": "x",
-                                       "kind": "step_completed", "step": step.number, "data": data})
-                    moment += took
-            session.execute(insert(Instance), instances)
-            session.execute(insert(TaskRow), tasks)
-            entries, heads = chain_rows(events)
-            session.execute(insert(Event), entries)
-            session.execute(insert(EventChain), heads)
-            session.commit()
-        assert len(tasks) == 18000
-        began = time.perf_counter()
-        figures = monitoring.figures(rt, "kadis", date(2026, 1, 1), date(2026, 12, 31))
-        took = time.perf_counter() - began
-        assert figures["totals"]["total"] == 1200 and sum(s["done"] for s in figures["steps"]) == 18000
-        assert took < 8, f"figures took {took:.1f} s"
-        began = time.perf_counter()
-        monitoring.recap(rt, "kadis", date(2026, 1, 1), date(2026, 12, 31))
-        assert time.perf_counter() - began < 8
-    finally:
-        rt.dispose()
