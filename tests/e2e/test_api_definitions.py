@@ -283,9 +283,9 @@ def test_a_yaml_upload_with_a_byte_order_mark_is_read_in_the_encoding_it_marks(o
 
 
 def test_a_billion_laughs_upload_is_refused_quickly(rt, owner):
-    began = time.perf_counter()
+    began = time.process_time()  # CPU time of this process, where the app runs: not stretched by a busy machine
     body = error(upload(owner, BILLION_LAUGHS, filename="lol.bpmn"), 422, "invalid_data")
-    assert time.perf_counter() - began < 2
+    assert time.process_time() - began < 2
     assert "entity tidak diizinkan" in body["message"] and "entity tidak diizinkan" in body["fields"]["bpmn"]
     assert [r["key"] for r in ok(owner.get("/definitions"))["definitions"]] == [KEY]
     assert draft_row(rt, "lol") is None

@@ -18,7 +18,6 @@ from werkzeug.serving import make_server
 
 from engine import bootstrap, definitions
 from engine.config import Settings
-from engine.runtime import Runtime
 from engine.scheduler import Scheduler
 from process import sop_document
 from tests.conftest import require_service
@@ -44,14 +43,13 @@ def playwright_browser():
 
 
 @pytest.fixture
-def server(request, tmp_path, clock):
+def server(request, tmp_path, clock, demo_databases):
     """The app on loopback; parametrized indirectly, the upload limit in bytes (else the default)."""
     settings = Settings.from_env(database_url=f"sqlite:///{tmp_path / 'alur.db'}", data_dir=tmp_path / "data")
     upload_limit = getattr(request, "param", None)
     if upload_limit is not None:
         settings = dataclasses.replace(settings, max_upload_bytes=upload_limit)
-    rt = Runtime(settings, clock=clock)
-    bootstrap.init(rt, demo=True)
+    rt = demo_databases.runtime(settings, clock)
     app = create_app(runtime=rt)
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)

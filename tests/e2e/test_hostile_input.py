@@ -155,13 +155,14 @@ def test_files_that_are_not_bpmn_are_refused_and_nothing_is_stored(app, rt):
     owner = api(app, rt, "pemilik.proses")
     before = stored(rt)
     for name, data, status, fragment in NOT_BPMN:
-        began = time.perf_counter()
+        # CPU time of this process, where the app runs: a busy machine stretches the wall time, not this.
+        began = time.process_time()
         for filename in (f"{name}.bpmn", "../../../../tmp/alur-naik.bpmn", "/etc/alur.bpmn", "a\x00b.bpmn"):
             response = owner("POST", "/definitions/uploads", content_type="multipart/form-data",
                              data={"bpmn": (io.BytesIO(data), filename)})
             clear_error(response, status, fragment)
             assert_unchanged(before, rt, f"upload {name} as {filename!r}")
-        assert time.perf_counter() - began < 10, f"{name} took too long"
+        assert time.process_time() - began < 10, f"{name} took too long"
         # The same text as a draft body: kept as a draft with the problem, never deployable.
         if status == 413:
             clear_error(owner("PUT", f"/definitions/{KEY}/draft", json={"bpmn_xml": data.decode()}), 413)

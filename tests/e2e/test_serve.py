@@ -318,10 +318,11 @@ def test_a_port_in_use_is_refused_in_one_sentence_before_serving(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        began = time.monotonic()
         refused = subprocess.run([str(ALUR), "serve", "--port", str(port), "--workers", "1"],
                                  env=env, capture_output=True, text=True, timeout=60)
     assert refused.returncode == 1, refused.stderr
+    # Refused before gunicorn was handed the port: its address line never printed, and none of its
+    # "Connection in use" / "Retrying in 1 second" lines (a time limit failed on a busy machine).
     assert refused.stderr.strip() == f"galat: alamat 127.0.0.1:{port} sudah dipakai proses lain: " \
         "pilih --port lain, atau hentikan proses itu", refused.stderr
-    assert "Alur: http" not in refused.stdout and time.monotonic() - began < 4.5
+    assert "Alur: http" not in refused.stdout

@@ -438,10 +438,10 @@ def test_an_upload_of_the_diagram_alone_keeps_the_sops_yaml(rt):
     assert deployed.step(3).mutu_baku == MutuBaku.parse("45 Menit") and deployed.step(3).form.fields
 
 def test_a_billion_laughs_upload_is_refused_quickly(rt):
-    began = time.perf_counter()
+    began = time.process_time()  # CPU time: a busy machine stretches wall time, not this
     with pytest.raises(InvalidData) as refused:
         editor.upload(rt, OWNER, BILLION_LAUGHS, None)
-    assert time.perf_counter() - began < 2
+    assert time.process_time() - began < 2
     assert "entity tidak diizinkan" in str(refused.value)
     assert [r["key"] for r in editor.definitions(rt, OWNER)] == [KEY]
 

@@ -518,9 +518,9 @@ def test_default_flow_needs_no_condition():
 
 def test_billion_laughs_is_refused_quickly():
     text = _billion_laughs()
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy machine stretches wall time, not this
     found = problems_of(text)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert found == [Problem(BPMN, "-", "deklarasi tipe dokumen (DTD) dan entity tidak diizinkan")]
     assert elapsed < 1.0
 
@@ -537,9 +537,9 @@ def test_yaml_aliases_are_refused_quickly():
         f"    - &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 8)]
     text, n = re.subn(r"  peringatan:\n(    - .*\n)+", "  peringatan:\n" + "\n".join(levels) + "\n", SEED_YAML)
     assert n == 1
-    started = time.perf_counter()
+    started = time.process_time()
     found = problems_of(yaml_text=text)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     line = _yaml_line(text, levels[1])
     assert found == [Problem(YAML, f"line {line}", "YAML rusak: alias (*a0) tidak diizinkan")]
 
