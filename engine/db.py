@@ -307,12 +307,18 @@ READ_ONLY = "alur_read_only"  # execution option: the transaction begins as a re
 def database_problem(err: SQLAlchemyError) -> str:
     """One sentence for a database error a command cannot go on from (the driver's first line, without
     the SQL statement, its parameters or the URL's password), saying what to do where it is known."""
-    reason = (str(getattr(err, "orig", None) or err).strip().splitlines() or [type(err).__name__])[0]
+    reason = error_reason(err)
     if type(getattr(err, "orig", None)).__name__ == "UndefinedTable" or "no such table" in reason:
         return f"basis data belum disiapkan ({reason}): jalankan `alur init` dahulu"
     if isinstance(err, (OperationalError, InterfaceError)):
         return f"basis data ALUR_DATABASE_URL tidak dapat dibuka: {reason}"
     return f"basis data: {reason}"
+
+
+def error_reason(err: BaseException) -> str:
+    """An error's first line: of a database error, the driver's (without the SQL statement, its
+    parameters, which change from one attempt to the next, or the URL's password)."""
+    return (str(getattr(err, "orig", None) or err).strip().splitlines() or [type(err).__name__])[0]
 
 
 def make_engine(url: str) -> Engine:

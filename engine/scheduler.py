@@ -32,12 +32,12 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
 from engine import accounts, cycles, escalation, queries, schema, services
-from engine.db import Instance, Timer, checkpoint
+from engine.db import Instance, Timer, checkpoint, error_reason
 from engine.errors import Conflict
 from engine.notify import Deliverer, DeliveryReport
 from engine.runtime import Runtime
@@ -51,6 +51,7 @@ DEFAULT_BATCH = 100
 DEFAULT_LEASE = timedelta(seconds=60)
 CYCLE_CHECK_EVERY = timedelta(minutes=1)
 TIDY_EVERY = timedelta(hours=1)
+STILL_FAILING_EVERY = timedelta(minutes=5)
 _NOT_LOOKED = object()  # the cycles file, before a scheduler's first look at it
 
 
@@ -89,6 +90,46 @@ def database_prepared(rt: Runtime) -> bool:
     return True
 
 
+class FailedPasses:
+    """The loop's failed passes, in the log. A database restarting or out of reach failed every pass,
+    and each wrote its traceback: one a second, thousands in an hour, burying everything else in the
+    journal. Now each kind of failure (its type and first line) shows its traceback once while the
+    passes fail; then one line at most every STILL_FAILING_EVERY (by the runtime's clock) says since
+    when and how many; and the first pass that succeeds again says so."""
+
+    def __init__(self, rt: Runtime):
+        self.rt = rt
+        self._kinds: set[tuple[type, str]] = set()  # of this run of failures, traceback shown
+        self._since: datetime | None = None
+        self._count = 0
+        self._said_at: datetime | None = None
+
+    def failed(self, err: Exception) -> None:
+        now = self.rt.now()
+        kind = (type(err), error_reason(err))
+        self._since = self._since or now
+        self._count += 1
+        if kind not in self._kinds:
+            self._kinds.add(kind)
+            self._said_at = now
+            log.error("scheduler pass failed", exc_info=err)
+        elif now - self._said_at >= STILL_FAILING_EVERY:
+            self._said_at = now
+            log.error("scheduler passes still fail: %d failed passes since %s; the last: %s: %s", self._count,
+                      self._moment(self._since), type(err).__name__, error_reason(err))
+
+    def succeeded(self) -> None:
+        if not self._count:
+            return
+        log.info("scheduler passes succeed again after %d failed passes since %s", self._count,
+                 self._moment(self._since))
+        self._kinds.clear()
+        self._since, self._count, self._said_at = None, 0, None
+
+    def _moment(self, moment: datetime) -> str:
+        return moment.astimezone(self.rt.calendar.tz).isoformat(timespec="seconds")
+
+
 class Scheduler:
     def __init__(self, rt: Runtime, owner: str | None = None, batch: int = DEFAULT_BATCH,
                  lease: timedelta = DEFAULT_LEASE, deliver: bool = True,
@@ -108,6 +149,7 @@ class Scheduler:
         self._tidied_at = rt.now()
         self._prepared = False  # by `alur init`, for this Alur's schema (database_prepared)
         self._waiting_for_init = False
+        self._failures = FailedPasses(rt)
 
     # -- one pass -----------------------------------------------------------------
 
@@ -282,9 +324,11 @@ class Scheduler:
                 busy = self._pass_once_prepared()
             except schema.OtherSchema:
                 raise  # no pass may run on it, and waiting will not change it
-            except Exception:  # e.g. the database is restarting: wait, then try again
-                log.exception("scheduler pass failed")
+            except Exception as err:  # e.g. the database is restarting: wait, then try again
+                self._failures.failed(err)
                 busy = False
+            else:
+                self._failures.succeeded()
             if not busy:
                 self._stop.wait(max(0.0, interval - (time.monotonic() - began)))
 

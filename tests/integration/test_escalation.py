@@ -6,10 +6,12 @@ scheduler pass, exactly what `alur tick --at` does. Nothing sleeps.
 from __future__ import annotations
 
 import itertools
+import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
 
 from engine import accounts, queries, services
 from engine.db import User
@@ -291,6 +293,43 @@ def test_an_idle_pass_is_one_query_per_table_and_loads_no_instance(rt, clock, mo
     assert len(queries) == 2, queries
     assert "FROM timer" in queries[0] and "FROM alert" in queries[1]
     assert not any(s.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")) for s in statements)
+
+
+def test_a_database_out_of_reach_is_one_traceback_then_a_line_every_five_minutes(rt, clock, monkeypatch, caplog):
+    """A database restarting or out of reach failed every pass, and each wrote its traceback: one a
+    second into the journal, thousands in an hour. Now each kind of failure shows its traceback once,
+    a line every five minutes (by the runtime's clock) says since when and how many passes failed, and
+    the first pass that succeeds again says so."""
+    refused, shutting_down = "connection to server failed: Connection refused", "the database system is shutting down"
+    succeeds = None
+    # A pass a second, from 09:00:01: the 301st is five minutes after the first.
+    outcomes = [refused] * 302 + [shutting_down, refused, succeeds, refused, succeeds]
+    scheduler = Scheduler(rt, deliver=False)
+
+    def run_pass():
+        clock.advance(seconds=1)
+        outcome = outcomes.pop(0)
+        if outcome is not succeeds:
+            raise OperationalError("SELECT timer.id FROM timer WHERE timer.due_at < %(now)s", {"now": clock.now()},
+                                   ConnectionError(outcome))
+        if not outcomes:
+            scheduler.stop()
+        return PassReport()
+
+    monkeypatch.setattr(scheduler, "run_pass", run_pass)
+    monkeypatch.setattr(scheduler, "database_prepared", lambda: True)
+    with caplog.at_level(logging.INFO, logger="alur.scheduler"):
+        scheduler.run_forever(interval=0)
+    since = "since 2026-03-02T09:00:01+07:00"
+    assert [(r.levelname, r.getMessage(), r.exc_info and str(r.exc_info[1].orig)) for r in caplog.records] == [
+        ("ERROR", "scheduler pass failed", refused),
+        ("ERROR", f"scheduler passes still fail: 301 failed passes {since}; the last: OperationalError: {refused}",
+         None),
+        ("ERROR", "scheduler pass failed", shutting_down),  # another failure: its traceback at once
+        ("INFO", f"scheduler passes succeed again after 304 failed passes {since}", None),
+        ("ERROR", "scheduler pass failed", refused),  # failing again after that: the traceback again
+        ("INFO", "scheduler passes succeed again after 1 failed passes since 2026-03-02T09:05:06+07:00", None),
+    ]
 
 
 def test_rows_claimed_by_a_scheduler_that_died_are_fired_once_after_its_lease(rt, clock):
