@@ -131,7 +131,12 @@ class Problem:
 
 def record_problem(rt: Runtime, error: CycleConfigError | None) -> None:
     """What the scheduler found wrong with the cycles file, kept for the administration pages (which
-    run elsewhere, maybe on another host); None: nothing is, and what was kept goes."""
+    run elsewhere, maybe on another host); None: nothing is, and what was kept goes.
+
+    Every scheduler start says None, nearly always with nothing kept: that is found out by a read, and
+    a writing transaction (on SQLite, one that waits for every other writer) is begun only to write."""
+    if error is None and _kept(rt) is None:
+        return
     with rt.uow() as session:
         row = session.get(Setting, PROBLEM)
         if error is None:
@@ -148,13 +153,18 @@ def record_problem(rt: Runtime, error: CycleConfigError | None) -> None:
 
 
 def recorded_problem(rt: Runtime) -> Problem | None:
-    """What record_problem kept, if anything (a read that waits for no writer)."""
-    with rt.reading() as connection:
-        value = connection.execute(select(Setting.value).where(Setting.key == PROBLEM)).scalar()
+    """What record_problem kept, if anything."""
+    value = _kept(rt)
     if value is None:
         return None
     stored = json.loads(value)
     return Problem(stored["path"], from_json(stored["message"]))
+
+
+def _kept(rt: Runtime) -> str | None:
+    """The stored form of what record_problem kept, read without waiting for any writer."""
+    with rt.reading() as connection:
+        return connection.execute(select(Setting.value).where(Setting.key == PROBLEM)).scalar()
 
 
 def run_due_cycles(rt: Runtime, cycles: tuple[Cycle, ...] | None = None,

@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from engine import cycles, services
 from engine.config import Settings
@@ -19,6 +19,7 @@ from engine.db import Bidang, CycleRun, Instance
 from engine.errors import InvalidData
 from engine.runtime import Runtime
 from process.cycles import QUARTERLY, Cycle, CycleConfigError, Period
+from process.messages import Text
 from tests.integration.together import at_once
 
 KEY = "monev_kegiatan_bidang"
@@ -251,3 +252,19 @@ def test_a_cycles_file_that_cannot_be_used_costs_the_recurring_starts_alone(rt, 
             assert {(b, p) for b, p, _i in runs(rt)} >= {(b, "2026-03") for b in BIDANG}
     finally:
         configured.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL: a transaction waits for no writer
+def test_a_scheduler_start_with_nothing_kept_about_the_cycles_file_begins_no_write(rt):
+    """Every scheduler start cleared what an earlier one had found wrong with the cycles file in a
+    writing transaction, though nearly always nothing was kept: on SQLite it took its turn behind every
+    other writer. It now reads, and begins writing only when there is something to clear."""
+    sent = []
+    rt.engine.dispose()  # connections made from now on, each traced
+    event.listen(rt.engine, "connect", lambda dbapi_connection, _: dbapi_connection.set_trace_callback(sent.append))
+    cycles.record_problem(rt, CycleConfigError(Text("cycles: harus berupa daftar")))
+    cycles.record_problem(rt, None)  # what was kept goes
+    assert cycles.recorded_problem(rt) is None and any(s.startswith("DELETE FROM setting") for s in sent), sent
+    sent.clear()
+    cycles.record_problem(rt, None)
+    assert sent and not any(s.startswith(("BEGIN IMMEDIATE", "INSERT", "UPDATE", "DELETE")) for s in sent), sent
