@@ -15,9 +15,9 @@ from engine.db import Bidang, DefinitionVersion, Document, Event, Instance, Task
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.permissions import may_start, may_take, not_in_lane
 from engine.runtime import Runtime
-from engine.services import iso, late, show, task_dict, task_dict_at, user
+from engine.services import iso, late, numbered_otherwise, show, task_dict, task_dict_at, user, version_numbers
 from process.calendar import past_due
-from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Definition, Step
+from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Step
 from process.forms import MAX_TEXT_LENGTH, TOO_LONG
 from process.messages import Text
 
@@ -192,17 +192,8 @@ def instance_view(rt: Runtime, instance_id: int, login: str) -> dict[str, Any]:
                                              .where(TaskRow.instance_id == instance_id)).all())
         ran_under = {task_id: rt.definition_by_id(session, version_id)[0] for task_id, version_id in
                      task_versions.items()}
-        # The SOP's version numbers by id, and the steps of those the activity ran under (started on, moved
-        # from and to), which its history's step numbers are of.
-        numbers = dict(session.execute(select(DefinitionVersion.id, DefinitionVersion.version)
-                                       .where(DefinitionVersion.key == instance.definition.key)).all())
-        moves = session.scalars(select(Event.data).where(Event.instance_id == instance_id,
-                                                         Event.kind.in_(("started", "migrated"))))
-        ran = {data.get(key) for data in moves for key in ("version", "from", "to")}
-        versions = {number: rt.definition_by_id(session, version_id)[0] for version_id, number in numbers.items()
-                    if number in ran}
+        numbers = version_numbers(session, instance.definition.key)
     info = show(rt, instance_id)
-    _name_history_steps(info, versions, definition)
     now = rt.now()
     for step in info["steps"]:
         own = ran_under.get(step["id"], definition)
@@ -218,9 +209,9 @@ def instance_view(rt: Runtime, instance_id: int, login: str) -> dict[str, Any]:
         step["on_time"] = None if not step["due_at"] else not past_due(step["due_at"], end)
         # A step done under an earlier version keeps that version's number: said so where it is not the
         # number the activity's version gives the step.
-        version = numbers.get(task_versions.get(step["id"]))
-        step["step_version"] = version if version != info["definition_version"] and \
-            _numbered_otherwise(definition, step["element_id"], step["step"]) else None
+        step["step_version"] = numbers.get(task_versions.get(step["id"]))
+        step["renumbered"] = step["step_version"] != info["definition_version"] and \
+            numbered_otherwise(definition, step["element_id"], step["step"])
     labels: dict[str, str] = {}
     for version in {id(d): d for d in (definition, *ran_under.values())}.values():
         for step in version.steps:
@@ -238,32 +229,6 @@ def instance_view(rt: Runtime, instance_id: int, login: str) -> dict[str, Any]:
     }
     info["definition_name"] = definition.name
     return info
-
-
-def _name_history_steps(info: dict[str, Any], versions: dict[int, Definition], current: Definition) -> None:
-    """Each history entry's step by its name as the version it happened under names it (`step_name`), with
-    that version (`step_version`) where the activity has since moved to a version that numbers the step
-    otherwise: an overdue step 7 of version 1 is not version 2's step 7."""
-    version = info["definition_version"]
-    for event in info["history"]:
-        if event["kind"] == "started":
-            version = event["data"].get("version", version)
-        elif event["kind"] == "migrated":
-            version = event["data"].get("to", version)
-        then = versions.get(version)
-        step = next((s for s in then.steps if s.number == event["step"]), None) if then else None
-        event["step_name"] = step.name if step else None
-        event["step_version"] = None
-        if step is not None and version != info["definition_version"] and \
-                _numbered_otherwise(current, step.element_id, step.number):
-            event["step_version"] = version
-
-
-def _numbered_otherwise(current: Definition, element_id: str, number: int) -> bool:
-    """Whether a step numbered `number` by an earlier version has another number, or none, in the version
-    the activity runs under now (so that number alone would read as another step's)."""
-    now = current.step_for_element(element_id)
-    return now is None or now.number != number
 
 
 def _form_values(definition, event: dict[str, Any]) -> list[dict[str, Any]] | None:

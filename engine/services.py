@@ -275,6 +275,8 @@ def start_in(rt: Runtime, session: Session, key: str, bidang: str, title: str, a
 
 
 def show(rt: Runtime, instance_id: int) -> dict[str, Any]:
+    """An instance: its steps and history, each history entry's step named as the version it happened under
+    names it (the activity page, the API and `alur show` all read them here)."""
     now = rt.now()
     with rt.uow() as session:
         instance = _instance(session, instance_id)
@@ -282,6 +284,10 @@ def show(rt: Runtime, instance_id: int) -> dict[str, Any]:
         tasks = session.scalars(select(TaskRow).where(TaskRow.instance_id == instance_id)
                                 .order_by(TaskRow.created_at, TaskRow.step)).all()
         events = session.scalars(select(Event).where(Event.instance_id == instance_id).order_by(Event.id)).all()
+        history = [{"at": iso(e.at), "actor": e.actor, "kind": e.kind, "step": e.step,
+                    "task_id": e.task_id, "data": e.data} for e in events]
+        _name_history_steps(history, version.version, _versions_ran(rt, session, version.key, events),
+                            rt.definition_of(instance)[0])
         return {
             "id": instance.id, "title": instance.title, "period": instance.period,
             "bidang": instance.bidang_code, "state": instance.state,
@@ -289,9 +295,50 @@ def show(rt: Runtime, instance_id: int) -> dict[str, Any]:
             "created_at": iso(instance.created_at), "completed_at": iso(instance.completed_at),
             "current_steps": [task_dict_at(t, now) for t in tasks if t.state == "open"],
             "steps": [task_dict_at(t, now) for t in tasks],
-            "history": [{"at": iso(e.at), "actor": e.actor, "kind": e.kind, "step": e.step,
-                         "task_id": e.task_id, "data": e.data} for e in events],
+            "history": history,
         }
+
+
+def version_numbers(session: Session, key: str) -> dict[int, int]:
+    """The SOP's version numbers by version id."""
+    return dict(session.execute(select(DefinitionVersion.id, DefinitionVersion.version)
+                                .where(DefinitionVersion.key == key)).all())
+
+
+def _versions_ran(rt: Runtime, session: Session, key: str, events: list[Event]) -> dict[int, Definition]:
+    """The versions of SOP `key` an activity with these events ran under (started on, moved from and to), by
+    number: its history's step numbers are theirs."""
+    ran = {e.data.get(field) for e in events if e.kind in ("started", "migrated") and e.data
+           for field in ("version", "from", "to")}
+    return {number: rt.definition_by_id(session, version_id)[0]
+            for version_id, number in version_numbers(session, key).items() if number in ran}
+
+
+def _name_history_steps(history: list[dict[str, Any]], current_version: int, versions: dict[int, Definition],
+                        current: Definition) -> None:
+    """Each history entry's step by its name as the version it happened under names it (`step_name`), and
+    that version (`step_version`); `renumbered` where the activity has since moved to a version that numbers
+    the step otherwise, so its number alone reads as another step's: an overdue step 7 of version 1 is not
+    version 2's step 7."""
+    version = current_version
+    for event in history:
+        if event["kind"] == "started":
+            version = event["data"].get("version", version)
+        elif event["kind"] == "migrated":
+            version = event["data"].get("to", version)
+        then = versions.get(version)
+        step = next((s for s in then.steps if s.number == event["step"]), None) if then else None
+        event["step_name"] = step.name if step else None
+        event["step_version"] = version if step else None
+        event["renumbered"] = step is not None and version != current_version and \
+            numbered_otherwise(current, step.element_id, step.number)
+
+
+def numbered_otherwise(current: Definition, element_id: str, number: int) -> bool:
+    """Whether a step numbered `number` by an earlier version has another number, or none, in the version
+    the activity runs under now (so that number alone would read as another step's)."""
+    now = current.step_for_element(element_id)
+    return now is None or now.number != number
 
 
 def _instance(session: Session, instance_id: int) -> Instance:

@@ -15,7 +15,9 @@ from engine.db import Document, User
 from engine.runtime import Runtime
 from engine.scheduler import Scheduler
 from tests.integration.sop import STEP_DATA, STEP_FILES, do_step, open_task, performer
-from tests.integration.test_definitions import BPMN, YAML, deploy_v2, gateway_without_a_path
+from tests.integration.test_definitions import (
+    BPMN, OWNER, YAML, deploy_v2, gateway_without_a_path, step_inserted_before_verification,
+)
 from tests.sessions import session_id
 from web import create_app
 
@@ -927,6 +929,32 @@ def test_list_and_show_instances(rt, as_user):
     assert info["steps"][0]["mutu_baku"] and info["steps"][0]["working_minutes"] == 0
     error(api.get(f"/instances/{ikp}"), 403, "forbidden")
     error(api.get("/instances/999999"), 404, "not_found")
+
+
+def test_the_history_names_each_step_as_the_version_it_happened_under_names_it(rt, as_user):
+    """After a migration to a version that inserted a step before the verification (steps 5-15 became
+    6-16), the API's history gave only step numbers: its step 5, done under version 1, read as version
+    2's new step 5. Each entry with a step names it and gives the version it belongs to, as the page does."""
+    from engine import editor
+    instance_id = start(rt)
+    for step in (1, 2, 3, 4, 5, 6):
+        do_step(rt, instance_id, step, {"terverifikasi": True} if step == 5 else None)
+    deploy_v2(rt, *step_inserted_before_verification())
+    editor.migrate(rt, instance_id, OWNER)
+    api = as_user("aptika.implementasi")
+    api.post(f"/tasks/{open_task_id(api, instance_id)}/claim")  # under version 2: its step 8
+
+    history = api.get(f"/instances/{instance_id}").get_json()["history"]
+    named = {(e["kind"], e["step"]): (e["step_name"], e["step_version"]) for e in history}
+    v1, v2 = editor.definition_of(rt, KEY, 1), editor.definition_of(rt, KEY, 2)
+    assert named["step_completed", 5] == ("Apakah hasil kegiatan dan layanan bidang terverifikasi?", 1)
+    assert v2.step(5).name == "Memeriksa kelengkapan dokumen hasil kegiatan"  # not version 1's step 5
+    assert named["step_completed", 4] == (v1.step(4).name, 1)  # numbered alike in both: still version 1's
+    assert named["step_ready", 7] == ("Memberikan Data Kegiatan dan Layanan yang diperlukan", 1)
+    assert named["claimed", 8] == ("Memberikan Data Kegiatan dan Layanan yang diperlukan", 2)
+    assert named["migrated", None] == named["started", None] == (None, None)
+    entry = api.get("/openapi.json").get_json()["components"]["schemas"]["HistoryEvent"]["properties"]
+    assert entry["step_name"]["type"] == "string" and entry["step_version"]["type"] == "integer"
 
 
 def test_start_choices(as_user):

@@ -56,7 +56,11 @@ class HistoryEventSchema(Schema):
     at = Moment()
     actor = Str(allow_none=True)
     kind = Str()
-    step = Int(allow_none=True)
+    step = Int(allow_none=True, metadata={"description": "Nomor langkah menurut versi SOP `step_version`"})
+    step_name = Str(allow_none=True, metadata={"description": "Nama langkah menurut versi SOP `step_version`"})
+    step_version = Int(allow_none=True,
+                       metadata={"description": "Versi SOP tempat langkah ini dikerjakan: kegiatan yang dipindahkan "
+                                                "ke versi baru menyimpan nomor dan nama langkah versi lamanya"})
     task_id = Str(allow_none=True)
     data = Dict()
 
