@@ -321,10 +321,17 @@ def _print_instance(info, tz) -> None:
         # The event in words, as the activity page names it ("langkah selesai", not "step_completed").
         label = EVENT_LABELS.get(e["kind"])
         words = [_local(e["at"], tz), label() if label else e["kind"]]
-        words += [f"langkah {e['step']}"] if e["step"] else []
+        words += [_history_step(e)] if e["step"] else []
         words += [e["actor"]] if e["actor"] else []
         words += [json.dumps(e["data"], ensure_ascii=False)] if e["data"] else []
         _echo("  " + " ".join(words))
+
+
+def _history_step(event) -> str:
+    """A history entry's step as the activity page gives it: by its name in the version it happened
+    under, and that version where the activity's version numbers the step otherwise."""
+    words = f"langkah {event['step']}" + (f" (versi {event['step_version']})" if event["renumbered"] else "")
+    return words + (f' "{event["step_name"]}"' if event["step_name"] else "")
 
 
 # -- timers, escalation and alerts ------------------------------------------------

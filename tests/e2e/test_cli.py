@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from engine import services
 from engine.bootstrap import DEMO_PASSWORD
 
 ALUR = Path(sys.executable).parent / "alur"
@@ -243,15 +244,45 @@ def test_claim_complete_and_show(alur, opened, tmp_path):
     assert kinds[:4] == ["started", "step_ready", "claimed", "step_completed"]
     # The text output names events in Indonesian, as the activity page does, not by their codes.
     history = alur("show", str(instance_id)).stdout.split("Riwayat:\n")[1].splitlines()
+    step_1 = f'langkah 1 "{task["name"]}"'  # named, as the page names it
     assert [line.split(" WIB ")[1] for line in history[1:4]] == [
-        "langkah siap langkah 1", "diklaim langkah 1 aptika.implementasi",
-        f"langkah selesai langkah 1 aptika.implementasi {json.dumps(completed['data'], ensure_ascii=False)}"]
+        f"langkah siap {step_1}", f"diklaim {step_1} aptika.implementasi",
+        f"langkah selesai {step_1} aptika.implementasi {json.dumps(completed['data'], ensure_ascii=False)}"]
     assert " dimulai " in history[0] and not any(line.endswith(" ") for line in history)
     assert completed["step"] == 1 and completed["actor"] == "aptika.implementasi"
     assert {k: completed["data"][k] for k in STEP_1_DATA} == STEP_1_DATA
     assert completed["data"]["dokumen_rencana"]  # the stored document's id
     # The document's bytes were stored under the data directory.
     assert any(p.is_file() and p.read_bytes() == content for p in alur.data_dir.rglob("*"))
+
+
+def test_show_names_each_step_as_the_version_it_happened_under_names_it(rt, monkeypatch):
+    """After a migration to a version that inserted a step before the verification (steps 5-15 became
+    6-16), `alur show` printed the history's steps by number alone: its "langkah 5", done under version
+    1, read as version 2's new step 5. Each step is named as its version names it, and a number the
+    activity's version gives another step says its version, as the activity page does."""
+    from click.testing import CliRunner
+
+    from engine import editor
+    from tests.integration.sop import do_step
+    from tests.integration.test_definitions import KEY, OWNER, deploy_v2, step_inserted_before_verification
+    from web.cli import main
+    instance_id = services.start(rt, KEY, "aptika", "Layanan email dinas", "aptika.implementasi", "2026-Q1")
+    for step in (1, 2, 3, 4, 5, 6):
+        do_step(rt, instance_id, step, {"terverifikasi": True} if step == 5 else None)
+    deploy_v2(rt, *step_inserted_before_verification())
+    editor.migrate(rt, instance_id, OWNER)
+    monkeypatch.setenv("ALUR_DATABASE_URL", rt.settings.database_url)
+    monkeypatch.setenv("ALUR_DATA_DIR", str(rt.settings.data_dir))
+
+    result = CliRunner().invoke(main, ["show", str(instance_id)])
+    assert result.exit_code == 0, result.output
+    history = result.output.split("Riwayat:\n")[1]
+    assert ' langkah selesai langkah 5 (versi 1) "Apakah hasil kegiatan dan layanan bidang terverifikasi?" ' \
+           'aptika.teknis {"terverifikasi": true}\n' in history
+    assert ' langkah selesai langkah 4 "Melakukan verifikasi hasil kegiatan dan layanan bidang" aptika.teknis {' \
+        in history  # numbered alike in both versions
+    assert ' langkah siap langkah 7 (versi 1) "Memberikan Data Kegiatan dan Layanan yang diperlukan"\n' in history
 
 
 @pytest.fixture
