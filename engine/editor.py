@@ -660,12 +660,9 @@ def _ordered_field(field: Any) -> Any:
 def _flow(value: Any) -> str:
     """One YAML value on one line (flow style), safely quoted."""
     text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, sort_keys=False, width=10 ** 9)
-    text = text.strip()
-    if text.endswith("\n..."):
-        text = text[:-4].strip()
-    elif text.endswith("..."):
-        text = text[:-3].strip()
-    return text
+    # Only the last line break and the document end marker come off: str.strip() also took a plain scalar's
+    # own leading or trailing no-break space ("\xa0g" was saved as "g").
+    return text.removesuffix("\n").removesuffix("\n...")
 
 
 def _json_ready(value: Any) -> Any:

@@ -280,6 +280,13 @@ def test_saving_over_someone_elses_newer_draft_is_a_conflict(rt):
         editor.save_draft(rt, KEY, OWNER, BPMN, steps={}, revision=0)
 
 
+def test_a_steps_text_beginning_or_ending_in_a_no_break_space_keeps_it():
+    """Written plain, the text lost its no-break space (pasted from a word processor) to str.strip()."""
+    steps = {"1": {"kelengkapan": "\xa0Surat permohonan", "output": "Data\u3000",
+                   "form": [{"name": "catatan", "label": "\u2003Catatan", "type": "text"}]}}
+    assert editor.steps_model(editor.compose_yaml("", steps)) == steps
+
+
 def test_the_steps_model_is_written_back_into_the_yaml(rt):
     steps = editor.source(rt, KEY, OWNER)["steps"]
     assert editor.compose_yaml(YAML, steps) == YAML  # unchanged model: the file as written
