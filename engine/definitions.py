@@ -26,6 +26,7 @@ from process.definition import Definition
 from process.forms import IMPLAUSIBLE_YEAR, plausible_year
 from process.loader import HEADER_KEYS, DefinitionError, load
 from process.messages import Text
+from process.sop_import.model import printable
 from process.yaml_blocks import replace_block
 
 HEADER_TEXTS = ("nomor", "judul_pencatatan")
@@ -212,7 +213,8 @@ def _same_except_sop(before: str, after: str, header: dict[str, Any]) -> bool:
 
 
 def _one_line(value: Any) -> str:
-    return "" if value is None else " ".join(str(value).split())
+    """Typed text on one line, cleaned as the import cleans a table's cells (a pasted terminal escape)."""
+    return "" if value is None else " ".join(printable(str(value)).split())
 
 
 def _items(value: Any) -> list[str]:

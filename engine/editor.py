@@ -33,6 +33,7 @@ from engine.workflow import Run, _boundary_timer
 from process import bpmn, changes, sop_import
 from process.byte_order import marked_encoding
 from process.sop_import import answering
+from process.sop_import.model import printable
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Definition
 from process.forms import FIELD_KEYS, FIELD_TYPES
 from process.loader import ERROR, LANE_ROLES, MAX_YAML_BYTES, Problem, load, problems_of, user_yaml
@@ -539,7 +540,8 @@ def compose_yaml(yaml_text: str, steps: Any) -> str:
     if _nesting(steps) > MAX_STEPS_NESTING:  # a step needs four; deeper would exhaust the stack below
         raise InvalidData(Text("langkah (steps) bersarang terlalu dalam"),
                           {"steps": Text("paling dalam %(n)d tingkat", n=MAX_STEPS_NESTING)})
-    new = {str(k): _json_ready(v) for k, v in steps.items()}
+    # Cleaned as the import cleans a table's cells: written into YAML, what was typed reads back as saved.
+    new = printable({str(k): _json_ready(v) for k, v in steps.items()})
     current = steps_model(yaml_text)
     if current == new:
         return yaml_text

@@ -484,6 +484,24 @@ def test_saving_the_header_deploys_version_2_and_running_work_stays_on_version_1
     assert definitions.get_version(rt, KEY).version == 2
 
 
+def test_control_characters_sent_with_the_header_are_left_out_as_the_sop_import_leaves_them_out(app, rt):
+    """A terminal escape or a bell pasted into the header was saved, read back, printed on the SOP page
+    and in its PDF; the import leaves such characters out of a table's cells, and so does the form."""
+    client = signed_in(app, "pemilik.proses")
+    fields = form_of(client.get(f"/sop/{KEY}/kop").get_data(as_text=True))
+    fields.update({"nomor": "000.8.3.3/\x1b[31m400\x07", "disahkan_oleh.nama": "Dra. SRI\x9b WAHYUNI\x7f",
+                   "dasar_hukum": fields["dasar_hukum"] + "\nPeraturan Wali Kota\x08 Nomor 5\x1b"})
+    response = client.post(f"/sop/{KEY}/kop", data=fields)
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/sop/{KEY}/v2")
+
+    header = definitions.get_version(rt, KEY).definition.header
+    assert header["nomor"] == "000.8.3.3/[31m400"
+    assert header["disahkan_oleh"]["nama"] == "Dra. SRI WAHYUNI"
+    assert header["dasar_hukum"][-1] == "Peraturan Wali Kota Nomor 5"
+    page = client.get(f"/sop/{KEY}/v2").get_data(as_text=True)
+    assert "000.8.3.3/[31m400" in page and not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", page)
+
+
 def test_a_table_changed_without_a_new_revision_date_is_pointed_out_until_the_header_gets_one(app, rt, clock):
     """A version that changes the SOP's table (here step 7's performer and standard time) keeps the header
     of the version before, revision date and all: printed as it is, the paper would claim the revision of

@@ -6,18 +6,24 @@ writes and refuses everything else with its own error, and a deadline is
 never on a weekend or holiday, outside working hours, earlier than a later
 start's, or different from adding working time in two parts. The calendar
 is the office's default (the `holidays` package's Indonesian public holidays
-and cuti bersama, Ramadan hours) over 2025-2028.
+and cuti bersama, Ramadan hours) over 2025-2028. And what the definition
+editor and the SOP header form write into a definition's YAML reads back as
+it was saved, cleaned by the same rule as an imported SOP.
 """
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from engine.definitions import clean_header, replace_sop_section
+from engine.editor import compose_yaml, steps_model
 from process.calendar import CountingRule, WorkingCalendar
+from process.loader import user_yaml
 from process.mutu_baku import MAX_AMOUNT, MutuBaku, MutuBakuError, Unit
+from process.sop_import.model import printable
 
 EXAMPLES = 150
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
@@ -186,3 +192,32 @@ def test_a_later_start_is_never_due_earlier(a, b, mutu, rule):
 def test_calendar_days_and_clock_time_ignore_the_calendar(start, mutu):
     due = CALENDAR.due(start, mutu, WORKING)  # "Kalender" in the text wins over the rule
     assert due - start == (timedelta(days=mutu.amount) if mutu.unit is Unit.HARI else mutu.clock_delta)
+
+
+# -- text typed into the definition editor and the SOP header form ------------------------------------
+
+# Any text, and more often what is pasted or sent rather than typed: a bell, a terminal escape, NEL and
+# the other line breaks, a byte-order mark, a lone carriage return, a non-breaking space, NUL.
+typed = st.text(st.characters(exclude_categories=("Cs",))
+                | st.sampled_from("\x07\x1b[31m\x85\u2028\u2029\ufeff\r\n\t\xa0\x00\x9b\x7f\ufffe\ud800 "),
+                min_size=1, max_size=16)
+
+
+@PROPERTY
+@given(typed, typed, typed)
+def test_steps_from_the_editor_read_back_as_saved(kelengkapan, output, label):
+    """The side panel's text reads back from the YAML as it was saved: "a\x85b" read back "a b", and a
+    bell or a terminal escape was kept for the task page. Cleaned as an imported SOP's cells are."""
+    texts = {"kelengkapan": kelengkapan, "output": output}
+    assume(all(printable(t) for t in (kelengkapan, output, label)))  # an emptied text is left out
+    steps = {"1": {**texts, "form": [{"name": "catatan", "label": label, "type": "text"}]}}
+    saved = steps_model(compose_yaml("", steps))
+    assert saved == printable(steps)
+
+
+@PROPERTY
+@given(typed, typed)
+def test_a_header_from_the_form_reads_back_as_saved(nomor, item):
+    header = clean_header({"nomor": nomor, "dasar_hukum": [item], "disahkan_oleh": {"nama": nomor}})
+    assert (user_yaml(replace_sop_section("", header)) or {}).get("sop", {}) == header
+    assert printable(header) == header  # nothing the import would have left out
