@@ -413,6 +413,35 @@ def test_a_save_after_someone_else_signed_in_in_another_tab_is_not_saved_as_them
     assert "Sesi Anda telah berakhir" in owner.inner_text("#status")
 
 
+def test_a_save_renews_the_session_and_its_warning_counts_from_the_save(playwright_browser, server):
+    """The save renewed the session on the server, but the page still counted from its loading: two
+    minutes before the hour since then it warned that the session was ending, just after a save. (The
+    editor warns while its form for the import's questions is on the page.)"""
+    from tests.e2e.test_import_browser import ROWS
+    from tests.unit.test_sop_import import _xlsx
+    rt, base = server
+    editor.import_source(rt, "pemilik.proses", "permohonan_data.xlsx", _xlsx(ROWS))
+    owner = sign_in(playwright_browser, base, "pemilik.proses")
+    owner.clock.install()
+    open_editor(owner, base, "permohonan_data")
+    notice = owner.locator("#session-ending")
+
+    def save(revision: int) -> None:
+        owner.click("#save-draft")
+        owner.wait_for_function(f"() => document.getElementById('modeler').dataset.revision === '{revision}'")
+
+    owner.clock.fast_forward("50:00")
+    save(2)
+    owner.clock.fast_forward("09:00")  # 59 minutes after the page was loaded, 9 after the save
+    assert not notice.is_visible()
+    owner.clock.fast_forward("49:30")  # two minutes before the 60 idle minutes since the save end
+    assert notice.is_visible()
+    save(3)  # a save now renews it too: the warning no longer holds
+    assert not notice.is_visible()
+    owner.clock.fast_forward("57:30")
+    assert not notice.is_visible()
+
+
 def child_lanes(page, parent: str) -> list[str]:
     """The ids of a lane's child lanes, top to bottom."""
     return page.evaluate("""(id) => window.alurModeler.get('elementRegistry').filter((e) => e.type === 'bpmn:Lane'

@@ -433,6 +433,7 @@
       const served = new DOMParser().parseFromString(await page.text(), 'text/html');
       const fresh = served.querySelector('meta[name=csrf-token]');
       if (page.redirected || !page.ok || !fresh || served.body.dataset.user !== document.body.dataset.user) return false;
+      markReached();  // keep.js: the session was renewed
       token = fresh.content;
       document.querySelectorAll('input[name=csrf_token]').forEach((input) => { input.value = token; });
       return true;
@@ -461,6 +462,9 @@
           statusEl.textContent = state.sessionEnded ? L.session_ended : L.save_failed + ' ' + response.status;
           return;
         }
+        // The server answered the signed-in owner (even with a refusal): that renewed the session,
+        // and the page's warning counts from now, as after loading a page (keep.js).
+        markReached();
         body = await response.json();
       } catch (err) {
         statusEl.textContent = L.save_failed + ' ' + err.message;

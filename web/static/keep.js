@@ -66,7 +66,15 @@ function keepTyped(form, user) {
 // request renews it): the warning counts from there, not from this page's loading.
 const REACHED = "alur:reached";
 const lastReached = () => Number(localStorage.getItem(REACHED)) || Date.now();
-function markReached() { localStorage.setItem(REACHED, String(Date.now())); }
+// What this page's warning does when the session was renewed (set by warnBeforeTimeout).
+let sessionRenewed = () => {};
+
+// This page reached the server as its user and so renewed the session: its loading, the warning's
+// button, and a request the page sends itself (the editor's save), which reloads nothing.
+function markReached() {
+  localStorage.setItem(REACHED, String(Date.now()));
+  sessionRenewed();
+}
 
 // Shortly before the idle time ends (two minutes, or half of it when shorter), the page says so and
 // offers to stay signed in: any request renews the session, and a HEAD of this page changes nothing.
@@ -81,11 +89,14 @@ function warnBeforeTimeout(notice) {
       else notice.hidden = false;
     }, Math.max(lastReached() + lead - Date.now(), 0));
   };
-  // Another tab renewed the session: a warning shown here no longer holds.
-  window.addEventListener("storage", (event) => {
-    if (event.key !== REACHED) return;
+  // A warning shown no longer holds, and the next counts from now.
+  sessionRenewed = () => {
     notice.hidden = true;
     arm();
+  };
+  // Another tab renewed the session.
+  window.addEventListener("storage", (event) => {
+    if (event.key === REACHED) sessionRenewed();
   });
   notice.querySelector("button").addEventListener("click", () => {
     fetch(window.location.href, { method: "HEAD", credentials: "same-origin" }).then((response) => {
@@ -93,8 +104,6 @@ function warnBeforeTimeout(notice) {
         window.location.assign(response.url);  // already run out: sign in again, what was typed is kept
       } else if (response.ok) {
         markReached();
-        notice.hidden = true;
-        arm();
       }
     });
   });
