@@ -74,7 +74,7 @@ def signed_in_client(app, login: str):
 
 
 def run(database: str, url: str | None, config: Config, log=print) -> list[Row]:
-    from web import create_app
+    from web.app import create_app
 
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="alur-bench-worklist-") as tmp:

@@ -33,8 +33,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.db import Event, EventChain
 from engine.workflow_cache import after_commit
+from process.messages import Text
 
 GENESIS = "0" * 64
+# Each kind of entry in words, for people: the activity page (in the reader's language) and `alur show`.
+EVENT_LABELS = {
+    "started": Text("dimulai"), "step_ready": Text("langkah siap"), "claimed": Text("diklaim"),
+    "unclaimed": Text("dilepas"), "step_completed": Text("langkah selesai"),
+    "completed": Text("kegiatan selesai"), "overdue": Text("melewati mutu baku waktu"),
+    "reassigned": Text("dialihkan"), "escalated": Text("dieskalasi"),
+    "alert_acknowledged": Text("peringatan ditanggapi"),
+    "migrated": Text("dipindah ke versi SOP baru"), "migration_refused": Text("pemindahan versi ditolak"),
+    "alerts_cancelled": Text("peringatan dibatalkan"), "archived": Text("diarsipkan"),
+    "unarchived": Text("dikeluarkan dari arsip"),
+}
 _PENDING = "alur.pending_events"
 # Written straight through the session's connection, inside its transaction: an
 # entry or a head is never read back into the session, so neither needs an ORM

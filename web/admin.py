@@ -9,7 +9,7 @@ from flask_login import current_user, login_user
 from engine import accounts, cycles
 from engine.errors import InvalidData
 from engine.permissions import role_name
-from web import runtime
+from web.app import runtime
 from web.auth import Principal, require_roles
 from web.i18n import say
 

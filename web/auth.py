@@ -11,7 +11,8 @@ from engine import accounts, escalation
 from engine.db import MAX_INTEGER
 from engine.errors import InvalidData, NotFound
 from engine.permissions import may_start
-from web import i18n, runtime
+from web import i18n
+from web.app import runtime
 
 bp = Blueprint("auth", __name__)
 

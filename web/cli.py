@@ -20,13 +20,13 @@ from engine.config import Settings, SettingError
 from engine.db import MAX_INTEGER, database_problem
 from engine.errors import AlurError, Conflict, Forbidden
 from engine.escalation_config import EscalationConfigError
+from engine.events import EVENT_LABELS
 from engine.runtime import Runtime, load_escalation
 from process import sop_import
 from process.calendar import CalendarConfigError
 from process.cycles import CycleConfigError
 from process.forms import printable
 from process.loader import ERROR, DefinitionError, load_file, user_yaml, validate_paths
-from web import EVENT_LABELS
 from web.catalogues import catalogue
 
 EXIT_CODES = {Conflict: 3, Forbidden: 4}
@@ -319,8 +319,7 @@ def _print_instance(info, tz) -> None:
     click.echo("Riwayat:")
     for e in info["history"]:
         # The event in words, as the activity page names it ("langkah selesai", not "step_completed").
-        label = EVENT_LABELS.get(e["kind"])
-        words = [_local(e["at"], tz), label() if label else e["kind"]]
+        words = [_local(e["at"], tz), EVENT_LABELS.get(e["kind"], e["kind"])]
         words += [_history_step(e)] if e["step"] else []
         words += [e["actor"]] if e["actor"] else []
         words += [json.dumps(e["data"], ensure_ascii=False)] if e["data"] else []

@@ -17,7 +17,8 @@ from engine import editor
 from engine.db import MAX_INTEGER
 from engine.errors import AlurError, Conflict, InvalidData
 from process.sop_import.model import END
-from web import downloads, runtime, sent
+from web import downloads, sent
+from web.app import runtime
 from web.admin import role_label
 from web.auth import require_roles
 from web.back import errors_lead_back

@@ -10,7 +10,8 @@ from flask_login import current_user, login_required
 from engine import queries, services
 from engine.config import ROOT, SOURCE_TREE
 from engine.errors import InvalidData
-from web import runtime, sent
+from web import sent
+from web.app import runtime
 from web.monitoring import time_taken
 
 bp = Blueprint("instances", __name__)

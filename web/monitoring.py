@@ -13,8 +13,9 @@ from engine import accounts, monitoring
 from engine.errors import InvalidData
 from process.forms import plausible_year
 from process.numbers import whole_number
-from web import EVENT_LABELS, downloads, runtime
+from web import downloads
 from web import recap as recap_files
+from web.app import runtime
 from web.auth import require_roles
 from web.back import errors_lead_back
 from web.timefmt import standard_time
@@ -22,10 +23,6 @@ from web.timefmt import standard_time
 bp = Blueprint("monitoring", __name__)
 ROLES = monitoring.MONITORING_ROLES
 errors_lead_back(bp, "monitoring.index", lambda: _("Kembali ke Monitoring"), lambda: current_user.has(*ROLES))
-
-# The archive's entries in an instance's history (web/__init__.py keeps the others).
-EVENT_LABELS.setdefault("archived", lambda: _("diarsipkan"))
-EVENT_LABELS.setdefault("unarchived", lambda: _("dikeluarkan dari arsip"))
 
 
 def percent(value) -> str:

@@ -20,7 +20,8 @@ from engine import reports
 from engine.errors import Conflict, InvalidData
 from process.numbers import whole_number
 from process import charts, sop_document
-from web import runtime, sent, timefmt
+from web import sent, timefmt
+from web.app import runtime
 from web.auth import require_roles
 from web.back import errors_lead_back
 from web.monitoring import SHOW_AGAIN, _date, _pct, attachment, percent, period_comes_back, step_label, time_taken

@@ -36,7 +36,7 @@ def room_for_each_file() -> None:
     task_id = str((request.view_args or {}).get("task_id", ""))
     if UNSTORABLE.search(task_id):  # no task has it, and the database refuses to look (input_guard: 404)
         return
-    from web import runtime
+    from web.app import runtime
     rt = runtime()
     files = queries.file_fields(rt, task_id)
     if files > 1:

@@ -21,7 +21,7 @@ class AlurServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from web import create_app
+        from web.app import create_app
         return create_app()
 
     def run(self) -> None:

@@ -17,7 +17,8 @@ from engine import definitions
 from engine.editor import EDITOR_ROLES, may_edit
 from engine.errors import Conflict, InvalidData
 from process import sop_document
-from web import downloads, runtime
+from web import downloads
+from web.app import runtime
 from web.auth import require_roles
 
 bp = Blueprint("sop_document", __name__, url_prefix="/sop")

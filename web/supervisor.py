@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine import alerts, queries, worklist
-from web import runtime, sent
+from web import sent
+from web.app import runtime
 from web.auth import require_supervisor
 from web.back import errors_lead_back
 

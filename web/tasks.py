@@ -7,7 +7,8 @@ from flask_login import current_user, login_required
 
 from engine import queries, services
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound, StepBlocked, TooLarge
-from web import runtime, sent
+from web import sent
+from web.app import runtime
 
 bp = Blueprint("tasks", __name__)
 

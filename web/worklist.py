@@ -9,7 +9,8 @@ from flask_login import current_user, login_required
 
 from engine import services, worklist
 from engine.errors import InvalidData
-from web import bidang_names_known, runtime, timefmt
+from web import timefmt
+from web.app import bidang_names_known, runtime
 
 bp = Blueprint("worklist", __name__)
 

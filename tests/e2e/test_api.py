@@ -19,7 +19,7 @@ from tests.integration.test_definitions import (
     BPMN, OWNER, YAML, deploy_v2, gateway_without_a_path, step_inserted_before_verification,
 )
 from tests.sessions import session_id
-from web import create_app
+from web.app import create_app
 
 KEY = "monev_kegiatan_bidang"
 PDF = b"%PDF-1.4 dokumen rencana"

@@ -20,7 +20,7 @@ from tests.integration.test_definitions import (
     BILLION_LAUGHS, BPMN, CAMUNDA_BPMN, KEY, YAML, step7_to_administrasi, step_renamed, without_step_number,
 )
 from tests.sessions import session_id
-from web import create_app
+from web.app import create_app
 
 OWNER = "pemilik.proses"
 STAFF = ("aptika.implementasi", "kepala.aptika", "kadis", "sekretaris")

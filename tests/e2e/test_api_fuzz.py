@@ -31,7 +31,7 @@ from engine.config import Settings
 from engine.runtime import Runtime
 from tests.conftest import MONDAY_MORNING, fresh_database
 from tests.live import serve, token_for
-from web import create_app
+from web.app import create_app
 
 KEY = "monev_kegiatan_bidang"
 # One user of each kind; None is anonymous (no Authorization header at all).

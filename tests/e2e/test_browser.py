@@ -21,7 +21,7 @@ from engine.config import Settings
 from engine.scheduler import Scheduler
 from process import sop_document
 from tests.conftest import require_service
-from web import create_app
+from web.app import create_app
 
 CHROMIUM = os.environ.get("ALUR_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("ALUR_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))

@@ -346,6 +346,20 @@ def test_tick_help_names_the_override_for_non_demo_databases():
     assert "ALUR_ALLOW_CLOCK_OVERRIDE=1" in " ".join(result.output.split())
 
 
+# What most commands do without: the web app (Flask and all under it, Pillow for the letterhead).
+# Imported by every `alur`, it made starting it, `alur --help` included, take most of a second.
+ONLY_WHERE_NEEDED = ("flask", "flask_babel", "flask_login", "flask_wtf", "jinja2", "PIL", "gunicorn", "web.app")
+
+
+def test_starting_alur_imports_only_what_every_command_needs():
+    listing = "import json, sys, web.cli; print(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", listing], cwd=DEFINITIONS.parent, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    imported = json.loads(result.stdout)
+    assert [m for m in imported if any(m == name or m.startswith(f"{name}.") for name in ONLY_WHERE_NEEDED)] == []
+
+
 def test_output_cut_short_by_its_reader_is_no_error(alur, opened):
     """`alur show 3 | head -1`: the reader stops reading; that printed "galat: BrokenPipeError"."""
     instance_id, _ = opened

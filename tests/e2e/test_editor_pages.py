@@ -15,7 +15,7 @@ from tests.integration.test_definitions import (
     BILLION_LAUGHS, BPMN, CAMUNDA_BPMN, KEY, YAML, deploy_v2, step7_to_administrasi, step_renamed,
     without_step_number,
 )
-from web import create_app
+from web.app import create_app
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')

@@ -34,7 +34,7 @@ from tests.integration.sop import STEP_DATA
 from tests.live import token_for
 from tests.sessions import session_id
 from tests.stored import assert_unchanged, changes, stored
-from web import create_app
+from web.app import create_app
 
 KEY = "monev_kegiatan_bidang"
 ROOT = Path(__file__).resolve().parents[2]

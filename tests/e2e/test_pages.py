@@ -26,7 +26,7 @@ from tests.conftest import MONDAY_MORNING, cheap_password_hash
 from tests.integration.sop import STEP_DATA, do_step
 from tests.integration.test_definitions import (BPMN, OWNER, YAML, deploy_v2, gateway_without_a_path,
                                                 step_inserted_before_verification)
-from web import create_app
+from web.app import create_app
 
 KEY = "monev_kegiatan_bidang"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -1390,6 +1390,10 @@ def test_instance_page_lists_steps_history_documents_and_its_diagram(rt, browser
     assert "Tepat waktu" in html and "Berjalan" in html
     history = section(html, "history")
     for label in ("dimulai", "langkah siap", "diklaim", "langkah selesai"):
+        assert f"<td>{label}</td>" in history, label
+    b.post("/bahasa", {"language": "en"}, headers={"Referer": "/"})
+    history = section(text(b.get(f"/kegiatan/{instance_id}")), "history")
+    for label in ("started", "step ready", "claimed", "step completed"):
         assert f"<td>{label}</td>" in history, label
     assert f'href="/dokumen/{document_id}">rencana.pdf</a>' in html
     assert f'data-src="/kegiatan/{instance_id}/diagram.bpmn"' in html

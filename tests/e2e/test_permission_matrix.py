@@ -43,7 +43,7 @@ from tests.live import token_for
 from tests.sessions import session_id
 from tests.stored import changes, stored
 from tests.unit.test_sop_import import HEADER_SUB, HEADER_TOP, _csv, _row
-from web import create_app
+from web.app import create_app
 
 KEY = "monev_kegiatan_bidang"
 PDF = b"%PDF-1.4 rencana"

@@ -8,7 +8,7 @@ from itsdangerous import TimestampSigner
 
 from engine.bootstrap import DEMO_PASSWORD
 from tests.conftest import cheap_password_hash
-from web import create_app
+from web.app import create_app
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 

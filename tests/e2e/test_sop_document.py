@@ -17,7 +17,7 @@ import pytest
 from engine import bootstrap, definitions, services
 from engine.db import Instance
 from process import sop_document
-from web import create_app
+from web.app import create_app
 
 KEY = "monev_kegiatan_bidang"
 PASSWORD = bootstrap.DEMO_PASSWORD

@@ -29,7 +29,7 @@ from tests.conftest import cheap_password_hash
 from tests.integration.sop import STEP_DATA
 from tests.integration.test_multiprocess import Api
 from tests.live import serve, token_for
-from web import create_app
+from web.app import create_app
 
 KEY = "monev_kegiatan_bidang"
 CLIENTS = 8

@@ -32,7 +32,7 @@ from engine.errors import Conflict, Forbidden
 from engine.runtime import Runtime
 from tests.conftest import DATABASES, fresh_database
 from tests.integration.sop import STEP_DATA, STEP_FILES, open_task, performer
-from web import create_app
+from web.app import create_app
 
 UTC = timezone.utc
 BIDANG = ("sekretariat", "aptika", "ikp", "statistik-persandian")

@@ -19,7 +19,7 @@ from tests.integration.sop import STEP_DATA, STEP_FILES, open_task, performer
 from tests.integration.test_definitions import (BPMN, INSERTED_FORM, KEY, OWNER, YAML, deploy_v2,
                                                step_inserted_before_verification)
 from tests.integration.test_reports import suggested_notes
-from web import create_app
+from web.app import create_app
 from web import reports as web_reports
 
 INSERTED = "x"   # the step version 2 inserts before the verification

@@ -28,7 +28,7 @@ from engine.db import EvaluationReport, Instance, SopMonitoringForm
 from engine.runtime import Runtime
 from tests.conftest import DATABASES, fresh_database
 from tests.integration.test_monitoring import YEAR_START, generate_year
-from web import create_app
+from web.app import create_app
 from web import reports as web_reports
 
 pypdf = pytest.importorskip("pypdf")

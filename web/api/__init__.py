@@ -66,7 +66,7 @@ __all__ = ["OPERATIONS", "PREFIX", "bp", "endpoint", "error_response", "http_err
 
 
 def init_app(app) -> None:
-    from web import csrf
+    from web.app import csrf
     csrf.exempt(bp)  # see the module docstring: the API enforces CSRF itself for session requests
     app.request_class = ApiRequest  # notes a multipart body it cannot read (base.FormParser)
     app.register_blueprint(bp)

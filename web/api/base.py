@@ -375,7 +375,7 @@ def login() -> str:
 
 
 def _runtime():
-    from web import runtime
+    from web.app import runtime
     return runtime()
 
 

@@ -93,7 +93,7 @@ def _any_required(schema: type[Schema]) -> bool:
     return any(field.required for field in schema().fields.values())
 
 
-# What web.IdConverter accepts; anything else is a 404.
+# What web.app.IdConverter accepts; anything else is a 404.
 INTEGER_PATH = {"type": "integer", "minimum": 0, "maximum": MAX_INTEGER}
 _VARIABLE = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 
