@@ -19,7 +19,7 @@ VENDOR = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))["depend
 
 
 def _catalogues():
-    """web/catalogues.py alone (the web package would import Flask, which building does not have)."""
+    """web/catalogues.py alone, loaded from its file: building has Babel, not the packages Alur imports."""
     spec = importlib.util.spec_from_file_location("alur_catalogues", ROOT / "web" / "catalogues.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

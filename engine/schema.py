@@ -1,18 +1,28 @@
-"""Creating and upgrading the database schema through Alembic."""
+"""Creating and upgrading the database schema through Alembic.
+
+Alembic (with Mako and Pygments under it) is imported only where a migration runs or the list of
+migrations is read: every `alur` command imports this module, and most of them need neither.
+"""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from engine.errors import InvalidData
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version"  # Alembic's default, where it keeps the revision
+# Alembic's plugins each announce themselves at INFO when it is imported, which (imported only where
+# needed) can be after the scheduler set up its log: seven lines of no news, before a refusal's one line.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 class OtherSchema(InvalidData):
@@ -20,6 +30,8 @@ class OtherSchema(InvalidData):
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -27,6 +39,8 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
+    from alembic import command
+
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         refuse_newer(engine, current_revision(connection))
@@ -75,4 +89,6 @@ def refuse_other(engine: Engine, revision: str | None) -> None:
 
 
 def _scripts(engine: Engine) -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(hide_password=False)))

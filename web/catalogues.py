@@ -2,17 +2,18 @@
 
 The CLI and the scheduler write alert mail in the recipient's language
 through `catalogue`, which they give the Runtime; importing Flask for that
-would slow every CLI command.
+would slow every CLI command, and Babel is imported only when a catalogue is
+compiled or read.
 """
 from __future__ import annotations
 
 import functools
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
+if TYPE_CHECKING:
+    from babel.support import Translations
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 LANGUAGES = ("id", "en")
@@ -29,6 +30,9 @@ def compile_catalogs() -> None:
 
 
 def compile_catalog(po: Path, mo: Path) -> None:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     with po.open("rb") as handle:
         catalog = read_po(handle)
     tmp = mo.with_suffix(f".mo.{os.getpid()}.tmp")  # gunicorn's master and the scheduler may both compile
@@ -40,5 +44,7 @@ def compile_catalog(po: Path, mo: Path) -> None:
 @functools.lru_cache(maxsize=None)
 def catalogue(language: str) -> Translations:
     """A language's catalogue outside a request, for the mail the scheduler writes (`Runtime.catalogue`)."""
+    from babel.support import Translations
+
     compile_catalogs()
     return Translations.load(str(TRANSLATIONS), [language])

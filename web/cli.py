@@ -15,14 +15,13 @@ import click
 import yaml
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import bootstrap, editor, schema, services, worklist
+from engine import bootstrap, schema, services, worklist
 from engine.config import Settings, SettingError
 from engine.db import MAX_INTEGER, database_problem
 from engine.errors import AlurError, Conflict, Forbidden
 from engine.escalation_config import EscalationConfigError
 from engine.events import EVENT_LABELS
 from engine.runtime import Runtime, load_escalation
-from process import sop_import
 from process.calendar import CalendarConfigError
 from process.cycles import CycleConfigError
 from process.forms import printable
@@ -172,6 +171,8 @@ def validate(paths: tuple[str, ...]) -> None:
 @friendly
 def import_(source: str, out_dir: str, key: str | None, answers_path: str | None) -> None:
     """Import an SOP table (.csv, .xlsx, PDF text .txt, .yaml) as a BPMN + YAML definition."""
+    from process import sop_import  # the reader, interpreter and writers: this command's alone
+
     answers = None
     if answers_path:
         try:
@@ -206,6 +207,8 @@ def import_(source: str, out_dir: str, key: str | None, answers_path: str | None
 @friendly
 def deploy(path: str, login: str | None) -> None:
     """Deploy one definition file (with its YAML beside it)."""
+    from engine import editor  # the editor's checks (and SpiffWorkflow's diff), only for --user
+
     rt, definition = runtime(), load_file(path)
     deployed = editor.deploy_as(rt, login, definition) if login else services.deploy(rt, definition)
     click.echo(_deployed(deployed))

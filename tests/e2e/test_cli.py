@@ -346,9 +346,12 @@ def test_tick_help_names_the_override_for_non_demo_databases():
     assert "ALUR_ALLOW_CLOCK_OVERRIDE=1" in " ".join(result.output.split())
 
 
-# What most commands do without: the web app (Flask and all under it, Pillow for the letterhead).
-# Imported by every `alur`, it made starting it, `alur --help` included, take most of a second.
-ONLY_WHERE_NEEDED = ("flask", "flask_babel", "flask_login", "flask_wtf", "jinja2", "PIL", "gunicorn", "web.app")
+# What most commands do without: the web app (Flask and all under it, Pillow for the letterhead),
+# Alembic (with Mako and Pygments), Babel's catalogue readers, the SOP importer and the definition
+# editor. Imported by every `alur`, they made starting it, `alur --help` included, take most of a second.
+ONLY_WHERE_NEEDED = ("flask", "flask_babel", "flask_login", "flask_wtf", "jinja2", "PIL", "gunicorn", "alembic",
+                     "mako", "pygments", "babel.support", "babel.messages", "web.app", "engine.editor",
+                     "process.sop_import")
 
 
 def test_starting_alur_imports_only_what_every_command_needs():
