@@ -55,6 +55,12 @@ DEFAULT_BATCH = 20
 DEFAULT_LEASE = timedelta(seconds=120)
 
 
+def _deliverable(now) -> tuple:
+    """Alerts a deliverer may take: unsent, not cancelled, their attempt due, not held by a live claim."""
+    return (Alert.sent_at.is_(None), Alert.next_attempt_at <= now, Alert.cancelled_at.is_(None),
+            or_(Alert.lock_owner.is_(None), Alert.lock_expires < now))
+
+
 @dataclass
 class DeliveryReport:
     sent: int = 0
@@ -87,12 +93,13 @@ class Deliverer:
         return report
 
     def claim(self) -> list[int]:
+        if not self.rt.finds_any(select(Alert.id).where(*_deliverable(self.rt.now()))):
+            return []
         with self.rt.uow() as session:
             now = self.rt.now()
             ids = list(session.scalars(
                 select(Alert.id)
-                .where(Alert.sent_at.is_(None), Alert.next_attempt_at <= now, Alert.cancelled_at.is_(None),
-                       or_(Alert.lock_owner.is_(None), Alert.lock_expires < now))
+                .where(*_deliverable(now))
                 .order_by(Alert.next_attempt_at)
                 .limit(self.batch)
                 .with_for_update(skip_locked=True)))

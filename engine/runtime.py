@@ -114,6 +114,12 @@ class Runtime:
         if session.info.pop(_READ_FIRST, False) and self.engine.dialect.name == "sqlite":
             sqlite_begin_writes(session.connection())
 
+    def finds_any(self, query) -> bool:
+        """Whether `query` finds a row, read without waiting for a writer: the check before a claim,
+        so a scheduler's idle pass takes no write lock (SQLite has one writer for every process)."""
+        with self.reading() as connection:
+            return connection.execute(query.limit(1)).first() is not None
+
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         """A plain connection for one hot read that needs no ORM objects (the API token check).

@@ -78,6 +78,12 @@ def new_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def _claimable(now: datetime) -> tuple:
+    """Timer rows a scheduler may take: due, not fired, and not held by a live claim."""
+    return (Timer.fired_at.is_(None), past_due(Timer.due_at, now),
+            or_(Timer.lock_owner.is_(None), Timer.lock_expires < now))
+
+
 def database_prepared(rt: Runtime) -> bool:
     """Whether `alur init` has prepared the database for this Alur: False while it never was.
     A database of another Alur's schema (newer, or not yet upgraded) raises schema.OtherSchema:
@@ -240,12 +246,13 @@ class Scheduler:
 
     def claim(self) -> list[Claimed]:
         """Take the due, unclaimed (or abandoned) timer rows for this scheduler."""
+        if not self.rt.finds_any(select(Timer.id).where(*_claimable(self.rt.now()))):
+            return []
         with self.rt.uow() as session:
             now = self.rt.now()
             rows = session.execute(
                 select(Timer.id, Timer.instance_id, Timer.kind)
-                .where(Timer.fired_at.is_(None), past_due(Timer.due_at, now),
-                       or_(Timer.lock_owner.is_(None), Timer.lock_expires < now))
+                .where(*_claimable(now))
                 .order_by(Timer.due_at)
                 .limit(self.batch)
                 .with_for_update(skip_locked=True)

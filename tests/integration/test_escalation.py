@@ -295,6 +295,22 @@ def test_an_idle_pass_is_one_query_per_table_and_loads_no_instance(rt, clock, mo
     assert not any(s.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")) for s in statements)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL: a transaction waits for no writer
+def test_an_idle_pass_takes_no_write_lock(rt, clock):
+    """Each idle pass (once a second) began with BEGIN IMMEDIATE to claim timers that were not due: on
+    SQLite, whose one writer serves every web worker and scheduler, a completion waited behind it."""
+    start(rt)
+    scheduler = Scheduler(rt)
+    scheduler.run_pass()
+    sent = []
+    rt.engine.dispose()  # connections made from now on, each traced
+    event.listen(rt.engine, "connect", lambda dbapi_connection, _: dbapi_connection.set_trace_callback(sent.append))
+    assert scheduler.run_pass().claimed == 0
+    assert sent and not any(s.startswith(("BEGIN IMMEDIATE", "INSERT", "UPDATE", "DELETE")) for s in sent), sent
+    clock.advance(days=60)  # step 1 (30 working days) is late: the pass claims, fires and writes
+    assert scheduler.run_pass().claimed == 1 and any(s.startswith("BEGIN IMMEDIATE") for s in sent)
+
+
 def test_a_database_out_of_reach_is_one_traceback_then_a_line_every_five_minutes(rt, clock, monkeypatch, caplog):
     """A database restarting or out of reach failed every pass, and each wrote its traceback: one a
     second into the journal, thousands in an hour. Now each kind of failure shows its traceback once,
