@@ -513,10 +513,12 @@ class RetryKey(Base):
     One per user and key: the same key sent again answers what its first command did instead of doing
     it again (engine.services.start_once, complete). `request_hash` is what that command asked, so the
     key sent with another request is refused. Written in the command's transaction;
-    deleted a day old by the scheduler's tidy-up (engine.services.purge_expired_retry_keys).
+    deleted a day old by the scheduler's tidy-up (engine.services.purge_expired_retry_keys), which
+    finds them by ix_retry_key_created_at (migration 0012).
     """
     __tablename__ = "retry_key"
-    __table_args__ = (UniqueConstraint("login", "key", name="uq_retry_key"),)
+    __table_args__ = (UniqueConstraint("login", "key", name="uq_retry_key"),
+                      Index("ix_retry_key_created_at", "created_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(80))  # "" for a start without an actor
     key: Mapped[str] = mapped_column(String(255))

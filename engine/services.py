@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from engine import accounts, documents
@@ -149,12 +149,12 @@ def purge_expired_retry_keys(rt: Runtime) -> int:
     """Remove the retry keys older than RETRY_KEY_LIFE, which answer nothing any more; how many.
 
     The scheduler runs this with its hourly tidy-up, so the table holds about a day of keyed commands.
-    Keys are written with their command's time, so the oldest by id (the primary key's index) says
-    whether any is due; the delete then reads the day's rows. It writes only when there is something
-    to remove: on SQLite a write waits for every other writer."""
+    Both statements read ix_retry_key_created_at: the oldest key's time is its first entry, and the
+    delete reads only the keys due, not the day's. It writes only when there is something to remove:
+    on SQLite a write waits for every other writer."""
     cutoff = rt.now() - RETRY_KEY_LIFE
     with rt.uow(read_first=True) as session:
-        oldest = session.scalar(select(RetryKey.created_at).order_by(RetryKey.id).limit(1))
+        oldest = session.scalar(select(func.min(RetryKey.created_at)))
         if oldest is None or oldest > cutoff:
             return 0
         rt.begin_writes(session)

@@ -68,6 +68,29 @@ def test_migration_0011_keeps_the_start_keys_both_ways(rt, database_url):
     assert again == services.Started(first.instance_id, again=True)
 
 
+def test_alur_init_indexes_the_retry_keys_by_time_and_migration_0012_goes_down_and_up(database_url, tmp_path,
+                                                                                       monkeypatch):
+    """The hourly purge deletes keys by `created_at`, which had no index (see the purge's plan test)."""
+    monkeypatch.setenv("ALUR_DATABASE_URL", database_url)
+    monkeypatch.setenv("ALUR_DATA_DIR", str(tmp_path / "data"))
+    assert CliRunner().invoke(main, ["init"]).exit_code == 0
+    rt = Runtime(Settings.from_env(database_url=database_url, data_dir=tmp_path / "data"))
+    config = schema.alembic_config(database_url)
+
+    def indexed() -> list[list[str]]:
+        rt.engine.dispose()  # as above: new connections read the table as it is now
+        return [i["column_names"] for i in inspect(rt.engine).get_indexes("retry_key")
+                if i["name"] == "ix_retry_key_created_at"]
+    try:
+        assert indexed() == [["created_at"]]
+        command.downgrade(config, "0011")
+        assert indexed() == []
+        command.upgrade(config, "0012")
+        assert indexed() == [["created_at"]]
+    finally:
+        rt.dispose()
+
+
 def test_a_database_a_newer_alur_upgraded_is_refused_by_init_and_serve_saying_so(database_url, tmp_path,
                                                                                   monkeypatch):
     """Code put back to an older Alur after an upgrade: `alur init` said "CommandError: Can't locate

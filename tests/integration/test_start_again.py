@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from engine import services
 from engine.db import Event, Instance, RetryKey
@@ -90,6 +90,27 @@ def test_the_scheduler_purges_keys_older_than_a_day_and_keeps_younger_ones(rt, c
     assert keys(rt) == [(WHO, "kunci-3", younger.instance_id)]
     assert services.purge_expired_retry_keys(rt) == 0  # nothing twice
     assert start(rt, "kunci-3", title="Kegiatan kedua").again  # a key within its day still answers
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_purge_finds_the_keys_due_by_their_index(rt, clock):
+    """The purge's statements, as it sends them, read ix_retry_key_created_at: without it each hourly
+    purge read every key (a day of keyed commands, one per completion from the pages) holding the writer."""
+    start(rt, "kunci-1")
+    clock.advance(days=1, seconds=1)
+    sent = []
+    listener = lambda conn, cursor, sql, parameters, *args: sent.append((sql, parameters))  # noqa: E731
+    event.listen(rt.engine, "before_cursor_execute", listener)
+    try:
+        assert services.purge_expired_retry_keys(rt) == 1
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", listener)
+    purge = [(sql, parameters) for sql, parameters in sent if "retry_key" in sql]
+    assert [sql.split()[0] for sql, _ in purge] == ["SELECT", "DELETE"]
+    with rt.engine.connect() as connection:
+        for sql, parameters in purge:
+            plan = [row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)]
+            assert any("INDEX ix_retry_key_created_at" in step for step in plan), (sql, plan)
 
 
 def keys(rt) -> list[tuple[str, str, int]]:
