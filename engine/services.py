@@ -170,19 +170,20 @@ def start_request_hash(key: str, bidang: str, title: str, period: str) -> str:
     return hashlib.sha256(json.dumps(asked).encode()).hexdigest()
 
 
-def usable_retry_key(retry_key: str) -> bool:
-    """Whether `retry_key` passes the rule a command holds it to (the pages' own keys always do)."""
+def usable_retry_key(retry_key: str, room: int = 0) -> bool:
+    """Whether `retry_key` passes the rule a command holds it to (the pages' own keys always do), with
+    `room` more characters (visible ASCII) the caller will add to it."""
     try:
-        _check_retry_key(retry_key)
+        _check_retry_key(retry_key, room)
     except InvalidData:
         return False
     return True
 
 
-def _check_retry_key(retry_key: str) -> None:
+def _check_retry_key(retry_key: str, room: int = 0) -> None:
     if not retry_key.strip():
         raise InvalidData(Text("Idempotency-Key kosong"), {RETRY_KEY_FIELD: Text("wajib diisi")})
-    if len(retry_key) > RETRY_KEY_LENGTH:
+    if len(retry_key) + room > RETRY_KEY_LENGTH:
         raise InvalidData(Text("Idempotency-Key terlalu panjang"),
                           {RETRY_KEY_FIELD: Text("terlalu panjang (paling banyak %(max)s karakter)",
                                                  max=RETRY_KEY_LENGTH)})

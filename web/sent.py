@@ -29,16 +29,21 @@ def retry_key(asked: str) -> str | None:
     service's request hash). The same form sent again (a double click, the back button, a reload)
     is its first command again; sent with other answers (back, and an answer changed), another
     command. None when no usable key came (none, or edited by hand)."""
-    key = request.form.get(RETRY_FIELD)
-    return _joined(key, asked) if key and services.usable_retry_key(_joined(key, asked)) else None
+    key = _sent_key()
+    return f"{key}.{asked}" if key else None
 
 
 def form_key() -> str:
     """The one-time key a command's form carries (a template global): the one it sent, shown again
     after a mistake, unless no retry key could be made of it; else a fresh one."""
+    return _sent_key() or secrets.token_urlsafe(18)
+
+
+# What retry_key adds to the form's key: a dot and the request hash (a SHA-256 in hex).
+_ASKED_ROOM = 1 + 64
+
+
+def _sent_key() -> str | None:
+    """The form's key, if a command's retry key can be made of it."""
     key = request.form.get(RETRY_FIELD)
-    return key if key and services.usable_retry_key(_joined(key, "0" * 64)) else secrets.token_urlsafe(18)
-
-
-def _joined(key: str, asked: str) -> str:
-    return f"{key}.{asked}"
+    return key if key and services.usable_retry_key(key, room=_ASKED_ROOM) else None
