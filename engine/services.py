@@ -433,7 +433,7 @@ COMPLETE_ATTEMPTS = 3
 
 
 def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
-             files: dict[str, Path | tuple[str, bytes]] | None = None,
+             files: dict[str, documents.Sent] | None = None,
              expected_version: int | None = None, language: str | None = None,
              retry_key: str | None = None) -> dict[str, Any]:
     """Validate the step's form, run the step, and move the instance on.
@@ -457,7 +457,7 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
     and writes nothing; the key with another request is KeyReused. The key
     is stored in the completion's transaction (one read, one insert).
     """
-    asked = None
+    asked, files = None, documents.uploads(files)
     if retry_key is not None:
         _check_retry_key(retry_key)
         asked = completion_request_hash(task_id, data, files, expected_version, language)
@@ -476,22 +476,24 @@ def complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
                 raise
 
 
-def completion_request_hash(task_id: str, data: Any, files: dict[str, Path | tuple[str, bytes]] | None,
+def completion_request_hash(task_id: str, data: Any, files: dict[str, documents.Sent] | None,
                             expected_version: int | None, language: str | None) -> str:
     """What a completion asks, as a SHA-256 in hex: its task, answers (as sent), files (each field's
-    file name and bytes), the version it saw and the language its numbers were typed in."""
-    sent = {name: _file_digest(upload) for name, upload in sorted((files or {}).items())}
+    file name and bytes), the version it saw and the language its numbers were typed in. Files sent
+    as documents.Upload keep their hash for the completion's storage."""
+    sent = {name: _file_digest(upload) for name, upload in sorted(documents.uploads(files).items())}
     asked = ["complete", task_id, data, sent, expected_version, language]
     return hashlib.sha256(json.dumps(asked, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _file_digest(upload: Path | tuple[str, bytes]) -> list[str]:
-    name, content = (upload.name, upload.read_bytes()) if isinstance(upload, Path) else upload
-    return [name, hashlib.sha256(content).hexdigest()]
+def _file_digest(upload: Path | documents.Upload) -> list[str]:
+    if isinstance(upload, Path):  # the command line's, which sends no retry key: read for this hash only
+        return [upload.name, hashlib.sha256(upload.read_bytes()).hexdigest()]
+    return [upload.name, upload.sha256]
 
 
 def _complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
-              files: dict[str, Path | tuple[str, bytes]] | None, expected_version: int | None,
+              files: dict[str, Path | documents.Upload], expected_version: int | None,
               language: str | None, retry_key: str | None, asked: str | None) -> dict[str, Any]:
     with rt.uow(read_first=True) as session:
         # One query for the task, its instance and the actor; the workflow
@@ -521,11 +523,11 @@ def _complete(rt: Runtime, task_id: str, login: str, data: dict[str, Any],
         if files:
             rt.begin_writes(session)  # an upload's row needs its id before the form is checked
         try:
-            uploaded, pending = documents.store_all(rt, session, instance, row, step.form, files or {}, login)
+            uploaded, pending = documents.store_all(rt, session, instance, row, step.form, files, login)
         except (InvalidData, TooLarge) as err:
             # The rest of the form is checked too: a mistake told only once the file is fixed would
             # mean choosing every file again (a page cannot keep them) once more.
-            err.errors = {**_other_mistakes(step.form, submitted, files or {}, language), **err.errors}
+            err.errors = {**_other_mistakes(step.form, submitted, files, language), **err.errors}
             raise
         submitted.update(uploaded)
         try:

@@ -6,6 +6,7 @@ from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 
 from engine import queries, services
+from engine.documents import Upload
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound, StepBlocked, TooLarge
 from web import sent
 from web.app import runtime
@@ -27,12 +28,13 @@ def form_data(step: dict) -> dict:
     return data
 
 
-def uploaded_files(step: dict) -> dict:
+def uploaded_files(step: dict) -> dict[str, Upload]:
+    """The files chosen, each hashed once for both the form's retry key and the completion."""
     files = {}
     for field in (f for f in step["fields"] if f["type"] == "file"):
         upload = request.files.get(field["name"])
         if upload and upload.filename:
-            files[field["name"]] = (upload.filename, upload.read())
+            files[field["name"]] = Upload(upload.filename, upload.read())
     return files
 
 

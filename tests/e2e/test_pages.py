@@ -6,6 +6,7 @@ rendered, as a real browser would; one test proves a POST without it fails.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import json
 import re
@@ -1830,6 +1831,19 @@ def test_the_task_form_sent_again_after_it_went_through_leads_to_the_activity(rt
         assert refused.status_code == 409 and "Tugas sudah selesai oleh aptika.implementasi<" in text(refused)
     assert snapshot(rt, instance_id) == done
 
+
+
+def test_a_file_sent_with_the_task_form_is_hashed_once(rt, browser, monkeypatch):
+    """Each file's bytes were hashed three times per completion from the page: for the form's retry key,
+    again for the key's request hash in the service, and for storage (on SQLite, holding the writer)."""
+    _, task_id, b = claimed_step_one(rt, browser)
+    page = text(b.get(f"/tugas/{task_id}"))
+    version = int(re.search(r'name="version" value="(\d+)"', page).group(1))
+    form = {**step_one_form(version, "Rencana"), "idempotency_key": START_KEY.search(page).group(1)}
+    hashed, sha256 = [], hashlib.sha256
+    monkeypatch.setattr(hashlib, "sha256", lambda data=b"", **kw: hashed.append(data) or sha256(data, **kw))
+    assert b.post(f"/tugas/{task_id}", form, content_type="multipart/form-data").status_code == 302
+    assert hashed.count(b"%PDF-1.4 rencana") == 1
 
 # -- administration --------------------------------------------------------------------------
 

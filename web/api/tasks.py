@@ -8,6 +8,7 @@ from flask import request
 from marshmallow import INCLUDE, Schema, fields
 
 from engine import queries, services, worklist
+from engine.documents import Upload
 from engine.errors import InvalidData
 from process.messages import Text
 from web.api.base import (
@@ -173,7 +174,7 @@ class TaskDetailSchema(Schema):
 
 
 
-def completion_request() -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
+def completion_request() -> tuple[dict[str, Any], dict[str, Upload]]:
     """The body of POST /tasks/{id}/complete: JSON, or multipart with a `data` part and file parts."""
     if request.mimetype != "multipart/form-data":
         return load(CompleteBodySchema, json_body()), {}
@@ -186,7 +187,7 @@ def completion_request() -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
     else:
         raw.pop("data", None)
     body = load(CompleteBodySchema, raw)
-    files = {name: (upload.filename, upload.read()) for name, upload in uploads.items() if upload.filename}
+    files = {name: Upload(upload.filename, upload.read()) for name, upload in uploads.items() if upload.filename}
     return body, files
 
 
