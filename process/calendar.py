@@ -262,6 +262,7 @@ class WorkingCalendar:
         self.counting = CountingRule.from_dict(config["counting"])
         self._holidays_by_year: dict[int, dict[date, str]] = {}
         self._periods_by_day: dict[date, tuple[Period, ...]] = {}
+        self._running_counts_by_year: dict[int, list[int]] = {}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "WorkingCalendar":
@@ -288,6 +289,29 @@ class WorkingCalendar:
 
     def is_working_day(self, day: date) -> bool:
         return bool(self._periods(self._as_date(day)))
+
+    def working_days_between(self, first: date, last: date) -> int:
+        """Working days after `first`, up to and including `last`; 0 if `last` is not after `first`.
+
+        From running counts kept per year: a page words the time left of
+        dozens of tasks, each due weeks away, and walked every day between.
+        """
+        if last <= first:
+            return 0
+        return (self._working_days_through(last) - self._working_days_through(first)
+                + sum(self._working_days_through(date(year, 12, 31)) for year in range(first.year, last.year)))
+
+    def _working_days_through(self, day: date) -> int:
+        """Working days from 1 January of `day`'s year up to and including `day`."""
+        counts = self._running_counts_by_year.get(day.year)
+        if counts is None:
+            counts, seen, each = [], 0, date(day.year, 1, 1)
+            while each.year == day.year:
+                seen += bool(self._periods(each))
+                counts.append(seen)
+                each += ONE_DAY
+            self._running_counts_by_year[day.year] = counts
+        return counts[day.timetuple().tm_yday - 1]
 
     def _holidays(self, year: int) -> dict[date, str]:
         cached = self._holidays_by_year.get(year)

@@ -56,7 +56,7 @@ class Remaining:
 
     def _working_span(self, start: datetime, end: datetime) -> tuple[int, int]:
         """Working days from `start` to `end`, and under two of them the working minutes."""
-        days = self._working_days(self._day_of(start), self._day_of(end))
+        days = self.calendar.working_days_between(self._day_of(start), self._day_of(end))
         return days, 0 if days >= 2 else int(self.calendar.working_time_between(start, end).total_seconds() // 60)
 
     def _clock_span(self, start: datetime, end: datetime) -> tuple[int, int]:
@@ -72,10 +72,6 @@ class Remaining:
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
         day = local.date()
         return day if self.calendar.working_time_between(midnight, local) else day - timedelta(days=1)
-
-    def _working_days(self, first: date, last: date) -> int:
-        """Working days after `first`, up to and including `last`."""
-        return sum(self.calendar.is_working_day(first + timedelta(days=i)) for i in range(1, (last - first).days + 1))
 
     def _days_words(self, days: int, working: bool) -> str:
         if working:

@@ -306,6 +306,23 @@ def test_working_time_between(cal):
     assert cal.working_time_between(wib(2026, 4, 7, 10), wib(2026, 4, 7, 9)) == -timedelta(hours=1)
 
 
+def test_working_days_between_counts_the_days_after_the_first_up_to_the_last(cal):
+    # 17 March 2026 (Tue) to 25 March (Wed): 18–24 March are off (Nyepi, Idul Fitri), so only the 25th counts.
+    assert cal.working_days_between(date(2026, 3, 17), date(2026, 3, 25)) == 1
+    assert cal.working_days_between(date(2026, 3, 17), date(2026, 3, 17)) == 0
+    assert cal.working_days_between(date(2026, 3, 25), date(2026, 3, 17)) == 0
+
+
+def test_working_days_between_agrees_with_a_walk_over_the_days_across_years(cal):
+    def walked(first, last):
+        return sum(cal.is_working_day(first + timedelta(days=i)) for i in range(1, (last - first).days + 1))
+
+    days = [date(2025, 12, 20) + timedelta(days=n * 17) for n in range(50)]  # into 2028, a leap year
+    for first in days[::7]:
+        for last in days:
+            assert cal.working_days_between(first, last) == walked(first, last), (first, last)
+
+
 def test_working_time_between_inverts_due(cal):
     for start in (wib(2026, 3, 17, 14, 55), wib(2026, 4, 10, 16, 20), wib(2026, 8, 14, 11, 40)):
         for mutu in (MINUTES_30, MutuBaku(3, Unit.JAM), MutuBaku(600, Unit.MENIT)):
