@@ -9,14 +9,13 @@ its data as JSON, so nothing recorded is hidden.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any, Callable
 
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from process.messages import from_json, is_stored_text
-from web.i18n import say
+from web.i18n import local_time, say
 from web.timefmt import standard_time
 
 
@@ -37,7 +36,7 @@ def _as_json(data: dict[str, Any]) -> str:
 
 
 def _when(iso: str | None) -> str:
-    return format_datetime(datetime.fromisoformat(iso), "d MMM yyyy HH:mm") if iso else "—"
+    return local_time(iso)
 
 
 def _started(data: dict) -> str:
