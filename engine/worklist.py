@@ -77,7 +77,10 @@ def _bidang_offered(session, account, chosen: str | None) -> list[dict[str, str]
 def _tasks(rt: Runtime, session, account, instance_id: int | None,
            filters: dict[str, Any] | None, now) -> list[dict[str, Any]]:
     filters = _known_bidang(session, clean_filters(filters or {}))
-    query = select(TaskRow, Instance.title).join(Instance, Instance.id == TaskRow.instance_id)
+    # Plain rows, not ORM objects: the page only reads them, and building (and tracking) an object per
+    # row cost as much as the query.
+    query = select(*TaskRow.__table__.c, Instance.title.label("instance_title")).join(
+        Instance, Instance.id == TaskRow.instance_id)
     if account is not None:
         # Open tasks only, through the ids: with a condition on the state
         # here too, a planner may read every open task and test its id.
@@ -98,11 +101,11 @@ def _tasks(rt: Runtime, session, account, instance_id: int | None,
     rows = session.execute(query.order_by(*SORTS[sort])).all()
     result = []
     steps: dict[tuple[int, int], dict] = {}  # one JSON Schema per version and step, not one per row
-    for row, title in rows:
+    for row in rows:
         key = (row.definition_version_id, row.step)
         if key not in steps:
             steps[key] = _step_facts(rt, rt.definition_by_id(session, row.definition_version_id)[0].step(row.step))
-        result.append({**task_dict_at(row, now), "instance_title": title,
+        result.append({**task_dict_at(row, now), "instance_title": row.instance_title,
                        "sent_back": row.sent_back, **steps[key]})
     return result
 

@@ -9,8 +9,9 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template, request, url_for
 from flask_babel import Babel
 from flask_babel import gettext as _
 from flask_login import LoginManager
@@ -166,6 +167,23 @@ def menu_section(endpoint: str | None) -> str | None:
     return MENU_SECTIONS.get(endpoint) or MENU_SECTIONS.get(endpoint.partition(".")[0])
 
 
+class RowAddress:
+    """An endpoint's address for a list's rows, built once: `address(value)` is `url_for(endpoint,
+    **{key: value})`. The worklist built four addresses per row, a fifth of the page's time."""
+
+    def __init__(self, endpoint: str, key: str):
+        # A value no row has marks where each row's goes: a NUL (quoted as every value is), or for a
+        # number in the address, the largest id the database holds.
+        try:
+            marker, address = quote("\0", safe=""), url_for(endpoint, **{key: "\0"})
+        except ValueError:
+            marker, address = str(MAX_INTEGER), url_for(endpoint, **{key: MAX_INTEGER})
+        self.before, _, self.after = address.rpartition(marker)
+
+    def __call__(self, value) -> str:
+        return f"{self.before}{quote(str(value), safe='')}{self.after}"
+
+
 def _template_helpers(app: Flask) -> None:
     from urllib.parse import urlencode
 
@@ -180,6 +198,7 @@ def _template_helpers(app: Flask) -> None:
 
     from flask_babel import get_locale
     app.jinja_env.globals["get_locale"] = get_locale
+    app.add_template_global(RowAddress, "row_address")
 
     @app.template_filter()
     def css_string(value) -> Markup:

@@ -23,6 +23,7 @@ def index():
 
 def _page(filters: dict, errors: dict | None = None, name: str = "", shared: bool = False):
     """The worklist with `filters`; `errors`, `name` and `shared`: the save-filter form sent back."""
+    login = current_user.login
     shown = worklist.page(runtime(), current_user.account, filters)
     rows = shown["tasks"]
     t = timefmt.words()
@@ -38,7 +39,7 @@ def _page(filters: dict, errors: dict | None = None, name: str = "", shared: boo
              "claim": t.gettext("Klaim langkah %(step)s · %(title)s")}
     return render_template(
         "worklist.html", names=names,
-        mine=[r for r in rows if r["assignee"] == current_user.login],
+        mine=[r for r in rows if r["assignee"] == login],
         team=[r for r in rows if r["assignee"] is None],
         filters=filters, saved=shown["saved"], bidang=shown["bidang"],
         errors=errors or {}, name=name, shared=shared, max_name=worklist.MAX_FILTER_NAME,

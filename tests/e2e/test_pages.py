@@ -501,6 +501,25 @@ def test_each_rows_buttons_name_their_step_and_activity(rt, browser):
         assert named in html, named
 
 
+def test_each_worklist_row_links_and_posts_to_its_own_task_and_activity(rt, browser, app):
+    first, second = start(rt), start(rt)
+    held = task_of(rt, first)["id"]
+    services.claim(rt, held, "aptika.implementasi")
+    offered = task_of(rt, second)["id"]
+    html = text(browser("aptika.implementasi").get("/"))
+    rows = dict(re.findall(r'<tr class="task-row" data-task="([^"]+)">(.*?)</tr>', html, re.S))
+    assert set(rows) == {held, offered}
+    with app.test_request_context("/"):
+        from flask import url_for
+        assert f'href="{url_for("instances.show", instance_id=first)}"' in rows[held]
+        assert f'href="{url_for("tasks.show", task_id=held)}"' in rows[held]
+        assert f'action="{url_for("worklist.unclaim", task_id=held)}"' in rows[held]
+        assert f'href="{url_for("instances.show", instance_id=second)}"' in rows[offered]
+        assert f'action="{url_for("worklist.claim", task_id=offered)}"' in rows[offered]
+    token = TOKEN.search(html).group(1)
+    assert all(f'name="csrf_token" value="{token}"' in row for row in rows.values())
+
+
 def test_the_worklists_sorted_column_says_so(rt, browser):
     """The worklist's column headings sort it, but none said which one the list was sorted by, nor which
     way: a screen reader announced every column alike. The sorted column now carries aria-sort."""
