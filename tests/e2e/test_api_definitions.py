@@ -17,7 +17,8 @@ from sqlalchemy import select
 from engine import accounts, editor, services
 from engine.db import DefinitionDraft, Event, User
 from tests.integration.test_definitions import (
-    BILLION_LAUGHS, BPMN, CAMUNDA_BPMN, KEY, YAML, step7_to_administrasi, step_renamed, without_step_number,
+    BILLION_LAUGHS, BPMN, CAMUNDA_BPMN, KEY, YAML, open_row, remove_element, step7_to_administrasi, step_renamed,
+    without_step_number,
 )
 from tests.sessions import session_id
 from web.app import create_app
@@ -456,6 +457,20 @@ def test_migration_refused_is_409_with_the_reason(rt, owner):
     body = error(owner.post(f"/instances/{instance_id}/migrate", json={"target": 2}), 409, "conflict")
     assert "langkah 1" in body["message"]
     assert instance_version(rt, instance_id) == 1
+
+
+def test_a_draft_taking_away_a_waiting_steps_standard_time_is_not_deployed_and_nothing_moves(rt, owner):
+    instance_id = start(rt)
+    due = open_row(rt, instance_id).due_at
+    saved = ok(owner.put(f"/definitions/{KEY}/draft",
+                         json={"bpmn_xml": remove_element(BPMN, "boundaryEvent", "Timer_01"), "yaml_text": YAML}))
+    assert any(p["element"] == "Step_01" and "belum memiliki mutu baku waktu" in p["message"]
+               for p in saved["problems"])
+
+    body = error(owner.post(f"/definitions/{KEY}/draft/deploy"), 422, "invalid_data")
+    assert "belum memiliki mutu baku waktu" in body["fields"]["Step_01"]
+    assert ok(owner.get(f"/definitions/{KEY}/migrations")) == {"key": KEY, "target": 1, "instances": []}
+    assert (instance_version(rt, instance_id), open_row(rt, instance_id).due_at) == (1, due)
 
 
 def test_migrate_all_moves_every_eligible_instance(rt, owner):

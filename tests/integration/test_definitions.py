@@ -16,6 +16,7 @@ from engine.errors import Conflict, Forbidden, InvalidData, NotFound, StepBlocke
 from process.loader import load
 from process.mutu_baku import MutuBaku
 from tests.integration.sop import STEP_DATA, do_step
+from tests.unit.test_loader import remove_element
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "monev_kegiatan_bidang"
@@ -658,6 +659,28 @@ def test_a_waiting_timer_that_cannot_be_matched_is_named_by_its_step(rt, monkeyp
     assert row["reason"] == ("batas waktu langkah 1 (Merencanakan kegiatan dan layanan Bidang berpedoman pada "
                              "petunjuk pelaksanaan dan petunjuk teknis) yang sedang menunggu tidak ada di versi 2")
     assert instance_version(rt, instance_id) == 1
+
+
+def test_a_version_taking_away_a_waiting_steps_standard_time_is_not_deployed(rt):
+    """Migration relies on every step of every version having its one timer: taking a step's
+    standard time away (SOP rows each have a Waktu) is a problem of the draft, so no version without
+    it is deployed and an activity waiting at the step keeps its due time. Should the validator ever
+    allow it, SpiffWorkflow 3.2 cannot move such an activity: its step would lose the completed
+    boundary-event split above it, which `migrate_workflow` leaves in the tree with the old spec."""
+    instance_id = start(rt)
+    before = open_row(rt, instance_id)
+    draft = editor.save_draft(rt, KEY, OWNER, remove_element(BPMN, "boundaryEvent", "Timer_01"), yaml_text=YAML)
+
+    [problem] = [p for p in editor.errors(draft["problems"]) if p["element"] == "Step_01"]
+    assert "belum memiliki mutu baku waktu" in problem["message"]
+    with pytest.raises(InvalidData):
+        editor.deploy_draft(rt, KEY, OWNER)
+    assert editor.migration_candidates(rt, KEY, OWNER) == {"key": KEY, "target": 1, "instances": []}
+    after = open_row(rt, instance_id)
+    assert (instance_version(rt, instance_id), after.due_at) == (1, before.due_at)
+    with rt.uow() as session:
+        [timer] = session.scalars(select(Timer).where(Timer.task_id == after.id)).all()
+        assert (timer.due_at, timer.fired_at) == (before.due_at, None)
 
 
 def test_an_open_step_moved_to_another_lane_is_offered_to_that_lane(rt, clock):
