@@ -891,7 +891,8 @@ def _plan(rt: Runtime, session: Session, instance: Instance,
                 timer_row = session.scalars(select(Timer).where(
                     Timer.instance_id == instance.id, Timer.task_id == row.id, Timer.kind == "deadline",
                     Timer.fired_at.is_(None))).first()
-                if timer_row is None:  # the step had no standard time in the old version
+                if timer_row is None:  # not expected (every version's steps have a standard time, and a
+                    # fired one leaves no waiting timer), but a missing row is made, not a crash
                     timer_row = Timer(instance_id=instance.id, task_id=row.id, kind="deadline")
                     session.add(timer_row)
                 timer_row.due_at, timer_row.spiff_timer_id = row.due_at, str(timer.id)
