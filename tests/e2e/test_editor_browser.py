@@ -413,30 +413,50 @@ def test_a_save_after_someone_else_signed_in_in_another_tab_is_not_saved_as_them
     assert "Sesi Anda telah berakhir" in owner.inner_text("#status")
 
 
-def test_a_save_renews_the_session_and_its_warning_counts_from_the_save(playwright_browser, server):
-    """The save renewed the session on the server, but the page still counted from its loading: two
-    minutes before the hour since then it warned that the session was ending, just after a save. (The
-    editor warns while its form for the import's questions is on the page.)"""
-    from tests.e2e.test_import_browser import ROWS
-    from tests.unit.test_sop_import import _xlsx
-    rt, base = server
-    editor.import_source(rt, "pemilik.proses", "permohonan_data.xlsx", _xlsx(ROWS))
+def editor_on_a_clock(playwright_browser, base: str):
+    """The editor of an SOP with no import questions, with the page's clock installed; and its session
+    warning."""
     owner = sign_in(playwright_browser, base, "pemilik.proses")
     owner.clock.install()
-    open_editor(owner, base, "permohonan_data")
-    notice = owner.locator("#session-ending")
+    return open_editor(owner, base), owner.locator("#session-ending")
+
+
+def test_the_editor_warns_before_the_session_runs_out_with_no_import_questions(playwright_browser, server):
+    """The editor warned that the session was about to end only while an import's questions were on the
+    page: a process owner drawing for an hour lost the unsaved diagram without a word. Whenever the editor
+    is open it says so shortly before, in sight above the diagram, and offers to stay signed in."""
+    owner, notice = editor_on_a_clock(playwright_browser, server[1])
+    assert owner.locator("#questions").count() == 0
+    owner.clock.fast_forward("57:00")
+    assert not notice.is_visible()
+    owner.clock.fast_forward("01:30")  # two minutes before the 60 idle minutes end
+    assert notice.is_visible() and notice.get_attribute("role") == "alert"
+    box = notice.bounding_box()
+    assert 0 <= box["y"] and box["y"] + box["height"] <= owner.viewport_size["height"]
+    with owner.expect_response(lambda response: response.request.method == "HEAD") as pinged:
+        notice.locator("button").click()
+    assert pinged.value.ok
+    assert not notice.is_visible()
+    owner.clock.fast_forward("57:00")  # counted again from the ping
+    assert not notice.is_visible()
+
+
+def test_a_save_renews_the_session_and_its_warning_counts_from_the_save(playwright_browser, server):
+    """The save renewed the session on the server, but the page still counted from its loading: two
+    minutes before the hour since then it warned that the session was ending, just after a save."""
+    owner, notice = editor_on_a_clock(playwright_browser, server[1])
 
     def save(revision: int) -> None:
         owner.click("#save-draft")
         owner.wait_for_function(f"() => document.getElementById('modeler').dataset.revision === '{revision}'")
 
     owner.clock.fast_forward("50:00")
-    save(2)
+    save(1)
     owner.clock.fast_forward("09:00")  # 59 minutes after the page was loaded, 9 after the save
     assert not notice.is_visible()
     owner.clock.fast_forward("49:30")  # two minutes before the 60 idle minutes since the save end
     assert notice.is_visible()
-    save(3)  # a save now renews it too: the warning no longer holds
+    save(2)  # a save now renews it too: the warning no longer holds
     assert not notice.is_visible()
     owner.clock.fast_forward("57:30")
     assert not notice.is_visible()

@@ -121,11 +121,12 @@ document.addEventListener("DOMContentLoaded", () => {
   const sent = sessionStorage.getItem(SENT);
   sessionStorage.removeItem(SENT);
   if (sent && document.querySelector(".flash.success")) sessionStorage.removeItem(sent);
+  if (user === undefined) return;
   const form = document.querySelector("form[data-typed-key]");
-  if (form && user !== undefined) {
-    keepTyped(form, user);
-    warnBeforeTimeout(document.getElementById("session-ending"));
-  }
+  if (form) keepTyped(form, user);
+  // Apart from the form: the editor's diagram is typed in no form, and is lost all the same.
+  const ending = document.getElementById("session-ending");
+  if (ending) warnBeforeTimeout(ending);
 });
 
 document.addEventListener("submit", (event) => {
