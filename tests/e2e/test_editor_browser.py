@@ -462,6 +462,29 @@ def test_a_save_renews_the_session_and_its_warning_counts_from_the_save(playwrig
     assert not notice.is_visible()
 
 
+def test_a_refused_deploy_shows_the_editor_again_warning_from_the_deploy(playwright_browser, server):
+    """A deploy refused (a colleague saved meanwhile) shows the editor again, at the deploy's address:
+    its warning counts from the deploy, and staying signed in asks the editor's own address."""
+    rt, base = server
+    owner, notice = editor_on_a_clock(playwright_browser, base)
+    owner.click("#save-draft")
+    owner.wait_for_function("() => document.getElementById('modeler').dataset.revision === '1'")
+    editor.save_draft(rt, KEY, "pemilik.proses", editor.source(rt, KEY, "pemilik.proses")["bpmn_xml"])
+    owner.clock.fast_forward("50:00")
+    owner.click("#deploy")
+    owner.wait_for_selector("#modeler[data-ready=true]")
+    assert "Deploy ditolak" in owner.inner_text(".flash.error")
+    assert owner.url == f"{base}/editor/{KEY}"  # the editor's address, not the deploy's
+    owner.clock.fast_forward("57:00")  # 107 minutes after the editor was loaded, 57 after the deploy
+    assert not notice.is_visible()
+    owner.clock.fast_forward("01:30")
+    assert notice.is_visible()
+    with owner.expect_response(lambda response: response.request.method == "HEAD") as pinged:
+        notice.locator("button").click()
+    assert pinged.value.ok, pinged.value.status
+    assert not notice.is_visible()
+
+
 def child_lanes(page, parent: str) -> list[str]:
     """The ids of a lane's child lanes, top to bottom."""
     return page.evaluate("""(id) => window.alurModeler.get('elementRegistry').filter((e) => e.type === 'bpmn:Lane'

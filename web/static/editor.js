@@ -83,6 +83,10 @@
   // -- the editor -------------------------------------------------------------
 
   async function startEditor(container) {
+    // Shown again after a refused deploy, discard or answer, the page stood at that POST's address:
+    // reloading sent it again, and staying signed in (keep.js) or renewing the form token asked it for
+    // a page it does not have (405). The page takes the editor's own address.
+    if (window.location.pathname !== container.dataset.page) history.replaceState(null, '', container.dataset.page);
     const L = JSON.parse(document.getElementById('editor-labels').textContent);
     const ROLES = JSON.parse(document.getElementById('editor-roles').textContent);
     let token = document.querySelector('meta[name=csrf-token]').content;
