@@ -24,7 +24,7 @@ from engine.runtime import Runtime
 from process import sop_document
 from process.definition import Definition
 from process.forms import IMPLAUSIBLE_YEAR, plausible_year
-from process.loader import HEADER_KEYS, DefinitionError, load
+from process.loader import HEADER_KEYS, DefinitionError, load, user_yaml
 from process.messages import Text
 from process.sop_import.model import printable
 from process.yaml_blocks import replace_block
@@ -194,7 +194,7 @@ def replace_sop_section(yaml_text: str, header: dict[str, Any]) -> str:
     if not _same_except_sop(text, result, header):
         # The text splice did not give the intended data (an unusual layout):
         # write the whole file from its data instead, losing its comments.
-        data = yaml.safe_load(text) if text.strip() else {}
+        data = user_yaml(text) if text.strip() else {}
         data = {"sop": header, **{k: v for k, v in (data or {}).items() if k != "sop"}}
         result = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False, width=10_000)
     return result
@@ -202,8 +202,8 @@ def replace_sop_section(yaml_text: str, header: dict[str, Any]) -> str:
 
 def _same_except_sop(before: str, after: str, header: dict[str, Any]) -> bool:
     try:
-        old = yaml.safe_load(before) if before.strip() else {}
-        new = yaml.safe_load(after)
+        old = user_yaml(before) if before.strip() else {}
+        new = user_yaml(after)
     except yaml.YAMLError:
         return False
     if not isinstance(new, dict) or not isinstance(old or {}, dict):

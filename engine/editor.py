@@ -36,7 +36,9 @@ from process.sop_import import answering
 from process.sop_import.model import printable
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Definition
 from process.forms import FIELD_KEYS, FIELD_TYPES
-from process.loader import ERROR, LANE_ROLES, MAX_YAML_BYTES, Problem, load, problems_of, user_yaml
+from process.loader import (
+    ERROR, LANE_ROLES, MAX_YAML_BYTES, Problem, load, problems_of, step_number, user_yaml,
+)
 from process.messages import Text, as_json, from_json
 from process.numbers import whole_number
 from process.yaml_blocks import block_range, block_text, replace_block
@@ -484,10 +486,10 @@ def _problem_dict(problem: Problem, graph: bpmn.Graph | None) -> dict[str, Any]:
         if problem.element in known:
             element_id = problem.element
         else:
-            match = _STEP_PATH.match(problem.element)
-            if match:
+            number = step_number(match[1]) if (match := _STEP_PATH.match(problem.element)) else None
+            if number is not None:  # the YAML's 10 is the diagram's "010"
                 element_id = next((n.id for n in graph.nodes.values()
-                                   if n.kind == "userTask" and (n.alur("step") or "").strip() == match[1]), None)
+                                   if n.kind == "userTask" and step_number(n.alur("step") or "") == number), None)
     return {"file": problem.file, "element": problem.element, "message": problem.message,
             "element_id": element_id, "severity": problem.severity, **_template(problem.message)}
 

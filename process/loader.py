@@ -163,6 +163,30 @@ class _YamlLoader(yaml.SafeLoader):
         except (ValueError, TypeError, AttributeError, OverflowError) as err:
             raise yaml.constructor.ConstructorError(None, None, _unreadable(node, err), node.start_mark) from None
 
+    def construct_yaml_int(self, node):
+        # YAML 1.1 reads 010 as octal 8 (and 08 as text): a person means the digits as written, a
+        # zero-padded step number ("010" is step 10, read by step_number) or an NIP. Kept as text.
+        if node.style is None and _OCTAL.fullmatch(node.value):
+            return node.value
+        return super().construct_yaml_int(node)
+
+
+_OCTAL = re.compile(r"[-+]?0[0-7_]+")
+_YamlLoader.add_constructor("tag:yaml.org,2002:int", _YamlLoader.construct_yaml_int)
+
+
+def step_number(raw: Any) -> int | None:
+    """The step a person reads in `raw`, a diagram's alur:step or a YAML step key: "010" is step 10.
+
+    None if it is not a positive whole number in the digits 0-9 ("²".isdigit() is true, and int()
+    refuses it); a number past MAX_STEP_NUMBER reads as MAX_STEP_NUMBER + 1, without int() of its
+    thousands of digits."""
+    text = str(raw).strip()
+    digits = text.lstrip("0")
+    if not (text.isascii() and text.isdigit() and digits):
+        return None
+    return int(digits) if len(digits) <= len(str(MAX_STEP_NUMBER)) else MAX_STEP_NUMBER + 1
+
 
 def user_yaml(text: str) -> Any:
     """YAML written by a person (a definition, a draft, import answers): safe, and without aliases.
@@ -553,6 +577,7 @@ class _Loader:
             timers[host] = timer
         steps: list[Step] = []
         numbers = self.step_numbers
+        details_of = self._details_by_number(yaml_steps)
         for node in (n for n in graph.nodes.values() if n.kind == "userTask"):
             number = self._step_number(node, numbers)
             lane_id = lane_of.get(node.id)
@@ -565,7 +590,7 @@ class _Loader:
                 continue
             # The YAML side is checked even when the diagram side of the step
             # has a problem, so one pass reports both.
-            details = yaml_steps.get(number) or {}
+            details = details_of.get(number) or {}
             path = f"steps.{number}"
             if not isinstance(details, dict):
                 self.yaml_problem(path, Text("harus berupa mapping (kelengkapan, output, form, counting)"))
@@ -585,9 +610,23 @@ class _Loader:
                 form=form, decision=self._decision(graph, node),
             ))
         for key in yaml_steps:
-            if key not in numbers:
+            if step_number(key) not in numbers:
                 self.yaml_problem(f"steps.{key}", Text("tidak ada langkah %(step)s pada diagram", step=str(key)))
         return steps
+
+    def _details_by_number(self, yaml_steps: dict) -> dict[int, Any]:
+        """Each step's details under the step its key names, read as the diagram's alur:step is."""
+        keys: dict[int, Any] = {}
+        for key in yaml_steps:
+            number = step_number(key)
+            if number is None:
+                continue  # reported with the keys of no step on the diagram
+            if number in keys:  # 10 and 010: YAML keeps both
+                self.yaml_problem_since(f"steps.{key}", Text("langkah %(n)d sudah tertulis sebagai %(other)s",
+                                                             n=number, other=repr(str(keys[number]))))
+            else:
+                keys[number] = key
+        return {number: yaml_steps[key] for number, key in keys.items()}
 
     def _lane_of(self, graph: bpmn.Graph) -> dict[str, str]:
         """Each node's (leaf) lane; a node two lanes list is a problem: its step would be offered to one of them.
@@ -626,16 +665,14 @@ class _Loader:
         if raw is None:
             self.bpmn_problem(node.id, Text("langkah belum memiliki nomor SOP (atribut alur:step)"))
             return None
-        digits = raw.strip().lstrip("0")
-        # Digits 0-9 only: "²".isdigit() is true, and int() refuses it.
-        if not raw.strip().isascii() or not raw.strip().isdigit() or not digits:
+        number = step_number(raw)
+        if number is None:
             self.bpmn_problem(node.id, Text("nomor SOP %(raw)s harus bilangan bulat positif", raw=repr(raw)))
             return None
-        if len(digits) > len(str(MAX_STEP_NUMBER)) or int(digits) > MAX_STEP_NUMBER:
+        if number > MAX_STEP_NUMBER:
             self.bpmn_problem(node.id, Text("nomor SOP %(raw)s terlalu besar (paling besar %(max)d)",
                                             raw=repr(raw), max=MAX_STEP_NUMBER))
             return None
-        number = int(digits)
         if number in numbers:
             self.bpmn_problem(node.id, Text("nomor SOP %(n)d sudah dipakai oleh %(other)s", n=number,
                                             other=repr(numbers[number])))

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from engine import editor, services
 from engine.bootstrap import DEMO_PASSWORD
 from engine.db import DefinitionVersion, Event
+from process.loader import load
 from tests.integration.test_definitions import (
     BILLION_LAUGHS, BPMN, CAMUNDA_BPMN, KEY, YAML, deploy_v2, step7_to_administrasi, step_renamed,
     without_step_number,
@@ -220,6 +221,23 @@ def test_save_deploy_view_versions_and_migrate(rt, browser):
     # The form sent again (the back button, a second tab) moves nothing and says so.
     again = text(owner.post(f"/editor/{KEY}/migrasi", {"instance": str(at_step_1), "target": "2"}))
     assert "sudah memakai versi 2" in again and "dipindah ke versi 2" not in again
+
+
+def test_steps_numbered_with_leading_zeros_keep_their_own_details(rt, browser):
+    """A diagram from another tool numbers its steps "08" and "010"; the editor keys each step's details
+    by that number. The YAML read 010 as octal 8 and 08 as text: step 10's form landed on step 8, and
+    step 8's was "no step 08 on the diagram"."""
+    owner = browser("pemilik.proses")
+    owner.get(f"/editor/{KEY}")
+    padded = BPMN.replace('alur:step="8"', 'alur:step="08"').replace('alur:step="10"', 'alur:step="010"')
+    steps = owner.get(f"/editor/{KEY}/sumber.json").get_json()["steps"]
+    steps["08"], steps["010"] = steps.pop("8"), steps.pop("10")
+    saved = owner.post_json(f"/editor/{KEY}/draf", {"bpmn_xml": padded, "steps": steps, "revision": 0}).get_json()
+    assert saved["problems"] == [] and saved["deployable"]
+    source = owner.get(f"/editor/{KEY}/sumber.json").get_json()
+    assert source["steps"] == steps  # the editor finds each step's details under the diagram's number
+    forms = {s.number: [f.name for f in s.form.fields] for s in load(source["bpmn_xml"], source["yaml_text"]).steps}
+    assert forms[8] == ["ringkasan_input"] and forms[10] == ["capaian", "catatan_monitoring"]
 
 
 def test_migrate_all_shows_refusals_with_reasons(rt, browser):

@@ -324,6 +324,10 @@ BROKEN = {
         _yaml(lambda t: t + "  16:\n    kelengkapan: Arsip\n"),
         [(YAML, "steps.16", "tidak ada langkah 16 pada diagram")],
         True),
+    "YAML step number written twice, once zero-padded": (  # 010 was octal 8: step 10's details on step 8
+        _yaml(lambda t: t + "  010:\n    kelengkapan: Arsip\n"),
+        [(YAML, "steps.010", "langkah 10 sudah tertulis sebagai '10'")],
+        True),
     "malformed YAML": (
         _yaml(lambda t: replace_once(t, "    kelengkapan: Rapat Koordinasi", YAML_BAD_LINE)),
         [(YAML, f"line {_yaml_line(SEED_YAML.replace('    kelengkapan: Rapat Koordinasi', YAML_BAD_LINE), YAML_BAD_LINE)}",

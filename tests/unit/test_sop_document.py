@@ -31,7 +31,7 @@ import yaml
 from engine.definitions import clean_header, replace_sop_section
 from engine.errors import InvalidData
 from process import sop_document
-from process.loader import load, load_file, problems_of
+from process.loader import load, load_file, problems_of, user_yaml
 from process.mutu_baku import MutuBaku
 from tests.integration.sop import nested_lanes
 
@@ -512,6 +512,13 @@ def test_an_unchanged_header_gives_the_same_data():
 def test_a_yaml_without_a_sop_section_gets_one():
     new = replace_sop_section("counting:\n  days: kerja\n", {"nomor": "1/2"})
     assert yaml.safe_load(new) == {"sop": {"nomor": "1/2"}, "counting": {"days": "kerja"}}
+
+
+def test_a_header_written_over_an_unusual_layout_keeps_a_zero_padded_step_its_own():
+    """The whole file written anew (a quoted "sop" key) read step 010 as octal 8 and wrote it as 8."""
+    text = '"sop": {nomor: "1/1"}\nsteps:\n  010:\n    output: Data\n'
+    new = replace_sop_section(text, {"nomor": "1/2"})
+    assert user_yaml(new) == {"sop": {"nomor": "1/2"}, "steps": {"010": {"output": "Data"}}}
 
 
 def test_bad_header_fields_are_named():
