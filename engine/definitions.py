@@ -26,7 +26,7 @@ from process.definition import Definition
 from process.forms import IMPLAUSIBLE_YEAR, plausible_year
 from process.loader import HEADER_KEYS, DefinitionError, load, user_yaml
 from process.messages import Text
-from process.sop_import.model import printable
+from process.plain_text import printable, printable_lines
 from process.yaml_blocks import replace_block
 
 HEADER_TEXTS = ("nomor", "judul_pencatatan")
@@ -218,7 +218,7 @@ def _one_line(value: Any) -> str:
 
 
 def _items(value: Any) -> list[str]:
-    raw = value if isinstance(value, (list, tuple)) else str(value or "").splitlines()
+    raw = value if isinstance(value, (list, tuple)) else printable_lines(str(value or ""))
     items = (_BULLET.sub("", _one_line(item)) for item in raw)
     return [item for item in items if item]
 

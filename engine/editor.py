@@ -33,7 +33,6 @@ from engine.workflow import Run, _boundary_timer
 from process import bpmn, changes, sop_import
 from process.byte_order import marked_encoding
 from process.sop_import import answering
-from process.sop_import.model import printable
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Definition
 from process.forms import FIELD_KEYS, FIELD_TYPES
 from process.loader import (
@@ -41,6 +40,7 @@ from process.loader import (
 )
 from process.messages import Text, as_json, from_json
 from process.numbers import whole_number
+from process.plain_text import printable
 from process.yaml_blocks import block_range, block_text, replace_block
 
 EDITOR_ROLES = ("pemilik_proses", "admin")

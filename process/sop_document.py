@@ -33,6 +33,7 @@ from process.calendar import CountingRule
 from process.definition import Definition, Step
 from process.messages import Text
 from process.mutu_baku import Unit
+from process.plain_text import printable_lines
 
 # Symbol kinds
 TERMINATOR = "terminator"   # capsule: start and end
@@ -765,7 +766,7 @@ def _items(value: Any) -> tuple[str, ...]:
         return ()
     if isinstance(value, (list, tuple)):
         return tuple(t for t in (_text(v) for v in value) if t)
-    return tuple(t for t in (_text(line) for line in str(value).splitlines()) if t)
+    return tuple(t for t in (_text(line) for line in printable_lines(str(value))) if t)
 
 
 # -- drawing ---------------------------------------------------------------------------

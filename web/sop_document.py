@@ -128,5 +128,5 @@ def header_from_form(form) -> dict:
     header = {key: form.get(key, "") for key in TEXT_FIELDS + DATE_FIELDS}
     header["disahkan_oleh"] = {part: form.get(f"disahkan_oleh.{part}", "") for part in definitions.SIGNER_KEYS}
     for key in LIST_FIELDS:
-        header[key] = form.get(key, "").splitlines()
+        header[key] = form.get(key, "")  # one item per line, cut by the engine
     return header

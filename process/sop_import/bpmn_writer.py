@@ -19,9 +19,10 @@ from xml.sax import saxutils
 
 from process.bpmn import ALUR_NS, BPMN_NS
 from process.mutu_baku import MutuBaku, MutuBakuError
+from process.plain_text import printable
 from process.sop_import.forms import decision_of, gateway_name, step_forms
 from process.sop_import.ids import UNASSIGNED_LANE, gateway_id, lane_id, role_of, step_id, timer_id
-from process.sop_import.model import END, Sop, SopStep, printable
+from process.sop_import.model import END, Sop, SopStep
 
 START, FINISH = "Mulai", "Selesai"
 POOL_X, LANE_X, TOP, LANE_H = 160, 190, 80, 170

@@ -12,6 +12,8 @@ import re
 from datetime import date
 from typing import Any
 
+from process.plain_text import printable_lines
+
 Cells = list[str]
 
 LABELS = {
@@ -150,11 +152,11 @@ _TAG = re.compile(r"<(/?)(\w+)[^>]*>")
 def items(text: str) -> list[str]:
     """A list as written ('1. A 2. B', '- A - B', one per line, HTML <li>) as its items, unnumbered."""
     text = _TAG.sub(lambda m: "" if m[2].lower() in ("i", "em", "b", "strong", "u") else "\n", text)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line.strip() for line in printable_lines(text) if line.strip()]
     text = "\n".join(re.sub(r"^[-•*]\s+", "", line) for line in lines)
     pieces = _numbered(text)
     if pieces is None:
-        pieces = [p for line in text.splitlines() for p in re.split(r"\s+[-•]\s+", line)]
+        pieces = [p for line in printable_lines(text) for p in re.split(r"\s+[-•]\s+", line)]
     return [cleaned for cleaned in (_clean_item(p) for p in pieces) if cleaned]
 
 

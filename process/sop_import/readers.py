@@ -11,9 +11,10 @@ import yaml
 
 from process.byte_order import marked_encoding
 from process.messages import Text
+from process.plain_text import printable
 from process.sop_import.header import LABELS, items, read_date, read_header, signer
 from process.sop_import.interpret import apply_defaults, from_table, is_question
-from process.sop_import.model import END, SourceError, Sop, SopStep, at, printable, row, shown
+from process.sop_import.model import END, SourceError, Sop, SopStep, at, row, shown
 from process.sop_import.table import read_rows, text_lines
 
 MAX_SOURCE_BYTES = 5 * 1024 * 1024

@@ -502,6 +502,24 @@ def test_control_characters_sent_with_the_header_are_left_out_as_the_sop_import_
     assert "000.8.3.3/[31m400" in page and not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", page)
 
 
+def test_a_header_list_starts_a_new_item_only_at_a_line_break(app, rt):
+    """str.splitlines() also cut at a vertical tab, a form feed, \\x1c-\\x1e and U+2028/U+2029: one law
+    pasted from a word processor became two items. Only \\n, \\r\\n and \\r (and NEL, which the import's
+    rule makes a line break) start one; the rest is cleaned as the import cleans a table's cells."""
+    client = signed_in(app, "pemilik.proses")
+    fields = form_of(client.get(f"/sop/{KEY}/kop").get_data(as_text=True))
+    fields["dasar_hukum"] = ("Undang-undang Nomor 11\x0b Tahun 2008\r\nPeraturan Wali Kota\u2028Nomor 5\x0c"
+                             "\x1c\x1d\x1e Tahun 2026\rPeraturan Daerah\u2029Nomor 1\x85Peraturan Menteri\nKeputusan")
+    response = client.post(f"/sop/{KEY}/kop", data=fields)
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/sop/{KEY}/v2")
+
+    laws = ["Undang-undang Nomor 11 Tahun 2008", "Peraturan Wali Kota Nomor 5 Tahun 2026", "Peraturan Daerah Nomor 1",
+            "Peraturan Menteri", "Keputusan"]
+    assert definitions.get_version(rt, KEY).definition.header["dasar_hukum"] == laws
+    page = client.get(f"/sop/{KEY}/v2").get_data(as_text=True)
+    assert "<ol>" + "".join(f"<li>{law}</li>" for law in laws) + "</ol>" in page
+
+
 def test_a_table_changed_without_a_new_revision_date_is_pointed_out_until_the_header_gets_one(app, rt, clock):
     """A version that changes the SOP's table (here step 7's performer and standard time) keeps the header
     of the version before, revision date and all: printed as it is, the paper would claim the revision of

@@ -23,7 +23,7 @@ from engine.editor import compose_yaml, steps_model
 from process.calendar import CountingRule, WorkingCalendar
 from process.loader import user_yaml
 from process.mutu_baku import MAX_AMOUNT, MutuBaku, MutuBakuError, Unit
-from process.sop_import.model import printable
+from process.plain_text import printable
 
 EXAMPLES = 150
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,

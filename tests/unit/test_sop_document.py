@@ -581,3 +581,11 @@ def test_header_lists_drop_empty_lines_and_numbering():
                           "disahkan_oleh": {"jabatan": " Kepala  Dinas ", "nip": "1967 0715"}})
     assert clean == {"disahkan_oleh": {"jabatan": "Kepala Dinas", "nip": "19670715"},
                      "peringatan": ["Satu", "Dua", "Tiga", "Empat"]}
+
+
+def test_a_header_list_written_as_one_text_is_cut_only_at_its_line_breaks():
+    """A list written as one text in the YAML: str.splitlines() also cut at U+2028 and a form feed."""
+    yaml_text = replace_sop_section(load_file(BPMN).yaml_text, {"nomor": "1/2"}).replace(
+        "sop:\n", 'sop:\n  peringatan: "Data\\u2028tidak \\fseragam\\r\\nArsip\\Nhilang\\rTerlambat"\n', 1)
+    header = sop_document.build(load(BPMN.read_text(encoding="utf-8"), yaml_text)).header
+    assert header.peringatan == ("Data tidak seragam", "Arsip", "hilang", "Terlambat")

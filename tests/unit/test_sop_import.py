@@ -329,6 +329,9 @@ def test_header_lists_and_signer():
     assert items("<ul> - SOP A - SOP B (<i>C</i>) </ul>") == ["SOP A", "SOP B (C)"]
     assert items("- 1 UU Nomor 11 Tahun 2008;\n- 2 PP Nomor 71 Tahun 2019;") == ["UU Nomor 11 Tahun 2008",
                                                                                  "PP Nomor 71 Tahun 2019"]
+    # Cut at line breaks only, as the header form cuts a list (U+2028 is a word processor's soft break).
+    assert items("UU Nomor 11\u2028Tahun 2008\r\nPP Nomor 71\u2029Tahun 2019") == ["UU Nomor 11 Tahun 2008",
+                                                                                  "PP Nomor 71 Tahun 2019"]
     assert signer("Kepala Badan X  Ir. ANI Penata Tingkat I NIP. 19800101 200501 2 001") == {
         "jabatan": "Kepala Badan X", "nama": "Ir. ANI", "pangkat": "Penata Tingkat I", "nip": "198001012005012001"}
 
