@@ -15,7 +15,7 @@ from engine.db import Bidang, DefinitionVersion, Document, Event, Instance, Task
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.permissions import may_start, may_take, not_in_lane
 from engine.runtime import Runtime
-from engine.services import iso, late, numbered_otherwise, show, task_dict, task_dict_at, user, version_numbers
+from engine.services import iso, late, show, task_dict, task_dict_at, user
 from process.calendar import past_due
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Step
 from process.forms import MAX_TEXT_LENGTH, TOO_LONG
@@ -192,7 +192,6 @@ def instance_view(rt: Runtime, instance_id: int, login: str) -> dict[str, Any]:
                                              .where(TaskRow.instance_id == instance_id)).all())
         ran_under = {task_id: rt.definition_by_id(session, version_id)[0] for task_id, version_id in
                      task_versions.items()}
-        numbers = version_numbers(session, instance.definition.key)
     info = show(rt, instance_id)
     now = rt.now()
     for step in info["steps"]:
@@ -207,11 +206,6 @@ def instance_view(rt: Runtime, instance_id: int, login: str) -> dict[str, Any]:
         step["working_time"] = rt.calendar.step_counts_working_time(standard)
         step["clock_minutes"] = _clock_minutes(step["created_at"], end)
         step["on_time"] = None if not step["due_at"] else not past_due(step["due_at"], end)
-        # A step done under an earlier version keeps that version's number: said so where it is not the
-        # number the activity's version gives the step.
-        step["step_version"] = numbers.get(task_versions.get(step["id"]))
-        step["renumbered"] = step["step_version"] != info["definition_version"] and \
-            numbered_otherwise(definition, step["element_id"], step["step"])
     labels: dict[str, str] = {}
     for version in {id(d): d for d in (definition, *ran_under.values())}.values():
         for step in version.steps:

@@ -277,7 +277,8 @@ def start_in(rt: Runtime, session: Session, key: str, bidang: str, title: str, a
 
 def show(rt: Runtime, instance_id: int) -> dict[str, Any]:
     """An instance: its steps and history, each history entry's step named as the version it happened under
-    names it (the activity page, the API and `alur show` all read them here)."""
+    names it, and each step and entry with that version (the activity page, the API and `alur show` all
+    read them here)."""
     now = rt.now()
     with rt.uow() as session:
         instance = _instance(session, instance_id)
@@ -287,15 +288,19 @@ def show(rt: Runtime, instance_id: int) -> dict[str, Any]:
         events = session.scalars(select(Event).where(Event.instance_id == instance_id).order_by(Event.id)).all()
         history = [{"at": iso(e.at), "actor": e.actor, "kind": e.kind, "step": e.step,
                     "task_id": e.task_id, "data": e.data} for e in events]
-        _name_history_steps(history, version.version, _versions_ran(rt, session, version.key, events),
-                            rt.definition_of(instance)[0])
+        numbers, current = version_numbers(session, version.key), rt.definition_of(instance)[0]
+        _name_history_steps(history, version.version, _versions_ran(rt, session, numbers, events), current)
+        # A step done before the activity moved to a newer version keeps the version it ran under (its
+        # number is that version's); the open ones moved with it.
+        steps = [{**task_dict_at(t, now), **_as_run(numbers.get(t.definition_version_id), t.element_id, t.step,
+                                                    version.version, current)} for t in tasks]
         return {
             "id": instance.id, "title": instance.title, "period": instance.period,
             "bidang": instance.bidang_code, "state": instance.state,
             "definition": version.key, "definition_version": version.version, "version": instance.version,
             "created_at": iso(instance.created_at), "completed_at": iso(instance.completed_at),
             "current_steps": [task_dict_at(t, now) for t in tasks if t.state == "open"],
-            "steps": [task_dict_at(t, now) for t in tasks],
+            "steps": steps,
             "history": history,
         }
 
@@ -306,13 +311,14 @@ def version_numbers(session: Session, key: str) -> dict[int, int]:
                                 .where(DefinitionVersion.key == key)).all())
 
 
-def _versions_ran(rt: Runtime, session: Session, key: str, events: list[Event]) -> dict[int, Definition]:
-    """The versions of SOP `key` an activity with these events ran under (started on, moved from and to), by
-    number: its history's step numbers are theirs."""
+def _versions_ran(rt: Runtime, session: Session, numbers: dict[int, int],
+                  events: list[Event]) -> dict[int, Definition]:
+    """The versions of the SOP (`numbers`: its version numbers by id) an activity with these events ran
+    under (started on, moved from and to), by number: its history's step numbers are theirs."""
     ran = {e.data.get(field) for e in events if e.kind in ("started", "migrated") and e.data
            for field in ("version", "from", "to")}
     return {number: rt.definition_by_id(session, version_id)[0]
-            for version_id, number in version_numbers(session, key).items() if number in ran}
+            for version_id, number in numbers.items() if number in ran}
 
 
 def _name_history_steps(history: list[dict[str, Any]], current_version: int, versions: dict[int, Definition],
@@ -330,9 +336,17 @@ def _name_history_steps(history: list[dict[str, Any]], current_version: int, ver
         then = versions.get(version)
         step = next((s for s in then.steps if s.number == event["step"]), None) if then else None
         event["step_name"] = step.name if step else None
-        event["step_version"] = version if step else None
-        event["renumbered"] = step is not None and version != current_version and \
-            numbered_otherwise(current, step.element_id, step.number)
+        event.update(_as_run(version if step else None, step.element_id if step else None, event["step"],
+                             current_version, current))
+
+
+def _as_run(version: int | None, element_id: str | None, number: int | None, current_version: int,
+            current: Definition) -> dict[str, Any]:
+    """A step done under `version` (None: no step): that version (`step_version`), and whether the version
+    the activity runs under now numbers it otherwise (`renumbered`); a history entry's or a task's."""
+    return {"step_version": version,
+            "renumbered": version is not None and version != current_version
+            and numbered_otherwise(current, element_id, number)}
 
 
 def numbered_otherwise(current: Definition, element_id: str, number: int) -> bool:

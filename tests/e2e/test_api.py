@@ -957,6 +957,31 @@ def test_the_history_names_each_step_as_the_version_it_happened_under_names_it(r
     assert entry["step_name"]["type"] == "string" and entry["step_version"]["type"] == "integer"
 
 
+def test_the_steps_list_names_the_version_each_step_was_done_under_as_the_history_does(rt, as_user):
+    """After the same migration the history said each step's version (and whether its number now reads as
+    another step's), while the steps list said neither: its step 5, done under version 1, read as version
+    2's step 5. The steps come with `step_version` and `renumbered` from the history's own reckoning."""
+    from engine import editor
+    instance_id = start(rt)
+    for step in (1, 2, 3, 4, 5, 6):
+        do_step(rt, instance_id, step, {"terverifikasi": True} if step == 5 else None)
+    deploy_v2(rt, *step_inserted_before_verification())
+    editor.migrate(rt, instance_id, OWNER)
+    api = as_user("aptika.implementasi")
+    api.post(f"/tasks/{open_task_id(api, instance_id)}/claim")
+
+    info = api.get(f"/instances/{instance_id}").get_json()
+    steps = {s["step"]: (s["step_version"], s["renumbered"]) for s in info["steps"]}
+    assert steps == {1: (1, False), 2: (1, False), 3: (1, False), 4: (1, False), 5: (1, True), 6: (1, True),
+                     8: (2, False)}
+    history = {(e["kind"], e["step"]): (e["step_version"], e["renumbered"]) for e in info["history"]}
+    assert history["step_completed", 5] == steps[5] and history["claimed", 8] == steps[8]
+    schemas = api.get("/openapi.json").get_json()["components"]["schemas"]
+    for schema in ("StepRun", "HistoryEvent"):
+        found = schemas[schema]["properties"]
+        assert found["step_version"]["type"] == "integer" and found["renumbered"]["type"] == "boolean"
+
+
 def test_start_choices(as_user):
     choices = as_user("aptika.implementasi").get("/start-choices").get_json()
     assert choices["bidang"] == [{"code": "aptika", "name": "Bidang Aplikasi Informatika"}]

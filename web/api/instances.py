@@ -46,10 +46,18 @@ class InstanceListSchema(Schema):
     instances = List(Nested(InstanceSummarySchema))
 
 
+STEP_VERSION = ("Versi SOP tempat langkah ini dikerjakan: kegiatan yang dipindahkan ke versi baru menyimpan nomor "
+                "dan nama langkah versi lamanya")
+RENUMBERED = ("true bila versi SOP kegiatan sekarang memberi langkah ini nomor lain (atau tidak memilikinya lagi): "
+              "nomornya saja terbaca sebagai langkah lain")
+
+
 class StepRunSchema(TaskSchema):
     mutu_baku = Str()
     working_minutes = Int(metadata={"description": "Waktu kerja yang terpakai (menit)"})
     on_time = Bool(allow_none=True)
+    step_version = Int(metadata={"description": STEP_VERSION})
+    renumbered = Bool(metadata={"description": RENUMBERED})
 
 
 class HistoryEventSchema(Schema):
@@ -58,9 +66,8 @@ class HistoryEventSchema(Schema):
     kind = Str()
     step = Int(allow_none=True, metadata={"description": "Nomor langkah menurut versi SOP `step_version`"})
     step_name = Str(allow_none=True, metadata={"description": "Nama langkah menurut versi SOP `step_version`"})
-    step_version = Int(allow_none=True,
-                       metadata={"description": "Versi SOP tempat langkah ini dikerjakan: kegiatan yang dipindahkan "
-                                                "ke versi baru menyimpan nomor dan nama langkah versi lamanya"})
+    step_version = Int(allow_none=True, metadata={"description": STEP_VERSION})
+    renumbered = Bool(metadata={"description": RENUMBERED})
     task_id = Str(allow_none=True)
     data = Dict()
 
