@@ -15,6 +15,7 @@ web pages and any API can call them as they are. Results are plain dicts.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +37,7 @@ from process.sop_import import answering
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Definition
 from process.forms import FIELD_KEYS, FIELD_TYPES
 from process.loader import (
-    ERROR, LANE_ROLES, MAX_YAML_BYTES, Problem, load, problems_of, step_number, user_yaml,
+    ERROR, LANE_ROLES, MAX_STEP_NUMBER, MAX_YAML_BYTES, Problem, load, problems_of, step_number, user_yaml,
 )
 from process.messages import Text, as_json, from_json
 from process.numbers import whole_number
@@ -526,7 +527,19 @@ def steps_model(yaml_text: str) -> dict[str, Any] | None:
     steps = data.get("steps") or {}
     if not isinstance(steps, dict):
         return None
-    return {str(k): _json_ready(v) for k, v in steps.items()}
+    return by_step_number({str(k): _json_ready(v) for k, v in steps.items()})
+
+
+def by_step_number(steps: dict[str, Any]) -> dict[str, Any]:
+    """`steps` keyed by the number each key names, as the loader reads it ("010" is "10").
+
+    The editor looks a step's details up by its number, so a diagram's 10 finds the YAML's 010 without
+    a rule of its own. A key naming no step, past the largest step, or naming a step another key also
+    names stays as written: the validator reports it, and neither's details are lost.
+    """
+    numbers = Counter(step_number(key) for key in steps)
+    return {str(n) if n is not None and n <= MAX_STEP_NUMBER and numbers[n] == 1 else key: details
+            for key, details in steps.items() for n in [step_number(key)]}
 
 
 def compose_yaml(yaml_text: str, steps: Any) -> str:
@@ -543,7 +556,7 @@ def compose_yaml(yaml_text: str, steps: Any) -> str:
         raise InvalidData(Text("langkah (steps) bersarang terlalu dalam"),
                           {"steps": Text("paling dalam %(n)d tingkat", n=MAX_STEPS_NESTING)})
     # Cleaned as the import cleans a table's cells: written into YAML, what was typed reads back as saved.
-    new = printable({str(k): _json_ready(v) for k, v in steps.items()})
+    new = by_step_number(printable({str(k): _json_ready(v) for k, v in steps.items()}))
     current = steps_model(yaml_text)
     if current == new:
         return yaml_text
@@ -588,7 +601,7 @@ def _step_chunks(lines: list[str]) -> tuple[str, dict[str, str]] | None:
             chunks[key] += line
     if not all(chunk.endswith("\n") for chunk in chunks.values()):
         chunks = {k: v if v.endswith("\n") else v + "\n" for k, v in chunks.items()}
-    return head, chunks
+    return head, by_step_number(chunks)  # keyed as steps_model keys them
 
 
 def _steps_block(steps: dict[Any, Any]) -> str:

@@ -578,3 +578,24 @@ def test_a_lanes_problem_badge_lies_inside_the_canvas_at_the_opening_zoom(playwr
         assert canvas["x"] <= badge["x"] and badge["x"] + badge["width"] <= right, (badge, canvas)
         assert shape["x"] <= badge["x"] and badge["y"] >= shape["y"], (badge, shape)  # inside the lane it belongs to
     shot(owner, "editor-lane-badges")
+
+
+def test_the_side_panel_finds_a_step_numbered_with_a_leading_zero_on_one_side_only(playwright_browser, server):
+    """The diagram numbers step 10 "010" and the YAML keys step 8 "08" (a file from another tool): the
+    server reads both as steps 8 and 10, but the panel looked the details up by the diagram's text and
+    showed none; typing them in then wrote step 10 twice, "010" and "10"."""
+    rt, base = server
+    yaml_text = re.sub(r"(?m)^  8:$", "  08:", (rt.settings.definitions_dir / f"{KEY}.yaml").read_text())
+    bpmn_xml = (rt.settings.definitions_dir / f"{KEY}.bpmn").read_text().replace('alur:step="10"', 'alur:step="010"')
+    editor.save_draft(rt, KEY, "pemilik.proses", bpmn_xml, yaml_text=yaml_text)
+    owner = open_editor(sign_in(playwright_browser, base, "pemilik.proses"), base)
+    select_element(owner, "Step_08")
+    assert owner.input_value("#panel textarea[name=kelengkapan]") == "Platform Google Workspace"
+    select_element(owner, "Step_10")
+    assert owner.input_value("#panel textarea[name=output]") == "Data dan informasi"
+    change(owner, "textarea[name=output]", "Laporan monitoring")
+    source = save(owner)
+    assert source["problems"] == []
+    assert re.findall(r"(?m)^  0*10:$", source["yaml_text"]) == ["  10:"]
+    assert source["steps"]["10"]["output"] == "Laporan monitoring"
+    assert source["steps"]["10"]["form"][0]["name"] == "capaian"  # the rest of the step's details kept

@@ -235,9 +235,26 @@ def test_steps_numbered_with_leading_zeros_keep_their_own_details(rt, browser):
     saved = owner.post_json(f"/editor/{KEY}/draf", {"bpmn_xml": padded, "steps": steps, "revision": 0}).get_json()
     assert saved["problems"] == [] and saved["deployable"]
     source = owner.get(f"/editor/{KEY}/sumber.json").get_json()
-    assert source["steps"] == steps  # the editor finds each step's details under the diagram's number
+    # The editor finds each step's details under its number, as the server reads it: "010" is step 10.
+    steps["8"], steps["10"] = steps.pop("08"), steps.pop("010")
+    assert source["steps"] == steps
     forms = {s.number: [f.name for f in s.form.fields] for s in load(source["bpmn_xml"], source["yaml_text"]).steps}
     assert forms[8] == ["ringkasan_input"] and forms[10] == ["capaian", "catatan_monitoring"]
+
+
+def test_the_editor_is_handed_a_zero_padded_yaml_step_under_the_diagrams_number(rt, browser):
+    """The YAML keys step 10 "010", the diagram says 10: the editor looked the details up under "10"
+    and found none, and details typed in then were written twice ("010" and "10")."""
+    owner = browser("pemilik.proses")
+    padded = YAML.replace("\n  10:\n", "\n  010:\n")
+    editor.save_draft(rt, KEY, "pemilik.proses", BPMN, yaml_text=padded)
+    steps = owner.get(f"/editor/{KEY}/sumber.json").get_json()["steps"]
+    assert "010" not in steps and steps["10"]["form"][0]["name"] == "capaian"
+    steps["10"]["output"] = "Laporan monitoring"
+    saved = owner.post_json(f"/editor/{KEY}/draf", {"bpmn_xml": BPMN, "steps": steps, "revision": 1}).get_json()
+    assert saved["problems"] == []
+    yaml_text = owner.get(f"/editor/{KEY}/sumber.json").get_json()["yaml_text"]
+    assert "\n  010:" not in yaml_text and yaml_text.count("\n  10:\n") == 1
 
 
 def test_migrate_all_shows_refusals_with_reasons(rt, browser):

@@ -166,10 +166,13 @@
       return !!bo && typeof bo.$instanceOf === 'function' && bo.$instanceOf(type);
     }
 
+    // The step's number as the server keys its details (engine/editor.py by_step_number): a diagram
+    // from another tool may write step 10 as "010".
     function stepNumber(element) {
       const bo = element.businessObject;
       const value = bo.get('alur:step');
-      return value === undefined || value === null ? '' : String(value).trim();
+      const text = value === undefined || value === null ? '' : String(value).trim();
+      return /^0+[1-9]\d*$/.test(text) ? text.replace(/^0+/, '') : text;
     }
 
     function findTimer(task) {
