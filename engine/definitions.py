@@ -24,7 +24,8 @@ from engine.runtime import Runtime
 from process import sop_document
 from process.definition import Definition
 from process.forms import IMPLAUSIBLE_YEAR, plausible_year
-from process.loader import HEADER_KEYS, DefinitionError, load, user_yaml
+from process.loader import HEADER_KEYS, DefinitionError, load
+from process.user_yaml import user_yaml
 from process.messages import Text
 from process.plain_text import printable, printable_lines
 from process.yaml_blocks import replace_block

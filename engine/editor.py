@@ -37,11 +37,12 @@ from process.sop_import import answering
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE, Definition
 from process.forms import FIELD_KEYS, FIELD_TYPES
 from process.loader import (
-    ERROR, LANE_ROLES, MAX_STEP_NUMBER, MAX_YAML_BYTES, Problem, load, problems_of, step_number, user_yaml,
+    ERROR, LANE_ROLES, MAX_STEP_NUMBER, MAX_YAML_BYTES, Problem, load, problems_of, step_number,
 )
 from process.messages import Text, as_json, from_json
 from process.numbers import whole_number
 from process.plain_text import printable
+from process.user_yaml import user_yaml
 from process.yaml_blocks import block_range, block_text, replace_block
 
 EDITOR_ROLES = ("pemilik_proses", "admin")

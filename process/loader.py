@@ -26,6 +26,7 @@ from process.messages import Text, text_from_json
 from process.sop_document import MAX_LANES, header_date_problems
 from process.mutu_baku import MutuBaku, MutuBakuError, Unit
 from process.step_order import numbering_warnings
+from process.user_yaml import user_yaml
 
 LANE_ROLES = ("administrasi", "teknis", "implementasi", "sekretaris")
 MAX_YAML_BYTES = 512 * 1024
@@ -138,43 +139,6 @@ def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
     return problems
 
 
-class _YamlLoader(yaml.SafeLoader):
-    """yaml.SafeLoader without aliases, and with a line number on bad values.
-
-    Aliases (`*name`) let a few lines expand to a recursive or exponentially
-    large structure that the header code would then walk; a definition never
-    needs them. A value the YAML types cannot build (`tanggal_efektif:
-    2025-13-45`) raised a bare ValueError from inside PyYAML; it becomes a
-    YAML error with the value's position instead.
-    """
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, Text("alias (*%(anchor)s) tidak diizinkan", anchor=event.anchor), event.start_mark)
-        return super().compose_node(parent, index)
-
-    def construct_object(self, node, deep=False):
-        try:
-            return super().construct_object(node, deep=deep)
-        except yaml.YAMLError:
-            raise
-        except (ValueError, TypeError, AttributeError, OverflowError) as err:
-            raise yaml.constructor.ConstructorError(None, None, _unreadable(node, err), node.start_mark) from None
-
-    def construct_yaml_int(self, node):
-        # YAML 1.1 reads 010 as octal 8 (and 08 as text): a person means the digits as written, a
-        # zero-padded step number ("010" is step 10, read by step_number) or an NIP. Kept as text.
-        if node.style is None and _OCTAL.fullmatch(node.value):
-            return node.value
-        return super().construct_yaml_int(node)
-
-
-_OCTAL = re.compile(r"[-+]?0[0-7_]+")
-_YamlLoader.add_constructor("tag:yaml.org,2002:int", _YamlLoader.construct_yaml_int)
-
-
 def step_number(raw: Any) -> int | None:
     """The step a person reads in `raw`, a diagram's alur:step or a YAML step key: "010" is step 10.
 
@@ -186,14 +150,6 @@ def step_number(raw: Any) -> int | None:
     if not (text.isascii() and text.isdigit() and digits):
         return None
     return int(digits) if len(digits) <= len(str(MAX_STEP_NUMBER)) else MAX_STEP_NUMBER + 1
-
-
-def user_yaml(text: str) -> Any:
-    """YAML written by a person (a definition, a draft, import answers): safe, and without aliases.
-
-    Raises yaml.YAMLError for text it refuses or cannot read.
-    """
-    return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 (a SafeLoader without aliases)
 
 
 def _read_text(path: Path) -> str:
@@ -744,15 +700,6 @@ class _Loader:
             for name in sorted(missing):
                 self.bpmn_problem(flow.id, Text("kondisi membaca %(field)s, yang tidak disediakan formulir langkah "
                                                 "mana pun", field=repr(name)))
-
-
-def _unreadable(node: yaml.Node, err: Exception) -> Text:
-    """A YAML value its type cannot build, e.g. `tanggal_efektif: 2025-13-45`."""
-    kind = node.tag.rsplit(":", 1)[-1]
-    if isinstance(node, yaml.ScalarNode):
-        return Text("%(value)s tidak terbaca sebagai %(kind)s: %(reason)s", value=repr(node.value), kind=kind,
-                    reason=str(err))
-    return Text("nilai ini tidak terbaca sebagai %(kind)s: %(reason)s", kind=kind, reason=str(err))
 
 
 def _role_from_name(name: str) -> str:

@@ -25,7 +25,8 @@ from engine.runtime import Runtime, load_escalation
 from process.calendar import CalendarConfigError
 from process.cycles import CycleConfigError
 from process.forms import printable
-from process.loader import ERROR, DefinitionError, load_file, user_yaml, validate_paths
+from process.loader import ERROR, DefinitionError, load_file, validate_paths
+from process.user_yaml import user_yaml
 from web.catalogues import catalogue
 
 EXIT_CODES = {Conflict: 3, Forbidden: 4}

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from process import bpmn
-from process.loader import user_yaml
+from process.user_yaml import user_yaml
 from process.messages import Text, text_from_json
 from process.mutu_baku import MutuBaku, MutuBakuError
 from process.sop_import import bpmn_writer

@@ -159,7 +159,7 @@ _STEP_KEYS = {"no", "uraian", "pelaksana", "kelengkapan", "waktu", "output", "ke
 
 
 def read_yaml(text: str) -> Sop:
-    from process.loader import user_yaml
+    from process.user_yaml import user_yaml
     try:
         data = printable(user_yaml(printable(text)))  # raw, which the parser refuses, and escaped ("\e")
     except yaml.YAMLError as err:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from engine.definitions import clean_header, replace_sop_section
 from engine.editor import compose_yaml, steps_model
 from process.calendar import CountingRule, WorkingCalendar
-from process.loader import user_yaml
+from process.user_yaml import user_yaml
 from process.mutu_baku import MAX_AMOUNT, MutuBaku, MutuBakuError, Unit
 from process.plain_text import printable
 

@@ -31,7 +31,8 @@ import yaml
 from engine.definitions import clean_header, replace_sop_section
 from engine.errors import InvalidData
 from process import sop_document
-from process.loader import load, load_file, problems_of, user_yaml
+from process.loader import load, load_file, problems_of
+from process.user_yaml import user_yaml
 from process.mutu_baku import MutuBaku
 from tests.integration.sop import nested_lanes
 
