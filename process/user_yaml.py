@@ -15,7 +15,8 @@ from process.messages import Text
 
 
 def user_yaml(text: str) -> Any:
-    """YAML written by a person (a definition, a draft, import answers): safe, and without aliases.
+    """YAML written by a person (a definition, a draft, import answers, the office's settings files):
+    safe, without aliases, and with zero-padded numbers and times kept as the text written.
 
     Raises yaml.YAMLError for text it refuses or cannot read.
     """
@@ -50,13 +51,21 @@ class _YamlLoader(yaml.SafeLoader):
     def construct_yaml_int(self, node):
         # YAML 1.1 reads 010 as octal 8 (and 08 as text): a person means the digits as written, a
         # zero-padded step number ("010" is step 10, read by step_number) or an NIP. Kept as text.
-        if node.style is None and _OCTAL.fullmatch(node.value):
+        # It reads 16:00 as the base-60 number 960 (and 07:30 as text): a person means the time of
+        # day, as in the calendar's hours; no field of a definition or a setting takes base 60.
+        if node.style is None and (_OCTAL.fullmatch(node.value) or ":" in node.value):
             return node.value
         return super().construct_yaml_int(node)
+
+    def construct_yaml_float(self, node):
+        if node.style is None and ":" in node.value:  # 1:30.5, base 60 as well
+            return node.value
+        return super().construct_yaml_float(node)
 
 
 _OCTAL = re.compile(r"[-+]?0[0-7_]+")
 _YamlLoader.add_constructor("tag:yaml.org,2002:int", _YamlLoader.construct_yaml_int)
+_YamlLoader.add_constructor("tag:yaml.org,2002:float", _YamlLoader.construct_yaml_float)
 
 
 def _unreadable(node: yaml.Node, err: Exception) -> Text:

@@ -522,6 +522,12 @@ def test_a_header_written_over_an_unusual_layout_keeps_a_zero_padded_step_its_ow
     assert user_yaml(new) == {"sop": {"nomor": "1/2"}, "steps": {"010": {"output": "Data"}}}
 
 
+def test_a_time_written_without_quotes_stays_the_time_written():
+    """YAML 1.1 reads an unquoted 16:00 as the sexagesimal number 960 (and 07:30 as text)."""
+    assert user_yaml("a: 16:00\nb: 07:30\nc: 1:30.5\nd: 16\ne: 1.5\nf: '16:00'\n") == {
+        "a": "16:00", "b": "07:30", "c": "1:30.5", "d": 16, "e": 1.5, "f": "16:00"}
+
+
 def test_bad_header_fields_are_named():
     with pytest.raises(InvalidData) as err:
         clean_header({"tanggal_efektif": "22 Mei 2025", "disahkan_oleh": {"nip": "19670715-1993"},
