@@ -21,6 +21,7 @@ import yaml
 
 from process.messages import Text
 from process.mutu_baku import MutuBaku, Unit
+from process.user_yaml import user_yaml
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 HOLIDAY_CATEGORIES = ("public", "government")  # government = cuti bersama
@@ -133,9 +134,8 @@ def _list(value: Any, key: str) -> list:
 
 def _clock(value: Any, key: str) -> timedelta:
     if isinstance(value, int) and not isinstance(value, bool):
-        # YAML 1.1 reads an unquoted 16:00 as the sexagesimal number 960.
-        raise CalendarConfigError(key, Text("harus jam dalam tanda kutip seperti \"07:30\", bukan bilangan %(value)s",
-                                            value=value))
+        # `end: 16`, or 960 from a mapping read by a YAML reader other than user_yaml (16:00 in base 60).
+        raise CalendarConfigError(key, Text("harus jam seperti 07:30, bukan bilangan %(value)s", value=value))
     try:
         parsed = time.fromisoformat(str(value))
     except ValueError:
@@ -271,8 +271,8 @@ class WorkingCalendar:
     @classmethod
     def from_yaml(cls, text: str) -> "WorkingCalendar":
         try:
-            data = yaml.safe_load(text)
-        except (yaml.YAMLError, ValueError) as error:  # ValueError: e.g. date 2026-13-01
+            data = user_yaml(text)  # an unquoted 16:00 is the time written, not the base-60 number 960
+        except yaml.YAMLError as error:
             raise CalendarConfigError(Text("YAML kalender tidak dapat dibaca"), str(error)) from None
         return cls({} if data is None else data)
 

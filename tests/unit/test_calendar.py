@@ -26,11 +26,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 
 from process import calendar as calendar_module
 from process.calendar import DEFAULT_CONFIG, CalendarConfigError, CountingRule, WorkingCalendar
 from process.mutu_baku import MutuBaku, Unit
+from process.user_yaml import user_yaml
 
 WIB = ZoneInfo("Asia/Jakarta")
 CALENDAR_YAML = Path(__file__).resolve().parents[2] / "definitions" / "calendar.yaml"
@@ -57,9 +57,18 @@ def with_config(**changes) -> WorkingCalendar:
 
 
 def test_default_config_is_the_yaml_file():
-    assert yaml.safe_load(CALENDAR_YAML.read_text()) == DEFAULT_CONFIG
+    assert user_yaml(CALENDAR_YAML.read_text()) == DEFAULT_CONFIG
     from_file = WorkingCalendar.from_yaml(CALENDAR_YAML.read_text())
     assert from_file.due(wib(2026, 3, 16, 10), MutuBaku(7, Unit.HARI)) == wib(2026, 4, 1, 10)
+
+
+def test_times_written_without_quotes_are_the_times_written():
+    """An administrator's unquoted `end: 16:00` was read as the number 960 and refused."""
+    unquoted = CALENDAR_YAML.read_text().replace('"', "")
+    assert "end: 16:00, break: 12:00-13:00}" in unquoted
+    assert user_yaml(unquoted) == DEFAULT_CONFIG
+    from_file = WorkingCalendar.from_yaml(unquoted)
+    assert from_file.due(wib(2026, 4, 6, 15), MutuBaku(2, Unit.JAM)) == wib(2026, 4, 7, 8, 30)
 
 
 def test_default_week_is_37_5_hours_and_ramadan_week_32_5(cal):
@@ -78,7 +87,8 @@ def test_missing_top_level_keys_fall_back_to_default():
 @pytest.mark.parametrize(
     "text, key",
     [
-        ("hours: {monday: {start: '07:30', end: 16:00}}", "hours.monday.end: .*bilangan 960"),
+        ("hours: {monday: {start: '07:30', end: 960}}", "hours.monday.end: .*bilangan 960"),
+        ("hours: {monday: {start: 07:30, end: 16:70}}", "hours.monday.end: .*'16:70'"),
         ("hours: {monday: {start: '7h30', end: '16:00'}}", "hours.monday.start"),
         ("hours: {monday: {start: '16:00', end: '07:30'}}", "hours.monday"),
         ("hours: {monday: {end: '16:00'}}", "hours.monday.start"),
@@ -93,7 +103,7 @@ def test_missing_top_level_keys_fall_back_to_default():
         ("ramadan: {hours: {monday: {start: '08:00', end: '15:00'}}, periods: [{from: 2026-03-19, to: 2026-02-18}]}",
          r"ramadan.periods\[0\]"),
         ("holidays: {add: [{date: '2026-13-01', name: X}]}", r"holidays.add\[0\].date"),
-        ("holidays: {add: [{date: 2026-13-01, name: X}]}", "YAML kalender tidak dapat dibaca: month"),
+        ("holidays: {add: [{date: 2026-13-01, name: X}]}", "YAML kalender tidak dapat dibaca: '2026-13-01' .*month"),
         ("holidays: {add: [{date: 2026-04-22}]}", r"holidays.add\[0\].name"),
         ("holidays: {remove: [yesterday]}", r"holidays.remove\[0\]"),
         ("counting: {days: kerja, time: menit}", "counting.time"),
