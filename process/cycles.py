@@ -29,6 +29,8 @@ from typing import Any
 import yaml
 
 from process.messages import Text
+from process.numbers import whole_number
+from process.user_yaml import user_yaml
 
 MONTHLY, QUARTERLY = "monthly", "quarterly"
 SCHEDULES = (MONTHLY, QUARTERLY)
@@ -157,8 +159,8 @@ def title(template: str, bidang_name: str, period: Period) -> str:
 def parse(text: str | None) -> tuple[Cycle, ...]:
     """The cycles of a YAML text; an empty text or file has none."""
     try:
-        data = yaml.safe_load(text or "") or {}
-    except (yaml.YAMLError, ValueError) as err:  # ValueError: a date such as 2026-13-01
+        data = user_yaml(text or "") or {}
+    except yaml.YAMLError as err:  # also a value such as the date 2026-13-01
         raise CycleConfigError(Text("YAML siklus tidak dapat dibaca: %(reason)s", reason=str(err))) from None
     if not isinstance(data, dict) or set(data) - {"cycles"}:
         raise CycleConfigError(Text("cycles: berkas ini berisi satu kunci, `cycles`, berupa daftar"))
@@ -196,6 +198,8 @@ def _cycle(item: Any, where: str) -> Cycle:
     except ValueError as err:
         raise CycleConfigError(Text("%(key)s: %(reason)s", key=f"{where}.start", reason=err.args[0])) from None
     day = item.get("day", 1)
+    if isinstance(day, str):  # day: 08, zero-padded, which user_yaml keeps as written
+        day = whole_number(day)
     if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= MAX_DAY:
         raise CycleConfigError(Text("%(key)s: hari dalam bulan, dari 1 sampai %(last)s", key=f"{where}.day",
                                     last=MAX_DAY))

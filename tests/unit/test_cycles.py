@@ -93,6 +93,12 @@ def test_parsing_the_configuration_with_defaults():
     assert parse("") == () and parse("cycles: []") == ()
 
 
+def test_a_zero_padded_day_is_the_day_written():
+    """YAML 1.1 read day: 010 as octal 8, and day: 08 as text that was refused."""
+    assert [c.day for c in parse("cycles:\n  - {definition: x, start: 2026-11, day: 08}\n"
+                                 "  - {definition: y, start: 2026-11, day: 010}\n")] == [8, 10]
+
+
 def test_the_shipped_configuration_is_valid():
     [cycle] = parse((ROOT / "definitions" / "cycles.yaml").read_text(encoding="utf-8"))
     assert cycle.definition == "monev_kegiatan_bidang" and cycle.schedule == cycles.MONTHLY
@@ -118,6 +124,7 @@ def test_the_shipped_configuration_is_valid():
     ("cycles:\n  - {definition: x, start: 2026-11}\n  - {definition: x, start: 2026-12}",
      "cycles[1].definition: 'x' punya dua jadwal"),
     ("cycles: [", "YAML siklus tidak dapat dibaca"),
+    ("cycles: [&a {definition: x, start: 2026-11}, *a]", "YAML siklus tidak dapat dibaca: alias"),
     ("cycles:\n  - {definition: x, start: 2026-13-01}", "YAML siklus tidak dapat dibaca"),
 ])
 def test_configuration_mistakes_name_their_key(text, where):
