@@ -14,6 +14,8 @@ import yaml
 from engine.permissions import ROLE_NAMES
 from process.definition import SCOPE_BIDANG, SCOPE_OFFICE
 from process.messages import Text
+from process.numbers import whole_number
+from process.user_yaml import user_yaml
 
 SCOPES = (SCOPE_BIDANG, SCOPE_OFFICE)
 LEVELS = (1, 2)
@@ -108,7 +110,7 @@ class EscalationConfig:
     @classmethod
     def from_yaml(cls, text: str) -> "EscalationConfig":
         try:
-            data = yaml.safe_load(text)
+            data = user_yaml(text)
         except yaml.YAMLError as err:
             raise EscalationConfigError(Text("YAML eskalasi tidak dapat dibaca: %(reason)s", reason=str(err))) from None
         return cls.from_dict({} if data is None else data)
@@ -136,9 +138,16 @@ def _mapping(value: Any, key: str, allowed: set) -> dict:
     return value
 
 
+def _written_number(value: Any) -> Any:
+    """timeout_seconds: 010, zero-padded, which user_yaml keeps as written: the number 10."""
+    number = whole_number(value) if isinstance(value, str) else None
+    return value if number is None else number
+
+
 def _number(value: Any, key: str, default: float, minimum: float = 0.0) -> float:
     if value is None:
         return default
+    value = _written_number(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= minimum:
         raise EscalationConfigError(Text("%(key)s: harus bilangan di atas %(minimum)s, bukan %(value)s", key=key,
                                          minimum=f"{minimum:g}", value=repr(value)))
@@ -193,7 +202,7 @@ def _smtp(value: Any) -> Smtp:
     value = _mapping(value, "smtp", {"host", "port", "from", "starttls", "username", "password_env",
                                      "timeout_seconds"})
     default = Smtp()
-    port = value.get("port", default.port)
+    port = _written_number(value.get("port", default.port))
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise EscalationConfigError(Text("smtp.port: harus nomor port, bukan %(value)s", value=repr(port)))
     return Smtp(

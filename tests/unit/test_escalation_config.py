@@ -53,6 +53,12 @@ retry: {first_delay_seconds: 10, max_delay_seconds: 100}
     assert [config.retry.delay(n) for n in (1, 2, 3, 4, 5)] == [10, 20, 40, 80, 100]
 
 
+def test_zero_padded_numbers_are_the_numbers_written():
+    """YAML 1.1 read timeout_seconds: 010 as octal 8, and port: 0587 as text that was refused."""
+    config = EscalationConfig.from_yaml("smtp: {port: 0587, timeout_seconds: 010}\nretry: {first_delay_seconds: 09}")
+    assert (config.smtp.port, config.smtp.timeout, config.retry.first_delay) == (587, 10.0, 9.0)
+
+
 @pytest.mark.parametrize("text,key", [
     ("levels: {3: {}}", "levels"),
     ("levels: {1: {bidang: [{role: kepala, within: kota}]}}", "levels.1.bidang[0].within"),
@@ -63,6 +69,9 @@ retry: {first_delay_seconds: 10, max_delay_seconds: 100}
     ("levels: {1: {delay_factor: 2}}", "levels.1"),
     ("levels: {2: {delay_factor: 0}}", "levels.2.delay_factor"),
     ("smtp: {port: 70000}", "smtp.port"),
+    ("smtp: {port: 00}", "smtp.port"),
+    ("retry: {first_delay_seconds: 1:00}", "retry.first_delay_seconds"),  # no longer the number 60
+    ("webhook: {url: &u 'http://x/', timeout_seconds: *u}", "YAML eskalasi tidak dapat dibaca: alias"),
     ("smtp: {hots: x}", "smtp"),
     ("webhook: {url: ftp://x}", "webhook.url"),
     ("retry: {first_delay_seconds: 100, max_delay_seconds: 10}", "retry.max_delay_seconds"),
