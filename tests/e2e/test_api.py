@@ -931,16 +931,24 @@ def test_list_and_show_instances(rt, as_user):
     error(api.get("/instances/999999"), 404, "not_found")
 
 
-def test_the_history_names_each_step_as_the_version_it_happened_under_names_it(rt, as_user):
-    """After a migration to a version that inserted a step before the verification (steps 5-15 became
-    6-16), the API's history gave only step numbers: its step 5, done under version 1, read as version
-    2's new step 5. Each entry with a step names it and gives the version it belongs to, as the page does."""
+def migrated_after_six_steps(rt) -> int:
+    """An activity that did steps 1-6 under version 1, migrated to a version 2 that inserted a step
+    before the verification (its steps 5-15 became 6-16)."""
     from engine import editor
     instance_id = start(rt)
     for step in (1, 2, 3, 4, 5, 6):
         do_step(rt, instance_id, step, {"terverifikasi": True} if step == 5 else None)
     deploy_v2(rt, *step_inserted_before_verification())
     editor.migrate(rt, instance_id, OWNER)
+    return instance_id
+
+
+def test_the_history_names_each_step_as_the_version_it_happened_under_names_it(rt, as_user):
+    """After a migration to a version that inserted a step before the verification (steps 5-15 became
+    6-16), the API's history gave only step numbers: its step 5, done under version 1, read as version
+    2's new step 5. Each entry with a step names it and gives the version it belongs to, as the page does."""
+    from engine import editor
+    instance_id = migrated_after_six_steps(rt)
     api = as_user("aptika.implementasi")
     api.post(f"/tasks/{open_task_id(api, instance_id)}/claim")  # under version 2: its step 8
 
@@ -961,12 +969,7 @@ def test_the_steps_list_names_the_version_each_step_was_done_under_as_the_histor
     """After the same migration the history said each step's version (and whether its number now reads as
     another step's), while the steps list said neither: its step 5, done under version 1, read as version
     2's step 5. The steps come with `step_version` and `renumbered` from the history's own reckoning."""
-    from engine import editor
-    instance_id = start(rt)
-    for step in (1, 2, 3, 4, 5, 6):
-        do_step(rt, instance_id, step, {"terverifikasi": True} if step == 5 else None)
-    deploy_v2(rt, *step_inserted_before_verification())
-    editor.migrate(rt, instance_id, OWNER)
+    instance_id = migrated_after_six_steps(rt)
     api = as_user("aptika.implementasi")
     api.post(f"/tasks/{open_task_id(api, instance_id)}/claim")
 
